@@ -1,0 +1,272 @@
+/**
+ * The request-side checks of httplib: host/port parsing, and the validation of hosts,
+ * URLs, methods, header names and header values, each with Python's exception class and
+ * message text; plus `pyrepr`, Python 2.7's `repr()` of a byte string, which those
+ * messages and the debug output (`send: '...'`) are written with.
+ *
+ * Strings here stand for bytes: one char code per byte (latin1), as the request head is
+ * written with `socket.write(head, 'latin1')`. So every check also makes sure that no
+ * char code above 0xFF can reach that encoder, which would silently truncate it
+ * (CVE-2018-12116 in Node's own `http`).
+ *
+ * Where this is stricter than CPython 2.7 (API.md, "deliberately stricter"): methods and
+ * header names must be RFC 9110 tokens, header values may hold no NUL and no CR/LF
+ * except a fold (CRLF + SP/HTAB), and port text must be plain ASCII digits.
+ *
+ * This file must not do I/O: no node:net/tls, no timers, no process, no promises.
+ */
+import { InvalidURL } from './errors.ts';
+
+/** Highest TCP port. */
+const MAX_PORT = 65535;
+
+// ---------------------------------------------------------------------------------------
+// pyrepr
+
+/**
+ * The escaped form of each byte 0..255 inside a Python 2.7 byte-string repr, quotes
+ * aside (the quote character depends on the whole string, see `pyrepr`).
+ * Python 2.7 `string_repr` (Objects/stringobject.c): `\\`, `\t`, `\n`, `\r`, then
+ * `\xNN` (lowercase hex) for bytes < 0x20 and >= 0x7f, else the byte itself.
+ */
+const BYTE_REPR: readonly string[] = (() => {
+  const table: string[] = [];
+  for (let c = 0; c < 256; c++) {
+    if (c === 0x5c) table.push('\\\\');
+    else if (c === 0x09) table.push('\\t');
+    else if (c === 0x0a) table.push('\\n');
+    else if (c === 0x0d) table.push('\\r');
+    else if (c < 0x20 || c >= 0x7f) table.push(`\\x${c.toString(16).padStart(2, '0')}`);
+    else table.push(String.fromCharCode(c));
+  }
+  return table;
+})();
+
+/**
+ * Characters that need more than copying in a repr (quotes are handled apart): anything
+ * but printable ASCII, and the backslash. Written as a negated class because Biome
+ * rejects control characters in regular expressions.
+ */
+const REPR_SPECIAL = /[^ -[\]-~]/;
+
+/**
+ * Python 2.7's `repr()` of the byte string whose bytes are the char codes of `s`
+ * (latin1): single quotes unless `s` contains `'` and no `"`; backslash, TAB, LF and CR
+ * escaped as `\\`, `\t`, `\n`, `\r`; other bytes below 0x20 or from 0x7f as `\xNN`
+ * (lowercase hex); the chosen quote character escaped.
+ *
+ * A JavaScript string can also hold code points above 0xFF, which no byte string can;
+ * they are shown as Python 2.7 shows them in a `unicode` repr (`\u20ac`, `\U0001f600`,
+ * lone surrogates as `\udXXX`), without the `u` prefix, so that error messages about
+ * such text stay readable and ASCII-only.
+ */
+export function pyrepr(s: string): string {
+  const hasSingle = s.includes("'");
+  const quote = hasSingle && !s.includes('"') ? '"' : "'";
+  if (!REPR_SPECIAL.test(s) && !(hasSingle && quote === "'")) return quote + s + quote;
+  const out: string[] = [quote];
+  for (const ch of s) {
+    const c = ch.codePointAt(0) as number;
+    if (c < 256) {
+      out.push(ch === quote ? `\\${quote}` : (BYTE_REPR[c] as string));
+    } else if (c <= 0xffff) {
+      out.push(`\\u${c.toString(16).padStart(4, '0')}`);
+    } else {
+      out.push(`\\U${c.toString(16).padStart(8, '0')}`);
+    }
+  }
+  out.push(quote);
+  return out.join('');
+}
+
+// ---------------------------------------------------------------------------------------
+// host and port
+
+const ASCII_DIGITS = /^[0-9]+$/;
+
+/**
+ * Python's `HTTPConnection._get_hostport(host, port)`: splits `'host:port'`.
+ *
+ * When `port` is null/undefined: the text after the last `:` is the port if that `:`
+ * comes after the last `]` (so `'[::1]'` has no port); an empty port text (`'h:'`) means
+ * `defaultPort`; any other text that is not plain ASCII digits throws
+ * `InvalidURL("nonnumeric port: '<text>'")`. Python's `int()` also accepts `' 80'`,
+ * `'+80'` and `'8_0'`; we don't (a port is digits, RFC 3986). A port above 65535 throws
+ * `InvalidURL("port out of range 0-65535: '<text>'")` (Python fails later, at connect).
+ *
+ * Surrounding brackets (`'[::1]'` → `'::1'`) are always stripped, as Python 3.13 does;
+ * Python 2.7 strips them only when `port` was not given, so `('[::1]', 81)` there keeps
+ * the brackets and later sends `Host: [[::1]]:81`.
+ *
+ * A given `port` must be an integer 0..65535, else `TypeError`.
+ * A bare IPv6 address without brackets mis-parses as in Python: `'::1'` → `[':', 1]`.
+ */
+export function parseHostPort(
+  host: string,
+  port: number | null | undefined,
+  defaultPort: number,
+): [string, number] {
+  if (typeof host !== 'string') {
+    throw new TypeError(`host must be a string, got ${typeof host}`);
+  }
+  let h = host;
+  let p: number;
+  if (port === null || port === undefined) {
+    const i = h.lastIndexOf(':');
+    const j = h.lastIndexOf(']');
+    if (i > j) {
+      const text = h.slice(i + 1);
+      if (text === '') {
+        p = defaultPort;
+      } else if (!ASCII_DIGITS.test(text)) {
+        throw new InvalidURL(`nonnumeric port: '${text}'`);
+      } else {
+        p = Number(text);
+        if (p > MAX_PORT) throw new InvalidURL(`port out of range 0-65535: '${text}'`);
+      }
+      h = h.slice(0, i);
+    } else {
+      p = defaultPort;
+    }
+  } else {
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > MAX_PORT) {
+      throw new TypeError(`port must be an integer 0-65535, got ${describe(port)}`);
+    }
+    p = port;
+  }
+  if (h.length >= 2 && h.charCodeAt(0) === 0x5b && h.charCodeAt(h.length - 1) === 0x5d) {
+    h = h.slice(1, -1);
+  }
+  return [h, p];
+}
+
+/** A short description of a bad argument for a TypeError message. */
+function describe(v: unknown): string {
+  if (typeof v === 'string') return pyrepr(v);
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (v === null) return 'null';
+  return typeof v;
+}
+
+/**
+ * Python 3's `_contains_disallowed_url_pchar_re` `[\x00-\x20\x7f]`, used for hosts,
+ * written as its complement (printable ASCII but SP, or anything from U+0080).
+ */
+const HOST_DISALLOWED = /[^!-~\u0080-\u{10ffff}]/u;
+
+/**
+ * Python 2.7's `_contains_disallowed_url_pchar_re` `[\x00-\x20\x7f-\xff]` plus every
+ * code point above 0xFF (which cannot be a byte of the request line at all): that is,
+ * anything but `!`..`~`. The `u` flag makes a match a whole code point, for the message.
+ */
+const PATH_DISALLOWED = /[^!-~]/u;
+
+function controlCharError(text: string, found: string): InvalidURL {
+  return new InvalidURL(
+    `URL can't contain control characters. ${pyrepr(text)} (found at least ${pyrepr(found)})`,
+  );
+}
+
+/**
+ * Python 3's `HTTPConnection._validate_host` (CVE-2019-18348): a host holding any char in
+ * `\x00-\x20` or `\x7f` throws `InvalidURL("URL can't contain control characters.
+ * '<host>' (found at least '<char>')")`.
+ *
+ * Non-ASCII hosts are allowed and sent IDNA-encoded (Python 3); Python 2.7.18 rejects
+ * bytes `\x80-\xff` here, which makes its own IDNA branch unreachable.
+ */
+export function validateHost(host: string): void {
+  const m = HOST_DISALLOWED.exec(host);
+  if (m !== null) throw controlCharError(host, m[0]);
+}
+
+/**
+ * Python 2.7's `HTTPConnection._validate_path` (CVE-2019-9740, CVE-2019-9947): a URL
+ * holding any char in `\x00-\x20` or `\x7f-\xff` throws `InvalidURL` with the same
+ * message shape as `validateHost`. So do chars above 0xFF, which a Python 2.7 byte
+ * string cannot hold and which must never reach the latin1 encoder (CVE-2018-12116).
+ */
+export function validatePath(url: string): void {
+  const m = PATH_DISALLOWED.exec(url);
+  if (m !== null) throw controlCharError(url, m[0]);
+}
+
+// ---------------------------------------------------------------------------------------
+// method and headers
+
+/** An RFC 9110 `token`: one or more tchar. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Control characters in a method: Python 3's `[\x00-\x1f]`, plus DEL (as a complement). */
+const METHOD_CONTROL = /[^ -~\u0080-\u{10ffff}]/u;
+
+/** Whether `s` is an RFC 9110 token (`tchar`s only, non-empty). */
+export function isToken(s: string): boolean {
+  return TOKEN.test(s);
+}
+
+/**
+ * The request method must be an RFC 9110 token, else `TypeError` (Python's ValueError).
+ * A method with a control character gets Python 3's message (CVE-2020-26116):
+ * `method can't contain control characters. '<method>' (found at least '<char>')`;
+ * any other non-token (empty, a space, a separator, non-ASCII) gets
+ * `Invalid method '<method>' (not an HTTP token)`. Python 2.7.18 checks nothing here
+ * and sends `'GET\r\nX: y'` verbatim; Python 3 still lets spaces and DEL through.
+ */
+export function validateMethod(method: string): void {
+  if (TOKEN.test(method)) return;
+  const m = METHOD_CONTROL.exec(method);
+  if (m !== null) {
+    throw new TypeError(
+      `method can't contain control characters. ${pyrepr(method)} (found at least ${pyrepr(m[0])})`,
+    );
+  }
+  throw new TypeError(`Invalid method ${pyrepr(method)} (not an HTTP token)`);
+}
+
+/**
+ * A header name must be an RFC 9110 token, else `TypeError('Invalid header name
+ * <repr>')` — Python's message; Python itself only requires `[^:\s][^:\r\n]*`, which
+ * lets `'Key Space'`, `'a"b'` or bytes above 0x7f through.
+ */
+export function validateHeaderName(name: string): void {
+  if (!TOKEN.test(name)) throw new TypeError(`Invalid header name ${pyrepr(name)}`);
+}
+
+/**
+ * What a header value must not contain, NUL aside (tested with `includes`, as Biome
+ * rejects a NUL in a regular expression): a CR not starting a fold `\r\n` + SP/HTAB; an LF
+ * not ending such a CR; any code point above 0xFF (one UTF-16 code unit above is enough).
+ */
+const VALUE_ILLEGAL = /\r(?!\n[ \t])|(?<!\r)\n|[\u0100-\uffff]/;
+
+/**
+ * A header value may hold no NUL, no CR or LF except in a fold (CRLF followed by SP or
+ * HTAB) and no code point above 0xFF, else `TypeError('Invalid header value <repr>')`.
+ * Python's `_is_illegal_header_value` (`\n(?![ \t])|\r(?![ \t\n])`) also accepts a bare
+ * `'\r '` or `'\n '` and a NUL; this check doesn't.
+ */
+export function validateHeaderValue(value: string): void {
+  if (VALUE_ILLEGAL.test(value) || value.includes('\0')) {
+    throw new TypeError(`Invalid header value ${pyrepr(value)}`);
+  }
+}
+
+/**
+ * Python 2.7's `str(v)` for a header value, in JavaScript terms: strings as they are,
+ * `Buffer`/`Uint8Array` as the latin1 text of their bytes, numbers and bigints in
+ * decimal (integers from 1e21 up too, where `String()` would switch to exponent form),
+ * anything else through `String(v)`, which runs `Symbol.toPrimitive`/`toString` exactly
+ * once. Validation must run on the result, never on the input.
+ */
+export function coerceHeaderValue(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') {
+    return Number.isInteger(v) && Math.abs(v) >= 1e21 ? BigInt(v).toString() : String(v);
+  }
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Uint8Array) {
+    return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
+  }
+  return String(v);
+}
