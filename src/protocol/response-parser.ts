@@ -1,0 +1,521 @@
+/**
+ * The response head parser: status line, interim (1xx) responses, header lines, and
+ * the framing decision for the body (`length`, `chunked`, `will_close`).
+ *
+ * Push-based and incremental: `execute(buf, start, end)` consumes bytes and returns
+ * how many it took, stopping exactly after the blank line that ends the head, so the
+ * body (or the next response) stays with the caller. Bytes may arrive split anywhere.
+ * Only a line that straddles two calls is copied (bounded by MAXLINE).
+ *
+ * Behaviour is CPython 2.7.18's `HTTPResponse.begin()` and `HTTPMessage.readheaders()`,
+ * except for the rules that shared/API.md lists as deliberately stricter (each marked
+ * STRICTER below). This file must not do I/O or keep references to the caller's
+ * buffers after a call returns.
+ */
+import {
+  BadStatusLine,
+  HTTPException,
+  LineTooLong,
+  RemoteDisconnected,
+  UnknownProtocol,
+} from './errors.ts';
+import { MAX_SAFE_LENGTH, MAXHEADERS, MAXINTERIM, MAXLINE } from './limits.ts';
+import { pyrepr } from './validate.ts';
+
+/** How the body of a response is delimited. */
+export type BodyFraming = 'none' | 'length' | 'chunked' | 'eof';
+
+/** Everything `begin()` learns from a response head. */
+export interface ResponseHead {
+  /** 9, 10 or 11, as Python's `HTTPResponse.version`. */
+  readonly version: 9 | 10 | 11;
+  readonly status: number;
+  /** The reason phrase, stripped of surrounding whitespace. */
+  readonly reason: string;
+  /** Raw header lines (latin1, each with its own terminator) for `HTTPMessage`. */
+  readonly lines: string[];
+  /** Python's `chunked`: the Transfer-Encoding is exactly `chunked`. */
+  readonly chunked: boolean;
+  /** Python's `length`: body bytes when known (0 for no body), else null. */
+  readonly length: number | null;
+  /** Python's `will_close`: the connection cannot carry another request. */
+  readonly will_close: boolean;
+  /** How the body decoder must read the body (derived from the fields above). */
+  readonly framing: BodyFraming;
+  /**
+   * HTTP/0.9 simple response only: the first line, which is body, not a status line
+   * (Python's `LineAndFileWrapper`). Null otherwise.
+   */
+  readonly bodyPrefix: Buffer | null;
+}
+
+export interface ResponseParserOptions {
+  /** The request method; `'HEAD'` (exactly, as in Python) means no body. */
+  readonly method?: string | null;
+  /** Python's `strict`: a status line not starting with `HTTP/` is an error, not HTTP/0.9. */
+  readonly strict?: boolean;
+  /** Receives Python 2.7's `set_debuglevel` output (`reply:`/`header:` lines), newline included. */
+  readonly debug?: ((text: string) => void) | null;
+}
+
+type Phase = 'status' | 'interim-headers' | 'headers' | 'done';
+
+const LF = 0x0a;
+
+/**
+ * Python's `str.split(None, maxsplit)` for the status line: runs of whitespace
+ * (SP, HT, LF, VT, FF, CR) separate fields, leading whitespace is skipped, and the
+ * last field keeps the rest of the line.
+ */
+function splitStatusLine(line: string): string[] {
+  const parts: string[] = [];
+  const n = line.length;
+  let i = 0;
+  while (parts.length < 2) {
+    while (i < n && isPyWhitespace(line.charCodeAt(i))) i++;
+    if (i >= n) return parts;
+    const start = i;
+    while (i < n && !isPyWhitespace(line.charCodeAt(i))) i++;
+    parts.push(line.slice(start, i));
+  }
+  while (i < n && isPyWhitespace(line.charCodeAt(i))) i++;
+  if (i < n) parts.push(line.slice(i));
+  return parts;
+}
+
+function isPyWhitespace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+/** Python's `str.strip()` on latin1 text (ASCII whitespace only). */
+export function pystrip(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && isPyWhitespace(s.charCodeAt(a))) a++;
+  while (b > a && isPyWhitespace(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+/** The line without its `\r\n` or `\n` terminator (a line cut by EOF has none). */
+function lineContent(line: string): string {
+  const n = line.length;
+  if (n > 0 && line.charCodeAt(n - 1) === LF) {
+    return n > 1 && line.charCodeAt(n - 2) === 0x0d ? line.slice(0, n - 2) : line.slice(0, n - 1);
+  }
+  return line;
+}
+
+function isDigits(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+/** Case-insensitive comparison of a received header name with a lower-case ASCII name. */
+function nameIs(name: string, lower: string): boolean {
+  return name.length === lower.length && name.toLowerCase() === lower;
+}
+
+/**
+ * Incremental parser for one response head. Create one per `getresponse()`.
+ */
+export class ResponseParser {
+  /** Set once the head is complete. */
+  head: ResponseHead | null = null;
+
+  private phase: Phase = 'status';
+  private readonly method: string | null;
+  private readonly strict: boolean;
+  private readonly debug: ((text: string) => void) | null;
+  /** Pieces of a line that straddles `execute` calls (copied; at most MAXLINE bytes). */
+  private pending: Buffer[] | null = null;
+  private pendingLength = 0;
+  /** Whether any byte of a response has been seen (EOF before that is RemoteDisconnected). */
+  private sawBytes = false;
+  private interimCount = 0;
+  private lineCount = 0;
+  private lines: string[] = [];
+  /** Whether the last header line was a field whose continuation lines belong to it. */
+  private lastField: 'kept' | 'ignored' | null = null;
+
+  private version = '';
+  private status = 0;
+  private reason = '';
+
+  // Values of the headers that decide framing, merged as Python 2.7's HTTPMessage merges
+  // repeats (', '), plus the separate Content-Length fields (STRICTER: they must agree).
+  private contentLengths: string[] = [];
+  private transferEncoding: string | null = null;
+  private connection: string | null = null;
+  private keepAlive: string | null = null;
+  private proxyConnection: string | null = null;
+  /** Which tracked header the last field was, so a continuation line can extend it. */
+  private lastTracked: 'cl' | 'te' | 'conn' | 'ka' | 'pconn' | null = null;
+
+  constructor(options: ResponseParserOptions = {}) {
+    this.method = options.method ?? null;
+    this.strict = options.strict ?? false;
+    this.debug = options.debug ?? null;
+  }
+
+  /** True once the whole head has been parsed (`head` is set). */
+  get done(): boolean {
+    return this.phase === 'done';
+  }
+
+  /**
+   * Parse bytes of the head. Returns the number of bytes consumed from `buf[start:end]`:
+   * all of them while the head is incomplete, or exactly up to the end of the head.
+   * Throws an `HTTPException` subclass when the head is invalid.
+   */
+  execute(buf: Buffer, start = 0, end = buf.length): number {
+    let pos = start;
+    if (end > start) this.sawBytes = true;
+    while (this.phase !== 'done' && pos < end) {
+      let nl = buf.indexOf(LF, pos);
+      if (nl >= end) nl = -1;
+      if (nl === -1) {
+        this.stash(buf, pos, end);
+        return end;
+      }
+      const lineEnd = nl + 1;
+      let line: string;
+      if (this.pending === null) {
+        if (lineEnd - pos > MAXLINE) throw this.tooLong();
+        line = buf.toString('latin1', pos, lineEnd);
+      } else {
+        if (this.pendingLength + (lineEnd - pos) > MAXLINE) throw this.tooLong();
+        line = this.takePending() + buf.toString('latin1', pos, lineEnd);
+      }
+      pos = lineEnd;
+      this.onLine(line);
+    }
+    return pos;
+  }
+
+  /**
+   * The server closed the connection. Completes the head if the bytes so far allow it
+   * (an HTTP/0.9 response whose first line had no terminator), else throws:
+   * `RemoteDisconnected` when nothing or only part of a head arrived (STRICTER: Python
+   * 2.7 turns a cut head into a response with the headers seen so far).
+   */
+  finish(): void {
+    if (this.phase === 'done') return;
+    if (this.pending !== null) {
+      const line = this.takePending();
+      this.onLine(line);
+      if (this.done) return;
+    }
+    // Nothing, or only complete interim responses (Python 3: a lone `100 Continue`
+    // followed by EOF is RemoteDisconnected too).
+    if (!this.sawBytes || this.phase === 'status') throw new RemoteDisconnected();
+    throw new RemoteDisconnected(
+      'Remote end closed connection before the end of the response head',
+    );
+  }
+
+  private tooLong(): LineTooLong {
+    // Python 2.7 says "header line" for the status line too.
+    return new LineTooLong('header line');
+  }
+
+  private stash(buf: Buffer, pos: number, end: number): void {
+    this.pendingLength += end - pos;
+    if (this.pendingLength > MAXLINE) throw this.tooLong();
+    // Copy: the caller may reuse its buffer after this call. Pieces are joined once, when
+    // the line ends, so a line sent one byte at a time costs linear time.
+    const piece = Buffer.from(buf.subarray(pos, end));
+    if (this.pending === null) this.pending = [piece];
+    else this.pending.push(piece);
+  }
+
+  private takePending(): string {
+    const pieces = this.pending ?? [];
+    this.pending = null;
+    const text =
+      pieces.length === 1
+        ? (pieces[0] as Buffer).toString('latin1')
+        : Buffer.concat(pieces, this.pendingLength).toString('latin1');
+    this.pendingLength = 0;
+    return text;
+  }
+
+  private onLine(line: string): void {
+    switch (this.phase) {
+      case 'status':
+        this.onStatusLine(line);
+        return;
+      case 'interim-headers':
+        this.onHeaderLine(line, true);
+        return;
+      case 'headers':
+        this.onHeaderLine(line, false);
+        return;
+      case 'done':
+        return;
+    }
+  }
+
+  private onStatusLine(line: string): void {
+    if (this.debug !== null) this.debug(`reply: ${pyrepr(line)}\n`);
+    const parts = splitStatusLine(line);
+    const version = parts.length >= 2 ? (parts[0] as string) : '';
+    if (!version.startsWith('HTTP/')) {
+      if (this.strict) throw new BadStatusLine(line);
+      // Python 2.7: an HTTP/0.9 simple response; the line is the start of the body.
+      this.version = 'HTTP/0.9';
+      this.status = 200;
+      this.reason = '';
+      this.complete(Buffer.from(line, 'latin1'));
+      return;
+    }
+    // STRICTER: a bare CR in the status line; a code that is not plain digits (Python's
+    // int() also takes '+200').
+    if (lineContent(line).includes('\r')) throw new BadStatusLine(line);
+    const code = parts[1] as string;
+    if (!isDigits(code)) throw new BadStatusLine(line);
+    const status = Number(code);
+    if (status < 100 || status > 999) throw new BadStatusLine(line);
+
+    if (status >= 100 && status < 200 && status !== 101) {
+      // STRICTER: every 1xx but 101 is interim (Python skips only 100 and then hands the
+      // real response to the next request), and their number is capped (gh-150743).
+      this.interimCount++;
+      if (this.interimCount > MAXINTERIM) {
+        throw new HTTPException(`got more than ${MAXINTERIM} interim responses`);
+      }
+      this.phase = 'interim-headers';
+      this.lineCount = 0;
+      this.lastField = null;
+      return;
+    }
+    this.version = version;
+    this.status = status;
+    this.reason = parts[2] ?? '';
+    if (version === 'HTTP/0.9') {
+      // Python 2.7: an explicit HTTP/0.9 status line; no headers, body until close.
+      this.complete(null);
+      return;
+    }
+    if (version !== 'HTTP/1.0' && !version.startsWith('HTTP/1.')) {
+      throw new UnknownProtocol(version);
+    }
+    this.phase = 'headers';
+    this.lineCount = 0;
+    this.lastField = null;
+  }
+
+  private onHeaderLine(line: string, interim: boolean): void {
+    if (line === '\r\n' || line === '\n' || (interim && pystrip(line) === '')) {
+      // Python 2.7 ends a skipped 100 block at any blank-looking line.
+      if (interim) {
+        this.phase = 'status';
+        this.lineCount = 0;
+      } else {
+        this.complete(null);
+      }
+      return;
+    }
+    // Python 2.7 checks the count before reading each line; every line counts here,
+    // ignored ones too, so that no kind of line can be sent without end.
+    this.lineCount++;
+    if (this.lineCount > MAXHEADERS) {
+      throw new HTTPException(`got more than ${MAXHEADERS} headers`);
+    }
+    const content = lineContent(line);
+    if (content.includes('\r')) {
+      // STRICTER: a bare CR is not a line ending and not allowed inside a field.
+      throw new HTTPException(`header line with a bare CR: ${pyrepr(line)}`);
+    }
+    if (interim && this.debug !== null) this.debug(`header: ${pystrip(line)}\n`);
+    const first = content.charCodeAt(0);
+    if (first === 0x20 || first === 0x09) {
+      // obs-fold: a continuation of the previous field.
+      if (this.lastField === null) {
+        throw new HTTPException(`header continuation line without a header: ${pyrepr(line)}`);
+      }
+      if (this.lastField === 'ignored' || interim) return;
+      this.lines.push(line);
+      this.extendTracked(pystrip(content));
+      return;
+    }
+    const colon = content.indexOf(':');
+    if (colon === -1) {
+      // STRICTER: Python 2.7 skips such a line and keeps parsing.
+      throw new HTTPException(`header line without a colon: ${pyrepr(line)}`);
+    }
+    if (colon === 0) {
+      // Python 2.7: an empty name is "probably a benign mistake": the line is dropped.
+      this.lastField = 'ignored';
+      this.lastTracked = null;
+      return;
+    }
+    this.lastField = 'kept';
+    if (interim) return;
+    this.lines.push(line);
+    this.track(content.slice(0, colon), pystrip(content.slice(colon + 1)));
+  }
+
+  /** Remember the values that decide framing; merged with ', ' like Python 2.7's dict. */
+  private track(name: string, value: string): void {
+    this.lastTracked = null;
+    switch (name.length) {
+      case 10:
+        if (nameIs(name, 'connection')) {
+          this.connection = merge(this.connection, value);
+          this.lastTracked = 'conn';
+        } else if (nameIs(name, 'keep-alive')) {
+          this.keepAlive = merge(this.keepAlive, value);
+          this.lastTracked = 'ka';
+        }
+        return;
+      case 14:
+        if (nameIs(name, 'content-length')) {
+          this.contentLengths.push(value);
+          this.lastTracked = 'cl';
+        }
+        return;
+      case 16:
+        if (nameIs(name, 'proxy-connection')) {
+          this.proxyConnection = merge(this.proxyConnection, value);
+          this.lastTracked = 'pconn';
+        }
+        return;
+      case 17:
+        if (nameIs(name, 'transfer-encoding')) {
+          this.transferEncoding = merge(this.transferEncoding, value);
+          this.lastTracked = 'te';
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** A continuation line joins the previous value with one space (RFC 9112 §5.2). */
+  private extendTracked(more: string): void {
+    const join = (v: string | null): string => (v === null || v === '' ? more : `${v} ${more}`);
+    switch (this.lastTracked) {
+      case 'cl': {
+        const i = this.contentLengths.length - 1;
+        this.contentLengths[i] = join(this.contentLengths[i] ?? null);
+        return;
+      }
+      case 'te':
+        this.transferEncoding = join(this.transferEncoding);
+        return;
+      case 'conn':
+        this.connection = join(this.connection);
+        return;
+      case 'ka':
+        this.keepAlive = join(this.keepAlive);
+        return;
+      case 'pconn':
+        this.proxyConnection = join(this.proxyConnection);
+        return;
+      case null:
+        return;
+    }
+  }
+
+  /** The head is complete: take the framing decisions of Python 2.7's `begin()`. */
+  private complete(bodyPrefix: Buffer | null): void {
+    this.phase = 'done';
+    const status = this.status;
+    const reason = pystrip(this.reason);
+    const lines = this.lines;
+    if (this.debug !== null) for (const line of lines) this.debug(`header: ${line}`);
+    if (this.version === 'HTTP/0.9') {
+      this.head = {
+        version: 9,
+        status,
+        reason,
+        lines,
+        chunked: false,
+        length: null,
+        will_close: true,
+        framing: 'eof',
+        bodyPrefix,
+      };
+      return;
+    }
+    const version = this.version === 'HTTP/1.0' ? 10 : 11;
+    const chunked =
+      this.transferEncoding !== null && this.transferEncoding.toLowerCase() === 'chunked';
+    let willClose = this.checkClose(version);
+    let length: number | null = null;
+
+    const noBody =
+      status === 204 || status === 304 || (status >= 100 && status < 200) || this.method === 'HEAD';
+    const tunnel = this.method === 'CONNECT' && status >= 200 && status < 300;
+    if (noBody || tunnel) {
+      // RFC 9112 §6.3: whatever Content-Length or Transfer-Encoding say, there is no
+      // body; after a 2xx to CONNECT the connection is a tunnel.
+      length = 0;
+      // STRICTER: a 101 hands the connection to another protocol; never reuse it.
+      if (status === 101) willClose = true;
+    } else if (chunked) {
+      // STRICTER: Content-Length beside chunked may be an attempt to desynchronise a
+      // proxy in between; the body is read as chunked and the connection not reused.
+      if (this.contentLengths.length > 0) willClose = true;
+    } else if (this.contentLengths.length > 0) {
+      length = this.parseContentLength();
+    }
+    if (!willClose && !chunked && length === null) willClose = true;
+    this.head = {
+      version,
+      status,
+      reason,
+      lines,
+      chunked,
+      length,
+      will_close: willClose,
+      framing: length === 0 ? 'none' : chunked ? 'chunked' : length === null ? 'eof' : 'length',
+      bodyPrefix: null,
+    };
+  }
+
+  /** Python 2.7's `_check_close()` over the merged header values. */
+  private checkClose(version: 10 | 11): boolean {
+    if (version === 11) {
+      return this.connection?.toLowerCase().includes('close') === true;
+    }
+    if (this.keepAlive) return false;
+    if (this.connection?.toLowerCase().includes('keep-alive')) return false;
+    if (this.proxyConnection?.toLowerCase().includes('keep-alive')) return false;
+    return true;
+  }
+
+  /**
+   * STRICTER: Python 2.7 reads the body until close when Content-Length is not an
+   * integer (and silently so when repeated fields make the merged value `5, 7`). Here
+   * every field must be plain digits, all fields must agree, and the value must be a
+   * safe integer; anything else is an error and the connection is not reused.
+   */
+  private parseContentLength(): number {
+    let length = -1;
+    for (const text of this.contentLengths) {
+      if (!isDigits(text)) {
+        throw new HTTPException(`invalid Content-Length: ${pyrepr(text)}`);
+      }
+      const value = Number(text);
+      if (value > MAX_SAFE_LENGTH) {
+        throw new HTTPException(`Content-Length too large: ${text}`);
+      }
+      if (length !== -1 && value !== length) {
+        throw new HTTPException(
+          `conflicting Content-Length values: ${this.contentLengths.map(pyrepr).join(', ')}`,
+        );
+      }
+      length = value;
+    }
+    return length;
+  }
+}
+
+function merge(prev: string | null, value: string): string {
+  return prev === null ? value : `${prev}, ${value}`;
+}
