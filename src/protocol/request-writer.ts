@@ -72,11 +72,9 @@ export function absoluteUrlNetloc(url: string): string {
   const i = url.indexOf(':');
   if (i <= 0) return '';
   const scheme = url.slice(0, i);
-  if (scheme !== 'http') {
-    if (!/^[A-Za-z0-9+.-]+$/.test(scheme)) return '';
-    const rest = url.slice(i + 1);
-    if (rest !== '' && /^[0-9]+$/.test(rest)) return '';
-  }
+  // 2.7 takes any other all-scheme-chars prefix as a scheme too, unless the rest is all
+  // digits (`'httpx:80'` is a path), which cannot start with the `//` required below anyway.
+  if (scheme !== 'http' && !/^[A-Za-z0-9+.-]+$/.test(scheme)) return '';
   if (url.charCodeAt(i + 1) !== 0x2f || url.charCodeAt(i + 2) !== 0x2f) return '';
   const start = i + 3;
   let end = url.length;
