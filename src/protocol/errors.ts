@@ -71,9 +71,9 @@ export class IncompleteRead extends HTTPException {
   override name = 'IncompleteRead';
   readonly partial: Buffer;
   readonly expected: number | null;
-  constructor(partial: Buffer, expected: number | null = null) {
+  constructor(partial: Buffer, expected: number | null = null, options?: { cause?: unknown }) {
     const more = expected === null ? '' : `, ${expected} more expected`;
-    super(`IncompleteRead(${partial.length} bytes read${more})`);
+    super(`IncompleteRead(${partial.length} bytes read${more})`, options);
     this.partial = partial;
     this.expected = expected;
   }
