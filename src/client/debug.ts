@@ -1,0 +1,31 @@
+/**
+ * Observability: where `set_debuglevel` output goes, the `NODE_DEBUG=httplib` log, and
+ * the `diagnostics_channel` channels. Nothing here changes behaviour, and nothing costs
+ * more than a boolean check while nobody listens.
+ *
+ * Channels (each message is a plain object):
+ * - `httplib:connect`          `{ connection, host, port, socket }` after a connection opens
+ * - `httplib:request:headers`  `{ connection, method, url, head }` when a request head is sent
+ * - `httplib:response:headers` `{ connection, response }` when a response head was read
+ * - `httplib:error`            `{ connection, error }` when a request or response fails
+ */
+import diagnostics_channel from 'node:diagnostics_channel';
+import type { Writable } from 'node:stream';
+import { debuglog } from 'node:util';
+
+/** Where `set_debuglevel(n > 0)` output goes: a writable (default `process.stdout`) or a function. */
+export type DebugOutput = Writable | NodeJS.WritableStream | ((text: string) => void);
+
+/** Write debug text the way Python's `print` would put it on stdout. */
+export function writeDebug(out: DebugOutput | null | undefined, text: string): void {
+  if (typeof out === 'function') out(text);
+  else (out ?? process.stdout).write(text);
+}
+
+/** `NODE_DEBUG=httplib` log lines (connections opened, reused, closed). */
+export const nodeDebug = debuglog('httplib');
+
+export const connectChannel = diagnostics_channel.channel('httplib:connect');
+export const requestHeadersChannel = diagnostics_channel.channel('httplib:request:headers');
+export const responseHeadersChannel = diagnostics_channel.channel('httplib:response:headers');
+export const errorChannel = diagnostics_channel.channel('httplib:error');

@@ -1,0 +1,565 @@
+/**
+ * HTTPConnection: Python 2.7's `httplib.HTTPConnection` on Node sockets. It composes the
+ * protocol core (state machine, request buffer, response parser) with the I/O shell
+ * (transport, byte reader, body sources); it parses and formats nothing itself.
+ *
+ * Synchronous where Python only buffers or inspects (`putrequest`, `putheader`,
+ * `set_tunnel`, `set_debuglevel`, `close`); promise-returning where Python blocks on the
+ * socket (`connect`, `request`, `endheaders`, `send`, `getresponse`). Misuse and bad
+ * input throw synchronously from the call that caused them, before a byte is sent, even
+ * from the promise-returning methods; failures of the network reject.
+ *
+ * Deliberate differences from 2.7 (shared/API.md): any failure inside `getresponse()`
+ * closes the connection, so the next request reconnects (2.7 stays in Request-sent
+ * until `close()`; Python 3 does this for connection errors); bytes that arrive while no
+ * request is outstanding make the connection unusable, and the next request opens a new
+ * one; idle sockets do not keep the process alive (as node:http's agent).
+ */
+import type { Duplex } from 'node:stream';
+import { type BodySink, type PreparedBody, prepareBody } from '../io/body-source.ts';
+import { ByteReader, type WaitOptions } from '../io/byte-reader.ts';
+import { checkTimeout, getdefaulttimeout, timeoutMs } from '../io/deadline.ts';
+import { type CreateConnection, openSocket } from '../io/transport.ts';
+import { ConnectionState } from '../protocol/connection-state.ts';
+import { NotConnected } from '../protocol/errors.ts';
+import { DEFAULT_BLOCKSIZE, HTTP_PORT } from '../protocol/limits.ts';
+import {
+  connectRequest,
+  type HeadersInput,
+  headerNameSet,
+  normalizeHeaders,
+  type PutRequestOptions,
+  planRequest,
+  RequestBuffer,
+} from '../protocol/request-writer.ts';
+import { ResponseParser } from '../protocol/response-parser.ts';
+import {
+  coerceHeaderValue,
+  parseHostPort,
+  pyrepr,
+  validateHeaderName,
+  validateHeaderValue,
+  validateHost,
+} from '../protocol/validate.ts';
+import {
+  connectChannel,
+  type DebugOutput,
+  errorChannel,
+  nodeDebug,
+  requestHeadersChannel,
+  responseHeadersChannel,
+  writeDebug,
+} from './debug.ts';
+import { HTTPResponse } from './http-response.ts';
+
+/** Constructor options (Python's keyword arguments, plus TypeScript-only additions). */
+export interface HTTPConnectionOptions {
+  /** Python's `strict`: a status line that is not HTTP/1.x raises `BadStatusLine`. */
+  strict?: boolean | null | undefined;
+  /** Seconds for each blocking operation; `null` waits forever. Default: `getdefaulttimeout()`. */
+  timeout?: number | null | undefined;
+  /** Python's `source_address`: `[host, port]` for the local end (`''`/`0` = any). */
+  source_address?: readonly [string, number] | null | undefined;
+  /** Bytes per read of a file or stream body (Python 3.7+), default 8192. */
+  blocksize?: number | undefined;
+  /** Cancels every operation of this connection when it fires. */
+  signal?: AbortSignal | undefined;
+  /** Replaces the TCP connect (a test seam; Python tests replace `_create_connection`). */
+  createConnection?: CreateConnection | undefined;
+  /** Where `set_debuglevel` output goes instead of `process.stdout`. */
+  debugOutput?: DebugOutput | undefined;
+}
+
+/** Options of `request()` and `endheaders()`. */
+export interface RequestOptions {
+  /** Python 3's `encode_chunked`: frame the body in chunks (when `Transfer-Encoding` was given). */
+  encode_chunked?: boolean | undefined;
+  /** Cancels this call: the socket is destroyed and the call rejects with `AbortError`. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Options of `getresponse()`. */
+export interface GetResponseOptions {
+  signal?: AbortSignal | undefined;
+}
+
+/** The bodies `request()`, `endheaders()` and `send()` accept (see API.md). */
+export type { RequestBody } from '../io/body-source.ts';
+
+/**
+ * Python's `httplib.HTTPConnection`: one connection to one HTTP server, one request at
+ * a time, kept alive between requests when the server allows it.
+ */
+export class HTTPConnection {
+  /** Python's `default_port`: 80. */
+  static default_port = HTTP_PORT;
+
+  host: string;
+  port: number;
+  timeout: number | null;
+  source_address: readonly [string, number] | null;
+  strict: boolean;
+  blocksize: number;
+  debuglevel = 0;
+  /** Python's `auto_open`: `send()` opens the connection when there is none. */
+  auto_open: boolean | number = 1;
+  /** Where `set_debuglevel` output goes (default `process.stdout`). */
+  debugOutput: DebugOutput | null;
+
+  /** @internal HTTP version spoken: 11, or 10 for the legacy `HTTP` class. */
+  _http_vsn: 10 | 11 = 11;
+
+  protected readonly signal: AbortSignal | null;
+  protected readonly createConnection: CreateConnection | null;
+  protected reader: ByteReader | null = null;
+  protected _tunnel_host: string | null = null;
+  protected _tunnel_port: number | null = null;
+  protected _tunnel_headers: HeadersInput | null = null;
+
+  private readonly machine = new ConnectionState();
+  private readonly buffer = new RequestBuffer();
+  private method: string | null = null;
+  /** A request line was buffered and nothing of it written yet. */
+  private freshRequest = false;
+  private connecting: Promise<void> | null = null;
+
+  constructor(host: string, port?: number | null, options: HTTPConnectionOptions = {}) {
+    const ctor = this.constructor as typeof HTTPConnection;
+    if (typeof host !== 'string') throw new TypeError('host must be a string');
+    [this.host, this.port] = parseHostPort(host, port ?? null, ctor.default_port);
+    validateHost(this.host);
+    this.timeout =
+      options.timeout === undefined ? getdefaulttimeout() : checkTimeout(options.timeout);
+    this.source_address = checkSourceAddress(options.source_address);
+    this.strict = options.strict ?? false;
+    const blocksize = options.blocksize ?? DEFAULT_BLOCKSIZE;
+    if (!Number.isInteger(blocksize) || blocksize <= 0) {
+      throw new TypeError(`blocksize must be a positive integer, got ${String(blocksize)}`);
+    }
+    this.blocksize = blocksize;
+    this.signal = options.signal ?? null;
+    this.createConnection = options.createConnection ?? null;
+    this.debugOutput = options.debugOutput ?? null;
+  }
+
+  /** Python's `sock`: the connected socket, or null. */
+  get sock(): Duplex | null {
+    return this.reader?.socket ?? null;
+  }
+
+  /** Python's `set_debuglevel(level)`: above 0, print what is sent and received. */
+  set_debuglevel(level: number): void {
+    this.debuglevel = level;
+  }
+
+  /**
+   * Python's `set_tunnel(host, port=None, headers=None)`: send requests through the
+   * proxy given to the constructor, with `CONNECT host:port HTTP/1.0`. Must be called
+   * before connecting. The host and headers are checked now (gh-146211).
+   */
+  set_tunnel(host: string, port?: number | null, headers?: HeadersInput | null): void {
+    if (this.reader !== null) {
+      throw new Error("Can't setup tunnel for established connection.");
+    }
+    const [tunnelHost, tunnelPort] = parseHostPort(
+      host,
+      port ?? null,
+      (this.constructor as typeof HTTPConnection).default_port,
+    );
+    connectRequest(tunnelHost, tunnelPort, headers ?? null);
+    this._tunnel_host = tunnelHost;
+    this._tunnel_port = tunnelPort;
+    this._tunnel_headers = headers ?? null;
+  }
+
+  /** Python's `connect()`: open the connection (and the tunnel, if one is set). */
+  connect(): Promise<void> {
+    if (this.connecting !== null) return this.connecting;
+    const promise = this.doConnect().finally(() => {
+      this.connecting = null;
+    });
+    this.connecting = promise;
+    return promise;
+  }
+
+  /** Python's `close()`: close the socket and forget the response being read. */
+  close(): void {
+    this.buffer.reset();
+    const response = this.machine.reset();
+    const reader = this.reader;
+    this.reader = null;
+    this.freshRequest = false;
+    if (reader !== null) {
+      nodeDebug('close %s:%d', this.host, this.port);
+      reader.destroy();
+    }
+    (response as HTTPResponse | null)?.close();
+  }
+
+  /**
+   * Python's `putrequest(method, url, skip_host=False, skip_accept_encoding=False)`:
+   * start a request. Throws `CannotSendRequest` while another is being built or sent,
+   * `InvalidURL`/`TypeError` for a bad URL or method (as in Python, the state has moved on
+   * by then: `close()` before the next request).
+   */
+  putrequest(method: string, url: string, options?: PutRequestOptions | null): void {
+    this.machine.startRequest();
+    this.method = method;
+    this.buffer.putrequest(method, url, options, {
+      host: this.host,
+      port: this.port,
+      defaultPort: (this.constructor as typeof HTTPConnection).default_port,
+      tunnelHost: this._tunnel_host,
+      tunnelPort: this._tunnel_port,
+      httpVersion: this._http_vsn,
+    });
+    this.freshRequest = true;
+  }
+
+  /** Python's `putheader(header, *values)`: several values become continuation lines. */
+  putheader(header: string, ...values: unknown[]): void {
+    this.machine.checkPutHeader();
+    this.buffer.putheader(header, ...values);
+  }
+
+  /**
+   * Python's `endheaders(message_body=None)`: send the head, and the body if given (in
+   * the same write when it is a string or bytes). `encode_chunked` frames the body in
+   * chunks (Python 3.6+).
+   */
+  endheaders(messageBody?: unknown, options?: RequestOptions): Promise<void> {
+    this.machine.endHeaders();
+    const head = this.buffer.finish();
+    if (messageBody === undefined || messageBody === null) {
+      return this.sendOutput(head, null, false, options?.signal);
+    }
+    const prepared = prepareBody(messageBody, this.blocksize);
+    const chunked = options?.encode_chunked === true && this._http_vsn === 11;
+    if (prepared instanceof Promise) {
+      return prepared.then((body) => this.sendOutput(head, body, chunked, options?.signal));
+    }
+    return this.sendOutput(head, prepared, chunked, options?.signal);
+  }
+
+  /**
+   * Python's `send(data)`: write raw bytes (a string as UTF-8, bytes, or any body kind),
+   * opening the connection first if needed.
+   */
+  send(data: unknown, options?: { signal?: AbortSignal | undefined }): Promise<void> {
+    const prepared = prepareBody(data, this.blocksize);
+    if (prepared instanceof Promise) {
+      return prepared.then((body) => this.sendBody(body, options?.signal));
+    }
+    return this.sendBody(prepared, options?.signal);
+  }
+
+  /**
+   * Python's `request(method, url, body=None, headers={})`: `putrequest`, the automatic
+   * and given headers, `endheaders(body)`. `Content-Length` is added when the body's
+   * length is known (0 for POST/PUT/PATCH without one); a body of unknown length goes
+   * chunked unless the caller set `Content-Length` or `Transfer-Encoding`.
+   */
+  request(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers?: HeadersInput | null,
+    options?: RequestOptions,
+  ): Promise<void> {
+    // Everything that can be refused is checked before the state moves and before a
+    // byte is sent; header values are coerced once (toString runs once).
+    const given = normalizeHeaders(headers);
+    const pairs: Array<[string, string]> = new Array(given.length);
+    for (let i = 0; i < given.length; i++) {
+      const [name, value] = given[i] as [string, unknown];
+      validateHeaderName(name);
+      const text = coerceHeaderValue(value);
+      validateHeaderValue(text);
+      pairs[i] = [name, text];
+    }
+    const names = headerNameSet(pairs);
+    const prepared = body === undefined || body === null ? null : prepareBody(body, this.blocksize);
+    const encodeChunked = options?.encode_chunked === true;
+    this.putrequest(method, url, {
+      skip_host: names.has('host'),
+      skip_accept_encoding: names.has('accept-encoding'),
+    });
+    const finish = (p: PreparedBody | null): Promise<void> => {
+      const plan = planRequest(
+        method,
+        p === null ? { kind: 'none' } : p.info,
+        names,
+        encodeChunked,
+        this._http_vsn,
+      );
+      for (const [name, value] of plan.headers) this.buffer.putheader(name, value);
+      for (const [name, value] of pairs) this.buffer.putheader(name, value);
+      this.machine.endHeaders();
+      return this.sendOutput(this.buffer.finish(), p, plan.encodeChunked, options?.signal);
+    };
+    if (prepared instanceof Promise) return prepared.then(finish);
+    return finish(prepared);
+  }
+
+  /**
+   * Python's `getresponse()`: read the response head. The previous response must have
+   * been read to its end first (else `ResponseNotReady`). A response that will close
+   * the connection takes the socket with it; the next request opens a new connection.
+   */
+  getresponse(options?: GetResponseOptions): Promise<HTTPResponse> {
+    this.machine.checkGetResponse();
+    const reader = this.reader;
+    if (reader === null) {
+      return Promise.reject(new NotConnected('no connection: the request was never sent'));
+    }
+    const response = new HTTPResponse({
+      reader,
+      method: this.method,
+      strict: this.strict,
+      debuglevel: this.debuglevel,
+      debugOutput: this.debugOutput,
+      timeoutMs: timeoutMs(this.timeout),
+      signal: this.signal,
+      onDone: (r, reusable) => this.responseDone(r, reusable),
+    });
+    return response.begin(options?.signal).then(
+      () => {
+        this.machine.responseStarted(response, response.will_close);
+        if (response.will_close) {
+          // Python: "this effectively passes the connection to the response".
+          response.takeOwnership();
+          this.reader = null;
+          this.machine.reset();
+        }
+        if (responseHeadersChannel.hasSubscribers) {
+          responseHeadersChannel.publish({ connection: this, response });
+        }
+        return response;
+      },
+      (err: unknown) => {
+        response.close();
+        this.close();
+        if (errorChannel.hasSubscribers) errorChannel.publish({ connection: this, error: err });
+        throw err;
+      },
+    );
+  }
+
+  // --- internals ----------------------------------------------------------------------
+
+  /** @internal Open the socket and, if set, the tunnel. HTTPS adds TLS on top. */
+  protected async doConnect(): Promise<void> {
+    if (this.reader !== null) {
+      // Python overwrites `sock`; do not leak the old socket (a response reading it
+      // keeps its own reference and finishes with it).
+      if (this.machine.response === null) this.reader.destroy();
+      this.reader = null;
+    }
+    const tunnel = this._tunnel_host !== null;
+    const socket = await openSocket(
+      {
+        host: this.host,
+        port: this.port,
+        timeout: this.timeout,
+        source_address: this.source_address,
+        signal: this.signal,
+      },
+      this.createConnection,
+    );
+    const reader = new ByteReader(socket);
+    this.reader = reader;
+    nodeDebug('connect %s:%d', this.host, this.port);
+    if (connectChannel.hasSubscribers) {
+      connectChannel.publish({ connection: this, host: this.host, port: this.port, socket });
+    }
+    if (tunnel) await this.tunnel(reader);
+  }
+
+  /** Python 2.7's `_tunnel()`: CONNECT through the proxy and read its answer. */
+  private async tunnel(reader: ByteReader): Promise<void> {
+    const host = this._tunnel_host as string;
+    const port = this._tunnel_port as number;
+    const head = connectRequest(host, port, this._tunnel_headers);
+    if (this.debuglevel > 0) {
+      // Python 2.7 sends the CONNECT line, each header and the blank line separately,
+      // and prints each of them; here they go out in one write.
+      for (const line of head.split(/(?<=\r\n)/)) this.debug(`send: ${pyrepr(line)}\n`);
+    }
+    reader.active = true;
+    await reader.write(head, 'latin1', this.waitOptions(undefined));
+    const parser = new ResponseParser({ method: 'CONNECT', strict: this.strict });
+    for (;;) {
+      const chunk = reader.peek();
+      if (chunk !== null) {
+        const start = reader.offset;
+        const pos = parser.execute(chunk, start, chunk.length);
+        reader.consume(pos - start);
+        if (parser.done) break;
+        continue;
+      }
+      if (reader.error !== null) throw this.abandon(reader.error);
+      if (reader.ended || reader.closed) {
+        try {
+          parser.finish();
+        } catch (err) {
+          throw this.abandon(err);
+        }
+        break;
+      }
+      await reader.waitForData(this.waitOptions(undefined));
+    }
+    const reply = parser.head;
+    reader.active = false;
+    if (reply === null || reply.version === 9) {
+      throw this.abandon(new Error('Invalid response from tunnel request'));
+    }
+    if (reply.status !== 200) {
+      throw this.abandon(new Error(`Tunnel connection failed: ${reply.status} ${reply.reason}`));
+    }
+  }
+
+  private abandon(err: unknown): unknown {
+    this.close();
+    return err;
+  }
+
+  /** Python's `_send_output`: the head, then the body (one write when it is bytes). */
+  private async sendOutput(
+    head: string,
+    body: PreparedBody | null,
+    chunked: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const reader = await this.ensureConnected();
+    reader.active = true;
+    (reader.socket as { ref?: () => void }).ref?.();
+    if (requestHeadersChannel.hasSubscribers) {
+      requestHeadersChannel.publish({ connection: this, method: this.method, head });
+    }
+    const wait = this.waitOptions(signal);
+    if (body !== null && body.bytes !== null && !chunked) {
+      // Python 2.7 appends a string body to the head and sends both at once.
+      const bytes = body.bytes;
+      if (this.debuglevel > 0) this.debug(`send: ${pyrepr(head + bytes.toString('latin1'))}\n`);
+      await this.writeHeadAndBody(reader, head, bytes, wait);
+      return;
+    }
+    if (this.debuglevel > 0) this.debug(`send: ${pyrepr(head)}\n`);
+    await reader.write(head, 'latin1', wait);
+    if (body !== null) await this.writeBodyTo(reader, body, chunked, wait);
+  }
+
+  /** Python's `send(data)` for a body already prepared. */
+  private async sendBody(body: PreparedBody, signal: AbortSignal | undefined): Promise<void> {
+    const reader = await this.ensureConnected();
+    reader.active = true;
+    await this.writeBodyTo(reader, body, false, this.waitOptions(signal));
+  }
+
+  private async writeBodyTo(
+    reader: ByteReader,
+    body: PreparedBody,
+    chunked: boolean,
+    wait: WaitOptions,
+  ): Promise<void> {
+    if (this.debuglevel > 0) {
+      if (body.bytes !== null && !chunked) {
+        this.debug(`send: ${pyrepr(body.bytes.toString('latin1'))}\n`);
+      } else {
+        this.debug(`send: ${body.label}\n`);
+        this.debug('sendIng a read()able\n');
+      }
+    }
+    const sink: BodySink = {
+      write: (chunk, encoding) => reader.write(chunk, encoding, wait),
+    };
+    const { writeBody } = await import('../io/body-source.ts');
+    try {
+      await writeBody(sink, body, chunked);
+    } catch (err) {
+      // A body that failed half-way leaves the server waiting for the rest: the
+      // connection cannot be used again.
+      reader.fail(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+  }
+
+  private async writeHeadAndBody(
+    reader: ByteReader,
+    head: string,
+    bytes: Buffer,
+    wait: WaitOptions,
+  ): Promise<void> {
+    if (bytes.length <= 16384) {
+      const out = Buffer.allocUnsafe(head.length + bytes.length);
+      out.write(head, 0, 'latin1');
+      bytes.copy(out, head.length);
+      await reader.write(out, undefined, wait);
+      return;
+    }
+    const socket = reader.socket as Duplex;
+    socket.cork();
+    const first = reader.write(head, 'latin1', wait);
+    const second = reader.write(bytes, undefined, wait);
+    process.nextTick(() => socket.uncork());
+    await first;
+    await second;
+  }
+
+  /**
+   * The socket for the next write: Python's `auto_open`. At the start of a request, a
+   * socket that failed, was poisoned by unexpected bytes or was closed while idle is
+   * replaced by a new connection (nothing of this request was sent on it).
+   */
+  private async ensureConnected(): Promise<ByteReader> {
+    if (this.freshRequest) {
+      this.freshRequest = false;
+      const reader = this.reader;
+      if (reader !== null && (reader.poisoned || reader.error !== null || reader.closed)) {
+        nodeDebug('discard unusable idle connection to %s:%d', this.host, this.port);
+        this.reader = null;
+        reader.destroy();
+      }
+    }
+    if (this.reader === null) {
+      if (!this.auto_open) throw new NotConnected();
+      await this.connect();
+    }
+    return this.reader as unknown as ByteReader;
+  }
+
+  /** A kept-alive response finished with the socket. */
+  private responseDone(reader: ByteReader, reusable: boolean): void {
+    if (reader !== this.reader || !reusable || !reader.usable) {
+      reader.destroy();
+      if (reader === this.reader) this.reader = null;
+      return;
+    }
+    reader.active = false;
+    // Like node:http's agent: an idle kept-alive socket does not keep the process alive.
+    (reader.socket as { unref?: () => void }).unref?.();
+  }
+
+  private waitOptions(signal: AbortSignal | undefined): WaitOptions {
+    return { timeoutMs: timeoutMs(this.timeout), signal: signal ?? this.signal };
+  }
+
+  private debug(text: string): void {
+    writeDebug(this.debugOutput, text);
+  }
+}
+
+function checkSourceAddress(value: unknown): readonly [string, number] | null {
+  if (value === null || value === undefined) return null;
+  if (
+    !Array.isArray(value) ||
+    value.length !== 2 ||
+    typeof value[0] !== 'string' ||
+    !Number.isInteger(value[1]) ||
+    value[1] < 0 ||
+    value[1] > 65535
+  ) {
+    throw new TypeError('source_address must be [host, port]');
+  }
+  return [value[0], value[1]];
+}

@@ -1,0 +1,452 @@
+/**
+ * HTTPResponse: what `getresponse()` returns. It reads the head with the protocol core's
+ * parser and then pulls body bytes through the body decoder only as the caller reads,
+ * straight out of the socket reader's queue (no copy until the caller's buffer).
+ *
+ * One read path: `read`, `readinto`, `read1`, `peek`, `readline`, the async iterator,
+ * `text()` and `json()` all take their bytes from `take()`, so they cannot disagree.
+ *
+ * Python 2.7's semantics, with Python 3's reading methods, and these deliberate
+ * differences (shared/API.md): a body cut short raises `IncompleteRead` from `read(amt)`
+ * too (Python returns the short data silently); a broken chunked body raises
+ * `IncompleteRead` with every byte of the call (2.7 keeps only the last chunk's); closing
+ * a kept-alive response before its end discards the connection instead of leaving the
+ * rest of the body to be read as the next response.
+ */
+
+import type { ByteReader, WaitOptions } from '../io/byte-reader.ts';
+import { BodyDecoder, FramingError } from '../protocol/body-decoder.ts';
+import { IncompleteRead } from '../protocol/errors.ts';
+import { HTTPMessage } from '../protocol/message.ts';
+import { ResponseParser } from '../protocol/response-parser.ts';
+import { type DebugOutput, writeDebug } from './debug.ts';
+
+const EMPTY = Buffer.alloc(0);
+
+/** What a response needs from the connection that made it. Internal. */
+export interface ResponseContext {
+  readonly reader: ByteReader;
+  readonly method: string | null;
+  readonly strict: boolean;
+  readonly debuglevel: number;
+  readonly debugOutput: DebugOutput | null;
+  readonly timeoutMs: number | null;
+  /** The connection-wide signal, if any. */
+  readonly signal: AbortSignal | null;
+  /**
+   * Called once when the body of a response that keeps the connection has been read to
+   * its end (`reusable`: nothing unexpected follows it) or abandoned.
+   */
+  readonly onDone: (reader: ByteReader, reusable: boolean) => void;
+}
+
+/** Options of a single read. */
+export interface ReadOptions {
+  /** Cancels this read: the socket is destroyed and the read rejects with `AbortError`. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * Python's `httplib.HTTPResponse`. Created by `HTTPConnection.getresponse()`, never by
+ * users.
+ */
+export class HTTPResponse implements AsyncIterable<Buffer> {
+  /** Status code, e.g. 200. */
+  status = 0;
+  /** Reason phrase, e.g. `'OK'` (stripped). */
+  reason = '';
+  /** 9, 10 or 11 (HTTP/0.9, 1.0, 1.1). */
+  version: 9 | 10 | 11 = 11;
+  /** The response headers (Python 2.7: a mimetools.Message; here an `HTTPMessage`). */
+  msg: HTTPMessage = EMPTY_MESSAGE;
+  /** Python's `chunked`: the body uses chunked transfer coding. */
+  chunked = false;
+  /** Python's `will_close`: the connection closes after this response. */
+  will_close = false;
+  debuglevel: number;
+  strict: boolean;
+  /** True once `close()` was called (Python 3's `closed`; reading to the end is not enough). */
+  closed = false;
+
+  /** The socket reader while the body is unread (Python's `fp`); null once done. */
+  private reader: ByteReader | null;
+  private decoder: BodyDecoder = NO_BODY;
+  /** HTTP/0.9: the first line, which is body. */
+  private prefix: Buffer | null = null;
+  /** Whether this response owns the socket (it will close the connection). */
+  private owner = false;
+  private readonly context: ResponseContext;
+
+  /** @internal Use `HTTPConnection.getresponse()`. */
+  constructor(context: ResponseContext) {
+    this.context = context;
+    this.reader = context.reader;
+    this.debuglevel = context.debuglevel;
+    this.strict = context.strict;
+  }
+
+  /** Python 3's `headers`: the same object as `msg`. */
+  get headers(): HTTPMessage {
+    return this.msg;
+  }
+
+  /** Python's `length`: body bytes still to come when known (0 for no body), else null. */
+  get length(): number | null {
+    return this.decoder.remaining;
+  }
+
+  /** @internal Reads the status line and headers (Python's `begin()`). */
+  async begin(signal?: AbortSignal | null): Promise<void> {
+    const reader = this.reader as ByteReader;
+    const debugOutput = this.context.debugOutput;
+    const parser = new ResponseParser({
+      method: this.context.method,
+      strict: this.strict,
+      debug: this.debuglevel > 0 ? (text: string) => writeDebug(debugOutput, text) : null,
+    });
+    const wait = this.waitOptions(signal);
+    for (;;) {
+      const chunk = reader.peek();
+      if (chunk !== null) {
+        const start = reader.offset;
+        const pos = parser.execute(chunk, start, chunk.length);
+        reader.consume(pos - start);
+        if (parser.done) break;
+        continue;
+      }
+      if (reader.error !== null) throw reader.error;
+      if (reader.ended || reader.closed) {
+        parser.finish();
+        break;
+      }
+      await reader.waitForData(wait);
+    }
+    const head = parser.head;
+    if (head === null) throw new Error('response head missing after parse');
+    this.status = head.status;
+    this.reason = head.reason;
+    this.version = head.version;
+    this.msg = head.lines.length === 0 ? new HTTPMessage([]) : new HTTPMessage(head.lines);
+    this.chunked = head.chunked;
+    this.will_close = head.will_close;
+    this.prefix = head.bodyPrefix;
+    this.decoder = new BodyDecoder(head.framing, head.length);
+  }
+
+  /** @internal The connection hands the socket over: this response closes it when done. */
+  takeOwnership(): void {
+    this.owner = true;
+  }
+
+  /**
+   * Python's `read(amt=None)`: the whole rest of the body, or at most `amt` bytes (fewer
+   * only at the end of the body). `Buffer.alloc(0)` once the body is done. A body that
+   * ends early raises `IncompleteRead` with the bytes of this call in `partial`.
+   */
+  async read(amt?: number | null, options?: ReadOptions): Promise<Buffer> {
+    if (this.reader === null) return EMPTY;
+    if (amt === undefined || amt === null || amt < 0) {
+      const parts: Buffer[] = [];
+      await this.pull(Number.POSITIVE_INFINITY, parts, null, true, options);
+      return join(parts);
+    }
+    checkSize(amt, 'amt');
+    if (amt === 0) return EMPTY;
+    const parts: Buffer[] = [];
+    await this.pull(amt, parts, null, true, options);
+    return join(parts);
+  }
+
+  /**
+   * Python 3's `readinto(b)`: read up to `b.length` bytes into `b`; returns how many
+   * (0 at the end of the body).
+   */
+  async readinto(b: Uint8Array, options?: ReadOptions): Promise<number> {
+    if (this.reader === null || b.length === 0) return 0;
+    return this.pull(b.length, null, b, true, options);
+  }
+
+  /**
+   * Python 3's `read1(n=-1)`: at most `n` bytes with at most one wait for the network;
+   * within a chunked body, at most the rest of the current chunk.
+   */
+  async read1(n = -1, options?: ReadOptions): Promise<Buffer> {
+    if (this.reader === null || n === 0) return EMPTY;
+    const parts: Buffer[] = [];
+    await this.pull(n < 0 ? Number.POSITIVE_INFINITY : n, parts, null, false, options);
+    return join(parts);
+  }
+
+  /**
+   * Python 3's `peek(n)`: body bytes that can be returned without consuming them (at
+   * least one unless the body is done; within a chunked body, at most the current
+   * chunk). Never shows bytes past the end of the body.
+   */
+  async peek(n = 1, options?: ReadOptions): Promise<Buffer> {
+    void n;
+    if (this.reader === null) return EMPTY;
+    if (this.prefix !== null) return this.prefix;
+    for (;;) {
+      const view = this.peekQueued();
+      if (view.length > 0 || this.reader === null) return view;
+      if (!(await this.waitMore(Buffer.alloc(0), options))) return EMPTY;
+    }
+  }
+
+  /** Python 3's `readline(limit=-1)`: up to and including the next `\n`, within the body. */
+  async readline(limit = -1, options?: ReadOptions): Promise<Buffer> {
+    const max = limit < 0 ? Number.POSITIVE_INFINITY : limit;
+    const parts: Buffer[] = [];
+    let got = 0;
+    while (got < max && this.reader !== null) {
+      const view = this.prefix ?? this.peekQueued();
+      if (view.length === 0) {
+        if (!(await this.waitMore(join(parts), options))) break;
+        continue;
+      }
+      const nl = view.indexOf(0x0a);
+      const want = Math.min(nl === -1 ? view.length : nl + 1, max - got);
+      const piece = await this.read(want, options);
+      parts.push(piece);
+      got += piece.length;
+      if (nl !== -1 && nl + 1 <= want) break;
+    }
+    return join(parts);
+  }
+
+  /** `for await (const chunk of response)`: the body as Buffers, as they arrive. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    for (;;) {
+      const chunk = await this.read1(-1);
+      if (chunk.length === 0) return;
+      yield chunk;
+    }
+  }
+
+  /** Read the rest of the body and decode it (default UTF-8). */
+  async text(encoding: BufferEncoding = 'utf8'): Promise<string> {
+    return (await this.read()).toString(encoding);
+  }
+
+  /** Read the rest of the body and parse it as JSON. */
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text());
+  }
+
+  /** Python's `getheader(name, default=None)`: every value of `name` joined by `', '`. */
+  getheader(name: string): string | null;
+  getheader<T>(name: string, defaultValue: T): string | T;
+  getheader(name: string, defaultValue: unknown = null): unknown {
+    return this.msg.getheader(name, defaultValue);
+  }
+
+  /** Every header as `[name, value]`, in the order received, names as received. */
+  getheaders(): Array<[string, string]> {
+    return this.msg.items();
+  }
+
+  /** Python's `fileno()`: the socket's file descriptor. */
+  fileno(): number {
+    const reader = this.reader ?? this.context.reader;
+    const socket = reader.socket as unknown as {
+      _handle?: { fd?: number } | null;
+      _parent?: { _handle?: { fd?: number } | null } | null;
+    };
+    const fd = socket._handle?.fd ?? socket._parent?._handle?.fd;
+    if (typeof fd !== 'number' || fd < 0) throw new TypeError('fileno of a closed response');
+    return fd;
+  }
+
+  /** Python's `isclosed()`: true once the body was read to its end or `close()` called. */
+  isclosed(): boolean {
+    return this.reader === null;
+  }
+
+  /** Python 3's `getcode()`: the status. */
+  getcode(): number {
+    return this.status;
+  }
+
+  /** Python 3's `info()`: the headers. */
+  info(): HTTPMessage {
+    return this.msg;
+  }
+
+  /**
+   * Python's `close()`. Closing before the end of the body makes the connection
+   * unusable (its socket is destroyed): the rest of this body must never be read as
+   * the next response.
+   */
+  close(): void {
+    this.closed = true;
+    const reader = this.reader;
+    if (reader === null) return;
+    this.reader = null;
+    this.prefix = null;
+    if (this.owner) reader.destroy();
+    else this.context.onDone(reader, false);
+  }
+
+  // --- the one read path -------------------------------------------------------------
+
+  /**
+   * Move up to `max` body bytes into `parts` (views, no copy) or into `target` (copied).
+   * `fill`: keep waiting until `max` bytes or the end of the body; otherwise return after
+   * the first bytes. Returns the number of bytes moved. Any failure closes the response.
+   */
+  private async pull(
+    max: number,
+    parts: Buffer[] | null,
+    target: Uint8Array | null,
+    fill: boolean,
+    options: ReadOptions | undefined,
+  ): Promise<number> {
+    let got = 0;
+    for (;;) {
+      try {
+        got += this.take(max - got, parts, target, got);
+      } catch (err) {
+        throw this.failed(err, parts, target, got);
+      }
+      if (this.reader === null || got >= max || (!fill && got > 0)) return got;
+      const partial =
+        parts !== null ? join(parts) : Buffer.from((target as Uint8Array).subarray(0, got));
+      if (!(await this.waitMore(partial, options))) return got;
+    }
+  }
+
+  /**
+   * Take queued body bytes without waiting. Finishes the response when the body is
+   * complete (also consuming framing that follows the last byte wanted, when queued).
+   */
+  private take(max: number, parts: Buffer[] | null, target: Uint8Array | null, at: number): number {
+    let got = 0;
+    if (this.prefix !== null && max > 0) {
+      const n = Math.min(max, this.prefix.length);
+      got += this.emit(this.prefix.subarray(0, n), parts, target, at);
+      this.prefix = n === this.prefix.length ? null : this.prefix.subarray(n);
+    }
+    const reader = this.reader as ByteReader;
+    const decoder = this.decoder;
+    for (;;) {
+      const chunk = reader.peek();
+      if (chunk === null) break;
+      const start = reader.offset;
+      const pos = decoder.decode(chunk, start, chunk.length, max - got);
+      if (decoder.dataEnd > decoder.dataStart) {
+        got += this.emit(
+          chunk.subarray(decoder.dataStart, decoder.dataEnd),
+          parts,
+          target,
+          at + got,
+        );
+      }
+      reader.consume(pos - start);
+      if (decoder.done || pos === start) break;
+    }
+    if (decoder.done && this.prefix === null) this.finish(true);
+    return got;
+  }
+
+  private emit(
+    view: Buffer,
+    parts: Buffer[] | null,
+    target: Uint8Array | null,
+    at: number,
+  ): number {
+    if (parts !== null) parts.push(view);
+    else (target as Uint8Array).set(view, at);
+    return view.length;
+  }
+
+  /**
+   * Wait for more bytes. Returns false when the connection ended and the body is
+   * complete; throws `IncompleteRead` when it ended early, or the socket's error.
+   */
+  private async waitMore(partial: Buffer, options: ReadOptions | undefined): Promise<boolean> {
+    const reader = this.reader as ByteReader;
+    if (reader.error !== null) {
+      const err = reader.error;
+      this.finish(false);
+      throw err;
+    }
+    if (reader.ended || reader.closed) {
+      const result = this.decoder.eof();
+      if (result.complete) {
+        this.finish(true);
+        return false;
+      }
+      this.finish(false);
+      throw new IncompleteRead(partial, result.expected);
+    }
+    await reader.waitForData(this.waitOptions(options?.signal));
+    return true;
+  }
+
+  /** The response is over: hand the socket back (or close it) and forget it. */
+  private finish(complete: boolean): void {
+    const reader = this.reader;
+    if (reader === null) return;
+    this.reader = null;
+    this.prefix = null;
+    if (this.owner) reader.destroy();
+    else this.context.onDone(reader, complete && reader.buffered === 0);
+  }
+
+  private failed(
+    err: unknown,
+    parts: Buffer[] | null,
+    target: Uint8Array | null,
+    got: number,
+  ): unknown {
+    this.finish(false);
+    if (err instanceof FramingError) {
+      const partial =
+        parts !== null ? join(parts) : Buffer.from((target as Uint8Array).subarray(0, got));
+      return new IncompleteRead(partial, null, { cause: err });
+    }
+    return err;
+  }
+
+  /** Body bytes queued right now, as a view, without consuming them. */
+  private peekQueued(): Buffer {
+    const reader = this.reader as ByteReader;
+    const decoder = this.decoder;
+    for (;;) {
+      const chunk = reader.peek();
+      if (chunk === null) return EMPTY;
+      const start = reader.offset;
+      // Consume framing (chunk sizes, CRLFs) up to the next body byte.
+      const pos = decoder.decode(chunk, start, chunk.length, 0);
+      reader.consume(pos - start);
+      if (decoder.done) {
+        this.finish(true);
+        return EMPTY;
+      }
+      if (pos !== start) continue;
+      const available = chunk.length - start;
+      const limit = decoder.framing === 'chunked' ? decoder.chunkLeft : decoder.remaining;
+      return chunk.subarray(start, start + Math.min(available, limit ?? available));
+    }
+  }
+
+  private waitOptions(signal: AbortSignal | null | undefined): WaitOptions {
+    return {
+      timeoutMs: this.context.timeoutMs,
+      signal: signal ?? this.context.signal,
+    };
+  }
+}
+
+const EMPTY_MESSAGE = new HTTPMessage([]);
+const NO_BODY = new BodyDecoder('none');
+
+function join(parts: Buffer[]): Buffer {
+  if (parts.length === 0) return EMPTY;
+  if (parts.length === 1) return parts[0] as Buffer;
+  return Buffer.concat(parts);
+}
+
+function checkSize(n: number, what: string): void {
+  if (!Number.isInteger(n)) throw new TypeError(`${what} must be an integer, got ${n}`);
+}

@@ -1,0 +1,263 @@
+/**
+ * The byte reader: everything that listens to one socket. It queues the bytes that
+ * arrive (pausing the socket above a high-water mark, so memory stays bounded whatever
+ * the server sends), lets the response parser and the `read*` methods pull from that
+ * queue without copying, waits for more bytes or for drain with one cancellation path
+ * (the connection's timeout and `AbortSignal`s), and holds the socket's end, error and
+ * idle state so that no socket event can ever escape as an uncaught exception.
+ *
+ * It knows nothing of HTTP. It is the only place besides transport.ts that touches a
+ * socket; the only timer it owns is created when a timeout is set, and armed only while
+ * somebody waits.
+ */
+import type { Duplex } from 'node:stream';
+import { AbortError, TimeoutError } from '../protocol/errors.ts';
+
+/** Bytes queued before the socket is paused until the reader catches up. */
+export const HIGH_WATER_MARK = 256 * 1024;
+
+const EMPTY = Buffer.alloc(0);
+
+/** Options of one blocking wait: both may be absent (then no timer and no listener). */
+export interface WaitOptions {
+  readonly timeoutMs?: number | null | undefined;
+  readonly signal?: AbortSignal | null | undefined;
+}
+
+type Waiting = 'none' | 'data' | 'drain';
+
+export class ByteReader {
+  readonly socket: Duplex;
+  /** Queued chunks; `chunks[first]` starts at `offset`. */
+  private chunks: Buffer[] = [];
+  private first = 0;
+  /** Read position inside `chunks[first]`. */
+  offset = 0;
+  /** Bytes queued and not yet consumed. */
+  buffered = 0;
+  /** The server closed its side (EOF). */
+  ended = false;
+  /** The socket failed (or was destroyed by a timeout or an abort); reported once read. */
+  error: Error | null = null;
+  /** The socket is gone: destroyed, or closed by the peer and by us. */
+  closed = false;
+  /**
+   * Whether a request is outstanding. Bytes that arrive while it is false are not an
+   * answer to anything: the socket is destroyed and `poisoned` set (a server writing a
+   * response nobody asked for must never have it read as the next request's response).
+   */
+  active = false;
+  poisoned = false;
+
+  private paused = false;
+  private waiting: Waiting = 'none';
+  private wake: (() => void) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private timerMs = 0;
+  private waitSignal: AbortSignal | null = null;
+  private readonly onAbort = (): void => {
+    const reason = this.waitSignal?.reason;
+    this.fail(new AbortError('The operation was aborted', { cause: reason }));
+  };
+
+  constructor(socket: Duplex) {
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => {
+      this.ended = true;
+      this.notify();
+    });
+    socket.on('error', (err: Error) => {
+      // Kept, never thrown from here: the next read or write reports it.
+      if (this.error === null) this.error = err;
+      this.notify();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.clearTimer();
+      this.notify();
+    });
+    socket.on('drain', () => {
+      if (this.waiting === 'drain') this.notify();
+    });
+  }
+
+  /** Whether the socket can still carry a request (not poisoned, failed, ended or closed). */
+  get usable(): boolean {
+    return !this.poisoned && this.error === null && !this.ended && !this.closed;
+  }
+
+  /** The first queued chunk (read from `offset`), or null when nothing is queued. */
+  peek(): Buffer | null {
+    return this.buffered === 0 ? null : (this.chunks[this.first] as Buffer);
+  }
+
+  /** Mark `n` bytes of the first chunk as read (`n` ≤ its length − `offset`). */
+  consume(n: number): void {
+    if (n === 0) return;
+    this.buffered -= n;
+    const chunk = this.chunks[this.first] as Buffer;
+    this.offset += n;
+    if (this.offset >= chunk.length) {
+      this.chunks[this.first] = EMPTY;
+      this.first++;
+      this.offset = 0;
+      if (this.first === this.chunks.length) {
+        this.chunks.length = 0;
+        this.first = 0;
+      } else if (this.first > 64) {
+        this.chunks = this.chunks.slice(this.first);
+        this.first = 0;
+      }
+    }
+  }
+
+  /** Take every queued byte out of the reader (e.g. to hand them to a TLS layer). */
+  takeAll(): Buffer[] {
+    const out: Buffer[] = [];
+    for (let i = this.first; i < this.chunks.length; i++) {
+      const c = this.chunks[i] as Buffer;
+      out.push(i === this.first ? c.subarray(this.offset) : c);
+    }
+    this.chunks = [];
+    this.first = 0;
+    this.offset = 0;
+    this.buffered = 0;
+    return out;
+  }
+
+  /**
+   * Wait until more bytes, the end, or an error arrive. Resolves (never rejects): the
+   * caller looks at `peek()`, `error` and `ended`. A timeout or an abort destroys the
+   * socket and sets `error` to `TimeoutError` / `AbortError`.
+   */
+  waitForData(options?: WaitOptions): Promise<void> {
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    return this.wait('data', options);
+  }
+
+  /**
+   * Write to the socket; resolves once the socket can take more (after `drain` when the
+   * write filled its buffer). Rejects with the socket's error, a `TimeoutError` or an
+   * `AbortError` (the socket is then destroyed).
+   */
+  write(
+    data: Buffer | string,
+    encoding: BufferEncoding | undefined,
+    options?: WaitOptions,
+  ): Promise<void> | undefined {
+    if (this.error !== null) return Promise.reject(this.error);
+    if (this.closed || this.socket.destroyed) return Promise.reject(socketClosedError());
+    const flushed =
+      encoding === undefined ? this.socket.write(data) : this.socket.write(data, encoding);
+    if (flushed) return undefined;
+    return this.wait('drain', options).then(() => {
+      if (this.error !== null) throw this.error;
+    });
+  }
+
+  /** Destroy the socket and make every wait end with `err` (if given). */
+  fail(err: Error): void {
+    if (this.error === null) this.error = err;
+    this.destroy();
+    this.notify();
+  }
+
+  /** Destroy the socket (idempotent); pending waits end. */
+  destroy(): void {
+    this.clearTimer();
+    if (!this.socket.destroyed) this.socket.destroy();
+    this.closed = true;
+    this.notify();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (!this.active) {
+      // Nobody asked: a stale or hostile answer on an idle connection.
+      this.poisoned = true;
+      this.destroy();
+      return;
+    }
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (this.buffered > HIGH_WATER_MARK && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    if (this.waiting === 'data') this.notify();
+  }
+
+  private wait(kind: Waiting, options?: WaitOptions): Promise<void> {
+    if (this.error !== null || this.closed || (kind === 'data' && this.ended)) {
+      return Promise.resolve();
+    }
+    const ms = options?.timeoutMs ?? null;
+    const signal = options?.signal ?? null;
+    if (signal?.aborted) {
+      this.onAbortNow(signal);
+      return Promise.resolve();
+    }
+    if (ms === 0) {
+      // Python's timeout 0 is a non-blocking socket: any wait fails at once.
+      this.fail(new TimeoutError());
+      return Promise.resolve();
+    }
+    this.waiting = kind;
+    if (ms !== null) this.armTimer(ms);
+    if (signal !== null) {
+      this.waitSignal = signal;
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+    });
+  }
+
+  private onAbortNow(signal: AbortSignal): void {
+    this.fail(new AbortError('The operation was aborted', { cause: signal.reason }));
+  }
+
+  /** End the current wait, if any. */
+  private notify(): void {
+    if (this.waiting === 'none') return;
+    this.waiting = 'none';
+    if (this.waitSignal !== null) {
+      this.waitSignal.removeEventListener('abort', this.onAbort);
+      this.waitSignal = null;
+    }
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  /** One timer per reader, created on the first timed wait and re-armed with `refresh()`. */
+  private armTimer(ms: number): void {
+    if (this.timer !== null && this.timerMs === ms) {
+      this.timer.refresh();
+      return;
+    }
+    this.clearTimer();
+    this.timerMs = ms;
+    this.timer = setTimeout(() => {
+      if (this.waiting !== 'none') this.fail(new TimeoutError());
+    }, ms);
+    this.timer.unref();
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+}
+
+/** The error for a write to a socket that is already gone (Node's EPIPE wording). */
+function socketClosedError(): Error {
+  const err = new Error('This socket has been ended by the other party') as NodeJS.ErrnoException;
+  err.code = 'EPIPE';
+  return err;
+}

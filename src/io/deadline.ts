@@ -1,0 +1,47 @@
+/**
+ * Python's timeouts: the module-wide default (`socket.setdefaulttimeout`) and the
+ * conversion of a connection's `timeout` (seconds, fractions allowed, `null` = wait
+ * forever) into the milliseconds the I/O shell arms its timers with.
+ *
+ * The timers themselves live with the socket (byte-reader.ts): one per connection, armed
+ * only while a blocking operation waits, and only when a timeout is set. This file keeps
+ * the rules in one place; it must not create timers of its own.
+ */
+
+let defaultTimeout: number | null = null;
+
+/**
+ * Check a timeout the way Python's `socket.settimeout` does: a non-negative number of
+ * seconds, or `null`/`undefined` for none. Python raises `ValueError` for a negative
+ * value; here it is a `TypeError` (API.md's mapping).
+ */
+export function checkTimeout(seconds: unknown, what = 'timeout'): number | null {
+  if (seconds === null || seconds === undefined) return null;
+  if (typeof seconds !== 'number' || Number.isNaN(seconds)) {
+    throw new TypeError(`${what} must be a number of seconds or null, got ${typeof seconds}`);
+  }
+  if (seconds < 0) throw new TypeError(`${what} value must be non-negative`);
+  return seconds;
+}
+
+/**
+ * Python: `socket.setdefaulttimeout(seconds)`: the timeout of connections created
+ * without one. `null` (the initial value) means none.
+ */
+export function setdefaulttimeout(seconds: number | null): void {
+  defaultTimeout = checkTimeout(seconds);
+}
+
+/** Python: `socket.getdefaulttimeout()`. */
+export function getdefaulttimeout(): number | null {
+  return defaultTimeout;
+}
+
+/**
+ * Milliseconds for a timer, or `null` for no timer. Infinity means no timer; a value
+ * beyond what Node's timers hold is clamped so it cannot overflow into "fire now".
+ */
+export function timeoutMs(seconds: number | null): number | null {
+  if (seconds === null || seconds === Number.POSITIVE_INFINITY) return null;
+  return Math.min(Math.ceil(seconds * 1000), 2 ** 31 - 1);
+}

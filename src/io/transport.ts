@@ -1,0 +1,96 @@
+/**
+ * Opening the TCP connection: Python's `socket.create_connection((host, port), timeout,
+ * source_address)`, with `TCP_NODELAY` (Python 3 sets it too), and the per-connection
+ * `createConnection` hook that tests and unusual transports plug into.
+ *
+ * The connect timeout and the abort signal share the reader's rules (deadline.ts): the
+ * socket is destroyed and the promise rejects with `TimeoutError` / `AbortError`. A timer
+ * exists only when a timeout is set. Node's system errors (`ECONNREFUSED`, …) pass
+ * through unchanged, as Python's `socket.error` does.
+ */
+import * as net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { AbortError, TimeoutError } from '../protocol/errors.ts';
+
+/** What `createConnection` and `openSocket` are given. */
+export interface ConnectParams {
+  readonly host: string;
+  readonly port: number;
+  /** Seconds, or null for no timeout (Python's `timeout`). */
+  readonly timeout: number | null;
+  /** Python's `source_address`: `[host, port]` to bind the local end to. */
+  readonly source_address: readonly [string, number] | null;
+  readonly signal: AbortSignal | null;
+}
+
+/**
+ * A replacement for the TCP connect (Python tests replace `_create_connection` the same
+ * way). It returns a connected (or connecting) socket; a `net.Socket` that is still
+ * connecting is awaited.
+ */
+export type CreateConnection = (params: ConnectParams) => Duplex | Promise<Duplex>;
+
+/** Connect to `params.host:params.port`, or call `createConnection` instead. */
+export async function openSocket(
+  params: ConnectParams,
+  createConnection: CreateConnection | null,
+): Promise<Duplex> {
+  if (params.signal?.aborted) {
+    throw new AbortError('The operation was aborted', { cause: params.signal.reason });
+  }
+  const socket = createConnection === null ? connectTcp(params) : await createConnection(params);
+  if (socket instanceof net.Socket) {
+    if (socket.connecting) await whenConnected(socket, params);
+    socket.setNoDelay(true);
+  }
+  return socket;
+}
+
+function connectTcp(params: ConnectParams): net.Socket {
+  const options: net.TcpNetConnectOpts = {
+    host: params.host,
+    port: params.port,
+    // Half-open: a server's FIN must not end our side before we have read everything.
+    allowHalfOpen: true,
+  };
+  const source = params.source_address;
+  if (source !== null) {
+    if (source[0] !== '') options.localAddress = source[0];
+    if (source[1] !== 0) options.localPort = source[1];
+  }
+  return net.connect(options);
+}
+
+function whenConnected(socket: net.Socket, params: ConnectParams): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let timer: NodeJS.Timeout | null = null;
+    const signal = params.signal;
+    const done = (err: Error | null): void => {
+      if (timer !== null) clearTimeout(timer);
+      socket.removeListener('connect', onConnect);
+      socket.removeListener('error', onError);
+      signal?.removeEventListener('abort', onAbort);
+      if (err === null) {
+        resolve();
+      } else {
+        // Keep a listener: a late 'error' of a destroyed socket must not go uncaught.
+        socket.on('error', ignore);
+        socket.destroy();
+        reject(err);
+      }
+    };
+    const onConnect = (): void => done(null);
+    const onError = (err: Error): void => done(err);
+    const onAbort = (): void =>
+      done(new AbortError('The operation was aborted', { cause: signal?.reason }));
+    socket.once('connect', onConnect);
+    socket.once('error', onError);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (params.timeout !== null) {
+      const ms = Math.min(Math.ceil(params.timeout * 1000), 2 ** 31 - 1);
+      timer = setTimeout(() => done(new TimeoutError()), ms);
+    }
+  });
+}
+
+function ignore(): void {}
