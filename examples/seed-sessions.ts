@@ -92,6 +92,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const server = seedServer();
   server.listen(0, '127.0.0.1', () => {
     const { port } = server.address() as AddressInfo;
-    runSeedSessions('127.0.0.1', port).finally(() => server.close());
+    runSeedSessions('127.0.0.1', port).then(
+      () => server.close(),
+      (err: unknown) => {
+        console.error(err);
+        process.exitCode = 1;
+        server.close();
+      },
+    );
   });
 }
