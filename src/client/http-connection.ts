@@ -373,6 +373,16 @@ export class HTTPConnection {
       connectChannel.publish({ connection: this, host: this.host, port: this.port, socket });
     }
     if (tunnel) await this.tunnel(reader);
+    const secured = await this.secure(reader);
+    if (secured !== reader) this.reader = secured;
+  }
+
+  /**
+   * @internal Hook for HTTPS: turn the connected (and tunnelled) socket into the one
+   * requests go over. Plain HTTP uses it as it is.
+   */
+  protected secure(reader: ByteReader): Promise<ByteReader> | ByteReader {
+    return reader;
   }
 
   /** Python 2.7's `_tunnel()`: CONNECT through the proxy and read its answer. */

@@ -60,26 +60,51 @@ export class ByteReader {
     this.fail(new AbortError('The operation was aborted', { cause: reason }));
   };
 
+  private readonly onDataEvent = (chunk: Buffer): void => this.onData(chunk);
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    this.notify();
+  };
+  private readonly onError = (err: Error): void => {
+    // Kept, never thrown from here: the next read or write reports it.
+    if (this.error === null) this.error = err;
+    this.notify();
+  };
+  private readonly onClose = (): void => {
+    this.closed = true;
+    this.clearTimer();
+    this.notify();
+  };
+  private readonly onDrain = (): void => {
+    if (this.waiting === 'drain') this.notify();
+  };
+
   constructor(socket: Duplex) {
     this.socket = socket;
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => {
-      this.ended = true;
-      this.notify();
-    });
-    socket.on('error', (err: Error) => {
-      // Kept, never thrown from here: the next read or write reports it.
-      if (this.error === null) this.error = err;
-      this.notify();
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      this.clearTimer();
-      this.notify();
-    });
-    socket.on('drain', () => {
-      if (this.waiting === 'drain') this.notify();
-    });
+    socket.on('data', this.onDataEvent);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+    socket.on('drain', this.onDrain);
+  }
+
+  /**
+   * Stop listening to the socket and give back the bytes queued but not read, so that
+   * another layer (TLS over a tunnel) can take the socket over. The socket is paused and
+   * keeps a no-op 'error' listener until the new owner adds its own.
+   */
+  detach(): Buffer[] {
+    const socket = this.socket;
+    socket.off('data', this.onDataEvent);
+    socket.off('end', this.onEnd);
+    socket.off('error', this.onError);
+    socket.off('close', this.onClose);
+    socket.off('drain', this.onDrain);
+    socket.pause();
+    this.paused = false;
+    this.clearTimer();
+    this.notify();
+    return this.takeAll();
   }
 
   /** Whether the socket can still carry a request (not poisoned, failed, ended or closed). */
