@@ -13,6 +13,9 @@ export {
   type RequestOptions,
 } from './client/http-connection.ts';
 export { HTTPResponse, type ReadOptions } from './client/http-response.ts';
+export { HTTPSConnection, type HTTPSConnectionOptions } from './client/https-connection.ts';
+export { HTTP, HTTPS, type HTTPSOptions } from './client/legacy.ts';
+export * as ssl from './client/ssl.ts';
 export type { RequestBody } from './io/body-source.ts';
 export { getdefaulttimeout, setdefaulttimeout } from './io/deadline.ts';
 export type { ConnectParams, CreateConnection } from './io/transport.ts';

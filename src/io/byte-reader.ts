@@ -67,9 +67,11 @@ export class ByteReader {
   };
   private readonly onError = (err: Error): void => {
     // Kept, never thrown from here: the next read or write reports it.
-    if (this.error === null) this.error = err;
+    if (this.error === null) this.error = this.mapError === null ? err : this.mapError(err);
     this.notify();
   };
+  /** Turns the socket's errors into the caller's error classes (TLS: `ssl.SSLError`). */
+  mapError: ((err: Error) => Error) | null = null;
   private readonly onClose = (): void => {
     this.closed = true;
     this.clearTimer();
@@ -100,6 +102,7 @@ export class ByteReader {
     socket.off('error', this.onError);
     socket.off('close', this.onClose);
     socket.off('drain', this.onDrain);
+    socket.on('error', ignoreError);
     socket.pause();
     this.paused = false;
     this.clearTimer();
@@ -279,6 +282,8 @@ export class ByteReader {
     }
   }
 }
+
+function ignoreError(): void {}
 
 /** The error for a write to a socket that is already gone (Node's EPIPE wording). */
 function socketClosedError(): Error {

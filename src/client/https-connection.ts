@@ -1,0 +1,149 @@
+/**
+ * HTTPSConnection: `HTTPConnection` over TLS (`node:tls`), as Python 2.7.9+ has it:
+ * certificate and host-name checks on by default (PEP 476), SNI for host names and none
+ * for IP literals, the `context` to configure it, the deprecated `key_file`/`cert_file`,
+ * and, through a tunnel, TLS with the tunnel's host.
+ *
+ * TLS is started on the socket the plain connection opened (after the CONNECT, if
+ * tunnelling), with any bytes that followed the proxy's answer handed to the TLS layer.
+ * The handshake counts against `timeout`; failures become `SSLCertVerificationError` /
+ * `SSLError` (ssl.ts). Sessions are kept by the context, so the next connection made
+ * from the same context resumes instead of repeating the full handshake.
+ */
+import type * as net from 'node:net';
+import * as tls from 'node:tls';
+import { ByteReader } from '../io/byte-reader.ts';
+import { timeoutMs } from '../io/deadline.ts';
+import { AbortError, TimeoutError } from '../protocol/errors.ts';
+import { HTTPS_PORT } from '../protocol/limits.ts';
+import { HTTPConnection, type HTTPConnectionOptions } from './http-connection.ts';
+import { CERT_NONE, create_default_context, type SSLContext, toSSLError } from './ssl.ts';
+
+/** Options of `HTTPSConnection` (Python's keyword arguments). */
+export interface HTTPSConnectionOptions extends HTTPConnectionOptions {
+  /** Python's `context`: an `ssl.SSLContext`; default `ssl.create_default_context()`. */
+  context?: SSLContext | null | undefined;
+  /** Python 3's `check_hostname`: overrides the context's setting for this connection. */
+  check_hostname?: boolean | null | undefined;
+  /** Deprecated (Python too): use `context.load_cert_chain()`. */
+  key_file?: string | null | undefined;
+  /** Deprecated (Python too): use `context.load_cert_chain()`. */
+  cert_file?: string | null | undefined;
+}
+
+/** Python's `httplib.HTTPSConnection`. */
+export class HTTPSConnection extends HTTPConnection {
+  /** Python's `default_port`: 443. */
+  static override default_port = HTTPS_PORT;
+
+  key_file: string | null;
+  cert_file: string | null;
+  /** Python's `_context`: the `SSLContext` this connection uses. */
+  readonly _context: SSLContext;
+  /** Whether the host name is checked (the context's setting unless overridden). */
+  readonly check_hostname: boolean;
+
+  constructor(host: string, port?: number | null, options: HTTPSConnectionOptions = {}) {
+    super(host, port, options);
+    this.key_file = options.key_file ?? null;
+    this.cert_file = options.cert_file ?? null;
+    let context = options.context ?? null;
+    if (context === null) {
+      context = create_default_context();
+      // Python 3.10+ `_create_https_context`: offer ALPN http/1.1 by default.
+      context.set_alpn_protocols(['http/1.1']);
+    }
+    const checkHostname = options.check_hostname ?? context.check_hostname;
+    if (checkHostname && context.verify_mode === CERT_NONE) {
+      throw new TypeError(
+        'check_hostname needs a SSL context with either CERT_OPTIONAL or CERT_REQUIRED',
+      );
+    }
+    if (this.key_file !== null || this.cert_file !== null) {
+      process.emitWarning(
+        'key_file and cert_file are deprecated, use a custom context instead.',
+        'DeprecationWarning',
+      );
+      // Python loads the pair into the context, the caller's own included.
+      context.load_cert_chain(this.cert_file ?? (this.key_file as string), this.key_file);
+    }
+    this._context = context;
+    this.check_hostname = checkHostname;
+  }
+
+  /** Start TLS on the connected (and tunnelled) socket. */
+  protected override async secure(reader: ByteReader): Promise<ByteReader> {
+    const raw = reader.socket as net.Socket;
+    // Bytes that came after the proxy's answer belong to the TLS layer.
+    const leftover = reader.detach();
+    for (let i = leftover.length - 1; i >= 0; i--) raw.unshift(leftover[i] as Buffer);
+    const host = this._tunnel_host ?? this.host;
+    const port = this._tunnel_port ?? this.port;
+    const context = this._context;
+    const socket = tls.connect({
+      ...context.tlsOptions(host, port, this.check_hostname),
+      socket: raw,
+      host,
+    });
+    socket.on('session', (session: Buffer) => context.saveSession(host, port, session));
+    try {
+      await handshake(socket, timeoutMs(this.timeout), this.signal);
+    } catch (err) {
+      context.dropSession(host, port);
+      socket.destroy();
+      raw.destroy();
+      this.reader = null;
+      throw toSSLError(err, host);
+    }
+    const secured = new ByteReader(socket);
+    secured.mapError = (err) => toSSLError(err, host) as Error;
+    return secured;
+  }
+}
+
+/** Wait for the TLS handshake, within `ms` and until `signal` fires. */
+function handshake(
+  socket: tls.TLSSocket,
+  ms: number | null,
+  signal: AbortSignal | null,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let timer: NodeJS.Timeout | null = null;
+    const done = (err: Error | null): void => {
+      if (timer !== null) clearTimeout(timer);
+      socket.removeListener('secureConnect', onConnect);
+      socket.removeListener('error', onError);
+      socket.removeListener('close', onClose);
+      signal?.removeEventListener('abort', onAbort);
+      if (err === null) {
+        resolve();
+      } else {
+        // A late error of the destroyed socket must not go uncaught.
+        socket.on('error', () => {});
+        reject(err);
+      }
+    };
+    const onConnect = (): void => done(null);
+    const onError = (err: Error): void => done(err);
+    const onClose = (): void => {
+      const err = new Error(
+        'Client network socket disconnected before secure TLS connection was established',
+      ) as NodeJS.ErrnoException;
+      err.code = 'ECONNRESET';
+      done(err);
+    };
+    const onAbort = (): void =>
+      done(new AbortError('The operation was aborted', { cause: signal?.reason }));
+    socket.once('secureConnect', onConnect);
+    socket.once('error', onError);
+    socket.once('close', onClose);
+    if (signal !== null) {
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    if (ms !== null) timer = setTimeout(() => done(new TimeoutError()), ms);
+  });
+}

@@ -1,0 +1,137 @@
+/**
+ * `HTTP` and `HTTPS`: the Python 1.5.2 compatibility classes that Python 2.7's httplib
+ * keeps ("It should not be used in new code"). They wrap a connection that speaks
+ * HTTP/1.0 (so no automatic `Host` or `Accept-Encoding`), and read the answer with
+ * `getreply()` → `[errcode, errmsg, headers]` and `getfile()`.
+ *
+ * Everything is delegated to `HTTPConnection`/`HTTPSConnection`; nothing is parsed here.
+ */
+import { BadStatusLine } from '../protocol/errors.ts';
+import type { HTTPMessage } from '../protocol/message.ts';
+import type { PutRequestOptions } from '../protocol/request-writer.ts';
+import { parseHostPort } from '../protocol/validate.ts';
+import { HTTPConnection } from './http-connection.ts';
+import type { HTTPResponse } from './http-response.ts';
+import { HTTPSConnection, type HTTPSConnectionOptions } from './https-connection.ts';
+
+/** Python 2.7's `httplib.HTTP`. */
+export class HTTP {
+  /** The wrapped connection (Python's `_conn`). */
+  readonly _conn: HTTPConnection;
+  /** The last reply's response (Python's `file`), or null. */
+  file: HTTPResponse | null = null;
+  /** The last reply's headers, or null after a bad status line. */
+  headers: HTTPMessage | null = null;
+
+  /**
+   * Python: `HTTP(host='', port=None, strict=None)`. An empty host may be given now and
+   * the real one to `connect()`. Port 0 means the default port.
+   */
+  constructor(
+    host = '',
+    port?: number | null,
+    strict?: boolean | null,
+    connection?: HTTPConnection,
+  ) {
+    // Python's `_setup(conn)`: `HTTPS` passes its own connection.
+    this._conn =
+      connection ?? new HTTPConnection(host, legacyPort(port), { strict: strict ?? null });
+    this._conn._http_vsn = 10;
+  }
+
+  /** Python: `connect(host=None, port=None)`: optionally re-target, then connect. */
+  connect(host?: string | null, port?: number | null): Promise<void> {
+    if (host !== undefined && host !== null) {
+      const ctor = this._conn.constructor as typeof HTTPConnection;
+      [this._conn.host, this._conn.port] = parseHostPort(host, port ?? null, ctor.default_port);
+    }
+    return this._conn.connect();
+  }
+
+  putrequest(method: string, url: string, options?: PutRequestOptions | null): void {
+    this._conn.putrequest(method, url, options);
+  }
+
+  putheader(header: string, ...values: unknown[]): void {
+    this._conn.putheader(header, ...values);
+  }
+
+  endheaders(messageBody?: unknown): Promise<void> {
+    return this._conn.endheaders(messageBody);
+  }
+
+  send(data: unknown): Promise<void> {
+    return this._conn.send(data);
+  }
+
+  set_debuglevel(level: number): void {
+    this._conn.set_debuglevel(level);
+  }
+
+  /**
+   * Python: `getreply()` → `(status, reason, headers)`; on a bad status line
+   * `(-1, line, None)` and the connection is closed.
+   */
+  async getreply(): Promise<[number, string, HTTPMessage | null]> {
+    let response: HTTPResponse;
+    try {
+      response = await this._conn.getresponse();
+    } catch (err) {
+      if (!(err instanceof BadStatusLine)) throw err;
+      this.close();
+      this.headers = null;
+      return [-1, err.line, null];
+    }
+    this.headers = response.msg;
+    this.file = response;
+    return [response.status, response.reason, response.msg];
+  }
+
+  /** Python: `getfile()`: the reply's body as a file (`await getfile().read()`). */
+  getfile(): HTTPResponse | null {
+    return this.file;
+  }
+
+  /** Python: `close()`. */
+  close(): void {
+    this._conn.close();
+    this.file = null;
+  }
+}
+
+/** Options of the legacy `HTTPS` class (Python's keyword arguments). */
+export interface HTTPSOptions {
+  key_file?: string | null | undefined;
+  cert_file?: string | null | undefined;
+  strict?: boolean | null | undefined;
+  context?: HTTPSConnectionOptions['context'];
+}
+
+/** Python 2.7's `httplib.HTTPS`: `HTTP` over `HTTPSConnection`. */
+export class HTTPS extends HTTP {
+  key_file: string | null;
+  cert_file: string | null;
+
+  /** Python: `HTTPS(host='', port=None, key_file=None, cert_file=None, strict=None, context=None)`. */
+  constructor(host = '', port?: number | null, options: HTTPSOptions = {}) {
+    const strict = options.strict ?? null;
+    super(
+      host,
+      port,
+      strict,
+      new HTTPSConnection(host, legacyPort(port), {
+        strict,
+        key_file: options.key_file,
+        cert_file: options.cert_file,
+        context: options.context,
+      }),
+    );
+    this.key_file = options.key_file ?? null;
+    this.cert_file = options.cert_file ?? null;
+  }
+}
+
+/** Python: "some joker passed 0 explicitly, meaning default port". */
+function legacyPort(port: number | null | undefined): number | null {
+  return port === 0 || port === undefined ? null : port;
+}
