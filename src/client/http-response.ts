@@ -201,7 +201,8 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     while (got < max && this.reader !== null) {
       const view = this.prefix ?? this.peekQueued();
       if (view.length === 0) {
-        if (!(await this.waitMore(join(parts), options))) break;
+        // peekQueued() may have just read the end of a chunked body and finished.
+        if (this.reader === null || !(await this.waitMore(join(parts), options))) break;
         continue;
       }
       const nl = view.indexOf(0x0a);
