@@ -305,7 +305,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     let got = 0;
     for (;;) {
       try {
-        got += this.take(max - got, parts, target, got);
+        got += this.take(max - got, parts, target, got, !fill);
       } catch (err) {
         throw this.failed(err, parts, target, got);
       }
@@ -319,8 +319,15 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   /**
    * Take queued body bytes without waiting. Finishes the response when the body is
    * complete (also consuming framing that follows the last byte wanted, when queued).
+   * `oneChunk` (read1): stop at the end of the current chunk of a chunked body.
    */
-  private take(max: number, parts: Buffer[] | null, target: Uint8Array | null, at: number): number {
+  private take(
+    max: number,
+    parts: Buffer[] | null,
+    target: Uint8Array | null,
+    at: number,
+    oneChunk = false,
+  ): number {
     let got = 0;
     if (this.prefix !== null && max > 0) {
       const n = Math.min(max, this.prefix.length);
@@ -344,6 +351,9 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
       }
       reader.consume(pos - start);
       if (decoder.done || pos === start) break;
+      if (oneChunk && got > 0 && decoder.framing === 'chunked' && decoder.chunkLeft === null) {
+        break;
+      }
     }
     if (decoder.done && this.prefix === null) this.finish(true);
     return got;
