@@ -86,6 +86,12 @@ function whenConnected(socket: net.Socket, params: ConnectParams): Promise<void>
     socket.once('connect', onConnect);
     socket.once('error', onError);
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (params.timeout === 0) {
+      // Python's timeout 0 is a non-blocking socket, whose connect() fails at once
+      // (EINPROGRESS); a 0 ms timer would instead race the loopback handshake.
+      done(new TimeoutError());
+      return;
+    }
     if (params.timeout !== null) {
       const ms = Math.min(Math.ceil(params.timeout * 1000), 2 ** 31 - 1);
       timer = setTimeout(() => done(new TimeoutError()), ms);
