@@ -18,7 +18,7 @@
 import type { Duplex } from 'node:stream';
 import { type BodySink, type PreparedBody, prepareBody } from '../io/body-source.ts';
 import { ByteReader, type WaitOptions } from '../io/byte-reader.ts';
-import { checkTimeout, getdefaulttimeout, timeoutMs } from '../io/deadline.ts';
+import { checkTimeout, combineSignals, getdefaulttimeout, timeoutMs } from '../io/deadline.ts';
 import { type CreateConnection, openSocket } from '../io/transport.ts';
 import { ConnectionState } from '../protocol/connection-state.ts';
 import { NotConnected } from '../protocol/errors.ts';
@@ -551,7 +551,7 @@ export class HTTPConnection {
   }
 
   private waitOptions(signal: AbortSignal | undefined): WaitOptions {
-    return { timeoutMs: timeoutMs(this.timeout), signal: signal ?? this.signal };
+    return { timeoutMs: timeoutMs(this.timeout), signal: combineSignals(signal, this.signal) };
   }
 
   private debug(text: string): void {

@@ -15,6 +15,7 @@
  */
 
 import type { ByteReader, WaitOptions } from '../io/byte-reader.ts';
+import { combineSignals } from '../io/deadline.ts';
 import { BodyDecoder, FramingError } from '../protocol/body-decoder.ts';
 import { IncompleteRead } from '../protocol/errors.ts';
 import { HTTPMessage } from '../protocol/message.ts';
@@ -444,7 +445,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   private waitOptions(signal: AbortSignal | null | undefined): WaitOptions {
     return {
       timeoutMs: this.context.timeoutMs,
-      signal: signal ?? this.context.signal,
+      signal: combineSignals(signal, this.context.signal),
     };
   }
 }

@@ -45,3 +45,23 @@ export function timeoutMs(seconds: number | null): number | null {
   if (seconds === null || seconds === Number.POSITIVE_INFINITY) return null;
   return Math.min(Math.ceil(seconds * 1000), 2 ** 31 - 1);
 }
+
+const combined = new WeakMap<AbortSignal, { shared: AbortSignal; both: AbortSignal }>();
+
+/**
+ * The signal a call waits on: its own `signal` and the connection's, either of which
+ * cancels it (a call's own signal must not switch the connection's off). The
+ * combination is kept per own signal, so a loop of reads with one signal builds one.
+ */
+export function combineSignals(
+  own: AbortSignal | null | undefined,
+  shared: AbortSignal | null | undefined,
+): AbortSignal | null {
+  if (own === null || own === undefined) return shared ?? null;
+  if (shared === null || shared === undefined || shared === own) return own;
+  const hit = combined.get(own);
+  if (hit !== undefined && hit.shared === shared) return hit.both;
+  const both = AbortSignal.any([own, shared]);
+  combined.set(own, { shared, both });
+  return both;
+}
