@@ -174,8 +174,13 @@ export class HTTPConnection {
 
   /** Python's `connect()`: open the connection (and the tunnel, if one is set). */
   connect(): Promise<void> {
+    return this.open(undefined);
+  }
+
+  /** `connect()` for a call that needs the socket: its own `signal` cancels it too. */
+  private open(signal: AbortSignal | undefined): Promise<void> {
     if (this.connecting !== null) return this.connecting;
-    const promise = this.doConnect().finally(() => {
+    const promise = this.doConnect(signal).finally(() => {
       this.connecting = null;
     });
     this.connecting = promise;
@@ -348,7 +353,7 @@ export class HTTPConnection {
   // --- internals ----------------------------------------------------------------------
 
   /** @internal Open the socket and, if set, the tunnel. HTTPS adds TLS on top. */
-  protected async doConnect(): Promise<void> {
+  protected async doConnect(callSignal?: AbortSignal): Promise<void> {
     if (this.reader !== null) {
       // Python overwrites `sock`; do not leak the old socket (a response reading it
       // keeps its own reference and finishes with it).
@@ -356,13 +361,14 @@ export class HTTPConnection {
       this.reader = null;
     }
     const tunnel = this._tunnel_host !== null;
+    const signal = combineSignals(callSignal, this.signal);
     const socket = await openSocket(
       {
         host: this.host,
         port: this.port,
         timeout: this.timeout,
         source_address: this.source_address,
-        signal: this.signal,
+        signal,
       },
       this.createConnection,
     );
@@ -372,8 +378,8 @@ export class HTTPConnection {
     if (connectChannel.hasSubscribers) {
       connectChannel.publish({ connection: this, host: this.host, port: this.port, socket });
     }
-    if (tunnel) await this.tunnel(reader);
-    const secured = await this.secure(reader);
+    if (tunnel) await this.tunnel(reader, callSignal);
+    const secured = await this.secure(reader, signal);
     if (secured !== reader) this.reader = secured;
   }
 
@@ -381,12 +387,15 @@ export class HTTPConnection {
    * @internal Hook for HTTPS: turn the connected (and tunnelled) socket into the one
    * requests go over. Plain HTTP uses it as it is.
    */
-  protected secure(reader: ByteReader): Promise<ByteReader> | ByteReader {
+  protected secure(
+    reader: ByteReader,
+    _signal: AbortSignal | null,
+  ): Promise<ByteReader> | ByteReader {
     return reader;
   }
 
   /** Python 2.7's `_tunnel()`: CONNECT through the proxy and read its answer. */
-  private async tunnel(reader: ByteReader): Promise<void> {
+  private async tunnel(reader: ByteReader, signal: AbortSignal | undefined): Promise<void> {
     const host = this._tunnel_host as string;
     const port = this._tunnel_port as number;
     const head = connectRequest(host, port, this._tunnel_headers);
@@ -396,7 +405,7 @@ export class HTTPConnection {
       for (const line of head.split(/(?<=\r\n)/)) this.debug(`send: ${pyrepr(line)}\n`);
     }
     reader.active = true;
-    await reader.write(head, 'latin1', this.waitOptions(undefined));
+    await reader.write(head, 'latin1', this.waitOptions(signal));
     const parser = new ResponseParser({ method: 'CONNECT', strict: this.strict });
     for (;;) {
       const chunk = reader.peek();
@@ -416,7 +425,7 @@ export class HTTPConnection {
         }
         break;
       }
-      await reader.waitForData(this.waitOptions(undefined));
+      await reader.waitForData(this.waitOptions(signal));
     }
     const reply = parser.head;
     reader.active = false;
@@ -440,7 +449,7 @@ export class HTTPConnection {
     chunked: boolean,
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    const reader = await this.ensureConnected();
+    const reader = await this.ensureConnected(signal);
     reader.active = true;
     (reader.socket as { ref?: () => void }).ref?.();
     if (requestHeadersChannel.hasSubscribers) {
@@ -461,7 +470,7 @@ export class HTTPConnection {
 
   /** Python's `send(data)` for a body already prepared. */
   private async sendBody(body: PreparedBody, signal: AbortSignal | undefined): Promise<void> {
-    const reader = await this.ensureConnected();
+    const reader = await this.ensureConnected(signal);
     reader.active = true;
     await this.writeBodyTo(reader, body, false, this.waitOptions(signal));
   }
@@ -521,7 +530,7 @@ export class HTTPConnection {
    * socket that failed, was poisoned by unexpected bytes or was closed while idle is
    * replaced by a new connection (nothing of this request was sent on it).
    */
-  private async ensureConnected(): Promise<ByteReader> {
+  private async ensureConnected(signal: AbortSignal | undefined): Promise<ByteReader> {
     if (this.freshRequest) {
       this.freshRequest = false;
       const reader = this.reader;
@@ -533,7 +542,7 @@ export class HTTPConnection {
     }
     if (this.reader === null) {
       if (!this.auto_open) throw new NotConnected();
-      await this.connect();
+      await this.open(signal);
     }
     return this.reader as unknown as ByteReader;
   }

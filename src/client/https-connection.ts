@@ -72,7 +72,10 @@ export class HTTPSConnection extends HTTPConnection {
   }
 
   /** Start TLS on the connected (and tunnelled) socket. */
-  protected override async secure(reader: ByteReader): Promise<ByteReader> {
+  protected override async secure(
+    reader: ByteReader,
+    signal: AbortSignal | null,
+  ): Promise<ByteReader> {
     const raw = reader.socket as net.Socket;
     // Bytes that came after the proxy's answer belong to the TLS layer.
     const leftover = reader.detach();
@@ -87,7 +90,7 @@ export class HTTPSConnection extends HTTPConnection {
     });
     socket.on('session', (session: Buffer) => context.saveSession(host, port, session));
     try {
-      await handshake(socket, timeoutMs(this.timeout), this.signal);
+      await handshake(socket, timeoutMs(this.timeout), signal);
     } catch (err) {
       context.dropSession(host, port);
       socket.destroy();
