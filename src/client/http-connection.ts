@@ -325,7 +325,7 @@ export class HTTPConnection {
       debugOutput: this.debugOutput,
       timeoutMs: timeoutMs(this.timeout),
       signal: this.signal,
-      onDone: (r, reusable) => this.responseDone(r, reusable),
+      onDone: (r, complete) => this.responseDone(r, complete),
     });
     return response.begin(options?.signal).then(
       () => {
@@ -547,9 +547,20 @@ export class HTTPConnection {
     return this.reader as unknown as ByteReader;
   }
 
-  /** A kept-alive response finished with the socket. */
-  private responseDone(reader: ByteReader, reusable: boolean): void {
-    if (reader !== this.reader || !reusable || !reader.usable) {
+  /** A kept-alive response finished with the socket (`complete`: read to its end). */
+  private responseDone(reader: ByteReader, complete: boolean): void {
+    if (
+      complete &&
+      reader === this.reader &&
+      this.machine.state === 'Request-sent' &&
+      !reader.poisoned &&
+      reader.error === null
+    ) {
+      // Python lets the next request be sent before this response was read: the bytes
+      // queued after this body, and those still to come, are that request's response.
+      return;
+    }
+    if (reader !== this.reader || !complete || !reader.usable || reader.buffered > 0) {
       reader.destroy();
       if (reader === this.reader) this.reader = null;
       return;

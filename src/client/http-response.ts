@@ -36,9 +36,10 @@ export interface ResponseContext {
   readonly signal: AbortSignal | null;
   /**
    * Called once when the body of a response that keeps the connection has been read to
-   * its end (`reusable`: nothing unexpected follows it) or abandoned.
+   * its end (`complete`) or abandoned. The connection decides whether bytes queued after
+   * the body make the socket unusable (they do unless a request is outstanding).
    */
-  readonly onDone: (reader: ByteReader, reusable: boolean) => void;
+  readonly onDone: (reader: ByteReader, complete: boolean) => void;
 }
 
 /** Options of a single read. */
@@ -402,7 +403,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     this.reader = null;
     this.prefix = null;
     if (this.owner) reader.destroy();
-    else this.context.onDone(reader, complete && reader.buffered === 0);
+    else this.context.onDone(reader, complete);
   }
 
   private failed(
