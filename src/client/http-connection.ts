@@ -235,6 +235,7 @@ export class HTTPConnection {
   endheaders(messageBody?: unknown, options?: RequestOptions): Promise<void> {
     this.machine.endHeaders();
     const head = this.buffer.finish();
+    this.checkAutoOpen();
     if (messageBody === undefined || messageBody === null) {
       return this.sendOutput(head, null, false, options?.signal);
     }
@@ -251,6 +252,7 @@ export class HTTPConnection {
    * opening the connection first if needed.
    */
   send(data: unknown, options?: { signal?: AbortSignal | undefined }): Promise<void> {
+    this.checkAutoOpen();
     const prepared = prepareBody(data, this.blocksize);
     if (prepared instanceof Promise) {
       return prepared.then((body) => this.sendBody(body, options?.signal));
@@ -300,7 +302,9 @@ export class HTTPConnection {
       for (const [name, value] of plan.headers) this.buffer.putheader(name, value);
       for (const [name, value] of pairs) this.buffer.putheader(name, value);
       this.machine.endHeaders();
-      return this.sendOutput(this.buffer.finish(), p, plan.encodeChunked, options?.signal);
+      const head = this.buffer.finish();
+      this.checkAutoOpen();
+      return this.sendOutput(head, p, plan.encodeChunked, options?.signal);
     };
     if (prepared instanceof Promise) return prepared.then(finish);
     return finish(prepared);
@@ -545,6 +549,15 @@ export class HTTPConnection {
       await this.open(signal);
     }
     return this.reader as unknown as ByteReader;
+  }
+
+  /**
+   * Python's `NotConnected` when `auto_open` is off and there is no socket: misuse, known
+   * without any I/O, so the call throws it synchronously (after the state moved, as in
+   * Python, where `endheaders()` leaves the connection in Request-sent).
+   */
+  private checkAutoOpen(): void {
+    if (this.reader === null && !this.auto_open) throw new NotConnected();
   }
 
   /** A kept-alive response finished with the socket (`complete`: read to its end). */
