@@ -139,3 +139,43 @@ export async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   for await (const chunk of req) parts.push(chunk as Buffer);
   return Buffer.concat(parts);
 }
+
+/**
+ * Write `data` one byte per TCP write, yielding to the event loop (`setImmediate`)
+ * between writes, so that the client sees the bytes in many small pieces; then end the
+ * socket if `end` is true. Stops quietly if the socket goes away.
+ */
+export async function trickle(
+  socket: net.Socket,
+  data: string | Buffer,
+  end = false,
+): Promise<void> {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+  for (let i = 0; i < bytes.length; i++) {
+    if (socket.destroyed || socket.writableEnded) return;
+    socket.write(bytes.subarray(i, i + 1));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  if (end && !socket.destroyed) socket.end();
+}
+
+/**
+ * Resolves once the peer of a server-side socket has closed or reset its end (the
+ * socket saw EOF, an error or its own close), at once if that already happened.
+ */
+export function peerClosed(socket: net.Socket): Promise<void> {
+  if (socket.readableEnded || socket.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('end', done);
+      socket.off('error', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('end', done);
+    socket.on('error', done);
+    socket.on('close', done);
+    // 'end' is only emitted while the socket is read: make sure it flows.
+    socket.resume();
+  });
+}

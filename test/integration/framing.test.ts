@@ -1,0 +1,929 @@
+/**
+ * Response framing and the response-reading API through the real client, over real
+ * sockets on 127.0.0.1, against raw servers that send exact bytes.
+ *
+ * Covers shared/API.md "Reading a response" and the response-side rules of "Where this
+ * package is deliberately stricter than CPython 2.7": Content-Length, chunked (with
+ * extensions and trailers) and until-close bodies; bodiless responses (HEAD, 204, 304,
+ * 1xx) whatever they claim; interim responses; every malformed head and body, each of
+ * which must also drop the connection so that the next request reconnects. Then every
+ * reading method over the three framings, with the response sent whole or one byte per
+ * TCP write.
+ */
+import assert from 'node:assert/strict';
+import type * as net from 'node:net';
+import { describe, it } from 'node:test';
+import {
+  BadStatusLine,
+  HTTPConnection,
+  type HTTPConnectionOptions,
+  HTTPException,
+  HTTPMessage,
+  type HTTPResponse,
+  IncompleteRead,
+  LineTooLong,
+  RemoteDisconnected,
+  UnknownProtocol,
+} from '../../src/index.ts';
+import { peerClosed, type RawServer, type Reply, scriptedServer, trickle } from './servers.ts';
+
+const HOST = '127.0.0.1';
+/** Generous: a hang is a failure, but a loaded machine must not make a test fail. */
+const TIMEOUT = 30_000;
+/** The answer to the request that follows a scenario (always `GET /next`). */
+const NEXT = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext';
+
+interface Session {
+  readonly conn: HTTPConnection;
+  readonly srv: RawServer;
+  /** `request()` then `getresponse()`; the response is closed when the test ends. */
+  get(url?: string, method?: string): Promise<HTTPResponse>;
+}
+
+/** Run `fn` against a scripted server (`replies[i]` for connection `i`), then clean up. */
+async function withSession(
+  replies: Reply[][],
+  fn: (s: Session) => Promise<void>,
+  options: HTTPConnectionOptions = {},
+): Promise<void> {
+  const srv = await scriptedServer(replies);
+  const conn = new HTTPConnection(HOST, srv.port, options);
+  const responses: HTTPResponse[] = [];
+  const session: Session = {
+    conn,
+    srv,
+    async get(url = '/', method = 'GET') {
+      await conn.request(method, url);
+      const response = await conn.getresponse();
+      responses.push(response);
+      return response;
+    },
+  };
+  try {
+    await fn(session);
+  } finally {
+    for (const r of responses) r.close();
+    conn.close();
+    await srv.close();
+  }
+}
+
+/**
+ * `GET /next` is answered correctly, and it went out as the first request of
+ * connection number `connections` (1-based) when it is a new one.
+ */
+async function expectNext(s: Session, connections: number): Promise<void> {
+  const before = s.srv.sockets.length;
+  const r = await s.get('/next');
+  assert.equal(r.status, 200);
+  assert.equal((await r.read()).toString(), 'next');
+  assert.equal(s.srv.sockets.length, connections, 'connections opened');
+  const sent = (s.srv.received[connections - 1] as Buffer).toString('latin1');
+  assert.match(sent, /GET \/next HTTP\/1\.1\r\n/, 'the request went on the expected connection');
+  if (connections > before) assert.match(sent, /^GET \/next /, 'a new connection for it');
+}
+
+/**
+ * A scenario that must break the connection: `run` provokes (and checks) the error,
+ * then the connection must be dropped (no `sock`, the server sees it closed) and the
+ * next request must open a new connection and get its own response.
+ */
+async function breaksConnection(
+  first: Reply[],
+  run: (s: Session) => Promise<void>,
+  options: HTTPConnectionOptions = {},
+): Promise<void> {
+  await withSession(
+    [first, [NEXT]],
+    async (s) => {
+      await run(s);
+      assert.equal(s.conn.sock, null, 'the broken connection is dropped');
+      await peerClosed(s.srv.sockets[0] as net.Socket);
+      await expectNext(s, 2);
+    },
+    options,
+  );
+}
+
+/** A reply that writes `bytes` and then closes the connection (FIN). */
+function thenClose(bytes: string | Buffer): Reply {
+  return (socket) => {
+    socket.end(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
+  };
+}
+
+/** `getresponse()` must reject with `cls` (checked further by `check`). */
+async function headFails(
+  s: Session,
+  cls: new (...args: never[]) => Error,
+  check: (err: Error) => void = () => {},
+): Promise<void> {
+  await s.conn.request('GET', '/');
+  await assert.rejects(s.conn.getresponse(), (err: unknown) => {
+    assert.ok(err instanceof cls, `expected ${cls.name}, got ${String(err)}`);
+    check(err);
+    return true;
+  });
+}
+
+function isIncompleteRead(partial: string, expected: number | null) {
+  return (err: unknown): boolean => {
+    assert.ok(err instanceof IncompleteRead, `expected IncompleteRead, got ${String(err)}`);
+    assert.equal(err.partial.toString('latin1'), partial);
+    assert.equal(err.expected, expected);
+    return true;
+  };
+}
+
+function headerBlock(lines: string[]): string {
+  return lines.map((l) => `${l}\r\n`).join('');
+}
+
+describe('framing: Content-Length', { timeout: TIMEOUT }, () => {
+  it('reads exactly Content-Length bytes and keeps the connection', async () => {
+    await withSession([['HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello', NEXT]], async (s) => {
+      const r = await s.get();
+      assert.equal(r.length, 5);
+      assert.equal(r.chunked, false);
+      assert.equal(r.will_close, false);
+      assert.notEqual(s.conn.sock, null);
+      assert.equal((await r.read()).toString(), 'hello');
+      assert.equal(r.length, 0);
+      assert.equal(r.isclosed(), true);
+      await expectNext(s, 1);
+    });
+  });
+
+  it('Content-Length: 0 is an empty body on a kept connection', async () => {
+    await withSession([['HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', NEXT]], async (s) => {
+      const r = await s.get();
+      assert.equal(r.length, 0);
+      assert.equal((await r.read()).length, 0);
+      assert.equal(r.isclosed(), true);
+      await expectNext(s, 1);
+    });
+  });
+
+  it('repeated Content-Length fields that agree are one length', async () => {
+    await withSession(
+      [['HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc', NEXT]],
+      async (s) => {
+        const r = await s.get();
+        assert.equal(r.length, 3);
+        assert.equal((await r.read()).toString(), 'abc');
+        await expectNext(s, 1);
+      },
+    );
+  });
+
+  it('bytes after the declared length are never shown and the connection is not reused', async () => {
+    const stray = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil';
+    await withSession(
+      [[`HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc${stray}`], [NEXT]],
+      async (s) => {
+        const r = await s.get();
+        const peeked = await r.peek();
+        assert.ok(peeked.length >= 1 && 'abc'.startsWith(peeked.toString()), String(peeked));
+        assert.equal((await r.read(10)).toString(), 'abc');
+        assert.equal((await r.read()).length, 0);
+        // Whether the stray bytes came with the body or after it, the client drops the
+        // connection (wait for that, so the next request cannot race them)...
+        await peerClosed(s.srv.sockets[0] as net.Socket);
+        // ...and the stray response never answers the next request.
+        await expectNext(s, 2);
+      },
+    );
+  });
+
+  it('a body shorter than Content-Length: read() raises IncompleteRead', async () => {
+    await breaksConnection(
+      [thenClose('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc')],
+      async (s) => {
+        const r = await s.get();
+        await assert.rejects(r.read(), isIncompleteRead('abc', 7));
+        assert.equal(r.isclosed(), true);
+      },
+    );
+  });
+
+  it('a body shorter than Content-Length: a read(amt) loop raises IncompleteRead (stricter than Python)', async () => {
+    // CPython returns the short data and then b'' without complaint.
+    await breaksConnection(
+      [thenClose('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc')],
+      async (s) => {
+        const r = await s.get();
+        assert.equal((await r.read(2)).toString(), 'ab');
+        assert.equal(r.length, 8);
+        await assert.rejects(r.read(2), isIncompleteRead('c', 7));
+        assert.equal(r.isclosed(), true);
+        assert.equal((await r.read(2)).length, 0);
+      },
+    );
+  });
+
+  it('a body shorter than Content-Length: readinto raises IncompleteRead', async () => {
+    await breaksConnection(
+      [thenClose('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabcd')],
+      async (s) => {
+        const r = await s.get();
+        const b = Buffer.alloc(3);
+        assert.equal(await r.readinto(b), 3);
+        assert.equal(b.toString(), 'abc');
+        await assert.rejects(r.readinto(b), isIncompleteRead('d', 6));
+      },
+    );
+  });
+});
+
+describe('framing: chunked', { timeout: TIMEOUT }, () => {
+  it('reads chunks with extensions and drops trailers; the next response is intact', async () => {
+    const body =
+      '5;name=value\r\nhello\r\n' +
+      '6 ; quoted="a;b" ; flag\r\n world\r\n' +
+      'A\r\n0123456789\r\n' +
+      '0a\r\nabcdefghij\r\n' +
+      '0;last=1\r\nExpires: never\r\nX-Trailer: one\r\n\r\n';
+    await withSession(
+      [[`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${body}`, NEXT]],
+      async (s) => {
+        const r = await s.get();
+        assert.equal(r.chunked, true);
+        assert.equal(r.length, null);
+        assert.equal(r.will_close, false);
+        assert.equal((await r.read()).toString(), 'hello world0123456789abcdefghij');
+        assert.equal(r.isclosed(), true);
+        assert.equal(r.getheader('X-Trailer'), null, 'trailers are dropped');
+        await expectNext(s, 1);
+      },
+    );
+  });
+
+  it('Transfer-Encoding is matched case-insensitively', async () => {
+    await withSession(
+      [['HTTP/1.1 200 OK\r\ntransfer-encoding: Chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n', NEXT]],
+      async (s) => {
+        const r = await s.get();
+        assert.equal(r.chunked, true);
+        assert.equal((await r.read()).toString(), 'ok');
+        await expectNext(s, 1);
+      },
+    );
+  });
+
+  it('chunked with Content-Length is read as chunked and its connection is not reused', async () => {
+    await withSession(
+      [
+        [
+          'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n0\r\n\r\n',
+        ],
+        [NEXT],
+      ],
+      async (s) => {
+        const r = await s.get();
+        assert.equal(r.chunked, true);
+        assert.equal(r.will_close, true);
+        assert.equal(s.conn.sock, null);
+        assert.equal((await r.read()).toString(), 'abcde');
+        await peerClosed(s.srv.sockets[0] as net.Socket);
+        await expectNext(s, 2);
+      },
+    );
+  });
+
+  it('a chunked body cut short: IncompleteRead with every byte of the call', async () => {
+    await breaksConnection(
+      [thenClose('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n5\r\nfg')],
+      async (s) => {
+        const r = await s.get();
+        // Python 2.7 would keep only 'fg' (the last chunk's bytes).
+        await assert.rejects(r.read(), isIncompleteRead('abcdefg', 3));
+        assert.equal(r.isclosed(), true);
+      },
+    );
+  });
+
+  it('a chunked body without its last chunk: IncompleteRead', async () => {
+    await breaksConnection(
+      [thenClose('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n')],
+      async (s) => {
+        const r = await s.get();
+        assert.equal((await r.read(2)).toString(), 'ab');
+        await assert.rejects(r.read(), isIncompleteRead('cde', null));
+      },
+    );
+  });
+
+  for (const [what, size] of [
+    ['not hex', 'zz'],
+    ['signed', '+3'],
+    ['0x-prefixed', '0x3'],
+    ['ended by a bare LF', '3\nabc'],
+  ] as const) {
+    it(`a bad chunk size (${what}): IncompleteRead caused by a framing error`, async () => {
+      const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+      await breaksConnection([`${head}5\r\nabcde\r\n${size}\r\nabc\r\n0\r\n\r\n`], async (s) => {
+        const r = await s.get();
+        await assert.rejects(r.read(), (err: unknown) => {
+          isIncompleteRead('abcde', null)(err);
+          const cause = (err as Error).cause;
+          assert.ok(cause instanceof HTTPException, `cause: ${String(cause)}`);
+          assert.ok(!(cause instanceof IncompleteRead));
+          assert.match(cause.message, /chunk/);
+          return true;
+        });
+        assert.equal(r.isclosed(), true);
+      });
+    });
+  }
+
+  it('a bad chunk size met by read(amt): partial holds the bytes of that call only', async () => {
+    const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+    await breaksConnection([`${head}5\r\nabcde\r\nxyz\r\n`], async (s) => {
+      const r = await s.get();
+      assert.equal((await r.read(3)).toString(), 'abc');
+      await assert.rejects(r.read(10), isIncompleteRead('de', null));
+    });
+  });
+
+  it('chunk data not followed by CRLF is a framing error', async () => {
+    const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+    await breaksConnection([`${head}3\r\nabcdef\r\n0\r\n\r\n`], async (s) => {
+      const r = await s.get();
+      await assert.rejects(r.read(), (err: unknown) => {
+        isIncompleteRead('abc', null)(err);
+        assert.ok((err as Error).cause instanceof HTTPException);
+        return true;
+      });
+    });
+  });
+});
+
+describe('framing: until the server closes', { timeout: TIMEOUT }, () => {
+  for (const [version, code] of [
+    ['HTTP/1.1', 11],
+    ['HTTP/1.0', 10],
+  ] as const) {
+    it(`${version} without a length: read to EOF, the connection goes with the response`, async () => {
+      await withSession(
+        [[thenClose(`${version} 200 OK\r\nX: y\r\n\r\nall of it`)], [NEXT]],
+        async (s) => {
+          const r = await s.get();
+          assert.equal(r.version, code);
+          assert.equal(r.length, null);
+          assert.equal(r.chunked, false);
+          assert.equal(r.will_close, true);
+          assert.equal(s.conn.sock, null, 'the socket belongs to the response');
+          assert.equal((await r.read()).toString(), 'all of it');
+          assert.equal(r.isclosed(), true);
+          await expectNext(s, 2);
+        },
+      );
+    });
+  }
+
+  it('an empty body until close', async () => {
+    await withSession([[thenClose('HTTP/1.1 200 OK\r\n\r\n')], [NEXT]], async (s) => {
+      const r = await s.get();
+      assert.equal((await r.read()).length, 0);
+      assert.equal(r.isclosed(), true);
+      await expectNext(s, 2);
+    });
+  });
+});
+
+describe('framing: responses without a body', { timeout: TIMEOUT }, () => {
+  const cases: Array<[string, string, string]> = [
+    ['HEAD with Content-Length', 'HEAD', 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n'],
+    ['HEAD with chunked', 'HEAD', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'],
+    ['204 with Content-Length', 'GET', 'HTTP/1.1 204 No Content\r\nContent-Length: 12\r\n\r\n'],
+    ['204 with chunked', 'GET', 'HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n'],
+    ['304 with Content-Length', 'GET', 'HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\n'],
+    ['304 with chunked', 'GET', 'HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n'],
+  ];
+  for (const [name, method, reply] of cases) {
+    it(`${name}: no body, and the next response on the same connection is read correctly`, async () => {
+      await withSession([[reply, NEXT]], async (s) => {
+        const r = await s.get('/', method);
+        assert.equal(r.length, 0);
+        assert.equal(r.will_close, false);
+        assert.notEqual(s.conn.sock, null);
+        assert.equal((await r.read()).length, 0);
+        assert.equal(r.isclosed(), true);
+        await expectNext(s, 1);
+      });
+    });
+  }
+
+  it('interim 100, 102 and 103 responses are skipped', async () => {
+    const reply =
+      'HTTP/1.1 100 Continue\r\n\r\n' +
+      'HTTP/1.1 102 Processing\r\nX-Interim: 1\r\n\r\n' +
+      'HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n' +
+      'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Final: yes\r\n\r\nfinal';
+    await withSession([[reply, NEXT]], async (s) => {
+      const r = await s.get();
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.getheaders(), [
+        ['Content-Length', '5'],
+        ['X-Final', 'yes'],
+      ]);
+      assert.equal((await r.read()).toString(), 'final');
+      await expectNext(s, 1);
+    });
+  });
+
+  it('interim responses split across writes are skipped', async () => {
+    const reply =
+      'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n' +
+      'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+    await withSession([[(socket) => void trickle(socket, reply), NEXT]], async (s) => {
+      const r = await s.get();
+      assert.equal(r.status, 200);
+      assert.equal(r.getheader('Link'), null);
+      assert.equal((await r.read()).toString(), 'ok');
+      await expectNext(s, 1);
+    });
+  });
+
+  it('101 is returned with an empty body and its connection is never reused', async () => {
+    const reply =
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n' +
+      '\x81\x05hello';
+    await withSession([[reply], [NEXT]], async (s) => {
+      const r = await s.get();
+      assert.equal(r.status, 101);
+      assert.equal(r.reason, 'Switching Protocols');
+      assert.equal(r.length, 0);
+      assert.equal(r.will_close, true);
+      assert.equal(s.conn.sock, null);
+      assert.equal(r.getheader('upgrade'), 'websocket');
+      assert.equal((await r.read()).length, 0);
+      assert.equal(r.isclosed(), true);
+      await peerClosed(s.srv.sockets[0] as net.Socket);
+      await expectNext(s, 2);
+    });
+  });
+});
+
+describe('malformed heads drop the connection', { timeout: TIMEOUT }, () => {
+  for (const value of ['abc', '-1', '+5', '5, 5', '1e3', '0x10', '']) {
+    it(`Content-Length ${JSON.stringify(value)} is an HTTPException`, async () => {
+      await breaksConnection([`HTTP/1.1 200 OK\r\nContent-Length: ${value}\r\n\r\nabcde`], (s) =>
+        headFails(s, HTTPException, (err) => assert.match(err.message, /Content-Length/)),
+      );
+    });
+  }
+
+  it('conflicting Content-Length fields are an HTTPException', async () => {
+    await breaksConnection(
+      ['HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef'],
+      (s) => headFails(s, HTTPException, (err) => assert.match(err.message, /conflicting/)),
+    );
+  });
+
+  it('a bare CR inside a header value', async () => {
+    await breaksConnection(['HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 0\r\n\r\n'], (s) =>
+      headFails(s, HTTPException, (err) => assert.match(err.message, /bare CR/)),
+    );
+  });
+
+  it('a bare CR used as a line ending', async () => {
+    await breaksConnection(
+      ['HTTP/1.1 200 OK\r\nX-A: a\rContent-Length: 5\r\nContent-Length: 0\r\n\r\n'],
+      (s) => headFails(s, HTTPException, (err) => assert.match(err.message, /bare CR/)),
+    );
+  });
+
+  it('a header line without a colon', async () => {
+    await breaksConnection(['HTTP/1.1 200 OK\r\nNoColonHere\r\nContent-Length: 0\r\n\r\n'], (s) =>
+      headFails(s, HTTPException, (err) => assert.match(err.message, /colon/)),
+    );
+  });
+
+  it('100 header lines are fine, 101 are an HTTPException', async () => {
+    const lines = (n: number): string[] => Array.from({ length: n }, (_, i) => `X-${i}: ${i}`);
+    await withSession(
+      [[`HTTP/1.1 200 OK\r\n${headerBlock([...lines(99), 'Content-Length: 2'])}\r\nok`, NEXT]],
+      async (s) => {
+        const r = await s.get();
+        assert.equal(r.getheaders().length, 100);
+        assert.equal((await r.read()).toString(), 'ok');
+        await expectNext(s, 1);
+      },
+    );
+    await breaksConnection(
+      [`HTTP/1.1 200 OK\r\n${headerBlock([...lines(100), 'Content-Length: 2'])}\r\nok`],
+      (s) =>
+        headFails(s, HTTPException, (err) =>
+          assert.equal(err.message, 'got more than 100 headers'),
+        ),
+    );
+  });
+
+  it('a header line of 65536 bytes is fine, one of 65537 is LineTooLong', async () => {
+    // The limit counts the whole line with its CRLF (Python's readline(65537)).
+    const line = (total: number): string => `X: ${'a'.repeat(total - 5)}\r\n`;
+    assert.equal(line(65537).length, 65537);
+    await withSession(
+      [[`HTTP/1.1 200 OK\r\n${line(65536)}Content-Length: 2\r\n\r\nok`, NEXT]],
+      async (s) => {
+        const r = await s.get();
+        assert.equal(r.getheader('x')?.length, 65531);
+        assert.equal((await r.read()).toString(), 'ok');
+        await expectNext(s, 1);
+      },
+    );
+    await breaksConnection([`HTTP/1.1 200 OK\r\n${line(65537)}Content-Length: 2\r\n\r\nok`], (s) =>
+      headFails(s, LineTooLong, (err) =>
+        assert.equal(err.message, 'got more than 65536 bytes when reading header line'),
+      ),
+    );
+  });
+
+  it('a status line longer than 65536 bytes is LineTooLong', async () => {
+    await breaksConnection([`HTTP/1.1 200 ${'O'.repeat(70000)}\r\n\r\n`], (s) =>
+      headFails(s, LineTooLong),
+    );
+  });
+
+  for (const version of ['HTTP/2.0', 'HTTP/1', 'HTTP/3']) {
+    it(`${version} is UnknownProtocol`, async () => {
+      await breaksConnection([`${version} 200 OK\r\nContent-Length: 0\r\n\r\n`], (s) =>
+        headFails(s, UnknownProtocol, (err) => {
+          assert.equal((err as UnknownProtocol).version, version);
+          assert.ok(err instanceof HTTPException);
+        }),
+      );
+    });
+  }
+
+  for (const line of [
+    'HTTP/1.1 abc OK',
+    'HTTP/1.1 99 Too Low',
+    'HTTP/1.1 1000 Too High',
+    'HTTP/1.1 20 0 OK',
+  ]) {
+    it(`status line ${JSON.stringify(line)} is BadStatusLine`, async () => {
+      await breaksConnection([`${line}\r\nContent-Length: 0\r\n\r\n`], (s) =>
+        headFails(s, BadStatusLine, (err) => {
+          assert.ok(!(err instanceof RemoteDisconnected));
+          assert.equal((err as BadStatusLine).line, `${line}\r\n`);
+        }),
+      );
+    });
+  }
+
+  it('the server closing without a byte is RemoteDisconnected (a BadStatusLine)', async () => {
+    await breaksConnection([thenClose('')], (s) =>
+      headFails(s, RemoteDisconnected, (err) => assert.ok(err instanceof BadStatusLine)),
+    );
+  });
+
+  it('a head cut short by the server closing is RemoteDisconnected, never an empty 200', async () => {
+    await breaksConnection([thenClose('HTTP/1.1 200 OK\r\nContent-Type: text/pl')], (s) =>
+      headFails(s, RemoteDisconnected),
+    );
+  });
+
+  it('a lone 100 Continue followed by EOF is RemoteDisconnected', async () => {
+    await breaksConnection([thenClose('HTTP/1.1 100 Continue\r\n\r\n')], (s) =>
+      headFails(s, RemoteDisconnected),
+    );
+  });
+});
+
+describe('HTTP/0.9 simple responses', { timeout: TIMEOUT }, () => {
+  it('without strict: status 200, version 9, no headers, everything is body', async () => {
+    await withSession(
+      [[thenClose('Hello, world\r\nX-Not: a header\r\n\r\nmore')], [NEXT]],
+      async (s) => {
+        const r = await s.get();
+        assert.equal(r.status, 200);
+        assert.equal(r.reason, '');
+        assert.equal(r.version, 9);
+        assert.equal(r.will_close, true);
+        assert.equal(r.length, null);
+        assert.deepEqual(r.getheaders(), []);
+        assert.equal(s.conn.sock, null);
+        assert.equal((await r.read()).toString(), 'Hello, world\r\nX-Not: a header\r\n\r\nmore');
+        await expectNext(s, 2);
+      },
+    );
+  });
+
+  it('without strict, read in pieces: the first line comes first', async () => {
+    await withSession([[(socket) => void trickle(socket, 'abc\ndef', true)], [NEXT]], async (s) => {
+      const r = await s.get();
+      assert.equal(r.version, 9);
+      assert.equal((await r.read(2)).toString(), 'ab');
+      assert.equal((await r.readline()).toString(), 'c\n');
+      assert.equal((await r.read()).toString(), 'def');
+      await expectNext(s, 2);
+    });
+  });
+
+  it('with strict: BadStatusLine', async () => {
+    await breaksConnection(
+      ['Hello, world\r\n\r\n'],
+      (s) =>
+        headFails(s, BadStatusLine, (err) =>
+          assert.equal((err as BadStatusLine).line, 'Hello, world\r\n'),
+        ),
+      { strict: true },
+    );
+  });
+});
+
+describe('status line and headers', { timeout: TIMEOUT }, () => {
+  const reply =
+    'HTTP/1.1 404   Not  Found  \r\n' +
+    'Content-Type: text/plain\r\n' +
+    'Set-Cookie: a=1\r\n' +
+    'X-Folded: first\r\n  second\r\n' +
+    'set-cookie: b=2\r\n' +
+    'Content-Length: 2\r\n' +
+    '\r\nok';
+
+  it('status, reason, version, getcode', async () => {
+    await withSession([[reply]], async (s) => {
+      const r = await s.get();
+      assert.equal(r.status, 404);
+      assert.equal(r.getcode(), 404);
+      assert.equal(r.reason, 'Not  Found');
+      assert.equal(r.version, 11);
+    });
+  });
+
+  it('getheader joins duplicates with ", " and returns the default when absent', async () => {
+    await withSession([[reply]], async (s) => {
+      const r = await s.get();
+      assert.equal(r.getheader('SET-COOKIE'), 'a=1, b=2');
+      assert.equal(r.getheader('content-type'), 'text/plain');
+      assert.equal(r.getheader('x-folded'), 'first second');
+      assert.equal(r.getheader('X-Missing'), null);
+      assert.equal(r.getheader('X-Missing', 'dflt'), 'dflt');
+      assert.equal(r.getheader('X-Missing', 42), 42);
+    });
+  });
+
+  it('getheaders: every header in order, names as received, duplicates kept', async () => {
+    await withSession([[reply]], async (s) => {
+      const r = await s.get();
+      assert.deepEqual(r.getheaders(), [
+        ['Content-Type', 'text/plain'],
+        ['Set-Cookie', 'a=1'],
+        ['X-Folded', 'first second'],
+        ['set-cookie', 'b=2'],
+        ['Content-Length', '2'],
+      ]);
+    });
+  });
+
+  it('msg, headers and info() are the same HTTPMessage', async () => {
+    await withSession([[reply]], async (s) => {
+      const r = await s.get();
+      assert.ok(r.msg instanceof HTTPMessage);
+      assert.equal(r.headers, r.msg);
+      assert.equal(r.info(), r.msg);
+      assert.deepEqual(r.msg.get_all('set-cookie'), ['a=1', 'b=2']);
+      assert.equal(r.msg.get('Content-Length'), '2');
+      assert.equal(r.msg.has('x-folded'), true);
+      assert.equal(r.msg.has('x-absent'), false);
+    });
+  });
+
+  it('fileno, isclosed, closed and length over the life of a response', async () => {
+    await withSession([['HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabcdef', NEXT]], async (s) => {
+      const r = await s.get();
+      const fd = r.fileno();
+      assert.ok(Number.isInteger(fd) && fd >= 0, `fileno ${fd}`);
+      assert.equal(r.isclosed(), false);
+      assert.equal(r.closed, false);
+      assert.equal(r.length, 6);
+      assert.equal((await r.read(1)).toString(), 'a');
+      assert.equal(r.length, 5);
+      assert.equal(r.isclosed(), false);
+      assert.equal((await r.read()).toString(), 'bcdef');
+      assert.equal(r.length, 0);
+      assert.equal(r.isclosed(), true);
+      assert.equal(r.closed, false, 'closed only after close()');
+      r.close();
+      assert.equal(r.closed, true);
+      assert.equal(r.isclosed(), true);
+      await expectNext(s, 1);
+    });
+  });
+
+  it('close() before reading anything closes the response', async () => {
+    await withSession(
+      [['HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabcdef'], [NEXT]],
+      async (s) => {
+        const r = await s.get();
+        r.close();
+        assert.equal(r.closed, true);
+        assert.equal(r.isclosed(), true);
+        assert.equal((await r.read()).length, 0);
+        await expectNext(s, 2);
+      },
+    );
+  });
+});
+
+// --- the reading API over the three framings, whole and trickled ------------------------
+
+type Framing = 'length' | 'chunked' | 'eof';
+
+/** A 200 response whose body is `chunks` (chunk boundaries matter for 'chunked' only). */
+function responseBytes(framing: Framing, chunks: Buffer[]): Buffer {
+  const body = Buffer.concat(chunks);
+  switch (framing) {
+    case 'length':
+      return Buffer.concat([
+        Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`),
+        body,
+      ]);
+    case 'eof':
+      return Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\n\r\n'), body]);
+    case 'chunked':
+      return Buffer.concat([
+        Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'),
+        ...chunks.flatMap((c) => [
+          Buffer.from(`${c.length.toString(16)}\r\n`),
+          c,
+          Buffer.from('\r\n'),
+        ]),
+        Buffer.from('0\r\n\r\n'),
+      ]);
+  }
+}
+
+interface ReadCase {
+  readonly name: string;
+  readonly chunks: string[];
+  run(r: HTTPResponse, framing: Framing): Promise<void>;
+}
+
+const AB = ['abcde', 'fgh'];
+
+const readCases: ReadCase[] = [
+  {
+    name: 'read() returns the whole body, then empty',
+    chunks: AB,
+    async run(r) {
+      assert.equal(r.isclosed(), false);
+      assert.equal((await r.read(0)).length, 0);
+      assert.equal(r.isclosed(), false, 'read(0) does not close');
+      assert.equal((await r.read()).toString(), 'abcdefgh');
+      assert.equal(r.isclosed(), true);
+      assert.equal(r.closed, false);
+      assert.equal((await r.read()).length, 0);
+      assert.equal((await r.read(5)).length, 0);
+    },
+  },
+  {
+    name: "read(amt) sequence (Python's example)",
+    chunks: AB,
+    async run(r, framing) {
+      const length = (n: number): number | null => (framing === 'length' ? n : null);
+      assert.equal(r.length, length(8));
+      assert.equal((await r.read(2)).toString(), 'ab');
+      assert.equal(r.length, length(6));
+      assert.equal((await r.read(3)).toString(), 'cde');
+      assert.equal(r.length, length(3));
+      assert.equal((await r.read(4)).toString(), 'fgh');
+      assert.equal(r.length, length(0));
+      assert.equal(r.isclosed(), true, 'end reached: closed');
+      assert.equal((await r.read(10)).length, 0);
+    },
+  },
+  {
+    name: 'readinto fills across chunk boundaries',
+    chunks: AB,
+    async run(r) {
+      const b = new Uint8Array(3);
+      assert.equal(await r.readinto(b), 3);
+      assert.equal(Buffer.from(b).toString(), 'abc');
+      assert.equal(await r.readinto(b), 3);
+      assert.equal(Buffer.from(b).toString(), 'def');
+      assert.equal(await r.readinto(b), 2);
+      assert.equal(Buffer.from(b.subarray(0, 2)).toString(), 'gh');
+      assert.equal(r.isclosed(), true);
+      assert.equal(await r.readinto(b), 0);
+    },
+  },
+  {
+    name: 'read1 returns what is there, never past a chunk',
+    chunks: AB,
+    async run(r, framing) {
+      assert.equal((await r.read1(0)).length, 0);
+      const first = await r.read1(2);
+      assert.ok(first.length >= 1 && first.length <= 2, `read1(2) gave ${first.length} bytes`);
+      const pieces = [first];
+      for (;;) {
+        const piece = await r.read1();
+        if (piece.length === 0) break;
+        pieces.push(piece);
+      }
+      assert.equal(Buffer.concat(pieces).toString(), 'abcdefgh');
+      assert.equal(r.isclosed(), true);
+      if (framing === 'chunked') {
+        let at = 0;
+        for (const p of pieces) {
+          assert.ok(!(at < 5 && at + p.length > 5), 'a read1() piece spans two chunks');
+          at += p.length;
+        }
+      }
+    },
+  },
+  {
+    name: 'peek shows without consuming, within the body',
+    chunks: AB,
+    async run(r, framing) {
+      const p1 = await r.peek();
+      const firstLimit = framing === 'chunked' ? 'abcde' : 'abcdefgh';
+      assert.ok(p1.length >= 1 && firstLimit.startsWith(p1.toString()), `peek gave ${p1}`);
+      assert.equal((await r.read(5)).toString(), 'abcde');
+      const p2 = await r.peek();
+      assert.ok(p2.length >= 1 && 'fgh'.startsWith(p2.toString()), `peek gave ${p2}`);
+      assert.equal((await r.read()).toString(), 'fgh');
+      assert.equal((await r.peek()).length, 0);
+    },
+  },
+  {
+    name: 'readline, with and without a limit',
+    chunks: ['line o', 'ne\nline two\ne', 'nd'],
+    async run(r) {
+      assert.equal((await r.readline()).toString(), 'line one\n');
+      assert.equal((await r.readline(4)).toString(), 'line');
+      assert.equal((await r.readline()).toString(), ' two\n');
+      assert.equal((await r.readline()).toString(), 'end');
+      assert.equal(r.isclosed(), true);
+      assert.equal((await r.readline()).length, 0);
+    },
+  },
+  {
+    name: 'for await yields the body',
+    chunks: AB,
+    async run(r) {
+      const pieces: Buffer[] = [];
+      for await (const chunk of r) {
+        assert.ok(Buffer.isBuffer(chunk) && chunk.length > 0);
+        pieces.push(chunk);
+      }
+      assert.equal(Buffer.concat(pieces).toString(), 'abcdefgh');
+      assert.equal(r.isclosed(), true);
+    },
+  },
+  {
+    name: 'text() decodes UTF-8 split anywhere',
+    // Chunk boundaries fall inside multi-byte characters.
+    chunks: ['h\xc3', '\xa9llo w\xc3\xb6rld \xe2\x82', '\xac'],
+    async run(r) {
+      assert.equal(await r.text(), 'héllo wörld €');
+      assert.equal(r.isclosed(), true);
+    },
+  },
+  {
+    name: 'text(encoding)',
+    chunks: ['caf\xe9'],
+    async run(r) {
+      assert.equal(await r.text('latin1'), 'café');
+    },
+  },
+  {
+    name: 'json() parses the rest of the body',
+    chunks: ['{"a": [1, ', '2], "b": "c"}'],
+    async run(r) {
+      assert.deepEqual(await r.json(), { a: [1, 2], b: 'c' });
+      assert.equal(r.isclosed(), true);
+    },
+  },
+];
+
+for (const delivery of ['whole', 'byte by byte'] as const) {
+  for (const framing of ['length', 'chunked', 'eof'] as const) {
+    describe(`reading a ${framing} body sent ${delivery}`, { timeout: TIMEOUT }, () => {
+      for (const c of readCases) {
+        it(c.name, async () => {
+          const bytes = responseBytes(
+            framing,
+            c.chunks.map((x) => Buffer.from(x, 'latin1')),
+          );
+          const end = framing === 'eof';
+          const reply: Reply =
+            delivery === 'whole'
+              ? (socket) => (end ? socket.end(bytes) : socket.write(bytes))
+              : (socket) => void trickle(socket, bytes, end);
+          await withSession(end ? [[reply], [NEXT]] : [[reply, NEXT]], async (s) => {
+            const r = await s.get();
+            assert.equal(r.status, 200);
+            assert.equal(r.will_close, end);
+            await c.run(r, framing);
+            // Nothing of this body may leak into the next response.
+            await expectNext(s, end ? 2 : 1);
+          });
+        });
+      }
+    });
+  }
+}
