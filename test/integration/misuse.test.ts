@@ -1,0 +1,337 @@
+/**
+ * Wrong calls, over a real socket on 127.0.0.1: each throws Python's exception (or
+ * `TypeError` for Python's `ValueError`) synchronously — even from the promise-returning
+ * methods — and the server receives nothing of it. Where Python would not connect, no
+ * connection is made at all.
+ *
+ * How "nothing was sent" is proven: after the wrong call, a correct request follows
+ * (a "sentinel"); the server must then have exactly one connection, holding exactly the
+ * sentinel's bytes. TCP keeps order, so anything written before would show up in front.
+ *
+ * shared/API.md (`HTTPConnection`, "stricter than CPython") and the reference's §4.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { describe, it } from 'node:test';
+import {
+  CannotSendHeader,
+  CannotSendRequest,
+  HTTPConnection,
+  HTTPException,
+  InvalidURL,
+  NotConnected,
+  ResponseNotReady,
+} from '../../src/index.ts';
+import { type RawServer, scriptedServer } from './servers.ts';
+
+const HOST = '127.0.0.1';
+const TIMEOUT = 30_000;
+const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+
+/** Run `fn` with a server answering every request with `OK`; close everything afterwards. */
+async function withServer(fn: (conn: HTTPConnection, srv: RawServer) => Promise<void> | void) {
+  const srv = await scriptedServer([OK, OK, OK, OK]);
+  const conn = new HTTPConnection(HOST, srv.port);
+  try {
+    await fn(conn, srv);
+  } finally {
+    conn.close();
+    await srv.close();
+  }
+}
+
+/** The head `request('GET', url)` sends to this server. */
+function getHead(srv: RawServer, url: string, extra = ''): string {
+  return `GET ${url} HTTP/1.1\r\nHost: ${HOST}:${srv.port}\r\nAccept-Encoding: identity\r\n${extra}\r\n`;
+}
+
+/**
+ * Close the connection, send a correct request, and check that it was the only thing
+ * the server ever received, on its only connection.
+ */
+async function onlySentinelReceived(conn: HTTPConnection, srv: RawServer): Promise<void> {
+  conn.close();
+  await conn.request('GET', '/sentinel');
+  const r = await conn.getresponse();
+  assert.equal((await r.read()).toString(), 'ok');
+  assert.equal(srv.sockets.length, 1, 'one connection only: the sentinel request');
+  assert.equal((srv.received[0] as Buffer).toString('latin1'), getHead(srv, '/sentinel'));
+}
+
+/** Wait until connection `index` of `srv` has received at least `n` bytes. */
+async function receivedAtLeast(srv: RawServer, index: number, n: number): Promise<void> {
+  await srv.connections(index + 1);
+  const socket = srv.sockets[index];
+  while ((srv.received[index]?.length ?? 0) < n) {
+    if (socket === undefined) throw new Error('no socket');
+    await once(socket, 'data');
+  }
+}
+
+describe('misuse of HTTPConnection', { timeout: TIMEOUT }, () => {
+  it('putheader before putrequest: CannotSendHeader, nothing sent', async () => {
+    await withServer(async (conn, srv) => {
+      assert.throws(() => conn.putheader('X', 'y'), CannotSendHeader);
+      await onlySentinelReceived(conn, srv);
+    });
+  });
+
+  it('endheaders before putrequest: CannotSendHeader, synchronously', async () => {
+    await withServer(async (conn, srv) => {
+      assert.throws(() => conn.endheaders(), CannotSendHeader);
+      await onlySentinelReceived(conn, srv);
+    });
+  });
+
+  it('two putrequests: CannotSendRequest, and the first is dropped by close()', async () => {
+    await withServer(async (conn, srv) => {
+      conn.putrequest('GET', '/first');
+      assert.throws(() => conn.putrequest('GET', '/second'), CannotSendRequest);
+      // request() checks the state synchronously too.
+      assert.throws(() => conn.request('GET', '/third'), CannotSendRequest);
+      await onlySentinelReceived(conn, srv);
+    });
+  });
+
+  it('endheaders twice: CannotSendHeader, nothing more sent', async () => {
+    await withServer(async (conn, srv) => {
+      conn.putrequest('GET', '/once');
+      await conn.endheaders();
+      assert.throws(() => conn.endheaders(), CannotSendHeader);
+      assert.throws(() => conn.endheaders('body'), CannotSendHeader);
+      assert.throws(() => conn.putheader('X', 'y'), CannotSendHeader);
+      // send() works in any state: its bytes must follow the head directly.
+      await conn.send('SENTINEL');
+      const expected = `${getHead(srv, '/once')}SENTINEL`;
+      await receivedAtLeast(srv, 0, expected.length);
+      assert.equal((srv.received[0] as Buffer).toString('latin1'), expected);
+      assert.equal(srv.sockets.length, 1);
+    });
+  });
+
+  it('request() while the previous request awaits its response: CannotSendRequest', async () => {
+    await withServer(async (conn, srv) => {
+      await conn.request('GET', '/first');
+      assert.throws(() => conn.request('GET', '/second'), CannotSendRequest);
+      const r = await conn.getresponse();
+      assert.equal((await r.read()).toString(), 'ok');
+      assert.equal((srv.received[0] as Buffer).toString('latin1'), getHead(srv, '/first'));
+    });
+  });
+
+  it('getresponse before a request was sent: ResponseNotReady, synchronously, no connection', async () => {
+    await withServer(async (conn, srv) => {
+      assert.throws(() => conn.getresponse(), ResponseNotReady);
+      conn.putrequest('GET', '/');
+      assert.throws(() => conn.getresponse(), ResponseNotReady);
+      await onlySentinelReceived(conn, srv);
+    });
+  });
+
+  it('a second getresponse: ResponseNotReady, synchronously', async () => {
+    await withServer(async (conn, srv) => {
+      await conn.request('GET', '/first');
+      const r = await conn.getresponse();
+      assert.throws(() => conn.getresponse(), ResponseNotReady);
+      assert.equal((await r.read()).toString(), 'ok');
+      assert.throws(() => conn.getresponse(), ResponseNotReady);
+      assert.equal((srv.received[0] as Buffer).toString('latin1'), getHead(srv, '/first'));
+    });
+  });
+
+  for (const url of ['/a b', '/a\r\nX-Injected: 1', '/a\nb', '/a\rb', '/\x00', '/\x7f', '/\t']) {
+    it(`putrequest(${JSON.stringify(url)}): InvalidURL, and the state stays Request-started until close()`, async () => {
+      await withServer(async (conn, srv) => {
+        assert.throws(
+          () => conn.putrequest('GET', url),
+          (err: unknown) => {
+            assert.ok(err instanceof InvalidURL, String(err));
+            assert.match(err.message, /^URL can't contain control characters\./);
+            return true;
+          },
+        );
+        // Python's quirk: the state moved before the URL was checked.
+        assert.throws(() => conn.putrequest('GET', '/ok'), CannotSendRequest);
+        assert.throws(() => conn.request('GET', '/ok'), CannotSendRequest);
+        await onlySentinelReceived(conn, srv);
+      });
+    });
+  }
+
+  it('request() with a bad URL: InvalidURL synchronously', async () => {
+    await withServer(async (conn, srv) => {
+      assert.throws(() => conn.request('GET', '/a b'), InvalidURL);
+      assert.throws(() => conn.request('GET', '/ok'), CannotSendRequest);
+      await onlySentinelReceived(conn, srv);
+    });
+  });
+
+  for (const method of ['GE T', 'GET\r\nX: y', '', 'G(ET', 'GET\x00', 'GÉT', 'GET\t']) {
+    it(`method ${JSON.stringify(method)}: TypeError from putrequest and request`, async () => {
+      await withServer(async (conn, srv) => {
+        assert.throws(() => conn.putrequest(method, '/'), TypeError);
+        // As for a bad URL, the state has moved on (Python 3's method check does the same).
+        assert.throws(() => conn.putrequest('GET', '/'), CannotSendRequest);
+        conn.close();
+        assert.throws(() => conn.request(method, '/'), TypeError);
+        await onlySentinelReceived(conn, srv);
+      });
+    });
+  }
+
+  it('putheader with a bad name or value: TypeError, and nothing of it is sent', async () => {
+    await withServer(async (conn, srv) => {
+      conn.putrequest('GET', '/h');
+      for (const name of ['Bad Name', 'X:Y', 'X\r\nY', '', 'Ü', 'X\x00']) {
+        assert.throws(() => conn.putheader(name, 'v'), TypeError, `name ${JSON.stringify(name)}`);
+      }
+      for (const value of ['a\r\nX-Injected: 1', 'a\nb', 'a\rb', 'a\r\n', 'a\x00b', 'a\u0100']) {
+        assert.throws(
+          () => conn.putheader('X', value),
+          TypeError,
+          `value ${JSON.stringify(value)}`,
+        );
+        assert.throws(() => conn.putheader('X', 'fine', value), TypeError);
+      }
+      // A fold (CRLF + SP/HT) is allowed, and several values become continuation lines.
+      conn.putheader('X-Fold', 'a\r\n b');
+      conn.putheader('X-Multi', 'one', 'two');
+      await conn.endheaders();
+      const expected = getHead(srv, '/h', 'X-Fold: a\r\n b\r\nX-Multi: one\r\n\ttwo\r\n');
+      await receivedAtLeast(srv, 0, expected.length);
+      assert.equal((srv.received[0] as Buffer).toString('latin1'), expected);
+    });
+  });
+
+  const evilValues: Array<[string, () => unknown]> = [
+    ['a plain object', () => ({ 'X-A': 'a\r\nX-Injected: 1' })],
+    ['a Map', () => new Map([['X-A', 'a\nX-Injected: 1']])],
+    ['pairs', () => [['X-A', 'a\rX-Injected: 1']]],
+    [
+      'a generator of pairs',
+      () =>
+        (function* () {
+          yield ['X-Ok', 'fine'] as const;
+          yield ['X-A', 'a\r\n'] as const;
+        })(),
+    ],
+    [
+      'a value whose toString returns CRLF',
+      () => ({ 'X-A': { toString: () => 'a\r\nX-Injected: 1' } }),
+    ],
+    ['a bad name in an object', () => ({ 'X A': 'fine' })],
+    ['a bad name in pairs', () => [['X:A', 'fine']]],
+  ];
+  for (const [what, headers] of evilValues) {
+    it(`request() with CR/LF or a bad name in ${what}: TypeError synchronously, nothing sent`, async () => {
+      await withServer(async (conn, srv) => {
+        assert.throws(
+          () => conn.request('GET', '/', null, headers() as Map<string, string>),
+          TypeError,
+        );
+        await onlySentinelReceived(conn, srv);
+      });
+    });
+  }
+
+  it('a header value is converted once: what is checked is what is sent', async () => {
+    await withServer(async (conn, srv) => {
+      let calls = 0;
+      const changing = {
+        toString: () => (++calls === 1 ? 'a\r\nX-Injected: 1' : 'harmless'),
+      };
+      assert.throws(() => conn.request('GET', '/', null, { 'X-A': changing }), TypeError);
+      await onlySentinelReceived(conn, srv);
+
+      calls = 0;
+      const turning = { toString: () => (++calls === 1 ? 'harmless' : 'a\r\nX-Injected: 1') };
+      conn.close();
+      await conn.request('GET', '/turning', null, { 'X-A': turning });
+      const r = await conn.getresponse();
+      await r.read();
+      const sent = (srv.received[1] as Buffer).toString('latin1');
+      assert.equal(sent, getHead(srv, '/turning', 'X-A: harmless\r\n'));
+      assert.equal(calls, 1);
+    });
+  });
+
+  for (const host of ['127.0.0.1\r\nX: y', 'exa mple.com', 'host\x00', 'host\x7f', 'a\tb']) {
+    it(`constructor with host ${JSON.stringify(host)}: InvalidURL`, () => {
+      assert.throws(() => new HTTPConnection(host), InvalidURL);
+    });
+  }
+
+  for (const host of ['127.0.0.1:8o', 'example.com:http', '[::1]:x']) {
+    it(`constructor with host ${JSON.stringify(host)}: InvalidURL (non-numeric port)`, () => {
+      assert.throws(
+        () => new HTTPConnection(host),
+        (err: unknown) => {
+          assert.ok(err instanceof InvalidURL, String(err));
+          assert.match(err.message, /^nonnumeric port: /);
+          return true;
+        },
+      );
+    });
+  }
+
+  it("an empty port ('h:') means the default port", () => {
+    const conn = new HTTPConnection('example.com:');
+    assert.equal(conn.host, 'example.com');
+    assert.equal(conn.port, 80);
+  });
+
+  it('set_tunnel after connecting: Error, and no CONNECT is sent', async () => {
+    await withServer(async (conn, srv) => {
+      await conn.connect();
+      assert.throws(
+        () => conn.set_tunnel('example.com', 443),
+        (err: unknown) => {
+          assert.ok(err instanceof Error && !(err instanceof HTTPException), String(err));
+          assert.equal(err.message, "Can't setup tunnel for established connection.");
+          return true;
+        },
+      );
+      // The request goes straight to the server, with the server's Host.
+      await conn.request('GET', '/direct');
+      const r = await conn.getresponse();
+      assert.equal((await r.read()).toString(), 'ok');
+      assert.equal(srv.sockets.length, 1);
+      assert.equal((srv.received[0] as Buffer).toString('latin1'), getHead(srv, '/direct'));
+    });
+  });
+
+  it('auto_open = 0: send() without a connection is NotConnected, synchronously, no connection', async () => {
+    await withServer(async (conn, srv) => {
+      conn.auto_open = 0;
+      assert.throws(() => conn.send('data'), NotConnected);
+      assert.throws(() => conn.send(Buffer.from('data')), NotConnected);
+      conn.auto_open = 1;
+      await onlySentinelReceived(conn, srv);
+    });
+  });
+
+  it('auto_open = 0: a request is NotConnected and the state is then Request-sent until close()', async () => {
+    await withServer(async (conn, srv) => {
+      conn.auto_open = 0;
+      assert.throws(() => conn.request('GET', '/'), NotConnected);
+      // Python: endheaders() moved the state before send() failed.
+      assert.throws(() => conn.request('GET', '/'), CannotSendRequest);
+      conn.close();
+      conn.putrequest('GET', '/');
+      assert.throws(() => conn.endheaders(), NotConnected);
+      conn.auto_open = 1;
+      await onlySentinelReceived(conn, srv);
+    });
+  });
+
+  it('auto_open = 0 after connect(): requests go over the open connection', async () => {
+    await withServer(async (conn, srv) => {
+      conn.auto_open = 0;
+      await conn.connect();
+      await conn.request('GET', '/one');
+      const r = await conn.getresponse();
+      assert.equal((await r.read()).toString(), 'ok');
+      assert.equal((srv.received[0] as Buffer).toString('latin1'), getHead(srv, '/one'));
+    });
+  });
+});
