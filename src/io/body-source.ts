@@ -1,0 +1,493 @@
+/**
+ * Request bodies: every body kind `request()`/`endheaders()` accept (API.md) turned into
+ * what the protocol needs to know (`BodyInfo`: no body, a known length, or unknown) and
+ * the bytes to write, with backpressure, never holding a whole file or stream in memory.
+ *
+ * - `prepareBody` classifies a body. In-memory bodies (string, bytes, `ArrayBuffer`) are
+ *   handled synchronously and hand back their bytes (`PreparedBody.bytes`) so the
+ *   connection can send the head and a small body in one write; a file must be stat-ed,
+ *   so `fs.ReadStream` and `FileHandle` bodies come back as a promise.
+ * - `writeBody` writes a prepared body to a sink: raw, or chunk-framed with the framing of
+ *   `protocol/request-writer.ts`, awaiting every write the sink turns into a promise, and
+ *   refusing to finish a message whose declared length turned out to be wrong.
+ *
+ * Ownership follows Python: httplib never closes the file object it was given (2.7's
+ * `send` reads it, 3's `_read_readable` too; the caller's `with open(...)` closes it).
+ * So a `FileHandle` is never closed here and a user's stream is never destroyed here, not
+ * even when writing fails half-way: the caller still owns it and must close/destroy it.
+ * A `fs.ReadStream` that is read to its end closes its own descriptor (its `autoClose`
+ * option, on by default); that is the stream's doing. This file opens no descriptor.
+ *
+ * This file must not touch sockets or clocks; it only reads the caller's body sources.
+ */
+import { Blob } from 'node:buffer';
+import { fstat, ReadStream, type Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { isAnyArrayBuffer } from 'node:util/types';
+import {
+  type BodyInfo,
+  CHUNK_TRAILER,
+  chunkHeader,
+  LAST_CHUNK,
+} from '../protocol/request-writer.ts';
+
+/** One piece of an iterable body: strings are sent as UTF-8. */
+export type BodyChunk = string | ArrayBufferView | ArrayBuffer | SharedArrayBuffer;
+
+/** Every request body that API.md's `request(...)` accepts; `null`/`undefined`: no body. */
+export type RequestBody =
+  | string
+  | ArrayBufferView
+  | ArrayBuffer
+  | SharedArrayBuffer
+  | Blob
+  | ReadStream
+  | FileHandle
+  | Readable
+  | Iterable<BodyChunk>
+  | AsyncIterable<BodyChunk>
+  | null
+  | undefined;
+
+/** A classified request body: what the protocol needs to know, and how to get the bytes. */
+export interface PreparedBody {
+  /** `none`, a known `length` (strings, bytes, Blob, regular files), or `unknown`. */
+  readonly info: BodyInfo;
+  /** In-memory bodies (string, bytes, `ArrayBuffer`): their bytes; `null` otherwise. */
+  readonly bytes: Buffer | null;
+  /** A short description for debug output, e.g. `<ReadStream /tmp/x>`, `<Readable>`. */
+  readonly label: string;
+  /**
+   * The content as non-empty Buffers (empty pieces are skipped, as Python 3 skips them).
+   * In-memory bodies yield their bytes once per call; a stream or an iterator can only be
+   * consumed once. Every Buffer yielded is fresh or the caller's own: nothing here writes
+   * into a Buffer after yielding it.
+   */
+  chunks(): AsyncIterable<Buffer>;
+}
+
+/** Where `writeBody` writes: the connection's socket, or a test double. */
+export interface BodySink {
+  /** Writes one piece; a returned promise is awaited before the next piece is read. */
+  write(chunk: Buffer | string, encoding?: 'latin1'): Promise<void> | void;
+}
+
+const fstatAsync = promisify(fstat);
+const NONE_INFO: BodyInfo = { kind: 'none' };
+const UNKNOWN_INFO: BodyInfo = { kind: 'unknown' };
+
+/** Chunks up to this size are copied behind their size line (one write); bigger: not. */
+const COALESCE_MAX = 2048;
+
+const EMPTY_ITERATOR: AsyncIterator<Buffer> = {
+  next: () => Promise.resolve({ done: true, value: undefined }),
+};
+const EMPTY_CHUNKS: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => EMPTY_ITERATOR };
+
+/**
+ * Put on a user's stream by `prepareBody` and taken off when `chunks()` ends. Until
+ * `chunks()` iterates it, nobody listens to the stream: an 'error' emitted while the head
+ * is being written would crash the process. The error is not lost: the stream keeps it
+ * (`errored`) and its iterator throws it, so `writeBody` rejects with it.
+ */
+function ignoreError(): void {}
+
+// ---------------------------------------------------------------------------------------
+// the body kinds
+
+class NoBody implements PreparedBody {
+  readonly info = NONE_INFO;
+  readonly bytes = null;
+  readonly label = '<no body>';
+  chunks(): AsyncIterable<Buffer> {
+    return EMPTY_CHUNKS;
+  }
+}
+const NO_BODY = new NoBody();
+
+/**
+ * A string, bytes or `ArrayBuffer` body. No closure and no generator are made unless
+ * `chunks()` is called (the connection sends `bytes` itself); the label is built lazily.
+ */
+class MemoryBody implements PreparedBody {
+  readonly info: BodyInfo;
+  readonly bytes: Buffer;
+  readonly #source: string;
+  constructor(bytes: Buffer, source: string) {
+    this.bytes = bytes;
+    this.info = { kind: 'length', length: bytes.length };
+    this.#source = source;
+  }
+  get label(): string {
+    return `<${this.#source} ${this.bytes.length} bytes>`;
+  }
+  async *chunks(): AsyncGenerator<Buffer, void, undefined> {
+    if (this.bytes.length > 0) yield this.bytes;
+  }
+}
+
+/**
+ * A `Blob` (or `File`): its size is its length; its content is read in `blocksize`
+ * slices (`slice().arrayBuffer()`), so a large file-backed Blob is never read whole.
+ */
+class BlobBody implements PreparedBody {
+  readonly info: BodyInfo;
+  readonly bytes = null;
+  readonly #blob: Blob;
+  readonly #blocksize: number;
+  constructor(blob: Blob, blocksize: number) {
+    this.#blob = blob;
+    this.#blocksize = blocksize;
+    this.info = { kind: 'length', length: blob.size };
+  }
+  get label(): string {
+    return `<Blob ${this.#blob.size} bytes>`;
+  }
+  async *chunks(): AsyncGenerator<Buffer, void, undefined> {
+    const blob = this.#blob;
+    const step = this.#blocksize;
+    for (let pos = 0; pos < blob.size; pos += step) {
+      const piece = await blob.slice(pos, pos + step).arrayBuffer();
+      if (piece.byteLength > 0) yield Buffer.from(piece);
+    }
+  }
+}
+
+/**
+ * A Node `Readable` (an `fs.ReadStream` included), iterated without being destroyed when
+ * the iteration stops early (`destroyOnReturn: false`): the caller owns the stream.
+ * Strings it yields (object mode, or `setEncoding`) are encoded back with the stream's
+ * own encoding, so a `latin1`/`hex`/`base64` stream round-trips; otherwise UTF-8.
+ */
+class StreamBody implements PreparedBody {
+  readonly info: BodyInfo;
+  readonly bytes = null;
+  readonly label: string;
+  readonly #stream: Readable;
+  constructor(stream: Readable, info: BodyInfo, label: string) {
+    this.#stream = stream;
+    this.info = info;
+    this.label = label;
+  }
+  async *chunks(): AsyncGenerator<Buffer, void, undefined> {
+    const stream = this.#stream;
+    const encoding = stream.readableEncoding ?? 'utf8';
+    try {
+      for await (const piece of stream.iterator({ destroyOnReturn: false })) {
+        const buf = toBuffer(piece, encoding);
+        if (buf.length > 0) yield buf;
+      }
+    } finally {
+      stream.off('error', ignoreError);
+    }
+  }
+}
+
+/** A sync or async iterable of strings/bytes (generators, arrays, web streams, …). */
+class IterableBody implements PreparedBody {
+  readonly info = UNKNOWN_INFO;
+  readonly bytes = null;
+  readonly label: string;
+  readonly #source: Iterable<unknown> | AsyncIterable<unknown>;
+  readonly #async: boolean;
+  constructor(source: Iterable<unknown> | AsyncIterable<unknown>, isAsync: boolean) {
+    this.#source = source;
+    this.#async = isAsync;
+    this.label = isAsync ? '<AsyncIterable>' : '<Iterable>';
+  }
+  async *chunks(): AsyncGenerator<Buffer, void, undefined> {
+    if (this.#async) {
+      for await (const piece of this.#source as AsyncIterable<unknown>) {
+        const buf = toBuffer(piece, 'utf8');
+        if (buf.length > 0) yield buf;
+      }
+    } else {
+      // A plain for-of: `for await` would also await items that happen to be promises.
+      for (const piece of this.#source as Iterable<unknown>) {
+        const buf = toBuffer(piece, 'utf8');
+        if (buf.length > 0) yield buf;
+      }
+    }
+  }
+}
+
+/**
+ * An `fs.promises.FileHandle`, read with explicit positions from 0 (a regular file) in
+ * `blocksize` pieces, never closed here.
+ *
+ * Each read goes into a FRESH buffer, not one reused buffer: a `BodySink` may return
+ * without a promise while the socket still holds the Buffer in its write queue (a
+ * `net.Socket` copies nothing; `write()` returning `true` only means "below the high-water
+ * mark"), and a consumer of `chunks()` may keep what it got. Reusing one buffer would let
+ * the next read overwrite bytes not yet sent. A fresh `allocUnsafe` block per read costs
+ * what `fs.ReadStream` pays anyway, and the last (short) read is handed out as a view.
+ * Non-regular files (pipes, character devices) cannot be read at a position: they are
+ * read from their current position, and their length is unknown.
+ */
+class FileHandleBody implements PreparedBody {
+  readonly info: BodyInfo;
+  readonly bytes = null;
+  readonly label: string;
+  readonly #handle: FileHandle;
+  readonly #blocksize: number;
+  readonly #seekable: boolean;
+  constructor(handle: FileHandle, st: Stats, blocksize: number) {
+    this.#handle = handle;
+    this.#blocksize = blocksize;
+    this.#seekable = st.isFile();
+    this.info = this.#seekable ? { kind: 'length', length: st.size } : UNKNOWN_INFO;
+    this.label = `<FileHandle fd=${handle.fd}>`;
+  }
+  async *chunks(): AsyncGenerator<Buffer, void, undefined> {
+    const handle = this.#handle;
+    const size = this.#blocksize;
+    let position: number | null = this.#seekable ? 0 : null;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(size);
+      const { bytesRead } = await handle.read(buf, 0, size, position);
+      if (bytesRead === 0) return;
+      if (position !== null) position += bytesRead;
+      yield bytesRead === size ? buf : buf.subarray(0, bytesRead);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// prepareBody
+
+/**
+ * Classifies a request body (API.md's `request()` body rules).
+ *
+ * - `null`/`undefined`: no body.
+ * - `string` (UTF-8), any `ArrayBufferView` (its own `byteOffset`/`byteLength` window,
+ *   not copied), `ArrayBuffer`/`SharedArrayBuffer`: in memory, length known, synchronous.
+ * - `Blob`: length `size`, read in `blocksize` slices.
+ * - `fs.ReadStream`: waits for the stream to open, then its length is `fstat` of its
+ *   descriptor (Python 2.7: `os.fstat(body.fileno()).st_size`) cut to the stream's
+ *   `start`/`end` window, minus what the stream has already read and passed on. A
+ *   non-regular file, an object-mode stream or one with `setEncoding` has an unknown
+ *   length (2.7 would send a pipe's `st_size`, 0, as `Content-Length`).
+ * - `FileHandle`: length from `handle.stat()` (unknown when not a regular file).
+ * - any other `Readable`, or a sync/async iterable of strings/bytes: unknown length.
+ *
+ * `blocksize` (a positive integer) sizes the pieces read from a Blob or a FileHandle;
+ * streams yield their own chunk sizes. Anything else throws `TypeError` synchronously
+ * (Python 3: `message_body should be a bytes-like object or an iterable, got <type>`);
+ * a failing `stat` or open rejects the promise.
+ */
+export function prepareBody(
+  body: unknown,
+  blocksize: number,
+): PreparedBody | Promise<PreparedBody> {
+  if (!Number.isSafeInteger(blocksize) || blocksize <= 0) {
+    throw new TypeError(`blocksize must be a positive integer, got ${String(blocksize)}`);
+  }
+  if (body === null || body === undefined) return NO_BODY;
+  if (typeof body === 'string') return new MemoryBody(Buffer.from(body, 'utf8'), 'str');
+  if (typeof body !== 'object') throw unsupported(body);
+  if (ArrayBuffer.isView(body)) {
+    if (Buffer.isBuffer(body)) return new MemoryBody(body, 'Buffer');
+    const view = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    return new MemoryBody(view, body.constructor.name);
+  }
+  if (isAnyArrayBuffer(body)) return new MemoryBody(Buffer.from(body), 'ArrayBuffer');
+  if (body instanceof Blob) return new BlobBody(body, blocksize);
+  if (body instanceof ReadStream) return prepareReadStream(body);
+  if (body instanceof Readable) {
+    body.on('error', ignoreError);
+    return new StreamBody(body, UNKNOWN_INFO, '<Readable>');
+  }
+  if (isFileHandle(body)) return prepareFileHandle(body, blocksize);
+  if (Symbol.asyncIterator in body) return new IterableBody(body as AsyncIterable<unknown>, true);
+  if (Symbol.iterator in body) return new IterableBody(body as Iterable<unknown>, false);
+  throw unsupported(body);
+}
+
+/** The parts of a `ReadStream` that @types/node does not declare. */
+interface ReadStreamInternals {
+  readonly fd: number | null;
+  readonly start: number | undefined;
+  readonly end: number;
+}
+
+async function prepareReadStream(stream: ReadStream): Promise<PreparedBody> {
+  const s = stream as unknown as ReadStream & ReadStreamInternals;
+  const label = s.path === undefined ? `<ReadStream fd=${s.fd}>` : `<ReadStream ${String(s.path)}>`;
+  // Listen before awaiting anything: an open error must reject here, not crash.
+  stream.on('error', ignoreError);
+  try {
+    const length = await readStreamLength(s);
+    return new StreamBody(
+      stream,
+      length === null ? UNKNOWN_INFO : { kind: 'length', length },
+      label,
+    );
+  } catch (err) {
+    stream.off('error', ignoreError);
+    throw err;
+  }
+}
+
+/** What iterating the stream will yield, if a `stat` can tell; `null` if not. */
+async function readStreamLength(s: ReadStream & ReadStreamInternals): Promise<number | null> {
+  // A destroyed stream: iterating it reports its error (or a premature close).
+  if (s.destroyed || s.readableObjectMode || s.readableEncoding !== null) return null;
+  if (s.pending) await opened(s);
+  const fd = s.fd;
+  if (typeof fd !== 'number') return null;
+  const st = await fstatAsync(fd);
+  if (!st.isFile()) return null;
+  // `end` is inclusive (default Infinity); a start past the end of the file gives 0.
+  const total = Math.max(0, Math.min(st.size, s.end + 1) - (s.start ?? 0));
+  // bytesRead counts what left the file, readableLength what is buffered and not yet
+  // consumed: together, what iterating the stream from here will yield.
+  return Math.max(0, total - s.bytesRead) + s.readableLength;
+}
+
+/** Resolves when a pending `ReadStream` has its descriptor; rejects on error or close. */
+function opened(stream: ReadStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err: Error | null): void => {
+      stream.off('open', onOpen);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      if (err === null) resolve();
+      else reject(err);
+    };
+    const onOpen = (): void => done(null);
+    const onError = (err: Error): void => done(err);
+    const onClose = (): void => done(new Error('request body stream closed before it opened'));
+    stream.on('open', onOpen);
+    stream.on('error', onError);
+    stream.on('close', onClose);
+  });
+}
+
+async function prepareFileHandle(handle: FileHandle, blocksize: number): Promise<PreparedBody> {
+  const st = await handle.stat();
+  return new FileHandleBody(handle, st, blocksize);
+}
+
+/**
+ * `fs.promises.FileHandle` is not exported as a class, so it is recognised by its shape:
+ * a numeric `fd` and the `stat`/`read`/`close` methods the body path uses.
+ */
+function isFileHandle(value: object): value is FileHandle {
+  const v = value as Partial<Record<'fd' | 'stat' | 'read' | 'close', unknown>>;
+  return (
+    typeof v.fd === 'number' &&
+    typeof v.stat === 'function' &&
+    typeof v.read === 'function' &&
+    typeof v.close === 'function'
+  );
+}
+
+/** One piece of a stream or iterable as bytes; strings encoded with `encoding`. */
+function toBuffer(piece: unknown, encoding: BufferEncoding): Buffer {
+  if (typeof piece === 'string') return Buffer.from(piece, encoding);
+  if (Buffer.isBuffer(piece)) return piece;
+  if (ArrayBuffer.isView(piece))
+    return Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+  if (isAnyArrayBuffer(piece)) return Buffer.from(piece);
+  throw new TypeError(
+    `message_body items should be bytes-like objects or strings, got ${typeName(piece)}`,
+  );
+}
+
+function unsupported(body: unknown): TypeError {
+  return new TypeError(
+    `message_body should be a bytes-like object or an iterable, got ${typeName(body)}`,
+  );
+}
+
+/** Python's `type(x)`, adapted: `typeof` for primitives, the constructor's name for objects. */
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  const ctor: unknown = Object.getPrototypeOf(value)?.constructor;
+  return typeof ctor === 'function' && ctor.name !== '' ? ctor.name : 'object';
+}
+
+// ---------------------------------------------------------------------------------------
+// writeBody
+
+/**
+ * Writes `body` to `sink`: raw, or chunk-framed when `chunked` (Python 3's
+ * `_send_output`: `f'{len:X}\r\n' + chunk + b'\r\n'` per non-empty chunk, then
+ * `0\r\n\r\n`). A chunk of up to 2 KiB is copied behind its size line and written once;
+ * a bigger one is written after its size line, never copied. The trailing CRLF of a chunk
+ * goes out with the next size line (or the last chunk).
+ *
+ * A `none` body writes nothing, even when `chunked`: the caller frames a body it sends
+ * itself with `send()`. An empty body that is not `none` (`''`, an empty iterable) sends
+ * just `0\r\n\r\n` when `chunked`, as Python 3 does.
+ *
+ * Every sink write that returns a promise is awaited before the next piece is pulled
+ * from the source, so a slow socket slows the reading of the file or stream.
+ *
+ * When `info.kind === 'length'` the body must yield exactly that many bytes (a file can
+ * grow or shrink between its `stat` and its reading): too many, and nothing of the
+ * overflowing piece is written; too few, and the message is not finished (no last chunk
+ * either). Either way the promise rejects with `request body length mismatch: declared
+ * N, got M` (M counts the bytes seen up to the overflowing piece when there were too
+ * many), and the caller must destroy the socket. Python would send the wrong message.
+ * A stream or iterator that fails rejects the promise with its error.
+ */
+export async function writeBody(
+  sink: BodySink,
+  body: PreparedBody,
+  chunked: boolean,
+): Promise<void> {
+  // No body: nothing, not even the last chunk (Python 3's `_send_output` frames only a
+  // body it was given; `endheaders(encode_chunked=True)` alone leaves it to `send()`).
+  if (body.info.kind === 'none') return;
+  const bytes = body.bytes;
+  if (bytes !== null) {
+    // In-memory: no iterator. Its info was made from the same bytes, so it cannot lie.
+    if (!chunked) {
+      if (bytes.length > 0) await sink.write(bytes);
+      return;
+    }
+    if (bytes.length > 0) {
+      const pending = writeChunk(sink, '', bytes);
+      if (pending !== undefined) await pending;
+    }
+    await sink.write(bytes.length > 0 ? CHUNK_TRAILER + LAST_CHUNK : LAST_CHUNK, 'latin1');
+    return;
+  }
+  const declared = body.info.kind === 'length' ? body.info.length : -1;
+  let seen = 0;
+  let framing = '';
+  for await (const chunk of body.chunks()) {
+    seen += chunk.length;
+    if (declared !== -1 && seen > declared) throw lengthMismatch(declared, seen);
+    const pending = chunked ? writeChunk(sink, framing, chunk) : sink.write(chunk);
+    if (pending !== undefined) await pending;
+    framing = CHUNK_TRAILER;
+  }
+  if (declared !== -1 && seen !== declared) throw lengthMismatch(declared, seen);
+  if (chunked) await sink.write(framing + LAST_CHUNK, 'latin1');
+}
+
+/**
+ * `prefix` (the previous chunk's CRLF, or ''), the size line and `data`: one write of a
+ * copy for a small chunk, else the framing then `data` itself.
+ */
+function writeChunk(sink: BodySink, prefix: string, data: Buffer): Promise<void> | void {
+  const head = prefix + chunkHeader(data.length);
+  if (data.length <= COALESCE_MAX) {
+    const framed = Buffer.allocUnsafe(head.length + data.length);
+    framed.write(head, 0, 'latin1');
+    data.copy(framed, head.length);
+    return sink.write(framed);
+  }
+  const first = sink.write(head, 'latin1');
+  if (first === undefined) return sink.write(data);
+  return first.then(() => sink.write(data));
+}
+
+function lengthMismatch(declared: number, got: number): Error {
+  return new Error(`request body length mismatch: declared ${declared}, got ${got}`);
+}
