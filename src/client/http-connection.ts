@@ -16,7 +16,7 @@
  * one; idle sockets do not keep the process alive (as node:http's agent).
  */
 import type { Duplex } from 'node:stream';
-import { type BodySink, type PreparedBody, prepareBody } from '../io/body-source.ts';
+import { type BodySink, type PreparedBody, prepareBody, writeBody } from '../io/body-source.ts';
 import { ByteReader, type WaitOptions } from '../io/byte-reader.ts';
 import { checkTimeout, combineSignals, getdefaulttimeout, timeoutMs } from '../io/deadline.ts';
 import { type CreateConnection, openSocket } from '../io/transport.ts';
@@ -496,7 +496,6 @@ export class HTTPConnection {
     const sink: BodySink = {
       write: (chunk, encoding) => reader.write(chunk, encoding, wait),
     };
-    const { writeBody } = await import('../io/body-source.ts');
     try {
       await writeBody(sink, body, chunked);
     } catch (err) {
