@@ -110,7 +110,10 @@ const VERIFY_ERRORS: Readonly<Record<string, readonly [number, string]>> = {
   DEPTH_ZERO_SELF_SIGNED_CERT: [18, 'self-signed certificate'],
   SELF_SIGNED_CERT_IN_CHAIN: [19, 'self-signed certificate in certificate chain'],
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: [20, 'unable to get local issuer certificate'],
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: [21, 'unable to verify the first certificate'],
+  // Node lets OpenSSL's verification go on after the first error, and OpenSSL then
+  // reports 21 for a lone certificate whose issuer is unknown; Python stops at the first
+  // error, 20, and that is what it shows (checked with Python 3.11 on OpenSSL 3.0).
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: [20, 'unable to get local issuer certificate'],
   CERT_CHAIN_TOO_LONG: [22, 'certificate chain too long'],
   CERT_REVOKED: [23, 'certificate revoked'],
   INVALID_CA: [24, 'invalid CA certificate'],
@@ -131,9 +134,11 @@ export function toSSLError(err: unknown, hostname: string): unknown {
   const e = err as Error & { code?: string; reason?: string; library?: string };
   const code = e.code ?? '';
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    // OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH (62) or, for an IP literal, IP_ADDRESS_MISMATCH (64).
+    const [verifyCode, what] = isIP(hostname) === 0 ? [62, 'Hostname'] : [64, 'IP address'];
     return new SSLCertVerificationError(
-      62,
-      `Hostname mismatch, certificate is not valid for '${hostname}'. (${e.reason ?? e.message})`,
+      verifyCode,
+      `${what} mismatch, certificate is not valid for '${hostname}'. (${e.reason ?? e.message})`,
       { code, cause: err },
     );
   }
