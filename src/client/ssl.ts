@@ -408,7 +408,10 @@ function derCertificates(data: Uint8Array): string[] {
     if (end > buf.length) throw new SSLError('truncated DER in cadata', { reason: 'BAD_LENGTH' });
     // 64 characters a line, and no empty line before END when the text fills the last
     // one exactly (OpenSSL rejects the certificate then).
-    const b64 = buf.subarray(pos, end).toString('base64').replace(/.{64}(?=.)/g, '$&\n');
+    const b64 = buf
+      .subarray(pos, end)
+      .toString('base64')
+      .replace(/.{64}(?=.)/g, '$&\n');
     out.push(`-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`);
     pos = end;
   }
