@@ -6,7 +6,7 @@
  *
  * Everything is delegated to `HTTPConnection`/`HTTPSConnection`; nothing is parsed here.
  */
-import { BadStatusLine } from '../protocol/errors.ts';
+import { BadStatusLine, RemoteDisconnected } from '../protocol/errors.ts';
 import type { HTTPMessage } from '../protocol/message.ts';
 import type { PutRequestOptions } from '../protocol/request-writer.ts';
 import { parseHostPort } from '../protocol/validate.ts';
@@ -80,7 +80,7 @@ export class HTTP {
       if (!(err instanceof BadStatusLine)) throw err;
       this.close();
       this.headers = null;
-      return [-1, err.line, null];
+      return [-1, legacyLine(err), null];
     }
     this.headers = response.msg;
     this.file = response;
@@ -129,6 +129,19 @@ export class HTTPS extends HTTP {
     this.key_file = options.key_file ?? null;
     this.cert_file = options.cert_file ?? null;
   }
+}
+
+/** Python 2.7's `BadStatusLine` message when the server closed before any status line. */
+const NO_STATUS_LINE = 'No status line received - the server has closed the connection';
+
+/**
+ * The `line` Python 2.7 puts in `getreply()`'s `[-1, line, None]`: the bad line itself,
+ * or, when the server closed before sending one, its message (Python 3's
+ * `RemoteDisconnected`, which this package raises then, carries the line `''`).
+ */
+function legacyLine(err: BadStatusLine): string {
+  if (!(err instanceof RemoteDisconnected)) return err.line;
+  return err.message === new RemoteDisconnected().message ? NO_STATUS_LINE : err.message;
 }
 
 /** Python: "some joker passed 0 explicitly, meaning default port". */
