@@ -1,0 +1,594 @@
+/**
+ * HTTPSConnection and the ssl helpers against real node:https servers (issue 4): a test
+ * PKI made by openssl at test time (test/fixtures/tls/make-certs.sh), real TLS, no
+ * mocks. Certificate and host-name verification by default, every way of trusting the
+ * test CA, each kind of bad certificate with the reason in the error, the opt-outs,
+ * client certificates, SNI, TLS versions, ALPN, session resumption and the handshake
+ * timeout.
+ *
+ * Python 3's `ssl` is the reference for the errors: a failed verification is
+ * `SSLCertVerificationError` (an `SSLError`) with OpenSSL's `verify_code` and
+ * `verify_message`; other TLS failures are `SSLError`.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import {
+  HTTPConnection,
+  HTTPS_PORT,
+  HTTPSConnection,
+  type HTTPSConnectionOptions,
+  ssl,
+  TimeoutError,
+} from '../../src/index.ts';
+import { peerClosed, rawServer } from './servers.ts';
+import { type HttpsServer, httpsServer, makePki, type Pki } from './tls-peers.ts';
+
+/** Every request of these tests is bounded, so a regression fails instead of hanging. */
+const TIMEOUT = 10;
+
+/** Echoes what the server saw: the Host header and the request line. */
+function echo(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader('Content-Type', 'text/plain');
+  res.end(`${req.method} ${req.url} host=${req.headers.host ?? '-'}`);
+}
+
+/** One GET over a fresh connection; resolves with `status body`, closes the connection. */
+async function get(
+  host: string,
+  port: number,
+  options: HTTPSConnectionOptions = {},
+  headers: Record<string, string> = {},
+): Promise<string> {
+  const conn = new HTTPSConnection(host, port, { timeout: TIMEOUT, ...options });
+  try {
+    await conn.request('GET', '/', null, headers);
+    const response = await conn.getresponse();
+    const body = await response.read();
+    return `${response.status} ${body.toString('latin1')}`;
+  } finally {
+    conn.close();
+  }
+}
+
+/** The error a GET rejects with (the test fails if it does not reject). */
+async function getError(
+  host: string,
+  port: number,
+  options: HTTPSConnectionOptions = {},
+): Promise<Error> {
+  try {
+    const result = await get(host, port, options);
+    assert.fail(`expected a TLS failure, got ${result}`);
+  } catch (err) {
+    if (err instanceof assert.AssertionError) throw err;
+    assert.ok(err instanceof Error);
+    return err;
+  }
+}
+
+/** Assert a certificate verification failure with OpenSSL's code and reason. */
+function assertVerifyError(err: Error, code: number, why: RegExp): void {
+  assert.ok(err instanceof ssl.SSLCertVerificationError, `${err.name}: ${err.message}`);
+  assert.ok(err instanceof ssl.SSLError);
+  assert.equal(err.name, 'SSLCertVerificationError');
+  assert.equal(err.verify_code, code, err.message);
+  assert.match(err.verify_message, why);
+  assert.match(err.message, /^\[SSL: CERTIFICATE_VERIFY_FAILED\] certificate verify failed: /);
+  assert.match(err.message, why);
+  assert.equal(err.reason, 'CERTIFICATE_VERIFY_FAILED');
+}
+
+describe('HTTPSConnection against node:https (issue 4)', { timeout: 60_000 }, () => {
+  let pki: Pki;
+  /** Servers by certificate name, made once for the whole file. */
+  const servers: Record<string, HttpsServer> = {};
+  const caContext = (): ssl.SSLContext =>
+    ssl.create_default_context({ cafile: pki.file('ca.pem') });
+
+  before(async () => {
+    pki = await makePki();
+    for (const name of ['server', 'wrongname', 'expired', 'selfsigned', 'proxy']) {
+      servers[name] = await httpsServer(pki.pair(name), echo);
+    }
+  });
+  after(async () => {
+    for (const s of Object.values(servers)) await s.close();
+    pki?.remove();
+  });
+  const port = (name: string): number => (servers[name] as HttpsServer).port;
+
+  describe('trusting the test CA', () => {
+    it('create_default_context({cafile}) verifies the server', async () => {
+      assert.equal(
+        await get('localhost', port('server'), { context: caContext() }),
+        `200 GET / host=localhost:${port('server')}`,
+      );
+    });
+
+    it('create_default_context({capath}) and load_verify_locations(capath=…) verify it', async () => {
+      const fromDefault = ssl.create_default_context({ capath: pki.file('capath') });
+      assert.match(await get('localhost', port('server'), { context: fromDefault }), /^200 /);
+      const context = new ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT);
+      context.load_verify_locations(null, pki.file('capath'));
+      assert.match(await get('localhost', port('server'), { context }), /^200 /);
+    });
+
+    it('cadata as PEM text and as DER bytes verify it', async () => {
+      const pem = pki.read('ca.pem').toString('latin1');
+      const der = new X509Certificate(pem).raw;
+      for (const cadata of [pem, der, new Uint8Array(der)]) {
+        const context = new ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT);
+        context.load_verify_locations(null, null, cadata);
+        assert.match(await get('localhost', port('server'), { context }), /^200 /);
+        const viaDefault = ssl.create_default_context({ cadata });
+        assert.match(await get('localhost', port('server'), { context: viaDefault }), /^200 /);
+      }
+    });
+
+    it('cadata as DER of any length (its base64 filling the last PEM line exactly too)', async () => {
+      // Base64 of DER lengths 48k-2 .. 48k fills whole 64-character lines. Self-signed
+      // certificates for localhost, each trusted as its own anchor, with a common name
+      // padded to reach each of those lengths.
+      const run = promisify(execFile);
+      // Each character of the name adds 2 bytes (subject and issuer), a serial of 128
+      // instead of 1 adds 1 (DER integers are signed: 0x00 0x80).
+      const make = async (cn: string, serial: number): Promise<Buffer> => {
+        const out = pki.file(`padded-${cn.length}-${serial}.pem`);
+        await run('openssl', [
+          'req',
+          '-x509',
+          '-key',
+          pki.file('selfsigned.key'),
+          '-set_serial',
+          String(serial),
+          '-subj',
+          `/CN=${cn}`,
+          '-addext',
+          'subjectAltName=DNS:localhost',
+          '-days',
+          '30',
+          '-out',
+          out,
+        ]);
+        return pki.read(`padded-${cn.length}-${serial}.pem`);
+      };
+      const base = new X509Certificate(await make('a', 1)).raw.length;
+      for (const residue of [46, 47, 0]) {
+        const delta = (((residue - base) % 48) + 48) % 48;
+        const cert = await make('a'.repeat(1 + (delta >> 1)), delta % 2 === 1 ? 128 : 1);
+        const der = new X509Certificate(cert).raw;
+        assert.equal(der.length % 48, residue);
+        const server = await httpsServer({ key: pki.read('selfsigned.key'), cert }, echo);
+        try {
+          const context = new ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT);
+          context.load_verify_locations(null, null, der);
+          assert.match(await get('localhost', server.port, { context }), /^200 /);
+        } finally {
+          await server.close();
+        }
+      }
+    });
+
+    it('an IP literal host verifies against the certificate’s IP SAN', async () => {
+      assert.equal(
+        await get('127.0.0.1', port('server'), { context: caContext() }),
+        `200 GET / host=127.0.0.1:${port('server')}`,
+      );
+    });
+  });
+
+  describe('verification fails by default', () => {
+    it('the default context (Node’s CA store) does not trust the test CA', async () => {
+      const err = await getError('localhost', port('server'));
+      // OpenSSL as Python sees it: the issuer of the only certificate is unknown.
+      assertVerifyError(err, 20, /unable to get local issuer certificate/);
+    });
+
+    it('a bare SSLContext(PROTOCOL_TLS_CLIENT) trusts no CA at all', async () => {
+      const err = await getError('localhost', port('server'), {
+        context: new ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT),
+      });
+      assertVerifyError(err, 20, /unable to get local issuer certificate/);
+    });
+
+    it('a self-signed certificate', async () => {
+      const err = await getError('localhost', port('selfsigned'), { context: caContext() });
+      assertVerifyError(err, 18, /self-signed certificate/);
+    });
+
+    it('an expired certificate (even with check_hostname off)', async () => {
+      let err = await getError('localhost', port('expired'), { context: caContext() });
+      assertVerifyError(err, 10, /certificate has expired/);
+      err = await getError('localhost', port('expired'), {
+        context: caContext(),
+        check_hostname: false,
+      });
+      assertVerifyError(err, 10, /expired/);
+    });
+
+    it('a certificate signed by an unknown CA', async () => {
+      const err = await getError('localhost', port('proxy'), { context: caContext() });
+      assertVerifyError(err, 20, /unable to get local issuer certificate/);
+    });
+
+    it('a host-name mismatch, for a name and for an IP literal', async () => {
+      let err = await getError('localhost', port('wrongname'), { context: caContext() });
+      assertVerifyError(err, 62, /Hostname mismatch, certificate is not valid for 'localhost'/);
+      err = await getError('127.0.0.1', port('wrongname'), { context: caContext() });
+      assertVerifyError(
+        err,
+        64,
+        /IP address mismatch, certificate is not valid for '127\.0\.0\.1'/,
+      );
+    });
+
+    it('the certificate is checked against the connection host, not a Host header', async () => {
+      const conn = new HTTPSConnection('localhost', port('wrongname'), {
+        timeout: TIMEOUT,
+        context: caContext(),
+      });
+      try {
+        await assert.rejects(
+          conn.request('GET', '/', null, { Host: 'fakehostname.invalid' }),
+          ssl.SSLCertVerificationError,
+        );
+      } finally {
+        conn.close();
+      }
+      const seen = (servers.server as HttpsServer).sessions.length;
+      assert.match(
+        await get('localhost', port('server'), { context: caContext() }, { Host: 'other.invalid' }),
+        /^200 GET \/ host=other\.invalid$/,
+      );
+      assert.equal(servers.server?.sessions[seen]?.servername, 'localhost');
+    });
+
+    it('a failed verification closes the connection', async () => {
+      const conn = new HTTPSConnection('localhost', port('selfsigned'), {
+        timeout: TIMEOUT,
+        context: caContext(),
+      });
+      await assert.rejects(conn.connect(), ssl.SSLCertVerificationError);
+      assert.equal(conn.sock, null);
+      conn.close();
+    });
+  });
+
+  describe('opting out', () => {
+    it('check_hostname: false accepts the wrong name (the chain is still verified)', async () => {
+      assert.match(
+        await get('localhost', port('wrongname'), { context: caContext(), check_hostname: false }),
+        /^200 /,
+      );
+      const err = await getError('localhost', port('selfsigned'), {
+        context: caContext(),
+        check_hostname: false,
+      });
+      assertVerifyError(err, 18, /self-signed/);
+    });
+
+    it('a context with check_hostname = false accepts the wrong name', async () => {
+      const context = caContext();
+      context.check_hostname = false;
+      assert.equal(context.verify_mode, ssl.CERT_REQUIRED);
+      assert.match(await get('localhost', port('wrongname'), { context }), /^200 /);
+    });
+
+    it('check_hostname: true overrides a context with check_hostname = false', async () => {
+      const context = caContext();
+      context.check_hostname = false;
+      const err = await getError('localhost', port('wrongname'), { context, check_hostname: true });
+      assertVerifyError(err, 62, /Hostname mismatch/);
+    });
+
+    it('_create_unverified_context() accepts every bad certificate', async () => {
+      const context = ssl._create_unverified_context();
+      assert.equal(context.verify_mode, ssl.CERT_NONE);
+      assert.equal(context.check_hostname, false);
+      for (const name of ['server', 'wrongname', 'expired', 'selfsigned', 'proxy']) {
+        assert.equal(
+          await get('localhost', port(name), { context }),
+          `200 GET / host=localhost:${port(name)}`,
+          name,
+        );
+      }
+    });
+
+    it('check_hostname: true with an unverified context is a TypeError', () => {
+      assert.throws(
+        () =>
+          new HTTPSConnection('localhost', 443, {
+            context: ssl._create_unverified_context(),
+            check_hostname: true,
+          }),
+        TypeError,
+      );
+      const context = caContext();
+      assert.throws(() => {
+        context.verify_mode = ssl.CERT_NONE;
+      }, TypeError);
+    });
+  });
+
+  describe('client certificates', () => {
+    let mtls: HttpsServer;
+    before(async () => {
+      mtls = await httpsServer(
+        {
+          ...pki.pair('server'),
+          ca: pki.read('ca.pem'),
+          requestCert: true,
+          rejectUnauthorized: true,
+        },
+        (req, res) => {
+          const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
+          res.end(`client=${peer.subject?.CN ?? '-'}`);
+        },
+      );
+    });
+    after(() => mtls.close());
+
+    it('load_cert_chain(cert, encrypted key, password) authenticates', async () => {
+      const context = caContext();
+      context.load_cert_chain(pki.file('client.pem'), pki.file('client-enc.key'), 's3cret');
+      assert.equal(
+        await get('localhost', mtls.port, { context }),
+        '200 client=httplib-ts test client',
+      );
+      // The password may also come from a function, as in Python.
+      const viaFunction = caContext();
+      viaFunction.load_cert_chain(pki.file('client.pem'), pki.file('client-enc.key'), () =>
+        Buffer.from('s3cret'),
+      );
+      assert.match(await get('localhost', mtls.port, { context: viaFunction }), /^200 /);
+    });
+
+    it('without a client certificate the request fails with SSLError', async () => {
+      const err = await getError('localhost', mtls.port, { context: caContext() });
+      assert.ok(err instanceof ssl.SSLError, `${err.name}: ${err.message}`);
+    });
+
+    it('a wrong password throws SSLError at once, and the context stays as it was', () => {
+      const context = caContext();
+      assert.throws(
+        () => context.load_cert_chain(pki.file('client.pem'), pki.file('client-enc.key'), 'nope'),
+        ssl.SSLError,
+      );
+      assert.throws(
+        () => context.load_cert_chain(pki.file('client.pem'), pki.file('client-enc.key')),
+        ssl.SSLError,
+      );
+      // A key that does not match the certificate.
+      assert.throws(
+        () => context.load_cert_chain(pki.file('client.pem'), pki.file('server.key')),
+        ssl.SSLError,
+      );
+    });
+
+    it('the deprecated key_file/cert_file work and emit a DeprecationWarning', async () => {
+      const warnings: Error[] = [];
+      const onWarning = (w: Error): void => {
+        warnings.push(w);
+      };
+      process.on('warning', onWarning);
+      try {
+        assert.equal(
+          await get('localhost', mtls.port, {
+            context: caContext(),
+            key_file: pki.file('client.key'),
+            cert_file: pki.file('client.pem'),
+          }),
+          '200 client=httplib-ts test client',
+        );
+        // process.emitWarning emits on the next tick: it has run by now.
+        await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        process.off('warning', onWarning);
+      }
+      const deprecations = warnings.filter((w) => w.name === 'DeprecationWarning');
+      assert.equal(deprecations.length, 1, warnings.map((w) => w.message).join('; '));
+      assert.match(deprecations[0]?.message ?? '', /key_file and cert_file are deprecated/);
+    });
+  });
+
+  describe('SNI, versions, ALPN, resumption', () => {
+    it('SNI is the host name, and none for an IP literal', async () => {
+      const server = servers.server as HttpsServer;
+      const before = server.sessions.length;
+      await get('localhost', server.port, { context: caContext() });
+      await get('127.0.0.1', server.port, { context: caContext() });
+      const [byName, byIp] = server.sessions.slice(before);
+      assert.equal(byName?.servername, 'localhost');
+      assert.ok(byIp !== undefined);
+      assert.ok(!byIp.servername, `no SNI for an IP, got ${String(byIp.servername)}`);
+    });
+
+    it('a server limited to TLS 1.1 is refused (TLS 1.2 minimum)', async () => {
+      const old = await httpsServer(
+        {
+          ...pki.pair('server'),
+          minVersion: 'TLSv1',
+          maxVersion: 'TLSv1.1',
+          ciphers: 'DEFAULT@SECLEVEL=0',
+        },
+        echo,
+      );
+      try {
+        for (const context of [caContext(), ssl._create_unverified_context()]) {
+          const err = await getError('localhost', old.port, { context });
+          assert.ok(err instanceof ssl.SSLError, `${err.name}: ${err.message}`);
+          assert.ok(!(err instanceof ssl.SSLCertVerificationError));
+        }
+        assert.equal(old.sessions.length, 0);
+      } finally {
+        await old.close();
+      }
+    });
+
+    it('minimum_version and maximum_version are honoured', async () => {
+      const server = servers.server as HttpsServer;
+      const context = caContext();
+      context.maximum_version = ssl.TLSVersion.TLSv1_2;
+      let before = server.sessions.length;
+      await get('localhost', server.port, { context });
+      assert.equal(server.sessions[before]?.protocol, 'TLSv1.2');
+
+      const fresh = caContext();
+      before = server.sessions.length;
+      await get('localhost', server.port, { context: fresh });
+      assert.equal(server.sessions[before]?.protocol, 'TLSv1.3');
+
+      const tls12only = await httpsServer({ ...pki.pair('server'), maxVersion: 'TLSv1.2' }, echo);
+      try {
+        const strict = caContext();
+        strict.minimum_version = ssl.TLSVersion.TLSv1_3;
+        const err = await getError('localhost', tls12only.port, { context: strict });
+        assert.ok(err instanceof ssl.SSLError, `${err.name}: ${err.message}`);
+        assert.equal(tls12only.sessions.length, 0);
+      } finally {
+        await tls12only.close();
+      }
+    });
+
+    it('set_alpn_protocols(["http/1.1"]) is offered to the server', async () => {
+      const alpn = await httpsServer({ ...pki.pair('server'), ALPNProtocols: ['http/1.1'] }, echo);
+      try {
+        const context = caContext();
+        context.set_alpn_protocols(['http/1.1']);
+        await get('localhost', alpn.port, { context });
+        // Without ALPN from the client, none is negotiated.
+        await get('localhost', alpn.port, { context: caContext() });
+        assert.deepEqual(
+          alpn.sessions.map((s) => s.alpnProtocol),
+          ['http/1.1', false],
+        );
+      } finally {
+        await alpn.close();
+      }
+    });
+
+    it('the second connection from one context resumes its TLS session', async () => {
+      for (const version of [ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2]) {
+        const server = await httpsServer(pki.pair('server'), echo);
+        try {
+          const context = caContext();
+          context.maximum_version = version;
+          for (let i = 0; i < 3; i++) {
+            assert.match(await get('localhost', server.port, { context }), /^200 /);
+          }
+          // Another context has no session to offer.
+          const other = caContext();
+          other.maximum_version = version;
+          await get('localhost', server.port, { context: other });
+          assert.deepEqual(
+            server.sessions.map((s) => s.reused),
+            [false, true, true, false],
+            `version ${version}`,
+          );
+        } finally {
+          await server.close();
+        }
+      }
+    });
+
+    it('a session is only offered to the server it came from', async () => {
+      const a = await httpsServer(pki.pair('server'), echo);
+      const b = await httpsServer(pki.pair('server'), echo);
+      try {
+        const context = caContext();
+        await get('localhost', a.port, { context });
+        await get('localhost', b.port, { context });
+        await get('127.0.0.1', a.port, { context });
+        assert.deepEqual(
+          a.sessions.map((s) => s.reused),
+          [false, false],
+        );
+        assert.deepEqual(
+          b.sessions.map((s) => s.reused),
+          [false],
+        );
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+  });
+
+  describe('the handshake, the port and the store', () => {
+    it('a server that never answers the ClientHello times out within timeout', async () => {
+      const silent = await rawServer(() => {});
+      try {
+        const conn = new HTTPSConnection('localhost', silent.port, {
+          timeout: 0.5,
+          context: caContext(),
+        });
+        const start = performance.now();
+        await assert.rejects(conn.connect(), TimeoutError);
+        const elapsed = performance.now() - start;
+        assert.ok(elapsed >= 450, `fired after ${elapsed} ms`);
+        assert.ok(elapsed < 2500, `fired after ${elapsed} ms`);
+        assert.equal(conn.sock, null);
+        // The server did get a ClientHello, and the client closed the socket.
+        await peerClosed(silent.sockets[0] as import('node:net').Socket);
+        assert.equal(silent.received[0]?.[0], 0x16, 'a TLS handshake record');
+        conn.close();
+      } finally {
+        await silent.close();
+      }
+    });
+
+    it('the handshake counts against timeout when requesting too', async () => {
+      const silent = await rawServer(() => {});
+      try {
+        const conn = new HTTPSConnection('127.0.0.1', silent.port, {
+          timeout: 0.3,
+          context: ssl._create_unverified_context(),
+        });
+        await assert.rejects(conn.request('GET', '/'), TimeoutError);
+        conn.close();
+      } finally {
+        await silent.close();
+      }
+    });
+
+    it('default_port is 443, and a host without a port uses it', () => {
+      assert.equal(HTTPSConnection.default_port, 443);
+      assert.equal(HTTPSConnection.default_port, HTTPS_PORT);
+      assert.equal(HTTPConnection.default_port, 80);
+      const conn = new HTTPSConnection('example.invalid');
+      assert.equal(conn.port, 443);
+      assert.equal(new HTTPSConnection('example.invalid:').port, 443);
+      assert.equal(new HTTPSConnection('example.invalid:8443').port, 8443);
+    });
+
+    it('the default context uses Node’s store with NODE_EXTRA_CA_CERTS', async () => {
+      // NODE_EXTRA_CA_CERTS is read when Node starts: run a child process that has it.
+      const index = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
+      const script = `
+        import { HTTPSConnection } from ${JSON.stringify(index)};
+        const conn = new HTTPSConnection('localhost', ${port('server')}, { timeout: 10 });
+        await conn.request('GET', '/');
+        const r = await conn.getresponse();
+        process.stdout.write(r.status + ' ' + (await r.read()).toString());
+        conn.close();`;
+      // Asynchronously: the server answering it runs in this process.
+      const child = await promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', script],
+        {
+          env: { ...process.env, NODE_EXTRA_CA_CERTS: pki.file('ca.pem') },
+          encoding: 'utf8',
+          timeout: 30_000,
+        },
+      );
+      assert.equal(child.stderr, '');
+      assert.equal(child.stdout, `200 GET / host=localhost:${port('server')}`);
+    });
+  });
+});
