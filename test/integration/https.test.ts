@@ -587,8 +587,7 @@ describe('HTTPSConnection against node:https (issue 4)', { timeout: 60_000 }, ()
           timeout: 30_000,
         },
       );
-      assert.equal(child.stderr, '');
-      assert.equal(child.stdout, `200 GET / host=localhost:${port('server')}`);
+      assert.equal(child.stdout, `200 GET / host=localhost:${port('server')}`, child.stderr);
     });
   });
 });
