@@ -522,9 +522,16 @@ export class HTTPConnection {
     const socket = reader.socket as Duplex;
     socket.cork();
     const first = reader.write(head, 'latin1', wait);
+    if (first !== undefined) {
+      // The head alone filled the socket's buffer (or the write failed): the reader
+      // waits for one drain at a time, so send the head and wait before the body.
+      socket.uncork();
+      await first;
+      await reader.write(bytes, undefined, wait);
+      return;
+    }
     const second = reader.write(bytes, undefined, wait);
     process.nextTick(() => socket.uncork());
-    await first;
     await second;
   }
 
