@@ -107,6 +107,8 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
       debug: this.debuglevel > 0 ? (text: string) => writeDebug(debugOutput, text) : null,
     });
     const wait = this.waitOptions(signal);
+    const aborted = reader.abortIfSignalled(wait);
+    if (aborted !== null) throw aborted;
     for (;;) {
       const chunk = reader.peek();
       if (chunk !== null) {
@@ -304,6 +306,12 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     fill: boolean,
     options: ReadOptions | undefined,
   ): Promise<number> {
+    const reader = this.reader as ByteReader;
+    const aborted = reader.abortIfSignalled(this.waitOptions(options?.signal));
+    if (aborted !== null) {
+      this.finish(false);
+      throw aborted;
+    }
     let got = 0;
     for (;;) {
       try {

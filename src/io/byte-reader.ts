@@ -177,6 +177,7 @@ export class ByteReader {
     encoding: BufferEncoding | undefined,
     options?: WaitOptions,
   ): Promise<void> | undefined {
+    this.abortIfSignalled(options);
     if (this.error !== null) return Promise.reject(this.error);
     if (this.closed || this.socket.destroyed) return Promise.reject(socketClosedError());
     const flushed =
@@ -185,6 +186,18 @@ export class ByteReader {
     return this.wait('drain', options).then(() => {
       if (this.error !== null) throw this.error;
     });
+  }
+
+  /**
+   * An operation whose signal has already fired does nothing, even when it would not
+   * have to wait (bytes queued, room to write): the socket is destroyed and the error
+   * (`AbortError`) returned, as Node's own APIs reject at once. Null otherwise.
+   */
+  abortIfSignalled(options?: WaitOptions): Error | null {
+    const signal = options?.signal;
+    if (signal === null || signal === undefined || !signal.aborted) return null;
+    this.onAbortNow(signal);
+    return this.error;
   }
 
   /** Destroy the socket and make every wait end with `err` (if given). */
