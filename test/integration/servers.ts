@@ -179,3 +179,111 @@ export function peerClosed(socket: net.Socket): Promise<void> {
     socket.resume();
   });
 }
+
+/** The kinds of active resource that keep the process alive and that tests may leak. */
+export const LEAK_KINDS: readonly string[] = ['Timeout', 'TCPSocketWrap', 'TCPServerWrap'];
+
+/**
+ * How many timers, TCP sockets and TCP servers keep the process alive right now
+ * (`process.getActiveResourcesInfo()` lists only ref'ed handles and timers).
+ */
+export function liveResources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of LEAK_KINDS) counts[kind] = 0;
+  for (const kind of process.getActiveResourcesInfo()) {
+    if (kind in counts) counts[kind] = (counts[kind] as number) + 1;
+  }
+  return counts;
+}
+
+/**
+ * Until closed handles have run their close callbacks. A `setImmediate` callback runs in
+ * the check phase, which comes before the close phase of the same loop iteration: the
+ * second one runs after that close phase.
+ */
+export async function nextTurn(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * A listener that completes no more TCP handshakes, so that a connect to it stays
+ * pending until the client gives up: a deterministic connect timeout on loopback.
+ *
+ * How: a child Node process listens with a backlog of 1 and then blocks its event loop
+ * (`Atomics.wait`), so it never calls accept(). Linux completes handshakes into the
+ * accept queue until it is full (backlog + 1 connections) and then drops every further
+ * SYN (with `net.ipv4.tcp_abort_on_overflow` = 0, the default), so the client's
+ * connect() neither succeeds nor fails: it retransmits its SYN and waits. The filler
+ * connections are opened here until one of them stays pending; every connect after
+ * that pends too. `close()` destroys the fillers and kills the child.
+ */
+export interface StalledListener {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function stalledListener(): Promise<StalledListener> {
+  const { spawn } = await import('node:child_process');
+  const script = `
+    const net = require('node:net');
+    const fs = require('node:fs');
+    const server = net.createServer();
+    server.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+      fs.writeSync(1, server.address().port + '\\n');
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 120000);
+      process.exit(0);
+    });`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+      if (text.includes('\n')) resolve(Number(text.trim()));
+    });
+    child.once('exit', (code) => reject(new Error(`stalled listener exited early (${code})`)));
+  });
+  const fillers: net.Socket[] = [];
+  const close = async (): Promise<void> => {
+    for (const s of fillers) s.destroy();
+    child.stdout.destroy();
+    child.kill('SIGKILL');
+    await exited;
+  };
+  for (let i = 0; i < 32; i++) {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    fillers.push(socket);
+    const connected = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 300);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    if (!connected) return { port, close };
+  }
+  await close();
+  throw new Error('stalledListener: every connect completed; the accept queue never filled');
+}
+
+/**
+ * Records the timers created from now on, ref'ed or not (`liveResources()` sees only
+ * ref'ed ones), so that a test can assert that none of them is still pending.
+ */
+export async function trackTimers(): Promise<{ pending(): number; stop(): void }> {
+  const { createHook } = await import('node:async_hooks');
+  const timers: Array<{ _destroyed?: boolean }> = [];
+  const hook = createHook({
+    init(_id, type, _trigger, resource) {
+      if (type === 'Timeout') timers.push(resource as { _destroyed?: boolean });
+    },
+  });
+  hook.enable();
+  return {
+    // Node marks a Timeout `_destroyed` once it fired (and was not refreshed) or was cleared.
+    pending: () => timers.filter((t) => t._destroyed !== true).length,
+    stop: () => hook.disable(),
+  };
+}

@@ -1,0 +1,484 @@
+/**
+ * Timeouts and cancellation over real sockets on 127.0.0.1 (issue 3, io/deadline): a
+ * connection's `timeout` bounds each blocking wait (connect, response head, body bytes,
+ * drain) and rejects with `TimeoutError`; `setdefaulttimeout` gives the timeout of
+ * connections built without one; an `AbortSignal` on the constructor, `request`,
+ * `getresponse` or `read` rejects with `AbortError`. Either way the socket is destroyed,
+ * and no timer or socket is left behind (ref'ed or not).
+ *
+ * Time bounds are loose on purpose (a loaded 2-core machine): a timeout must not fire
+ * much before its time (`LOW_SLACK`), and must fire within `HIGH_SLACK` after it.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import * as net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import {
+  AbortError,
+  getdefaulttimeout,
+  HTTPConnection,
+  HTTPException,
+  setdefaulttimeout,
+  TimeoutError,
+} from '../../src/index.ts';
+import {
+  liveResources,
+  nextTurn,
+  type RawServer,
+  rawServer,
+  scriptedServer,
+  stalledListener,
+  trackTimers,
+} from './servers.ts';
+
+/** Milliseconds a timeout may fire before its nominal time (loop-time caching). */
+const LOW_SLACK = 50;
+/** Milliseconds a timeout may fire after its nominal time on a loaded machine. */
+const HIGH_SLACK = 2000;
+
+const HEAD_100 = 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n';
+
+/** A server that accepts and never answers (it reads, so the request is not blocked). */
+function silentServer(): Promise<RawServer> {
+  return rawServer(() => {});
+}
+
+/** A server that answers each request with a head and 10 of 100 body bytes, then stalls. */
+function stallingServer(): Promise<RawServer> {
+  return scriptedServer([`${HEAD_100}0123456789`]);
+}
+
+/** Resolves when the server-side socket has seen the client close (FIN or RST). */
+function clientGone(socket: net.Socket): Promise<void> {
+  if (socket.readableEnded || socket.destroyed) return Promise.resolve();
+  // The end is only seen by reading up to it.
+  socket.resume();
+  return new Promise((resolve) => {
+    socket.once('end', resolve);
+    socket.once('close', resolve);
+    socket.once('error', () => resolve());
+  });
+}
+
+async function elapsed<T>(fn: () => Promise<T>): Promise<[number, T | unknown, boolean]> {
+  const start = performance.now();
+  try {
+    const value = await fn();
+    return [performance.now() - start, value, true];
+  } catch (err) {
+    return [performance.now() - start, err, false];
+  }
+}
+
+function assertTimeout(err: unknown): void {
+  assert.ok(err instanceof TimeoutError, `expected TimeoutError, got ${String(err)}`);
+  assert.equal(err.name, 'TimeoutError');
+  assert.equal(err.code, 'ETIMEDOUT');
+  assert.ok(!(err instanceof HTTPException), 'TimeoutError is not an HTTPException');
+}
+
+function assertAbort(err: unknown, reason: unknown): void {
+  assert.ok(err instanceof AbortError, `expected AbortError, got ${String(err)}`);
+  assert.equal(err.name, 'AbortError');
+  assert.equal(err.cause, reason);
+}
+
+function assertWithin(ms: number, seconds: number): void {
+  const nominal = seconds * 1000;
+  assert.ok(ms >= nominal - LOW_SLACK, `fired after ${ms.toFixed(0)} ms, before ${nominal} ms`);
+  assert.ok(ms < nominal + HIGH_SLACK, `fired after ${ms.toFixed(0)} ms, nominal ${nominal} ms`);
+}
+
+/** Rejects if `promise` has not settled after `ms`: for "at once" and "never" checks. */
+function settlesWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
+describe('timeouts and cancellation', () => {
+  let before: Record<string, number>;
+  let timers: Awaited<ReturnType<typeof trackTimers>>;
+  const cleanups: Array<() => Promise<void> | void> = [];
+
+  beforeEach(async () => {
+    before = liveResources();
+    timers = await trackTimers();
+  });
+
+  afterEach(async () => {
+    for (const fn of cleanups.splice(0).reverse()) await fn();
+    await nextTurn();
+    timers.stop();
+    setdefaulttimeout(null);
+    assert.deepEqual(liveResources(), before, 'a timer, socket or server was left behind');
+    assert.equal(timers.pending(), 0, "a timer (ref'ed or not) is still pending");
+  });
+
+  async function server(make: () => Promise<RawServer>): Promise<RawServer> {
+    const s = await make();
+    cleanups.push(() => s.close());
+    return s;
+  }
+
+  function connection(port: number, options?: ConstructorParameters<typeof HTTPConnection>[2]) {
+    const conn = new HTTPConnection('127.0.0.1', port, options);
+    cleanups.push(() => conn.close());
+    return conn;
+  }
+
+  describe('timeout', () => {
+    it('a server that never answers: getresponse() rejects with TimeoutError', async () => {
+      const srv = await server(silentServer);
+      const conn = connection(srv.port, { timeout: 0.5 });
+      await conn.request('GET', '/');
+      const sock = conn.sock as net.Socket;
+      const [ms, err, ok] = await elapsed(() => conn.getresponse());
+      assert.equal(ok, false);
+      assertTimeout(err);
+      assertWithin(ms, 0.5);
+      assert.equal(sock.destroyed, true, 'the socket is destroyed');
+      assert.equal(conn.sock, null);
+      await clientGone(srv.sockets[0] as net.Socket);
+    });
+
+    it('the timeout bounds each wait, not the whole response', async () => {
+      // Six pieces 200 ms apart: 1.2 s in all, every gap well under the 1 s timeout.
+      const srv = await server(() =>
+        rawServer((socket) => {
+          const pieces = ['HTTP/1.1 200 OK\r\n', 'Content-Length: 4\r\n', '\r\n', 'a', 'b', 'cd'];
+          socket.once('data', () => {
+            const timer = setInterval(() => {
+              const piece = pieces.shift();
+              if (piece === undefined || socket.destroyed) clearInterval(timer);
+              else socket.write(piece);
+            }, 200);
+            socket.once('close', () => clearInterval(timer));
+          });
+        }),
+      );
+      const conn = connection(srv.port, { timeout: 1 });
+      const [ms, body] = await elapsed(async () => {
+        await conn.request('GET', '/');
+        const r = await conn.getresponse();
+        return r.read();
+      });
+      assert.deepEqual(body, Buffer.from('abcd'));
+      assert.ok(ms >= 1000, `took ${ms.toFixed(0)} ms`);
+    });
+
+    it('a server that stalls mid-body: read() and read(amt) reject with TimeoutError', async () => {
+      const srv = await server(stallingServer);
+      for (const amt of [undefined, 50]) {
+        const conn = connection(srv.port, { timeout: 0.5 });
+        await conn.request('GET', '/');
+        const r = await conn.getresponse();
+        assert.equal(r.status, 200);
+        assert.deepEqual(await r.read(4), Buffer.from('0123'));
+        const sock = conn.sock as net.Socket;
+        const [ms, err, ok] = await elapsed(() => r.read(amt));
+        assert.equal(ok, false);
+        assertTimeout(err);
+        assertWithin(ms, 0.5);
+        assert.equal(sock.destroyed, true);
+        assert.equal(r.isclosed(), true);
+        assert.equal(conn.sock, null);
+      }
+    });
+
+    it('timeout 0: every wait fails at once, the connect included', async () => {
+      const srv = await server(() =>
+        scriptedServer(['HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n']),
+      );
+      // Python: a non-blocking socket, whose connect() fails with EINPROGRESS.
+      const conn = connection(srv.port, { timeout: 0 });
+      assert.equal(conn.timeout, 0);
+      for (let i = 0; i < 5; i++) {
+        const [ms, err, ok] = await elapsed(() => conn.request('GET', '/'));
+        assert.equal(ok, false);
+        assertTimeout(err);
+        assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms`);
+        conn.close();
+      }
+      // Over a socket that is already connected, the wait for the response fails at
+      // once too: nothing can have arrived when getresponse() starts.
+      const connected = connection(srv.port, {
+        timeout: 0,
+        createConnection: async ({ host, port }) => {
+          const s = net.connect(port, host);
+          await once(s, 'connect');
+          return s;
+        },
+      });
+      await connected.request('GET', '/');
+      const [ms, err, ok] = await elapsed(() => connected.getresponse());
+      assert.equal(ok, false);
+      assertTimeout(err);
+      assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms`);
+    });
+
+    it('a connect that never completes rejects with TimeoutError', async () => {
+      // stalledListener(): a listener whose accept queue is full, so the kernel drops
+      // our SYN and connect() just waits (see servers.ts).
+      const listener = await stalledListener();
+      cleanups.push(() => listener.close());
+      const conn = connection(listener.port, { timeout: 0.5 });
+      const [ms, err, ok] = await elapsed(() => conn.request('GET', '/'));
+      assert.equal(ok, false);
+      assertTimeout(err);
+      assertWithin(ms, 0.5);
+      assert.equal(conn.sock, null);
+      const [ms2, err2] = await elapsed(() => conn.connect());
+      assertTimeout(err2);
+      assertWithin(ms2, 0.5);
+    });
+  });
+
+  describe('setdefaulttimeout / getdefaulttimeout', () => {
+    it('starts as null, takes seconds or null, refuses a negative value', () => {
+      assert.equal(getdefaulttimeout(), null);
+      setdefaulttimeout(2.5);
+      assert.equal(getdefaulttimeout(), 2.5);
+      setdefaulttimeout(null);
+      assert.equal(getdefaulttimeout(), null);
+      assert.throws(() => setdefaulttimeout(-1), TypeError);
+      assert.equal(getdefaulttimeout(), null);
+    });
+
+    it('a connection built without timeout takes the default; timeout: null overrides it', async () => {
+      // Answers after 1 s: longer than the 0.4 s default.
+      const srv = await server(() =>
+        scriptedServer([
+          (socket) => {
+            const timer = setTimeout(
+              () => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'),
+              1000,
+            );
+            socket.once('close', () => clearTimeout(timer));
+          },
+        ]),
+      );
+      setdefaulttimeout(0.4);
+      const byDefault = connection(srv.port);
+      const never = connection(srv.port, { timeout: null });
+      const own = connection(srv.port, { timeout: 5 });
+      assert.equal(byDefault.timeout, 0.4);
+      assert.equal(never.timeout, null);
+      assert.equal(own.timeout, 5);
+
+      await byDefault.request('GET', '/');
+      const [ms, err] = await elapsed(() => byDefault.getresponse());
+      assertTimeout(err);
+      assertWithin(ms, 0.4);
+
+      for (const conn of [never, own]) {
+        await conn.request('GET', '/');
+        const r = await conn.getresponse();
+        assert.deepEqual(await r.read(), Buffer.from('ok'));
+      }
+    });
+  });
+
+  describe('AbortSignal', () => {
+    const reason = new Error('stop it');
+
+    it('on the constructor: cancels the wait for the response', async () => {
+      const srv = await server(silentServer);
+      const controller = new AbortController();
+      const conn = connection(srv.port, { signal: controller.signal });
+      await conn.request('GET', '/');
+      const sock = conn.sock as net.Socket;
+      setTimeout(() => controller.abort(reason), 100);
+      const [, err, ok] = await elapsed(() => conn.getresponse());
+      assert.equal(ok, false);
+      assertAbort(err, reason);
+      assert.equal(sock.destroyed, true);
+      await clientGone(srv.sockets[0] as net.Socket);
+    });
+
+    it('on the constructor: cancels a connect that never completes', async () => {
+      const listener = await stalledListener();
+      cleanups.push(() => listener.close());
+      const controller = new AbortController();
+      const conn = connection(listener.port, { signal: controller.signal });
+      setTimeout(() => controller.abort(reason), 100);
+      const [ms, err] = await elapsed(() => conn.request('GET', '/'));
+      assertAbort(err, reason);
+      assert.ok(ms < HIGH_SLACK, `took ${ms.toFixed(0)} ms`);
+      assert.equal(conn.sock, null);
+    });
+
+    it('on the constructor: still applies while a call passes its own signal', async () => {
+      const srv = await server(silentServer);
+      const controller = new AbortController();
+      const conn = connection(srv.port, { signal: controller.signal });
+      await conn.request('GET', '/');
+      const sock = conn.sock as net.Socket;
+      setTimeout(() => controller.abort(reason), 100);
+      const own = new AbortController();
+      const err = await settlesWithin(conn.getresponse({ signal: own.signal }), 5000).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      assertAbort(err, reason);
+      assert.equal(sock.destroyed, true);
+    });
+
+    it('on request(): cancels a body write that waits for the server to read', async () => {
+      // The server never reads: the body fills the socket buffers and the write waits.
+      const srv = await server(() => rawServer((socket) => socket.pause()));
+      const conn = connection(srv.port);
+      await conn.connect();
+      const sock = conn.sock as net.Socket;
+      const controller = new AbortController();
+      let produced = 0;
+      async function* body(): AsyncGenerator<Buffer> {
+        // Bounded, so that a signal that does nothing fails the test instead of hanging.
+        for (let i = 0; i < 1024; i++) {
+          produced++;
+          yield Buffer.alloc(64 * 1024, 0x61);
+        }
+      }
+      setTimeout(() => controller.abort(reason), 200);
+      const [, err, ok] = await elapsed(() =>
+        conn.request('POST', '/', body(), {}, { signal: controller.signal }),
+      );
+      assert.equal(ok, false);
+      assertAbort(err, reason);
+      assert.ok(produced < 1024, 'the body stopped being read');
+      assert.equal(sock.destroyed, true);
+      // As in Python, a request that failed half-way leaves the connection in
+      // Request-sent until close().
+      await clientGone(srv.sockets[0] as net.Socket);
+    });
+
+    it('on request(): cancels the connect it starts', async () => {
+      const listener = await stalledListener();
+      cleanups.push(() => listener.close());
+      const conn = connection(listener.port);
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(reason), 100);
+      const err = await settlesWithin(
+        conn.request('GET', '/', null, {}, { signal: controller.signal }),
+        5000,
+      ).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      assertAbort(err, reason);
+      assert.equal(conn.sock, null);
+    });
+
+    it('on getresponse(): cancels the wait for the response', async () => {
+      const srv = await server(silentServer);
+      const conn = connection(srv.port);
+      await conn.request('GET', '/');
+      const sock = conn.sock as net.Socket;
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(reason), 100);
+      const [, err, ok] = await elapsed(() => conn.getresponse({ signal: controller.signal }));
+      assert.equal(ok, false);
+      assertAbort(err, reason);
+      assert.equal(sock.destroyed, true);
+      assert.equal(conn.sock, null);
+    });
+
+    it('on read(): cancels a read that waits for body bytes', async () => {
+      const srv = await server(stallingServer);
+      const conn = connection(srv.port);
+      await conn.request('GET', '/');
+      const r = await conn.getresponse();
+      const sock = conn.sock as net.Socket;
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(reason), 100);
+      const [, err, ok] = await elapsed(() => r.read(null, { signal: controller.signal }));
+      assert.equal(ok, false);
+      assertAbort(err, reason);
+      assert.equal(sock.destroyed, true);
+      assert.equal(r.isclosed(), true);
+    });
+
+    it('an already-aborted signal on the constructor: nothing is connected', async () => {
+      const srv = await server(silentServer);
+      const conn = connection(srv.port, { signal: AbortSignal.abort(reason) });
+      const err = await settlesWithin(conn.request('GET', '/'), 1000).catch((e: unknown) => e);
+      assertAbort(err, reason);
+      assert.equal(conn.sock, null);
+      await nextTurn();
+      assert.equal(srv.sockets.length, 0, 'no connection was made');
+    });
+
+    it('an already-aborted signal on request(): rejects at once, nothing is sent', async () => {
+      const srv = await server(silentServer);
+      const conn = connection(srv.port);
+      // Connected first, so that only the request itself could be cancelled.
+      await conn.connect();
+      await srv.connections(1);
+      const sock = conn.sock as net.Socket;
+      const err = await settlesWithin(
+        conn.request('GET', '/', 'body', {}, { signal: AbortSignal.abort(reason) }),
+        1000,
+      ).catch((e: unknown) => e);
+      assertAbort(err, reason);
+      assert.equal(sock.destroyed, true);
+      await clientGone(srv.sockets[0] as net.Socket);
+      assert.equal(srv.received[0]?.length, 0, 'the server saw no byte');
+    });
+
+    it('an already-aborted signal on request() with a large body and a large head', async () => {
+      // Bodies over 16 KiB go out in a second write behind the head: neither may be
+      // written, and the rejection of the second must not go unhandled.
+      const srv = await server(silentServer);
+      for (const headerSize of [10, 20000]) {
+        const conn = connection(srv.port);
+        await conn.connect();
+        const sock = conn.sock as net.Socket;
+        const err = await settlesWithin(
+          conn.request(
+            'POST',
+            '/',
+            Buffer.alloc(100_000),
+            { 'X-Pad': 'p'.repeat(headerSize) },
+            { signal: AbortSignal.abort(reason) },
+          ),
+          1000,
+        ).catch((e: unknown) => e);
+        assertAbort(err, reason);
+        assert.equal(sock.destroyed, true);
+      }
+      await nextTurn();
+      assert.deepEqual(srv.received, [Buffer.alloc(0), Buffer.alloc(0)]);
+    });
+
+    it('an already-aborted signal on getresponse() and read(): rejects at once', async () => {
+      // The answer has arrived before the calls: they must still be refused.
+      const srv = await server(() => scriptedServer([`${HEAD_100}0123456789`]));
+      const conn = connection(srv.port);
+      await conn.request('GET', '/');
+      const sock = conn.sock as net.Socket;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const err = await settlesWithin(
+        conn.getresponse({ signal: AbortSignal.abort(reason) }),
+        1000,
+      ).catch((e: unknown) => e);
+      assertAbort(err, reason);
+      assert.equal(sock.destroyed, true);
+
+      await conn.request('GET', '/');
+      const r = await conn.getresponse();
+      const sock2 = conn.sock as net.Socket;
+      assert.notEqual(sock2, sock);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const err2 = await settlesWithin(
+        r.read(5, { signal: AbortSignal.abort(reason) }),
+        1000,
+      ).catch((e: unknown) => e);
+      assertAbort(err2, reason);
+      assert.equal(sock2.destroyed, true);
+      assert.equal(r.isclosed(), true);
+    });
+  });
+});
