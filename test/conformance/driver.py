@@ -4,7 +4,7 @@
 Runs under Python 2.7 (``httplib``) and Python 3 (``http.client``). One process runs a
 whole batch: it reads a JSON manifest on stdin,
 
-    {"stepTimeout": seconds,
+    {"stepTimeout": seconds, "cafile": path of the test CA (TLS scenarios),
      "scenarios": [{"name": ..., "steps": [{"op", "args", "kw", "on", "as"}, ...]}]}
 
 (placeholders already filled in by run.ts: every scenario has its own scripted server),
@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import sys
 import tempfile
 import time
@@ -80,8 +81,9 @@ def to_bytes(s):
 
 
 class Decoder(object):
-    def __init__(self, tmpdir):
+    def __init__(self, tmpdir, cafile):
         self.tmpdir = tmpdir
+        self.cafile = cafile
         self.files = []
 
     def value(self, v):
@@ -117,6 +119,16 @@ class Decoder(object):
         if tag == '$iter':
             items = [self.value(x) for x in v[tag]]
             return (x for x in items)
+        if tag == '$context':
+            kind = v[tag]
+            if kind == 'unverified':
+                return ssl._create_unverified_context()
+            if kind == 'default':
+                return ssl.create_default_context()
+            context = ssl.create_default_context(cafile=self.cafile)
+            if kind == 'ca-no-hostname':
+                context.check_hostname = False
+            return context
         raise ValueError('unknown tag %s' % tag)
 
     def close(self):
@@ -192,6 +204,10 @@ def exception(e):
         out['message'] = text(str(e)) if PY2 else str(e)
     elif isinstance(e, socket.timeout):
         pass
+    elif isinstance(e, ssl.SSLError):
+        out['reason'] = e.reason
+    elif type(e).__name__ == 'CertificateError':
+        out['message'] = str(e)
     elif isinstance(e, EnvironmentError) and e.errno:
         out['errno'] = errno.errorcode.get(e.errno, str(e.errno))
     else:
@@ -211,8 +227,12 @@ def construct(op, args, kw):
         if not PY2:
             kw.pop('strict', None)
         return client.HTTPConnection(*args, **kw)
+    if op == 'HTTPSConnection':
+        return client.HTTPSConnection(*args, **kw)
     if op == 'HTTP':
         return client.HTTP(*args, **kw)
+    if op == 'HTTPS':
+        return client.HTTPS(*args, **kw)
     raise ValueError('unknown constructor %s' % op)
 
 
@@ -229,7 +249,7 @@ def play(scenario, decoder):
                 time.sleep(args[0] / 1000.0)
                 results.append({'ok': None})
                 continue
-            if op in ('HTTPConnection', 'HTTP'):
+            if op in ('HTTPConnection', 'HTTPSConnection', 'HTTP', 'HTTPS'):
                 objects['conn'] = construct(op, args, kw)
                 results.append({'ok': None})
                 continue
@@ -296,7 +316,7 @@ def main():
     results = collections.OrderedDict()
     try:
         for scenario in manifest['scenarios']:
-            decoder = Decoder(tmpdir)
+            decoder = Decoder(tmpdir, manifest.get('cafile'))
             capture = Capture()
             sys.stdout = capture
             try:

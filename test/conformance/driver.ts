@@ -31,9 +31,14 @@ const ARITY: Record<string, number> = {
 
 /** Turns scenario values into call arguments; owns the temporary files of `$file`. */
 class Decoder {
+  private readonly cafile: string | null;
   private dir: string | null = null;
   private count = 0;
   private readonly streams: Array<{ destroy(): void }> = [];
+
+  constructor(cafile: string | null) {
+    this.cafile = cafile;
+  }
 
   value(v: Value): unknown {
     if (Array.isArray(v)) return v.map((x) => this.value(x));
@@ -66,6 +71,13 @@ class Decoder {
         return (function* () {
           yield* items;
         })();
+      }
+      case '$context': {
+        if (v.$context === 'unverified') return httplib.ssl._create_unverified_context();
+        if (v.$context === 'default') return httplib.ssl.create_default_context();
+        const context = httplib.ssl.create_default_context({ cafile: this.cafile });
+        if (v.$context === 'ca-no-hostname') context.check_hostname = false;
+        return context;
       }
       default:
         throw new Error(`unknown tag ${tag}`);
@@ -120,6 +132,8 @@ export function exception(err: unknown): Result {
     out.version = err.version;
   } else if (err instanceof httplib.HTTPException) {
     out.message = err.message;
+  } else if (err instanceof httplib.ssl.SSLError) {
+    out.reason = err.reason;
   } else if (err instanceof httplib.TimeoutError) {
     // Python's socket.timeout: no attributes compared.
   } else if (typeof (err as NodeJS.ErrnoException).code === 'string' && err.name === 'Error') {
@@ -135,8 +149,11 @@ export function exception(err: unknown): Result {
 type Target = httplib.HTTPConnection | httplib.HTTP | httplib.HTTPResponse;
 
 /** Play one scenario (placeholders already filled in). */
-export async function playScenario(steps: readonly Step[]): Promise<ScenarioResult> {
-  const decoder = new Decoder();
+export async function playScenario(
+  steps: readonly Step[],
+  cafile: string | null = null,
+): Promise<ScenarioResult> {
+  const decoder = new Decoder(cafile);
   let debug = '';
   const debugOutput = (text: string): void => {
     debug += text;
@@ -156,12 +173,18 @@ export async function playScenario(steps: readonly Step[]): Promise<ScenarioResu
           results.push({ ok: null });
           continue;
         }
-        if (op === 'HTTPConnection') {
+        if (op === 'HTTPConnection' || op === 'HTTPSConnection') {
           const [host, port] = args as [string, number | null | undefined];
-          objects.set(
-            'conn',
-            new httplib.HTTPConnection(host, port, { ...(kw ?? {}), debugOutput }),
-          );
+          const Class = op === 'HTTPConnection' ? httplib.HTTPConnection : httplib.HTTPSConnection;
+          objects.set('conn', new Class(host, port, { ...(kw ?? {}), debugOutput }));
+          results.push({ ok: null });
+          continue;
+        }
+        if (op === 'HTTPS') {
+          const [host, port] = args as [string | undefined, number | null];
+          const h = new httplib.HTTPS(host, port, (kw ?? {}) as httplib.HTTPSOptions);
+          h._conn.debugOutput = debugOutput;
+          objects.set('conn', h);
           results.push({ ok: null });
           continue;
         }

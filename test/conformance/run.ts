@@ -10,7 +10,9 @@
  * <F> failing` and exits 1 if anything fails (or if Python 2.7 is missing).
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setdefaulttimeout } from '../../src/index.ts';
 import {
@@ -34,6 +36,20 @@ import { ScriptedServer } from './server.ts';
 /** Seconds any blocking socket operation may take in a driver before it gives up. */
 const STEP_TIMEOUT = 5;
 const DRIVER_PY = new URL('./driver.py', import.meta.url).pathname;
+const MAKE_CERTS = new URL('../fixtures/tls/make-certs.sh', import.meta.url).pathname;
+
+/** The test PKI (make-certs.sh) in a temporary directory, for TLS scenarios. */
+async function makeCerts(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'httplib-conformance-tls-'));
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('bash', [MAKE_CERTS, dir], { stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`make-certs.sh exited ${code}`)),
+    );
+  });
+  return dir;
+}
 
 export interface PythonCommand {
   command: string;
@@ -117,12 +133,26 @@ interface DriverRun {
 
 type Play = (
   concrete: Array<{ name: string; steps: StepObject[] }>,
+  cafile: string | null,
 ) => Promise<Record<string, ScenarioResult>>;
 
 /** Fresh servers for every scenario, the driver over the whole batch, then the bytes received. */
-async function runDriver(scenarios: readonly LoadedScenario[], play: Play): Promise<DriverRun> {
+async function runDriver(
+  scenarios: readonly LoadedScenario[],
+  play: Play,
+  certDir: string | null,
+): Promise<DriverRun> {
+  const credentials = (name: string | undefined): { key: Buffer; cert: Buffer } | null =>
+    name === undefined || certDir === null
+      ? null
+      : {
+          key: readFileSync(join(certDir, `${name}.key`)),
+          cert: readFileSync(join(certDir, `${name}.pem`)),
+        };
   const servers = await Promise.all(
-    scenarios.map((s) => new ScriptedServer(s.server, s.listen ?? '127.0.0.1').listen()),
+    scenarios.map((s) =>
+      new ScriptedServer(s.server, s.listen ?? '127.0.0.1', credentials(s.tls)).listen(),
+    ),
   );
   try {
     const concrete = scenarios.map((s, i) => {
@@ -132,7 +162,7 @@ async function runDriver(scenarios: readonly LoadedScenario[], play: Play): Prom
         steps: s.steps.map((st) => fillPlaceholders(normalizeStep(st), server.host, server.port)),
       };
     });
-    const results = await play(concrete);
+    const results = await play(concrete, certDir === null ? null : join(certDir, 'ca.pem'));
     await Promise.all(servers.map((s) => s.settled(2000)));
     const observations = new Map<string, Observation>();
     const problems = new Map<string, string[]>();
@@ -156,7 +186,7 @@ async function runDriver(scenarios: readonly LoadedScenario[], play: Play): Prom
 }
 
 function pythonPlay(py: PythonCommand, stepTimeout: number): Play {
-  return (concrete) =>
+  return (concrete, cafile) =>
     new Promise((resolve, reject) => {
       const child = spawn(py.command, [DRIVER_PY], {
         env: py.env,
@@ -181,15 +211,15 @@ function pythonPlay(py: PythonCommand, stepTimeout: number): Play {
           reject(e);
         }
       });
-      child.stdin.end(JSON.stringify({ stepTimeout, scenarios: concrete }));
+      child.stdin.end(JSON.stringify({ stepTimeout, cafile, scenarios: concrete }));
     });
 }
 
-const tsPlay: Play = async (concrete) => {
+const tsPlay: Play = async (concrete, cafile) => {
   setdefaulttimeout(STEP_TIMEOUT);
   const results: Record<string, ScenarioResult> = {};
   try {
-    for (const s of concrete) results[s.name] = await playScenario(s.steps);
+    for (const s of concrete) results[s.name] = await playScenario(s.steps, cafile);
   } finally {
     setdefaulttimeout(null);
   }
@@ -223,14 +253,24 @@ export async function runConformance(options: RunOptions = {}): Promise<Summary>
   const py3Scenarios = scenarios.filter((s) => s.py3 !== false);
   const py3Version = options.py3 === false ? null : await pythonVersion(PYTHON3, 'http.client');
 
-  const [py2, ours, py3] = await Promise.all([
-    timed('CPython 2.7 driver', runDriver(scenarios, pythonPlay(PYTHON27, STEP_TIMEOUT))),
-    timed('TypeScript driver', runDriver(scenarios, tsPlay)),
-    py3Version === null
-      ? Promise.resolve(null)
-      : // Python 3 is information only: a shorter timeout keeps its failures cheap.
-        timed('Python 3 driver', runDriver(py3Scenarios, pythonPlay(PYTHON3, 1))),
-  ]);
+  const certDir = scenarios.some((s) => s.tls !== undefined) ? await makeCerts() : null;
+  let runs: [DriverRun, DriverRun, DriverRun | null];
+  try {
+    runs = await Promise.all([
+      timed(
+        'CPython 2.7 driver',
+        runDriver(scenarios, pythonPlay(PYTHON27, STEP_TIMEOUT), certDir),
+      ),
+      timed('TypeScript driver', runDriver(scenarios, tsPlay, certDir)),
+      py3Version === null
+        ? Promise.resolve(null)
+        : // Python 3 is information only: a shorter timeout keeps its failures cheap.
+          timed('Python 3 driver', runDriver(py3Scenarios, pythonPlay(PYTHON3, 1), certDir)),
+    ]);
+  } finally {
+    if (certDir !== null) rmSync(certDir, { recursive: true, force: true });
+  }
+  const [py2, ours, py3] = runs;
 
   const summary: Summary = {
     total: scenarios.length,

@@ -21,7 +21,10 @@ import { join } from 'node:path';
  * - `{"$concat": [values]}`: the texts joined (a plain string);
  * - `{"$file": "latin1 text"}`: a file holding those bytes, opened for reading
  *   (Python: `open(path, 'rb')`; here: `fs.createReadStream(path)`);
- * - `{"$iter": [values]}`: a generator yielding the values.
+ * - `{"$iter": [values]}`: a generator yielding the values;
+ * - `{"$context": "unverified" | "ca" | "ca-no-hostname" | "default"}`: an SSL context
+ *   (`ssl._create_unverified_context()`, one trusting the test CA with or without the
+ *   host-name check, or `ssl.create_default_context()`).
  * A plain JSON string is a byte string in Python 2 (its char codes are the bytes) and a
  * JS string here: keep body strings ASCII, and use `$bytes` for other bytes.
  */
@@ -76,6 +79,8 @@ export interface Scenario {
   about?: string;
   /** Where the server listens: `127.0.0.1` (default) or `::1`. */
   listen?: string;
+  /** Serve TLS with this certificate of the test PKI (test/fixtures/tls/make-certs.sh). */
+  tls?: 'server' | 'wrongname' | 'selfsigned' | 'expired';
   /** Per accepted connection, in order, the server's actions. */
   server: ServerAction[][];
   steps: Step[];

@@ -7,6 +7,7 @@
  * not interpret more HTTP than it needs to know where a request ends.
  */
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { type ServerAction, valueBytes } from './scenario.ts';
 
 interface Conn {
@@ -25,14 +26,34 @@ export class ScriptedServer {
   port = 0;
   private readonly server: net.Server;
   private readonly conns: Conn[] = [];
+  /** Every TCP connection accepted, TLS handshake done or not. */
+  private readonly raw = new Set<net.Socket>();
   private readonly scripts: ServerAction[][];
   /** Errors in the server's own script (a scenario bug, not a client behaviour). */
   readonly problems: string[] = [];
 
-  constructor(scripts: ServerAction[][], host = '127.0.0.1') {
+  /** `credentials`: serve TLS with this key and certificate (PEM). */
+  constructor(
+    scripts: ServerAction[][],
+    host = '127.0.0.1',
+    credentials: { key: Buffer; cert: Buffer } | null = null,
+  ) {
     this.scripts = scripts;
     this.host = host;
-    this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+    if (credentials === null) {
+      this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+    } else {
+      const server = tls.createServer({ ...credentials, allowHalfOpen: true }, (socket) =>
+        this.accept(socket),
+      );
+      // A client refusing the certificate is an observation, not a server failure.
+      server.on('tlsClientError', () => {});
+      this.server = server;
+    }
+    this.server.on('connection', (socket: net.Socket) => {
+      this.raw.add(socket);
+      socket.on('close', () => this.raw.delete(socket));
+    });
   }
 
   listen(): Promise<this> {
@@ -60,6 +81,7 @@ export class ScriptedServer {
 
   async close(): Promise<void> {
     for (const c of this.conns) c.socket.destroy();
+    for (const socket of this.raw) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
