@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import type * as net from 'node:net';
-import { describe, it } from 'node:test';
+import { after, describe, it as nodeIt } from 'node:test';
 import {
   BadStatusLine,
   HTTPConnection,
@@ -32,6 +32,21 @@ const HOST = '127.0.0.1';
 const TIMEOUT = 30_000;
 /** The answer to the request that follows a scenario (always `GET /next`). */
 const NEXT = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext';
+
+/** Each test gets its own generous time limit: a hang fails that test, not the run. */
+function it(name: string, fn: () => Promise<void> | void): void {
+  void nodeIt(name, { timeout: TIMEOUT }, fn);
+}
+
+/**
+ * Cleanups of scenarios still running. A test that times out (a hang is how some bugs
+ * show) never reaches its own cleanup; this closes its server and connection anyway, so
+ * the file's process can exit and report the failure.
+ */
+const running = new Set<() => Promise<void>>();
+after(async () => {
+  for (const cleanup of running) await cleanup();
+});
 
 interface Session {
   readonly conn: HTTPConnection;
@@ -59,12 +74,17 @@ async function withSession(
       return response;
     },
   };
-  try {
-    await fn(session);
-  } finally {
+  const cleanup = async (): Promise<void> => {
+    running.delete(cleanup);
     for (const r of responses) r.close();
     conn.close();
     await srv.close();
+  };
+  running.add(cleanup);
+  try {
+    await fn(session);
+  } finally {
+    await cleanup();
   }
 }
 
@@ -139,7 +159,7 @@ function headerBlock(lines: string[]): string {
   return lines.map((l) => `${l}\r\n`).join('');
 }
 
-describe('framing: Content-Length', { timeout: TIMEOUT }, () => {
+describe('framing: Content-Length', () => {
   it('reads exactly Content-Length bytes and keeps the connection', async () => {
     await withSession([['HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello', NEXT]], async (s) => {
       const r = await s.get();
@@ -235,7 +255,7 @@ describe('framing: Content-Length', { timeout: TIMEOUT }, () => {
   });
 });
 
-describe('framing: chunked', { timeout: TIMEOUT }, () => {
+describe('framing: chunked', () => {
   it('reads chunks with extensions and drops trailers; the next response is intact', async () => {
     const body =
       '5;name=value\r\nhello\r\n' +
@@ -358,7 +378,7 @@ describe('framing: chunked', { timeout: TIMEOUT }, () => {
   });
 });
 
-describe('framing: until the server closes', { timeout: TIMEOUT }, () => {
+describe('framing: until the server closes', () => {
   for (const [version, code] of [
     ['HTTP/1.1', 11],
     ['HTTP/1.0', 10],
@@ -391,7 +411,7 @@ describe('framing: until the server closes', { timeout: TIMEOUT }, () => {
   });
 });
 
-describe('framing: responses without a body', { timeout: TIMEOUT }, () => {
+describe('framing: responses without a body', () => {
   const cases: Array<[string, string, string]> = [
     ['HEAD with Content-Length', 'HEAD', 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n'],
     ['HEAD with chunked', 'HEAD', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'],
@@ -465,7 +485,7 @@ describe('framing: responses without a body', { timeout: TIMEOUT }, () => {
   });
 });
 
-describe('malformed heads drop the connection', { timeout: TIMEOUT }, () => {
+describe('malformed heads drop the connection', () => {
   for (const value of ['abc', '-1', '+5', '5, 5', '1e3', '0x10', '']) {
     it(`Content-Length ${JSON.stringify(value)} is an HTTPException`, async () => {
       await breaksConnection([`HTTP/1.1 200 OK\r\nContent-Length: ${value}\r\n\r\nabcde`], (s) =>
@@ -592,7 +612,7 @@ describe('malformed heads drop the connection', { timeout: TIMEOUT }, () => {
   });
 });
 
-describe('HTTP/0.9 simple responses', { timeout: TIMEOUT }, () => {
+describe('HTTP/0.9 simple responses', () => {
   it('without strict: status 200, version 9, no headers, everything is body', async () => {
     await withSession(
       [[thenClose('Hello, world\r\nX-Not: a header\r\n\r\nmore')], [NEXT]],
@@ -634,7 +654,7 @@ describe('HTTP/0.9 simple responses', { timeout: TIMEOUT }, () => {
   });
 });
 
-describe('status line and headers', { timeout: TIMEOUT }, () => {
+describe('status line and headers', () => {
   const reply =
     'HTTP/1.1 404   Not  Found  \r\n' +
     'Content-Type: text/plain\r\n' +
@@ -902,7 +922,7 @@ const readCases: ReadCase[] = [
 
 for (const delivery of ['whole', 'byte by byte'] as const) {
   for (const framing of ['length', 'chunked', 'eof'] as const) {
-    describe(`reading a ${framing} body sent ${delivery}`, { timeout: TIMEOUT }, () => {
+    describe(`reading a ${framing} body sent ${delivery}`, () => {
       for (const c of readCases) {
         it(c.name, async () => {
           const bytes = responseBytes(

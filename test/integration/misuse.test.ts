@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { describe, it } from 'node:test';
+import { after, describe, it as nodeIt } from 'node:test';
 import {
   CannotSendHeader,
   CannotSendRequest,
@@ -28,15 +28,35 @@ const HOST = '127.0.0.1';
 const TIMEOUT = 30_000;
 const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
 
+/** Each test gets its own generous time limit: a hang fails that test, not the run. */
+function it(name: string, fn: () => Promise<void> | void): void {
+  void nodeIt(name, { timeout: TIMEOUT }, fn);
+}
+
+/**
+ * Cleanups of scenarios still running. A test that times out (a hang is how some bugs
+ * show) never reaches its own cleanup; this closes its server and connection anyway, so
+ * the file's process can exit and report the failure.
+ */
+const running = new Set<() => Promise<void>>();
+after(async () => {
+  for (const cleanup of running) await cleanup();
+});
+
 /** Run `fn` with a server answering every request with `OK`; close everything afterwards. */
 async function withServer(fn: (conn: HTTPConnection, srv: RawServer) => Promise<void> | void) {
   const srv = await scriptedServer([OK, OK, OK, OK]);
   const conn = new HTTPConnection(HOST, srv.port);
+  const cleanup = async (): Promise<void> => {
+    running.delete(cleanup);
+    conn.close();
+    await srv.close();
+  };
+  running.add(cleanup);
   try {
     await fn(conn, srv);
   } finally {
-    conn.close();
-    await srv.close();
+    await cleanup();
   }
 }
 
@@ -68,7 +88,7 @@ async function receivedAtLeast(srv: RawServer, index: number, n: number): Promis
   }
 }
 
-describe('misuse of HTTPConnection', { timeout: TIMEOUT }, () => {
+describe('misuse of HTTPConnection', () => {
   it('putheader before putrequest: CannotSendHeader, nothing sent', async () => {
     await withServer(async (conn, srv) => {
       assert.throws(() => conn.putheader('X', 'y'), CannotSendHeader);
