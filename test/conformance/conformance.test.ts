@@ -10,7 +10,9 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { loadDifferences, toMarkdown } from './differences.ts';
 import { PYTHON27, pythonVersion, report, runConformance, summaryLine } from './run.ts';
+import { loadScenarios } from './scenario.ts';
 
 const version = await pythonVersion(PYTHON27, 'httplib');
 const missing =
@@ -19,6 +21,23 @@ const missing =
       'the conformance suite is SKIPPED'
     : null;
 if (missing !== null) process.stderr.write(`\n!!!!!!!! ${missing} !!!!!!!!\n\n`);
+
+it('the scenarios and the table of differences load and hang together', () => {
+  const scenarios = loadScenarios();
+  assert.ok(scenarios.length >= 200, `only ${scenarios.length} scenarios`);
+  const names = new Set(scenarios.map((s) => s.name));
+  const listed = new Set<string>();
+  for (const d of loadDifferences()) {
+    for (const name of d.scenarios) {
+      assert.ok(names.has(name), `differences.json (${d.id}) names unknown scenario ${name}`);
+      listed.add(name);
+    }
+  }
+  for (const s of scenarios) {
+    assert.equal(s.expect !== undefined, listed.has(s.name), `${s.name}: expect block ⇔ listed`);
+  }
+  assert.match(toMarkdown(loadDifferences()), /^\| Topic \| CPython 2\.7 \|/);
+});
 
 it('every scenario agrees with CPython 2.7 or is a listed deliberate difference', {
   skip: missing ?? false,

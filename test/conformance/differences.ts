@@ -3,8 +3,9 @@
  * checking, and rendering it as markdown for the README's "Differences from Python".
  *
  *   node --import tsx test/conformance/differences.ts --markdown
+ *   node --import tsx test/conformance/differences.ts --check README.md
  *
- * prints the table. Each entry names the scenarios that show it; those scenarios carry
+ * prints the table, or checks that a file (the README) holds it verbatim. Each entry names the scenarios that show it; those scenarios carry
  * an `expect` block asserting our behaviour, and run.ts counts them as "deliberate".
  */
 import { readFileSync } from 'node:fs';
@@ -76,6 +77,19 @@ export function toMarkdown(diffs: readonly Difference[]): string {
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const diffs = loadDifferences();
-  if (process.argv.includes('--markdown')) process.stdout.write(toMarkdown(diffs));
-  else process.stdout.write(`${JSON.stringify(diffs.map((d) => d.id))}\n`);
+  const check = process.argv.indexOf('--check');
+  if (check !== -1) {
+    const file = process.argv[check + 1] ?? 'README.md';
+    if (!readFileSync(file, 'utf8').includes(toMarkdown(diffs))) {
+      process.stderr.write(
+        `${file} does not hold the table of test/conformance/differences.json: ` +
+          'regenerate it with `node --import tsx test/conformance/differences.ts --markdown`\n',
+      );
+      process.exitCode = 1;
+    }
+  } else if (process.argv.includes('--markdown')) {
+    process.stdout.write(toMarkdown(diffs));
+  } else {
+    process.stdout.write(`${JSON.stringify(diffs.map((d) => d.id))}\n`);
+  }
 }

@@ -84,7 +84,12 @@ export interface Summary {
   byArea: Record<string, AreaCount>;
   failures: Failure[];
   /** Python 3's agreement with us (information only), or null when not run. */
-  py3: { version: string; compared: number; agree: number } | null;
+  py3: {
+    version: string;
+    compared: number;
+    agree: number;
+    byArea: Record<string, { compared: number; agree: number }>;
+  } | null;
   python2Version: string;
   /** With `details`: every observation, by scenario. */
   details?: Record<string, { cpython: Observation; ours: Observation; py3?: Observation }>;
@@ -320,13 +325,20 @@ export async function runConformance(options: RunOptions = {}): Promise<Summary>
   }
   if (py3 !== null && py3Version !== null) {
     let agree = 0;
+    const byArea: Record<string, { compared: number; agree: number }> = {};
     for (const s of py3Scenarios) {
       const ops = s.steps.map((st) => normalizeStep(st).op);
       const p = py3.observations.get(s.name) as Observation;
       const o = ours.observations.get(s.name) as Observation;
-      if (diffObservations(p, o, ops).length === 0) agree++;
+      byArea[s.area] ??= { compared: 0, agree: 0 };
+      const area = byArea[s.area] as { compared: number; agree: number };
+      area.compared++;
+      if (diffObservations(p, o, ops).length === 0) {
+        agree++;
+        area.agree++;
+      }
     }
-    summary.py3 = { version: py3Version, compared: py3Scenarios.length, agree };
+    summary.py3 = { version: py3Version, compared: py3Scenarios.length, agree, byArea };
   }
   return summary;
 }
@@ -367,8 +379,11 @@ export function report(s: Summary, verbose = false): string {
     lines.push(`  ${area.padEnd(16)} ${c.agree} / ${c.deliberate} / ${c.failing}`);
   }
   if (s.py3 !== null) {
+    const areas = Object.entries(s.py3.byArea)
+      .map(([area, c]) => `${area} ${c.agree}/${c.compared}`)
+      .join(', ');
     lines.push(
-      `information: Python ${s.py3.version}'s http.client agrees with us on ${s.py3.agree} of ${s.py3.compared} scenarios`,
+      `information: Python ${s.py3.version}'s http.client agrees with us on ${s.py3.agree} of ${s.py3.compared} scenarios (${areas})`,
     );
   }
   return lines.join('\n');
