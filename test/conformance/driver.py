@@ -277,6 +277,9 @@ def play(scenario, decoder):
                 results.append({'ok': body(target.read(*args, **kw))})
             elif op == 'getheaders':
                 results.append({'ok': [[text(n), text(v)] for n, v in target.getheaders()]})
+            elif op == 'setattr':
+                setattr(target, str(args[0]), args[1])
+                results.append({'ok': None})
             elif op == 'attr':
                 value = target
                 for part in str(args[0]).split('.'):

@@ -248,6 +248,9 @@ async function call(
     }
     case 'read':
       return body(await (target as httplib.HTTPResponse).read(...(args as [number?])));
+    case 'setattr':
+      (target as unknown as Record<string, unknown>)[String(args[0])] = args[1];
+      return null;
     case 'attr': {
       let value: unknown = target;
       for (const part of String(args[0]).split('.')) {
