@@ -21,7 +21,7 @@ import { ByteReader, type WaitOptions } from '../io/byte-reader.ts';
 import { checkTimeout, combineSignals, getdefaulttimeout, timeoutMs } from '../io/deadline.ts';
 import { type CreateConnection, openSocket } from '../io/transport.ts';
 import { ConnectionState } from '../protocol/connection-state.ts';
-import { NotConnected } from '../protocol/errors.ts';
+import { AbortError, NotConnected } from '../protocol/errors.ts';
 import { DEFAULT_BLOCKSIZE, HTTP_PORT } from '../protocol/limits.ts';
 import {
   connectRequest,
@@ -122,6 +122,8 @@ export class HTTPConnection {
   /** A request line was buffered and nothing of it written yet. */
   private freshRequest = false;
   private connecting: Promise<void> | null = null;
+  /** Aborted by `close()` while a connect is under way, so that it does not live on. */
+  private closing: AbortController | null = null;
 
   constructor(host: string, port?: number | null, options: HTTPConnectionOptions = {}) {
     const ctor = this.constructor as typeof HTTPConnection;
@@ -181,7 +183,7 @@ export class HTTPConnection {
   private open(signal: AbortSignal | undefined): Promise<void> {
     if (this.connecting !== null) return this.connecting;
     const promise = this.doConnect(signal).finally(() => {
-      this.connecting = null;
+      if (this.connecting === promise) this.connecting = null;
     });
     this.connecting = promise;
     return promise;
@@ -194,6 +196,9 @@ export class HTTPConnection {
     const reader = this.reader;
     this.reader = null;
     this.freshRequest = false;
+    this.closing?.abort(new Error('close() was called while connecting'));
+    this.closing = null;
+    this.connecting = null;
     if (reader !== null) {
       nodeDebug('close %s:%d', this.host, this.port);
       reader.destroy();
@@ -366,16 +371,28 @@ export class HTTPConnection {
     }
     const tunnel = this._tunnel_host !== null;
     const signal = combineSignals(callSignal, this.signal);
-    const socket = await openSocket(
-      {
-        host: this.host,
-        port: this.port,
-        timeout: this.timeout,
-        source_address: this.source_address,
-        signal,
-      },
-      this.createConnection,
-    );
+    const closing = new AbortController();
+    this.closing = closing;
+    let socket: Duplex;
+    try {
+      socket = await openSocket(
+        {
+          host: this.host,
+          port: this.port,
+          timeout: this.timeout,
+          source_address: this.source_address,
+          signal: combineSignals(signal, closing.signal),
+        },
+        this.createConnection,
+      );
+    } finally {
+      if (this.closing === closing) this.closing = null;
+    }
+    if (closing.signal.aborted) {
+      // close() came after the socket connected but before this went on.
+      socket.destroy();
+      throw new AbortError('The operation was aborted', { cause: closing.signal.reason });
+    }
     const reader = new ByteReader(socket);
     this.reader = reader;
     nodeDebug('connect %s:%d', this.host, this.port);
