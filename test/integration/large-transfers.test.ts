@@ -261,7 +261,7 @@ describe('large transfers', () => {
 
   it('a head over 16 KiB before an in-memory body over 16 KiB: both arrive (no hang)', async () => {
     // The head alone fills the socket's buffer; the body follows it (b65adc2).
-    let received = Buffer.alloc(0);
+    let received: Buffer = Buffer.alloc(0);
     const srv = await scriptedServer([
       (socket, request) => {
         received = request;
