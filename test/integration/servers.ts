@@ -269,21 +269,31 @@ export async function stalledListener(): Promise<StalledListener> {
 }
 
 /**
- * Records the timers created from now on, ref'ed or not (`liveResources()` sees only
- * ref'ed ones), so that a test can assert that none of them is still pending.
+ * Records the timers that code under `from` (default: the package's `src/`) creates from
+ * now on, ref'ed or not (`liveResources()` sees only ref'ed ones), so that a test can
+ * assert that none of them is still pending. Timers of peers (node:http caches its Date
+ * header for a second with one) are not the library's and are not counted.
  */
-export async function trackTimers(): Promise<{ pending(): number; stop(): void }> {
+export async function trackTimers(
+  from = new URL('../../src/', import.meta.url).pathname,
+): Promise<{ pending(): string[]; stop(): void }> {
   const { createHook } = await import('node:async_hooks');
-  const timers: Array<{ _destroyed?: boolean }> = [];
+  const timers: Array<[{ _destroyed?: boolean }, string]> = [];
   const hook = createHook({
     init(_id, type, _trigger, resource) {
-      if (type === 'Timeout') timers.push(resource as { _destroyed?: boolean });
+      if (type !== 'Timeout') return;
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 30;
+      const stack = new Error('timer created').stack ?? '';
+      Error.stackTraceLimit = limit;
+      if (stack.includes(from)) timers.push([resource as { _destroyed?: boolean }, stack]);
     },
   });
   hook.enable();
   return {
-    // Node marks a Timeout `_destroyed` once it fired (and was not refreshed) or was cleared.
-    pending: () => timers.filter((t) => t._destroyed !== true).length,
+    // Node marks a Timeout `_destroyed` once it fired (and was not refreshed) or was
+    // cleared. The creation stacks of those still pending are returned.
+    pending: () => timers.filter(([t]) => t._destroyed !== true).map(([, stack]) => stack),
     stop: () => hook.disable(),
   };
 }

@@ -115,7 +115,7 @@ describe('timeouts and cancellation', () => {
     timers.stop();
     setdefaulttimeout(null);
     assert.deepEqual(liveResources(), before, 'a timer, socket or server was left behind');
-    assert.equal(timers.pending(), 0, "a timer (ref'ed or not) is still pending");
+    assert.deepEqual(timers.pending(), [], "a timer (ref'ed or not) is still pending");
   });
 
   async function server(make: () => Promise<RawServer>): Promise<RawServer> {
