@@ -210,8 +210,12 @@ export class ResponseParser {
       if (this.done) return;
     }
     // Nothing, or only complete interim responses (Python 3: a lone `100 Continue`
-    // followed by EOF is RemoteDisconnected too).
-    if (!this.sawBytes || this.phase === 'status') throw new RemoteDisconnected();
+    // followed by EOF is RemoteDisconnected too). Python 2.7 still prints the empty
+    // status line it read.
+    if (!this.sawBytes || this.phase === 'status') {
+      if (this.debug !== null && this.phase === 'status') this.debug("reply: ''\n");
+      throw new RemoteDisconnected();
+    }
     throw new RemoteDisconnected(
       'Remote end closed connection before the end of the response head',
     );

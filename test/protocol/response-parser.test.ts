@@ -648,6 +648,7 @@ describe('debug output is byte-identical to Python 2.7 set_debuglevel(1)', () =>
     ],
     ['HTTP/0.9 with both quotes', 'it\'s "0.9"\n', `reply: 'it\\'s "0.9"\\n'\n`],
     ['bare LF lines', 'HTTP/1.0 200 OK\nA: 1\n\n', "reply: 'HTTP/1.0 200 OK\\n'\nheader: A: 1\n"],
+    ['the server closed before a status line', '', "reply: ''\n"],
   ];
   for (const [name, input, expected] of table) {
     it(name, () => {
