@@ -4,11 +4,12 @@
  *
  *   node --import tsx test/conformance/differences.ts --markdown
  *   node --import tsx test/conformance/differences.ts --check README.md
+ *   node --import tsx test/conformance/differences.ts --write README.md   (regenerate it)
  *
  * prints the table, or checks that a file (the README) holds it verbatim. Each entry names the scenarios that show it; those scenarios carry
  * an `expect` block asserting our behaviour, and run.ts counts them as "deliberate".
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 export interface Difference {
@@ -87,6 +88,16 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       );
       process.exitCode = 1;
     }
+  } else if (process.argv.includes('--write')) {
+    // Replace the README's table between its markers with a freshly generated one.
+    const file = process.argv[process.argv.indexOf('--write') + 1] ?? 'README.md';
+    const text = readFileSync(file, 'utf8');
+    const start = '<!-- differences:start -->\n';
+    const end = '<!-- differences:end -->';
+    const a = text.indexOf(start);
+    const b = text.indexOf(end);
+    if (a === -1 || b < a) throw new Error(`${file} has no differences markers`);
+    writeFileSync(file, text.slice(0, a + start.length) + toMarkdown(diffs) + text.slice(b));
   } else if (process.argv.includes('--markdown')) {
     process.stdout.write(toMarkdown(diffs));
   } else {
