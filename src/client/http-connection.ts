@@ -119,6 +119,8 @@ export class HTTPConnection {
   private readonly machine = new ConnectionState();
   private readonly buffer = new RequestBuffer();
   private method: string | null = null;
+  /** The URL of the request being sent (for the `httplib:request:headers` message). */
+  private url: string | null = null;
   /** A request line was buffered and nothing of it written yet. */
   private freshRequest = false;
   private connecting: Promise<void> | null = null;
@@ -215,6 +217,7 @@ export class HTTPConnection {
   putrequest(method: string, url: string, options?: PutRequestOptions | null): void {
     this.machine.startRequest();
     this.method = method;
+    this.url = url;
     this.buffer.putrequest(method, url, options, {
       host: this.host,
       port: this.port,
@@ -474,7 +477,12 @@ export class HTTPConnection {
     reader.active = true;
     (reader.socket as { ref?: () => void }).ref?.();
     if (requestHeadersChannel.hasSubscribers) {
-      requestHeadersChannel.publish({ connection: this, method: this.method, head });
+      requestHeadersChannel.publish({
+        connection: this,
+        method: this.method,
+        url: this.url,
+        head,
+      });
     }
     const wait = this.waitOptions(signal);
     if (body !== null && body.bytes !== null && !chunked) {
