@@ -338,6 +338,7 @@ export class HTTPConnection {
       timeoutMs: timeoutMs(this.timeout),
       signal: this.signal,
       onDone: (r, complete) => this.responseDone(r, complete),
+      connection: this,
     });
     return response.begin(options?.signal).then(
       () => {
@@ -466,8 +467,18 @@ export class HTTPConnection {
     return err;
   }
 
-  /** Python's `_send_output`: the head, then the body (one write when it is bytes). */
-  private async sendOutput(
+  /** Python's `_send_output`; a failure is published on `httplib:error`. */
+  private sendOutput(
+    head: string,
+    body: PreparedBody | null,
+    chunked: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    return this.published(this.writeRequest(head, body, chunked, signal));
+  }
+
+  /** The head, then the body (one write when it is bytes). */
+  private async writeRequest(
     head: string,
     body: PreparedBody | null,
     chunked: boolean,
@@ -498,10 +509,21 @@ export class HTTPConnection {
   }
 
   /** Python's `send(data)` for a body already prepared. */
-  private async sendBody(body: PreparedBody, signal: AbortSignal | undefined): Promise<void> {
-    const reader = await this.ensureConnected(signal);
-    reader.active = true;
-    await this.writeBodyTo(reader, body, false, this.waitOptions(signal));
+  private sendBody(body: PreparedBody, signal: AbortSignal | undefined): Promise<void> {
+    const sent = this.ensureConnected(signal).then((reader) => {
+      reader.active = true;
+      return this.writeBodyTo(reader, body, false, this.waitOptions(signal));
+    });
+    return this.published(sent);
+  }
+
+  /** `promise`, whose failure is also published on `httplib:error` (when listened to). */
+  private published(promise: Promise<void>): Promise<void> {
+    if (!errorChannel.hasSubscribers) return promise;
+    return promise.catch((err: unknown) => {
+      errorChannel.publish({ connection: this, error: err });
+      throw err;
+    });
   }
 
   private async writeBodyTo(

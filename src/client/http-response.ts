@@ -20,7 +20,7 @@ import { BodyDecoder, FramingError } from '../protocol/body-decoder.ts';
 import { IncompleteRead } from '../protocol/errors.ts';
 import { HTTPMessage } from '../protocol/message.ts';
 import { ResponseParser } from '../protocol/response-parser.ts';
-import { type DebugOutput, writeDebug } from './debug.ts';
+import { type DebugOutput, errorChannel, writeDebug } from './debug.ts';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -40,6 +40,8 @@ export interface ResponseContext {
    * the body make the socket unusable (they do unless a request is outstanding).
    */
   readonly onDone: (reader: ByteReader, complete: boolean) => void;
+  /** The connection, named in `httplib:error` messages when a read fails. */
+  readonly connection: object;
 }
 
 /** Options of a single read. */
@@ -297,9 +299,25 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   /**
    * Move up to `max` body bytes into `parts` (views, no copy) or into `target` (copied).
    * `fill`: keep waiting until `max` bytes or the end of the body; otherwise return after
-   * the first bytes. Returns the number of bytes moved. Any failure closes the response.
+   * the first bytes. Returns the number of bytes moved. Any failure closes the response
+   * (and is published on `httplib:error`).
    */
-  private async pull(
+  private pull(
+    max: number,
+    parts: Buffer[] | null,
+    target: Uint8Array | null,
+    fill: boolean,
+    options: ReadOptions | undefined,
+  ): Promise<number> {
+    const pulled = this.pullBody(max, parts, target, fill, options);
+    if (!errorChannel.hasSubscribers) return pulled;
+    return pulled.catch((err: unknown) => {
+      errorChannel.publish({ connection: this.context.connection, error: err });
+      throw err;
+    });
+  }
+
+  private async pullBody(
     max: number,
     parts: Buffer[] | null,
     target: Uint8Array | null,
