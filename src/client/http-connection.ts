@@ -32,7 +32,7 @@ import {
   planRequest,
   RequestBuffer,
 } from '../protocol/request-writer.ts';
-import { ResponseParser } from '../protocol/response-parser.ts';
+import { type ResponseHead, ResponseParser } from '../protocol/response-parser.ts';
 import {
   coerceHeaderValue,
   parseHostPort,
@@ -50,7 +50,7 @@ import {
   responseHeadersChannel,
   writeDebug,
 } from './debug.ts';
-import { HTTPResponse } from './http-response.ts';
+import { HTTPResponse, readHead } from './http-response.ts';
 
 /** Constructor options (Python's keyword arguments, plus TypeScript-only additions). */
 export interface HTTPConnectionOptions {
@@ -432,29 +432,14 @@ export class HTTPConnection {
     reader.active = true;
     await reader.write(head, 'latin1', this.waitOptions(signal));
     const parser = new ResponseParser({ method: 'CONNECT', strict: this.strict });
-    for (;;) {
-      const chunk = reader.peek();
-      if (chunk !== null) {
-        const start = reader.offset;
-        const pos = parser.execute(chunk, start, chunk.length);
-        reader.consume(pos - start);
-        if (parser.done) break;
-        continue;
-      }
-      if (reader.error !== null) throw this.abandon(reader.error);
-      if (reader.ended || reader.closed) {
-        try {
-          parser.finish();
-        } catch (err) {
-          throw this.abandon(err);
-        }
-        break;
-      }
-      await reader.waitForData(this.waitOptions(signal));
+    let reply: ResponseHead;
+    try {
+      reply = await readHead(reader, parser, this.waitOptions(signal));
+    } catch (err) {
+      throw this.abandon(err);
     }
-    const reply = parser.head;
     reader.active = false;
-    if (reply === null || reply.version === 9) {
+    if (reply.version === 9) {
       throw this.abandon(new Error('Invalid response from tunnel request'));
     }
     if (reply.status !== 200) {

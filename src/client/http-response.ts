@@ -19,7 +19,7 @@ import { combineSignals } from '../io/deadline.ts';
 import { BodyDecoder, FramingError } from '../protocol/body-decoder.ts';
 import { IncompleteRead } from '../protocol/errors.ts';
 import { HTTPMessage } from '../protocol/message.ts';
-import { ResponseParser } from '../protocol/response-parser.ts';
+import { type ResponseHead, ResponseParser } from '../protocol/response-parser.ts';
 import { type DebugOutput, errorChannel, writeDebug } from './debug.ts';
 
 const EMPTY = Buffer.alloc(0);
@@ -111,24 +111,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     const wait = this.waitOptions(signal);
     const aborted = reader.abortIfSignalled(wait);
     if (aborted !== null) throw aborted;
-    for (;;) {
-      const chunk = reader.peek();
-      if (chunk !== null) {
-        const start = reader.offset;
-        const pos = parser.execute(chunk, start, chunk.length);
-        reader.consume(pos - start);
-        if (parser.done) break;
-        continue;
-      }
-      if (reader.error !== null) throw reader.error;
-      if (reader.ended || reader.closed) {
-        parser.finish();
-        break;
-      }
-      await reader.waitForData(wait);
-    }
-    const head = parser.head;
-    if (head === null) throw new Error('response head missing after parse');
+    const head = await readHead(reader, parser, wait);
     this.status = head.status;
     this.reason = head.reason;
     this.version = head.version;
@@ -286,12 +269,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    */
   close(): void {
     this.closed = true;
-    const reader = this.reader;
-    if (reader === null) return;
-    this.reader = null;
-    this.prefix = null;
-    if (this.owner) reader.destroy();
-    else this.context.onDone(reader, false);
+    this.finish(false);
   }
 
   // --- the one read path -------------------------------------------------------------
@@ -475,6 +453,36 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
       signal: combineSignals(signal, this.context.signal),
     };
   }
+}
+
+/**
+ * Feed queued and arriving bytes to `parser` until the head is complete; bytes after the
+ * head stay in the reader. The socket's error, or the parser's error at EOF, is thrown.
+ * Shared by responses and by the CONNECT of a tunnel.
+ */
+export async function readHead(
+  reader: ByteReader,
+  parser: ResponseParser,
+  wait: WaitOptions,
+): Promise<ResponseHead> {
+  for (;;) {
+    const chunk = reader.peek();
+    if (chunk !== null) {
+      const start = reader.offset;
+      const pos = parser.execute(chunk, start, chunk.length);
+      reader.consume(pos - start);
+      if (parser.done) break;
+      continue;
+    }
+    if (reader.error !== null) throw reader.error;
+    if (reader.ended || reader.closed) {
+      parser.finish();
+      break;
+    }
+    await reader.waitForData(wait);
+  }
+  if (parser.head === null) throw new Error('response head missing after parse');
+  return parser.head;
 }
 
 const EMPTY_MESSAGE = new HTTPMessage([]);
