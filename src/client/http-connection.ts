@@ -52,6 +52,9 @@ import {
 } from './debug.ts';
 import { HTTPResponse, readHead } from './http-response.ts';
 
+/** The settled promise the fast paths hand back: nothing was waited for. */
+const DONE: Promise<void> = Promise.resolve();
+
 /** Constructor options (Python's keyword arguments, plus TypeScript-only additions). */
 export interface HTTPConnectionOptions {
   /** Python's `strict`: a status line that is not HTTP/1.x raises `BadStatusLine`. */
@@ -340,8 +343,9 @@ export class HTTPConnection {
       onDone: (r, complete) => this.responseDone(r, complete),
       connection: this,
     });
-    return response.begin(options?.signal).then(
-      () => {
+    return response.readHeadOnly(options?.signal).then(
+      (head) => {
+        response.applyHead(head);
         this.machine.responseStarted(response, response.will_close);
         if (response.will_close) {
           // Python: "this effectively passes the connection to the response".
@@ -463,15 +467,42 @@ export class HTTPConnection {
   }
 
   /** The head, then the body (one write when it is bytes). */
-  private async writeRequest(
+  private writeRequest(
+    head: string,
+    body: PreparedBody | null,
+    chunked: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const ready = signal === undefined && this.signal === null ? this.readyReader() : null;
+    if (ready === null) return this.writeRequestAfterConnect(head, body, chunked, signal);
+    // Fast path (connected, no signal): write now; a promise only when waiting for drain.
+    try {
+      return this.writeRequestOn(ready, head, body, chunked, signal) ?? DONE;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private async writeRequestAfterConnect(
     head: string,
     body: PreparedBody | null,
     chunked: boolean,
     signal: AbortSignal | undefined,
   ): Promise<void> {
     const reader = await this.ensureConnected(signal);
+    await this.writeRequestOn(reader, head, body, chunked, signal);
+  }
+
+  /** Write the request on `reader`; undefined when it all went out without waiting. */
+  private writeRequestOn(
+    reader: ByteReader,
+    head: string,
+    body: PreparedBody | null,
+    chunked: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<void> | undefined {
     reader.active = true;
-    (reader.socket as { ref?: () => void }).ref?.();
+    reader.ref();
     if (requestHeadersChannel.hasSubscribers) {
       requestHeadersChannel.publish({
         connection: this,
@@ -485,12 +516,12 @@ export class HTTPConnection {
       // Python 2.7 appends a string body to the head and sends both at once.
       const bytes = body.bytes;
       if (this.debuglevel > 0) this.debug(`send: ${pyrepr(head + bytes.toString('latin1'))}\n`);
-      await this.writeHeadAndBody(reader, head, bytes, wait);
-      return;
+      return this.writeHeadAndBody(reader, head, bytes, wait);
     }
     if (this.debuglevel > 0) this.debug(`send: ${pyrepr(head)}\n`);
-    await reader.write(head, 'latin1', wait);
-    if (body !== null) await this.writeBodyTo(reader, body, chunked, wait);
+    const written = reader.write(head, 'latin1', wait);
+    if (body === null) return written;
+    return (written ?? DONE).then(() => this.writeBodyTo(reader, body, chunked, wait));
   }
 
   /** Python's `send(data)` for a body already prepared. */
@@ -538,19 +569,27 @@ export class HTTPConnection {
     }
   }
 
-  private async writeHeadAndBody(
+  private writeHeadAndBody(
+    reader: ByteReader,
+    head: string,
+    bytes: Buffer,
+    wait: WaitOptions,
+  ): Promise<void> | undefined {
+    if (bytes.length <= 16384) {
+      const out = Buffer.allocUnsafe(head.length + bytes.length);
+      out.write(head, 0, 'latin1');
+      bytes.copy(out, head.length);
+      return reader.write(out, undefined, wait);
+    }
+    return this.writeHeadThenBody(reader, head, bytes, wait);
+  }
+
+  private async writeHeadThenBody(
     reader: ByteReader,
     head: string,
     bytes: Buffer,
     wait: WaitOptions,
   ): Promise<void> {
-    if (bytes.length <= 16384) {
-      const out = Buffer.allocUnsafe(head.length + bytes.length);
-      out.write(head, 0, 'latin1');
-      bytes.copy(out, head.length);
-      await reader.write(out, undefined, wait);
-      return;
-    }
     const socket = reader.socket as Duplex;
     socket.cork();
     const first = reader.write(head, 'latin1', wait);
@@ -573,20 +612,30 @@ export class HTTPConnection {
    * replaced by a new connection (nothing of this request was sent on it).
    */
   private async ensureConnected(signal: AbortSignal | undefined): Promise<ByteReader> {
+    const ready = this.readyReader();
+    if (ready !== null) return ready;
+    if (!this.auto_open) throw new NotConnected();
+    await this.open(signal);
+    return this.reader as unknown as ByteReader;
+  }
+
+  /**
+   * The socket to write on without waiting, or null when one must be opened first. At
+   * the start of a request, a socket that failed, was poisoned by unexpected bytes or
+   * was closed while idle is dropped here (nothing of this request was sent on it).
+   */
+  private readyReader(): ByteReader | null {
+    const reader = this.reader;
     if (this.freshRequest) {
       this.freshRequest = false;
-      const reader = this.reader;
       if (reader !== null && (reader.poisoned || reader.error !== null || reader.closed)) {
         nodeDebug('discard unusable idle connection to %s:%d', this.host, this.port);
         this.reader = null;
         reader.destroy();
+        return null;
       }
     }
-    if (this.reader === null) {
-      if (!this.auto_open) throw new NotConnected();
-      await this.open(signal);
-    }
-    return this.reader as unknown as ByteReader;
+    return this.connecting === null ? reader : null;
   }
 
   /**
@@ -618,7 +667,7 @@ export class HTTPConnection {
     }
     reader.active = false;
     // Like node:http's agent: an idle kept-alive socket does not keep the process alive.
-    (reader.socket as { unref?: () => void }).unref?.();
+    reader.unref();
   }
 
   private waitOptions(signal: AbortSignal | undefined): WaitOptions {

@@ -100,7 +100,12 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   }
 
   /** @internal Reads the status line and headers (Python's `begin()`). */
-  async begin(signal?: AbortSignal | null): Promise<void> {
+  begin(signal?: AbortSignal | null): Promise<void> {
+    return this.readHeadOnly(signal).then((head) => this.applyHead(head));
+  }
+
+  /** @internal The head, read but not yet applied (`applyHead`): one promise for getresponse. */
+  readHeadOnly(signal?: AbortSignal | null): Promise<ResponseHead> {
     const reader = this.reader as ByteReader;
     const debugOutput = this.context.debugOutput;
     const parser = new ResponseParser({
@@ -110,12 +115,16 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     });
     const wait = this.waitOptions(signal);
     const aborted = reader.abortIfSignalled(wait);
-    if (aborted !== null) throw aborted;
-    const head = await readHead(reader, parser, wait);
+    if (aborted !== null) return Promise.reject(aborted);
+    return readHead(reader, parser, wait);
+  }
+
+  /** @internal Take the parsed head's fields (Python's `begin()` results). */
+  applyHead(head: ResponseHead): void {
     this.status = head.status;
     this.reason = head.reason;
     this.version = head.version;
-    this.msg = head.lines.length === 0 ? new HTTPMessage([]) : new HTTPMessage(head.lines);
+    this.msg = head.lines.length === 0 ? EMPTY_MESSAGE : new HTTPMessage(head.lines);
     this.chunked = head.chunked;
     this.will_close = head.will_close;
     this.prefix = head.bodyPrefix;
@@ -132,18 +141,29 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * only at the end of the body). `Buffer.alloc(0)` once the body is done. A body that
    * ends early raises `IncompleteRead` with the bytes of this call in `partial`.
    */
-  async read(amt?: number | null, options?: ReadOptions): Promise<Buffer> {
-    if (this.reader === null) return EMPTY;
-    if (amt === undefined || amt === null || amt < 0) {
-      const parts: Buffer[] = [];
-      await this.pull(Number.POSITIVE_INFINITY, parts, null, true, options);
-      return join(parts);
+  read(amt?: number | null, options?: ReadOptions): Promise<Buffer> {
+    if (this.reader === null) return Promise.resolve(EMPTY);
+    let max = Number.POSITIVE_INFINITY;
+    if (amt !== undefined && amt !== null && amt >= 0) {
+      if (!Number.isInteger(amt)) {
+        return Promise.reject(new TypeError(`amt must be an integer, got ${amt}`));
+      }
+      if (amt === 0) return Promise.resolve(EMPTY);
+      max = amt;
     }
-    checkSize(amt, 'amt');
-    if (amt === 0) return EMPTY;
     const parts: Buffer[] = [];
-    await this.pull(amt, parts, null, true, options);
-    return join(parts);
+    let got = 0;
+    if (options?.signal === undefined && this.context.signal?.aborted !== true) {
+      // Fast path: what is already queued may be all that is wanted (a small response
+      // arrives with its head); no promise is waited on then.
+      try {
+        got = this.take(max, parts, null, 0);
+      } catch (err) {
+        return this.rejected(this.failed(err, parts, null, 0));
+      }
+      if (this.reader === null || got >= max) return Promise.resolve(join(parts));
+    }
+    return this.pull(max, parts, null, true, options, got).then(() => join(parts));
   }
 
   /**
@@ -286,13 +306,22 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     target: Uint8Array | null,
     fill: boolean,
     options: ReadOptions | undefined,
+    got = 0,
   ): Promise<number> {
-    const pulled = this.pullBody(max, parts, target, fill, options);
+    const pulled = this.pullBody(max, parts, target, fill, options, got);
     if (!errorChannel.hasSubscribers) return pulled;
     return pulled.catch((err: unknown) => {
       errorChannel.publish({ connection: this.context.connection, error: err });
       throw err;
     });
+  }
+
+  /** A rejected promise for `err`, published on `httplib:error` (when listened to). */
+  private rejected<T>(err: unknown): Promise<T> {
+    if (errorChannel.hasSubscribers) {
+      errorChannel.publish({ connection: this.context.connection, error: err });
+    }
+    return Promise.reject(err);
   }
 
   private async pullBody(
@@ -301,6 +330,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     target: Uint8Array | null,
     fill: boolean,
     options: ReadOptions | undefined,
+    already = 0,
   ): Promise<number> {
     const reader = this.reader as ByteReader;
     const aborted = reader.abortIfSignalled(this.waitOptions(options?.signal));
@@ -308,7 +338,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
       this.finish(false);
       throw aborted;
     }
-    let got = 0;
+    let got = already;
     for (;;) {
       try {
         got += this.take(max - got, parts, target, got, !fill);
@@ -460,29 +490,40 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
  * head stay in the reader. The socket's error, or the parser's error at EOF, is thrown.
  * Shared by responses and by the CONNECT of a tunnel.
  */
-export async function readHead(
+export function readHead(
   reader: ByteReader,
   parser: ResponseParser,
   wait: WaitOptions,
 ): Promise<ResponseHead> {
-  for (;;) {
-    const chunk = reader.peek();
-    if (chunk !== null) {
-      const start = reader.offset;
-      const pos = parser.execute(chunk, start, chunk.length);
-      reader.consume(pos - start);
-      if (parser.done) break;
-      continue;
-    }
-    if (reader.error !== null) throw reader.error;
-    if (reader.ended || reader.closed) {
-      parser.finish();
-      break;
-    }
-    await reader.waitForData(wait);
-  }
-  if (parser.head === null) throw new Error('response head missing after parse');
-  return parser.head;
+  return new Promise<ResponseHead>((resolve, reject) => {
+    // Driven from the socket's events: one promise per head, no await per chunk.
+    const step = (): void => {
+      try {
+        for (;;) {
+          const chunk = reader.peek();
+          if (chunk !== null) {
+            const start = reader.offset;
+            const pos = parser.execute(chunk, start, chunk.length);
+            reader.consume(pos - start);
+            if (parser.done) break;
+            continue;
+          }
+          if (reader.error !== null) throw reader.error;
+          if (reader.ended || reader.closed) {
+            parser.finish();
+            break;
+          }
+          reader.whenData(step, wait);
+          return;
+        }
+        if (parser.head === null) throw new Error('response head missing after parse');
+        resolve(parser.head);
+      } catch (err) {
+        reject(err);
+      }
+    };
+    step();
+  });
 }
 
 const EMPTY_MESSAGE = new HTTPMessage([]);
@@ -492,8 +533,4 @@ function join(parts: Buffer[]): Buffer {
   if (parts.length === 0) return EMPTY;
   if (parts.length === 1) return parts[0] as Buffer;
   return Buffer.concat(parts);
-}
-
-function checkSize(n: number, what: string): void {
-  if (!Number.isInteger(n)) throw new TypeError(`${what} must be an integer, got ${n}`);
 }

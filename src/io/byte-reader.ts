@@ -50,6 +50,7 @@ export class ByteReader {
   poisoned = false;
 
   private paused = false;
+  private unreffed = false;
   private waiting: Waiting = 'none';
   private wake: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -110,6 +111,22 @@ export class ByteReader {
     return this.takeAll();
   }
 
+  /** Keep the process alive while a request is outstanding (once per change). */
+  ref(): void {
+    if (this.unreffed) {
+      this.unreffed = false;
+      (this.socket as { ref?: () => void }).ref?.();
+    }
+  }
+
+  /** An idle socket does not keep the process alive (as node:http's agent does). */
+  unref(): void {
+    if (!this.unreffed) {
+      this.unreffed = true;
+      (this.socket as { unref?: () => void }).unref?.();
+    }
+  }
+
   /** Whether the socket can still carry a request (not poisoned, failed, ended or closed). */
   get usable(): boolean {
     return !this.poisoned && this.error === null && !this.ended && !this.closed;
@@ -160,11 +177,20 @@ export class ByteReader {
    * socket and sets `error` to `TimeoutError` / `AbortError`.
    */
   waitForData(options?: WaitOptions): Promise<void> {
+    return new Promise<void>((resolve) => this.whenData(resolve, options));
+  }
+
+  /**
+   * `waitForData` without a promise, for the hot path: `callback` runs once, from the
+   * socket's event (or at once when there is nothing to wait for: an error, the end, an
+   * aborted signal, a zero timeout).
+   */
+  whenData(callback: () => void, options?: WaitOptions): void {
     if (this.paused) {
       this.paused = false;
       this.socket.resume();
     }
-    return this.wait('data', options);
+    if (!this.arm('data', options, callback)) callback();
   }
 
   /**
@@ -232,29 +258,37 @@ export class ByteReader {
   }
 
   private wait(kind: Waiting, options?: WaitOptions): Promise<void> {
-    if (this.error !== null || this.closed || (kind === 'data' && this.ended)) {
-      return Promise.resolve();
-    }
+    return new Promise<void>((resolve) => {
+      if (!this.arm(kind, options, resolve)) resolve();
+    });
+  }
+
+  /**
+   * Start a wait that calls `wake` when it ends. Returns false (nothing armed) when there
+   * is nothing to wait for: an error, a closed socket, the end (for data), an aborted
+   * signal or a zero timeout (both fail the socket first).
+   */
+  private arm(kind: Waiting, options: WaitOptions | undefined, wake: () => void): boolean {
+    if (this.error !== null || this.closed || (kind === 'data' && this.ended)) return false;
     const ms = options?.timeoutMs ?? null;
     const signal = options?.signal ?? null;
     if (signal?.aborted) {
       this.onAbortNow(signal);
-      return Promise.resolve();
+      return false;
     }
     if (ms === 0) {
       // Python's timeout 0 is a non-blocking socket: any wait fails at once.
       this.fail(new TimeoutError());
-      return Promise.resolve();
+      return false;
     }
     this.waiting = kind;
+    this.wake = wake;
     if (ms !== null) this.armTimer(ms);
     if (signal !== null) {
       this.waitSignal = signal;
       signal.addEventListener('abort', this.onAbort, { once: true });
     }
-    return new Promise<void>((resolve) => {
-      this.wake = resolve;
-    });
+    return true;
   }
 
   private onAbortNow(signal: AbortSignal): void {
