@@ -61,6 +61,7 @@ export interface ResponseParserOptions {
 type Phase = 'status' | 'interim-headers' | 'headers' | 'done';
 
 const LF = 0x0a;
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
 /**
  * Python's `str.split(None, maxsplit)` for the status line: runs of whitespace
@@ -96,6 +97,15 @@ export function pystrip(s: string): string {
   return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
+/** The length of the line without its `\r\n` or `\n` terminator. */
+function contentLength(line: string): number {
+  const n = line.length;
+  if (n > 0 && line.charCodeAt(n - 1) === LF) {
+    return n > 1 && line.charCodeAt(n - 2) === 0x0d ? n - 2 : n - 1;
+  }
+  return n;
+}
+
 /** The line without its `\r\n` or `\n` terminator (a line cut by EOF has none). */
 function lineContent(line: string): string {
   const n = line.length;
@@ -114,9 +124,17 @@ function isDigits(s: string): boolean {
   return true;
 }
 
-/** Case-insensitive comparison of a received header name with a lower-case ASCII name. */
-function nameIs(name: string, lower: string): boolean {
-  return name.length === lower.length && name.toLowerCase() === lower;
+/**
+ * Whether `line` starts with the header name `lower` (lower-case ASCII) in any ASCII
+ * case; the caller has checked that the colon follows it.
+ */
+function nameIs(line: string, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    const c = line.charCodeAt(i);
+    const folded = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+    if (folded !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /**
@@ -175,6 +193,15 @@ export class ResponseParser {
     let pos = start;
     if (end > start) this.sawBytes = true;
     while (this.phase !== 'done' && pos < end) {
+      if (this.pending === null) {
+        // Fast path: when the rest of a CRLF head is here, decode it as one string and
+        // split that (one native call per head instead of one per line).
+        const stop = buf.indexOf(HEAD_END, pos);
+        if (stop !== -1 && stop + 4 <= end && stop + 4 - pos <= MAXLINE) {
+          pos = this.executeText(buf.toString('latin1', pos, stop + 4), pos);
+          continue;
+        }
+      }
       let nl = buf.indexOf(LF, pos);
       if (nl >= end) nl = -1;
       if (nl === -1) {
@@ -194,6 +221,22 @@ export class ResponseParser {
       this.onLine(line);
     }
     return pos;
+  }
+
+  /**
+   * Feed the complete lines of `text` (which ends with CRLF CRLF and started at byte
+   * `pos`) until the head is done or the text is used up; returns the new byte position.
+   */
+  private executeText(text: string, pos: number): number {
+    let i = 0;
+    const n = text.length;
+    while (i < n && this.phase !== 'done') {
+      const nl = text.indexOf('\n', i);
+      const line = text.slice(i, nl + 1);
+      i = nl + 1;
+      this.onLine(line);
+    }
+    return pos + i;
   }
 
   /**
@@ -265,6 +308,7 @@ export class ResponseParser {
 
   private onStatusLine(line: string): void {
     if (this.debug !== null) this.debug(`reply: ${pyrepr(line)}\n`);
+    if (this.fastStatusLine(line)) return;
     const parts = splitStatusLine(line);
     const version = parts.length >= 2 ? (parts[0] as string) : '';
     if (!version.startsWith('HTTP/')) {
@@ -312,6 +356,38 @@ export class ResponseParser {
     this.lastField = null;
   }
 
+  /**
+   * The common case, `HTTP/1.x NNN reason` with a final (non-1xx) status, parsed without
+   * splitting; false when the line needs the general rules of `onStatusLine`.
+   */
+  private fastStatusLine(line: string): boolean {
+    const end = contentLength(line);
+    if (
+      end < 12 ||
+      (end > 12 && line.charCodeAt(12) !== 0x20) ||
+      line.charCodeAt(8) !== 0x20 ||
+      !line.startsWith('HTTP/1.')
+    ) {
+      return false;
+    }
+    const minor = line.charCodeAt(7);
+    const d0 = line.charCodeAt(9) - 0x30;
+    const d1 = line.charCodeAt(10) - 0x30;
+    const d2 = line.charCodeAt(11) - 0x30;
+    if (minor < 0x30 || minor > 0x39 || d0 < 2 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) {
+      return false;
+    }
+    const cr = line.indexOf('\r');
+    if (cr !== -1 && cr < end) return false;
+    this.version = minor === 0x30 ? 'HTTP/1.0' : 'HTTP/1.1';
+    this.status = d0 * 100 + d1 * 10 + d2;
+    this.reason = end > 13 ? line.slice(13, end) : '';
+    this.phase = 'headers';
+    this.lineCount = 0;
+    this.lastField = null;
+    return true;
+  }
+
   private onHeaderLine(line: string, interim: boolean): void {
     if (line === '\r\n' || line === '\n' || (interim && pystrip(line) === '')) {
       // Python 2.7 ends a skipped 100 block at any blank-looking line.
@@ -329,13 +405,14 @@ export class ResponseParser {
     if (this.lineCount > MAXHEADERS) {
       throw new HTTPException(`got more than ${MAXHEADERS} headers`);
     }
-    const content = lineContent(line);
-    if (content.includes('\r')) {
+    const contentEnd = contentLength(line);
+    const cr = line.indexOf('\r');
+    if (cr !== -1 && cr < contentEnd) {
       // STRICTER: a bare CR is not a line ending and not allowed inside a field.
       throw new HTTPException(`header line with a bare CR: ${pyrepr(line)}`);
     }
     if (interim && this.debug !== null) this.debug(`header: ${pystrip(line)}\n`);
-    const first = content.charCodeAt(0);
+    const first = line.charCodeAt(0);
     if (first === 0x20 || first === 0x09) {
       // obs-fold: a continuation of the previous field.
       if (this.lastField === null) {
@@ -343,11 +420,11 @@ export class ResponseParser {
       }
       if (this.lastField === 'ignored' || interim) return;
       this.lines.push(line);
-      this.extendTracked(pystrip(content));
+      if (this.lastTracked !== null) this.extendTracked(pystrip(line.slice(0, contentEnd)));
       return;
     }
-    const colon = content.indexOf(':');
-    if (colon === -1) {
+    const colon = line.indexOf(':');
+    if (colon === -1 || colon >= contentEnd) {
       // STRICTER: Python 2.7 skips such a line and keeps parsing.
       throw new HTTPException(`header line without a colon: ${pyrepr(line)}`);
     }
@@ -360,41 +437,49 @@ export class ResponseParser {
     this.lastField = 'kept';
     if (interim) return;
     this.lines.push(line);
-    this.track(content.slice(0, colon), pystrip(content.slice(colon + 1)));
+    this.track(line, colon, contentEnd);
   }
 
-  /** Remember the values that decide framing; merged with ', ' like Python 2.7's dict. */
-  private track(name: string, value: string): void {
+  /**
+   * Remember the values that decide framing; merged with ', ' like Python 2.7's dict.
+   * The name is `line[0:colon]`; nothing is sliced for the other headers.
+   */
+  private track(line: string, colon: number, contentEnd: number): void {
     this.lastTracked = null;
-    switch (name.length) {
+    let which: 'cl' | 'te' | 'conn' | 'ka' | 'pconn' | null = null;
+    switch (colon) {
       case 10:
-        if (nameIs(name, 'connection')) {
-          this.connection = merge(this.connection, value);
-          this.lastTracked = 'conn';
-        } else if (nameIs(name, 'keep-alive')) {
-          this.keepAlive = merge(this.keepAlive, value);
-          this.lastTracked = 'ka';
-        }
-        return;
+        if (nameIs(line, 'connection')) which = 'conn';
+        else if (nameIs(line, 'keep-alive')) which = 'ka';
+        break;
       case 14:
-        if (nameIs(name, 'content-length')) {
-          this.contentLengths.push(value);
-          this.lastTracked = 'cl';
-        }
-        return;
+        if (nameIs(line, 'content-length')) which = 'cl';
+        break;
       case 16:
-        if (nameIs(name, 'proxy-connection')) {
-          this.proxyConnection = merge(this.proxyConnection, value);
-          this.lastTracked = 'pconn';
-        }
-        return;
+        if (nameIs(line, 'proxy-connection')) which = 'pconn';
+        break;
       case 17:
-        if (nameIs(name, 'transfer-encoding')) {
-          this.transferEncoding = merge(this.transferEncoding, value);
-          this.lastTracked = 'te';
-        }
+        if (nameIs(line, 'transfer-encoding')) which = 'te';
+        break;
+    }
+    if (which === null) return;
+    const value = pystrip(line.slice(colon + 1, contentEnd));
+    this.lastTracked = which;
+    switch (which) {
+      case 'conn':
+        this.connection = merge(this.connection, value);
         return;
-      default:
+      case 'ka':
+        this.keepAlive = merge(this.keepAlive, value);
+        return;
+      case 'cl':
+        this.contentLengths.push(value);
+        return;
+      case 'pconn':
+        this.proxyConnection = merge(this.proxyConnection, value);
+        return;
+      case 'te':
+        this.transferEncoding = merge(this.transferEncoding, value);
         return;
     }
   }
