@@ -460,6 +460,12 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     const reader = this.reader as ByteReader;
     const decoder = this.decoder;
     for (;;) {
+      // A body that is already complete (no body at all, Content-Length: 0) must not
+      // wait for bytes that will never come: readline() and peek() would hang.
+      if (decoder.done) {
+        this.finish(true);
+        return EMPTY;
+      }
       const chunk = reader.peek();
       if (chunk === null) return EMPTY;
       const start = reader.offset;
