@@ -1,0 +1,209 @@
+/**
+ * The `httplib` command's exit codes (curl's numbers where curl has one for the same
+ * failure), the error that carries one, and the mapping from what the library throws
+ * to a code and one clear line of text.
+ *
+ * The table is the single source: `--help` prints it, the README repeats it and a test
+ * keeps the two in step. Only the public API (`../index.ts`) is used to tell errors apart.
+ */
+import * as httplib from '../index.ts';
+
+/** Every exit code the command uses, by name. */
+export const EXIT = Object.freeze({
+  OK: 0,
+  UNSUPPORTED_PROTOCOL: 1,
+  USAGE: 2,
+  BAD_URL: 3,
+  RESOLVE_PROXY: 5,
+  RESOLVE_HOST: 6,
+  CONNECT: 7,
+  WEIRD_REPLY: 8,
+  PARTIAL: 18,
+  HTTP_ERROR: 22,
+  WRITE: 23,
+  READ: 26,
+  TIMEOUT: 28,
+  TLS: 35,
+  INTERNAL: 43,
+  EMPTY_REPLY: 52,
+  RECEIVE: 56,
+  CLIENT_CERT: 58,
+  PEER_CERT: 60,
+  CA_CERT: 77,
+  INTERRUPTED: 130,
+} as const);
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** `[code, meaning]` rows, in order: what `--help` and the README show. */
+export const EXIT_TABLE: ReadonlyArray<readonly [ExitCode, string]> = Object.freeze([
+  [EXIT.OK, 'success'],
+  [EXIT.UNSUPPORTED_PROTOCOL, 'unsupported URL scheme (only http:// and https://)'],
+  [EXIT.USAGE, 'usage error: unknown option, missing or bad argument'],
+  [EXIT.BAD_URL, 'malformed URL'],
+  [EXIT.RESOLVE_PROXY, 'could not resolve the proxy host'],
+  [EXIT.RESOLVE_HOST, 'could not resolve the host'],
+  [EXIT.CONNECT, 'could not connect (refused, unreachable) to the host or the proxy'],
+  [EXIT.WEIRD_REPLY, 'the server sent something that is not a valid HTTP response'],
+  [EXIT.PARTIAL, 'the connection ended before the whole body arrived'],
+  [EXIT.HTTP_ERROR, 'with -f/--fail: the server answered with a status of 400 or more'],
+  [EXIT.WRITE, 'could not write the output (stdout or the -o file)'],
+  [EXIT.READ, 'could not read the request body (-d @FILE, stdin)'],
+  [EXIT.TIMEOUT, 'timed out (--timeout)'],
+  [EXIT.TLS, 'TLS handshake failed (other than certificate verification)'],
+  [EXIT.INTERNAL, 'internal error (a bug), or the demo did not see what the seed shows'],
+  [EXIT.EMPTY_REPLY, 'the server closed the connection without answering'],
+  [EXIT.RECEIVE, 'the connection failed while sending or receiving, or the proxy refused CONNECT'],
+  [EXIT.CLIENT_CERT, 'could not load the client certificate or key (--cert, --key)'],
+  [EXIT.PEER_CERT, "the server's certificate or host name did not verify"],
+  [EXIT.CA_CERT, 'could not read the CA certificates (--cacert)'],
+  [EXIT.INTERRUPTED, 'interrupted (SIGINT); an -o file is not left behind'],
+]);
+
+/** A failure with its exit code and the one line to print (without the `httplib: `). */
+export class CliError extends Error {
+  override name = 'CliError';
+  readonly exitCode: ExitCode;
+  constructor(exitCode: ExitCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.exitCode = exitCode;
+  }
+}
+
+/** What the command was doing when an error came: it decides between close codes. */
+export type Phase = 'connect' | 'send' | 'receive';
+
+/** Where the command was talking to, for the messages. */
+export interface Peer {
+  /** The URL's host and port, as `host:port` would name them. */
+  readonly host: string;
+  readonly port: number;
+  /** The proxy, when `-x` was given. */
+  readonly proxy: { readonly host: string; readonly port: number } | null;
+  /** `--timeout`, seconds, or null. */
+  readonly timeout: number | null;
+}
+
+const RESOLVE_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL', 'EAI_NODATA']);
+
+const PHASE_TEXT: Readonly<Record<Phase, string>> = {
+  connect: 'connecting',
+  send: 'sending the request',
+  receive: 'receiving the response',
+};
+
+/** Node's system error code (`ECONNREFUSED`, `EAI_AGAIN`, …), if `err` has one. */
+function systemCode(err: unknown): string | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || code.startsWith('ERR_')) return null;
+  return /^E[A-Z0-9_]+$/.test(code) ? code : null;
+}
+
+/** A message on one line, whatever the error put in it. */
+export function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
+
+/** Plain words for the system errors a connection meets most. */
+const SYSTEM_TEXT: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by peer',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EPIPE: 'broken pipe (the peer closed the connection)',
+  EADDRNOTAVAIL: 'address not available',
+};
+
+function describe(err: unknown): string {
+  const code = systemCode(err);
+  const text = code === null ? undefined : SYSTEM_TEXT[code];
+  if (text !== undefined) return `${text} (${code})`;
+  if (err instanceof Error) return oneLine(err.message || err.name);
+  return oneLine(String(err));
+}
+
+/**
+ * Turn whatever a transfer threw into a `CliError`: its exit code and one line saying
+ * what failed, where, and why.
+ */
+export function classify(err: unknown, phase: Phase, peer: Peer): CliError {
+  if (err instanceof CliError) return err;
+  const why = describe(err);
+  const target = `${peer.host} port ${peer.port}`;
+  const code = systemCode(err);
+
+  if (err instanceof httplib.TimeoutError) {
+    const limit = peer.timeout === null ? '' : ` after ${peer.timeout} s`;
+    return new CliError(EXIT.TIMEOUT, `timed out${limit} while ${PHASE_TEXT[phase]}`, {
+      cause: err,
+    });
+  }
+  if (err instanceof httplib.ssl.SSLCertVerificationError) {
+    return new CliError(EXIT.PEER_CERT, `the certificate of ${peer.host} did not verify: ${why}`, {
+      cause: err,
+    });
+  }
+  if (err instanceof httplib.ssl.SSLError) {
+    return new CliError(
+      phase === 'connect' ? EXIT.TLS : EXIT.RECEIVE,
+      `TLS with ${peer.host} failed: ${why}`,
+      { cause: err },
+    );
+  }
+  if (err instanceof httplib.RemoteDisconnected) {
+    return new CliError(EXIT.EMPTY_REPLY, `empty reply from ${target}: ${why}`, { cause: err });
+  }
+  if (err instanceof httplib.IncompleteRead) {
+    const missing = err.expected === null ? '' : `, ${err.expected} more bytes expected`;
+    return new CliError(
+      EXIT.PARTIAL,
+      `the transfer from ${target} ended early (${err.partial.length} bytes in the last read${missing})`,
+      { cause: err },
+    );
+  }
+  if (err instanceof httplib.InvalidURL) {
+    return new CliError(EXIT.BAD_URL, `malformed URL: ${why}`, { cause: err });
+  }
+  if (err instanceof httplib.HTTPException) {
+    return new CliError(EXIT.WEIRD_REPLY, `bad response from ${target}: ${err.name}: ${why}`, {
+      cause: err,
+    });
+  }
+  if (
+    err instanceof Error &&
+    /^(Tunnel connection failed|Invalid response from tunnel)/.test(why)
+  ) {
+    const proxy =
+      peer.proxy === null ? 'the proxy' : `the proxy ${peer.proxy.host}:${peer.proxy.port}`;
+    return new CliError(EXIT.RECEIVE, `${proxy} refused the tunnel to ${target}: ${why}`, {
+      cause: err,
+    });
+  }
+  if (code !== null && phase === 'connect') {
+    const toProxy = peer.proxy !== null;
+    const where = toProxy ? `the proxy ${peer.proxy?.host} port ${peer.proxy?.port}` : target;
+    if (RESOLVE_CODES.has(code)) {
+      const name = toProxy ? peer.proxy?.host : peer.host;
+      return new CliError(
+        toProxy ? EXIT.RESOLVE_PROXY : EXIT.RESOLVE_HOST,
+        `could not resolve ${toProxy ? 'proxy' : 'host'} '${name}' (${code})`,
+        { cause: err },
+      );
+    }
+    return new CliError(EXIT.CONNECT, `could not connect to ${where}: ${why}`, { cause: err });
+  }
+  if (code !== null) {
+    return new CliError(
+      EXIT.RECEIVE,
+      `connection to ${target} failed while ${PHASE_TEXT[phase]}: ${why}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  return new CliError(
+    EXIT.INTERNAL,
+    `internal error while ${PHASE_TEXT[phase]}: ${err instanceof Error ? `${err.name}: ` : ''}${why}`,
+    { cause: err },
+  );
+}

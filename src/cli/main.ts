@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+/**
+ * The `httplib` executable (package.json `bin`, built to dist/cli/main.js; tsc keeps the
+ * shebang line). It only wires the process to command.ts: arguments, the standard
+ * streams, the signals, and the exit once stdout and stderr are flushed.
+ *
+ * No top-level await (DESIGN.md): the promise is handled with `then`.
+ */
+import { runCommand } from './command.ts';
+import { EXIT } from './exit-codes.ts';
+import { removePendingFiles } from './output.ts';
+
+/** Exit with `code` once what was written to stdout and stderr has been handed over. */
+function exit(code: number): void {
+  process.exitCode = code;
+  let waiting = 2;
+  const done = (): void => {
+    if (--waiting === 0) process.exit(code);
+  };
+  // A closed stdout (EPIPE) must not keep the process alive or throw: the callback
+  // runs either way.
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
+// An interrupted download must not leave its temporary file behind.
+for (const [signal, code] of [
+  ['SIGINT', EXIT.INTERRUPTED],
+  ['SIGTERM', 128 + 15],
+] as const) {
+  process.on(signal, () => {
+    removePendingFiles();
+    process.stderr.write(`\nhttplib: interrupted (${signal})\n`);
+    process.exit(code);
+  });
+}
+// Reported as exit 23 by the request; never an uncaught 'error' event.
+process.stdout.on('error', () => {});
+
+runCommand(process.argv.slice(2), {
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+}).then(exit, (err: unknown) => {
+  process.stderr.write(`httplib: internal error: ${String(err)}\n`);
+  exit(EXIT.INTERNAL);
+});

@@ -1,0 +1,289 @@
+/**
+ * One `httplib [METHOD] URL` request, done with the package's public API only
+ * (`../index.ts`): an `HTTPConnection` or `HTTPSConnection` (through a CONNECT tunnel,
+ * or with an absolute-URI request to an HTTP proxy), `request()`, `getresponse()`, and
+ * the body streamed to stdout or the `-o` file as it arrives.
+ *
+ * Every failure is thrown as a `CliError` (exit code and one line); the connection, the
+ * body source and the temporary `-o` file are closed or removed on every path.
+ */
+import { type FileHandle, open } from 'node:fs/promises';
+import type { Readable, Writable } from 'node:stream';
+import * as httplib from '../index.ts';
+import type { DataSource, FetchOptions } from './args.ts';
+import { CliError, classify, EXIT, oneLine, type Peer, type Phase } from './exit-codes.ts';
+import { AtomicFileSink, type Sink, StreamSink } from './output.ts';
+import { ProgressBar } from './progress.ts';
+
+/** The process streams the command uses (parameters, so that nothing else is touched). */
+export interface TransferIO {
+  readonly stdin: Readable;
+  readonly stdout: Writable | NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream & { readonly isTTY?: boolean; readonly columns?: number };
+  /** Sent as `User-Agent: httplib-ts/<version>` unless `-H` gives one. */
+  readonly version: string;
+}
+
+/** The URL's parts that the request needs. */
+export interface Target {
+  readonly https: boolean;
+  /** As `HTTPConnection` takes it: a name, an IPv4 address or a bracketed IPv6 one. */
+  readonly host: string;
+  readonly port: number;
+  /** Path and query (the fragment is never sent). */
+  readonly path: string;
+  /** `scheme://host[:port]` + path: the request target through an HTTP proxy. */
+  readonly absolute: string;
+  /** `Basic …` from `user:password@`, or null. */
+  readonly authorization: string | null;
+}
+
+function basic(url: URL): string | null {
+  if (url.username === '' && url.password === '') return null;
+  const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  return `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
+}
+
+/** Parse a URL as curl takes it (no scheme: `http://`). Throws `CliError` 1 or 3. */
+export function parseTarget(text: string): Target {
+  const withScheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text) ? text : `http://${text}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new CliError(EXIT.BAD_URL, `malformed URL '${oneLine(text)}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new CliError(
+      EXIT.UNSUPPORTED_PROTOCOL,
+      `unsupported URL scheme '${url.protocol.slice(0, -1)}' in '${text}' (http:// or https:// only)`,
+    );
+  }
+  if (url.hostname === '') throw new CliError(EXIT.BAD_URL, `no host in URL '${text}'`);
+  const https = url.protocol === 'https:';
+  const port =
+    url.port === '' ? (https ? httplib.HTTPS_PORT : httplib.HTTP_PORT) : Number(url.port);
+  const path = `${url.pathname || '/'}${url.search}`;
+  return {
+    https,
+    host: url.hostname,
+    port,
+    path,
+    absolute: `${url.protocol}//${url.host}${path}`,
+    authorization: basic(url),
+  };
+}
+
+/** Curl's default proxy port. */
+const PROXY_PORT = 1080;
+
+/** `-x [http://][user:pass@]host[:port]`. */
+export function parseProxy(text: string): { host: string; port: number; auth: string | null } {
+  const withScheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text) ? text : `http://${text}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new CliError(EXIT.BAD_URL, `malformed proxy '${oneLine(text)}' (HOST:PORT)`);
+  }
+  if (url.protocol !== 'http:') {
+    throw new CliError(
+      EXIT.UNSUPPORTED_PROTOCOL,
+      `unsupported proxy scheme '${url.protocol.slice(0, -1)}' (only http:// proxies)`,
+    );
+  }
+  if (url.hostname === '') throw new CliError(EXIT.BAD_URL, `no host in proxy '${text}'`);
+  return {
+    host: url.hostname,
+    port: url.port === '' ? PROXY_PORT : Number(url.port),
+    auth: basic(url),
+  };
+}
+
+/** The TLS context of an https:// request: --cacert, --cert/--key, -k. */
+function tlsContext(options: FetchOptions): httplib.ssl.SSLContext {
+  const context = options.insecure
+    ? httplib.ssl._create_unverified_context()
+    : httplib.ssl.create_default_context();
+  // With -k nothing is verified, so the CA file does not matter (curl ignores it too).
+  if (options.cacert !== null && !options.insecure) {
+    try {
+      context.load_verify_locations(options.cacert);
+    } catch (err) {
+      throw new CliError(
+        EXIT.CA_CERT,
+        `could not read CA certificates from '${options.cacert}': ${oneLine((err as Error).message)}`,
+        { cause: err },
+      );
+    }
+  }
+  if (options.cert !== null) {
+    try {
+      context.load_cert_chain(options.cert, options.key);
+    } catch (err) {
+      throw new CliError(
+        EXIT.CLIENT_CERT,
+        `could not load the client certificate '${options.cert}'${
+          options.key === null ? '' : ` with the key '${options.key}'`
+        }: ${oneLine((err as Error).message)}`,
+        { cause: err },
+      );
+    }
+  }
+  return context;
+}
+
+/** The request body, and how to let go of it. */
+interface Body {
+  readonly body: string | FileHandle | Readable | null;
+  close(): Promise<void>;
+}
+
+async function openBody(data: DataSource | null, stdin: Readable): Promise<Body> {
+  const none = async (): Promise<void> => {};
+  if (data === null) return { body: null, close: none };
+  switch (data.kind) {
+    case 'text':
+      return { body: data.text, close: none };
+    case 'stdin':
+      return { body: stdin, close: none };
+    case 'file': {
+      let handle: FileHandle;
+      try {
+        handle = await open(data.path, 'r');
+        if ((await handle.stat()).isDirectory()) {
+          await handle.close();
+          throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+        }
+      } catch (err) {
+        throw new CliError(
+          EXIT.READ,
+          `could not read the body from '${data.path}': ${oneLine((err as Error).message)}`,
+          { cause: err },
+        );
+      }
+      return { body: handle, close: () => handle.close().catch(() => {}) };
+    }
+  }
+}
+
+function hasHeader(headers: ReadonlyArray<readonly [string, string]>, name: string): boolean {
+  return headers.some(([n]) => n.toLowerCase() === name);
+}
+
+/** The status line and headers as received, for -i/-I. */
+function headBytes(res: httplib.HTTPResponse): Buffer {
+  if (res.version === 9) return Buffer.alloc(0); // HTTP/0.9 has neither
+  const version = res.version === 10 ? 'HTTP/1.0' : 'HTTP/1.1';
+  const text = `${version} ${res.status} ${res.reason}\r\n${res.msg.headers.join('')}\r\n`;
+  return Buffer.from(text, 'latin1');
+}
+
+/** Do the request; resolves to the exit code (0), throws `CliError`. */
+export async function transfer(options: FetchOptions, io: TransferIO): Promise<number> {
+  const target = parseTarget(options.url);
+  const proxy = options.proxy === null ? null : parseProxy(options.proxy);
+  const peer: Peer = {
+    host: target.host,
+    port: target.port,
+    proxy,
+    timeout: options.timeout,
+  };
+  const context = target.https ? tlsContext(options) : null;
+
+  // Headers: the given ones in order, then what the command adds unless given.
+  const headers: Array<[string, string]> = options.headers.map(([n, v]) => [n, v]);
+  if (!hasHeader(headers, 'user-agent')) headers.push(['User-Agent', `httplib-ts/${io.version}`]);
+  if (target.authorization !== null && !hasHeader(headers, 'authorization')) {
+    headers.push(['Authorization', target.authorization]);
+  }
+  if (options.data !== null && !hasHeader(headers, 'content-type')) {
+    headers.push(['Content-Type', 'application/x-www-form-urlencoded']);
+  }
+
+  const timeout = { timeout: options.timeout };
+  let conn: httplib.HTTPConnection;
+  let url = target.path;
+  try {
+    if (proxy === null) {
+      conn = target.https
+        ? new httplib.HTTPSConnection(target.host, target.port, { ...timeout, context })
+        : new httplib.HTTPConnection(target.host, target.port, timeout);
+    } else if (target.https) {
+      conn = new httplib.HTTPSConnection(proxy.host, proxy.port, { ...timeout, context });
+      conn.set_tunnel(
+        target.host,
+        target.port,
+        proxy.auth === null ? null : { 'Proxy-Authorization': proxy.auth },
+      );
+    } else {
+      conn = new httplib.HTTPConnection(proxy.host, proxy.port, timeout);
+      url = target.absolute;
+      if (proxy.auth !== null && !hasHeader(headers, 'proxy-authorization')) {
+        headers.push(['Proxy-Authorization', proxy.auth]);
+      }
+    }
+  } catch (err) {
+    throw classify(err, 'connect', peer);
+  }
+  if (options.verbose) {
+    conn.debugOutput = io.stderr;
+    conn.set_debuglevel(1);
+  }
+
+  const body = await openBody(options.data, io.stdin);
+  let sink: Sink | null = null;
+  let progress: ProgressBar | null = null;
+  let phase: Phase = 'connect';
+  try {
+    await conn.connect();
+    phase = 'send';
+    await conn.request(options.method, url, body.body, headers);
+    phase = 'receive';
+    const res = await conn.getresponse();
+    if (options.fail && res.status >= 400) {
+      throw new CliError(
+        EXIT.HTTP_ERROR,
+        `the server answered ${res.status} ${res.reason} (-f/--fail)`,
+      );
+    }
+    sink =
+      options.output === null
+        ? new StreamSink(io.stdout, 'stdout')
+        : await AtomicFileSink.create(options.output);
+    if (options.include) await sink.write(headBytes(res));
+    if (!options.headOnly) {
+      if (options.output !== null && io.stderr.isTTY === true) {
+        progress = new ProgressBar(io.stderr, res.length);
+      }
+      const total = res.length;
+      let received = 0;
+      try {
+        for await (const chunk of res) {
+          received += chunk.length;
+          await sink.write(chunk);
+          progress?.update(chunk.length);
+        }
+      } catch (err) {
+        if (!(err instanceof httplib.IncompleteRead)) throw err;
+        received += err.partial.length;
+        const of = total === null ? 'before the end of the body' : `of ${total}`;
+        throw new CliError(
+          EXIT.PARTIAL,
+          `the connection to ${peer.host} port ${peer.port} closed after ${received} bytes ${of}`,
+          { cause: err },
+        );
+      }
+    }
+    await sink.commit();
+    progress?.finish();
+    return EXIT.OK;
+  } catch (err) {
+    progress?.abort();
+    await sink?.abort();
+    throw classify(err, phase, peer);
+  } finally {
+    conn.close();
+    await body.close();
+  }
+}
