@@ -1,0 +1,64 @@
+/**
+ * `npm run bench -- --quick` runs (issue 7): every scenario's table is printed, every
+ * measurement succeeds and the results JSON is written. It checks that the harness works,
+ * never how fast anything is: timings are not tested.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { SCENARIOS } from '../../bench/scenarios.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('npm run bench -- --quick', () => {
+  const dir = mkdtempSync(join(os.tmpdir(), 'httplib-bench-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('prints a table per scenario and writes the results', { timeout: 180_000 }, async () => {
+    const json = join(dir, 'quick.json');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), '--quick', '--json', json],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, `bench --quick failed:\n${stderr}\n${stdout.slice(-2000)}`);
+
+    assert.match(stdout, /^- machine: .+ × \d+ CPUs/m);
+    for (const scenario of SCENARIOS) {
+      assert.ok(stdout.includes(`### ${scenario.id}: `), `no table for ${scenario.id}`);
+    }
+    const tableRows = stdout.split('\n').filter((line) => /^\| (httplib-ts|floor)/.test(line));
+    assert.ok(tableRows.length >= SCENARIOS.length * 2, 'table rows are missing');
+
+    const results = JSON.parse(readFileSync(json, 'utf8')) as {
+      scenarios: Array<{
+        id: string;
+        rows: Array<{ id: string; median: { rate: number | null } }>;
+      }>;
+    };
+    assert.deepEqual(
+      results.scenarios.map((s) => s.id),
+      SCENARIOS.map((s) => s.id),
+    );
+    for (const scenario of results.scenarios) {
+      const httplib = scenario.rows.filter((r) => r.id.startsWith('httplib:'));
+      assert.ok(httplib.length > 0, `${scenario.id}: no httplib-ts row`);
+      for (const row of httplib) {
+        assert.ok((row.median.rate ?? 0) > 0, `${scenario.id} ${row.id}: no measurement`);
+      }
+    }
+  });
+});
