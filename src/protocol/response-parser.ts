@@ -115,6 +115,17 @@ function lineContent(line: string): string {
   return line;
 }
 
+/**
+ * Whether a line cut by EOF is (the start of) a status line: after Python's leading
+ * whitespace, it starts with `HTTP/` or is a non-empty prefix of it.
+ */
+function looksLikeStatusLine(line: string): boolean {
+  let i = 0;
+  while (i < line.length && isPyWhitespace(line.charCodeAt(i))) i++;
+  const text = line.slice(i, i + 5);
+  return text.length > 0 && 'HTTP/'.startsWith(text);
+}
+
 function isDigits(s: string): boolean {
   if (s.length === 0) return false;
   for (let i = 0; i < s.length; i++) {
@@ -249,6 +260,16 @@ export class ResponseParser {
     if (this.phase === 'done') return;
     if (this.pending !== null) {
       const line = this.takePending();
+      // STRICTER: only a first line that is not HTTP can be complete without its line
+      // end (an HTTP/0.9 body). A cut header line, or a cut line that is or starts like
+      // a status line (`HTT`, `HTTP/1.1 2`), is a head cut short: never an HTTP/0.9 200
+      // made of the partial status line, nor a misleading "no colon" or "bare CR".
+      if (this.phase !== 'status' || looksLikeStatusLine(line)) {
+        if (this.debug !== null && this.phase === 'status') this.debug(`reply: ${pyrepr(line)}\n`);
+        throw new RemoteDisconnected(
+          'Remote end closed connection before the end of the response head',
+        );
+      }
       this.onLine(line);
       if (this.done) return;
     }

@@ -304,6 +304,22 @@ const cases: Case[] = [
       error: 'RemoteDisconnected: Remote end closed connection before the end of the response head',
     },
   },
+  ...[
+    ['the version', 'HTTP/1.1 '],
+    ['a prefix of HTTP/', 'HT'],
+    ['the code', 'HTTP/1.1 2'],
+    ['a header name', 'HTTP/1.1 200 OK\r\nConte'],
+    ['the CRLF of a header line', 'HTTP/1.1 200 OK\r\nX: y\r'],
+    ['the blank line', 'HTTP/1.1 200 OK\r\nX: y\r\n\r'],
+    ['the status line after an interim response', 'HTTP/1.1 100 Continue\r\n\r\nH'],
+    ['an interim response', 'HTTP/1.1 103 Early Hints\r\nLink: </a'],
+  ].map(([where, input]) => ({
+    name: `STRICTER: a head cut by close inside ${where} is RemoteDisconnected (not HTTP/0.9, not "no colon")`,
+    input: input as string,
+    expect: {
+      error: 'RemoteDisconnected: Remote end closed connection before the end of the response head',
+    },
+  })),
   // --- framing ---
   {
     name: 'HTTP/1.1 without a length reads until close and will close',
