@@ -31,6 +31,7 @@ export const EXIT = Object.freeze({
   PEER_CERT: 60,
   CA_CERT: 77,
   INTERRUPTED: 130,
+  TERMINATED: 143,
 } as const);
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -57,7 +58,8 @@ export const EXIT_TABLE: ReadonlyArray<readonly [ExitCode, string]> = Object.fre
   [EXIT.CLIENT_CERT, 'could not load the client certificate or key (--cert, --key)'],
   [EXIT.PEER_CERT, "the server's certificate or host name did not verify"],
   [EXIT.CA_CERT, 'could not read the CA certificates (--cacert)'],
-  [EXIT.INTERRUPTED, 'interrupted (SIGINT); an -o file is not left behind'],
+  [EXIT.INTERRUPTED, 'interrupted (SIGINT); no -o file or temporary file is left behind'],
+  [EXIT.TERMINATED, 'terminated (SIGTERM); likewise'],
 ]);
 
 /** A failure with its exit code and the one line to print (without the `httplib: `). */
@@ -139,9 +141,13 @@ export function classify(err: unknown, phase: Phase, peer: Peer): CliError {
     });
   }
   if (err instanceof httplib.ssl.SSLCertVerificationError) {
-    return new CliError(EXIT.PEER_CERT, `the certificate of ${peer.host} did not verify: ${why}`, {
-      cause: err,
-    });
+    return new CliError(
+      EXIT.PEER_CERT,
+      `the certificate of ${peer.host} did not verify: ${oneLine(err.verify_message)}`,
+      {
+        cause: err,
+      },
+    );
   }
   if (err instanceof httplib.ssl.SSLError) {
     return new CliError(

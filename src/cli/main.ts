@@ -26,7 +26,7 @@ function exit(code: number): void {
 // An interrupted download must not leave its temporary file behind.
 for (const [signal, code] of [
   ['SIGINT', EXIT.INTERRUPTED],
-  ['SIGTERM', 128 + 15],
+  ['SIGTERM', EXIT.TERMINATED],
 ] as const) {
   process.on(signal, () => {
     removePendingFiles();
