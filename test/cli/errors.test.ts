@@ -1,0 +1,251 @@
+/**
+ * Every way the built `httplib` command can fail (issue 8, item 1): one line on stderr
+ * starting `httplib: `, nothing on stdout, and the exit code of the documented table;
+ * and `--help` / `--version`, which explain every option and every exit code.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { EXIT, EXIT_TABLE } from '../../src/cli/exit-codes.ts';
+import { type RawServer, rawServer, scriptedServer } from '../integration/servers.ts';
+import { assertFailure, closedPort, ensureBuilt, ROOT, runCli, tempDir } from './cli-harness.ts';
+
+before(() => ensureBuilt());
+
+describe('usage errors exit 2', () => {
+  const cases: Array<[string, string[], RegExp]> = [
+    ['no URL', [], /no URL given/],
+    ['an unknown option', ['--bogus', 'http://x/'], /unknown option '--bogus'/],
+    ['an option without its value', ['http://x/', '-H'], /-H, --header <value>' argument missing/],
+    ['three positionals', ['GET', 'http://x/', 'extra'], /too many arguments: extra/],
+    ['a method that is not a token', ['GE T', 'http://x/'], /'GE T' is not a valid method/],
+    ['-H without a colon', ['http://x/', '-H', 'NoColon'], /a header is 'Name: value'/],
+    ['-H with a bad name', ['http://x/', '-H', 'Bad Name: v'], /not a valid header name/],
+    ['-H with a CR in the value', ['http://x/', '-H', 'X: a\rb'], /holds CR, LF or NUL/],
+    ['--timeout not a number', ['http://x/', '--timeout', 'soon'], /--timeout 'soon'/],
+    ['--timeout 0', ['http://x/', '--timeout', '0'], /positive number of seconds/],
+    ['--key without --cert', ['https://x/', '--key', 'k.pem'], /--key needs --cert/],
+    ['-I with another method', ['POST', 'http://x/', '-I'], /-I sends HEAD/],
+    ['-I with a body', ['http://x/', '-I', '-d', 'a'], /cannot send a body/],
+    ['@FILE with another -d', ['http://x/', '-d', '@f', '-d', 'a'], /cannot be combined/],
+    ['-d @ with no file name', ['http://x/', '-d', '@'], /a file name must follow/],
+    ['-o with an empty name', ['http://x/', '-o', ''], /-o needs a file name/],
+    ['demo with an option', ['demo', '-i'], /httplib demo takes no option but -v/],
+  ];
+  for (const [what, args, message] of cases) {
+    it(what, async () => {
+      const r = await runCli(args);
+      assertFailure(r, EXIT.USAGE, message);
+      assert.match(r.stderr, /\(see httplib --help\)\n$/);
+    });
+  }
+});
+
+describe('URL errors', () => {
+  it('an unsupported scheme exits 1', async () => {
+    assertFailure(await runCli(['ftp://example.test/f']), 1, /unsupported URL scheme 'ftp'/);
+  });
+  it('a proxy that is not http:// exits 1', async () => {
+    const r = await runCli(['http://x.test/', '-x', 'socks5://127.0.0.1:1']);
+    assertFailure(r, 1, /only http:\/\/ proxies/);
+  });
+  it('a malformed URL exits 3', async () => {
+    assertFailure(await runCli(['http://exa mple.test/']), 3, /malformed URL/);
+    assertFailure(await runCli(['http://127.0.0.1:99999/']), 3, /malformed URL/);
+    assertFailure(await runCli(['http://']), 3, /malformed URL/);
+  });
+  it('a malformed proxy exits 3', async () => {
+    assertFailure(await runCli(['http://x.test/', '-x', 'bad host:1']), 3, /malformed proxy/);
+  });
+});
+
+describe('connection errors', () => {
+  it('a refused connection exits 7', async () => {
+    const port = await closedPort();
+    const r = await runCli([`http://127.0.0.1:${port}/`]);
+    assertFailure(
+      r,
+      7,
+      new RegExp(
+        `could not connect to 127\\.0\\.0\\.1 port ${port}: connection refused \\(ECONNREFUSED\\)`,
+      ),
+    );
+  });
+  it('a refused proxy exits 7', async () => {
+    const port = await closedPort();
+    const r = await runCli(['http://example.test/', '-x', `127.0.0.1:${port}`]);
+    assertFailure(r, 7, new RegExp(`could not connect to the proxy 127\\.0\\.0\\.1 port ${port}`));
+  });
+  it('a host that does not resolve exits 6', async () => {
+    const r = await runCli(['http://no-such-host.invalid/', '--timeout', '10']);
+    assertFailure(r, 6, /could not resolve host 'no-such-host\.invalid'/);
+  });
+  it('a proxy that does not resolve exits 5', async () => {
+    const r = await runCli(['http://example.test/', '-x', 'no-such-proxy.invalid:3128']);
+    assertFailure(r, 5, /could not resolve proxy 'no-such-proxy\.invalid'/);
+  });
+});
+
+describe('server errors', () => {
+  const servers: RawServer[] = [];
+  after(async () => {
+    for (const s of servers) await s.close();
+  });
+  const serve = async (replies: Parameters<typeof scriptedServer>[0]): Promise<string> => {
+    const s = await scriptedServer(replies);
+    servers.push(s);
+    return `http://127.0.0.1:${s.port}/`;
+  };
+
+  it('a server that never answers: --timeout exits 28', async () => {
+    const silent = await rawServer(() => {});
+    servers.push(silent);
+    const started = Date.now();
+    const r = await runCli([`http://127.0.0.1:${silent.port}/`, '--timeout', '0.5']);
+    assertFailure(r, 28, /timed out after 0\.5 s while receiving the response/);
+    assert.ok(Date.now() - started < 5000, 'gave up in time');
+  });
+
+  it('a body that stalls: --timeout exits 28', async () => {
+    const url = await serve(['HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc']);
+    const r = await runCli([url, '--timeout', '0.3']);
+    assert.equal(r.code, 28, r.stderr);
+    assert.equal(r.out, 'abc', 'what arrived was written');
+    assert.match(r.stderr, /^httplib: timed out after 0\.3 s while receiving the response\n$/);
+  });
+
+  it('an invalid status line exits 8', async () => {
+    const url = await serve(['HTTP/1.1 abc Broken\r\n\r\n']);
+    assertFailure(await runCli([url]), 8, /bad response from 127\.0\.0\.1 port \d+: BadStatusLine/);
+  });
+
+  it('an unknown HTTP version exits 8', async () => {
+    const url = await serve(['HTTP/2.0 200 OK\r\n\r\n']);
+    assertFailure(await runCli([url]), 8, /UnknownProtocol: HTTP\/2\.0/);
+  });
+
+  it('a bad Content-Length exits 8', async () => {
+    const url = await serve([
+      'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello',
+    ]);
+    assertFailure(await runCli([url]), 8, /bad response from/);
+  });
+
+  it('a server that closes without answering exits 52', async () => {
+    const url = await serve([(socket) => socket.end()]);
+    assertFailure(await runCli([url]), 52, /empty reply from 127\.0\.0\.1 port \d+/);
+  });
+
+  it('a body cut short exits 18', async () => {
+    const url = await serve([
+      (socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc'),
+    ]);
+    const r = await runCli([url]);
+    assert.equal(r.code, 18, r.stderr);
+    assert.equal(r.out, 'abc');
+    assert.match(
+      r.stderr,
+      /^httplib: the connection to 127\.0\.0\.1 port \d+ closed after 3 bytes of 10\n$/,
+    );
+  });
+
+  it('a chunked body cut short exits 18', async () => {
+    const url = await serve([
+      (socket) => socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel'),
+    ]);
+    const r = await runCli([url]);
+    assert.equal(r.code, 18, r.stderr);
+    assert.match(r.stderr, /closed after 3 bytes before the end of the body\n$/);
+  });
+
+  it('a connection reset in the body exits 56', async () => {
+    const url = await serve([
+      (socket) => {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nabc', () =>
+          setTimeout(() => socket.resetAndDestroy(), 100),
+        );
+      },
+    ]);
+    const r = await runCli([url]);
+    assert.equal(r.code, 56, r.stderr);
+    assert.match(
+      r.stderr,
+      /^httplib: connection to 127\.0\.0\.1 port \d+ failed while receiving the response: connection reset by peer \(ECONNRESET\)\n$/,
+    );
+  });
+});
+
+describe('local files', () => {
+  it('-d @FILE that cannot be read exits 26', async () => {
+    const r = await runCli(['http://127.0.0.1:1/', '-d', '@/no/such/file']);
+    assertFailure(r, 26, /could not read the body from '\/no\/such\/file': ENOENT/);
+  });
+  it('-d @DIRECTORY exits 26', async () => {
+    const tmp = tempDir();
+    try {
+      const r = await runCli(['http://127.0.0.1:1/', '-d', `@${tmp.dir}`]);
+      assertFailure(r, 26, /is a directory/);
+    } finally {
+      tmp.remove();
+    }
+  });
+});
+
+describe('--help and --version', () => {
+  it('--help explains every option and every exit code, on stdout, exit 0', async () => {
+    const r = await runCli(['--help']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stderr, '');
+    assert.match(r.out, /^httplib \d+\.\d+\.\d+: /);
+    assert.match(r.out, /Usage:\n {2}httplib \[METHOD\] URL \[options\]/);
+    assert.match(r.out, /httplib demo/);
+    for (const option of [
+      '-H, --header',
+      '-d, --data',
+      '-d @FILE',
+      '--data-binary',
+      '@-',
+      '-i, --include',
+      '-I, --head',
+      '-v, --verbose',
+      '-o, --output',
+      'progress bar',
+      '-x, --proxy',
+      '--cacert',
+      '--cert',
+      '--key',
+      '-k, --insecure',
+      '--timeout',
+      '-f, --fail',
+      '-h, --help',
+      '-V, --version',
+    ]) {
+      assert.ok(r.out.includes(option), `--help mentions ${option}`);
+    }
+    for (const [code, meaning] of EXIT_TABLE) {
+      assert.match(
+        r.out,
+        new RegExp(`\\n +${code} {2}${meaning.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`),
+      );
+    }
+    assert.equal((await runCli(['-h'])).out, r.out);
+  });
+
+  it('--version prints the package version', async () => {
+    const version = JSON.parse(fs.readFileSync(`${ROOT}/package.json`, 'utf8')).version;
+    const r = await runCli(['--version']);
+    assert.equal(r.code, 0);
+    assert.equal(r.out, `httplib ${version} (httplib-ts, Node.js ${process.version})\n`);
+    assert.equal((await runCli(['-V'])).out, r.out);
+  });
+
+  it("the README's Command line section lists the same exit codes", () => {
+    const readme = fs.readFileSync(`${ROOT}/README.md`, 'utf8');
+    const start = readme.indexOf('## Command line');
+    assert.notEqual(start, -1, 'README has a Command line section');
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    for (const [code, meaning] of EXIT_TABLE) {
+      assert.ok(section.includes(`| ${code} | ${meaning} |`), `README row for exit ${code}`);
+    }
+  });
+});

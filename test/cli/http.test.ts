@@ -1,0 +1,457 @@
+/**
+ * The built `httplib` command against a node:http server on 127.0.0.1 (issue 8, item 1):
+ * each option changes what is sent or what is written, exactly, and bodies stream both
+ * ways (stdin to the server, the response to stdout) without waiting for their end.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { type HttpServer, httpServer } from '../integration/servers.ts';
+import { assertFailure, ensureBuilt, runCli, tempDir } from './cli-harness.ts';
+
+/** What the server saw of one request. */
+interface Seen {
+  readonly method: string;
+  readonly url: string;
+  readonly rawHeaders: string[];
+  readonly headers: IncomingMessage['headers'];
+  readonly body: Buffer;
+  /** The body's pieces as they arrived. */
+  readonly pieces: Buffer[];
+}
+
+const BIG = Buffer.alloc(8 * 1024 * 1024);
+for (let i = 0; i < BIG.length; i++) BIG[i] = (i * 7 + (i >> 11)) & 0xff;
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+describe('httplib against node:http', () => {
+  let server: HttpServer;
+  let base = '';
+  const seen: Seen[] = [];
+  /** Hooks a test sets for a path: called with each body piece as it arrives. */
+  const onPiece = new Map<string, (piece: Buffer) => void>();
+  /** A test's own handler for a path. */
+  const routes = new Map<string, (req: IncomingMessage, res: ServerResponse) => void>();
+
+  before(async () => {
+    ensureBuilt();
+    server = await httpServer((req, res) => {
+      const url = req.url ?? '';
+      const route = routes.get(url.split('?')[0] as string);
+      if (route) {
+        route(req, res);
+        return;
+      }
+      const pieces: Buffer[] = [];
+      req.on('data', (d: Buffer) => {
+        pieces.push(d);
+        onPiece.get(url)?.(d);
+      });
+      req.on('end', () => {
+        const body = Buffer.concat(pieces);
+        seen.push({
+          method: req.method ?? '',
+          url,
+          rawHeaders: req.rawHeaders,
+          headers: req.headers,
+          body,
+          pieces,
+        });
+        if (url === '/missing') {
+          res.writeHead(404, { 'Content-Type': 'text/plain' });
+          res.end('no such thing\n');
+          return;
+        }
+        res.writeHead(200, { 'Content-Type': 'text/plain', 'X-Seen': 'yes' });
+        res.end(req.method === 'HEAD' ? undefined : `you sent ${req.method} ${url}\n`);
+      });
+    });
+    base = `http://127.0.0.1:${server.port}`;
+  });
+  after(() => server.close());
+
+  const last = (): Seen => {
+    const s = seen.at(-1);
+    assert.ok(s, 'the server saw a request');
+    return s;
+  };
+  /** The request headers as sent: [name, value] pairs in order. */
+  const pairs = (s: Seen): Array<[string, string]> => {
+    const out: Array<[string, string]> = [];
+    for (let i = 0; i < s.rawHeaders.length; i += 2) {
+      out.push([s.rawHeaders[i] as string, s.rawHeaders[i + 1] as string]);
+    }
+    return out;
+  };
+
+  it('GET writes the body to stdout, nothing to stderr, exit 0', async () => {
+    const r = await runCli([`${base}/hello?x=1#frag`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.out, 'you sent GET /hello?x=1\n');
+    assert.equal(r.stderr, '');
+    const s = last();
+    assert.deepEqual(pairs(s), [
+      ['Host', `127.0.0.1:${server.port}`],
+      ['Accept-Encoding', 'identity'],
+      ['User-Agent', 'httplib-ts/0.1.0'],
+    ]);
+  });
+
+  it('a URL without a scheme is http://', async () => {
+    const r = await runCli([`127.0.0.1:${server.port}/noscheme`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.out, 'you sent GET /noscheme\n');
+  });
+
+  it('METHOD before the URL is the request method', async () => {
+    const r = await runCli(['DELETE', `${base}/thing`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.out, 'you sent DELETE /thing\n');
+    assert.equal(last().method, 'DELETE');
+  });
+
+  it('-H adds headers in order (repeatable) and replaces the automatic ones', async () => {
+    const r = await runCli([
+      `${base}/h`,
+      '-H',
+      'X-One: 1',
+      '-H',
+      'X-Two:   two words  ',
+      '--header',
+      'User-Agent: custom/1',
+      '-H',
+      'Host: example.test',
+      '-H',
+      'X-One: again',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(pairs(last()), [
+      ['Accept-Encoding', 'identity'],
+      ['X-One', '1'],
+      ['X-Two', 'two words'],
+      ['User-Agent', 'custom/1'],
+      ['Host', 'example.test'],
+      ['X-One', 'again'],
+    ]);
+  });
+
+  it('user:password@ in the URL is sent as Basic Authorization', async () => {
+    const r = await runCli([`http://al%40ice:s%3Acret@127.0.0.1:${server.port}/auth`]);
+    assert.equal(r.code, 0, r.stderr);
+    const expected = `Basic ${Buffer.from('al@ice:s:cret').toString('base64')}`;
+    assert.equal(last().headers.authorization, expected);
+  });
+
+  it('-d DATA sends a form POST; several -d are joined with &', async () => {
+    let r = await runCli([`${base}/form`, '-d', 'a=1']);
+    assert.equal(r.code, 0, r.stderr);
+    let s = last();
+    assert.equal(s.method, 'POST');
+    assert.equal(s.body.toString(), 'a=1');
+    assert.equal(s.headers['content-type'], 'application/x-www-form-urlencoded');
+    assert.equal(s.headers['content-length'], '3');
+
+    r = await runCli([`${base}/form`, '-d', 'a=1', '--data', 'b=ü', '--data-binary', 'c=3']);
+    assert.equal(r.code, 0, r.stderr);
+    s = last();
+    assert.equal(s.body.toString(), 'a=1&b=ü&c=3');
+    assert.equal(s.headers['content-length'], String(Buffer.byteLength('a=1&b=ü&c=3')));
+  });
+
+  it('-d with a METHOD and a Content-Type of its own', async () => {
+    const r = await runCli([
+      'PUT',
+      `${base}/json`,
+      '-d',
+      '{"k":1}',
+      '-H',
+      'Content-Type: application/json',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const s = last();
+    assert.equal(s.method, 'PUT');
+    assert.equal(s.headers['content-type'], 'application/json');
+    assert.equal(s.body.toString(), '{"k":1}');
+  });
+
+  it('-d @FILE sends the file as it is, with its length', async () => {
+    const tmp = tempDir();
+    try {
+      const content = Buffer.concat([Buffer.from('line 1\r\nline 2\n'), BIG.subarray(0, 100_000)]);
+      fs.writeFileSync(tmp.file('body.bin'), content);
+      const r = await runCli([`${base}/file`, '-d', `@${tmp.file('body.bin')}`]);
+      assert.equal(r.code, 0, r.stderr);
+      const s = last();
+      assert.equal(s.headers['content-length'], String(content.length));
+      assert.equal(s.headers['transfer-encoding'], undefined);
+      assert.ok(s.body.equals(content), 'the bytes arrive unchanged');
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('--data-binary @- streams stdin (chunked) as it arrives', async () => {
+    const first = Buffer.from('first piece\n');
+    const second = Buffer.from('second piece\n');
+    let gotFirst: () => void = () => {};
+    const firstArrived = new Promise<void>((r) => {
+      gotFirst = r;
+    });
+    let received = Buffer.alloc(0);
+    onPiece.set('/stdin', (piece) => {
+      received = Buffer.concat([received, piece]);
+      if (received.length >= first.length) gotFirst();
+    });
+    try {
+      const r = await runCli(['PUT', `${base}/stdin`, '--data-binary', '@-'], {
+        stdin: (stdin) => {
+          stdin.write(first);
+          // The rest only once the server has the first piece: the command must not
+          // wait for the end of stdin before sending.
+          firstArrived.then(() => stdin.end(second), assert.fail);
+        },
+      });
+      assert.equal(r.code, 0, r.stderr);
+      const s = last();
+      assert.equal(s.method, 'PUT');
+      assert.equal(s.headers['transfer-encoding'], 'chunked');
+      assert.equal(s.headers['content-length'], undefined);
+      assert.equal(s.body.toString(), 'first piece\nsecond piece\n');
+    } finally {
+      onPiece.delete('/stdin');
+    }
+  });
+
+  it('--data-binary @- sends a large stdin intact', async () => {
+    const r = await runCli([`${base}/bigin`, '--data-binary', '@-'], { stdin: BIG });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(sha(last().body), sha(BIG));
+  });
+
+  it('-i writes the status line and the headers as received, then the body', async () => {
+    const r = await runCli(['-i', `${base}/inc`]);
+    assert.equal(r.code, 0, r.stderr);
+    const [head, body] = r.out.split('\r\n\r\n');
+    const lines = (head as string).split('\r\n');
+    assert.equal(lines[0], 'HTTP/1.1 200 OK');
+    assert.ok(lines.includes('Content-Type: text/plain'), head);
+    assert.ok(lines.includes('X-Seen: yes'), head);
+    assert.equal(body, 'you sent GET /inc\n');
+  });
+
+  it('-I sends HEAD and writes only the head', async () => {
+    const r = await runCli([`${base}/head`, '-I']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(last().method, 'HEAD');
+    assert.match(r.out, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.ok(r.out.endsWith('\r\n\r\n'));
+    assert.ok(r.out.includes('X-Seen: yes\r\n'));
+  });
+
+  it('-v traces on stderr what set_debuglevel(1) prints; stdout has only the body', async () => {
+    const r = await runCli(['-v', `${base}/trace`, '-d', 'x=1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.out, 'you sent POST /trace\n');
+    const lines = r.stderr.split(/\r?\n/);
+    assert.match(
+      lines[0] as string,
+      new RegExp(
+        `^send: 'POST /trace HTTP/1\\.1\\\\r\\\\nHost: 127\\.0\\.0\\.1:${server.port}\\\\r\\\\n`,
+      ),
+    );
+    assert.ok(lines[0]?.endsWith("\\r\\n\\r\\nx=1'"), lines[0]);
+    assert.equal(lines[1], "reply: 'HTTP/1.1 200 OK\\r\\n'");
+    assert.ok(lines.includes('header: X-Seen: yes'), r.stderr);
+  });
+
+  it('streams a large body to stdout intact', async () => {
+    routes.set('/big', (_req, res) => {
+      res.writeHead(200, { 'Content-Length': BIG.length });
+      res.end(BIG);
+    });
+    const r = await runCli([`${base}/big`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.length, BIG.length);
+    assert.equal(sha(r.stdout), sha(BIG));
+  });
+
+  it('writes the body to stdout as it arrives, not at its end', async () => {
+    let release: () => void = () => {};
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    routes.set('/drip', (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' }); // chunked
+      res.write('part one\n');
+      released.then(() => res.end('part two\n'), assert.fail);
+    });
+    const r = await runCli([`${base}/drip`], {
+      onStdout: (stdout) => {
+        // The rest is sent only once the first part reached our end of the pipe.
+        stdout.once('data', () => release());
+      },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.out, 'part one\npart two\n');
+  });
+
+  it('-f exits 22 on a status >= 400 without writing the body', async () => {
+    const r = await runCli(['-f', `${base}/missing`]);
+    assertFailure(r, 22, /404 Not Found/);
+  });
+
+  it('without -f a 404 is written like any response, exit 0', async () => {
+    const r = await runCli([`${base}/missing`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.out, 'no such thing\n');
+  });
+
+  it('-f with a status below 400 writes the body, exit 0', async () => {
+    const r = await runCli(['--fail', `${base}/ok`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.out, 'you sent GET /ok\n');
+  });
+
+  describe('-o FILE', () => {
+    it('writes the body to FILE, not to stdout; no progress bar when stderr is a pipe', async () => {
+      const tmp = tempDir();
+      try {
+        const r = await runCli([`${base}/big`, '-o', tmp.file('out.bin')]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.out, '');
+        assert.equal(r.stderr, '', 'no progress bar on a pipe');
+        assert.equal(sha(fs.readFileSync(tmp.file('out.bin'))), sha(BIG));
+        assert.deepEqual(fs.readdirSync(tmp.dir), ['out.bin'], 'no temporary file left');
+      } finally {
+        tmp.remove();
+      }
+    });
+
+    it('with -i the head goes into FILE too', async () => {
+      const tmp = tempDir();
+      try {
+        const r = await runCli(['-i', `${base}/withhead`, '-o', tmp.file('out.txt')]);
+        assert.equal(r.code, 0, r.stderr);
+        const text = fs.readFileSync(tmp.file('out.txt'), 'latin1');
+        assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+        assert.ok(text.endsWith('\r\n\r\nyou sent GET /withhead\n'));
+      } finally {
+        tmp.remove();
+      }
+    });
+
+    it('-o - is stdout', async () => {
+      const r = await runCli([`${base}/dash`, '-o', '-']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.out, 'you sent GET /dash\n');
+    });
+
+    it('replaces an existing FILE only once the whole body arrived', async () => {
+      const tmp = tempDir();
+      try {
+        fs.writeFileSync(tmp.file('out.txt'), 'old content');
+        const r = await runCli([`${base}/replace`, '-o', tmp.file('out.txt')]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(fs.readFileSync(tmp.file('out.txt'), 'utf8'), 'you sent GET /replace\n');
+      } finally {
+        tmp.remove();
+      }
+    });
+
+    it('a body cut short leaves FILE as it was and no temporary file (exit 18)', async () => {
+      routes.set('/cut', (_req, res) => {
+        res.writeHead(200, { 'Content-Length': 1_000_000 });
+        res.write(BIG.subarray(0, 300_000), () => setTimeout(() => res.socket?.destroy(), 50));
+      });
+      const tmp = tempDir();
+      try {
+        fs.writeFileSync(tmp.file('keep.bin'), 'previous');
+        let r = await runCli([`${base}/cut`, '-o', tmp.file('keep.bin')]);
+        assertFailure(r, 18, /closed after 300000 bytes of 1000000/);
+        assert.equal(fs.readFileSync(tmp.file('keep.bin'), 'utf8'), 'previous');
+        r = await runCli([`${base}/cut`, '-o', tmp.file('new.bin')]);
+        assertFailure(r, 18, /closed after/);
+        assert.deepEqual(fs.readdirSync(tmp.dir), ['keep.bin']);
+      } finally {
+        tmp.remove();
+      }
+    });
+
+    it('-f with a 404 creates no FILE', async () => {
+      const tmp = tempDir();
+      try {
+        const r = await runCli(['-f', `${base}/missing`, '-o', tmp.file('nothing')]);
+        assertFailure(r, 22, /404/);
+        assert.deepEqual(fs.readdirSync(tmp.dir), []);
+      } finally {
+        tmp.remove();
+      }
+    });
+
+    it('a directory that does not exist is a write error (exit 23)', async () => {
+      const tmp = tempDir();
+      try {
+        const r = await runCli([`${base}/x`, '-o', tmp.file('no/such/dir/out')]);
+        assertFailure(r, 23, /could not write to '.*no\/such\/dir\/out'.*ENOENT/);
+      } finally {
+        tmp.remove();
+      }
+    });
+
+    it('SIGINT during the transfer removes the temporary file (exit 130)', async () => {
+      let stop: () => void = () => {};
+      const stopped = new Promise<void>((r) => {
+        stop = r;
+      });
+      routes.set('/forever', (_req, res) => {
+        res.writeHead(200, { 'Content-Length': 10_000_000 });
+        res.write(BIG.subarray(0, 1000));
+        stopped.then(() => res.socket?.destroy(), assert.fail);
+      });
+      const tmp = tempDir();
+      try {
+        const r = await runCli([`${base}/forever`, '-o', tmp.file('big.bin')], {
+          onSpawn: (child) => {
+            // Interrupt once the temporary file holds the first bytes.
+            const poll = setInterval(() => {
+              const part = fs.readdirSync(tmp.dir).find((n) => n.endsWith('.part'));
+              if (part !== undefined && fs.statSync(tmp.file(part)).size >= 1000) {
+                clearInterval(poll);
+                child.kill('SIGINT');
+              }
+            }, 20);
+            child.on('close', () => clearInterval(poll));
+          },
+        });
+        stop();
+        assert.equal(r.code, 130, r.stderr);
+        assert.match(r.stderr, /httplib: interrupted \(SIGINT\)/);
+        assert.deepEqual(fs.readdirSync(tmp.dir), []);
+      } finally {
+        stop();
+        tmp.remove();
+      }
+    });
+  });
+
+  it('a closed stdout (EPIPE) is a write error (exit 23)', async () => {
+    routes.set('/endless', (_req, res) => {
+      res.writeHead(200, { 'Content-Length': 64 * 1024 * 1024 });
+      const pump = (): void => {
+        while (res.write(BIG.subarray(0, 65536))) {
+          if (res.destroyed) return;
+        }
+        res.once('drain', pump);
+      };
+      pump();
+      res.on('close', () => res.removeAllListeners('drain'));
+    });
+    const r = await runCli([`${base}/endless`], {
+      onStdout: (stdout) => stdout.once('data', () => stdout.destroy()),
+    });
+    assert.equal(r.code, 23, r.stderr);
+    assert.match(r.stderr, /^httplib: could not write to stdout: .*EPIPE/m);
+  });
+});

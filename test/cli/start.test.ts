@@ -1,0 +1,138 @@
+/**
+ * `npm start` = `httplib demo` (issue 8, item 2): the seed's four sessions against the
+ * embedded server, printed as the seed shows them, exit 0 by itself in a few seconds;
+ * built automatically when dist/ is missing (a copy of the project without dist/ stands
+ * for a fresh clone; CI runs `npm start` on a real fresh clone, see .ci/run). Also the
+ * package wiring: `bin` → dist/cli/main.js with its shebang.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { ensureBuilt, MAIN, ROOT, runCli, runNode, runProgram, tempDir } from './cli-harness.ts';
+
+/** The transcript's lines that must appear, in this order (the seed's, with our host). */
+const TRANSCRIPT: readonly (string | RegExp)[] = [
+  /^# against an embedded server on 127\.0\.0\.1:\d+/,
+  '# GET, then a 404 on the same connection',
+  '>>> import httplib',
+  /^>>> conn = httplib\.HTTPConnection\("127\.0\.0\.1", \d+\)$/,
+  '>>> conn.request("GET", "/index.html")',
+  '>>> r1 = conn.getresponse()',
+  '>>> print r1.status, r1.reason',
+  '200 OK',
+  '>>> data1 = r1.read()',
+  '>>> conn.request("GET", "/parrot.spam")',
+  '>>> r2 = conn.getresponse()',
+  '>>> print r2.status, r2.reason',
+  '404 Not Found',
+  '>>> data2 = r2.read()',
+  '>>> conn.close()',
+  '# HEAD never returns any data',
+  '>>> conn.request("HEAD","/index.html")',
+  '>>> print res.status, res.reason',
+  '200 OK',
+  '>>> print len(data)',
+  '0',
+  ">>> data == ''",
+  'True',
+  '# POST a form',
+  ">>> params = urllib.urlencode({'@number': 12524, '@type': 'issue', '@action': 'show'})",
+  '>>> conn.request("POST", "", params, headers)',
+  '>>> print response.status, response.reason',
+  '302 Found',
+  '>>> data',
+  `'Redirecting to <a href="http://bugs.python.org/issue12524">http://bugs.python.org/issue12524</a>'`,
+  '# PUT',
+  '>>> BODY = "***filecontents***"',
+  '>>> conn.request("PUT", "/file", BODY)',
+  '>>> print response.status, response.reason',
+  '200, OK',
+  '# Done: 4 sessions, 5 requests, every result as the seed shows it.',
+];
+
+/** Assert `output` holds the transcript's lines in order. */
+function assertTranscript(output: string): void {
+  const lines = output.split('\n');
+  let at = 0;
+  for (const want of TRANSCRIPT) {
+    const found = lines.findIndex(
+      (l, i) => i >= at && (typeof want === 'string' ? l === want : want.test(l)),
+    );
+    assert.notEqual(found, -1, `missing ${String(want)} after line ${at} in:\n${output}`);
+    at = found + 1;
+  }
+}
+
+describe('npm start: httplib demo', () => {
+  before(() => ensureBuilt());
+
+  it('the package runs dist/cli/main.js as `httplib`, with its shebang', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    assert.deepEqual(pkg.bin, { httplib: './dist/cli/main.js' });
+    assert.equal(pkg.scripts.start, 'node scripts/start.mjs');
+    assert.ok(pkg.files.includes('dist'));
+    assert.ok(fs.readFileSync(MAIN, 'utf8').startsWith('#!/usr/bin/env node\n'));
+  });
+
+  it('`npm start` plays the seed sessions and exits 0 by itself', async () => {
+    const started = Date.now();
+    const r = await runProgram('npm', ['start', '--silent'], { timeoutMs: 30_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assertTranscript(r.out);
+    assert.ok(Date.now() - started < 15_000, 'within a few seconds');
+  });
+
+  it('`httplib demo` is the same, straight from dist', async () => {
+    const r = await runCli(['demo']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assertTranscript(r.out);
+  });
+
+  it('`httplib demo -v` adds the set_debuglevel(1) trace on stderr', async () => {
+    const r = await runCli(['demo', '-v']);
+    assert.equal(r.code, 0, r.stderr);
+    assertTranscript(r.out);
+    assert.match(
+      r.stderr,
+      /^send: 'GET \/index\.html HTTP\/1\.1\\r\\nHost: 127\.0\.0\.1:\d+\\r\\n/,
+    );
+    assert.match(r.stderr, /\nreply: 'HTTP\/1\.1 404 Not Found\\r\\n'/);
+    assert.match(r.stderr, /\nsend: 'PUT \/file HTTP\/1\.1\\r\\n[^\n]*\*\*\*filecontents\*\*\*'/);
+  });
+
+  it('builds dist/ first when it is missing (a fresh checkout)', async () => {
+    const tmp = tempDir();
+    try {
+      for (const entry of [
+        'src',
+        'scripts',
+        'package.json',
+        'tsconfig.json',
+        'tsconfig.build.json',
+      ]) {
+        fs.cpSync(path.join(ROOT, entry), path.join(tmp.dir, entry), { recursive: true });
+      }
+      fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(tmp.dir, 'node_modules'), 'dir');
+      const r = await runNode(['scripts/start.mjs'], { cwd: tmp.dir, timeoutMs: 120_000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /^npm start: dist\/cli\/main\.js is missing: building/);
+      assertTranscript(r.out);
+      assert.ok(fs.existsSync(path.join(tmp.dir, 'dist', 'cli', 'main.js')));
+      // Fresh now: no second build.
+      const again = await runNode(['scripts/start.mjs'], { cwd: tmp.dir });
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.stderr, '');
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('CI runs npm start after the build, on its fresh clone', () => {
+    const ci = fs.readFileSync(path.join(ROOT, '.ci', 'run'), 'utf8').split('\n');
+    const build = ci.indexOf('npm run build');
+    const start = ci.indexOf('npm start');
+    assert.ok(build !== -1 && start > build, '.ci/run: npm start after npm run build');
+  });
+});

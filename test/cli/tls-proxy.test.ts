@@ -1,0 +1,323 @@
+/**
+ * The built `httplib` command over TLS and through proxies (issue 8, item 1): a
+ * node:https server with the test PKI (test/fixtures/tls/make-certs.sh), --cacert,
+ * --cert/--key, -k, the TLS failures (exit 35, 60, 58, 77); a real CONNECT proxy
+ * (test/integration/tls-peers.ts) for https:// URLs with -x, and an HTTP forward proxy
+ * that receives absolute-URI requests for http:// URLs.
+ */
+import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { type HttpServer, httpServer, rawServer } from '../integration/servers.ts';
+import {
+  type ConnectProxy,
+  connectProxy,
+  type HttpsServer,
+  httpsServer,
+  makePki,
+  type Pki,
+} from '../integration/tls-peers.ts';
+import { assertFailure, ensureBuilt, runCli } from './cli-harness.ts';
+
+/** `user:s3cret` */
+const AUTH = 'Basic dXNlcjpzM2NyZXQ=';
+
+describe('httplib over TLS and through proxies', () => {
+  let pki: Pki;
+  let good: HttpsServer;
+  let wrongName: HttpsServer;
+  let expired: HttpsServer;
+  let mutual: HttpsServer;
+  let plain: HttpServer;
+  const closers: Array<() => Promise<void>> = [];
+  const origin = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    res.end(`tls ${req.method} ${req.url} host=${req.headers.host}\n`);
+  };
+
+  before(async () => {
+    ensureBuilt();
+    pki = await makePki();
+    good = await httpsServer(pki.pair('server'), origin);
+    wrongName = await httpsServer(pki.pair('wrongname'), origin);
+    expired = await httpsServer(pki.pair('expired'), origin);
+    mutual = await httpsServer(
+      {
+        ...pki.pair('server'),
+        ca: pki.read('ca.pem'),
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (req, res) => {
+        const socket = req.socket as import('node:tls').TLSSocket;
+        res.end(`hello ${socket.getPeerCertificate().subject?.CN}\n`);
+      },
+    );
+    plain = await httpServer((_req, res) => res.end('plain\n'));
+    for (const s of [good, wrongName, expired, mutual, plain]) closers.push(() => s.close());
+  });
+  after(async () => {
+    for (const close of closers) await close();
+    pki?.remove();
+  });
+
+  describe('HTTPS', () => {
+    it('--cacert trusts the test CA: the request goes through', async () => {
+      const r = await runCli([
+        `https://localhost:${good.port}/secure`,
+        '--cacert',
+        pki.file('ca.pem'),
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.out, `tls GET /secure host=localhost:${good.port}\n`);
+      assert.equal(good.sessions.at(-1)?.servername, 'localhost', 'SNI names the host');
+    });
+
+    it('an IP address is checked against the certificate too', async () => {
+      const r = await runCli([`https://127.0.0.1:${good.port}/ip`, '--cacert', pki.file('ca.pem')]);
+      assert.equal(r.code, 0, r.stderr);
+    });
+
+    it('an unknown CA exits 60', async () => {
+      const r = await runCli([`https://localhost:${good.port}/`]);
+      assertFailure(
+        r,
+        60,
+        /the certificate of localhost did not verify: unable to get local issuer certificate/,
+      );
+    });
+
+    it('a certificate for another name exits 60', async () => {
+      const r = await runCli([
+        `https://localhost:${wrongName.port}/`,
+        '--cacert',
+        pki.file('ca.pem'),
+      ]);
+      assertFailure(r, 60, /Hostname mismatch, certificate is not valid for 'localhost'/);
+    });
+
+    it('an expired certificate exits 60', async () => {
+      const r = await runCli([
+        `https://localhost:${expired.port}/`,
+        '--cacert',
+        pki.file('ca.pem'),
+      ]);
+      assertFailure(r, 60, /certificate has expired/);
+    });
+
+    it('-k accepts what would not verify', async () => {
+      for (const server of [good, wrongName, expired]) {
+        const r = await runCli([`https://localhost:${server.port}/k`, '-k']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.out, `tls GET /k host=localhost:${server.port}\n`);
+      }
+      const r = await runCli([
+        `https://localhost:${good.port}/k`,
+        '--insecure',
+        '--cacert',
+        '/no/such.pem',
+      ]);
+      assert.equal(r.code, 0, `-k makes --cacert irrelevant: ${r.stderr}`);
+    });
+
+    it('--cert/--key present a client certificate', async () => {
+      const r = await runCli([
+        `https://localhost:${mutual.port}/`,
+        '--cacert',
+        pki.file('ca.pem'),
+        '--cert',
+        pki.file('client.pem'),
+        '--key',
+        pki.file('client.key'),
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.out, 'hello httplib-ts test client\n');
+      assert.equal(mutual.sessions.at(-1)?.authorized, true);
+    });
+
+    it('--cert with the key in the same file', async () => {
+      const { writeFileSync } = await import('node:fs');
+      const both = pki.file('client-both.pem');
+      writeFileSync(both, Buffer.concat([pki.read('client.pem'), pki.read('client.key')]));
+      const r = await runCli([
+        `https://localhost:${mutual.port}/`,
+        '--cacert',
+        pki.file('ca.pem'),
+        '--cert',
+        both,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+    });
+
+    it('without the client certificate the server refuses (one line, non-zero)', async () => {
+      const r = await runCli([`https://localhost:${mutual.port}/`, '--cacert', pki.file('ca.pem')]);
+      // TLS 1.3 sends the refusal after the client finished its handshake: it arrives
+      // as a TLS alert while the response is awaited.
+      assert.ok(r.code === 35 || r.code === 56, `exit ${r.code}: ${r.stderr}`);
+      assertFailure(
+        r,
+        r.code as number,
+        /TLS with localhost failed|certificate required|ECONNRESET/,
+      );
+    });
+
+    it('a --cert that cannot be loaded exits 58', async () => {
+      const r = await runCli([
+        `https://localhost:${good.port}/`,
+        '--cert',
+        pki.file('client.pem'),
+        '--key',
+        pki.file('server.key'),
+      ]);
+      assertFailure(r, 58, /could not load the client certificate/);
+      const missing = await runCli([`https://localhost:${good.port}/`, '--cert', '/no/cert.pem']);
+      assertFailure(missing, 58, /ENOENT/);
+    });
+
+    it('a --cacert that cannot be read exits 77', async () => {
+      const r = await runCli([`https://localhost:${good.port}/`, '--cacert', '/no/ca.pem']);
+      assertFailure(r, 77, /could not read CA certificates from '\/no\/ca\.pem': ENOENT/);
+      const notPem = await runCli([
+        `https://localhost:${good.port}/`,
+        '--cacert',
+        pki.file('ca.key'),
+      ]);
+      assertFailure(notPem, 77, /could not read CA certificates/);
+    });
+
+    it('https:// to a plain HTTP server is a TLS failure (exit 35)', async () => {
+      const r = await runCli([`https://127.0.0.1:${plain.port}/`]);
+      assertFailure(r, 35, /TLS with 127\.0\.0\.1 failed: \[SSL: /);
+    });
+
+    it('a server that never completes the handshake: --timeout exits 28', async () => {
+      const silent = await rawServer(() => {});
+      closers.push(() => silent.close());
+      const r = await runCli([`https://127.0.0.1:${silent.port}/`, '--timeout', '0.5']);
+      assertFailure(r, 28, /timed out after 0\.5 s while connecting/);
+    });
+
+    it('-v traces the request inside TLS', async () => {
+      const r = await runCli([
+        `https://localhost:${good.port}/v`,
+        '-v',
+        '--cacert',
+        pki.file('ca.pem'),
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /^send: 'GET \/v HTTP\/1\.1\\r\\nHost: localhost:\d+\\r\\n/);
+      assert.match(r.stderr, /\nreply: 'HTTP\/1\.1 200 OK\\r\\n'\r?\n/);
+    });
+  });
+
+  describe('-x with https:// URLs: a CONNECT tunnel', () => {
+    let proxy: ConnectProxy;
+    let authProxy: ConnectProxy;
+    before(async () => {
+      proxy = await connectProxy();
+      authProxy = await connectProxy({ auth: AUTH });
+      closers.push(
+        () => proxy.close(),
+        () => authProxy.close(),
+      );
+    });
+
+    it('tunnels to the host, TLS with the host (not the proxy)', async () => {
+      const r = await runCli([
+        `https://localhost:${good.port}/through?q=1`,
+        '-x',
+        `127.0.0.1:${proxy.port}`,
+        '--cacert',
+        pki.file('ca.pem'),
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.out, `tls GET /through?q=1 host=localhost:${good.port}\n`);
+      assert.equal(proxy.heads.at(-1), `CONNECT localhost:${good.port} HTTP/1.0\r\n\r\n`);
+      assert.ok(!proxy.relayed().includes('/through'), 'the proxy never sees the request in clear');
+    });
+
+    it('credentials in -x go to the proxy as Proxy-Authorization', async () => {
+      const r = await runCli([
+        `https://localhost:${good.port}/auth`,
+        '--proxy',
+        `http://user:s3cret@127.0.0.1:${authProxy.port}`,
+        '--cacert',
+        pki.file('ca.pem'),
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(
+        authProxy.heads.at(-1),
+        `CONNECT localhost:${good.port} HTTP/1.0\r\nProxy-Authorization: ${AUTH}\r\n\r\n`,
+      );
+    });
+
+    it('a proxy that refuses the tunnel exits 56', async () => {
+      const r = await runCli([
+        `https://localhost:${good.port}/`,
+        '-x',
+        `127.0.0.1:${authProxy.port}`,
+        '--cacert',
+        pki.file('ca.pem'),
+      ]);
+      assertFailure(
+        r,
+        56,
+        new RegExp(
+          `the proxy 127\\.0\\.0\\.1:${authProxy.port} refused the tunnel to localhost port ${good.port}: Tunnel connection failed: 407 Proxy Authentication Required`,
+        ),
+      );
+    });
+
+    it("the host's certificate is checked through the tunnel (exit 60)", async () => {
+      const r = await runCli([`https://localhost:${good.port}/`, '-x', `127.0.0.1:${proxy.port}`]);
+      assertFailure(r, 60, /the certificate of localhost did not verify/);
+    });
+  });
+
+  describe('-x with http:// URLs: absolute-URI requests', () => {
+    let forward: http.Server;
+    let port = 0;
+    const seen: Array<{ url: string; headers: http.IncomingHttpHeaders }> = [];
+    before(async () => {
+      forward = http.createServer((req, res) => {
+        seen.push({ url: req.url ?? '', headers: req.headers });
+        res.end(`proxied ${req.method} ${req.url}\n`);
+      });
+      await new Promise<void>((r) => forward.listen(0, '127.0.0.1', r));
+      port = (forward.address() as AddressInfo).port;
+      closers.push(
+        () =>
+          new Promise<void>((r) => {
+            forward.closeAllConnections();
+            forward.close(() => r());
+          }),
+      );
+    });
+
+    it('sends the absolute URL to the proxy, Host naming the origin', async () => {
+      const r = await runCli(['http://origin.test:8080/a/b?c=d', '-x', `127.0.0.1:${port}`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.out, 'proxied GET http://origin.test:8080/a/b?c=d\n');
+      const s = seen.at(-1);
+      assert.equal(s?.url, 'http://origin.test:8080/a/b?c=d');
+      assert.equal(s?.headers.host, 'origin.test:8080');
+      assert.equal(s?.headers['proxy-authorization'], undefined);
+    });
+
+    it('with credentials, and a body', async () => {
+      const r = await runCli([
+        'http://origin.test/form',
+        '-d',
+        'x=1',
+        '-x',
+        `http://user:s3cret@127.0.0.1:${port}`,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const s = seen.at(-1);
+      assert.equal(s?.url, 'http://origin.test/form');
+      assert.equal(s?.headers.host, 'origin.test');
+      assert.equal(s?.headers['proxy-authorization'], AUTH);
+      assert.equal(r.out, 'proxied POST http://origin.test/form\n');
+    });
+  });
+});
