@@ -173,10 +173,17 @@ export class HTTPConnection {
       port ?? null,
       (this.constructor as typeof HTTPConnection).default_port,
     );
-    connectRequest(tunnelHost, tunnelPort, headers ?? null);
+    // The headers are read, converted and checked once, here, and every CONNECT sends
+    // that copy (Python 3 copies them too): a one-shot iterable is not found empty at
+    // connect time, and a value whose toString changes cannot differ from what was checked.
+    const pairs: Array<[string, string]> = [];
+    for (const [name, value] of normalizeHeaders(headers)) {
+      pairs.push([name, coerceHeaderValue(value)]);
+    }
+    connectRequest(tunnelHost, tunnelPort, pairs);
     this._tunnel_host = tunnelHost;
     this._tunnel_port = tunnelPort;
-    this._tunnel_headers = headers ?? null;
+    this._tunnel_headers = pairs;
   }
 
   /** Python's `connect()`: open the connection (and the tunnel, if one is set). */
