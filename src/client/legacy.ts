@@ -9,7 +9,7 @@
 import { BadStatusLine, RemoteDisconnected } from '../protocol/errors.ts';
 import type { HTTPMessage } from '../protocol/message.ts';
 import type { PutRequestOptions } from '../protocol/request-writer.ts';
-import { parseHostPort } from '../protocol/validate.ts';
+import { parseHostPort, validateHost } from '../protocol/validate.ts';
 import { HTTPConnection } from './http-connection.ts';
 import type { HTTPResponse } from './http-response.ts';
 import { HTTPSConnection, type HTTPSConnectionOptions } from './https-connection.ts';
@@ -43,7 +43,12 @@ export class HTTP {
   connect(host?: string | null, port?: number | null): Promise<void> {
     if (host !== undefined && host !== null) {
       const ctor = this._conn.constructor as typeof HTTPConnection;
-      [this._conn.host, this._conn.port] = parseHostPort(host, port ?? null, ctor.default_port);
+      const [h, p] = parseHostPort(host, port ?? null, ctor.default_port);
+      // Checked as the constructor checks its host (CVE-2019-18348): control characters
+      // throw InvalidURL now, before any lookup or connection (2.7 checks nothing here).
+      validateHost(h);
+      this._conn.host = h;
+      this._conn.port = p;
     }
     return this._conn.connect();
   }
