@@ -266,6 +266,8 @@ export async function transfer(options: FetchOptions, io: TransferIO): Promise<n
         }
       } catch (err) {
         if (!(err instanceof httplib.IncompleteRead)) throw err;
+        // What did arrive is written, as curl does (an -o file is deleted all the same).
+        if (err.partial.length > 0) await sink.write(err.partial);
         received += err.partial.length;
         const of = total === null ? 'before the end of the body' : `of ${total}`;
         throw new CliError(

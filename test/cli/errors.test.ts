@@ -155,6 +155,7 @@ describe('server errors', () => {
     ]);
     const r = await runCli([url]);
     assert.equal(r.code, 18, r.stderr);
+    assert.equal(r.out, 'hel', 'what did arrive is written');
     assert.match(r.stderr, /closed after 3 bytes before the end of the body\n$/);
   });
 
