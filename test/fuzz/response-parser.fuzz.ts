@@ -1,0 +1,476 @@
+/**
+ * Fuzz target for the response side (issue 6, item 3): `npm run fuzz -- --minutes 10`.
+ *
+ * Not coverage-guided by instrumentation (Jazzer.js, the npm fuzzer, ships a prebuilt
+ * libFuzzer that needs glibc 2.38; older releases download binaries at install, which
+ * `npm ci` here cannot), but guided by behaviour: a long fast-check-driven run that
+ * mutates seeds (seeds.ts: llhttp/curl/Go/CPython-style cases), the committed corpus,
+ * and responses from the valid-response model, and keeps every input that reaches an
+ * outcome not seen before (error class and message shape, framing, verdict) as a new
+ * seed, so the search spreads over the parser's states.
+ *
+ * Oracles for every case, on the pure core (drive.ts): the exception is one of the
+ * core's classes; the resource invariants hold (no accepted run of more than MAXLINE
+ * bytes without LF, decode() progresses, at most MAXHEADERS lines kept); a random split
+ * and (for small inputs) byte-by-byte feeding give the same outcome as the whole input;
+ * a case takes less than a time cap. Unmutated model responses must give the modelled
+ * outcome. Every `--client-every` cases, the same bytes also go through HTTPConnection
+ * over an in-memory socket: it must settle with a value or HTTPException/TypeError/
+ * TimeoutError and agree with the core's verdict.
+ *
+ * The search runs in a worker thread; the main thread watches it: a worker that stops
+ * making progress (a hang: the core is synchronous) is terminated and the case it was
+ * running (kept in shared memory) is saved, as is the case of a worker that dies
+ * (exception, out of memory: the worker has a heap limit).
+ *
+ * Output: each finding (minimised) and each input with a new outcome is written to
+ * test/fixtures/fuzz-corpus/ (`<sha1>.bin` plus `index.json` with the outcome class),
+ * which test/property/fuzz-corpus.test.ts replays in `npm test`.
+ *
+ * Every `--llhttp-every` cases, node:http's client (llhttp, strict) parses the same bytes:
+ * where both accept the response, status and body must agree.
+ *
+ * Options: --minutes N (default 1), --seed N, --client-every N (default 16),
+ * --llhttp-every N (default 8),
+ * --no-save, --update-corpus (recompute every corpus entry's outcome and exit).
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import fc from 'fast-check';
+import { drivePure, type PureOutcome } from '../property/drive.ts';
+import { mutateAll, mutationArb } from '../property/mutations.ts';
+import { expected, serialize, specArb } from '../property/response-model.ts';
+import {
+  type CaseInput,
+  CORPUS_DIR,
+  type CorpusEntry,
+  checkClient,
+  checkLlhttp,
+  checkPure,
+  corpusBytes,
+  INDEX,
+  loadCorpus,
+  minimise,
+  outcomeClass,
+  signature,
+} from './oracles.ts';
+import { SEEDS } from './seeds.ts';
+
+/** Biggest case kept in shared memory for the watchdog. */
+const SHARED_MAX = 4 * 1024 * 1024;
+
+/** The worker is declared hung after this long without progress. */
+const STALL_MS = 15_000;
+
+// ---------------------------------------------------------------------------------------
+// worker: the search
+
+interface WorkerInit {
+  seed: number;
+  clientEvery: number;
+  llhttpEvery: number;
+  shared: SharedArrayBuffer;
+  known: string[];
+  extra: Array<{ bytes: Uint8Array; method: string }>;
+}
+
+type FromWorker =
+  | {
+      type: 'progress';
+      execs: number;
+      clientExecs: number;
+      llhttpExecs: number;
+      signatures: number;
+      heapMb: number;
+    }
+  | {
+      type: 'keep';
+      entry: Omit<CorpusEntry, 'file' | 'expect'> & { bytes: Uint8Array; expect: string };
+    };
+
+const METHODS = ['GET', 'HEAD', 'POST', 'CONNECT'];
+
+async function work(init: WorkerInit): Promise<void> {
+  const port = parentPort;
+  if (port === null) return;
+  const meta = new Int32Array(init.shared, 0, 8);
+  const data = new Uint8Array(init.shared, 32);
+  let stop = false;
+  port.on('message', (m: { type: string }) => {
+    if (m.type === 'stop') stop = true;
+  });
+  const seen = new Set(init.known);
+  const pool: Array<{ bytes: Buffer; method: string }> = [
+    ...SEEDS.map((s) => ({ bytes: Buffer.from(s.text, 'latin1'), method: s.method ?? 'GET' })),
+    ...init.extra.map((e) => ({ bytes: Buffer.from(e.bytes), method: e.method })),
+  ];
+  let execs = 0;
+  let clientExecs = 0;
+  let llhttpExecs = 0;
+
+  const plan = fc.record({
+    source: fc.oneof(
+      { weight: 5, arbitrary: fc.constant('pool' as const) },
+      { weight: 4, arbitrary: fc.constant('model' as const) },
+      { weight: 1, arbitrary: fc.constant('valid' as const) },
+      { weight: 1, arbitrary: fc.constant('splice' as const) },
+    ),
+    pick: fc.nat(),
+    other: fc.nat(),
+    spec: specArb,
+    mutations: fc.array(mutationArb, { minLength: 1, maxLength: 6 }),
+    cuts: fc.array(fc.nat(), { maxLength: 6 }),
+    eof: fc.boolean(),
+    method: fc.oneof({ weight: 6, arbitrary: fc.constant(null) }, fc.constantFrom(...METHODS)),
+    strict: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, fc.constant(true)),
+  });
+
+  const share = (c: CaseInput): void => {
+    const n = Math.min(c.bytes.length, data.length);
+    data.set(c.bytes.subarray(0, n), 0);
+    meta[1] = n;
+    meta[2] = METHODS.indexOf(c.method);
+    meta[3] = c.eof ? 1 : 0;
+    meta[4] = c.strict ? 1 : 0;
+    Atomics.add(meta, 0, 1);
+  };
+
+  const keep = (
+    c: CaseInput,
+    outcome: PureOutcome,
+    found: string | null,
+    cuts: readonly number[],
+  ): void => {
+    const sig = found ?? signature(outcome);
+    const kind = found === null ? null : found.slice(0, found.indexOf(':'));
+    // Minimise while the same finding (or the same outcome shape) persists.
+    const still = (b: Buffer): boolean => {
+      share({ ...c, bytes: b });
+      const r = checkPure({ ...c, bytes: b }, cuts);
+      if (kind === null) return r.findings.length === 0 && signature(r.outcome) === sig;
+      return r.findings.some((f) => f.startsWith(`${kind}:`));
+    };
+    const shrinkable = kind === null || ['exception', 'invariant', 'split', 'slow'].includes(kind);
+    const small = shrinkable ? minimise(c, still, found === null ? 1500 : 6000) : c.bytes;
+    const final = checkPure({ ...c, bytes: small }, cuts);
+    const entry = {
+      method: c.method,
+      strict: c.strict,
+      eof: c.eof,
+      expect: outcomeClass(final.outcome),
+      signature: found === null ? sig : signature(final.outcome),
+      bytes: new Uint8Array(small),
+      ...(found === null ? {} : { found }),
+    };
+    port.postMessage({ type: 'keep', entry } satisfies FromWorker);
+    pool.push({ bytes: small, method: c.method });
+  };
+
+  let lastReport = 0;
+  for (let batch = 0; !stop; batch++) {
+    const cases = fc.sample(plan, { seed: init.seed + batch, numRuns: 200 });
+    for (const p of cases) {
+      if (stop) break;
+      let bytes: Buffer;
+      let method = p.method;
+      let strict = p.strict;
+      let eof = p.eof;
+      let model: ReturnType<typeof expected> | null = null;
+      switch (p.source) {
+        case 'pool': {
+          const base = pool[p.pick % pool.length] as { bytes: Buffer; method: string };
+          bytes = mutateAll(base.bytes, p.mutations);
+          method ??= base.method;
+          break;
+        }
+        case 'splice': {
+          const a = pool[p.pick % pool.length] as { bytes: Buffer; method: string };
+          const b = pool[p.other % pool.length] as { bytes: Buffer; method: string };
+          const cut = (x: Buffer, k: number): number => (x.length === 0 ? 0 : k % x.length);
+          bytes = Buffer.concat([
+            a.bytes.subarray(0, cut(a.bytes, p.other)),
+            b.bytes.subarray(cut(b.bytes, p.pick)),
+          ]);
+          method ??= a.method;
+          break;
+        }
+        case 'model':
+        case 'valid': {
+          const s = serialize(p.spec);
+          method = p.spec.method;
+          strict = p.spec.kind === 'http09' ? p.spec.strict : false;
+          if (p.source === 'valid') {
+            bytes = s.bytes;
+            eof = s.eof;
+            model = expected(p.spec);
+          } else {
+            bytes = mutateAll(s.bytes, p.mutations);
+          }
+          break;
+        }
+      }
+      const c: CaseInput = { bytes, method: method ?? 'GET', strict, eof };
+      share(c);
+      const r = checkPure(c, p.cuts);
+      execs++;
+      if (model !== null) {
+        const o = r.outcome;
+        const ok =
+          'error' in model
+            ? o.errorClass === model.error
+            : o.errorClass === undefined &&
+              o.incomplete === undefined &&
+              o.status === model.status &&
+              o.body === model.body &&
+              o.framing === model.framing &&
+              o.will_close === model.will_close &&
+              isDeepStrictEqual(o.lines, model.lines);
+        if (!ok) r.findings.push(`model: got ${signature(o)}`);
+      }
+      if (init.clientEvery > 0 && execs % init.clientEvery === 0) {
+        r.findings.push(...(await checkClient(c, p.cuts, r.outcome)));
+        clientExecs++;
+      }
+      if (init.llhttpEvery > 0 && execs % init.llhttpEvery === 0) {
+        r.findings.push(...(await checkLlhttp(c, p.cuts)));
+        llhttpExecs++;
+      }
+      for (const f of r.findings) {
+        const key = f.replace(/[0-9]+/g, 'N').slice(0, 100);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        keep(c, r.outcome, f, p.cuts);
+      }
+      if (r.findings.length === 0) {
+        const sig = signature(r.outcome);
+        if (!seen.has(sig)) {
+          seen.add(sig);
+          keep(c, r.outcome, null, p.cuts);
+        }
+      }
+      const now = Date.now();
+      if (now - lastReport > 1000) {
+        lastReport = now;
+        port.postMessage({
+          type: 'progress',
+          execs,
+          clientExecs,
+          llhttpExecs,
+          signatures: seen.size,
+          heapMb: Math.round(process.memoryUsage().heapUsed / 1e6),
+        } satisfies FromWorker);
+        // Let the 'stop' message in.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+  }
+  port.postMessage({
+    type: 'progress',
+    execs,
+    clientExecs,
+    llhttpExecs,
+    signatures: seen.size,
+    heapMb: Math.round(process.memoryUsage().heapUsed / 1e6),
+  } satisfies FromWorker);
+  port.close();
+}
+
+// ---------------------------------------------------------------------------------------
+// main: budget, watchdog, corpus
+
+function saveEntry(
+  corpus: CorpusEntry[],
+  e: Omit<CorpusEntry, 'file'> & { bytes: Uint8Array },
+): CorpusEntry {
+  const bytes = Buffer.from(e.bytes);
+  const file = `${createHash('sha1').update(bytes).update(`${e.method}|${e.strict}|${e.eof}`).digest('hex').slice(0, 12)}.bin`;
+  const { bytes: _b, ...rest } = e;
+  const entry: CorpusEntry = { file, ...rest };
+  if (!corpus.some((x) => x.file === file)) {
+    mkdirSync(CORPUS_DIR, { recursive: true });
+    writeFileSync(new URL(file, CORPUS_DIR), bytes);
+    corpus.push(entry);
+  }
+  return entry;
+}
+
+function writeIndex(corpus: CorpusEntry[]): void {
+  mkdirSync(CORPUS_DIR, { recursive: true });
+  corpus.sort(
+    (a, b) =>
+      (a.found ?? '~').localeCompare(b.found ?? '~') ||
+      a.signature.localeCompare(b.signature) ||
+      a.file.localeCompare(b.file),
+  );
+  writeFileSync(INDEX, `${JSON.stringify(corpus, null, 1)}\n`);
+}
+
+function updateCorpus(): void {
+  const corpus = loadCorpus();
+  for (const e of corpus) {
+    const out = drivePure([corpusBytes(e)], { method: e.method, strict: e.strict }, e.eof).outcome;
+    e.expect = outcomeClass(out);
+    e.signature = signature(out);
+  }
+  writeIndex(corpus);
+  console.log(`fuzz: ${corpus.length} corpus entries updated`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      minutes: { type: 'string', default: '1' },
+      seed: { type: 'string' },
+      'client-every': { type: 'string', default: '16' },
+      'llhttp-every': { type: 'string', default: '8' },
+      'no-save': { type: 'boolean', default: false },
+      'update-corpus': { type: 'boolean', default: false },
+    },
+  });
+  if (values['update-corpus']) {
+    updateCorpus();
+    return;
+  }
+  const budgetMs = Number(values.minutes) * 60_000;
+  let seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed);
+  const clientEvery = Number(values['client-every']);
+  const llhttpEvery = Number(values['llhttp-every']);
+  const save = !values['no-save'];
+  const corpus = loadCorpus();
+  const started = Date.now();
+  console.log(
+    `fuzz: response parser, ${values.minutes} min, seed ${seed}, ${SEEDS.length} seeds + ${corpus.length} corpus entries, ` +
+      `client every ${clientEvery} cases, llhttp every ${llhttpEvery}, started ${new Date(started).toISOString()}`,
+  );
+  const found: CorpusEntry[] = [];
+  let newEntries = 0;
+  let totalExecs = 0;
+  let totalClient = 0;
+  let totalLlhttp = 0;
+  let signatures = 0;
+  let peakHeap = 0;
+  let restarts = 0;
+
+  const runWorker = (): Promise<'done' | 'restart'> =>
+    new Promise((resolve) => {
+      const shared = new SharedArrayBuffer(32 + SHARED_MAX);
+      const meta = new Int32Array(shared, 0, 8);
+      const init: WorkerInit = {
+        seed,
+        clientEvery,
+        llhttpEvery,
+        shared,
+        known: corpus.map((e) => e.found?.replace(/[0-9]+/g, 'N').slice(0, 100) ?? e.signature),
+        extra: corpus.map((e) => ({ bytes: new Uint8Array(corpusBytes(e)), method: e.method })),
+      };
+      // worker-boot.mjs registers tsx in the worker, then loads this file.
+      const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
+        workerData: init,
+        resourceLimits: { maxOldGenerationSizeMb: 1024 },
+      });
+      const execsAtStart = totalExecs;
+      const clientAtStart = totalClient;
+      const llhttpAtStart = totalLlhttp;
+      let lastCount = -1;
+      let lastChange = Date.now();
+      let settled = false;
+      const finish = (how: 'done' | 'restart'): void => {
+        if (settled) return;
+        settled = true;
+        clearInterval(watch);
+        clearTimeout(budget);
+        resolve(how);
+      };
+      const saveShared = (why: string): void => {
+        const n = Atomics.load(meta, 1);
+        const bytes = new Uint8Array(shared, 32, n).slice();
+        const entry = saveEntry(corpus, {
+          method: METHODS[Atomics.load(meta, 2)] ?? 'GET',
+          strict: Atomics.load(meta, 4) === 1,
+          eof: Atomics.load(meta, 3) === 1,
+          expect: 'crash',
+          signature: why,
+          found: why,
+          bytes,
+        });
+        found.push(entry);
+        console.log(`fuzz: FOUND ${why} -> ${entry.file}`);
+      };
+      worker.on('message', (m: FromWorker) => {
+        if (m.type === 'progress') {
+          totalExecs = execsAtStart + m.execs;
+          totalClient = clientAtStart + m.clientExecs;
+          totalLlhttp = llhttpAtStart + m.llhttpExecs;
+          signatures = Math.max(signatures, m.signatures);
+          peakHeap = Math.max(peakHeap, m.heapMb);
+        } else {
+          const entry = save ? saveEntry(corpus, m.entry) : { ...m.entry, file: '(not saved)' };
+          if (m.entry.found !== undefined) {
+            found.push(entry as CorpusEntry);
+            console.log(
+              `fuzz: FOUND ${m.entry.found} (${m.entry.bytes.length} bytes after minimising) -> ${entry.file}`,
+            );
+          } else {
+            newEntries++;
+          }
+        }
+      });
+      worker.on('error', (err) => {
+        if (Atomics.load(meta, 0) === 0) {
+          console.error('fuzz: the worker failed before running a case:', err);
+          process.exit(2);
+        }
+        saveShared(`worker died: ${err.name}: ${err.message.slice(0, 200)}`);
+        restarts++;
+        finish('restart');
+      });
+      worker.on('exit', () => finish('done'));
+      const watch = setInterval(() => {
+        const count = Atomics.load(meta, 0);
+        if (count !== lastCount) {
+          lastCount = count;
+          lastChange = Date.now();
+        } else if (Date.now() - lastChange > STALL_MS) {
+          saveShared(`hang: no progress for ${STALL_MS / 1000} s`);
+          restarts++;
+          void worker.terminate();
+          finish('restart');
+        }
+        const elapsed = (Date.now() - started) / 1000;
+        if (Math.round(elapsed) % 30 === 0) {
+          console.log(
+            `fuzz: ${elapsed.toFixed(0)} s, ${totalExecs} cases (${(totalExecs / elapsed).toFixed(0)}/s), ${signatures} outcome shapes, ${found.length} findings, heap ${peakHeap} MB`,
+          );
+        }
+      }, 1000);
+      const left = budgetMs - (Date.now() - started);
+      const budget = setTimeout(() => worker.postMessage({ type: 'stop' }), Math.max(0, left));
+    });
+
+  while (Date.now() - started < budgetMs) {
+    const how = await runWorker();
+    if (how === 'done') break;
+    seed += 7919;
+  }
+  if (save) writeIndex(corpus);
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`fuzz: finished ${new Date().toISOString()} after ${seconds.toFixed(0)} s`);
+  console.log(
+    `fuzz: ${totalExecs} cases (${(totalExecs / seconds).toFixed(0)}/s), ${totalClient} also through the client, ${totalLlhttp} also through llhttp`,
+  );
+  console.log(
+    `fuzz: ${signatures} distinct outcome shapes and findings, ${newEntries} new corpus inputs, worker restarts ${restarts}, peak heap ${peakHeap} MB`,
+  );
+  console.log(`fuzz: ${found.length} findings${found.length > 0 ? ':' : ''}`);
+  for (const f of found) console.log(`  ${f.file}  ${f.found}`);
+  if (save) console.log(`fuzz: corpus ${corpus.length} entries in test/fixtures/fuzz-corpus/`);
+  process.exitCode = found.length > 0 ? 1 : 0;
+}
+
+if (isMainThread) {
+  await main();
+} else {
+  await work(workerData as WorkerInit);
+}
