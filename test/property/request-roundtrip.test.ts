@@ -6,7 +6,8 @@
  * names in odd case and duplicated (`__proto__` too), values with inner and padding
  * whitespace, obs-text and coerced non-strings (numbers, bigints, bytes, objects with
  * `toString`), headers given as an object, a Map or pairs, the caller's own `Host` or
- * `Accept-Encoding`, and bodies of every in-memory and streaming kind, through
+ * `Accept-Encoding`, and bodies of every kind (string, bytes, ArrayBuffer, Blob, Readable,
+ * (async) iterables, fs.ReadStream, FileHandle), through
  * `request()` or `putrequest`/`putheader`/`endheaders` over a real socket.
  *
  * Folded values (`putheader(name, v1, v2)`, or a value holding CRLF + SP/HTAB) are
@@ -16,8 +17,12 @@
  */
 import assert from 'node:assert/strict';
 import { Blob } from 'node:buffer';
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -145,7 +150,9 @@ type BodyKind =
   | 'blob'
   | 'readable'
   | 'async-iterable'
-  | 'iterable';
+  | 'iterable'
+  | 'read-stream'
+  | 'file-handle';
 
 interface BodySpec {
   readonly kind: BodyKind;
@@ -160,7 +167,14 @@ const bodyArb: fc.Arbitrary<BodySpec | null> = fc.oneof(
     .map((s) => ({ kind: 'string' as const, pieces: [s] })),
   fc
     .tuple(
-      fc.constantFrom<BodyKind>('buffer', 'uint8array', 'arraybuffer', 'blob'),
+      fc.constantFrom<BodyKind>(
+        'buffer',
+        'uint8array',
+        'arraybuffer',
+        'blob',
+        'read-stream',
+        'file-handle',
+      ),
       fc.uint8Array({ maxLength: 300 }),
     )
     .map(([kind, u]) => ({ kind, pieces: [Buffer.from(u)] })),
@@ -176,9 +190,19 @@ function bodyBytes(b: BodySpec): Buffer {
   return Buffer.concat(b.pieces.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
 }
 
-function makeBody(b: BodySpec): unknown {
+/** Files made for file bodies, removed after the test. */
+const TMP = mkdtempSync(join(tmpdir(), 'httplib-roundtrip-'));
+let files = 0;
+
+async function makeBody(b: BodySpec): Promise<unknown> {
   const bytes = bodyBytes(b);
   switch (b.kind) {
+    case 'read-stream':
+    case 'file-handle': {
+      const path = join(TMP, `body-${files++}`);
+      writeFileSync(path, bytes);
+      return b.kind === 'read-stream' ? createReadStream(path) : await open(path, 'r');
+    }
     case 'string':
       return b.pieces[0];
     case 'buffer':
@@ -325,12 +349,15 @@ async function send(c: RequestCase, pairs: Array<[string, Value]>, port: number)
   const conn = new HTTPConnection('127.0.0.1', port, { timeout: 5 });
   try {
     if (c.api === 'request') {
-      await conn.request(
-        c.method,
-        c.target,
-        c.body === null ? null : makeBody(c.body),
-        headersInput(c, pairs) as never,
-      );
+      const body = c.body === null ? null : await makeBody(c.body);
+      try {
+        await conn.request(c.method, c.target, body, headersInput(c, pairs) as never);
+      } finally {
+        // httplib never closes a file it was given (Python neither): the caller does.
+        if (body !== null && typeof (body as FileHandle).readableWebStream === 'function') {
+          await (body as FileHandle).close();
+        }
+      }
     } else {
       const names = new Set(pairs.map(([n]) => n.toLowerCase()));
       conn.putrequest(c.method, c.target, {
@@ -358,6 +385,7 @@ describe('property: request heads we write parse back in node:http', () => {
     lenient = await server(true);
   });
   after(async () => {
+    rmSync(TMP, { recursive: true, force: true });
     await strict.close();
     await lenient.close();
   });
