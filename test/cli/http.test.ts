@@ -400,40 +400,45 @@ describe('httplib against node:http', () => {
       }
     });
 
-    it('SIGINT during the transfer removes the temporary file (exit 130)', async () => {
-      let stop: () => void = () => {};
-      const stopped = new Promise<void>((r) => {
-        stop = r;
-      });
-      routes.set('/forever', (_req, res) => {
-        res.writeHead(200, { 'Content-Length': 10_000_000 });
-        res.write(BIG.subarray(0, 1000));
-        stopped.then(() => res.socket?.destroy(), assert.fail);
-      });
-      const tmp = tempDir();
-      try {
-        const r = await runCli([`${base}/forever`, '-o', tmp.file('big.bin')], {
-          onSpawn: (child) => {
-            // Interrupt once the temporary file holds the first bytes.
-            const poll = setInterval(() => {
-              const part = fs.readdirSync(tmp.dir).find((n) => n.endsWith('.part'));
-              if (part !== undefined && fs.statSync(tmp.file(part)).size >= 1000) {
-                clearInterval(poll);
-                child.kill('SIGINT');
-              }
-            }, 20);
-            child.on('close', () => clearInterval(poll));
-          },
+    for (const [signal, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
+      it(`${signal} during the transfer removes the temporary file (exit ${code})`, async () => {
+        let stop: () => void = () => {};
+        const stopped = new Promise<void>((r) => {
+          stop = r;
         });
-        stop();
-        assert.equal(r.code, 130, r.stderr);
-        assert.match(r.stderr, /httplib: interrupted \(SIGINT\)/);
-        assert.deepEqual(fs.readdirSync(tmp.dir), []);
-      } finally {
-        stop();
-        tmp.remove();
-      }
-    });
+        routes.set('/forever', (_req, res) => {
+          res.writeHead(200, { 'Content-Length': 10_000_000 });
+          res.write(BIG.subarray(0, 1000));
+          stopped.then(() => res.socket?.destroy(), assert.fail);
+        });
+        const tmp = tempDir();
+        try {
+          const r = await runCli([`${base}/forever`, '-o', tmp.file('big.bin')], {
+            onSpawn: (child) => {
+              // Interrupt once the temporary file holds the first bytes.
+              const poll = setInterval(() => {
+                const part = fs.readdirSync(tmp.dir).find((n) => n.endsWith('.part'));
+                if (part !== undefined && fs.statSync(tmp.file(part)).size >= 1000) {
+                  clearInterval(poll);
+                  child.kill(signal);
+                }
+              }, 20);
+              child.on('close', () => clearInterval(poll));
+            },
+          });
+          stop();
+          assert.equal(r.code, code, r.stderr);
+          assert.match(r.stderr, new RegExp(`httplib: interrupted \\(${signal}\\)`));
+          assert.deepEqual(fs.readdirSync(tmp.dir), []);
+        } finally {
+          stop();
+          tmp.remove();
+        }
+      });
+    }
   });
 
   it('a closed stdout (EPIPE) is a write error (exit 23)', async () => {
