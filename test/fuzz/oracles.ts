@@ -4,7 +4,8 @@
  *
  * `checkPure`: on the pure core (drive.ts), the exception is one of the core's classes,
  * the resource invariants hold, a split and (for small inputs) byte-by-byte feeding
- * give the same outcome as the whole input, and the case stays under a time cap.
+ * give the same outcome as the whole input, so does a run with set_debuglevel output
+ * on, and the case stays under a time cap.
  * `checkClient`: HTTPConnection over an in-memory socket settles with a value or an
  * HTTPException/TypeError/TimeoutError and agrees with the core's verdict.
  * `checkLlhttp`: differential against llhttp (node:http's client, strict): where both
@@ -122,6 +123,12 @@ export function checkPure(c: CaseInput, cuts: readonly number[]): Check {
   if (ms > SLOW_MS) {
     const [, again] = timedPure(c, [c.bytes]);
     if (again > SLOW_MS) findings.push(`slow: ${again.toFixed(0)} ms for ${c.bytes.length} bytes`);
+  }
+  const debug = drivePure([c.bytes], { method: c.method, strict: c.strict, debug: true }, c.eof);
+  if (!isDeepStrictEqual(debug.outcome, whole.outcome)) {
+    findings.push(
+      `debug: with debug output ${signature(debug.outcome)}, without ${signature(whole.outcome)}`,
+    );
   }
   const feedings = [
     splitAt(

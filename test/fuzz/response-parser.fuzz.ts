@@ -1,13 +1,15 @@
 /**
  * Fuzz target for the response side (issue 6, item 3): `npm run fuzz -- --minutes 10`.
  *
- * Not coverage-guided by instrumentation (Jazzer.js, the npm fuzzer, ships a prebuilt
- * libFuzzer that needs glibc 2.38; older releases download binaries at install, which
- * `npm ci` here cannot), but guided by behaviour: a long fast-check-driven run that
- * mutates seeds (seeds.ts: llhttp/curl/Go/CPython-style cases), the committed corpus,
- * and responses from the valid-response model, and keeps every input that reaches an
- * outcome not seen before (error class and message shape, framing, verdict) as a new
- * seed, so the search spreads over the parser's states.
+ * Jazzer.js, the npm libFuzzer port, is out: its prebuilt binary needs glibc 2.38, and
+ * older releases download binaries at install, which `npm ci` here cannot. Instead, a
+ * long fast-check-driven run mutates seeds (seeds.ts: llhttp/curl/Go/CPython-style
+ * cases), the committed corpus and responses from the valid-response model, guided two
+ * ways: by coverage (coverage.ts: V8's block coverage of src/, measured on every
+ * `--coverage-every`th case; an input that executes a new block, or a block a new
+ * number of times, joins the pool of inputs to mutate), and by behaviour (an input that
+ * reaches an outcome not seen before, as error class and message shape, framing and
+ * verdict, is minimised and kept in the committed corpus).
  *
  * Oracles for every case, on the pure core (drive.ts): the exception is one of the
  * core's classes; the resource invariants hold (no accepted run of more than MAXLINE
@@ -31,7 +33,7 @@
  * where both accept the response, status and body must agree.
  *
  * Options: --minutes N (default 1), --seed N, --client-every N (default 16),
- * --llhttp-every N (default 8),
+ * --llhttp-every N (default 8), --coverage-every N (default 3; 0: off),
  * --no-save, --update-corpus (recompute every corpus entry's outcome and exit).
  */
 import { createHash } from 'node:crypto';
@@ -42,6 +44,7 @@ import fc from 'fast-check';
 import { drivePure, type PureOutcome } from '../property/drive.ts';
 import { mutateAll, mutationArb } from '../property/mutations.ts';
 import { expected, serialize, specArb } from '../property/response-model.ts';
+import { Coverage } from './coverage.ts';
 import {
   type CaseInput,
   CORPUS_DIR,
@@ -71,6 +74,7 @@ interface WorkerInit {
   seed: number;
   clientEvery: number;
   llhttpEvery: number;
+  coverageEvery: number;
   shared: SharedArrayBuffer;
   known: string[];
   extra: Array<{ bytes: Uint8Array; method: string }>;
@@ -84,6 +88,9 @@ type FromWorker =
       llhttpExecs: number;
       signatures: number;
       heapMb: number;
+      features: number;
+      coverageKept: number;
+      coverage: string[];
     }
   | {
       type: 'keep';
@@ -109,6 +116,12 @@ async function work(init: WorkerInit): Promise<void> {
   let execs = 0;
   let clientExecs = 0;
   let llhttpExecs = 0;
+  const coverage = init.coverageEvery > 0 ? new Coverage() : null;
+  const features = new Set<string>();
+  let coverageKept = 0;
+  /** Inputs kept for new coverage stay in memory only, and only small ones. */
+  const POOL_INPUT_MAX = 16 * 1024;
+  const POOL_MAX = 20_000;
 
   const plan = fc.record({
     source: fc.oneof(
@@ -213,7 +226,27 @@ async function work(init: WorkerInit): Promise<void> {
       }
       const c: CaseInput = { bytes, method: method ?? 'GET', strict, eof };
       share(c);
-      const r = checkPure(c, p.cuts);
+      let r: ReturnType<typeof checkPure>;
+      if (coverage !== null && execs % init.coverageEvery === 0) {
+        let measured: ReturnType<typeof checkPure> | null = null;
+        const got = coverage.measure(() => {
+          measured = checkPure(c, p.cuts);
+        });
+        r = measured as unknown as ReturnType<typeof checkPure>;
+        let fresh = false;
+        for (const f of got) {
+          if (!features.has(f)) {
+            features.add(f);
+            fresh = true;
+          }
+        }
+        if (fresh && c.bytes.length <= POOL_INPUT_MAX && pool.length < POOL_MAX) {
+          pool.push({ bytes: c.bytes, method: c.method });
+          coverageKept++;
+        }
+      } else {
+        r = checkPure(c, p.cuts);
+      }
       execs++;
       if (model !== null) {
         const o = r.outcome;
@@ -260,6 +293,9 @@ async function work(init: WorkerInit): Promise<void> {
           llhttpExecs,
           signatures: seen.size,
           heapMb: Math.round(process.memoryUsage().heapUsed / 1e6),
+          features: features.size,
+          coverageKept,
+          coverage: [],
         } satisfies FromWorker);
         // Let the 'stop' message in.
         await new Promise((resolve) => setImmediate(resolve));
@@ -273,7 +309,11 @@ async function work(init: WorkerInit): Promise<void> {
     llhttpExecs,
     signatures: seen.size,
     heapMb: Math.round(process.memoryUsage().heapUsed / 1e6),
+    features: features.size,
+    coverageKept,
+    coverage: coverage?.summary() ?? [],
   } satisfies FromWorker);
+  coverage?.close();
   port.close();
 }
 
@@ -325,6 +365,7 @@ async function main(): Promise<void> {
       seed: { type: 'string' },
       'client-every': { type: 'string', default: '16' },
       'llhttp-every': { type: 'string', default: '8' },
+      'coverage-every': { type: 'string', default: '3' },
       'no-save': { type: 'boolean', default: false },
       'update-corpus': { type: 'boolean', default: false },
     },
@@ -337,21 +378,26 @@ async function main(): Promise<void> {
   let seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed);
   const clientEvery = Number(values['client-every']);
   const llhttpEvery = Number(values['llhttp-every']);
+  const coverageEvery = Number(values['coverage-every']);
   const save = !values['no-save'];
   const corpus = loadCorpus();
   const started = Date.now();
   console.log(
     `fuzz: response parser, ${values.minutes} min, seed ${seed}, ${SEEDS.length} seeds + ${corpus.length} corpus entries, ` +
-      `client every ${clientEvery} cases, llhttp every ${llhttpEvery}, started ${new Date(started).toISOString()}`,
+      `client every ${clientEvery} cases, llhttp every ${llhttpEvery}, coverage every ${coverageEvery}, started ${new Date(started).toISOString()}`,
   );
   const found: CorpusEntry[] = [];
   let newEntries = 0;
   let totalExecs = 0;
   let totalClient = 0;
   let totalLlhttp = 0;
+  let features = 0;
+  let coverageKept = 0;
+  let coverageSummary: string[] = [];
   let signatures = 0;
   let peakHeap = 0;
   let restarts = 0;
+  let lastPrint = 0;
 
   const runWorker = (): Promise<'done' | 'restart'> =>
     new Promise((resolve) => {
@@ -361,6 +407,7 @@ async function main(): Promise<void> {
         seed,
         clientEvery,
         llhttpEvery,
+        coverageEvery,
         shared,
         known: corpus.map((e) => e.found?.replace(/[0-9]+/g, 'N').slice(0, 100) ?? e.signature),
         extra: corpus.map((e) => ({ bytes: new Uint8Array(corpusBytes(e)), method: e.method })),
@@ -373,6 +420,7 @@ async function main(): Promise<void> {
       const execsAtStart = totalExecs;
       const clientAtStart = totalClient;
       const llhttpAtStart = totalLlhttp;
+      const keptAtStart = coverageKept;
       let lastCount = -1;
       let lastChange = Date.now();
       let settled = false;
@@ -405,6 +453,9 @@ async function main(): Promise<void> {
           totalLlhttp = llhttpAtStart + m.llhttpExecs;
           signatures = Math.max(signatures, m.signatures);
           peakHeap = Math.max(peakHeap, m.heapMb);
+          features = Math.max(features, m.features);
+          coverageKept = keptAtStart + m.coverageKept;
+          if (m.coverage.length > 0) coverageSummary = m.coverage;
         } else {
           const entry = save ? saveEntry(corpus, m.entry) : { ...m.entry, file: '(not saved)' };
           if (m.entry.found !== undefined) {
@@ -439,9 +490,10 @@ async function main(): Promise<void> {
           finish('restart');
         }
         const elapsed = (Date.now() - started) / 1000;
-        if (Math.round(elapsed) % 30 === 0) {
+        if (elapsed - lastPrint >= 60) {
+          lastPrint = elapsed;
           console.log(
-            `fuzz: ${elapsed.toFixed(0)} s, ${totalExecs} cases (${(totalExecs / elapsed).toFixed(0)}/s), ${signatures} outcome shapes, ${found.length} findings, heap ${peakHeap} MB`,
+            `fuzz: ${elapsed.toFixed(0)} s, ${totalExecs} cases (${(totalExecs / elapsed).toFixed(0)}/s), ${signatures} outcome shapes, ${features} coverage features, ${found.length} findings, heap ${peakHeap} MB`,
           );
         }
       }, 1000);
@@ -463,6 +515,10 @@ async function main(): Promise<void> {
   console.log(
     `fuzz: ${signatures} distinct outcome shapes and findings, ${newEntries} new corpus inputs, worker restarts ${restarts}, peak heap ${peakHeap} MB`,
   );
+  console.log(
+    `fuzz: coverage guidance: ${features} features (src/ block ranges x hit-count buckets), ${coverageKept} inputs kept for new coverage`,
+  );
+  for (const line of coverageSummary) console.log(`fuzz: coverage ${line}`);
   console.log(`fuzz: ${found.length} findings${found.length > 0 ? ':' : ''}`);
   for (const f of found) console.log(`  ${f.file}  ${f.found}`);
   if (save) console.log(`fuzz: corpus ${corpus.length} entries in test/fixtures/fuzz-corpus/`);

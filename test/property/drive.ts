@@ -71,6 +71,8 @@ export function isPureError(e: unknown): boolean {
 export interface DriveOptions {
   readonly method?: string | null;
   readonly strict?: boolean;
+  /** Collect set_debuglevel output (the outcome must not change). */
+  readonly debug?: boolean;
 }
 
 /** Split `input` at the given offsets (any order, duplicates and out-of-range ignored). */
@@ -99,6 +101,7 @@ export function drivePure(chunks: readonly Buffer[], options: DriveOptions, eof:
   const parser = new ResponseParser({
     method: options.method ?? null,
     strict: options.strict ?? false,
+    debug: options.debug === true ? (text: string) => void text.length : null,
   });
   let decoder: BodyDecoder | null = null;
   const body: Buffer[] = [];
