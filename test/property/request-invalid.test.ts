@@ -67,8 +67,9 @@ const badName = fc.oneof(
   inserted(tokenArb, [...CONTROLS, ...WIDE, ...SEPARATORS, ' ', '\t', '\x7f', '\xe9']),
 );
 const goodValue = fc.string({ unit: fc.constantFrom(...'abc xyz-=;,'.split('')), maxLength: 12 });
+// Never a bare '\r\n' in the middle: before a space it starts a legal fold.
 const badValueText = fc.oneof(
-  inserted(goodValue, ['\0', '\r', '\n', '\r\n', '\r\nX-Injected: 1', '\rx', '\n ', ...WIDE]),
+  inserted(goodValue, ['\0', '\r', '\n', '\r\nX', '\r\nX-Injected: 1', '\rx', '\n ', ...WIDE]),
   goodValue.map((v) => `${v}\r\n`),
 );
 /** A bad value as given: a string, or something whose coercion yields a bad string. */
@@ -226,7 +227,7 @@ describe('property: invalid request input is refused before a byte is sent', () 
           assert.equal(connections, 0, `${call.label}: the server saw a connection`);
         },
       ),
-      600,
+      3000,
     );
     // The server does count: one valid request reaches it.
     const conn = new HTTPConnection('127.0.0.1', port, { timeout: 2 });

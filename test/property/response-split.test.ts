@@ -83,7 +83,7 @@ describe('property: a valid response split anywhere parses identically', () => {
           assert.deepEqual(run.outcome, whole.outcome);
         }
       }),
-      400,
+      2500,
     );
   });
 
@@ -124,7 +124,7 @@ describe('property: a valid response split anywhere parses identically', () => {
           assert.deepEqual(split.outcome, whole.outcome);
         },
       ),
-      150,
+      1200,
     );
   });
 });
