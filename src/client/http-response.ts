@@ -198,7 +198,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     for (;;) {
       const view = this.peekQueued();
       if (view.length > 0 || this.reader === null) return view;
-      if (!(await this.waitMore(Buffer.alloc(0), options))) return EMPTY;
+      if (!(await this.waitMore(options))) return EMPTY;
     }
   }
 
@@ -211,7 +211,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
       const view = this.prefix ?? this.peekQueued();
       if (view.length === 0) {
         // peekQueued() may have just read the end of a chunked body and finished.
-        if (this.reader === null || !(await this.waitMore(join(parts), options))) break;
+        if (this.reader === null || !(await this.waitMore(options, parts))) break;
         continue;
       }
       const nl = view.indexOf(0x0a);
@@ -346,9 +346,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
         throw this.failed(err, parts, target, got);
       }
       if (this.reader === null || got >= max || (!fill && got > 0)) return got;
-      const partial =
-        parts !== null ? join(parts) : Buffer.from((target as Uint8Array).subarray(0, got));
-      if (!(await this.waitMore(partial, options))) return got;
+      if (!(await this.waitMore(options, parts, target, got))) return got;
     }
   }
 
@@ -410,7 +408,12 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * Wait for more bytes. Returns false when the connection ended and the body is
    * complete; throws `IncompleteRead` when it ended early, or the socket's error.
    */
-  private async waitMore(partial: Buffer, options: ReadOptions | undefined): Promise<boolean> {
+  private async waitMore(
+    options: ReadOptions | undefined,
+    parts: Buffer[] | null = null,
+    target: Uint8Array | null = null,
+    got = 0,
+  ): Promise<boolean> {
     const reader = this.reader as ByteReader;
     if (reader.error !== null) {
       const err = reader.error;
@@ -424,6 +427,10 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
         return false;
       }
       this.finish(false);
+      // The bytes of this call, joined only now: joining before every wait would copy
+      // the body over and over (quadratic for a large read()).
+      const partial =
+        target !== null ? Buffer.from(target.subarray(0, got)) : join(parts ?? []);
       throw new IncompleteRead(partial, result.expected);
     }
     await reader.waitForData(this.waitOptions(options?.signal));
