@@ -275,7 +275,7 @@ describe('prepareBody: fs.ReadStream', () => {
 });
 
 describe('prepareBody: FileHandle', () => {
-  it('a 3 MiB file with blocksize 8192: length from stat, 384 full fresh blocks, left open', async () => {
+  it('a 3 MiB file with blocksize 8192: length from stat, 12 fresh 256 KiB reads (32 blocks each), left open', async () => {
     const handle = await open(big);
     try {
       const p = prepareBody(handle, 8192);
@@ -284,8 +284,9 @@ describe('prepareBody: FileHandle', () => {
       assert.deepEqual(body.info, { kind: 'length', length: 3 * MiB });
       assert.equal(body.label, `<FileHandle fd=${handle.fd}>`);
       const chunks = await collect(body);
-      assert.equal(chunks.length, 384);
-      assert.ok(chunks.every((c) => c.length === 8192));
+      // Read in 8192-byte blocks, 32 per readv, handed on per readv.
+      assert.equal(chunks.length, 12);
+      assert.ok(chunks.every((c) => c.length === 32 * 8192));
       // Concatenated only after all were collected: a reused buffer would repeat the last block.
       assert.ok(Buffer.concat(chunks).equals(bigData));
       assert.notEqual(handle.fd, -1, 'the caller’s handle is not closed');
@@ -305,9 +306,10 @@ describe('prepareBody: FileHandle', () => {
       await handle.read(Buffer.alloc(100), 0, 100, null); // move the handle's own position
       const body = await prepared(handle, 4096);
       const chunks = await collect(body);
+      // 64 blocks of 4096 per readv: the whole (short) file in one piece, from position 0.
       assert.deepEqual(
         chunks.map((c) => c.length),
-        [4096, 4096, 1808],
+        [10000],
       );
       assert.ok(Buffer.concat(chunks).equals(bigData.subarray(0, 10000)));
     } finally {
@@ -315,15 +317,16 @@ describe('prepareBody: FileHandle', () => {
     }
   });
 
-  it('chunked: every block framed with its upper-case hex size', async () => {
+  it('chunked: every readv piece framed with its upper-case hex size', async () => {
     const path = join(dir, 'framed.bin');
-    await writeFile(path, 'x'.repeat(5000));
+    // blocksize 4096 reads 64 blocks (256 KiB) per readv: 300000 bytes are two pieces.
+    await writeFile(path, 'x'.repeat(300000));
     const handle = await open(path);
     try {
       const sink = await written(await prepared(handle, 4096), true);
       assert.equal(
         sink.text,
-        `1000\r\n${'x'.repeat(4096)}\r\n388\r\n${'x'.repeat(904)}\r\n0\r\n\r\n`,
+        `40000\r\n${'x'.repeat(262144)}\r\n93E0\r\n${'x'.repeat(37856)}\r\n0\r\n\r\n`,
       );
     } finally {
       await handle.close();
