@@ -86,6 +86,7 @@ export function signature(o: PureOutcome): string {
       .replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"/g, 'Q')
       .replace(/0x[0-9a-f]+/gi, 'H')
       .replace(/[0-9]+/g, 'N')
+      .replace(/Q(?:, Q)+/g, 'Q, …')
       .slice(0, 80);
     return `${o.errorClass}: ${msg}`;
   }

@@ -33,11 +33,11 @@
  * where both accept the response, status and body must agree.
  *
  * Options: --minutes N (default 1), --seed N, --client-every N (default 16),
- * --llhttp-every N (default 8), --coverage-every N (default 3; 0: off),
+ * --llhttp-every N (default 8), --coverage-every N (default 10; 0: off),
  * --no-save, --update-corpus (recompute every corpus entry's outcome and exit).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import fc from 'fast-check';
@@ -113,6 +113,23 @@ async function work(init: WorkerInit): Promise<void> {
     ...SEEDS.map((s) => ({ bytes: Buffer.from(s.text, 'latin1'), method: s.method ?? 'GET' })),
     ...init.extra.map((e) => ({ bytes: Buffer.from(e.bytes), method: e.method })),
   ];
+  /** Executed src/ block ranges, without hit counts: a new one goes to the corpus. */
+  const blocks = new Set<string>();
+  const learn = (got: string[]): { fresh: boolean; newBlock: boolean } => {
+    let fresh = false;
+    let newBlock = false;
+    for (const f of got) {
+      if (features.has(f)) continue;
+      features.add(f);
+      fresh = true;
+      const block = f.slice(0, f.lastIndexOf('|'));
+      if (!blocks.has(block)) {
+        blocks.add(block);
+        newBlock = true;
+      }
+    }
+    return { fresh, newBlock };
+  };
   let execs = 0;
   let clientExecs = 0;
   let llhttpExecs = 0;
@@ -122,6 +139,8 @@ async function work(init: WorkerInit): Promise<void> {
   /** Inputs kept for new coverage stay in memory only, and only small ones. */
   const POOL_INPUT_MAX = 16 * 1024;
   const POOL_MAX = 20_000;
+  /** Inputs kept in the committed corpus for new coverage: small ones only. */
+  const CORPUS_INPUT_MAX = 4096;
 
   const plan = fc.record({
     source: fc.oneof(
@@ -181,6 +200,14 @@ async function work(init: WorkerInit): Promise<void> {
     pool.push({ bytes: small, method: c.method });
   };
 
+  if (coverage !== null) {
+    // Start from what the seeds and the committed corpus already cover.
+    for (const input of pool) {
+      const c: CaseInput = { bytes: input.bytes, method: input.method, strict: false, eof: true };
+      share(c);
+      learn(coverage.measure(() => checkPure(c, [c.bytes.length >> 1])));
+    }
+  }
   let lastReport = 0;
   for (let batch = 0; !stop; batch++) {
     const cases = fc.sample(plan, { seed: init.seed + batch, numRuns: 200 });
@@ -233,16 +260,22 @@ async function work(init: WorkerInit): Promise<void> {
           measured = checkPure(c, p.cuts);
         });
         r = measured as unknown as ReturnType<typeof checkPure>;
-        let fresh = false;
-        for (const f of got) {
-          if (!features.has(f)) {
-            features.add(f);
-            fresh = true;
-          }
-        }
+        const { fresh, newBlock } = learn(got);
         if (fresh && c.bytes.length <= POOL_INPUT_MAX && pool.length < POOL_MAX) {
           pool.push({ bytes: c.bytes, method: c.method });
           coverageKept++;
+        }
+        if (newBlock && c.bytes.length <= CORPUS_INPUT_MAX && r.findings.length === 0) {
+          // A block no kept input runs: the committed corpus gets it, as it is.
+          const entry = {
+            method: c.method,
+            strict: c.strict,
+            eof: c.eof,
+            expect: outcomeClass(r.outcome),
+            signature: `coverage: ${signature(r.outcome)}`,
+            bytes: new Uint8Array(c.bytes),
+          };
+          port.postMessage({ type: 'keep', entry } satisfies FromWorker);
         }
       } else {
         r = checkPure(c, p.cuts);
@@ -347,15 +380,32 @@ function writeIndex(corpus: CorpusEntry[]): void {
   writeFileSync(INDEX, `${JSON.stringify(corpus, null, 1)}\n`);
 }
 
+/**
+ * Recompute every entry's outcome, and keep only the smallest input of each outcome
+ * shape (entries that record a finding are all kept).
+ */
 function updateCorpus(): void {
   const corpus = loadCorpus();
+  const best = new Map<string, CorpusEntry>();
+  const keep: CorpusEntry[] = [];
   for (const e of corpus) {
-    const out = drivePure([corpusBytes(e)], { method: e.method, strict: e.strict }, e.eof).outcome;
+    const bytes = corpusBytes(e);
+    const out = drivePure([bytes], { method: e.method, strict: e.strict }, e.eof).outcome;
     e.expect = outcomeClass(out);
     e.signature = signature(out);
+    if (e.found !== undefined) {
+      keep.push(e);
+      continue;
+    }
+    const other = best.get(e.signature);
+    if (other === undefined || bytes.length < corpusBytes(other).length) best.set(e.signature, e);
   }
-  writeIndex(corpus);
-  console.log(`fuzz: ${corpus.length} corpus entries updated`);
+  keep.push(...best.values());
+  for (const e of corpus) {
+    if (!keep.includes(e)) rmSync(new URL(e.file, CORPUS_DIR));
+  }
+  writeIndex(keep);
+  console.log(`fuzz: ${corpus.length} corpus entries updated, ${keep.length} kept`);
 }
 
 async function main(): Promise<void> {
@@ -365,7 +415,7 @@ async function main(): Promise<void> {
       seed: { type: 'string' },
       'client-every': { type: 'string', default: '16' },
       'llhttp-every': { type: 'string', default: '8' },
-      'coverage-every': { type: 'string', default: '3' },
+      'coverage-every': { type: 'string', default: '10' },
       'no-save': { type: 'boolean', default: false },
       'update-corpus': { type: 'boolean', default: false },
     },
