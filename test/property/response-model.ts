@@ -384,14 +384,35 @@ function noBody(spec: ResponseSpec): boolean {
   );
 }
 
-/** The head lines of the final response, in order (each with its terminator). */
-function finalLines(spec: ResponseSpec): string[] {
-  const eol = spec.lf ? '\n' : '\r\n';
+/** The fields of the final response, in order. */
+function finalFields(spec: ResponseSpec): Field[] {
   const others = [...spec.fields];
   const framing = [...framingFields(spec.framing), ...spec.connection];
   const at = spec.framingAt % (others.length + 1);
   others.splice(at, 0, ...framing);
-  return others.flatMap((f) => fieldLines(f, eol));
+  return others;
+}
+
+/** The head lines of the final response, in order (each with its terminator). */
+function finalLines(spec: ResponseSpec): string[] {
+  const eol = spec.lf ? '\n' : '\r\n';
+  return finalFields(spec).flatMap((f) => fieldLines(f, eol));
+}
+
+/**
+ * What `getheaders()` gives: `[name, value]` per field in order, names as sent, values
+ * stripped, each fold joined with one space (RFC 9112 §5.2, shared/API.md).
+ */
+export function expectedHeaders(spec: Spec): Array<[string, string]> {
+  if (spec.kind === 'http09') return [];
+  return finalFields(spec).map((f) => {
+    let value = strip(f.value);
+    for (const fold of f.folds) {
+      const more = strip(fold);
+      if (more !== '') value = value === '' ? more : `${value} ${more}`;
+    }
+    return [f.name, value];
+  });
 }
 
 /** The whole response as bytes, and whether the server closes after it. */

@@ -18,7 +18,7 @@ import {
   type ReadStrategy,
   splitAt,
 } from './drive.ts';
-import { type Expected, expected, serialize, specArb } from './response-model.ts';
+import { type Expected, expected, expectedHeaders, serialize, specArb } from './response-model.ts';
 
 const FILE = 'test/property/response-split.test.ts';
 
@@ -111,6 +111,7 @@ describe('property: a valid response split anywhere parses identically', () => {
               [got.status, got.reason, got.version, got.chunked, got.will_close, got.body],
               [want.status, want.reason, want.version, want.chunked, want.will_close, want.body],
             );
+            assert.deepEqual(got.headers, expectedHeaders(spec));
           }
           const split = await driveClient(
             splitAt(
