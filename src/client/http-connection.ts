@@ -31,6 +31,7 @@ import {
   type PutRequestOptions,
   planRequest,
   RequestBuffer,
+  type RequestTarget,
 } from '../protocol/request-writer.ts';
 import { type ResponseHead, ResponseParser } from '../protocol/response-parser.ts';
 import {
@@ -51,6 +52,10 @@ import {
   writeDebug,
 } from './debug.ts';
 import { HTTPResponse, readHead } from './http-response.ts';
+
+/** `request()` without headers: nothing to check, nothing to skip. */
+const NO_PAIRS: Array<[string, string]> = [];
+const NO_NAMES: ReadonlySet<string> = new Set();
 
 /** The settled promise the fast paths hand back: nothing was waited for. */
 const DONE: Promise<void> = Promise.resolve();
@@ -127,6 +132,7 @@ export class HTTPConnection {
   /** A request line was buffered and nothing of it written yet. */
   private freshRequest = false;
   private connecting: Promise<void> | null = null;
+  private target: RequestTarget | null = null;
   /** Aborted by `close()` while a connect is under way, so that it does not live on. */
   private closing: AbortController | null = null;
 
@@ -228,15 +234,34 @@ export class HTTPConnection {
     this.machine.startRequest();
     this.method = method;
     this.url = url;
-    this.buffer.putrequest(method, url, options, {
+    this.buffer.putrequest(method, url, options, this.requestTarget());
+    this.freshRequest = true;
+  }
+
+  /** Where requests go, for the `Host` header; rebuilt only when an attribute changed. */
+  private requestTarget(): RequestTarget {
+    const t = this.target;
+    const defaultPort = (this.constructor as typeof HTTPConnection).default_port;
+    if (
+      t !== null &&
+      t.host === this.host &&
+      t.port === this.port &&
+      t.defaultPort === defaultPort &&
+      t.tunnelHost === this._tunnel_host &&
+      t.tunnelPort === this._tunnel_port &&
+      t.httpVersion === this._http_vsn
+    ) {
+      return t;
+    }
+    this.target = {
       host: this.host,
       port: this.port,
-      defaultPort: (this.constructor as typeof HTTPConnection).default_port,
+      defaultPort,
       tunnelHost: this._tunnel_host,
       tunnelPort: this._tunnel_port,
       httpVersion: this._http_vsn,
-    });
-    this.freshRequest = true;
+    };
+    return this.target;
   }
 
   /** Python's `putheader(header, *values)`: several values become continuation lines. */
@@ -293,22 +318,29 @@ export class HTTPConnection {
   ): Promise<void> {
     // Everything that can be refused is checked before the state moves and before a
     // byte is sent; header values are coerced once (toString runs once).
-    const given = normalizeHeaders(headers);
-    const pairs: Array<[string, string]> = new Array(given.length);
-    for (let i = 0; i < given.length; i++) {
-      const [name, value] = given[i] as [string, unknown];
-      validateHeaderName(name);
-      const text = coerceHeaderValue(value);
-      validateHeaderValue(text);
-      pairs[i] = [name, text];
+    let pairs = NO_PAIRS;
+    let names: ReadonlySet<string> = NO_NAMES;
+    if (headers !== undefined && headers !== null) {
+      const given = normalizeHeaders(headers);
+      pairs = new Array(given.length);
+      for (let i = 0; i < given.length; i++) {
+        const [name, value] = given[i] as [string, unknown];
+        validateHeaderName(name);
+        const text = coerceHeaderValue(value);
+        validateHeaderValue(text);
+        pairs[i] = [name, text];
+      }
+      names = headerNameSet(pairs);
     }
-    const names = headerNameSet(pairs);
     const prepared = body === undefined || body === null ? null : prepareBody(body, this.blocksize);
     const encodeChunked = options?.encode_chunked === true;
-    this.putrequest(method, url, {
-      skip_host: names.has('host'),
-      skip_accept_encoding: names.has('accept-encoding'),
-    });
+    this.putrequest(
+      method,
+      url,
+      names.size === 0
+        ? null
+        : { skip_host: names.has('host'), skip_accept_encoding: names.has('accept-encoding') },
+    );
     const finish = (p: PreparedBody | null): Promise<void> => {
       const plan = planRequest(
         method,

@@ -241,12 +241,27 @@ function hostValue(path: string, target: RequestTarget): string {
     host = target.tunnelHost;
     port = target.tunnelPort ?? target.defaultPort;
   }
+  if (host === lastHost && port === lastPort && target.defaultPort === lastDefaultPort) {
+    return lastValue;
+  }
   // The connection validated its host when it was built; checking again costs one regex
   // and keeps a host assigned afterwards from smuggling CR/LF into the head.
   validateHost(host);
   const h = hostForHeader(host);
-  return port === target.defaultPort ? h : `${h}:${port}`;
+  const value = port === target.defaultPort ? h : `${h}:${port}`;
+  lastHost = host;
+  lastPort = port;
+  lastDefaultPort = target.defaultPort;
+  lastValue = value;
+  return value;
 }
+
+// The last Host value computed (a host that passed `validateHost`): requests on one
+// connection ask for the same one each time.
+let lastHost: string | null = null;
+let lastPort = 0;
+let lastDefaultPort = 0;
+let lastValue = '';
 
 // ---------------------------------------------------------------------------------------
 // request(): headers and framing
