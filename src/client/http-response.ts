@@ -429,8 +429,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
       this.finish(false);
       // The bytes of this call, joined only now: joining before every wait would copy
       // the body over and over (quadratic for a large read()).
-      const partial =
-        target !== null ? Buffer.from(target.subarray(0, got)) : join(parts ?? []);
+      const partial = target !== null ? Buffer.from(target.subarray(0, got)) : join(parts ?? []);
       throw new IncompleteRead(partial, result.expected);
     }
     await reader.waitForData(this.waitOptions(options?.signal));
