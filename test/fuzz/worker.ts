@@ -18,7 +18,8 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import fc from 'fast-check';
 import type { PureOutcome } from '../property/drive.ts';
 import { mutateAll, mutationArb } from '../property/mutations.ts';
-import { expected, serialize, specArb } from '../property/response-model.ts';
+import { expected, serialize } from '../property/response-expect.ts';
+import { specArb } from '../property/response-model.ts';
 import { Coverage } from './coverage.ts';
 import {
   type CaseInput,

@@ -28,7 +28,8 @@ import {
   splitAt,
 } from './drive.ts';
 import { type Mutation, mutateAll, mutationsArb } from './mutations.ts';
-import { type Spec, serialize, specArb } from './response-model.ts';
+import { serialize } from './response-expect.ts';
+import { type Spec, specArb } from './response-model.ts';
 
 const FILE = 'test/property/response-mutation.test.ts';
 

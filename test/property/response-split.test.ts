@@ -18,7 +18,8 @@ import {
   type ReadStrategy,
   splitAt,
 } from './drive.ts';
-import { type Expected, expected, expectedHeaders, serialize, specArb } from './response-model.ts';
+import { type Expected, expected, expectedHeaders, serialize } from './response-expect.ts';
+import { specArb } from './response-model.ts';
 
 const FILE = 'test/property/response-split.test.ts';
 
