@@ -227,7 +227,7 @@ describe('property: invalid request input is refused before a byte is sent', () 
           assert.equal(connections, 0, `${call.label}: the server saw a connection`);
         },
       ),
-      3000,
+      6000,
     );
     // The server does count: one valid request reaches it.
     const conn = new HTTPConnection('127.0.0.1', port, { timeout: 2 });

@@ -412,7 +412,7 @@ describe('property: request heads we write parse back in node:http', () => {
         assert.deepEqual(got.rawHeaders, want.headers);
         assert.equal(got.body, want.body);
       }),
-      800,
+      3000,
     );
   });
 });

@@ -84,7 +84,7 @@ describe('property: a valid response split anywhere parses identically', () => {
           assert.deepEqual(run.outcome, whole.outcome);
         }
       }),
-      2500,
+      8000,
     );
   });
 
@@ -126,7 +126,7 @@ describe('property: a valid response split anywhere parses identically', () => {
           assert.deepEqual(split.outcome, whole.outcome);
         },
       ),
-      1200,
+      4000,
     );
   });
 });
