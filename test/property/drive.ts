@@ -240,6 +240,11 @@ export type ReadStrategy =
   | { readonly kind: 'peek-read'; readonly amt: number };
 
 export interface ClientOutcome {
+  /**
+   * Per header name (as first received): `[getheader, get_all, has_key]` looked up in
+   * upper case, as `HTTPMessage` answers them.
+   */
+  lookups?: Array<[string, string | null, string[] | null, boolean]>;
   status?: number;
   reason?: string;
   version?: number;
@@ -359,6 +364,15 @@ async function run(
       reason: response.reason,
       version: response.version,
       headers: response.getheaders(),
+      lookups: [...new Set(response.msg.keys())].map((name) => {
+        const upper = name.toUpperCase();
+        return [
+          name,
+          response.getheader(upper),
+          response.msg.get_all(upper),
+          response.msg.has_key(upper),
+        ];
+      }),
       chunked: response.chunked,
       will_close: response.will_close,
     });
