@@ -420,6 +420,10 @@ export class HTTPConnection {
     const signal = combineSignals(callSignal, this.signal);
     const closing = new AbortController();
     this.closing = closing;
+    // A socket we open ourselves reads into the reader's buffer (onread) unless a layer
+    // on top (TLS) must take the socket's stream over.
+    const staticReader =
+      this.createConnection === null && this.staticBufferReads() ? new ByteReader() : null;
     let socket: Duplex;
     try {
       socket = await openSocket(
@@ -431,6 +435,7 @@ export class HTTPConnection {
           signal: combineSignals(signal, closing.signal),
         },
         this.createConnection,
+        staticReader?.onreadOptions() ?? null,
       );
     } finally {
       if (this.closing === closing) this.closing = null;
@@ -440,7 +445,13 @@ export class HTTPConnection {
       socket.destroy();
       throw new AbortError('The operation was aborted', { cause: closing.signal.reason });
     }
-    const reader = new ByteReader(socket);
+    let reader: ByteReader;
+    if (staticReader !== null) {
+      staticReader.attach(socket);
+      reader = staticReader;
+    } else {
+      reader = new ByteReader(socket);
+    }
     this.reader = reader;
     nodeDebug('connect %s:%d', this.host, this.port);
     if (connectChannel.hasSubscribers) {
@@ -449,6 +460,14 @@ export class HTTPConnection {
     if (tunnel) await this.tunnel(reader, callSignal);
     const secured = await this.secure(reader, signal);
     if (secured !== reader) this.reader = secured;
+  }
+
+  /**
+   * @internal Whether sockets opened here read into one reused buffer (net's `onread`).
+   * HTTPS says no: TLS takes the socket's stream over.
+   */
+  protected staticBufferReads(): boolean {
+    return true;
   }
 
   /**
@@ -704,9 +723,8 @@ export class HTTPConnection {
       if (reader === this.reader) this.reader = null;
       return;
     }
-    reader.active = false;
     // Like node:http's agent: an idle kept-alive socket does not keep the process alive.
-    reader.unref();
+    reader.idle();
   }
 
   private waitOptions(signal: AbortSignal | undefined): WaitOptions {

@@ -24,6 +24,9 @@ import { type DebugOutput, errorChannel, writeDebug } from './debug.ts';
 
 const EMPTY = Buffer.alloc(0);
 
+/** Smallest block offered to the socket for a direct read. */
+const DIRECT_MIN = 64 * 1024;
+
 /** What a response needs from the connection that made it. Internal. */
 export interface ResponseContext {
   readonly reader: ByteReader;
@@ -339,6 +342,11 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
       throw aborted;
     }
     let got = already;
+    // Memory the socket may read into directly (static-buffer sockets, Content-Length or
+    // until-close bodies): the caller's own for readinto, else a buffer of ours that the
+    // result is a view of, so the body is never copied after the kernel's copy.
+    let block: Buffer | null = null;
+    let blockFill = 0;
     for (;;) {
       try {
         got += this.take(max - got, parts, target, got, !fill);
@@ -346,7 +354,47 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
         throw this.failed(err, parts, target, got);
       }
       if (this.reader === null || got >= max || (!fill && got > 0)) return got;
+      const framing = this.decoder.framing;
+      const direct =
+        (framing === 'length' || framing === 'eof') &&
+        this.prefix === null &&
+        reader.canDirect &&
+        reader.buffered === 0;
+      if (direct) {
+        const want = Math.min(max - got, this.decoder.remaining ?? Number.POSITIVE_INFINITY);
+        if (target !== null) {
+          reader.armDirect(
+            Buffer.from(
+              target.buffer,
+              target.byteOffset + got,
+              Math.min(want, target.length - got),
+            ),
+          );
+        } else {
+          if (block === null || blockFill === block.length) {
+            // Grows with what has arrived: a declared length allocates nothing by itself.
+            block = Buffer.allocUnsafe(Math.min(want, Math.max(DIRECT_MIN, got)));
+            blockFill = 0;
+          }
+          reader.armDirect(
+            block.subarray(blockFill, blockFill + Math.min(want, block.length - blockFill)),
+          );
+        }
+      }
       if (!(await this.waitMore(options, parts, target, got))) return got;
+      if (direct) {
+        const n = reader.takeDirect();
+        if (n > 0) {
+          this.decoder.consumeDirect(n);
+          if (parts !== null && block !== null) {
+            parts.push(block.subarray(blockFill, blockFill + n));
+            blockFill += n;
+          }
+          got += n;
+          if (this.decoder.done) this.finish(true);
+          if (this.reader === null || got >= max || !fill) return got;
+        }
+      }
     }
   }
 
@@ -543,6 +591,16 @@ const NO_BODY = new BodyDecoder('none');
 
 function join(parts: Buffer[]): Buffer {
   if (parts.length === 0) return EMPTY;
-  if (parts.length === 1) return parts[0] as Buffer;
-  return Buffer.concat(parts);
+  const first = parts[0] as Buffer;
+  if (parts.length === 1) return first;
+  // Pieces read one after another into one block are a single view, not a copy.
+  let end = first.byteOffset + first.length;
+  let total = first.length;
+  for (let i = 1; i < parts.length; i++) {
+    const p = parts[i] as Buffer;
+    if (p.buffer !== first.buffer || p.byteOffset !== end) return Buffer.concat(parts);
+    end += p.length;
+    total += p.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, total);
 }

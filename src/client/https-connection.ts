@@ -71,6 +71,11 @@ export class HTTPSConnection extends HTTPConnection {
     this.check_hostname = checkHostname;
   }
 
+  /** TLS reads the socket's stream itself: no `onread` buffer under it. */
+  protected override staticBufferReads(): boolean {
+    return false;
+  }
+
   /** Start TLS on the connected (and tunnelled) socket. */
   protected override async secure(
     reader: ByteReader,

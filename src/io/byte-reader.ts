@@ -26,8 +26,17 @@ export interface WaitOptions {
 
 type Waiting = 'none' | 'data' | 'drain';
 
+/** The reused read buffer of a socket opened with `onread` (one per connection). */
+const STATIC_BUFFER_SIZE = 64 * 1024;
+
+/** What `net.connect`'s `onread` option takes. */
+export interface OnreadOptions {
+  buffer: () => Uint8Array;
+  callback: (bytesRead: number, buf: Uint8Array) => boolean;
+}
+
 export class ByteReader {
-  readonly socket: Duplex;
+  socket: Duplex;
   /** Queued chunks; `chunks[first]` starts at `offset`. */
   private chunks: Buffer[] = [];
   private first = 0;
@@ -82,13 +91,107 @@ export class ByteReader {
     if (this.waiting === 'drain') this.notify();
   };
 
-  constructor(socket: Duplex) {
+  /**
+   * Static-buffer mode (a socket opened with `onread`): the socket reads into one reused
+   * buffer, or straight into a caller's memory offered with `armDirect`; queued bytes are
+   * copies. Null in stream mode ('data' events).
+   */
+  private staticBuffer: Buffer | null = null;
+  /** The caller's memory offered for the next read, if any. */
+  private direct: Buffer | null = null;
+  /** Node's `kBuffer` symbol on the socket (undefined: not looked up yet; null: absent). */
+  private bufferSymbol: symbol | null | undefined = undefined;
+  /** Bytes the socket wrote into offered memory and nobody has taken yet (`takeDirect`). */
+  directFilled = 0;
+
+  /**
+   * Listen to `socket` ('data' events). Without a socket, the reader is for one that is
+   * about to be opened with `onreadOptions()`; `attach` it once it exists.
+   */
+  constructor(socket: Duplex | null = null) {
+    if (socket === null) {
+      this.staticBuffer = Buffer.allocUnsafe(STATIC_BUFFER_SIZE);
+      this.socket = null as unknown as Duplex;
+      return;
+    }
     this.socket = socket;
     socket.on('data', this.onDataEvent);
+    this.listen(socket);
+  }
+
+  /** The `onread` option for `net.connect`, bound to this reader (static-buffer mode). */
+  onreadOptions(): OnreadOptions {
+    return {
+      buffer: () => this.direct ?? (this.staticBuffer as Buffer),
+      callback: (bytesRead, buf) => this.onRead(bytesRead, buf),
+    };
+  }
+
+  /** Take over the socket opened with `onreadOptions()`. */
+  attach(socket: Duplex): void {
+    this.socket = socket;
+    this.listen(socket);
+  }
+
+  private listen(socket: Duplex): void {
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
     socket.on('drain', this.onDrain);
+  }
+
+  /** Whether `armDirect` can be used (static-buffer mode). */
+  get canDirect(): boolean {
+    return this.staticBuffer !== null;
+  }
+
+  /**
+   * Offer `view` (the caller's memory) as the destination of the next socket read, so
+   * that body bytes are not copied at all. Only when nothing is queued (the order of the
+   * bytes must stay); the caller makes `view` no longer than what it may receive.
+   */
+  armDirect(view: Buffer): void {
+    if (view.length === 0 || this.buffered !== 0 || !this.setReadBuffer(view)) return;
+    this.direct = view;
+  }
+
+  /**
+   * Make `buf` the destination of the socket's next read. Node asks `onread.buffer()`
+   * for the next buffer only right after each read, so a buffer offered later has to be
+   * installed where Node keeps it (the handle's user buffer and the socket's `kBuffer`).
+   * Found by feature detection; false (no direct reads) where Node does not have them.
+   */
+  private setReadBuffer(buf: Buffer): boolean {
+    const socket = this.socket as unknown as Record<symbol, unknown> & {
+      _handle?: { useUserBuffer?: (b: Uint8Array) => void } | null;
+    };
+    const handle = socket._handle;
+    if (typeof handle?.useUserBuffer !== 'function') return false;
+    if (this.bufferSymbol === undefined) {
+      this.bufferSymbol =
+        Object.getOwnPropertySymbols(socket).find(
+          (sym) => sym.description === 'kBuffer' && socket[sym] instanceof Uint8Array,
+        ) ?? null;
+    }
+    if (this.bufferSymbol === null) return false;
+    handle.useUserBuffer(buf);
+    socket[this.bufferSymbol] = buf;
+    return true;
+  }
+
+  /** Take back offered memory that was not read into: the reused buffer again. */
+  private disarmDirect(): void {
+    if (this.direct === null) return;
+    this.direct = null;
+    if (!this.socket.destroyed) this.setReadBuffer(this.staticBuffer as Buffer);
+  }
+
+  /** How many bytes the socket wrote into offered memory since the last call. */
+  takeDirect(): number {
+    const n = this.directFilled;
+    this.directFilled = 0;
+    this.disarmDirect();
+    return n;
   }
 
   /**
@@ -109,6 +212,19 @@ export class ByteReader {
     this.clearTimer();
     this.notify();
     return this.takeAll();
+  }
+
+  /**
+   * No request is outstanding any more: keep listening (so that bytes nobody asked for
+   * are noticed and poison the socket) without keeping the process alive.
+   */
+  idle(): void {
+    this.active = false;
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    this.unref();
   }
 
   /** Keep the process alive while a request is outstanding (once per change). */
@@ -241,6 +357,37 @@ export class ByteReader {
     this.notify();
   }
 
+  /** `onread` callback: `bytesRead` bytes are in `buf` (the static buffer or offered memory). */
+  private onRead(bytesRead: number, buf: Uint8Array): boolean {
+    if (buf === this.direct) {
+      this.direct = null;
+      if (!this.active) {
+        this.poisoned = true;
+        this.destroy();
+        return false;
+      }
+      this.directFilled += bytesRead;
+      // Stop reading until the caller asks again (and may offer memory again): bytes read
+      // now would go to the reused buffer and cost a copy into the queue and another out.
+      this.paused = true;
+      if (this.waiting === 'data') this.notify();
+      return false;
+    }
+    // The static buffer is read into again next time: keep a copy.
+    const waited = this.waiting === 'data';
+    const chunk = Buffer.allocUnsafe(bytesRead);
+    (buf as Buffer).copy(chunk, 0, 0, bytesRead);
+    this.onData(chunk);
+    if (!this.paused && !waited && bytesRead === buf.length) {
+      // A full buffer nobody was waiting for: more is probably coming. Leave it in the
+      // kernel until the caller asks, so that it can be read straight into the caller's
+      // memory rather than copied in here and out again.
+      this.paused = true;
+      this.socket.pause();
+    }
+    return !this.paused;
+  }
+
   private onData(chunk: Buffer): void {
     if (!this.active) {
       // Nobody asked: a stale or hostile answer on an idle connection.
@@ -252,6 +399,7 @@ export class ByteReader {
     this.buffered += chunk.length;
     if (this.buffered > HIGH_WATER_MARK && !this.paused) {
       this.paused = true;
+      // With onread, returning false from the callback pauses too; pause() is the same.
       this.socket.pause();
     }
     if (this.waiting === 'data') this.notify();
@@ -297,6 +445,8 @@ export class ByteReader {
 
   /** End the current wait, if any. */
   private notify(): void {
+    // Offered memory is only lent for one wait: never written after the wait is over.
+    this.disarmDirect();
     if (this.waiting === 'none') return;
     this.waiting = 'none';
     if (this.waitSignal !== null) {

@@ -11,6 +11,7 @@
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AbortError, TimeoutError } from '../protocol/errors.ts';
+import type { OnreadOptions } from './byte-reader.ts';
 
 /** What `createConnection` and `openSocket` are given. */
 export interface ConnectParams {
@@ -34,11 +35,13 @@ export type CreateConnection = (params: ConnectParams) => Duplex | Promise<Duple
 export async function openSocket(
   params: ConnectParams,
   createConnection: CreateConnection | null,
+  onread: OnreadOptions | null = null,
 ): Promise<Duplex> {
   if (params.signal?.aborted) {
     throw new AbortError('The operation was aborted', { cause: params.signal.reason });
   }
-  const socket = createConnection === null ? connectTcp(params) : await createConnection(params);
+  const socket =
+    createConnection === null ? connectTcp(params, onread) : await createConnection(params);
   if (socket instanceof net.Socket) {
     if (socket.connecting) await whenConnected(socket, params);
     socket.setNoDelay(true);
@@ -46,7 +49,7 @@ export async function openSocket(
   return socket;
 }
 
-function connectTcp(params: ConnectParams): net.Socket {
+function connectTcp(params: ConnectParams, onread: OnreadOptions | null): net.Socket {
   const options: net.TcpNetConnectOpts = {
     host: params.host,
     port: params.port,
@@ -58,6 +61,9 @@ function connectTcp(params: ConnectParams): net.Socket {
     if (source[0] !== '') options.localAddress = source[0];
     if (source[1] !== 0) options.localPort = source[1];
   }
+  // Reads into the reader's own buffer (or the caller's memory) instead of a fresh
+  // Buffer per read.
+  if (onread !== null) options.onread = onread;
   return net.connect(options);
 }
 

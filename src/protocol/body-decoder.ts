@@ -127,6 +127,21 @@ export class BodyDecoder {
     }
   }
 
+  /**
+   * Account for `n` body bytes that went straight into the caller's memory without
+   * passing through `decode` (Content-Length and until-close bodies only; `n` never
+   * exceeds `remaining`).
+   */
+  consumeDirect(n: number): void {
+    if (this.framing === 'length') {
+      if (n > this.left) throw new RangeError(`${n} bytes exceed the ${this.left} left`);
+      this.left -= n;
+      if (this.left === 0) this.finished = true;
+    } else if (this.framing !== 'eof') {
+      throw new RangeError(`no direct reads for a ${this.framing} body`);
+    }
+  }
+
   /** The connection reached its end: is the body complete? */
   eof(): EofResult {
     if (this.finished) return COMPLETE;
