@@ -355,7 +355,10 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
       }
       if (this.reader === null || got >= max || (!fill && got > 0)) return got;
       const framing = this.decoder.framing;
+      // Only readinto offers memory: read() and read(amt) return views of the blocks the
+      // socket reads into anyway, which costs no copy either.
       const direct =
+        target !== null &&
         (framing === 'length' || framing === 'eof') &&
         this.prefix === null &&
         reader.canDirect &&

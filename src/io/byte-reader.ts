@@ -26,8 +26,10 @@ export interface WaitOptions {
 
 type Waiting = 'none' | 'data' | 'drain';
 
-/** The reused read buffer of a socket opened with `onread` (one per connection). */
-const STATIC_BUFFER_SIZE = 64 * 1024;
+/** Size of the blocks a socket opened with `onread` reads into. */
+const BLOCK_SIZE = 256 * 1024;
+/** A block with less room than this is left for a new one. */
+const BLOCK_MIN_FREE = 16 * 1024;
 
 /** What `net.connect`'s `onread` option takes. */
 export interface OnreadOptions {
@@ -97,6 +99,10 @@ export class ByteReader {
    * copies. Null in stream mode ('data' events).
    */
   private staticBuffer: Buffer | null = null;
+  /** Bytes of `staticBuffer` already read into (and queued as views). */
+  private blockUsed = 0;
+  /** The free end of the block last handed to the socket. */
+  private region: Buffer | null = null;
   /** The caller's memory offered for the next read, if any. */
   private direct: Buffer | null = null;
   /** Node's `kBuffer` symbol on the socket (undefined: not looked up yet; null: absent). */
@@ -110,7 +116,7 @@ export class ByteReader {
    */
   constructor(socket: Duplex | null = null) {
     if (socket === null) {
-      this.staticBuffer = Buffer.allocUnsafe(STATIC_BUFFER_SIZE);
+      this.staticBuffer = Buffer.allocUnsafe(BLOCK_SIZE);
       this.socket = null as unknown as Duplex;
       return;
     }
@@ -122,9 +128,25 @@ export class ByteReader {
   /** The `onread` option for `net.connect`, bound to this reader (static-buffer mode). */
   onreadOptions(): OnreadOptions {
     return {
-      buffer: () => this.direct ?? (this.staticBuffer as Buffer),
+      buffer: () => this.direct ?? this.freeRegion(),
       callback: (bytesRead, buf) => this.onRead(bytesRead, buf),
     };
+  }
+
+  /**
+   * Where the next read goes when no memory is offered: the free end of the current
+   * block, or a new block when it is nearly full. What is read there is queued as a view
+   * of the block: nothing is copied, and memory grows only with what arrives.
+   */
+  private freeRegion(): Buffer {
+    let block = this.staticBuffer as Buffer;
+    if (block.length - this.blockUsed < BLOCK_MIN_FREE) {
+      block = Buffer.allocUnsafe(BLOCK_SIZE);
+      this.staticBuffer = block;
+      this.blockUsed = 0;
+    }
+    this.region = block.subarray(this.blockUsed);
+    return this.region;
   }
 
   /** Take over the socket opened with `onreadOptions()`. */
@@ -183,7 +205,7 @@ export class ByteReader {
   private disarmDirect(): void {
     if (this.direct === null) return;
     this.direct = null;
-    if (!this.socket.destroyed) this.setReadBuffer(this.staticBuffer as Buffer);
+    if (!this.socket.destroyed) this.setReadBuffer(this.freeRegion());
   }
 
   /** How many bytes the socket wrote into offered memory since the last call. */
@@ -373,18 +395,10 @@ export class ByteReader {
       if (this.waiting === 'data') this.notify();
       return false;
     }
-    // The static buffer is read into again next time: keep a copy.
-    const waited = this.waiting === 'data';
-    const chunk = Buffer.allocUnsafe(bytesRead);
-    (buf as Buffer).copy(chunk, 0, 0, bytesRead);
+    // Read into the free end of the current block: queue a view of it, no copy.
+    const chunk = (buf as Buffer).subarray(0, bytesRead);
+    if (buf === this.region) this.blockUsed += bytesRead;
     this.onData(chunk);
-    if (!this.paused && !waited && bytesRead === buf.length) {
-      // A full buffer nobody was waiting for: more is probably coming. Leave it in the
-      // kernel until the caller asks, so that it can be read straight into the caller's
-      // memory rather than copied in here and out again.
-      this.paused = true;
-      this.socket.pause();
-    }
     return !this.paused;
   }
 
