@@ -573,6 +573,10 @@ export class ResponseParser {
       if (this.contentLengths.length > 0) willClose = true;
     } else if (this.contentLengths.length > 0) {
       length = this.parseContentLength();
+      // STRICTER: another Transfer-Encoding beside Content-Length (RFC 9112 §6.3: the
+      // coding overrides the length). Read by the length as Python does, but never reuse
+      // the connection: a proxy in between may have framed it the other way.
+      if (this.transferEncoding !== null) willClose = true;
     }
     if (!willClose && !chunked && length === null) willClose = true;
     this.head = {

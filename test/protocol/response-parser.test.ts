@@ -492,6 +492,12 @@ const cases: Case[] = [
     expect: ok({ chunked: true, body: 'abc', will_close: true, length: null }),
   },
   {
+    name: 'STRICTER: another Transfer-Encoding with Content-Length is read by length, not reused',
+    input: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\nContent-Length: 5\r\n\r\nhello',
+    open: true,
+    expect: ok({ chunked: false, length: 5, body: 'hello', will_close: true, framing: 'length' }),
+  },
+  {
     name: 'chunk extensions are read and dropped',
     input:
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;foo=bar\r\nabc\r\n2 ; x="y;z"\r\nde\r\n0;foo=bar\r\n\r\n',
