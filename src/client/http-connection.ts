@@ -382,7 +382,8 @@ export class HTTPConnection {
       onDone: (r, complete) => this.responseDone(r, complete),
       connection: this,
     });
-    return response.readHeadOnly(options?.signal).then(
+    return response.readHeadOnly(
+      options?.signal,
       (head) => {
         response.applyHead(head);
         this.machine.responseStarted(response, response.will_close);
@@ -401,7 +402,7 @@ export class HTTPConnection {
         response.close();
         this.close();
         if (errorChannel.hasSubscribers) errorChannel.publish({ connection: this, error: err });
-        throw err;
+        return err;
       },
     );
   }

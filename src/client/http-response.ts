@@ -108,7 +108,11 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   }
 
   /** @internal The head, read but not yet applied (`applyHead`): one promise for getresponse. */
-  readHeadOnly(signal?: AbortSignal | null): Promise<ResponseHead> {
+  readHeadOnly<T = ResponseHead>(
+    signal?: AbortSignal | null,
+    onHead?: (head: ResponseHead) => T,
+    onError?: (err: unknown) => unknown,
+  ): Promise<T> {
     const reader = this.reader as ByteReader;
     const debugOutput = this.context.debugOutput;
     const parser = new ResponseParser({
@@ -118,8 +122,8 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     });
     const wait = this.waitOptions(signal);
     const aborted = reader.abortIfSignalled(wait);
-    if (aborted !== null) return Promise.reject(aborted);
-    return readHead(reader, parser, wait);
+    if (aborted !== null) return Promise.reject(onError === undefined ? aborted : onError(aborted));
+    return readHead(reader, parser, wait, onHead, onError);
   }
 
   /** @internal Take the parsed head's fields (Python's `begin()` results). */
@@ -553,14 +557,18 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
  * head stay in the reader. The socket's error, or the parser's error at EOF, is thrown.
  * Shared by responses and by the CONNECT of a tunnel.
  */
-export function readHead(
+export function readHead<T = ResponseHead>(
   reader: ByteReader,
   parser: ResponseParser,
   wait: WaitOptions,
-): Promise<ResponseHead> {
-  return new Promise<ResponseHead>((resolve, reject) => {
-    // Driven from the socket's events: one promise per head, no await per chunk.
+  onHead: (head: ResponseHead) => T = identity as (head: ResponseHead) => T,
+  onError: (err: unknown) => unknown = identity,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    // Driven from the socket's events: one promise per head, no await per chunk; what
+    // the caller does with the head (or the error) runs before the promise settles.
     const step = (): void => {
+      let result: T;
       try {
         for (;;) {
           const chunk = reader.peek();
@@ -580,13 +588,19 @@ export function readHead(
           return;
         }
         if (parser.head === null) throw new Error('response head missing after parse');
-        resolve(parser.head);
+        result = onHead(parser.head);
       } catch (err) {
-        reject(err);
+        reject(onError(err));
+        return;
       }
+      resolve(result);
     };
     step();
   });
+}
+
+function identity<T>(x: T): T {
+  return x;
 }
 
 const EMPTY_MESSAGE = new HTTPMessage([]);
