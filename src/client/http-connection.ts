@@ -133,6 +133,9 @@ export class HTTPConnection {
   private freshRequest = false;
   private connecting: Promise<void> | null = null;
   private target: RequestTarget | null = null;
+  private defaultWait: (WaitOptions & { readonly seconds: number | null }) | null = null;
+  private readonly onResponseDone = (reader: ByteReader, complete: boolean): void =>
+    this.responseDone(reader, complete);
   /** Aborted by `close()` while a connect is under way, so that it does not live on. */
   private closing: AbortController | null = null;
 
@@ -379,7 +382,7 @@ export class HTTPConnection {
       debugOutput: this.debugOutput,
       timeoutMs: timeoutMs(this.timeout),
       signal: this.signal,
-      onDone: (r, complete) => this.responseDone(r, complete),
+      onDone: this.onResponseDone,
       connection: this,
     });
     return response.readHeadOnly(
@@ -729,6 +732,20 @@ export class HTTPConnection {
   }
 
   private waitOptions(signal: AbortSignal | undefined): WaitOptions {
+    if (signal === undefined) {
+      // The common case, built once per timeout value (not per request).
+      const cached = this.defaultWait;
+      if (cached !== null && cached.seconds === this.timeout && cached.signal === this.signal) {
+        return cached;
+      }
+      const built = {
+        timeoutMs: timeoutMs(this.timeout),
+        signal: this.signal,
+        seconds: this.timeout,
+      };
+      this.defaultWait = built;
+      return built;
+    }
     return { timeoutMs: timeoutMs(this.timeout), signal: combineSignals(signal, this.signal) };
   }
 
