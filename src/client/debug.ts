@@ -13,7 +13,10 @@ import diagnostics_channel from 'node:diagnostics_channel';
 import type { Writable } from 'node:stream';
 import { debuglog } from 'node:util';
 
-/** Where `set_debuglevel(n > 0)` output goes: a writable (default `process.stdout`) or a function. */
+/**
+ * Where `set_debuglevel(n > 0)` output goes: a writable (default `process.stdout`) or a
+ * function given each piece of text. Python 2.7 always prints to `sys.stdout`.
+ */
 export type DebugOutput = Writable | NodeJS.WritableStream | ((text: string) => void);
 
 /** Write debug text the way Python's `print` would put it on stdout. */

@@ -86,8 +86,9 @@ export interface RequestOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** Options of `getresponse()`. */
+/** Options of `getresponse()` (Python's takes none). */
 export interface GetResponseOptions {
+  /** Cancels this call: the socket is destroyed and the call rejects with `AbortError`. */
   signal?: AbortSignal | undefined;
 }
 
@@ -97,17 +98,55 @@ export type { RequestBody } from '../io/body-source.ts';
 /**
  * Python's `httplib.HTTPConnection`: one connection to one HTTP server, one request at
  * a time, kept alive between requests when the server allows it.
+ *
+ * The constructor takes Python's arguments: `new HTTPConnection(host, port?, { strict,
+ * timeout, source_address, blocksize })`. `host` may be `'h'`, `'h:port'`, `'[v6]'` or
+ * `'[v6]:port'`; a non-numeric port or control characters throw {@link InvalidURL}.
+ * Nothing is connected until the first request (or `connect()`).
+ *
+ * How this differs from Python 2.7: calls that block on the socket return promises;
+ * misuse still throws synchronously; any failure inside `getresponse()` closes the
+ * connection, so the next request reconnects; bytes that arrive while no request is
+ * outstanding make the connection unusable (the next request opens a new one); an idle
+ * kept-alive socket does not keep the process alive. The stricter request checks and
+ * response rules are listed in the README's "Differences from Python".
+ *
+ * @example
+ * ```ts
+ * import * as httplib from 'httplib-ts';
+ *
+ * const conn = new httplib.HTTPConnection('www.python.org');
+ * await conn.request('GET', '/index.html');
+ * const response = await conn.getresponse();
+ * console.log(response.status, response.reason); // 200 OK
+ * const body = await response.read(); // a Buffer
+ * conn.close();
+ * ```
  */
 export class HTTPConnection {
   /** Python's `default_port`: 80. */
   static default_port = HTTP_PORT;
 
+  /** Python's `host`: the server's host name or address (brackets of an IPv6 address removed). */
   host: string;
+  /** Python's `port`: the server's port (`default_port` unless given). */
   port: number;
+  /**
+   * Python's `timeout`, in seconds (fractions allowed): the bound on each blocking
+   * operation (the connect, the TLS handshake, each wait for bytes or for the socket to
+   * drain), or `null` to wait forever. Read when an operation starts.
+   */
   timeout: number | null;
+  /** Python's `source_address`: `[host, port]` the local end binds to, or `null`. */
   source_address: readonly [string, number] | null;
+  /**
+   * Python's `strict`: when true, a status line that does not start with `HTTP/` is
+   * `BadStatusLine` instead of an HTTP/0.9 response.
+   */
   strict: boolean;
+  /** Python 3.7+'s `blocksize`: bytes per read of a file or stream body (default 8192). */
   blocksize: number;
+  /** Python's `debuglevel`, set by {@link HTTPConnection.set_debuglevel}. */
   debuglevel = 0;
   /** Python's `auto_open`: `send()` opens the connection when there is none. */
   auto_open: boolean | number = 1;
@@ -117,11 +156,17 @@ export class HTTPConnection {
   /** @internal HTTP version spoken: 11, or 10 for the legacy `HTTP` class. */
   _http_vsn: 10 | 11 = 11;
 
+  /** The constructor's `signal`: cancels every operation of this connection. */
   protected readonly signal: AbortSignal | null;
+  /** The constructor's `createConnection`, or null for a plain TCP connect. */
   protected readonly createConnection: CreateConnection | null;
+  /** @internal The connected socket's reader (Python's `sock`), or null. */
   protected reader: ByteReader | null = null;
+  /** Python's `_tunnel_host`: the host `set_tunnel()` named, or null. */
   protected _tunnel_host: string | null = null;
+  /** Python's `_tunnel_port`: the port `set_tunnel()` named, or null. */
   protected _tunnel_port: number | null = null;
+  /** Python's `_tunnel_headers`: the CONNECT request's extra headers, or null. */
   protected _tunnel_headers: HeadersInput | null = null;
 
   private readonly machine = new ConnectionState();
@@ -158,12 +203,27 @@ export class HTTPConnection {
     this.debugOutput = options.debugOutput ?? null;
   }
 
-  /** Python's `sock`: the connected socket, or null. */
+  /**
+   * Python's `sock`: the connected socket (a `net.Socket`, or a `tls.TLSSocket` for
+   * HTTPS), or null. Python's is settable; here it is read-only.
+   */
   get sock(): Duplex | null {
     return this.reader?.socket ?? null;
   }
 
-  /** Python's `set_debuglevel(level)`: above 0, print what is sent and received. */
+  /**
+   * Python's `set_debuglevel(level)`: above 0, print what is sent and received as
+   * CPython 2.7 does (`send:`, `reply:`, `header:` lines), to `process.stdout` or to
+   * {@link HTTPConnection.debugOutput}. Responses take the level the connection had
+   * when `getresponse()` was called.
+   *
+   * @example
+   * ```ts
+   * conn.set_debuglevel(1);
+   * await conn.request('GET', '/');
+   * // send: 'GET / HTTP/1.1\r\nHost: www.python.org\r\nAccept-Encoding: identity\r\n\r\n'
+   * ```
+   */
   set_debuglevel(level: number): void {
     this.debuglevel = level;
   }
@@ -171,7 +231,19 @@ export class HTTPConnection {
   /**
    * Python's `set_tunnel(host, port=None, headers=None)`: send requests through the
    * proxy given to the constructor, with `CONNECT host:port HTTP/1.0`. Must be called
-   * before connecting. The host and headers are checked now (gh-146211).
+   * before connecting (else an `Error`). A non-200 answer rejects the connect with
+   * `Tunnel connection failed: <code> <reason>` and closes the connection.
+   *
+   * Differs from Python 2.7: the host and headers are checked now, as Python's later
+   * gh-146211 fix does (`InvalidURL`/`TypeError`), and an IPv6 host is bracketed in the
+   * CONNECT line.
+   *
+   * @example
+   * ```ts
+   * const conn = new httplib.HTTPSConnection('proxy.example', 3128);
+   * conn.set_tunnel('www.python.org', 443, { 'Proxy-Authorization': 'Basic dXNlcjpwYXNz' });
+   * await conn.request('GET', '/');
+   * ```
    */
   set_tunnel(host: string, port?: number | null, headers?: HeadersInput | null): void {
     if (this.reader !== null) {
@@ -195,7 +267,11 @@ export class HTTPConnection {
     this._tunnel_headers = pairs;
   }
 
-  /** Python's `connect()`: open the connection (and the tunnel, if one is set). */
+  /**
+   * Python's `connect()`: open the connection (and the tunnel, if one is set). Requests
+   * call it when needed (`auto_open`), so it rarely needs calling. Rejects with Node's
+   * system error (`ECONNREFUSED`, …), `TimeoutError`, or `AbortError`.
+   */
   connect(): Promise<void> {
     return this.open(undefined);
   }
@@ -210,7 +286,11 @@ export class HTTPConnection {
     return promise;
   }
 
-  /** Python's `close()`: close the socket and forget the response being read. */
+  /**
+   * Python's `close()`: close the socket and forget the response being read.
+   * Synchronous and idempotent; the next request opens a new connection. A response
+   * that already took over the socket (it will close it) keeps reading.
+   */
   close(): void {
     this.buffer.reset();
     const response = this.machine.reset();
@@ -229,9 +309,21 @@ export class HTTPConnection {
 
   /**
    * Python's `putrequest(method, url, skip_host=False, skip_accept_encoding=False)`:
-   * start a request. Throws `CannotSendRequest` while another is being built or sent,
-   * `InvalidURL`/`TypeError` for a bad URL or method (as in Python, the state has moved on
-   * by then: `close()` before the next request).
+   * start a request (buffered; nothing is sent until `endheaders()`). `''` means `/`.
+   * Adds `Host` and `Accept-Encoding: identity` unless skipped. Throws
+   * `CannotSendRequest` while another is being built or sent, `InvalidURL`/`TypeError`
+   * for a bad URL or method (as in Python, the state has moved on by then: `close()`
+   * before the next request).
+   *
+   * Differs from Python 2.7: the method must be an RFC 9110 token; the `Host` header
+   * drops IPv6 brackets and zone ids and IDNA-encodes a non-ASCII host (Python 3.13).
+   *
+   * @example
+   * ```ts
+   * conn.putrequest('PUT', '/file');
+   * conn.putheader('Content-Length', 18);
+   * await conn.endheaders('***filecontents***');
+   * ```
    */
   putrequest(method: string, url: string, options?: PutRequestOptions | null): void {
     this.machine.startRequest();
@@ -267,7 +359,14 @@ export class HTTPConnection {
     return this.target;
   }
 
-  /** Python's `putheader(header, *values)`: several values become continuation lines. */
+  /**
+   * Python's `putheader(header, *values)`: buffer one header line. Values are converted
+   * with `String()` (Python: `str()`); several values are joined with `\r\n\t`
+   * (continuation lines, as in Python). Throws `CannotSendHeader` outside a request.
+   *
+   * Differs from Python 2.7: the name must be an RFC 9110 token, and a value may hold
+   * no NUL and no CR/LF except a fold (CRLF + SP/HT): `TypeError` otherwise.
+   */
   putheader(header: string, ...values: unknown[]): void {
     this.machine.checkPutHeader();
     this.buffer.putheader(header, ...values);
@@ -276,7 +375,8 @@ export class HTTPConnection {
   /**
    * Python's `endheaders(message_body=None)`: send the head, and the body if given (in
    * the same write when it is a string or bytes). `encode_chunked` frames the body in
-   * chunks (Python 3.6+).
+   * chunks (Python 3.6+). Connects first if needed. The body may be any
+   * {@link RequestBody}; a string is sent as UTF-8.
    */
   endheaders(messageBody?: unknown, options?: RequestOptions): Promise<void> {
     this.machine.endHeaders();
@@ -294,8 +394,10 @@ export class HTTPConnection {
   }
 
   /**
-   * Python's `send(data)`: write raw bytes (a string as UTF-8, bytes, or any body kind),
-   * opening the connection first if needed.
+   * Python's `send(data)`: write raw bytes (a string as UTF-8, bytes, or any
+   * {@link RequestBody} kind), opening the connection first if needed (`auto_open`; with
+   * it off and no socket, `NotConnected`). Nothing is framed: a body after
+   * `endheaders()` must match the `Content-Length` or `Transfer-Encoding` sent.
    */
   send(data: unknown, options?: { signal?: AbortSignal | undefined }): Promise<void> {
     this.checkAutoOpen();
@@ -311,6 +413,24 @@ export class HTTPConnection {
    * and given headers, `endheaders(body)`. `Content-Length` is added when the body's
    * length is known (0 for POST/PUT/PATCH without one); a body of unknown length goes
    * chunked unless the caller set `Content-Length` or `Transfer-Encoding`.
+   *
+   * `headers` is a plain object, a `Map` or `[name, value]` pairs, sent in that order;
+   * a given `Host` or `Accept-Encoding` replaces the automatic one. Every header is
+   * checked before the state moves or a byte is sent.
+   *
+   * Differs from Python 2.7: bodies may be any {@link RequestBody} (files, streams,
+   * iterables, sent chunked when their length is unknown: Python 3's rules); strings
+   * are sent as UTF-8 with their byte length; a given `Transfer-Encoding` suppresses
+   * `Content-Length`.
+   *
+   * @example
+   * ```ts
+   * const form = new URLSearchParams({ q: 'parrot' }).toString();
+   * await conn.request('POST', '/search', form, {
+   *   'Content-Type': 'application/x-www-form-urlencoded',
+   * });
+   * const response = await conn.getresponse();
+   * ```
    */
   request(
     method: string,
@@ -367,6 +487,18 @@ export class HTTPConnection {
    * Python's `getresponse()`: read the response head. The previous response must have
    * been read to its end first (else `ResponseNotReady`). A response that will close
    * the connection takes the socket with it; the next request opens a new connection.
+   *
+   * Differs from Python 2.7: every interim (1xx) response except 101 is skipped (2.7
+   * skips only 100); a server that closed before the head is `RemoteDisconnected`; any
+   * failure closes the connection, so the next request reconnects.
+   *
+   * @example
+   * ```ts
+   * await conn.request('GET', '/');
+   * const response = await conn.getresponse();
+   * console.log(response.status, response.getheader('Content-Type'));
+   * const body = await response.read();
+   * ```
    */
   getresponse(options?: GetResponseOptions): Promise<HTTPResponse> {
     this.machine.checkGetResponse();

@@ -56,6 +56,25 @@ export interface ReadOptions {
 /**
  * Python's `httplib.HTTPResponse`. Created by `HTTPConnection.getresponse()`, never by
  * users.
+ *
+ * The body is pulled from the socket only as it is read: `read()`, `read(amt)`,
+ * `readinto()`, `read1()`, `peek()`, `readline()` (Python 3's methods), `for await`, and
+ * the TypeScript additions `text()` and `json()`, all on one read path. The whole body
+ * must be read (or the response closed) before the next `getresponse()`.
+ *
+ * How this differs from Python 2.7: reads return `Buffer`s; a body cut short raises
+ * {@link IncompleteRead} from every read method (2.7's `read(amt)` returns the short
+ * data silently); `getheaders()` keeps every field in order with its name as received
+ * (2.7 lower-cases and merges); closing a kept-alive response before its end discards
+ * the connection instead of leaving the rest to be read as the next response.
+ *
+ * @example
+ * ```ts
+ * const response = await conn.getresponse();
+ * console.log(response.status, response.reason); // 200 OK
+ * console.log(response.getheader('Content-Type')); // text/html; charset=utf-8
+ * for await (const chunk of response) process.stdout.write(chunk);
+ * ```
  */
 export class HTTPResponse implements AsyncIterable<Buffer> {
   /** Status code, e.g. 200. */
@@ -70,7 +89,9 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   chunked = false;
   /** Python's `will_close`: the connection closes after this response. */
   will_close = false;
+  /** Python's `debuglevel`: the connection's level when `getresponse()` was called. */
   debuglevel: number;
+  /** Python's `strict`: the connection's setting (HTTP/0.9 responses are `BadStatusLine` when true). */
   strict: boolean;
   /** True once `close()` was called (Python 3's `closed`; reading to the end is not enough). */
   closed = false;
@@ -147,6 +168,18 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * Python's `read(amt=None)`: the whole rest of the body, or at most `amt` bytes (fewer
    * only at the end of the body). `Buffer.alloc(0)` once the body is done. A body that
    * ends early raises `IncompleteRead` with the bytes of this call in `partial`.
+   *
+   * Differs from Python 2.7: a `Buffer`, not a `str`; `read(amt)` raises
+   * `IncompleteRead` too when the body is cut short (2.7 returns the short data).
+   *
+   * @example
+   * ```ts
+   * const whole = await response.read(); // everything
+   * // or, piece by piece:
+   * for (let piece = await response.read(65536); piece.length > 0; piece = await response.read(65536)) {
+   *   out.write(piece);
+   * }
+   * ```
    */
   read(amt?: number | null, options?: ReadOptions): Promise<Buffer> {
     if (this.reader === null) return Promise.resolve(EMPTY);
@@ -240,12 +273,18 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     }
   }
 
-  /** Read the rest of the body and decode it (default UTF-8). */
+  /**
+   * Read the rest of the body and decode it (default UTF-8). A TypeScript addition:
+   * Python's is `read().decode(encoding)`.
+   */
   async text(encoding: BufferEncoding = 'utf8'): Promise<string> {
     return (await this.read()).toString(encoding);
   }
 
-  /** Read the rest of the body and parse it as JSON. */
+  /**
+   * Read the rest of the body and parse it as JSON (a `SyntaxError` if it is not). A
+   * TypeScript addition: Python's is `json.loads(read())`.
+   */
   async json(): Promise<unknown> {
     return JSON.parse(await this.text());
   }
@@ -257,12 +296,19 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     return this.msg.getheader(name, defaultValue);
   }
 
-  /** Every header as `[name, value]`, in the order received, names as received. */
+  /**
+   * Python's `getheaders()`: every header as `[name, value]`. Here in the order
+   * received, names as received, duplicates separate (Python 3); Python 2.7 lower-cases
+   * the names and merges duplicates with `', '`.
+   */
   getheaders(): Array<[string, string]> {
     return this.msg.items();
   }
 
-  /** Python's `fileno()`: the socket's file descriptor. */
+  /**
+   * Python's `fileno()`: the socket's file descriptor. Throws `TypeError` once the
+   * socket is closed (Python raises too, an `AttributeError`).
+   */
   fileno(): number {
     const reader = this.reader ?? this.context.reader;
     const socket = reader.socket as unknown as {

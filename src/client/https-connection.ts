@@ -31,12 +31,34 @@ export interface HTTPSConnectionOptions extends HTTPConnectionOptions {
   cert_file?: string | null | undefined;
 }
 
-/** Python's `httplib.HTTPSConnection`. */
+/**
+ * Python's `httplib.HTTPSConnection`: {@link HTTPConnection} over TLS, with Python
+ * 2.7.9+'s defaults (PEP 476): the certificate chain and the host name are checked
+ * against Node's CA store (plus `NODE_EXTRA_CA_CERTS`), TLS 1.2 at least, SNI for host
+ * names. Configure it with `context` (an {@link ssl.SSLContext}); through a tunnel, the
+ * TLS session is with the tunnel's host.
+ *
+ * How this differs from Python 2.7: a failed check rejects with
+ * {@link ssl.SSLCertVerificationError} (Python 3.7+; 2.7 raises a plain `SSLError` or,
+ * for a name mismatch, `CertificateError` after the handshake), an IP address host is
+ * matched against the certificate's IP SANs, the default context offers ALPN `http/1.1`
+ * (Python 3.10+), and TLS sessions are resumed from the context's cache.
+ *
+ * @example
+ * ```ts
+ * const context = httplib.ssl.create_default_context({ cafile: 'ca.pem' });
+ * const conn = new httplib.HTTPSConnection('localhost', 8443, { context });
+ * await conn.request('GET', '/');
+ * const response = await conn.getresponse();
+ * ```
+ */
 export class HTTPSConnection extends HTTPConnection {
   /** Python's `default_port`: 443. */
   static override default_port = HTTPS_PORT;
 
+  /** Python's `key_file` (deprecated, as in Python): the client key file given, or null. */
   key_file: string | null;
+  /** Python's `cert_file` (deprecated, as in Python): the client certificate file given, or null. */
   cert_file: string | null;
   /** Python's `_context`: the `SSLContext` this connection uses. */
   readonly _context: SSLContext;
@@ -71,12 +93,12 @@ export class HTTPSConnection extends HTTPConnection {
     this.check_hostname = checkHostname;
   }
 
-  /** TLS reads the socket's stream itself: no `onread` buffer under it. */
+  /** @internal TLS reads the socket's stream itself: no `onread` buffer under it. */
   protected override staticBufferReads(): boolean {
     return false;
   }
 
-  /** Start TLS on the connected (and tunnelled) socket. */
+  /** @internal Start TLS on the connected (and tunnelled) socket. */
   protected override async secure(
     reader: ByteReader,
     signal: AbortSignal | null,

@@ -14,7 +14,25 @@ import { HTTPConnection } from './http-connection.ts';
 import type { HTTPResponse } from './http-response.ts';
 import { HTTPSConnection, type HTTPSConnectionOptions } from './https-connection.ts';
 
-/** Python 2.7's `httplib.HTTP`. */
+/**
+ * Python 2.7's `httplib.HTTP`: the Python 1.5.2 compatibility class ("should not be
+ * used in new code"). It speaks HTTP/1.0 and adds no `Host` header, as in Python;
+ * `getreply()` gives `[errcode, errmsg, headers]` and `getfile()` the body.
+ *
+ * Differs from Python 2.7: `getfile()` returns the response, whose `read()` decodes a
+ * chunked body (2.7 returns the raw socket file, framing included), and `connect()`
+ * checks a new host as the constructor does.
+ *
+ * @example
+ * ```ts
+ * const h = new httplib.HTTP('www.python.org');
+ * h.putrequest('GET', '/index.html');
+ * h.putheader('Host', 'www.python.org');
+ * await h.endheaders();
+ * const [errcode, errmsg] = await h.getreply();
+ * const body = await h.getfile()?.read();
+ * ```
+ */
 export class HTTP {
   /** The wrapped connection (Python's `_conn`). */
   readonly _conn: HTTPConnection;
@@ -53,22 +71,31 @@ export class HTTP {
     return this._conn.connect();
   }
 
+  /**
+   * Python: `putrequest(method, url, …)`, the wrapped connection's own method
+   * ({@link HTTPConnection.putrequest}); the request line says HTTP/1.0, and no `Host`
+   * is added.
+   */
   putrequest(method: string, url: string, options?: PutRequestOptions | null): void {
     this._conn.putrequest(method, url, options);
   }
 
+  /** Python: the wrapped connection's `putheader(header, *values)`: {@link HTTPConnection.putheader}. */
   putheader(header: string, ...values: unknown[]): void {
     this._conn.putheader(header, ...values);
   }
 
+  /** Python: the wrapped connection's `endheaders(message_body=None)`: {@link HTTPConnection.endheaders}. */
   endheaders(messageBody?: unknown): Promise<void> {
     return this._conn.endheaders(messageBody);
   }
 
+  /** Python: the wrapped connection's `send(data)`: {@link HTTPConnection.send}. */
   send(data: unknown): Promise<void> {
     return this._conn.send(data);
   }
 
+  /** Python: the wrapped connection's `set_debuglevel(level)`: {@link HTTPConnection.set_debuglevel}. */
   set_debuglevel(level: number): void {
     this._conn.set_debuglevel(level);
   }
@@ -106,15 +133,24 @@ export class HTTP {
 
 /** Options of the legacy `HTTPS` class (Python's keyword arguments). */
 export interface HTTPSOptions {
+  /** Deprecated (Python too): a PEM private key file for a client certificate. */
   key_file?: string | null | undefined;
+  /** Deprecated (Python too): a PEM client certificate file. */
   cert_file?: string | null | undefined;
+  /** Python's `strict`: see {@link HTTPConnectionOptions.strict}. */
   strict?: boolean | null | undefined;
+  /** Python 2.7.9+'s `context`: an `ssl.SSLContext`; default `ssl.create_default_context()`. */
   context?: HTTPSConnectionOptions['context'];
 }
 
-/** Python 2.7's `httplib.HTTPS`: `HTTP` over `HTTPSConnection`. */
+/**
+ * Python 2.7's `httplib.HTTPS`: {@link HTTP} over {@link HTTPSConnection}, with the
+ * same certificate checks (on by default).
+ */
 export class HTTPS extends HTTP {
+  /** Python's `key_file`: the client key file given, or null. */
   key_file: string | null;
+  /** Python's `cert_file`: the client certificate file given, or null. */
   cert_file: string | null;
 
   /** Python: `HTTPS(host='', port=None, key_file=None, cert_file=None, strict=None, context=None)`. */

@@ -25,6 +25,7 @@ export const CERT_REQUIRED = 2;
 
 /** Python's `ssl.PROTOCOL_TLS` (alias `PROTOCOL_SSLv23`): negotiate the highest version. */
 export const PROTOCOL_TLS = 2;
+/** Python's `ssl.PROTOCOL_SSLv23`: the older name of {@link PROTOCOL_TLS}. */
 export const PROTOCOL_SSLv23 = PROTOCOL_TLS;
 /** Python's `ssl.PROTOCOL_TLS_CLIENT`: a client context that verifies by default. */
 export const PROTOCOL_TLS_CLIENT = 16;
@@ -34,28 +35,52 @@ export const PROTOCOL_TLS_SERVER = 17;
 /** Python's `ssl.HAS_SNI`. */
 export const HAS_SNI = true;
 
-/** Python's `ssl.TLSVersion` (values as Python has them). */
+/**
+ * Python's `ssl.TLSVersion` (values as Python has them), for `minimum_version` and
+ * `maximum_version`. Python's is an `IntEnum`; here a frozen object of numbers.
+ */
 export const TLSVersion = Object.freeze({
+  /** No bound of the context's own: Node's `tls.DEFAULT_MIN_VERSION` applies. */
   MINIMUM_SUPPORTED: -2,
+  /** No bound of the context's own: Node's `tls.DEFAULT_MAX_VERSION` applies. */
   MAXIMUM_SUPPORTED: -1,
+  /** SSL 3.0: accepted as a value, but Node cannot speak it, so it sets no bound. */
   SSLv3: 0x0300,
+  /** TLS 1.0. */
   TLSv1: 0x0301,
+  /** TLS 1.1. */
   TLSv1_1: 0x0302,
+  /** TLS 1.2: the minimum of `create_default_context()`. */
   TLSv1_2: 0x0303,
+  /** TLS 1.3. */
   TLSv1_3: 0x0304,
 });
 
-/** Python's `ssl.Purpose`: what certificates a context is for. */
+/**
+ * Python's `ssl.Purpose`: what certificates a context is for. Python's members are
+ * ASN.1 objects; here they are their names.
+ */
 export const Purpose = Object.freeze({
+  /** A context for clients, to authenticate servers (the default). */
   SERVER_AUTH: 'SERVER_AUTH',
+  /** A context for servers, to authenticate clients. */
   CLIENT_AUTH: 'CLIENT_AUTH',
 } as const);
+/** A value of {@link Purpose}: `'SERVER_AUTH'` or `'CLIENT_AUTH'`. */
 export type PurposeName = (typeof Purpose)[keyof typeof Purpose];
 
-/** Python's `ssl.SSLError`: a TLS failure. `reason` is OpenSSL's reason, e.g. `WRONG_VERSION_NUMBER`. */
+/**
+ * Python's `ssl.SSLError`: a TLS failure (a handshake that failed for a reason other
+ * than verification, a bad certificate file or cipher list). Python's is an `OSError`
+ * with `errno`; here it is an `Error` with Node's `code`, and the original Node error
+ * as `cause`.
+ */
 export class SSLError extends Error {
+  /** Always `'SSLError'`, the class name (Python: `type(e).__name__`). */
   override name = 'SSLError';
+  /** Python's `reason`: OpenSSL's reason, e.g. `'WRONG_VERSION_NUMBER'`, or null. */
   reason: string | null;
+  /** Python's `library`: the OpenSSL library that failed, e.g. `'SSL'`, or null. */
   library: string | null;
   /** Node's error code, e.g. `ERR_SSL_WRONG_VERSION_NUMBER`. */
   code: string | undefined;
@@ -74,10 +99,27 @@ export class SSLError extends Error {
  * Python's `ssl.SSLCertVerificationError` (3.7+; `ssl.CertificateError` is an alias):
  * the server's certificate or host name did not verify. `verify_code` and
  * `verify_message` are OpenSSL's (e.g. 18, `self-signed certificate`; 62, hostname).
+ *
+ * Python 2.7 has no such class: it raises a plain `SSLError` for a bad chain and
+ * `CertificateError` (a `ValueError`) for a name mismatch, after the handshake. Here
+ * the name is checked inside the handshake, and every failure is this class.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await conn.request('GET', '/');
+ * } catch (err) {
+ *   if (err instanceof httplib.ssl.SSLCertVerificationError) console.log(err.verify_message);
+ *   else throw err;
+ * }
+ * ```
  */
 export class SSLCertVerificationError extends SSLError {
+  /** Always `'SSLCertVerificationError'`, the class name (Python: `type(e).__name__`). */
   override name = 'SSLCertVerificationError';
+  /** Python's `verify_code`: OpenSSL's X509 verification code, e.g. 18 or 62. */
   verify_code: number;
+  /** Python's `verify_message`: OpenSSL's text for it, e.g. `'self-signed certificate'`. */
   verify_message: string;
   constructor(
     verifyCode: number,
@@ -125,7 +167,7 @@ const VERIFY_ERRORS: Readonly<Record<string, readonly [number, string]>> = {
 };
 
 /**
- * Turn a Node TLS error into Python's: a failed verification becomes
+ * @internal Turn a Node TLS error into Python's: a failed verification becomes
  * `SSLCertVerificationError` saying why, another OpenSSL failure `SSLError`; anything
  * else (a reset, a timeout, an abort) is returned unchanged.
  */
@@ -179,8 +221,22 @@ interface CertChain {
  * Python's `ssl.SSLContext`. Built for `PROTOCOL_TLS_CLIENT` (the default here) it
  * verifies certificates and host names but trusts no CA until some are loaded, as in
  * Python; `create_default_context()` is what most code wants.
+ *
+ * How this differs from Python: a context is a recipe for `tls.connect` options, not
+ * an OpenSSL object, and holds only the client side of Python's API (no `wrap_socket`);
+ * Python's `ValueError`s are `TypeError`s; it keeps the TLS sessions of its connections
+ * (at most 100), so the next connection to the same server resumes its session.
+ *
+ * @example
+ * ```ts
+ * const context = new httplib.ssl.SSLContext(httplib.ssl.PROTOCOL_TLS_CLIENT);
+ * context.load_verify_locations('ca.pem');
+ * context.minimum_version = httplib.ssl.TLSVersion.TLSv1_3;
+ * const conn = new httplib.HTTPSConnection('localhost', 8443, { context });
+ * ```
  */
 export class SSLContext {
+  /** Python's `protocol`: the `PROTOCOL_*` constant the context was made with. */
   readonly protocol: number;
   /** Python's `minimum_version` (a `TLSVersion` value). */
   minimum_version: number = TLSVersion.MINIMUM_SUPPORTED;
@@ -210,6 +266,7 @@ export class SSLContext {
   get verify_mode(): number {
     return this.verifyMode;
   }
+  /** Set `verify_mode` (`CERT_NONE`, `CERT_OPTIONAL` or `CERT_REQUIRED`). */
   set verify_mode(mode: number) {
     if (![CERT_NONE, CERT_OPTIONAL, CERT_REQUIRED].includes(mode)) {
       throw new TypeError('invalid value for verify_mode');
@@ -224,6 +281,7 @@ export class SSLContext {
   get check_hostname(): boolean {
     return this.checkHostname;
   }
+  /** Set `check_hostname`; `true` also turns `CERT_NONE` into `CERT_REQUIRED`. */
   set check_hostname(value: boolean) {
     this.checkHostname = Boolean(value);
     if (this.checkHostname && this.verifyMode === CERT_NONE) this.verifyMode = CERT_REQUIRED;
@@ -438,16 +496,28 @@ function extraCertificates(): string[] {
 
 /** Options of `create_default_context` (Python's keyword arguments). */
 export interface DefaultContextOptions {
+  /** Python's `purpose`: `Purpose.SERVER_AUTH` (the default) for a client context. */
   purpose?: PurposeName;
+  /** Python's `cafile`: a PEM file of CA certificates to trust instead of the system's. */
   cafile?: string | null;
+  /** Python's `capath`: a directory of PEM CA certificates to trust instead of the system's. */
   capath?: string | null;
+  /** Python's `cadata`: CA certificates as PEM text or DER bytes. */
   cadata?: string | Uint8Array | null;
 }
 
 /**
  * Python's `ssl.create_default_context(purpose=SERVER_AUTH, cafile=None, capath=None,
  * cadata=None)`: certificate and host-name checks on, TLS 1.2 at least, and the given
- * CA certificates, or the system's when none are given.
+ * CA certificates, or the system's when none are given (here: Node's bundled roots and
+ * `NODE_EXTRA_CA_CERTS`, not the operating system's store).
+ *
+ * @example
+ * ```ts
+ * const context = httplib.ssl.create_default_context({ cafile: 'ca.pem' });
+ * context.load_cert_chain('client.pem', 'client.key');
+ * const conn = new httplib.HTTPSConnection('localhost', 8443, { context });
+ * ```
  */
 export function create_default_context(options: DefaultContextOptions = {}): SSLContext {
   const purpose = options.purpose ?? Purpose.SERVER_AUTH;
@@ -467,6 +537,13 @@ export function create_default_context(options: DefaultContextOptions = {}): SSL
 /**
  * Python's `ssl._create_unverified_context()`: no certificate or host-name checks. For
  * servers you cannot verify; it protects against nothing but passive eavesdropping.
+ * Takes the same options as {@link create_default_context}.
+ *
+ * @example
+ * ```ts
+ * const context = httplib.ssl._create_unverified_context();
+ * const conn = new httplib.HTTPSConnection('self-signed.example', 443, { context });
+ * ```
  */
 export function _create_unverified_context(options: DefaultContextOptions = {}): SSLContext {
   const context = new SSLContext(PROTOCOL_TLS_CLIENT);

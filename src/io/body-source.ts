@@ -36,7 +36,28 @@ import {
 /** One piece of an iterable body: strings are sent as UTF-8. */
 export type BodyChunk = string | ArrayBufferView | ArrayBuffer | SharedArrayBuffer;
 
-/** Every request body that API.md's `request(...)` accepts; `null`/`undefined`: no body. */
+/**
+ * Every request body that `request()`, `endheaders()` and `send()` accept;
+ * `null`/`undefined`: no body.
+ *
+ * Python 2.7 sends a `str` or a file-like object; Python 3 adds bytes-like objects and
+ * iterables. Here: a string (sent as UTF-8), bytes (`Buffer`, any typed array or
+ * `DataView`, `ArrayBuffer`), a `Blob`, an `fs.ReadStream` or `fs.promises.FileHandle`
+ * (length from `fstat`, read in `blocksize` pieces, never closed by this package), any
+ * `Readable`, or a sync or async iterable of strings and bytes. `request()` sends a body
+ * of unknown length with `Transfer-Encoding: chunked`.
+ *
+ * @example
+ * ```ts
+ * import { open } from 'node:fs/promises';
+ *
+ * await conn.request('PUT', '/big.iso', await open('big.iso')); // Content-Length from fstat
+ * await conn.request('POST', '/log', (async function* () {
+ *   yield 'line 1\n';
+ *   yield Buffer.from('line 2\n');
+ * })()); // Transfer-Encoding: chunked
+ * ```
+ */
 export type RequestBody =
   | string
   | ArrayBufferView

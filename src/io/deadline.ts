@@ -27,12 +27,22 @@ export function checkTimeout(seconds: unknown, what = 'timeout'): number | null 
 /**
  * Python: `socket.setdefaulttimeout(seconds)`: the timeout of connections created
  * without one. `null` (the initial value) means none.
+ *
+ * Differs from Python: it is this package's own default, read by the connection
+ * constructors only (Python's is the socket module's, for every socket); a negative
+ * value throws `TypeError` (Python: `ValueError`).
+ *
+ * @example
+ * ```ts
+ * httplib.setdefaulttimeout(10); // seconds
+ * const conn = new httplib.HTTPConnection('www.python.org'); // conn.timeout === 10
+ * ```
  */
 export function setdefaulttimeout(seconds: number | null): void {
   defaultTimeout = checkTimeout(seconds);
 }
 
-/** Python: `socket.getdefaulttimeout()`. */
+/** Python: `socket.getdefaulttimeout()`: the value {@link setdefaulttimeout} set, or `null`. */
 export function getdefaulttimeout(): number | null {
   return defaultTimeout;
 }

@@ -13,14 +13,17 @@ import type { Duplex } from 'node:stream';
 import { AbortError, TimeoutError } from '../protocol/errors.ts';
 import type { OnreadOptions } from './byte-reader.ts';
 
-/** What `createConnection` and `openSocket` are given. */
+/** What a `createConnection` function (an `HTTPConnection` option) is given. */
 export interface ConnectParams {
+  /** The host to connect to: the server's, or the proxy's when tunnelling. */
   readonly host: string;
+  /** The port to connect to. */
   readonly port: number;
   /** Seconds, or null for no timeout (Python's `timeout`). */
   readonly timeout: number | null;
   /** Python's `source_address`: `[host, port]` to bind the local end to. */
   readonly source_address: readonly [string, number] | null;
+  /** Fires when the connect must be given up (the caller's or the connection's signal). */
   readonly signal: AbortSignal | null;
 }
 

@@ -25,23 +25,49 @@
  */
 import { MAXLINE } from './limits.ts';
 
-/** Base class of every httplib exception (Python: `httplib.HTTPException`). */
+/**
+ * Base class of every httplib exception (Python: `httplib.HTTPException`).
+ *
+ * As in Python, a network failure is not one: Node's system errors (`ECONNREFUSED`, …)
+ * pass through unchanged, and timeouts are {@link TimeoutError}. Here it is a JavaScript
+ * `Error` subclass, so `instanceof` and `name` tell the classes apart.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await conn.request('GET', '/');
+ *   const response = await conn.getresponse();
+ * } catch (err) {
+ *   if (err instanceof httplib.HTTPException) console.log(err.name, err.message);
+ *   else throw err; // a socket error or a timeout
+ * }
+ * ```
+ */
 export class HTTPException extends Error {
+  /** Always `'HTTPException'`, the class name (Python: `type(e).__name__`). */
   override name = 'HTTPException';
 }
 
 /** Python: `httplib.NotConnected`: `send()` with no socket while `auto_open` is off. */
 export class NotConnected extends HTTPException {
+  /** Always `'NotConnected'`, the class name (Python: `type(e).__name__`). */
   override name = 'NotConnected';
 }
 
-/** Python: `httplib.InvalidURL`: a bad port, or control characters in a host or URL. */
+/**
+ * Python: `httplib.InvalidURL`: a bad port, or control characters in a host or URL.
+ * Stricter than Python 2.7: a port must be plain ASCII digits, and control characters
+ * are refused in every host (constructor, `host` attribute, `set_tunnel`, legacy
+ * `HTTP.connect`) before anything is sent.
+ */
 export class InvalidURL extends HTTPException {
+  /** Always `'InvalidURL'`, the class name (Python: `type(e).__name__`). */
   override name = 'InvalidURL';
 }
 
 /** Python: `httplib.UnknownProtocol`: a status line with an `HTTP/` version other than 1.x. */
 export class UnknownProtocol extends HTTPException {
+  /** Always `'UnknownProtocol'`, the class name (Python: `type(e).__name__`). */
   override name = 'UnknownProtocol';
   /** The version text from the status line, e.g. `'HTTP/2.0'`. */
   readonly version: string;
@@ -53,11 +79,13 @@ export class UnknownProtocol extends HTTPException {
 
 /** Python: `httplib.UnknownTransferEncoding` (defined by httplib, never raised by it). */
 export class UnknownTransferEncoding extends HTTPException {
+  /** Always `'UnknownTransferEncoding'`, the class name (Python: `type(e).__name__`). */
   override name = 'UnknownTransferEncoding';
 }
 
 /** Python: `httplib.UnimplementedFileMode` (defined by httplib, never raised by it). */
 export class UnimplementedFileMode extends HTTPException {
+  /** Always `'UnimplementedFileMode'`, the class name (Python: `type(e).__name__`). */
   override name = 'UnimplementedFileMode';
 }
 
@@ -66,10 +94,27 @@ export class UnimplementedFileMode extends HTTPException {
  * `partial` holds the bytes that did arrive, `expected` how many more were due
  * (`null` when unknown, as after a bad chunk size). The message is Python's repr:
  * `IncompleteRead(5 bytes read, 3 more expected)`.
+ *
+ * Differs from Python 2.7: `read(amt)` raises it too (2.7 returns the short data
+ * silently), and for a broken chunked body `partial` holds every byte of the call, not
+ * only the last chunk's; `cause` says what broke.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   body = await response.read();
+ * } catch (err) {
+ *   if (!(err instanceof httplib.IncompleteRead)) throw err;
+ *   body = err.partial; // what did arrive
+ * }
+ * ```
  */
 export class IncompleteRead extends HTTPException {
+  /** Always `'IncompleteRead'`, the class name (Python: `type(e).__name__`). */
   override name = 'IncompleteRead';
+  /** Python's `partial`: the body bytes that did arrive (Python 2.7: a `str`; here a `Buffer`). */
   readonly partial: Buffer;
+  /** Python's `expected`: how many more bytes were due, or `null` when that is unknown. */
   readonly expected: number | null;
   constructor(partial: Buffer, expected: number | null = null, options?: { cause?: unknown }) {
     const more = expected === null ? '' : `, ${expected} more expected`;
@@ -81,6 +126,7 @@ export class IncompleteRead extends HTTPException {
 
 /** Python: `httplib.ImproperConnectionState`: a call made in the wrong connection state. */
 export class ImproperConnectionState extends HTTPException {
+  /** Always `'ImproperConnectionState'`, the class name (Python: `type(e).__name__`). */
   override name = 'ImproperConnectionState';
 }
 
@@ -89,11 +135,13 @@ export class ImproperConnectionState extends HTTPException {
  * or sent. The message is the connection state, as in Python 3.
  */
 export class CannotSendRequest extends ImproperConnectionState {
+  /** Always `'CannotSendRequest'`, the class name (Python: `type(e).__name__`). */
   override name = 'CannotSendRequest';
 }
 
 /** Python: `httplib.CannotSendHeader`: `putheader()`/`endheaders()` outside a request. */
 export class CannotSendHeader extends ImproperConnectionState {
+  /** Always `'CannotSendHeader'`, the class name (Python: `type(e).__name__`). */
   override name = 'CannotSendHeader';
 }
 
@@ -102,6 +150,7 @@ export class CannotSendHeader extends ImproperConnectionState {
  * while the previous response is still unread. The message is the connection state.
  */
 export class ResponseNotReady extends ImproperConnectionState {
+  /** Always `'ResponseNotReady'`, the class name (Python: `type(e).__name__`). */
   override name = 'ResponseNotReady';
 }
 
@@ -110,7 +159,9 @@ export class ResponseNotReady extends ImproperConnectionState {
  * As in Python, an empty `line` is replaced by its repr, the two characters `''`.
  */
 export class BadStatusLine extends HTTPException {
+  /** Always `'BadStatusLine'`, the class name (Python: `type(e).__name__`). */
   override name = 'BadStatusLine';
+  /** Python's `line`: the status line as received (`"''"` for an empty one). */
   readonly line: string;
   constructor(line: string) {
     const shown = line === '' ? "''" : line;
@@ -125,6 +176,7 @@ export class BadStatusLine extends HTTPException {
  * `BadStatusLine` here; this subclass keeps `instanceof BadStatusLine` true.
  */
 export class RemoteDisconnected extends BadStatusLine {
+  /** Always `'RemoteDisconnected'`, the class name (Python: `type(e).__name__`). */
   override name = 'RemoteDisconnected';
   constructor(message = 'Remote end closed connection without response') {
     super('');
@@ -134,6 +186,7 @@ export class RemoteDisconnected extends BadStatusLine {
 
 /** Python: `httplib.LineTooLong`: a line longer than 65536 bytes. */
 export class LineTooLong extends HTTPException {
+  /** Always `'LineTooLong'`, the class name (Python: `type(e).__name__`). */
   override name = 'LineTooLong';
   /** What was being read: `'header line'`, `'chunk size'` or `'trailer line'`. */
   readonly lineType: string;
@@ -143,24 +196,36 @@ export class LineTooLong extends HTTPException {
   }
 }
 
-/** Python's `error`: an alias of `HTTPException`. */
+/** Python's `httplib.error`: an alias of {@link HTTPException} (the same class). */
 export const error = HTTPException;
 
 /**
  * A blocking operation ran past the connection's `timeout` (Python: `socket.timeout`,
- * message `timed out`). Not an `HTTPException`, as in Python.
+ * message `timed out`). Not an `HTTPException`, as in Python. The timeout bounds each
+ * wait (connect, TLS handshake, each read, each drain), as Python's does; the socket is
+ * destroyed when it fires.
+ * A deadline given as `signal: AbortSignal.timeout(ms)` rejects with {@link AbortError}
+ * instead (its `cause` is the signal's `TimeoutError` DOMException).
  */
 export class TimeoutError extends Error {
+  /** Always `'TimeoutError'` (Python 2.7's class is `socket.timeout`; 3.10+ calls it `TimeoutError`). */
   override name = 'TimeoutError';
+  /** `'ETIMEDOUT'`, the code Node's own timeouts carry, so `err.code` checks keep working. */
   readonly code = 'ETIMEDOUT';
   constructor(message = 'timed out') {
     super(message);
   }
 }
 
-/** An operation was cancelled through an `AbortSignal`; `cause` is the signal's reason. */
+/**
+ * An operation was cancelled through an `AbortSignal`; `cause` is the signal's reason.
+ * Python has no counterpart (its calls are cancelled by timeouts only); the signal goes
+ * in the `signal` option of the constructor, `request`, `getresponse` or a read.
+ */
 export class AbortError extends Error {
+  /** Always `'AbortError'`, as Node's own abort errors are named. */
   override name = 'AbortError';
+  /** `'ABORT_ERR'`, the code of Node's own `AbortError`s. */
   readonly code = 'ABORT_ERR';
   constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
     super(message, options);

@@ -148,6 +148,14 @@ function buildIndex(lines: readonly string[]): HeaderIndex {
  * with ASCII case folding only, as Python 2.7 does. The per-name lookups follow Python
  * 2.7, the whole-message views (`keys`, `values`, `items`, `size`, iteration) follow
  * Python 3 (every field, duplicates and original case kept).
+ *
+ * @example
+ * ```ts
+ * const msg = response.msg;
+ * msg.getheader('content-type'); // 'text/html' (any case)
+ * msg.get_all('Set-Cookie'); // ['a=1', 'b=2'], or null when absent
+ * for (const [name, value] of msg) console.log(`${name}: ${value}`);
+ * ```
  */
 export class HTTPMessage {
   readonly #lines: readonly string[];

@@ -49,7 +49,9 @@ export interface RequestTarget {
 
 /** The keyword arguments of `putrequest`. */
 export interface PutRequestOptions {
+  /** Python's `skip_host`: add no automatic `Host` header (the caller sends its own). */
   readonly skip_host?: boolean | undefined;
+  /** Python's `skip_accept_encoding`: add no automatic `Accept-Encoding: identity`. */
   readonly skip_accept_encoding?: boolean | undefined;
 }
 

@@ -122,13 +122,19 @@ for (const [code, , phrase, description] of TABLE) {
 }
 
 /**
- * Code → reason phrase.
+ * Code → reason phrase: `responses[404] === 'Not Found'`.
  *
  * Python 2.7's `httplib.responses` is a plain dict of 41 codes (RFC 2616's, `306:
  * '(Unused)'` included); Python 3's is built from `HTTPStatus` (62 codes in 3.13, with
  * the RFC 9110 phrases). This one is their union: Python 2.7's phrase for every code 2.7
  * has (so `responses[413]` is `'Request Entity Too Large'`, not 3.13's `'Content Too
  * Large'`), and 3.13's phrase for every other code. Frozen, unlike Python's dict.
+ *
+ * @example
+ * ```ts
+ * httplib.responses[httplib.NOT_FOUND]; // 'Not Found'
+ * httplib.responses[999]; // undefined (Python: KeyError)
+ * ```
  */
 export const responses: Readonly<Record<number, string>> = Object.freeze(
   Object.fromEntries(PHRASES),
@@ -182,6 +188,14 @@ export interface HTTPStatusFunctions {
  * === 422`), plus {@link HTTPStatusFunctions}. Python's members are `IntEnum` instances
  * with `.phrase` and `.description`; here the names map to plain numbers and the
  * phrase and description are looked up by code.
+ *
+ * @example
+ * ```ts
+ * httplib.HTTPStatus.NOT_FOUND; // 404
+ * httplib.HTTPStatus.phrase(404); // 'Not Found'
+ * httplib.HTTPStatus.description(404); // 'Nothing matches the given URI'
+ * httplib.HTTPStatus.isClientError(response.status); // true for 4xx
+ * ```
  */
 export const HTTPStatus: Readonly<Record<HTTPStatusName, number>> & HTTPStatusFunctions =
   Object.freeze({
