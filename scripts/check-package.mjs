@@ -1,0 +1,230 @@
+#!/usr/bin/env node
+// Checks the package as npm would publish it (run after `npm run build`; .ci/run does):
+//
+// 1. `npm pack --dry-run`: the file list holds dist/ (each .js with its .d.ts), src/,
+//    README.md and package.json, and nothing else: no tests, fixtures, .tmp, bench,
+//    examples, scripts, docs or .tsbuildinfo.
+// 2. `npm pack` into a temporary directory, then the tarball through
+//    - publint --strict (package.json fields, exports, files: warnings fail too);
+//    - @arethetypeswrong/cli with `--ignore-rules cjs-resolves-to-esm`. The package is
+//      ESM-only by design (DESIGN.md): `require('httplib-ts')` from CommonJS resolves to
+//      an ES module, which attw reports for the node16-from-CJS resolution. On the Node
+//      versions the package supports (engines: >= 20.19) require() of an ES module without
+//      top-level await works, and the package has none, so that one rule is ignored. This
+//      rather than `--profile esm-only`, which would skip the CJS resolutions entirely:
+//      every other problem (types not found, masquerading formats, untyped resolution)
+//      is still checked for node10, node16 from CJS and ESM, and bundlers.
+// 3. The tarball installed into a scratch project (offline: the package has no
+//    dependencies): `import` and `require()` of it work, its `bin` runs (`httplib
+//    --version`, `--help`), and a TypeScript consumer compiles against its .d.ts with
+//    `skipLibCheck: false` (so every declaration file it ships typechecks, @internal
+//    members included: they are kept in the .d.ts on purpose, see below).
+//
+// `stripInternal` is deliberately not set: the @internal members sit on public classes
+// (HTTPResponse's constructor, HTTPConnection's hooks for HTTPS), and stripping them would
+// make `new HTTPResponse()` look valid and hide names a subclass could collide with.
+// typedoc's `excludeInternal` keeps them out of the HTML documentation instead.
+//
+// Usage: node scripts/check-package.mjs   (exit 0 when every check passes)
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const pkg = JSON.parse(execFileSync('npm', ['pkg', 'get'], { cwd: root, encoding: 'utf8' }));
+const failures = [];
+
+function check(ok, message) {
+  if (!ok) failures.push(message);
+}
+
+/** Run a command; its output is shown unless `quiet` (then only when it fails). */
+function run(label, command, args, { quiet = false, ...options } = {}) {
+  console.log(`\n== ${label}: ${[command, ...args].join(' ')}`);
+  const result = spawnSync(command, args, { encoding: 'utf8', ...options });
+  const ok = result.status === 0;
+  if (!quiet || !ok) {
+    if (result.stdout) process.stdout.write(result.stdout);
+    if (result.stderr) process.stderr.write(result.stderr);
+  }
+  check(ok, `${label}: exit ${result.status ?? result.signal}`);
+  return result;
+}
+
+// --- 0. a build that matches the sources ----------------------------------------------
+function newest(dir) {
+  let t = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    t = Math.max(t, st.isDirectory() ? newest(p) : st.mtimeMs);
+  }
+  return t;
+}
+const distIndex = join(root, 'dist', 'index.js');
+if (!existsSync(distIndex) || statSync(distIndex).mtimeMs < newest(join(root, 'src'))) {
+  console.error('check-package: dist/ is missing or older than src/: run `npm run build` first');
+  process.exit(1);
+}
+
+// --- 1. the file list ------------------------------------------------------------------
+console.log('== npm pack --dry-run');
+const dry = JSON.parse(
+  execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: root,
+    encoding: 'utf8',
+  }),
+)[0];
+const files = dry.files.map((f) => f.path);
+console.log(`${files.length} files, ${dry.size} bytes packed, ${dry.unpackedSize} unpacked`);
+const allowed = /^(dist\/.+\.(js|d\.ts)(\.map)?|src\/.+\.ts|README\.md|LICENSE|package\.json)$/;
+for (const f of files) {
+  check(allowed.test(f), `tarball: unexpected file ${f}`);
+  check(
+    !/(^|\/)(test|fixtures|\.tmp|bench|examples|scripts|docs|coverage)\//.test(f),
+    `tarball: ${f}`,
+  );
+  check(!f.endsWith('.tsbuildinfo'), `tarball: ${f}`);
+}
+for (const f of files.filter((f) => /^dist\/.+\.js$/.test(f))) {
+  check(files.includes(f.replace(/\.js$/, '.d.ts')), `tarball: ${f} has no .d.ts`);
+  check(
+    files.includes(f.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts')),
+    `tarball: ${f} has no source (its maps point there)`,
+  );
+}
+const entryPoints = [
+  pkg.main,
+  pkg.types,
+  ...Object.values(pkg.bin ?? {}),
+  ...Object.values(pkg.exports).flatMap((e) => (typeof e === 'string' ? [e] : Object.values(e))),
+];
+for (const entry of entryPoints) {
+  check(
+    files.includes(entry.replace(/^\.\//, '')),
+    `tarball: ${entry} (named in package.json) is missing`,
+  );
+}
+
+// --- 2. the tarball through publint and attw -------------------------------------------
+const scratch = mkdtempSync(join(tmpdir(), 'httplib-ts-pack-'));
+try {
+  const packed = JSON.parse(
+    execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', scratch], {
+      cwd: root,
+      encoding: 'utf8',
+    }),
+  )[0];
+  const tarball = join(scratch, packed.filename);
+  run('publint', bin('publint'), ['run', tarball, '--strict']);
+  run('attw', bin('attw'), [
+    tarball,
+    '--ignore-rules',
+    'cjs-resolves-to-esm',
+    '--format',
+    'table-flipped',
+  ]);
+
+  // --- 3. installed, imported, required, run, typechecked ------------------------------
+  const consumer = join(scratch, 'consumer');
+  mkdirSync(consumer);
+  writeFileSync(
+    join(consumer, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+  );
+  run(
+    'install',
+    'npm',
+    ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball],
+    {
+      cwd: consumer,
+      quiet: true,
+    },
+  );
+  const esm = run(
+    'import',
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      "import * as h from 'httplib-ts'; console.log(typeof h.HTTPConnection, h.responses[h.NOT_FOUND], typeof h.ssl.create_default_context);",
+    ],
+    { cwd: consumer },
+  );
+  check(
+    esm.stdout.trim() === 'function Not Found function',
+    `import: printed ${esm.stdout.trim()}`,
+  );
+  const cjs = run(
+    'require',
+    process.execPath,
+    ['-e', "const h = require('httplib-ts'); console.log(typeof h.HTTPSConnection, h.HTTPS_PORT);"],
+    { cwd: consumer },
+  );
+  check(cjs.stdout.trim() === 'function 443', `require: printed ${cjs.stdout.trim()}`);
+  const cli = join(consumer, 'node_modules', '.bin', 'httplib');
+  const version = run('bin --version', cli, ['--version'], { cwd: consumer, quiet: true });
+  check(version.stdout.includes(pkg.version), `bin --version: printed ${version.stdout.trim()}`);
+  const help = run('bin --help', cli, ['--help'], { cwd: consumer, quiet: true });
+  check(/--proxy/.test(help.stdout), 'bin --help: no option list');
+
+  writeFileSync(
+    join(consumer, 'consumer.ts'),
+    [
+      "import * as httplib from 'httplib-ts';",
+      "const conn: httplib.HTTPConnection = new httplib.HTTPSConnection('localhost', 8443, {",
+      '  context: httplib.ssl.create_default_context(),',
+      '  timeout: 10,',
+      '});',
+      'export async function get(): Promise<[number, Buffer]> {',
+      "  await conn.request('GET', '/', null, { Accept: 'text/plain' });",
+      '  const response: httplib.HTTPResponse = await conn.getresponse();',
+      '  return [response.status, await response.read()];',
+      '}',
+      'export const phrase: string = httplib.HTTPStatus.phrase(httplib.NOT_FOUND);',
+      '',
+    ].join('\n'),
+  );
+  run(
+    'tsc consumer',
+    process.execPath,
+    [
+      join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '--noEmit',
+      '--strict',
+      '--exactOptionalPropertyTypes',
+      '--skipLibCheck',
+      'false',
+      '--module',
+      'node20',
+      '--target',
+      'es2023',
+      '--types',
+      'node',
+      '--typeRoots',
+      join(root, 'node_modules', '@types'),
+      'consumer.ts',
+    ],
+    { cwd: consumer },
+  );
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+if (failures.length > 0) {
+  console.error(`\ncheck-package: ${failures.length} problem(s):`);
+  for (const f of failures) console.error(`- ${f}`);
+  process.exit(1);
+}
+console.log('\ncheck-package: the packed package is fine');
