@@ -1,0 +1,384 @@
+/**
+ * Every ```ts / ```js block of the README runs (issue 8), against local servers, and
+ * prints what its comments say.
+ *
+ * - Blocks are found by their fence language: `ts`, `js` (and `typescript`, `javascript`,
+ *   `mts`, `mjs`) run; `sh` and unlabelled blocks (shell sessions, the CLI synopsis) do
+ *   not. A code block is skipped only when the line before its fence is
+ *   `<!-- not-run: reason -->`.
+ * - A block that imports something starts a new ES module; a block that does not
+ *   continues the module of the block before it, as the README's sections continue one
+ *   session (`conn` of the GET example is used by the HEAD example, as in Python's
+ *   documentation).
+ * - Each module is written to a temporary `.mts` file with the substitutions below, run
+ *   with `node --import tsx` (it must exit 0 by itself: nothing may keep the process
+ *   alive), and typechecked with the project's compiler options.
+ * - Every `console.log(...)` line must end with a `// comment` giving what it prints; the
+ *   printed lines must equal those comments, in order.
+ * - The servers record what they received, and the test checks it: the README's
+ *   requests really went out as written.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import type * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { type HttpServer, httpServer, readBody } from '../integration/servers.ts';
+import {
+  type ConnectProxy,
+  connectProxy,
+  type HttpsServer,
+  httpsServer,
+  makePki,
+  type Pki,
+} from '../integration/tls-peers.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const INDEX = path.join(ROOT, 'src', 'index.ts');
+const RUN_LANGUAGES = new Set(['ts', 'typescript', 'js', 'javascript', 'mts', 'mjs']);
+const PROXY_AUTH = 'Basic dXNlcjpwYXNz';
+
+/** What the substitutions need to know about the local servers. */
+interface Env {
+  readonly http: number;
+  readonly https: number;
+  readonly proxy: number;
+  readonly pki: Pki;
+}
+
+/**
+ * The substitution table: each README text (exact, quotes included) is replaced in every
+ * block where it appears; each entry must be used at least once, and no host but
+ * localhost / 127.0.0.1 may be left in a block afterwards.
+ */
+const SUBSTITUTIONS: ReadonlyArray<{
+  readonly from: string;
+  readonly to: (env: Env) => string;
+  readonly why: string;
+}> = [
+  {
+    from: "from 'httplib-ts'",
+    to: () => `from ${JSON.stringify(INDEX)}`,
+    why: 'the package is its sources: src/index.ts, run by tsx (no build needed)',
+  },
+  {
+    from: "new httplib.HTTPConnection('www.python.org')",
+    to: (env) => `new httplib.HTTPConnection('127.0.0.1:${env.http}')`,
+    why: "the seed's host: a node:http server on 127.0.0.1 answers the tour's requests",
+  },
+  {
+    from: "new httplib.HTTPConnection('bugs.python.org')",
+    to: (env) => `new httplib.HTTPConnection('127.0.0.1:${env.http}')`,
+    why: "the seed's form POST: the same local server answers 302 Found",
+  },
+  {
+    from: "new httplib.HTTPConnection('localhost', 8080)",
+    to: (env) => `new httplib.HTTPConnection('localhost', ${env.http})`,
+    why: "the seed's PUT: the same local server, on its own port",
+  },
+  {
+    from: "{ cafile: 'ca.pem' }",
+    to: (env) => `{ cafile: ${JSON.stringify(env.pki.file('ca.pem'))} }`,
+    why: "the test PKI's CA (test/fixtures/tls/make-certs.sh)",
+  },
+  {
+    from: "'localhost', 8443",
+    to: (env) => `'localhost', ${env.https}`,
+    why: "a node:https server with the test PKI's localhost certificate, asking for a client certificate",
+  },
+  {
+    from: "load_cert_chain('client.pem', 'client.key', 'password')",
+    to: (env) =>
+      `load_cert_chain(${JSON.stringify(env.pki.file('client.pem'))}, ${JSON.stringify(
+        env.pki.file('client-enc.key'),
+      )}, 's3cret')`,
+    why: "the test PKI's client certificate and its encrypted key (password s3cret)",
+  },
+  {
+    from: "'proxy.example', 3128",
+    to: (env) => `'127.0.0.1', ${env.proxy}`,
+    why: `a real CONNECT proxy on 127.0.0.1 (test/integration/tls-peers.ts) requiring ${PROXY_AUTH}`,
+  },
+  {
+    from: "set_tunnel('www.python.org', 443,",
+    to: (env) => `set_tunnel('localhost', ${env.https},`,
+    why: 'the tunnel leads to the local HTTPS server, whose certificate names localhost; the child runs with NODE_EXTRA_CA_CERTS set to the test CA, so the default context trusts it',
+  },
+];
+
+/** Anything that looks like a host other than localhost / 127.0.0.1, or a README port. */
+const FOREIGN =
+  /\b(?:[a-z0-9-]+\.)+(?:org|com|net|example|invalid)\b|\b(?:8080|8443|3128)\b|, 443\b/i;
+
+interface Block {
+  readonly line: number;
+  readonly lang: string;
+  readonly code: string;
+  readonly skip: string | null;
+}
+
+function blocks(markdown: string): Block[] {
+  const out: Block[] = [];
+  const lines = markdown.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```(\S*)\s*$/.exec(lines[i] as string);
+    if (open === null) continue;
+    const start = i;
+    let end = i + 1;
+    while (end < lines.length && lines[end] !== '```') end++;
+    let prev = start - 1;
+    while (prev >= 0 && (lines[prev] as string).trim() === '') prev--;
+    const marker = prev >= 0 ? /^<!--\s*not-run:\s*(.+?)\s*-->$/.exec(lines[prev] as string) : null;
+    out.push({
+      line: start + 1,
+      lang: (open[1] as string).toLowerCase(),
+      code: lines.slice(start + 1, end).join('\n'),
+      skip: marker === null ? null : (marker[1] as string),
+    });
+    i = end;
+  }
+  return out;
+}
+
+interface Session {
+  readonly blocks: Block[];
+  source: string;
+  readonly expected: string[];
+}
+
+/** The runnable blocks, grouped into modules, with the substitutions made. */
+function sessions(env: Env, used: number[]): Session[] {
+  const out: Session[] = [];
+  for (const block of blocks(README)) {
+    if (!RUN_LANGUAGES.has(block.lang) || block.skip !== null) continue;
+    let code = block.code;
+    SUBSTITUTIONS.forEach((s, i) => {
+      const parts = code.split(s.from);
+      used[i] = (used[i] ?? 0) + parts.length - 1;
+      code = parts.join(s.to(env));
+    });
+    const foreign = FOREIGN.exec(code.replace(/\/\/.*$/gm, ''));
+    assert.equal(foreign, null, `README line ${block.line}: ${foreign?.[0]} has no substitution`);
+    const expected: string[] = [];
+    for (const line of block.code.split('\n')) {
+      if (!line.includes('console.log(')) continue;
+      const comment = /\/\/\s*(.*?)\s*$/.exec(line);
+      assert.ok(
+        comment,
+        `README line ${block.line}: console.log without a comment saying what it prints`,
+      );
+      expected.push(comment[1] as string);
+    }
+    const starts = /^import\s/m.test(block.code);
+    const current = out.at(-1);
+    if (starts || current === undefined) {
+      assert.ok(
+        starts,
+        `README line ${block.line}: the first block to run must import the package`,
+      );
+      out.push({ blocks: [block], source: `// README line ${block.line}\n${code}\n`, expected });
+    } else {
+      current.blocks.push(block);
+      current.source += `\n// README line ${block.line}\n${code}\n`;
+      current.expected.push(...expected);
+    }
+  }
+  return out;
+}
+
+interface Recorded {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly rawHeaders: string[];
+  readonly body: string;
+}
+
+function run(
+  file: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    // A block that leaves a socket or timer behind never exits: that is a failure too.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('README code blocks', () => {
+  let pki: Pki;
+  let plain: HttpServer;
+  let secure: HttpsServer;
+  let proxy: ConnectProxy;
+  let dir: string;
+  const received: Recorded[] = [];
+  const secureReceived: Recorded[] = [];
+  let all: Session[] = [];
+  const used: number[] = [];
+
+  before(async () => {
+    pki = await makePki();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'httplib-ts-readme-'));
+    plain = await httpServer(async (req, res) => {
+      const body = (await readBody(req)).toString('latin1');
+      received.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body,
+      });
+      const route = `${req.method} ${req.url}`;
+      if (route === 'GET /index.html' || route === 'HEAD /index.html') {
+        res.writeHead(200, { 'Content-Type': 'text/html' }).end('<p>The index page.</p>\n');
+      } else if (route === 'POST /') {
+        res.writeHead(302, { Location: '/issue12524' }).end();
+      } else if (route === 'PUT /file') {
+        res.writeHead(body === '***filecontents***' ? 200 : 400).end();
+      } else {
+        res.writeHead(404).end('not here\n');
+      }
+    });
+    // The PUT example sends a folded header (obs-fold), which node:http's strict parser
+    // refuses with 400 (as the README says strict servers do); its lenient parser, which
+    // the server reads per connection, accepts it as Python's http.server does.
+    (plain.server as unknown as { insecureHTTPParser: boolean }).insecureHTTPParser = true;
+    secure = await httpsServer(
+      {
+        ...pki.pair('server'),
+        ca: pki.read('ca.pem'),
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
+      (req, res) => {
+        secureReceived.push({
+          method: req.method ?? '',
+          url: req.url ?? '',
+          headers: req.headers,
+          rawHeaders: req.rawHeaders,
+          body: '',
+        });
+        res.writeHead(200, { 'Content-Type': 'text/plain' }).end('secure hello\n');
+      },
+    );
+    proxy = await connectProxy({ auth: PROXY_AUTH });
+    all = sessions({ http: plain.port, https: secure.port, proxy: proxy.port, pki }, used);
+  });
+
+  after(async () => {
+    await Promise.all([plain?.close(), secure?.close(), proxy?.close()]);
+    pki?.remove();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finds the blocks, and uses every substitution of its table', () => {
+    const runnable = blocks(README).filter((b) => RUN_LANGUAGES.has(b.lang) && b.skip === null);
+    assert.ok(runnable.length >= 6, `only ${runnable.length} runnable blocks`);
+    assert.equal(
+      all.reduce((n, s) => n + s.blocks.length, 0),
+      runnable.length,
+    );
+    SUBSTITUTIONS.forEach((s, i) => {
+      assert.ok((used[i] ?? 0) > 0, `substitution not used (stale table?): ${s.from}`);
+    });
+  });
+
+  it('typechecks every block with the project compiler options', () => {
+    const files = all.map((s, i) => {
+      const file = path.join(dir, `check-${i}.mts`);
+      fs.writeFileSync(file, s.source);
+      return file;
+    });
+    const config = ts.getParsedCommandLineOfConfigFile(
+      path.join(ROOT, 'tsconfig.json'),
+      {},
+      { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} },
+    );
+    assert.ok(config);
+    // The modules import src/index.ts by its absolute path, which rewriting would refuse.
+    const program = ts.createProgram(files, {
+      ...config.options,
+      noEmit: true,
+      rewriteRelativeImportExtensions: false,
+    });
+    const diagnostics = ts
+      .getPreEmitDiagnostics(program)
+      .filter((d) => d.file === undefined || files.includes(path.resolve(d.file.fileName)));
+    const text = ts.formatDiagnostics(diagnostics, {
+      getCanonicalFileName: (f) => f,
+      getCurrentDirectory: () => ROOT,
+      getNewLine: () => '\n',
+    });
+    assert.equal(diagnostics.length, 0, text);
+  });
+
+  it('runs the tour (GET, HEAD, POST, PUT) against a local HTTP server', async () => {
+    const session = all.find((s) => s.source.includes("'GET', '/index.html'"));
+    assert.ok(session, 'no tour session');
+    await runSession(session, 'tour');
+    const seen = received.map((r) => `${r.method} ${r.url}`);
+    assert.deepEqual(seen, [
+      'GET /index.html',
+      'GET /parrot.spam',
+      'HEAD /index.html',
+      'POST /',
+      'PUT /file',
+    ]);
+    const post = received[3] as Recorded;
+    assert.equal(post.body, '%40number=12524&%40type=issue&%40action=show');
+    assert.equal(post.headers['content-type'], 'application/x-www-form-urlencoded');
+    const put = received[4] as Recorded;
+    assert.equal(put.body, '***filecontents***');
+    assert.equal(put.headers['content-length'], '18');
+  });
+
+  it('runs the HTTPS and proxy examples against a local HTTPS server and CONNECT proxy', async () => {
+    const session = all.find((s) => s.source.includes('create_default_context'));
+    assert.ok(session, 'no HTTPS session');
+    await runSession(session, 'https', { NODE_EXTRA_CA_CERTS: pki.file('ca.pem') });
+    // The private-CA connection presented the client certificate, and it verified.
+    assert.equal(secure.sessions[0]?.authorized, true);
+    assert.equal(secure.sessions[0]?.servername, 'localhost');
+    assert.equal(secureReceived.length, 2);
+    // The tunnel: one CONNECT with the proxy credentials, then TLS with the origin.
+    assert.equal(proxy.heads.length, 1);
+    assert.match(
+      proxy.heads[0] as string,
+      new RegExp(`^CONNECT localhost:${secure.port} HTTP/1\\.0\\r\\n`),
+    );
+    assert.match(proxy.heads[0] as string, /\r\nProxy-Authorization: Basic dXNlcjpwYXNz\r\n/);
+    assert.equal(secureReceived[1]?.headers.host, `localhost:${secure.port}`);
+  });
+
+  async function runSession(session: Session, name: string, env: NodeJS.ProcessEnv = {}) {
+    const file = path.join(dir, `${name}.mts`);
+    fs.writeFileSync(file, session.source);
+    const where = session.blocks.map((b) => b.line).join(', ');
+    const result = await run(file, env);
+    const context = `README blocks at lines ${where}\n--- stdout\n${result.stdout}--- stderr\n${result.stderr}--- module\n${session.source}`;
+    assert.equal(result.code, 0, `exit ${result.code}\n${context}`);
+    assert.deepEqual(result.stdout.split('\n').slice(0, -1), session.expected, context);
+  }
+});
