@@ -517,30 +517,32 @@ export class HTTPConnection {
       onDone: this.onResponseDone,
       connection: this,
     });
-    return response.readHeadOnly(
-      options?.signal,
-      (head) => {
-        response.applyHead(head);
-        this.machine.responseStarted(response, response.will_close);
-        if (response.will_close) {
-          // Python: "this effectively passes the connection to the response".
-          response.takeOwnership();
-          this.reader = null;
-          this.machine.reset();
-        }
-        if (responseHeadersChannel.hasSubscribers) {
-          responseHeadersChannel.publish({ connection: this, response });
-        }
-        return response;
-      },
-      (err: unknown) => {
-        response.close();
-        this.close();
-        if (errorChannel.hasSubscribers) errorChannel.publish({ connection: this, error: err });
-        return err;
-      },
-    );
+    return response.readHeadOnly(options?.signal, this.onResponseHead, this.onResponseError);
   }
+
+  /** The head of `response` was read (bound once: no closure per response). */
+  private readonly onResponseHead = (head: ResponseHead, response: HTTPResponse): HTTPResponse => {
+    response.applyHead(head);
+    this.machine.responseStarted(response, response.will_close);
+    if (response.will_close) {
+      // Python: "this effectively passes the connection to the response".
+      response.takeOwnership();
+      this.reader = null;
+      this.machine.reset();
+    }
+    if (responseHeadersChannel.hasSubscribers) {
+      responseHeadersChannel.publish({ connection: this, response });
+    }
+    return response;
+  };
+
+  /** Reading the head of `response` failed: nothing of this connection can be trusted. */
+  private readonly onResponseError = (err: unknown, response: HTTPResponse): unknown => {
+    response.close();
+    this.close();
+    if (errorChannel.hasSubscribers) errorChannel.publish({ connection: this, error: err });
+    return err;
+  };
 
   // --- internals ----------------------------------------------------------------------
 

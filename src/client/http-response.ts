@@ -131,8 +131,8 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   /** @internal The head, read but not yet applied (`applyHead`): one promise for getresponse. */
   readHeadOnly<T = ResponseHead>(
     signal?: AbortSignal | null,
-    onHead?: (head: ResponseHead) => T,
-    onError?: (err: unknown) => unknown,
+    onHead?: (head: ResponseHead, response: HTTPResponse) => T,
+    onError?: (err: unknown, response: HTTPResponse) => unknown,
   ): Promise<T> {
     const reader = this.reader as ByteReader;
     const debugOutput = this.context.debugOutput;
@@ -143,8 +143,10 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     });
     const wait = this.waitOptions(signal);
     const aborted = reader.abortIfSignalled(wait);
-    if (aborted !== null) return Promise.reject(onError === undefined ? aborted : onError(aborted));
-    return readHead(reader, parser, wait, onHead, onError);
+    if (aborted !== null) {
+      return Promise.reject(onError === undefined ? aborted : onError(aborted, this));
+    }
+    return readHead(reader, parser, wait, onHead, onError, this);
   }
 
   /** @internal Take the parsed head's fields (Python's `begin()` results). */
@@ -603,12 +605,13 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
  * head stay in the reader. The socket's error, or the parser's error at EOF, is thrown.
  * Shared by responses and by the CONNECT of a tunnel.
  */
-export function readHead<T = ResponseHead>(
+export function readHead<T = ResponseHead, C = undefined>(
   reader: ByteReader,
   parser: ResponseParser,
   wait: WaitOptions,
-  onHead: (head: ResponseHead) => T = identity as (head: ResponseHead) => T,
-  onError: (err: unknown) => unknown = identity,
+  onHead: (head: ResponseHead, context: C) => T = identity as (head: ResponseHead) => T,
+  onError: (err: unknown, context: C) => unknown = identity,
+  context?: C,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     // Driven from the socket's events: one promise per head, no await per chunk; what
@@ -634,9 +637,9 @@ export function readHead<T = ResponseHead>(
           return;
         }
         if (parser.head === null) throw new Error('response head missing after parse');
-        result = onHead(parser.head);
+        result = onHead(parser.head, context as C);
       } catch (err) {
-        reject(onError(err));
+        reject(onError(err, context as C));
         return;
       }
       resolve(result);

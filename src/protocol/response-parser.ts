@@ -176,7 +176,7 @@ export class ResponseParser {
 
   // Values of the headers that decide framing, merged as Python 2.7's HTTPMessage merges
   // repeats (', '), plus the separate Content-Length fields (STRICTER: they must agree).
-  private contentLengths: string[] = [];
+  private contentLengths: string[] | null = null;
   private transferEncoding: string | null = null;
   private connection: string | null = null;
   private keepAlive: string | null = null;
@@ -494,7 +494,8 @@ export class ResponseParser {
         this.keepAlive = merge(this.keepAlive, value);
         return;
       case 'cl':
-        this.contentLengths.push(value);
+        if (this.contentLengths === null) this.contentLengths = [value];
+        else this.contentLengths.push(value);
         return;
       case 'pconn':
         this.proxyConnection = merge(this.proxyConnection, value);
@@ -510,8 +511,9 @@ export class ResponseParser {
     const join = (v: string | null): string => (v === null || v === '' ? more : `${v} ${more}`);
     switch (this.lastTracked) {
       case 'cl': {
-        const i = this.contentLengths.length - 1;
-        this.contentLengths[i] = join(this.contentLengths[i] ?? null);
+        const lengths = this.contentLengths as string[];
+        const i = lengths.length - 1;
+        lengths[i] = join(lengths[i] ?? null);
         return;
       }
       case 'te':
@@ -570,8 +572,8 @@ export class ResponseParser {
     } else if (chunked) {
       // STRICTER: Content-Length beside chunked may be an attempt to desynchronise a
       // proxy in between; the body is read as chunked and the connection not reused.
-      if (this.contentLengths.length > 0) willClose = true;
-    } else if (this.contentLengths.length > 0) {
+      if (this.contentLengths !== null) willClose = true;
+    } else if (this.contentLengths !== null) {
       length = this.parseContentLength();
       // STRICTER: another Transfer-Encoding beside Content-Length (RFC 9112 §6.3: the
       // coding overrides the length). Read by the length as Python does, but never reuse
@@ -611,7 +613,8 @@ export class ResponseParser {
    */
   private parseContentLength(): number {
     let length = -1;
-    for (const text of this.contentLengths) {
+    const lengths = this.contentLengths ?? [];
+    for (const text of lengths) {
       if (!isDigits(text)) {
         throw new HTTPException(`invalid Content-Length: ${pyrepr(text)}`);
       }
@@ -621,7 +624,7 @@ export class ResponseParser {
       }
       if (length !== -1 && value !== length) {
         throw new HTTPException(
-          `conflicting Content-Length values: ${this.contentLengths.map(pyrepr).join(', ')}`,
+          `conflicting Content-Length values: ${lengths.map(pyrepr).join(', ')}`,
         );
       }
       length = value;
