@@ -514,6 +514,7 @@ export class HTTPConnection {
       debugOutput: this.debugOutput,
       timeoutMs: timeoutMs(this.timeout),
       signal: this.signal,
+      wait: this.waitOptions(undefined),
       onDone: this.onResponseDone,
       connection: this,
     });

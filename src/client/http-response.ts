@@ -37,6 +37,8 @@ export interface ResponseContext {
   readonly timeoutMs: number | null;
   /** The connection-wide signal, if any. */
   readonly signal: AbortSignal | null;
+  /** The wait options of a call without a signal of its own: the timeout and `signal`. */
+  readonly wait: WaitOptions;
   /**
    * Called once when the body of a response that keeps the connection has been read to
    * its end (`complete`) or abandoned. The connection decides whether bytes queued after
@@ -593,6 +595,8 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   }
 
   private waitOptions(signal: AbortSignal | null | undefined): WaitOptions {
+    // Without a per-call signal, the connection's own options (built once) serve.
+    if (signal === null || signal === undefined) return this.context.wait;
     return {
       timeoutMs: this.context.timeoutMs,
       signal: combineSignals(signal, this.context.signal),
