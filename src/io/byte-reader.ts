@@ -30,6 +30,10 @@ type Waiting = 'none' | 'data' | 'drain';
 const BLOCK_SIZE = 256 * 1024;
 /** A block with less room than this is left for a new one. */
 const BLOCK_MIN_FREE = 16 * 1024;
+/** The reused buffer small reads go to (and are copied out of). */
+const SCRATCH_SIZE = 64 * 1024;
+/** Reads up to this size are copied out of the scratch buffer; a larger one starts block reads. */
+const SMALL_READ = 8 * 1024;
 
 /** What `net.connect`'s `onread` option takes. */
 export interface OnreadOptions {
@@ -94,12 +98,17 @@ export class ByteReader {
   };
 
   /**
-   * Static-buffer mode (a socket opened with `onread`): the socket reads into one reused
-   * buffer, or straight into a caller's memory offered with `armDirect`; queued bytes are
-   * copies. Null in stream mode ('data' events).
+   * `onread` mode (a socket opened with `onreadOptions()`; null in stream mode, 'data'
+   * events): small reads go to `scratch`, one reused buffer, and are copied out; large
+   * ones to the free end of `block`, queued as views; and a caller's memory offered with
+   * `armDirect` is read into directly.
    */
-  private staticBuffer: Buffer | null = null;
-  /** Bytes of `staticBuffer` already read into (and queued as views). */
+  private scratch: Buffer | null = null;
+  /** The block bulk reads go to, allocated when the first large read comes. */
+  private block: Buffer | null = null;
+  /** Reading a large body: reads go to blocks (queued as views) instead of `scratch`. */
+  private bulk = false;
+  /** Bytes of `block` already read into (and queued as views). */
   private blockUsed = 0;
   /** The free end of the block last handed to the socket. */
   private region: Buffer | null = null;
@@ -116,7 +125,7 @@ export class ByteReader {
    */
   constructor(socket: Duplex | null = null) {
     if (socket === null) {
-      this.staticBuffer = Buffer.allocUnsafe(BLOCK_SIZE);
+      this.scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
       this.socket = null as unknown as Duplex;
       return;
     }
@@ -139,10 +148,13 @@ export class ByteReader {
    * of the block: nothing is copied, and memory grows only with what arrives.
    */
   private freeRegion(): Buffer {
-    let block = this.staticBuffer as Buffer;
-    if (block.length - this.blockUsed < BLOCK_MIN_FREE) {
+    // Small answers (most responses) go to one reused buffer that stays in the cache;
+    // a large read switches to blocks, so that bulk data is never copied.
+    if (!this.bulk) return this.scratch as Buffer;
+    let block = this.block;
+    if (block === null || block.length - this.blockUsed < BLOCK_MIN_FREE) {
       block = Buffer.allocUnsafe(BLOCK_SIZE);
-      this.staticBuffer = block;
+      this.block = block;
       this.blockUsed = 0;
     }
     this.region = block.subarray(this.blockUsed);
@@ -164,7 +176,7 @@ export class ByteReader {
 
   /** Whether `armDirect` can be used (static-buffer mode). */
   get canDirect(): boolean {
-    return this.staticBuffer !== null;
+    return this.scratch !== null;
   }
 
   /**
@@ -395,9 +407,18 @@ export class ByteReader {
       if (this.waiting === 'data') this.notify();
       return false;
     }
-    // Read into the free end of the current block: queue a view of it, no copy.
-    const chunk = (buf as Buffer).subarray(0, bytesRead);
-    if (buf === this.region) this.blockUsed += bytesRead;
+    let chunk: Buffer;
+    if (buf === this.scratch) {
+      // The scratch buffer is read into again: copy (a small copy, from Node's pool).
+      chunk = Buffer.allocUnsafe(bytesRead);
+      (buf as Buffer).copy(chunk, 0, 0, bytesRead);
+      if (bytesRead > SMALL_READ) this.bulk = true;
+    } else {
+      // The free end of the current block: queue a view of it, no copy.
+      chunk = (buf as Buffer).subarray(0, bytesRead);
+      if (buf === this.region) this.blockUsed += bytesRead;
+      if (bytesRead <= SMALL_READ) this.bulk = false;
+    }
     this.onData(chunk);
     return !this.paused;
   }
