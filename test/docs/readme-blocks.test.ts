@@ -42,6 +42,11 @@ const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const INDEX = path.join(ROOT, 'src', 'index.ts');
 const RUN_LANGUAGES = new Set(['ts', 'typescript', 'js', 'javascript', 'mts', 'mjs']);
 const PROXY_AUTH = 'Basic dXNlcjpwYXNz';
+/** The streaming example's upload file and download body. */
+const UPLOAD = Buffer.alloc(100_000, 'upload ');
+const BIG = Buffer.from(Array.from({ length: 1 << 20 }, (_, i) => i % 251));
+/** The streaming example's paths (the tour's requests are checked without them). */
+const STREAMING = new Set(['/upload', '/big']);
 
 /** What the substitutions need to know about the local servers. */
 interface Env {
@@ -49,6 +54,8 @@ interface Env {
   readonly https: number;
   readonly proxy: number;
   readonly pki: Pki;
+  /** The directory the streaming example's files are in. */
+  readonly files: string;
 }
 
 /**
@@ -80,6 +87,16 @@ const SUBSTITUTIONS: ReadonlyArray<{
     from: "new httplib.HTTPConnection('localhost', 8080)",
     to: (env) => `new httplib.HTTPConnection('localhost', ${env.http})`,
     why: "the seed's PUT: the same local server, on its own port",
+  },
+  {
+    from: "open('upload.bin')",
+    to: (env) => `open(${JSON.stringify(path.join(env.files, 'upload.bin'))})`,
+    why: 'a 100,000-byte file the test writes first',
+  },
+  {
+    from: "open('copy.bin', 'w')",
+    to: (env) => `open(${JSON.stringify(path.join(env.files, 'copy.bin'))}, 'w')`,
+    why: 'a file in the test directory, compared with the body the server sent',
   },
   {
     from: "{ cafile: 'ca.pem' }",
@@ -257,6 +274,13 @@ describe('README code blocks', () => {
         res.writeHead(302, { Location: '/issue12524' }).end();
       } else if (route === 'PUT /file') {
         res.writeHead(body === '***filecontents***' ? 200 : 400).end();
+      } else if (route === 'PUT /upload' || route === 'POST /upload') {
+        const chunked = req.headers['transfer-encoding'] === 'chunked' ? ', chunked' : '';
+        res
+          .writeHead(req.method === 'PUT' ? 201 : 200)
+          .end(`received ${Buffer.byteLength(body, 'latin1')} bytes${chunked}`);
+      } else if (route === 'GET /big') {
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(BIG);
       } else {
         res.writeHead(404).end('not here\n');
       }
@@ -284,7 +308,11 @@ describe('README code blocks', () => {
       },
     );
     proxy = await connectProxy({ auth: PROXY_AUTH });
-    all = sessions({ http: plain.port, https: secure.port, proxy: proxy.port, pki }, used);
+    fs.writeFileSync(path.join(dir, 'upload.bin'), UPLOAD);
+    all = sessions(
+      { http: plain.port, https: secure.port, proxy: proxy.port, pki, files: dir },
+      used,
+    );
   });
 
   after(async () => {
@@ -338,7 +366,7 @@ describe('README code blocks', () => {
     const session = all.find((s) => s.source.includes("'GET', '/index.html'"));
     assert.ok(session, 'no tour session');
     await runSession(session, 'tour');
-    const seen = received.map((r) => `${r.method} ${r.url}`);
+    const seen = received.filter((r) => !STREAMING.has(r.url)).map((r) => `${r.method} ${r.url}`);
     assert.deepEqual(seen, [
       'GET /index.html',
       'GET /parrot.spam',
@@ -346,12 +374,30 @@ describe('README code blocks', () => {
       'POST /',
       'PUT /file',
     ]);
-    const post = received[3] as Recorded;
+    const tour = received.filter((r) => !STREAMING.has(r.url));
+    const post = tour[3] as Recorded;
     assert.equal(post.body, '%40number=12524&%40type=issue&%40action=show');
     assert.equal(post.headers['content-type'], 'application/x-www-form-urlencoded');
-    const put = received[4] as Recorded;
+    const put = tour[4] as Recorded;
     assert.equal(put.body, '***filecontents***');
     assert.equal(put.headers['content-length'], '18');
+  });
+
+  it('runs the streaming example: a file up, a generator up chunked, a body down to a file and into a buffer', async () => {
+    const session = all.find((s) => s.source.includes("'/upload'"));
+    assert.ok(session, 'no streaming session');
+    await runSession(session, 'streaming');
+    const streamed = received.filter((r) => STREAMING.has(r.url));
+    assert.deepEqual(
+      streamed.map((r) => `${r.method} ${r.url}`),
+      ['PUT /upload', 'POST /upload', 'GET /big', 'GET /big'],
+    );
+    const [put, post] = streamed as [Recorded, Recorded];
+    assert.equal(put.headers['content-length'], String(UPLOAD.length));
+    assert.equal(put.body, UPLOAD.toString('latin1'));
+    assert.equal(post.headers['transfer-encoding'], 'chunked');
+    assert.equal(post.body, 'first part\nsecond part\n');
+    assert.ok(fs.readFileSync(path.join(dir, 'copy.bin')).equals(BIG), 'copy.bin differs');
   });
 
   it('runs the HTTPS and proxy examples against a local HTTPS server and CONNECT proxy', async () => {
