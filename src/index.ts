@@ -43,7 +43,15 @@ export { HTTP, HTTPS, type HTTPSOptions } from './client/legacy.ts';
  * ({@link ssl.SSLError} ⊃ {@link ssl.SSLCertVerificationError}).
  *
  * Differs from Python: built on `node:tls` (Node's CA store and OpenSSL), client side
- * only, no socket wrapping of its own.
+ * only, no socket wrapping of its own. The constants have Python's values.
+ *
+ * @example
+ * ```ts
+ * const context = new httplib.ssl.SSLContext(httplib.ssl.PROTOCOL_TLS_CLIENT);
+ * console.log(context.verify_mode === httplib.ssl.CERT_REQUIRED); // true
+ * context.load_default_certs();
+ * const conn = new httplib.HTTPSConnection('www.python.org', 443, { context });
+ * ```
  */
 export * as ssl from './client/ssl.ts';
 export type { RequestBody } from './io/body-source.ts';

@@ -146,6 +146,21 @@ export interface HTTPSOptions {
 /**
  * Python 2.7's `httplib.HTTPS`: {@link HTTP} over {@link HTTPSConnection}, with the
  * same certificate checks (on by default).
+ *
+ * Differs from Python 2.7 as {@link HTTP} does; the keyword arguments (`key_file`,
+ * `cert_file`, `strict`, `context`) are a trailing options object.
+ *
+ * @example
+ * ```ts
+ * const context = httplib.ssl.create_default_context({ cafile: 'ca.pem' });
+ * const h = new httplib.HTTPS('localhost', 8443, { context });
+ * h.putrequest('GET', '/');
+ * h.putheader('Host', 'localhost');
+ * await h.endheaders();
+ * const [errcode, errmsg, headers] = await h.getreply();
+ * const body = await h.getfile()?.read();
+ * h.close();
+ * ```
  */
 export class HTTPS extends HTTP {
   /** Python's `key_file`: the client key file given, or null. */

@@ -16,28 +16,41 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
 
-/** Python's `ssl.CERT_NONE`: no certificate verification. */
+/** Python's `ssl.CERT_NONE`: no certificate verification. Same value as Python's. */
 export const CERT_NONE = 0;
-/** Python's `ssl.CERT_OPTIONAL`: for a client the same as CERT_REQUIRED. */
+/** Python's `ssl.CERT_OPTIONAL`: for a client the same as CERT_REQUIRED. Same value as Python's. */
 export const CERT_OPTIONAL = 1;
-/** Python's `ssl.CERT_REQUIRED`: the server's certificate must verify. */
+/** Python's `ssl.CERT_REQUIRED`: the server's certificate must verify. Same value as Python's. */
 export const CERT_REQUIRED = 2;
 
-/** Python's `ssl.PROTOCOL_TLS` (alias `PROTOCOL_SSLv23`): negotiate the highest version. */
+/**
+ * Python's `ssl.PROTOCOL_TLS` (alias `PROTOCOL_SSLv23`): negotiate the highest version.
+ * Same value as Python's; the context it makes verifies nothing, as in Python.
+ */
 export const PROTOCOL_TLS = 2;
-/** Python's `ssl.PROTOCOL_SSLv23`: the older name of {@link PROTOCOL_TLS}. */
+/** Python's `ssl.PROTOCOL_SSLv23`: the older name of {@link PROTOCOL_TLS}. Same as Python. */
 export const PROTOCOL_SSLv23 = PROTOCOL_TLS;
-/** Python's `ssl.PROTOCOL_TLS_CLIENT`: a client context that verifies by default. */
+/** Python's `ssl.PROTOCOL_TLS_CLIENT`: a client context that verifies by default. Same value as Python's. */
 export const PROTOCOL_TLS_CLIENT = 16;
-/** Python's `ssl.PROTOCOL_TLS_SERVER`. */
+/**
+ * Python's `ssl.PROTOCOL_TLS_SERVER`. Same value as Python's, but this package has no
+ * server side: such a context is accepted and verifies nothing.
+ */
 export const PROTOCOL_TLS_SERVER = 17;
 
-/** Python's `ssl.HAS_SNI`. */
+/** Python's `ssl.HAS_SNI`: always true here (Node's OpenSSL sends SNI), where Python's depends on its OpenSSL. */
 export const HAS_SNI = true;
 
 /**
  * Python's `ssl.TLSVersion` (values as Python has them), for `minimum_version` and
  * `maximum_version`. Python's is an `IntEnum`; here a frozen object of numbers.
+ *
+ * @example
+ * ```ts
+ * const context = httplib.ssl.create_default_context();
+ * context.minimum_version = httplib.ssl.TLSVersion.TLSv1_3; // refuse TLS 1.2
+ * const conn = new httplib.HTTPSConnection('www.python.org', 443, { context });
+ * ```
  */
 export const TLSVersion = Object.freeze({
   /** No bound of the context's own: Node's `tls.DEFAULT_MIN_VERSION` applies. */
@@ -59,6 +72,13 @@ export const TLSVersion = Object.freeze({
 /**
  * Python's `ssl.Purpose`: what certificates a context is for. Python's members are
  * ASN.1 objects; here they are their names.
+ *
+ * @example
+ * ```ts
+ * const context = httplib.ssl.create_default_context({
+ *   purpose: httplib.ssl.Purpose.SERVER_AUTH, // the default: a client checking servers
+ * });
+ * ```
  */
 export const Purpose = Object.freeze({
   /** A context for clients, to authenticate servers (the default). */
@@ -74,6 +94,17 @@ export type PurposeName = (typeof Purpose)[keyof typeof Purpose];
  * than verification, a bad certificate file or cipher list). Python's is an `OSError`
  * with `errno`; here it is an `Error` with Node's `code`, and the original Node error
  * as `cause`.
+ *
+ * @example
+ * ```ts
+ * const context = httplib.ssl.create_default_context();
+ * try {
+ *   context.set_ciphers('NO-SUCH-CIPHER');
+ * } catch (err) {
+ *   if (err instanceof httplib.ssl.SSLError) console.log(err.reason); // NO_CIPHER_MATCH
+ *   else throw err;
+ * }
+ * ```
  */
 export class SSLError extends Error {
   /** Always `'SSLError'`, the class name (Python: `type(e).__name__`). */
@@ -136,7 +167,22 @@ export class SSLCertVerificationError extends SSLError {
   }
 }
 
-/** Python 3.7+: `ssl.CertificateError` is `SSLCertVerificationError`. */
+/**
+ * Python 3.7+: `ssl.CertificateError` is `SSLCertVerificationError` (the same class).
+ * Same as Python 3.7+; Python 2.7's is a separate `ValueError` subclass, raised only
+ * for a host-name mismatch.
+ *
+ * @example
+ * ```ts
+ * console.log(httplib.ssl.CertificateError === httplib.ssl.SSLCertVerificationError); // true
+ * try {
+ *   await conn.request('GET', '/');
+ * } catch (err) {
+ *   if (err instanceof httplib.ssl.CertificateError) console.log(err.verify_code); // e.g. 62
+ *   else throw err;
+ * }
+ * ```
+ */
 export const CertificateError = SSLCertVerificationError;
 
 /** OpenSSL's X509 verification codes and texts, by Node's error code. */
@@ -538,6 +584,10 @@ export function create_default_context(options: DefaultContextOptions = {}): SSL
  * Python's `ssl._create_unverified_context()`: no certificate or host-name checks. For
  * servers you cannot verify; it protects against nothing but passive eavesdropping.
  * Takes the same options as {@link create_default_context}.
+ *
+ * Differs from Python: Python's keyword arguments `protocol`, `cert_reqs`,
+ * `check_hostname`, `certfile` and `keyfile` are not taken, and the context is always a
+ * client one, whatever `purpose` says.
  *
  * @example
  * ```ts

@@ -42,7 +42,19 @@ export function setdefaulttimeout(seconds: number | null): void {
   defaultTimeout = checkTimeout(seconds);
 }
 
-/** Python: `socket.getdefaulttimeout()`: the value {@link setdefaulttimeout} set, or `null`. */
+/**
+ * Python: `socket.getdefaulttimeout()`: the value {@link setdefaulttimeout} set, or `null`.
+ *
+ * Differs from Python: it is this package's own default (see {@link setdefaulttimeout}),
+ * not the socket module's.
+ *
+ * @example
+ * ```ts
+ * console.log(httplib.getdefaulttimeout()); // null: connections wait forever
+ * httplib.setdefaulttimeout(2.5);
+ * console.log(httplib.getdefaulttimeout()); // 2.5
+ * ```
+ */
 export function getdefaulttimeout(): number | null {
   return defaultTimeout;
 }

@@ -48,7 +48,25 @@ export class HTTPException extends Error {
   override name = 'HTTPException';
 }
 
-/** Python: `httplib.NotConnected`: `send()` with no socket while `auto_open` is off. */
+/**
+ * Python: `httplib.NotConnected`: `send()` with no socket while `auto_open` is off.
+ *
+ * Same as Python, except that the promise-returning call throws it synchronously, before
+ * anything is sent.
+ *
+ * @example
+ * ```ts
+ * const conn = new httplib.HTTPConnection('localhost', 8080);
+ * conn.auto_open = 0; // no implicit connect
+ * try {
+ *   await conn.send('ping');
+ * } catch (err) {
+ *   if (!(err instanceof httplib.NotConnected)) throw err;
+ *   await conn.connect(); // connect explicitly, then send
+ *   await conn.send('ping');
+ * }
+ * ```
+ */
 export class NotConnected extends HTTPException {
   /** Always `'NotConnected'`, the class name (Python: `type(e).__name__`). */
   override name = 'NotConnected';
@@ -59,13 +77,37 @@ export class NotConnected extends HTTPException {
  * Stricter than Python 2.7: a port must be plain ASCII digits, and control characters
  * are refused in every host (constructor, `host` attribute, `set_tunnel`, legacy
  * `HTTP.connect`) before anything is sent.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   new httplib.HTTPConnection('www.python.org:http'); // the port is not a number
+ * } catch (err) {
+ *   if (err instanceof httplib.InvalidURL) console.log(err.message); // nonnumeric port: 'http'
+ *   else throw err;
+ * }
+ * ```
  */
 export class InvalidURL extends HTTPException {
   /** Always `'InvalidURL'`, the class name (Python: `type(e).__name__`). */
   override name = 'InvalidURL';
 }
 
-/** Python: `httplib.UnknownProtocol`: a status line with an `HTTP/` version other than 1.x. */
+/**
+ * Python: `httplib.UnknownProtocol`: a status line with an `HTTP/` version other than
+ * 1.x; `version` is the version text. Same as Python.
+ *
+ * @example
+ * ```ts
+ * await conn.request('GET', '/');
+ * try {
+ *   const response = await conn.getresponse(); // the server answered 'HTTP/2.0 200 OK'
+ * } catch (err) {
+ *   if (err instanceof httplib.UnknownProtocol) console.log(err.version); // HTTP/2.0
+ *   else throw err;
+ * }
+ * ```
+ */
 export class UnknownProtocol extends HTTPException {
   /** Always `'UnknownProtocol'`, the class name (Python: `type(e).__name__`). */
   override name = 'UnknownProtocol';
@@ -77,13 +119,31 @@ export class UnknownProtocol extends HTTPException {
   }
 }
 
-/** Python: `httplib.UnknownTransferEncoding` (defined by httplib, never raised by it). */
+/**
+ * Python: `httplib.UnknownTransferEncoding` (defined by httplib, never raised by it).
+ * Same as Python: kept so that code which names it still runs.
+ *
+ * @example
+ * ```ts
+ * const err = new httplib.UnknownTransferEncoding('gzip, chunked');
+ * console.log(err instanceof httplib.HTTPException, err.name); // true UnknownTransferEncoding
+ * ```
+ */
 export class UnknownTransferEncoding extends HTTPException {
   /** Always `'UnknownTransferEncoding'`, the class name (Python: `type(e).__name__`). */
   override name = 'UnknownTransferEncoding';
 }
 
-/** Python: `httplib.UnimplementedFileMode` (defined by httplib, never raised by it). */
+/**
+ * Python: `httplib.UnimplementedFileMode` (defined by httplib, never raised by it).
+ * Same as Python: kept so that code which names it still runs.
+ *
+ * @example
+ * ```ts
+ * const err = new httplib.UnimplementedFileMode();
+ * console.log(err instanceof httplib.HTTPException, err.name); // true UnimplementedFileMode
+ * ```
+ */
 export class UnimplementedFileMode extends HTTPException {
   /** Always `'UnimplementedFileMode'`, the class name (Python: `type(e).__name__`). */
   override name = 'UnimplementedFileMode';
@@ -101,6 +161,7 @@ export class UnimplementedFileMode extends HTTPException {
  *
  * @example
  * ```ts
+ * let body: Buffer;
  * try {
  *   body = await response.read();
  * } catch (err) {
@@ -124,7 +185,22 @@ export class IncompleteRead extends HTTPException {
   }
 }
 
-/** Python: `httplib.ImproperConnectionState`: a call made in the wrong connection state. */
+/**
+ * Python: `httplib.ImproperConnectionState`: a call made in the wrong connection state;
+ * the base of {@link CannotSendRequest}, {@link CannotSendHeader} and
+ * {@link ResponseNotReady}. Same as Python.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await conn.getresponse();
+ * } catch (err) {
+ *   if (!(err instanceof httplib.ImproperConnectionState)) throw err;
+ *   console.log(err.name, err.message); // ResponseNotReady Idle
+ *   conn.close(); // back to Idle, ready for a new request
+ * }
+ * ```
+ */
 export class ImproperConnectionState extends HTTPException {
   /** Always `'ImproperConnectionState'`, the class name (Python: `type(e).__name__`). */
   override name = 'ImproperConnectionState';
@@ -132,14 +208,40 @@ export class ImproperConnectionState extends HTTPException {
 
 /**
  * Python: `httplib.CannotSendRequest`: `putrequest()` while a request is being built
- * or sent. The message is the connection state, as in Python 3.
+ * or sent. The message is the connection state, as in Python 3 (Python 2.7's has no
+ * message).
+ *
+ * @example
+ * ```ts
+ * conn.putrequest('GET', '/a');
+ * try {
+ *   conn.putrequest('GET', '/b'); // the first request was never sent
+ * } catch (err) {
+ *   if (err instanceof httplib.CannotSendRequest) console.log(err.message); // Request-started
+ *   else throw err;
+ * }
+ * ```
  */
 export class CannotSendRequest extends ImproperConnectionState {
   /** Always `'CannotSendRequest'`, the class name (Python: `type(e).__name__`). */
   override name = 'CannotSendRequest';
 }
 
-/** Python: `httplib.CannotSendHeader`: `putheader()`/`endheaders()` outside a request. */
+/**
+ * Python: `httplib.CannotSendHeader`: `putheader()`/`endheaders()` outside a request.
+ * Same as Python.
+ *
+ * @example
+ * ```ts
+ * const conn = new httplib.HTTPConnection('localhost', 8080);
+ * try {
+ *   conn.putheader('Accept', 'text/plain'); // no putrequest() yet
+ * } catch (err) {
+ *   if (err instanceof httplib.CannotSendHeader) console.log(err.name); // CannotSendHeader
+ *   else throw err;
+ * }
+ * ```
+ */
 export class CannotSendHeader extends ImproperConnectionState {
   /** Always `'CannotSendHeader'`, the class name (Python: `type(e).__name__`). */
   override name = 'CannotSendHeader';
@@ -147,7 +249,19 @@ export class CannotSendHeader extends ImproperConnectionState {
 
 /**
  * Python: `httplib.ResponseNotReady`: `getresponse()` before a request was sent, or
- * while the previous response is still unread. The message is the connection state.
+ * while the previous response is still unread. The message is the connection state, as
+ * in Python 3 (Python 2.7's has no message).
+ *
+ * @example
+ * ```ts
+ * const conn = new httplib.HTTPConnection('localhost', 8080);
+ * try {
+ *   await conn.getresponse(); // no request was sent
+ * } catch (err) {
+ *   if (err instanceof httplib.ResponseNotReady) console.log(err.message); // Idle
+ *   else throw err;
+ * }
+ * ```
  */
 export class ResponseNotReady extends ImproperConnectionState {
   /** Always `'ResponseNotReady'`, the class name (Python: `type(e).__name__`). */
@@ -157,6 +271,20 @@ export class ResponseNotReady extends ImproperConnectionState {
 /**
  * Python: `httplib.BadStatusLine`: the server's status line could not be parsed.
  * As in Python, an empty `line` is replaced by its repr, the two characters `''`.
+ * Same as Python, except that a server closing before any status line raises the
+ * subclass {@link RemoteDisconnected} (Python 3's).
+ *
+ * @example
+ * ```ts
+ * const conn = new httplib.HTTPConnection('localhost', 8080, { strict: true });
+ * await conn.request('GET', '/');
+ * try {
+ *   const response = await conn.getresponse(); // the server answered 'ICY 200 OK'
+ * } catch (err) {
+ *   if (!(err instanceof httplib.BadStatusLine)) throw err;
+ *   console.log(JSON.stringify(err.line)); // "ICY 200 OK\r\n"
+ * }
+ * ```
  */
 export class BadStatusLine extends HTTPException {
   /** Always `'BadStatusLine'`, the class name (Python: `type(e).__name__`). */
@@ -173,7 +301,22 @@ export class BadStatusLine extends HTTPException {
 /**
  * Python 3: `http.client.RemoteDisconnected`: the server closed the connection
  * without sending a (complete) response head. Python 2.7 raises a plain
- * `BadStatusLine` here; this subclass keeps `instanceof BadStatusLine` true.
+ * `BadStatusLine` here; this subclass keeps `instanceof BadStatusLine` true. Python 3's
+ * is also a `ConnectionResetError`; this one is not.
+ *
+ * @example
+ * ```ts
+ * await conn.request('GET', '/');
+ * let response: httplib.HTTPResponse;
+ * try {
+ *   response = await conn.getresponse();
+ * } catch (err) {
+ *   if (!(err instanceof httplib.RemoteDisconnected)) throw err;
+ *   // The server dropped the kept-alive connection; the connection is closed: retry once.
+ *   await conn.request('GET', '/');
+ *   response = await conn.getresponse();
+ * }
+ * ```
  */
 export class RemoteDisconnected extends BadStatusLine {
   /** Always `'RemoteDisconnected'`, the class name (Python: `type(e).__name__`). */
@@ -184,7 +327,21 @@ export class RemoteDisconnected extends BadStatusLine {
   }
 }
 
-/** Python: `httplib.LineTooLong`: a line longer than 65536 bytes. */
+/**
+ * Python: `httplib.LineTooLong`: a line longer than 65536 bytes, with Python's message.
+ * Differs from Python: the kind of line is also kept, as `lineType`.
+ *
+ * @example
+ * ```ts
+ * await conn.request('GET', '/');
+ * try {
+ *   const response = await conn.getresponse(); // a header line of 100,000 bytes
+ * } catch (err) {
+ *   if (!(err instanceof httplib.LineTooLong)) throw err;
+ *   console.log(err.message); // got more than 65536 bytes when reading header line
+ * }
+ * ```
+ */
 export class LineTooLong extends HTTPException {
   /** Always `'LineTooLong'`, the class name (Python: `type(e).__name__`). */
   override name = 'LineTooLong';
@@ -196,7 +353,21 @@ export class LineTooLong extends HTTPException {
   }
 }
 
-/** Python's `httplib.error`: an alias of {@link HTTPException} (the same class). */
+/**
+ * Python's `httplib.error`: an alias of {@link HTTPException} (the same class). Same as
+ * Python.
+ *
+ * @example
+ * ```ts
+ * console.log(httplib.error === httplib.HTTPException); // true
+ * try {
+ *   conn.putheader('Accept', 'text/plain'); // no request started
+ * } catch (err) {
+ *   if (err instanceof httplib.error) console.log(err.name); // CannotSendHeader
+ *   else throw err;
+ * }
+ * ```
+ */
 export const error = HTTPException;
 
 /**
@@ -206,6 +377,21 @@ export const error = HTTPException;
  * destroyed when it fires.
  * A deadline given as `signal: AbortSignal.timeout(ms)` rejects with {@link AbortError}
  * instead (its `cause` is the signal's `TimeoutError` DOMException).
+ *
+ * Differs from Python: a class of this package (Python 2.7's `socket.timeout` belongs to
+ * the socket module and is a `socket.error`), with the `code` of Node's own timeouts.
+ *
+ * @example
+ * ```ts
+ * const conn = new httplib.HTTPConnection('localhost', 8080, { timeout: 2 }); // seconds
+ * try {
+ *   await conn.request('GET', '/slow');
+ *   const response = await conn.getresponse();
+ * } catch (err) {
+ *   if (!(err instanceof httplib.TimeoutError)) throw err;
+ *   console.log(err.message, err.code); // timed out ETIMEDOUT
+ * }
+ * ```
  */
 export class TimeoutError extends Error {
   /** Always `'TimeoutError'` (Python 2.7's class is `socket.timeout`; 3.10+ calls it `TimeoutError`). */
@@ -221,6 +407,17 @@ export class TimeoutError extends Error {
  * An operation was cancelled through an `AbortSignal`; `cause` is the signal's reason.
  * Python has no counterpart (its calls are cancelled by timeouts only); the signal goes
  * in the `signal` option of the constructor, `request`, `getresponse` or a read.
+ *
+ * @example
+ * ```ts
+ * await conn.request('GET', '/slow');
+ * try {
+ *   const response = await conn.getresponse({ signal: AbortSignal.timeout(5000) });
+ * } catch (err) {
+ *   if (!(err instanceof httplib.AbortError)) throw err;
+ *   console.log(err.code, (err.cause as Error).name); // ABORT_ERR TimeoutError
+ * }
+ * ```
  */
 export class AbortError extends Error {
   /** Always `'AbortError'`, as Node's own abort errors are named. */

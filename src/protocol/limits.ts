@@ -4,11 +4,20 @@
  * The values are CPython's (2.7.18 for the line and header limits, the 2025–2026
  * http.client fixes for interim responses and trailers). Nothing here may depend on
  * I/O; the I/O shell imports these to size its buffers.
+ *
+ * Only the default ports, `HTTP_PORT` and `HTTPS_PORT`, are public (as in Python, where
+ * the limits are private `_MAXLINE`, `_MAXHEADERS`…).
+ *
+ * @example
+ * ```ts
+ * const conn = new httplib.HTTPConnection('localhost', httplib.HTTP_PORT);
+ * console.log(httplib.HTTPSConnection.default_port === httplib.HTTPS_PORT); // true
+ * ```
  */
 
-/** Default port of plain HTTP (`httplib.HTTP_PORT`). */
+/** Default port of plain HTTP (`httplib.HTTP_PORT`): 80. Same as Python. */
 export const HTTP_PORT = 80;
-/** Default port of HTTPS (`httplib.HTTPS_PORT`). */
+/** Default port of HTTPS (`httplib.HTTPS_PORT`): 443. Same as Python. */
 export const HTTPS_PORT = 443;
 
 /**

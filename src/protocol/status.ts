@@ -9,6 +9,20 @@
  *
  * This file is pure data and lookups: it must not do I/O, keep mutable state, or
  * import anything.
+ *
+ * The constants (`OK`, `NOT_FOUND`, …) are plain numbers, as Python 2.7's are; they
+ * differ from Python 2.7 only in that Python 3's names are here too (`TOO_MANY_REQUESTS`,
+ * `CONTENT_TOO_LARGE`, …), beside 2.7's.
+ *
+ * @example
+ * ```ts
+ * const response = await conn.getresponse();
+ * if (response.status === httplib.NOT_FOUND) {
+ *   console.log(httplib.responses[httplib.NOT_FOUND]); // Not Found
+ * } else if (response.status === httplib.TOO_MANY_REQUESTS) {
+ *   console.log(response.getheader('Retry-After'));
+ * }
+ * ```
  */
 
 /**
