@@ -22,8 +22,16 @@
  *   export tagged `@internal` (typedoc leaves those out of the API docs).
  *
  * When the test fails it lists every export that misses its example.
+ *
+ * Every `@example` block in `src/` must also typecheck, as a module of its own with the
+ * project's compiler options: `'httplib-ts'` is the sources (src/index.ts), `httplib` is
+ * imported when the example does not import it, and the free names the examples use for
+ * "your connection", "your response" and "a writable" (`conn`, `response`, `out`) are
+ * declared with those types unless the example declares them itself.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +42,55 @@ const INDEX = path.join(ROOT, 'src', 'index.ts');
 
 /** A fenced TypeScript block inside an `@example`. */
 const TS_FENCE = /```ts\n[\s\S]*?```/;
+
+/** The free names examples may use, and the types they are declared with. */
+const FREE_NAMES: Readonly<Record<string, string>> = {
+  conn: 'httplib.HTTPConnection',
+  response: 'httplib.HTTPResponse',
+  out: 'NodeJS.WritableStream',
+};
+
+/** The `.ts` files under `dir`, recursively. */
+function sourceFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(full);
+    return entry.name.endsWith('.ts') ? [full] : [];
+  });
+}
+
+/** Every ```ts block of every `@example` in `src/`, with where it is. */
+function allExampleBlocks(): Array<{ where: string; code: string }> {
+  const out: Array<{ where: string; code: string }> = [];
+  for (const file of sourceFiles(path.join(ROOT, 'src'))) {
+    const text = fs.readFileSync(file, 'utf8');
+    for (const comment of text.matchAll(/\/\*\*[\s\S]*?\*\//g)) {
+      const line = text.slice(0, comment.index).split('\n').length;
+      for (const example of examples(comment[0])) {
+        for (const block of example.matchAll(/```ts\n([\s\S]*?)```/g)) {
+          out.push({ where: `${path.relative(ROOT, file)}:${line}`, code: block[1] as string });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** An example as a module: the package import mapped, and its free names declared. */
+function exampleModule(where: string, code: string): string {
+  const src = code.replaceAll("'httplib-ts'", JSON.stringify(INDEX));
+  const prelude: string[] = [];
+  if (!/\bimport \* as httplib\b/.test(src)) {
+    prelude.push(`import * as httplib from ${JSON.stringify(INDEX)};`);
+  }
+  for (const [name, type] of Object.entries(FREE_NAMES)) {
+    const declared = new RegExp(
+      `\\b(?:const|let|var)\\s+(?:\\{[^}]*\\b${name}\\b[^}]*\\}|${name}\\b)|\\bimport\\b[^;]*\\b${name}\\b[^;]*\\bfrom\\b`,
+    );
+    if (!declared.test(src)) prelude.push(`declare const ${name}: ${type};`);
+  }
+  return `// ${where}\n${prelude.join('\n')}\n${src}\nexport {};\n`;
+}
 
 type Kind = 'needs-example' | 'plain-constant' | 'type-only' | 'internal';
 
@@ -248,5 +305,43 @@ describe('TSDoc @example on every export', () => {
       [],
       `${missing.length} groups of constants have no @example naming one of them:\n  ${missing.join('\n  ')}`,
     );
+  });
+
+  it('typechecks every @example block in src/ with the project compiler options', () => {
+    const blocks = allExampleBlocks();
+    assert.ok(blocks.length >= 40, `only ${blocks.length} example blocks found`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'httplib-ts-tsdoc-'));
+    try {
+      const files = blocks.map((b, i) => {
+        const file = path.join(dir, `example-${i}.mts`);
+        fs.writeFileSync(file, exampleModule(b.where, b.code));
+        return file;
+      });
+      const config = ts.getParsedCommandLineOfConfigFile(
+        path.join(ROOT, 'tsconfig.json'),
+        {},
+        { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} },
+      );
+      assert.ok(config, 'tsconfig.json did not parse');
+      // The modules import src/index.ts by its absolute path, which rewriting would refuse.
+      const prog = ts.createProgram(files, {
+        ...config.options,
+        noEmit: true,
+        rewriteRelativeImportExtensions: false,
+      });
+      const problems = ts
+        .getPreEmitDiagnostics(prog)
+        .filter((d) => d.file !== undefined && files.includes(path.resolve(d.file.fileName)))
+        .map((d) => {
+          const sf = d.file as ts.SourceFile;
+          const lines = sf.text.split('\n');
+          const { line } = sf.getLineAndCharacterOfPosition(d.start ?? 0);
+          const message = ts.flattenDiagnosticMessageText(d.messageText, ' ');
+          return `${lines[0]?.slice(3)}: ${message}\n    ${lines[line]?.trim()}`;
+        });
+      assert.deepEqual(problems, [], `${problems.length} problems:\n  ${problems.join('\n  ')}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
