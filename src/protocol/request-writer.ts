@@ -162,11 +162,12 @@ function headerLine(name: unknown, values: readonly unknown[]): string {
  * before a `close()` would be sent in front of the next request line.
  */
 export class RequestBuffer {
-  #lines: string[] = [];
+  /** The lines buffered so far, each with its CRLF ('' before `putrequest`). */
+  #head = '';
 
   /** Whether a request line has been buffered and not yet taken by `finish()`. */
   get started(): boolean {
-    return this.#lines.length > 0;
+    return this.#head !== '';
   }
 
   /**
@@ -193,14 +194,13 @@ export class RequestBuffer {
     validateMethod(method);
     const path = url || '/';
     validatePath(path);
-    const lines: string[] = [
-      `${method} ${path} ${target.httpVersion === 11 ? 'HTTP/1.1' : 'HTTP/1.0'}`,
-    ];
+    // Built by concatenation: cheaper than an array and a join for a handful of lines.
+    let head = `${method} ${path} ${target.httpVersion === 11 ? 'HTTP/1.1' : 'HTTP/1.0'}\r\n`;
     if (target.httpVersion === 11) {
-      if (options?.skip_host !== true) lines.push(`Host: ${hostValue(path, target)}`);
-      if (options?.skip_accept_encoding !== true) lines.push('Accept-Encoding: identity');
+      if (options?.skip_host !== true) head += `Host: ${hostValue(path, target)}\r\n`;
+      if (options?.skip_accept_encoding !== true) head += 'Accept-Encoding: identity\r\n';
     }
-    this.#lines = lines;
+    this.#head = head;
   }
 
   /**
@@ -210,7 +210,7 @@ export class RequestBuffer {
    * continuation lines; no value gives `'Name: '`). Throws before buffering anything.
    */
   putheader(name: string, ...values: unknown[]): void {
-    this.#lines.push(headerLine(name, values));
+    this.#head += `${headerLine(name, values)}\r\n`;
   }
 
   /**
@@ -219,14 +219,14 @@ export class RequestBuffer {
    * ready for `socket.write(head, 'latin1')`. Empties the buffer.
    */
   finish(): string {
-    const head = `${this.#lines.join(CRLF)}\r\n\r\n`;
-    this.#lines = [];
+    const head = `${this.#head}\r\n`;
+    this.#head = '';
     return head;
   }
 
   /** Drops whatever is buffered (a connection's `close()`). */
   reset(): void {
-    this.#lines = [];
+    this.#head = '';
   }
 }
 

@@ -62,6 +62,8 @@ type Phase = 'status' | 'interim-headers' | 'headers' | 'done';
 
 const LF = 0x0a;
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+/** Reads up to this size are decoded whole to find the end of the head (a string search). */
+const SMALL_TEXT = 2048;
 
 /**
  * Python's `str.split(None, maxsplit)` for the status line: runs of whitespace
@@ -206,11 +208,21 @@ export class ResponseParser {
     while (this.phase !== 'done' && pos < end) {
       if (this.pending === null) {
         // Fast path: when the rest of a CRLF head is here, decode it as one string and
-        // split that (one native call per head instead of one per line).
-        const stop = buf.indexOf(HEAD_END, pos);
-        if (stop !== -1 && stop + 4 <= end && stop + 4 - pos <= MAXLINE) {
-          pos = this.executeText(buf.toString('latin1', pos, stop + 4), pos);
-          continue;
+        // split that (one native call per head instead of one per line). A short read
+        // (a small response) is decoded whole and searched as a string: one native call.
+        if (end - pos <= SMALL_TEXT) {
+          const text = buf.toString('latin1', pos, end);
+          const stop = text.indexOf('\r\n\r\n');
+          if (stop !== -1) {
+            pos = this.executeText(stop + 4 === text.length ? text : text.slice(0, stop + 4), pos);
+            continue;
+          }
+        } else {
+          const stop = buf.indexOf(HEAD_END, pos);
+          if (stop !== -1 && stop + 4 <= end && stop + 4 - pos <= MAXLINE) {
+            pos = this.executeText(buf.toString('latin1', pos, stop + 4), pos);
+            continue;
+          }
         }
       }
       let nl = buf.indexOf(LF, pos);
