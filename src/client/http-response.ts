@@ -214,9 +214,59 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * Python 3's `readinto(b)`: read up to `b.length` bytes into `b`; returns how many
    * (0 at the end of the body).
    */
-  async readinto(b: Uint8Array, options?: ReadOptions): Promise<number> {
-    if (this.reader === null || b.length === 0) return 0;
+  readinto(b: Uint8Array, options?: ReadOptions): Promise<number> {
+    const reader = this.reader;
+    if (reader === null || b.length === 0) return Promise.resolve(0);
+    // Fast path: nothing queued, a body framed by length or by the close, a socket that
+    // reads into offered memory: the socket reads straight into `b`, with one promise
+    // per call. Anything else (bytes queued, chunked, an error, the end, a timeout) goes
+    // the one read path, which picks up from what was read here.
+    if (
+      reader.buffered === 0 &&
+      this.prefix === null &&
+      reader.canDirect &&
+      (this.decoder.framing === 'length' || this.decoder.framing === 'eof') &&
+      !(options?.signal?.aborted ?? false)
+    ) {
+      return new Promise<number>((resolve) => this.readDirect(b, 0, options, resolve));
+    }
     return this.pull(b.length, null, b, true, options);
+  }
+
+  /** One wait of `readinto`'s fast path: `b[got:]` offered to the socket. */
+  private readDirect(
+    b: Uint8Array,
+    got: number,
+    options: ReadOptions | undefined,
+    resolve: (n: number | Promise<number>) => void,
+  ): void {
+    const reader = this.reader as ByteReader;
+    const want = Math.min(b.length - got, this.decoder.remaining ?? Number.POSITIVE_INFINITY);
+    reader.armDirect(
+      got === 0 && want === b.length && Buffer.isBuffer(b)
+        ? b
+        : Buffer.from(b.buffer, b.byteOffset + got, want),
+    );
+    reader.whenData(() => {
+      // Runs from a socket event: nothing may throw out of here.
+      try {
+        const n = reader.takeDirect();
+        if (n === 0) {
+          // Not a read into `b`: the general path reports it (or reads what was queued).
+          resolve(this.pull(b.length, null, b, true, options, got));
+          return;
+        }
+        this.decoder.consumeDirect(n);
+        const total = got + n;
+        if (this.decoder.done) this.finish(true);
+        if (this.reader === null || total >= b.length) resolve(total);
+        else if (reader.buffered === 0) this.readDirect(b, total, options, resolve);
+        else resolve(this.pull(b.length, null, b, true, options, total));
+      } catch (err) {
+        this.finish(false);
+        resolve(this.rejected(err));
+      }
+    }, this.waitOptions(options?.signal));
   }
 
   /**

@@ -403,9 +403,11 @@ export class ByteReader {
       this.directFilled += bytesRead;
       // Stop reading until the caller asks again (and may offer memory again): bytes read
       // now would go to the reused buffer and cost a copy into the queue and another out.
+      // A caller woken here may offer memory again at once (and resume): then reading
+      // goes on, into that memory (Node asks `onreadOptions().buffer` after each read).
       this.paused = true;
       if (this.waiting === 'data') this.notify();
-      return false;
+      return !this.paused;
     }
     let chunk: Buffer;
     if (buf === this.scratch) {
