@@ -1,0 +1,280 @@
+/**
+ * `readinto(b)` on a plain connection lets the socket read straight into `b` (no copy
+ * after the kernel's): these tests make the body arrive after the head, in pieces, so
+ * that every read goes that way, and check what that must never break: Python's fill
+ * semantics, the caller's memory outside the body's bytes, bytes after the body, and
+ * every way a wait can end (timeout, abort, the server closing, the server resetting).
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import type * as net from 'node:net';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  AbortError,
+  HTTPConnection,
+  type HTTPResponse,
+  IncompleteRead,
+  TimeoutError,
+} from '../../src/index.ts';
+import { httpServer, peerClosed, type RawServer, rawServer } from './servers.ts';
+
+const HOST = '127.0.0.1';
+
+/** A server that answers each request head with `head`, then the `pieces`, 30 ms apart. */
+function piecewise(
+  head: string,
+  pieces: Array<string | Buffer>,
+  after: 'keep' | 'end' | 'reset' | 'stall' = 'keep',
+): Promise<RawServer> {
+  return rawServer((socket) => {
+    let seen = '';
+    socket.on('data', async (d: Buffer) => {
+      seen += d.toString('latin1');
+      while (seen.includes('\r\n\r\n')) {
+        seen = seen.slice(seen.indexOf('\r\n\r\n') + 4);
+        socket.write(head);
+        for (const p of pieces) {
+          await sleep(30);
+          if (socket.destroyed) return;
+          socket.write(p);
+        }
+        if (after === 'end') socket.end();
+        if (after === 'reset') {
+          await sleep(30);
+          socket.resetAndDestroy();
+        }
+      }
+    });
+  });
+}
+
+async function get(
+  srv: RawServer,
+  options?: { timeout?: number },
+): Promise<{
+  conn: HTTPConnection;
+  r: HTTPResponse;
+}> {
+  const conn = new HTTPConnection(HOST, srv.port, options);
+  await conn.request('GET', '/');
+  const r = await conn.getresponse();
+  return { conn, r };
+}
+
+describe('readinto straight into the caller memory', () => {
+  it('fills b across pieces (Python fills until b is full or the body ends), then 0', async () => {
+    const srv = await piecewise('HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n', [
+      'hello',
+      ' ',
+      'world',
+    ]);
+    try {
+      const { conn, r } = await get(srv);
+      const b = Buffer.alloc(11);
+      assert.equal(await r.readinto(b), 11);
+      assert.equal(b.toString(), 'hello world');
+      assert.equal(await r.readinto(b), 0);
+      assert.equal(r.isclosed(), true);
+      // The connection is kept and carries the next request.
+      await conn.request('GET', '/');
+      const again = await conn.getresponse();
+      const c = Buffer.alloc(4);
+      assert.equal(await again.readinto(c), 4);
+      assert.equal(c.toString(), 'hell');
+      assert.equal(await again.readinto(c), 4);
+      assert.equal(await again.readinto(c), 3);
+      assert.equal(c.subarray(0, 3).toString(), 'rld');
+      assert.equal(srv.sockets.length, 1);
+      conn.close();
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('writes only the bytes of the body, only inside the view it was given', async () => {
+    const srv = await piecewise('HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n', ['abc', 'defgh']);
+    try {
+      const { conn, r } = await get(srv);
+      // A Uint8Array (not a Buffer) that is a window on a larger ArrayBuffer.
+      const whole = new Uint8Array(40).fill(0xee);
+      const view = whole.subarray(8, 28);
+      assert.equal(await r.readinto(view), 8);
+      assert.equal(Buffer.from(view.subarray(0, 8)).toString(), 'abcdefgh');
+      assert.ok(
+        whole.subarray(0, 8).every((x) => x === 0xee),
+        'written before the view',
+      );
+      assert.ok(
+        whole.subarray(16).every((x) => x === 0xee),
+        'written past the body',
+      );
+      conn.close();
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('bytes sent after the body never reach the caller memory, and poison the connection', async () => {
+    // The body's last piece and 'EXTRA' arrive in one write: the read into `b` is
+    // limited to what is left of the body.
+    const srv = await piecewise('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n', ['he', 'lloEXTRA']);
+    try {
+      const { conn, r } = await get(srv);
+      const b = Buffer.alloc(16, 0xee);
+      assert.equal(await r.readinto(b), 5);
+      assert.equal(b.subarray(0, 5).toString(), 'hello');
+      assert.ok(
+        b.subarray(5).every((x) => x === 0xee),
+        'bytes after the body were written',
+      );
+      assert.equal(await r.readinto(b), 0);
+      await peerClosed(srv.sockets[0] as net.Socket);
+      // The next request goes out on a new connection and gets its own answer.
+      await conn.request('GET', '/');
+      const next = await conn.getresponse();
+      assert.equal((await next.read()).toString(), 'hello');
+      assert.equal(srv.sockets.length, 2);
+      conn.close();
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('a timeout while it waits rejects with TimeoutError, closes, and writes nothing later', async () => {
+    const srv = await piecewise('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n', ['abc'], 'stall');
+    try {
+      const { conn, r } = await get(srv, { timeout: 0.25 });
+      const b = Buffer.alloc(10, 0xee);
+      await assert.rejects(r.readinto(b), TimeoutError);
+      assert.equal(r.isclosed(), true);
+      assert.equal(conn.sock, null);
+      // Whatever the server sends now cannot reach `b`.
+      (srv.sockets[0] as net.Socket).write('defg');
+      await sleep(50);
+      assert.equal(b.subarray(0, 3).toString(), 'abc');
+      assert.ok(b.subarray(3).every((x) => x === 0xee));
+      conn.close();
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('an AbortSignal ends the wait with AbortError and closes the response', async () => {
+    const srv = await piecewise('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n', [], 'stall');
+    try {
+      const { conn, r } = await get(srv);
+      const controller = new AbortController();
+      const b = Buffer.alloc(10, 0xee);
+      const pending = r.readinto(b, { signal: controller.signal });
+      setTimeout(() => controller.abort(), 50);
+      await assert.rejects(pending, AbortError);
+      assert.equal(r.isclosed(), true);
+      assert.ok(b.every((x) => x === 0xee));
+      // An already aborted signal rejects at once, before any read.
+      const srv2 = await piecewise('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n', ['abc']);
+      try {
+        const second = await get(srv2);
+        await assert.rejects(
+          second.r.readinto(Buffer.alloc(3), { signal: AbortSignal.abort() }),
+          AbortError,
+        );
+        second.conn.close();
+      } finally {
+        await srv2.close();
+      }
+      conn.close();
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('the server closing mid-body gives IncompleteRead with the bytes of this call', async () => {
+    const srv = await piecewise(
+      'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n',
+      ['ab', 'c'],
+      'end',
+    );
+    try {
+      const { conn, r } = await get(srv);
+      await assert.rejects(r.readinto(Buffer.alloc(10)), (err: unknown) => {
+        assert.ok(err instanceof IncompleteRead, String(err));
+        assert.equal(err.partial.toString(), 'abc');
+        assert.equal(err.expected, 7);
+        return true;
+      });
+      assert.equal(r.isclosed(), true);
+      conn.close();
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('a reset mid-body rejects (catchably) and closes the response', async () => {
+    const srv = await piecewise('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n', ['abc'], 'reset');
+    try {
+      const { conn, r } = await get(srv);
+      await assert.rejects(r.readinto(Buffer.alloc(10)), (err: unknown) => {
+        assert.ok(err instanceof Error);
+        assert.ok(
+          err instanceof IncompleteRead || (err as NodeJS.ErrnoException).code === 'ECONNRESET',
+          String(err),
+        );
+        return true;
+      });
+      assert.equal(r.isclosed(), true);
+      conn.close();
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('a body framed by the close (no Content-Length) is read whole', async () => {
+    const srv = await piecewise(
+      'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n',
+      ['one ', 'two'],
+      'end',
+    );
+    try {
+      const { conn, r } = await get(srv);
+      const b = Buffer.alloc(64);
+      assert.equal(await r.readinto(b), 7);
+      assert.equal(b.subarray(0, 7).toString(), 'one two');
+      assert.equal(await r.readinto(b), 0);
+      assert.equal(r.isclosed(), true);
+      conn.close();
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('8 MiB in 7919-byte pieces arrive intact, twice on one connection', async () => {
+    const body = randomBytes(8 * 1024 * 1024);
+    const digest = createHash('sha256').update(body).digest('hex');
+    const srv = await httpServer((_req, res) => {
+      res.writeHead(200, { 'Content-Length': body.length });
+      res.end(body);
+    });
+    try {
+      const conn = new HTTPConnection(HOST, srv.port);
+      for (let round = 0; round < 2; round++) {
+        await conn.request('GET', '/');
+        const r = await conn.getresponse();
+        const hash = createHash('sha256');
+        const b = Buffer.alloc(7919);
+        let total = 0;
+        for (;;) {
+          const n = await r.readinto(b);
+          if (n === 0) break;
+          hash.update(b.subarray(0, n));
+          total += n;
+        }
+        assert.equal(total, body.length);
+        assert.equal(hash.digest('hex'), digest);
+      }
+      conn.close();
+    } finally {
+      await srv.close();
+    }
+  });
+});
