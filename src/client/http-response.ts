@@ -17,7 +17,7 @@
 import type { ByteReader, WaitOptions } from '../io/byte-reader.ts';
 import { combineSignals } from '../io/deadline.ts';
 import { BodyDecoder, FramingError } from '../protocol/body-decoder.ts';
-import { IncompleteRead } from '../protocol/errors.ts';
+import { ImproperConnectionState, IncompleteRead } from '../protocol/errors.ts';
 import { HTTPMessage } from '../protocol/message.ts';
 import { type ResponseHead, ResponseParser } from '../protocol/response-parser.ts';
 import { type DebugOutput, errorChannel, writeDebug } from './debug.ts';
@@ -217,6 +217,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   readinto(b: Uint8Array, options?: ReadOptions): Promise<number> {
     const reader = this.reader;
     if (reader === null || b.length === 0) return Promise.resolve(0);
+    if (reader.waitingForData) return this.rejected(concurrentRead());
     // Fast path: nothing queued, a body framed by length or by the close, a socket that
     // reads into offered memory: the socket reads straight into `b`, with one promise
     // per call. Anything else (bytes queued, chunked, an error, the end, a timeout) goes
@@ -570,6 +571,9 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     got = 0,
   ): Promise<boolean> {
     const reader = this.reader as ByteReader;
+    // Another read of this body is waiting: a second wait would take its place and leave
+    // it unsettled forever. Refused, without closing anything: the first read goes on.
+    if (reader.waitingForData) throw concurrentRead();
     if (reader.error !== null) {
       const err = reader.error;
       this.finish(false);
@@ -700,6 +704,13 @@ export function readHead<T = ResponseHead, C = undefined>(
     };
     step();
   });
+}
+
+/** The error of a read made while another read of the same response is waiting. */
+function concurrentRead(): ImproperConnectionState {
+  return new ImproperConnectionState(
+    'another read of this response is still waiting for data: await it before reading again',
+  );
 }
 
 function identity<T>(x: T): T {

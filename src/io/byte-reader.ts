@@ -174,6 +174,11 @@ export class ByteReader {
     socket.on('drain', this.onDrain);
   }
 
+  /** Whether somebody is waiting for bytes (a second waiter would take its place). */
+  get waitingForData(): boolean {
+    return this.waiting === 'data';
+  }
+
   /** Whether `armDirect` can be used (static-buffer mode). */
   get canDirect(): boolean {
     return this.scratch !== null;

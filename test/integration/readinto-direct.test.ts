@@ -14,6 +14,7 @@ import {
   AbortError,
   HTTPConnection,
   type HTTPResponse,
+  ImproperConnectionState,
   IncompleteRead,
   TimeoutError,
 } from '../../src/index.ts';
@@ -277,4 +278,51 @@ describe('readinto straight into the caller memory', () => {
       await srv.close();
     }
   });
+});
+
+describe('two reads of one response at once', () => {
+  // Each read gives back the body bytes it consumed (peek consumes none).
+  const reads: Array<[string, (r: HTTPResponse) => Promise<string>]> = [
+    ['read(3)', async (r) => (await r.read(3)).toString()],
+    [
+      'readinto(3 bytes)',
+      async (r) => {
+        const b = Buffer.alloc(3);
+        return b.subarray(0, await r.readinto(b)).toString();
+      },
+    ],
+    ['read1()', async (r) => (await r.read1()).toString()],
+    ['peek()', async (r) => ((await r.peek()).length > 0 ? '' : 'nothing to peek')],
+    ['readline()', async (r) => (await r.readline()).toString()],
+  ];
+  for (const [firstName, first] of reads) {
+    for (const [secondName, second] of reads) {
+      it(`${firstName} then ${secondName} while it waits: the second is refused, the first goes on`, async () => {
+        const srv = await piecewise('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n', ['abc', 'def']);
+        try {
+          const { conn, r } = await get(srv, { timeout: 5 });
+          // Both calls start before any body byte has arrived: the first one waits.
+          const a = first(r);
+          const b = second(r);
+          await assert.rejects(b, (err: unknown) => {
+            assert.ok(err instanceof ImproperConnectionState, String(err));
+            assert.match(String(err), /another read of this response is still waiting/);
+            return true;
+          });
+          // The first read got its bytes, and the rest of the body is still there, in order.
+          const consumed = await a;
+          const rest = (await r.read()).toString();
+          assert.equal(consumed + rest, 'abcdef');
+          assert.equal(r.isclosed(), true);
+          // The connection carries the next request.
+          await conn.request('GET', '/');
+          assert.equal((await (await conn.getresponse()).read()).toString(), 'abcdef');
+          assert.equal(srv.sockets.length, 1);
+          conn.close();
+        } finally {
+          await srv.close();
+        }
+      });
+    }
+  }
 });
