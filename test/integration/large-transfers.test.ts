@@ -5,10 +5,13 @@
  * a `Readable` and an async generator (chunked) arrive whole: the node:http server
  * checks their length and SHA-256 and answers with what it saw.
  *
- * RSS is measured in this process (client and server both live here), sampled during
- * the loop; `global.gc` is called when the process was started with `--expose-gc`.
+ * RSS is measured in this process, sampled during the loop; the download's server runs
+ * in a child process, so that only the client's memory is measured (a server in this
+ * process made the figure depend on its own buffering and on when the GC ran).
+ * `global.gc` is called when the process was started with `--expose-gc`.
  */
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
@@ -39,6 +42,47 @@ function* blocks(count: number, size: number): Generator<Buffer> {
       b.writeUInt32LE((Math.imul(i * size + j, 2654435761) ^ i) >>> 0, j);
     yield b;
   }
+}
+
+/**
+ * The download's server, in a child process: DOWNLOAD bytes of one 1 MiB block (byte i
+ * is (i * 7 + 3) & 0xff), written with backpressure, on every GET. Prints its port.
+ */
+const DOWNLOAD_SERVER = `
+const http = require('node:http');
+const MiB = 1024 * 1024;
+const DOWNLOAD = ${DOWNLOAD};
+const block = Buffer.alloc(MiB);
+for (let i = 0; i < MiB; i++) block[i] = (i * 7 + 3) & 0xff;
+const server = http.createServer((req, res) => {
+  res.writeHead(200, { 'Content-Length': String(DOWNLOAD) });
+  let sent = 0;
+  const pump = () => {
+    while (sent < DOWNLOAD) {
+      sent += MiB;
+      if (!res.write(block)) { res.once('drain', pump); return; }
+    }
+    res.end();
+  };
+  pump();
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+`;
+
+async function downloadServer(): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['-e', DOWNLOAD_SERVER], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let out = '';
+  for await (const chunk of child.stdout as NodeJS.ReadableStream) {
+    out += chunk.toString();
+    if (out.includes('\n')) break;
+  }
+  const port = Number.parseInt(out, 10);
+  assert.ok(port > 0, `the download server did not start: ${JSON.stringify(out)}`);
+  return { port, child };
 }
 
 interface Seen {
@@ -101,8 +145,9 @@ describe('large transfers', () => {
   it('a 256 MiB body read with read(65536) keeps RSS growth under 64 MiB', async () => {
     const block = Buffer.alloc(MiB);
     for (let i = 0; i < MiB; i++) block[i] = (i * 7 + 3) & 0xff;
+    const peer = await downloadServer();
     const start = performance.now();
-    const conn = new HTTPConnection('127.0.0.1', server.port, { timeout: 30 });
+    const conn = new HTTPConnection('127.0.0.1', peer.port, { timeout: 30 });
     // Measured from the moment the head has arrived: the connection, the server's
     // response and their buffers exist by then; what grows after it grows with the body.
     let baseline = 0;
@@ -133,6 +178,8 @@ describe('large transfers', () => {
       assert.equal(r.isclosed(), true);
     } finally {
       conn.close();
+      peer.child.stdin?.end();
+      if (peer.child.exitCode === null) await once(peer.child, 'exit');
     }
     const growth = peak - baseline;
     const seconds = (performance.now() - start) / 1000;
