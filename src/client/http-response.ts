@@ -62,7 +62,9 @@ export interface ReadOptions {
  * The body is pulled from the socket only as it is read: `read()`, `read(amt)`,
  * `readinto()`, `read1()`, `peek()`, `readline()` (Python 3's methods), `for await`, and
  * the TypeScript additions `text()` and `json()`, all on one read path. The whole body
- * must be read (or the response closed) before the next `getresponse()`.
+ * must be read (or the response closed) before the next `getresponse()`. One read at a
+ * time: a read started while another read of the same response is waiting for data
+ * rejects with {@link ImproperConnectionState} (the first one goes on).
  *
  * How this differs from Python 2.7: reads return `Buffer`s; a body cut short raises
  * {@link IncompleteRead} from every read method (2.7's `read(amt)` returns the short
