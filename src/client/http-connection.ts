@@ -504,7 +504,13 @@ export class HTTPConnection {
     this.machine.checkGetResponse();
     const reader = this.reader;
     if (reader === null) {
-      return Promise.reject(new NotConnected('no connection: the request was never sent'));
+      // Either nothing was sent, or the connection it was sent on is gone (closing a
+      // response before its end discards the connection, and the requests sent on it).
+      return Promise.reject(
+        new NotConnected(
+          'no connection: the request was never sent, or the connection it was sent on was closed',
+        ),
+      );
     }
     const response = new HTTPResponse({
       reader,

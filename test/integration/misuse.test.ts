@@ -320,6 +320,28 @@ describe('misuse of HTTPConnection', () => {
     });
   });
 
+  it('a request sent behind a response that is then closed half-way: NotConnected that says so', async () => {
+    const long = 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789';
+    const srv = await scriptedServer([long, long]);
+    const conn = new HTTPConnection(HOST, srv.port);
+    try {
+      await conn.request('GET', '/first');
+      const first = await conn.getresponse();
+      // Python allows the next request before the body is read; it goes on this socket.
+      await conn.request('GET', '/second');
+      assert.equal((await first.read(3)).toString(), '012');
+      first.close(); // discards the connection: the rest must never be read as a response
+      await assert.rejects(conn.getresponse(), (err: unknown) => {
+        assert.ok(err instanceof NotConnected, String(err));
+        assert.match(String(err), /the connection it was sent on was closed/);
+        return true;
+      });
+    } finally {
+      conn.close();
+      await srv.close();
+    }
+  });
+
   it('auto_open = 0: send() without a connection is NotConnected, synchronously, no connection', async () => {
     await withServer(async (conn, srv) => {
       conn.auto_open = 0;
