@@ -573,8 +573,9 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     got = 0,
   ): Promise<boolean> {
     const reader = this.reader as ByteReader;
-    // Another read of this body is waiting: a second wait would take its place and leave
-    // it unsettled forever. Refused, without closing anything: the first read goes on.
+    // Another read of this body is waiting: both would take bytes as they come (which
+    // read gets which is luck) and a direct read could fill the wrong caller's memory.
+    // Refused, without closing anything: the first read goes on.
     if (reader.waitingForData) throw concurrentRead();
     if (reader.error !== null) {
       const err = reader.error;

@@ -24,7 +24,47 @@ export interface WaitOptions {
   readonly signal?: AbortSignal | null | undefined;
 }
 
-type Waiting = 'none' | 'data' | 'drain';
+type Waiting = 'data' | 'drain';
+
+/**
+ * One kind of wait: the callbacks to wake and the abort signals listened to meanwhile.
+ * Usually one caller; concurrent callers join (their callbacks are chained).
+ */
+class WaitSlot {
+  private wake: (() => void) | null = null;
+  private signals: AbortSignal | AbortSignal[] | null = null;
+
+  get pending(): boolean {
+    return this.wake !== null;
+  }
+
+  add(wake: () => void, signal: AbortSignal | null, onAbort: (event: Event) => void): void {
+    const first = this.wake;
+    this.wake =
+      first === null
+        ? wake
+        : () => {
+            first();
+            wake();
+          };
+    if (signal === null) return;
+    signal.addEventListener('abort', onAbort, { once: true });
+    const held = this.signals;
+    this.signals = held === null ? signal : Array.isArray(held) ? [...held, signal] : [held, signal];
+  }
+
+  /** Wake every caller (the slot is empty again first, so a caller may wait again at once). */
+  end(onAbort: (event: Event) => void): void {
+    const wake = this.wake;
+    if (wake === null) return;
+    this.wake = null;
+    const held = this.signals;
+    this.signals = null;
+    if (Array.isArray(held)) for (const s of held) s.removeEventListener('abort', onAbort);
+    else held?.removeEventListener('abort', onAbort);
+    wake();
+  }
+}
 
 /** Size of the blocks a socket opened with `onread` reads into. */
 const BLOCK_SIZE = 256 * 1024;
@@ -66,13 +106,13 @@ export class ByteReader {
 
   private paused = false;
   private unreffed = false;
-  private waiting: Waiting = 'none';
-  private wake: (() => void) | null = null;
+  /** Who waits for bytes, and who waits for the socket to drain: two independent waits. */
+  private readonly dataWait = new WaitSlot();
+  private readonly drainWait = new WaitSlot();
   private timer: NodeJS.Timeout | null = null;
   private timerMs = 0;
-  private waitSignal: AbortSignal | null = null;
-  private readonly onAbort = (): void => {
-    const reason = this.waitSignal?.reason;
+  private readonly onAbort = (event: Event): void => {
+    const reason = (event.target as AbortSignal).reason;
     this.fail(new AbortError('The operation was aborted', { cause: reason }));
   };
 
@@ -94,7 +134,7 @@ export class ByteReader {
     this.notify();
   };
   private readonly onDrain = (): void => {
-    if (this.waiting === 'drain') this.notify();
+    this.drainWait.end(this.onAbort);
   };
 
   /**
@@ -174,9 +214,9 @@ export class ByteReader {
     socket.on('drain', this.onDrain);
   }
 
-  /** Whether somebody is waiting for bytes (a second waiter would take its place). */
+  /** Whether somebody is waiting for bytes. */
   get waitingForData(): boolean {
-    return this.waiting === 'data';
+    return this.dataWait.pending;
   }
 
   /** Whether `armDirect` can be used (static-buffer mode). */
@@ -411,7 +451,7 @@ export class ByteReader {
       // A caller woken here may offer memory again at once (and resume): then reading
       // goes on, into that memory (Node asks `onreadOptions().buffer` after each read).
       this.paused = true;
-      if (this.waiting === 'data') this.notify();
+      this.notifyData();
       return !this.paused;
     }
     let chunk: Buffer;
@@ -444,7 +484,7 @@ export class ByteReader {
       // With onread, returning false from the callback pauses too; pause() is the same.
       this.socket.pause();
     }
-    if (this.waiting === 'data') this.notify();
+    this.notifyData();
   }
 
   private wait(kind: Waiting, options?: WaitOptions): Promise<void> {
@@ -456,7 +496,9 @@ export class ByteReader {
   /**
    * Start a wait that calls `wake` when it ends. Returns false (nothing armed) when there
    * is nothing to wait for: an error, a closed socket, the end (for data), an aborted
-   * signal or a zero timeout (both fail the socket first).
+   * signal or a zero timeout (both fail the socket first). A wait of a kind already
+   * waited for joins it: every caller is woken (two `send()`s at once both wait for the
+   * drain; no caller is ever forgotten).
    */
   private arm(kind: Waiting, options: WaitOptions | undefined, wake: () => void): boolean {
     if (this.error !== null || this.closed || (kind === 'data' && this.ended)) return false;
@@ -471,13 +513,8 @@ export class ByteReader {
       this.fail(new TimeoutError());
       return false;
     }
-    this.waiting = kind;
-    this.wake = wake;
+    (kind === 'data' ? this.dataWait : this.drainWait).add(wake, signal, this.onAbort);
     if (ms !== null) this.armTimer(ms);
-    if (signal !== null) {
-      this.waitSignal = signal;
-      signal.addEventListener('abort', this.onAbort, { once: true });
-    }
     return true;
   }
 
@@ -485,19 +522,17 @@ export class ByteReader {
     this.fail(new AbortError('The operation was aborted', { cause: signal.reason }));
   }
 
-  /** End the current wait, if any. */
-  private notify(): void {
+  /** End the wait for bytes, if any. */
+  private notifyData(): void {
     // Offered memory is only lent for one wait: never written after the wait is over.
     this.disarmDirect();
-    if (this.waiting === 'none') return;
-    this.waiting = 'none';
-    if (this.waitSignal !== null) {
-      this.waitSignal.removeEventListener('abort', this.onAbort);
-      this.waitSignal = null;
-    }
-    const wake = this.wake;
-    this.wake = null;
-    wake?.();
+    this.dataWait.end(this.onAbort);
+  }
+
+  /** End every wait (the end, an error, the socket gone). */
+  private notify(): void {
+    this.notifyData();
+    this.drainWait.end(this.onAbort);
   }
 
   /** One timer per reader, created on the first timed wait and re-armed with `refresh()`. */
@@ -509,7 +544,7 @@ export class ByteReader {
     this.clearTimer();
     this.timerMs = ms;
     this.timer = setTimeout(() => {
-      if (this.waiting !== 'none') this.fail(new TimeoutError());
+      if (this.dataWait.pending || this.drainWait.pending) this.fail(new TimeoutError());
     }, ms);
     this.timer.unref();
   }
