@@ -24,9 +24,6 @@ import { type DebugOutput, errorChannel, writeDebug } from './debug.ts';
 
 const EMPTY = Buffer.alloc(0);
 
-/** Smallest block offered to the socket for a direct read. */
-const DIRECT_MIN = 64 * 1024;
-
 /** What a response needs from the connection that made it. Internal. */
 export interface ResponseContext {
   readonly reader: ByteReader;
@@ -205,7 +202,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
       try {
         got = this.take(max, parts, null, 0);
       } catch (err) {
-        return this.rejected(this.failed(err, parts, null, 0));
+        return this.published(Promise.reject(this.failed(err, parts, null, 0)));
       }
       if (this.reader === null || got >= max) return Promise.resolve(join(parts));
     }
@@ -219,24 +216,39 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   readinto(b: Uint8Array, options?: ReadOptions): Promise<number> {
     const reader = this.reader;
     if (reader === null || b.length === 0) return Promise.resolve(0);
-    if (reader.waitingForData) return this.rejected(concurrentRead());
-    // Fast path: nothing queued, a body framed by length or by the close, a socket that
-    // reads into offered memory: the socket reads straight into `b`, with one promise
-    // per call. Anything else (bytes queued, chunked, an error, the end, a timeout) goes
-    // the one read path, which picks up from what was read here.
-    if (
-      reader.buffered === 0 &&
-      this.prefix === null &&
-      reader.canDirect &&
-      (this.decoder.framing === 'length' || this.decoder.framing === 'eof') &&
-      !(options?.signal?.aborted ?? false)
-    ) {
-      return new Promise<number>((resolve) => this.readDirect(b, 0, options, resolve));
+    // Fast path: nothing queued, and the socket can read straight into `b` (one promise
+    // per call, no async frames). Anything else goes the one read path, which comes
+    // back to `readDirect` once what was queued has been copied.
+    if (this.canReadDirect(reader) && !(options?.signal?.aborted ?? false)) {
+      return this.published(new Promise<number>((r) => this.readDirect(b, 0, options, r)));
     }
     return this.pull(b.length, null, b, true, options);
   }
 
-  /** One wait of `readinto`'s fast path: `b[got:]` offered to the socket. */
+  /**
+   * Whether `readinto` may offer its memory to the socket: nothing queued or held back,
+   * a body framed by its length or by the close, a socket that reads into offered
+   * memory (plain TCP), and one that can still deliver bytes.
+   */
+  private canReadDirect(reader: ByteReader): boolean {
+    const framing = this.decoder.framing;
+    return (
+      reader.buffered === 0 &&
+      this.prefix === null &&
+      (framing === 'length' || framing === 'eof') &&
+      reader.canDirect &&
+      reader.error === null &&
+      !reader.ended &&
+      !reader.closed
+    );
+  }
+
+  /**
+   * `readinto`'s wait when `canReadDirect`: `b[got:]` (no more than the body has left) is
+   * offered to the socket, which reads into it from its own event; repeated until `b` is
+   * full or the body ends. Whatever else ends the wait (an error, the end, a timeout,
+   * bytes that went to the queue) goes back to `pullBody`.
+   */
   private readDirect(
     b: Uint8Array,
     got: number,
@@ -244,6 +256,10 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     resolve: (n: number | Promise<number>) => void,
   ): void {
     const reader = this.reader as ByteReader;
+    if (reader.waitingForData) {
+      resolve(Promise.reject(concurrentRead()));
+      return;
+    }
     const want = Math.min(b.length - got, this.decoder.remaining ?? Number.POSITIVE_INFINITY);
     reader.armDirect(
       got === 0 && want === b.length && Buffer.isBuffer(b)
@@ -255,19 +271,19 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
       try {
         const n = reader.takeDirect();
         if (n === 0) {
-          // Not a read into `b`: the general path reports it (or reads what was queued).
-          resolve(this.pull(b.length, null, b, true, options, got));
+          // Not a read into `b`: the one read path reports it (or takes what was queued).
+          resolve(this.pullBody(b.length, null, b, true, options, got));
           return;
         }
         this.decoder.consumeDirect(n);
         const total = got + n;
         if (this.decoder.done) this.finish(true);
         if (this.reader === null || total >= b.length) resolve(total);
-        else if (reader.buffered === 0) this.readDirect(b, total, options, resolve);
-        else resolve(this.pull(b.length, null, b, true, options, total));
+        else if (this.canReadDirect(reader)) this.readDirect(b, total, options, resolve);
+        else resolve(this.pullBody(b.length, null, b, true, options, total));
       } catch (err) {
         this.finish(false);
-        resolve(this.rejected(err));
+        resolve(Promise.reject(err));
       }
     }, this.waitOptions(options?.signal));
   }
@@ -418,20 +434,16 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     options: ReadOptions | undefined,
     got = 0,
   ): Promise<number> {
-    const pulled = this.pullBody(max, parts, target, fill, options, got);
-    if (!errorChannel.hasSubscribers) return pulled;
-    return pulled.catch((err: unknown) => {
+    return this.published(this.pullBody(max, parts, target, fill, options, got));
+  }
+
+  /** `pending`, with its failure published on `httplib:error` (when listened to). */
+  private published<T>(pending: Promise<T>): Promise<T> {
+    if (!errorChannel.hasSubscribers) return pending;
+    return pending.catch((err: unknown) => {
       errorChannel.publish({ connection: this.context.connection, error: err });
       throw err;
     });
-  }
-
-  /** A rejected promise for `err`, published on `httplib:error` (when listened to). */
-  private rejected<T>(err: unknown): Promise<T> {
-    if (errorChannel.hasSubscribers) {
-      errorChannel.publish({ connection: this.context.connection, error: err });
-    }
-    return Promise.reject(err);
   }
 
   private async pullBody(
@@ -449,11 +461,6 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
       throw aborted;
     }
     let got = already;
-    // Memory the socket may read into directly (static-buffer sockets, Content-Length or
-    // until-close bodies): the caller's own for readinto, else a buffer of ours that the
-    // result is a view of, so the body is never copied after the kernel's copy.
-    let block: Buffer | null = null;
-    let blockFill = 0;
     for (;;) {
       try {
         got += this.take(max - got, parts, target, got, !fill);
@@ -461,50 +468,12 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
         throw this.failed(err, parts, target, got);
       }
       if (this.reader === null || got >= max || (!fill && got > 0)) return got;
-      const framing = this.decoder.framing;
-      // Only readinto offers memory: read() and read(amt) return views of the blocks the
-      // socket reads into anyway, which costs no copy either.
-      const direct =
-        target !== null &&
-        (framing === 'length' || framing === 'eof') &&
-        this.prefix === null &&
-        reader.canDirect &&
-        reader.buffered === 0;
-      if (direct) {
-        const want = Math.min(max - got, this.decoder.remaining ?? Number.POSITIVE_INFINITY);
-        if (target !== null) {
-          reader.armDirect(
-            Buffer.from(
-              target.buffer,
-              target.byteOffset + got,
-              Math.min(want, target.length - got),
-            ),
-          );
-        } else {
-          if (block === null || blockFill === block.length) {
-            // Grows with what has arrived: a declared length allocates nothing by itself.
-            block = Buffer.allocUnsafe(Math.min(want, Math.max(DIRECT_MIN, got)));
-            blockFill = 0;
-          }
-          reader.armDirect(
-            block.subarray(blockFill, blockFill + Math.min(want, block.length - blockFill)),
-          );
-        }
+      // readinto (always `fill`, `max` = its length): the rest straight into its memory.
+      // read() and read(amt) return views of the blocks the socket reads into anyway.
+      if (target !== null && this.canReadDirect(reader)) {
+        return new Promise<number>((resolve) => this.readDirect(target, got, options, resolve));
       }
       if (!(await this.waitMore(options, parts, target, got))) return got;
-      if (direct) {
-        const n = reader.takeDirect();
-        if (n > 0) {
-          this.decoder.consumeDirect(n);
-          if (parts !== null && block !== null) {
-            parts.push(block.subarray(blockFill, blockFill + n));
-            blockFill += n;
-          }
-          got += n;
-          if (this.decoder.done) this.finish(true);
-          if (this.reader === null || got >= max || !fill) return got;
-        }
-      }
     }
   }
 
