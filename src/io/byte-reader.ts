@@ -50,7 +50,8 @@ class WaitSlot {
     if (signal === null) return;
     signal.addEventListener('abort', onAbort, { once: true });
     const held = this.signals;
-    this.signals = held === null ? signal : Array.isArray(held) ? [...held, signal] : [held, signal];
+    this.signals =
+      held === null ? signal : Array.isArray(held) ? [...held, signal] : [held, signal];
   }
 
   /** Wake every caller (the slot is empty again first, so a caller may wait again at once). */
