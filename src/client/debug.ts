@@ -32,3 +32,15 @@ export const connectChannel = diagnostics_channel.channel('httplib:connect');
 export const requestHeadersChannel = diagnostics_channel.channel('httplib:request:headers');
 export const responseHeadersChannel = diagnostics_channel.channel('httplib:response:headers');
 export const errorChannel = diagnostics_channel.channel('httplib:error');
+
+/**
+ * `pending`, whose failure is also published on `httplib:error` as
+ * `{ connection, error }` (only when somebody listens: no extra promise otherwise).
+ */
+export function publishFailure<T>(pending: Promise<T>, connection: unknown): Promise<T> {
+  if (!errorChannel.hasSubscribers) return pending;
+  return pending.catch((err: unknown) => {
+    errorChannel.publish({ connection, error: err });
+    throw err;
+  });
+}

@@ -47,6 +47,7 @@ import {
   type DebugOutput,
   errorChannel,
   nodeDebug,
+  publishFailure,
   requestHeadersChannel,
   responseHeadersChannel,
   writeDebug,
@@ -666,7 +667,7 @@ export class HTTPConnection {
     chunked: boolean,
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    return this.published(this.writeRequest(head, body, chunked, signal));
+    return publishFailure(this.writeRequest(head, body, chunked, signal), this);
   }
 
   /** The head, then the body (one write when it is bytes). */
@@ -733,16 +734,7 @@ export class HTTPConnection {
       reader.active = true;
       return this.writeBodyTo(reader, body, false, this.waitOptions(signal));
     });
-    return this.published(sent);
-  }
-
-  /** `promise`, whose failure is also published on `httplib:error` (when listened to). */
-  private published(promise: Promise<void>): Promise<void> {
-    if (!errorChannel.hasSubscribers) return promise;
-    return promise.catch((err: unknown) => {
-      errorChannel.publish({ connection: this, error: err });
-      throw err;
-    });
+    return publishFailure(sent, this);
   }
 
   private async writeBodyTo(

@@ -20,7 +20,7 @@ import { BodyDecoder, FramingError } from '../protocol/body-decoder.ts';
 import { ImproperConnectionState, IncompleteRead } from '../protocol/errors.ts';
 import { HTTPMessage } from '../protocol/message.ts';
 import { type ResponseHead, ResponseParser } from '../protocol/response-parser.ts';
-import { type DebugOutput, errorChannel, writeDebug } from './debug.ts';
+import { type DebugOutput, publishFailure, writeDebug } from './debug.ts';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -437,13 +437,9 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     return this.published(this.pullBody(max, parts, target, fill, options, got));
   }
 
-  /** `pending`, with its failure published on `httplib:error` (when listened to). */
+  /** `pending`, with its failure published on `httplib:error`. */
   private published<T>(pending: Promise<T>): Promise<T> {
-    if (!errorChannel.hasSubscribers) return pending;
-    return pending.catch((err: unknown) => {
-      errorChannel.publish({ connection: this.context.connection, error: err });
-      throw err;
-    });
+    return publishFailure(pending, this.context.connection);
   }
 
   private async pullBody(
