@@ -237,33 +237,26 @@ function hostValue(path: string, target: RequestTarget): string {
     const netloc = absoluteUrlNetloc(path);
     if (netloc !== '') return stripNetlocZone(netloc);
   }
+  const cached = hostValues.get(target);
+  if (cached !== undefined) return cached;
   let host = target.host;
   let port = target.port;
   if (target.tunnelHost) {
     host = target.tunnelHost;
     port = target.tunnelPort ?? target.defaultPort;
   }
-  if (host === lastHost && port === lastPort && target.defaultPort === lastDefaultPort) {
-    return lastValue;
-  }
   // The connection validated its host when it was built; checking again costs one regex
   // and keeps a host assigned afterwards from smuggling CR/LF into the head.
   validateHost(host);
   const h = hostForHeader(host);
   const value = port === target.defaultPort ? h : `${h}:${port}`;
-  lastHost = host;
-  lastPort = port;
-  lastDefaultPort = target.defaultPort;
-  lastValue = value;
+  hostValues.set(target, value);
   return value;
 }
 
-// The last Host value computed (a host that passed `validateHost`): requests on one
-// connection ask for the same one each time.
-let lastHost: string | null = null;
-let lastPort = 0;
-let lastDefaultPort = 0;
-let lastValue = '';
+// The Host value of each target (immutable; a connection builds a new one when its host,
+// port or tunnel changes): requests on one connection compute it once.
+const hostValues = new WeakMap<RequestTarget, string>();
 
 // ---------------------------------------------------------------------------------------
 // request(): headers and framing
