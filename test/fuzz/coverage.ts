@@ -3,7 +3,7 @@
  * `Profiler.takePreciseCoverage`, the data behind NODE_V8_COVERAGE): no instrumentation
  * and no native fuzzer needed.
  *
- * `measure(run)` resets the counters, runs one case and returns the case's features:
+ * `measure(run)` resets the counters, runs one case and returns its result and features:
  * every executed block range of a src/ file, with its count bucketed as AFL does (1, 2,
  * 3, 4-7, 8-15, …), so an input that runs a loop a new number of times counts as new.
  * `summary()` reports, per src/protocol file, how many of the block ranges V8 has seen
@@ -58,10 +58,10 @@ export class Coverage {
     return (this.post('Profiler.takePreciseCoverage') as { result: ScriptCoverage[] }).result;
   }
 
-  /** Run `run` and return its coverage features (src/ files only). */
-  measure(run: () => void): string[] {
+  /** Run `run` and return its result and its coverage features (src/ files only). */
+  measure<T>(run: () => T): [T, string[]] {
     this.take();
-    run();
+    const result = run();
     const features: string[] = [];
     for (const script of this.take()) {
       const at = script.url.indexOf('/src/');
@@ -86,7 +86,7 @@ export class Coverage {
         }
       }
     }
-    return features;
+    return [result, features];
   }
 
   /** `file: executed/seen block ranges` for the files under src/protocol/. */

@@ -46,6 +46,7 @@ import {
   CORPUS_DIR,
   type CorpusEntry,
   corpusBytes,
+  findingKey,
   INDEX,
   loadCorpus,
   outcomeClass,
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
         llhttpEvery,
         coverageEvery,
         shared,
-        known: corpus.map((e) => e.found?.replace(/[0-9]+/g, 'N').slice(0, 100) ?? e.signature),
+        known: corpus.map((e) => (e.found === undefined ? e.signature : findingKey(e.found))),
         extra: corpus.map((e) => ({ bytes: new Uint8Array(corpusBytes(e)), method: e.method })),
       };
       // worker-boot.mjs registers tsx in the worker, then loads worker.ts.

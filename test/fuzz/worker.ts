@@ -18,7 +18,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import fc from 'fast-check';
 import type { PureOutcome } from '../property/drive.ts';
 import { mutateAll, mutationArb } from '../property/mutations.ts';
-import { expected, serialize } from '../property/response-expect.ts';
+import { expected, readOptions, serialize } from '../property/response-expect.ts';
 import { specArb } from '../property/response-model.ts';
 import { Coverage } from './coverage.ts';
 import {
@@ -27,6 +27,7 @@ import {
   checkClient,
   checkLlhttp,
   checkPure,
+  findingKey,
   minimise,
   outcomeClass,
   signature,
@@ -63,6 +64,12 @@ export type FromWorker =
 /** Methods as indices in the shared memory (the watchdog's copy of the current case). */
 export const METHODS = ['GET', 'HEAD', 'POST', 'CONNECT'];
 
+/** An input to mutate, with the method it is read with. */
+interface PoolInput {
+  bytes: Buffer;
+  method: string;
+}
+
 async function work(init: WorkerInit): Promise<void> {
   const port = parentPort;
   if (port === null) return;
@@ -73,7 +80,7 @@ async function work(init: WorkerInit): Promise<void> {
     if (m.type === 'stop') stop = true;
   });
   const seen = new Set(init.known);
-  const pool: Array<{ bytes: Buffer; method: string }> = [
+  const pool: PoolInput[] = [
     ...SEEDS.map((s) => ({ bytes: Buffer.from(s.text, 'latin1'), method: s.method ?? 'GET' })),
     ...init.extra.map((e) => ({ bytes: Buffer.from(e.bytes), method: e.method })),
   ];
@@ -133,6 +140,20 @@ async function work(init: WorkerInit): Promise<void> {
     Atomics.add(meta, 0, 1);
   };
 
+  /** Sends `c` to the main thread for the committed corpus. */
+  const post = (c: CaseInput, outcome: PureOutcome, sig: string, found: string | null): void => {
+    const entry = {
+      method: c.method,
+      strict: c.strict,
+      eof: c.eof,
+      expect: outcomeClass(outcome),
+      signature: sig,
+      bytes: new Uint8Array(c.bytes),
+      ...(found === null ? {} : { found }),
+    };
+    port.postMessage({ type: 'keep', entry } satisfies FromWorker);
+  };
+
   const keep = (
     c: CaseInput,
     outcome: PureOutcome,
@@ -151,17 +172,28 @@ async function work(init: WorkerInit): Promise<void> {
     const shrinkable = kind === null || ['exception', 'invariant', 'split', 'slow'].includes(kind);
     const small = shrinkable ? minimise(c, still, found === null ? 1500 : 6000) : c.bytes;
     const final = checkPure({ ...c, bytes: small }, cuts);
-    const entry = {
-      method: c.method,
-      strict: c.strict,
-      eof: c.eof,
-      expect: outcomeClass(final.outcome),
-      signature: found === null ? sig : signature(final.outcome),
-      bytes: new Uint8Array(small),
-      ...(found === null ? {} : { found }),
-    };
-    port.postMessage({ type: 'keep', entry } satisfies FromWorker);
+    post(
+      { ...c, bytes: small },
+      final.outcome,
+      found === null ? sig : signature(final.outcome),
+      found,
+    );
     pool.push({ bytes: small, method: c.method });
+  };
+
+  /** Counts so far; `summary`: the coverage summary (sent with the last report only). */
+  const progress = (summary: string[]): void => {
+    port.postMessage({
+      type: 'progress',
+      execs,
+      clientExecs,
+      llhttpExecs,
+      signatures: seen.size,
+      heapMb: Math.round(process.memoryUsage().heapUsed / 1e6),
+      features: features.size,
+      coverageKept,
+      coverage: summary,
+    } satisfies FromWorker);
   };
 
   if (coverage !== null) {
@@ -169,7 +201,7 @@ async function work(init: WorkerInit): Promise<void> {
     for (const input of pool) {
       const c: CaseInput = { bytes: input.bytes, method: input.method, strict: false, eof: true };
       share(c);
-      learn(coverage.measure(() => checkPure(c, [c.bytes.length >> 1])));
+      learn(coverage.measure(() => checkPure(c, [c.bytes.length >> 1]))[1]);
     }
   }
   let lastReport = 0;
@@ -184,14 +216,14 @@ async function work(init: WorkerInit): Promise<void> {
       let model: ReturnType<typeof expected> | null = null;
       switch (p.source) {
         case 'pool': {
-          const base = pool[p.pick % pool.length] as { bytes: Buffer; method: string };
+          const base = pool[p.pick % pool.length] as PoolInput;
           bytes = mutateAll(base.bytes, p.mutations);
           method ??= base.method;
           break;
         }
         case 'splice': {
-          const a = pool[p.pick % pool.length] as { bytes: Buffer; method: string };
-          const b = pool[p.other % pool.length] as { bytes: Buffer; method: string };
+          const a = pool[p.pick % pool.length] as PoolInput;
+          const b = pool[p.other % pool.length] as PoolInput;
           const cut = (x: Buffer, k: number): number => (x.length === 0 ? 0 : k % x.length);
           bytes = Buffer.concat([
             a.bytes.subarray(0, cut(a.bytes, p.other)),
@@ -203,8 +235,7 @@ async function work(init: WorkerInit): Promise<void> {
         case 'model':
         case 'valid': {
           const s = serialize(p.spec);
-          method = p.spec.method;
-          strict = p.spec.kind === 'http09' ? p.spec.strict : false;
+          ({ method, strict } = readOptions(p.spec));
           if (p.source === 'valid') {
             bytes = s.bytes;
             eof = s.eof;
@@ -219,11 +250,8 @@ async function work(init: WorkerInit): Promise<void> {
       share(c);
       let r: ReturnType<typeof checkPure>;
       if (coverage !== null && execs % init.coverageEvery === 0) {
-        let measured: ReturnType<typeof checkPure> | null = null;
-        const got = coverage.measure(() => {
-          measured = checkPure(c, p.cuts);
-        });
-        r = measured as unknown as ReturnType<typeof checkPure>;
+        let got: string[];
+        [r, got] = coverage.measure(() => checkPure(c, p.cuts));
         const { fresh, newBlock } = learn(got);
         if (fresh && c.bytes.length <= POOL_INPUT_MAX && pool.length < POOL_MAX) {
           pool.push({ bytes: c.bytes, method: c.method });
@@ -231,15 +259,7 @@ async function work(init: WorkerInit): Promise<void> {
         }
         if (newBlock && c.bytes.length <= CORPUS_INPUT_MAX && r.findings.length === 0) {
           // A block no kept input runs: the committed corpus gets it, as it is.
-          const entry = {
-            method: c.method,
-            strict: c.strict,
-            eof: c.eof,
-            expect: outcomeClass(r.outcome),
-            signature: `coverage: ${signature(r.outcome)}`,
-            bytes: new Uint8Array(c.bytes),
-          };
-          port.postMessage({ type: 'keep', entry } satisfies FromWorker);
+          post(c, r.outcome, `coverage: ${signature(r.outcome)}`, null);
         }
       } else {
         r = checkPure(c, p.cuts);
@@ -264,11 +284,11 @@ async function work(init: WorkerInit): Promise<void> {
         clientExecs++;
       }
       if (init.llhttpEvery > 0 && execs % init.llhttpEvery === 0) {
-        r.findings.push(...(await checkLlhttp(c, p.cuts)));
+        r.findings.push(...(await checkLlhttp(c, p.cuts, r.outcome)));
         llhttpExecs++;
       }
       for (const f of r.findings) {
-        const key = f.replace(/[0-9]+/g, 'N').slice(0, 100);
+        const key = findingKey(f);
         if (seen.has(key)) continue;
         seen.add(key);
         keep(c, r.outcome, f, p.cuts);
@@ -283,33 +303,13 @@ async function work(init: WorkerInit): Promise<void> {
       const now = Date.now();
       if (now - lastReport > 1000) {
         lastReport = now;
-        port.postMessage({
-          type: 'progress',
-          execs,
-          clientExecs,
-          llhttpExecs,
-          signatures: seen.size,
-          heapMb: Math.round(process.memoryUsage().heapUsed / 1e6),
-          features: features.size,
-          coverageKept,
-          coverage: [],
-        } satisfies FromWorker);
+        progress([]);
         // Let the 'stop' message in.
         await new Promise((resolve) => setImmediate(resolve));
       }
     }
   }
-  port.postMessage({
-    type: 'progress',
-    execs,
-    clientExecs,
-    llhttpExecs,
-    signatures: seen.size,
-    heapMb: Math.round(process.memoryUsage().heapUsed / 1e6),
-    features: features.size,
-    coverageKept,
-    coverage: coverage?.summary() ?? [],
-  } satisfies FromWorker);
+  progress(coverage?.summary() ?? []);
   coverage?.close();
   port.close();
 }

@@ -9,6 +9,9 @@
  * lines, chunk-size lines, extensions, trailers: the only bytes the core might hold or
  * scan), every `decode()` makes progress, the head keeps at most MAXHEADERS lines of at
  * most MAXLINE bytes. A violated invariant is reported, not thrown.
+ *
+ * The table-driven protocol tests feed their fixtures through the same pure driver
+ * (test/protocol/response-parse.harness.ts).
  */
 import { Duplex } from 'node:stream';
 import { HTTPConnection } from '../../src/client/http-connection.ts';
@@ -23,7 +26,7 @@ import {
   UnknownProtocol,
 } from '../../src/protocol/errors.ts';
 import { MAXHEADERS, MAXLINE } from '../../src/protocol/limits.ts';
-import { ResponseParser } from '../../src/protocol/response-parser.ts';
+import { ResponseParser, type ResponseParserOptions } from '../../src/protocol/response-parser.ts';
 
 /** What the pure core made of a response. Only fields that are known are present. */
 export interface PureOutcome {
@@ -68,16 +71,15 @@ export function isPureError(e: unknown): boolean {
   return e instanceof Error && PURE_ERRORS.some((cls) => e.constructor === cls);
 }
 
-export interface DriveOptions {
-  readonly method?: string | null;
-  readonly strict?: boolean;
-  /** Collect set_debuglevel output (the outcome must not change). */
-  readonly debug?: boolean;
-}
-
-/** Split `input` at the given offsets (any order, duplicates and out-of-range ignored). */
+/**
+ * Split `input` at the given offsets, each taken modulo `input.length + 1` (so any natural
+ * number is a cut point; 0 and the end cut nothing), in any order, duplicates ignored.
+ */
 export function splitAt(input: Buffer, cuts: readonly number[]): Buffer[] {
-  const points = [...new Set(cuts.filter((c) => c > 0 && c < input.length))].sort((a, b) => a - b);
+  const n = input.length;
+  const points = [...new Set(cuts.map((c) => c % (n + 1)).filter((c) => c > 0 && c < n))].sort(
+    (a, b) => a - b,
+  );
   const out: Buffer[] = [];
   let prev = 0;
   for (const p of points) {
@@ -96,13 +98,13 @@ export function byteByByte(input: Buffer): Buffer[] {
 }
 
 /** Feed `chunks` to a fresh parser and decoder; `eof`: the server closes after them. */
-export function drivePure(chunks: readonly Buffer[], options: DriveOptions, eof: boolean): PureRun {
+export function drivePure(
+  chunks: readonly Buffer[],
+  options: ResponseParserOptions,
+  eof: boolean,
+): PureRun {
   const violations: string[] = [];
-  const parser = new ResponseParser({
-    method: options.method ?? null,
-    strict: options.strict ?? false,
-    debug: options.debug === true ? (text: string) => void text.length : null,
-  });
+  const parser = new ResponseParser(options);
   let decoder: BodyDecoder | null = null;
   const body: Buffer[] = [];
   const rest: Buffer[] = [];

@@ -1,7 +1,8 @@
 /**
  * The other half of the valid-response model (response-model.ts): a generated response
- * as bytes (`serialize`), and what shared/API.md's "Reading a response" rules predict
- * for it: the parse (`expected`) and `getheaders()` (`expectedHeaders`).
+ * as bytes (`serialize`, read with `readOptions`), and what shared/API.md's "Reading a
+ * response" rules predict for it: the parse (`expected`) and `getheaders()`
+ * (`expectedHeaders`).
  */
 import type { Field, Framing, ResponseSpec, Spec } from './response-model.ts';
 
@@ -101,6 +102,11 @@ export function expectedHeaders(spec: Spec): Array<[string, string]> {
     }
     return [f.name, value];
   });
+}
+
+/** How the client reads `spec`: the request's method, and Python's `strict`. */
+export function readOptions(spec: Spec): { method: string; strict: boolean } {
+  return { method: spec.method, strict: spec.kind === 'http09' ? spec.strict : false };
 }
 
 /** The whole response as bytes, and whether the server closes after it. */

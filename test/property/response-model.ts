@@ -81,7 +81,8 @@ export interface SimpleSpec {
 export type Spec = ResponseSpec | SimpleSpec;
 
 const TCHAR = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-const VCHAR = (() => {
+/** The visible ASCII characters (RFC 5234 VCHAR, 0x21-0x7E). */
+export const VCHAR = (() => {
   let s = '';
   for (let c = 0x21; c <= 0x7e; c++) s += String.fromCharCode(c);
   return s;

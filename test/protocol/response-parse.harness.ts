@@ -3,29 +3,19 @@
  * a list of byte chunks, the way the I/O layer will, and summarises what a user could
  * observe. Used by the table-driven tests to feed every fixture whole, split at every
  * offset, and one byte at a time.
+ *
+ * The feeding itself is the property tests' pure driver (test/property/drive.ts), so the
+ * tables and the properties run one loop; a broken resource invariant that it reports
+ * fails the case here too.
  */
-import { BodyDecoder } from '../../src/protocol/body-decoder.ts';
-import { ResponseParser, type ResponseParserOptions } from '../../src/protocol/response-parser.ts';
+import type { ResponseParserOptions } from '../../src/protocol/response-parser.ts';
+import { byteByByte, drivePure, type PureOutcome, splitAt } from '../property/drive.ts';
 
-export interface Outcome {
-  version?: number;
-  status?: number;
-  reason?: string;
-  lines?: string[];
-  chunked?: boolean;
-  length?: number | null;
-  will_close?: boolean;
-  framing?: string;
-  /** Body bytes (latin1). */
-  body?: string;
-  /** Bytes left after the end of the response (latin1). */
-  rest?: string;
-  /** When the server closed before the body was complete. */
-  incomplete?: { expected: number | null };
+export type Outcome = Omit<PureOutcome, 'errorClass' | 'error'> & {
   /** An exception: `ClassName: message`. */
   error?: string;
   debug?: string;
-}
+};
 
 /** Feed `chunks`; `eof` says whether the server closes after the last one. */
 export function runChunks(
@@ -35,7 +25,8 @@ export function runChunks(
   debug = false,
 ): Outcome {
   let debugText = '';
-  const parser = new ResponseParser(
+  const run = drivePure(
+    chunks,
     debug
       ? {
           ...options,
@@ -44,56 +35,12 @@ export function runChunks(
           },
         }
       : options,
+    eof,
   );
-  let decoder: BodyDecoder | null = null;
-  const body: Buffer[] = [];
-  const rest: Buffer[] = [];
-  const out: Outcome = {};
-  const startBody = (): void => {
-    const head = parser.head;
-    if (head === null) throw new Error('head missing');
-    Object.assign(out, {
-      version: head.version,
-      status: head.status,
-      reason: head.reason,
-      lines: head.lines,
-      chunked: head.chunked,
-      length: head.length,
-      will_close: head.will_close,
-      framing: head.framing,
-    });
-    if (head.bodyPrefix) body.push(head.bodyPrefix);
-    decoder = new BodyDecoder(head.framing, head.length);
-  };
-  try {
-    for (const chunk of chunks) {
-      let pos = 0;
-      if (!parser.done) {
-        pos = parser.execute(chunk, 0, chunk.length);
-        if (!parser.done) continue;
-        startBody();
-      }
-      const d = decoder as unknown as BodyDecoder;
-      while (pos < chunk.length && !d.done) {
-        pos = d.decode(chunk, pos, chunk.length, Number.POSITIVE_INFINITY);
-        if (d.dataEnd > d.dataStart) body.push(Buffer.from(chunk.subarray(d.dataStart, d.dataEnd)));
-      }
-      if (pos < chunk.length) rest.push(Buffer.from(chunk.subarray(pos)));
-    }
-    if (eof) {
-      if (!parser.done) {
-        parser.finish();
-        startBody();
-      }
-      const result = (decoder as unknown as BodyDecoder).eof();
-      if (!result.complete) out.incomplete = { expected: result.expected };
-    }
-  } catch (e) {
-    const err = e as Error;
-    out.error = `${err.name}: ${err.message}`;
-  }
-  if (out.status !== undefined) out.body = Buffer.concat(body).toString('latin1');
-  if (rest.length > 0) out.rest = Buffer.concat(rest).toString('latin1');
+  if (run.violations.length > 0) throw new Error(`driver: ${run.violations.join('; ')}`);
+  const { errorClass, error, ...seen } = run.outcome;
+  const out: Outcome = seen;
+  if (errorClass !== undefined) out.error = `${errorClass}: ${error}`;
   if (debug) out.debug = debugText;
   return out;
 }
@@ -101,11 +48,7 @@ export function runChunks(
 /** Every way of feeding `input` that the tests compare: whole, every split, byte by byte. */
 export function feedings(input: Buffer): Array<[string, Buffer[]]> {
   const ways: Array<[string, Buffer[]]> = [['whole', [input]]];
-  for (let i = 1; i < input.length; i++) {
-    ways.push([`split at ${i}`, [input.subarray(0, i), input.subarray(i)]]);
-  }
-  const bytes: Buffer[] = [];
-  for (let i = 0; i < input.length; i++) bytes.push(input.subarray(i, i + 1));
-  ways.push(['byte by byte', bytes]);
+  for (let i = 1; i < input.length; i++) ways.push([`split at ${i}`, splitAt(input, [i])]);
+  ways.push(['byte by byte', byteByByte(input)]);
   return ways;
 }
