@@ -114,13 +114,23 @@ function uploadHeaders(spec: ClientSpec): Record<string, string> | undefined {
   return spec.upload === null ? undefined : { 'Content-Length': String(spec.upload.size) };
 }
 
+/** GET, or POST for the upload scenarios. */
+function requestMethod(spec: ClientSpec): 'GET' | 'POST' {
+  return spec.upload === null ? 'GET' : 'POST';
+}
+
+/** `spec.conns` connections over one client that pools them itself (Agent, undici Pool). */
+function pooled(spec: ClientSpec, get: Conn['get'], close: () => void): Conn[] {
+  return Array.from({ length: spec.conns }, () => ({ get, close }));
+}
+
 // ---------------------------------------------------------------------------------------
 // httplib-ts
 
 async function httplibConns(spec: ClientSpec, uploadBody: Buffer | null): Promise<Conn[]> {
   const httplib = await import('../src/index.ts');
   const context = spec.ca === null ? null : httplib.ssl.create_default_context({ cafile: spec.ca });
-  const method = spec.upload === null ? 'GET' : 'POST';
+  const method = requestMethod(spec);
   const conns: Conn[] = [];
   for (let i = 0; i < spec.conns; i++) {
     const conn =
@@ -180,7 +190,7 @@ function nodeHttpConns(spec: ClientSpec, uploadBody: Buffer | null): Conn[] {
     spec.ca === null
       ? new http.Agent({ keepAlive: true, maxSockets: spec.conns })
       : new https.Agent({ keepAlive: true, maxSockets: spec.conns, ca: readFileSync(spec.ca) });
-  const method = spec.upload === null ? 'GET' : 'POST';
+  const method = requestMethod(spec);
   const headers = uploadHeaders(spec) ?? {};
   const collect = spec.mode === 'all';
   const sample = spec.rss;
@@ -213,9 +223,7 @@ function nodeHttpConns(spec: ClientSpec, uploadBody: Buffer | null): Conn[] {
         req.end();
       }
     });
-  const conns: Conn[] = [];
-  for (let i = 0; i < spec.conns; i++) conns.push({ get, close: () => agent.destroy() });
-  return conns;
+  return pooled(spec, get, () => agent.destroy());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -230,23 +238,28 @@ async function undiciDispatcher(spec: ClientSpec): Promise<Dispatcher> {
     : new undici.Client(origin, connect);
 }
 
-function requestBody(spec: ClientSpec, uploadBody: Buffer | null) {
-  if (spec.upload?.kind === 'file') return createReadStream(spec.upload.file);
-  return uploadBody;
+/** The options of an undici request to `path` (a file upload opens a new stream each time). */
+function undiciOptions(
+  spec: ClientSpec,
+  uploadBody: Buffer | null,
+): (path: string) => Dispatcher.DispatchOptions {
+  const method = requestMethod(spec);
+  const headers = uploadHeaders(spec);
+  const file = spec.upload?.kind === 'file' ? spec.upload.file : null;
+  return (path) => ({
+    path,
+    method,
+    body: file === null ? uploadBody : createReadStream(file),
+    ...(headers === undefined ? {} : { headers }),
+  });
 }
 
 async function undiciRequestConns(spec: ClientSpec, uploadBody: Buffer | null): Promise<Conn[]> {
   const dispatcher = await undiciDispatcher(spec);
-  const method = spec.upload === null ? 'GET' : 'POST';
-  const headers = uploadHeaders(spec);
+  const options = undiciOptions(spec, uploadBody);
   const sample = spec.rss;
   const get = async (path: string): Promise<number> => {
-    const { body } = await dispatcher.request({
-      path,
-      method,
-      body: requestBody(spec, uploadBody),
-      ...(headers === undefined ? {} : { headers }),
-    });
+    const { body } = await dispatcher.request(options(path));
     if (spec.mode === 'all') return account(spec, await body.bytes());
     let n = 0;
     for await (const chunk of body) {
@@ -255,11 +268,7 @@ async function undiciRequestConns(spec: ClientSpec, uploadBody: Buffer | null): 
     }
     return n;
   };
-  const conns: Conn[] = [];
-  for (let i = 0; i < spec.conns; i++) {
-    conns.push({ get, close: () => void dispatcher.destroy().catch(() => {}) });
-  }
-  return conns;
+  return pooled(spec, get, () => void dispatcher.destroy().catch(() => {}));
 }
 
 class BenchHandler implements Dispatcher.DispatchHandler {
@@ -301,25 +310,12 @@ class BenchHandler implements Dispatcher.DispatchHandler {
 
 async function undiciDispatchConns(spec: ClientSpec, uploadBody: Buffer | null): Promise<Conn[]> {
   const dispatcher = await undiciDispatcher(spec);
-  const method = spec.upload === null ? 'GET' : 'POST';
-  const headers = uploadHeaders(spec);
+  const options = undiciOptions(spec, uploadBody);
   const get = (path: string): Promise<number> =>
     new Promise((resolve, reject) => {
-      dispatcher.dispatch(
-        {
-          path,
-          method,
-          body: requestBody(spec, uploadBody),
-          ...(headers === undefined ? {} : { headers }),
-        },
-        new BenchHandler(spec, resolve, reject),
-      );
+      dispatcher.dispatch(options(path), new BenchHandler(spec, resolve, reject));
     });
-  const conns: Conn[] = [];
-  for (let i = 0; i < spec.conns; i++) {
-    conns.push({ get, close: () => void dispatcher.destroy().catch(() => {}) });
-  }
-  return conns;
+  return pooled(spec, get, () => void dispatcher.destroy().catch(() => {}));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -384,7 +380,7 @@ class RawConn implements Conn {
     let req = this.#requests.get(path);
     if (req === undefined) {
       const spec = this.#spec;
-      const method = spec.upload === null ? 'GET' : 'POST';
+      const method = requestMethod(spec);
       const length = spec.upload === null ? '' : `Content-Length: ${spec.upload.size}\r\n`;
       req = Buffer.from(
         `${method} ${path} HTTP/1.1\r\nHost: ${spec.host}:${spec.port}\r\n${length}\r\n`,

@@ -493,10 +493,7 @@ function fmt(n: number | null, digits = 0): string {
 }
 
 function fmtCpu(us: number | null): string {
-  if (us === null) return '–';
-  if (us >= 10000) return fmt(us, 0);
-  if (us >= 100) return fmt(us, 0);
-  return fmt(us, 1);
+  return us !== null && us < 100 ? fmt(us, 1) : fmt(us, 0);
 }
 
 function fmtRatio(r: number | null): string {

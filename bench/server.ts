@@ -249,12 +249,18 @@ function uploadHandler(socket: net.Socket): void {
           startBody(text);
           break;
         }
-        case 'length': {
+        case 'length':
+        case 'data': {
           const n = Math.min(left, len - pos);
           left -= n;
           received += n;
           pos += n;
-          if (left === 0) answer();
+          if (left > 0) break;
+          if (state === 'length') answer();
+          else {
+            state = 'data-crlf';
+            left = 2;
+          }
           break;
         }
         case 'size':
@@ -276,17 +282,6 @@ function uploadHandler(socket: net.Socket): void {
             return;
           }
           state = left === 0 ? 'trailer' : 'data';
-          break;
-        }
-        case 'data': {
-          const n = Math.min(left, len - pos);
-          left -= n;
-          received += n;
-          pos += n;
-          if (left === 0) {
-            state = 'data-crlf';
-            left = 2;
-          }
           break;
         }
         case 'data-crlf': {
