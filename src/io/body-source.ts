@@ -236,7 +236,7 @@ class IterableBody implements PreparedBody {
 
 /**
  * An `fs.promises.FileHandle`, read with explicit positions from 0 (a regular file) in
- * `blocksize` pieces (several per `readv` call), never closed here.
+ * `blocksize` pieces (as many as fit in 256 KiB per read), never closed here.
  *
  * Each read goes into a FRESH buffer, not one reused buffer: a `BodySink` may return
  * without a promise while the socket still holds the Buffer in its write queue (a
@@ -267,16 +267,14 @@ class FileHandleBody implements PreparedBody {
   async *chunks(): AsyncGenerator<Buffer, void, undefined> {
     const handle = this.#handle;
     const size = this.#blocksize;
-    // The file is read in `blocksize` pieces, as Python reads it, but several per system
-    // call (readv), and they go to the socket together: one thread-pool round trip and one
-    // write per 8 KiB would cap a file upload far below what the socket takes.
+    // Read as many `blocksize` pieces as fit in READ_AHEAD per system call, and handed
+    // to the socket together: one thread-pool round trip and one write per 8 KiB (as
+    // Python reads) would cap a file upload far below what the socket takes.
     const per = Math.max(1, Math.floor(READ_AHEAD / size));
     let position: number | null = this.#seekable ? 0 : null;
     const readBlock = async (): Promise<Buffer> => {
       const block = Buffer.allocUnsafe(per * size);
-      const pieces: Buffer[] = new Array(per);
-      for (let i = 0; i < per; i++) pieces[i] = block.subarray(i * size, (i + 1) * size);
-      const { bytesRead } = await handle.readv(pieces, position ?? undefined);
+      const { bytesRead } = await handle.read(block, 0, block.length, position);
       if (position !== null) position += bytesRead;
       return bytesRead === block.length ? block : block.subarray(0, bytesRead);
     };

@@ -284,7 +284,7 @@ describe('prepareBody: FileHandle', () => {
       assert.deepEqual(body.info, { kind: 'length', length: 3 * MiB });
       assert.equal(body.label, `<FileHandle fd=${handle.fd}>`);
       const chunks = await collect(body);
-      // Read in 8192-byte blocks, 32 per readv, handed on per readv.
+      // Read 32 blocks of 8192 per system call, handed on per read.
       assert.equal(chunks.length, 12);
       assert.ok(chunks.every((c) => c.length === 32 * 8192));
       // Concatenated only after all were collected: a reused buffer would repeat the last block.
@@ -306,7 +306,7 @@ describe('prepareBody: FileHandle', () => {
       await handle.read(Buffer.alloc(100), 0, 100, null); // move the handle's own position
       const body = await prepared(handle, 4096);
       const chunks = await collect(body);
-      // 64 blocks of 4096 per readv: the whole (short) file in one piece, from position 0.
+      // 64 blocks of 4096 per read: the whole (short) file in one piece, from position 0.
       assert.deepEqual(
         chunks.map((c) => c.length),
         [10000],
@@ -317,9 +317,9 @@ describe('prepareBody: FileHandle', () => {
     }
   });
 
-  it('chunked: every readv piece framed with its upper-case hex size', async () => {
+  it('chunked: every piece read framed with its upper-case hex size', async () => {
     const path = join(dir, 'framed.bin');
-    // blocksize 4096 reads 64 blocks (256 KiB) per readv: 300000 bytes are two pieces.
+    // blocksize 4096 reads 64 blocks (256 KiB) at a time: 300000 bytes are two pieces.
     await writeFile(path, 'x'.repeat(300000));
     const handle = await open(path);
     try {
