@@ -93,14 +93,31 @@ export function runProgram(
   });
 }
 
+export interface TempDir {
+  readonly dir: string;
+  /** The absolute path of `name` in the directory. */
+  file(name: string): string;
+  remove(): void;
+}
+
 /** A fresh temporary directory; `remove()` deletes it. */
-export function tempDir(): { dir: string; file(name: string): string; remove(): void } {
+export function tempDir(): TempDir {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'httplib-cli-'));
   return {
     dir,
     file: (name) => path.join(dir, name),
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** Run `fn` with a fresh temporary directory, deleted afterwards whatever happens. */
+export async function withTempDir<T>(fn: (tmp: TempDir) => Promise<T>): Promise<T> {
+  const tmp = tempDir();
+  try {
+    return await fn(tmp);
+  } finally {
+    tmp.remove();
+  }
 }
 
 /**

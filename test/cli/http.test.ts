@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { type HttpServer, httpServer } from '../integration/servers.ts';
-import { assertFailure, ensureBuilt, runCli, tempDir } from './cli-harness.ts';
+import { assertFailure, ensureBuilt, runCli, withTempDir } from './cli-harness.ts';
 
 /** What the server saw of one request. */
 interface Seen {
@@ -18,8 +18,6 @@ interface Seen {
   readonly rawHeaders: string[];
   readonly headers: IncomingMessage['headers'];
   readonly body: Buffer;
-  /** The body's pieces as they arrived. */
-  readonly pieces: Buffer[];
 }
 
 const BIG = Buffer.alloc(8 * 1024 * 1024);
@@ -50,14 +48,12 @@ describe('httplib against node:http', () => {
         onPiece.get(url)?.(d);
       });
       req.on('end', () => {
-        const body = Buffer.concat(pieces);
         seen.push({
           method: req.method ?? '',
           url,
           rawHeaders: req.rawHeaders,
           headers: req.headers,
-          body,
-          pieces,
+          body: Buffer.concat(pieces),
         });
         if (url === '/missing') {
           res.writeHead(404, { 'Content-Type': 'text/plain' });
@@ -177,8 +173,7 @@ describe('httplib against node:http', () => {
   });
 
   it('-d @FILE sends the file as it is, with its length', async () => {
-    const tmp = tempDir();
-    try {
+    await withTempDir(async (tmp) => {
       const content = Buffer.concat([Buffer.from('line 1\r\nline 2\n'), BIG.subarray(0, 100_000)]);
       fs.writeFileSync(tmp.file('body.bin'), content);
       const r = await runCli([`${base}/file`, '-d', `@${tmp.file('body.bin')}`]);
@@ -187,9 +182,7 @@ describe('httplib against node:http', () => {
       assert.equal(s.headers['content-length'], String(content.length));
       assert.equal(s.headers['transfer-encoding'], undefined);
       assert.ok(s.body.equals(content), 'the bytes arrive unchanged');
-    } finally {
-      tmp.remove();
-    }
+    });
   });
 
   it('--data-binary @- streams stdin (chunked) as it arrives', async () => {
@@ -316,30 +309,24 @@ describe('httplib against node:http', () => {
 
   describe('-o FILE', () => {
     it('writes the body to FILE, not to stdout; no progress bar when stderr is a pipe', async () => {
-      const tmp = tempDir();
-      try {
+      await withTempDir(async (tmp) => {
         const r = await runCli([`${base}/big`, '-o', tmp.file('out.bin')]);
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.out, '');
         assert.equal(r.stderr, '', 'no progress bar on a pipe');
         assert.equal(sha(fs.readFileSync(tmp.file('out.bin'))), sha(BIG));
         assert.deepEqual(fs.readdirSync(tmp.dir), ['out.bin'], 'no temporary file left');
-      } finally {
-        tmp.remove();
-      }
+      });
     });
 
     it('with -i the head goes into FILE too', async () => {
-      const tmp = tempDir();
-      try {
+      await withTempDir(async (tmp) => {
         const r = await runCli(['-i', `${base}/withhead`, '-o', tmp.file('out.txt')]);
         assert.equal(r.code, 0, r.stderr);
         const text = fs.readFileSync(tmp.file('out.txt'), 'latin1');
         assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
         assert.ok(text.endsWith('\r\n\r\nyou sent GET /withhead\n'));
-      } finally {
-        tmp.remove();
-      }
+      });
     });
 
     it('-o - is stdout', async () => {
@@ -349,15 +336,12 @@ describe('httplib against node:http', () => {
     });
 
     it('replaces an existing FILE only once the whole body arrived', async () => {
-      const tmp = tempDir();
-      try {
+      await withTempDir(async (tmp) => {
         fs.writeFileSync(tmp.file('out.txt'), 'old content');
         const r = await runCli([`${base}/replace`, '-o', tmp.file('out.txt')]);
         assert.equal(r.code, 0, r.stderr);
         assert.equal(fs.readFileSync(tmp.file('out.txt'), 'utf8'), 'you sent GET /replace\n');
-      } finally {
-        tmp.remove();
-      }
+      });
     });
 
     it('a body cut short leaves FILE as it was and no temporary file (exit 18)', async () => {
@@ -365,8 +349,7 @@ describe('httplib against node:http', () => {
         res.writeHead(200, { 'Content-Length': 1_000_000 });
         res.write(BIG.subarray(0, 300_000), () => setTimeout(() => res.socket?.destroy(), 50));
       });
-      const tmp = tempDir();
-      try {
+      await withTempDir(async (tmp) => {
         fs.writeFileSync(tmp.file('keep.bin'), 'previous');
         let r = await runCli([`${base}/cut`, '-o', tmp.file('keep.bin')]);
         assertFailure(r, 18, /closed after 300000 bytes of 1000000/);
@@ -374,30 +357,22 @@ describe('httplib against node:http', () => {
         r = await runCli([`${base}/cut`, '-o', tmp.file('new.bin')]);
         assertFailure(r, 18, /closed after/);
         assert.deepEqual(fs.readdirSync(tmp.dir), ['keep.bin']);
-      } finally {
-        tmp.remove();
-      }
+      });
     });
 
     it('-f with a 404 creates no FILE', async () => {
-      const tmp = tempDir();
-      try {
+      await withTempDir(async (tmp) => {
         const r = await runCli(['-f', `${base}/missing`, '-o', tmp.file('nothing')]);
         assertFailure(r, 22, /404/);
         assert.deepEqual(fs.readdirSync(tmp.dir), []);
-      } finally {
-        tmp.remove();
-      }
+      });
     });
 
     it('a directory that does not exist is a write error (exit 23)', async () => {
-      const tmp = tempDir();
-      try {
+      await withTempDir(async (tmp) => {
         const r = await runCli([`${base}/x`, '-o', tmp.file('no/such/dir/out')]);
         assertFailure(r, 23, /could not write to '.*no\/such\/dir\/out'.*ENOENT/);
-      } finally {
-        tmp.remove();
-      }
+      });
     });
 
     for (const [signal, code] of [
@@ -414,8 +389,8 @@ describe('httplib against node:http', () => {
           res.write(BIG.subarray(0, 1000));
           stopped.then(() => res.socket?.destroy(), assert.fail);
         });
-        const tmp = tempDir();
-        try {
+        // A failure before stop() leaves the response open: after() destroys it.
+        await withTempDir(async (tmp) => {
           const r = await runCli([`${base}/forever`, '-o', tmp.file('big.bin')], {
             onSpawn: (child) => {
               // Interrupt once the temporary file holds the first bytes.
@@ -433,10 +408,7 @@ describe('httplib against node:http', () => {
           assert.equal(r.code, code, r.stderr);
           assert.match(r.stderr, new RegExp(`httplib: interrupted \\(${signal}\\)`));
           assert.deepEqual(fs.readdirSync(tmp.dir), []);
-        } finally {
-          stop();
-          tmp.remove();
-        }
+        });
       });
     }
   });

@@ -11,15 +11,37 @@ import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { formatBytes, formatDuration, formatProgress } from '../../src/cli/progress.ts';
 import { type HttpServer, httpServer } from '../integration/servers.ts';
-import { ensureBuilt, MAIN, runCli, runProgram, tempDir } from './cli-harness.ts';
+import {
+  type CliResult,
+  ensureBuilt,
+  MAIN,
+  runCli,
+  runProgram,
+  withTempDir,
+} from './cli-harness.ts';
 
-const HAVE_SCRIPT = spawnSync('script', ['-qfec', 'true', '/dev/null']).status === 0;
+/** The options of a test that needs a pseudo-terminal. */
+const TERMINAL = {
+  skip:
+    spawnSync('script', ['-qfec', 'true', '/dev/null']).status === 0
+      ? false
+      : 'script (util-linux) is not installed',
+};
 
 const PIECE = 100_000;
 const TOTAL = 4 * PIECE;
 
 /** A shell word. */
 const sh = (word: string): string => `'${word.replace(/'/g, "'\\''")}'`;
+
+/**
+ * Run the built command with `args` in a pseudo-terminal, its stdout through the shell
+ * command `pipe` when one is given; `out` of the result is what the terminal showed.
+ */
+function inTerminal(args: readonly string[], pipe?: string): Promise<CliResult> {
+  const command = [process.execPath, MAIN, ...args].map(sh).join(' ');
+  return runProgram('script', ['-qfec', pipe ? `${command} | ${pipe}` : command, '/dev/null']);
+}
 
 /** The lines the terminal showed, the bar's redraws (\r) split apart, escapes removed. */
 function screen(output: string): string[] {
@@ -52,61 +74,40 @@ describe('the progress bar', () => {
     });
   });
   after(() => server.close());
+  const url = (path: string): string => `http://127.0.0.1:${server.port}${path}`;
 
-  it('in a terminal: percentage, bytes, rate and ETA while the length is known', {
-    skip: HAVE_SCRIPT ? false : 'script (util-linux) is not installed',
-  }, async () => {
-    const tmp = tempDir();
-    try {
-      const command = [
-        process.execPath,
-        MAIN,
-        `http://127.0.0.1:${server.port}/known`,
-        '-o',
-        tmp.file('out.bin'),
-      ]
-        .map(sh)
-        .join(' ');
-      const r = await runProgram('script', ['-qfec', command, '/dev/null']);
-      assert.equal(r.code, 0, r.out);
-      const lines = screen(r.out);
-      const bar =
-        /^ {0,2}\d{1,3}% \[#*-*\] {2}[\d.]+ (B|KiB|MiB) \/ 390\.6 KiB {2}[\d.]+ (B|KiB|MiB)\/s {2}/;
-      const during = lines.filter((l) => bar.test(l) && / {2}ETA \d+:\d\d$/.test(l));
-      assert.ok(
-        during.length >= 2,
-        `redrawn during the transfer with an ETA:\n${lines.join('\n')}`,
-      );
-      assert.ok(
-        during.some((l) => /^ {1,2}\d{2}%/.test(l)),
-        `a percentage between 0 and 100 is shown:\n${lines.join('\n')}`,
-      );
-      const final = lines.at(-1) as string;
-      assert.match(
-        final,
-        /^100% \[#+\] {2}390\.6 KiB \/ 390\.6 KiB {2}[\d.]+ (KiB|MiB)\/s {2}in \d+:\d\d$/,
-      );
-      assert.equal(fs.statSync(tmp.file('out.bin')).size, TOTAL);
-    } finally {
-      tmp.remove();
-    }
-  });
+  it(
+    'in a terminal: percentage, bytes, rate and ETA while the length is known',
+    TERMINAL,
+    async () => {
+      await withTempDir(async (tmp) => {
+        const r = await inTerminal([url('/known'), '-o', tmp.file('out.bin')]);
+        assert.equal(r.code, 0, r.out);
+        const lines = screen(r.out);
+        const bar =
+          /^ {0,2}\d{1,3}% \[#*-*\] {2}[\d.]+ (B|KiB|MiB) \/ 390\.6 KiB {2}[\d.]+ (B|KiB|MiB)\/s {2}/;
+        const during = lines.filter((l) => bar.test(l) && / {2}ETA \d+:\d\d$/.test(l));
+        assert.ok(
+          during.length >= 2,
+          `redrawn during the transfer with an ETA:\n${lines.join('\n')}`,
+        );
+        assert.ok(
+          during.some((l) => /^ {1,2}\d{2}%/.test(l)),
+          `a percentage between 0 and 100 is shown:\n${lines.join('\n')}`,
+        );
+        const final = lines.at(-1) as string;
+        assert.match(
+          final,
+          /^100% \[#+\] {2}390\.6 KiB \/ 390\.6 KiB {2}[\d.]+ (KiB|MiB)\/s {2}in \d+:\d\d$/,
+        );
+        assert.equal(fs.statSync(tmp.file('out.bin')).size, TOTAL);
+      });
+    },
+  );
 
-  it('in a terminal: bytes and rate when the length is not known', {
-    skip: HAVE_SCRIPT ? false : 'script (util-linux) is not installed',
-  }, async () => {
-    const tmp = tempDir();
-    try {
-      const command = [
-        process.execPath,
-        MAIN,
-        `http://127.0.0.1:${server.port}/chunked`,
-        '-o',
-        tmp.file('out.bin'),
-      ]
-        .map(sh)
-        .join(' ');
-      const r = await runProgram('script', ['-qfec', command, '/dev/null']);
+  it('in a terminal: bytes and rate when the length is not known', TERMINAL, async () => {
+    await withTempDir(async (tmp) => {
+      const r = await inTerminal([url('/chunked'), '-o', tmp.file('out.bin')]);
       assert.equal(r.code, 0, r.out);
       const lines = screen(r.out);
       assert.ok(!lines.some((l) => l.includes('%')), `no percentage:\n${lines.join('\n')}`);
@@ -118,33 +119,27 @@ describe('the progress bar', () => {
       );
       assert.match(lines.at(-1) as string, /^390\.6 KiB {2}[\d.]+ (KiB|MiB)\/s {2}in \d+:\d\d$/);
       assert.equal(fs.statSync(tmp.file('out.bin')).size, TOTAL);
-    } finally {
-      tmp.remove();
-    }
+    });
   });
 
   it('nothing is drawn when stderr is a pipe', async () => {
-    const tmp = tempDir();
-    try {
-      const r = await runCli([`http://127.0.0.1:${server.port}/known`, '-o', tmp.file('out.bin')]);
+    await withTempDir(async (tmp) => {
+      const r = await runCli([url('/known'), '-o', tmp.file('out.bin')]);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stderr, '');
       assert.equal(fs.statSync(tmp.file('out.bin')).size, TOTAL);
-    } finally {
-      tmp.remove();
-    }
+    });
   });
 
-  it('nothing is drawn without -o, even in a terminal (the body is on the screen)', {
-    skip: HAVE_SCRIPT ? false : 'script (util-linux) is not installed',
-  }, async () => {
-    const command = [process.execPath, MAIN, `http://127.0.0.1:${server.port}/known`, '-o', '-']
-      .map(sh)
-      .join(' ');
-    const r = await runProgram('script', ['-qfec', `${command} | wc -c`, '/dev/null']);
-    assert.equal(r.code, 0, r.out);
-    assert.deepEqual(screen(r.out), [String(TOTAL)]);
-  });
+  it(
+    'nothing is drawn without -o, even in a terminal (the body is on the screen)',
+    TERMINAL,
+    async () => {
+      const r = await inTerminal([url('/known'), '-o', '-'], 'wc -c');
+      assert.equal(r.code, 0, r.out);
+      assert.deepEqual(screen(r.out), [String(TOTAL)]);
+    },
+  );
 });
 
 describe('formatProgress', () => {

@@ -6,8 +6,7 @@
  * that receives absolute-URI requests for http:// URLs.
  */
 import assert from 'node:assert/strict';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type * as http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { type HttpServer, httpServer, rawServer } from '../integration/servers.ts';
 import {
@@ -275,23 +274,15 @@ describe('httplib over TLS and through proxies', () => {
   });
 
   describe('-x with http:// URLs: absolute-URI requests', () => {
-    let forward: http.Server;
     let port = 0;
     const seen: Array<{ url: string; headers: http.IncomingHttpHeaders }> = [];
     before(async () => {
-      forward = http.createServer((req, res) => {
+      const forward = await httpServer((req, res) => {
         seen.push({ url: req.url ?? '', headers: req.headers });
         res.end(`proxied ${req.method} ${req.url}\n`);
       });
-      await new Promise<void>((r) => forward.listen(0, '127.0.0.1', r));
-      port = (forward.address() as AddressInfo).port;
-      closers.push(
-        () =>
-          new Promise<void>((r) => {
-            forward.closeAllConnections();
-            forward.close(() => r());
-          }),
-      );
+      port = forward.port;
+      closers.push(() => forward.close());
     });
 
     it('sends the absolute URL to the proxy, Host naming the origin', async () => {
