@@ -75,6 +75,13 @@ describe('httplib over TLS and through proxies', () => {
     it('an IP address is checked against the certificate too', async () => {
       const r = await runCli([`https://127.0.0.1:${good.port}/ip`, '--cacert', pki.file('ca.pem')]);
       assert.equal(r.code, 0, r.stderr);
+      // The wrong-name certificate names no IP address: 127.0.0.1 is refused.
+      const wrong = await runCli([
+        `https://127.0.0.1:${wrongName.port}/ip`,
+        '--cacert',
+        pki.file('ca.pem'),
+      ]);
+      assertFailure(wrong, 60, /IP address mismatch, certificate is not valid for '127\.0\.0\.1'/);
     });
 
     it('an unknown CA exits 60', async () => {
