@@ -4,37 +4,24 @@
  * never how fast anything is: timings are not tested.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { SCENARIOS } from '../../bench/scenarios.ts';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+import { ROOT, runNode, tempDir } from '../cli/cli-harness.ts';
 
 describe('npm run bench -- --quick', () => {
-  const dir = mkdtempSync(join(os.tmpdir(), 'httplib-bench-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  const tmp = tempDir();
+  after(() => tmp.remove());
 
   it('prints a table per scenario and writes the results', { timeout: 180_000 }, async () => {
-    const json = join(dir, 'quick.json');
-    const child = spawn(
-      process.execPath,
+    const json = tmp.file('quick.json');
+    const r = await runNode(
       ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), '--quick', '--json', json],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+      { timeoutMs: 180_000 },
     );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    assert.equal(code, 0, `bench --quick failed:\n${stderr}\n${stdout.slice(-2000)}`);
+    const stdout = r.out;
+    assert.equal(r.code, 0, `bench --quick failed:\n${r.stderr}\n${stdout.slice(-2000)}`);
 
     assert.match(stdout, /^- machine: .+ × \d+ CPUs/m);
     for (const scenario of SCENARIOS) {

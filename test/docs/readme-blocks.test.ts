@@ -19,14 +19,12 @@
  *   requests really went out as written.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import type * as http from 'node:http';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { ROOT, runNode, type TempDir, tempDir } from '../cli/cli-harness.ts';
 import { type HttpServer, httpServer, readBody } from '../integration/servers.ts';
 import {
   type ConnectProxy,
@@ -36,10 +34,9 @@ import {
   makePki,
   type Pki,
 } from '../integration/tls-peers.ts';
+import { INDEX, typecheckModules } from './typecheck.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-const INDEX = path.join(ROOT, 'src', 'index.ts');
 const RUN_LANGUAGES = new Set(['ts', 'typescript', 'js', 'javascript', 'mts', 'mjs']);
 const PROXY_AUTH = 'Basic dXNlcjpwYXNz';
 /** The streaming example's upload file and download body. */
@@ -208,40 +205,16 @@ function sessions(env: Env, used: number[]): Session[] {
   return out;
 }
 
+/** What a server received of one request. */
 interface Recorded {
   readonly method: string;
   readonly url: string;
   readonly headers: http.IncomingHttpHeaders;
-  readonly rawHeaders: string[];
   readonly body: string;
 }
 
-function run(
-  file: string,
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    // A block that leaves a socket or timer behind never exits: that is a failure too.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function recorded(req: http.IncomingMessage, body = ''): Recorded {
+  return { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
 }
 
 describe('README code blocks', () => {
@@ -249,7 +222,7 @@ describe('README code blocks', () => {
   let plain: HttpServer;
   let secure: HttpsServer;
   let proxy: ConnectProxy;
-  let dir: string;
+  let tmp: TempDir;
   const received: Recorded[] = [];
   const secureReceived: Recorded[] = [];
   let all: Session[] = [];
@@ -257,16 +230,10 @@ describe('README code blocks', () => {
 
   before(async () => {
     pki = await makePki();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'httplib-ts-readme-'));
+    tmp = tempDir();
     plain = await httpServer(async (req, res) => {
       const body = (await readBody(req)).toString('latin1');
-      received.push({
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        rawHeaders: req.rawHeaders,
-        body,
-      });
+      received.push(recorded(req, body));
       const route = `${req.method} ${req.url}`;
       if (route === 'GET /index.html' || route === 'HEAD /index.html') {
         res.writeHead(200, { 'Content-Type': 'text/html' }).end('<p>The index page.</p>\n');
@@ -297,20 +264,14 @@ describe('README code blocks', () => {
         rejectUnauthorized: false,
       },
       (req, res) => {
-        secureReceived.push({
-          method: req.method ?? '',
-          url: req.url ?? '',
-          headers: req.headers,
-          rawHeaders: req.rawHeaders,
-          body: '',
-        });
+        secureReceived.push(recorded(req));
         res.writeHead(200, { 'Content-Type': 'text/plain' }).end('secure hello\n');
       },
     );
     proxy = await connectProxy({ auth: PROXY_AUTH });
-    fs.writeFileSync(path.join(dir, 'upload.bin'), UPLOAD);
+    fs.writeFileSync(tmp.file('upload.bin'), UPLOAD);
     all = sessions(
-      { http: plain.port, https: secure.port, proxy: proxy.port, pki, files: dir },
+      { http: plain.port, https: secure.port, proxy: proxy.port, pki, files: tmp.dir },
       used,
     );
   });
@@ -318,7 +279,7 @@ describe('README code blocks', () => {
   after(async () => {
     await Promise.all([plain?.close(), secure?.close(), proxy?.close()]);
     pki?.remove();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    tmp?.remove();
   });
 
   it('finds the blocks, and uses every substitution of its table', () => {
@@ -334,26 +295,10 @@ describe('README code blocks', () => {
   });
 
   it('typechecks every block with the project compiler options', () => {
-    const files = all.map((s, i) => {
-      const file = path.join(dir, `check-${i}.mts`);
-      fs.writeFileSync(file, s.source);
-      return file;
-    });
-    const config = ts.getParsedCommandLineOfConfigFile(
-      path.join(ROOT, 'tsconfig.json'),
-      {},
-      { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} },
+    const diagnostics = typecheckModules(
+      tmp.dir,
+      all.map((s) => s.source),
     );
-    assert.ok(config);
-    // The modules import src/index.ts by its absolute path, which rewriting would refuse.
-    const program = ts.createProgram(files, {
-      ...config.options,
-      noEmit: true,
-      rewriteRelativeImportExtensions: false,
-    });
-    const diagnostics = ts
-      .getPreEmitDiagnostics(program)
-      .filter((d) => d.file === undefined || files.includes(path.resolve(d.file.fileName)));
     const text = ts.formatDiagnostics(diagnostics, {
       getCanonicalFileName: (f) => f,
       getCurrentDirectory: () => ROOT,
@@ -397,7 +342,7 @@ describe('README code blocks', () => {
     assert.equal(put.body, UPLOAD.toString('latin1'));
     assert.equal(post.headers['transfer-encoding'], 'chunked');
     assert.equal(post.body, 'first part\nsecond part\n');
-    assert.ok(fs.readFileSync(path.join(dir, 'copy.bin')).equals(BIG), 'copy.bin differs');
+    assert.ok(fs.readFileSync(tmp.file('copy.bin')).equals(BIG), 'copy.bin differs');
   });
 
   it('runs the HTTPS and proxy examples against a local HTTPS server and CONNECT proxy', async () => {
@@ -419,12 +364,16 @@ describe('README code blocks', () => {
   });
 
   async function runSession(session: Session, name: string, env: NodeJS.ProcessEnv = {}) {
-    const file = path.join(dir, `${name}.mts`);
+    const file = tmp.file(`${name}.mts`);
     fs.writeFileSync(file, session.source);
     const where = session.blocks.map((b) => b.line).join(', ');
-    const result = await run(file, env);
-    const context = `README blocks at lines ${where}\n--- stdout\n${result.stdout}--- stderr\n${result.stderr}--- module\n${session.source}`;
+    // A block that leaves a socket or timer behind never exits: killed after 30 s, a failure.
+    const result = await runNode(['--import', 'tsx', file], {
+      env: { ...process.env, ...env },
+      timeoutMs: 30_000,
+    });
+    const context = `README blocks at lines ${where}\n--- stdout\n${result.out}--- stderr\n${result.stderr}--- module\n${session.source}`;
     assert.equal(result.code, 0, `exit ${result.code}\n${context}`);
-    assert.deepEqual(result.stdout.split('\n').slice(0, -1), session.expected, context);
+    assert.deepEqual(result.out.split('\n').slice(0, -1), session.expected, context);
   }
 });

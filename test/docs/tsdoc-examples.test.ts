@@ -31,14 +31,11 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const INDEX = path.join(ROOT, 'src', 'index.ts');
+import { ROOT, withTempDir } from '../cli/cli-harness.ts';
+import { INDEX, projectOptions, typecheckModules } from './typecheck.ts';
 
 /** A fenced TypeScript block inside an `@example`. */
 const TS_FENCE = /```ts\n[\s\S]*?```/;
@@ -104,13 +101,7 @@ interface Export {
 }
 
 function program(): { checker: ts.TypeChecker; index: ts.SourceFile } {
-  const config = ts.getParsedCommandLineOfConfigFile(
-    path.join(ROOT, 'tsconfig.json'),
-    {},
-    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} },
-  );
-  assert.ok(config, 'tsconfig.json did not parse');
-  const prog = ts.createProgram([INDEX], { ...config.options, noEmit: true });
+  const prog = ts.createProgram([INDEX], projectOptions());
   const index = prog.getSourceFile(INDEX);
   assert.ok(index, 'src/index.ts not in the program');
   return { checker: prog.getTypeChecker(), index };
@@ -307,31 +298,13 @@ describe('TSDoc @example on every export', () => {
     );
   });
 
-  it('typechecks every @example block in src/ with the project compiler options', () => {
+  it('typechecks every @example block in src/ with the project compiler options', async () => {
     const blocks = allExampleBlocks();
     assert.ok(blocks.length >= 40, `only ${blocks.length} example blocks found`);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'httplib-ts-tsdoc-'));
-    try {
-      const files = blocks.map((b, i) => {
-        const file = path.join(dir, `example-${i}.mts`);
-        fs.writeFileSync(file, exampleModule(b.where, b.code));
-        return file;
-      });
-      const config = ts.getParsedCommandLineOfConfigFile(
-        path.join(ROOT, 'tsconfig.json'),
-        {},
-        { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} },
-      );
-      assert.ok(config, 'tsconfig.json did not parse');
-      // The modules import src/index.ts by its absolute path, which rewriting would refuse.
-      const prog = ts.createProgram(files, {
-        ...config.options,
-        noEmit: true,
-        rewriteRelativeImportExtensions: false,
-      });
-      const problems = ts
-        .getPreEmitDiagnostics(prog)
-        .filter((d) => d.file !== undefined && files.includes(path.resolve(d.file.fileName)))
+    await withTempDir(async (tmp) => {
+      const modules = blocks.map((b) => exampleModule(b.where, b.code));
+      const problems = typecheckModules(tmp.dir, modules)
+        .filter((d) => d.file !== undefined)
         .map((d) => {
           const sf = d.file as ts.SourceFile;
           const lines = sf.text.split('\n');
@@ -340,8 +313,6 @@ describe('TSDoc @example on every export', () => {
           return `${lines[0]?.slice(3)}: ${message}\n    ${lines[line]?.trim()}`;
         });
       assert.deepEqual(problems, [], `${problems.length} problems:\n  ${problems.join('\n  ')}`);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });

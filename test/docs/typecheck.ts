@@ -1,0 +1,45 @@
+/**
+ * The TypeScript compiler with the project's options (tsconfig.json), for the tests that
+ * typecheck documentation: the README's code blocks and the TSDoc `@example` blocks, each
+ * written to a module of its own that imports the package as src/index.ts.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import ts from 'typescript';
+import { ROOT } from '../cli/cli-harness.ts';
+
+/** The package as the documentation's modules import it: its sources. */
+export const INDEX = path.join(ROOT, 'src', 'index.ts');
+
+/** tsconfig.json's compiler options, with `noEmit`. */
+export function projectOptions(): ts.CompilerOptions {
+  const config = ts.getParsedCommandLineOfConfigFile(
+    path.join(ROOT, 'tsconfig.json'),
+    {},
+    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} },
+  );
+  assert.ok(config, 'tsconfig.json did not parse');
+  return { ...config.options, noEmit: true };
+}
+
+/**
+ * Write each of `sources` to `dir` as a module (`module-<i>.mts`) and typecheck them
+ * together with the project's options. Returns the diagnostics in those modules and the
+ * global ones (a diagnostic of src/ itself is left to `npm run typecheck`).
+ */
+export function typecheckModules(dir: string, sources: readonly string[]): ts.Diagnostic[] {
+  const files = sources.map((source, i) => {
+    const file = path.join(dir, `module-${i}.mts`);
+    fs.writeFileSync(file, source);
+    return file;
+  });
+  // The modules import src/index.ts by its absolute path, which rewriting would refuse.
+  const program = ts.createProgram(files, {
+    ...projectOptions(),
+    rewriteRelativeImportExtensions: false,
+  });
+  return ts
+    .getPreEmitDiagnostics(program)
+    .filter((d) => d.file === undefined || files.includes(path.resolve(d.file.fileName)));
+}
