@@ -17,7 +17,7 @@ const lock = join(root, '.tmp', 'build.lock');
 const STALE_LOCK_MS = 5 * 60_000;
 
 /** Newest modification time under `path` (a file or a directory), in ms. */
-function newest(path) {
+export function newest(path) {
   const st = statSync(path);
   if (!st.isDirectory()) return st.mtimeMs;
   let max = 0;

@@ -27,20 +27,11 @@
 //
 // Usage: node scripts/check-package.mjs   (exit 0 when every check passes)
 import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { newest, root } from './build-if-stale.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const pkg = JSON.parse(execFileSync('npm', ['pkg', 'get'], { cwd: root, encoding: 'utf8' }));
 const failures = [];
@@ -63,15 +54,6 @@ function run(label, command, args, { quiet = false, ...options } = {}) {
 }
 
 // --- 0. a build that matches the sources ----------------------------------------------
-function newest(dir) {
-  let t = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const st = statSync(p);
-    t = Math.max(t, st.isDirectory() ? newest(p) : st.mtimeMs);
-  }
-  return t;
-}
 const distIndex = join(root, 'dist', 'index.js');
 if (!existsSync(distIndex) || statSync(distIndex).mtimeMs < newest(join(root, 'src'))) {
   console.error('check-package: dist/ is missing or older than src/: run `npm run build` first');
