@@ -22,7 +22,7 @@ import {
   IncompleteRead,
   RemoteDisconnected,
 } from '../../src/index.ts';
-import { httpServer, type RawServer, scriptedServer } from './servers.ts';
+import { closedPort, httpServer, type RawServer, scriptedServer } from './servers.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('./fixtures/debug_session.py', import.meta.url));
@@ -283,10 +283,7 @@ describe('diagnostics_channel', () => {
   it('error fires when a request, a response head or a body fails', async () => {
     reset();
     // Refused: the request fails before anything is sent.
-    const closed = await scriptedServer([]);
-    const port = closed.port;
-    await closed.close();
-    const refused = new HTTPConnection('127.0.0.1', port);
+    const refused = new HTTPConnection('127.0.0.1', await closedPort());
     const refusal = await refused.request('GET', '/').catch((e: unknown) => e);
     assert.equal((refusal as NodeJS.ErrnoException).code, 'ECONNREFUSED');
 

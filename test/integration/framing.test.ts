@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import type * as net from 'node:net';
-import { after, describe, it as nodeIt } from 'node:test';
+import { describe } from 'node:test';
 import {
   BadStatusLine,
   HTTPConnection,
@@ -25,28 +25,21 @@ import {
   RemoteDisconnected,
   UnknownProtocol,
 } from '../../src/index.ts';
-import { peerClosed, type RawServer, type Reply, scriptedServer, trickle } from './servers.ts';
+import {
+  peerClosed,
+  type RawServer,
+  type Reply,
+  scriptedServer,
+  timeLimited,
+  trickle,
+} from './servers.ts';
 
 const HOST = '127.0.0.1';
-/** Generous: a hang is a failure, but a loaded machine must not make a test fail. */
-const TIMEOUT = 30_000;
 /** The answer to the request that follows a scenario (always `GET /next`). */
 const NEXT = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext';
 
-/** Each test gets its own generous time limit: a hang fails that test, not the run. */
-function it(name: string, fn: () => Promise<void> | void): void {
-  void nodeIt(name, { timeout: TIMEOUT }, fn);
-}
-
-/**
- * Cleanups of scenarios still running. A test that times out (a hang is how some bugs
- * show) never reaches its own cleanup; this closes its server and connection anyway, so
- * the file's process can exit and report the failure.
- */
-const running = new Set<() => Promise<void>>();
-after(async () => {
-  for (const cleanup of running) await cleanup();
-});
+/** Generous: a hang is a failure, but a loaded machine must not make a test fail. */
+const { it, running } = timeLimited(30_000);
 
 interface Session {
   readonly conn: HTTPConnection;

@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { after, describe, it as nodeIt } from 'node:test';
+import { describe } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
@@ -32,6 +32,8 @@ import {
   TimeoutError,
 } from '../../src/index.ts';
 import {
+  closedPort,
+  elapsed,
   liveResources,
   nextTurn,
   peerClosed,
@@ -39,10 +41,10 @@ import {
   type Reply,
   rawServer,
   scriptedServer,
+  timeLimited,
 } from './servers.ts';
 
 const HOST = '127.0.0.1';
-const TIMEOUT = 60_000;
 const MiB = 1024 * 1024;
 const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
 const NEXT = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext';
@@ -51,15 +53,7 @@ setFlagsFromString('--expose-gc');
 /** V8's collector, so that memory is measured after garbage is gone. */
 const gc = runInNewContext('gc') as () => void;
 
-/** Each test gets its own generous time limit: a hang fails that test, not the run. */
-function it(name: string, fn: () => Promise<void> | void, timeout = TIMEOUT): void {
-  void nodeIt(name, { timeout }, fn);
-}
-
-const running = new Set<() => Promise<void>>();
-after(async () => {
-  for (const cleanup of running) await cleanup();
-});
+const { it, running } = timeLimited(60_000);
 
 /** Close `conn` and `srv` after `fn`, and from the `after` hook if `fn` hangs. */
 async function using<T>(
@@ -77,16 +71,6 @@ async function using<T>(
     return await fn();
   } finally {
     await cleanup();
-  }
-}
-
-async function elapsed<T>(fn: () => Promise<T>): Promise<[number, T | unknown, boolean]> {
-  const start = performance.now();
-  try {
-    const value = await fn();
-    return [performance.now() - start, value, true];
-  } catch (err) {
-    return [performance.now() - start, err, false];
   }
 }
 
@@ -616,9 +600,7 @@ async function cycleServer(): Promise<{
 describe('10,000 connect/request/close cycles', () => {
   it('leave no file descriptor, socket, server or timer behind', async () => {
     const CYCLES = 10_000;
-    const closed = await rawServer(() => {});
-    const refusedPort = closed.port;
-    await closed.close();
+    const refusedPort = await closedPort();
     const srv = await cycleServer();
     running.add(() => srv.close());
     const options: HTTPConnectionOptions = { timeout: 30 };

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type * as net from 'node:net';
-import { after, describe, it as nodeIt } from 'node:test';
+import { describe } from 'node:test';
 import {
   HTTPConnection,
   type HTTPResponse,
@@ -25,26 +25,13 @@ import {
   type Reply,
   readBody,
   scriptedServer,
+  timeLimited,
 } from './servers.ts';
 
 const HOST = '127.0.0.1';
-const TIMEOUT = 30_000;
 const NEXT = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext';
 
-/** Each test gets its own generous time limit: a hang fails that test, not the run. */
-function it(name: string, fn: () => Promise<void> | void): void {
-  void nodeIt(name, { timeout: TIMEOUT }, fn);
-}
-
-/**
- * Cleanups of scenarios still running. A test that times out (a hang is how some bugs
- * show) never reaches its own cleanup; this closes its server and connection anyway, so
- * the file's process can exit and report the failure.
- */
-const running = new Set<() => Promise<void>>();
-after(async () => {
-  for (const cleanup of running) await cleanup();
-});
+const { it, running } = timeLimited(30_000);
 
 /** Register a connection and its server for the `after` hook; returns their cleanup. */
 function track(conn: HTTPConnection, srv: { close(): Promise<void> }): () => Promise<void> {

@@ -21,6 +21,7 @@ import {
   RemoteDisconnected,
 } from '../../src/index.ts';
 import {
+  closedPort,
   httpServer,
   liveResources,
   nextTurn,
@@ -38,14 +39,6 @@ const CLOSING = 'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r
 
 function openFds(): number {
   return fs.readdirSync('/proc/self/fd').length;
-}
-
-/** A port nobody listens on (it was just closed). */
-async function closedPort(): Promise<number> {
-  const srv = await rawServer(() => {});
-  const port = srv.port;
-  await srv.close();
-  return port;
 }
 
 describe('no leaks', () => {

@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { after, describe, it as nodeIt } from 'node:test';
+import { describe } from 'node:test';
 import {
   CannotSendHeader,
   CannotSendRequest,
@@ -22,26 +22,12 @@ import {
   NotConnected,
   ResponseNotReady,
 } from '../../src/index.ts';
-import { type RawServer, scriptedServer } from './servers.ts';
+import { type RawServer, scriptedServer, timeLimited } from './servers.ts';
 
 const HOST = '127.0.0.1';
-const TIMEOUT = 30_000;
 const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
 
-/** Each test gets its own generous time limit: a hang fails that test, not the run. */
-function it(name: string, fn: () => Promise<void> | void): void {
-  void nodeIt(name, { timeout: TIMEOUT }, fn);
-}
-
-/**
- * Cleanups of scenarios still running. A test that times out (a hang is how some bugs
- * show) never reaches its own cleanup; this closes its server and connection anyway, so
- * the file's process can exit and report the failure.
- */
-const running = new Set<() => Promise<void>>();
-after(async () => {
-  for (const cleanup of running) await cleanup();
-});
+const { it, running } = timeLimited(30_000);
 
 /** Run `fn` with a server answering every request with `OK`; close everything afterwards. */
 async function withServer(fn: (conn: HTTPConnection, srv: RawServer) => Promise<void> | void) {

@@ -13,6 +13,8 @@
  */
 import * as http from 'node:http';
 import * as net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { after, it as nodeIt } from 'node:test';
 
 export interface RawServer {
   readonly port: number;
@@ -131,6 +133,14 @@ export function httpServer(handler: http.RequestListener): Promise<HttpServer> {
       });
     });
   });
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on (a server is opened and closed). */
+export async function closedPort(): Promise<number> {
+  const srv = await rawServer(() => {});
+  const port = srv.port;
+  await srv.close();
+  return port;
 }
 
 /** Read a request body on a node:http server. */
@@ -296,4 +306,43 @@ export async function trackTimers(
     pending: () => timers.filter(([t]) => t._destroyed !== true).map(([, stack]) => stack),
     stop: () => hook.disable(),
   };
+}
+
+/**
+ * What a test file that may hang needs, for tests of `timeout` ms each:
+ *
+ * - `it(name, fn, ms?)`: node:test's `it` with its own generous time limit, so that a
+ *   hang fails that test, not the run;
+ * - `running`: the cleanups of scenarios still running. A test that times out (a hang is
+ *   how some bugs show) never reaches its own cleanup; the file's `after` hook runs what
+ *   is left here, closing its servers and connections, so the file's process can exit
+ *   and report the failure. A scenario adds its cleanup, and the cleanup deletes itself.
+ *
+ * Call it once, at the top level of a test file (it registers that `after` hook).
+ */
+export function timeLimited(timeout: number): {
+  it(name: string, fn: () => Promise<void> | void, ms?: number): void;
+  running: Set<() => Promise<void>>;
+} {
+  const running = new Set<() => Promise<void>>();
+  after(async () => {
+    for (const cleanup of running) await cleanup();
+  });
+  return {
+    it(name, fn, ms = timeout) {
+      void nodeIt(name, { timeout: ms }, fn);
+    },
+    running,
+  };
+}
+
+/** How long `fn` took, what it returned or threw, and whether it returned. */
+export async function elapsed<T>(fn: () => Promise<T>): Promise<[number, T | unknown, boolean]> {
+  const start = performance.now();
+  try {
+    const value = await fn();
+    return [performance.now() - start, value, true];
+  } catch (err) {
+    return [performance.now() - start, err, false];
+  }
 }

@@ -22,7 +22,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { after, describe, it as nodeIt } from 'node:test';
+import { describe } from 'node:test';
 import { domainToASCII } from 'node:url';
 import {
   HTTP,
@@ -35,23 +35,14 @@ import {
   IncompleteRead,
   InvalidURL,
 } from '../../src/index.ts';
-import { peerClosed, type RawServer, type Reply, scriptedServer } from './servers.ts';
+import { peerClosed, type RawServer, type Reply, scriptedServer, timeLimited } from './servers.ts';
 
 const HOST = '127.0.0.1';
-const TIMEOUT = 30_000;
 const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
 const NEXT = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext';
 const CONNECTED = 'HTTP/1.0 200 Connection established\r\n\r\n';
 
-/** Each test gets its own generous time limit: a hang fails that test, not the run. */
-function it(name: string, fn: () => Promise<void> | void): void {
-  void nodeIt(name, { timeout: TIMEOUT }, fn);
-}
-
-const running = new Set<() => Promise<void>>();
-after(async () => {
-  for (const cleanup of running) await cleanup();
-});
+const { it, running } = timeLimited(30_000);
 
 /** Run `fn` with a server answering every request with `OK`; close it afterwards. */
 async function withServer(fn: (srv: RawServer) => Promise<void> | void): Promise<void> {

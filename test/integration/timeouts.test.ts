@@ -12,7 +12,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import * as net from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import {
   AbortError,
@@ -23,6 +22,7 @@ import {
   TimeoutError,
 } from '../../src/index.ts';
 import {
+  elapsed,
   liveResources,
   nextTurn,
   type RawServer,
@@ -59,16 +59,6 @@ function clientGone(socket: net.Socket): Promise<void> {
     socket.once('close', resolve);
     socket.once('error', () => resolve());
   });
-}
-
-async function elapsed<T>(fn: () => Promise<T>): Promise<[number, T | unknown, boolean]> {
-  const start = performance.now();
-  try {
-    const value = await fn();
-    return [performance.now() - start, value, true];
-  } catch (err) {
-    return [performance.now() - start, err, false];
-  }
 }
 
 function assertTimeout(err: unknown): void {
