@@ -10,7 +10,7 @@
  * comparison is skipped, loudly.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import diagnostics_channel from 'node:diagnostics_channel';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -22,30 +22,15 @@ import {
   IncompleteRead,
   RemoteDisconnected,
 } from '../../src/index.ts';
+import { PY_ENV, pythonMissing } from './python.ts';
 import { closedPort, httpServer, type RawServer, scriptedServer } from './servers.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('./fixtures/debug_session.py', import.meta.url));
 const CHILD = fileURLToPath(new URL('./fixtures/idle-keepalive.ts', import.meta.url));
-const PY_ENV = { ...process.env, PYENV_VERSION: '2.7.18' };
 
 /** Why the Python comparison cannot run, or null when `python` is 2.7. */
-const NO_PYTHON: string | null = (() => {
-  const r = spawnSync('python', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], {
-    env: PY_ENV,
-    encoding: 'utf8',
-  });
-  const version = r.stdout?.trim();
-  if (r.status === 0 && version === '2.7') return null;
-  return `PYENV_VERSION=2.7.18 python is not Python 2.7 (${
-    r.error?.message ?? (version || r.stderr?.trim() || `exit ${r.status}`)
-  })`;
-})();
-if (NO_PYTHON !== null) {
-  process.stderr.write(
-    `\n*** debug-output.test.ts: SKIPPING the comparison with Python 2.7: ${NO_PYTHON}\n\n`,
-  );
-}
+const NO_PYTHON = pythonMissing('2.7', 'debug-output.test.ts', 'the comparison with Python 2.7');
 
 /** The server's answers, in the order of the session's requests. */
 const REPLIES = [

@@ -11,35 +11,20 @@
  * the skip reason in the report); the checks that need no Python still run.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import type * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { HTTP, HTTPConnection, HTTPS, HTTPSConnection, ssl } from '../../src/index.ts';
+import { PY_ENV, pythonMissing } from './python.ts';
 import { type Reply, scriptedServer } from './servers.ts';
 import { makePki, type Pki, rawTlsServer } from './tls-peers.ts';
 
 const SCRIPT = fileURLToPath(new URL('./fixtures/legacy_session.py', import.meta.url));
-const PY_ENV = { ...process.env, PYENV_VERSION: '2.7.18' };
 
 /** Why the Python comparisons cannot run, or null when `python` is 2.7.18. */
-const NO_PYTHON: string | null = (() => {
-  const r = spawnSync('python', ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], {
-    env: PY_ENV,
-    encoding: 'utf8',
-  });
-  const version = r.stdout?.trim();
-  if (r.status === 0 && version === '2.7.18') return null;
-  return `PYENV_VERSION=2.7.18 python is not Python 2.7.18 (${
-    r.error?.message ?? (version || r.stderr?.trim() || `exit ${r.status}`)
-  })`;
-})();
-if (NO_PYTHON !== null) {
-  process.stderr.write(
-    `\n*** legacy.test.ts: SKIPPING the Python 2.7 comparisons: ${NO_PYTHON}\n\n`,
-  );
-}
+const NO_PYTHON = pythonMissing('2.7.18', 'legacy.test.ts', 'the Python 2.7 comparisons');
 
 /** Run one scenario of the Python script; resolves with what it printed, parsed. */
 async function python(scenario: string, port: number, ...extra: string[]): Promise<unknown> {
