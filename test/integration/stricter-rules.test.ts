@@ -44,9 +44,15 @@ const CONNECTED = 'HTTP/1.0 200 Connection established\r\n\r\n';
 
 const { it, running } = timeLimited(30_000);
 
-/** Run `fn` with a server answering every request with `OK`; close it afterwards. */
-async function withServer(fn: (srv: RawServer) => Promise<void> | void): Promise<void> {
-  const srv = await scriptedServer([OK, OK, OK, OK]);
+/**
+ * Run `fn` with a scripted server (by default answering every request with `OK`); close
+ * it afterwards, and from the `after` hook if `fn` hangs.
+ */
+async function withServer(
+  fn: (srv: RawServer) => Promise<void> | void,
+  replies: Reply[] | Reply[][] = [OK, OK, OK, OK],
+): Promise<void> {
+  const srv = await scriptedServer(replies);
   const cleanup = async (): Promise<void> => {
     running.delete(cleanup);
     await srv.close();
@@ -57,6 +63,21 @@ async function withServer(fn: (srv: RawServer) => Promise<void> | void): Promise
   } finally {
     await cleanup();
   }
+}
+
+/** Run `fn` with a connection (10 s timeout) to a scripted server; close both afterwards. */
+function withConnection(
+  replies: Reply[] | Reply[][],
+  fn: (conn: HTTPConnection, srv: RawServer) => Promise<void>,
+): Promise<void> {
+  return withServer(async (srv) => {
+    const conn = new HTTPConnection(HOST, srv.port, { timeout: 10 });
+    try {
+      await fn(conn, srv);
+    } finally {
+      conn.close();
+    }
+  }, replies);
 }
 
 /**
@@ -86,16 +107,31 @@ type ErrorClass = new (...args: never[]) => Error;
 /** `fn` throws `cls` synchronously (not a rejected promise). */
 function refuses(fn: () => unknown, cls: ErrorClass, what: string): void {
   let result: unknown;
-  assert.throws(
-    () => {
-      result = fn();
-    },
-    (err: unknown) => {
-      assert.ok(err instanceof cls, `${what}: expected ${cls.name}, got ${String(err)}`);
-      return true;
-    },
-    `${what}: no synchronous ${cls.name} (returned ${String(result)})`,
-  );
+  try {
+    result = fn();
+  } catch (err) {
+    assert.ok(err instanceof cls, `${what}: expected ${cls.name}, got ${String(err)}`);
+    return;
+  }
+  assert.fail(`${what}: no synchronous ${cls.name} (returned ${String(result)})`);
+}
+
+/** `request(method, url)` and `putrequest(method, url)` of HTTPConnection and HTTP throw `cls`. */
+function refusesRequestLine(
+  srv: RawServer,
+  method: string,
+  url: string,
+  cls: ErrorClass,
+  what: string,
+): void {
+  const conn = new HTTPConnection(HOST, srv.port);
+  refuses(() => conn.request(method, url), cls, `request ${what}`);
+  conn.close();
+  refuses(() => conn.putrequest(method, url), cls, `putrequest ${what}`);
+  conn.close();
+  const h = new HTTP(HOST, srv.port);
+  refuses(() => h.putrequest(method, url), cls, `HTTP.putrequest ${what}`);
+  h.close();
 }
 
 /**
@@ -109,6 +145,9 @@ const INJECTIONS: ReadonlyArray<readonly [string, string]> = [
   ['NUL', '\x00'],
   ['U+010D U+010A', '\u010d\u010aX-Injected: 1'],
 ];
+
+/** The injections but the last: in a host, code points above 0xFF are IDNA-encoded. */
+const HOST_INJECTIONS = INJECTIONS.filter(([label]) => label !== 'U+010D U+010A');
 
 /** Every way a header value reaches `request()` or `putheader` as a non-string. */
 const COERCED: ReadonlyArray<readonly [string, (text: string) => unknown]> = [
@@ -167,7 +206,7 @@ describe('STRICTER, request side: refused synchronously before a byte is sent', 
   describe('the host', () => {
     it('constructor host with CR/LF/NUL/SP/DEL/TAB → InvalidURL (HTTPConnection, HTTPSConnection, HTTP, HTTPS)', () => {
       const hosts = [
-        ...INJECTIONS.filter(([label]) => label !== 'U+010D U+010A').map(([, p]) => `${HOST}${p}`),
+        ...HOST_INJECTIONS.map(([, p]) => `${HOST}${p}`),
         'exa mple.com',
         'host\x7f',
         'a\tb',
@@ -185,8 +224,7 @@ describe('STRICTER, request side: refused synchronously before a byte is sent', 
 
     it('legacy HTTP.connect(host) with CR/LF/NUL → InvalidURL, no lookup, no connection', async () => {
       await withServer(async (srv) => {
-        for (const [label, payload] of INJECTIONS) {
-          if (label === 'U+010D U+010A') continue;
+        for (const [label, payload] of HOST_INJECTIONS) {
           const h = new HTTP();
           refuses(() => h.connect(`${HOST}${payload}`, srv.port), InvalidURL, label);
           refuses(() => h.connect(`${HOST}${payload}:${srv.port}`), InvalidURL, label);
@@ -198,8 +236,7 @@ describe('STRICTER, request side: refused synchronously before a byte is sent', 
 
     it('the host attribute set after construction with CR/LF → request() throws InvalidURL, nothing sent', async () => {
       await withServer(async (srv) => {
-        for (const [label, payload] of INJECTIONS) {
-          if (label === 'U+010D U+010A') continue;
+        for (const [label, payload] of HOST_INJECTIONS) {
           const conn = new HTTPConnection(HOST, srv.port);
           conn.host = `${HOST}${payload}`;
           refuses(() => conn.request('GET', '/'), InvalidURL, label);
@@ -237,15 +274,7 @@ describe('STRICTER, request side: refused synchronously before a byte is sent', 
       await withServer(async (srv) => {
         const urls = [...INJECTIONS.map(([, p]) => `/a${p}`), '/a b', '/\x7f', '/\u0100', '/😀'];
         for (const url of urls) {
-          const what = JSON.stringify(url);
-          const conn = new HTTPConnection(HOST, srv.port);
-          refuses(() => conn.request('GET', url), InvalidURL, `request ${what}`);
-          conn.close();
-          refuses(() => conn.putrequest('GET', url), InvalidURL, `putrequest ${what}`);
-          conn.close();
-          const h = new HTTP(HOST, srv.port);
-          refuses(() => h.putrequest('GET', url), InvalidURL, `HTTP.putrequest ${what}`);
-          h.close();
+          refusesRequestLine(srv, 'GET', url, InvalidURL, JSON.stringify(url));
         }
         await onlySentinel(srv);
       });
@@ -263,15 +292,7 @@ describe('STRICTER, request side: refused synchronously before a byte is sent', 
           'G\u0100T',
         ];
         for (const method of methods) {
-          const what = JSON.stringify(method);
-          const conn = new HTTPConnection(HOST, srv.port);
-          refuses(() => conn.request(method, '/'), TypeError, `request ${what}`);
-          conn.close();
-          refuses(() => conn.putrequest(method, '/'), TypeError, `putrequest ${what}`);
-          conn.close();
-          const h = new HTTP(HOST, srv.port);
-          refuses(() => h.putrequest(method, '/'), TypeError, `HTTP.putrequest ${what}`);
-          h.close();
+          refusesRequestLine(srv, method, '/', TypeError, JSON.stringify(method));
         }
         await onlySentinel(srv);
       });
@@ -402,8 +423,7 @@ describe('STRICTER, request side: refused synchronously before a byte is sent', 
           () => new HTTPConnection(HOST, srv.port),
           () => new HTTPSConnection(HOST, srv.port),
         ]) {
-          for (const [label, payload] of INJECTIONS) {
-            if (label === 'U+010D U+010A') continue;
+          for (const [label, payload] of HOST_INJECTIONS) {
             const conn = make();
             refuses(() => conn.set_tunnel(`localhost${payload}`, 443), InvalidURL, label);
             refuses(() => conn.set_tunnel(`localhost${payload}:443`), InvalidURL, label);
@@ -452,13 +472,11 @@ describe('STRICTER, request side: refused synchronously before a byte is sent', 
     }
 
     it('set_tunnel headers are read and converted once: a generator is not found empty at connect, a changing toString is not converted again', async () => {
-      const srv = await scriptedServer([
+      const replies = [
         [CONNECTED, OK],
         [CONNECTED, OK],
-      ]);
-      running.add(() => srv.close());
-      try {
-        const gen = new HTTPConnection(HOST, srv.port, { timeout: 10 });
+      ];
+      await withConnection(replies, async (gen, srv) => {
         gen.set_tunnel(
           'origin.test',
           8080,
@@ -487,17 +505,12 @@ describe('STRICTER, request side: refused synchronously before a byte is sent', 
           (srv.received[1] as Buffer).toString('latin1'),
           /^CONNECT origin\.test:8080 HTTP\/1\.0\r\nX-Note: harmless\r\n\r\nGET \/turning /,
         );
-      } finally {
-        await srv.close();
-      }
+      });
     });
 
     it('a tunnel host with code points above 0xFF goes IDNA-encoded into CONNECT and Host', async () => {
-      const srv = await scriptedServer([CONNECTED, OK]);
-      running.add(() => srv.close());
-      try {
+      await withConnection([CONNECTED, OK], async (conn, srv) => {
         const host = 'ex\u010d\u010aample.test';
-        const conn = new HTTPConnection(HOST, srv.port, { timeout: 10 });
         conn.set_tunnel(host, 8080);
         await conn.request('GET', '/');
         await (await conn.getresponse()).read();
@@ -511,9 +524,7 @@ describe('STRICTER, request side: refused synchronously before a byte is sent', 
           ),
           JSON.stringify(sent),
         );
-      } finally {
-        await srv.close();
-      }
+      });
     });
   });
 });
@@ -532,38 +543,31 @@ interface Session {
  * connection must then be dropped, and `GET /next` must go on connection 2 and get its
  * own response.
  */
-async function breaksConnection(first: Reply[], run: (s: Session) => Promise<void>): Promise<void> {
-  const srv = await scriptedServer([first, [NEXT]]);
-  const conn = new HTTPConnection(HOST, srv.port, { timeout: 10 });
-  const responses: HTTPResponse[] = [];
-  const cleanup = async (): Promise<void> => {
-    running.delete(cleanup);
-    for (const r of responses) r.close();
-    conn.close();
-    await srv.close();
-  };
-  running.add(cleanup);
-  const session: Session = {
-    conn,
-    srv,
-    async get(url = '/') {
-      await conn.request('GET', url);
-      const r = await conn.getresponse();
-      responses.push(r);
-      return r;
-    },
-  };
-  try {
-    await run(session);
-    assert.equal(conn.sock, null, 'the broken connection is dropped');
-    await peerClosed(srv.sockets[0] as net.Socket);
-    const r = await session.get('/next');
-    assert.equal((await r.read()).toString(), 'next');
-    assert.equal(srv.sockets.length, 2, 'the next request opened a new connection');
-    assert.match((srv.received[1] as Buffer).toString('latin1'), /^GET \/next /);
-  } finally {
-    await cleanup();
-  }
+function breaksConnection(first: Reply[], run: (s: Session) => Promise<void>): Promise<void> {
+  return withConnection([first, [NEXT]], async (conn, srv) => {
+    const responses: HTTPResponse[] = [];
+    const session: Session = {
+      conn,
+      srv,
+      async get(url = '/') {
+        await conn.request('GET', url);
+        const r = await conn.getresponse();
+        responses.push(r);
+        return r;
+      },
+    };
+    try {
+      await run(session);
+      assert.equal(conn.sock, null, 'the broken connection is dropped');
+      await peerClosed(srv.sockets[0] as net.Socket);
+      const r = await session.get('/next');
+      assert.equal((await r.read()).toString(), 'next');
+      assert.equal(srv.sockets.length, 2, 'the next request opened a new connection');
+      assert.match((srv.received[1] as Buffer).toString('latin1'), /^GET \/next /);
+    } finally {
+      for (const r of responses) r.close();
+    }
+  });
 }
 
 async function headFails(s: Session, check: (err: Error) => void): Promise<void> {
@@ -598,19 +602,14 @@ describe('STRICTER, response side: each an HTTPException, and the connection is 
 
   it('a chunk size with many leading zeros is still plain hex (no overflow from the digit count)', async () => {
     const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
-    const srv = await scriptedServer([[`${head}${'0'.repeat(40)}5\r\nabcde\r\n0\r\n\r\n`, NEXT]]);
-    running.add(() => srv.close());
-    const conn = new HTTPConnection(HOST, srv.port, { timeout: 10 });
-    try {
+    const reply = `${head}${'0'.repeat(40)}5\r\nabcde\r\n0\r\n\r\n`;
+    await withConnection([[reply, NEXT]], async (conn, srv) => {
       await conn.request('GET', '/');
       assert.equal((await (await conn.getresponse()).read()).toString(), 'abcde');
       await conn.request('GET', '/next');
       assert.equal((await (await conn.getresponse()).read()).toString(), 'next');
       assert.equal(srv.sockets.length, 1);
-    } finally {
-      conn.close();
-      await srv.close();
-    }
+    });
   });
 
   for (const value of ['9007199254740992', '99999999999999999999999']) {
@@ -622,19 +621,13 @@ describe('STRICTER, response side: each an HTTPException, and the connection is 
   }
 
   it('100 interim (1xx) responses are skipped; more than 100 → HTTPException "got more than 100 interim responses"', async () => {
-    const srv = await scriptedServer([[`${interims(100, 'X-I: 1\r\n')}${OK}`, NEXT]]);
-    running.add(() => srv.close());
-    const conn = new HTTPConnection(HOST, srv.port, { timeout: 10 });
-    try {
+    await withConnection([[`${interims(100, 'X-I: 1\r\n')}${OK}`, NEXT]], async (conn) => {
       await conn.request('GET', '/');
       const r = await conn.getresponse();
       assert.equal(r.status, 200);
       assert.equal(r.getheader('X-I'), null);
       assert.equal((await r.read()).toString(), 'ok');
-    } finally {
-      conn.close();
-      await srv.close();
-    }
+    });
     await breaksConnection([`${interims(101)}${OK}`], (s) =>
       headFails(s, (err) => assert.equal(err.message, 'got more than 100 interim responses')),
     );
@@ -653,10 +646,7 @@ describe('STRICTER, response side: each an HTTPException, and the connection is 
       'HTTP/1.1 150 Whatever\r\nX-I: 1\r\n\r\n' +
       'HTTP/1.1 199 Last\r\n\r\n' +
       OK;
-    const srv = await scriptedServer([[reply, NEXT]]);
-    running.add(() => srv.close());
-    const conn = new HTTPConnection(HOST, srv.port, { timeout: 10 });
-    try {
+    await withConnection([[reply, NEXT]], async (conn, srv) => {
       await conn.request('GET', '/');
       const r = await conn.getresponse();
       assert.equal(r.status, 200);
@@ -664,10 +654,7 @@ describe('STRICTER, response side: each an HTTPException, and the connection is 
       await conn.request('GET', '/next');
       assert.equal((await (await conn.getresponse()).read()).toString(), 'next');
       assert.equal(srv.sockets.length, 1);
-    } finally {
-      conn.close();
-      await srv.close();
-    }
+    });
   });
 
   /**
