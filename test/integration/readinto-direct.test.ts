@@ -50,28 +50,30 @@ function piecewise(
   });
 }
 
-async function get(
-  srv: RawServer,
+/**
+ * Send a GET to `server` (a `piecewise` one) and run `fn` with its response; then close
+ * the connection and the server.
+ */
+async function withResponse(
+  server: Promise<RawServer>,
+  fn: (r: HTTPResponse, conn: HTTPConnection, srv: RawServer) => Promise<void>,
   options?: { timeout?: number },
-): Promise<{
-  conn: HTTPConnection;
-  r: HTTPResponse;
-}> {
+): Promise<void> {
+  const srv = await server;
   const conn = new HTTPConnection(HOST, srv.port, options);
-  await conn.request('GET', '/');
-  const r = await conn.getresponse();
-  return { conn, r };
+  try {
+    await conn.request('GET', '/');
+    await fn(await conn.getresponse(), conn, srv);
+  } finally {
+    conn.close();
+    await srv.close();
+  }
 }
 
 describe('readinto straight into the caller memory', () => {
   it('fills b across pieces (Python fills until b is full or the body ends), then 0', async () => {
-    const srv = await piecewise('HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n', [
-      'hello',
-      ' ',
-      'world',
-    ]);
-    try {
-      const { conn, r } = await get(srv);
+    const head = 'HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n';
+    await withResponse(piecewise(head, ['hello', ' ', 'world']), async (r, conn, srv) => {
       const b = Buffer.alloc(11);
       assert.equal(await r.readinto(b), 11);
       assert.equal(b.toString(), 'hello world');
@@ -87,16 +89,12 @@ describe('readinto straight into the caller memory', () => {
       assert.equal(await again.readinto(c), 3);
       assert.equal(c.subarray(0, 3).toString(), 'rld');
       assert.equal(srv.sockets.length, 1);
-      conn.close();
-    } finally {
-      await srv.close();
-    }
+    });
   });
 
   it('writes only the bytes of the body, only inside the view it was given', async () => {
-    const srv = await piecewise('HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n', ['abc', 'defgh']);
-    try {
-      const { conn, r } = await get(srv);
+    const head = 'HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n';
+    await withResponse(piecewise(head, ['abc', 'defgh']), async (r) => {
       // A Uint8Array (not a Buffer) that is a window on a larger ArrayBuffer.
       const whole = new Uint8Array(40).fill(0xee);
       const view = whole.subarray(8, 28);
@@ -110,18 +108,14 @@ describe('readinto straight into the caller memory', () => {
         whole.subarray(16).every((x) => x === 0xee),
         'written past the body',
       );
-      conn.close();
-    } finally {
-      await srv.close();
-    }
+    });
   });
 
   it('bytes sent after the body never reach the caller memory, and poison the connection', async () => {
     // The body's last piece and 'EXTRA' arrive in one write: the read into `b` is
     // limited to what is left of the body.
-    const srv = await piecewise('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n', ['he', 'lloEXTRA']);
-    try {
-      const { conn, r } = await get(srv);
+    const head = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n';
+    await withResponse(piecewise(head, ['he', 'lloEXTRA']), async (r, conn, srv) => {
       const b = Buffer.alloc(16, 0xee);
       assert.equal(await r.readinto(b), 5);
       assert.equal(b.subarray(0, 5).toString(), 'hello');
@@ -136,68 +130,55 @@ describe('readinto straight into the caller memory', () => {
       const next = await conn.getresponse();
       assert.equal((await next.read()).toString(), 'hello');
       assert.equal(srv.sockets.length, 2);
-      conn.close();
-    } finally {
-      await srv.close();
-    }
+    });
   });
 
   it('a timeout while it waits rejects with TimeoutError, closes, and writes nothing later', async () => {
-    const srv = await piecewise('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n', ['abc'], 'stall');
-    try {
-      const { conn, r } = await get(srv, { timeout: 0.25 });
-      const b = Buffer.alloc(10, 0xee);
-      await assert.rejects(r.readinto(b), TimeoutError);
-      assert.equal(r.isclosed(), true);
-      assert.equal(conn.sock, null);
-      // Whatever the server sends now cannot reach `b`.
-      (srv.sockets[0] as net.Socket).write('defg');
-      await sleep(50);
-      assert.equal(b.subarray(0, 3).toString(), 'abc');
-      assert.ok(b.subarray(3).every((x) => x === 0xee));
-      conn.close();
-    } finally {
-      await srv.close();
-    }
+    const head = 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n';
+    await withResponse(
+      piecewise(head, ['abc'], 'stall'),
+      async (r, conn, srv) => {
+        const b = Buffer.alloc(10, 0xee);
+        await assert.rejects(r.readinto(b), TimeoutError);
+        assert.equal(r.isclosed(), true);
+        assert.equal(conn.sock, null);
+        // Whatever the server sends now cannot reach `b`.
+        (srv.sockets[0] as net.Socket).write('defg');
+        await sleep(50);
+        assert.equal(b.subarray(0, 3).toString(), 'abc');
+        assert.ok(b.subarray(3).every((x) => x === 0xee));
+      },
+      { timeout: 0.25 },
+    );
   });
 
   it('an AbortSignal ends the wait with AbortError and closes the response', async () => {
-    const srv = await piecewise('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n', [], 'stall');
-    try {
-      const { conn, r } = await get(srv);
+    const head = 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n';
+    await withResponse(piecewise(head, [], 'stall'), async (r, _conn, srv) => {
       const controller = new AbortController();
       const b = Buffer.alloc(10, 0xee);
       const pending = r.readinto(b, { signal: controller.signal });
       setTimeout(() => controller.abort(), 50);
       await assert.rejects(pending, AbortError);
       assert.equal(r.isclosed(), true);
+      // Whatever the server sends now cannot reach `b`.
+      (srv.sockets[0] as net.Socket).write('abcdefghij');
+      await sleep(50);
       assert.ok(b.every((x) => x === 0xee));
-      // An already aborted signal rejects at once, before any read.
-      const srv2 = await piecewise('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n', ['abc']);
-      try {
-        const second = await get(srv2);
-        await assert.rejects(
-          second.r.readinto(Buffer.alloc(3), { signal: AbortSignal.abort() }),
-          AbortError,
-        );
-        second.conn.close();
-      } finally {
-        await srv2.close();
-      }
-      conn.close();
-    } finally {
-      await srv.close();
-    }
+    });
+    // An already aborted signal rejects at once, before any read.
+    const short = 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n';
+    await withResponse(piecewise(short, ['abc']), async (r) => {
+      await assert.rejects(
+        r.readinto(Buffer.alloc(3), { signal: AbortSignal.abort() }),
+        AbortError,
+      );
+    });
   });
 
   it('the server closing mid-body gives IncompleteRead with the bytes of this call', async () => {
-    const srv = await piecewise(
-      'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n',
-      ['ab', 'c'],
-      'end',
-    );
-    try {
-      const { conn, r } = await get(srv);
+    const head = 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n';
+    await withResponse(piecewise(head, ['ab', 'c'], 'end'), async (r) => {
       await assert.rejects(r.readinto(Buffer.alloc(10)), (err: unknown) => {
         assert.ok(err instanceof IncompleteRead, String(err));
         assert.equal(err.partial.toString(), 'abc');
@@ -205,16 +186,12 @@ describe('readinto straight into the caller memory', () => {
         return true;
       });
       assert.equal(r.isclosed(), true);
-      conn.close();
-    } finally {
-      await srv.close();
-    }
+    });
   });
 
   it('a reset mid-body rejects (catchably) and closes the response', async () => {
-    const srv = await piecewise('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n', ['abc'], 'reset');
-    try {
-      const { conn, r } = await get(srv);
+    const head = 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n';
+    await withResponse(piecewise(head, ['abc'], 'reset'), async (r) => {
       await assert.rejects(r.readinto(Buffer.alloc(10)), (err: unknown) => {
         assert.ok(err instanceof Error);
         assert.ok(
@@ -224,29 +201,18 @@ describe('readinto straight into the caller memory', () => {
         return true;
       });
       assert.equal(r.isclosed(), true);
-      conn.close();
-    } finally {
-      await srv.close();
-    }
+    });
   });
 
   it('a body framed by the close (no Content-Length) is read whole', async () => {
-    const srv = await piecewise(
-      'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n',
-      ['one ', 'two'],
-      'end',
-    );
-    try {
-      const { conn, r } = await get(srv);
+    const head = 'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n';
+    await withResponse(piecewise(head, ['one ', 'two'], 'end'), async (r) => {
       const b = Buffer.alloc(64);
       assert.equal(await r.readinto(b), 7);
       assert.equal(b.subarray(0, 7).toString(), 'one two');
       assert.equal(await r.readinto(b), 0);
       assert.equal(r.isclosed(), true);
-      conn.close();
-    } finally {
-      await srv.close();
-    }
+    });
   });
 
   it('8 MiB in 7919-byte pieces arrive intact, twice on one connection', async () => {
@@ -298,30 +264,30 @@ describe('two reads of one response at once', () => {
   for (const [firstName, first] of reads) {
     for (const [secondName, second] of reads) {
       it(`${firstName} then ${secondName} while it waits: the second is refused, the first goes on`, async () => {
-        const srv = await piecewise('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n', ['abc', 'def']);
-        try {
-          const { conn, r } = await get(srv, { timeout: 5 });
-          // Both calls start before any body byte has arrived: the first one waits.
-          const a = first(r);
-          const b = second(r);
-          await assert.rejects(b, (err: unknown) => {
-            assert.ok(err instanceof ImproperConnectionState, String(err));
-            assert.match(String(err), /another read of this response is still waiting/);
-            return true;
-          });
-          // The first read got its bytes, and the rest of the body is still there, in order.
-          const consumed = await a;
-          const rest = (await r.read()).toString();
-          assert.equal(consumed + rest, 'abcdef');
-          assert.equal(r.isclosed(), true);
-          // The connection carries the next request.
-          await conn.request('GET', '/');
-          assert.equal((await (await conn.getresponse()).read()).toString(), 'abcdef');
-          assert.equal(srv.sockets.length, 1);
-          conn.close();
-        } finally {
-          await srv.close();
-        }
+        const head = 'HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n';
+        await withResponse(
+          piecewise(head, ['abc', 'def']),
+          async (r, conn, srv) => {
+            // Both calls start before any body byte has arrived: the first one waits.
+            const a = first(r);
+            const b = second(r);
+            await assert.rejects(b, (err: unknown) => {
+              assert.ok(err instanceof ImproperConnectionState, String(err));
+              assert.match(String(err), /another read of this response is still waiting/);
+              return true;
+            });
+            // The first read got its bytes, and the rest of the body is still there, in order.
+            const consumed = await a;
+            const rest = (await r.read()).toString();
+            assert.equal(consumed + rest, 'abcdef');
+            assert.equal(r.isclosed(), true);
+            // The connection carries the next request.
+            await conn.request('GET', '/');
+            assert.equal((await (await conn.getresponse()).read()).toString(), 'abcdef');
+            assert.equal(srv.sockets.length, 1);
+          },
+          { timeout: 5 },
+        );
       });
     }
   }
