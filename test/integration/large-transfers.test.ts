@@ -102,27 +102,9 @@ describe('large transfers', () => {
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'httplib-ts-large-'));
+    // The uploads' server (the download's is a child process: `downloadServer`): it
+    // hashes each upload as it arrives and answers with what it saw.
     server = await httpServer((req, res) => {
-      if (req.method === 'GET') {
-        // The download: DOWNLOAD bytes of one 1 MiB block, written with backpressure.
-        const block = Buffer.alloc(MiB);
-        for (let i = 0; i < MiB; i++) block[i] = (i * 7 + 3) & 0xff;
-        res.writeHead(200, { 'Content-Length': String(DOWNLOAD) });
-        let sent = 0;
-        const pump = (): void => {
-          while (sent < DOWNLOAD) {
-            sent += MiB;
-            if (!res.write(block)) {
-              res.once('drain', pump);
-              return;
-            }
-          }
-          res.end();
-        };
-        pump();
-        return;
-      }
-      // An upload: hash it as it arrives and answer with what was seen.
       const hash = createHash('sha256');
       let length = 0;
       req.on('data', (chunk: Buffer) => {

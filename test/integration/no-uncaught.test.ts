@@ -18,6 +18,7 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as tls from 'node:tls';
 import {
   HTTPConnection,
@@ -42,10 +43,6 @@ const onRejection = (reason: unknown): void => {
 const onWarning = (warning: Error): void => {
   if (warning.name === 'MaxListenersExceededWarning') caught.push(['warning', warning]);
 };
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Every outcome of a scenario step: a value, or an Error (never anything else thrown). */
 async function outcome(promise: Promise<unknown>): Promise<string> {
