@@ -15,8 +15,6 @@ import type * as net from 'node:net';
 import { describe } from 'node:test';
 import {
   BadStatusLine,
-  HTTPConnection,
-  type HTTPConnectionOptions,
   HTTPException,
   HTTPMessage,
   type HTTPResponse,
@@ -25,118 +23,17 @@ import {
   RemoteDisconnected,
   UnknownProtocol,
 } from '../../src/index.ts';
-import {
-  peerClosed,
-  type RawServer,
-  type Reply,
-  scriptedServer,
-  timeLimited,
-  trickle,
-} from './servers.ts';
-
-const HOST = '127.0.0.1';
-/** The answer to the request that follows a scenario (always `GET /next`). */
-const NEXT = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext';
+import { peerClosed, type Reply, timeLimited, trickle } from './servers.ts';
+import { breaksConnection, expectNext, headFails, NEXT, withSession } from './sessions.ts';
 
 /** Generous: a hang is a failure, but a loaded machine must not make a test fail. */
-const { it, running } = timeLimited(30_000);
-
-interface Session {
-  readonly conn: HTTPConnection;
-  readonly srv: RawServer;
-  /** `request()` then `getresponse()`; the response is closed when the test ends. */
-  get(url?: string, method?: string): Promise<HTTPResponse>;
-}
-
-/** Run `fn` against a scripted server (`replies[i]` for connection `i`), then clean up. */
-async function withSession(
-  replies: Reply[][],
-  fn: (s: Session) => Promise<void>,
-  options: HTTPConnectionOptions = {},
-): Promise<void> {
-  const srv = await scriptedServer(replies);
-  const conn = new HTTPConnection(HOST, srv.port, options);
-  const responses: HTTPResponse[] = [];
-  const session: Session = {
-    conn,
-    srv,
-    async get(url = '/', method = 'GET') {
-      await conn.request(method, url);
-      const response = await conn.getresponse();
-      responses.push(response);
-      return response;
-    },
-  };
-  const cleanup = async (): Promise<void> => {
-    running.delete(cleanup);
-    for (const r of responses) r.close();
-    conn.close();
-    await srv.close();
-  };
-  running.add(cleanup);
-  try {
-    await fn(session);
-  } finally {
-    await cleanup();
-  }
-}
-
-/**
- * `GET /next` is answered correctly, and it went out as the first request of
- * connection number `connections` (1-based) when it is a new one.
- */
-async function expectNext(s: Session, connections: number): Promise<void> {
-  const before = s.srv.sockets.length;
-  const r = await s.get('/next');
-  assert.equal(r.status, 200);
-  assert.equal((await r.read()).toString(), 'next');
-  assert.equal(s.srv.sockets.length, connections, 'connections opened');
-  const sent = (s.srv.received[connections - 1] as Buffer).toString('latin1');
-  assert.match(sent, /GET \/next HTTP\/1\.1\r\n/, 'the request went on the expected connection');
-  if (connections > before) assert.match(sent, /^GET \/next /, 'a new connection for it');
-}
-
-/**
- * A scenario that must break the connection: `run` provokes (and checks) the error,
- * then the connection must be dropped (no `sock`, the server sees it closed) and the
- * next request must open a new connection and get its own response.
- */
-async function breaksConnection(
-  first: Reply[],
-  run: (s: Session) => Promise<void>,
-  options: HTTPConnectionOptions = {},
-): Promise<void> {
-  await withSession(
-    [first, [NEXT]],
-    async (s) => {
-      await run(s);
-      assert.equal(s.conn.sock, null, 'the broken connection is dropped');
-      await peerClosed(s.srv.sockets[0] as net.Socket);
-      await expectNext(s, 2);
-    },
-    options,
-  );
-}
+const { it } = timeLimited(30_000);
 
 /** A reply that writes `bytes` and then closes the connection (FIN). */
 function thenClose(bytes: string | Buffer): Reply {
   return (socket) => {
     socket.end(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
   };
-}
-
-/** `getresponse()` must reject with `cls` (checked further by `check`). */
-async function headFails(
-  s: Session,
-  cls: new (...args: never[]) => Error,
-  check: (err: Error) => void = () => {},
-): Promise<void> {
-  await s.conn.request('GET', '/');
-  await assert.rejects(s.conn.getresponse(), (err: unknown) => {
-    assert.ok(err instanceof cls, `expected ${cls.name}, got ${String(err)}`);
-    check(err);
-    return true;
-  });
 }
 
 function isIncompleteRead(partial: string, expected: number | null) {

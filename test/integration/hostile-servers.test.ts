@@ -34,6 +34,7 @@ import {
 import {
   closedPort,
   elapsed,
+  guarded,
   liveResources,
   nextTurn,
   peerClosed,
@@ -56,22 +57,11 @@ const gc = runInNewContext('gc') as () => void;
 const { it, running } = timeLimited(60_000);
 
 /** Close `conn` and `srv` after `fn`, and from the `after` hook if `fn` hangs. */
-async function using<T>(
-  srv: RawServer,
-  conn: HTTPConnection | null,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const cleanup = async (): Promise<void> => {
-    running.delete(cleanup);
+function using<T>(srv: RawServer, conn: HTTPConnection | null, fn: () => Promise<T>): Promise<T> {
+  return guarded(async () => {
     conn?.close();
     await srv.close();
-  };
-  running.add(cleanup);
-  try {
-    return await fn();
-  } finally {
-    await cleanup();
-  }
+  }, fn);
 }
 
 /**

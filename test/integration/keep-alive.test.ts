@@ -19,6 +19,7 @@ import {
   ResponseNotReady,
 } from '../../src/index.ts';
 import {
+  guarded,
   httpServer,
   peerClosed,
   type RawServer,
@@ -56,21 +57,18 @@ async function withScripted(
   const srv = await scriptedServer(replies);
   const conn = new HTTPConnection(HOST, srv.port);
   const responses: HTTPResponse[] = [];
-  const cleanup = async (): Promise<void> => {
-    running.delete(cleanup);
-    for (const r of responses) r.close();
-    conn.close();
-    await srv.close();
+  const keep = (r: HTTPResponse): HTTPResponse => {
+    responses.push(r);
+    return r;
   };
-  running.add(cleanup);
-  try {
-    await fn(conn, srv, (r) => {
-      responses.push(r);
-      return r;
-    });
-  } finally {
-    await cleanup();
-  }
+  await guarded(
+    async () => {
+      for (const r of responses) r.close();
+      conn.close();
+      await srv.close();
+    },
+    () => fn(conn, srv, keep),
+  );
 }
 
 async function get(conn: HTTPConnection, url: string, method = 'GET'): Promise<HTTPResponse> {

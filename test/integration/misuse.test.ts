@@ -22,28 +22,24 @@ import {
   NotConnected,
   ResponseNotReady,
 } from '../../src/index.ts';
-import { type RawServer, scriptedServer, timeLimited } from './servers.ts';
+import { guarded, type RawServer, scriptedServer, timeLimited } from './servers.ts';
 
 const HOST = '127.0.0.1';
 const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
 
-const { it, running } = timeLimited(30_000);
+const { it } = timeLimited(30_000);
 
 /** Run `fn` with a server answering every request with `OK`; close everything afterwards. */
 async function withServer(fn: (conn: HTTPConnection, srv: RawServer) => Promise<void> | void) {
   const srv = await scriptedServer([OK, OK, OK, OK]);
   const conn = new HTTPConnection(HOST, srv.port);
-  const cleanup = async (): Promise<void> => {
-    running.delete(cleanup);
-    conn.close();
-    await srv.close();
-  };
-  running.add(cleanup);
-  try {
-    await fn(conn, srv);
-  } finally {
-    await cleanup();
-  }
+  await guarded(
+    async () => {
+      conn.close();
+      await srv.close();
+    },
+    async () => fn(conn, srv),
+  );
 }
 
 /** The head `request('GET', url)` sends to this server. */

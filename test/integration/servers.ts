@@ -308,15 +308,18 @@ export async function trackTimers(
   };
 }
 
+/** Cleanups of scenarios still running: see `timeLimited` and `guarded`. */
+const running = new Set<() => Promise<void>>();
+
 /**
  * What a test file that may hang needs, for tests of `timeout` ms each:
  *
  * - `it(name, fn, ms?)`: node:test's `it` with its own generous time limit, so that a
  *   hang fails that test, not the run;
- * - `running`: the cleanups of scenarios still running. A test that times out (a hang is
- *   how some bugs show) never reaches its own cleanup; the file's `after` hook runs what
- *   is left here, closing its servers and connections, so the file's process can exit
- *   and report the failure. A scenario adds its cleanup, and the cleanup deletes itself.
+ * - an `after` hook that runs the cleanups of scenarios still running (`guarded`, or
+ *   added to `running` by hand). A test that times out (a hang is how some bugs show)
+ *   never reaches its own cleanup; this closes its servers and connections anyway, so
+ *   the file's process can exit and report the failure.
  *
  * Call it once, at the top level of a test file (it registers that `after` hook).
  */
@@ -324,7 +327,6 @@ export function timeLimited(timeout: number): {
   it(name: string, fn: () => Promise<void> | void, ms?: number): void;
   running: Set<() => Promise<void>>;
 } {
-  const running = new Set<() => Promise<void>>();
   after(async () => {
     for (const cleanup of running) await cleanup();
   });
@@ -334,6 +336,26 @@ export function timeLimited(timeout: number): {
     },
     running,
   };
+}
+
+/**
+ * Run `fn`, then `cleanup` (which closes what `fn` used); if `fn` hangs, the `after` hook
+ * of `timeLimited` runs `cleanup` instead.
+ */
+export async function guarded<T>(
+  cleanup: () => Promise<void> | void,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const once = async (): Promise<void> => {
+    running.delete(once);
+    await cleanup();
+  };
+  running.add(once);
+  try {
+    return await fn();
+  } finally {
+    await once();
+  }
 }
 
 /** How long `fn` took, what it returned or threw, and whether it returned. */

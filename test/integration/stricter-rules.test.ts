@@ -29,55 +29,30 @@ import {
   HTTPConnection,
   type HTTPConnectionOptions,
   HTTPException,
-  type HTTPResponse,
   HTTPS,
   HTTPSConnection,
   IncompleteRead,
   InvalidURL,
 } from '../../src/index.ts';
-import { peerClosed, type RawServer, type Reply, scriptedServer, timeLimited } from './servers.ts';
+import { guarded, type RawServer, scriptedServer, timeLimited } from './servers.ts';
+import { breaksConnection, headFails, NEXT, withSession } from './sessions.ts';
 
 const HOST = '127.0.0.1';
 const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
-const NEXT = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext';
 const CONNECTED = 'HTTP/1.0 200 Connection established\r\n\r\n';
 
-const { it, running } = timeLimited(30_000);
+const { it } = timeLimited(30_000);
 
-/**
- * Run `fn` with a scripted server (by default answering every request with `OK`); close
- * it afterwards, and from the `after` hook if `fn` hangs.
- */
-async function withServer(
-  fn: (srv: RawServer) => Promise<void> | void,
-  replies: Reply[] | Reply[][] = [OK, OK, OK, OK],
-): Promise<void> {
-  const srv = await scriptedServer(replies);
-  const cleanup = async (): Promise<void> => {
-    running.delete(cleanup);
-    await srv.close();
-  };
-  running.add(cleanup);
-  try {
-    await fn(srv);
-  } finally {
-    await cleanup();
-  }
-}
+/** The connections of `withSession` and `breaksConnection`: a hang fails in 10 s. */
+const TIMED: HTTPConnectionOptions = { timeout: 10 };
 
-/** Run `fn` with a connection (10 s timeout) to a scripted server; close both afterwards. */
-function withConnection(
-  replies: Reply[] | Reply[][],
-  fn: (conn: HTTPConnection, srv: RawServer) => Promise<void>,
-): Promise<void> {
-  return withServer(async (srv) => {
-    const conn = new HTTPConnection(HOST, srv.port, { timeout: 10 });
-    try {
-      await fn(conn, srv);
-    } finally {
-      conn.close();
-    }
-  }, replies);
+/** Run `fn` with a server answering every request with `OK`; close it afterwards. */
+async function withServer(fn: (srv: RawServer) => Promise<void> | void): Promise<void> {
+  const srv = await scriptedServer([OK, OK, OK, OK]);
+  await guarded(
+    () => srv.close(),
+    async () => fn(srv),
+  );
 }
 
 /**
@@ -476,108 +451,69 @@ describe('STRICTER, request side: refused synchronously before a byte is sent', 
         [CONNECTED, OK],
         [CONNECTED, OK],
       ];
-      await withConnection(replies, async (gen, srv) => {
-        gen.set_tunnel(
-          'origin.test',
-          8080,
-          (function* () {
-            yield ['Proxy-Authorization', 'Basic dXNlcjpwdw=='] as const;
-          })(),
-        );
-        await gen.request('GET', '/gen');
-        assert.equal((await (await gen.getresponse()).read()).toString(), 'ok');
-        gen.close();
+      await withSession(
+        replies,
+        async ({ conn: gen, srv }) => {
+          gen.set_tunnel(
+            'origin.test',
+            8080,
+            (function* () {
+              yield ['Proxy-Authorization', 'Basic dXNlcjpwdw=='] as const;
+            })(),
+          );
+          await gen.request('GET', '/gen');
+          assert.equal((await (await gen.getresponse()).read()).toString(), 'ok');
+          gen.close();
 
-        let calls = 0;
-        const turning = { toString: () => (++calls === 1 ? 'harmless' : 'a\r\nX-Injected: 1') };
-        const conn = new HTTPConnection(HOST, srv.port, { timeout: 10 });
-        conn.set_tunnel('origin.test', 8080, { 'X-Note': turning });
-        await conn.request('GET', '/turning');
-        assert.equal((await (await conn.getresponse()).read()).toString(), 'ok');
-        conn.close();
-        assert.equal(calls, 1);
+          let calls = 0;
+          const turning = { toString: () => (++calls === 1 ? 'harmless' : 'a\r\nX-Injected: 1') };
+          const conn = new HTTPConnection(HOST, srv.port, { timeout: 10 });
+          conn.set_tunnel('origin.test', 8080, { 'X-Note': turning });
+          await conn.request('GET', '/turning');
+          assert.equal((await (await conn.getresponse()).read()).toString(), 'ok');
+          conn.close();
+          assert.equal(calls, 1);
 
-        assert.match(
-          (srv.received[0] as Buffer).toString('latin1'),
-          /^CONNECT origin\.test:8080 HTTP\/1\.0\r\nProxy-Authorization: Basic dXNlcjpwdw==\r\n\r\nGET \/gen /,
-        );
-        assert.match(
-          (srv.received[1] as Buffer).toString('latin1'),
-          /^CONNECT origin\.test:8080 HTTP\/1\.0\r\nX-Note: harmless\r\n\r\nGET \/turning /,
-        );
-      });
+          assert.match(
+            (srv.received[0] as Buffer).toString('latin1'),
+            /^CONNECT origin\.test:8080 HTTP\/1\.0\r\nProxy-Authorization: Basic dXNlcjpwdw==\r\n\r\nGET \/gen /,
+          );
+          assert.match(
+            (srv.received[1] as Buffer).toString('latin1'),
+            /^CONNECT origin\.test:8080 HTTP\/1\.0\r\nX-Note: harmless\r\n\r\nGET \/turning /,
+          );
+        },
+        TIMED,
+      );
     });
 
     it('a tunnel host with code points above 0xFF goes IDNA-encoded into CONNECT and Host', async () => {
-      await withConnection([CONNECTED, OK], async (conn, srv) => {
-        const host = 'ex\u010d\u010aample.test';
-        conn.set_tunnel(host, 8080);
-        await conn.request('GET', '/');
-        await (await conn.getresponse()).read();
-        conn.close();
-        const ascii = domainToASCII(host);
-        assert.match(ascii, /^xn--/);
-        const sent = (srv.received[0] as Buffer).toString('latin1');
-        assert.ok(
-          sent.startsWith(
-            `CONNECT ${ascii}:8080 HTTP/1.0\r\n\r\nGET / HTTP/1.1\r\nHost: ${ascii}:8080\r\n`,
-          ),
-          JSON.stringify(sent),
-        );
-      });
+      await withSession(
+        [[CONNECTED, OK]],
+        async ({ conn, srv }) => {
+          const host = 'ex\u010d\u010aample.test';
+          conn.set_tunnel(host, 8080);
+          await conn.request('GET', '/');
+          await (await conn.getresponse()).read();
+          conn.close();
+          const ascii = domainToASCII(host);
+          assert.match(ascii, /^xn--/);
+          const sent = (srv.received[0] as Buffer).toString('latin1');
+          assert.ok(
+            sent.startsWith(
+              `CONNECT ${ascii}:8080 HTTP/1.0\r\n\r\nGET / HTTP/1.1\r\nHost: ${ascii}:8080\r\n`,
+            ),
+            JSON.stringify(sent),
+          );
+        },
+        TIMED,
+      );
     });
   });
 });
 
 // ---------------------------------------------------------------------------------------
 // Response side
-
-interface Session {
-  readonly conn: HTTPConnection;
-  readonly srv: RawServer;
-  get(url?: string): Promise<HTTPResponse>;
-}
-
-/**
- * Connection 1 answers with `first` (and `run` provokes and checks the error); the
- * connection must then be dropped, and `GET /next` must go on connection 2 and get its
- * own response.
- */
-function breaksConnection(first: Reply[], run: (s: Session) => Promise<void>): Promise<void> {
-  return withConnection([first, [NEXT]], async (conn, srv) => {
-    const responses: HTTPResponse[] = [];
-    const session: Session = {
-      conn,
-      srv,
-      async get(url = '/') {
-        await conn.request('GET', url);
-        const r = await conn.getresponse();
-        responses.push(r);
-        return r;
-      },
-    };
-    try {
-      await run(session);
-      assert.equal(conn.sock, null, 'the broken connection is dropped');
-      await peerClosed(srv.sockets[0] as net.Socket);
-      const r = await session.get('/next');
-      assert.equal((await r.read()).toString(), 'next');
-      assert.equal(srv.sockets.length, 2, 'the next request opened a new connection');
-      assert.match((srv.received[1] as Buffer).toString('latin1'), /^GET \/next /);
-    } finally {
-      for (const r of responses) r.close();
-    }
-  });
-}
-
-async function headFails(s: Session, check: (err: Error) => void): Promise<void> {
-  await s.conn.request('GET', '/');
-  await assert.rejects(s.conn.getresponse(), (err: unknown) => {
-    assert.ok(err instanceof HTTPException, String(err));
-    check(err);
-    return true;
-  });
-}
 
 function interims(n: number, extra = ''): string {
   return `HTTP/1.1 100 Continue\r\n${extra}\r\n`.repeat(n);
@@ -587,56 +523,83 @@ describe('STRICTER, response side: each an HTTPException, and the connection is 
   for (const size of ['20000000000000', 'fffffffffffffffff', '1'.repeat(40)]) {
     it(`a chunk size that overflows 2^53 - 1 (${size}) → IncompleteRead caused by "chunk size too large"`, async () => {
       const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
-      await breaksConnection([`${head}3\r\nabc\r\n${size}\r\nxyz\r\n`], async (s) => {
-        const r = await s.get();
-        await assert.rejects(r.read(), (err: unknown) => {
-          assert.ok(err instanceof IncompleteRead, String(err));
-          assert.equal(err.partial.toString(), 'abc');
-          assert.ok(err.cause instanceof HTTPException);
-          assert.match((err.cause as Error).message, /chunk size too large/);
-          return true;
-        });
-      });
+      await breaksConnection(
+        [`${head}3\r\nabc\r\n${size}\r\nxyz\r\n`],
+        async (s) => {
+          const r = await s.get();
+          await assert.rejects(r.read(), (err: unknown) => {
+            assert.ok(err instanceof IncompleteRead, String(err));
+            assert.equal(err.partial.toString(), 'abc');
+            assert.ok(err.cause instanceof HTTPException);
+            assert.match((err.cause as Error).message, /chunk size too large/);
+            return true;
+          });
+        },
+        TIMED,
+      );
     });
   }
 
   it('a chunk size with many leading zeros is still plain hex (no overflow from the digit count)', async () => {
     const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
     const reply = `${head}${'0'.repeat(40)}5\r\nabcde\r\n0\r\n\r\n`;
-    await withConnection([[reply, NEXT]], async (conn, srv) => {
-      await conn.request('GET', '/');
-      assert.equal((await (await conn.getresponse()).read()).toString(), 'abcde');
-      await conn.request('GET', '/next');
-      assert.equal((await (await conn.getresponse()).read()).toString(), 'next');
-      assert.equal(srv.sockets.length, 1);
-    });
+    await withSession(
+      [[reply, NEXT]],
+      async ({ conn, srv }) => {
+        await conn.request('GET', '/');
+        assert.equal((await (await conn.getresponse()).read()).toString(), 'abcde');
+        await conn.request('GET', '/next');
+        assert.equal((await (await conn.getresponse()).read()).toString(), 'next');
+        assert.equal(srv.sockets.length, 1);
+      },
+      TIMED,
+    );
   });
 
   for (const value of ['9007199254740992', '99999999999999999999999']) {
     it(`a Content-Length past 2^53 - 1 (${value}) → HTTPException "Content-Length too large"`, async () => {
-      await breaksConnection([`HTTP/1.1 200 OK\r\nContent-Length: ${value}\r\n\r\nabc`], (s) =>
-        headFails(s, (err) => assert.match(err.message, /Content-Length too large/)),
+      await breaksConnection(
+        [`HTTP/1.1 200 OK\r\nContent-Length: ${value}\r\n\r\nabc`],
+        (s) =>
+          headFails(s, HTTPException, (err) =>
+            assert.match(err.message, /Content-Length too large/),
+          ),
+        TIMED,
       );
     });
   }
 
   it('100 interim (1xx) responses are skipped; more than 100 → HTTPException "got more than 100 interim responses"', async () => {
-    await withConnection([[`${interims(100, 'X-I: 1\r\n')}${OK}`, NEXT]], async (conn) => {
-      await conn.request('GET', '/');
-      const r = await conn.getresponse();
-      assert.equal(r.status, 200);
-      assert.equal(r.getheader('X-I'), null);
-      assert.equal((await r.read()).toString(), 'ok');
-    });
-    await breaksConnection([`${interims(101)}${OK}`], (s) =>
-      headFails(s, (err) => assert.equal(err.message, 'got more than 100 interim responses')),
+    await withSession(
+      [[`${interims(100, 'X-I: 1\r\n')}${OK}`, NEXT]],
+      async ({ conn }) => {
+        await conn.request('GET', '/');
+        const r = await conn.getresponse();
+        assert.equal(r.status, 200);
+        assert.equal(r.getheader('X-I'), null);
+        assert.equal((await r.read()).toString(), 'ok');
+      },
+      TIMED,
+    );
+    await breaksConnection(
+      [`${interims(101)}${OK}`],
+      (s) =>
+        headFails(s, HTTPException, (err) =>
+          assert.equal(err.message, 'got more than 100 interim responses'),
+        ),
+      TIMED,
     );
   });
 
   it('more than 100 header lines inside an interim response → HTTPException "got more than 100 headers" (CVE-2021-3737)', async () => {
     const lines = Array.from({ length: 101 }, (_, i) => `X-${i}: v\r\n`).join('');
-    await breaksConnection([`HTTP/1.1 100 Continue\r\n${lines}\r\n${OK}`], (s) =>
-      headFails(s, (err) => assert.equal(err.message, 'got more than 100 headers')),
+    await breaksConnection(
+      [`HTTP/1.1 100 Continue\r\n${lines}\r\n${OK}`],
+      (s) =>
+        headFails(s, HTTPException, (err) =>
+          assert.equal(err.message, 'got more than 100 headers'),
+        ),
+      TIMED,
     );
   });
 
@@ -646,15 +609,19 @@ describe('STRICTER, response side: each an HTTPException, and the connection is 
       'HTTP/1.1 150 Whatever\r\nX-I: 1\r\n\r\n' +
       'HTTP/1.1 199 Last\r\n\r\n' +
       OK;
-    await withConnection([[reply, NEXT]], async (conn, srv) => {
-      await conn.request('GET', '/');
-      const r = await conn.getresponse();
-      assert.equal(r.status, 200);
-      assert.equal((await r.read()).toString(), 'ok');
-      await conn.request('GET', '/next');
-      assert.equal((await (await conn.getresponse()).read()).toString(), 'next');
-      assert.equal(srv.sockets.length, 1);
-    });
+    await withSession(
+      [[reply, NEXT]],
+      async ({ conn, srv }) => {
+        await conn.request('GET', '/');
+        const r = await conn.getresponse();
+        assert.equal(r.status, 200);
+        assert.equal((await r.read()).toString(), 'ok');
+        await conn.request('GET', '/next');
+        assert.equal((await (await conn.getresponse()).read()).toString(), 'next');
+        assert.equal(srv.sockets.length, 1);
+      },
+      TIMED,
+    );
   });
 
   /**
