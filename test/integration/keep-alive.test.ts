@@ -19,18 +19,16 @@ import {
   ResponseNotReady,
 } from '../../src/index.ts';
 import {
-  guarded,
   httpServer,
   peerClosed,
   type RawServer,
   type Reply,
   readBody,
-  scriptedServer,
   timeLimited,
 } from './servers.ts';
+import { NEXT, withSession } from './sessions.ts';
 
 const HOST = '127.0.0.1';
-const NEXT = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext';
 
 const { it, running } = timeLimited(30_000);
 
@@ -46,7 +44,7 @@ function track(conn: HTTPConnection, srv: { close(): Promise<void> }): () => Pro
 }
 
 /** Run `fn` with a connection to a scripted server; close everything afterwards. */
-async function withScripted(
+function withScripted(
   replies: Reply[][],
   fn: (
     conn: HTTPConnection,
@@ -54,21 +52,7 @@ async function withScripted(
     keep: (r: HTTPResponse) => HTTPResponse,
   ) => Promise<void>,
 ): Promise<void> {
-  const srv = await scriptedServer(replies);
-  const conn = new HTTPConnection(HOST, srv.port);
-  const responses: HTTPResponse[] = [];
-  const keep = (r: HTTPResponse): HTTPResponse => {
-    responses.push(r);
-    return r;
-  };
-  await guarded(
-    async () => {
-      for (const r of responses) r.close();
-      conn.close();
-      await srv.close();
-    },
-    () => fn(conn, srv, keep),
-  );
+  return withSession(replies, (s) => fn(s.conn, s.srv, s.keep));
 }
 
 async function get(conn: HTTPConnection, url: string, method = 'GET'): Promise<HTTPResponse> {

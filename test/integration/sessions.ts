@@ -22,6 +22,8 @@ export interface Session {
   readonly srv: RawServer;
   /** `request()` then `getresponse()`; the response is closed when the test ends. */
   get(url?: string, method?: string): Promise<HTTPResponse>;
+  /** Close `r` too when the test ends; returns it. */
+  keep(r: HTTPResponse): HTTPResponse;
 }
 
 /** Run `fn` against a scripted server (`replies[i]` for connection `i`), then clean up. */
@@ -38,9 +40,11 @@ export async function withSession(
     srv,
     async get(url = '/', method = 'GET') {
       await conn.request(method, url);
-      const response = await conn.getresponse();
-      responses.push(response);
-      return response;
+      return session.keep(await conn.getresponse());
+    },
+    keep(r) {
+      responses.push(r);
+      return r;
     },
   };
   await guarded(
