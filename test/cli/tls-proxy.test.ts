@@ -40,18 +40,10 @@ describe('httplib over TLS and through proxies', () => {
     good = await httpsServer(pki.pair('server'), origin);
     wrongName = await httpsServer(pki.pair('wrongname'), origin);
     expired = await httpsServer(pki.pair('expired'), origin);
-    mutual = await httpsServer(
-      {
-        ...pki.pair('server'),
-        ca: pki.read('ca.pem'),
-        requestCert: true,
-        rejectUnauthorized: true,
-      },
-      (req, res) => {
-        const socket = req.socket as import('node:tls').TLSSocket;
-        res.end(`hello ${socket.getPeerCertificate().subject?.CN}\n`);
-      },
-    );
+    mutual = await httpsServer(pki.clientCertServer(true), (req, res) => {
+      const socket = req.socket as import('node:tls').TLSSocket;
+      res.end(`hello ${socket.getPeerCertificate().subject?.CN}\n`);
+    });
     plain = await httpServer((_req, res) => res.end('plain\n'));
     for (const s of [good, wrongName, expired, mutual, plain]) closers.push(() => s.close());
   });

@@ -256,18 +256,10 @@ describe('README code blocks', () => {
     // refuses with 400 (as the README says strict servers do); its lenient parser, which
     // the server reads per connection, accepts it as Python's http.server does.
     (plain.server as unknown as { insecureHTTPParser: boolean }).insecureHTTPParser = true;
-    secure = await httpsServer(
-      {
-        ...pki.pair('server'),
-        ca: pki.read('ca.pem'),
-        requestCert: true,
-        rejectUnauthorized: false,
-      },
-      (req, res) => {
-        secureReceived.push(recorded(req));
-        res.writeHead(200, { 'Content-Type': 'text/plain' }).end('secure hello\n');
-      },
-    );
+    secure = await httpsServer(pki.clientCertServer(false), (req, res) => {
+      secureReceived.push(recorded(req));
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('secure hello\n');
+    });
     proxy = await connectProxy({ auth: PROXY_AUTH });
     fs.writeFileSync(tmp.file('upload.bin'), UPLOAD);
     all = sessions(

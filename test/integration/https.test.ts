@@ -319,18 +319,10 @@ describe('HTTPSConnection against node:https (issue 4)', { timeout: 60_000 }, ()
   describe('client certificates', () => {
     let mtls: HttpsServer;
     before(async () => {
-      mtls = await httpsServer(
-        {
-          ...pki.pair('server'),
-          ca: pki.read('ca.pem'),
-          requestCert: true,
-          rejectUnauthorized: true,
-        },
-        (req, res) => {
-          const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
-          res.end(`client=${peer.subject?.CN ?? '-'}`);
-        },
-      );
+      mtls = await httpsServer(pki.clientCertServer(true), (req, res) => {
+        const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
+        res.end(`client=${peer.subject?.CN ?? '-'}`);
+      });
     });
     after(() => mtls.close());
 

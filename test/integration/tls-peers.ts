@@ -35,6 +35,11 @@ export interface Pki {
   read(name: string): Buffer;
   /** The key and certificate of a leaf (`server`, `wrongname`, `expired`, …) for a server. */
   pair(name: string): { key: Buffer; cert: Buffer };
+  /**
+   * Options of the `server` leaf asking clients for a certificate from the test CA;
+   * `required`: a handshake without one (or with another CA's) is refused.
+   */
+  clientCertServer(required: boolean): https.ServerOptions;
   remove(): void;
 }
 
@@ -49,11 +54,21 @@ export async function makePki(): Promise<Pki> {
   }
   const file = (name: string): string => path.join(dir, name);
   const read = (name: string): Buffer => fs.readFileSync(file(name));
+  const pair = (name: string): { key: Buffer; cert: Buffer } => ({
+    key: read(`${name}.key`),
+    cert: read(`${name}.pem`),
+  });
   return {
     dir,
     file,
     read,
-    pair: (name) => ({ key: read(`${name}.key`), cert: read(`${name}.pem`) }),
+    pair,
+    clientCertServer: (required) => ({
+      ...pair('server'),
+      ca: read('ca.pem'),
+      requestCert: true,
+      rejectUnauthorized: required,
+    }),
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
 }
