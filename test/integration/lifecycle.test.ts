@@ -1,0 +1,452 @@
+/**
+ * The connection lifecycle as a new user meets it (issue 13, its eight scenarios), over
+ * real sockets on 127.0.0.1, under `unhandledRejection`/`uncaughtException` hooks that
+ * fail the file: overlapping `getresponse()`, a refused request whose body was a file
+ * stream, a body that fails, `close()` while a read / the head / the connect / the TLS
+ * handshake / the CONNECT tunnel waits, a forgotten `await`, misuse of promise methods
+ * (they reject, never throw), and an idle kept-alive connection the server closed.
+ *
+ * shared/API.md, "Calls, promises and closing".
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
+import type * as net from 'node:net';
+import { after, before, describe } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  AbortError,
+  CannotSendHeader,
+  HTTPConnection,
+  type HTTPResponse,
+  HTTPSConnection,
+  InvalidURL,
+  NotConnected,
+  RemoteDisconnected,
+  ResponseNotReady,
+  ssl,
+} from '../../src/index.ts';
+import {
+  guarded,
+  type RawServer,
+  rawServer,
+  scriptedServer,
+  stalledListener,
+  timeLimited,
+} from './servers.ts';
+
+const HOST = '127.0.0.1';
+const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+const MISSING = '/nonexistent/httplib-ts-lifecycle-missing-file';
+
+const { it } = timeLimited(30_000);
+
+const escaped: Array<[string, unknown]> = [];
+const onException = (err: unknown): void => {
+  escaped.push(['uncaughtException', err]);
+};
+const onRejection = (reason: unknown): void => {
+  escaped.push(['unhandledRejection', reason]);
+};
+before(() => {
+  process.on('uncaughtException', onException);
+  process.on('unhandledRejection', onRejection);
+});
+after(() => {
+  process.off('uncaughtException', onException);
+  process.off('unhandledRejection', onRejection);
+});
+
+/** Let late events run (an fs open failing, a socket closing), then check nothing escaped. */
+async function nothingEscaped(): Promise<void> {
+  await sleep(30);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(
+    escaped.splice(0).map(([kind, err]) => `${kind}: ${String(err)}`),
+    [],
+    'an error escaped as an unhandled rejection or an uncaught exception',
+  );
+}
+
+/** Run `fn` with a connection to `srv`; close both afterwards (also on a hang). */
+async function withConn(
+  srv: RawServer,
+  fn: (conn: HTTPConnection, srv: RawServer) => Promise<void>,
+  options: ConstructorParameters<typeof HTTPConnection>[2] = {},
+): Promise<void> {
+  const conn = new HTTPConnection(HOST, srv.port, options);
+  await guarded(
+    async () => {
+      conn.close();
+      await srv.close();
+    },
+    () => fn(conn, srv),
+  );
+  await nothingEscaped();
+}
+
+/** An AbortError that says the caller closed it (never TypeError, never the server's fault). */
+function closedByCaller(err: unknown): true {
+  assert.ok(err instanceof AbortError, `expected AbortError, got ${String(err)}`);
+  assert.match(err.message, /closed by the caller/);
+  return true;
+}
+
+/** A head, then the body only when `release()` is called. */
+function headThenBody(): { reply: (s: net.Socket) => void; release: () => void } {
+  let socket: net.Socket | null = null;
+  return {
+    reply: (s) => {
+      socket = s;
+      s.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n');
+    },
+    release: () => socket?.write('hello'),
+  };
+}
+
+/** A well-behaved server: every request on every connection gets `OK`. */
+function okServer(): Promise<RawServer> {
+  return scriptedServer([OK, OK, OK, OK, OK, OK]);
+}
+
+/** The request lines received on connection `i`. */
+function requestLines(srv: RawServer, i: number): string[] {
+  const text = (srv.received[i] ?? Buffer.alloc(0)).toString('latin1');
+  return [...text.matchAll(/^([A-Z]+ \S+) HTTP\/1\.[01]\r$/gm)].map((m) => m[1] as string);
+}
+
+async function fetchOk(conn: HTTPConnection, url = '/next'): Promise<void> {
+  await conn.request('GET', url);
+  const r = await conn.getresponse();
+  assert.equal((await r.read()).toString(), 'ok');
+}
+
+describe('scenario 1: two getresponse() calls at once', () => {
+  it('the body comes later: the second rejects with ResponseNotReady, the first is intact', async () => {
+    const late = headThenBody();
+    await withConn(await scriptedServer([late.reply]), async (conn) => {
+      await conn.request('GET', '/');
+      const p1 = conn.getresponse();
+      const p2 = conn.getresponse();
+      await assert.rejects(p2, ResponseNotReady);
+      late.release();
+      const r1 = await p1;
+      assert.equal((await r1.read()).toString(), 'hello');
+    });
+  });
+
+  it('the body came with the head: the second cannot eat the first response body', async () => {
+    const full = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello';
+    await withConn(await scriptedServer([full]), async (conn) => {
+      await conn.request('GET', '/');
+      const p1 = conn.getresponse();
+      const p2 = conn.getresponse();
+      await assert.rejects(p2, ResponseNotReady);
+      const r1 = await p1;
+      assert.equal((await r1.read()).toString(), 'hello');
+    });
+  });
+});
+
+describe('scenario 2: a refused request whose body is a file stream', () => {
+  it('a bad URL rejects with InvalidURL; the body is never touched, nothing escapes', async () => {
+    await withConn(await okServer(), async (conn) => {
+      const body = createReadStream(MISSING);
+      // The stream is the caller's: a careful caller listens to its errors. What this
+      // test checks is that the library started nothing that rejects unobserved.
+      const seen: unknown[] = [];
+      body.on('error', (err) => seen.push(err));
+      const listeners = body.listenerCount('error');
+      try {
+        await conn.request('GET', '/bad path', body);
+        assert.fail('request() should have rejected');
+      } catch (err) {
+        assert.ok(err instanceof InvalidURL, String(err));
+      }
+      await nothingEscaped();
+      assert.equal(body.listenerCount('error'), listeners, 'no listener left on the stream');
+      // The state is unchanged: the next request goes out.
+      await fetchOk(conn);
+    });
+  });
+});
+
+describe('scenario 3: a body that fails', () => {
+  it('a missing file rejects the request, and the connection then serves requests', async () => {
+    await withConn(await okServer(), async (conn) => {
+      await fetchOk(conn, '/first');
+      const body = createReadStream(MISSING);
+      await assert.rejects(conn.request('PUT', '/', body), { code: 'ENOENT' });
+      assert.equal(body.listenerCount('error'), 0, 'no listener left on the stream');
+      await fetchOk(conn, '/second');
+      await fetchOk(conn, '/third');
+    });
+  });
+
+  it('a stream failing half-way rejects; the half-sent connection is not reused', async () => {
+    await withConn(await okServer(), async (conn) => {
+      const failing = async function* (): AsyncGenerator<string> {
+        yield 'part one';
+        await sleep(10);
+        throw new Error('source failed');
+      };
+      await assert.rejects(conn.request('POST', '/upload', failing()), /source failed/);
+      await fetchOk(conn, '/after');
+    });
+  });
+});
+
+describe('scenario 4: close() while a read waits', () => {
+  const reads: Array<[string, (r: HTTPResponse) => Promise<unknown>]> = [
+    ['read()', (r) => r.read()],
+    ['read(3)', (r) => r.read(3)],
+    ['readinto()', (r) => r.readinto(Buffer.alloc(4))],
+    ['read1()', (r) => r.read1()],
+    ['readline()', (r) => r.readline()],
+    ['peek()', (r) => r.peek()],
+    [
+      'for await',
+      async (r) => {
+        for await (const chunk of r) void chunk;
+      },
+    ],
+  ];
+  for (const [name, readIt] of reads) {
+    for (const closer of ['response.close()', 'conn.close()'] as const) {
+      it(`${closer} while ${name} waits: AbortError saying the caller closed it`, async () => {
+        const late = headThenBody();
+        await withConn(await scriptedServer([[late.reply], [OK]]), async (conn) => {
+          await conn.request('GET', '/');
+          const r = await conn.getresponse();
+          const pending = readIt(r);
+          await sleep(10);
+          if (closer === 'response.close()') r.close();
+          else conn.close();
+          // conn.close() leaves a response that owns its socket alone; this one is kept
+          // alive, so the connection's close ends it.
+          await assert.rejects(pending, closedByCaller);
+          late.release();
+          await fetchOk(conn);
+        });
+      });
+    }
+  }
+});
+
+describe('scenario 5: close() while the connection waits', () => {
+  it('while getresponse() waits for the head: AbortError, not RemoteDisconnected', async () => {
+    await withConn(await scriptedServer([[() => {}], [OK]]), async (conn) => {
+      await conn.request('GET', '/');
+      const pending = conn.getresponse();
+      await sleep(10);
+      conn.close();
+      await assert.rejects(pending, closedByCaller);
+      await fetchOk(conn);
+    });
+  });
+
+  it('while the TCP connect waits: AbortError; the object serves the next request', async () => {
+    const stalled = await stalledListener();
+    const srv = await okServer();
+    const conn = new HTTPConnection(HOST, stalled.port);
+    try {
+      const pending = conn.request('GET', '/');
+      await sleep(50);
+      conn.close();
+      await assert.rejects(pending, closedByCaller);
+      conn.port = srv.port;
+      await fetchOk(conn);
+    } finally {
+      conn.close();
+      await stalled.close();
+      await srv.close();
+    }
+    await nothingEscaped();
+  });
+
+  it('while the TLS handshake waits: AbortError, not a plain Error', async () => {
+    // A server that accepts and never answers the ClientHello.
+    const srv = await rawServer(() => {});
+    const conn = new HTTPSConnection(HOST, srv.port, {
+      context: ssl._create_unverified_context(),
+    });
+    try {
+      const pending = conn.connect();
+      await srv.connections(1);
+      await sleep(20);
+      conn.close();
+      await assert.rejects(pending, closedByCaller);
+    } finally {
+      conn.close();
+      await srv.close();
+    }
+    await nothingEscaped();
+  });
+
+  it('while the CONNECT tunnel waits for the proxy: AbortError', async () => {
+    const proxy = await rawServer(() => {});
+    const conn = new HTTPConnection(HOST, proxy.port);
+    conn.set_tunnel('example.com', 80);
+    try {
+      const pending = conn.request('GET', '/');
+      await proxy.connections(1);
+      await sleep(20);
+      conn.close();
+      await assert.rejects(pending, closedByCaller);
+    } finally {
+      conn.close();
+      await proxy.close();
+    }
+    await nothingEscaped();
+  });
+
+  it('while a body waits for the server to read it: AbortError', async () => {
+    // The server reads nothing: a large body fills the socket buffers.
+    const srv = await rawServer((s) => s.pause());
+    await withConn(srv, async (conn) => {
+      const pending = conn.request('PUT', '/', Buffer.alloc(32 * 1024 * 1024));
+      await sleep(50);
+      conn.close();
+      await assert.rejects(pending, closedByCaller);
+    });
+  });
+});
+
+describe('scenario 6: a forgotten await', () => {
+  it('request() not awaited, then getresponse(), on a fresh connection', async () => {
+    await withConn(await okServer(), async (conn) => {
+      void conn.request('GET', '/one');
+      const r = await conn.getresponse();
+      assert.equal((await r.read()).toString(), 'ok');
+      void conn.request('GET', '/two');
+      const r2 = await conn.getresponse();
+      assert.equal((await r2.read()).toString(), 'ok');
+    });
+  });
+
+  it('a request that fails: getresponse() rejects with its error, nothing unhandled', async () => {
+    const srv = await rawServer(() => {});
+    const port = srv.port;
+    await srv.close();
+    const conn = new HTTPConnection(HOST, port);
+    const ignored = conn.request('GET', '/');
+    await assert.rejects(conn.getresponse(), { code: 'ECONNREFUSED' });
+    await assert.rejects(ignored, { code: 'ECONNREFUSED' });
+    conn.close();
+    await nothingEscaped();
+  });
+});
+
+describe('scenario 7: promise methods reject, never throw', () => {
+  it('getresponse() before a request: a rejected promise (.catch sees ResponseNotReady)', async () => {
+    await withConn(await okServer(), async (conn) => {
+      let p: Promise<unknown> | undefined;
+      assert.doesNotThrow(() => {
+        p = conn.getresponse();
+      });
+      await assert.rejects(p as Promise<unknown>, ResponseNotReady);
+      await fetchOk(conn);
+    });
+  });
+
+  it('request() with bad headers, a bad URL or a bad method: rejected, state unchanged', async () => {
+    await withConn(await okServer(), async (conn, srv) => {
+      const calls: Array<[() => Promise<unknown>, unknown]> = [
+        [() => conn.request('GET', '/', null, { 'X-A': 'a\r\nX-B: b' }), TypeError],
+        [() => conn.request('GET', '/', null, { 'Bad Name': 'v' }), TypeError],
+        [() => conn.request('GET', '/a b'), InvalidURL],
+        [() => conn.request('G ET', '/'), TypeError],
+        [() => conn.request('GET', '/', 42), TypeError],
+      ];
+      for (const [call, cls] of calls) {
+        let p: Promise<unknown> | undefined;
+        assert.doesNotThrow(() => {
+          p = call();
+        });
+        await assert.rejects(p as Promise<unknown>, cls as typeof Error);
+      }
+      assert.equal(conn.sock, null, 'nothing was connected');
+      await fetchOk(conn);
+      assert.deepEqual(requestLines(srv, 0), ['GET /next']);
+    });
+  });
+
+  it('endheaders() and send() misuse: rejected promises', async () => {
+    await withConn(await okServer(), async (conn) => {
+      let p: Promise<unknown> | undefined;
+      assert.doesNotThrow(() => {
+        p = conn.endheaders();
+      });
+      await assert.rejects(p as Promise<unknown>, CannotSendHeader);
+      conn.auto_open = 0;
+      assert.doesNotThrow(() => {
+        p = conn.send('data');
+      });
+      await assert.rejects(p as Promise<unknown>, NotConnected);
+      conn.auto_open = 1;
+      await fetchOk(conn);
+    });
+  });
+});
+
+describe('scenario 8: the server closed an idle kept-alive connection', () => {
+  /**
+   * A server that answers with keep-alive responses and closes a connection once it
+   * has been idle for `idleMs` (as nginx's keepalive_timeout, Apache's KeepAliveTimeout).
+   */
+  function closesIdle(idleMs: number): Promise<RawServer> {
+    return scriptedServer(
+      Array.from({ length: 4 }, () =>
+        Array.from({ length: 4 }, () => (s: net.Socket) => {
+          s.write(OK);
+          setTimeout(() => s.end(), idleMs);
+        }),
+      ),
+    );
+  }
+
+  it('EOF seen before anything of the next request was written: a new connection', async () => {
+    const srv = await closesIdle(20);
+    await withConn(srv, async (conn) => {
+      await fetchOk(conn, '/first');
+      const sock = conn.sock as net.Socket;
+      if (sock.readyState !== 'writeOnly') await once(sock, 'end');
+      assert.equal(sock.readyState, 'writeOnly');
+      await fetchOk(conn, '/second');
+      assert.equal(srv.sockets.length, 2);
+      assert.deepEqual(requestLines(srv, 0), ['GET /first']);
+      assert.deepEqual(requestLines(srv, 1), ['GET /second']);
+    });
+  });
+
+  it('a close after the request was written stays an error: no silent retry', async () => {
+    const srv = await scriptedServer([[OK, (s) => s.end()], [OK]]);
+    await withConn(srv, async (conn) => {
+      await fetchOk(conn, '/first');
+      await conn.request('GET', '/second');
+      await assert.rejects(conn.getresponse(), RemoteDisconnected);
+      assert.equal(srv.sockets.length, 1, 'the request was not sent again');
+      assert.deepEqual(requestLines(srv, 0), ['GET /first', 'GET /second']);
+      await fetchOk(conn, '/third');
+      assert.equal(srv.sockets.length, 2);
+    });
+  });
+
+  it('a reset while idle: a new connection too', async () => {
+    const srv = await scriptedServer([
+      [
+        (s) => {
+          s.write(OK);
+          setTimeout(() => s.resetAndDestroy(), 20);
+        },
+      ],
+      [OK],
+    ]);
+    await withConn(srv, async (conn) => {
+      await fetchOk(conn, '/first');
+      await sleep(80);
+      await fetchOk(conn, '/second');
+      assert.equal(srv.sockets.length, 2);
+    });
+  });
+});
