@@ -1,10 +1,14 @@
 /**
- * HTTPResponse: what `getresponse()` returns. It reads the head with the protocol core's
- * parser and then pulls body bytes through the body decoder only as the caller reads,
- * straight out of the socket reader's queue (no copy until the caller's buffer).
+ * HTTPResponse: what `getresponse()` returns. The connection reads the head (with the
+ * protocol core's parser) and hands it over; the body is then pulled through the body
+ * decoder only as the caller reads, straight out of the socket reader's queue (no copy
+ * until the caller's buffer), or read by the socket straight into `readinto`'s buffer.
  *
- * One read path: `read`, `readinto`, `read1`, `peek`, `readline`, the async iterator,
- * `text()` and `json()` all take their bytes from `take()`, so they cannot disagree.
+ * One pull loop: `read`, `readinto`, `read1`, `peek`, `readline`, the async iterator,
+ * `text()` and `json()` are one `Pull` each, advanced by `advance()` over what is queued
+ * and woken by the socket, so they cannot disagree. One place builds `IncompleteRead`.
+ * One read at a time: the response's own `busy` flag refuses a second read while one
+ * waits.
  *
  * Python 2.7's semantics, with Python 3's reading methods, and these deliberate
  * differences (shared/API.md): a body cut short raises `IncompleteRead` from `read(amt)`
@@ -13,35 +17,31 @@
  * a kept-alive response before its end discards the connection instead of leaving the
  * rest of the body to be read as the next response.
  */
-
-import type { ByteReader, WaitOptions } from '../io/byte-reader.ts';
-import { combineSignals } from '../io/deadline.ts';
+import { closedByCaller, combineSignals, type WaitOptions } from '../io/deadline.ts';
+import type { Link } from '../io/transport.ts';
+import { POOLED_MAX, SMALL_RESULT_FRACTION } from '../io/tuning.ts';
 import { BodyDecoder, FramingError } from '../protocol/body-decoder.ts';
 import { ImproperConnectionState, IncompleteRead } from '../protocol/errors.ts';
 import { HTTPMessage } from '../protocol/message.ts';
-import { type ResponseHead, ResponseParser } from '../protocol/response-parser.ts';
-import { type DebugOutput, publishFailure, writeDebug } from './debug.ts';
+import type { ResponseHead } from '../protocol/response-parser.ts';
+import { publishFailure } from './debug.ts';
 
 const EMPTY = Buffer.alloc(0);
 
 /** What a response needs from the connection that made it. Internal. */
 export interface ResponseContext {
-  readonly reader: ByteReader;
-  readonly method: string | null;
-  readonly strict: boolean;
+  /** The socket the body comes on (shared with the connection unless `will_close`). */
+  readonly link: Link;
   readonly debuglevel: number;
-  readonly debugOutput: DebugOutput | null;
-  readonly timeoutMs: number | null;
+  readonly strict: boolean;
   /** The connection-wide signal, if any. */
   readonly signal: AbortSignal | null;
-  /** The wait options of a call without a signal of its own: the timeout and `signal`. */
+  /** Milliseconds of the connection's timeout when `getresponse()` was called. */
+  readonly timeoutMs: number | null;
+  /** The wait options of a read without a signal of its own. */
   readonly wait: WaitOptions;
-  /**
-   * Called once when the body of a response that keeps the connection has been read to
-   * its end (`complete`) or abandoned. The connection decides whether bytes queued after
-   * the body make the socket unusable (they do unless a request is outstanding).
-   */
-  readonly onDone: (reader: ByteReader, complete: boolean) => void;
+  /** Called once when the body ends: read to its end (`complete`) or abandoned. */
+  readonly onEnd: (link: Link, response: HTTPResponse, complete: boolean) => void;
   /** The connection, named in `httplib:error` messages when a read fails. */
   readonly connection: object;
 }
@@ -52,16 +52,42 @@ export interface ReadOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** One read: what it wants, and what it has got so far. */
+interface Pull {
+  /** `all`: until `max` or the end; `some`: the first bytes; `line`: up to `\n`; `peek`. */
+  readonly mode: 'all' | 'some' | 'line' | 'peek';
+  readonly max: number;
+  /** Views of the body (read, read1, readline, peek), or null when copying into `target`. */
+  readonly parts: Buffer[] | null;
+  /** readinto's buffer. */
+  readonly target: Uint8Array | null;
+  got: number;
+}
+
+let create: (context: ResponseContext) => HTTPResponse;
+let begin: (response: HTTPResponse, head: ResponseHead, owner: boolean) => void;
+
+/** @internal The connection makes its responses here (the class is not constructible). */
+export function newResponse(context: ResponseContext): HTTPResponse {
+  return create(context);
+}
+
+/** @internal The head was read: the response takes its fields (and the socket if `owner`). */
+export function startBody(response: HTTPResponse, head: ResponseHead, owner: boolean): void {
+  begin(response, head, owner);
+}
+
 /**
- * Python's `httplib.HTTPResponse`. Created by `HTTPConnection.getresponse()`, never by
- * users.
+ * Python's `httplib.HTTPResponse`, returned by `HTTPConnection.getresponse()`; users do
+ * not construct it (`new HTTPResponse()` throws `TypeError`).
  *
  * The body is pulled from the socket only as it is read: `read()`, `read(amt)`,
  * `readinto()`, `read1()`, `peek()`, `readline()` (Python 3's methods), `for await`, and
  * the TypeScript additions `text()` and `json()`, all on one read path. The whole body
  * must be read (or the response closed) before the next `getresponse()`. One read at a
- * time: a read started while another read of the same response is waiting for data
- * rejects with {@link ImproperConnectionState} (the first one goes on).
+ * time: a read started while another read of the same response waits for data rejects
+ * with {@link ImproperConnectionState} (the first one goes on). `close()` while a read
+ * waits settles it with `AbortError`.
  *
  * How this differs from Python 2.7: reads return `Buffer`s; a body cut short raises
  * {@link IncompleteRead} from every read method (2.7's `read(amt)` returns the short
@@ -97,19 +123,31 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   /** True once `close()` was called (Python 3's `closed`; reading to the end is not enough). */
   closed = false;
 
-  /** The socket reader while the body is unread (Python's `fp`); null once done. */
-  private reader: ByteReader | null;
-  private decoder: BodyDecoder = NO_BODY;
+  /** The socket while the body is unread (Python's `fp`); null once done. */
+  #link: Link | null;
+  /** Kept for `fileno()` after the body is done. */
+  readonly #socketLink: Link;
+  #decoder: BodyDecoder = NO_BODY;
   /** HTTP/0.9: the first line, which is body. */
-  private prefix: Buffer | null = null;
+  #prefix: Buffer | null = null;
   /** Whether this response owns the socket (it will close the connection). */
-  private owner = false;
-  private readonly context: ResponseContext;
+  #owner = false;
+  /** A read is waiting: another one is refused. */
+  #busy = false;
+  readonly #context: ResponseContext;
 
-  /** @internal Use `HTTPConnection.getresponse()`. */
-  constructor(context: ResponseContext) {
-    this.context = context;
-    this.reader = context.reader;
+  static {
+    create = (context) => new HTTPResponse(TOKEN, context);
+    begin = (response, head, owner) => response.#begin(head, owner);
+  }
+
+  private constructor(token: unknown, context?: ResponseContext) {
+    if (token !== TOKEN || context === undefined) {
+      throw new TypeError('HTTPResponse is not constructible: use HTTPConnection.getresponse()');
+    }
+    this.#context = context;
+    this.#link = context.link;
+    this.#socketLink = context.link;
     this.debuglevel = context.debuglevel;
     this.strict = context.strict;
   }
@@ -121,50 +159,19 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
 
   /** Python's `length`: body bytes still to come when known (0 for no body), else null. */
   get length(): number | null {
-    return this.decoder.remaining;
+    return this.#decoder.remaining;
   }
 
-  /** @internal Reads the status line and headers (Python's `begin()`). */
-  begin(signal?: AbortSignal | null): Promise<void> {
-    return this.readHeadOnly(signal).then((head) => this.applyHead(head));
-  }
-
-  /** @internal The head, read but not yet applied (`applyHead`): one promise for getresponse. */
-  readHeadOnly<T = ResponseHead>(
-    signal?: AbortSignal | null,
-    onHead?: (head: ResponseHead, response: HTTPResponse) => T,
-    onError?: (err: unknown, response: HTTPResponse) => unknown,
-  ): Promise<T> {
-    const reader = this.reader as ByteReader;
-    const debugOutput = this.context.debugOutput;
-    const parser = new ResponseParser({
-      method: this.context.method,
-      strict: this.strict,
-      debug: this.debuglevel > 0 ? (text: string) => writeDebug(debugOutput, text) : null,
-    });
-    const wait = this.waitOptions(signal);
-    const aborted = reader.abortIfSignalled(wait);
-    if (aborted !== null) {
-      return Promise.reject(onError === undefined ? aborted : onError(aborted, this));
-    }
-    return readHead(reader, parser, wait, onHead, onError, this);
-  }
-
-  /** @internal Take the parsed head's fields (Python's `begin()` results). */
-  applyHead(head: ResponseHead): void {
+  #begin(head: ResponseHead, owner: boolean): void {
     this.status = head.status;
     this.reason = head.reason;
     this.version = head.version;
     this.msg = head.lines.length === 0 ? EMPTY_MESSAGE : new HTTPMessage(head.lines);
     this.chunked = head.chunked;
     this.will_close = head.will_close;
-    this.prefix = head.bodyPrefix;
-    this.decoder = new BodyDecoder(head.framing, head.length);
-  }
-
-  /** @internal The connection hands the socket over: this response closes it when done. */
-  takeOwnership(): void {
-    this.owner = true;
+    this.#prefix = head.bodyPrefix;
+    this.#decoder = new BodyDecoder(head.framing, head.length);
+    this.#owner = owner;
   }
 
   /**
@@ -185,28 +192,14 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * ```
    */
   read(amt?: number | null, options?: ReadOptions): Promise<Buffer> {
-    if (this.reader === null) return Promise.resolve(EMPTY);
     let max = Number.POSITIVE_INFINITY;
     if (amt !== undefined && amt !== null && amt >= 0) {
       if (!Number.isInteger(amt)) {
         return Promise.reject(new TypeError(`amt must be an integer, got ${amt}`));
       }
-      if (amt === 0) return Promise.resolve(EMPTY);
       max = amt;
     }
-    const parts: Buffer[] = [];
-    let got = 0;
-    if (options?.signal === undefined && this.context.signal?.aborted !== true) {
-      // Fast path: what is already queued may be all that is wanted (a small response
-      // arrives with its head); no promise is waited on then.
-      try {
-        got = this.take(max, parts, null, 0);
-      } catch (err) {
-        return this.published(Promise.reject(this.failed(err, parts, null, 0)));
-      }
-      if (this.reader === null || got >= max) return Promise.resolve(join(parts));
-    }
-    return this.pull(max, parts, null, true, options, got).then(() => join(parts));
+    return this.#read({ mode: 'all', max, parts: [], target: null, got: 0 }, options);
   }
 
   /**
@@ -214,89 +207,18 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * (0 at the end of the body).
    */
   readinto(b: Uint8Array, options?: ReadOptions): Promise<number> {
-    const reader = this.reader;
-    if (reader === null || b.length === 0) return Promise.resolve(0);
-    // Fast path: nothing queued, and the socket can read straight into `b` (one promise
-    // per call, no async frames). Anything else goes the one read path, which comes
-    // back to `readDirect` once what was queued has been copied.
-    if (this.canReadDirect(reader) && !(options?.signal?.aborted ?? false)) {
-      return this.published(new Promise<number>((r) => this.readDirect(b, 0, options, r)));
-    }
-    return this.pull(b.length, null, b, true, options);
-  }
-
-  /**
-   * Whether `readinto` may offer its memory to the socket: nothing queued or held back,
-   * a body framed by its length or by the close, a socket that reads into offered
-   * memory (plain TCP), and one that can still deliver bytes.
-   */
-  private canReadDirect(reader: ByteReader): boolean {
-    const framing = this.decoder.framing;
-    return (
-      reader.buffered === 0 &&
-      this.prefix === null &&
-      (framing === 'length' || framing === 'eof') &&
-      reader.canDirect &&
-      reader.error === null &&
-      !reader.ended &&
-      !reader.closed
-    );
-  }
-
-  /**
-   * `readinto`'s wait when `canReadDirect`: `b[got:]` (no more than the body has left) is
-   * offered to the socket, which reads into it from its own event; repeated until `b` is
-   * full or the body ends. Whatever else ends the wait (an error, the end, a timeout,
-   * bytes that went to the queue) goes back to `pullBody`.
-   */
-  private readDirect(
-    b: Uint8Array,
-    got: number,
-    options: ReadOptions | undefined,
-    resolve: (n: number | Promise<number>) => void,
-  ): void {
-    const reader = this.reader as ByteReader;
-    if (reader.waitingForData) {
-      resolve(Promise.reject(concurrentRead()));
-      return;
-    }
-    const want = Math.min(b.length - got, this.decoder.remaining ?? Number.POSITIVE_INFINITY);
-    reader.armDirect(
-      got === 0 && want === b.length && Buffer.isBuffer(b)
-        ? b
-        : Buffer.from(b.buffer, b.byteOffset + got, want),
-    );
-    reader.whenData(() => {
-      // Runs from a socket event: nothing may throw out of here.
-      try {
-        const n = reader.takeDirect();
-        if (n === 0) {
-          // Not a read into `b`: the one read path reports it (or takes what was queued).
-          resolve(this.pullBody(b.length, null, b, true, options, got));
-          return;
-        }
-        this.decoder.consumeDirect(n);
-        const total = got + n;
-        if (this.decoder.done) this.finish(true);
-        if (this.reader === null || total >= b.length) resolve(total);
-        else if (this.canReadDirect(reader)) this.readDirect(b, total, options, resolve);
-        else resolve(this.pullBody(b.length, null, b, true, options, total));
-      } catch (err) {
-        this.finish(false);
-        resolve(Promise.reject(err));
-      }
-    }, this.waitOptions(options?.signal));
+    const pull: Pull = { mode: 'all', max: b.length, parts: null, target: b, got: 0 };
+    const pending = this.#pull(pull, options);
+    return pending === null ? Promise.resolve(pull.got) : pending.then(() => pull.got);
   }
 
   /**
    * Python 3's `read1(n=-1)`: at most `n` bytes with at most one wait for the network;
    * within a chunked body, at most the rest of the current chunk.
    */
-  async read1(n = -1, options?: ReadOptions): Promise<Buffer> {
-    if (this.reader === null || n === 0) return EMPTY;
-    const parts: Buffer[] = [];
-    await this.pull(n < 0 ? Number.POSITIVE_INFINITY : n, parts, null, false, options);
-    return join(parts);
+  read1(n = -1, options?: ReadOptions): Promise<Buffer> {
+    const max = n < 0 ? Number.POSITIVE_INFINITY : n;
+    return this.#read({ mode: 'some', max, parts: [], target: null, got: 0 }, options);
   }
 
   /**
@@ -304,37 +226,15 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * least one unless the body is done; within a chunked body, at most the current
    * chunk). Never shows bytes past the end of the body.
    */
-  async peek(n = 1, options?: ReadOptions): Promise<Buffer> {
+  peek(n = 1, options?: ReadOptions): Promise<Buffer> {
     void n;
-    if (this.reader === null) return EMPTY;
-    if (this.prefix !== null) return this.prefix;
-    for (;;) {
-      const view = this.peekQueued();
-      if (view.length > 0 || this.reader === null) return view;
-      if (!(await this.waitMore(options))) return EMPTY;
-    }
+    return this.#read({ mode: 'peek', max: 1, parts: [], target: null, got: 0 }, options);
   }
 
   /** Python 3's `readline(limit=-1)`: up to and including the next `\n`, within the body. */
-  async readline(limit = -1, options?: ReadOptions): Promise<Buffer> {
+  readline(limit = -1, options?: ReadOptions): Promise<Buffer> {
     const max = limit < 0 ? Number.POSITIVE_INFINITY : limit;
-    const parts: Buffer[] = [];
-    let got = 0;
-    while (got < max && this.reader !== null) {
-      const view = this.prefix ?? this.peekQueued();
-      if (view.length === 0) {
-        // peekQueued() may have just read the end of a chunked body and finished.
-        if (this.reader === null || !(await this.waitMore(options, parts))) break;
-        continue;
-      }
-      const nl = view.indexOf(0x0a);
-      const want = Math.min(nl === -1 ? view.length : nl + 1, max - got);
-      const piece = await this.read(want, options);
-      parts.push(piece);
-      got += piece.length;
-      if (nl !== -1 && nl + 1 <= want) break;
-    }
-    return join(parts);
+    return this.#read({ mode: 'line', max, parts: [], target: null, got: 0 }, options);
   }
 
   /** `for await (const chunk of response)`: the body as Buffers, as they arrive. */
@@ -383,8 +283,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * socket is closed (Python raises too, an `AttributeError`).
    */
   fileno(): number {
-    const reader = this.reader ?? this.context.reader;
-    const socket = reader.socket as unknown as {
+    const socket = this.#socketLink.reader.socket as unknown as {
       _handle?: { fd?: number } | null;
       _parent?: { _handle?: { fd?: number } | null } | null;
     };
@@ -395,7 +294,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
 
   /** Python's `isclosed()`: true once the body was read to its end or `close()` called. */
   isclosed(): boolean {
-    return this.reader === null;
+    return this.#link === null;
   }
 
   /** Python 3's `getcode()`: the status. */
@@ -411,100 +310,159 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   /**
    * Python's `close()`. Closing before the end of the body makes the connection
    * unusable (its socket is destroyed): the rest of this body must never be read as
-   * the next response.
+   * the next response. A read that waits settles with `AbortError`.
    */
   close(): void {
     this.closed = true;
-    this.finish(false);
+    const link = this.#link;
+    if (link === null) return;
+    // The waiting read is woken by the failure and settles with it.
+    if (this.#busy) link.reader.fail(closedByCaller('response'));
+    this.#finish(false);
   }
 
-  // --- the one read path -------------------------------------------------------------
+  // --- the one pull loop ---------------------------------------------------------------
+
+  /** A pull whose result is a Buffer (its views joined). */
+  #read(pull: Pull, options: ReadOptions | undefined): Promise<Buffer> {
+    const pending = this.#pull(pull, options);
+    return pending === null ? Promise.resolve(result(pull)) : pending.then(() => result(pull));
+  }
 
   /**
-   * Move up to `max` body bytes into `parts` (views, no copy) or into `target` (copied).
-   * `fill`: keep waiting until `max` bytes or the end of the body; otherwise return after
-   * the first bytes. Returns the number of bytes moved. Any failure closes the response
-   * (and is published on `httplib:error`).
+   * Advance `pull` over what is queued; when that is not enough, wait (one promise for
+   * the whole call, woken from the socket's events) and advance again. Null when it was
+   * satisfied at once. A read made while another waits is refused; any failure ends the
+   * body (the socket is not reused).
    */
-  private pull(
-    max: number,
-    parts: Buffer[] | null,
-    target: Uint8Array | null,
-    fill: boolean,
-    options: ReadOptions | undefined,
-    got = 0,
-  ): Promise<number> {
-    return this.published(this.pullBody(max, parts, target, fill, options, got));
-  }
-
-  /** `pending`, with its failure published on `httplib:error`. */
-  private published<T>(pending: Promise<T>): Promise<T> {
-    return publishFailure(pending, this.context.connection);
-  }
-
-  private async pullBody(
-    max: number,
-    parts: Buffer[] | null,
-    target: Uint8Array | null,
-    fill: boolean,
-    options: ReadOptions | undefined,
-    already = 0,
-  ): Promise<number> {
-    const reader = this.reader as ByteReader;
-    const aborted = reader.abortIfSignalled(this.waitOptions(options?.signal));
-    if (aborted !== null) {
-      this.finish(false);
-      throw aborted;
-    }
-    let got = already;
-    for (;;) {
+  #pull(pull: Pull, options: ReadOptions | undefined): Promise<void> | null {
+    if (this.#busy) return Promise.reject(concurrentRead());
+    const signal = options?.signal;
+    if (signal === undefined && this.#context.signal?.aborted !== true) {
+      // The fast path: everything wanted is queued already (a small body comes with its
+      // head), so nothing waits and no promise is made.
       try {
-        got += this.take(max - got, parts, target, got, !fill);
+        if (this.#advance(pull)) return null;
       } catch (err) {
-        throw this.failed(err, parts, target, got);
+        return this.#published(Promise.reject(this.#failed(err, pull)));
       }
-      if (this.reader === null || got >= max || (!fill && got > 0)) return got;
-      // readinto (always `fill`, `max` = its length): the rest straight into its memory.
-      // read() and read(amt) return views of the blocks the socket reads into anyway.
-      if (target !== null && this.canReadDirect(reader)) {
-        return new Promise<number>((resolve) => this.readDirect(target, got, options, resolve));
+    }
+    this.#busy = true;
+    const wait = this.#waitOptions(signal);
+    return this.#published(
+      new Promise<void>((resolve, reject) => {
+        const step = (): void => {
+          try {
+            if (this.#waitFor(pull, wait, step)) return;
+          } catch (err) {
+            this.#busy = false;
+            reject(this.#failed(err, pull));
+            return;
+          }
+          this.#busy = false;
+          resolve();
+        };
+        const link = this.#link;
+        if (link !== null && link.reader.abortIfSignalled(wait) !== null) {
+          this.#busy = false;
+          reject(this.#failed(link.reader.error, pull));
+          return;
+        }
+        step();
+      }),
+    );
+  }
+
+  /**
+   * One turn of the loop: take what arrived (straight into the target, or queued), and
+   * return true after arming a wait for more, or false when the pull is satisfied.
+   */
+  #waitFor(pull: Pull, wait: WaitOptions, step: () => void): boolean {
+    const link = this.#link;
+    if (link !== null && link.direct !== null && pull.target !== null) {
+      const n = link.direct.take();
+      if (n > 0) {
+        this.#decoder.consumeDirect(n);
+        pull.got += n;
+        if (this.#decoder.done && this.#prefix === null) this.#finish(true);
       }
-      if (!(await this.waitMore(options, parts, target, got))) return got;
+    }
+    if (this.#advance(pull)) return false;
+    const reader = (this.#link as Link).reader;
+    if (reader.error !== null) throw reader.error;
+    if (reader.ended || reader.closed) {
+      const end = this.#decoder.eof();
+      if (!end.complete) throw incomplete(pull, end.expected);
+      this.#finish(true);
+      return false;
+    }
+    if (pull.target !== null && this.#directReady()) {
+      // The rest goes straight into the caller's memory, no longer than the body's rest.
+      const want = Math.min(pull.max - pull.got, this.#decoder.remaining ?? Number.POSITIVE_INFINITY);
+      const t = pull.target;
+      const view =
+        pull.got === 0 && want === t.length && Buffer.isBuffer(t)
+          ? t
+          : Buffer.from(t.buffer, t.byteOffset + pull.got, want);
+      (this.#link as Link).direct?.offer(view);
+    }
+    reader.whenData(step, 'body', wait);
+    return true;
+  }
+
+  /** Take what the pull wants from what is queued; true when it is satisfied. */
+  #advance(pull: Pull): boolean {
+    switch (pull.mode) {
+      case 'all':
+        pull.got += this.#take(pull.max - pull.got, pull, false);
+        return this.#link === null || pull.got >= pull.max;
+      case 'some':
+        pull.got += this.#take(pull.max - pull.got, pull, true);
+        return this.#link === null || pull.got > 0 || pull.max === 0;
+      case 'peek': {
+        const view = this.#prefix ?? this.#visible();
+        if (view.length === 0 && this.#link !== null) return false;
+        (pull.parts as Buffer[]).push(view);
+        return true;
+      }
+      case 'line':
+        while (pull.got < pull.max && this.#link !== null) {
+          const view = this.#prefix ?? this.#visible();
+          if (view.length === 0) return this.#link === null;
+          const nl = view.indexOf(0x0a);
+          const want = Math.min(nl === -1 ? view.length : nl + 1, pull.max - pull.got);
+          pull.got += this.#take(want, pull, false);
+          if (nl !== -1 && nl + 1 <= want) return true;
+        }
+        return true;
     }
   }
 
   /**
-   * Take queued body bytes without waiting. Finishes the response when the body is
-   * complete (also consuming framing that follows the last byte wanted, when queued).
-   * `oneChunk` (read1): stop at the end of the current chunk of a chunked body.
+   * Move up to `max` queued body bytes into the pull (views, or copied into its target).
+   * Finishes the response when the body is complete (also consuming framing that
+   * follows the last byte wanted, when queued). `oneChunk` (read1): stop at the end of
+   * the current chunk of a chunked body.
    */
-  private take(
-    max: number,
-    parts: Buffer[] | null,
-    target: Uint8Array | null,
-    at: number,
-    oneChunk = false,
-  ): number {
+  #take(max: number, pull: Pull, oneChunk: boolean): number {
+    const link = this.#link;
+    if (link === null || max <= 0) return 0;
     let got = 0;
-    if (this.prefix !== null && max > 0) {
-      const n = Math.min(max, this.prefix.length);
-      got += this.emit(this.prefix.subarray(0, n), parts, target, at);
-      this.prefix = n === this.prefix.length ? null : this.prefix.subarray(n);
+    const prefix = this.#prefix;
+    if (prefix !== null) {
+      const n = Math.min(max, prefix.length);
+      got += emit(prefix.subarray(0, n), pull, pull.got);
+      this.#prefix = n === prefix.length ? null : prefix.subarray(n);
     }
-    const reader = this.reader as ByteReader;
-    const decoder = this.decoder;
+    const reader = link.reader;
+    const decoder = this.#decoder;
     for (;;) {
       const chunk = reader.peek();
       if (chunk === null) break;
       const start = reader.offset;
       const pos = decoder.decode(chunk, start, chunk.length, max - got);
       if (decoder.dataEnd > decoder.dataStart) {
-        got += this.emit(
-          chunk.subarray(decoder.dataStart, decoder.dataEnd),
-          parts,
-          target,
-          at + got,
-        );
+        got += emit(chunk.subarray(decoder.dataStart, decoder.dataEnd), pull, pull.got + got);
       }
       reader.consume(pos - start);
       if (decoder.done || pos === start) break;
@@ -512,101 +470,29 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
         break;
       }
     }
-    if (decoder.done && this.prefix === null) this.finish(true);
+    if (decoder.done && this.#prefix === null) this.#finish(true);
     return got;
   }
 
-  private emit(
-    view: Buffer,
-    parts: Buffer[] | null,
-    target: Uint8Array | null,
-    at: number,
-  ): number {
-    if (parts !== null) parts.push(view);
-    else (target as Uint8Array).set(view, at);
-    return view.length;
-  }
-
-  /**
-   * Wait for more bytes. Returns false when the connection ended and the body is
-   * complete; throws `IncompleteRead` when it ended early, or the socket's error.
-   */
-  private async waitMore(
-    options: ReadOptions | undefined,
-    parts: Buffer[] | null = null,
-    target: Uint8Array | null = null,
-    got = 0,
-  ): Promise<boolean> {
-    const reader = this.reader as ByteReader;
-    // Another read of this body is waiting: both would take bytes as they come (which
-    // read gets which is luck) and a direct read could fill the wrong caller's memory.
-    // Refused, without closing anything: the first read goes on.
-    if (reader.waitingForData) throw concurrentRead();
-    if (reader.error !== null) {
-      const err = reader.error;
-      this.finish(false);
-      throw err;
-    }
-    if (reader.ended || reader.closed) {
-      const result = this.decoder.eof();
-      if (result.complete) {
-        this.finish(true);
-        return false;
-      }
-      this.finish(false);
-      // The bytes of this call, joined only now: joining before every wait would copy
-      // the body over and over (quadratic for a large read()).
-      const partial = target !== null ? Buffer.from(target.subarray(0, got)) : join(parts ?? []);
-      throw new IncompleteRead(partial, result.expected);
-    }
-    await reader.waitForData(this.waitOptions(options?.signal));
-    return true;
-  }
-
-  /** The response is over: hand the socket back (or close it) and forget it. */
-  private finish(complete: boolean): void {
-    const reader = this.reader;
-    if (reader === null) return;
-    this.reader = null;
-    this.prefix = null;
-    if (this.owner) reader.destroy();
-    else this.context.onDone(reader, complete);
-  }
-
-  private failed(
-    err: unknown,
-    parts: Buffer[] | null,
-    target: Uint8Array | null,
-    got: number,
-  ): unknown {
-    this.finish(false);
-    if (err instanceof FramingError) {
-      const partial =
-        parts !== null ? join(parts) : Buffer.from((target as Uint8Array).subarray(0, got));
-      return new IncompleteRead(partial, null, { cause: err });
-    }
-    return err;
-  }
-
-  /** Body bytes queued right now, as a view, without consuming them. */
-  private peekQueued(): Buffer {
-    const reader = this.reader as ByteReader;
-    const decoder = this.decoder;
+  /** Body bytes queued right now, as a view, without consuming them (framing is). */
+  #visible(): Buffer {
+    const link = this.#link;
+    if (link === null) return EMPTY;
+    const reader = link.reader;
+    const decoder = this.#decoder;
     for (;;) {
-      // A body that is already complete (no body at all, Content-Length: 0) must not
-      // wait for bytes that will never come: readline() and peek() would hang.
+      // A body that is already complete must not wait for bytes that will never come.
       if (decoder.done) {
-        this.finish(true);
+        this.#finish(true);
         return EMPTY;
       }
       const chunk = reader.peek();
       if (chunk === null) return EMPTY;
       const start = reader.offset;
-      // Consume framing (chunk sizes, CRLFs) up to the next body byte.
       const pos = decoder.decode(chunk, start, chunk.length, 0);
       reader.consume(pos - start);
       if (decoder.done) {
-        this.finish(true);
+        this.#finish(true);
         return EMPTY;
       }
       if (pos !== start) continue;
@@ -616,62 +502,74 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     }
   }
 
-  private waitOptions(signal: AbortSignal | null | undefined): WaitOptions {
+  /**
+   * Whether the socket may read the rest straight into the caller's memory: nothing
+   * queued or held back, a body framed by its length or by the close, a socket that can
+   * (plain TCP, direct-read.ts), and one that can still deliver bytes.
+   */
+  #directReady(): boolean {
+    const link = this.#link as Link;
+    const reader = link.reader;
+    const framing = this.#decoder.framing;
+    return (
+      link.direct !== null &&
+      reader.buffered === 0 &&
+      this.#prefix === null &&
+      (framing === 'length' || framing === 'eof') &&
+      reader.error === null &&
+      !reader.ended &&
+      !reader.closed &&
+      link.direct.available
+    );
+  }
+
+  /** The body is over: hand the socket back (or close it) and forget it. */
+  #finish(complete: boolean): void {
+    const link = this.#link;
+    if (link === null) return;
+    this.#link = null;
+    this.#prefix = null;
+    if (this.#owner) link.reader.destroy();
+    else this.#context.onEnd(link, this, complete);
+  }
+
+  /** A read failed: the body is over; a broken framing is `IncompleteRead`. */
+  #failed(err: unknown, pull: Pull): unknown {
+    this.#finish(false);
+    if (err instanceof FramingError) return incomplete(pull, null, err);
+    return err;
+  }
+
+  #published<T>(pending: Promise<T>): Promise<T> {
+    return publishFailure(pending, this.#context.connection);
+  }
+
+  #waitOptions(signal: AbortSignal | null | undefined): WaitOptions {
     // Without a per-call signal, the connection's own options (built once) serve.
-    if (signal === null || signal === undefined) return this.context.wait;
+    if (signal === null || signal === undefined) return this.#context.wait;
     return {
-      timeoutMs: this.context.timeoutMs,
-      signal: combineSignals(signal, this.context.signal),
+      timeoutMs: this.#context.timeoutMs,
+      signal: combineSignals(signal, this.#context.signal),
     };
   }
 }
 
-/**
- * Feed queued and arriving bytes to `parser` until the head is complete; bytes after the
- * head stay in the reader. The socket's error, or the parser's error at EOF, is thrown.
- * Shared by responses and by the CONNECT of a tunnel.
- */
-export function readHead<T = ResponseHead, C = undefined>(
-  reader: ByteReader,
-  parser: ResponseParser,
-  wait: WaitOptions,
-  onHead: (head: ResponseHead, context: C) => T = identity as (head: ResponseHead) => T,
-  onError: (err: unknown, context: C) => unknown = identity,
-  context?: C,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    // Driven from the socket's events: one promise per head, no await per chunk; what
-    // the caller does with the head (or the error) runs before the promise settles.
-    const step = (): void => {
-      let result: T;
-      try {
-        for (;;) {
-          const chunk = reader.peek();
-          if (chunk !== null) {
-            const start = reader.offset;
-            const pos = parser.execute(chunk, start, chunk.length);
-            reader.consume(pos - start);
-            if (parser.done) break;
-            continue;
-          }
-          if (reader.error !== null) throw reader.error;
-          if (reader.ended || reader.closed) {
-            parser.finish();
-            break;
-          }
-          reader.whenData(step, wait);
-          return;
-        }
-        if (parser.head === null) throw new Error('response head missing after parse');
-        result = onHead(parser.head, context as C);
-      } catch (err) {
-        reject(onError(err, context as C));
-        return;
-      }
-      resolve(result);
-    };
-    step();
-  });
+const TOKEN = Symbol('HTTPResponse');
+const EMPTY_MESSAGE = new HTTPMessage([]);
+const NO_BODY = new BodyDecoder('none');
+
+/** Put `view` into the pull: queued as a view, or copied into its target at `at`. */
+function emit(view: Buffer, pull: Pull, at: number): number {
+  if (pull.parts !== null) pull.parts.push(view);
+  else (pull.target as Uint8Array).set(view, at);
+  return view.length;
+}
+
+/** The one place `IncompleteRead` is built: the bytes this call got, and what was missing. */
+function incomplete(pull: Pull, expected: number | null, cause?: unknown): IncompleteRead {
+  const partial =
+    pull.target !== null ? Buffer.from(pull.target.subarray(0, pull.got)) : join(pull.parts ?? []);
+  return new IncompleteRead(partial, expected, cause === undefined ? undefined : { cause });
 }
 
 /** The error of a read made while another read of the same response is waiting. */
@@ -681,12 +579,14 @@ function concurrentRead(): ImproperConnectionState {
   );
 }
 
-function identity<T>(x: T): T {
-  return x;
+/** The Buffer a pull returns: its views joined; a small part of a large block is copied. */
+function result(pull: Pull): Buffer {
+  const out = join(pull.parts as Buffer[]);
+  const store = out.buffer.byteLength;
+  // Never let a small result keep a large block (256 KiB) alive (DESIGN.md principle 3).
+  if (store > POOLED_MAX && out.length * SMALL_RESULT_FRACTION < store) return Buffer.from(out);
+  return out;
 }
-
-const EMPTY_MESSAGE = new HTTPMessage([]);
-const NO_BODY = new BodyDecoder('none');
 
 function join(parts: Buffer[]): Buffer {
   if (parts.length === 0) return EMPTY;

@@ -4,19 +4,14 @@
  * for IP literals, the `context` to configure it, the deprecated `key_file`/`cert_file`,
  * and, through a tunnel, TLS with the tunnel's host.
  *
- * TLS is started on the socket the plain connection opened (after the CONNECT, if
- * tunnelling), with any bytes that followed the proxy's answer handed to the TLS layer.
- * The handshake counts against `timeout`; failures become `SSLCertVerificationError` /
- * `SSLError` (ssl.ts). Sessions are kept by the context, so the next connection made
+ * What TLS to speak is decided here (`tlsPlan`); io/transport.ts starts it on the socket
+ * the plain connection opened (after the CONNECT, if tunnelling). The handshake counts
+ * against `timeout`; failures become `SSLCertVerificationError` / `SSLError` (ssl.ts). Sessions are kept by the context, so the next connection made
  * from the same context resumes instead of repeating the full handshake.
  */
-import type * as net from 'node:net';
-import * as tls from 'node:tls';
-import { ByteReader } from '../io/byte-reader.ts';
-import { timeoutMs } from '../io/deadline.ts';
-import { AbortError, TimeoutError } from '../protocol/errors.ts';
+import type { TlsPlan } from '../io/transport.ts';
 import { HTTPS_PORT } from '../protocol/limits.ts';
-import { HTTPConnection, type HTTPConnectionOptions } from './http-connection.ts';
+import { HTTPConnection, type HTTPConnectionOptions, secureWith } from './http-connection.ts';
 import { CERT_NONE, create_default_context, type SSLContext, toSSLError } from './ssl.ts';
 
 /** Options of `HTTPSConnection` (Python's keyword arguments). */
@@ -91,89 +86,22 @@ export class HTTPSConnection extends HTTPConnection {
     }
     this._context = context;
     this.check_hostname = checkHostname;
-  }
-
-  /** @internal TLS reads the socket's stream itself: no `onread` buffer under it. */
-  protected override staticBufferReads(): boolean {
-    return false;
-  }
-
-  /** @internal Start TLS on the connected (and tunnelled) socket. */
-  protected override async secure(
-    reader: ByteReader,
-    signal: AbortSignal | null,
-  ): Promise<ByteReader> {
-    const raw = reader.socket as net.Socket;
-    // Bytes that came after the proxy's answer belong to the TLS layer.
-    const leftover = reader.detach();
-    for (let i = leftover.length - 1; i >= 0; i--) raw.unshift(leftover[i] as Buffer);
-    const host = this._tunnel_host ?? this.host;
-    const port = this._tunnel_port ?? this.port;
-    const context = this._context;
-    const socket = tls.connect({
-      ...context.tlsOptions(host, port, this.check_hostname),
-      socket: raw,
-      host,
-    });
-    socket.on('session', (session: Buffer) => context.saveSession(host, port, session));
-    try {
-      await handshake(socket, timeoutMs(this.timeout), signal);
-    } catch (err) {
-      context.dropSession(host, port);
-      socket.destroy();
-      raw.destroy();
-      this.reader = null;
-      throw toSSLError(err, host);
-    }
-    const secured = new ByteReader(socket);
-    secured.mapError = (err) => toSSLError(err, host) as Error;
-    return secured;
+    secureWith(this, (host, port) => tlsPlan(context, host, port, checkHostname));
   }
 }
 
-/** Wait for the TLS handshake, within `ms` and until `signal` fires. */
-function handshake(
-  socket: tls.TLSSocket,
-  ms: number | null,
-  signal: AbortSignal | null,
-): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let timer: NodeJS.Timeout | null = null;
-    const done = (err: Error | null): void => {
-      if (timer !== null) clearTimeout(timer);
-      socket.removeListener('secureConnect', onConnect);
-      socket.removeListener('error', onError);
-      socket.removeListener('close', onClose);
-      signal?.removeEventListener('abort', onAbort);
-      if (err === null) {
-        resolve();
-      } else {
-        // A late error of the destroyed socket must not go uncaught.
-        socket.on('error', () => {});
-        reject(err);
-      }
-    };
-    const onConnect = (): void => done(null);
-    const onError = (err: Error): void => done(err);
-    const onClose = (): void => {
-      const err = new Error(
-        'Client network socket disconnected before secure TLS connection was established',
-      ) as NodeJS.ErrnoException;
-      err.code = 'ECONNRESET';
-      done(err);
-    };
-    const onAbort = (): void =>
-      done(new AbortError('The operation was aborted', { cause: signal?.reason }));
-    socket.once('secureConnect', onConnect);
-    socket.once('error', onError);
-    socket.once('close', onClose);
-    if (signal !== null) {
-      if (signal.aborted) {
-        onAbort();
-        return;
-      }
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
-    if (ms !== null) timer = setTimeout(() => done(new TimeoutError()), ms);
-  });
+/** TLS with `host:port` as `context` says (io/transport.ts runs it). */
+function tlsPlan(
+  context: SSLContext,
+  host: string,
+  port: number,
+  checkHostname: boolean,
+): TlsPlan {
+  return {
+    options: () => ({ ...context.tlsOptions(host, port, checkHostname), host }),
+    session: (session) => context.saveSession(host, port, session),
+    verify: () => {},
+    failed: () => context.dropSession(host, port),
+    mapError: (err) => toSSLError(err, host),
+  };
 }

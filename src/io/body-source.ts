@@ -87,6 +87,11 @@ export interface PreparedBody {
    * into a Buffer after yielding it.
    */
   chunks(): AsyncIterable<Buffer>;
+  /**
+   * The body will not be sent (the call failed before or while sending it): take our
+   * listener off the caller's stream. Idempotent; a no-op for other kinds.
+   */
+  release(): void;
 }
 
 /** Where `writeBody` writes: the connection's socket, or a test double. */
@@ -125,6 +130,7 @@ class NoBody implements PreparedBody {
   chunks(): AsyncIterable<Buffer> {
     return EMPTY_CHUNKS;
   }
+  release(): void {}
 }
 const NO_BODY = new NoBody();
 
@@ -147,6 +153,7 @@ class MemoryBody implements PreparedBody {
   async *chunks(): AsyncGenerator<Buffer, void, undefined> {
     if (this.bytes.length > 0) yield this.bytes;
   }
+  release(): void {}
 }
 
 /**
@@ -174,6 +181,7 @@ class BlobBody implements PreparedBody {
       if (piece.byteLength > 0) yield Buffer.from(piece);
     }
   }
+  release(): void {}
 }
 
 /**
@@ -204,6 +212,9 @@ class StreamBody implements PreparedBody {
       stream.off('error', ignoreError);
     }
   }
+  release(): void {
+    this.#stream.off('error', ignoreError);
+  }
 }
 
 /** A sync or async iterable of strings/bytes (generators, arrays, web streams, …). */
@@ -232,6 +243,7 @@ class IterableBody implements PreparedBody {
       }
     }
   }
+  release(): void {}
 }
 
 /**
@@ -290,6 +302,7 @@ class FileHandleBody implements PreparedBody {
       yield block;
     }
   }
+  release(): void {}
 }
 
 // ---------------------------------------------------------------------------------------

@@ -2,88 +2,84 @@
  * The byte reader: everything that listens to one socket. It queues the bytes that
  * arrive (pausing the socket above a high-water mark, so memory stays bounded whatever
  * the server sends), lets the response parser and the `read*` methods pull from that
- * queue without copying, waits for more bytes or for drain with one cancellation path
- * (the connection's timeout and `AbortSignal`s), and holds the socket's end, error and
- * idle state so that no socket event can ever escape as an uncaught exception.
+ * queue without copying, waits for more bytes or for drain through the socket's
+ * `Deadline` (deadline.ts: the one timeout/abort/close path), and holds the socket's end,
+ * error and idle state so that no socket event can ever escape as an uncaught exception.
  *
- * It knows nothing of HTTP. It is the only place besides transport.ts that touches a
- * socket; the only timer it owns is created when a timeout is set, and armed only while
- * somebody waits.
+ * It knows nothing of HTTP and decides nothing about the connection: bytes that arrive
+ * while nothing is expected, and the socket's end or failure, are reported to
+ * `listener` (the connection feeds them to its state machine, which decides). It uses no
+ * Node internals: reading straight into memory is direct-read.ts's, which pushes here.
  */
 import type { Duplex } from 'node:stream';
-import { AbortError, TimeoutError } from '../protocol/errors.ts';
-
-/** Bytes queued before the socket is paused until the reader catches up. */
-export const HIGH_WATER_MARK = 256 * 1024;
+import type { Deadline, Phase, WaitOptions } from './deadline.ts';
+import { abortedBy } from './deadline.ts';
+import { HIGH_WATER_MARK } from './tuning.ts';
 
 const EMPTY = Buffer.alloc(0);
 
-/** Options of one blocking wait: both may be absent (then no timer and no listener). */
-export interface WaitOptions {
-  readonly timeoutMs?: number | null | undefined;
-  readonly signal?: AbortSignal | null | undefined;
+/** What the socket did that nobody asked about: bytes while nothing is expected, or its end. */
+export type SocketNews = 'unsolicited' | 'eof';
+
+/** What `pump` feeds: the response parser. */
+export interface ByteSink {
+  /** Consume bytes `[start, end)` of `chunk`; returns where it stopped. */
+  execute(chunk: Buffer, start: number, end: number): number;
+  /** Whether it needs no more bytes. */
+  readonly done: boolean;
+  /** The socket ended: finish, or throw what ending there means. */
+  finish(): void;
 }
 
-type Waiting = 'data' | 'drain';
+/** The part of direct-read.ts the reader calls: memory lent for one wait is taken back. */
+export interface LentMemory {
+  disarm(): void;
+}
+
+type Wake = () => void;
 
 /**
- * One kind of wait: the callbacks to wake and the abort signals listened to meanwhile.
- * Usually one caller; concurrent callers join (their callbacks are chained).
+ * The callers waiting for one kind of event (bytes, or drain): usually one; concurrent
+ * callers join (two `send()`s at once both wait for the drain; none is ever forgotten).
  */
 class WaitSlot {
-  private wake: (() => void) | null = null;
-  private signals: AbortSignal | AbortSignal[] | null = null;
+  private wake: Wake | null = null;
+  private options: WaitOptions | undefined;
+  private more: Array<[Wake, WaitOptions | undefined]> | null = null;
 
   get pending(): boolean {
     return this.wake !== null;
   }
 
-  add(wake: () => void, signal: AbortSignal | null, onAbort: (event: Event) => void): void {
-    const first = this.wake;
-    this.wake =
-      first === null
-        ? wake
-        : () => {
-            first();
-            wake();
-          };
-    if (signal === null) return;
-    signal.addEventListener('abort', onAbort, { once: true });
-    const held = this.signals;
-    this.signals =
-      held === null ? signal : Array.isArray(held) ? [...held, signal] : [held, signal];
+  add(wake: Wake, options: WaitOptions | undefined): void {
+    if (this.wake === null) {
+      this.wake = wake;
+      this.options = options;
+    } else {
+      (this.more ??= []).push([wake, options]);
+    }
   }
 
-  /** Wake every caller (the slot is empty again first, so a caller may wait again at once). */
-  end(onAbort: (event: Event) => void): void {
+  /** Wake every caller (the slot is empty first, so a caller may wait again at once). */
+  end(deadline: Deadline): void {
     const wake = this.wake;
     if (wake === null) return;
+    const options = this.options;
+    const more = this.more;
     this.wake = null;
-    const held = this.signals;
-    this.signals = null;
-    if (Array.isArray(held)) for (const s of held) s.removeEventListener('abort', onAbort);
-    else held?.removeEventListener('abort', onAbort);
+    this.options = undefined;
+    this.more = null;
+    deadline.end(options);
+    if (more !== null) for (const [, o] of more) deadline.end(o);
     wake();
+    if (more !== null) for (const [w] of more) w();
   }
-}
-
-/** Size of the blocks a socket opened with `onread` reads into. */
-const BLOCK_SIZE = 256 * 1024;
-/** A block with less room than this is left for a new one. */
-const BLOCK_MIN_FREE = 16 * 1024;
-/** The reused buffer small reads go to (and are copied out of). */
-const SCRATCH_SIZE = 64 * 1024;
-/** Reads up to this size are copied out of the scratch buffer; a larger one starts block reads. */
-const SMALL_READ = 8 * 1024;
-
-/** What `net.connect`'s `onread` option takes. */
-export interface OnreadOptions {
-  buffer: () => Uint8Array;
-  callback: (bytesRead: number, buf: Uint8Array) => boolean;
 }
 
 export class ByteReader {
   socket: Duplex;
+  /** The socket's one timeout/abort/close path. */
+  readonly deadline: Deadline;
   /** Queued chunks; `chunks[first]` starts at `offset`. */
   private chunks: Buffer[] = [];
   private first = 0;
@@ -93,122 +89,66 @@ export class ByteReader {
   buffered = 0;
   /** The server closed its side (EOF). */
   ended = false;
-  /** The socket failed (or was destroyed by a timeout or an abort); reported once read. */
+  /** The socket failed (or a timeout, an abort or a close ended it); reported once read. */
   error: Error | null = null;
   /** The socket is gone: destroyed, or closed by the peer and by us. */
   closed = false;
   /**
-   * Whether a request is outstanding. Bytes that arrive while it is false are not an
-   * answer to anything: the socket is destroyed and `poisoned` set (a server writing a
-   * response nobody asked for must never have it read as the next request's response).
+   * Whether bytes that arrive answer something (a request is outstanding or a response
+   * reads). Set by the connection from its state machine; bytes that arrive while it is
+   * false are not queued: `listener` hears 'unsolicited'.
    */
-  active = false;
-  poisoned = false;
+  expecting = false;
+  /** Hears what the socket did unasked (the connection); null once the reader is done. */
+  listener: ((news: SocketNews) => void) | null = null;
+  /** Turns the socket's errors into the caller's error classes (TLS: `ssl.SSLError`). */
+  mapError: ((err: Error) => Error) | null = null;
+  /** Memory lent to the socket for the current wait (direct-read.ts), if any. */
+  lent: LentMemory | null = null;
 
   private paused = false;
   private unreffed = false;
-  /** Who waits for bytes, and who waits for the socket to drain: two independent waits. */
   private readonly dataWait = new WaitSlot();
   private readonly drainWait = new WaitSlot();
-  private timer: NodeJS.Timeout | null = null;
-  private timerMs = 0;
-  private readonly onAbort = (event: Event): void => {
-    const reason = (event.target as AbortSignal).reason;
-    this.fail(new AbortError('The operation was aborted', { cause: reason }));
-  };
 
-  private readonly onDataEvent = (chunk: Buffer): void => this.onData(chunk);
+  private readonly onDataEvent = (chunk: Buffer): void => this.push(chunk);
   private readonly onEnd = (): void => {
     this.ended = true;
     this.notify();
+    this.tell('eof');
   };
   private readonly onError = (err: Error): void => {
     // Kept, never thrown from here: the next read or write reports it.
     if (this.error === null) this.error = this.mapError === null ? err : this.mapError(err);
     this.notify();
+    this.tell('eof');
   };
-  /** Turns the socket's errors into the caller's error classes (TLS: `ssl.SSLError`). */
-  mapError: ((err: Error) => Error) | null = null;
   private readonly onClose = (): void => {
     this.closed = true;
-    this.clearTimer();
     this.notify();
+    this.tell('eof');
   };
-  private readonly onDrain = (): void => {
-    this.drainWait.end(this.onAbort);
-  };
+  private readonly onDrain = (): void => this.drainWait.end(this.deadline);
+  private readonly victim = (err: Error): void => this.fail(err);
 
   /**
-   * `onread` mode (a socket opened with `onreadOptions()`; null in stream mode, 'data'
-   * events): small reads go to `scratch`, one reused buffer, and are copied out; large
-   * ones to the free end of `block`, queued as views; and a caller's memory offered with
-   * `armDirect` is read into directly.
+   * Listen to `socket` ('data' events), or, without one, to a socket about to be opened
+   * with direct-read.ts's `onread` (which pushes here): `attach` it once it exists.
    */
-  private scratch: Buffer | null = null;
-  /** The block bulk reads go to, allocated when the first large read comes. */
-  private block: Buffer | null = null;
-  /** Reading a large body: reads go to blocks (queued as views) instead of `scratch`. */
-  private bulk = false;
-  /** Bytes of `block` already read into (and queued as views). */
-  private blockUsed = 0;
-  /** The free end of the block last handed to the socket. */
-  private region: Buffer | null = null;
-  /** The caller's memory offered for the next read, if any. */
-  private direct: Buffer | null = null;
-  /** Node's `kBuffer` symbol on the socket (undefined: not looked up yet; null: absent). */
-  private bufferSymbol: symbol | null | undefined = undefined;
-  /** Bytes the socket wrote into offered memory and nobody has taken yet (`takeDirect`). */
-  directFilled = 0;
+  constructor(socket: Duplex | null, deadline: Deadline) {
+    this.deadline = deadline;
+    deadline.victim = this.victim;
+    this.socket = socket ?? (null as unknown as Duplex);
+    if (socket !== null) this.attach(socket, true);
+  }
 
   /**
-   * Listen to `socket` ('data' events). Without a socket, the reader is for one that is
-   * about to be opened with `onreadOptions()`; `attach` it once it exists.
+   * Listen to `socket`: its 'data' events when `dataEvents`, else it was opened with
+   * an `onread` that pushes here.
    */
-  constructor(socket: Duplex | null = null) {
-    if (socket === null) {
-      this.scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
-      this.socket = null as unknown as Duplex;
-      return;
-    }
+  attach(socket: Duplex, dataEvents: boolean): void {
     this.socket = socket;
-    socket.on('data', this.onDataEvent);
-    this.listen(socket);
-  }
-
-  /** The `onread` option for `net.connect`, bound to this reader (static-buffer mode). */
-  onreadOptions(): OnreadOptions {
-    return {
-      buffer: () => this.direct ?? this.freeRegion(),
-      callback: (bytesRead, buf) => this.onRead(bytesRead, buf),
-    };
-  }
-
-  /**
-   * Where the next read goes when no memory is offered: the free end of the current
-   * block, or a new block when it is nearly full. What is read there is queued as a view
-   * of the block: nothing is copied, and memory grows only with what arrives.
-   */
-  private freeRegion(): Buffer {
-    // Small answers (most responses) go to one reused buffer that stays in the cache;
-    // a large read switches to blocks, so that bulk data is never copied.
-    if (!this.bulk) return this.scratch as Buffer;
-    let block = this.block;
-    if (block === null || block.length - this.blockUsed < BLOCK_MIN_FREE) {
-      block = Buffer.allocUnsafe(BLOCK_SIZE);
-      this.block = block;
-      this.blockUsed = 0;
-    }
-    this.region = block.subarray(this.blockUsed);
-    return this.region;
-  }
-
-  /** Take over the socket opened with `onreadOptions()`. */
-  attach(socket: Duplex): void {
-    this.socket = socket;
-    this.listen(socket);
-  }
-
-  private listen(socket: Duplex): void {
+    if (dataEvents) socket.on('data', this.onDataEvent);
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
@@ -218,60 +158,6 @@ export class ByteReader {
   /** Whether somebody is waiting for bytes. */
   get waitingForData(): boolean {
     return this.dataWait.pending;
-  }
-
-  /** Whether `armDirect` can be used (static-buffer mode). */
-  get canDirect(): boolean {
-    return this.scratch !== null;
-  }
-
-  /**
-   * Offer `view` (the caller's memory) as the destination of the next socket read, so
-   * that body bytes are not copied at all. Only when nothing is queued (the order of the
-   * bytes must stay); the caller makes `view` no longer than what it may receive.
-   */
-  armDirect(view: Buffer): void {
-    if (view.length === 0 || this.buffered !== 0 || !this.setReadBuffer(view)) return;
-    this.direct = view;
-  }
-
-  /**
-   * Make `buf` the destination of the socket's next read. Node asks `onread.buffer()`
-   * for the next buffer only right after each read, so a buffer offered later has to be
-   * installed where Node keeps it (the handle's user buffer and the socket's `kBuffer`).
-   * Found by feature detection; false (no direct reads) where Node does not have them.
-   */
-  private setReadBuffer(buf: Buffer): boolean {
-    const socket = this.socket as unknown as Record<symbol, unknown> & {
-      _handle?: { useUserBuffer?: (b: Uint8Array) => void } | null;
-    };
-    const handle = socket._handle;
-    if (typeof handle?.useUserBuffer !== 'function') return false;
-    if (this.bufferSymbol === undefined) {
-      this.bufferSymbol =
-        Object.getOwnPropertySymbols(socket).find(
-          (sym) => sym.description === 'kBuffer' && socket[sym] instanceof Uint8Array,
-        ) ?? null;
-    }
-    if (this.bufferSymbol === null) return false;
-    handle.useUserBuffer(buf);
-    socket[this.bufferSymbol] = buf;
-    return true;
-  }
-
-  /** Take back offered memory that was not read into: the reused buffer again. */
-  private disarmDirect(): void {
-    if (this.direct === null) return;
-    this.direct = null;
-    if (!this.socket.destroyed) this.setReadBuffer(this.freeRegion());
-  }
-
-  /** How many bytes the socket wrote into offered memory since the last call. */
-  takeDirect(): number {
-    const n = this.directFilled;
-    this.directFilled = 0;
-    this.disarmDirect();
-    return n;
   }
 
   /**
@@ -289,43 +175,34 @@ export class ByteReader {
     socket.on('error', ignoreError);
     socket.pause();
     this.paused = false;
-    this.clearTimer();
+    this.listener = null;
     this.notify();
     return this.takeAll();
   }
 
   /**
-   * No request is outstanding any more: keep listening (so that bytes nobody asked for
-   * are noticed and poison the socket) without keeping the process alive.
+   * Nothing is expected any more: keep listening (bytes nobody asked for, or the end, are
+   * reported) without keeping the process alive (as node:http's agent).
    */
   idle(): void {
-    this.active = false;
+    this.expecting = false;
     if (this.paused) {
       this.paused = false;
       this.socket.resume();
     }
-    this.unref();
-  }
-
-  /** Keep the process alive while a request is outstanding (once per change). */
-  ref(): void {
-    if (this.unreffed) {
-      this.unreffed = false;
-      (this.socket as { ref?: () => void }).ref?.();
-    }
-  }
-
-  /** An idle socket does not keep the process alive (as node:http's agent does). */
-  unref(): void {
     if (!this.unreffed) {
       this.unreffed = true;
       (this.socket as { unref?: () => void }).unref?.();
     }
   }
 
-  /** Whether the socket can still carry a request (not poisoned, failed, ended or closed). */
-  get usable(): boolean {
-    return !this.poisoned && this.error === null && !this.ended && !this.closed;
+  /** A request goes out: its answer is expected, and the socket keeps the process alive. */
+  expect(): void {
+    this.expecting = true;
+    if (this.unreffed) {
+      this.unreffed = false;
+      (this.socket as { ref?: () => void }).ref?.();
+    }
   }
 
   /** The first queued chunk (read from `offset`), or null when nothing is queued. */
@@ -368,31 +245,66 @@ export class ByteReader {
   }
 
   /**
-   * Wait until more bytes, the end, or an error arrive. Resolves (never rejects): the
-   * caller looks at `peek()`, `error` and `ended`. A timeout or an abort destroys the
-   * socket and sets `error` to `TimeoutError` / `AbortError`.
+   * Feed queued and arriving bytes to `sink` until it is done (bytes after stay queued);
+   * at the end of the socket, `sink.finish()`. `callback` runs once, with the socket's or
+   * the sink's error or null. Driven from the socket's events: no promise, no await.
    */
-  waitForData(options?: WaitOptions): Promise<void> {
-    return new Promise<void>((resolve) => this.whenData(resolve, options));
+  pump(
+    sink: ByteSink,
+    phase: Phase,
+    options: WaitOptions | undefined,
+    callback: (err: unknown) => void,
+  ): void {
+    const step = (): void => {
+      try {
+        for (;;) {
+          const chunk = this.peek();
+          if (chunk !== null) {
+            const start = this.offset;
+            const pos = sink.execute(chunk, start, chunk.length);
+            this.consume(pos - start);
+            if (sink.done) break;
+            continue;
+          }
+          if (this.error !== null) throw this.error;
+          if (this.ended || this.closed) {
+            sink.finish();
+            break;
+          }
+          this.whenData(step, phase, options);
+          return;
+        }
+      } catch (err) {
+        callback(err);
+        return;
+      }
+      callback(null);
+    };
+    step();
   }
 
   /**
-   * `waitForData` without a promise, for the hot path: `callback` runs once, from the
-   * socket's event (or at once when there is nothing to wait for: an error, the end, an
-   * aborted signal, a zero timeout).
+   * Call `callback` once, when more bytes, the end, or an error arrive (at once when
+   * there is nothing to wait for). A timeout, an abort or a close fails the socket first
+   * (`error` then says why): the caller looks at `peek()`, `error` and `ended`.
    */
-  whenData(callback: () => void, options?: WaitOptions): void {
+  whenData(callback: Wake, phase: Phase, options?: WaitOptions): void {
     if (this.paused) {
       this.paused = false;
       this.socket.resume();
     }
-    if (!this.arm('data', options, callback)) callback();
+    if (!this.arm(this.dataWait, phase, options, callback)) callback();
+  }
+
+  /** `whenData` as a promise (resolves, never rejects). */
+  waitForData(phase: Phase, options?: WaitOptions): Promise<void> {
+    return new Promise<void>((resolve) => this.whenData(resolve, phase, options));
   }
 
   /**
-   * Write to the socket; resolves once the socket can take more (after `drain` when the
-   * write filled its buffer). Rejects with the socket's error, a `TimeoutError` or an
-   * `AbortError` (the socket is then destroyed).
+   * Write to the socket; `undefined` when the socket took it without waiting, else a
+   * promise that resolves after `drain`, or rejects with the socket's error, a
+   * `TimeoutError` or an `AbortError` (the socket is then destroyed).
    */
   write(
     data: Buffer | string,
@@ -405,8 +317,13 @@ export class ByteReader {
     const flushed =
       encoding === undefined ? this.socket.write(data) : this.socket.write(data, encoding);
     if (flushed) return undefined;
-    return this.wait('drain', options).then(() => {
-      if (this.error !== null) throw this.error;
+    return new Promise<void>((resolve, reject) => {
+      const woken = (): void => {
+        if (this.error !== null) reject(this.error);
+        else if (this.closed) reject(socketClosedError());
+        else resolve();
+      };
+      if (!this.arm(this.drainWait, 'send', options, woken)) woken();
     });
   }
 
@@ -418,64 +335,30 @@ export class ByteReader {
   abortIfSignalled(options?: WaitOptions): Error | null {
     const signal = options?.signal;
     if (signal === null || signal === undefined || !signal.aborted) return null;
-    this.onAbortNow(signal);
+    this.fail(abortedBy(signal));
     return this.error;
   }
 
-  /** Destroy the socket and make every wait end with `err` (if given). */
+  /** Destroy the socket and make every wait end with `err` (the first error stays). */
   fail(err: Error): void {
     if (this.error === null) this.error = err;
     this.destroy();
-    this.notify();
   }
 
-  /** Destroy the socket (idempotent); pending waits end. */
+  /** Destroy the socket (idempotent); pending waits end; nothing is reported any more. */
   destroy(): void {
-    this.clearTimer();
-    if (!this.socket.destroyed) this.socket.destroy();
+    this.listener = null;
+    // (No socket yet: a connect under way is ended by its own wait.)
+    if (this.socket !== null && !this.socket.destroyed) this.socket.destroy();
     this.closed = true;
+    this.deadline.dispose();
     this.notify();
   }
 
-  /** `onread` callback: `bytesRead` bytes are in `buf` (the static buffer or offered memory). */
-  private onRead(bytesRead: number, buf: Uint8Array): boolean {
-    if (buf === this.direct) {
-      this.direct = null;
-      if (!this.active) {
-        this.poisoned = true;
-        this.destroy();
-        return false;
-      }
-      this.directFilled += bytesRead;
-      // Stop reading until the caller asks again (and may offer memory again): bytes read
-      // now would go to the reused buffer and cost a copy into the queue and another out.
-      // A caller woken here may offer memory again at once (and resume): then reading
-      // goes on, into that memory (Node asks `onreadOptions().buffer` after each read).
-      this.paused = true;
-      this.notifyData();
-      return !this.paused;
-    }
-    let chunk: Buffer;
-    if (buf === this.scratch) {
-      // The scratch buffer is read into again: copy (a small copy, from Node's pool).
-      chunk = Buffer.allocUnsafe(bytesRead);
-      (buf as Buffer).copy(chunk, 0, 0, bytesRead);
-      if (bytesRead > SMALL_READ) this.bulk = true;
-    } else {
-      // The free end of the current block: queue a view of it, no copy.
-      chunk = (buf as Buffer).subarray(0, bytesRead);
-      if (buf === this.region) this.blockUsed += bytesRead;
-      if (bytesRead <= SMALL_READ) this.bulk = false;
-    }
-    this.onData(chunk);
-    return !this.paused;
-  }
-
-  private onData(chunk: Buffer): void {
-    if (!this.active) {
-      // Nobody asked: a stale or hostile answer on an idle connection.
-      this.poisoned = true;
-      this.destroy();
+  /** Bytes arrived (a 'data' event, or direct-read.ts's `onread`). */
+  push(chunk: Buffer): void {
+    if (!this.expecting) {
+      this.tell('unsolicited');
       return;
     }
     this.chunks.push(chunk);
@@ -488,73 +371,56 @@ export class ByteReader {
     this.notifyData();
   }
 
-  private wait(kind: Waiting, options?: WaitOptions): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (!this.arm(kind, options, resolve)) resolve();
-    });
+  /**
+   * Bytes went straight into lent memory (direct-read.ts): wake the reader, and stop
+   * reading until it asks again (and may lend memory again). Returns whether the socket
+   * goes on reading (the woken caller may have lent memory again at once).
+   */
+  pushedDirect(): boolean {
+    this.paused = true;
+    this.notifyData();
+    return !this.paused;
+  }
+
+  /** Whether the socket is paused (the `onread` callback's answer). */
+  get reading(): boolean {
+    return !this.paused;
+  }
+
+  /** Report news to the listener (once the reader is done, nobody hears it). */
+  tell(news: SocketNews): void {
+    const listener = this.listener;
+    if (listener !== null) listener(news);
+    else if (news === 'unsolicited') this.destroy();
   }
 
   /**
    * Start a wait that calls `wake` when it ends. Returns false (nothing armed) when there
-   * is nothing to wait for: an error, a closed socket, the end (for data), an aborted
-   * signal or a zero timeout (both fail the socket first). A wait of a kind already
-   * waited for joins it: every caller is woken (two `send()`s at once both wait for the
-   * drain; no caller is ever forgotten).
+   * is nothing to wait for: an error, a closed socket, the end (for data), or what the
+   * deadline ends at once (the socket is failed with it first).
    */
-  private arm(kind: Waiting, options: WaitOptions | undefined, wake: () => void): boolean {
-    if (this.error !== null || this.closed || (kind === 'data' && this.ended)) return false;
-    const ms = options?.timeoutMs ?? null;
-    const signal = options?.signal ?? null;
-    if (signal?.aborted) {
-      this.onAbortNow(signal);
+  private arm(slot: WaitSlot, phase: Phase, options: WaitOptions | undefined, wake: Wake): boolean {
+    if (this.error !== null || this.closed || (slot === this.dataWait && this.ended)) return false;
+    const early = this.deadline.begin(phase, options);
+    if (early !== null) {
+      this.fail(early);
       return false;
     }
-    if (ms === 0) {
-      // Python's timeout 0 is a non-blocking socket: any wait fails at once.
-      this.fail(new TimeoutError());
-      return false;
-    }
-    (kind === 'data' ? this.dataWait : this.drainWait).add(wake, signal, this.onAbort);
-    if (ms !== null) this.armTimer(ms);
+    slot.add(wake, options);
     return true;
-  }
-
-  private onAbortNow(signal: AbortSignal): void {
-    this.fail(new AbortError('The operation was aborted', { cause: signal.reason }));
   }
 
   /** End the wait for bytes, if any. */
   private notifyData(): void {
-    // Offered memory is only lent for one wait: never written after the wait is over.
-    this.disarmDirect();
-    this.dataWait.end(this.onAbort);
+    // Memory lent for a wait is never written after the wait is over.
+    this.lent?.disarm();
+    this.dataWait.end(this.deadline);
   }
 
   /** End every wait (the end, an error, the socket gone). */
   private notify(): void {
     this.notifyData();
-    this.drainWait.end(this.onAbort);
-  }
-
-  /** One timer per reader, created on the first timed wait and re-armed with `refresh()`. */
-  private armTimer(ms: number): void {
-    if (this.timer !== null && this.timerMs === ms) {
-      this.timer.refresh();
-      return;
-    }
-    this.clearTimer();
-    this.timerMs = ms;
-    this.timer = setTimeout(() => {
-      if (this.dataWait.pending || this.drainWait.pending) this.fail(new TimeoutError());
-    }, ms);
-    this.timer.unref();
-  }
-
-  private clearTimer(): void {
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    this.drainWait.end(this.deadline);
   }
 }
 

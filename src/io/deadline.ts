@@ -1,12 +1,19 @@
 /**
- * Python's timeouts: the module-wide default (`socket.setdefaulttimeout`) and the
- * conversion of a connection's `timeout` (seconds, fractions allowed, `null` = wait
- * forever) into the milliseconds the I/O shell arms its timers with.
+ * The one timeout, cancellation and local-close path. Every wait of a connection — the
+ * TCP connect, the CONNECT tunnel, the TLS handshake, each wait for bytes and for the
+ * socket to drain — begins and ends on the `Deadline` of the socket it waits on, which
+ * ends it early in exactly three ways: its timer (`TimeoutError`), an `AbortSignal` of
+ * the call or the connection (`AbortError`), or `close()` by the caller (`AbortError`
+ * saying so), which aborts the connection's one controller that every deadline of it
+ * listens to. What ends a wait early fails the deadline's victim (the socket's reader,
+ * or the connect/handshake under way): nothing else has timers or abort listeners.
  *
- * The timers themselves live with the socket (byte-reader.ts): one per connection, armed
- * only while a blocking operation waits, and only when a timeout is set. This file keeps
- * the rules in one place; it must not create timers of its own.
+ * Also Python's timeouts: the module-wide default (`socket.setdefaulttimeout`) and the
+ * conversion of a connection's `timeout` (seconds, fractions allowed, `null` = wait
+ * forever) into milliseconds. No timer exists unless a timeout is set, and it is armed
+ * only while something waits; no listener is added unless a signal is given.
  */
+import { AbortError, TimeoutError } from '../protocol/errors.ts';
 
 let defaultTimeout: number | null = null;
 
@@ -86,4 +93,171 @@ export function combineSignals(
   const both = AbortSignal.any([own, shared]);
   combined.set(own, { shared, both });
   return both;
+}
+
+/** What a wait is for (a `TimeoutError` names it). */
+export type Phase = 'connect' | 'tunnel' | 'handshake' | 'send' | 'head' | 'body';
+
+/** The error of an operation that `close()` (of the connection or the response) ended. */
+export function closedByCaller(what: 'connection' | 'response'): AbortError {
+  return new AbortError(`The operation was aborted: the ${what} was closed by the caller`);
+}
+
+/** The error of an operation whose `AbortSignal` fired. */
+export function abortedBy(signal: AbortSignal): AbortError {
+  return new AbortError('The operation was aborted', { cause: signal.reason });
+}
+
+/** The error of a wait that outlived its timeout. */
+export function timedOut(_phase: Phase, _ms: number, _target: string): TimeoutError {
+  return new TimeoutError();
+}
+
+/** Options of one wait: both may be absent (then no timer and no listener). */
+export interface WaitOptions {
+  readonly timeoutMs?: number | null | undefined;
+  readonly signal?: AbortSignal | null | undefined;
+}
+
+/** Called with the error that ends the waits of a deadline early. */
+export type Victim = (err: Error) => void;
+
+/**
+ * The deadline of one socket (from its connect to its end): one timer, re-armed for each
+ * timed wait and checked when it fires (it ends only waits still pending), the abort
+ * signals of the waits under way, and the connection's close controller.
+ */
+export class Deadline {
+  /** `host:port`, for the messages. */
+  readonly target: string;
+  /** Who fails when a wait is ended early: the reader, or the connect/handshake. */
+  victim: Victim | null = null;
+  private epoch: AbortSignal | null;
+  private timer: NodeJS.Timeout | null = null;
+  private timerMs = 0;
+  private phase: Phase = 'connect';
+  private waits = 0;
+  /** The signals listened to, one entry per wait that gave one. */
+  private held: AbortSignal[] = [];
+  private readonly onClose = (): void => this.expire((this.epoch as AbortSignal).reason as Error);
+  private readonly onAbort = (event: Event): void =>
+    this.expire(abortedBy(event.target as AbortSignal));
+
+  /** `epoch`: the connection's close controller's signal (`close()` aborts it). */
+  constructor(epoch: AbortSignal | null, target: string) {
+    this.epoch = epoch;
+    this.target = target;
+    epoch?.addEventListener('abort', this.onClose, { once: true });
+  }
+
+  /**
+   * Start a wait for `phase`. Returns the error that ends it at once (the connection was
+   * closed, the signal already fired, Python's timeout 0: a non-blocking socket), and
+   * then nothing is armed; else null, and `end` must follow.
+   */
+  begin(phase: Phase, options?: WaitOptions): Error | null {
+    const epoch = this.epoch;
+    if (epoch?.aborted) return epoch.reason as Error;
+    const signal = options?.signal ?? null;
+    if (signal?.aborted) return abortedBy(signal);
+    const ms = options?.timeoutMs ?? null;
+    if (ms === 0) return timedOut(phase, 0, this.target);
+    this.phase = phase;
+    this.waits++;
+    if (signal !== null) {
+      signal.addEventListener('abort', this.onAbort);
+      this.held.push(signal);
+    }
+    if (ms !== null) this.arm(ms);
+    return null;
+  }
+
+  /** A wait started with `begin(…, options)` ended. */
+  end(options?: WaitOptions): void {
+    if (this.waits > 0) this.waits--;
+    const signal = options?.signal ?? null;
+    if (signal === null) return;
+    const held = this.held;
+    const i = held.indexOf(signal);
+    if (i === -1) return;
+    held.splice(i, 1);
+    // One listener per signal: it goes once no wait holds that signal any more.
+    if (!held.includes(signal)) signal.removeEventListener('abort', this.onAbort);
+  }
+
+  /**
+   * Wait, under this deadline, for what `subscribe` listens to (a connect, a handshake):
+   * it calls `settle(null)` on success or `settle(err)`, and returns its cleanup. The
+   * deadline ends it early with `TimeoutError`/`AbortError` (the caller destroys what
+   * it was connecting).
+   */
+  until(
+    phase: Phase,
+    options: WaitOptions | undefined,
+    subscribe: (settle: (err: Error | null) => void) => () => void,
+  ): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const early = this.begin(phase, options);
+      if (early !== null) {
+        reject(early);
+        return;
+      }
+      const previous = this.victim;
+      let cleanup: (() => void) | null = null;
+      let done = false;
+      const settle = (err: Error | null): void => {
+        if (done) return;
+        done = true;
+        cleanup?.();
+        this.end(options);
+        this.victim = previous;
+        if (err === null) resolve();
+        else reject(err);
+      };
+      this.victim = settle;
+      cleanup = subscribe(settle);
+      if (done) cleanup();
+    });
+  }
+
+  /** Stop listening to the connection's `close()`: a response took the socket over. */
+  detach(): void {
+    this.epoch?.removeEventListener('abort', this.onClose);
+    this.epoch = null;
+  }
+
+  /** The socket is gone: no timer, no listener left. */
+  dispose(): void {
+    this.detach();
+    this.clearTimer();
+    for (const signal of new Set(this.held)) signal.removeEventListener('abort', this.onAbort);
+    this.held.length = 0;
+    this.waits = 0;
+    this.victim = null;
+  }
+
+  private expire(err: Error): void {
+    this.victim?.(err);
+  }
+
+  /** One timer per socket, created on the first timed wait and re-armed with `refresh()`. */
+  private arm(ms: number): void {
+    if (this.timer !== null && this.timerMs === ms) {
+      this.timer.refresh();
+      return;
+    }
+    this.clearTimer();
+    this.timerMs = ms;
+    this.timer = setTimeout(() => {
+      if (this.waits > 0) this.expire(timedOut(this.phase, this.timerMs, this.target));
+    }, ms);
+    this.timer.unref();
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
 }

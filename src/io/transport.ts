@@ -1,17 +1,23 @@
 /**
- * Opening the TCP connection: Python's `socket.create_connection((host, port), timeout,
- * source_address)`, with `TCP_NODELAY` (Python 3 sets it too), and the per-connection
- * `createConnection` hook that tests and unusual transports plug into.
+ * Opening a connection: TCP (Python's `socket.create_connection((host, port), timeout,
+ * source_address)`, with `TCP_NODELAY` as Python 3 sets it, or the connection's
+ * `createConnection` hook), then the CONNECT tunnel (Python's `_tunnel()`), then TLS.
+ * Each step waits through the socket's `Deadline` (deadline.ts): the connection's
+ * timeout, its and the call's `AbortSignal`, and `close()` end it, and a failure destroys
+ * whatever was opened. Node's system errors (`ECONNREFUSED`, …) pass through unchanged,
+ * as Python's `socket.error` does.
  *
- * The connect timeout and the abort signal share the reader's rules (deadline.ts): the
- * socket is destroyed and the promise rejects with `TimeoutError` / `AbortError`. A timer
- * exists only when a timeout is set. Node's system errors (`ECONNREFUSED`, …) pass
- * through unchanged, as Python's `socket.error` does.
+ * What the tunnel sends and how TLS is configured and checked come from the caller
+ * (`TunnelPlan`, `TlsPlan`); this file only moves bytes and waits.
  */
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { AbortError, TimeoutError } from '../protocol/errors.ts';
-import type { OnreadOptions } from './byte-reader.ts';
+import * as tls from 'node:tls';
+import { ResponseParser } from '../protocol/response-parser.ts';
+import { pyrepr } from '../protocol/validate.ts';
+import { ByteReader } from './byte-reader.ts';
+import { Deadline, type WaitOptions } from './deadline.ts';
+import { DirectReads } from './direct-read.ts';
 
 /** What a `createConnection` function (an `HTTPConnection` option) is given. */
 export interface ConnectParams {
@@ -23,7 +29,7 @@ export interface ConnectParams {
   readonly timeout: number | null;
   /** Python's `source_address`: `[host, port]` to bind the local end to. */
   readonly source_address: readonly [string, number] | null;
-  /** Fires when the connect must be given up (the caller's or the connection's signal). */
+  /** Fires when the connect must be given up (a signal, or `close()`). */
   readonly signal: AbortSignal | null;
 }
 
@@ -34,25 +40,132 @@ export interface ConnectParams {
  */
 export type CreateConnection = (params: ConnectParams) => Duplex | Promise<Duplex>;
 
-/** Connect to `params.host:params.port`, or call `createConnection` instead. */
-export async function openSocket(
-  params: ConnectParams,
-  createConnection: CreateConnection | null,
-  onread: OnreadOptions | null = null,
-): Promise<Duplex> {
-  if (params.signal?.aborted) {
-    throw new AbortError('The operation was aborted', { cause: params.signal.reason });
+/** The CONNECT exchange with a proxy (Python's `_tunnel()`). */
+export interface TunnelPlan {
+  /** The CONNECT request head (built and checked by `set_tunnel`). */
+  readonly head: string;
+  /** Python's `strict`, for reading the proxy's answer. */
+  readonly strict: boolean;
+  /** Receives `set_debuglevel` output, or null. */
+  readonly debug: ((text: string) => void) | null;
+  /** The error of an answer that is not 200 (or not HTTP). */
+  refused(status: number | null, reason: string): Error;
+}
+
+/** TLS on top of the socket: what `HTTPSConnection` decides and checks. */
+export interface TlsPlan {
+  /** `tls.connect` options (context, server name, session to resume). */
+  options(): tls.ConnectionOptions;
+  /** A session to keep for the next connection. */
+  session(session: Buffer): void;
+  /** After each handshake: throws to refuse the peer. */
+  verify(socket: tls.TLSSocket): void;
+  /** The handshake failed (its session must not be resumed). */
+  failed(): void;
+  /** The error a caller sees for a TLS failure (`ssl.SSLError`…); others unchanged. */
+  mapError(err: unknown): unknown;
+}
+
+/** Everything `establish` needs. */
+export interface Establish {
+  readonly params: ConnectParams;
+  readonly createConnection: CreateConnection | null;
+  /** The connection's close controller's signal: `close()` aborts it. */
+  readonly epoch: AbortSignal;
+  /** The wait options of each step (timeout, and the call's and connection's signals). */
+  readonly wait: WaitOptions;
+  readonly tunnel: TunnelPlan | null;
+  readonly tls: TlsPlan | null;
+  /** Called once the TCP socket is connected (diagnostics). */
+  readonly connected: (socket: Duplex) => void;
+}
+
+/** The socket a connection speaks HTTP over, and its reader. */
+export interface Link {
+  readonly reader: ByteReader;
+  /** Reads straight into offered memory, when the socket can (plain TCP): else null. */
+  readonly direct: DirectReads | null;
+}
+
+/** TCP → tunnel → TLS. Rejects with the first failure; nothing opened is left behind. */
+export async function establish(plan: Establish): Promise<Link> {
+  const { params } = plan;
+  const deadline = new Deadline(plan.epoch, `${params.host}:${params.port}`);
+  // Our own TCP socket reads through onread (no Buffer per read) unless TLS takes the
+  // socket's stream over; a socket from `createConnection` is read through 'data'.
+  const reader = new ByteReader(null, deadline);
+  const direct = plan.createConnection === null && plan.tls === null ? new DirectReads(reader) : null;
+  const socket = await connect(plan, deadline, direct);
+  reader.attach(socket, direct === null);
+  plan.connected(socket);
+  try {
+    if (plan.tunnel !== null) await tunnel(reader, plan.tunnel, plan.wait);
+    if (plan.tls !== null) return { reader: await secure(reader, plan.tls, plan.wait), direct };
+  } catch (err) {
+    reader.destroy();
+    throw err;
   }
-  const socket =
-    createConnection === null ? connectTcp(params, onread) : await createConnection(params);
+  return { reader, direct };
+}
+
+async function connect(
+  plan: Establish,
+  deadline: Deadline,
+  direct: DirectReads | null,
+): Promise<Duplex> {
+  const { params } = plan;
+  const early = deadline.begin('connect', plan.wait);
+  if (early !== null) throw early;
+  deadline.end(plan.wait);
+  let socket: Duplex;
+  if (plan.createConnection === null) {
+    socket = connectTcp(params, direct);
+  } else {
+    const signal = AbortSignal.any(
+      params.signal === null ? [plan.epoch] : [params.signal, plan.epoch],
+    );
+    socket = await deadline.until('connect', plan.wait, (settle) => {
+      let live = true;
+      Promise.resolve(plan.createConnection?.({ ...params, signal })).then(
+        (s) => {
+          if (live) {
+            socket = s as Duplex;
+            settle(null);
+          } else (s as Duplex).destroy();
+        },
+        (err: unknown) => settle(err instanceof Error ? err : new Error(String(err))),
+      );
+      return () => {
+        live = false;
+      };
+    }).then(() => socket);
+  }
   if (socket instanceof net.Socket) {
-    if (socket.connecting) await whenConnected(socket, params);
+    if (socket.connecting) {
+      const s = socket;
+      try {
+        await deadline.until('connect', plan.wait, (settle) => {
+          const onConnect = (): void => settle(null);
+          s.once('connect', onConnect);
+          s.once('error', settle);
+          return () => {
+            s.off('connect', onConnect);
+            s.off('error', settle);
+          };
+        });
+      } catch (err) {
+        // A late 'error' of the destroyed socket must not go uncaught.
+        s.on('error', ignore);
+        s.destroy();
+        throw err;
+      }
+    }
     socket.setNoDelay(true);
   }
   return socket;
 }
 
-function connectTcp(params: ConnectParams, onread: OnreadOptions | null): net.Socket {
+function connectTcp(params: ConnectParams, direct: DirectReads | null): net.Socket {
   const options: net.TcpNetConnectOpts = {
     host: params.host,
     port: params.port,
@@ -64,48 +177,72 @@ function connectTcp(params: ConnectParams, onread: OnreadOptions | null): net.So
     if (source[0] !== '') options.localAddress = source[0];
     if (source[1] !== 0) options.localPort = source[1];
   }
-  // Reads into the reader's own buffer (or the caller's memory) instead of a fresh
-  // Buffer per read.
-  if (onread !== null) options.onread = onread;
+  if (direct !== null) options.onread = direct.onread;
   return net.connect(options);
 }
 
-function whenConnected(socket: net.Socket, params: ConnectParams): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let timer: NodeJS.Timeout | null = null;
-    const signal = params.signal;
-    const done = (err: Error | null): void => {
-      if (timer !== null) clearTimeout(timer);
-      socket.removeListener('connect', onConnect);
-      socket.removeListener('error', onError);
-      signal?.removeEventListener('abort', onAbort);
-      if (err === null) {
-        resolve();
-      } else {
-        // Keep a listener: a late 'error' of a destroyed socket must not go uncaught.
-        socket.on('error', ignore);
-        socket.destroy();
-        reject(err);
-      }
-    };
-    const onConnect = (): void => done(null);
-    const onError = (err: Error): void => done(err);
-    const onAbort = (): void =>
-      done(new AbortError('The operation was aborted', { cause: signal?.reason }));
-    socket.once('connect', onConnect);
-    socket.once('error', onError);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (params.timeout === 0) {
-      // Python's timeout 0 is a non-blocking socket, whose connect() fails at once
-      // (EINPROGRESS); a 0 ms timer would instead race the loopback handshake.
-      done(new TimeoutError());
-      return;
-    }
-    if (params.timeout !== null) {
-      const ms = Math.min(Math.ceil(params.timeout * 1000), 2 ** 31 - 1);
-      timer = setTimeout(() => done(new TimeoutError()), ms);
-    }
+/** Python 2.7's `_tunnel()`: CONNECT through the proxy and read its answer. */
+async function tunnel(reader: ByteReader, plan: TunnelPlan, wait: WaitOptions): Promise<void> {
+  if (plan.debug !== null) {
+    // Python 2.7 sends the CONNECT line, each header and the blank line separately, and
+    // prints each of them; here they go out in one write.
+    for (const line of plan.head.split(/(?<=\r\n)/)) plan.debug(`send: ${pyrepr(line)}\n`);
+  }
+  reader.expect();
+  await reader.write(plan.head, 'latin1', wait);
+  const parser = new ResponseParser({ method: 'CONNECT', strict: plan.strict, debug: plan.debug });
+  await new Promise<void>((resolve, reject) => {
+    reader.pump(parser, 'tunnel', wait, (err) => (err === null ? resolve() : reject(err)));
   });
+  reader.expecting = false;
+  const reply = parser.head;
+  if (reply === null || reply.version === 9) throw plan.refused(null, '');
+  if (reply.status !== 200) throw plan.refused(reply.status, reply.reason);
+}
+
+/** Start TLS on the connected (and tunnelled) socket; the reader moves to the TLS socket. */
+async function secure(raw: ByteReader, plan: TlsPlan, wait: WaitOptions): Promise<ByteReader> {
+  const socket = raw.socket as net.Socket;
+  // Bytes that came after the proxy's answer belong to the TLS layer.
+  const leftover = raw.detach();
+  for (let i = leftover.length - 1; i >= 0; i--) socket.unshift(leftover[i] as Buffer);
+  const secured = tls.connect({ ...plan.options(), socket });
+  secured.on('session', (session: Buffer) => plan.session(session));
+  const deadline = raw.deadline;
+  try {
+    await deadline.until('handshake', wait, (settle) => {
+      const onSecure = (): void => settle(null);
+      const onClose = (): void => settle(disconnected());
+      secured.once('secureConnect', onSecure);
+      secured.once('error', settle);
+      secured.once('close', onClose);
+      return () => {
+        secured.off('secureConnect', onSecure);
+        secured.off('error', settle);
+        secured.off('close', onClose);
+      };
+    });
+    plan.verify(secured);
+  } catch (err) {
+    plan.failed();
+    // A late error of the destroyed sockets must not go uncaught.
+    secured.on('error', ignore);
+    secured.destroy();
+    socket.destroy();
+    deadline.dispose();
+    throw plan.mapError(err);
+  }
+  const reader = new ByteReader(secured, deadline);
+  reader.mapError = (err) => plan.mapError(err) as Error;
+  return reader;
+}
+
+function disconnected(): Error {
+  const err = new Error(
+    'Client network socket disconnected before secure TLS connection was established',
+  ) as NodeJS.ErrnoException;
+  err.code = 'ECONNRESET';
+  return err;
 }
 
 function ignore(): void {}

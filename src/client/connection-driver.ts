@@ -1,0 +1,546 @@
+/**
+ * The engine under `HTTPConnection`: it feeds the connection's state machine
+ * (protocol/client-connection.ts) with what the caller does and what the I/O shell
+ * reports, and carries out the actions the machine returns — open, reuse, replace or
+ * destroy the socket (io/transport.ts), write a request (request-output.ts), read a head,
+ * hand a socket to a response. It decides nothing itself.
+ *
+ * Calls take effect in call order: a send waits for the send before it, and a
+ * `getresponse()` made while its request is still being sent waits for that send (and
+ * fails with its error). `close()` aborts the connection's one close controller, which
+ * every wait of every phase listens to (io/deadline.ts), and moves to a new generation:
+ * whatever the old one reports later is ignored.
+ */
+import type { Duplex } from 'node:stream';
+import type { PreparedBody } from '../io/body-source.ts';
+import {
+  abortedBy,
+  closedByCaller,
+  combineSignals,
+  timeoutMs,
+  type WaitOptions,
+} from '../io/deadline.ts';
+import {
+  type CreateConnection,
+  establish,
+  type Link,
+  type TlsPlan,
+  type TunnelPlan,
+} from '../io/transport.ts';
+import {
+  ClientConnection,
+  type ConnectionAction,
+  headEvent,
+} from '../protocol/client-connection.ts';
+import { NotConnected } from '../protocol/errors.ts';
+import { ResponseParser } from '../protocol/response-parser.ts';
+import {
+  connectChannel,
+  type DebugOutput,
+  errorChannel,
+  nodeDebug,
+  publishFailure,
+  requestHeadersChannel,
+  responseHeadersChannel,
+  writeDebug,
+} from './debug.ts';
+import { type HTTPResponse, newResponse, startBody } from './http-response.ts';
+import { type Outgoing, writeOutgoing } from './request-output.ts';
+
+/** The settled promise the fast paths hand back: nothing was waited for. */
+const DONE: Promise<void> = Promise.resolve();
+
+/** What the driver reads of its connection (the Python attributes, read when used). */
+export interface ConnectionSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly timeout: number | null;
+  readonly source_address: readonly [string, number] | null;
+  readonly strict: boolean;
+  readonly debuglevel: number;
+  readonly debugOutput: DebugOutput | null;
+}
+
+/** Where a tunnel goes (`set_tunnel`), and the CONNECT head for it. */
+export interface TunnelTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly head: string;
+}
+
+/** TLS for a connection to `host:port` (the tunnel's, when tunnelling). */
+export type TlsFactory = (host: string, port: number) => TlsPlan;
+
+export class ConnectionDriver {
+  readonly machine = new ClientConnection();
+  /** The socket held (the machine's `open`/`must-close`), or null. */
+  link: Link | null = null;
+  tunnel: TunnelTarget | null = null;
+  tls: TlsFactory | null = null;
+  /** The method of the request being sent (the response parser needs it for HEAD). */
+  method: string | null = null;
+  /** Its URL (for the `httplib:request:headers` message). */
+  url: string | null = null;
+  private readonly conn: ConnectionSettings;
+  private readonly signal: AbortSignal | null;
+  private readonly createConnection: CreateConnection | null;
+  private connecting: Promise<Link> | null = null;
+  /** The close controller of this generation (made when first needed). */
+  private epoch: AbortController | null = null;
+  private generation = 0;
+  /** The send under way (the tail of the calls in order), or null. */
+  private sending: Promise<void> | null = null;
+  /** The kept-alive response reading its body on `link`, if any. */
+  private kept: HTTPResponse | null = null;
+  private defaultWait: (WaitOptions & { readonly seconds: number | null }) | null = null;
+  private readonly debug = (text: string): void => writeDebug(this.conn.debugOutput, text);
+  private readonly onEnd = (link: Link, response: HTTPResponse, complete: boolean): void =>
+    this.responseEnded(link, response, complete);
+
+  constructor(
+    conn: ConnectionSettings,
+    signal: AbortSignal | null,
+    createConnection: CreateConnection | null,
+  ) {
+    this.conn = conn;
+    this.signal = signal;
+    this.createConnection = createConnection;
+  }
+
+  /** Python's `sock`. */
+  get socket(): Duplex | null {
+    return this.link?.reader.socket ?? null;
+  }
+
+  /** `connect()`: open (or join, or replace) the socket. */
+  connect(): Promise<void> {
+    return Promise.resolve(this.acquire(this.machine.handle('connect'), undefined)).then(noop);
+  }
+
+  /**
+   * `close()`: everything pending settles with `AbortError` (saying the caller closed
+   * it, or `reason`); the next call starts anew.
+   */
+  close(reason: Error = closedByCaller('connection')): void {
+    this.generation++;
+    this.machine.handle('close');
+    const epoch = this.epoch;
+    const link = this.link;
+    const kept = this.kept;
+    this.epoch = null;
+    this.connecting = null;
+    this.sending = null;
+    this.link = null;
+    this.kept = null;
+    epoch?.abort(reason);
+    if (link !== null) {
+      nodeDebug('close %s:%d', this.conn.host, this.conn.port);
+      link.reader.destroy();
+    }
+    kept?.close();
+  }
+
+  /**
+   * Send `out` after the sends before it: a request (`request`, after the machine's
+   * `endheaders` gave `action`) or raw bytes (`send()`, `action` null: decided when its
+   * turn comes). Its failure tells the machine whether bytes went out.
+   */
+  transmit(
+    request: boolean,
+    action: ConnectionAction | null,
+    out: Outgoing | Promise<Outgoing>,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const generation = this.generation;
+    const link = this.link;
+    if (
+      action === 'write' &&
+      link !== null &&
+      this.sending === null &&
+      signal === undefined &&
+      this.signal === null &&
+      !(out instanceof Promise)
+    ) {
+      // Fast path (connected, nothing before it, no signal): write now; a promise only
+      // when waiting for the socket to drain.
+      let pending: Promise<void> | undefined;
+      try {
+        pending = this.write(link, out, this.waitOptions(undefined));
+      } catch (err) {
+        return Promise.reject(this.sendFailed(err, request, generation, true, out.body));
+      }
+      if (pending === undefined) {
+        if (request) this.machine.handle('sent');
+        return DONE;
+      }
+      return this.track(
+        pending.then(
+          () => this.sent(request, generation),
+          (err: unknown) => {
+            throw this.sendFailed(err, request, generation, true, out.body);
+          },
+        ),
+      );
+    }
+    return this.track(this.run(request, action, out, signal, generation, this.sending));
+  }
+
+  /** `getresponse()`: read the head (after the send, when it is still under way). */
+  getresponse(signal: AbortSignal | undefined): Promise<HTTPResponse> {
+    const action = this.machine.handle('getresponse');
+    if (action === 'read-head') return this.readHead(signal);
+    const generation = this.generation;
+    const next = (): Promise<HTTPResponse> => {
+      if (generation !== this.generation) throw closedByCaller('connection');
+      return this.readHead(signal);
+    };
+    const sending = this.sending ?? DONE;
+    if (signal === undefined) return sending.then(next);
+    // Its own signal gives up the exchange while the request is still being sent: the
+    // send is cancelled with it, and the connection starts anew.
+    return new Promise<HTTPResponse>((resolve, reject) => {
+      const onAbort = (): void => {
+        const err = abortedBy(signal);
+        this.close(err);
+        reject(err);
+      };
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      // Once sent, the head is read under the same signal (through the deadline).
+      const sent = (): void => signal.removeEventListener('abort', onAbort);
+      sending.then(
+        () => {
+          sent();
+          next().then(resolve, reject);
+        },
+        (err: unknown) => {
+          sent();
+          reject(err);
+        },
+      );
+    });
+  }
+
+  // --- sending -------------------------------------------------------------------------
+
+  private async run(
+    request: boolean,
+    given: ConnectionAction | null,
+    out: Outgoing | Promise<Outgoing>,
+    signal: AbortSignal | undefined,
+    generation: number,
+    previous: Promise<void> | null,
+  ): Promise<void> {
+    let wrote = false;
+    let body = out instanceof Promise ? null : out.body;
+    try {
+      if (previous !== null) await previous;
+      if (generation !== this.generation) throw closedByCaller('connection');
+      const link = await this.acquire(given ?? this.machine.handle('send'), signal);
+      let outgoing: Outgoing;
+      if (out instanceof Promise) {
+        outgoing = await this.untilClosed(out);
+        body = outgoing.body;
+      } else {
+        outgoing = out;
+      }
+      if (generation !== this.generation) throw closedByCaller('connection');
+      wrote = true;
+      await this.write(link, outgoing, this.waitOptions(signal));
+    } catch (err) {
+      throw this.sendFailed(err, request, generation, wrote, body);
+    }
+    this.sent(request, generation);
+  }
+
+  /** The tail of the calls in order; failures are published on `httplib:error`. */
+  private track(op: Promise<void>): Promise<void> {
+    this.sending = op;
+    const clear = (): void => {
+      if (this.sending === op) this.sending = null;
+    };
+    op.then(clear, clear);
+    return publishFailure(op, this.conn);
+  }
+
+  private write(link: Link, out: Outgoing, wait: WaitOptions): Promise<void> | undefined {
+    const reader = link.reader;
+    // Raw bytes sent while nothing is expected (send() in Idle) make nothing expected:
+    // what comes back is unsolicited.
+    if (this.machine.expecting) reader.expect();
+    if (out.head !== null && requestHeadersChannel.hasSubscribers) {
+      requestHeadersChannel.publish({
+        connection: this.conn,
+        method: this.method,
+        url: this.url,
+        head: out.head,
+      });
+    }
+    return writeOutgoing(reader, out, wait, this.conn.debuglevel > 0 ? this.debug : null);
+  }
+
+  private sent(request: boolean, generation: number): void {
+    if (request && generation === this.generation) this.machine.handle('sent');
+  }
+
+  /**
+   * A send failed: the caller's stream loses our listener, and the machine hears whether
+   * bytes of it may be on the wire (then the socket is destroyed, never reused).
+   */
+  private sendFailed(
+    err: unknown,
+    request: boolean,
+    generation: number,
+    wrote: boolean,
+    body: PreparedBody | null,
+  ): unknown {
+    body?.release();
+    if (generation === this.generation && (request || wrote)) {
+      const action = this.machine.handle(wrote ? 'send-failed' : 'send-unstarted');
+      if (action === 'destroy') this.drop(err);
+    }
+    return err;
+  }
+
+  /** `promise` (a body being prepared), or `close()`'s error as soon as it comes. */
+  private untilClosed(promise: Promise<Outgoing>): Promise<Outgoing> {
+    const epoch = this.epochSignal();
+    return new Promise<Outgoing>((resolve, reject) => {
+      const onClose = (): void => reject(epoch.reason);
+      epoch.addEventListener('abort', onClose, { once: true });
+      promise.then(
+        (out) => {
+          epoch.removeEventListener('abort', onClose);
+          // Too late: close() came first; the body is not sent, its stream is left alone.
+          if (epoch.aborted) out.body?.release();
+          resolve(out);
+        },
+        (err: unknown) => {
+          epoch.removeEventListener('abort', onClose);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  // --- the socket ----------------------------------------------------------------------
+
+  /** Carry out what the machine said about the socket for a write or a connect. */
+  private acquire(action: ConnectionAction, signal: AbortSignal | undefined): Link | Promise<Link> {
+    switch (action) {
+      case 'write':
+        if (this.link !== null) return this.link;
+        throw new NotConnected();
+      case 'join':
+        return this.connecting ?? this.open(signal);
+      case 'replace':
+        this.drop(null);
+        return this.open(signal);
+      case 'detach':
+        // The kept response keeps reading the old socket and closes it at its end.
+        this.kept = null;
+        if (this.link !== null) this.forget(this.link);
+        this.link = null;
+        return this.open(signal);
+      default:
+        return this.open(signal);
+    }
+  }
+
+  private open(signal: AbortSignal | undefined): Promise<Link> {
+    const generation = this.generation;
+    const conn = this.conn;
+    const tunnel = this.tunnel;
+    const tls = this.tls;
+    const pending = establish({
+      params: {
+        host: conn.host,
+        port: conn.port,
+        timeout: conn.timeout,
+        source_address: conn.source_address,
+        signal: combineSignals(signal, this.signal),
+      },
+      createConnection: this.createConnection,
+      epoch: this.epochSignal(),
+      wait: this.waitOptions(signal),
+      tunnel: tunnel === null ? null : this.tunnelPlan(tunnel),
+      tls: tls === null ? null : tls(tunnel?.host ?? conn.host, tunnel?.port ?? conn.port),
+      connected: (socket) => {
+        nodeDebug('connect %s:%d', conn.host, conn.port);
+        if (connectChannel.hasSubscribers) {
+          connectChannel.publish({ connection: conn, host: conn.host, port: conn.port, socket });
+        }
+      },
+    }).then(
+      (link) => {
+        if (generation !== this.generation) {
+          link.reader.destroy();
+          throw closedByCaller('connection');
+        }
+        this.connecting = null;
+        this.machine.handle('connected');
+        this.link = link;
+        link.reader.listener = (news) => {
+          if (link !== this.link) return;
+          const action = this.machine.handle(news);
+          if (action === 'destroy') {
+            nodeDebug('discard unusable idle connection to %s:%d', conn.host, conn.port);
+            this.drop(null);
+          }
+        };
+        return link;
+      },
+      (err: unknown) => {
+        if (generation === this.generation) {
+          this.connecting = null;
+          this.machine.handle('connect-failed');
+        }
+        throw err;
+      },
+    );
+    this.connecting = pending;
+    return pending;
+  }
+
+  private tunnelPlan(tunnel: TunnelTarget): TunnelPlan {
+    return {
+      head: tunnel.head,
+      strict: this.conn.strict,
+      debug: this.conn.debuglevel > 0 ? this.debug : null,
+      refused: (status, reason) =>
+        status === null
+          ? new Error('Invalid response from tunnel request')
+          : new Error(`Tunnel connection failed: ${status} ${reason}`),
+    };
+  }
+
+  /** Destroy the socket held (with `err` for whoever waits on it). */
+  private drop(err: unknown): void {
+    const link = this.link;
+    if (link === null) return;
+    this.link = null;
+    if (err instanceof Error) link.reader.fail(err);
+    else link.reader.destroy();
+  }
+
+  /** The socket is a response's now: the connection neither hears nor closes it. */
+  private forget(link: Link): void {
+    link.reader.listener = null;
+    link.reader.deadline.detach();
+  }
+
+  private epochSignal(): AbortSignal {
+    this.epoch ??= new AbortController();
+    return this.epoch.signal;
+  }
+
+  // --- responses -----------------------------------------------------------------------
+
+  private readHead(signal: AbortSignal | undefined): Promise<HTTPResponse> {
+    const link = this.link;
+    if (link === null) return Promise.reject(new NotConnected());
+    const generation = this.generation;
+    const conn = this.conn;
+    const method = this.method;
+    const debug = conn.debuglevel > 0 ? this.debug : null;
+    const wait = this.waitOptions(signal);
+    const response = newResponse({
+      link,
+      debuglevel: conn.debuglevel,
+      strict: conn.strict,
+      signal: this.signal,
+      timeoutMs: timeoutMs(conn.timeout),
+      wait: this.waitOptions(undefined),
+      onEnd: this.onEnd,
+      connection: conn,
+    });
+    const parser = new ResponseParser({ method, strict: conn.strict, debug });
+    const reader = link.reader;
+    const read = new Promise<HTTPResponse>((resolve, reject) => {
+      const aborted = reader.abortIfSignalled(wait);
+      if (aborted !== null) {
+        reject(this.headFailed(generation, aborted));
+        return;
+      }
+      reader.pump(parser, 'head', wait, (err) => {
+        const head = parser.head;
+        if (err !== null || head === null) {
+          reject(this.headFailed(generation, err ?? new Error('response head missing')));
+          return;
+        }
+        const action = this.machine.handle(headEvent(method, head.status, head.will_close));
+        const keep = action === 'track';
+        startBody(response, head, !keep);
+        // Python: a response that will close "effectively passes the connection to the
+        // response"; a kept one is tracked until its end.
+        if (keep) this.kept = response;
+        else if (link === this.link) {
+          this.link = null;
+          this.forget(link);
+        }
+        if (responseHeadersChannel.hasSubscribers) {
+          responseHeadersChannel.publish({ connection: conn, response });
+        }
+        resolve(response);
+      });
+    });
+    return read;
+  }
+
+  /** The head could not be read: nothing of this socket can be trusted. */
+  private headFailed(generation: number, err: unknown): unknown {
+    if (generation === this.generation && this.machine.handle('head-failed') === 'destroy') {
+      this.drop(err);
+    }
+    if (errorChannel.hasSubscribers) errorChannel.publish({ connection: this.conn, error: err });
+    return err;
+  }
+
+  /** A response's body ended: read to its end (`complete`) or abandoned. */
+  private responseEnded(link: Link, response: HTTPResponse, complete: boolean): void {
+    if (response !== this.kept || link !== this.link) {
+      // A response the connection no longer tracks (close(), a replaced socket): its
+      // socket is its own to end.
+      if (link !== this.link) link.reader.destroy();
+      return;
+    }
+    this.kept = null;
+    if (!complete) {
+      if (this.machine.handle('body-abandoned') === 'destroy') {
+        this.drop(closedByCaller('response'));
+      }
+      return;
+    }
+    switch (this.machine.handle('body-done')) {
+      case 'idle':
+        // Bytes queued after the body, while nothing is asked: unsolicited.
+        if (link.reader.buffered > 0) link.reader.tell('unsolicited');
+        else link.reader.idle();
+        return;
+      case 'destroy':
+        this.drop(null);
+        return;
+      default:
+        // 'keep': the bytes queued (and to come) are the next request's response.
+        return;
+    }
+  }
+
+  waitOptions(signal: AbortSignal | undefined): WaitOptions {
+    const seconds = this.conn.timeout;
+    if (signal === undefined) {
+      // The common case, built once per timeout value (not per request).
+      const cached = this.defaultWait;
+      if (cached !== null && cached.seconds === seconds) return cached;
+      const built = { timeoutMs: timeoutMs(seconds), signal: this.signal, seconds };
+      this.defaultWait = built;
+      return built;
+    }
+    return { timeoutMs: timeoutMs(seconds), signal: combineSignals(signal, this.signal) };
+  }
+}
+
+function noop(): void {}

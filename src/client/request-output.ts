@@ -1,0 +1,105 @@
+/**
+ * Putting a request on the socket: Python's `_send_output` and `send`. The head and a
+ * small body go out in one write (Python 2.7 appends a string body to the head); a large
+ * in-memory body follows the head without a copy (the socket corked between them); any
+ * other body is streamed by body-source.ts with backpressure. `set_debuglevel` prints
+ * what is sent, as CPython 2.7 does.
+ *
+ * Every function here writes synchronously while the socket takes the bytes, and returns
+ * a promise only when it must wait for the socket to drain (`undefined` otherwise): the
+ * small-request path makes no promise at all. Nothing here decides anything about the
+ * connection; failures reject, and the connection's state machine hears of them.
+ */
+import type { Duplex } from 'node:stream';
+import { type BodySink, type PreparedBody, writeBody } from '../io/body-source.ts';
+import type { ByteReader } from '../io/byte-reader.ts';
+import type { WaitOptions } from '../io/deadline.ts';
+import { HEAD_AND_BODY_MAX } from '../io/tuning.ts';
+import { pyrepr } from '../protocol/validate.ts';
+
+/** What a connection sends: a request head and its body, or raw bytes (`send()`). */
+export interface Outgoing {
+  /** The request head (latin1), or null for raw bytes. */
+  readonly head: string | null;
+  readonly body: PreparedBody | null;
+  /** Frame the body in chunks (the library encodes it). */
+  readonly chunked: boolean;
+}
+
+/** Where `set_debuglevel` output goes, or null when it is off. */
+export type Debug = ((text: string) => void) | null;
+
+/** Write `out` on `reader`'s socket; undefined when it all went out without waiting. */
+export function writeOutgoing(
+  reader: ByteReader,
+  out: Outgoing,
+  wait: WaitOptions,
+  debug: Debug,
+): Promise<void> | undefined {
+  const { head, body, chunked } = out;
+  if (head === null) return writeBodyOn(reader, body as PreparedBody, false, wait, debug);
+  if (body !== null && body.bytes !== null && !chunked) {
+    // Python 2.7 appends a string body to the head and sends both at once.
+    const bytes = body.bytes;
+    if (debug !== null) debug(`send: ${pyrepr(head + bytes.toString('latin1'))}\n`);
+    if (bytes.length <= HEAD_AND_BODY_MAX) {
+      const both = Buffer.allocUnsafe(head.length + bytes.length);
+      both.write(head, 0, 'latin1');
+      bytes.copy(both, head.length);
+      return reader.write(both, undefined, wait);
+    }
+    return writeHeadThenBody(reader, head, bytes, wait);
+  }
+  if (debug !== null) debug(`send: ${pyrepr(head)}\n`);
+  const written = reader.write(head, 'latin1', wait);
+  if (body === null) return written;
+  if (written === undefined) return writeBodyOn(reader, body, chunked, wait, debug);
+  return written.then(() => writeBodyOn(reader, body, chunked, wait, debug));
+}
+
+/** A body after its head (or `send()`'s raw bytes), with backpressure. */
+function writeBodyOn(
+  reader: ByteReader,
+  body: PreparedBody,
+  chunked: boolean,
+  wait: WaitOptions,
+  debug: Debug,
+): Promise<void> | undefined {
+  if (debug !== null) {
+    if (body.bytes !== null && !chunked) {
+      debug(`send: ${pyrepr(body.bytes.toString('latin1'))}\n`);
+    } else {
+      debug(`send: ${body.label}\n`);
+      debug('sendIng a read()able\n');
+    }
+  }
+  if (body.bytes !== null && !chunked) {
+    return body.bytes.length === 0 ? undefined : reader.write(body.bytes, undefined, wait);
+  }
+  const sink: BodySink = {
+    write: (chunk, encoding) => reader.write(chunk, encoding, wait),
+  };
+  return writeBody(sink, body, chunked);
+}
+
+async function writeHeadThenBody(
+  reader: ByteReader,
+  head: string,
+  bytes: Buffer,
+  wait: WaitOptions,
+): Promise<void> {
+  const socket = reader.socket as Duplex;
+  socket.cork();
+  const first = reader.write(head, 'latin1', wait);
+  if (first !== undefined) {
+    // The head alone filled the socket's buffer (or the write failed): the reader
+    // waits for one drain at a time, so send the head and wait before the body.
+    socket.uncork();
+    await first;
+    await reader.write(bytes, undefined, wait);
+    return;
+  }
+  const second = reader.write(bytes, undefined, wait);
+  process.nextTick(() => socket.uncork());
+  await second;
+}

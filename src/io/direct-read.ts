@@ -1,0 +1,171 @@
+/**
+ * Reading without copies on a plain TCP socket: net's `onread` option, where the socket
+ * reads into memory of our choosing instead of a fresh Buffer per read. Small reads go
+ * to one reused scratch buffer and are copied out (cheaper than a buffer each); large
+ * ones go to the free end of a block and are queued as views of it (no copy at all);
+ * and memory a caller offers (`readinto`'s buffer) is read into directly.
+ *
+ * The last needs Node internals, and they are isolated here: Node asks `onread.buffer()`
+ * for the next buffer only right after each read, so memory offered later must be
+ * installed where Node keeps it — the handle's `useUserBuffer()` and the socket's
+ * `kBuffer` symbol (found by its description). Both are feature-detected once per
+ * socket; without them `available` is false and callers use the plain path (the queue).
+ * test/io/direct-read.test.ts is the canary that fails loudly when a Node release moves
+ * them. Everything here pushes into a ByteReader; nothing here knows HTTP.
+ */
+import type { ByteReader, LentMemory } from './byte-reader.ts';
+import { BLOCK_MIN_FREE, BLOCK_SIZE, SCRATCH_SIZE, SMALL_READ } from './tuning.ts';
+
+/** What `net.connect`'s `onread` option takes. */
+export interface OnreadOptions {
+  buffer: () => Uint8Array;
+  callback: (bytesRead: number, buf: Uint8Array) => boolean;
+}
+
+/** Bytes read straight into offered memory, since the process started (for the canary). */
+let directBytes = 0;
+
+/** How many bytes sockets have read straight into memory callers offered. */
+export function directReadBytes(): number {
+  return directBytes;
+}
+
+type SocketInternals = Record<symbol, unknown> & {
+  _handle?: { useUserBuffer?: (b: Uint8Array) => void } | null;
+};
+
+export class DirectReads implements LentMemory {
+  /** The `onread` option for `net.connect`, bound to this reader. */
+  readonly onread: OnreadOptions;
+  private readonly reader: ByteReader;
+  private readonly scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
+  /** The block bulk reads go to, allocated when the first large read comes. */
+  private block: Buffer | null = null;
+  /** Reading a large body: reads go to blocks (queued as views) instead of `scratch`. */
+  private bulk = false;
+  /** Bytes of `block` already read into (and queued as views). */
+  private blockUsed = 0;
+  /** The free end of the block last handed to the socket. */
+  private region: Buffer | null = null;
+  /** The caller's memory offered for the next read, if any. */
+  private offered: Buffer | null = null;
+  /** Node's `kBuffer` symbol on the socket (undefined: not looked up yet; null: absent). */
+  private bufferSymbol: symbol | null | undefined = undefined;
+  /** Bytes the socket wrote into offered memory and nobody has taken yet. */
+  private filled = 0;
+
+  constructor(reader: ByteReader) {
+    this.reader = reader;
+    reader.lent = this;
+    this.onread = {
+      buffer: () => this.offered ?? this.freeRegion(),
+      callback: (bytesRead, buf) => this.onRead(bytesRead, buf),
+    };
+  }
+
+  /**
+   * Whether memory can be offered now: the socket is there and reads into offered
+   * memory on this Node (the internals were found).
+   */
+  get available(): boolean {
+    const socket = this.reader.socket as unknown as SocketInternals | null;
+    return socket !== null && this.findSymbol(socket) !== null;
+  }
+
+  /**
+   * Offer `view` (the caller's memory) as the destination of the next socket read.
+   * Only when nothing is queued (the order of the bytes must stay); the caller makes
+   * `view` no longer than what it may receive. False when it could not be offered.
+   */
+  offer(view: Buffer): boolean {
+    if (view.length === 0 || this.reader.buffered !== 0 || !this.install(view)) return false;
+    this.offered = view;
+    return true;
+  }
+
+  /** How many bytes the socket wrote into offered memory since the last call. */
+  take(): number {
+    const n = this.filled;
+    this.filled = 0;
+    this.disarm();
+    return n;
+  }
+
+  /** Take back offered memory that was not read into: the reused buffers again. */
+  disarm(): void {
+    if (this.offered === null) return;
+    this.offered = null;
+    if (!this.reader.socket.destroyed) this.install(this.freeRegion());
+  }
+
+  /**
+   * Where the next read goes when no memory is offered: the scratch buffer for small
+   * answers (most responses, one buffer that stays in the cache), or the free end of the
+   * current block once reads are large (a new block when it is nearly full), queued as
+   * a view of it: nothing is copied, and memory grows only with what arrives.
+   */
+  private freeRegion(): Buffer {
+    if (!this.bulk) return this.scratch;
+    let block = this.block;
+    if (block === null || block.length - this.blockUsed < BLOCK_MIN_FREE) {
+      block = Buffer.allocUnsafe(BLOCK_SIZE);
+      this.block = block;
+      this.blockUsed = 0;
+    }
+    this.region = block.subarray(this.blockUsed);
+    return this.region;
+  }
+
+  /** `onread` callback: `bytesRead` bytes are in `buf` (a reused buffer or offered memory). */
+  private onRead(bytesRead: number, buf: Uint8Array): boolean {
+    const reader = this.reader;
+    if (buf === this.offered) {
+      this.offered = null;
+      if (!reader.expecting) {
+        reader.tell('unsolicited');
+        return false;
+      }
+      this.filled += bytesRead;
+      directBytes += bytesRead;
+      // Stop reading until the caller asks again: bytes read now would go to the reused
+      // buffer and cost a copy into the queue and another out.
+      return reader.pushedDirect();
+    }
+    let chunk: Buffer;
+    if (buf === this.scratch) {
+      // The scratch buffer is read into again: copy (a small copy, from Node's pool).
+      chunk = Buffer.allocUnsafe(bytesRead);
+      this.scratch.copy(chunk, 0, 0, bytesRead);
+      if (bytesRead > SMALL_READ) this.bulk = true;
+    } else {
+      // The free end of the current block: queue a view of it, no copy.
+      chunk = (buf as Buffer).subarray(0, bytesRead);
+      if (buf === this.region) this.blockUsed += bytesRead;
+      if (bytesRead <= SMALL_READ) this.bulk = false;
+    }
+    reader.push(chunk);
+    return reader.reading;
+  }
+
+  /** Make `buf` the destination of the socket's next read, where Node keeps it. */
+  private install(buf: Buffer): boolean {
+    const socket = this.reader.socket as unknown as SocketInternals;
+    const symbol = this.findSymbol(socket);
+    const handle = socket._handle;
+    if (symbol === null || typeof handle?.useUserBuffer !== 'function') return false;
+    handle.useUserBuffer(buf);
+    socket[symbol] = buf;
+    return true;
+  }
+
+  private findSymbol(socket: SocketInternals): symbol | null {
+    if (typeof socket._handle?.useUserBuffer !== 'function') return null;
+    if (this.bufferSymbol === undefined) {
+      this.bufferSymbol =
+        Object.getOwnPropertySymbols(socket).find(
+          (sym) => sym.description === 'kBuffer' && socket[sym] instanceof Uint8Array,
+        ) ?? null;
+    }
+    return this.bufferSymbol;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Every performance threshold of the I/O shell, each with the benchmark that chose it
+ * (`npm run bench -- --scenario <id>`, bench/scenarios.ts). Change one only with a
+ * before/after run of that benchmark (`--ref <commit>`). Nothing here changes what goes
+ * on the wire or what a caller gets; only how many copies, buffers and writes it takes.
+ */
+
+/**
+ * Bytes queued by a socket reader before the socket is paused until the caller reads:
+ * memory stays bounded whatever the server sends (`rss-1gib`: a 1 GiB body read in
+ * 64 KiB pieces stays flat). Chosen with `1mib` and `64mib` (a
+ * smaller mark pauses the socket mid-response; a larger one only grows memory).
+ */
+export const HIGH_WATER_MARK = 256 * 1024;
+
+/**
+ * Size of the blocks a plain-TCP socket reads bulk data into (net's `onread`), queued as
+ * views: no copy of body bytes until the caller's buffer (commit 239602b: `1mib`,
+ * `64mib`).
+ */
+export const BLOCK_SIZE = 256 * 1024;
+
+/** A block with less room than this is left for a new one (`1mib`: no tiny tail reads). */
+export const BLOCK_MIN_FREE = 16 * 1024;
+
+/**
+ * The reused buffer small reads go to, copied out of it (commit bf3498b: `small`,
+ * `conn10` — a fresh block per small response cost more than the copy).
+ */
+export const SCRATCH_SIZE = 64 * 1024;
+
+/**
+ * A read up to this size is copied out of the scratch buffer; a larger one switches the
+ * socket to block reads until reads are small again (commit bf3498b: `small`, `1mib`).
+ */
+export const SMALL_READ = 8 * 1024;
+
+/**
+ * A request body of at most this many bytes is copied behind its head and sent in one
+ * write; a larger one is written after the head without a copy (`small` for the single
+ * write, `upload-buffer` against the copy).
+ */
+export const HEAD_AND_BODY_MAX = 16 * 1024;
+
+/**
+ * A result that is less than 1/SMALL_RESULT_FRACTION of the memory it is a view of is
+ * copied, so that `read(10)` never keeps a 256 KiB block alive (DESIGN.md principle 3).
+ * 8: `read(65536)` of a block (a quarter of it) stays a view (`1mib` read(65536)).
+ */
+export const SMALL_RESULT_FRACTION = 8;
+
+/**
+ * Backing stores up to this size are never the reason for a copy: Node's own pool
+ * (`Buffer.poolSize`, 8 KiB) holds small buffers of every kind.
+ */
+export const POOLED_MAX = 8 * 1024;
