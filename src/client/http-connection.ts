@@ -18,7 +18,7 @@
  * agent).
  */
 import type { Duplex } from 'node:stream';
-import { prepareBody, type PreparedBody } from '../io/body-source.ts';
+import { type PreparedBody, prepareBody } from '../io/body-source.ts';
 import { checkTimeout, getdefaulttimeout } from '../io/deadline.ts';
 import type { CreateConnection } from '../io/transport.ts';
 import { CannotSendHeader, CannotSendRequest, NotConnected } from '../protocol/errors.ts';
@@ -189,7 +189,7 @@ export class HTTPConnection {
     );
   }
 
-/**
+  /**
    * Python's `sock`: the connected socket (a `net.Socket`, or a `tls.TLSSocket` for
    * HTTPS), or null. Python's is settable; here it is read-only.
    */
@@ -197,7 +197,7 @@ export class HTTPConnection {
     return this.#driver.socket;
   }
 
-/**
+  /**
    * Python's `set_debuglevel(level)`: above 0, print what is sent and received as
    * CPython 2.7 does (`send:`, `reply:`, `header:` lines), to `process.stdout` or to
    * {@link HTTPConnection.debugOutput}. Responses take the level the connection had
@@ -214,7 +214,7 @@ export class HTTPConnection {
     this.debuglevel = level;
   }
 
-/**
+  /**
    * Python's `set_tunnel(host, port=None, headers=None)`: send requests through the
    * proxy given to the constructor, with `CONNECT host:port HTTP/1.0`. Must be called
    * before connecting (else an `Error`). A non-200 answer rejects the connect with
@@ -252,7 +252,7 @@ export class HTTPConnection {
     driver.tunnel = { host: tunnelHost, port: tunnelPort, head };
   }
 
-/**
+  /**
    * Python's `connect()`: open the connection (and the tunnel, if one is set). Requests
    * call it when needed (`auto_open`), so it rarely needs calling. Rejects with Node's
    * system error (`ECONNREFUSED`, …), `TimeoutError`, or `AbortError`.
@@ -261,7 +261,7 @@ export class HTTPConnection {
     return this.#driver.connect();
   }
 
-/**
+  /**
    * Python's `close()`: close the socket and forget the response being read.
    * Synchronous and idempotent; the next request opens a new connection. Whatever is
    * pending (connect, tunnel, handshake, send, `getresponse()`, a read of the kept
@@ -273,7 +273,7 @@ export class HTTPConnection {
     this.#driver.close();
   }
 
-/**
+  /**
    * Python's `putrequest(method, url, skip_host=False, skip_accept_encoding=False)`:
    * start a request (buffered; nothing is sent until `endheaders()`). `''` means `/`.
    * Adds `Host` and `Accept-Encoding: identity` unless skipped. Throws
@@ -300,7 +300,7 @@ export class HTTPConnection {
     this.#buffer.putrequest(method, url, options, this.#requestTarget());
   }
 
-/**
+  /**
    * Python's `putheader(header, *values)`: buffer one header line. Values are converted
    * with `String()` (Python: `str()`); several values are joined with `\r\n\t`
    * (continuation lines, as in Python). Throws `CannotSendHeader` outside a request.
@@ -313,7 +313,7 @@ export class HTTPConnection {
     this.#buffer.putheader(header, ...values);
   }
 
-/**
+  /**
    * Python's `endheaders(message_body=None)`: send the head, and the body if given (in
    * the same write when it is a string or bytes). `encode_chunked` frames the body in
    * chunks (Python 3.6+). Connects first if needed. The body may be any
@@ -341,7 +341,7 @@ export class HTTPConnection {
     return driver.transmit(true, action, out, options?.signal);
   }
 
-/**
+  /**
    * Python's `send(data)`: write raw bytes (a string as UTF-8, bytes, or any
    * {@link RequestBody} kind), opening the connection first if needed (`auto_open`; with
    * it off and no socket, `NotConnected`). Nothing is framed: a body after
@@ -362,7 +362,7 @@ export class HTTPConnection {
     return this.#driver.transmit(false, null, out, options?.signal);
   }
 
-/**
+  /**
    * Python's `request(method, url, body=None, headers={})`: `putrequest`, the automatic
    * and given headers, `endheaders(body)`. `Content-Length` is added when the body's
    * length is known (0 for POST/PUT/PATCH without one); a body of unknown length goes
@@ -415,7 +415,10 @@ export class HTTPConnection {
         }
         names = headerNameSet(pairs);
         if (names.size > 0) {
-          skip = { skip_host: names.has('host'), skip_accept_encoding: names.has('accept-encoding') };
+          skip = {
+            skip_host: names.has('host'),
+            skip_accept_encoding: names.has('accept-encoding'),
+          };
         }
       }
       if (driver.machine.request !== 'idle') throw new CannotSendRequest(driver.machine.python);
@@ -432,7 +435,13 @@ export class HTTPConnection {
     const encodeChunked = options?.encode_chunked === true;
     const version = this._http_vsn;
     const finish = (buffer: RequestBuffer, p: PreparedBody | null): Outgoing => {
-      const plan = planRequest(method, p === null ? NO_BODY_INFO : p.info, names, encodeChunked, version);
+      const plan = planRequest(
+        method,
+        p === null ? NO_BODY_INFO : p.info,
+        names,
+        encodeChunked,
+        version,
+      );
       for (const [name, value] of plan.headers) buffer.putheader(name, value);
       for (const [name, value] of pairs) buffer.putheader(name, value);
       return { head: buffer.finish(), body: p, chunked: plan.encodeChunked };
@@ -446,10 +455,15 @@ export class HTTPConnection {
     this.#buffer.reset();
     const own = new RequestBuffer();
     own.putrequest(method, url, skip, target);
-    return driver.transmit(true, action, prepared.then((p) => finish(own, p)), options?.signal);
+    return driver.transmit(
+      true,
+      action,
+      prepared.then((p) => finish(own, p)),
+      options?.signal,
+    );
   }
 
-/**
+  /**
    * Python's `getresponse()`: read the response head. The previous response must have
    * been read to its end first (else `ResponseNotReady`, also for a second
    * `getresponse()` while one reads). Called while the request is still being sent, it

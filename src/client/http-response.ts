@@ -398,7 +398,10 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     }
     if (pull.target !== null && this.#directReady()) {
       // The rest goes straight into the caller's memory, no longer than the body's rest.
-      const want = Math.min(pull.max - pull.got, this.#decoder.remaining ?? Number.POSITIVE_INFINITY);
+      const want = Math.min(
+        pull.max - pull.got,
+        this.#decoder.remaining ?? Number.POSITIVE_INFINITY,
+      );
       const t = pull.target;
       const view =
         pull.got === 0 && want === t.length && Buffer.isBuffer(t)

@@ -91,12 +91,7 @@ export class HTTPSConnection extends HTTPConnection {
 }
 
 /** TLS with `host:port` as `context` says (io/transport.ts runs it). */
-function tlsPlan(
-  context: SSLContext,
-  host: string,
-  port: number,
-  checkHostname: boolean,
-): TlsPlan {
+function tlsPlan(context: SSLContext, host: string, port: number, checkHostname: boolean): TlsPlan {
   return {
     options: () => ({ ...context.tlsOptions(host, port, checkHostname), host }),
     session: (session) => context.saveSession(host, port, session),

@@ -56,7 +56,8 @@ class WaitSlot {
       this.wake = wake;
       this.options = options;
     } else {
-      (this.more ??= []).push([wake, options]);
+      if (this.more === null) this.more = [];
+      this.more.push([wake, options]);
     }
   }
 

@@ -94,7 +94,8 @@ export async function establish(plan: Establish): Promise<Link> {
   // Our own TCP socket reads through onread (no Buffer per read) unless TLS takes the
   // socket's stream over; a socket from `createConnection` is read through 'data'.
   const reader = new ByteReader(null, deadline);
-  const direct = plan.createConnection === null && plan.tls === null ? new DirectReads(reader) : null;
+  const direct =
+    plan.createConnection === null && plan.tls === null ? new DirectReads(reader) : null;
   const socket = await connect(plan, deadline, direct);
   reader.attach(socket, direct === null);
   plan.connected(socket);
@@ -121,24 +122,7 @@ async function connect(
   if (plan.createConnection === null) {
     socket = connectTcp(params, direct);
   } else {
-    const signal = AbortSignal.any(
-      params.signal === null ? [plan.epoch] : [params.signal, plan.epoch],
-    );
-    socket = await deadline.until('connect', plan.wait, (settle) => {
-      let live = true;
-      Promise.resolve(plan.createConnection?.({ ...params, signal })).then(
-        (s) => {
-          if (live) {
-            socket = s as Duplex;
-            settle(null);
-          } else (s as Duplex).destroy();
-        },
-        (err: unknown) => settle(err instanceof Error ? err : new Error(String(err))),
-      );
-      return () => {
-        live = false;
-      };
-    }).then(() => socket);
+    socket = await hooked(plan, plan.createConnection, deadline);
   }
   if (socket instanceof net.Socket) {
     if (socket.connecting) {
@@ -163,6 +147,38 @@ async function connect(
     socket.setNoDelay(true);
   }
   return socket;
+}
+
+/** The `createConnection` hook's socket, under the deadline (a sync throw rejects too). */
+async function hooked(
+  plan: Establish,
+  createConnection: CreateConnection,
+  deadline: Deadline,
+): Promise<Duplex> {
+  const { params } = plan;
+  const signal = AbortSignal.any(
+    params.signal === null ? [plan.epoch] : [params.signal, plan.epoch],
+  );
+  let made: Duplex | null = null;
+  await deadline.until('connect', plan.wait, (settle) => {
+    let live = true;
+    Promise.resolve()
+      .then(() => createConnection({ ...params, signal }))
+      .then(
+        (socket) => {
+          if (!live) socket.destroy();
+          else {
+            made = socket;
+            settle(null);
+          }
+        },
+        (err: unknown) => settle(err instanceof Error ? err : new Error(String(err))),
+      );
+    return () => {
+      live = false;
+    };
+  });
+  return made as unknown as Duplex;
 }
 
 function connectTcp(params: ConnectParams, direct: DirectReads | null): net.Socket {
