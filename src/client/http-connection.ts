@@ -197,6 +197,16 @@ export class HTTPConnection {
     return this.#driver.socket;
   }
 
+  /** Python's `_tunnel_host`: the host `set_tunnel()` named, or null. Read-only here. */
+  get _tunnel_host(): string | null {
+    return this.#driver.tunnel?.host ?? null;
+  }
+
+  /** Python's `_tunnel_port`: the port `set_tunnel()` named, or null. Read-only here. */
+  get _tunnel_port(): number | null {
+    return this.#driver.tunnel?.port ?? null;
+  }
+
   /**
    * Python's `set_debuglevel(level)`: above 0, print what is sent and received as
    * CPython 2.7 does (`send:`, `reply:`, `header:` lines), to `process.stdout` or to

@@ -57,16 +57,23 @@ export class HTTP {
     this._conn._http_vsn = 10;
   }
 
-  /** Python: `connect(host=None, port=None)`: optionally re-target, then connect. */
+  /**
+   * Python: `connect(host=None, port=None)`: optionally re-target, then connect. A bad
+   * host rejects (a promise method never throws).
+   */
   connect(host?: string | null, port?: number | null): Promise<void> {
     if (host !== undefined && host !== null) {
       const ctor = this._conn.constructor as typeof HTTPConnection;
-      const [h, p] = parseHostPort(host, port ?? null, ctor.default_port);
-      // Checked as the constructor checks its host (CVE-2019-18348): control characters
-      // throw InvalidURL now, before any lookup or connection (2.7 checks nothing here).
-      validateHost(h);
-      this._conn.host = h;
-      this._conn.port = p;
+      try {
+        const [h, p] = parseHostPort(host, port ?? null, ctor.default_port);
+        // Checked as the constructor checks its host (CVE-2019-18348): control
+        // characters are InvalidURL, before any lookup or connection (2.7 checks nothing).
+        validateHost(h);
+        this._conn.host = h;
+        this._conn.port = p;
+      } catch (err) {
+        return Promise.reject(err);
+      }
     }
     return this._conn.connect();
   }

@@ -156,12 +156,10 @@ export class Deadline {
    * then nothing is armed; else null, and `end` must follow.
    */
   begin(phase: Phase, options?: WaitOptions): Error | null {
-    const epoch = this.epoch;
-    if (epoch?.aborted) return epoch.reason as Error;
+    const early = this.check(phase, options);
+    if (early !== null) return early;
     const signal = options?.signal ?? null;
-    if (signal?.aborted) return abortedBy(signal);
     const ms = options?.timeoutMs ?? null;
-    if (ms === 0) return timedOut(phase, 0, this.target);
     this.phase = phase;
     this.waits++;
     if (signal !== null) {
@@ -169,6 +167,16 @@ export class Deadline {
       this.held.push(signal);
     }
     if (ms !== null) this.arm(ms);
+    return null;
+  }
+
+  /** The error that would end a wait for `phase` at once, or null (nothing is armed). */
+  check(phase: Phase, options?: WaitOptions): Error | null {
+    const epoch = this.epoch;
+    if (epoch?.aborted) return epoch.reason as Error;
+    const signal = options?.signal ?? null;
+    if (signal?.aborted) return abortedBy(signal);
+    if (options?.timeoutMs === 0) return timedOut(phase, 0, this.target);
     return null;
   }
 

@@ -96,7 +96,13 @@ export async function establish(plan: Establish): Promise<Link> {
   const reader = new ByteReader(null, deadline);
   const direct =
     plan.createConnection === null && plan.tls === null ? new DirectReads(reader) : null;
-  const socket = await connect(plan, deadline, direct);
+  let socket: Duplex;
+  try {
+    socket = await connect(plan, deadline, direct);
+  } catch (err) {
+    deadline.dispose();
+    throw err;
+  }
   reader.attach(socket, direct === null);
   plan.connected(socket);
   try {
@@ -115,9 +121,10 @@ async function connect(
   direct: DirectReads | null,
 ): Promise<Duplex> {
   const { params } = plan;
-  const early = deadline.begin('connect', plan.wait);
+  // An aborted signal or a closed connection: nothing is opened (the timeout applies
+  // to the wait for the connect, below).
+  const early = deadline.check('connect', { signal: plan.wait.signal });
   if (early !== null) throw early;
-  deadline.end(plan.wait);
   let socket: Duplex;
   if (plan.createConnection === null) {
     socket = connectTcp(params, direct);
@@ -160,7 +167,9 @@ async function hooked(
     params.signal === null ? [plan.epoch] : [params.signal, plan.epoch],
   );
   let made: Duplex | null = null;
-  await deadline.until('connect', plan.wait, (settle) => {
+  // The hook is given the timeout and keeps it itself (as before it, Python's
+  // `_create_connection`); a net.Socket it returns still connecting is waited for below.
+  await deadline.until('connect', { signal: plan.wait.signal }, (settle) => {
     let live = true;
     Promise.resolve()
       .then(() => createConnection({ ...params, signal }))
@@ -206,7 +215,8 @@ async function tunnel(reader: ByteReader, plan: TunnelPlan, wait: WaitOptions): 
   }
   reader.expect();
   await reader.write(plan.head, 'latin1', wait);
-  const parser = new ResponseParser({ method: 'CONNECT', strict: plan.strict, debug: plan.debug });
+  // Python 2.7 reads the proxy's answer with a response of debuglevel 0: no reply lines.
+  const parser = new ResponseParser({ method: 'CONNECT', strict: plan.strict });
   await new Promise<void>((resolve, reject) => {
     reader.pump(parser, 'tunnel', wait, (err) => (err === null ? resolve() : reject(err)));
   });

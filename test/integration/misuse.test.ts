@@ -1,14 +1,16 @@
 /**
- * Wrong calls, over a real socket on 127.0.0.1: each throws Python's exception (or
- * `TypeError` for Python's `ValueError`) synchronously — even from the promise-returning
- * methods — and the server receives nothing of it. Where Python would not connect, no
- * connection is made at all.
+ * Wrong calls, over a real socket on 127.0.0.1: each fails with Python's exception (or
+ * `TypeError` for Python's `ValueError`) — thrown by the synchronous methods, a rejected
+ * promise (never a throw) from the promise-returning ones, with the state unchanged —
+ * and the server receives nothing of it. Where Python would not connect, no connection
+ * is made at all.
  *
  * How "nothing was sent" is proven: after the wrong call, a correct request follows
  * (a "sentinel"); the server must then have exactly one connection, holding exactly the
  * sentinel's bytes. TCP keeps order, so anything written before would show up in front.
  *
- * shared/API.md (`HTTPConnection`, "stricter than CPython") and the reference's §4.
+ * shared/API.md (`HTTPConnection`, "Calls, promises and closing", "stricter than
+ * CPython") and the reference's §4.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -28,6 +30,15 @@ const HOST = '127.0.0.1';
 const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
 
 const { it } = timeLimited(30_000);
+
+/** A promise method refused: no throw, a promise that rejects with `cls`. */
+async function rejects(call: () => Promise<unknown>, cls: new (...args: never[]) => Error) {
+  let pending: Promise<unknown> | undefined;
+  assert.doesNotThrow(() => {
+    pending = call();
+  }, 'a promise method must not throw');
+  await assert.rejects(pending as Promise<unknown>, cls);
+}
 
 /** Run `fn` with a server answering every request with `OK`; close everything afterwards. */
 async function withServer(fn: (conn: HTTPConnection, srv: RawServer) => Promise<void> | void) {
@@ -78,9 +89,9 @@ describe('misuse of HTTPConnection', () => {
     });
   });
 
-  it('endheaders before putrequest: CannotSendHeader, synchronously', async () => {
+  it('endheaders before putrequest: a rejected CannotSendHeader', async () => {
     await withServer(async (conn, srv) => {
-      assert.throws(() => conn.endheaders(), CannotSendHeader);
+      await rejects(() => conn.endheaders(), CannotSendHeader);
       await onlySentinelReceived(conn, srv);
     });
   });
@@ -89,8 +100,8 @@ describe('misuse of HTTPConnection', () => {
     await withServer(async (conn, srv) => {
       conn.putrequest('GET', '/first');
       assert.throws(() => conn.putrequest('GET', '/second'), CannotSendRequest);
-      // request() checks the state synchronously too.
-      assert.throws(() => conn.request('GET', '/third'), CannotSendRequest);
+      // request() checks the state too (and rejects).
+      await rejects(() => conn.request('GET', '/third'), CannotSendRequest);
       await onlySentinelReceived(conn, srv);
     });
   });
@@ -99,8 +110,8 @@ describe('misuse of HTTPConnection', () => {
     await withServer(async (conn, srv) => {
       conn.putrequest('GET', '/once');
       await conn.endheaders();
-      assert.throws(() => conn.endheaders(), CannotSendHeader);
-      assert.throws(() => conn.endheaders('body'), CannotSendHeader);
+      await rejects(() => conn.endheaders(), CannotSendHeader);
+      await rejects(() => conn.endheaders('body'), CannotSendHeader);
       assert.throws(() => conn.putheader('X', 'y'), CannotSendHeader);
       // send() works in any state: its bytes must follow the head directly.
       await conn.send('SENTINEL');
@@ -114,29 +125,29 @@ describe('misuse of HTTPConnection', () => {
   it('request() while the previous request awaits its response: CannotSendRequest', async () => {
     await withServer(async (conn, srv) => {
       await conn.request('GET', '/first');
-      assert.throws(() => conn.request('GET', '/second'), CannotSendRequest);
+      await rejects(() => conn.request('GET', '/second'), CannotSendRequest);
       const r = await conn.getresponse();
       assert.equal((await r.read()).toString(), 'ok');
       assert.equal((srv.received[0] as Buffer).toString('latin1'), getHead(srv, '/first'));
     });
   });
 
-  it('getresponse before a request was sent: ResponseNotReady, synchronously, no connection', async () => {
+  it('getresponse before a request was sent: a rejected ResponseNotReady, no connection', async () => {
     await withServer(async (conn, srv) => {
-      assert.throws(() => conn.getresponse(), ResponseNotReady);
+      await rejects(() => conn.getresponse(), ResponseNotReady);
       conn.putrequest('GET', '/');
-      assert.throws(() => conn.getresponse(), ResponseNotReady);
+      await rejects(() => conn.getresponse(), ResponseNotReady);
       await onlySentinelReceived(conn, srv);
     });
   });
 
-  it('a second getresponse: ResponseNotReady, synchronously', async () => {
+  it('a second getresponse: a rejected ResponseNotReady', async () => {
     await withServer(async (conn, srv) => {
       await conn.request('GET', '/first');
       const r = await conn.getresponse();
-      assert.throws(() => conn.getresponse(), ResponseNotReady);
+      await rejects(() => conn.getresponse(), ResponseNotReady);
       assert.equal((await r.read()).toString(), 'ok');
-      assert.throws(() => conn.getresponse(), ResponseNotReady);
+      await rejects(() => conn.getresponse(), ResponseNotReady);
       assert.equal((srv.received[0] as Buffer).toString('latin1'), getHead(srv, '/first'));
     });
   });
@@ -154,16 +165,17 @@ describe('misuse of HTTPConnection', () => {
         );
         // Python's quirk: the state moved before the URL was checked.
         assert.throws(() => conn.putrequest('GET', '/ok'), CannotSendRequest);
-        assert.throws(() => conn.request('GET', '/ok'), CannotSendRequest);
+        await rejects(() => conn.request('GET', '/ok'), CannotSendRequest);
         await onlySentinelReceived(conn, srv);
       });
     });
   }
 
-  it('request() with a bad URL: InvalidURL synchronously', async () => {
+  it('request() with a bad URL: a rejected InvalidURL, and the state is unchanged (Idle)', async () => {
     await withServer(async (conn, srv) => {
-      assert.throws(() => conn.request('GET', '/a b'), InvalidURL);
-      assert.throws(() => conn.request('GET', '/ok'), CannotSendRequest);
+      await rejects(() => conn.request('GET', '/a b'), InvalidURL);
+      // Unlike putrequest (Python's quirk), request() checks before the state moves.
+      conn.putrequest('GET', '/ok');
       await onlySentinelReceived(conn, srv);
     });
   });
@@ -175,7 +187,7 @@ describe('misuse of HTTPConnection', () => {
         // As for a bad URL, the state has moved on (Python 3's method check does the same).
         assert.throws(() => conn.putrequest('GET', '/'), CannotSendRequest);
         conn.close();
-        assert.throws(() => conn.request(method, '/'), TypeError);
+        await rejects(() => conn.request(method, '/'), TypeError);
         await onlySentinelReceived(conn, srv);
       });
     });
@@ -225,9 +237,9 @@ describe('misuse of HTTPConnection', () => {
     ['a bad name in pairs', () => [['X:A', 'fine']]],
   ];
   for (const [what, headers] of evilValues) {
-    it(`request() with CR/LF or a bad name in ${what}: TypeError synchronously, nothing sent`, async () => {
+    it(`request() with CR/LF or a bad name in ${what}: a rejected TypeError, nothing sent`, async () => {
       await withServer(async (conn, srv) => {
-        assert.throws(
+        await rejects(
           () => conn.request('GET', '/', null, headers() as Map<string, string>),
           TypeError,
         );
@@ -242,7 +254,7 @@ describe('misuse of HTTPConnection', () => {
       const changing = {
         toString: () => (++calls === 1 ? 'a\r\nX-Injected: 1' : 'harmless'),
       };
-      assert.throws(() => conn.request('GET', '/', null, { 'X-A': changing }), TypeError);
+      await rejects(() => conn.request('GET', '/', null, { 'X-A': changing }), TypeError);
       await onlySentinelReceived(conn, srv);
 
       calls = 0;
@@ -324,25 +336,26 @@ describe('misuse of HTTPConnection', () => {
     }
   });
 
-  it('auto_open = 0: send() without a connection is NotConnected, synchronously, no connection', async () => {
+  it('auto_open = 0: send() without a connection is a rejected NotConnected, no connection', async () => {
     await withServer(async (conn, srv) => {
       conn.auto_open = 0;
-      assert.throws(() => conn.send('data'), NotConnected);
-      assert.throws(() => conn.send(Buffer.from('data')), NotConnected);
+      await rejects(() => conn.send('data'), NotConnected);
+      await rejects(() => conn.send(Buffer.from('data')), NotConnected);
       conn.auto_open = 1;
       await onlySentinelReceived(conn, srv);
     });
   });
 
-  it('auto_open = 0: a request is NotConnected and the state is then Request-sent until close()', async () => {
+  it('auto_open = 0: request() and endheaders() reject with NotConnected, the state unchanged', async () => {
     await withServer(async (conn, srv) => {
       conn.auto_open = 0;
-      assert.throws(() => conn.request('GET', '/'), NotConnected);
-      // Python: endheaders() moved the state before send() failed.
-      assert.throws(() => conn.request('GET', '/'), CannotSendRequest);
-      conn.close();
+      await rejects(() => conn.request('GET', '/'), NotConnected);
+      // Python's endheaders() moves the state before send() fails; a promise method that
+      // refuses leaves it as it was: Idle after request(), Request-started here.
+      await rejects(() => conn.request('GET', '/'), NotConnected);
       conn.putrequest('GET', '/');
-      assert.throws(() => conn.endheaders(), NotConnected);
+      await rejects(() => conn.endheaders(), NotConnected);
+      assert.throws(() => conn.putrequest('GET', '/'), CannotSendRequest);
       conn.auto_open = 1;
       await onlySentinelReceived(conn, srv);
     });

@@ -79,6 +79,23 @@ async function onlySentinel(srv: RawServer): Promise<void> {
 
 type ErrorClass = new (...args: never[]) => Error;
 
+/**
+ * A promise method refuses: `fn` does not throw, it returns a promise that rejects with
+ * `cls` (API.md: promise methods never throw).
+ */
+async function rejects(fn: () => Promise<unknown>, cls: ErrorClass, what: string): Promise<void> {
+  let pending: Promise<unknown>;
+  try {
+    pending = fn();
+  } catch (err) {
+    assert.fail(`${what}: threw synchronously (${String(err)}) instead of rejecting`);
+  }
+  await assert.rejects(pending, (err: unknown) => {
+    assert.ok(err instanceof cls, `${what}: expected ${cls.name}, got ${String(err)}`);
+    return true;
+  });
+}
+
 /** `fn` throws `cls` synchronously (not a rejected promise). */
 function refuses(fn: () => unknown, cls: ErrorClass, what: string): void {
   let result: unknown;
@@ -91,16 +108,16 @@ function refuses(fn: () => unknown, cls: ErrorClass, what: string): void {
   assert.fail(`${what}: no synchronous ${cls.name} (returned ${String(result)})`);
 }
 
-/** `request(method, url)` and `putrequest(method, url)` of HTTPConnection and HTTP throw `cls`. */
-function refusesRequestLine(
+/** `request(method, url)` rejects with `cls`, `putrequest(method, url)` of HTTPConnection and HTTP throws it. */
+async function refusesRequestLine(
   srv: RawServer,
   method: string,
   url: string,
   cls: ErrorClass,
   what: string,
-): void {
+): Promise<void> {
   const conn = new HTTPConnection(HOST, srv.port);
-  refuses(() => conn.request(method, url), cls, `request ${what}`);
+  await rejects(() => conn.request(method, url), cls, `request ${what}`);
   conn.close();
   refuses(() => conn.putrequest(method, url), cls, `putrequest ${what}`);
   conn.close();
@@ -177,7 +194,7 @@ const BAD_NAMES: readonly string[] = [
   'Ü',
 ];
 
-describe('STRICTER, request side: refused synchronously before a byte is sent', () => {
+describe('STRICTER, request side: refused before a byte is sent (sync methods throw, promise methods reject)', () => {
   describe('the host', () => {
     it('constructor host with CR/LF/NUL/SP/DEL/TAB → InvalidURL (HTTPConnection, HTTPSConnection, HTTP, HTTPS)', () => {
       const hosts = [
@@ -201,8 +218,8 @@ describe('STRICTER, request side: refused synchronously before a byte is sent', 
       await withServer(async (srv) => {
         for (const [label, payload] of HOST_INJECTIONS) {
           const h = new HTTP();
-          refuses(() => h.connect(`${HOST}${payload}`, srv.port), InvalidURL, label);
-          refuses(() => h.connect(`${HOST}${payload}:${srv.port}`), InvalidURL, label);
+          await rejects(() => h.connect(`${HOST}${payload}`, srv.port), InvalidURL, label);
+          await rejects(() => h.connect(`${HOST}${payload}:${srv.port}`), InvalidURL, label);
           h.close();
         }
         await onlySentinel(srv);
@@ -214,7 +231,7 @@ describe('STRICTER, request side: refused synchronously before a byte is sent', 
         for (const [label, payload] of HOST_INJECTIONS) {
           const conn = new HTTPConnection(HOST, srv.port);
           conn.host = `${HOST}${payload}`;
-          refuses(() => conn.request('GET', '/'), InvalidURL, label);
+          await rejects(() => conn.request('GET', '/'), InvalidURL, label);
           conn.close();
         }
         await onlySentinel(srv);
@@ -236,7 +253,7 @@ describe('STRICTER, request side: refused synchronously before a byte is sent', 
         // Hosts that IDNA cannot encode: request() refuses them before connecting.
         for (const bad of ['a\u2028b.test', 'a\u0085b.test', '\ud800.test']) {
           const c = new HTTPConnection(bad, 8080, { createConnection: route });
-          refuses(() => c.request('GET', '/'), TypeError, JSON.stringify(bad));
+          await rejects(() => c.request('GET', '/'), TypeError, JSON.stringify(bad));
           c.close();
         }
         assert.equal(srv.sockets.length, 1, 'no connection for the refused hosts');
@@ -249,7 +266,7 @@ describe('STRICTER, request side: refused synchronously before a byte is sent', 
       await withServer(async (srv) => {
         const urls = [...INJECTIONS.map(([, p]) => `/a${p}`), '/a b', '/\x7f', '/\u0100', '/😀'];
         for (const url of urls) {
-          refusesRequestLine(srv, 'GET', url, InvalidURL, JSON.stringify(url));
+          await refusesRequestLine(srv, 'GET', url, InvalidURL, JSON.stringify(url));
         }
         await onlySentinel(srv);
       });
@@ -267,7 +284,7 @@ describe('STRICTER, request side: refused synchronously before a byte is sent', 
           'G\u0100T',
         ];
         for (const method of methods) {
-          refusesRequestLine(srv, method, '/', TypeError, JSON.stringify(method));
+          await refusesRequestLine(srv, method, '/', TypeError, JSON.stringify(method));
         }
         await onlySentinel(srv);
       });
@@ -324,7 +341,7 @@ describe('STRICTER, request side: refused synchronously before a byte is sent', 
           const conn = new HTTPConnection(HOST, srv.port);
           for (const [label, payload] of INJECTIONS) {
             for (const [how, make] of COERCED) {
-              refuses(
+              await rejects(
                 () => conn.request('GET', '/', null, build('X-A', make(`a${payload}`)) as never),
                 TypeError,
                 `${label} in ${how}`,
@@ -340,7 +357,7 @@ describe('STRICTER, request side: refused synchronously before a byte is sent', 
         await withServer(async (srv) => {
           const conn = new HTTPConnection(HOST, srv.port);
           for (const name of BAD_NAMES) {
-            refuses(
+            await rejects(
               () => conn.request('GET', '/', null, build(name, 'v') as never),
               TypeError,
               JSON.stringify(name),
@@ -356,18 +373,26 @@ describe('STRICTER, request side: refused synchronously before a byte is sent', 
       await withServer(async (srv) => {
         const conn = new HTTPConnection(HOST, srv.port);
         const evilName = { toString: () => 'X\r\nX-Injected' };
-        refuses(
+        await rejects(
           () => conn.request('GET', '/', null, new Map([[evilName, 'v']]) as never),
           TypeError,
           'Map',
         );
-        refuses(
+        await rejects(
           () => conn.request('GET', '/', null, [[evilName, 'v']] as never),
           TypeError,
           'pairs',
         );
-        refuses(() => conn.request('GET', '/', null, [['X-A']] as never), TypeError, 'short pair');
-        refuses(() => conn.request('GET', '/', null, 'X-A: v' as never), TypeError, 'a string');
+        await rejects(
+          () => conn.request('GET', '/', null, [['X-A']] as never),
+          TypeError,
+          'short pair',
+        );
+        await rejects(
+          () => conn.request('GET', '/', null, 'X-A: v' as never),
+          TypeError,
+          'a string',
+        );
         conn.close();
         await onlySentinel(srv);
       });
