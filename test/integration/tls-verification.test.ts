@@ -189,7 +189,7 @@ describe('TLS verification matrix (issue 12)', { timeout: 120_000 }, () => {
       t.skip('python3 (3.10+) is not available');
       return;
     }
-    const cases = [];
+    const cases: Array<Case & { id: string; port: number }> = [];
     for (const [i, c] of CASES.entries()) {
       if (c.connCheck !== undefined) continue;
       const server = await servers.get(c.server);
