@@ -11,7 +11,7 @@
  * test/cli/tls-verification.test.ts.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { HTTPSConnection } from '../../src/index.ts';
@@ -193,11 +193,10 @@ describe('TLS verification matrix (issue 12)', { timeout: 120_000 }, () => {
     for (const [i, c] of CASES.entries()) {
       if (c.connCheck !== undefined) continue;
       const server = await servers.get(c.server);
-      cases.push({ id: String(i), port: server.port, host: c.host, ...c });
+      cases.push({ ...c, id: String(i), port: server.port });
     }
     const oracle = fileURLToPath(new URL('./fixtures/tls_oracle.py', import.meta.url));
     // Asynchronously: the servers answering it run in this process.
-    const { execFile } = await import('node:child_process');
     const out = await new Promise<string>((resolve, reject) => {
       const child = execFile(
         'python3',
