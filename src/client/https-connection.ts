@@ -115,6 +115,9 @@ export class HTTPSConnection extends HTTPConnection {
    * context that cannot make this connection is refused before a byte is sent.
    */
   protected override doConnect(callSignal?: AbortSignal): Promise<void> {
+    // An empty host fails as an address first (Python: getaddrinfo's error, before the
+    // TLS layer could say "check_hostname requires server_hostname").
+    if (this.host === '' && this.createConnection === null) return super.doConnect(callSignal);
     try {
       this.peerCheck = new PeerCheck(
         this._context.clientSettings(
