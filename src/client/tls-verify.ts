@@ -77,8 +77,9 @@ function matchesName(pattern: string, host: string): boolean {
   if (suffix === null || host.startsWith('.')) return lower(pattern) === lower(host);
   if (host.length <= suffix.length || !lower(host).endsWith(lower(suffix))) return false;
   // The wildcard covers exactly one non-empty label of letters, digits and hyphens
-  // (an A-label `xn--…` too, as OpenSSL allows for a whole-label wildcard).
-  return /^[A-Za-z0-9-]+$/.test(host.slice(0, host.length - suffix.length));
+  // (an A-label `xn--…` too, as OpenSSL allows for a whole-label wildcard), or a
+  // literal `*`, as OpenSSL allows.
+  return /^(?:[A-Za-z0-9-]+|\*)$/.test(host.slice(0, host.length - suffix.length));
 }
 
 /** The 4 or 16 bytes of an IP literal. */
