@@ -46,8 +46,11 @@ export interface HTTPSConnectionOptions extends HTTPConnectionOptions {
  * How this differs from Python 2.7: a failed check rejects with
  * {@link ssl.SSLCertVerificationError} (Python 3.7+; 2.7 raises a plain `SSLError` or,
  * for a name mismatch, `CertificateError` after the handshake), an IP address host is
- * matched against the certificate's IP SANs, the default context offers ALPN `http/1.1`
- * (Python 3.10+), and TLS sessions are resumed from the context's cache.
+ * matched against the certificate's IP SANs, host names by CPython 3.7+'s rules (no
+ * partial wildcards) and not by the CN unless `hostname_checks_common_name` is set,
+ * every setting is read from the context at each connect, the default context offers
+ * ALPN `http/1.1` (Python 3.10+), and TLS sessions are resumed from the context's cache
+ * when nothing that verification depends on has changed.
  *
  * @example
  * ```ts

@@ -275,6 +275,17 @@ export function toSSLError(err: unknown): unknown {
   const code = e.code ?? '';
   const verify = verifyError(code, e.message, err);
   if (verify !== null) return verify;
+  // Node's code for a verification failure it has no name for: still one.
+  if (code === 'UNSPECIFIED') {
+    return new SSLCertVerificationError(
+      1,
+      e.message || 'unspecified certificate verification error',
+      {
+        code,
+        cause: err,
+      },
+    );
+  }
   if (code.startsWith('ERR_SSL_') || e.library !== undefined) {
     const reason = code.startsWith('ERR_SSL_') ? code.slice('ERR_SSL_'.length) : (e.reason ?? null);
     return new SSLError(`[SSL: ${reason ?? 'UNKNOWN'}] ${e.message}`, {

@@ -6,6 +6,7 @@
  * - Python `ValueError` ↔ `TypeError` (the messages are each language's own: not compared),
  *   Python `TypeError` ↔ `TypeError`;
  * - `socket.error`/`OSError` with an errno ↔ a Node system error with that `code`
+ *   (`socket.gaierror` for a name that does not resolve ↔ `ENOTFOUND`)
  *   (both become `SystemError` + `errno`); without an errno (httplib's own
  *   `socket.error("Tunnel connection failed: …")`) ↔ an `Error` with the same message;
  *   `RuntimeError` ↔ `Error` with the same message;
@@ -49,6 +50,7 @@ const PY_ERRNO_CLASSES = new Set([
   'ConnectionRefusedError',
   'ConnectionAbortedError',
   'BrokenPipeError',
+  'gaierror',
 ]);
 
 /** A Python result in the package's terms (see the file comment). */
