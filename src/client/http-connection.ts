@@ -23,6 +23,7 @@ import { type CreateConnection, openSocket } from '../io/transport.ts';
 import { ConnectionState } from '../protocol/connection-state.ts';
 import { AbortError, NotConnected } from '../protocol/errors.ts';
 import { DEFAULT_BLOCKSIZE, HTTP_PORT } from '../protocol/limits.ts';
+import { isPort, pyrepr } from '../protocol/pytext.ts';
 import {
   connectRequest,
   type HeadersInput,
@@ -37,7 +38,6 @@ import { type ResponseHead, ResponseParser } from '../protocol/response-parser.t
 import {
   coerceHeaderValue,
   parseHostPort,
-  pyrepr,
   validateHeaderName,
   validateHeaderValue,
   validateHost,
@@ -893,9 +893,7 @@ function checkSourceAddress(value: unknown): readonly [string, number] | null {
     !Array.isArray(value) ||
     value.length !== 2 ||
     typeof value[0] !== 'string' ||
-    !Number.isInteger(value[1]) ||
-    value[1] < 0 ||
-    value[1] > 65535
+    !isPort(value[1])
   ) {
     throw new TypeError('source_address must be [host, port]');
   }

@@ -11,6 +11,7 @@
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AbortError, TimeoutError } from '../protocol/errors.ts';
+import { timeoutMs } from '../protocol/pytext.ts';
 import type { OnreadOptions } from './byte-reader.ts';
 
 /** What a `createConnection` function (an `HTTPConnection` option) is given. */
@@ -102,8 +103,7 @@ function whenConnected(socket: net.Socket, params: ConnectParams): Promise<void>
       return;
     }
     if (params.timeout !== null) {
-      const ms = Math.min(Math.ceil(params.timeout * 1000), 2 ** 31 - 1);
-      timer = setTimeout(() => done(new TimeoutError()), ms);
+      timer = setTimeout(() => done(new TimeoutError()), timeoutMs(params.timeout) as number);
     }
   });
 }

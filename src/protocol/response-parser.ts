@@ -20,7 +20,7 @@ import {
   UnknownProtocol,
 } from './errors.ts';
 import { MAX_SAFE_LENGTH, MAXHEADERS, MAXINTERIM, MAXLINE } from './limits.ts';
-import { pyrepr } from './validate.ts';
+import { isPyWhitespace, pyrepr, pystrip } from './pytext.ts';
 
 /** How the body of a response is delimited. */
 export type BodyFraming = 'none' | 'length' | 'chunked' | 'eof';
@@ -84,19 +84,6 @@ function splitStatusLine(line: string): string[] {
   while (i < n && isPyWhitespace(line.charCodeAt(i))) i++;
   if (i < n) parts.push(line.slice(i));
   return parts;
-}
-
-function isPyWhitespace(c: number): boolean {
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
-}
-
-/** Python's `str.strip()` on latin1 text (ASCII whitespace only). */
-export function pystrip(s: string): string {
-  let a = 0;
-  let b = s.length;
-  while (a < b && isPyWhitespace(s.charCodeAt(a))) a++;
-  while (b > a && isPyWhitespace(s.charCodeAt(b - 1))) b--;
-  return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
 /** The length of the line without its `\r\n` or `\n` terminator. */
