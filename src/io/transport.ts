@@ -96,15 +96,18 @@ function whenConnected(socket: net.Socket, params: ConnectParams): Promise<void>
     socket.once('connect', onConnect);
     socket.once('error', onError);
     signal?.addEventListener('abort', onAbort, { once: true });
-    if (params.timeout === 0) {
+    const seconds = params.timeout;
+    const ms = timeoutMs(seconds);
+    if (seconds === null || ms === null) return; // no timeout, or Infinity
+    const timedOut = (): void =>
+      done(new TimeoutError({ phase: 'connect', host: params.host, port: params.port, seconds }));
+    if (seconds === 0) {
       // Python's timeout 0 is a non-blocking socket, whose connect() fails at once
       // (EINPROGRESS); a 0 ms timer would instead race the loopback handshake.
-      done(new TimeoutError());
+      timedOut();
       return;
     }
-    if (params.timeout !== null) {
-      timer = setTimeout(() => done(new TimeoutError()), timeoutMs(params.timeout) as number);
-    }
+    timer = setTimeout(timedOut, ms);
   });
 }
 
