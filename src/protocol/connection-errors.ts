@@ -32,6 +32,7 @@ export interface TimeoutDetails {
   readonly phase: ConnectionPhase;
   /** The peer: the server, or the proxy for `connect` and `tunnel` when tunnelling. */
   readonly host: string;
+  /** The peer's port. */
   readonly port: number;
   /** The connection's `timeout`, in seconds, as it was given. */
   readonly seconds: number;
