@@ -17,7 +17,7 @@ import type * as net from 'node:net';
 import * as tls from 'node:tls';
 import { ByteReader } from '../io/byte-reader.ts';
 import { timeoutMs } from '../io/deadline.ts';
-import { AbortError, TimeoutError } from '../protocol/errors.ts';
+import { AbortError, type TimeoutDetails, TimeoutError } from '../protocol/errors.ts';
 import { HTTPS_PORT } from '../protocol/limits.ts';
 import { HTTPConnection, type HTTPConnectionOptions } from './http-connection.ts';
 import { CERT_NONE, create_default_context, type SSLContext } from './ssl.ts';
@@ -149,15 +149,16 @@ export class HTTPSConnection extends HTTPConnection {
     // Bytes that came after the proxy's answer belong to the TLS layer.
     const leftover = reader.detach();
     for (let i = leftover.length - 1; i >= 0; i--) raw.unshift(leftover[i] as Buffer);
+    const host = this._tunnel_host ?? this.host;
+    const port = this._tunnel_port ?? this.port;
     const check = this.peerCheck as PeerCheck;
-    const socket = tls.connect({
-      ...check.connectOptions(),
-      socket: raw,
-      host: this._tunnel_host ?? this.host,
-    });
+    const socket = tls.connect({ ...check.connectOptions(), socket: raw, host });
     check.watch(socket);
     try {
-      await handshake(socket, timeoutMs(this.timeout), signal);
+      const seconds = this.timeout;
+      const timeout =
+        seconds === null ? null : ({ phase: 'handshake', host, port, seconds } as const);
+      await handshake(socket, timeout, signal);
       check.verify(socket);
     } catch (err) {
       check.forget();
@@ -172,12 +173,13 @@ export class HTTPSConnection extends HTTPConnection {
   }
 }
 
-/** Wait for the TLS handshake, within `ms` and until `signal` fires. */
+/** Wait for the TLS handshake, within `timeout` and until `signal` fires. */
 function handshake(
   socket: tls.TLSSocket,
-  ms: number | null,
+  timeout: TimeoutDetails | null,
   signal: AbortSignal | null,
 ): Promise<void> {
+  const ms = timeout === null ? null : timeoutMs(timeout.seconds);
   return new Promise<void>((resolve, reject) => {
     let timer: NodeJS.Timeout | null = null;
     const done = (err: Error | null): void => {
@@ -215,6 +217,6 @@ function handshake(
       }
       signal.addEventListener('abort', onAbort, { once: true });
     }
-    if (ms !== null) timer = setTimeout(() => done(new TimeoutError()), ms);
+    if (ms !== null) timer = setTimeout(() => done(new TimeoutError(timeout)), ms);
   });
 }

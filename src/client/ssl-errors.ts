@@ -9,8 +9,8 @@ import { isIP } from 'node:net';
 /**
  * Python's `ssl.SSLError`: a TLS failure (a handshake that failed for a reason other
  * than verification, a bad certificate file or cipher list). Python's is an `OSError`
- * with `errno`; here it is an `Error` with Node's `code`, and the original Node error
- * as `cause`.
+ * with `errno`; here it is an `Error` with the code `'ERR_HTTPLIB_SSL'`, and the original
+ * Node error (with Node's `code`) as `cause`.
  *
  * @example
  * ```ts
@@ -30,16 +30,18 @@ export class SSLError extends Error {
   reason: string | null;
   /** Python's `library`: the OpenSSL library that failed, e.g. `'SSL'`, or null. */
   library: string | null;
-  /** Node's error code, e.g. `ERR_SSL_WRONG_VERSION_NUMBER`. */
-  code: string | undefined;
+  /**
+   * Always `'ERR_HTTPLIB_SSL'` (a subclass has its own). Node's code, e.g.
+   * `ERR_SSL_WRONG_VERSION_NUMBER`, is the `code` of the `cause`.
+   */
+  readonly code: string = 'ERR_HTTPLIB_SSL';
   constructor(
     message: string,
-    options?: { reason?: string | null; library?: string | null; code?: string; cause?: unknown },
+    options?: { reason?: string | null; library?: string | null; cause?: unknown },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.reason = options?.reason ?? null;
     this.library = options?.library ?? null;
-    this.code = options?.code;
   }
 }
 
@@ -66,15 +68,13 @@ export class SSLError extends Error {
 export class SSLCertVerificationError extends SSLError {
   /** Always `'SSLCertVerificationError'`, the class name (Python: `type(e).__name__`). */
   override name = 'SSLCertVerificationError';
+  /** Always `'ERR_HTTPLIB_SSL_CERT_VERIFICATION'`. */
+  override readonly code: string = 'ERR_HTTPLIB_SSL_CERT_VERIFICATION';
   /** Python's `verify_code`: OpenSSL's X509 verification code, e.g. 18 or 62. */
   verify_code: number;
   /** Python's `verify_message`: OpenSSL's text for it, e.g. `'self-signed certificate'`. */
   verify_message: string;
-  constructor(
-    verifyCode: number,
-    verifyMessage: string,
-    options?: { code?: string; cause?: unknown },
-  ) {
+  constructor(verifyCode: number, verifyMessage: string, options?: { cause?: unknown }) {
     super(`[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: ${verifyMessage}`, {
       reason: 'CERTIFICATE_VERIFY_FAILED',
       library: 'SSL',
@@ -245,10 +245,7 @@ export function verifyError(
   if (row === undefined) return null;
   const python = AS_PYTHON_SEES_IT[row[0]];
   if (python !== undefined) row = BY_NUMBER.get(python) ?? row;
-  return new SSLCertVerificationError(row[0], row[2], {
-    code: row[1],
-    ...(cause === undefined ? {} : { cause }),
-  });
+  return new SSLCertVerificationError(row[0], row[2], cause === undefined ? {} : { cause });
 }
 
 /** @internal The error of a host name (or IP address) the certificate is not valid for. */
@@ -259,7 +256,6 @@ export function hostnameMismatch(hostname: string): SSLCertVerificationError {
   return new SSLCertVerificationError(
     ip ? 64 : 62,
     `${ip ? 'IP address' : 'Hostname'} mismatch, certificate is not valid for '${hostname}'.`,
-    { code: ip ? 'IP_ADDRESS_MISMATCH' : 'HOSTNAME_MISMATCH' },
   );
 }
 
@@ -280,10 +276,7 @@ export function toSSLError(err: unknown): unknown {
     return new SSLCertVerificationError(
       1,
       e.message || 'unspecified certificate verification error',
-      {
-        code,
-        cause: err,
-      },
+      { cause: err },
     );
   }
   if (code.startsWith('ERR_SSL_') || e.library !== undefined) {
@@ -291,7 +284,6 @@ export function toSSLError(err: unknown): unknown {
     return new SSLError(`[SSL: ${reason ?? 'UNKNOWN'}] ${e.message}`, {
       reason,
       library: e.library ?? 'SSL',
-      code,
       cause: err,
     });
   }

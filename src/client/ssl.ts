@@ -308,10 +308,7 @@ export class SSLContext {
    */
   clientSettings(host: string, port: number, checkHostname: boolean | null): ClientTlsSettings {
     if (this.protocol === PROTOCOL_TLS_SERVER) {
-      throw new SSLError('Cannot create a client socket with a PROTOCOL_TLS_SERVER context', {
-        reason: null,
-        code: 'ERR_HTTPLIB_SSL_SERVER_CONTEXT',
-      });
+      throw new SSLError('Cannot create a client socket with a PROTOCOL_TLS_SERVER context');
     }
     const check = checkHostname ?? this.checkHostname;
     const verifyChain = this.verifyMode !== CERT_NONE;
