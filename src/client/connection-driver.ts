@@ -121,7 +121,7 @@ export class ConnectionDriver {
    * `close()`: everything pending settles with `AbortError` (saying the caller closed
    * it, or `reason`); the next call starts anew.
    */
-  close(reason: Error = closedByCaller('connection')): void {
+  close(reason: Error = closedByCaller()): void {
     this.generation++;
     this.machine.handle('close');
     const epoch = this.epoch;
@@ -191,7 +191,7 @@ export class ConnectionDriver {
     if (action === 'read-head') return this.readHead(signal);
     const generation = this.generation;
     const next = (): Promise<HTTPResponse> => {
-      if (generation !== this.generation) throw closedByCaller('connection');
+      if (generation !== this.generation) throw closedByCaller('head');
       return this.readHead(signal);
     };
     const sending = this.sending ?? DONE;
@@ -238,7 +238,7 @@ export class ConnectionDriver {
     let body = out instanceof Promise ? null : out.body;
     try {
       if (previous !== null) await previous;
-      if (generation !== this.generation) throw closedByCaller('connection');
+      if (generation !== this.generation) throw closedByCaller('send');
       const link = await this.acquire(given ?? this.machine.handle('send'), signal);
       let outgoing: Outgoing;
       if (out instanceof Promise) {
@@ -247,7 +247,7 @@ export class ConnectionDriver {
       } else {
         outgoing = out;
       }
-      if (generation !== this.generation) throw closedByCaller('connection');
+      if (generation !== this.generation) throw closedByCaller('send');
       wrote = true;
       await this.write(link, outgoing, this.waitOptions(signal));
     } catch (err) {
@@ -309,7 +309,7 @@ export class ConnectionDriver {
   private untilClosed(promise: Promise<Outgoing>): Promise<Outgoing> {
     const epoch = this.epochSignal();
     return new Promise<Outgoing>((resolve, reject) => {
-      const onClose = (): void => reject(epoch.reason);
+      const onClose = (): void => reject(closedByCaller('send'));
       epoch.addEventListener('abort', onClose, { once: true });
       promise.then(
         (out) => {
@@ -355,7 +355,9 @@ export class ConnectionDriver {
     const conn = this.conn;
     const tunnel = this.tunnel;
     const tls = this.tls;
+    const origin = tunnel ?? conn;
     const pending = establish({
+      origin: { host: origin.host, port: origin.port },
       params: {
         host: conn.host,
         port: conn.port,
@@ -378,7 +380,7 @@ export class ConnectionDriver {
       (link) => {
         if (generation !== this.generation) {
           link.reader.destroy();
-          throw closedByCaller('connection');
+          throw closedByCaller('connect');
         }
         this.connecting = null;
         this.machine.handle('connected');
@@ -410,10 +412,6 @@ export class ConnectionDriver {
       head: tunnel.head,
       strict: this.conn.strict,
       debug: this.conn.debuglevel > 0 ? this.debug : null,
-      refused: (status, reason) =>
-        status === null
-          ? new Error('Invalid response from tunnel request')
-          : new Error(`Tunnel connection failed: ${status} ${reason}`),
     };
   }
 
@@ -510,7 +508,7 @@ export class ConnectionDriver {
     this.kept = null;
     if (!complete) {
       if (this.machine.handle('body-abandoned') === 'destroy') {
-        this.drop(closedByCaller('response'));
+        this.drop(closedByCaller('body'));
       }
       return;
     }

@@ -23,6 +23,7 @@ import { checkTimeout, getdefaulttimeout } from '../io/deadline.ts';
 import type { CreateConnection } from '../io/transport.ts';
 import { CannotSendHeader, CannotSendRequest, NotConnected } from '../protocol/errors.ts';
 import { DEFAULT_BLOCKSIZE, HTTP_PORT } from '../protocol/limits.ts';
+import { isPort } from '../protocol/pytext.ts';
 import {
   type BodyInfo,
   connectRequest,
@@ -227,8 +228,9 @@ export class HTTPConnection {
   /**
    * Python's `set_tunnel(host, port=None, headers=None)`: send requests through the
    * proxy given to the constructor, with `CONNECT host:port HTTP/1.0`. Must be called
-   * before connecting (else an `Error`). A non-200 answer rejects the connect with
-   * `Tunnel connection failed: <code> <reason>` and closes the connection.
+   * before connecting (else an `Error`). A non-200 answer rejects the connect with a
+   * `TunnelError` (`Tunnel connection failed: <code> <reason>`; Python's `socket.error`),
+   * which keeps the proxy's `status`, `reason` and `headers`, and closes the connection.
    *
    * Differs from Python 2.7: the host and headers are checked now, as Python's later
    * gh-146211 fix does (`InvalidURL`/`TypeError`), and an IPv6 host is bracketed in the
@@ -244,7 +246,10 @@ export class HTTPConnection {
   set_tunnel(host: string, port?: number | null, headers?: HeadersInput | null): void {
     const driver = this.#driver;
     if (driver.link !== null) {
-      throw new Error("Can't setup tunnel for established connection.");
+      // Python 2.7: RuntimeError, which maps to a plain Error (with a code, as Node's have).
+      throw Object.assign(new Error("Can't setup tunnel for established connection."), {
+        code: 'ERR_HTTPLIB_TUNNEL_ESTABLISHED',
+      });
     }
     const [tunnelHost, tunnelPort] = parseHostPort(
       host,
@@ -544,9 +549,7 @@ function checkSourceAddress(value: unknown): readonly [string, number] | null {
     !Array.isArray(value) ||
     value.length !== 2 ||
     typeof value[0] !== 'string' ||
-    !Number.isInteger(value[1]) ||
-    value[1] < 0 ||
-    value[1] > 65535
+    !isPort(value[1])
   ) {
     throw new TypeError('source_address must be [host, port]');
   }

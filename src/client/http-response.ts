@@ -20,7 +20,8 @@
 import { closedByCaller, combineSignals, type WaitOptions } from '../io/deadline.ts';
 import type { Link } from '../io/transport.ts';
 import { POOLED_MAX, SMALL_RESULT_FRACTION } from '../io/tuning.ts';
-import { BodyDecoder, FramingError } from '../protocol/body-decoder.ts';
+import { BodyDecoder } from '../protocol/body-decoder.ts';
+import { FramingError } from '../protocol/body-errors.ts';
 import { ImproperConnectionState, IncompleteRead } from '../protocol/errors.ts';
 import { HTTPMessage } from '../protocol/message.ts';
 import type { ResponseHead } from '../protocol/response-parser.ts';
@@ -317,7 +318,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     const link = this.#link;
     if (link === null) return;
     // The waiting read is woken by the failure and settles with it.
-    if (this.#busy) link.reader.fail(closedByCaller('response'));
+    if (this.#busy) link.reader.fail(closedByCaller('body'));
     this.#finish(false);
   }
 

@@ -4,15 +4,21 @@
  * for IP literals, the `context` to configure it, the deprecated `key_file`/`cert_file`,
  * and, through a tunnel, TLS with the tunnel's host.
  *
- * What TLS to speak is decided here (`tlsPlan`); io/transport.ts starts it on the socket
- * the plain connection opened (after the CONNECT, if tunnelling). The handshake counts
- * against `timeout`; failures become `SSLCertVerificationError` / `SSLError` (ssl.ts). Sessions are kept by the context, so the next connection made
- * from the same context resumes instead of repeating the full handshake.
+ * What TLS to speak and how to check the server is decided here (`tlsPlan`);
+ * io/transport.ts starts it on the socket the plain connection opened (after the
+ * CONNECT, if tunnelling). The handshake counts against `timeout`; failures become
+ * `SSLCertVerificationError` / `SSLError` (ssl-errors.ts). What to verify is read from the context when the
+ * connection is made (`clientSettings`), and the server is checked after every
+ * handshake, resumed or not (`PeerCheck`, tls-verify.ts). Sessions are kept by the
+ * context, so the next connection made from the same context with the same settings
+ * resumes instead of repeating the full handshake.
  */
-import type { TlsPlan } from '../io/transport.ts';
 import { HTTPS_PORT } from '../protocol/limits.ts';
+import type { TlsFactory } from './connection-driver.ts';
 import { HTTPConnection, type HTTPConnectionOptions, secureWith } from './http-connection.ts';
-import { CERT_NONE, create_default_context, type SSLContext, toSSLError } from './ssl.ts';
+import { CERT_NONE, create_default_context, type SSLContext } from './ssl.ts';
+import { toSSLError } from './ssl-errors.ts';
+import { PeerCheck } from './tls-verify.ts';
 
 /** Options of `HTTPSConnection` (Python's keyword arguments). */
 export interface HTTPSConnectionOptions extends HTTPConnectionOptions {
@@ -36,8 +42,11 @@ export interface HTTPSConnectionOptions extends HTTPConnectionOptions {
  * How this differs from Python 2.7: a failed check rejects with
  * {@link ssl.SSLCertVerificationError} (Python 3.7+; 2.7 raises a plain `SSLError` or,
  * for a name mismatch, `CertificateError` after the handshake), an IP address host is
- * matched against the certificate's IP SANs, the default context offers ALPN `http/1.1`
- * (Python 3.10+), and TLS sessions are resumed from the context's cache.
+ * matched against the certificate's IP SANs, host names by CPython 3.7+'s rules (no
+ * partial wildcards) and not by the CN unless `hostname_checks_common_name` is set,
+ * every setting is read from the context at each connect, the default context offers
+ * ALPN `http/1.1` (Python 3.10+), and TLS sessions are resumed from the context's cache
+ * when nothing that verification depends on has changed.
  *
  * @example
  * ```ts
@@ -57,8 +66,8 @@ export class HTTPSConnection extends HTTPConnection {
   cert_file: string | null;
   /** Python's `_context`: the `SSLContext` this connection uses. */
   readonly _context: SSLContext;
-  /** Whether the host name is checked (the context's setting unless overridden). */
-  readonly check_hostname: boolean;
+  /** The constructor's `check_hostname`, or null to follow the context's. */
+  readonly #checkHostname: boolean | null;
 
   constructor(host: string, port?: number | null, options: HTTPSConnectionOptions = {}) {
     super(host, port, options);
@@ -70,7 +79,10 @@ export class HTTPSConnection extends HTTPConnection {
       // Python 3.10+ `_create_https_context`: offer ALPN http/1.1 by default.
       context.set_alpn_protocols(['http/1.1']);
     }
-    const checkHostname = options.check_hostname ?? context.check_hostname;
+    this.#checkHostname = options.check_hostname ?? null;
+    const checkHostname = this.#checkHostname ?? context.check_hostname;
+    // Python checks this here; it is checked again at each connect, since the context
+    // may change in between.
     if (checkHostname && context.verify_mode === CERT_NONE) {
       throw new TypeError(
         'check_hostname needs a SSL context with either CERT_OPTIONAL or CERT_REQUIRED',
@@ -85,18 +97,37 @@ export class HTTPSConnection extends HTTPConnection {
       context.load_cert_chain(this.cert_file ?? (this.key_file as string), this.key_file);
     }
     this._context = context;
-    this.check_hostname = checkHostname;
-    secureWith(this, (host, port) => tlsPlan(context, host, port, checkHostname));
+    secureWith(this, tlsPlan(this, this.#checkHostname));
+  }
+
+  /**
+   * Whether the host name is checked: the constructor's `check_hostname`, else the
+   * context's, read now (a connection reads it when it is made).
+   */
+  get check_hostname(): boolean {
+    return this.#checkHostname ?? this._context.check_hostname;
   }
 }
 
-/** TLS with `host:port` as `context` says (io/transport.ts runs it). */
-function tlsPlan(context: SSLContext, host: string, port: number, checkHostname: boolean): TlsPlan {
-  return {
-    options: () => ({ ...context.tlsOptions(host, port, checkHostname), host }),
-    session: (session) => context.saveSession(host, port, session),
-    verify: () => {},
-    failed: () => context.dropSession(host, port),
-    mapError: (err) => toSSLError(err, host),
+/**
+ * TLS with `host:port` (the tunnel's when tunnelling) as the connection's context says:
+ * its verification settings are read when the connection is made (`prepare`, before
+ * anything is opened), the server is checked after every handshake, resumed or not.
+ * io/transport.ts runs it.
+ */
+function tlsPlan(conn: HTTPSConnection, checkHostname: boolean | null): TlsFactory {
+  return (host, port) => {
+    let check: PeerCheck | null = null;
+    const peer = (): PeerCheck => check as PeerCheck;
+    return {
+      prepare: () => {
+        check = new PeerCheck(conn._context.clientSettings(host, port, checkHostname));
+      },
+      options: () => ({ ...peer().connectOptions(), host }),
+      watch: (socket) => peer().watch(socket),
+      verify: (socket) => peer().verify(socket),
+      failed: () => check?.forget(),
+      mapError: (err) => toSSLError(err),
+    };
   };
 }

@@ -15,7 +15,7 @@ import { type BodySink, type PreparedBody, writeBody } from '../io/body-source.t
 import type { ByteReader } from '../io/byte-reader.ts';
 import type { WaitOptions } from '../io/deadline.ts';
 import { HEAD_AND_BODY_MAX } from '../io/tuning.ts';
-import { pyrepr } from '../protocol/validate.ts';
+import { pyrepr } from '../protocol/pytext.ts';
 
 /** What a connection sends: a request head and its body, or raw bytes (`send()`). */
 export interface Outgoing {

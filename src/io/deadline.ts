@@ -13,7 +13,7 @@
  * forever) into milliseconds. No timer exists unless a timeout is set, and it is armed
  * only while something waits; no listener is added unless a signal is given.
  */
-import { AbortError, TimeoutError } from '../protocol/errors.ts';
+import { AbortError, type ConnectionPhase, TimeoutError } from '../protocol/errors.ts';
 
 let defaultTimeout: number | null = null;
 
@@ -66,14 +66,8 @@ export function getdefaulttimeout(): number | null {
   return defaultTimeout;
 }
 
-/**
- * Milliseconds for a timer, or `null` for no timer. Infinity means no timer; a value
- * beyond what Node's timers hold is clamped so it cannot overflow into "fire now".
- */
-export function timeoutMs(seconds: number | null): number | null {
-  if (seconds === null || seconds === Number.POSITIVE_INFINITY) return null;
-  return Math.min(Math.ceil(seconds * 1000), 2 ** 31 - 1);
-}
+/** Milliseconds for a timer, or `null` for no timer (the pure conversion is pytext.ts's). */
+export { timeoutMs } from '../protocol/pytext.ts';
 
 const combined = new WeakMap<AbortSignal, { shared: AbortSignal; both: AbortSignal }>();
 
@@ -95,12 +89,12 @@ export function combineSignals(
   return both;
 }
 
-/** What a wait is for (a `TimeoutError` names it). */
-export type Phase = 'connect' | 'tunnel' | 'handshake' | 'send' | 'head' | 'body';
+/** What a wait is for (a `TimeoutError` and a close by the caller name it). */
+export type Phase = ConnectionPhase;
 
 /** The error of an operation that `close()` (of the connection or the response) ended. */
-export function closedByCaller(what: 'connection' | 'response'): AbortError {
-  return new AbortError(`The operation was aborted: the ${what} was closed by the caller`);
+export function closedByCaller(phase?: Phase): AbortError {
+  return AbortError.closedByCaller(phase);
 }
 
 /** The error of an operation whose `AbortSignal` fired. */
@@ -108,14 +102,17 @@ export function abortedBy(signal: AbortSignal): AbortError {
   return new AbortError('The operation was aborted', { cause: signal.reason });
 }
 
-/** The error of a wait that outlived its timeout. */
-export function timedOut(_phase: Phase, _ms: number, _target: string): TimeoutError {
-  return new TimeoutError();
+/** A host and port, as a timeout names them. */
+export interface Peer {
+  readonly host: string;
+  readonly port: number;
 }
 
-/** Options of one wait: both may be absent (then no timer and no listener). */
+/** Options of one wait: all may be absent (then no timer and no listener). */
 export interface WaitOptions {
   readonly timeoutMs?: number | null | undefined;
+  /** The connection's `timeout` as given (for the message), with `timeoutMs`. */
+  readonly seconds?: number | null | undefined;
   readonly signal?: AbortSignal | null | undefined;
 }
 
@@ -128,25 +125,34 @@ export type Victim = (err: Error) => void;
  * signals of the waits under way, and the connection's close controller.
  */
 export class Deadline {
-  /** `host:port`, for the messages. */
-  readonly target: string;
+  /** Who the socket connects to: the server, or the proxy when tunnelling. */
+  private readonly peer: Peer;
+  /** Who the requests are for: the server (the tunnel's host when tunnelling). */
+  private readonly origin: Peer;
   /** Who fails when a wait is ended early: the reader, or the connect/handshake. */
   victim: Victim | null = null;
   private epoch: AbortSignal | null;
   private timer: NodeJS.Timeout | null = null;
   private timerMs = 0;
   private phase: Phase = 'connect';
+  private seconds = 0;
   private waits = 0;
   /** The signals listened to, one entry per wait that gave one. */
   private held: AbortSignal[] = [];
-  private readonly onClose = (): void => this.expire((this.epoch as AbortSignal).reason as Error);
+  /** `close()`: the error names what was waited for, if anything. */
+  private readonly onClose = (): void =>
+    this.expire(this.waits > 0 ? closedByCaller(this.phase) : closedByCaller());
   private readonly onAbort = (event: Event): void =>
     this.expire(abortedBy(event.target as AbortSignal));
 
-  /** `epoch`: the connection's close controller's signal (`close()` aborts it). */
-  constructor(epoch: AbortSignal | null, target: string) {
+  /**
+   * `epoch`: the connection's close controller's signal (`close()` aborts it); `peer`
+   * the host the socket goes to; `origin` the server the requests are for.
+   */
+  constructor(epoch: AbortSignal | null, peer: Peer, origin: Peer = peer) {
     this.epoch = epoch;
-    this.target = target;
+    this.peer = peer;
+    this.origin = origin;
     epoch?.addEventListener('abort', this.onClose, { once: true });
   }
 
@@ -161,6 +167,7 @@ export class Deadline {
     const signal = options?.signal ?? null;
     const ms = options?.timeoutMs ?? null;
     this.phase = phase;
+    this.seconds = options?.seconds ?? (ms ?? 0) / 1000;
     this.waits++;
     if (signal !== null) {
       signal.addEventListener('abort', this.onAbort);
@@ -172,12 +179,17 @@ export class Deadline {
 
   /** The error that would end a wait for `phase` at once, or null (nothing is armed). */
   check(phase: Phase, options?: WaitOptions): Error | null {
-    const epoch = this.epoch;
-    if (epoch?.aborted) return epoch.reason as Error;
+    if (this.epoch?.aborted) return closedByCaller(phase);
     const signal = options?.signal ?? null;
     if (signal?.aborted) return abortedBy(signal);
-    if (options?.timeoutMs === 0) return timedOut(phase, 0, this.target);
+    if (options?.timeoutMs === 0) return this.timedOut(phase, 0);
     return null;
+  }
+
+  /** The `TimeoutError` of a wait for `phase`: it names the peer and the seconds. */
+  private timedOut(phase: Phase, seconds: number): TimeoutError {
+    const { host, port } = phase === 'connect' || phase === 'tunnel' ? this.peer : this.origin;
+    return new TimeoutError({ phase, host, port, seconds });
   }
 
   /** A wait started with `begin(…, options)` ended. */
@@ -257,7 +269,7 @@ export class Deadline {
     this.clearTimer();
     this.timerMs = ms;
     this.timer = setTimeout(() => {
-      if (this.waits > 0) this.expire(timedOut(this.phase, this.timerMs, this.target));
+      if (this.waits > 0) this.expire(this.timedOut(this.phase, this.seconds));
     }, ms);
     this.timer.unref();
   }

@@ -13,10 +13,12 @@
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
+import { TunnelError } from '../protocol/errors.ts';
+import { HTTPMessage } from '../protocol/message.ts';
+import { pyrepr } from '../protocol/pytext.ts';
 import { ResponseParser } from '../protocol/response-parser.ts';
-import { pyrepr } from '../protocol/validate.ts';
 import { ByteReader } from './byte-reader.ts';
-import { Deadline, type WaitOptions } from './deadline.ts';
+import { Deadline, type Peer, type WaitOptions } from './deadline.ts';
 import { DirectReads } from './direct-read.ts';
 
 /** What a `createConnection` function (an `HTTPConnection` option) is given. */
@@ -48,16 +50,19 @@ export interface TunnelPlan {
   readonly strict: boolean;
   /** Receives `set_debuglevel` output, or null. */
   readonly debug: ((text: string) => void) | null;
-  /** The error of an answer that is not 200 (or not HTTP). */
-  refused(status: number | null, reason: string): Error;
 }
 
 /** TLS on top of the socket: what `HTTPSConnection` decides and checks. */
 export interface TlsPlan {
+  /**
+   * Before anything is opened: read the settings (a context that cannot make this
+   * connection throws here, before a byte is sent).
+   */
+  prepare(): void;
   /** `tls.connect` options (context, server name, session to resume). */
   options(): tls.ConnectionOptions;
-  /** A session to keep for the next connection. */
-  session(session: Buffer): void;
+  /** Right after `tls.connect`: keep the sessions the socket makes, once verified. */
+  watch(socket: tls.TLSSocket): void;
   /** After each handshake: throws to refuse the peer. */
   verify(socket: tls.TLSSocket): void;
   /** The handshake failed (its session must not be resumed). */
@@ -69,6 +74,8 @@ export interface TlsPlan {
 /** Everything `establish` needs. */
 export interface Establish {
   readonly params: ConnectParams;
+  /** The server the requests are for (the tunnel's host when tunnelling): timeouts name it. */
+  readonly origin: Peer;
   readonly createConnection: CreateConnection | null;
   /** The connection's close controller's signal: `close()` aborts it. */
   readonly epoch: AbortSignal;
@@ -90,7 +97,7 @@ export interface Link {
 /** TCP → tunnel → TLS. Rejects with the first failure; nothing opened is left behind. */
 export async function establish(plan: Establish): Promise<Link> {
   const { params } = plan;
-  const deadline = new Deadline(plan.epoch, `${params.host}:${params.port}`);
+  const deadline = new Deadline(plan.epoch, params, plan.origin);
   // Our own TCP socket reads through onread (no Buffer per read) unless TLS takes the
   // socket's stream over; a socket from `createConnection` is read through 'data'.
   const reader = new ByteReader(null, deadline);
@@ -125,6 +132,8 @@ async function connect(
   // to the wait for the connect, below).
   const early = deadline.check('connect', { signal: plan.wait.signal });
   if (early !== null) throw early;
+  if (plan.createConnection === null && params.host === '') throw emptyHost();
+  plan.tls?.prepare();
   let socket: Duplex;
   if (plan.createConnection === null) {
     socket = connectTcp(params, direct);
@@ -190,6 +199,20 @@ async function hooked(
   return made as unknown as Duplex;
 }
 
+/**
+ * Python's error for an empty host (`getaddrinfo('')`: "[Errno -2] Name or service not
+ * known"), in Node's form for a name that does not resolve. Node itself would connect
+ * to localhost instead.
+ */
+function emptyHost(): Error {
+  return Object.assign(new Error("getaddrinfo ENOTFOUND '' (the host name is empty)"), {
+    code: 'ENOTFOUND',
+    errno: -3008,
+    syscall: 'getaddrinfo',
+    hostname: '',
+  });
+}
+
 function connectTcp(params: ConnectParams, direct: DirectReads | null): net.Socket {
   const options: net.TcpNetConnectOpts = {
     host: params.host,
@@ -222,8 +245,10 @@ async function tunnel(reader: ByteReader, plan: TunnelPlan, wait: WaitOptions): 
   });
   reader.expecting = false;
   const reply = parser.head;
-  if (reply === null || reply.version === 9) throw plan.refused(null, '');
-  if (reply.status !== 200) throw plan.refused(reply.status, reply.reason);
+  if (reply === null || reply.version === 9) throw new TunnelError(null);
+  if (reply.status !== 200) {
+    throw new TunnelError(reply.status, reply.reason, new HTTPMessage(reply.lines));
+  }
 }
 
 /** Start TLS on the connected (and tunnelled) socket; the reader moves to the TLS socket. */
@@ -233,7 +258,7 @@ async function secure(raw: ByteReader, plan: TlsPlan, wait: WaitOptions): Promis
   const leftover = raw.detach();
   for (let i = leftover.length - 1; i >= 0; i--) socket.unshift(leftover[i] as Buffer);
   const secured = tls.connect({ ...plan.options(), socket });
-  secured.on('session', (session: Buffer) => plan.session(session));
+  plan.watch(secured);
   const deadline = raw.deadline;
   try {
     await deadline.until('handshake', wait, (settle) => {
