@@ -18,7 +18,7 @@ import type { TlsFactory } from './connection-driver.ts';
 import { HTTPConnection, type HTTPConnectionOptions, secureWith } from './http-connection.ts';
 import { CERT_NONE, create_default_context, type SSLContext } from './ssl.ts';
 import { toSSLError } from './ssl-errors.ts';
-import { PeerCheck } from './tls-verify.ts';
+import { clientSettings, PeerCheck } from './tls-verify.ts';
 
 /** Options of `HTTPSConnection` (Python's keyword arguments). */
 export interface HTTPSConnectionOptions extends HTTPConnectionOptions {
@@ -121,7 +121,7 @@ function tlsPlan(conn: HTTPSConnection, checkHostname: boolean | null): TlsFacto
     const peer = (): PeerCheck => check as PeerCheck;
     return {
       prepare: () => {
-        check = new PeerCheck(conn._context.clientSettings(host, port, checkHostname));
+        check = new PeerCheck(clientSettings(conn._context, host, port, checkHostname));
       },
       options: () => ({ ...peer().connectOptions(), host }),
       watch: (socket) => peer().watch(socket),

@@ -3,7 +3,7 @@
  * mapped onto `node:tls` options), `create_default_context`, `_create_unverified_context`,
  * the constants, and the errors a failed handshake rejects with (ssl-errors.ts).
  *
- * A context is a recipe, not an OpenSSL object: `clientSettings()` reads it when a
+ * A context is a recipe, not an OpenSSL object: `clientSettings()` (tls-verify.ts) reads it when a
  * connection is made (so a change to the context counts from the next connection on)
  * and turns it into the options of `tls.connect` and the rules `tls-verify.ts` checks
  * the server by; the context keeps the TLS sessions of its connections so that the
@@ -24,7 +24,12 @@ import {
   pemCertificates,
 } from './ca-store.ts';
 import { SSLError } from './ssl-errors.ts';
-import { type ClientTlsSettings, SessionCache, serverHostname } from './tls-verify.ts';
+import {
+  type ClientTlsSettings,
+  readSettingsWith,
+  SessionCache,
+  serverHostname,
+} from './tls-verify.ts';
 
 export { CertificateError, SSLCertVerificationError, SSLError } from './ssl-errors.ts';
 
@@ -153,17 +158,25 @@ export class SSLContext {
   /** Python's `maximum_version` (a `TLSVersion` value). */
   maximum_version: number = TLSVersion.MAXIMUM_SUPPORTED;
 
-  private verifyMode: number;
-  private checkHostname: boolean;
-  private defaultCerts = false;
-  private readonly cas: string[] = [];
-  private chain: CertChain | null = null;
-  private ciphers: string | undefined;
-  private alpn: string[] | undefined;
-  private commonName = false;
+  #verifyMode: number;
+  #checkHostname: boolean;
+  #defaultCerts = false;
+  readonly #cas: string[] = [];
+  #chain: CertChain | null = null;
+  #ciphers: string | undefined;
+  #alpn: string[] | undefined;
+  #commonName = false;
   /** Bumped by every change to the context: part of the key of its sessions. */
-  private generation = 0;
-  private readonly sessions = new SessionCache();
+  #generation = 0;
+  readonly #sessions = new SessionCache();
+
+  static {
+    // How https-connection.ts reads a context when a connection is made (tls-verify.ts's
+    // `clientSettings`): not a method, so nothing internal is reachable on a context.
+    readSettingsWith((context, host, port, checkHostname) =>
+      (context as SSLContext).#clientSettings(host, port, checkHostname),
+    );
+  }
 
   constructor(protocol: number = PROTOCOL_TLS_CLIENT) {
     if (![PROTOCOL_TLS, PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER].includes(protocol)) {
@@ -171,35 +184,35 @@ export class SSLContext {
     }
     this.protocol = protocol;
     const client = protocol === PROTOCOL_TLS_CLIENT;
-    this.verifyMode = client ? CERT_REQUIRED : CERT_NONE;
-    this.checkHostname = client;
+    this.#verifyMode = client ? CERT_REQUIRED : CERT_NONE;
+    this.#checkHostname = client;
   }
 
   /** Python's `verify_mode`. CERT_NONE while `check_hostname` is on is a `TypeError` (Python: ValueError). */
   get verify_mode(): number {
-    return this.verifyMode;
+    return this.#verifyMode;
   }
   /** Set `verify_mode` (`CERT_NONE`, `CERT_OPTIONAL` or `CERT_REQUIRED`). */
   set verify_mode(mode: number) {
     if (![CERT_NONE, CERT_OPTIONAL, CERT_REQUIRED].includes(mode)) {
       throw new TypeError('invalid value for verify_mode');
     }
-    if (mode === CERT_NONE && this.checkHostname) {
+    if (mode === CERT_NONE && this.#checkHostname) {
       throw new TypeError('Cannot set verify_mode to CERT_NONE when check_hostname is enabled.');
     }
-    this.verifyMode = mode;
-    this.generation++;
+    this.#verifyMode = mode;
+    this.#generation++;
   }
 
   /** Python's `check_hostname`; turning it on also turns CERT_NONE into CERT_REQUIRED (3.7+). */
   get check_hostname(): boolean {
-    return this.checkHostname;
+    return this.#checkHostname;
   }
   /** Set `check_hostname`; `true` also turns `CERT_NONE` into `CERT_REQUIRED`. */
   set check_hostname(value: boolean) {
-    this.checkHostname = Boolean(value);
-    if (this.checkHostname && this.verifyMode === CERT_NONE) this.verifyMode = CERT_REQUIRED;
-    this.generation++;
+    this.#checkHostname = Boolean(value);
+    if (this.#checkHostname && this.#verifyMode === CERT_NONE) this.#verifyMode = CERT_REQUIRED;
+    this.#generation++;
   }
 
   /**
@@ -209,12 +222,12 @@ export class SSLContext {
    * 9525, browsers and Go no longer look at the CN.
    */
   get hostname_checks_common_name(): boolean {
-    return this.commonName;
+    return this.#commonName;
   }
   /** Set `hostname_checks_common_name`. */
   set hostname_checks_common_name(value: boolean) {
-    this.commonName = Boolean(value);
-    this.generation++;
+    this.#commonName = Boolean(value);
+    this.#generation++;
   }
 
   /**
@@ -240,8 +253,8 @@ export class SSLContext {
         cause: err,
       });
     }
-    this.chain = { cert, key, passphrase };
-    this.generation++;
+    this.#chain = { cert, key, passphrase };
+    this.#generation++;
   }
 
   /**
@@ -263,8 +276,8 @@ export class SSLContext {
     if (capath) found.push(...capathCertificates(capath));
     if (typeof cadata === 'string') found.push(...pemCertificates(cadata, 'cadata'));
     else if (cadata !== null && cadata !== undefined) found.push(...derCertificates(cadata));
-    this.cas.push(...found);
-    this.generation++;
+    this.#cas.push(...found);
+    this.#generation++;
   }
 
   /**
@@ -273,8 +286,8 @@ export class SSLContext {
    */
   load_default_certs(purpose: PurposeName = Purpose.SERVER_AUTH): void {
     void purpose;
-    this.defaultCerts = true;
-    this.generation++;
+    this.#defaultCerts = true;
+    this.#generation++;
   }
 
   /** Python's `set_ciphers(ciphers)`: an OpenSSL cipher list. */
@@ -284,8 +297,8 @@ export class SSLContext {
     } catch (err) {
       throw new SSLError('No cipher can be selected.', { reason: 'NO_CIPHER_MATCH', cause: err });
     }
-    this.ciphers = ciphers;
-    this.generation++;
+    this.#ciphers = ciphers;
+    this.#generation++;
   }
 
   /** Python's `set_alpn_protocols(protocols)`, e.g. `['http/1.1']`. */
@@ -294,24 +307,24 @@ export class SSLContext {
       if (p.length === 0 || p.length > 255)
         throw new TypeError('ALPN protocols must be 1 to 255 bytes long');
     }
-    this.alpn = [...protocols];
-    this.generation++;
+    this.#alpn = [...protocols];
+    this.#generation++;
   }
 
   /**
-   * @internal What this context says about a connection to `host:port` (the TLS
+   * What this context says about a connection to `host:port` (the TLS
    * host: the tunnel's when tunnelling), read now, when the connection is made:
    * `checkHostname` is the connection's own setting (null: the context's). Throws
    * what Python throws for a context that cannot make this client connection: a
    * server-side context (`SSLError`), `check_hostname` with `CERT_NONE`, or a host
    * name Python refuses as `server_hostname` (`TypeError`, Python's `ValueError`).
    */
-  clientSettings(host: string, port: number, checkHostname: boolean | null): ClientTlsSettings {
+  #clientSettings(host: string, port: number, checkHostname: boolean | null): ClientTlsSettings {
     if (this.protocol === PROTOCOL_TLS_SERVER) {
       throw new SSLError('Cannot create a client socket with a PROTOCOL_TLS_SERVER context');
     }
-    const check = checkHostname ?? this.checkHostname;
-    const verifyChain = this.verifyMode !== CERT_NONE;
+    const check = checkHostname ?? this.#checkHostname;
+    const verifyChain = this.#verifyMode !== CERT_NONE;
     if (check && !verifyChain) {
       // http.client's words for the same contradiction, found at construction there.
       throw new TypeError(
@@ -323,46 +336,46 @@ export class SSLContext {
     const options: tls.ConnectionOptions = { rejectUnauthorized: verifyChain };
     // RFC 6066: no SNI for IP literals (Python 3.7+ does the same).
     if (isIP(hostname) === 0 && hostname !== '') options.servername = hostname;
-    const ca = this.caList();
+    const ca = this.#caList();
     if (ca !== null) options.ca = ca;
-    if (this.chain !== null) {
-      options.cert = this.chain.cert;
-      options.key = this.chain.key;
-      if (this.chain.passphrase !== undefined) options.passphrase = this.chain.passphrase;
+    if (this.#chain !== null) {
+      options.cert = this.#chain.cert;
+      options.key = this.#chain.key;
+      if (this.#chain.passphrase !== undefined) options.passphrase = this.#chain.passphrase;
     }
     const min = VERSION_NAMES[this.minimum_version];
     if (min !== undefined) options.minVersion = min;
     const max = VERSION_NAMES[this.maximum_version];
     if (max !== undefined) options.maxVersion = max;
-    const ciphers = this.ciphers ?? tls.DEFAULT_CIPHERS;
+    const ciphers = this.#ciphers ?? tls.DEFAULT_CIPHERS;
     options.ciphers = /@SECLEVEL=/i.test(ciphers) ? ciphers : `${ciphers}:${SECURITY_LEVEL}`;
-    if (this.alpn !== undefined) options.ALPNProtocols = this.alpn;
+    if (this.#alpn !== undefined) options.ALPNProtocols = this.#alpn;
     return {
       hostname,
       verifyChain,
       checkHostname: check,
-      commonName: this.commonName,
+      commonName: this.#commonName,
       options,
       // A session is only offered to a connection that would verify the server exactly
       // as the one that made it: same name, port, checks, trust store and client
       // certificate (the generation), TLS versions.
       sessionKey: [
-        this.generation,
+        this.#generation,
         hostname,
         port,
         check,
         this.minimum_version,
         this.maximum_version,
       ].join('\0'),
-      sessions: this.sessions,
+      sessions: this.#sessions,
     };
   }
 
   /** The CA list for `tls.connect`, or null to use Node's default store as it is. */
-  private caList(): string[] | null {
-    if (this.cas.length === 0) return this.defaultCerts ? null : [];
-    if (!this.defaultCerts) return this.cas;
-    return [...tls.rootCertificates, ...extraCertificates(), ...this.cas];
+  #caList(): string[] | null {
+    if (this.#cas.length === 0) return this.#defaultCerts ? null : [];
+    if (!this.#defaultCerts) return this.#cas;
+    return [...tls.rootCertificates, ...extraCertificates(), ...this.#cas];
   }
 }
 

@@ -174,6 +174,36 @@ export interface ClientTlsSettings {
   readonly sessions: SessionCache;
 }
 
+type SettingsReader = (
+  context: object,
+  host: string,
+  port: number,
+  checkHostname: boolean | null,
+) => ClientTlsSettings;
+let readSettings: SettingsReader | null = null;
+
+/** @internal ssl.ts says here how a context's (private) settings are read. */
+export function readSettingsWith(reader: SettingsReader): void {
+  readSettings = reader;
+}
+
+/**
+ * @internal What `context` (an `ssl.SSLContext`) says about a connection to
+ * `host:port` (the TLS host: the tunnel's when tunnelling), read now, when the
+ * connection is made: `checkHostname` is the connection's own setting (null: the
+ * context's). Throws what Python throws for a context that cannot make this client
+ * connection (a server-side context, `check_hostname` with `CERT_NONE`, a host name
+ * Python refuses as `server_hostname`).
+ */
+export function clientSettings(
+  context: object,
+  host: string,
+  port: number,
+  checkHostname: boolean | null,
+): ClientTlsSettings {
+  return (readSettings as SettingsReader)(context, host, port, checkHostname);
+}
+
 /**
  * @internal The verification of one TLS connection, for the handshake site:
  * `connectOptions()` for `tls.connect`, `watch(socket)` right after it, `verify(socket)`

@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import * as net from 'node:net';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import * as tls from 'node:tls';
-import { PeerCheck } from '../../src/client/tls-verify.ts';
+import { clientSettings, PeerCheck } from '../../src/client/tls-verify.ts';
 import { HTTP, HTTPConnection, HTTPS, HTTPSConnection, ssl } from '../../src/index.ts';
 import {
   attempt,
@@ -76,7 +76,7 @@ describe('TLS verification over time (issue 12)', { timeout: 120_000 }, () => {
   }
   /** Whether the context would offer a kept session to this connection (its internals). */
   function offers(context: ssl.SSLContext, host: string, port: number, check?: boolean): boolean {
-    const peer = new PeerCheck(context.clientSettings(host, port, check ?? null));
+    const peer = new PeerCheck(clientSettings(context, host, port, check ?? null));
     return peer.connectOptions().session !== undefined;
   }
   const reusedFlags = async (leaf: string, from: number, count: number): Promise<boolean[]> =>
@@ -362,8 +362,9 @@ describe('TLS verification over time (issue 12)', { timeout: 120_000 }, () => {
         await fetchBody(await conn('wrongname', 'localhost', { context })),
         /^wrongname /,
       );
-      const cache = (context as unknown as { sessions: { entries: Map<string, unknown> } }).sessions
-        .entries;
+      // The context's cache, as the handshake site sees it (its state is private).
+      const settings = clientSettings(context, 'localhost', 0, false);
+      const cache = (settings.sessions as unknown as { entries: Map<string, unknown> }).entries;
       const [key, entry] = [...cache.entries()].at(-1) as [string, unknown];
       const plant = (): void => {
         cache.set(key.replace(/\0false\0/, '\0true\0'), entry);
@@ -371,7 +372,7 @@ describe('TLS verification over time (issue 12)', { timeout: 120_000 }, () => {
       plant();
       // The handshake site's steps, by hand, to see the client side of the handshake.
       const server = await servers.get('wrongname');
-      const check = new PeerCheck(context.clientSettings('localhost', server.port, true));
+      const check = new PeerCheck(clientSettings(context, 'localhost', server.port, true));
       const socket = tls.connect({
         ...check.connectOptions(),
         socket: net.connect(server.port, '127.0.0.1'),
