@@ -104,6 +104,12 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   private prefix: Buffer | null = null;
   /** Whether this response owns the socket (it will close the connection). */
   private owner = false;
+  /**
+   * A framing error met while looking past the bytes a read already had (the framing
+   * after them is consumed when queued): that read returns its bytes, and the next
+   * read fails with this error, as Python meets it only then.
+   */
+  private brokenAhead: { readonly error: unknown } | null = null;
   private readonly context: ResponseContext;
 
   /** @internal Use `HTTPConnection.getresponse()`. */
@@ -202,7 +208,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
       try {
         got = this.take(max, parts, null, 0);
       } catch (err) {
-        return this.published(Promise.reject(this.failed(err, parts, null, 0)));
+        return this.published(Promise.reject(err));
       }
       if (this.reader === null || got >= max) return Promise.resolve(join(parts));
     }
@@ -321,7 +327,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     const parts: Buffer[] = [];
     let got = 0;
     while (got < max && this.reader !== null) {
-      const view = this.prefix ?? this.peekQueued();
+      const view = this.prefix ?? this.peekQueued(parts);
       if (view.length === 0) {
         // peekQueued() may have just read the end of a chunked body and finished.
         if (this.reader === null || !(await this.waitMore(options, parts))) break;
@@ -458,11 +464,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     }
     let got = already;
     for (;;) {
-      try {
-        got += this.take(max - got, parts, target, got, !fill);
-      } catch (err) {
-        throw this.failed(err, parts, target, got);
-      }
+      got += this.take(max - got, parts, target, got, !fill);
       if (this.reader === null || got >= max || (!fill && got > 0)) return got;
       // readinto (always `fill`, `max` = its length): the rest straight into its memory.
       // read() and read(amt) return views of the blocks the socket reads into anyway.
@@ -477,6 +479,9 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * Take queued body bytes without waiting. Finishes the response when the body is
    * complete (also consuming framing that follows the last byte wanted, when queued).
    * `oneChunk` (read1): stop at the end of the current chunk of a chunked body.
+   * `at`: bytes this read call already moved (into `target`, or as `parts`). A framing
+   * error closes the response and throws `IncompleteRead` holding every byte of the call,
+   * those of this take included (for `readinto` they are in `target` and nowhere else).
    */
   private take(
     max: number,
@@ -493,24 +498,35 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     }
     const reader = this.reader as ByteReader;
     const decoder = this.decoder;
-    for (;;) {
-      const chunk = reader.peek();
-      if (chunk === null) break;
-      const start = reader.offset;
-      const pos = decoder.decode(chunk, start, chunk.length, max - got);
-      if (decoder.dataEnd > decoder.dataStart) {
-        got += this.emit(
-          chunk.subarray(decoder.dataStart, decoder.dataEnd),
-          parts,
-          target,
-          at + got,
-        );
+    if (this.brokenAhead !== null)
+      throw this.failed(this.brokenAhead.error, parts, target, at + got);
+    try {
+      for (;;) {
+        const chunk = reader.peek();
+        if (chunk === null) break;
+        const start = reader.offset;
+        const pos = decoder.decode(chunk, start, chunk.length, max - got);
+        if (decoder.dataEnd > decoder.dataStart) {
+          got += this.emit(
+            chunk.subarray(decoder.dataStart, decoder.dataEnd),
+            parts,
+            target,
+            at + got,
+          );
+        }
+        reader.consume(pos - start);
+        if (decoder.done || pos === start) break;
+        if (oneChunk && got > 0 && decoder.framing === 'chunked' && decoder.chunkLeft === null) {
+          break;
+        }
       }
-      reader.consume(pos - start);
-      if (decoder.done || pos === start) break;
-      if (oneChunk && got > 0 && decoder.framing === 'chunked' && decoder.chunkLeft === null) {
-        break;
+    } catch (err) {
+      // The call already has all it asked for: it succeeds, the next read fails.
+      if (got >= max) {
+        this.brokenAhead = { error: err };
+        return got;
       }
+      throw this.failed(err, parts, target, at + got);
     }
     if (decoder.done && this.prefix === null) this.finish(true);
     return got;
@@ -588,8 +604,11 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     return err;
   }
 
-  /** Body bytes queued right now, as a view, without consuming them. */
-  private peekQueued(): Buffer {
+  /**
+   * Body bytes queued right now, as a view, without consuming them. `parts`: the bytes
+   * the calling method already got, for the `IncompleteRead` of a framing error.
+   */
+  private peekQueued(parts: Buffer[] = []): Buffer {
     const reader = this.reader as ByteReader;
     const decoder = this.decoder;
     for (;;) {
@@ -599,11 +618,18 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
         this.finish(true);
         return EMPTY;
       }
+      if (this.brokenAhead !== null) throw this.failed(this.brokenAhead.error, parts, null, 0);
       const chunk = reader.peek();
       if (chunk === null) return EMPTY;
       const start = reader.offset;
-      // Consume framing (chunk sizes, CRLFs) up to the next body byte.
-      const pos = decoder.decode(chunk, start, chunk.length, 0);
+      // Consume framing (chunk sizes, CRLFs) up to the next body byte; broken framing
+      // fails the call (`parts`: what it already got) as every read method does.
+      let pos: number;
+      try {
+        pos = decoder.decode(chunk, start, chunk.length, 0);
+      } catch (err) {
+        throw this.failed(err, parts, null, 0);
+      }
       reader.consume(pos - start);
       if (decoder.done) {
         this.finish(true);
