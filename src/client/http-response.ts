@@ -368,11 +368,32 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     return JSON.parse(await this.text());
   }
 
-  /** Python's `getheader(name, default=None)`: every value of `name` joined by `', '`. */
+  /**
+   * Python's `getheader(name, default=None)`: every value of `name` joined by `', '`, or
+   * `default` when there is none (`null` when none was given; an explicit `undefined` is
+   * returned as given, as `HTTPMessage.getheader` does).
+   *
+   * Python 3: a default that is iterable but not a string (an array, a `Set`, a
+   * generator) is joined with `', '` too, and must hold only strings (else `TypeError`,
+   * as Python's `', '.join`). Python 2.7 returns such a default unchanged.
+   *
+   * @example
+   * ```ts
+   * response.getheader('Content-Type'); // 'text/html', or null
+   * response.getheader('X-Missing', ['a', 'b']); // 'a, b'
+   * ```
+   */
   getheader(name: string): string | null;
+  getheader(name: string, defaultValue: Iterable<string>): string;
   getheader<T>(name: string, defaultValue: T): string | T;
-  getheader(name: string, defaultValue: unknown = null): unknown {
-    return this.msg.getheader(name, defaultValue);
+  getheader(name: string, ...defaultValue: [] | [unknown]): unknown {
+    const value: unknown = (this.msg.getheader as (n: string, ...d: unknown[]) => unknown)(
+      name,
+      ...defaultValue,
+    );
+    return typeof value === 'object' && value !== null && Symbol.iterator in value
+      ? joinDefault(value as Iterable<unknown>)
+      : value;
   }
 
   /**
@@ -698,6 +719,19 @@ export function readHead<T = ResponseHead, C = undefined>(
     };
     step();
   });
+}
+
+/** Python 3's `', '.join(default)` for an iterable `getheader` default. */
+function joinDefault(items: Iterable<unknown>): string {
+  const out: string[] = [];
+  for (const item of items) {
+    if (typeof item !== 'string') {
+      const kind = item === null ? 'null' : typeof item;
+      throw new TypeError(`sequence item ${out.length}: expected string, ${kind} found`);
+    }
+    out.push(item);
+  }
+  return out.join(', ');
 }
 
 /** The error of a read made while another read of the same response is waiting. */
