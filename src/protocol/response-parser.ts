@@ -553,16 +553,19 @@ export class ResponseParser {
     const lines = this.lines;
     if (this.debug !== null) for (const line of lines) this.debug(`header: ${line}`);
     if (this.version === 'HTTP/0.9') {
+      // A HEAD response never has a body, not even an HTTP/0.9 one (Python 2.7's read()
+      // returns '' for HEAD whatever the status line; its `length` stays None).
+      const head = this.method === 'HEAD';
       this.head = {
         version: 9,
         status,
         reason,
         lines,
         chunked: false,
-        length: null,
+        length: head ? 0 : null,
         will_close: true,
-        framing: 'eof',
-        bodyPrefix,
+        framing: head ? 'none' : 'eof',
+        bodyPrefix: head ? null : bodyPrefix,
       };
       return;
     }
