@@ -19,8 +19,19 @@ import {
   RemoteDisconnected,
   UnknownProtocol,
 } from './errors.ts';
+import {
+  fieldValue,
+  isContinuationLine,
+  isPyWhitespace,
+  joinFieldValues,
+  stripFrom,
+  unfold,
+} from './headers.ts';
 import { MAX_SAFE_LENGTH, MAXHEADERS, MAXINTERIM, MAXLINE } from './limits.ts';
 import { pyrepr } from './validate.ts';
+
+/** The headers whose values decide framing. */
+type Tracked = 'cl' | 'te' | 'conn' | 'ka' | 'pconn';
 
 /** How the body of a response is delimited. */
 export type BodyFraming = 'none' | 'length' | 'chunked' | 'eof';
@@ -84,19 +95,6 @@ function splitStatusLine(line: string): string[] {
   while (i < n && isPyWhitespace(line.charCodeAt(i))) i++;
   if (i < n) parts.push(line.slice(i));
   return parts;
-}
-
-function isPyWhitespace(c: number): boolean {
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
-}
-
-/** Python's `str.strip()` on latin1 text (ASCII whitespace only). */
-export function pystrip(s: string): string {
-  let a = 0;
-  let b = s.length;
-  while (a < b && isPyWhitespace(s.charCodeAt(a))) a++;
-  while (b > a && isPyWhitespace(s.charCodeAt(b - 1))) b--;
-  return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
 /** The length of the line without its `\r\n` or `\n` terminator. */
@@ -176,15 +174,21 @@ export class ResponseParser {
   private status = 0;
   private reason = '';
 
-  // Values of the headers that decide framing, merged as Python 2.7's HTTPMessage merges
-  // repeats (', '), plus the separate Content-Length fields (STRICTER: they must agree).
-  private contentLengths: string[] | null = null;
-  private transferEncoding: string | null = null;
-  private connection: string | null = null;
-  private keepAlive: string | null = null;
-  private proxyConnection: string | null = null;
+  /**
+   * The values of the fields that decide framing, one entry per field, read and unfolded
+   * by headers.ts exactly as `HTTPMessage` reads them (repeats are joined as its
+   * `getheader` joins them; Content-Length fields are kept apart: STRICTER, they must
+   * agree).
+   */
+  private readonly framing: Record<Tracked, string[] | null> = {
+    cl: null,
+    te: null,
+    conn: null,
+    ka: null,
+    pconn: null,
+  };
   /** Which tracked header the last field was, so a continuation line can extend it. */
-  private lastTracked: 'cl' | 'te' | 'conn' | 'ka' | 'pconn' | null = null;
+  private lastTracked: Tracked | null = null;
 
   constructor(options: ResponseParserOptions = {}) {
     this.method = options.method ?? null;
@@ -422,7 +426,7 @@ export class ResponseParser {
   }
 
   private onHeaderLine(line: string, interim: boolean): void {
-    if (line === '\r\n' || line === '\n' || (interim && pystrip(line) === '')) {
+    if (line === '\r\n' || line === '\n' || (interim && stripFrom(line) === '')) {
       // Python 2.7 ends a skipped 100 block at any blank-looking line.
       if (interim) {
         this.phase = 'status';
@@ -444,16 +448,19 @@ export class ResponseParser {
       // STRICTER: a bare CR is not a line ending and not allowed inside a field.
       throw new HTTPException(`header line with a bare CR: ${pyrepr(line)}`);
     }
-    if (interim && this.debug !== null) this.debug(`header: ${pystrip(line)}\n`);
-    const first = line.charCodeAt(0);
-    if (first === 0x20 || first === 0x09) {
+    if (interim && this.debug !== null) this.debug(`header: ${stripFrom(line)}\n`);
+    if (isContinuationLine(line)) {
       // obs-fold: a continuation of the previous field.
       if (this.lastField === null) {
         throw new HTTPException(`header continuation line without a header: ${pyrepr(line)}`);
       }
       if (this.lastField === 'ignored' || interim) return;
       this.lines.push(line);
-      if (this.lastTracked !== null) this.extendTracked(pystrip(line.slice(0, contentEnd)));
+      if (this.lastTracked !== null) {
+        const values = this.framing[this.lastTracked] as string[];
+        const last = values.length - 1;
+        values[last] = unfold(values[last] as string, line);
+      }
       return;
     }
     const colon = line.indexOf(':');
@@ -470,16 +477,15 @@ export class ResponseParser {
     this.lastField = 'kept';
     if (interim) return;
     this.lines.push(line);
-    this.track(line, colon, contentEnd);
+    this.track(line, colon);
   }
 
   /**
-   * Remember the values that decide framing; merged with ', ' like Python 2.7's dict.
-   * The name is `line[0:colon]`; nothing is sliced for the other headers.
+   * Remember the value of a field that decides framing. The name is `line[0:colon]`;
+   * nothing is sliced for the other headers.
    */
-  private track(line: string, colon: number, contentEnd: number): void {
-    this.lastTracked = null;
-    let which: 'cl' | 'te' | 'conn' | 'ka' | 'pconn' | null = null;
+  private track(line: string, colon: number): void {
+    let which: Tracked | null = null;
     switch (colon) {
       case 10:
         if (nameIs(line, 'connection')) which = 'conn';
@@ -495,61 +501,25 @@ export class ResponseParser {
         if (nameIs(line, 'transfer-encoding')) which = 'te';
         break;
     }
-    if (which === null) return;
-    const value = pystrip(line.slice(colon + 1, contentEnd));
     this.lastTracked = which;
-    switch (which) {
-      case 'conn':
-        this.connection = merge(this.connection, value);
-        return;
-      case 'ka':
-        this.keepAlive = merge(this.keepAlive, value);
-        return;
-      case 'cl':
-        if (this.contentLengths === null) this.contentLengths = [value];
-        else this.contentLengths.push(value);
-        return;
-      case 'pconn':
-        this.proxyConnection = merge(this.proxyConnection, value);
-        return;
-      case 'te':
-        this.transferEncoding = merge(this.transferEncoding, value);
-        return;
-    }
+    if (which === null) return;
+    const value = fieldValue(line, colon);
+    const values = this.framing[which];
+    if (values === null) this.framing[which] = [value];
+    else values.push(value);
   }
 
-  /** A continuation line joins the previous value with one space (RFC 9112 §5.2). */
-  private extendTracked(more: string): void {
-    const join = (v: string | null): string => (v === null || v === '' ? more : `${v} ${more}`);
-    switch (this.lastTracked) {
-      case 'cl': {
-        const lengths = this.contentLengths as string[];
-        const i = lengths.length - 1;
-        lengths[i] = join(lengths[i] ?? null);
-        return;
-      }
-      case 'te':
-        this.transferEncoding = join(this.transferEncoding);
-        return;
-      case 'conn':
-        this.connection = join(this.connection);
-        return;
-      case 'ka':
-        this.keepAlive = join(this.keepAlive);
-        return;
-      case 'pconn':
-        this.proxyConnection = join(this.proxyConnection);
-        return;
-      case null:
-        return;
-    }
+  /** The joined value of a tracked header (as `HTTPMessage.getheader` gives it), or null. */
+  private joined(which: Tracked): string | null {
+    const values = this.framing[which];
+    return values === null ? null : joinFieldValues(values);
   }
 
   /** The head is complete: take the framing decisions of Python 2.7's `begin()`. */
   private complete(bodyPrefix: Buffer | null): void {
     this.phase = 'done';
     const status = this.status;
-    const reason = pystrip(this.reason);
+    const reason = stripFrom(this.reason);
     const lines = this.lines;
     if (this.debug !== null) for (const line of lines) this.debug(`header: ${line}`);
     if (this.version === 'HTTP/0.9') {
@@ -570,8 +540,9 @@ export class ResponseParser {
       return;
     }
     const version = this.version === 'HTTP/1.0' ? 10 : 11;
-    const chunked =
-      this.transferEncoding !== null && this.transferEncoding.toLowerCase() === 'chunked';
+    const transferEncoding = this.joined('te');
+    const contentLengths = this.framing.cl;
+    const chunked = transferEncoding !== null && transferEncoding.toLowerCase() === 'chunked';
     let willClose = this.checkClose(version);
     let length: number | null = null;
 
@@ -587,13 +558,13 @@ export class ResponseParser {
     } else if (chunked) {
       // STRICTER: Content-Length beside chunked may be an attempt to desynchronise a
       // proxy in between; the body is read as chunked and the connection not reused.
-      if (this.contentLengths !== null) willClose = true;
-    } else if (this.contentLengths !== null) {
-      length = this.parseContentLength();
+      if (contentLengths !== null) willClose = true;
+    } else if (contentLengths !== null) {
+      length = parseContentLength(contentLengths);
       // STRICTER: another Transfer-Encoding beside Content-Length (RFC 9112 §6.3: the
       // coding overrides the length). Read by the length as Python does, but never reuse
       // the connection: a proxy in between may have framed it the other way.
-      if (this.transferEncoding !== null) willClose = true;
+      if (transferEncoding !== null) willClose = true;
     }
     if (!willClose && !chunked && length === null) willClose = true;
     this.head = {
@@ -611,43 +582,39 @@ export class ResponseParser {
 
   /** Python 2.7's `_check_close()` over the merged header values. */
   private checkClose(version: 10 | 11): boolean {
+    const connection = this.joined('conn');
     if (version === 11) {
-      return this.connection?.toLowerCase().includes('close') === true;
+      return connection?.toLowerCase().includes('close') === true;
     }
-    if (this.keepAlive) return false;
-    if (this.connection?.toLowerCase().includes('keep-alive')) return false;
-    if (this.proxyConnection?.toLowerCase().includes('keep-alive')) return false;
+    if (this.joined('ka')) return false;
+    if (connection?.toLowerCase().includes('keep-alive')) return false;
+    if (this.joined('pconn')?.toLowerCase().includes('keep-alive')) return false;
     return true;
-  }
-
-  /**
-   * STRICTER: Python 2.7 reads the body until close when Content-Length is not an
-   * integer (and silently so when repeated fields make the merged value `5, 7`). Here
-   * every field must be plain digits, all fields must agree, and the value must be a
-   * safe integer; anything else is an error and the connection is not reused.
-   */
-  private parseContentLength(): number {
-    let length = -1;
-    const lengths = this.contentLengths ?? [];
-    for (const text of lengths) {
-      if (!isDigits(text)) {
-        throw new HTTPException(`invalid Content-Length: ${pyrepr(text)}`);
-      }
-      const value = Number(text);
-      if (value > MAX_SAFE_LENGTH) {
-        throw new HTTPException(`Content-Length too large: ${text}`);
-      }
-      if (length !== -1 && value !== length) {
-        throw new HTTPException(
-          `conflicting Content-Length values: ${lengths.map(pyrepr).join(', ')}`,
-        );
-      }
-      length = value;
-    }
-    return length;
   }
 }
 
-function merge(prev: string | null, value: string): string {
-  return prev === null ? value : `${prev}, ${value}`;
+/**
+ * STRICTER: Python 2.7 reads the body until close when Content-Length is not an
+ * integer (and silently so when repeated fields make the merged value `5, 7`). Here
+ * every field must be plain digits, all fields must agree, and the value must be a
+ * safe integer; anything else is an error and the connection is not reused.
+ */
+function parseContentLength(lengths: readonly string[]): number {
+  let length = -1;
+  for (const text of lengths) {
+    if (!isDigits(text)) {
+      throw new HTTPException(`invalid Content-Length: ${pyrepr(text)}`);
+    }
+    const value = Number(text);
+    if (value > MAX_SAFE_LENGTH) {
+      throw new HTTPException(`Content-Length too large: ${text}`);
+    }
+    if (length !== -1 && value !== length) {
+      throw new HTTPException(
+        `conflicting Content-Length values: ${lengths.map(pyrepr).join(', ')}`,
+      );
+    }
+    length = value;
+  }
+  return length;
 }

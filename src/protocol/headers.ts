@@ -1,0 +1,93 @@
+/**
+ * Header lines: the one implementation of reading a field line (name, value), of
+ * obs-fold (a continuation line), and of joining the values of repeated fields.
+ *
+ * The response parser decides the framing (Content-Length, Transfer-Encoding,
+ * Connection…) from these functions, and `HTTPMessage` (`response.msg`) builds every
+ * lookup from them, so the two can never read a head differently: `Content-Length: 5`
+ * followed by a blank continuation line is 5 for both (the parser used to read `'5 '`).
+ *
+ * The rules are Python 2.7's (`rfc822.Message.readheaders`, `str.strip()`), except that
+ * an obs-fold is replaced by one space (RFC 9112 §5.2; 2.7 joins with `"\n "`) and a
+ * blank continuation line adds nothing. This file must not do I/O.
+ */
+
+const SP = 0x20;
+const HTAB = 0x09;
+
+/** Python 2's `str.strip()` set: SP, HTAB, LF, VT, FF, CR (not NBSP, unlike `String#trim`). */
+export function isPyWhitespace(c: number): boolean {
+  return c === SP || (c >= 0x09 && c <= 0x0d);
+}
+
+/** `s[from:].strip()` in Python 2.7 terms, with a single slice. */
+export function stripFrom(s: string, from = 0): string {
+  let start = from;
+  let end = s.length;
+  while (start < end && isPyWhitespace(s.charCodeAt(start))) start++;
+  while (end > start && isPyWhitespace(s.charCodeAt(end - 1))) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}
+
+/**
+ * ASCII-only lower case, as Python 2.7's `str.lower()` does on byte strings.
+ * `String#toLowerCase` would also fold Latin-1 letters (`À` → `à`) and a few non-Latin-1
+ * ones onto ASCII (KELVIN SIGN → `k`), letting a lookup match a name Python would not.
+ */
+export function asciiLower(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 0x7f) return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+  }
+  return s.toLowerCase();
+}
+
+/** Whether `line` continues the field before it (obs-fold: it starts with SP or HTAB). */
+export function isContinuationLine(line: string): boolean {
+  const first = line.charCodeAt(0);
+  return first === SP || first === HTAB;
+}
+
+/**
+ * The value of the field line `line` whose first colon is at `colon`: the rest of the
+ * line, stripped (which also drops the line's own `\r\n` or `\n`).
+ */
+export function fieldValue(line: string, colon: number): string {
+  return stripFrom(line, colon + 1);
+}
+
+/**
+ * Splits one header line into `[name, value]`.
+ *
+ * Python 2.7 (`rfc822.Message.isheader` and `readheaders`): the name is the text before
+ * the first `:` (whitespace kept, so `A : 1` has the name `A `), the value is the text
+ * after it with `str.strip()` applied (SP, HTAB, CR, LF, VT, FF removed at both ends,
+ * which also drops the line's own terminator).
+ *
+ * Differences: the name is returned as received; Python 2.7 lower-cases it here (and
+ * `HTTPMessage` folds case only when it compares names). A line without a colon gives
+ * the name `''` and the whole stripped line as value; Python 2.7 skips such a line, and
+ * `HTTPMessage` likewise makes no field of an empty name. The response parser rejects
+ * both kinds of line before they get here.
+ */
+export function splitHeaderLine(line: string): [name: string, value: string] {
+  const colon = line.indexOf(':');
+  if (colon === -1) return ['', stripFrom(line, 0)];
+  return [line.slice(0, colon), fieldValue(line, colon)];
+}
+
+/**
+ * `value` extended by the continuation line `line` (RFC 9112 §5.2: the obs-fold is
+ * replaced by one SP). A blank continuation line adds nothing, so the value never
+ * gains a leading, trailing or doubled space from one. Python 2.7 joins with `"\n "`
+ * and Python 3 keeps the raw CRLF; both are deliberately not copied.
+ */
+export function unfold(value: string, line: string): string {
+  const more = stripFrom(line, 0);
+  if (more === '') return value;
+  return value === '' ? more : `${value} ${more}`;
+}
+
+/** The values of repeated fields as one value: joined by `', '` (Python 2.7's dict). */
+export function joinFieldValues(values: readonly string[]): string {
+  return values.length === 1 ? (values[0] as string) : values.join(', ');
+}
