@@ -7,13 +7,13 @@
  * server checks the bytes.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { type FileHandle, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import { HTTPConnection, type HTTPConnectionOptions } from '../../src/index.ts';
-import { type RawServer, scriptedServer, timeLimited } from './servers.ts';
+import { guarded, type RawServer, scriptedServer, timeLimited } from './servers.ts';
 
 const { it } = timeLimited(30_000);
 const HOST = '127.0.0.1';
@@ -28,11 +28,24 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A connection whose socket records the bytes of every `write` call. */
-function recorded(
-  srv: RawServer,
+interface Recorded {
+  readonly srv: RawServer;
+  readonly conn: HTTPConnection;
+  /** The bytes of every `write` call on the connection's socket, in order. */
+  readonly writes: string[];
+  /** The 9-byte file, open. */
+  readonly file: FileHandle;
+}
+
+/**
+ * Run `fn` with a connection whose socket (a real TCP connection to a raw server, made
+ * through `createConnection`) records every `write` call; everything is closed after.
+ */
+async function withRecorded(
   options: HTTPConnectionOptions,
-): { conn: HTTPConnection; writes: string[] } {
+  fn: (r: Recorded) => Promise<void>,
+): Promise<void> {
+  const srv = await scriptedServer([]);
   const writes: string[] = [];
   const conn = new HTTPConnection(HOST, srv.port, {
     ...options,
@@ -46,7 +59,15 @@ function recorded(
       return socket;
     },
   });
-  return { conn, writes };
+  const file = await open(join(dir, 'nine'));
+  await guarded(
+    async () => {
+      await file.close();
+      conn.close();
+      await srv.close();
+    },
+    () => fn({ srv, conn, writes, file }),
+  );
 }
 
 async function received(srv: RawServer, bytes: number): Promise<string> {
@@ -63,49 +84,28 @@ describe('an explicit blocksize on the wire', () => {
     ['the default blocksize: one write of the file', {}, [NINE]],
   ] as const) {
     it(`request(PUT, file): ${label}`, async () => {
-      const srv = await scriptedServer([]);
-      const { conn, writes } = recorded(srv, options);
-      const file = await open(join(dir, 'nine'));
-      try {
+      await withRecorded(options, async ({ srv, conn, writes, file }) => {
         await conn.request('PUT', '/', file, { 'Content-Length': '9' });
         const head = `PUT / HTTP/1.1\r\nHost: ${HOST}:${srv.port}\r\nAccept-Encoding: identity\r\nContent-Length: 9\r\n\r\n`;
         assert.deepEqual(writes, [head, ...bodyWrites]);
         assert.equal(await received(srv, head.length + 9), head + NINE);
-      } finally {
-        await file.close();
-        conn.close();
-        await srv.close();
-      }
+      });
     });
   }
 
   it('send(file) with blocksize 8 (test_blocksize_send): 8 then 1', async () => {
-    const srv = await scriptedServer([]);
-    const { conn, writes } = recorded(srv, { blocksize: 8 });
-    const file = await open(join(dir, 'nine'));
-    try {
+    await withRecorded({ blocksize: 8 }, async ({ srv, conn, writes, file }) => {
       await conn.send(file);
       assert.deepEqual(writes, ['aaaaaaaa', 'b']);
       assert.equal(await received(srv, 9), NINE);
-    } finally {
-      await file.close();
-      conn.close();
-      await srv.close();
-    }
+    });
   });
 
   it('blocksize changed after construction is honoured too', async () => {
-    const srv = await scriptedServer([]);
-    const { conn, writes } = recorded(srv, {});
-    conn.blocksize = 4;
-    const file = await open(join(dir, 'nine'));
-    try {
+    await withRecorded({}, async ({ conn, writes, file }) => {
+      conn.blocksize = 4;
       await conn.send(file);
       assert.deepEqual(writes, ['aaaa', 'aaaa', 'b']);
-    } finally {
-      await file.close();
-      conn.close();
-      await srv.close();
-    }
+    });
   });
 });

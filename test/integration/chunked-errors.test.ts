@@ -105,23 +105,21 @@ interface MethodCase {
   run(r: HTTPResponse, broken: () => void): Promise<void>;
 }
 
+/** `start(r)` waits for more, the broken line arrives, and the call fails with 'hello'. */
+function waitsThenFails(name: string, start: (r: HTTPResponse) => Promise<unknown>): MethodCase {
+  return {
+    name,
+    async run(r, broken) {
+      const p = start(r);
+      broken();
+      await assert.rejects(p, brokenFraming('hello'));
+    },
+  };
+}
+
 const methodCases: MethodCase[] = [
-  {
-    name: 'read()',
-    async run(r, broken) {
-      const p = r.read();
-      broken();
-      await assert.rejects(p, brokenFraming('hello'));
-    },
-  },
-  {
-    name: 'read(100)',
-    async run(r, broken) {
-      const p = r.read(100);
-      broken();
-      await assert.rejects(p, brokenFraming('hello'));
-    },
-  },
+  waitsThenFails('read()', (r) => r.read()),
+  waitsThenFails('read(100)', (r) => r.read(100)),
   {
     name: 'readinto(128 bytes)',
     async run(r, broken) {
@@ -188,14 +186,7 @@ const methodCases: MethodCase[] = [
       await assert.rejects(r.peek(), brokenFraming(''));
     },
   },
-  {
-    name: 'readline()',
-    async run(r, broken) {
-      const p = r.readline();
-      broken();
-      await assert.rejects(p, brokenFraming('hello'));
-    },
-  },
+  waitsThenFails('readline()', (r) => r.readline()),
   {
     name: 'for await',
     async run(r, broken) {
@@ -209,14 +200,7 @@ const methodCases: MethodCase[] = [
       assert.deepEqual(seen, ['hello']);
     },
   },
-  {
-    name: 'text()',
-    async run(r, broken) {
-      const p = r.text();
-      broken();
-      await assert.rejects(p, brokenFraming('hello'));
-    },
-  },
+  waitsThenFails('text()', (r) => r.text()),
 ];
 
 describe('every read method meets a malformed chunk-size line', () => {

@@ -18,7 +18,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { feedings, type Outcome, runChunks } from './response-parse.harness.ts';
+import { feedings, type Outcome, pick, runChunks } from './response-parse.harness.ts';
 
 const HEAD = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
 const AFTER = 'HTTP/1.1 200 OK\r\n';
@@ -81,12 +81,6 @@ const kinds: LineKind[] = [
     errors: { LF: 'chunked body ended by a bare LF', CR: 'bare CR ending the chunked body' },
   },
 ];
-
-function pick(actual: Outcome, expected: Outcome): Outcome {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(expected)) out[key] = (actual as Record<string, unknown>)[key];
-  return out as Outcome;
-}
 
 describe('every line of a chunked body ends with CRLF', () => {
   for (const kind of kinds) {

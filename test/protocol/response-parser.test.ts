@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { feedings, type Outcome, runChunks } from './response-parse.harness.ts';
+import { feedings, type Outcome, pick, runChunks } from './response-parse.harness.ts';
 
 interface Case {
   name: string;
@@ -637,12 +637,6 @@ const cases: Case[] = [
 ];
 
 /** Keep only the fields a case names: every case states what it is about. */
-function pick(actual: Outcome, expected: Outcome): Outcome {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(expected)) out[key] = (actual as Record<string, unknown>)[key];
-  return out as Outcome;
-}
-
 describe('response parser and body decoder', () => {
   for (const c of cases) {
     it(c.name, () => {
