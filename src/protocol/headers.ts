@@ -9,37 +9,14 @@
  *
  * The rules are Python 2.7's (`rfc822.Message.readheaders`, `str.strip()`), except that
  * an obs-fold is replaced by one space (RFC 9112 §5.2; 2.7 joins with `"\n "`) and a
- * blank continuation line adds nothing. This file must not do I/O.
+ * blank continuation line adds nothing. Whitespace is Python's (`pytext.ts`). This file
+ * must not do I/O.
  */
+
+import { pystrip } from './pytext.ts';
 
 const SP = 0x20;
 const HTAB = 0x09;
-
-/** Python 2's `str.strip()` set: SP, HTAB, LF, VT, FF, CR (not NBSP, unlike `String#trim`). */
-export function isPyWhitespace(c: number): boolean {
-  return c === SP || (c >= 0x09 && c <= 0x0d);
-}
-
-/** `s[from:].strip()` in Python 2.7 terms, with a single slice. */
-export function stripFrom(s: string, from = 0): string {
-  let start = from;
-  let end = s.length;
-  while (start < end && isPyWhitespace(s.charCodeAt(start))) start++;
-  while (end > start && isPyWhitespace(s.charCodeAt(end - 1))) end--;
-  return start === 0 && end === s.length ? s : s.slice(start, end);
-}
-
-/**
- * ASCII-only lower case, as Python 2.7's `str.lower()` does on byte strings.
- * `String#toLowerCase` would also fold Latin-1 letters (`À` → `à`) and a few non-Latin-1
- * ones onto ASCII (KELVIN SIGN → `k`), letting a lookup match a name Python would not.
- */
-export function asciiLower(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) > 0x7f) return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
-  }
-  return s.toLowerCase();
-}
 
 /** Whether `line` continues the field before it (obs-fold: it starts with SP or HTAB). */
 export function isContinuationLine(line: string): boolean {
@@ -52,7 +29,7 @@ export function isContinuationLine(line: string): boolean {
  * line, stripped (which also drops the line's own `\r\n` or `\n`).
  */
 export function fieldValue(line: string, colon: number): string {
-  return stripFrom(line, colon + 1);
+  return pystrip(line, colon + 1);
 }
 
 /**
@@ -71,7 +48,7 @@ export function fieldValue(line: string, colon: number): string {
  */
 export function splitHeaderLine(line: string): [name: string, value: string] {
   const colon = line.indexOf(':');
-  if (colon === -1) return ['', stripFrom(line, 0)];
+  if (colon === -1) return ['', pystrip(line, 0)];
   return [line.slice(0, colon), fieldValue(line, colon)];
 }
 
@@ -82,7 +59,7 @@ export function splitHeaderLine(line: string): [name: string, value: string] {
  * and Python 3 keeps the raw CRLF; both are deliberately not copied.
  */
 export function unfold(value: string, line: string): string {
-  const more = stripFrom(line, 0);
+  const more = pystrip(line, 0);
   if (more === '') return value;
   return value === '' ? more : `${value} ${more}`;
 }

@@ -12,13 +12,8 @@
  * `__proto__`, `constructor`… are ordinary header names here), so it uses `Map` only.
  */
 
-import {
-  asciiLower,
-  isContinuationLine,
-  joinFieldValues,
-  splitHeaderLine,
-  unfold,
-} from './headers.ts';
+import { isContinuationLine, joinFieldValues, splitHeaderLine, unfold } from './headers.ts';
+import { asciiLower } from './pytext.ts';
 
 /**
  * The default of a lookup: `null` when none was passed, else exactly what was passed,

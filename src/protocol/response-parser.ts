@@ -14,21 +14,19 @@
  */
 import {
   BadStatusLine,
+  HTTP_EXCEPTION_CODES,
   HTTPException,
   LineTooLong,
   RemoteDisconnected,
   UnknownProtocol,
 } from './errors.ts';
-import {
-  fieldValue,
-  isContinuationLine,
-  isPyWhitespace,
-  joinFieldValues,
-  stripFrom,
-  unfold,
-} from './headers.ts';
+import { fieldValue, isContinuationLine, joinFieldValues, unfold } from './headers.ts';
 import { MAX_SAFE_LENGTH, MAXHEADERS, MAXINTERIM, MAXLINE } from './limits.ts';
-import { pyrepr } from './validate.ts';
+import { isPyWhitespace, pyrepr, pystrip } from './pytext.ts';
+
+/** The options of the `HTTPException`s of a malformed header line or Content-Length. */
+const BAD_HEADER_LINE = { code: HTTP_EXCEPTION_CODES.BAD_HEADER_LINE } as const;
+const BAD_CONTENT_LENGTH = { code: HTTP_EXCEPTION_CODES.BAD_CONTENT_LENGTH } as const;
 
 /** The headers whose values decide framing. */
 type Tracked = 'cl' | 'te' | 'conn' | 'ka' | 'pconn';
@@ -370,7 +368,9 @@ export class ResponseParser {
       // real response to the next request), and their number is capped (gh-150743).
       this.interimCount++;
       if (this.interimCount > MAXINTERIM) {
-        throw new HTTPException(`got more than ${MAXINTERIM} interim responses`);
+        throw new HTTPException(`got more than ${MAXINTERIM} interim responses`, {
+          code: HTTP_EXCEPTION_CODES.TOO_MANY_INTERIM,
+        });
       }
       this.phase = 'interim-headers';
       this.lineCount = 0;
@@ -426,7 +426,7 @@ export class ResponseParser {
   }
 
   private onHeaderLine(line: string, interim: boolean): void {
-    if (line === '\r\n' || line === '\n' || (interim && stripFrom(line) === '')) {
+    if (line === '\r\n' || line === '\n' || (interim && pystrip(line) === '')) {
       // Python 2.7 ends a skipped 100 block at any blank-looking line.
       if (interim) {
         this.phase = 'status';
@@ -440,19 +440,24 @@ export class ResponseParser {
     // ignored ones too, so that no kind of line can be sent without end.
     this.lineCount++;
     if (this.lineCount > MAXHEADERS) {
-      throw new HTTPException(`got more than ${MAXHEADERS} headers`);
+      throw new HTTPException(`got more than ${MAXHEADERS} headers`, {
+        code: HTTP_EXCEPTION_CODES.TOO_MANY_HEADERS,
+      });
     }
     const contentEnd = contentLength(line);
     const cr = line.indexOf('\r');
     if (cr !== -1 && cr < contentEnd) {
       // STRICTER: a bare CR is not a line ending and not allowed inside a field.
-      throw new HTTPException(`header line with a bare CR: ${pyrepr(line)}`);
+      throw new HTTPException(`header line with a bare CR: ${pyrepr(line)}`, BAD_HEADER_LINE);
     }
-    if (interim && this.debug !== null) this.debug(`header: ${stripFrom(line)}\n`);
+    if (interim && this.debug !== null) this.debug(`header: ${pystrip(line)}\n`);
     if (isContinuationLine(line)) {
       // obs-fold: a continuation of the previous field.
       if (this.lastField === null) {
-        throw new HTTPException(`header continuation line without a header: ${pyrepr(line)}`);
+        throw new HTTPException(
+          `header continuation line without a header: ${pyrepr(line)}`,
+          BAD_HEADER_LINE,
+        );
       }
       if (this.lastField === 'ignored' || interim) return;
       this.lines.push(line);
@@ -466,7 +471,7 @@ export class ResponseParser {
     const colon = line.indexOf(':');
     if (colon === -1 || colon >= contentEnd) {
       // STRICTER: Python 2.7 skips such a line and keeps parsing.
-      throw new HTTPException(`header line without a colon: ${pyrepr(line)}`);
+      throw new HTTPException(`header line without a colon: ${pyrepr(line)}`, BAD_HEADER_LINE);
     }
     if (colon === 0) {
       // Python 2.7: an empty name is "probably a benign mistake": the line is dropped.
@@ -519,7 +524,7 @@ export class ResponseParser {
   private complete(bodyPrefix: Buffer | null): void {
     this.phase = 'done';
     const status = this.status;
-    const reason = stripFrom(this.reason);
+    const reason = pystrip(this.reason);
     const lines = this.lines;
     if (this.debug !== null) for (const line of lines) this.debug(`header: ${line}`);
     if (this.version === 'HTTP/0.9') {
@@ -603,15 +608,16 @@ function parseContentLength(lengths: readonly string[]): number {
   let length = -1;
   for (const text of lengths) {
     if (!isDigits(text)) {
-      throw new HTTPException(`invalid Content-Length: ${pyrepr(text)}`);
+      throw new HTTPException(`invalid Content-Length: ${pyrepr(text)}`, BAD_CONTENT_LENGTH);
     }
     const value = Number(text);
     if (value > MAX_SAFE_LENGTH) {
-      throw new HTTPException(`Content-Length too large: ${text}`);
+      throw new HTTPException(`Content-Length too large: ${text}`, BAD_CONTENT_LENGTH);
     }
     if (length !== -1 && value !== length) {
       throw new HTTPException(
         `conflicting Content-Length values: ${lengths.map(pyrepr).join(', ')}`,
+        BAD_CONTENT_LENGTH,
       );
     }
     length = value;

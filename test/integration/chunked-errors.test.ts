@@ -15,7 +15,7 @@ import type * as net from 'node:net';
 import { after, before, describe } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type HTTPResponse, ImproperConnectionState, IncompleteRead } from '../../src/index.ts';
-import { FramingError } from '../../src/protocol/body-decoder.ts';
+import { FramingError } from '../../src/protocol/body-errors.ts';
 import { type Reply, timeLimited } from './servers.ts';
 import { breaksConnection, withSession } from './sessions.ts';
 

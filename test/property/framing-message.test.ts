@@ -14,8 +14,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { HTTPMessage } from '../../src/protocol/message.ts';
+import { pyrepr } from '../../src/protocol/pytext.ts';
 import { ResponseParser } from '../../src/protocol/response-parser.ts';
-import { pyrepr } from '../../src/protocol/validate.ts';
 import { check } from './config.ts';
 
 const FILE = 'test/property/framing-message.test.ts';
