@@ -64,7 +64,28 @@ export function unfold(value: string, line: string): string {
   return value === '' ? more : `${value} ${more}`;
 }
 
-/** The values of repeated fields as one value: joined by `', '` (Python 2.7's dict). */
+/**
+ * `joined` (the values of the earlier fields of one name, joined; null for none) with the
+ * value of one more field of that name: Python 2.7's dict joins repeats with `', '`.
+ */
+export function appendFieldValue(joined: string | null, value: string): string {
+  return joined === null ? value : `${joined}, ${value}`;
+}
+
+/** The values of repeated fields as one value (`appendFieldValue` over them). */
 export function joinFieldValues(values: readonly string[]): string {
-  return values.length === 1 ? (values[0] as string) : values.join(', ');
+  let joined = values[0] as string;
+  for (let i = 1; i < values.length; i++) joined = appendFieldValue(joined, values[i] as string);
+  return joined;
+}
+
+/**
+ * `joined` values whose last field's value starts at `lastStart`, that last value
+ * extended by the continuation line `line` (`unfold`): what joining the fields' values
+ * gives once the last one is unfolded.
+ */
+export function unfoldLast(joined: string, lastStart: number, line: string): string {
+  const last = joined.slice(lastStart);
+  const longer = unfold(last, line);
+  return longer === last ? joined : joined.slice(0, lastStart) + longer;
 }

@@ -20,7 +20,7 @@ import {
   RemoteDisconnected,
   UnknownProtocol,
 } from './errors.ts';
-import { fieldValue, isContinuationLine, joinFieldValues, unfold } from './headers.ts';
+import { appendFieldValue, fieldValue, isContinuationLine, unfold, unfoldLast } from './headers.ts';
 import { MAX_SAFE_LENGTH, MAXHEADERS, MAXINTERIM, MAXLINE } from './limits.ts';
 import { isPyWhitespace, pyrepr, pystrip } from './pytext.ts';
 
@@ -172,21 +172,18 @@ export class ResponseParser {
   private status = 0;
   private reason = '';
 
-  /**
-   * The values of the fields that decide framing, one entry per field, read and unfolded
-   * by headers.ts exactly as `HTTPMessage` reads them (repeats are joined as its
-   * `getheader` joins them; Content-Length fields are kept apart: STRICTER, they must
-   * agree).
-   */
-  private readonly framing: Record<Tracked, string[] | null> = {
-    cl: null,
-    te: null,
-    conn: null,
-    ka: null,
-    pconn: null,
-  };
+  // The values of the fields that decide framing, read, unfolded and joined by headers.ts
+  // exactly as `HTTPMessage` reads them (`getheader`'s value), except Content-Length,
+  // whose fields are kept apart (STRICTER: they must agree).
+  private contentLengths: string[] | null = null;
+  private transferEncoding: string | null = null;
+  private connection: string | null = null;
+  private keepAlive: string | null = null;
+  private proxyConnection: string | null = null;
   /** Which tracked header the last field was, so a continuation line can extend it. */
   private lastTracked: Tracked | null = null;
+  /** Where the last field's value starts in its joined value (for a continuation). */
+  private lastStart = 0;
 
   constructor(options: ResponseParserOptions = {}) {
     this.method = options.method ?? null;
@@ -461,11 +458,7 @@ export class ResponseParser {
       }
       if (this.lastField === 'ignored' || interim) return;
       this.lines.push(line);
-      if (this.lastTracked !== null) {
-        const values = this.framing[this.lastTracked] as string[];
-        const last = values.length - 1;
-        values[last] = unfold(values[last] as string, line);
-      }
+      if (this.lastTracked !== null) this.extendTracked(this.lastTracked, line);
       return;
     }
     const colon = line.indexOf(':');
@@ -509,15 +502,56 @@ export class ResponseParser {
     this.lastTracked = which;
     if (which === null) return;
     const value = fieldValue(line, colon);
-    const values = this.framing[which];
-    if (values === null) this.framing[which] = [value];
-    else values.push(value);
+    if (which === 'cl') {
+      if (this.contentLengths === null) this.contentLengths = [value];
+      else this.contentLengths.push(value);
+      return;
+    }
+    const joined = appendFieldValue(this.joined(which), value);
+    this.lastStart = joined.length - value.length;
+    this.setJoined(which, joined);
   }
 
-  /** The joined value of a tracked header (as `HTTPMessage.getheader` gives it), or null. */
-  private joined(which: Tracked): string | null {
-    const values = this.framing[which];
-    return values === null ? null : joinFieldValues(values);
+  /** The continuation line `line` extends the last field's value (RFC 9112 §5.2). */
+  private extendTracked(which: Tracked, line: string): void {
+    if (which === 'cl') {
+      const lengths = this.contentLengths as string[];
+      const last = lengths.length - 1;
+      lengths[last] = unfold(lengths[last] as string, line);
+    } else {
+      this.setJoined(which, unfoldLast(this.joined(which) as string, this.lastStart, line));
+    }
+  }
+
+  /** The joined value of a tracked header but Content-Length, or null. */
+  private joined(which: Exclude<Tracked, 'cl'>): string | null {
+    switch (which) {
+      case 'te':
+        return this.transferEncoding;
+      case 'conn':
+        return this.connection;
+      case 'ka':
+        return this.keepAlive;
+      case 'pconn':
+        return this.proxyConnection;
+    }
+  }
+
+  private setJoined(which: Exclude<Tracked, 'cl'>, value: string): void {
+    switch (which) {
+      case 'te':
+        this.transferEncoding = value;
+        return;
+      case 'conn':
+        this.connection = value;
+        return;
+      case 'ka':
+        this.keepAlive = value;
+        return;
+      case 'pconn':
+        this.proxyConnection = value;
+        return;
+    }
   }
 
   /** The head is complete: take the framing decisions of Python 2.7's `begin()`. */
@@ -545,8 +579,8 @@ export class ResponseParser {
       return;
     }
     const version = this.version === 'HTTP/1.0' ? 10 : 11;
-    const transferEncoding = this.joined('te');
-    const contentLengths = this.framing.cl;
+    const transferEncoding = this.transferEncoding;
+    const contentLengths = this.contentLengths;
     const chunked = transferEncoding !== null && transferEncoding.toLowerCase() === 'chunked';
     let willClose = this.checkClose(version);
     let length: number | null = null;
@@ -587,13 +621,13 @@ export class ResponseParser {
 
   /** Python 2.7's `_check_close()` over the merged header values. */
   private checkClose(version: 10 | 11): boolean {
-    const connection = this.joined('conn');
+    const connection = this.connection;
     if (version === 11) {
       return connection?.toLowerCase().includes('close') === true;
     }
-    if (this.joined('ka')) return false;
+    if (this.keepAlive) return false;
     if (connection?.toLowerCase().includes('keep-alive')) return false;
-    if (this.joined('pconn')?.toLowerCase().includes('keep-alive')) return false;
+    if (this.proxyConnection?.toLowerCase().includes('keep-alive')) return false;
     return true;
   }
 }
