@@ -60,7 +60,12 @@ export interface HTTPConnectionOptions {
   timeout?: number | null | undefined;
   /** Python's `source_address`: `[host, port]` for the local end (`''`/`0` = any). */
   source_address?: readonly [string, number] | null | undefined;
-  /** Bytes per read of a file or stream body (Python 3.7+), default 8192. */
+  /**
+   * Python 3.7+'s `blocksize`: bytes per read of a file or stream body, default 8192.
+   * When given, a file (`FileHandle`, `fs.ReadStream`) or stream body is written in
+   * pieces of exactly this size, as Python does; by default a file is read and written
+   * 256 KiB at a time, which is faster and looks the same on the wire.
+   */
   blocksize?: number | undefined;
   /** Cancels every operation of this connection when it fires. */
   signal?: AbortSignal | undefined;
@@ -145,7 +150,10 @@ export class HTTPConnection {
    * `BadStatusLine` instead of an HTTP/0.9 response.
    */
   strict: boolean;
-  /** Python 3.7+'s `blocksize`: bytes per read of a file or stream body (default 8192). */
+  /**
+   * Python 3.7+'s `blocksize`: bytes per read of a file or stream body (default 8192).
+   * Honoured exactly (one write per piece) when given to the constructor or changed.
+   */
   blocksize: number;
   /** Python's `debuglevel`, set by {@link HTTPConnection.set_debuglevel}. */
   debuglevel = 0;
@@ -162,6 +170,8 @@ export class HTTPConnection {
 
   readonly #driver: ConnectionDriver;
   readonly #buffer = new RequestBuffer();
+  /** The constructor was given a `blocksize`: file and stream bodies use it exactly. */
+  readonly #blocksizeGiven: boolean;
   #target: RequestTarget | null = null;
 
   static {
@@ -182,6 +192,7 @@ export class HTTPConnection {
       throw new TypeError(`blocksize must be a positive integer, got ${String(blocksize)}`);
     }
     this.blocksize = blocksize;
+    this.#blocksizeGiven = options.blocksize !== undefined;
     this.debugOutput = options.debugOutput ?? null;
     this.#driver = new ConnectionDriver(
       this,
@@ -340,7 +351,7 @@ export class HTTPConnection {
     try {
       if (driver.machine.request !== 'started') throw new CannotSendHeader();
       if (messageBody !== undefined && messageBody !== null) {
-        prepared = prepareBody(messageBody, this.blocksize);
+        prepared = this.#prepare(messageBody);
       }
       this.#checkAutoOpen();
     } catch (err) {
@@ -365,7 +376,7 @@ export class HTTPConnection {
   send(data: unknown, options?: { signal?: AbortSignal | undefined }): Promise<void> {
     let prepared: PreparedBody | Promise<PreparedBody>;
     try {
-      prepared = prepareBody(data, this.blocksize);
+      prepared = this.#prepare(data);
       this.#checkAutoOpen();
     } catch (err) {
       return Promise.reject(err);
@@ -438,7 +449,7 @@ export class HTTPConnection {
       }
       if (driver.machine.request !== 'idle') throw new CannotSendRequest(driver.machine.python);
       this.#buffer.putrequest(method, url, skip, target);
-      if (body !== undefined && body !== null) prepared = prepareBody(body, this.blocksize);
+      if (body !== undefined && body !== null) prepared = this.#prepare(body);
       this.#checkAutoOpen();
     } catch (err) {
       this.#buffer.reset();
@@ -503,6 +514,12 @@ export class HTTPConnection {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /** `prepareBody` with this connection's `blocksize`, exact unless it is the default. */
+  #prepare(body: unknown): PreparedBody | Promise<PreparedBody> {
+    const exact = this.#blocksizeGiven || this.blocksize !== DEFAULT_BLOCKSIZE;
+    return prepareBody(body, this.blocksize, exact);
   }
 
   /** Where requests go, for the `Host` header; rebuilt only when an attribute changed. */

@@ -133,6 +133,12 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   #prefix: Buffer | null = null;
   /** Whether this response owns the socket (it will close the connection). */
   #owner = false;
+  /**
+   * A framing error met while looking past the bytes a read already had (the framing
+   * after them is consumed when queued): that read returns its bytes, and the next read
+   * fails with this error, as Python meets it only then.
+   */
+  #brokenAhead: { readonly error: unknown } | null = null;
   /** A read is waiting: another one is refused. */
   #busy = false;
   readonly #context: ResponseContext;
@@ -263,11 +269,32 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     return JSON.parse(await this.text());
   }
 
-  /** Python's `getheader(name, default=None)`: every value of `name` joined by `', '`. */
+  /**
+   * Python's `getheader(name, default=None)`: every value of `name` joined by `', '`, or
+   * `default` when there is none (`null` when none was given; an explicit `undefined` is
+   * returned as given, as `HTTPMessage.getheader` does).
+   *
+   * Python 3: a default that is iterable but not a string (an array, a `Set`, a
+   * generator) is joined with `', '` too, and must hold only strings (else `TypeError`,
+   * as Python's `', '.join`). Python 2.7 returns such a default unchanged.
+   *
+   * @example
+   * ```ts
+   * response.getheader('Content-Type'); // 'text/html', or null
+   * response.getheader('X-Missing', ['a', 'b']); // 'a, b'
+   * ```
+   */
   getheader(name: string): string | null;
+  getheader(name: string, defaultValue: Iterable<string>): string;
   getheader<T>(name: string, defaultValue: T): string | T;
-  getheader(name: string, defaultValue: unknown = null): unknown {
-    return this.msg.getheader(name, defaultValue);
+  getheader(name: string, ...defaultValue: [] | [unknown]): unknown {
+    const value: unknown = (this.msg.getheader as (n: string, ...d: unknown[]) => unknown)(
+      name,
+      ...defaultValue,
+    );
+    return typeof value === 'object' && value !== null && Symbol.iterator in value
+      ? joinDefault(value as Iterable<unknown>)
+      : value;
   }
 
   /**
@@ -418,10 +445,10 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   #advance(pull: Pull): boolean {
     switch (pull.mode) {
       case 'all':
-        pull.got += this.#take(pull.max - pull.got, pull, false);
+        this.#take(pull.max - pull.got, pull, false);
         return this.#link === null || pull.got >= pull.max;
       case 'some':
-        pull.got += this.#take(pull.max - pull.got, pull, true);
+        this.#take(pull.max - pull.got, pull, true);
         return this.#link === null || pull.got > 0 || pull.max === 0;
       case 'peek': {
         const view = this.#prefix ?? this.#visible();
@@ -435,7 +462,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
           if (view.length === 0) return this.#link === null;
           const nl = view.indexOf(0x0a);
           const want = Math.min(nl === -1 ? view.length : nl + 1, pull.max - pull.got);
-          pull.got += this.#take(want, pull, false);
+          this.#take(want, pull, false);
           if (nl !== -1 && nl + 1 <= want) return true;
         }
         return true;
@@ -443,39 +470,54 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   }
 
   /**
-   * Move up to `max` queued body bytes into the pull (views, or copied into its target).
-   * Finishes the response when the body is complete (also consuming framing that
-   * follows the last byte wanted, when queued). `oneChunk` (read1): stop at the end of
-   * the current chunk of a chunked body.
+   * Move up to `max` queued body bytes into the pull (views, or copied into its target),
+   * counted in `pull.got` as they go (a failure half-way keeps the count: `readinto`'s
+   * bytes are in the caller's buffer). Finishes the response when the body is complete
+   * (also consuming framing that follows the last byte wanted, when queued). `oneChunk`
+   * (read1): stop at the end of the current chunk of a chunked body.
    */
-  #take(max: number, pull: Pull, oneChunk: boolean): number {
+  #take(max: number, pull: Pull, oneChunk: boolean): void {
     const link = this.#link;
-    if (link === null || max <= 0) return 0;
-    let got = 0;
+    if (link === null || max <= 0) return;
+    if (this.#brokenAhead !== null) throw this.#brokenAhead.error;
+    const end = pull.got + max;
     const prefix = this.#prefix;
     if (prefix !== null) {
       const n = Math.min(max, prefix.length);
-      got += emit(prefix.subarray(0, n), pull, pull.got);
+      pull.got += emit(prefix.subarray(0, n), pull, pull.got);
       this.#prefix = n === prefix.length ? null : prefix.subarray(n);
     }
     const reader = link.reader;
     const decoder = this.#decoder;
-    for (;;) {
-      const chunk = reader.peek();
-      if (chunk === null) break;
-      const start = reader.offset;
-      const pos = decoder.decode(chunk, start, chunk.length, max - got);
-      if (decoder.dataEnd > decoder.dataStart) {
-        got += emit(chunk.subarray(decoder.dataStart, decoder.dataEnd), pull, pull.got + got);
+    const first = pull.got;
+    try {
+      for (;;) {
+        const chunk = reader.peek();
+        if (chunk === null) break;
+        const start = reader.offset;
+        const pos = decoder.decode(chunk, start, chunk.length, end - pull.got);
+        if (decoder.dataEnd > decoder.dataStart) {
+          pull.got += emit(chunk.subarray(decoder.dataStart, decoder.dataEnd), pull, pull.got);
+        }
+        reader.consume(pos - start);
+        if (decoder.done || pos === start) break;
+        if (
+          oneChunk &&
+          pull.got > first &&
+          decoder.framing === 'chunked' &&
+          decoder.chunkLeft === null
+        ) {
+          break;
+        }
       }
-      reader.consume(pos - start);
-      if (decoder.done || pos === start) break;
-      if (oneChunk && got > 0 && decoder.framing === 'chunked' && decoder.chunkLeft === null) {
-        break;
-      }
+    } catch (err) {
+      // Broken framing found past all the call asked for: it succeeds, and the next read
+      // fails, where Python meets it.
+      if (pull.got < end) throw err;
+      this.#brokenAhead = { error: err };
+      return;
     }
     if (decoder.done && this.#prefix === null) this.#finish(true);
-    return got;
   }
 
   /** Body bytes queued right now, as a view, without consuming them (framing is). */
@@ -490,9 +532,12 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
         this.#finish(true);
         return EMPTY;
       }
+      if (this.#brokenAhead !== null) throw this.#brokenAhead.error;
       const chunk = reader.peek();
       if (chunk === null) return EMPTY;
       const start = reader.offset;
+      // Framing (chunk sizes, CRLFs) is consumed up to the next body byte; broken framing
+      // fails the call (with what it already got) as every read method does.
       const pos = decoder.decode(chunk, start, chunk.length, 0);
       reader.consume(pos - start);
       if (decoder.done) {
@@ -574,6 +619,19 @@ function incomplete(pull: Pull, expected: number | null, cause?: unknown): Incom
   const partial =
     pull.target !== null ? Buffer.from(pull.target.subarray(0, pull.got)) : join(pull.parts ?? []);
   return new IncompleteRead(partial, expected, cause === undefined ? undefined : { cause });
+}
+
+/** Python 3's `', '.join(default)` for an iterable `getheader` default. */
+function joinDefault(items: Iterable<unknown>): string {
+  const out: string[] = [];
+  for (const item of items) {
+    if (typeof item !== 'string') {
+      const kind = item === null ? 'null' : typeof item;
+      throw new TypeError(`sequence item ${out.length}: expected string, ${kind} found`);
+    }
+    out.push(item);
+  }
+  return out.join(', ');
 }
 
 /** The error of a read made while another read of the same response is waiting. */
