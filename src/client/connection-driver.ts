@@ -94,7 +94,7 @@ export class ConnectionDriver {
   private kept: HTTPResponse | null = null;
   private defaultWait: (WaitOptions & { readonly seconds: number | null }) | null = null;
   private readonly debug = (text: string): void => writeDebug(this.conn.debugOutput, text);
-  private readonly onEnd = (link: Link, response: HTTPResponse, complete: boolean): void =>
+  private readonly onEnd = (link: Link, response: object, complete: boolean): void =>
     this.responseEnded(link, response, complete);
 
   constructor(
@@ -498,7 +498,7 @@ export class ConnectionDriver {
   }
 
   /** A response's body ended: read to its end (`complete`) or abandoned. */
-  private responseEnded(link: Link, response: HTTPResponse, complete: boolean): void {
+  private responseEnded(link: Link, response: object, complete: boolean): void {
     if (response !== this.kept || link !== this.link) {
       // A response the connection no longer tracks (close(), a replaced socket): its
       // socket is its own to end.
