@@ -20,77 +20,37 @@
 import type { Duplex } from 'node:stream';
 import { type PreparedBody, prepareBody } from '../io/body-source.ts';
 import { checkTimeout, getdefaulttimeout } from '../io/deadline.ts';
-import type { CreateConnection } from '../io/transport.ts';
 import { CannotSendHeader, CannotSendRequest, NotConnected } from '../protocol/errors.ts';
 import { DEFAULT_BLOCKSIZE, HTTP_PORT } from '../protocol/limits.ts';
-import { isPort } from '../protocol/pytext.ts';
 import {
-  type BodyInfo,
-  connectRequest,
+  checkHeaders,
+  type GivenHeaders,
   type HeadersInput,
-  headerNameSet,
-  normalizeHeaders,
   type PutRequestOptions,
-  planRequest,
   RequestBuffer,
   type RequestTarget,
+  requestTarget,
+  tunnelRequest,
 } from '../protocol/request-writer.ts';
-import {
-  coerceHeaderValue,
-  parseHostPort,
-  validateHeaderName,
-  validateHeaderValue,
-  validateHost,
-} from '../protocol/validate.ts';
+import { parseHostPort, validateHost } from '../protocol/validate.ts';
 import { ConnectionDriver, type TlsFactory } from './connection-driver.ts';
+import {
+  checkSourceAddress,
+  type GetResponseOptions,
+  type HTTPConnectionOptions,
+  type RequestOptions,
+} from './connection-options.ts';
 import type { DebugOutput } from './debug.ts';
 import type { HTTPResponse } from './http-response.ts';
-import type { Outgoing } from './request-output.ts';
-
-/** `request()` without headers: nothing to check, nothing to skip. */
-const NO_PAIRS: Array<[string, string]> = [];
-const NO_NAMES: ReadonlySet<string> = new Set();
-const NO_BODY_INFO: BodyInfo = { kind: 'none' };
-
-/** Constructor options (Python's keyword arguments, plus TypeScript-only additions). */
-export interface HTTPConnectionOptions {
-  /** Python's `strict`: a status line that is not HTTP/1.x raises `BadStatusLine`. */
-  strict?: boolean | null | undefined;
-  /** Seconds for each blocking operation; `null` waits forever. Default: `getdefaulttimeout()`. */
-  timeout?: number | null | undefined;
-  /** Python's `source_address`: `[host, port]` for the local end (`''`/`0` = any). */
-  source_address?: readonly [string, number] | null | undefined;
-  /**
-   * Python 3.7+'s `blocksize`: bytes per read of a file or stream body, default 8192.
-   * When given, a file (`FileHandle`, `fs.ReadStream`) or stream body is written in
-   * pieces of exactly this size, as Python does; by default a file is read and written
-   * 256 KiB at a time, which is faster and looks the same on the wire.
-   */
-  blocksize?: number | undefined;
-  /** Cancels every operation of this connection when it fires. */
-  signal?: AbortSignal | undefined;
-  /** Replaces the TCP connect (a test seam; Python tests replace `_create_connection`). */
-  createConnection?: CreateConnection | undefined;
-  /** Where `set_debuglevel` output goes instead of `process.stdout`. */
-  debugOutput?: DebugOutput | undefined;
-}
-
-/** Options of `request()` and `endheaders()`. */
-export interface RequestOptions {
-  /** Python 3's `encode_chunked`: frame the body in chunks (when `Transfer-Encoding` was given). */
-  encode_chunked?: boolean | undefined;
-  /** Cancels this call: the socket is destroyed and the call rejects with `AbortError`. */
-  signal?: AbortSignal | undefined;
-}
-
-/** Options of `getresponse()` (Python's takes none). */
-export interface GetResponseOptions {
-  /** Cancels this call: the socket is destroyed and the call rejects with `AbortError`. */
-  signal?: AbortSignal | undefined;
-}
+import { type Outgoing, requestOutgoing } from './request-output.ts';
 
 /** The bodies `request()`, `endheaders()` and `send()` accept (see API.md). */
 export type { RequestBody } from '../io/body-source.ts';
+export type {
+  GetResponseOptions,
+  HTTPConnectionOptions,
+  RequestOptions,
+} from './connection-options.ts';
 
 let driverOf: (conn: HTTPConnection) => ConnectionDriver;
 
@@ -262,20 +222,8 @@ export class HTTPConnection {
         code: 'ERR_HTTPLIB_TUNNEL_ESTABLISHED',
       });
     }
-    const [tunnelHost, tunnelPort] = parseHostPort(
-      host,
-      port ?? null,
-      (this.constructor as typeof HTTPConnection).default_port,
-    );
-    // The headers are read, converted and checked once, here, and every CONNECT sends
-    // that copy (Python 3 copies them too): a one-shot iterable is not found empty at
-    // connect time, and a value whose toString changes cannot differ from what was checked.
-    const pairs: Array<[string, string]> = [];
-    for (const [name, value] of normalizeHeaders(headers)) {
-      pairs.push([name, coerceHeaderValue(value)]);
-    }
-    const head = connectRequest(tunnelHost, tunnelPort, pairs);
-    driver.tunnel = { host: tunnelHost, port: tunnelPort, head };
+    const defaultPort = (this.constructor as typeof HTTPConnection).default_port;
+    driver.tunnel = tunnelRequest(host, port ?? null, headers, defaultPort);
   }
 
   /**
@@ -423,32 +371,13 @@ export class HTTPConnection {
     const driver = this.#driver;
     // Everything that can be refused is checked before the state moves and before a
     // byte is sent (and before a body is touched); header values are coerced once.
-    let pairs = NO_PAIRS;
-    let names: ReadonlySet<string> = NO_NAMES;
+    let given: GivenHeaders;
     let prepared: PreparedBody | Promise<PreparedBody> | null = null;
-    let skip: PutRequestOptions | null = null;
     const target = this.#requestTarget();
     try {
-      if (headers !== undefined && headers !== null) {
-        const given = normalizeHeaders(headers);
-        pairs = new Array(given.length);
-        for (let i = 0; i < given.length; i++) {
-          const [name, value] = given[i] as [string, unknown];
-          validateHeaderName(name);
-          const text = coerceHeaderValue(value);
-          validateHeaderValue(text);
-          pairs[i] = [name, text];
-        }
-        names = headerNameSet(pairs);
-        if (names.size > 0) {
-          skip = {
-            skip_host: names.has('host'),
-            skip_accept_encoding: names.has('accept-encoding'),
-          };
-        }
-      }
+      given = checkHeaders(headers);
       if (driver.machine.request !== 'idle') throw new CannotSendRequest(driver.machine.python);
-      this.#buffer.putrequest(method, url, skip, target);
+      this.#buffer.putrequest(method, url, given.skip, target);
       if (body !== undefined && body !== null) prepared = this.#prepare(body);
       this.#checkAutoOpen();
     } catch (err) {
@@ -458,33 +387,22 @@ export class HTTPConnection {
     driver.machine.handle('putrequest');
     driver.method = method;
     driver.url = url;
-    const encodeChunked = options?.encode_chunked === true;
+    const chunked = options?.encode_chunked === true;
     const version = this._http_vsn;
-    const finish = (buffer: RequestBuffer, p: PreparedBody | null): Outgoing => {
-      const plan = planRequest(
-        method,
-        p === null ? NO_BODY_INFO : p.info,
-        names,
-        encodeChunked,
-        version,
-      );
-      for (const [name, value] of plan.headers) buffer.putheader(name, value);
-      for (const [name, value] of pairs) buffer.putheader(name, value);
-      return { head: buffer.finish(), body: p, chunked: plan.encodeChunked };
-    };
     const action = driver.machine.handle('endheaders');
     if (!(prepared instanceof Promise)) {
-      return driver.transmit(true, action, finish(this.#buffer, prepared), options?.signal);
+      const out = requestOutgoing(this.#buffer, method, given, prepared, chunked, version);
+      return driver.transmit(true, action, out, options?.signal);
     }
     // The head waits for the body's length (a file's stat): it is built in a buffer of
     // its own, so that nothing done to the connection meanwhile can touch it.
     this.#buffer.reset();
     const own = new RequestBuffer();
-    own.putrequest(method, url, skip, target);
+    own.putrequest(method, url, given.skip, target);
     return driver.transmit(
       true,
       action,
-      prepared.then((p) => finish(own, p)),
+      prepared.then((p) => requestOutgoing(own, method, given, p, chunked, version)),
       options?.signal,
     );
   }
@@ -524,30 +442,16 @@ export class HTTPConnection {
 
   /** Where requests go, for the `Host` header; rebuilt only when an attribute changed. */
   #requestTarget(): RequestTarget {
-    const t = this.#target;
     const tunnel = this.#driver.tunnel;
-    const defaultPort = (this.constructor as typeof HTTPConnection).default_port;
-    const tunnelHost = tunnel?.host ?? null;
-    const tunnelPort = tunnel?.port ?? null;
-    if (
-      t !== null &&
-      t.host === this.host &&
-      t.port === this.port &&
-      t.defaultPort === defaultPort &&
-      t.tunnelHost === tunnelHost &&
-      t.tunnelPort === tunnelPort &&
-      t.httpVersion === this._http_vsn
-    ) {
-      return t;
-    }
-    this.#target = {
-      host: this.host,
-      port: this.port,
-      defaultPort,
-      tunnelHost,
-      tunnelPort,
-      httpVersion: this._http_vsn,
-    };
+    this.#target = requestTarget(
+      this.#target,
+      this.host,
+      this.port,
+      (this.constructor as typeof HTTPConnection).default_port,
+      tunnel?.host ?? null,
+      tunnel?.port ?? null,
+      this._http_vsn,
+    );
     return this.#target;
   }
 
@@ -558,17 +462,4 @@ export class HTTPConnection {
   #checkAutoOpen(): void {
     if (!this.auto_open && this.#driver.machine.socket === 'closed') throw new NotConnected();
   }
-}
-
-function checkSourceAddress(value: unknown): readonly [string, number] | null {
-  if (value === null || value === undefined) return null;
-  if (
-    !Array.isArray(value) ||
-    value.length !== 2 ||
-    typeof value[0] !== 'string' ||
-    !isPort(value[1])
-  ) {
-    throw new TypeError('source_address must be [host, port]');
-  }
-  return [value[0], value[1]];
 }

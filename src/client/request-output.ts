@@ -16,6 +16,12 @@ import type { ByteReader } from '../io/byte-reader.ts';
 import type { WaitOptions } from '../io/deadline.ts';
 import { HEAD_AND_BODY_MAX } from '../io/tuning.ts';
 import { pyrepr } from '../protocol/pytext.ts';
+import {
+  type BodyInfo,
+  type GivenHeaders,
+  planRequest,
+  type RequestBuffer,
+} from '../protocol/request-writer.ts';
 
 /** What a connection sends: a request head and its body, or raw bytes (`send()`). */
 export interface Outgoing {
@@ -28,6 +34,28 @@ export interface Outgoing {
 
 /** Where `set_debuglevel` output goes, or null when it is off. */
 export type Debug = ((text: string) => void) | null;
+
+const NO_BODY_INFO: BodyInfo = { kind: 'none' };
+
+/**
+ * `request()`'s head: the request line buffered in `buffer`, then the automatic headers
+ * for `body` (`Content-Length`, or chunked framing, as `planRequest` decides) and the
+ * caller's; with the body, what to send.
+ */
+export function requestOutgoing(
+  buffer: RequestBuffer,
+  method: string,
+  given: GivenHeaders,
+  body: PreparedBody | null,
+  encodeChunked: boolean,
+  version: 10 | 11,
+): Outgoing {
+  const info = body === null ? NO_BODY_INFO : body.info;
+  const plan = planRequest(method, info, given.names, encodeChunked, version);
+  for (const [name, value] of plan.headers) buffer.putheader(name, value);
+  for (const [name, value] of given.pairs) buffer.putheader(name, value);
+  return { head: buffer.finish(), body, chunked: plan.encodeChunked };
+}
 
 /** Write `out` on `reader`'s socket; undefined when it all went out without waiting. */
 export function writeOutgoing(

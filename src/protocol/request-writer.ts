@@ -24,6 +24,7 @@ import { domainToASCII } from 'node:url';
 import { asciiLower, isPort, pyrepr } from './pytext.ts';
 import {
   coerceHeaderValue,
+  parseHostPort,
   validateHeaderName,
   validateHeaderValue,
   validateHost,
@@ -319,6 +320,94 @@ export function headerNameSet(headers: ReadonlyArray<readonly [string, unknown]>
     names.add(asciiLower(name));
   }
   return names;
+}
+
+/**
+ * `previous` when it still describes where requests go, else a new `RequestTarget` (a
+ * connection builds one only when one of its attributes changed, not per request).
+ */
+export function requestTarget(
+  previous: RequestTarget | null,
+  host: string,
+  port: number,
+  defaultPort: number,
+  tunnelHost: string | null,
+  tunnelPort: number | null,
+  httpVersion: 10 | 11,
+): RequestTarget {
+  const t = previous;
+  if (
+    t !== null &&
+    t.host === host &&
+    t.port === port &&
+    t.defaultPort === defaultPort &&
+    t.tunnelHost === tunnelHost &&
+    t.tunnelPort === tunnelPort &&
+    t.httpVersion === httpVersion
+  ) {
+    return t;
+  }
+  return { host, port, defaultPort, tunnelHost, tunnelPort, httpVersion };
+}
+
+/**
+ * `set_tunnel(host, port, headers)`: where the tunnel goes and its CONNECT head. The
+ * headers are read, converted and checked once, here, and every CONNECT sends that copy
+ * (Python 3 copies them too): a one-shot iterable is not found empty at connect time,
+ * and a value whose toString changes cannot differ from what was checked.
+ */
+export function tunnelRequest(
+  host: string,
+  port: number | null,
+  headers: HeadersInput | null | undefined,
+  defaultPort: number,
+): { readonly host: string; readonly port: number; readonly head: string } {
+  const [tunnelHost, tunnelPort] = parseHostPort(host, port, defaultPort);
+  const pairs: Array<[string, string]> = [];
+  for (const [name, value] of normalizeHeaders(headers)) {
+    pairs.push([name, coerceHeaderValue(value)]);
+  }
+  return {
+    host: tunnelHost,
+    port: tunnelPort,
+    head: connectRequest(tunnelHost, tunnelPort, pairs),
+  };
+}
+
+/** The headers given to `request()`, checked and converted once (what is checked is sent). */
+export interface GivenHeaders {
+  /** `[name, value]` in the caller's order, values converted with `String()`. */
+  readonly pairs: ReadonlyArray<readonly [string, string]>;
+  /** Their names, lower-cased (which automatic headers they replace). */
+  readonly names: ReadonlySet<string>;
+  /** `putrequest`'s options: skip `Host` / `Accept-Encoding` when given; null if neither. */
+  readonly skip: PutRequestOptions | null;
+}
+
+const NO_HEADERS_GIVEN: GivenHeaders = { pairs: [], names: new Set(), skip: null };
+
+/**
+ * `request()`'s headers (a plain object, a `Map`, or `[name, value]` pairs): each name
+ * must be a token, each value is converted once (`String()`, Python's `str()`) and
+ * checked (no NUL, CR/LF only in a fold). Throws `TypeError` before anything is used.
+ */
+export function checkHeaders(headers: HeadersInput | null | undefined): GivenHeaders {
+  if (headers === null || headers === undefined) return NO_HEADERS_GIVEN;
+  const given = normalizeHeaders(headers);
+  const pairs: Array<[string, string]> = new Array(given.length);
+  for (let i = 0; i < given.length; i++) {
+    const [name, value] = given[i] as [string, unknown];
+    validateHeaderName(name);
+    const text = coerceHeaderValue(value);
+    validateHeaderValue(text);
+    pairs[i] = [name, text];
+  }
+  const names = headerNameSet(pairs);
+  const skip =
+    names.size === 0
+      ? null
+      : { skip_host: names.has('host'), skip_accept_encoding: names.has('accept-encoding') };
+  return { pairs, names, skip };
 }
 
 /** What the I/O layer knows about a request body's length. */

@@ -1,0 +1,59 @@
+/**
+ * The options of `HTTPConnection` and of its calls (Python's keyword arguments, plus the
+ * TypeScript-only `signal`, `createConnection` and `debugOutput`), and the checks of the
+ * constructor's that are not Python's host/port parsing.
+ */
+import type { CreateConnection } from '../io/transport.ts';
+import { isPort } from '../protocol/pytext.ts';
+import type { DebugOutput } from './debug.ts';
+
+/** Constructor options (Python's keyword arguments, plus TypeScript-only additions). */
+export interface HTTPConnectionOptions {
+  /** Python's `strict`: a status line that is not HTTP/1.x raises `BadStatusLine`. */
+  strict?: boolean | null | undefined;
+  /** Seconds for each blocking operation; `null` waits forever. Default: `getdefaulttimeout()`. */
+  timeout?: number | null | undefined;
+  /** Python's `source_address`: `[host, port]` for the local end (`''`/`0` = any). */
+  source_address?: readonly [string, number] | null | undefined;
+  /**
+   * Python 3.7+'s `blocksize`: bytes per read of a file or stream body, default 8192.
+   * When given, a file (`FileHandle`, `fs.ReadStream`) or stream body is written in
+   * pieces of exactly this size, as Python does; by default a file is read and written
+   * 256 KiB at a time, which is faster and looks the same on the wire.
+   */
+  blocksize?: number | undefined;
+  /** Cancels every operation of this connection when it fires. */
+  signal?: AbortSignal | undefined;
+  /** Replaces the TCP connect (a test seam; Python tests replace `_create_connection`). */
+  createConnection?: CreateConnection | undefined;
+  /** Where `set_debuglevel` output goes instead of `process.stdout`. */
+  debugOutput?: DebugOutput | undefined;
+}
+
+/** Options of `request()` and `endheaders()`. */
+export interface RequestOptions {
+  /** Python 3's `encode_chunked`: frame the body in chunks (when `Transfer-Encoding` was given). */
+  encode_chunked?: boolean | undefined;
+  /** Cancels this call: the socket is destroyed and the call rejects with `AbortError`. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Options of `getresponse()` (Python's takes none). */
+export interface GetResponseOptions {
+  /** Cancels this call: the socket is destroyed and the call rejects with `AbortError`. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Python's `source_address`: `[host, port]`, or null; anything else is a `TypeError`. */
+export function checkSourceAddress(value: unknown): readonly [string, number] | null {
+  if (value === null || value === undefined) return null;
+  if (
+    !Array.isArray(value) ||
+    value.length !== 2 ||
+    typeof value[0] !== 'string' ||
+    !isPort(value[1])
+  ) {
+    throw new TypeError('source_address must be [host, port]');
+  }
+  return [value[0], value[1]];
+}
