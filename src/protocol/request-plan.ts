@@ -1,0 +1,190 @@
+/**
+ * What `request()` puts around the caller's headers (Python 3's `_send_request`): the
+ * headers the caller gave, normalized from every accepted shape and checked once, and
+ * the framing decisions (`Content-Length`, `Transfer-Encoding: chunked`, or nothing)
+ * for a body whose length is known, unknown, or absent.
+ *
+ * Pure: no I/O (src/protocol/ is sans-IO). request-writer.ts turns the result into bytes.
+ */
+import { asciiLower } from './pytext.ts';
+import type { PutRequestOptions } from './request-writer.ts';
+import { coerceHeaderValue, validateHeaderName, validateHeaderValue } from './validate.ts';
+
+/** What `request()` accepts as `headers`: a plain object, a `Map`, or `[name, value]` pairs. */
+export type HeadersInput =
+  | Readonly<Record<string, unknown>>
+  | ReadonlyMap<string, unknown>
+  | Iterable<readonly [string, unknown]>;
+
+/**
+ * `request()`'s `headers` as a list of `[name, value]`, in the caller's order:
+ * a plain object (own enumerable string keys, in JavaScript's property order, which
+ * puts integer-like keys first; an own `__proto__` key is an ordinary name), a `Map`, or
+ * any iterable of two-element `[name, value]` arrays. `null`/`undefined` give `[]`.
+ * Names must be strings; values are left as they are (`putheader` coerces them once).
+ * Anything else throws `TypeError`.
+ */
+export function normalizeHeaders(
+  headers: HeadersInput | null | undefined,
+): Array<[string, unknown]> {
+  if (headers === null || headers === undefined) return [];
+  if (typeof headers !== 'object') {
+    throw new TypeError(
+      `headers must be an object, a Map or [name, value] pairs, got ${typeof headers}`,
+    );
+  }
+  const out: Array<[string, unknown]> = [];
+  if (headers instanceof Map) {
+    for (const [name, value] of headers) out.push([checkName(name), value]);
+    return out;
+  }
+  if (Symbol.iterator in headers) {
+    for (const pair of headers as Iterable<unknown>) {
+      if (!Array.isArray(pair) || pair.length !== 2) {
+        throw new TypeError('headers must be [name, value] pairs');
+      }
+      out.push([checkName(pair[0]), pair[1]]);
+    }
+    return out;
+  }
+  const proto: unknown = Object.getPrototypeOf(headers);
+  if (proto !== Object.prototype && proto !== null) {
+    throw new TypeError('headers must be a plain object, a Map or [name, value] pairs');
+  }
+  const record = headers as Readonly<Record<string, unknown>>;
+  for (const name of Object.keys(record)) out.push([name, record[name]]);
+  return out;
+}
+
+function checkName(name: unknown): string {
+  if (typeof name !== 'string') {
+    throw new TypeError(`header names must be strings, got ${typeof name}`);
+  }
+  return name;
+}
+
+/**
+ * The lower-cased names of `request()`'s headers, for `planRequest`. ASCII-only lower
+ * case, as Python 2.7's `str.lower()`: `toLowerCase` would fold KELVIN SIGN onto `k`.
+ */
+export function headerNameSet(headers: ReadonlyArray<readonly [string, unknown]>): Set<string> {
+  const names = new Set<string>();
+  for (const [name] of headers) {
+    names.add(asciiLower(name));
+  }
+  return names;
+}
+
+/** The headers given to `request()`, checked and converted once (what is checked is sent). */
+export interface GivenHeaders {
+  /** `[name, value]` in the caller's order, values converted with `String()`. */
+  readonly pairs: ReadonlyArray<readonly [string, string]>;
+  /** Their names, lower-cased (which automatic headers they replace). */
+  readonly names: ReadonlySet<string>;
+  /** `putrequest`'s options: skip `Host` / `Accept-Encoding` when given; null if neither. */
+  readonly skip: PutRequestOptions | null;
+}
+
+const NO_HEADERS_GIVEN: GivenHeaders = { pairs: [], names: new Set(), skip: null };
+
+/**
+ * `request()`'s headers (a plain object, a `Map`, or `[name, value]` pairs): each name
+ * must be a token, each value is converted once (`String()`, Python's `str()`) and
+ * checked (no NUL, CR/LF only in a fold). Throws `TypeError` before anything is used.
+ */
+export function checkHeaders(headers: HeadersInput | null | undefined): GivenHeaders {
+  if (headers === null || headers === undefined) return NO_HEADERS_GIVEN;
+  const given = normalizeHeaders(headers);
+  const pairs: Array<[string, string]> = new Array(given.length);
+  for (let i = 0; i < given.length; i++) {
+    const [name, value] = given[i] as [string, unknown];
+    validateHeaderName(name);
+    const text = coerceHeaderValue(value);
+    validateHeaderValue(text);
+    pairs[i] = [name, text];
+  }
+  const names = headerNameSet(pairs);
+  const skip =
+    names.size === 0
+      ? null
+      : { skip_host: names.has('host'), skip_accept_encoding: names.has('accept-encoding') };
+  return { pairs, names, skip };
+}
+
+/** What the I/O layer knows about a request body's length. */
+export type BodyInfo =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'length'; readonly length: number }
+  | { readonly kind: 'unknown' };
+
+/** What `request()` does around the caller's headers. */
+export interface RequestPlan {
+  /** `putrequest`'s options: skip what the caller gave. */
+  readonly skip_host: boolean;
+  readonly skip_accept_encoding: boolean;
+  /** Automatic headers to `putheader` right after `putrequest`, before the caller's. */
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  /** Whether the body must be sent chunk-framed (`chunkHeader` … `LAST_CHUNK`). */
+  readonly encodeChunked: boolean;
+}
+
+/** Methods that get `Content-Length: 0` without a body (Python's `_METHODS_EXPECTING_BODY`). */
+const METHODS_EXPECTING_BODY = new Set(['PATCH', 'POST', 'PUT']);
+
+const NO_HEADERS: ReadonlyArray<readonly [string, string]> = [];
+const CONTENT_LENGTH_0: ReadonlyArray<readonly [string, string]> = [['Content-Length', '0']];
+const TE_CHUNKED: ReadonlyArray<readonly [string, string]> = [['Transfer-Encoding', 'chunked']];
+
+/**
+ * Python 3's `_send_request` decisions for `request(method, url, body, headers,
+ * encode_chunked)`; `headerNames` are the caller's header names, lower-cased
+ * (`headerNameSet`). The resulting order of the head is Python's: request line, `Host`,
+ * `Accept-Encoding`, the automatic `Content-Length`/`Transfer-Encoding`, then the
+ * caller's headers in their order.
+ *
+ * If the caller gave neither `content-length` nor `transfer-encoding`: no body →
+ * `Content-Length: 0` for POST/PUT/PATCH (any case) and nothing for other methods; a known
+ * length → `Content-Length: n` (an empty string body too: `GET` with `''` gets
+ * `Content-Length: 0`); an unknown length → `Transfer-Encoding: chunked`, chunk-framed.
+ * If the caller gave `content-length` → never framed. If only `transfer-encoding` →
+ * framed when the caller's `encode_chunked` says so.
+ *
+ * HTTP/1.0 never frames a body in chunks (Python 3 neither, but it still adds
+ * `Transfer-Encoding: chunked` to the unframed body, a lie; we add no such header).
+ * Python 2.7 has no chunked requests at all: it sends no length header for a body whose
+ * length it cannot find, and it adds `Content-Length` even when the caller gave
+ * `Transfer-Encoding`.
+ */
+export function planRequest(
+  method: string,
+  body: BodyInfo,
+  headerNames: ReadonlySet<string>,
+  encodeChunked: boolean,
+  httpVersion: 10 | 11 = 11,
+): RequestPlan {
+  const skip_host = headerNames.has('host');
+  const skip_accept_encoding = headerNames.has('accept-encoding');
+  let headers = NO_HEADERS;
+  let framed = false;
+  if (headerNames.has('content-length')) {
+    framed = false;
+  } else if (headerNames.has('transfer-encoding')) {
+    framed = encodeChunked;
+  } else if (body.kind === 'none') {
+    if (METHODS_EXPECTING_BODY.has(method.toUpperCase())) headers = CONTENT_LENGTH_0;
+  } else if (body.kind === 'length') {
+    headers = [['Content-Length', String(body.length)]];
+  } else if (httpVersion === 11) {
+    headers = TE_CHUNKED;
+    framed = true;
+  }
+  return {
+    skip_host,
+    skip_accept_encoding,
+    headers,
+    encodeChunked: framed && httpVersion === 11,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// chunk framing
