@@ -1,9 +1,9 @@
 /**
  * The engine under `HTTPConnection`: it feeds the connection's state machine
  * (protocol/client-connection.ts) with what the caller does and what the I/O shell
- * reports, and carries out the actions the machine returns — open, reuse, replace or
- * destroy the socket (io/transport.ts), write a request (request-output.ts), read a head,
- * hand a socket to a response. It decides nothing itself.
+ * reports, and carries out the actions the machine returns — write a request
+ * (request-output.ts), read a head, hand a socket to a response; the socket actions
+ * (open, reuse, replace, destroy) are connection-links.ts's. It decides nothing itself.
  *
  * Calls take effect in call order: a send waits for the send before it, and a
  * `getresponse()` made while its request is still being sent waits for that send (and
@@ -11,111 +11,37 @@
  * every wait of every phase listens to (io/deadline.ts), and moves to a new generation:
  * whatever the old one reports later is ignored.
  */
-import type { Duplex } from 'node:stream';
 import type { PreparedBody } from '../io/body-source.ts';
 import {
   abortedBy,
+  beforeClose,
   closedByCaller,
-  combineSignals,
   timeoutMs,
   type WaitOptions,
 } from '../io/deadline.ts';
-import {
-  type CreateConnection,
-  establish,
-  type Link,
-  type TlsPlan,
-  type TunnelPlan,
-} from '../io/transport.ts';
-import {
-  ClientConnection,
-  type ConnectionAction,
-  headEvent,
-} from '../protocol/client-connection.ts';
+import type { Link } from '../io/transport.ts';
+import { type ConnectionAction, headEvent } from '../protocol/client-connection.ts';
 import { NotConnected } from '../protocol/errors.ts';
 import { ResponseParser } from '../protocol/response-parser.ts';
 import {
-  connectChannel,
-  type DebugOutput,
-  errorChannel,
-  nodeDebug,
-  publishFailure,
-  requestHeadersChannel,
-  responseHeadersChannel,
-  writeDebug,
-} from './debug.ts';
-import { type HTTPResponse, newResponse, startBody } from './http-response.ts';
+  ConnectionLinks,
+  type ConnectionSettings,
+  type TlsFactory,
+  type TunnelTarget,
+} from './connection-links.ts';
+import { errorChannel, nodeDebug, publishFailure, requestHeadersChannel } from './debug.ts';
+import { type HTTPResponse, receiveResponse } from './http-response.ts';
 import { type Outgoing, writeOutgoing } from './request-output.ts';
 
 /** The settled promise the fast paths hand back: nothing was waited for. */
 const DONE: Promise<void> = Promise.resolve();
 
-/** What the driver reads of its connection (the Python attributes, read when used). */
-export interface ConnectionSettings {
-  readonly host: string;
-  readonly port: number;
-  readonly timeout: number | null;
-  readonly source_address: readonly [string, number] | null;
-  readonly strict: boolean;
-  readonly debuglevel: number;
-  readonly debugOutput: DebugOutput | null;
-}
-
-/** Where a tunnel goes (`set_tunnel`), and the CONNECT head for it. */
-export interface TunnelTarget {
-  readonly host: string;
-  readonly port: number;
-  readonly head: string;
-}
-
-/** TLS for a connection to `host:port` (the tunnel's, when tunnelling). */
-export type TlsFactory = (host: string, port: number) => TlsPlan;
-
-export class ConnectionDriver {
-  readonly machine = new ClientConnection();
-  /** The socket held (the machine's `open`/`must-close`), or null. */
-  link: Link | null = null;
-  tunnel: TunnelTarget | null = null;
-  tls: TlsFactory | null = null;
-  /** The method of the request being sent (the response parser needs it for HEAD). */
-  method: string | null = null;
-  /** Its URL (for the `httplib:request:headers` message). */
-  url: string | null = null;
-  private readonly conn: ConnectionSettings;
-  private readonly signal: AbortSignal | null;
-  private readonly createConnection: CreateConnection | null;
-  private connecting: Promise<Link> | null = null;
-  /** The close controller of this generation (made when first needed). */
-  private epoch: AbortController | null = null;
-  private generation = 0;
+export class ConnectionDriver extends ConnectionLinks {
   /** The send under way (the tail of the calls in order), or null. */
   private sending: Promise<void> | null = null;
   /** The kept-alive response reading its body on `link`, if any. */
-  private kept: HTTPResponse | null = null;
-  private defaultWait: (WaitOptions & { readonly seconds: number | null }) | null = null;
-  private readonly debug = (text: string): void => writeDebug(this.conn.debugOutput, text);
   private readonly onEnd = (link: Link, response: object, complete: boolean): void =>
     this.responseEnded(link, response, complete);
-
-  constructor(
-    conn: ConnectionSettings,
-    signal: AbortSignal | null,
-    createConnection: CreateConnection | null,
-  ) {
-    this.conn = conn;
-    this.signal = signal;
-    this.createConnection = createConnection;
-  }
-
-  /** Python's `sock`. */
-  get socket(): Duplex | null {
-    return this.link?.reader.socket ?? null;
-  }
-
-  /** `connect()`: open (or join, or replace) the socket. */
-  connect(): Promise<void> {
-    return Promise.resolve(this.acquire(this.machine.handle('connect'), undefined)).then(noop);
-  }
 
   /**
    * `close()`: everything pending settles with `AbortError` (saying the caller closed
@@ -307,132 +233,8 @@ export class ConnectionDriver {
 
   /** `promise` (a body being prepared), or `close()`'s error as soon as it comes. */
   private untilClosed(promise: Promise<Outgoing>): Promise<Outgoing> {
-    const epoch = this.epochSignal();
-    return new Promise<Outgoing>((resolve, reject) => {
-      const onClose = (): void => reject(closedByCaller('send'));
-      epoch.addEventListener('abort', onClose, { once: true });
-      promise.then(
-        (out) => {
-          epoch.removeEventListener('abort', onClose);
-          // Too late: close() came first; the body is not sent, its stream is left alone.
-          if (epoch.aborted) out.body?.release();
-          resolve(out);
-        },
-        (err: unknown) => {
-          epoch.removeEventListener('abort', onClose);
-          reject(err);
-        },
-      );
-    });
-  }
-
-  // --- the socket ----------------------------------------------------------------------
-
-  /** Carry out what the machine said about the socket for a write or a connect. */
-  private acquire(action: ConnectionAction, signal: AbortSignal | undefined): Link | Promise<Link> {
-    switch (action) {
-      case 'write':
-        if (this.link !== null) return this.link;
-        throw new NotConnected();
-      case 'join':
-        return this.connecting ?? this.open(signal);
-      case 'replace':
-        this.drop(null);
-        return this.open(signal);
-      case 'detach':
-        // The kept response keeps reading the old socket and closes it at its end.
-        this.kept = null;
-        if (this.link !== null) this.forget(this.link);
-        this.link = null;
-        return this.open(signal);
-      default:
-        return this.open(signal);
-    }
-  }
-
-  private open(signal: AbortSignal | undefined): Promise<Link> {
-    const generation = this.generation;
-    const conn = this.conn;
-    const tunnel = this.tunnel;
-    const tls = this.tls;
-    const origin = tunnel ?? conn;
-    const pending = establish({
-      origin: { host: origin.host, port: origin.port },
-      params: {
-        host: conn.host,
-        port: conn.port,
-        timeout: conn.timeout,
-        source_address: conn.source_address,
-        signal: combineSignals(signal, this.signal),
-      },
-      createConnection: this.createConnection,
-      epoch: this.epochSignal(),
-      wait: this.waitOptions(signal),
-      tunnel: tunnel === null ? null : this.tunnelPlan(tunnel),
-      tls: tls === null ? null : tls(tunnel?.host ?? conn.host, tunnel?.port ?? conn.port),
-      connected: (socket) => {
-        nodeDebug('connect %s:%d', conn.host, conn.port);
-        if (connectChannel.hasSubscribers) {
-          connectChannel.publish({ connection: conn, host: conn.host, port: conn.port, socket });
-        }
-      },
-    }).then(
-      (link) => {
-        if (generation !== this.generation) {
-          link.reader.destroy();
-          throw closedByCaller('connect');
-        }
-        this.connecting = null;
-        this.machine.handle('connected');
-        this.link = link;
-        link.reader.listener = (news) => {
-          if (link !== this.link) return;
-          const action = this.machine.handle(news);
-          if (action === 'destroy') {
-            nodeDebug('discard unusable idle connection to %s:%d', conn.host, conn.port);
-            this.drop(null);
-          }
-        };
-        return link;
-      },
-      (err: unknown) => {
-        if (generation === this.generation) {
-          this.connecting = null;
-          this.machine.handle('connect-failed');
-        }
-        throw err;
-      },
-    );
-    this.connecting = pending;
-    return pending;
-  }
-
-  private tunnelPlan(tunnel: TunnelTarget): TunnelPlan {
-    return {
-      head: tunnel.head,
-      strict: this.conn.strict,
-      debug: this.conn.debuglevel > 0 ? this.debug : null,
-    };
-  }
-
-  /** Destroy the socket held (with `err` for whoever waits on it). */
-  private drop(err: unknown): void {
-    const link = this.link;
-    if (link === null) return;
-    this.link = null;
-    if (err instanceof Error) link.reader.fail(err);
-    else link.reader.destroy();
-  }
-
-  /** The socket is a response's now: the connection neither hears nor closes it. */
-  private forget(link: Link): void {
-    link.reader.listener = null;
-    link.reader.deadline.detach();
-  }
-
-  private epochSignal(): AbortSignal {
-    this.epoch ??= new AbortController();
-    return this.epoch.signal;
+    // Too late (close() came first): the body is not sent, its stream is left alone.
+    return beforeClose(promise, this.epochSignal(), 'send', (out) => out.body?.release());
   }
 
   // --- responses -----------------------------------------------------------------------
@@ -443,9 +245,7 @@ export class ConnectionDriver {
     const generation = this.generation;
     const conn = this.conn;
     const method = this.method;
-    const debug = conn.debuglevel > 0 ? this.debug : null;
-    const wait = this.waitOptions(signal);
-    const response = newResponse({
+    const context = {
       link,
       debuglevel: conn.debuglevel,
       strict: conn.strict,
@@ -454,38 +254,26 @@ export class ConnectionDriver {
       wait: this.waitOptions(undefined),
       onEnd: this.onEnd,
       connection: conn,
+    };
+    const parser = new ResponseParser({
+      method,
+      strict: conn.strict,
+      debug: conn.debuglevel > 0 ? this.debug : null,
     });
-    const parser = new ResponseParser({ method, strict: conn.strict, debug });
-    const reader = link.reader;
-    const read = new Promise<HTTPResponse>((resolve, reject) => {
-      const aborted = reader.abortIfSignalled(wait);
-      if (aborted !== null) {
-        reject(this.headFailed(generation, aborted));
-        return;
-      }
-      reader.pump(parser, 'head', wait, (err) => {
-        const head = parser.head;
-        if (err !== null || head === null) {
-          reject(this.headFailed(generation, err ?? new Error('response head missing')));
-          return;
-        }
+    return receiveResponse(context, parser, this.waitOptions(signal), {
+      head: (head, response) => {
         const action = this.machine.handle(headEvent(method, head.status, head.will_close));
-        const keep = action === 'track';
-        startBody(response, head, !keep);
         // Python: a response that will close "effectively passes the connection to the
         // response"; a kept one is tracked until its end.
-        if (keep) this.kept = response;
+        if (action === 'track') this.kept = response;
         else if (link === this.link) {
           this.link = null;
           this.forget(link);
         }
-        if (responseHeadersChannel.hasSubscribers) {
-          responseHeadersChannel.publish({ connection: conn, response });
-        }
-        resolve(response);
-      });
+        return action !== 'track';
+      },
+      failed: (err) => this.headFailed(generation, err),
     });
-    return read;
   }
 
   /** The head could not be read: nothing of this socket can be trusted. */
@@ -526,19 +314,6 @@ export class ConnectionDriver {
         return;
     }
   }
-
-  waitOptions(signal: AbortSignal | undefined): WaitOptions {
-    const seconds = this.conn.timeout;
-    if (signal === undefined) {
-      // The common case, built once per timeout value (not per request).
-      const cached = this.defaultWait;
-      if (cached !== null && cached.seconds === seconds) return cached;
-      const built = { timeoutMs: timeoutMs(seconds), signal: this.signal, seconds };
-      this.defaultWait = built;
-      return built;
-    }
-    return { timeoutMs: timeoutMs(seconds), signal: combineSignals(signal, this.signal) };
-  }
 }
 
-function noop(): void {}
+export type { ConnectionSettings, TlsFactory, TunnelTarget };

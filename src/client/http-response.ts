@@ -16,8 +16,10 @@
  * a kept-alive response before its end discards the connection instead of leaving the
  * rest of the body to be read as the next response.
  */
+import type { WaitOptions } from '../io/deadline.ts';
 import { HTTPMessage } from '../protocol/message.ts';
-import type { ResponseHead } from '../protocol/response-parser.ts';
+import type { ResponseHead, ResponseParser } from '../protocol/response-parser.ts';
+import { responseHeadersChannel } from './debug.ts';
 import {
   type Pull,
   type ReadOptions,
@@ -30,14 +32,46 @@ export type { ReadOptions, ResponseContext } from './response-body.ts';
 let create: (context: ResponseContext) => HTTPResponse;
 let begin: (response: HTTPResponse, head: ResponseHead, owner: boolean) => void;
 
-/** @internal The connection makes its responses here (the class is not constructible). */
-export function newResponse(context: ResponseContext): HTTPResponse {
-  return create(context);
+/** What the connection decides when a head was read, or when reading it failed. */
+export interface HeadHandlers {
+  /** The head: the connection's decision; returns whether the response owns the socket. */
+  head(head: ResponseHead, response: HTTPResponse): boolean;
+  /** Reading the head failed: returns the error to reject with. */
+  failed(err: unknown): unknown;
 }
 
-/** @internal The head was read: the response takes its fields (and the socket if `owner`). */
-export function startBody(response: HTTPResponse, head: ResponseHead, owner: boolean): void {
-  begin(response, head, owner);
+/**
+ * @internal Read a response head on `context.link` with `parser` (bytes after it stay
+ * queued for the body), and make the response of it. Driven from the socket's events:
+ * one promise per head, no await per chunk.
+ */
+export function receiveResponse(
+  context: ResponseContext,
+  parser: ResponseParser,
+  wait: WaitOptions,
+  on: HeadHandlers,
+): Promise<HTTPResponse> {
+  const reader = context.link.reader;
+  return new Promise<HTTPResponse>((resolve, reject) => {
+    const aborted = reader.abortIfSignalled(wait);
+    if (aborted !== null) {
+      reject(on.failed(aborted));
+      return;
+    }
+    reader.pump(parser, 'head', wait, (err) => {
+      const head = parser.head;
+      if (err !== null || head === null) {
+        reject(on.failed(err ?? new Error('response head missing')));
+        return;
+      }
+      const response = create(context);
+      begin(response, head, on.head(head, response));
+      if (responseHeadersChannel.hasSubscribers) {
+        responseHeadersChannel.publish({ connection: context.connection, response });
+      }
+      resolve(response);
+    });
+  });
 }
 
 /**

@@ -102,6 +102,34 @@ export function abortedBy(signal: AbortSignal): AbortError {
   return new AbortError('The operation was aborted', { cause: signal.reason });
 }
 
+/**
+ * `promise` (a wait that is not on a socket: a body being prepared), or, as soon as
+ * `close()` aborts `epoch`, its error for `phase`. A value that comes after the close
+ * goes to `late` (to let go of what it holds).
+ */
+export function beforeClose<T>(
+  promise: Promise<T>,
+  epoch: AbortSignal,
+  phase: Phase,
+  late: (value: T) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onClose = (): void => reject(closedByCaller(phase));
+    epoch.addEventListener('abort', onClose, { once: true });
+    promise.then(
+      (value) => {
+        epoch.removeEventListener('abort', onClose);
+        if (epoch.aborted) late(value);
+        resolve(value);
+      },
+      (err: unknown) => {
+        epoch.removeEventListener('abort', onClose);
+        reject(err);
+      },
+    );
+  });
+}
+
 /** A host and port, as a timeout names them. */
 export interface Peer {
   readonly host: string;

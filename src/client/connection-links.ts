@@ -1,0 +1,210 @@
+/**
+ * The socket side of a connection (the base of connection-driver.ts's engine): the
+ * socket held, the connect under way, the close controller of the current generation,
+ * and the machine's socket actions carried out — open (TCP, tunnel and TLS through
+ * io/transport.ts), join, replace, detach, destroy. It decides nothing itself.
+ */
+import type { Duplex } from 'node:stream';
+import { closedByCaller, combineSignals, timeoutMs, type WaitOptions } from '../io/deadline.ts';
+import {
+  type CreateConnection,
+  establish,
+  type Link,
+  type TlsPlan,
+  type TunnelPlan,
+} from '../io/transport.ts';
+import { ClientConnection, type ConnectionAction } from '../protocol/client-connection.ts';
+import { NotConnected } from '../protocol/errors.ts';
+import { connectChannel, type DebugOutput, nodeDebug, writeDebug } from './debug.ts';
+import type { HTTPResponse } from './http-response.ts';
+
+/** What the driver reads of its connection (the Python attributes, read when used). */
+export interface ConnectionSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly timeout: number | null;
+  readonly source_address: readonly [string, number] | null;
+  readonly strict: boolean;
+  readonly debuglevel: number;
+  readonly debugOutput: DebugOutput | null;
+}
+
+/** Where a tunnel goes (`set_tunnel`), and the CONNECT head for it. */
+export interface TunnelTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly head: string;
+}
+
+/** TLS for a connection to `host:port` (the tunnel's, when tunnelling). */
+export type TlsFactory = (host: string, port: number) => TlsPlan;
+
+export class ConnectionLinks {
+  readonly machine = new ClientConnection();
+  /** The socket held (the machine's `open`/`must-close`), or null. */
+  link: Link | null = null;
+  tunnel: TunnelTarget | null = null;
+  tls: TlsFactory | null = null;
+  /** The method of the request being sent (the response parser needs it for HEAD). */
+  method: string | null = null;
+  /** Its URL (for the `httplib:request:headers` message). */
+  url: string | null = null;
+  protected readonly conn: ConnectionSettings;
+  protected readonly signal: AbortSignal | null;
+  private readonly createConnection: CreateConnection | null;
+  protected connecting: Promise<Link> | null = null;
+  /** The close controller of this generation (made when first needed). */
+  protected epoch: AbortController | null = null;
+  protected generation = 0;
+  /** The kept-alive response reading its body on `link`, if any. */
+  protected kept: HTTPResponse | null = null;
+  private defaultWait: (WaitOptions & { readonly seconds: number | null }) | null = null;
+  protected readonly debug = (text: string): void => writeDebug(this.conn.debugOutput, text);
+
+  constructor(
+    conn: ConnectionSettings,
+    signal: AbortSignal | null,
+    createConnection: CreateConnection | null,
+  ) {
+    this.conn = conn;
+    this.signal = signal;
+    this.createConnection = createConnection;
+  }
+
+  /** Python's `sock`. */
+  get socket(): Duplex | null {
+    return this.link?.reader.socket ?? null;
+  }
+
+  /** `connect()`: open (or join, or replace) the socket. */
+  connect(): Promise<void> {
+    return Promise.resolve(this.acquire(this.machine.handle('connect'), undefined)).then(noop);
+  }
+
+  // --- the socket ----------------------------------------------------------------------
+
+  /** Carry out what the machine said about the socket for a write or a connect. */
+  protected acquire(
+    action: ConnectionAction,
+    signal: AbortSignal | undefined,
+  ): Link | Promise<Link> {
+    switch (action) {
+      case 'write':
+        if (this.link !== null) return this.link;
+        throw new NotConnected();
+      case 'join':
+        return this.connecting ?? this.open(signal);
+      case 'replace':
+        this.drop(null);
+        return this.open(signal);
+      case 'detach':
+        // The kept response keeps reading the old socket and closes it at its end.
+        this.kept = null;
+        if (this.link !== null) this.forget(this.link);
+        this.link = null;
+        return this.open(signal);
+      default:
+        return this.open(signal);
+    }
+  }
+
+  private open(signal: AbortSignal | undefined): Promise<Link> {
+    const generation = this.generation;
+    const conn = this.conn;
+    const tunnel = this.tunnel;
+    const tls = this.tls;
+    const origin = tunnel ?? conn;
+    const pending = establish({
+      origin: { host: origin.host, port: origin.port },
+      params: {
+        host: conn.host,
+        port: conn.port,
+        timeout: conn.timeout,
+        source_address: conn.source_address,
+        signal: combineSignals(signal, this.signal),
+      },
+      createConnection: this.createConnection,
+      epoch: this.epochSignal(),
+      wait: this.waitOptions(signal),
+      tunnel: tunnel === null ? null : this.tunnelPlan(tunnel),
+      tls: tls === null ? null : tls(tunnel?.host ?? conn.host, tunnel?.port ?? conn.port),
+      connected: (socket) => {
+        nodeDebug('connect %s:%d', conn.host, conn.port);
+        if (connectChannel.hasSubscribers) {
+          connectChannel.publish({ connection: conn, host: conn.host, port: conn.port, socket });
+        }
+      },
+    }).then(
+      (link) => {
+        if (generation !== this.generation) {
+          link.reader.destroy();
+          throw closedByCaller('connect');
+        }
+        this.connecting = null;
+        this.machine.handle('connected');
+        this.link = link;
+        link.reader.listener = (news) => {
+          if (link !== this.link) return;
+          const action = this.machine.handle(news);
+          if (action === 'destroy') {
+            nodeDebug('discard unusable idle connection to %s:%d', conn.host, conn.port);
+            this.drop(null);
+          }
+        };
+        return link;
+      },
+      (err: unknown) => {
+        if (generation === this.generation) {
+          this.connecting = null;
+          this.machine.handle('connect-failed');
+        }
+        throw err;
+      },
+    );
+    this.connecting = pending;
+    return pending;
+  }
+
+  private tunnelPlan(tunnel: TunnelTarget): TunnelPlan {
+    return {
+      head: tunnel.head,
+      strict: this.conn.strict,
+      debug: this.conn.debuglevel > 0 ? this.debug : null,
+    };
+  }
+
+  /** Destroy the socket held (with `err` for whoever waits on it). */
+  protected drop(err: unknown): void {
+    const link = this.link;
+    if (link === null) return;
+    this.link = null;
+    if (err instanceof Error) link.reader.fail(err);
+    else link.reader.destroy();
+  }
+
+  /** The socket is a response's now: the connection neither hears nor closes it. */
+  protected forget(link: Link): void {
+    link.reader.listener = null;
+    link.reader.deadline.detach();
+  }
+
+  protected epochSignal(): AbortSignal {
+    this.epoch ??= new AbortController();
+    return this.epoch.signal;
+  }
+
+  waitOptions(signal: AbortSignal | undefined): WaitOptions {
+    const seconds = this.conn.timeout;
+    if (signal === undefined) {
+      // The common case, built once per timeout value (not per request).
+      const cached = this.defaultWait;
+      if (cached !== null && cached.seconds === seconds) return cached;
+      const built = { timeoutMs: timeoutMs(seconds), signal: this.signal, seconds };
+      this.defaultWait = built;
+      return built;
+    }
+    return { timeoutMs: timeoutMs(seconds), signal: combineSignals(signal, this.signal) };
+  }
+}
+
+function noop(): void {}
