@@ -3,10 +3,11 @@
  * what the protocol needs to know (`BodyInfo`: no body, a known length, or unknown) and
  * the bytes to write, with backpressure, never holding a whole file or stream in memory.
  *
- * - `prepareBody` classifies a body. In-memory bodies (string, bytes, `ArrayBuffer`) are
- *   handled synchronously and hand back their bytes (`PreparedBody.bytes`) so the
- *   connection can send the head and a small body in one write; a file must be stat-ed,
- *   so `fs.ReadStream` and `FileHandle` bodies come back as a promise.
+ * - `prepareBody` classifies a body into one of body-kinds.ts's kinds. In-memory bodies
+ *   (string, bytes, `ArrayBuffer`) are handled synchronously and hand back their bytes
+ *   (`PreparedBody.bytes`) so the connection can send the head and a small body in one
+ *   write; a file must be stat-ed, so `fs.ReadStream` and `FileHandle` bodies come back
+ *   as a promise.
  * - `writeBody` writes a prepared body to a sink: raw, or chunk-framed with the framing of
  *   `protocol/request-writer.ts`, awaiting every write the sink turns into a promise, and
  *   refusing to finish a message whose declared length turned out to be wrong.
@@ -21,7 +22,7 @@
  * This file must not touch sockets or clocks; it only reads the caller's body sources.
  */
 import { Blob } from 'node:buffer';
-import { fstat, ReadStream, type Stats } from 'node:fs';
+import { fstat, ReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -33,7 +34,18 @@ import {
   chunkHeader,
   LAST_CHUNK,
 } from '../protocol/request-writer.ts';
-import { reblock } from './reblock.ts';
+import {
+  BlobBody,
+  FileHandleBody,
+  IterableBody,
+  ignoreError,
+  MemoryBody,
+  NO_BODY,
+  StreamBody,
+  typeName,
+  UNKNOWN_INFO,
+} from './body-kinds.ts';
+import { COALESCE_MAX } from './tuning.ts';
 
 /** One piece of an iterable body: strings are sent as UTF-8. */
 export type BodyChunk = string | ArrayBufferView | ArrayBuffer | SharedArrayBuffer;
@@ -104,220 +116,6 @@ export interface BodySink {
 }
 
 const fstatAsync = promisify(fstat);
-const NONE_INFO: BodyInfo = { kind: 'none' };
-const UNKNOWN_INFO: BodyInfo = { kind: 'unknown' };
-
-/** Chunks up to this size are copied behind their size line (one write); bigger: not. */
-const COALESCE_MAX = 2048;
-
-const EMPTY_ITERATOR: AsyncIterator<Buffer> = {
-  next: () => Promise.resolve({ done: true, value: undefined }),
-};
-const EMPTY_CHUNKS: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => EMPTY_ITERATOR };
-
-/**
- * Put on a user's stream by `prepareBody` and taken off when `chunks()` ends. Until
- * `chunks()` iterates it, nobody listens to the stream: an 'error' emitted while the head
- * is being written would crash the process. The error is not lost: the stream keeps it
- * (`errored`) and its iterator throws it, so `writeBody` rejects with it.
- */
-function ignoreError(): void {}
-
-// ---------------------------------------------------------------------------------------
-// the body kinds
-
-class NoBody implements PreparedBody {
-  readonly info = NONE_INFO;
-  readonly bytes = null;
-  readonly label = '<no body>';
-  chunks(): AsyncIterable<Buffer> {
-    return EMPTY_CHUNKS;
-  }
-  release(): void {}
-}
-const NO_BODY = new NoBody();
-
-/**
- * A string, bytes or `ArrayBuffer` body. No closure and no generator are made unless
- * `chunks()` is called (the connection sends `bytes` itself); the label is built lazily.
- */
-class MemoryBody implements PreparedBody {
-  readonly info: BodyInfo;
-  readonly bytes: Buffer;
-  readonly #source: string;
-  constructor(bytes: Buffer, source: string) {
-    this.bytes = bytes;
-    this.info = { kind: 'length', length: bytes.length };
-    this.#source = source;
-  }
-  get label(): string {
-    return `<${this.#source} ${this.bytes.length} bytes>`;
-  }
-  async *chunks(): AsyncGenerator<Buffer, void, undefined> {
-    if (this.bytes.length > 0) yield this.bytes;
-  }
-  release(): void {}
-}
-
-/**
- * A `Blob` (or `File`): its size is its length; its content is read in `blocksize`
- * slices (`slice().arrayBuffer()`), so a large file-backed Blob is never read whole.
- */
-class BlobBody implements PreparedBody {
-  readonly info: BodyInfo;
-  readonly bytes = null;
-  readonly #blob: Blob;
-  readonly #blocksize: number;
-  constructor(blob: Blob, blocksize: number) {
-    this.#blob = blob;
-    this.#blocksize = blocksize;
-    this.info = { kind: 'length', length: blob.size };
-  }
-  get label(): string {
-    return `<Blob ${this.#blob.size} bytes>`;
-  }
-  async *chunks(): AsyncGenerator<Buffer, void, undefined> {
-    const blob = this.#blob;
-    const step = this.#blocksize;
-    for (let pos = 0; pos < blob.size; pos += step) {
-      const piece = await blob.slice(pos, pos + step).arrayBuffer();
-      if (piece.byteLength > 0) yield Buffer.from(piece);
-    }
-  }
-  release(): void {}
-}
-
-/**
- * A Node `Readable` (an `fs.ReadStream` included), iterated without being destroyed when
- * the iteration stops early (`destroyOnReturn: false`): the caller owns the stream.
- * Strings it yields (object mode, or `setEncoding`) are encoded back with the stream's
- * own encoding, so a `latin1`/`hex`/`base64` stream round-trips; otherwise UTF-8.
- */
-class StreamBody implements PreparedBody {
-  readonly info: BodyInfo;
-  readonly bytes = null;
-  readonly label: string;
-  readonly #stream: Readable;
-  /** Exact piece size (an explicit `blocksize`), or null: the pieces the stream yields. */
-  readonly #blocks: number | null;
-  constructor(stream: Readable, info: BodyInfo, label: string, blocks: number | null) {
-    this.#stream = stream;
-    this.info = info;
-    this.label = label;
-    this.#blocks = blocks;
-  }
-  chunks(): AsyncIterable<Buffer> {
-    return this.#blocks === null ? this.#pieces() : reblock(this.#pieces(), this.#blocks);
-  }
-  async *#pieces(): AsyncGenerator<Buffer, void, undefined> {
-    const stream = this.#stream;
-    const encoding = stream.readableEncoding ?? 'utf8';
-    try {
-      for await (const piece of stream.iterator({ destroyOnReturn: false })) {
-        const buf = toBuffer(piece, encoding);
-        if (buf.length > 0) yield buf;
-      }
-    } finally {
-      stream.off('error', ignoreError);
-    }
-  }
-  release(): void {
-    this.#stream.off('error', ignoreError);
-  }
-}
-
-/** A sync or async iterable of strings/bytes (generators, arrays, web streams, …). */
-class IterableBody implements PreparedBody {
-  readonly info = UNKNOWN_INFO;
-  readonly bytes = null;
-  readonly label: string;
-  readonly #source: Iterable<unknown> | AsyncIterable<unknown>;
-  readonly #async: boolean;
-  constructor(source: Iterable<unknown> | AsyncIterable<unknown>, isAsync: boolean) {
-    this.#source = source;
-    this.#async = isAsync;
-    this.label = isAsync ? '<AsyncIterable>' : '<Iterable>';
-  }
-  async *chunks(): AsyncGenerator<Buffer, void, undefined> {
-    if (this.#async) {
-      for await (const piece of this.#source as AsyncIterable<unknown>) {
-        const buf = toBuffer(piece, 'utf8');
-        if (buf.length > 0) yield buf;
-      }
-    } else {
-      // A plain for-of: `for await` would also await items that happen to be promises.
-      for (const piece of this.#source as Iterable<unknown>) {
-        const buf = toBuffer(piece, 'utf8');
-        if (buf.length > 0) yield buf;
-      }
-    }
-  }
-  release(): void {}
-}
-
-/**
- * An `fs.promises.FileHandle`, read with explicit positions from 0 (a regular file) in
- * `blocksize` pieces, never closed here: with an explicit `blocksize`, one piece per read
- * and per write (Python 3's `read(blocksize)` then `sendall`); by default as many 8 KiB
- * pieces as fit in 256 KiB per read (faster, and the wire does not show the cut).
- *
- * Each read goes into a FRESH buffer, not one reused buffer: a `BodySink` may return
- * without a promise while the socket still holds the Buffer in its write queue (a
- * `net.Socket` copies nothing; `write()` returning `true` only means "below the high-water
- * mark"), and a consumer of `chunks()` may keep what it got. Reusing one buffer would let
- * the next read overwrite bytes not yet sent. A fresh `allocUnsafe` block per read costs
- * what `fs.ReadStream` pays anyway, and the last (short) read is handed out as a view.
- * Non-regular files (pipes, character devices) cannot be read at a position: they are
- * read from their current position, and their length is unknown.
- */
-/** Bytes of a file read per system call (in `blocksize` pieces). */
-const READ_AHEAD = 256 * 1024;
-
-class FileHandleBody implements PreparedBody {
-  readonly info: BodyInfo;
-  readonly bytes = null;
-  readonly label: string;
-  readonly #handle: FileHandle;
-  readonly #blocksize: number;
-  readonly #exact: boolean;
-  readonly #seekable: boolean;
-  constructor(handle: FileHandle, st: Stats, blocksize: number, exact: boolean) {
-    this.#handle = handle;
-    this.#blocksize = blocksize;
-    this.#exact = exact;
-    this.#seekable = st.isFile();
-    this.info = this.#seekable ? { kind: 'length', length: st.size } : UNKNOWN_INFO;
-    this.label = `<FileHandle fd=${handle.fd}>`;
-  }
-  async *chunks(): AsyncGenerator<Buffer, void, undefined> {
-    const handle = this.#handle;
-    const size = this.#blocksize;
-    // By default, read as many `blocksize` pieces as fit in READ_AHEAD per system call,
-    // handed to the socket together: one thread-pool round trip and one write per 8 KiB
-    // (as Python reads) would cap a file upload far below what the socket takes. An
-    // explicit blocksize is the caller's choice: honoured exactly.
-    const per = this.#exact ? 1 : Math.max(1, Math.floor(READ_AHEAD / size));
-    let position: number | null = this.#seekable ? 0 : null;
-    const readBlock = async (): Promise<Buffer> => {
-      const block = Buffer.allocUnsafe(per * size);
-      const { bytesRead } = await handle.read(block, 0, block.length, position);
-      if (position !== null) position += bytesRead;
-      return bytesRead === block.length ? block : block.subarray(0, bytesRead);
-    };
-    // One read ahead: the next block is read while this one is being sent.
-    let next = readBlock();
-    for (;;) {
-      const block = await next;
-      if (block.length === 0) return;
-      next = readBlock();
-      // Until it is awaited, a failure of the read ahead must not go unhandled.
-      next.catch(() => {});
-      // One write per system call's worth: the wire does not show how it was cut.
-      yield block;
-    }
-  }
-  release(): void {}
-}
 
 // ---------------------------------------------------------------------------------------
 // prepareBody
@@ -466,30 +264,10 @@ function isFileHandle(value: object): value is FileHandle {
   );
 }
 
-/** One piece of a stream or iterable as bytes; strings encoded with `encoding`. */
-function toBuffer(piece: unknown, encoding: BufferEncoding): Buffer {
-  if (typeof piece === 'string') return Buffer.from(piece, encoding);
-  if (Buffer.isBuffer(piece)) return piece;
-  if (ArrayBuffer.isView(piece))
-    return Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
-  if (isAnyArrayBuffer(piece)) return Buffer.from(piece);
-  throw new TypeError(
-    `message_body items should be bytes-like objects or strings, got ${typeName(piece)}`,
-  );
-}
-
 function unsupported(body: unknown): TypeError {
   return new TypeError(
     `message_body should be a bytes-like object or an iterable, got ${typeName(body)}`,
   );
-}
-
-/** Python's `type(x)`, adapted: `typeof` for primitives, the constructor's name for objects. */
-function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value !== 'object') return typeof value;
-  const ctor: unknown = Object.getPrototypeOf(value)?.constructor;
-  return typeof ctor === 'function' && ctor.name !== '' ? ctor.name : 'object';
 }
 
 // ---------------------------------------------------------------------------------------

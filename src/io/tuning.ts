@@ -54,3 +54,16 @@ export const SMALL_RESULT_FRACTION = 8;
  * (`Buffer.poolSize`, 8 KiB) holds small buffers of every kind.
  */
 export const POOLED_MAX = 8 * 1024;
+
+/**
+ * A chunk of a chunked request body up to this size is copied behind its size line and
+ * written once; a bigger one is written after it, never copied (`upload-file`).
+ */
+export const COALESCE_MAX = 2048;
+
+/**
+ * Bytes of a file body read per system call (in `blocksize` pieces when the default
+ * blocksize is used): one thread-pool round trip per 8 KiB would cap an upload far below
+ * what the socket takes (`upload-file`).
+ */
+export const READ_AHEAD = 256 * 1024;
