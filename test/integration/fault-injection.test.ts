@@ -30,6 +30,7 @@ import {
   closedPort,
   type RawServer,
   rawServer,
+  recordEscapes,
   type StalledListener,
   stalledListener,
   timeLimited,
@@ -42,13 +43,7 @@ const TIMEOUT = 0.3;
 
 const { it } = timeLimited(20_000);
 
-const escaped: string[] = [];
-const onException = (err: unknown): void => {
-  escaped.push(`uncaughtException: ${String(err)}`);
-};
-const onRejection = (reason: unknown): void => {
-  escaped.push(`unhandledRejection: ${String(reason)}`);
-};
+const escapes = recordEscapes();
 
 /**
  * The peer: what it does with a request depends on its path. `/ok` answers; `/silent`
@@ -308,8 +303,6 @@ describe('fault injection: every method against a failure in every phase', () =>
   let stalled: StalledListener;
 
   before(async () => {
-    process.on('uncaughtException', onException);
-    process.on('unhandledRejection', onRejection);
     good = await peer();
     refusedPort = await closedPort();
     stalled = await stalledListener();
@@ -317,8 +310,6 @@ describe('fault injection: every method against a failure in every phase', () =>
   after(async () => {
     await good?.close();
     await stalled?.close();
-    process.off('uncaughtException', onException);
-    process.off('unhandledRejection', onRejection);
   });
 
   for (const method of [...connectionMethods, ...responseMethods]) {
@@ -378,7 +369,7 @@ describe('fault injection: every method against a failure in every phase', () =>
             conn.close();
           }
           await sleep(20);
-          assert.deepEqual(escaped.splice(0), [], 'nothing may escape');
+          assert.deepEqual(escapes.take(), [], 'nothing may escape');
         });
       }
     }
@@ -388,14 +379,10 @@ describe('fault injection: every method against a failure in every phase', () =>
 describe('each method called twice at once', () => {
   let good: RawServer;
   before(async () => {
-    process.on('uncaughtException', onException);
-    process.on('unhandledRejection', onRejection);
     good = await peer();
   });
   after(async () => {
     await good?.close();
-    process.off('uncaughtException', onException);
-    process.off('unhandledRejection', onRejection);
   });
 
   it('connect() twice: one connection, both resolve', async () => {
@@ -486,7 +473,7 @@ describe('each method called twice at once', () => {
         await srv.close();
       }
       await sleep(10);
-      assert.deepEqual(escaped.splice(0), []);
+      assert.deepEqual(escapes.take(), []);
     });
   }
 });

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import type * as net from 'node:net';
-import { after, before, describe } from 'node:test';
+import { describe } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AbortError,
@@ -30,6 +30,7 @@ import {
   guarded,
   type RawServer,
   rawServer,
+  recordEscapes,
   scriptedServer,
   stalledListener,
   timeLimited,
@@ -41,28 +42,14 @@ const MISSING = '/nonexistent/httplib-ts-lifecycle-missing-file';
 
 const { it } = timeLimited(30_000);
 
-const escaped: Array<[string, unknown]> = [];
-const onException = (err: unknown): void => {
-  escaped.push(['uncaughtException', err]);
-};
-const onRejection = (reason: unknown): void => {
-  escaped.push(['unhandledRejection', reason]);
-};
-before(() => {
-  process.on('uncaughtException', onException);
-  process.on('unhandledRejection', onRejection);
-});
-after(() => {
-  process.off('uncaughtException', onException);
-  process.off('unhandledRejection', onRejection);
-});
+const escapes = recordEscapes();
 
 /** Let late events run (an fs open failing, a socket closing), then check nothing escaped. */
 async function nothingEscaped(): Promise<void> {
   await sleep(30);
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(
-    escaped.splice(0).map(([kind, err]) => `${kind}: ${String(err)}`),
+    escapes.take(),
     [],
     'an error escaped as an unhandled rejection or an uncaught exception',
   );

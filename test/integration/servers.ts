@@ -14,7 +14,7 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { after, it as nodeIt } from 'node:test';
+import { after, before, it as nodeIt } from 'node:test';
 
 export interface RawServer {
   readonly port: number;
@@ -367,4 +367,29 @@ export async function elapsed<T>(fn: () => Promise<T>): Promise<[number, T | unk
   } catch (err) {
     return [performance.now() - start, err, false];
   }
+}
+
+/**
+ * For a whole test file: every `unhandledRejection` and `uncaughtException` is recorded
+ * (the process hooks are added by a `before` hook and removed by an `after` hook, so
+ * nothing escapes unnoticed and nothing crashes the file); `take()` returns what was
+ * recorded since the last call, as text. Call it once, at the top level of the file.
+ */
+export function recordEscapes(): { take(): string[] } {
+  const escaped: string[] = [];
+  const onException = (err: unknown): void => {
+    escaped.push(`uncaughtException: ${String(err)}`);
+  };
+  const onRejection = (reason: unknown): void => {
+    escaped.push(`unhandledRejection: ${String(reason)}`);
+  };
+  before(() => {
+    process.on('uncaughtException', onException);
+    process.on('unhandledRejection', onRejection);
+  });
+  after(() => {
+    process.off('uncaughtException', onException);
+    process.off('unhandledRejection', onRejection);
+  });
+  return { take: () => escaped.splice(0) };
 }
