@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import type * as net from 'node:net';
+import { Readable } from 'node:stream';
 import { describe } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -185,6 +186,33 @@ describe('scenario 3: a body that fails', () => {
       await assert.rejects(conn.request('POST', '/upload', failing()), /source failed/);
       await fetchOk(conn, '/after');
     });
+  });
+});
+
+describe('a failed request leaves no listener on the caller stream', () => {
+  it('a refused connect, and close() during the connect', async () => {
+    const srv = await rawServer(() => {});
+    const port = srv.port;
+    await srv.close();
+    const conn = new HTTPConnection(HOST, port);
+    const body = Readable.from(['never', 'sent']);
+    const before = body.listenerCount('error');
+    await assert.rejects(conn.request('POST', '/', body), { code: 'ECONNREFUSED' });
+    assert.equal(body.listenerCount('error'), before, 'refused: a listener was left behind');
+    const stalled = await stalledListener();
+    try {
+      conn.port = stalled.port;
+      const pending = conn.request('POST', '/', body);
+      assert.equal(body.listenerCount('error'), before + 1, 'ours while the request runs');
+      await sleep(30);
+      conn.close();
+      await assert.rejects(pending, closedByCaller);
+      assert.equal(body.listenerCount('error'), before, 'closed: a listener was left behind');
+    } finally {
+      conn.close();
+      await stalled.close();
+    }
+    await nothingEscaped();
   });
 });
 
