@@ -27,7 +27,15 @@
 //
 // Usage: node scripts/check-package.mjs   (exit 0 when every check passes)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newest, root } from './build-if-stale.mjs';
@@ -85,6 +93,17 @@ for (const f of files.filter((f) => /^dist\/.+\.js$/.test(f))) {
     files.includes(f.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts')),
     `tarball: ${f} has no source (its maps point there)`,
   );
+}
+// Declaration files a reader can read: no type printed as one huge line (status.d.ts once
+// held the whole status table, 6 KB, on one line).
+const MAX_DTS_LINE = 400;
+for (const f of files.filter((f) => f.endsWith('.d.ts'))) {
+  const longest = Math.max(
+    ...readFileSync(join(root, f), 'utf8')
+      .split('\n')
+      .map((line) => line.length),
+  );
+  check(longest <= MAX_DTS_LINE, `tarball: ${f} has a line of ${longest} characters`);
 }
 const entryPoints = [
   pkg.main,
