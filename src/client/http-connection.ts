@@ -16,7 +16,13 @@
  * one; idle sockets do not keep the process alive (as node:http's agent).
  */
 import type { Duplex } from 'node:stream';
-import { type BodySink, type PreparedBody, prepareBody, writeBody } from '../io/body-source.ts';
+import {
+  type BodySink,
+  type PreparedBody,
+  prepareBody,
+  type RequestBody,
+  writeBody,
+} from '../io/body-source.ts';
 import { ByteReader, type WaitOptions } from '../io/byte-reader.ts';
 import { checkTimeout, combineSignals, getdefaulttimeout, timeoutMs } from '../io/deadline.ts';
 import { type CreateConnection, openSocket } from '../io/transport.ts';
@@ -26,6 +32,7 @@ import { DEFAULT_BLOCKSIZE, HTTP_PORT } from '../protocol/limits.ts';
 import {
   connectRequest,
   type HeadersInput,
+  type HeaderValue,
   headerNameSet,
   normalizeHeaders,
   type PutRequestOptions,
@@ -260,7 +267,7 @@ export class HTTPConnection {
     // connect time, and a value whose toString changes cannot differ from what was checked.
     const pairs: Array<[string, string]> = [];
     for (const [name, value] of normalizeHeaders(headers)) {
-      pairs.push([name, coerceHeaderValue(value)]);
+      pairs.push([name, coerceHeaderValue(value, name)]);
     }
     connectRequest(tunnelHost, tunnelPort, pairs);
     this._tunnel_host = tunnelHost;
@@ -361,14 +368,16 @@ export class HTTPConnection {
   }
 
   /**
-   * Python's `putheader(header, *values)`: buffer one header line. Values are converted
-   * with `String()` (Python: `str()`); several values are joined with `\r\n\t`
-   * (continuation lines, as in Python). Throws `CannotSendHeader` outside a request.
+   * Python's `putheader(header, *values)`: buffer one header line. Each value is a
+   * {@link HeaderValue} (a string, a number, a bigint or bytes), written as its text
+   * (Python: `str()`); several values are joined with `\r\n\t` (continuation lines, as
+   * in Python; many servers refuse them). Throws `CannotSendHeader` outside a request.
    *
-   * Differs from Python 2.7: the name must be an RFC 9110 token, and a value may hold
-   * no NUL and no CR/LF except a fold (CRLF + SP/HT): `TypeError` otherwise.
+   * Differs from Python 2.7: the name must be an RFC 9110 token; a value may hold no NUL
+   * and no CR/LF except a fold (CRLF + SP/HT); `undefined`, `null`, arrays and objects
+   * with no string form of their own are refused: `TypeError`, and nothing is buffered.
    */
-  putheader(header: string, ...values: unknown[]): void {
+  putheader(header: string, ...values: HeaderValue[]): void {
     this.machine.checkPutHeader();
     this.buffer.putheader(header, ...values);
   }
@@ -379,7 +388,7 @@ export class HTTPConnection {
    * chunks (Python 3.6+). Connects first if needed. The body may be any
    * {@link RequestBody}; a string is sent as UTF-8.
    */
-  endheaders(messageBody?: unknown, options?: RequestOptions): Promise<void> {
+  endheaders(messageBody?: RequestBody, options?: RequestOptions): Promise<void> {
     this.machine.endHeaders();
     const head = this.buffer.finish();
     this.checkAutoOpen();
@@ -400,7 +409,7 @@ export class HTTPConnection {
    * it off and no socket, `NotConnected`). Nothing is framed: a body after
    * `endheaders()` must match the `Content-Length` or `Transfer-Encoding` sent.
    */
-  send(data: unknown, options?: { signal?: AbortSignal | undefined }): Promise<void> {
+  send(data: RequestBody, options?: { signal?: AbortSignal | undefined }): Promise<void> {
     this.checkAutoOpen();
     const prepared = prepareBody(data, this.blocksize);
     if (prepared instanceof Promise) {
@@ -417,7 +426,9 @@ export class HTTPConnection {
    *
    * `headers` is a plain object, a `Map` or `[name, value]` pairs, sent in that order;
    * a given `Host` or `Accept-Encoding` replaces the automatic one. Every header is
-   * checked before the state moves or a byte is sent.
+   * checked before the state moves or a byte is sent: a value that is not a
+   * {@link HeaderValue} (`undefined`, `null`, an object with no string form of its own)
+   * is a `TypeError` naming the header.
    *
    * Differs from Python 2.7: bodies may be any {@link RequestBody} (files, streams,
    * iterables, sent chunked when their length is unknown: Python 3's rules); strings
@@ -436,7 +447,7 @@ export class HTTPConnection {
   request(
     method: string,
     url: string,
-    body?: unknown,
+    body?: RequestBody,
     headers?: HeadersInput | null,
     options?: RequestOptions,
   ): Promise<void> {
@@ -450,7 +461,7 @@ export class HTTPConnection {
       for (let i = 0; i < given.length; i++) {
         const [name, value] = given[i] as [string, unknown];
         validateHeaderName(name);
-        const text = coerceHeaderValue(value);
+        const text = coerceHeaderValue(value, name);
         validateHeaderValue(text);
         pairs[i] = [name, text];
       }
