@@ -15,8 +15,9 @@
 //      every other problem (types not found, masquerading formats, untyped resolution)
 //      is still checked for node10, node16 from CJS and ESM, and bundlers.
 // 3. The tarball installed into a scratch project (offline: the package has no
-//    dependencies): `import` and `require()` of it work, its `bin` runs (`httplib
-//    --version`, `--help`), and a TypeScript consumer compiles against its .d.ts with
+//    dependencies) without any install-script warning: `import` and `require()` of it
+//    work, its `bin` runs under both names (`httplib-ts --version`, `--help`, and the
+//    same as `httplib`), and a TypeScript consumer compiles against its .d.ts with
 //    `skipLibCheck: false` (so every declaration file it ships typechecks, @internal
 //    members included: they are kept in the .d.ts on purpose, see below).
 //
@@ -144,14 +145,21 @@ try {
     join(consumer, 'package.json'),
     JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
   );
-  run(
+  // Installed as a consumer would (scripts allowed): the package must have no install-time
+  // script, so npm has nothing to run or to warn about (a `prepare` build hook once made
+  // it warn "install scripts not yet covered by allowScripts").
+  const install = run(
     'install',
     'npm',
-    ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball],
+    ['install', '--offline', '--no-audit', '--no-fund', tarball],
     {
       cwd: consumer,
       quiet: true,
     },
+  );
+  check(
+    !/install.scripts|allowScripts/i.test(`${install.stdout}${install.stderr}`),
+    `install: npm warned about install scripts:\n${install.stderr}`,
   );
   const esm = run(
     'import',
@@ -174,11 +182,17 @@ try {
     { cwd: consumer },
   );
   check(cjs.stdout.trim() === 'function 443', `require: printed ${cjs.stdout.trim()}`);
-  const cli = join(consumer, 'node_modules', '.bin', 'httplib');
-  const version = run('bin --version', cli, ['--version'], { cwd: consumer, quiet: true });
-  check(version.stdout.includes(pkg.version), `bin --version: printed ${version.stdout.trim()}`);
-  const help = run('bin --help', cli, ['--help'], { cwd: consumer, quiet: true });
-  check(/--proxy/.test(help.stdout), 'bin --help: no option list');
+  // The command under both of its names (httplib-ts, the package's, is the documented one).
+  for (const name of ['httplib-ts', 'httplib']) {
+    const cli = join(consumer, 'node_modules', '.bin', name);
+    const version = run(`${name} --version`, cli, ['--version'], { cwd: consumer, quiet: true });
+    check(
+      version.stdout.includes(pkg.version),
+      `${name} --version: printed ${version.stdout.trim()}`,
+    );
+    const help = run(`${name} --help`, cli, ['--help'], { cwd: consumer, quiet: true });
+    check(/--proxy/.test(help.stdout), `${name} --help: no option list`);
+  }
 
   writeFileSync(
     join(consumer, 'consumer.ts'),
