@@ -132,10 +132,12 @@ describe('npm start: httplib demo', () => {
     }
   });
 
-  it('CI runs npm start after the build, on its fresh clone', () => {
+  it('CI runs npm start on its fresh clone right after npm ci, before any build', () => {
     const ci = fs.readFileSync(path.join(ROOT, '.ci', 'run'), 'utf8').split('\n');
+    const install = ci.indexOf('npm ci');
     const build = ci.indexOf('npm run build');
     const start = ci.indexOf('npm start');
-    assert.ok(build !== -1 && start > build, '.ci/run: npm start after npm run build');
+    assert.ok(install !== -1 && start > install, '.ci/run: npm start after npm ci');
+    assert.ok(build > start, '.ci/run: npm start before npm run build (start builds dist)');
   });
 });
