@@ -19,7 +19,9 @@
 //    work, its `bin` runs under both names (`httplib-ts --version`, `--help`, and the
 //    same as `httplib`), and a TypeScript consumer compiles against its .d.ts with
 //    `skipLibCheck: false` (so every declaration file it ships typechecks, @internal
-//    members included: they are kept in the .d.ts on purpose, see below).
+//    members included: they are kept in the .d.ts on purpose, see below), and fails to
+//    compile the wrong calls (bodies and header values the run time refuses); a CommonJS
+//    TypeScript project compiles its import to require() and runs.
 //
 // `stripInternal` is deliberately not set: the @internal members sit on public classes
 // (HTTPResponse's constructor, HTTPConnection's hooks for HTTPS), and stripping them would
@@ -208,30 +210,69 @@ try {
       '  return [response.status, await response.read()];',
       '}',
       'export const phrase: string = httplib.HTTPStatus.phrase(httplib.NOT_FOUND);',
+      // The published declarations refuse what the run time refuses (an unused
+      // @ts-expect-error fails the compile if they ever accept it).
+      'export async function wrong(token: string | undefined): Promise<void> {',
+      '  // @ts-expect-error: a header value is a string, a number, a bigint or bytes',
+      "  await conn.request('GET', '/', null, { Authorization: token });",
+      '  // @ts-expect-error: a body is a RequestBody',
+      "  await conn.request('POST', '/', { name: 'Obj' });",
+      '  // @ts-expect-error: undefined is not a header value',
+      "  conn.putheader('X', undefined);",
+      '}',
       '',
     ].join('\n'),
   );
+  const tscArgs = (...files) => [
+    join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+    '--strict',
+    '--exactOptionalPropertyTypes',
+    '--skipLibCheck',
+    'false',
+    '--target',
+    'es2023',
+    '--types',
+    'node',
+    '--typeRoots',
+    join(root, 'node_modules', '@types'),
+    ...files,
+  ];
   run(
     'tsc consumer',
     process.execPath,
-    [
-      join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
-      '--noEmit',
-      '--strict',
-      '--exactOptionalPropertyTypes',
-      '--skipLibCheck',
-      'false',
-      '--module',
-      'node20',
-      '--target',
-      'es2023',
-      '--types',
-      'node',
-      '--typeRoots',
-      join(root, 'node_modules', '@types'),
-      'consumer.ts',
-    ],
-    { cwd: consumer },
+    [...tscArgs('consumer.ts'), '--noEmit', '--module', 'node20'],
+    {
+      cwd: consumer,
+    },
+  );
+  // A CommonJS TypeScript project (`"type": "commonjs"`): the compiler turns the import
+  // into require(), which TypeScript accepts for an ES module since 5.8 and Node.js runs
+  // since 20.19 (the README's Install section says so).
+  const cjsProject = join(scratch, 'consumer-cjs');
+  mkdirSync(cjsProject);
+  writeFileSync(
+    join(cjsProject, 'package.json'),
+    JSON.stringify({ name: 'cjs', private: true, type: 'commonjs' }),
+  );
+  run('install (CommonJS)', 'npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], {
+    cwd: cjsProject,
+    quiet: true,
+  });
+  writeFileSync(
+    join(cjsProject, 'main.ts'),
+    "import * as httplib from 'httplib-ts';\nconsole.log(typeof httplib.HTTPConnection, httplib.HTTP_PORT);\n",
+  );
+  run('tsc CommonJS consumer', process.execPath, [...tscArgs('main.ts'), '--module', 'node20'], {
+    cwd: cjsProject,
+  });
+  const cjsRun = run('run CommonJS consumer', process.execPath, ['main.js'], { cwd: cjsProject });
+  check(
+    cjsRun.stdout.trim() === 'function 80',
+    `CommonJS consumer: printed ${cjsRun.stdout.trim()}`,
+  );
+  check(
+    readFileSync(join(cjsProject, 'main.js'), 'utf8').includes('require("httplib-ts")'),
+    'CommonJS consumer: compiled to require()',
   );
 } finally {
   rmSync(scratch, { recursive: true, force: true });
