@@ -57,11 +57,13 @@ export * as ssl from './client/ssl.ts';
 export type { RequestBody } from './io/body-source.ts';
 export { getdefaulttimeout, setdefaulttimeout } from './io/deadline.ts';
 export type { ConnectParams, CreateConnection } from './io/transport.ts';
+export { BodyLengthMismatch, FramingError } from './protocol/body-errors.ts';
 export {
   AbortError,
   BadStatusLine,
   CannotSendHeader,
   CannotSendRequest,
+  type ConnectionPhase,
   error,
   HTTPException,
   ImproperConnectionState,
@@ -71,7 +73,9 @@ export {
   NotConnected,
   RemoteDisconnected,
   ResponseNotReady,
+  type TimeoutDetails,
   TimeoutError,
+  TunnelError,
   UnimplementedFileMode,
   UnknownProtocol,
   UnknownTransferEncoding,

@@ -8,6 +8,7 @@
  * that is not a token, a bad `--timeout`, options that contradict each other.
  */
 import { parseArgs } from 'node:util';
+import { TOKEN } from '../protocol/pytext.ts';
 import { CliError, EXIT, EXIT_TABLE } from './exit-codes.ts';
 
 /** Where a request body comes from. */
@@ -70,9 +71,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
-
-/** RFC 9110 `token`: what a method and a header name must be. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function usage(message: string): CliError {
   return new CliError(EXIT.USAGE, `${message} (see httplib-ts --help)`);

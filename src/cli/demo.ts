@@ -14,6 +14,7 @@
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import * as httplib from '../index.ts';
+import { pyrepr } from '../protocol/pytext.ts';
 
 /** Answers like the servers of the seed's sessions. */
 export function seedServer(): http.Server {
@@ -51,21 +52,6 @@ export interface SeedSessionOptions {
   transcript?: boolean | undefined;
   /** Turn on `set_debuglevel(1)` on every connection, its trace written here. */
   debugOutput?: httplib.DebugOutput | undefined;
-}
-
-/** Python's `repr()` of a byte string, as 2.7 shows `str` values in a transcript. */
-function pyRepr(data: Buffer): string {
-  let out = "'";
-  for (const byte of data) {
-    if (byte === 0x27) out += "\\'";
-    else if (byte === 0x5c) out += '\\\\';
-    else if (byte === 0x0a) out += '\\n';
-    else if (byte === 0x0d) out += '\\r';
-    else if (byte === 0x09) out += '\\t';
-    else if (byte < 0x20 || byte > 0x7e) out += `\\x${byte.toString(16).padStart(2, '0')}`;
-    else out += String.fromCharCode(byte);
-  }
-  return `${out}'`;
 }
 
 /**
@@ -164,7 +150,7 @@ export async function runSeedSessions(
   py('data = response.read()');
   const posted = await res.read();
   py('data');
-  show(posted.toString(), pyRepr(posted));
+  show(posted.toString(), pyrepr(posted));
   py('conn.close()');
   conn.close();
 

@@ -27,8 +27,10 @@ import { ByteReader, type WaitOptions } from '../io/byte-reader.ts';
 import { checkTimeout, combineSignals, getdefaulttimeout, timeoutMs } from '../io/deadline.ts';
 import { type CreateConnection, openSocket } from '../io/transport.ts';
 import { ConnectionState } from '../protocol/connection-state.ts';
-import { AbortError, NotConnected } from '../protocol/errors.ts';
+import { AbortError, type ConnectionPhase, NotConnected, TunnelError } from '../protocol/errors.ts';
 import { DEFAULT_BLOCKSIZE, HTTP_PORT } from '../protocol/limits.ts';
+import { HTTPMessage } from '../protocol/message.ts';
+import { isPort, pyrepr } from '../protocol/pytext.ts';
 import {
   connectRequest,
   type HeadersInput,
@@ -44,7 +46,6 @@ import { type ResponseHead, ResponseParser } from '../protocol/response-parser.t
 import {
   coerceHeaderValue,
   parseHostPort,
-  pyrepr,
   validateHeaderName,
   validateHeaderValue,
   validateHost,
@@ -186,7 +187,8 @@ export class HTTPConnection {
   private freshRequest = false;
   private connecting: Promise<void> | null = null;
   private target: RequestTarget | null = null;
-  private defaultWait: (WaitOptions & { readonly seconds: number | null }) | null = null;
+  /** The wait options of calls without a signal of their own, per phase (built once). */
+  private readonly defaultWaits = new Map<ConnectionPhase, DefaultWait>();
   private readonly onResponseDone = (reader: ByteReader, complete: boolean): void =>
     this.responseDone(reader, complete);
   /** Aborted by `close()` while a connect is under way, so that it does not live on. */
@@ -239,8 +241,9 @@ export class HTTPConnection {
   /**
    * Python's `set_tunnel(host, port=None, headers=None)`: send requests through the
    * proxy given to the constructor, with `CONNECT host:port HTTP/1.0`. Must be called
-   * before connecting (else an `Error`). A non-200 answer rejects the connect with
-   * `Tunnel connection failed: <code> <reason>` and closes the connection.
+   * before connecting (else an `Error`). A non-200 answer rejects the connect with a
+   * `TunnelError` (`Tunnel connection failed: <code> <reason>`; Python's `socket.error`),
+   * which keeps the proxy's `status`, `reason` and `headers`, and closes the connection.
    *
    * Differs from Python 2.7: the host and headers are checked now, as Python's later
    * gh-146211 fix does (`InvalidURL`/`TypeError`), and an IPv6 host is bracketed in the
@@ -255,7 +258,10 @@ export class HTTPConnection {
    */
   set_tunnel(host: string, port?: number | null, headers?: HeadersInput | null): void {
     if (this.reader !== null) {
-      throw new Error("Can't setup tunnel for established connection.");
+      // Python 2.7: RuntimeError, which maps to a plain Error (with a code, as Node's have).
+      throw Object.assign(new Error("Can't setup tunnel for established connection."), {
+        code: 'ERR_HTTPLIB_TUNNEL_ESTABLISHED',
+      });
     }
     const [tunnelHost, tunnelPort] = parseHostPort(
       host,
@@ -530,9 +536,8 @@ export class HTTPConnection {
       strict: this.strict,
       debuglevel: this.debuglevel,
       debugOutput: this.debugOutput,
-      timeoutMs: timeoutMs(this.timeout),
       signal: this.signal,
-      wait: this.waitOptions(undefined),
+      wait: this.waitOptions(undefined, 'head'),
       onDone: this.onResponseDone,
       connection: this,
     });
@@ -649,20 +654,20 @@ export class HTTPConnection {
       for (const line of head.split(/(?<=\r\n)/)) this.debug(`send: ${pyrepr(line)}\n`);
     }
     reader.active = true;
-    await reader.write(head, 'latin1', this.waitOptions(signal));
+    const wait = this.waitOptions(signal, 'tunnel');
+    await reader.write(head, 'latin1', wait);
     const parser = new ResponseParser({ method: 'CONNECT', strict: this.strict });
     let reply: ResponseHead;
     try {
-      reply = await readHead(reader, parser, this.waitOptions(signal));
+      reply = await readHead(reader, parser, wait);
     } catch (err) {
       throw this.abandon(err);
     }
     reader.active = false;
-    if (reply.version === 9) {
-      throw this.abandon(new Error('Invalid response from tunnel request'));
-    }
+    if (reply.version === 9) throw this.abandon(new TunnelError(null));
     if (reply.status !== 200) {
-      throw this.abandon(new Error(`Tunnel connection failed: ${reply.status} ${reply.reason}`));
+      const headers = new HTTPMessage(reply.lines);
+      throw this.abandon(new TunnelError(reply.status, reply.reason, headers));
     }
   }
 
@@ -875,27 +880,58 @@ export class HTTPConnection {
     reader.idle();
   }
 
-  private waitOptions(signal: AbortSignal | undefined): WaitOptions {
+  /**
+   * The timeout, the signals and what a timeout in `phase` reports: the proxy while
+   * tunnelling, else the server (the tunnel's host, when there is one).
+   */
+  private waitOptions(
+    signal: AbortSignal | undefined,
+    phase: ConnectionPhase = 'send',
+  ): WaitOptions {
+    const seconds = this.timeout;
+    const proxied = phase !== 'tunnel' && this._tunnel_host !== null;
+    const host = proxied ? (this._tunnel_host as string) : this.host;
+    const port = proxied ? (this._tunnel_port as number) : this.port;
     if (signal === undefined) {
-      // The common case, built once per timeout value (not per request).
-      const cached = this.defaultWait;
-      if (cached !== null && cached.seconds === this.timeout && cached.signal === this.signal) {
+      // The common case, built once per phase and timeout value (not per request).
+      const cached = this.defaultWaits.get(phase);
+      if (
+        cached !== undefined &&
+        cached.seconds === seconds &&
+        cached.signal === this.signal &&
+        cached.host === host &&
+        cached.port === port
+      ) {
         return cached;
       }
-      const built = {
-        timeoutMs: timeoutMs(this.timeout),
-        signal: this.signal,
-        seconds: this.timeout,
-      };
-      this.defaultWait = built;
+      const built = { ...buildWait(phase, host, port, seconds, this.signal), host, port, seconds };
+      this.defaultWaits.set(phase, built);
       return built;
     }
-    return { timeoutMs: timeoutMs(this.timeout), signal: combineSignals(signal, this.signal) };
+    return buildWait(phase, host, port, seconds, combineSignals(signal, this.signal));
   }
 
   private debug(text: string): void {
     writeDebug(this.debugOutput, text);
   }
+}
+
+/** A cached `WaitOptions` with what it was built from. */
+interface DefaultWait extends WaitOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly seconds: number | null;
+}
+
+function buildWait(
+  phase: ConnectionPhase,
+  host: string,
+  port: number,
+  seconds: number | null,
+  signal: AbortSignal | null,
+): WaitOptions {
+  const timeout = seconds === null ? null : { phase, host, port, seconds };
+  return { timeoutMs: timeoutMs(seconds), signal, timeout };
 }
 
 function checkSourceAddress(value: unknown): readonly [string, number] | null {
@@ -904,9 +940,7 @@ function checkSourceAddress(value: unknown): readonly [string, number] | null {
     !Array.isArray(value) ||
     value.length !== 2 ||
     typeof value[0] !== 'string' ||
-    !Number.isInteger(value[1]) ||
-    value[1] < 0 ||
-    value[1] > 65535
+    !isPort(value[1])
   ) {
     throw new TypeError('source_address must be [host, port]');
   }

@@ -14,9 +14,10 @@
  * rest of the body to be read as the next response.
  */
 
-import type { ByteReader, WaitOptions } from '../io/byte-reader.ts';
+import { type ByteReader, inPhase, type WaitOptions } from '../io/byte-reader.ts';
 import { combineSignals } from '../io/deadline.ts';
-import { BodyDecoder, FramingError } from '../protocol/body-decoder.ts';
+import { BodyDecoder } from '../protocol/body-decoder.ts';
+import { FramingError } from '../protocol/body-errors.ts';
 import { ImproperConnectionState, IncompleteRead } from '../protocol/errors.ts';
 import { HTTPMessage } from '../protocol/message.ts';
 import { type ResponseHead, ResponseParser } from '../protocol/response-parser.ts';
@@ -31,10 +32,12 @@ export interface ResponseContext {
   readonly strict: boolean;
   readonly debuglevel: number;
   readonly debugOutput: DebugOutput | null;
-  readonly timeoutMs: number | null;
   /** The connection-wide signal, if any. */
   readonly signal: AbortSignal | null;
-  /** The wait options of a call without a signal of its own: the timeout and `signal`. */
+  /**
+   * The wait options of a call without a signal of its own while the head is read: the
+   * timeout, `signal` and what a timeout reports (the body's are derived from them).
+   */
   readonly wait: WaitOptions;
   /**
    * Called once when the body of a response that keeps the connection has been read to
@@ -105,6 +108,8 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   /** Whether this response owns the socket (it will close the connection). */
   private owner = false;
   private readonly context: ResponseContext;
+  /** `context.wait` for the body (what a timeout reports differs from the head's). */
+  private bodyWait: WaitOptions | null = null;
 
   /** @internal Use `HTTPConnection.getresponse()`. */
   constructor(context: ResponseContext) {
@@ -142,7 +147,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
       strict: this.strict,
       debug: this.debuglevel > 0 ? (text: string) => writeDebug(debugOutput, text) : null,
     });
-    const wait = this.waitOptions(signal);
+    const wait = this.waitOptions(signal, 'head');
     const aborted = reader.abortIfSignalled(wait);
     if (aborted !== null) {
       return Promise.reject(onError === undefined ? aborted : onError(aborted, this));
@@ -616,13 +621,18 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     }
   }
 
-  private waitOptions(signal: AbortSignal | null | undefined): WaitOptions {
+  private waitOptions(
+    signal: AbortSignal | null | undefined,
+    phase: 'head' | 'body' = 'body',
+  ): WaitOptions {
     // Without a per-call signal, the connection's own options (built once) serve.
-    if (signal === null || signal === undefined) return this.context.wait;
-    return {
-      timeoutMs: this.context.timeoutMs,
-      signal: combineSignals(signal, this.context.signal),
-    };
+    let wait = this.context.wait;
+    if (phase === 'body') {
+      if (this.bodyWait === null) this.bodyWait = inPhase(wait, 'body');
+      wait = this.bodyWait;
+    }
+    if (signal === null || signal === undefined) return wait;
+    return { ...wait, signal: combineSignals(signal, this.context.signal) };
   }
 }
 

@@ -14,7 +14,7 @@ import type * as net from 'node:net';
 import * as tls from 'node:tls';
 import { ByteReader } from '../io/byte-reader.ts';
 import { timeoutMs } from '../io/deadline.ts';
-import { AbortError, TimeoutError } from '../protocol/errors.ts';
+import { AbortError, type TimeoutDetails, TimeoutError } from '../protocol/errors.ts';
 import { HTTPS_PORT } from '../protocol/limits.ts';
 import { HTTPConnection, type HTTPConnectionOptions } from './http-connection.ts';
 import { CERT_NONE, create_default_context, type SSLContext, toSSLError } from './ssl.ts';
@@ -117,7 +117,10 @@ export class HTTPSConnection extends HTTPConnection {
     });
     socket.on('session', (session: Buffer) => context.saveSession(host, port, session));
     try {
-      await handshake(socket, timeoutMs(this.timeout), signal);
+      const seconds = this.timeout;
+      const timeout =
+        seconds === null ? null : ({ phase: 'handshake', host, port, seconds } as const);
+      await handshake(socket, timeout, signal);
     } catch (err) {
       context.dropSession(host, port);
       socket.destroy();
@@ -131,12 +134,13 @@ export class HTTPSConnection extends HTTPConnection {
   }
 }
 
-/** Wait for the TLS handshake, within `ms` and until `signal` fires. */
+/** Wait for the TLS handshake, within `timeout` and until `signal` fires. */
 function handshake(
   socket: tls.TLSSocket,
-  ms: number | null,
+  timeout: TimeoutDetails | null,
   signal: AbortSignal | null,
 ): Promise<void> {
+  const ms = timeout === null ? null : timeoutMs(timeout.seconds);
   return new Promise<void>((resolve, reject) => {
     let timer: NodeJS.Timeout | null = null;
     const done = (err: Error | null): void => {
@@ -174,6 +178,6 @@ function handshake(
       }
       signal.addEventListener('abort', onAbort, { once: true });
     }
-    if (ms !== null) timer = setTimeout(() => done(new TimeoutError()), ms);
+    if (ms !== null) timer = setTimeout(() => done(new TimeoutError(timeout)), ms);
   });
 }

@@ -92,8 +92,8 @@ export type PurposeName = (typeof Purpose)[keyof typeof Purpose];
 /**
  * Python's `ssl.SSLError`: a TLS failure (a handshake that failed for a reason other
  * than verification, a bad certificate file or cipher list). Python's is an `OSError`
- * with `errno`; here it is an `Error` with Node's `code`, and the original Node error
- * as `cause`.
+ * with `errno`; here it is an `Error` with the code `'ERR_HTTPLIB_SSL'`, and the original
+ * Node error (with Node's `code`) as `cause`.
  *
  * @example
  * ```ts
@@ -113,16 +113,18 @@ export class SSLError extends Error {
   reason: string | null;
   /** Python's `library`: the OpenSSL library that failed, e.g. `'SSL'`, or null. */
   library: string | null;
-  /** Node's error code, e.g. `ERR_SSL_WRONG_VERSION_NUMBER`. */
-  code: string | undefined;
+  /**
+   * Always `'ERR_HTTPLIB_SSL'` (a subclass has its own). Node's code, e.g.
+   * `ERR_SSL_WRONG_VERSION_NUMBER`, is the `code` of the `cause`.
+   */
+  readonly code: string = 'ERR_HTTPLIB_SSL';
   constructor(
     message: string,
-    options?: { reason?: string | null; library?: string | null; code?: string; cause?: unknown },
+    options?: { reason?: string | null; library?: string | null; cause?: unknown },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.reason = options?.reason ?? null;
     this.library = options?.library ?? null;
-    this.code = options?.code;
   }
 }
 
@@ -148,15 +150,13 @@ export class SSLError extends Error {
 export class SSLCertVerificationError extends SSLError {
   /** Always `'SSLCertVerificationError'`, the class name (Python: `type(e).__name__`). */
   override name = 'SSLCertVerificationError';
+  /** Always `'ERR_HTTPLIB_SSL_CERT_VERIFICATION'`. */
+  override readonly code: string = 'ERR_HTTPLIB_SSL_CERT_VERIFICATION';
   /** Python's `verify_code`: OpenSSL's X509 verification code, e.g. 18 or 62. */
   verify_code: number;
   /** Python's `verify_message`: OpenSSL's text for it, e.g. `'self-signed certificate'`. */
   verify_message: string;
-  constructor(
-    verifyCode: number,
-    verifyMessage: string,
-    options?: { code?: string; cause?: unknown },
-  ) {
+  constructor(verifyCode: number, verifyMessage: string, options?: { cause?: unknown }) {
     super(`[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: ${verifyMessage}`, {
       reason: 'CERTIFICATE_VERIFY_FAILED',
       library: 'SSL',
@@ -227,19 +227,18 @@ export function toSSLError(err: unknown, hostname: string): unknown {
     return new SSLCertVerificationError(
       verifyCode,
       `${what} mismatch, certificate is not valid for '${hostname}'. (${e.reason ?? e.message})`,
-      { code, cause: err },
+      { cause: err },
     );
   }
   const verify = VERIFY_ERRORS[code];
   if (verify !== undefined) {
-    return new SSLCertVerificationError(verify[0], verify[1], { code, cause: err });
+    return new SSLCertVerificationError(verify[0], verify[1], { cause: err });
   }
   if (code.startsWith('ERR_SSL_') || e.library !== undefined) {
     const reason = code.startsWith('ERR_SSL_') ? code.slice('ERR_SSL_'.length) : (e.reason ?? null);
     return new SSLError(`[SSL: ${reason ?? 'UNKNOWN'}] ${e.message}`, {
       reason,
       library: e.library ?? 'SSL',
-      code,
       cause: err,
     });
   }

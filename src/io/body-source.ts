@@ -26,6 +26,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { isAnyArrayBuffer } from 'node:util/types';
+import { BodyLengthMismatch } from '../protocol/body-errors.ts';
 import {
   type BodyInfo,
   CHUNK_TRAILER,
@@ -396,7 +397,13 @@ function opened(stream: ReadStream): Promise<void> {
     };
     const onOpen = (): void => done(null);
     const onError = (err: Error): void => done(err);
-    const onClose = (): void => done(new Error('request body stream closed before it opened'));
+    const onClose = (): void =>
+      done(
+        // Node's code for a stream that closed before it finished (stream.finished's).
+        Object.assign(new Error('request body stream closed before it opened'), {
+          code: 'ERR_STREAM_PREMATURE_CLOSE',
+        }),
+      );
     stream.on('open', onOpen);
     stream.on('error', onError);
     stream.on('close', onClose);
@@ -468,9 +475,9 @@ function typeName(value: unknown): string {
  * When `info.kind === 'length'` the body must yield exactly that many bytes (a file can
  * grow or shrink between its `stat` and its reading): too many, and nothing of the
  * overflowing piece is written; too few, and the message is not finished (no last chunk
- * either). Either way the promise rejects with `request body length mismatch: declared
- * N, got M` (M counts the bytes seen up to the overflowing piece when there were too
- * many), and the caller must destroy the socket. Python would send the wrong message.
+ * either). Either way the promise rejects with `BodyLengthMismatch` (`request body
+ * length mismatch: declared N, got M`; M counts the bytes seen up to the overflowing
+ * piece when there were too many), and the caller must destroy the socket. Python would send the wrong message.
  * A stream or iterator that fails rejects the promise with its error.
  */
 export async function writeBody(
@@ -526,6 +533,6 @@ function writeChunk(sink: BodySink, prefix: string, data: Buffer): Promise<void>
   return first.then(() => sink.write(data));
 }
 
-function lengthMismatch(declared: number, got: number): Error {
-  return new Error(`request body length mismatch: declared ${declared}, got ${got}`);
+function lengthMismatch(declared: number, got: number): BodyLengthMismatch {
+  return new BodyLengthMismatch(declared, got);
 }

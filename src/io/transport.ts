@@ -11,6 +11,7 @@
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AbortError, TimeoutError } from '../protocol/errors.ts';
+import { timeoutMs } from '../protocol/pytext.ts';
 import type { OnreadOptions } from './byte-reader.ts';
 
 /** What a `createConnection` function (an `HTTPConnection` option) is given. */
@@ -95,16 +96,18 @@ function whenConnected(socket: net.Socket, params: ConnectParams): Promise<void>
     socket.once('connect', onConnect);
     socket.once('error', onError);
     signal?.addEventListener('abort', onAbort, { once: true });
-    if (params.timeout === 0) {
+    const seconds = params.timeout;
+    const ms = timeoutMs(seconds);
+    if (seconds === null || ms === null) return; // no timeout, or Infinity
+    const timedOut = (): void =>
+      done(new TimeoutError({ phase: 'connect', host: params.host, port: params.port, seconds }));
+    if (seconds === 0) {
       // Python's timeout 0 is a non-blocking socket, whose connect() fails at once
       // (EINPROGRESS); a 0 ms timer would instead race the loopback handshake.
-      done(new TimeoutError());
+      timedOut();
       return;
     }
-    if (params.timeout !== null) {
-      const ms = Math.min(Math.ceil(params.timeout * 1000), 2 ** 31 - 1);
-      timer = setTimeout(() => done(new TimeoutError()), ms);
-    }
+    timer = setTimeout(timedOut, ms);
   });
 }
 

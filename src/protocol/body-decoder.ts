@@ -14,17 +14,10 @@
  * Python's: 65536 bytes per size or trailer line, 100 trailer lines (gh-150743).
  * This file must not do I/O.
  */
-import { HTTPException, LineTooLong } from './errors.ts';
+import { FramingError } from './body-errors.ts';
+import { HTTP_EXCEPTION_CODES, HTTPException, LineTooLong } from './errors.ts';
 import { MAX_SAFE_LENGTH, MAXLINE, MAXTRAILERS } from './limits.ts';
 import type { BodyFraming } from './response-parser.ts';
-
-/**
- * A chunked body broke the framing rules. The response layer reports it as Python 2.7
- * does, as `IncompleteRead(<data read so far>)`, with this error as its `cause`.
- */
-export class FramingError extends HTTPException {
-  override name = 'FramingError';
-}
 
 /** What the end of the connection means for the body. */
 export type EofResult =
@@ -263,7 +256,9 @@ export class BodyDecoder {
           } else {
             this.trailerCount++;
             if (this.trailerCount > MAXTRAILERS) {
-              throw new HTTPException(`got more than ${MAXTRAILERS} trailers`);
+              throw new HTTPException(`got more than ${MAXTRAILERS} trailers`, {
+                code: HTTP_EXCEPTION_CODES.TOO_MANY_TRAILERS,
+              });
             }
             this.lineLength = 1;
             this.state = 'trailer';

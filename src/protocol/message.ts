@@ -12,34 +12,10 @@
  * `__proto__`, `constructor`… are ordinary header names here), so it uses `Map` only.
  */
 
+import { asciiLower, pystrip } from './pytext.ts';
+
 const SP = 0x20;
 const HTAB = 0x09;
-
-/** Python 2's `str.strip()` set: SP, HTAB, LF, VT, FF, CR (not NBSP, unlike `String#trim`). */
-function isPyWhitespace(c: number): boolean {
-  return c === SP || (c >= 0x09 && c <= 0x0d);
-}
-
-/** `s.slice(from).strip()` in Python 2.7 terms, with a single slice. */
-function stripFrom(s: string, from: number): string {
-  let start = from;
-  let end = s.length;
-  while (start < end && isPyWhitespace(s.charCodeAt(start))) start++;
-  while (end > start && isPyWhitespace(s.charCodeAt(end - 1))) end--;
-  return start === 0 && end === s.length ? s : s.slice(start, end);
-}
-
-/**
- * ASCII-only lower case, as Python 2.7's `str.lower()` does on byte strings.
- * `String#toLowerCase` would also fold Latin-1 letters (`À` → `à`) and a few non-Latin-1
- * ones onto ASCII (KELVIN SIGN → `k`), letting a lookup match a name Python would not.
- */
-function asciiLower(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) > 0x7f) return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
-  }
-  return s.toLowerCase();
-}
 
 /**
  * Splits one header line into `[name, value]`.
@@ -57,8 +33,8 @@ function asciiLower(s: string): string {
  */
 export function splitHeaderLine(line: string): [name: string, value: string] {
   const colon = line.indexOf(':');
-  if (colon === -1) return ['', stripFrom(line, 0)];
-  return [line.slice(0, colon), stripFrom(line, colon + 1)];
+  if (colon === -1) return ['', pystrip(line, 0)];
+  return [line.slice(0, colon), pystrip(line, colon + 1)];
 }
 
 /**
@@ -104,7 +80,7 @@ function buildIndex(lines: readonly string[]): HeaderIndex {
       // "\n " and Python 3 keeps the raw CRLF; both are deliberately not copied.
       // Blank continuation lines add nothing, so the value never gains a leading,
       // trailing or doubled space from them.
-      const more = stripFrom(line, 0);
+      const more = pystrip(line, 0);
       if (more !== '') {
         value = value === '' ? more : `${value} ${more}`;
         values[open] = value;

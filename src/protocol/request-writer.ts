@@ -21,10 +21,10 @@
  * This file must not do I/O: no node:net/tls, no timers, no process, no promises.
  */
 import { domainToASCII } from 'node:url';
+import { asciiLower, isPort, pyrepr } from './pytext.ts';
 import {
   coerceHeaderName,
   coerceHeaderValue,
-  pyrepr,
   validateHeaderName,
   validateHeaderValue,
   validateHost,
@@ -165,11 +165,6 @@ function headerLine(name: unknown, values: readonly unknown[]): string {
 export class RequestBuffer {
   /** The lines buffered so far, each with its CRLF ('' before `putrequest`). */
   #head = '';
-
-  /** Whether a request line has been buffered and not yet taken by `finish()`. */
-  get started(): boolean {
-    return this.#head !== '';
-  }
 
   /**
    * Python's `putrequest(method, url, skip_host, skip_accept_encoding)` minus the state
@@ -350,13 +345,9 @@ function checkName(name: unknown): string {
 export function headerNameSet(headers: ReadonlyArray<readonly [string, unknown]>): Set<string> {
   const names = new Set<string>();
   for (const [name] of headers) {
-    names.add(NON_ASCII.test(name) ? name.replace(/[A-Z]+/g, asciiLower) : name.toLowerCase());
+    names.add(asciiLower(name));
   }
   return names;
-}
-
-function asciiLower(m: string): string {
-  return m.toLowerCase();
 }
 
 /** What the I/O layer knows about a request body's length. */
@@ -473,7 +464,7 @@ export function connectRequest(
   headers?: AnyHeaders | null,
 ): string {
   validateHost(tunnelHost);
-  if (!Number.isInteger(tunnelPort) || tunnelPort < 0 || tunnelPort > 65535) {
+  if (!isPort(tunnelPort)) {
     throw new TypeError(`port must be an integer 0-65535, got ${String(tunnelPort)}`);
   }
   let host = asciiHost(tunnelHost);

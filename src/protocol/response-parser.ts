@@ -14,13 +14,18 @@
  */
 import {
   BadStatusLine,
+  HTTP_EXCEPTION_CODES,
   HTTPException,
   LineTooLong,
   RemoteDisconnected,
   UnknownProtocol,
 } from './errors.ts';
 import { MAX_SAFE_LENGTH, MAXHEADERS, MAXINTERIM, MAXLINE } from './limits.ts';
-import { pyrepr } from './validate.ts';
+import { isPyWhitespace, pyrepr, pystrip } from './pytext.ts';
+
+/** The options of the `HTTPException`s of a malformed header line or Content-Length. */
+const BAD_HEADER_LINE = { code: HTTP_EXCEPTION_CODES.BAD_HEADER_LINE } as const;
+const BAD_CONTENT_LENGTH = { code: HTTP_EXCEPTION_CODES.BAD_CONTENT_LENGTH } as const;
 
 /** How the body of a response is delimited. */
 export type BodyFraming = 'none' | 'length' | 'chunked' | 'eof';
@@ -84,19 +89,6 @@ function splitStatusLine(line: string): string[] {
   while (i < n && isPyWhitespace(line.charCodeAt(i))) i++;
   if (i < n) parts.push(line.slice(i));
   return parts;
-}
-
-function isPyWhitespace(c: number): boolean {
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
-}
-
-/** Python's `str.strip()` on latin1 text (ASCII whitespace only). */
-export function pystrip(s: string): string {
-  let a = 0;
-  let b = s.length;
-  while (a < b && isPyWhitespace(s.charCodeAt(a))) a++;
-  while (b > a && isPyWhitespace(s.charCodeAt(b - 1))) b--;
-  return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
 /** The length of the line without its `\r\n` or `\n` terminator. */
@@ -366,7 +358,9 @@ export class ResponseParser {
       // real response to the next request), and their number is capped (gh-150743).
       this.interimCount++;
       if (this.interimCount > MAXINTERIM) {
-        throw new HTTPException(`got more than ${MAXINTERIM} interim responses`);
+        throw new HTTPException(`got more than ${MAXINTERIM} interim responses`, {
+          code: HTTP_EXCEPTION_CODES.TOO_MANY_INTERIM,
+        });
       }
       this.phase = 'interim-headers';
       this.lineCount = 0;
@@ -436,20 +430,25 @@ export class ResponseParser {
     // ignored ones too, so that no kind of line can be sent without end.
     this.lineCount++;
     if (this.lineCount > MAXHEADERS) {
-      throw new HTTPException(`got more than ${MAXHEADERS} headers`);
+      throw new HTTPException(`got more than ${MAXHEADERS} headers`, {
+        code: HTTP_EXCEPTION_CODES.TOO_MANY_HEADERS,
+      });
     }
     const contentEnd = contentLength(line);
     const cr = line.indexOf('\r');
     if (cr !== -1 && cr < contentEnd) {
       // STRICTER: a bare CR is not a line ending and not allowed inside a field.
-      throw new HTTPException(`header line with a bare CR: ${pyrepr(line)}`);
+      throw new HTTPException(`header line with a bare CR: ${pyrepr(line)}`, BAD_HEADER_LINE);
     }
     if (interim && this.debug !== null) this.debug(`header: ${pystrip(line)}\n`);
     const first = line.charCodeAt(0);
     if (first === 0x20 || first === 0x09) {
       // obs-fold: a continuation of the previous field.
       if (this.lastField === null) {
-        throw new HTTPException(`header continuation line without a header: ${pyrepr(line)}`);
+        throw new HTTPException(
+          `header continuation line without a header: ${pyrepr(line)}`,
+          BAD_HEADER_LINE,
+        );
       }
       if (this.lastField === 'ignored' || interim) return;
       this.lines.push(line);
@@ -459,7 +458,7 @@ export class ResponseParser {
     const colon = line.indexOf(':');
     if (colon === -1 || colon >= contentEnd) {
       // STRICTER: Python 2.7 skips such a line and keeps parsing.
-      throw new HTTPException(`header line without a colon: ${pyrepr(line)}`);
+      throw new HTTPException(`header line without a colon: ${pyrepr(line)}`, BAD_HEADER_LINE);
     }
     if (colon === 0) {
       // Python 2.7: an empty name is "probably a benign mistake": the line is dropped.
@@ -628,15 +627,16 @@ export class ResponseParser {
     const lengths = this.contentLengths ?? [];
     for (const text of lengths) {
       if (!isDigits(text)) {
-        throw new HTTPException(`invalid Content-Length: ${pyrepr(text)}`);
+        throw new HTTPException(`invalid Content-Length: ${pyrepr(text)}`, BAD_CONTENT_LENGTH);
       }
       const value = Number(text);
       if (value > MAX_SAFE_LENGTH) {
-        throw new HTTPException(`Content-Length too large: ${text}`);
+        throw new HTTPException(`Content-Length too large: ${text}`, BAD_CONTENT_LENGTH);
       }
       if (length !== -1 && value !== length) {
         throw new HTTPException(
           `conflicting Content-Length values: ${lengths.map(pyrepr).join(', ')}`,
+          BAD_CONTENT_LENGTH,
         );
       }
       length = value;

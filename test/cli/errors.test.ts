@@ -8,7 +8,15 @@ import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { EXIT, EXIT_TABLE } from '../../src/cli/exit-codes.ts';
 import { type RawServer, rawServer, scriptedServer } from '../integration/servers.ts';
-import { assertFailure, closedPort, ensureBuilt, ROOT, runCli, tempDir } from './cli-harness.ts';
+import {
+  assertFailure,
+  closedPort,
+  ensureBuilt,
+  ROOT,
+  runCli,
+  tempDir,
+  withTempDir,
+} from './cli-harness.ts';
 
 before(() => ensureBuilt());
 
@@ -180,6 +188,40 @@ describe('local files', () => {
   it('-d @FILE that cannot be read exits 26', async () => {
     const r = await runCli(['http://127.0.0.1:1/', '-d', '@/no/such/file']);
     assertFailure(r, 26, /could not read the body from '\/no\/such\/file': ENOENT/);
+  });
+  it('-d @FILE that shrinks while it is sent exits 26 (BodyLengthMismatch)', async () => {
+    const size = 32 * 1024 * 1024;
+    await withTempDir(async (tmp) => {
+      const file = tmp.file('body.bin');
+      fs.writeFileSync(file, Buffer.alloc(size, 0x61));
+      // The server takes the head, then reads nothing until the file was truncated: the
+      // command waits for drain with most of the file unread.
+      let headSeen: () => void = () => {};
+      const seen = new Promise<void>((resolve) => {
+        headSeen = resolve;
+      });
+      const srv = await rawServer((socket) => {
+        socket.once('data', () => {
+          socket.pause();
+          headSeen();
+        });
+      });
+      try {
+        const run = runCli([`http://127.0.0.1:${srv.port}/`, '-d', `@${file}`]);
+        await seen;
+        fs.truncateSync(file, 1000);
+        srv.sockets[0]?.resume();
+        assertFailure(
+          await run,
+          26,
+          new RegExp(
+            `the request body changed while it was sent: ${size} bytes declared, \\d+ read`,
+          ),
+        );
+      } finally {
+        await srv.close();
+      }
+    });
   });
   it('-d @DIRECTORY exits 26', async () => {
     const tmp = tempDir();

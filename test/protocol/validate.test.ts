@@ -7,12 +7,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { InvalidURL } from '../../src/protocol/errors.ts';
+import { isToken, pyrepr } from '../../src/protocol/pytext.ts';
 import {
   coerceHeaderName,
   coerceHeaderValue,
-  isToken,
   parseHostPort,
-  pyrepr,
   validateHeaderName,
   validateHeaderValue,
   validateHost,
