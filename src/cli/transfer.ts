@@ -102,13 +102,17 @@ export function parseProxy(text: string): { host: string; port: number; auth: st
 
 /** The TLS context of an https:// request: --cacert, --cert/--key, -k. */
 function tlsContext(options: FetchOptions): httplib.ssl.SSLContext {
-  const context = options.insecure
-    ? httplib.ssl._create_unverified_context()
-    : httplib.ssl.create_default_context();
-  // With -k nothing is verified, so the CA file does not matter (curl ignores it too).
-  if (options.cacert !== null && !options.insecure) {
+  let context: httplib.ssl.SSLContext;
+  if (options.insecure) {
+    // With -k nothing is verified, so the CA file does not matter (curl ignores it too).
+    context = httplib.ssl._create_unverified_context();
+  } else if (options.cacert === null) {
+    context = httplib.ssl.create_default_context();
+  } else {
+    // --cacert replaces the default store (Node's roots and NODE_EXTRA_CA_CERTS), as
+    // curl's does: only the CAs in FILE are trusted.
     try {
-      context.load_verify_locations(options.cacert);
+      context = httplib.ssl.create_default_context({ cafile: options.cacert });
     } catch (err) {
       throw new CliError(
         EXIT.CA_CERT,

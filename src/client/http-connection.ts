@@ -77,7 +77,12 @@ export interface HTTPConnectionOptions {
   timeout?: number | null | undefined;
   /** Python's `source_address`: `[host, port]` for the local end (`''`/`0` = any). */
   source_address?: readonly [string, number] | null | undefined;
-  /** Bytes per read of a file or stream body (Python 3.7+), default 8192. */
+  /**
+   * Python 3.7+'s `blocksize`: bytes per read of a file or stream body, default 8192.
+   * When given, a file (`FileHandle`, `fs.ReadStream`) or stream body is written in
+   * pieces of exactly this size, as Python does; by default a file is read and written
+   * 256 KiB at a time, which is faster and looks the same on the wire.
+   */
   blocksize?: number | undefined;
   /** Cancels every operation of this connection when it fires. */
   signal?: AbortSignal | undefined;
@@ -153,7 +158,10 @@ export class HTTPConnection {
    * `BadStatusLine` instead of an HTTP/0.9 response.
    */
   strict: boolean;
-  /** Python 3.7+'s `blocksize`: bytes per read of a file or stream body (default 8192). */
+  /**
+   * Python 3.7+'s `blocksize`: bytes per read of a file or stream body (default 8192).
+   * Honoured exactly (one write per piece) when given to the constructor or changed.
+   */
   blocksize: number;
   /** Python's `debuglevel`, set by {@link HTTPConnection.set_debuglevel}. */
   debuglevel = 0;
@@ -193,6 +201,8 @@ export class HTTPConnection {
     this.responseDone(reader, complete);
   /** Aborted by `close()` while a connect is under way, so that it does not live on. */
   private closing: AbortController | null = null;
+  /** The constructor was given a `blocksize`: file and stream bodies use it exactly. */
+  private readonly blocksizeGiven: boolean;
 
   constructor(host: string, port?: number | null, options: HTTPConnectionOptions = {}) {
     const ctor = this.constructor as typeof HTTPConnection;
@@ -208,6 +218,7 @@ export class HTTPConnection {
       throw new TypeError(`blocksize must be a positive integer, got ${String(blocksize)}`);
     }
     this.blocksize = blocksize;
+    this.blocksizeGiven = options.blocksize !== undefined;
     this.signal = options.signal ?? null;
     this.createConnection = options.createConnection ?? null;
     this.debugOutput = options.debugOutput ?? null;
@@ -401,7 +412,7 @@ export class HTTPConnection {
     if (messageBody === undefined || messageBody === null) {
       return this.sendOutput(head, null, false, options?.signal);
     }
-    const prepared = prepareBody(messageBody, this.blocksize);
+    const prepared = this.prepare(messageBody);
     const chunked = options?.encode_chunked === true && this._http_vsn === 11;
     if (prepared instanceof Promise) {
       return prepared.then((body) => this.sendOutput(head, body, chunked, options?.signal));
@@ -417,7 +428,7 @@ export class HTTPConnection {
    */
   send(data: RequestBody, options?: { signal?: AbortSignal | undefined }): Promise<void> {
     this.checkAutoOpen();
-    const prepared = prepareBody(data, this.blocksize);
+    const prepared = this.prepare(data);
     if (prepared instanceof Promise) {
       return prepared.then((body) => this.sendBody(body, options?.signal));
     }
@@ -473,7 +484,7 @@ export class HTTPConnection {
       }
       names = headerNameSet(pairs);
     }
-    const prepared = body === undefined || body === null ? null : prepareBody(body, this.blocksize);
+    const prepared = body === undefined || body === null ? null : this.prepare(body);
     const encodeChunked = options?.encode_chunked === true;
     this.putrequest(
       method,
@@ -745,6 +756,12 @@ export class HTTPConnection {
   }
 
   /** Python's `send(data)` for a body already prepared. */
+  /** `prepareBody` with this connection's `blocksize`, exact unless it is the default. */
+  private prepare(body: unknown): PreparedBody | Promise<PreparedBody> {
+    const exact = this.blocksizeGiven || this.blocksize !== DEFAULT_BLOCKSIZE;
+    return prepareBody(body, this.blocksize, exact);
+  }
+
   private sendBody(body: PreparedBody, signal: AbortSignal | undefined): Promise<void> {
     const sent = this.ensureConnected(signal).then((reader) => {
       reader.active = true;

@@ -44,6 +44,7 @@ export async function openSocket(
   if (params.signal?.aborted) {
     throw new AbortError('The operation was aborted', { cause: params.signal.reason });
   }
+  if (createConnection === null && params.host === '') throw emptyHost();
   const socket =
     createConnection === null ? connectTcp(params, onread) : await createConnection(params);
   if (socket instanceof net.Socket) {
@@ -51,6 +52,20 @@ export async function openSocket(
     socket.setNoDelay(true);
   }
   return socket;
+}
+
+/**
+ * Python's error for an empty host (`getaddrinfo('')`: "[Errno -2] Name or service not
+ * known"), in Node's form for a name that does not resolve. Node itself would connect
+ * to localhost instead.
+ */
+function emptyHost(): Error {
+  return Object.assign(new Error("getaddrinfo ENOTFOUND '' (the host name is empty)"), {
+    code: 'ENOTFOUND',
+    errno: -3008,
+    syscall: 'getaddrinfo',
+    hostname: '',
+  });
 }
 
 function connectTcp(params: ConnectParams, onread: OnreadOptions | null): net.Socket {

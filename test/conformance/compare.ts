@@ -6,6 +6,7 @@
  * - Python `ValueError` ↔ `TypeError` (the messages are each language's own: not compared),
  *   Python `TypeError` ↔ `TypeError`;
  * - `socket.error`/`OSError` with an errno ↔ a Node system error with that `code`
+ *   (`socket.gaierror` for a name that does not resolve ↔ `ENOTFOUND`)
  *   (both become `SystemError` + `errno`); without an errno (httplib's own
  *   `socket.error("Tunnel connection failed: …")`) ↔ the package's `TunnelError` with the
  *   same message (both become `Error` + `message`);
@@ -50,6 +51,7 @@ const PY_ERRNO_CLASSES = new Set([
   'ConnectionRefusedError',
   'ConnectionAbortedError',
   'BrokenPipeError',
+  'gaierror',
 ]);
 
 /** A Python result in the package's terms (see the file comment). */
