@@ -116,6 +116,26 @@ const VERSION_NAMES: Readonly<Record<number, tls.SecureVersion>> = {
  */
 const SECURITY_LEVEL = '@SECLEVEL=2';
 
+/**
+ * Whether this runtime's TLS library takes `@SECLEVEL=n` in a cipher string: OpenSSL
+ * (Node.js, Deno) does; BoringSSL (Bun) has no security levels and refuses the whole
+ * cipher string, which would make every HTTPS connection fail there. Probed once, at the
+ * first connection; where it is false, `SECURITY_LEVEL` is not applied (the README's
+ * Runtimes section says so).
+ */
+let securityLevels: boolean | undefined;
+function supportsSecurityLevels(): boolean {
+  if (securityLevels === undefined) {
+    try {
+      tls.createSecureContext({ ciphers: `${tls.DEFAULT_CIPHERS}:${SECURITY_LEVEL}` });
+      securityLevels = true;
+    } catch {
+      securityLevels = false;
+    }
+  }
+  return securityLevels;
+}
+
 /** A certificate-key pair from `load_cert_chain`. */
 interface CertChain {
   readonly cert: Buffer;
@@ -335,7 +355,10 @@ export class SSLContext {
     const max = VERSION_NAMES[this.maximum_version];
     if (max !== undefined) options.maxVersion = max;
     const ciphers = this.ciphers ?? tls.DEFAULT_CIPHERS;
-    options.ciphers = /@SECLEVEL=/i.test(ciphers) ? ciphers : `${ciphers}:${SECURITY_LEVEL}`;
+    options.ciphers =
+      /@SECLEVEL=/i.test(ciphers) || !supportsSecurityLevels()
+        ? ciphers
+        : `${ciphers}:${SECURITY_LEVEL}`;
     if (this.alpn !== undefined) options.ALPNProtocols = this.alpn;
     return {
       hostname,
