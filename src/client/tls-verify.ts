@@ -207,9 +207,11 @@ function peerChain(socket: tls.TLSSocket): Buffer[] {
   let cert: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
   while (cert?.raw !== undefined && !seen.has(cert)) {
     seen.add(cert);
+    // Deno gives `raw` as a plain Uint8Array.
+    const raw = Buffer.from(cert.raw.buffer, cert.raw.byteOffset, cert.raw.byteLength);
     // A self-signed anchor may be shown again as its own issuer, as another object.
-    if (chain.at(-1)?.equals(cert.raw)) break;
-    chain.push(cert.raw);
+    if (chain.at(-1)?.equals(raw)) break;
+    chain.push(raw);
     cert = cert.issuerCertificate;
   }
   return chain;
