@@ -82,5 +82,9 @@ export {
 } from './protocol/errors.ts';
 export { HTTP_PORT, HTTPS_PORT } from './protocol/limits.ts';
 export { HTTPMessage } from './protocol/message.ts';
-export type { HeadersInput, PutRequestOptions } from './protocol/request-writer.ts';
+export type {
+  HeadersInput,
+  HeaderValue,
+  PutRequestOptions,
+} from './protocol/request-writer.ts';
 export * from './protocol/status.ts';

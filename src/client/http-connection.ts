@@ -18,7 +18,7 @@
  * agent).
  */
 import type { Duplex } from 'node:stream';
-import { type PreparedBody, prepareBody } from '../io/body-source.ts';
+import { type PreparedBody, prepareBody, type RequestBody } from '../io/body-source.ts';
 import { checkTimeout, getdefaulttimeout } from '../io/deadline.ts';
 import { CannotSendHeader, CannotSendRequest, NotConnected } from '../protocol/errors.ts';
 import { DEFAULT_BLOCKSIZE, HTTP_PORT } from '../protocol/limits.ts';
@@ -26,6 +26,7 @@ import {
   checkHeaders,
   type GivenHeaders,
   type HeadersInput,
+  type HeaderValue,
   type PutRequestOptions,
   RequestBuffer,
   type RequestTarget,
@@ -275,14 +276,16 @@ export class HTTPConnection {
   }
 
   /**
-   * Python's `putheader(header, *values)`: buffer one header line. Values are converted
-   * with `String()` (Python: `str()`); several values are joined with `\r\n\t`
-   * (continuation lines, as in Python). Throws `CannotSendHeader` outside a request.
+   * Python's `putheader(header, *values)`: buffer one header line. Each value is a
+   * {@link HeaderValue} (a string, a number, a bigint or bytes), written as its text
+   * (Python: `str()`); several values are joined with `\r\n\t` (continuation lines, as
+   * in Python; many servers refuse them). Throws `CannotSendHeader` outside a request.
    *
-   * Differs from Python 2.7: the name must be an RFC 9110 token, and a value may hold
-   * no NUL and no CR/LF except a fold (CRLF + SP/HT): `TypeError` otherwise.
+   * Differs from Python 2.7: the name must be an RFC 9110 token; a value may hold no NUL
+   * and no CR/LF except a fold (CRLF + SP/HT); `undefined`, `null`, arrays and objects
+   * with no string form of their own are refused: `TypeError`, and nothing is buffered.
    */
-  putheader(header: string, ...values: unknown[]): void {
+  putheader(header: string, ...values: HeaderValue[]): void {
     this.#driver.machine.handle('putheader');
     this.#buffer.putheader(header, ...values);
   }
@@ -293,7 +296,7 @@ export class HTTPConnection {
    * chunks (Python 3.6+). Connects first if needed. The body may be any
    * {@link RequestBody}; a string is sent as UTF-8.
    */
-  endheaders(messageBody?: unknown, options?: RequestOptions): Promise<void> {
+  endheaders(messageBody?: RequestBody, options?: RequestOptions): Promise<void> {
     const driver = this.#driver;
     let prepared: PreparedBody | Promise<PreparedBody> | null = null;
     try {
@@ -321,7 +324,7 @@ export class HTTPConnection {
    * it off and no socket, `NotConnected`). Nothing is framed: a body after
    * `endheaders()` must match the `Content-Length` or `Transfer-Encoding` sent.
    */
-  send(data: unknown, options?: { signal?: AbortSignal | undefined }): Promise<void> {
+  send(data: RequestBody, options?: { signal?: AbortSignal | undefined }): Promise<void> {
     let prepared: PreparedBody | Promise<PreparedBody>;
     try {
       prepared = this.#prepare(data);
@@ -344,8 +347,10 @@ export class HTTPConnection {
    *
    * `headers` is a plain object, a `Map` or `[name, value]` pairs, sent in that order;
    * a given `Host` or `Accept-Encoding` replaces the automatic one. Every argument is
-   * checked before the state moves or a byte is sent: bad input rejects the promise
-   * and leaves the connection as it was (unlike `putrequest()`).
+   * checked before the state moves or a byte is sent: bad input (a value that is not a
+   * {@link HeaderValue} — `undefined`, `null`, an object with no string form of its own
+   * — is a `TypeError` naming the header) rejects the promise and leaves the connection
+   * as it was (unlike `putrequest()`).
    *
    * Differs from Python 2.7: bodies may be any {@link RequestBody} (files, streams,
    * iterables, sent chunked when their length is unknown: Python 3's rules); strings
@@ -364,7 +369,7 @@ export class HTTPConnection {
   request(
     method: string,
     url: string,
-    body?: unknown,
+    body?: RequestBody,
     headers?: HeadersInput | null,
     options?: RequestOptions,
   ): Promise<void> {

@@ -28,6 +28,7 @@ import {
   type ClientTlsSettings,
   readSettingsWith,
   SessionCache,
+  securityLevel,
   serverHostname,
 } from './tls-verify.ts';
 
@@ -113,13 +114,6 @@ const VERSION_NAMES: Readonly<Record<number, tls.SecureVersion>> = {
   [TLSVersion.TLSv1_2]: 'TLSv1.2',
   [TLSVersion.TLSv1_3]: 'TLSv1.3',
 };
-
-/**
- * OpenSSL's security level for every context unless its cipher string names one:
- * CPython 3.10+ builds its default contexts at level 2 (RSA and DH keys of 2048 bits
- * at least, no SHA-1 certificate signatures); Node's default is 1.
- */
-const SECURITY_LEVEL = '@SECLEVEL=2';
 
 /** A certificate-key pair from `load_cert_chain`. */
 interface CertChain {
@@ -347,14 +341,17 @@ export class SSLContext {
     if (min !== undefined) options.minVersion = min;
     const max = VERSION_NAMES[this.maximum_version];
     if (max !== undefined) options.maxVersion = max;
-    const ciphers = this.#ciphers ?? tls.DEFAULT_CIPHERS;
-    options.ciphers = /@SECLEVEL=/i.test(ciphers) ? ciphers : `${ciphers}:${SECURITY_LEVEL}`;
+    // Security level 2 unless the cipher string names one: by the TLS library where it
+    // takes it, else by the verification after the handshake (tls-verify.ts).
+    const level = securityLevel(this.#ciphers ?? tls.DEFAULT_CIPHERS);
+    options.ciphers = level.ciphers;
     if (this.#alpn !== undefined) options.ALPNProtocols = this.#alpn;
     return {
       hostname,
       verifyChain,
       checkHostname: check,
       commonName: this.#commonName,
+      ownSecurityLevel: verifyChain ? level.ownLevel : 0,
       options,
       // A session is only offered to a connection that would verify the server exactly
       // as the one that made it: same name, port, checks, trust store and client

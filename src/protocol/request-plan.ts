@@ -10,8 +10,38 @@ import { asciiLower } from './pytext.ts';
 import type { PutRequestOptions } from './request-writer.ts';
 import { coerceHeaderValue, validateHeaderName, validateHeaderValue } from './validate.ts';
 
+/**
+ * A header value, as `putheader()`, `request()`'s headers and `set_tunnel()`'s headers
+ * take it: a string, a number or a bigint (in decimal), or bytes (a `Buffer` or
+ * `Uint8Array`, each byte one character of the value).
+ *
+ * Python 2.7 sends `str(value)` of anything. Here `undefined`, `null`, arrays and objects
+ * with no string form of their own (`[object Object]`) are refused with a `TypeError`
+ * before anything is sent, so `{ Authorization: maybeToken }` cannot send
+ * `Authorization: undefined`. (From JavaScript, booleans and objects with their own
+ * `toString` or `Symbol.toPrimitive`, such as a `URL`, are converted with `String()`.)
+ *
+ * @example
+ * ```ts
+ * await conn.request('GET', '/', null, { Accept: 'text/plain', 'X-Request-Id': 42n });
+ * conn.putrequest('PUT', '/file');
+ * conn.putheader('Content-Length', 18);
+ * conn.putheader('X-Trace', Buffer.from('caf\xe9', 'latin1')); // bytes: one character each
+ * ```
+ */
+export type HeaderValue = string | number | bigint | Uint8Array;
+
 /** What `request()` accepts as `headers`: a plain object, a `Map`, or `[name, value]` pairs. */
 export type HeadersInput =
+  | Readonly<Record<string, HeaderValue>>
+  | ReadonlyMap<string, HeaderValue>
+  | Iterable<readonly [string, HeaderValue]>;
+
+/**
+ * Headers as JavaScript callers may pass them, whatever the types say: every value is
+ * checked at run time (`coerceHeaderValue`), so the functions here take any value.
+ */
+export type AnyHeaders =
   | Readonly<Record<string, unknown>>
   | ReadonlyMap<string, unknown>
   | Iterable<readonly [string, unknown]>;
@@ -24,9 +54,7 @@ export type HeadersInput =
  * Names must be strings; values are left as they are (`putheader` coerces them once).
  * Anything else throws `TypeError`.
  */
-export function normalizeHeaders(
-  headers: HeadersInput | null | undefined,
-): Array<[string, unknown]> {
+export function normalizeHeaders(headers: AnyHeaders | null | undefined): Array<[string, unknown]> {
   if (headers === null || headers === undefined) return [];
   if (typeof headers !== 'object') {
     throw new TypeError(
@@ -92,14 +120,14 @@ const NO_HEADERS_GIVEN: GivenHeaders = { pairs: [], names: new Set(), skip: null
  * must be a token, each value is converted once (`String()`, Python's `str()`) and
  * checked (no NUL, CR/LF only in a fold). Throws `TypeError` before anything is used.
  */
-export function checkHeaders(headers: HeadersInput | null | undefined): GivenHeaders {
+export function checkHeaders(headers: AnyHeaders | null | undefined): GivenHeaders {
   if (headers === null || headers === undefined) return NO_HEADERS_GIVEN;
   const given = normalizeHeaders(headers);
   const pairs: Array<[string, string]> = new Array(given.length);
   for (let i = 0; i < given.length; i++) {
     const [name, value] = given[i] as [string, unknown];
     validateHeaderName(name);
-    const text = coerceHeaderValue(value);
+    const text = coerceHeaderValue(value, name);
     validateHeaderValue(text);
     pairs[i] = [name, text];
   }

@@ -21,8 +21,9 @@
  */
 import { domainToASCII } from 'node:url';
 import { isPort, pyrepr } from './pytext.ts';
-import { type HeadersInput, normalizeHeaders } from './request-plan.ts';
+import { type AnyHeaders, type HeadersInput, normalizeHeaders } from './request-plan.ts';
 import {
+  coerceHeaderName,
   coerceHeaderValue,
   parseHostPort,
   validateHeaderName,
@@ -139,16 +140,16 @@ function stripNetlocZone(netloc: string): string {
  * (Python's `putheader`, with this package's stricter name and value rules).
  */
 function headerLine(name: unknown, values: readonly unknown[]): string {
-  const n = coerceHeaderValue(name);
+  const n = coerceHeaderName(name);
   validateHeaderName(n);
   if (values.length === 1) {
-    const v = coerceHeaderValue(values[0]);
+    const v = coerceHeaderValue(values[0], n);
     validateHeaderValue(v);
     return `${n}: ${v}`;
   }
   const vs = new Array<string>(values.length);
   for (let k = 0; k < values.length; k++) {
-    const v = coerceHeaderValue(values[k]);
+    const v = coerceHeaderValue(values[k], n);
     validateHeaderValue(v);
     vs[k] = v;
   }
@@ -258,10 +259,12 @@ const hostValues = new WeakMap<RequestTarget, string>();
 // request(): headers and framing
 
 export {
+  type AnyHeaders,
   type BodyInfo,
   checkHeaders,
   type GivenHeaders,
   type HeadersInput,
+  type HeaderValue,
   headerNameSet,
   normalizeHeaders,
   planRequest,
@@ -353,7 +356,7 @@ export const LAST_CHUNK = '0\r\n\r\n';
 export function connectRequest(
   tunnelHost: string,
   tunnelPort: number,
-  headers?: HeadersInput | null,
+  headers?: AnyHeaders | null,
 ): string {
   validateHost(tunnelHost);
   if (!isPort(tunnelPort)) {

@@ -187,17 +187,75 @@ export function validateHeaderValue(value: string): void {
  * Python 2.7's `str(v)` for a header value, in JavaScript terms: strings as they are,
  * `Buffer`/`Uint8Array` as the latin1 text of their bytes, numbers and bigints in
  * decimal (integers from 1e21 up too, where `String()` would switch to exponent form),
- * anything else through `String(v)`, which runs `Symbol.toPrimitive`/`toString` exactly
+ * booleans as `true`/`false`, and an object with a string form of its own (a
+ * `Symbol.toPrimitive` method, or a `toString` other than `Object.prototype`'s: a `URL`,
+ * a `String` object, a class of the caller's) through `String(v)`, which runs it exactly
  * once. Validation must run on the result, never on the input.
+ *
+ * Refused with a `TypeError` that names the header (`name`, when given): `undefined`,
+ * `null`, a symbol, a function, an array, and an object with no string form of its own,
+ * whose text would be `[object Object]`. Python 2.7 would send `None` or a repr, and
+ * node:http sends `null` and `[object Object]` (it refuses only `undefined`): each is
+ * almost always a bug of the caller (`{ Authorization: maybeToken }`), never a value a
+ * server expects.
  */
-export function coerceHeaderValue(v: unknown): string {
+export function coerceHeaderValue(v: unknown, name?: string): string {
   if (typeof v === 'string') return v;
+  const text = coerceOther(v);
+  if (text !== null) return text;
+  const what =
+    name === undefined ? 'Invalid header value' : `Invalid value for header ${pyrepr(name)}`;
+  throw new TypeError(
+    `${what}: ${notText(v)}; a header value is a string, a number, a bigint or bytes`,
+  );
+}
+
+/**
+ * A header name given as something else than a string (by JavaScript callers), converted
+ * as `coerceHeaderValue` converts values; the same values are refused, with
+ * `TypeError('Invalid header name: …')`. The result must still pass `validateHeaderName`.
+ */
+export function coerceHeaderName(v: unknown): string {
+  if (typeof v === 'string') return v;
+  const text = coerceOther(v);
+  if (text !== null) return text;
+  throw new TypeError(`Invalid header name: ${notText(v)}; a header name is a string`);
+}
+
+/** `coerceHeaderValue` for everything but strings; null when `v` is refused. */
+function coerceOther(v: unknown): string | null {
   if (typeof v === 'number') {
     return Number.isInteger(v) && Math.abs(v) >= 1e21 ? BigInt(v).toString() : String(v);
   }
   if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (v instanceof Uint8Array) {
     return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
   }
-  return String(v);
+  if (typeof v === 'object' && v !== null && !Array.isArray(v) && hasStringForm(v)) {
+    return String(v);
+  }
+  return null;
+}
+
+/** Whether `String(o)` gives a text of `o`'s own rather than `[object …]`. */
+function hasStringForm(o: object): boolean {
+  if (typeof (o as { [Symbol.toPrimitive]?: unknown })[Symbol.toPrimitive] === 'function') {
+    return true;
+  }
+  const str = (o as { toString?: unknown }).toString;
+  return typeof str === 'function' && str !== Object.prototype.toString;
+}
+
+/** What a refused header name or value is, for the message. */
+function notText(v: unknown): string {
+  if (v === undefined || v === null) return String(v);
+  if (typeof v === 'symbol') return 'a symbol';
+  if (typeof v === 'function') return 'a function';
+  if (Array.isArray(v)) {
+    return 'an array (join the values, or give them to putheader() as separate arguments)';
+  }
+  const ctor: unknown = Object.getPrototypeOf(v)?.constructor;
+  const name = typeof ctor === 'function' && ctor.name !== '' ? ctor.name : 'Object';
+  return `an object with no string form of its own (${name})`;
 }

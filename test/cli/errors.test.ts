@@ -38,13 +38,13 @@ describe('usage errors exit 2', () => {
     ['@FILE with another -d', ['http://x/', '-d', '@f', '-d', 'a'], /cannot be combined/],
     ['-d @ with no file name', ['http://x/', '-d', '@'], /a file name must follow/],
     ['-o with an empty name', ['http://x/', '-o', ''], /-o needs a file name/],
-    ['demo with an option', ['demo', '-i'], /httplib demo takes no option but -v/],
+    ['demo with an option', ['demo', '-i'], /httplib-ts demo takes no option but -v/],
   ];
   for (const [what, args, message] of cases) {
     it(what, async () => {
       const r = await runCli(args);
       assertFailure(r, EXIT.USAGE, message);
-      assert.match(r.stderr, /\(see httplib --help\)\n$/);
+      assert.match(r.stderr, /\(see httplib-ts --help\)\n$/);
     });
   }
 });
@@ -239,9 +239,10 @@ describe('--help and --version', () => {
     const r = await runCli(['--help']);
     assert.equal(r.code, 0);
     assert.equal(r.stderr, '');
-    assert.match(r.out, /^httplib \d+\.\d+\.\d+: /);
-    assert.match(r.out, /Usage:\n {2}httplib \[METHOD\] URL \[options\]/);
-    assert.match(r.out, /httplib demo/);
+    assert.match(r.out, /^httplib-ts \d+\.\d+\.\d+: /);
+    assert.match(r.out, /Usage \(the command is installed as httplib-ts, and also as httplib\):\n/);
+    assert.match(r.out, /\n {2}httplib-ts \[METHOD\] URL \[options\]/);
+    assert.match(r.out, /httplib-ts demo/);
     for (const option of [
       '-H, --header',
       '-d, --data',
@@ -260,6 +261,8 @@ describe('--help and --version', () => {
       '-k, --insecure',
       '--timeout',
       '-f, --fail',
+      '-X, --request METHOD',
+      '--http0.9',
       '-h, --help',
       '-V, --version',
     ]) {
@@ -278,7 +281,7 @@ describe('--help and --version', () => {
     const version = JSON.parse(fs.readFileSync(`${ROOT}/package.json`, 'utf8')).version;
     const r = await runCli(['--version']);
     assert.equal(r.code, 0);
-    assert.equal(r.out, `httplib ${version} (httplib-ts, Node.js ${process.version})\n`);
+    assert.equal(r.out, `httplib-ts ${version} (Node.js ${process.version})\n`);
     assert.equal((await runCli(['-V'])).out, r.out);
   });
 

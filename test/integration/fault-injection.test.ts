@@ -23,6 +23,7 @@ import {
   type HTTPResponse,
   ImproperConnectionState,
   IncompleteRead,
+  type RequestBody,
   ResponseNotReady,
   TimeoutError,
 } from '../../src/index.ts';
@@ -137,7 +138,7 @@ interface Ctx {
   /** A per-call signal (abort faults), else undefined. */
   signal: AbortSignal | undefined;
   /** The request body to send (a failing one for 'bad' in the write phase). */
-  body: () => unknown;
+  body: () => RequestBody;
   /** The response under test (body phase). */
   response: HTTPResponse | null;
 }

@@ -376,7 +376,7 @@ describe('scenario 7: promise methods reject, never throw', () => {
         [() => conn.request('GET', '/', null, { 'Bad Name': 'v' }), TypeError],
         [() => conn.request('GET', '/a b'), InvalidURL],
         [() => conn.request('G ET', '/'), TypeError],
-        [() => conn.request('GET', '/', 42), TypeError],
+        [() => conn.request('GET', '/', 42 as never), TypeError],
       ];
       for (const [call, cls] of calls) {
         let p: Promise<unknown> | undefined;
