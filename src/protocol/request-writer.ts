@@ -314,7 +314,7 @@ export function tunnelRequest(
   const [tunnelHost, tunnelPort] = parseHostPort(host, port, defaultPort);
   const pairs: Array<[string, string]> = [];
   for (const [name, value] of normalizeHeaders(headers)) {
-    pairs.push([name, coerceHeaderValue(value)]);
+    pairs.push([name, coerceHeaderValue(value, name)]);
   }
   return {
     host: tunnelHost,

@@ -207,8 +207,9 @@ describe('security level 2 with and without the TLS library’s own (issue 12, i
     emulateLibraryWithoutSecurityLevels(true);
     const context = contextFor('weak-leaf', 'DEFAULT:@SECLEVEL=0');
     assert.match(await fetchBody(await conn('weak-leaf', context)), /^weak-leaf /);
-    const cache = (context as unknown as { sessions: { entries: Map<string, unknown> } }).sessions
-      .entries;
+    // The context's cache, as the handshake site sees it (its state is private).
+    const settings = clientSettings(context, 'localhost', 0, null);
+    const cache = (settings.sessions as unknown as { entries: Map<string, unknown> }).entries;
     const [, entry] = [...cache.entries()].at(-1) as [string, unknown];
     context.set_ciphers('DEFAULT');
     const server = await servers.get('weak-leaf');
