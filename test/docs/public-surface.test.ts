@@ -1,0 +1,133 @@
+/**
+ * The public surface is tidy (issue 13): nothing internal in the declarations users see
+ * or reachable at run time. For every class the package exports (the `ssl` namespace's
+ * too), the declaration (src/, as the published .d.ts is made from it) has no
+ * `private`/`protected` member and no member marked `@internal`, and every method or
+ * property found on the class at run time is one the declaration shows as public; the
+ * `ssl` namespace holds at run time exactly what it declares; `HTTPResponse` cannot be
+ * constructed by users.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import ts from 'typescript';
+import * as httplib from '../../src/index.ts';
+import { INDEX, projectOptions } from './typecheck.ts';
+
+function program(): { checker: ts.TypeChecker; index: ts.SourceFile } {
+  const p = ts.createProgram([INDEX], projectOptions());
+  const index = p.getSourceFile(INDEX);
+  assert.ok(index, 'src/index.ts not in the program');
+  return { checker: p.getTypeChecker(), index };
+}
+
+function resolve(checker: ts.TypeChecker, symbol: ts.Symbol): ts.Symbol {
+  return symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+}
+
+/** The exported classes, by their runtime path (`HTTPConnection`, `ssl.SSLContext`). */
+function exportedClasses(checker: ts.TypeChecker, index: ts.SourceFile): Map<string, ts.Symbol> {
+  const out = new Map<string, ts.Symbol>();
+  const module = checker.getSymbolAtLocation(index) as ts.Symbol;
+  const visit = (prefix: string, symbols: ts.Symbol[]): void => {
+    for (const exported of symbols) {
+      const symbol = resolve(checker, exported);
+      if (symbol.flags & ts.SymbolFlags.Class) out.set(`${prefix}${exported.name}`, symbol);
+      if (symbol.flags & ts.SymbolFlags.ValueModule && prefix === '') {
+        visit(`${exported.name}.`, checker.getExportsOfModule(symbol));
+      }
+    }
+  };
+  visit('', checker.getExportsOfModule(module));
+  return out;
+}
+
+function isInternal(symbol: ts.Symbol): boolean {
+  return symbol.getJsDocTags().some((tag) => tag.name === 'internal');
+}
+
+function hidden(decl: ts.Declaration): boolean {
+  const flags = ts.getCombinedModifierFlags(decl);
+  return (flags & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) !== 0;
+}
+
+function runtimeValue(path: string): unknown {
+  let value: unknown = httplib;
+  for (const part of path.split('.')) value = (value as Record<string, unknown>)[part];
+  return value;
+}
+
+/** Own names of a class's prototype chain up to (not including) `Object`/`Error`. */
+function runtimeNames(ctor: { prototype: object }): Set<string> {
+  const names = new Set<string>();
+  for (let p = ctor.prototype; p !== Object.prototype && p !== Error.prototype; ) {
+    for (const name of Object.getOwnPropertyNames(p)) if (name !== 'constructor') names.add(name);
+    p = Object.getPrototypeOf(p) as object;
+  }
+  return names;
+}
+
+describe('the public surface', () => {
+  const { checker, index } = program();
+  const classes = exportedClasses(checker, index);
+
+  it('finds the exported classes (the ssl namespace included)', () => {
+    for (const name of ['HTTPConnection', 'HTTPSConnection', 'HTTPResponse', 'ssl.SSLContext']) {
+      assert.ok(classes.has(name), name);
+    }
+  });
+
+  it('no exported class declares a private, protected or @internal member', () => {
+    const found: string[] = [];
+    for (const [name, symbol] of classes) {
+      const type = checker.getDeclaredTypeOfSymbol(symbol);
+      const statics = checker.getTypeOfSymbol(symbol);
+      for (const member of [...type.getProperties(), ...statics.getProperties()]) {
+        if (member.name === 'prototype' || member.name.startsWith('__#')) continue;
+        const decl = member.declarations?.[0];
+        if (decl !== undefined && hidden(decl)) found.push(`${name}.${member.name} (hidden)`);
+        if (isInternal(member)) found.push(`${name}.${member.name} (@internal)`);
+      }
+    }
+    assert.deepEqual(found, []);
+  });
+
+  it('everything on an exported class at run time is declared public', () => {
+    const found: string[] = [];
+    for (const [name, symbol] of classes) {
+      const ctor = runtimeValue(name) as { prototype: object };
+      const declared = new Set(
+        checker
+          .getDeclaredTypeOfSymbol(symbol)
+          .getProperties()
+          .map((p) => p.name),
+      );
+      for (const own of runtimeNames(ctor)) {
+        if (!declared.has(own)) found.push(`${name}.prototype.${own}`);
+      }
+    }
+    assert.deepEqual(found, []);
+  });
+
+  it('the ssl namespace holds at run time exactly what it declares', () => {
+    const module = checker.getSymbolAtLocation(index) as ts.Symbol;
+    const ssl = checker.getExportsOfModule(module).find((s) => s.name === 'ssl') as ts.Symbol;
+    const declared = checker
+      .getExportsOfModule(resolve(checker, ssl))
+      .filter((s) => resolve(checker, s).flags & ts.SymbolFlags.Value)
+      .map((s) => s.name)
+      .sort();
+    assert.deepEqual(Object.keys(httplib.ssl).sort(), declared);
+    for (const name of ['toSSLError', 'clientSettings', 'tlsOptions']) {
+      assert.equal(name in httplib.ssl, false, name);
+    }
+  });
+
+  it('HTTPResponse cannot be constructed by users', () => {
+    const Ctor = httplib.HTTPResponse as unknown as new (...args: unknown[]) => unknown;
+    assert.throws(() => new Ctor(), TypeError);
+    assert.throws(() => new Ctor(Symbol('HTTPResponse'), {}), TypeError);
+    for (const name of ['begin', 'applyHead', 'takeOwnership', 'readHeadOnly']) {
+      assert.equal(name in httplib.HTTPResponse.prototype, false, name);
+    }
+  });
+});
