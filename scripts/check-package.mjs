@@ -23,10 +23,10 @@
 //    compile the wrong calls (bodies and header values the run time refuses); a CommonJS
 //    TypeScript project compiles its import to require() and runs.
 //
-// `stripInternal` is deliberately not set: the @internal members sit on public classes
-// (HTTPResponse's constructor, HTTPConnection's hooks for HTTPS), and stripping them would
-// make `new HTTPResponse()` look valid and hide names a subclass could collide with.
-// typedoc's `excludeInternal` keeps them out of the HTML documentation instead.
+// `stripInternal` is not set: no public class has an @internal member any more (their
+// internals are #private, test/docs/public-surface.test.ts); what @internal marks are
+// functions of modules that the package's `exports` does not expose, whose declarations
+// the public ones import. typedoc's `excludeInternal` keeps them out of the HTML docs.
 //
 // Usage: node scripts/check-package.mjs   (exit 0 when every check passes)
 import { execFileSync, spawnSync } from 'node:child_process';
