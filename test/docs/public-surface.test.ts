@@ -11,18 +11,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import ts from 'typescript';
 import * as httplib from '../../src/index.ts';
-import { INDEX, projectOptions } from './typecheck.ts';
-
-function program(): { checker: ts.TypeChecker; index: ts.SourceFile } {
-  const p = ts.createProgram([INDEX], projectOptions());
-  const index = p.getSourceFile(INDEX);
-  assert.ok(index, 'src/index.ts not in the program');
-  return { checker: p.getTypeChecker(), index };
-}
-
-function resolve(checker: ts.TypeChecker, symbol: ts.Symbol): ts.Symbol {
-  return symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
-}
+import { indexProgram, resolveAlias } from './typecheck.ts';
 
 /** The exported classes, by their runtime path (`HTTPConnection`, `ssl.SSLContext`). */
 function exportedClasses(checker: ts.TypeChecker, index: ts.SourceFile): Map<string, ts.Symbol> {
@@ -30,7 +19,7 @@ function exportedClasses(checker: ts.TypeChecker, index: ts.SourceFile): Map<str
   const module = checker.getSymbolAtLocation(index) as ts.Symbol;
   const visit = (prefix: string, symbols: ts.Symbol[]): void => {
     for (const exported of symbols) {
-      const symbol = resolve(checker, exported);
+      const symbol = resolveAlias(checker, exported);
       if (symbol.flags & ts.SymbolFlags.Class) out.set(`${prefix}${exported.name}`, symbol);
       if (symbol.flags & ts.SymbolFlags.ValueModule && prefix === '') {
         visit(`${exported.name}.`, checker.getExportsOfModule(symbol));
@@ -67,7 +56,7 @@ function runtimeNames(ctor: { prototype: object }): Set<string> {
 }
 
 describe('the public surface', () => {
-  const { checker, index } = program();
+  const { checker, index } = indexProgram();
   const classes = exportedClasses(checker, index);
 
   it('finds the exported classes (the ssl namespace included)', () => {
@@ -112,8 +101,8 @@ describe('the public surface', () => {
     const module = checker.getSymbolAtLocation(index) as ts.Symbol;
     const ssl = checker.getExportsOfModule(module).find((s) => s.name === 'ssl') as ts.Symbol;
     const declared = checker
-      .getExportsOfModule(resolve(checker, ssl))
-      .filter((s) => resolve(checker, s).flags & ts.SymbolFlags.Value)
+      .getExportsOfModule(resolveAlias(checker, ssl))
+      .filter((s) => resolveAlias(checker, s).flags & ts.SymbolFlags.Value)
       .map((s) => s.name)
       .sort();
     assert.deepEqual(Object.keys(httplib.ssl).sort(), declared);

@@ -35,7 +35,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import ts from 'typescript';
 import { ROOT, withTempDir } from '../cli/cli-harness.ts';
-import { INDEX, projectOptions, typecheckModules } from './typecheck.ts';
+import { INDEX, indexProgram, resolveAlias, typecheckModules } from './typecheck.ts';
 
 /** A fenced TypeScript block inside an `@example`. */
 const TS_FENCE = /```ts\n[\s\S]*?```/;
@@ -100,24 +100,13 @@ interface Export {
   readonly namespace: { readonly name: string; readonly comment: string | null } | null;
 }
 
-function program(): { checker: ts.TypeChecker; index: ts.SourceFile } {
-  const prog = ts.createProgram([INDEX], projectOptions());
-  const index = prog.getSourceFile(INDEX);
-  assert.ok(index, 'src/index.ts not in the program');
-  return { checker: prog.getTypeChecker(), index };
-}
-
-function resolve(checker: ts.TypeChecker, symbol: ts.Symbol): ts.Symbol {
-  return symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
-}
-
 /** Every export of the module, namespace members included. */
 function exportsOf(checker: ts.TypeChecker, index: ts.SourceFile): Export[] {
   const module = checker.getSymbolAtLocation(index);
   assert.ok(module, 'src/index.ts has no module symbol');
   const out: Export[] = [];
   for (const exported of checker.getExportsOfModule(module)) {
-    const symbol = resolve(checker, exported);
+    const symbol = resolveAlias(checker, exported);
     const namespace = (exported.declarations ?? []).find(ts.isNamespaceExport);
     if (namespace !== undefined) {
       // `export * as ssl from …`: the comment sits on the export declaration.
@@ -125,7 +114,7 @@ function exportsOf(checker: ts.TypeChecker, index: ts.SourceFile): Export[] {
       for (const member of checker.getExportsOfModule(symbol)) {
         out.push({
           name: `${exported.name}.${member.name}`,
-          symbol: resolve(checker, member),
+          symbol: resolveAlias(checker, member),
           namespace: { name: exported.name, comment },
         });
       }
@@ -223,7 +212,7 @@ function documented(decl: ts.Declaration): ts.Node {
 }
 
 describe('TSDoc @example on every export', () => {
-  const { checker, index } = program();
+  const { checker, index } = indexProgram();
   const all = exportsOf(checker, index);
   const kinds = new Map(all.map((e) => [e.name, kind(checker, e.symbol)]));
 

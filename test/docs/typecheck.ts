@@ -43,3 +43,16 @@ export function typecheckModules(dir: string, sources: readonly string[]): ts.Di
     .getPreEmitDiagnostics(program)
     .filter((d) => d.file === undefined || files.includes(path.resolve(d.file.fileName)));
 }
+
+/** The program of the package's public entry (src/index.ts), and its checker. */
+export function indexProgram(): { checker: ts.TypeChecker; index: ts.SourceFile } {
+  const prog = ts.createProgram([INDEX], projectOptions());
+  const index = prog.getSourceFile(INDEX);
+  assert.ok(index, 'src/index.ts not in the program');
+  return { checker: prog.getTypeChecker(), index };
+}
+
+/** `symbol`, or what it is an alias of (a re-export). */
+export function resolveAlias(checker: ts.TypeChecker, symbol: ts.Symbol): ts.Symbol {
+  return symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+}
