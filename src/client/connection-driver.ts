@@ -30,7 +30,7 @@ import {
   type TunnelTarget,
 } from './connection-links.ts';
 import { errorChannel, nodeDebug, publishFailure, requestHeadersChannel } from './debug.ts';
-import { type HTTPResponse, receiveResponse } from './http-response.ts';
+import { type HeadHandlers, type HTTPResponse, receiveResponse } from './http-response.ts';
 import { type Outgoing, writeOutgoing } from './request-output.ts';
 
 /** The settled promise the fast paths hand back: nothing was waited for. */
@@ -242,9 +242,7 @@ export class ConnectionDriver extends ConnectionLinks {
   private readHead(signal: AbortSignal | undefined): Promise<HTTPResponse> {
     const link = this.link;
     if (link === null) return Promise.reject(new NotConnected());
-    const generation = this.generation;
     const conn = this.conn;
-    const method = this.method;
     const context = {
       link,
       debuglevel: conn.debuglevel,
@@ -256,34 +254,34 @@ export class ConnectionDriver extends ConnectionLinks {
       connection: conn,
     };
     const parser = new ResponseParser({
-      method,
+      method: this.method,
       strict: conn.strict,
       debug: conn.debuglevel > 0 ? this.debug : null,
     });
-    return receiveResponse(context, parser, this.waitOptions(signal), {
-      head: (head, response) => {
-        const action = this.machine.handle(headEvent(method, head.status, head.will_close));
-        // Python: a response that will close "effectively passes the connection to the
-        // response"; a kept one is tracked until its end.
-        if (action === 'track') this.kept = response;
-        else if (link === this.link) {
-          this.link = null;
-          this.forget(link);
-        }
-        return action !== 'track';
-      },
-      failed: (err) => this.headFailed(generation, err),
-    });
+    return receiveResponse(context, parser, this.waitOptions(signal), this.heads);
   }
 
-  /** The head could not be read: nothing of this socket can be trusted. */
-  private headFailed(generation: number, err: unknown): unknown {
-    if (generation === this.generation && this.machine.handle('head-failed') === 'destroy') {
-      this.drop(err);
-    }
-    if (errorChannel.hasSubscribers) errorChannel.publish({ connection: this.conn, error: err });
-    return err;
-  }
+  /** What a head read decides (made once, not per response). */
+  private readonly heads: HeadHandlers = {
+    head: (head, response, link) => {
+      const action = this.machine.handle(headEvent(this.method, head.status, head.will_close));
+      // Python: a response that will close "effectively passes the connection to the
+      // response"; a kept one is tracked until its end.
+      if (action === 'track') this.kept = response;
+      else if (link === this.link) {
+        this.link = null;
+        this.forget(link);
+      }
+      return action !== 'track';
+    },
+    // The head could not be read: nothing of this socket can be trusted (unless the
+    // socket is no longer the connection's: close() came first).
+    failed: (err, link) => {
+      if (link === this.link && this.machine.handle('head-failed') === 'destroy') this.drop(err);
+      if (errorChannel.hasSubscribers) errorChannel.publish({ connection: this.conn, error: err });
+      return err;
+    },
+  };
 
   /** A response's body ended: read to its end (`complete`) or abandoned. */
   private responseEnded(link: Link, response: object, complete: boolean): void {

@@ -17,6 +17,7 @@
  * rest of the body to be read as the next response.
  */
 import type { WaitOptions } from '../io/deadline.ts';
+import type { Link } from '../io/transport.ts';
 import { HTTPMessage } from '../protocol/message.ts';
 import type { ResponseHead, ResponseParser } from '../protocol/response-parser.ts';
 import { responseHeadersChannel } from './debug.ts';
@@ -34,10 +35,13 @@ let begin: (response: HTTPResponse, head: ResponseHead, owner: boolean) => void;
 
 /** What the connection decides when a head was read, or when reading it failed. */
 export interface HeadHandlers {
-  /** The head: the connection's decision; returns whether the response owns the socket. */
-  head(head: ResponseHead, response: HTTPResponse): boolean;
-  /** Reading the head failed: returns the error to reject with. */
-  failed(err: unknown): unknown;
+  /**
+   * The head, read on `link`: the connection's decision; returns whether the response
+   * owns the socket.
+   */
+  head(head: ResponseHead, response: HTTPResponse, link: Link): boolean;
+  /** Reading the head on `link` failed: returns the error to reject with. */
+  failed(err: unknown, link: Link): unknown;
 }
 
 /**
@@ -55,17 +59,17 @@ export function receiveResponse(
   return new Promise<HTTPResponse>((resolve, reject) => {
     const aborted = reader.abortIfSignalled(wait);
     if (aborted !== null) {
-      reject(on.failed(aborted));
+      reject(on.failed(aborted, context.link));
       return;
     }
     reader.pump(parser, 'head', wait, (err) => {
       const head = parser.head;
       if (err !== null || head === null) {
-        reject(on.failed(err ?? new Error('response head missing')));
+        reject(on.failed(err ?? new Error('response head missing'), context.link));
         return;
       }
       const response = create(context);
-      begin(response, head, on.head(head, response));
+      begin(response, head, on.head(head, response, context.link));
       if (responseHeadersChannel.hasSubscribers) {
         responseHeadersChannel.publish({ connection: context.connection, response });
       }
