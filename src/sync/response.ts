@@ -1,0 +1,222 @@
+/**
+ * `HTTPResponse` of `httplib-ts/sync`: the twin of the worker's response. The head
+ * (status, reason, version, headers, framing) is copied here once; `length` and the
+ * closed state are mirrored after every call; reads run in the worker and their bytes
+ * come back through shared memory, copied once into a Buffer of the caller's own.
+ *
+ * A read of a response that is already closed returns what the main entry returns then
+ * (nothing) without asking the worker: closed is final.
+ */
+import * as httplib from '../index.ts';
+import type { Reply } from './channel.ts';
+import { currentGeneration, transact } from './channel.ts';
+import {
+  checkGeneration,
+  invoke,
+  MIRROR,
+  type ResponseHead,
+  type ResponseMirror,
+  refuseSignal,
+  settle,
+  trackResponse,
+} from './remote.ts';
+import type * as T from './types.ts';
+import { Encoder, type Json } from './wire.ts';
+
+const EMPTY = Buffer.alloc(0);
+
+/** Makes the twin of a response the worker described. */
+export function makeResponse(head: ResponseHead): HTTPResponse {
+  return new HTTPResponse(RESPONSE, head);
+}
+
+const RESPONSE: unique symbol = Symbol('httplib-ts/sync response');
+
+/**
+ * Python's `httplib.HTTPResponse`, blocking: see the main entry's `HTTPResponse`. Made by
+ * `getresponse()`, never by users. `read()` returns a `Buffer`, `for (const chunk of
+ * response)` iterates the body synchronously.
+ *
+ * @example
+ * ```ts
+ * const response = conn.getresponse();
+ * console.log(response.status, response.getheader('Content-Type'));
+ * for (const chunk of response) process.stdout.write(chunk);
+ * ```
+ */
+export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseMirror {
+  status: number;
+  reason: string;
+  version: 9 | 10 | 11;
+  msg: httplib.HTTPMessage;
+  chunked: boolean;
+  will_close: boolean;
+  debuglevel: number;
+  strict: boolean;
+  closed: boolean;
+
+  readonly #id: number;
+  readonly #generation: number;
+  #length: number | null;
+  #isclosed: boolean;
+
+  /** @internal Use `HTTPConnection.getresponse()`. */
+  constructor(token: typeof RESPONSE, head: ResponseHead) {
+    if (token !== RESPONSE)
+      throw new TypeError('HTTPResponse is made by HTTPConnection.getresponse()');
+    this.status = head.status;
+    this.reason = head.reason;
+    this.version = head.version;
+    this.msg = new httplib.HTTPMessage(head.lines);
+    this.chunked = head.chunked;
+    this.will_close = head.will_close;
+    this.debuglevel = head.debuglevel;
+    this.strict = head.strict;
+    this.closed = head.closed;
+    this.#id = head.id;
+    this.#generation = currentGeneration();
+    this.#length = head.length;
+    this.#isclosed = head.isclosed;
+    trackResponse(head.id, this);
+  }
+
+  /** @internal */
+  [MIRROR](length: number | null, isclosed: boolean, closed: boolean): void {
+    this.#length = length;
+    this.#isclosed = isclosed;
+    this.closed = closed;
+  }
+
+  /** Python 3's `headers`: the same object as `msg`. */
+  get headers(): httplib.HTTPMessage {
+    return this.msg;
+  }
+
+  /** Python's `length`: body bytes still to come when known, else null. */
+  get length(): number | null {
+    return this.#length;
+  }
+
+  /** A read in the worker; its bytes come back in shared memory. */
+  #read(kind: string, n: unknown, options: unknown): Json {
+    refuseSignal(options, `${kind}()`);
+    checkGeneration(this.#generation, 'response');
+    const encoder = new Encoder();
+    const command: Record<string, Json> = { c: 'read', id: this.#id, k: kind };
+    if (n !== undefined) command.n = encoder.value(n);
+    const reply = transact(command, encoder, null);
+    const value = settle(reply);
+    this.#last = reply;
+    return value;
+  }
+  #last: Reply | null = null;
+
+  /** The Buffer a read gave: copied out of shared memory. */
+  #bytes(value: Json): Buffer {
+    const reply = this.#last as Reply;
+    const into = value as { $into?: number; p?: number } | null;
+    if (into !== null && typeof into === 'object' && into.$into !== undefined) {
+      return into.$into === 0 ? EMPTY : reply.bytes(into.$into, into.p);
+    }
+    return reply.decoder.value(value) as Buffer;
+  }
+
+  /** Python's `read(amt=None)`: see the main entry. */
+  read(amt?: number | null, options?: T.ReadOptions): Buffer {
+    if (this.#isclosed) return EMPTY;
+    return this.#bytes(this.#read('read', amt, options));
+  }
+
+  /** Python 3's `readinto(b)`: bytes read into `b`, their number returned (0 at the end). */
+  readinto(b: Uint8Array, options?: T.ReadOptions): number {
+    if (!(b instanceof Uint8Array)) throw new TypeError('readinto() needs a Uint8Array (a Buffer)');
+    if (this.#isclosed || b.length === 0) return 0;
+    const value = this.#read('readinto', b.length, options) as { $into: number; p?: number };
+    (this.#last as Reply).copyInto(b, value.$into, value.p);
+    return value.$into;
+  }
+
+  /** Python 3's `read1(n=-1)`: see the main entry. */
+  read1(n = -1, options?: T.ReadOptions): Buffer {
+    if (this.#isclosed || n === 0) return EMPTY;
+    return this.#bytes(this.#read('read1', n, options));
+  }
+
+  /** Python 3's `peek(n)`: see the main entry. */
+  peek(n = 1, options?: T.ReadOptions): Buffer {
+    if (this.#isclosed) return EMPTY;
+    return this.#bytes(this.#read('peek', n, options));
+  }
+
+  /** Python 3's `readline(limit=-1)`: see the main entry. */
+  readline(limit = -1, options?: T.ReadOptions): Buffer {
+    if (this.#isclosed) return EMPTY;
+    return this.#bytes(this.#read('readline', limit, options));
+  }
+
+  /** `for (const chunk of response)`: the body as Buffers, as they arrive. */
+  *[Symbol.iterator](): Iterator<Buffer> {
+    for (;;) {
+      const chunk = this.read1(-1);
+      if (chunk.length === 0) return;
+      yield chunk;
+    }
+  }
+
+  /** The rest of the body, decoded (default UTF-8). */
+  text(encoding: BufferEncoding = 'utf8'): string {
+    if (this.#isclosed) return EMPTY.toString(encoding);
+    return this.#read('text', encoding, undefined) as string;
+  }
+
+  /** The rest of the body, parsed as JSON. */
+  json(): unknown {
+    const reply = this.#isclosed ? null : this.#read('json', undefined, undefined);
+    if (reply === null) return JSON.parse('');
+    return (this.#last as Reply).decoder.value(reply);
+  }
+
+  /** Python's `getheader(name, default=None)`. */
+  getheader(name: string): string | null;
+  getheader<U>(name: string, defaultValue: U): string | U;
+  getheader(name: string, defaultValue: unknown = null): unknown {
+    return this.msg.getheader(name, defaultValue);
+  }
+
+  /** Python's `getheaders()`: every header as `[name, value]`, in order. */
+  getheaders(): Array<[string, string]> {
+    return this.msg.items();
+  }
+
+  /** Python's `fileno()`: the worker's socket's descriptor (descriptors belong to the process). */
+  fileno(): number {
+    checkGeneration(this.#generation, 'response');
+    return invoke(this.#id, 'fileno', () => []).value as number;
+  }
+
+  /** Python's `isclosed()`. */
+  isclosed(): boolean {
+    return this.#isclosed;
+  }
+
+  /** Python 3's `getcode()`. */
+  getcode(): number {
+    return this.status;
+  }
+
+  /** Python 3's `info()`. */
+  info(): httplib.HTTPMessage {
+    return this.msg;
+  }
+
+  /** Python's `close()`. */
+  close(): void {
+    if (this.closed && this.#isclosed) return;
+    if (this.#generation !== currentGeneration()) {
+      this.closed = true;
+      this.#isclosed = true;
+      return;
+    }
+    invoke(this.#id, 'close', () => []);
+  }
+}
