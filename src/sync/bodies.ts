@@ -88,9 +88,14 @@ function readStream(stream: ReadStream, encoder: Encoder): EncodedBody {
     error: encoder.value(s.errored ?? null),
   };
   if (Buffer.isBuffer(path)) spec.pathBytes = true;
+  // This thread never reads the stream: a failure of its own (its file opened later, and
+  // gone by then) must not crash the process. The main entry listens the same way.
+  stream.on('error', ignoreError);
   const done = s.autoClose === false ? null : () => stream.destroy();
   return { json: { $rs: spec }, done };
 }
+
+function ignoreError(): void {}
 
 /** `fs.promises.FileHandle`, recognised by its shape, as the main entry recognises it. */
 function isFileHandle(value: object): value is { fd: number } {

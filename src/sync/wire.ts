@@ -160,6 +160,22 @@ export class Encoder {
     const o = v as object;
     const ref = this.refs?.get(o);
     if (ref !== undefined) return { $ref: ref };
+    // A cycle (a self-signed certificate is its own issuer), or a structure too deep to
+    // be data: what crosses is its class name.
+    if (this.path.includes(o) || this.path.length > 64)
+      return { $obj: constructorName(o), s: null };
+    this.path.push(o);
+    try {
+      return this.object(o);
+    } finally {
+      this.path.pop();
+    }
+  }
+
+  /** The objects being encoded, outermost first (to find cycles). */
+  private readonly path: object[] = [];
+
+  private object(o: object): Json {
     if (Array.isArray(o)) return { $a: o.map((x) => this.value(x)) };
     if (Buffer.isBuffer(o)) return { $buf: this.bytes(o) };
     if (ArrayBuffer.isView(o)) return { $view: this.bytes(o), t: o.constructor.name };
