@@ -194,10 +194,15 @@ export class Encoder {
     const proto: unknown = Object.getPrototypeOf(o);
     if (proto === Object.prototype || proto === null) {
       const entries: Json[] = [];
+      const text = ownString(o);
       for (const key of Object.keys(o)) {
+        // A string form of its own crosses as its result (`s`), not as a function.
+        if (text !== null && (key === 'toString' || key === 'valueOf')) continue;
         entries.push([key, this.value((o as Record<string, unknown>)[key])]);
       }
-      return proto === null ? { $null: entries } : { $o: entries };
+      const out: Record<string, Json> = proto === null ? { $null: entries } : { $o: entries };
+      if (text !== null) out.s = text;
+      return out;
     }
     // Any other object: its class name and its own string form (what String() makes of
     // it), which is all that a header value or a message needs of it.
@@ -274,6 +279,10 @@ export class Decoder {
           writable: true,
           configurable: true,
         });
+      }
+      if (typeof o.s === 'string') {
+        const text = o.s;
+        Object.defineProperty(out, 'toString', { value: () => text, writable: true, configurable: true });
       }
       return out;
     }
