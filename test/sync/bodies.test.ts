@@ -146,7 +146,7 @@ describe('bodies go out as the main entry sends them', () => {
 
   it('an fs.ReadStream that is open, read partly by its consumer: the rest', async () => {
     const stream = fs.createReadStream(file, { highWaterMark: 1000 });
-    await new Promise((resolve) => stream.once('readable', resolve));
+    await new Promise<void>((resolve) => stream.once('readable', () => resolve()));
     const consumed = stream.read(300) as Buffer;
     assert.equal(consumed.length, 300);
     const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
