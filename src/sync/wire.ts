@@ -282,7 +282,11 @@ export class Decoder {
       }
       if (typeof o.s === 'string') {
         const text = o.s;
-        Object.defineProperty(out, 'toString', { value: () => text, writable: true, configurable: true });
+        Object.defineProperty(out, 'toString', {
+          value: () => text,
+          writable: true,
+          configurable: true,
+        });
       }
       return out;
     }

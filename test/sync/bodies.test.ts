@@ -140,7 +140,7 @@ describe('bodies go out as the main entry sends them', () => {
     conn.request('PUT', '/echo', stream);
     conn.getresponse().read();
     conn.close();
-    await new Promise((resolve) => stream.once('close', resolve));
+    await new Promise((resolve) => stream.once('close', () => resolve(null)));
     assert.equal(stream.destroyed, true, 'read to its end: closed, as autoClose does');
   });
 
