@@ -14,7 +14,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import * as main from '../../src/index.ts';
 import * as httplib from '../../src/sync.ts';
-import { noUncaught, type Peer, type Recorded, startPeer, thrown } from './peer.ts';
+import { noUncaught, type Peer, type Recorded, sameAsMain, startPeer, thrown } from './peer.ts';
 
 noUncaught();
 let peer: Peer;
@@ -234,34 +234,6 @@ describe('bodies that cannot be read while this thread is blocked', () => {
 });
 
 describe('a body that fails', () => {
-  /**
-   * `steps` through both entries (the same server): what each call returned or threw.
-   * The blocking entry must do what the main entry does, whatever that is.
-   */
-  async function sameAsMain(steps: Array<(c: main.HTTPConnection) => unknown>): Promise<string[]> {
-    const outcome = async (fn: () => unknown): Promise<string> => {
-      try {
-        const v = await fn();
-        return v === undefined ? 'ok' : `ok ${String(v)}`;
-      } catch (err) {
-        return `${(err as Error).name}: ${(err as Error).message}`;
-      }
-    };
-    const sync = new httplib.HTTPConnection(
-      '127.0.0.1',
-      peer.http,
-    ) as unknown as main.HTTPConnection;
-    const ours: string[] = [];
-    for (const step of steps) ours.push(await outcome(() => step(sync)));
-    sync.close();
-    const async = new main.HTTPConnection('127.0.0.1', peer.http);
-    const theirs: string[] = [];
-    for (const step of steps) theirs.push(await outcome(() => step(async)));
-    async.close();
-    assert.deepEqual(ours, theirs);
-    return ours;
-  }
-
   const getHello = async (c: main.HTTPConnection): Promise<string> => {
     await c.request('GET', '/hello');
     return (await (await c.getresponse()).read()).toString();
@@ -281,7 +253,7 @@ describe('a body that fails', () => {
       'the same object',
     );
     conn.close();
-    const outcomes = await sameAsMain([
+    const outcomes = await sameAsMain(peer.http, [
       (c) => c.request('POST', '/echo', broken()),
       getHello,
       (c) => c.close(),
@@ -306,7 +278,7 @@ describe('a body that fails', () => {
 
   it('a file that is gone: the system error of reading it, then as the main entry', async () => {
     const missing = join(dir, 'missing');
-    const outcomes = await sameAsMain([
+    const outcomes = await sameAsMain(peer.http, [
       (c) => c.request('PUT', '/echo', fs.createReadStream(missing)),
       getHello,
       (c) => c.close(),

@@ -39,6 +39,8 @@ function bytes(n: number): Buffer {
 }
 
 const handler: http.RequestListener = (req, res) => {
+  // No Date header: debug output compared across runs must not differ by the clock.
+  res.sendDate = false;
   const parts: Buffer[] = [];
   req.on('data', (d: Buffer) => parts.push(d));
   req.on('end', () => {

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after } from 'node:test';
 import { Worker } from 'node:worker_threads';
+import * as main from '../../src/index.ts';
+import * as blocking from '../../src/sync.ts';
 import type { Recorded } from './peer-thread.ts';
 
 export type { Recorded } from './peer-thread.ts';
@@ -95,3 +97,56 @@ export function noUncaught(): void {
     assert.deepEqual(caught, [], 'nothing may go uncaught or unhandled');
   });
 }
+
+/** The blocking entry, by path, for scripts run in a child process. */
+export const SYNC_ENTRY = new URL('../../src/sync.ts', import.meta.url).pathname;
+export const MAIN_ENTRY = new URL('../../src/index.ts', import.meta.url).pathname;
+
+/**
+ * `steps` through both entries, each on a connection of its own to `port`: what each
+ * call returned or threw, as text. The blocking entry must do what the main entry does,
+ * whatever that is; returns the outcomes (both agree).
+ */
+export async function sameAsMain(
+  port: number,
+  steps: Array<(c: main.HTTPConnection, r: Responses) => unknown>,
+): Promise<string[]> {
+  const outcome = async (fn: () => unknown): Promise<string> => {
+    try {
+      const v = await fn();
+      if (v === undefined) return 'ok';
+      if (Buffer.isBuffer(v)) return `ok ${v.toString('latin1')}`;
+      if (v instanceof main.HTTPResponse || (v as { msg?: unknown } | null)?.msg !== undefined) {
+        return `ok response ${(v as main.HTTPResponse).status}`;
+      }
+      return `ok ${String(v)}`;
+    } catch (err) {
+      return `${(err as Error).name}: ${(err as Error).message}`;
+    }
+  };
+  const play = async (conn: main.HTTPConnection): Promise<string[]> => {
+    const responses: Responses = [];
+    const out: string[] = [];
+    for (const step of steps) {
+      out.push(
+        await outcome(async () => {
+          const v = await step(conn, responses);
+          if (v !== null && typeof v === 'object' && 'getheader' in v)
+            responses.push(v as main.HTTPResponse);
+          return v;
+        }),
+      );
+    }
+    conn.close();
+    return out;
+  };
+  const ours = await play(
+    new blocking.HTTPConnection('127.0.0.1', port) as unknown as main.HTTPConnection,
+  );
+  const theirs = await play(new main.HTTPConnection('127.0.0.1', port));
+  assert.deepEqual(ours, theirs, 'the blocking entry does what the main entry does');
+  return ours;
+}
+
+/** The responses a `sameAsMain` session got so far, in order. */
+export type Responses = main.HTTPResponse[];
