@@ -382,6 +382,11 @@ function startThread(): Thread {
   alive.port1.unref();
   // Failures are read from the control block; an 'error' event must not crash the process.
   worker.on('error', () => {});
+  // A worker that ended between two calls (terminated, out of memory) is known as soon as
+  // this thread's event loop ran; otherwise the heartbeat tells, within `staleMs`.
+  worker.once('exit', () => {
+    if (Atomics.load(t.ctrl, STATE) !== FAILED) Atomics.store(t.ctrl, STATE, EXITED);
+  });
   const t: Thread = {
     worker,
     ctrl: new Int32Array(ctrl),
