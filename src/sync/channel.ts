@@ -79,8 +79,12 @@ interface Thread {
 let thread: Thread | null = null;
 let generation = 0;
 let busy = false;
-/** Items that need no answer (attribute changes, freed objects), sent with the next command. */
-const queue: Json[] = [];
+/**
+ * Items that need no answer (attribute changes, freed objects, SSL contexts), sent with
+ * the next command; a function is encoded then, with that command's encoder (its bytes
+ * travel as that message's attachments).
+ */
+const queue: Array<Json | ((encoder: Encoder) => Json)> = [];
 
 /** Where the worker's debug output for connection `id` goes (set by the classes). */
 let debugSink: (id: number, text: string) => void = (_id, text) => {
@@ -96,7 +100,7 @@ export function currentGeneration(): number {
 }
 
 /** Queue an item for the worker, sent before the next command. */
-export function enqueue(item: Json): void {
+export function enqueue(item: Json | ((encoder: Encoder) => Json)): void {
   queue.push(item);
 }
 
@@ -134,7 +138,11 @@ export function transact(
   busy = true;
   try {
     const t = thread ?? startThread();
-    if (queue.length > 0) command.q = queue.splice(0, queue.length);
+    if (queue.length > 0) {
+      command.q = queue
+        .splice(0, queue.length)
+        .map((item) => (typeof item === 'function' ? item(encoder) : item));
+    }
     post(t, encoder.parcel(command));
     for (;;) {
       const message = receive(t);

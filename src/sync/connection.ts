@@ -108,7 +108,8 @@ export function sendContext(context: httplib.ssl.SSLContext): number {
     id = nextContextId++;
     contextIds.set(context, id);
   }
-  enqueue({ c: 'ctx', id, a: ownFields(context, new Encoder()) });
+  const contextId = id;
+  enqueue((encoder) => ({ c: 'ctx', id: contextId, a: ownFields(context, encoder) }));
   return id;
 }
 
@@ -244,16 +245,18 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
   /** The worker's id of this connection, sending the attributes that changed first. */
   protected target(): number {
     if (this.#generation !== currentGeneration()) this.#rebuild();
-    const changed: Json[] = [];
-    const encoder = new Encoder();
+    const changed: Array<[string, unknown]> = [];
     for (const name of SENT) {
       const value = this[name as Sent];
       if (!Object.is(value, this.#sent[name])) {
-        changed.push([name, encoder.value(value)]);
+        changed.push([name, value]);
         this.#sent[name] = value;
       }
     }
-    if (changed.length > 0) enqueue({ c: 'set', id: this.#id, a: changed });
+    if (changed.length > 0) {
+      const id = this.#id;
+      enqueue((encoder) => ({ c: 'set', id, a: changed.map(([n, v]) => [n, encoder.value(v)]) }));
+    }
     return this.#id;
   }
 

@@ -275,7 +275,7 @@ async function run(cmd: Command, decoder: Decoder): Promise<Parcel> {
   const encoder = new Encoder(refs);
   switch (cmd.c) {
     case 'new':
-      return encoder.parcel(construct(cmd, decoder));
+      return encoder.parcel(construct(cmd, decoder, encoder));
     case 'call':
       return call(cmd, decoder, encoder);
     case 'read':
@@ -325,7 +325,7 @@ function forwarder(id: number): (text: string) => void {
   };
 }
 
-function construct(cmd: Command, decoder: Decoder): Json {
+function construct(cmd: Command, decoder: Decoder, encoder: Encoder): Json {
   const args = (cmd.a ?? []).map((a) => decoder.value(a));
   switch (cmd.cls) {
     case 'HTTPConnection':
@@ -340,7 +340,12 @@ function construct(cmd: Command, decoder: Decoder): Json {
       objects.set(id, conn);
       idOf.set(conn, id);
       openResponses.set(id, new Set());
-      return { v: id, st: connectionState(conn), at: attributes(conn), ctx: contextOf(conn, ctx) };
+      return {
+        v: id,
+        st: connectionState(conn),
+        at: attributes(conn, encoder),
+        ctx: contextOf(conn, ctx, encoder),
+      };
     }
     case 'HTTP':
     case 'HTTPS': {
@@ -370,8 +375,8 @@ function construct(cmd: Command, decoder: Decoder): Json {
         v: id,
         conn: connId,
         st: connectionState(h._conn),
-        at: attributes(h._conn),
-        ctx: contextOf(h._conn, ctx),
+        at: attributes(h._conn, encoder),
+        ctx: contextOf(h._conn, ctx, encoder),
       };
     }
     default:
@@ -469,8 +474,7 @@ function stateOf(id: number): Json {
 }
 
 /** Every attribute the caller's twin mirrors, as the constructor left them. */
-function attributes(conn: Connection): Json {
-  const encoder = new Encoder();
+function attributes(conn: Connection, encoder: Encoder): Json {
   const out: Json[] = [];
   for (const name of MIRRORED) {
     if (name in conn)
@@ -499,11 +503,11 @@ const MIRRORED = [
  * a certificate chain into it), for the caller's context; the context is kept under the
  * caller's id for it.
  */
-function contextOf(conn: Connection, ctx: number | undefined): Json {
+function contextOf(conn: Connection, ctx: number | undefined, encoder: Encoder): Json {
   const context = (conn as Partial<httplib.HTTPSConnection>)._context;
   if (context === undefined || ctx === undefined) return null;
   contexts.set(ctx, context);
-  return ownFields(context, new Encoder());
+  return ownFields(context, encoder);
 }
 
 function connectionState(conn: Connection): Json {

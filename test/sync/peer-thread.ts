@@ -9,7 +9,8 @@
  *   `/status?code=C`; anything else 404.
  * - `raw` (net, one reply per connection, chosen by the request path): `/cut` (a body cut
  *   short), `/nothing` (closes without answering), `/hang` (never answers), `/http09`.
- * - `https` (node:https, when certificate files are given): `/hello`.
+ * - `https` (node:https, when certificate files are given): the same routes, plus
+ *   `/whoami` (the CN of the client certificate presented, or `none`).
  *
  * Every request the http servers see is recorded; the test thread asks for the records
  * with a message.
@@ -79,6 +80,12 @@ const handler: http.RequestListener = (req, res) => {
       case '/json':
         res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"a":[1,"two",null]}');
         return;
+      case '/whoami': {
+        const socket = req.socket as import('node:tls').TLSSocket;
+        const cn = socket.getPeerCertificate?.()?.subject?.CN;
+        res.writeHead(200).end(typeof cn === 'string' && socket.authorized ? cn : 'none');
+        return;
+      }
       case '/status':
         res.writeHead(Number(url.searchParams.get('code'))).end();
         return;
@@ -112,12 +119,19 @@ const raw = net.createServer((socket) => {
 });
 
 const plain = http.createServer(handler);
-const setup = workerData as { cert?: string; key?: string } | null;
+const setup = workerData as { cert?: string; key?: string; ca?: string } | null;
 const secure =
   setup?.cert === undefined
     ? null
     : https.createServer(
-        { cert: readFileSync(setup.cert), key: readFileSync(setup.key as string) },
+        {
+          cert: readFileSync(setup.cert),
+          key: readFileSync(setup.key as string),
+          // Asks for a client certificate from the test CA (for `/whoami`), refuses none.
+          ...(setup.ca === undefined
+            ? {}
+            : { ca: readFileSync(setup.ca), requestCert: true, rejectUnauthorized: false }),
+        },
         handler,
       );
 

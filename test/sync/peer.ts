@@ -37,7 +37,7 @@ const { workerData } = require('node:worker_threads');
 })();
 `;
 
-export async function startPeer(tls?: { cert: string; key: string }): Promise<Peer> {
+export async function startPeer(tls?: { cert: string; key: string; ca?: string }): Promise<Peer> {
   const worker = new Worker(BOOT, {
     eval: true,
     workerData: {
