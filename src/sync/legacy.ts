@@ -17,6 +17,8 @@ import type { Encoder, Json } from './wire.ts';
  *
  * @example
  * ```ts
+ * import * as httplib from 'httplib-ts/sync';
+ *
  * const h = new httplib.HTTP('www.python.org');
  * h.putrequest('GET', '/index.html');
  * h.putheader('Host', 'www.python.org');

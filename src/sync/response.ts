@@ -39,6 +39,10 @@ const RESPONSE: unique symbol = Symbol('httplib-ts/sync response');
  *
  * @example
  * ```ts
+ * import * as httplib from 'httplib-ts/sync';
+ *
+ * const conn = new httplib.HTTPConnection('www.python.org');
+ * conn.request('GET', '/');
  * const response = conn.getresponse();
  * console.log(response.status, response.getheader('Content-Type'));
  * for (const chunk of response) process.stdout.write(chunk);
