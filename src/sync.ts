@@ -63,7 +63,8 @@ export * from './index.ts';
  * ```
  */
 export const HTTPConnection: T.BlockingClass<typeof httplib.HTTPConnection> = SyncHTTPConnection;
-export type HTTPConnection = T.HTTPConnection;
+/** The blocking `HTTPConnection`'s instances: the main entry's, blocking (see {@link Blocking}). */
+export type HTTPConnection = T.Blocking<httplib.HTTPConnection>;
 
 /**
  * Python's `httplib.HTTPSConnection`, blocking: the main entry's `HTTPSConnection`
@@ -80,7 +81,8 @@ export type HTTPConnection = T.HTTPConnection;
  * ```
  */
 export const HTTPSConnection: T.BlockingClass<typeof httplib.HTTPSConnection> = SyncHTTPSConnection;
-export type HTTPSConnection = T.HTTPSConnection;
+/** The blocking `HTTPSConnection`'s instances: the main entry's, blocking (see {@link Blocking}). */
+export type HTTPSConnection = T.Blocking<httplib.HTTPSConnection>;
 
 /**
  * Python's `httplib.HTTPResponse`, blocking: `read()` returns a `Buffer`, iteration is
@@ -100,7 +102,8 @@ export type HTTPSConnection = T.HTTPSConnection;
 export const HTTPResponse = SyncHTTPResponse as unknown as T.BlockingClass<
   typeof httplib.HTTPResponse
 >;
-export type HTTPResponse = T.HTTPResponse;
+/** The blocking `HTTPResponse`'s instances: the main entry's, blocking (see {@link Blocking}). */
+export type HTTPResponse = T.Blocking<httplib.HTTPResponse>;
 
 /**
  * Python 2.7's `httplib.HTTP` (the 1.5.2 compatibility class), blocking.
@@ -117,7 +120,8 @@ export type HTTPResponse = T.HTTPResponse;
  * ```
  */
 export const HTTP: T.BlockingClass<typeof httplib.HTTP> = SyncHTTP;
-export type HTTP = T.HTTP;
+/** The blocking `HTTP`'s instances: the main entry's, blocking (see {@link Blocking}). */
+export type HTTP = T.Blocking<httplib.HTTP>;
 
 /**
  * Python 2.7's `httplib.HTTPS`, blocking.
@@ -133,14 +137,26 @@ export type HTTP = T.HTTP;
  * ```
  */
 export const HTTPS: T.BlockingClass<typeof httplib.HTTPS> = SyncHTTPS;
-export type HTTPS = T.HTTPS;
+/** The blocking `HTTPS`'s instances: the main entry's, blocking (see {@link Blocking}). */
+export type HTTPS = T.Blocking<httplib.HTTPS>;
 
 export type {
+  Blocking,
+  BlockingClass,
+  BlockingMethod,
+  Changes,
+  CtorParam,
+  CtorParams,
   GetResponseOptions,
   HTTPConnectionOptions,
   HTTPSConnectionOptions,
+  InternalMember,
+  NoSignal,
+  Params,
   ReadOptions,
   RequestBody,
   RequestOptions,
+  Same,
   SocketInfo,
+  Twin,
 } from './sync/types.ts';

@@ -15,27 +15,31 @@ import type * as httplib from '../index.ts';
  * Members of the async classes that are public in TypeScript but `@internal` (hooks
  * between the package's own classes): the blocking classes do not have them.
  */
-type InternalMember = 'begin' | 'readHeadOnly' | 'applyHead' | 'takeOwnership';
+export type InternalMember = 'begin' | 'readHeadOnly' | 'applyHead' | 'takeOwnership';
 
 /** What the blocking `sock` attribute gives: where the worker's socket is connected. */
 export interface SocketInfo {
+  /** The local address of the worker's socket. */
   readonly localAddress: string | null;
+  /** The local port of the worker's socket. */
   readonly localPort: number | null;
+  /** The server's (or the proxy's) address. */
   readonly remoteAddress: string | null;
+  /** The server's (or the proxy's) port. */
   readonly remotePort: number | null;
 }
 
 /** A value of the async API as the blocking API gives it. */
 export type Twin<V> = V extends httplib.HTTPSConnection
-  ? HTTPSConnection
+  ? Blocking<httplib.HTTPSConnection>
   : V extends httplib.HTTPConnection
-    ? HTTPConnection
+    ? Blocking<httplib.HTTPConnection>
     : V extends httplib.HTTPResponse
-      ? HTTPResponse
+      ? Blocking<httplib.HTTPResponse>
       : V extends httplib.HTTPS
-        ? HTTPS
+        ? Blocking<httplib.HTTPS>
         : V extends httplib.HTTP
-          ? HTTP
+          ? Blocking<httplib.HTTP>
           : V extends AsyncIterator<infer U>
             ? Iterator<U>
             : V extends AsyncIterable<infer U>
@@ -43,18 +47,20 @@ export type Twin<V> = V extends httplib.HTTPSConnection
               : V;
 
 /** An options parameter without `signal` (refused by the blocking API); other parameters as they are. */
-type NoSignal<P> = P extends object ? ('signal' extends keyof P ? Omit<P, 'signal'> : P) : P;
-type Params<A extends unknown[]> = { [I in keyof A]: Twin<NoSignal<A[I]>> };
+export type NoSignal<P> = P extends object ? ('signal' extends keyof P ? Omit<P, 'signal'> : P) : P;
+/** The parameters of a blocking method: no `signal` options, the package's classes as their twins. */
+export type Params<A extends unknown[]> = { [I in keyof A]: Twin<NoSignal<A[I]>> };
 
 /** A method of the async API, blocking: its promise's value, returned. */
-type BlockingMethod<F> = F extends (...args: infer A) => infer R
+export type BlockingMethod<F> = F extends (...args: infer A) => infer R
   ? (...args: Params<A>) => Twin<Awaited<R>>
   : F;
 
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Whether two types are each assignable to the other. */
+export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
 /** Whether a method must change: it returns a promise, or something holding the package's classes. */
-type Changes<F> = F extends (...args: never[]) => infer R
+export type Changes<F> = F extends (...args: never[]) => infer R
   ? [R] extends [PromiseLike<unknown>]
     ? true
     : Same<R, Twin<R>> extends true
@@ -86,12 +92,13 @@ export type Blocking<T> = {
  * A constructor parameter of the blocking classes: options without `signal` and without
  * `createConnection` (a function cannot cross threads), the package's classes as their twins.
  */
-type CtorParam<P> = P extends httplib.HTTPConnection
+export type CtorParam<P> = P extends httplib.HTTPConnection
   ? Twin<P>
   : P extends object
     ? Omit<P, 'signal' | 'createConnection'>
     : P;
-type CtorParams<A extends unknown[]> = { [I in keyof A]: CtorParam<A[I]> };
+/** The constructor parameters of a blocking class: see {@link CtorParam}. */
+export type CtorParams<A extends unknown[]> = { [I in keyof A]: CtorParam<A[I]> };
 
 /** The blocking twin of a class of the async API: its statics, and a constructor of the twin instances. */
 export type BlockingClass<C extends abstract new (...args: never[]) => unknown> = Omit<
@@ -99,13 +106,19 @@ export type BlockingClass<C extends abstract new (...args: never[]) => unknown> 
   'prototype'
 > & {
   new (...args: CtorParams<ConstructorParameters<C>>): Blocking<InstanceType<C>>;
+  /** The blocking instances' prototype. */
   readonly prototype: Blocking<InstanceType<C>>;
 };
 
+/** The blocking `HTTPConnection`. */
 export type HTTPConnection = Blocking<httplib.HTTPConnection>;
+/** The blocking `HTTPSConnection`. */
 export type HTTPSConnection = Blocking<httplib.HTTPSConnection>;
+/** The blocking `HTTPResponse`. */
 export type HTTPResponse = Blocking<httplib.HTTPResponse>;
+/** The blocking `HTTP` (legacy). */
 export type HTTP = Blocking<httplib.HTTP>;
+/** The blocking `HTTPS` (legacy). */
 export type HTTPS = Blocking<httplib.HTTPS>;
 
 /**
@@ -119,8 +132,13 @@ export type RequestBody =
   | FileHandle
   | number;
 
-export type HTTPConnectionOptions = CtorParams<[httplib.HTTPConnectionOptions]>[0];
-export type HTTPSConnectionOptions = CtorParams<[httplib.HTTPSConnectionOptions]>[0];
+/** Options of the blocking `HTTPConnection`: the main entry's, without `signal` and `createConnection`. */
+export type HTTPConnectionOptions = CtorParam<httplib.HTTPConnectionOptions>;
+/** Options of the blocking `HTTPSConnection`: the main entry's, without `signal` and `createConnection`. */
+export type HTTPSConnectionOptions = CtorParam<httplib.HTTPSConnectionOptions>;
+/** Options of `request()` and `endheaders()`: the main entry's, without `signal`. */
 export type RequestOptions = NoSignal<httplib.RequestOptions>;
+/** Options of `getresponse()`: the main entry's, without `signal`. */
 export type GetResponseOptions = NoSignal<httplib.GetResponseOptions>;
+/** Options of a read: the main entry's, without `signal`. */
 export type ReadOptions = NoSignal<httplib.ReadOptions>;
