@@ -34,6 +34,7 @@ import {
   LEN_TO_MAIN,
   LEN_TO_WORKER,
   type Parcel,
+  postPorted,
   READY,
   readParcel,
   STARTING,
@@ -45,7 +46,8 @@ import {
 
 /** Bytes of each message area, and of the area reads land in. */
 const AREA_BYTES = 256 * 1024;
-const BODY_BYTES = 1024 * 1024;
+// 1 MiB and a little: a 1 MiB read() (the common large body) lands here, whatever its alignment.
+const BODY_BYTES = 1024 * 1024 + 4096;
 
 /** Timing of the watchdog; tests shorten it (`tuning` is not part of the public API). */
 export const tuning = {
@@ -115,10 +117,14 @@ export interface CallScope {
 export interface Reply {
   readonly json: Record<string, Json>;
   readonly decoder: Decoder;
-  /** `n` bytes of a read: from the body area, or the SharedArrayBuffer it came in. */
-  bytes(n: number, ported: number | undefined): Buffer;
-  /** Copies `n` bytes of a read into `target`. */
-  copyInto(target: Uint8Array, n: number, ported: number | undefined): void;
+  /**
+   * `n` bytes of a read, at `offset` of the body area or of the SharedArrayBuffer they
+   * came in, copied into a Buffer of the caller's own (8-byte aligned from 4 KiB on, as
+   * the worker placed them for: see worker-objects.ts's `place`).
+   */
+  bytes(n: number, offset: number, ported: number | undefined): Buffer;
+  /** Copies `n` bytes of a read into `target` (placed for its alignment). */
+  copyInto(target: Uint8Array, n: number, offset: number, ported: number | undefined): void;
 }
 
 /**
@@ -159,7 +165,7 @@ export function transact(
 function post(t: Thread, parcel: Parcel): void {
   const json = parcel.json as Record<string, Json>;
   if (parcel.ported.length > 0) json.pc = parcel.ported.length;
-  for (const value of parcel.ported) t.port.postMessage(value);
+  postPorted(t.port, parcel.ported);
   const length = writeParcel(t.toWorker, parcel);
   if (length === null) {
     t.port.postMessage({
@@ -218,20 +224,18 @@ function emitSideEffects(json: Record<string, Json>): void {
 
 function reply(t: Thread, message: Message, scope: CallScope | null): Reply {
   const decoder = new Decoder(message.bins, message.ported, scope?.thrown ?? null, true);
+  const source = (ported: number | undefined): Buffer =>
+    ported === undefined ? t.body : Buffer.from(message.ported[ported] as SharedArrayBuffer);
   return {
     json: message.json,
     decoder,
-    bytes(n, ported) {
-      const source =
-        ported === undefined ? t.body : Buffer.from(message.ported[ported] as SharedArrayBuffer);
+    bytes(n, offset, ported) {
       const out = Buffer.allocUnsafe(n);
-      source.copy(out, 0, 0, n);
+      out.set(source(ported).subarray(offset, offset + n));
       return out;
     },
-    copyInto(target, n, ported) {
-      const source =
-        ported === undefined ? t.body : Buffer.from(message.ported[ported] as SharedArrayBuffer);
-      target.set(source.subarray(0, n));
+    copyInto(target, n, offset, ported) {
+      target.set(source(ported).subarray(offset, offset + n));
     },
   };
 }

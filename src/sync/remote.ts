@@ -157,14 +157,33 @@ export function invoke(
   encode: (encoder: Encoder, scope: CallScope) => Json[],
 ): { value: Json; reply: Reply } {
   const encoder = new Encoder();
-  const scope: CallScope = { iterators: new Map(), thrown: new Map() };
+  const scope = new LazyScope();
   const args = encode(encoder, scope);
-  const reply = transact({ c: 'call', id, m: method, a: args }, encoder, scope);
+  const reply = transact({ c: 'call', id, m: method, a: args }, encoder, scope.used ? scope : null);
   // Errors the caller's iterables threw come back as themselves, stack and all.
-  for (const original of scope.thrown.values()) {
-    if (typeof original === 'object' && original !== null) ownErrors.add(original);
+  if (scope.used) {
+    for (const original of scope.thrown.values()) {
+      if (typeof original === 'object' && original !== null) ownErrors.add(original);
+    }
   }
   return { value: settle(reply), reply };
+}
+
+/** A call's scope, made only when a body needs it (most calls have no iterable). */
+class LazyScope implements CallScope {
+  #iterators: Map<number, Iterator<unknown>> | null = null;
+  #thrown: Map<number, unknown> | null = null;
+  get used(): boolean {
+    return this.#iterators !== null;
+  }
+  get iterators(): Map<number, Iterator<unknown>> {
+    this.#iterators ??= new Map();
+    return this.#iterators;
+  }
+  get thrown(): Map<number, unknown> {
+    this.#thrown ??= new Map();
+    return this.#thrown;
+  }
 }
 
 /** Plain arguments, encoded as they are. */

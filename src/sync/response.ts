@@ -101,12 +101,15 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
     return this.#length;
   }
 
-  /** A read in the worker; its bytes come back in shared memory. */
-  #read(kind: string, n: unknown, options: unknown): Json {
+  /**
+   * A read in the worker; its bytes come back in shared memory, placed so that the copy
+   * out of it lands at `align` (mod 8) without a slow unaligned copy.
+   */
+  #read(kind: string, n: unknown, options: unknown, align = 0): Json {
     refuseSignal(options, `${kind}()`);
     checkGeneration(this.#generation, 'response');
     const encoder = new Encoder();
-    const command: Record<string, Json> = { c: 'read', id: this.#id, k: kind };
+    const command: Record<string, Json> = { c: 'read', id: this.#id, k: kind, al: align };
     if (n !== undefined) command.n = encoder.value(n);
     const reply = transact(command, encoder, null);
     const value = settle(reply);
@@ -117,12 +120,9 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
 
   /** The Buffer a read gave: copied out of shared memory. */
   #bytes(value: Json): Buffer {
-    const reply = this.#last as Reply;
-    const into = value as { $into?: number; p?: number } | null;
-    if (into !== null && typeof into === 'object' && into.$into !== undefined) {
-      return into.$into === 0 ? EMPTY : reply.bytes(into.$into, into.p);
-    }
-    return reply.decoder.value(value) as Buffer;
+    const placed = value as { $bytes: number; o: number; p?: number };
+    if (placed.$bytes === 0) return EMPTY;
+    return (this.#last as Reply).bytes(placed.$bytes, placed.o, placed.p);
   }
 
   /** Python's `read(amt=None)`: see the main entry. */
@@ -131,13 +131,21 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
     return this.#bytes(this.#read('read', amt, options));
   }
 
-  /** Python 3's `readinto(b)`: bytes read into `b`, their number returned (0 at the end). */
+  /**
+   * Python 3's `readinto(b)`: bytes read into `b`, their number returned (0 at the end).
+   * The worker reads `b.length` bytes as `read(amt)` would (the same rule: up to that many,
+   * fewer only at the end) and they are copied into `b`.
+   */
   readinto(b: Uint8Array, options?: T.ReadOptions): number {
     if (!(b instanceof Uint8Array)) throw new TypeError('readinto() needs a Uint8Array (a Buffer)');
     if (this.#isclosed || b.length === 0) return 0;
-    const value = this.#read('readinto', b.length, options) as { $into: number; p?: number };
-    (this.#last as Reply).copyInto(b, value.$into, value.p);
-    return value.$into;
+    const placed = this.#read('readinto', b.length, options, b.byteOffset % 8) as {
+      $bytes: number;
+      o: number;
+      p?: number;
+    };
+    if (placed.$bytes > 0) (this.#last as Reply).copyInto(b, placed.$bytes, placed.o, placed.p);
+    return placed.$bytes;
   }
 
   /** Python 3's `read1(n=-1)`: see the main entry. */

@@ -45,6 +45,14 @@ export interface Parcel {
   ported: unknown[];
 }
 
+/** Posts the ported values of a message (SharedArrayBuffers, Blobs), in order. */
+export function postPorted(
+  port: { postMessage(value: unknown): void },
+  ported: readonly unknown[],
+): void {
+  for (const value of ported) port.postMessage(value);
+}
+
 /** Attachments larger than this get a SharedArrayBuffer of their own. */
 export const PORT_THRESHOLD = 256 * 1024;
 

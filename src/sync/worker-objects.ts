@@ -52,6 +52,7 @@ export function applyQueued(item: QueuedItem, decoder: Decoder): void {
       objects.delete(id);
       ownerOf.delete(id);
       openResponses.delete(id);
+      finishedOf.delete(id);
     }
   } else if (item.c === 'set') {
     const target = objects.get(item.id as number) as Record<string, unknown> | undefined;
@@ -156,6 +157,7 @@ function describe(r: Response, ownerId: number): Json {
   if (known === undefined) {
     ownerOf.set(id, connId);
     if (!r.isclosed()) openResponses.get(connId)?.add(id);
+    else finished(connId, id);
   }
   return {
     id,
@@ -170,6 +172,23 @@ function describe(r: Response, ownerId: number): Json {
     ...responseState(r),
   } as Json;
 }
+
+/**
+ * Response `id` of connection `connId` is read to its end. Its object is kept (for
+ * `fileno()`, `close()`) until the connection's next response ends, then forgotten: the
+ * caller's twin answers reads of an ended response itself, and a finished response may
+ * hold a large block of the socket's reads, which must not pile up while the caller's
+ * twins wait for a garbage collection.
+ */
+function finished(connId: number, id: number): void {
+  const previous = finishedOf.get(connId);
+  if (previous !== undefined && previous !== id) {
+    objects.delete(previous);
+    ownerOf.delete(previous);
+  }
+  finishedOf.set(connId, id);
+}
+const finishedOf = new Map<number, number>();
 
 function responseState(r: Response): { length: number | null; isclosed: boolean; closed: boolean } {
   return { length: r.length, isclosed: r.isclosed(), closed: r.closed };
@@ -195,7 +214,7 @@ export function stateOf(id: number): Json {
     seen.add(rid);
     const s = responseState(r);
     rs.push([rid, s.length, s.isclosed, s.closed]);
-    if (s.isclosed) open?.delete(rid);
+    if (s.isclosed && open?.delete(rid) === true) finished(connId, rid);
   };
   if (target instanceof httplib.HTTPResponse) report(id);
   for (const rid of open ?? []) report(rid);
@@ -262,39 +281,49 @@ function connectionState(conn: Connection): Json {
   };
 }
 
+/**
+ * A read of response `id`: the main entry's own read (`readinto(b)` is `read(b.length)`:
+ * both fill up to their size unless the body ends, and fail alike), its bytes placed in
+ * shared memory for the caller to copy out (`align`: where the caller's copy lands, mod 8).
+ */
 export async function readValue(
   id: number,
   kind: string,
   n: number | null | undefined,
+  align: number,
   encoder: Encoder,
 ): Promise<Json> {
   const r = objects.get(id) as Response | undefined;
   if (r === undefined)
     throw new Error('httplib-ts/sync: this response no longer exists in the worker');
   switch (kind) {
-    case 'read': {
-      // A known length: straight from the socket into shared memory (readinto fills its
-      // target unless the body ends, exactly as read(amt) returns, and fails the same way).
+    case 'read':
+    case 'readinto': {
+      // What read(n) would return, when its size is known: read into memory of this
+      // thread's own, reused (no allocation per read, and the socket's bytes are copied
+      // at the speed of ordinary memory; into shared memory they would not be).
       const length = r.length;
       const all = n === undefined || n === null || n < 0;
-      if (
-        length !== null &&
-        length > 0 &&
-        (all || (Number.isSafeInteger(n) && (n as number) > 0))
-      ) {
-        const want = all ? length : Math.min(n as number, length);
-        return into(r, want, encoder);
+      const want =
+        length === null || !(all || Number.isSafeInteger(n))
+          ? 0
+          : all
+            ? length
+            : Math.min(n as number, length);
+      if (want > 0 && want <= INTO_MAX) {
+        if (landing.length < want)
+          landing = Buffer.allocUnsafeSlow(Math.max(want, 2 * landing.length));
+        const got = await r.readinto(landing.subarray(0, want));
+        return place(landing.subarray(0, got), align, encoder);
       }
-      return encoder.value(await r.read(n));
+      return place(await r.read(n), align, encoder);
     }
-    case 'readinto':
-      return into(r, n as number, encoder);
     case 'read1':
-      return encoder.value(await r.read1(n ?? undefined));
+      return place(await r.read1(n ?? undefined), align, encoder);
     case 'peek':
-      return encoder.value(await r.peek(n ?? undefined));
+      return place(await r.peek(n ?? undefined), align, encoder);
     case 'readline':
-      return encoder.value(await r.readline(n ?? undefined));
+      return place(await r.readline(n ?? undefined), align, encoder);
     case 'text':
       return encoder.value(await r.text((n as unknown as BufferEncoding | null) ?? undefined));
     case 'json':
@@ -304,17 +333,42 @@ export async function readValue(
   }
 }
 
-/** `readinto` of `size` bytes into the body area, or a SharedArrayBuffer of its own. */
-async function into(r: Response, size: number, encoder: Encoder): Promise<Json> {
-  if (size <= bodyArea.length) {
-    const got = await r.readinto(bodyArea.subarray(0, size));
-    return { $into: got };
+/**
+ * Bytes for the caller: in the shared body area, or in a SharedArrayBuffer of their own
+ * when larger, at an offset ≡ `align` (mod 8). V8 copies to and from shared memory word by
+ * word only when both sides have the same alignment (else byte by byte, ten times
+ * slower), so the bytes go where both copies, this one and the caller's, are aligned; a
+ * source of another alignment goes through a scratch buffer first (a copy between
+ * ordinary buffers is fast at any alignment).
+ */
+function place(bytes: Buffer, align: number, encoder: Encoder): Json {
+  const n = bytes.length;
+  if (n === 0) return { $bytes: 0, o: 0 };
+  let target = bodyArea;
+  let ported: number | undefined;
+  if (n + 8 > bodyArea.length) {
+    const sab = new SharedArrayBuffer(n + 8);
+    target = Buffer.from(sab);
+    encoder.ported.push(sab);
+    ported = encoder.ported.length - 1;
   }
-  const sab = new SharedArrayBuffer(size);
-  const got = await r.readinto(new Uint8Array(sab));
-  encoder.ported.push(sab);
-  return { $into: got, p: encoder.ported.length - 1 };
+  let source = bytes;
+  if (n >= ALIGN_MIN && bytes.byteOffset % 8 !== align) {
+    if (scratch.length < n + 8)
+      scratch = Buffer.allocUnsafeSlow(Math.max(n + 8, 2 * scratch.length));
+    scratch.set(bytes, align);
+    source = scratch.subarray(align, align + n);
+  }
+  target.set(source, align);
+  return ported === undefined ? { $bytes: n, o: align } : { $bytes: n, o: align, p: ported };
 }
+
+/** Below this, a copy byte by byte costs less than a second copy. */
+const ALIGN_MIN = 4096;
+let scratch = Buffer.alloc(0);
+/** Where reads of a known size land first; reads larger than INTO_MAX are not kept for. */
+let landing = Buffer.alloc(0);
+const INTO_MAX = 8 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------
 // SSL contexts: the caller's fields, on a worker-side context kept per caller context (so

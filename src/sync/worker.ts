@@ -25,6 +25,7 @@ import {
   LEN_TO_MAIN,
   LEN_TO_WORKER,
   type Parcel,
+  postPorted,
   READY,
   readParcel,
   STATE,
@@ -70,6 +71,8 @@ interface Command {
   readonly n?: Json;
   readonly cls?: string;
   readonly h?: string;
+  /** A read: where the caller's copy of the bytes lands, mod 8. */
+  readonly al?: number;
   /** How many values the port carries for this message. */
   readonly pc?: number;
 }
@@ -192,7 +195,7 @@ function send(parcel: Parcel): void {
   output = [];
   warnings = [];
   if (parcel.ported.length > 0) json.pc = parcel.ported.length;
-  for (const value of parcel.ported) port.postMessage(value);
+  postPorted(port, parcel.ported);
   const length = writeParcel(toMain, parcel);
   if (length === null) {
     port.postMessage({
@@ -291,6 +294,7 @@ async function run(cmd: Command, decoder: Decoder): Promise<Parcel> {
           cmd.id as number,
           cmd.k as string,
           cmd.n === undefined ? undefined : (cmd.n as number | null),
+          (cmd.al as number | undefined) ?? 0,
           encoder,
         ),
       );
