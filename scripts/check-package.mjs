@@ -15,10 +15,13 @@
 //      every other problem (types not found, masquerading formats, untyped resolution)
 //      is still checked for node10, node16 from CJS and ESM, and bundlers.
 // 3. The tarball installed into a scratch project (offline: the package has no
-//    dependencies): `import` and `require()` of it work, its `bin` runs (`httplib
-//    --version`, `--help`), and a TypeScript consumer compiles against its .d.ts with
+//    dependencies) without any install-script warning: `import` and `require()` of it
+//    work, its `bin` runs under both names (`httplib-ts --version`, `--help`, and the
+//    same as `httplib`), and a TypeScript consumer compiles against its .d.ts with
 //    `skipLibCheck: false` (so every declaration file it ships typechecks, @internal
-//    members included: they are kept in the .d.ts on purpose, see below).
+//    members included: they are kept in the .d.ts on purpose, see below), and fails to
+//    compile the wrong calls (bodies and header values the run time refuses); a CommonJS
+//    TypeScript project compiles its import to require() and runs.
 //
 // `stripInternal` is deliberately not set: the @internal members sit on public classes
 // (HTTPResponse's constructor, HTTPConnection's hooks for HTTPS), and stripping them would
@@ -27,7 +30,15 @@
 //
 // Usage: node scripts/check-package.mjs   (exit 0 when every check passes)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newest, root } from './build-if-stale.mjs';
@@ -86,6 +97,17 @@ for (const f of files.filter((f) => /^dist\/.+\.js$/.test(f))) {
     `tarball: ${f} has no source (its maps point there)`,
   );
 }
+// Declaration files a reader can read: no type printed as one huge line (status.d.ts once
+// held the whole status table, 6 KB, on one line).
+const MAX_DTS_LINE = 400;
+for (const f of files.filter((f) => f.endsWith('.d.ts'))) {
+  const longest = Math.max(
+    ...readFileSync(join(root, f), 'utf8')
+      .split('\n')
+      .map((line) => line.length),
+  );
+  check(longest <= MAX_DTS_LINE, `tarball: ${f} has a line of ${longest} characters`);
+}
 const entryPoints = [
   pkg.main,
   pkg.types,
@@ -125,14 +147,21 @@ try {
     join(consumer, 'package.json'),
     JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
   );
-  run(
+  // Installed as a consumer would (scripts allowed): the package must have no install-time
+  // script, so npm has nothing to run or to warn about (a `prepare` build hook once made
+  // it warn "install scripts not yet covered by allowScripts").
+  const install = run(
     'install',
     'npm',
-    ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball],
+    ['install', '--offline', '--no-audit', '--no-fund', tarball],
     {
       cwd: consumer,
       quiet: true,
     },
+  );
+  check(
+    !/install.scripts|allowScripts/i.test(`${install.stdout}${install.stderr}`),
+    `install: npm warned about install scripts:\n${install.stderr}`,
   );
   const esm = run(
     'import',
@@ -155,11 +184,17 @@ try {
     { cwd: consumer },
   );
   check(cjs.stdout.trim() === 'function 443', `require: printed ${cjs.stdout.trim()}`);
-  const cli = join(consumer, 'node_modules', '.bin', 'httplib');
-  const version = run('bin --version', cli, ['--version'], { cwd: consumer, quiet: true });
-  check(version.stdout.includes(pkg.version), `bin --version: printed ${version.stdout.trim()}`);
-  const help = run('bin --help', cli, ['--help'], { cwd: consumer, quiet: true });
-  check(/--proxy/.test(help.stdout), 'bin --help: no option list');
+  // The command under both of its names (httplib-ts, the package's, is the documented one).
+  for (const name of ['httplib-ts', 'httplib']) {
+    const cli = join(consumer, 'node_modules', '.bin', name);
+    const version = run(`${name} --version`, cli, ['--version'], { cwd: consumer, quiet: true });
+    check(
+      version.stdout.includes(pkg.version),
+      `${name} --version: printed ${version.stdout.trim()}`,
+    );
+    const help = run(`${name} --help`, cli, ['--help'], { cwd: consumer, quiet: true });
+    check(/--proxy/.test(help.stdout), `${name} --help: no option list`);
+  }
 
   writeFileSync(
     join(consumer, 'consumer.ts'),
@@ -175,30 +210,69 @@ try {
       '  return [response.status, await response.read()];',
       '}',
       'export const phrase: string = httplib.HTTPStatus.phrase(httplib.NOT_FOUND);',
+      // The published declarations refuse what the run time refuses (an unused
+      // @ts-expect-error fails the compile if they ever accept it).
+      'export async function wrong(token: string | undefined): Promise<void> {',
+      '  // @ts-expect-error: a header value is a string, a number, a bigint or bytes',
+      "  await conn.request('GET', '/', null, { Authorization: token });",
+      '  // @ts-expect-error: a body is a RequestBody',
+      "  await conn.request('POST', '/', { name: 'Obj' });",
+      '  // @ts-expect-error: undefined is not a header value',
+      "  conn.putheader('X', undefined);",
+      '}',
       '',
     ].join('\n'),
   );
+  const tscArgs = (...files) => [
+    join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+    '--strict',
+    '--exactOptionalPropertyTypes',
+    '--skipLibCheck',
+    'false',
+    '--target',
+    'es2023',
+    '--types',
+    'node',
+    '--typeRoots',
+    join(root, 'node_modules', '@types'),
+    ...files,
+  ];
   run(
     'tsc consumer',
     process.execPath,
-    [
-      join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
-      '--noEmit',
-      '--strict',
-      '--exactOptionalPropertyTypes',
-      '--skipLibCheck',
-      'false',
-      '--module',
-      'node20',
-      '--target',
-      'es2023',
-      '--types',
-      'node',
-      '--typeRoots',
-      join(root, 'node_modules', '@types'),
-      'consumer.ts',
-    ],
-    { cwd: consumer },
+    [...tscArgs('consumer.ts'), '--noEmit', '--module', 'node20'],
+    {
+      cwd: consumer,
+    },
+  );
+  // A CommonJS TypeScript project (`"type": "commonjs"`): the compiler turns the import
+  // into require(), which TypeScript accepts for an ES module since 5.8 and Node.js runs
+  // since 20.19 (the README's Install section says so).
+  const cjsProject = join(scratch, 'consumer-cjs');
+  mkdirSync(cjsProject);
+  writeFileSync(
+    join(cjsProject, 'package.json'),
+    JSON.stringify({ name: 'cjs', private: true, type: 'commonjs' }),
+  );
+  run('install (CommonJS)', 'npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], {
+    cwd: cjsProject,
+    quiet: true,
+  });
+  writeFileSync(
+    join(cjsProject, 'main.ts'),
+    "import * as httplib from 'httplib-ts';\nconsole.log(typeof httplib.HTTPConnection, httplib.HTTP_PORT);\n",
+  );
+  run('tsc CommonJS consumer', process.execPath, [...tscArgs('main.ts'), '--module', 'node20'], {
+    cwd: cjsProject,
+  });
+  const cjsRun = run('run CommonJS consumer', process.execPath, ['main.js'], { cwd: cjsProject });
+  check(
+    cjsRun.stdout.trim() === 'function 80',
+    `CommonJS consumer: printed ${cjsRun.stdout.trim()}`,
+  );
+  check(
+    readFileSync(join(cjsProject, 'main.js'), 'utf8').includes('require("httplib-ts")'),
+    'CommonJS consumer: compiled to require()',
   );
 } finally {
   rmSync(scratch, { recursive: true, force: true });

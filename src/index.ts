@@ -57,11 +57,13 @@ export * as ssl from './client/ssl.ts';
 export type { RequestBody } from './io/body-source.ts';
 export { getdefaulttimeout, setdefaulttimeout } from './io/deadline.ts';
 export type { ConnectParams, CreateConnection } from './io/transport.ts';
+export { BodyLengthMismatch, FramingError } from './protocol/body-errors.ts';
 export {
   AbortError,
   BadStatusLine,
   CannotSendHeader,
   CannotSendRequest,
+  type ConnectionPhase,
   error,
   HTTPException,
   ImproperConnectionState,
@@ -71,12 +73,18 @@ export {
   NotConnected,
   RemoteDisconnected,
   ResponseNotReady,
+  type TimeoutDetails,
   TimeoutError,
+  TunnelError,
   UnimplementedFileMode,
   UnknownProtocol,
   UnknownTransferEncoding,
 } from './protocol/errors.ts';
 export { HTTP_PORT, HTTPS_PORT } from './protocol/limits.ts';
 export { HTTPMessage } from './protocol/message.ts';
-export type { HeadersInput, PutRequestOptions } from './protocol/request-writer.ts';
+export type {
+  HeadersInput,
+  HeaderValue,
+  PutRequestOptions,
+} from './protocol/request-writer.ts';
 export * from './protocol/status.ts';

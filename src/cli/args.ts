@@ -1,5 +1,6 @@
 /**
- * The `httplib` command line: `httplib [METHOD] URL [options]` and `httplib demo`,
+ * The `httplib-ts` command line (also installed as `httplib`): `httplib-ts [METHOD] URL
+ * [options]` and `httplib-ts demo`,
  * parsed with `util.parseArgs` (no dependency) into a `Command`, and the `--help` text.
  *
  * Everything that can be refused without touching the network or the disk is refused
@@ -7,6 +8,7 @@
  * that is not a token, a bad `--timeout`, options that contradict each other.
  */
 import { parseArgs } from 'node:util';
+import { TOKEN } from '../protocol/pytext.ts';
 import { CliError, EXIT, EXIT_TABLE } from './exit-codes.ts';
 
 /** Where a request body comes from. */
@@ -17,7 +19,7 @@ export type DataSource =
 
 /** One request, as the command line asked for it. */
 export interface FetchOptions {
-  /** The method: the positional METHOD, else HEAD for -I, POST with a body, GET. */
+  /** The method: the positional METHOD or -X, else HEAD for -I, POST with a body, GET. */
   readonly method: string;
   /** The URL as given (`http://` is assumed when it has no scheme). */
   readonly url: string;
@@ -39,6 +41,8 @@ export interface FetchOptions {
   /** Seconds, or null for none. */
   readonly timeout: number | null;
   readonly fail: boolean;
+  /** `--http0.9`: accept a reply with no status line (HTTP/0.9) as the body. */
+  readonly http09: boolean;
 }
 
 export type Command =
@@ -62,15 +66,14 @@ const OPTIONS = {
   insecure: { type: 'boolean', short: 'k' },
   timeout: { type: 'string' },
   fail: { type: 'boolean', short: 'f' },
+  request: { type: 'string', short: 'X' },
+  'http0.9': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
 
-/** RFC 9110 `token`: what a method and a header name must be. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
 function usage(message: string): CliError {
-  return new CliError(EXIT.USAGE, `${message} (see httplib --help)`);
+  return new CliError(EXIT.USAGE, `${message} (see httplib-ts --help)`);
 }
 
 /** A `-H 'Name: value'` argument as a `[name, value]` pair. */
@@ -121,7 +124,7 @@ export function parseCommand(argv: readonly string[]): Command {
       (t) => t.kind === 'option' && t.name !== 'verbose' && t.name !== 'help',
     );
     if (others.length > 0) {
-      throw usage(`httplib demo takes no option but -v (got ${others[0]?.rawName})`);
+      throw usage(`httplib-ts demo takes no option but -v (got ${others[0]?.rawName})`);
     }
     return { kind: 'demo', verbose: values.verbose === true };
   }
@@ -130,7 +133,13 @@ export function parseCommand(argv: readonly string[]): Command {
     throw usage(`too many arguments: ${positionals.slice(2).join(' ')} (one METHOD and one URL)`);
   }
   const url = positionals[positionals.length - 1] as string;
-  const explicitMethod = positionals.length === 2 ? (positionals[0] as string) : null;
+  // The method as a positional (httplib-ts PUT URL) or as curl's -X/--request.
+  const positionalMethod = positionals.length === 2 ? (positionals[0] as string) : null;
+  const optionMethod = values.request ?? null;
+  if (positionalMethod !== null && optionMethod !== null && positionalMethod !== optionMethod) {
+    throw usage(`two methods given: ${positionalMethod} and -X ${optionMethod}`);
+  }
+  const explicitMethod = positionalMethod ?? optionMethod;
   if (explicitMethod !== null && !TOKEN.test(explicitMethod)) {
     throw usage(`'${explicitMethod}' is not a valid method`);
   }
@@ -192,6 +201,7 @@ export function parseCommand(argv: readonly string[]): Command {
       insecure: values.insecure === true,
       timeout,
       fail: values.fail === true,
+      http09: values['http0.9'] === true,
     },
   };
 }
@@ -199,18 +209,21 @@ export function parseCommand(argv: readonly string[]): Command {
 /** The `--help` text. */
 export function helpText(version: string): string {
   const codes = EXIT_TABLE.map(([code, text]) => `  ${String(code).padStart(3)}  ${text}`);
-  return `httplib ${version}: an HTTP/1.1 client built on httplib-ts (Python's httplib for Node.js)
+  return `httplib-ts ${version}: an HTTP/1.1 client built on httplib-ts (Python's httplib for Node.js)
 
-Usage:
-  httplib [METHOD] URL [options]   send one request and write the response body
-  httplib demo [-v]                play the seed's four example sessions against an
-                                   embedded server on 127.0.0.1 (what \`npm start\` runs)
+Usage (the command is installed as httplib-ts, and also as httplib):
+  httplib-ts [METHOD] URL [options]   send one request and write the response body
+  httplib-ts demo [-v]                play the four example sessions of Python 2.7's
+                                      httplib documentation against an embedded
+                                      server on 127.0.0.1 (what \`npm start\` runs)
 
 URL is http://HOST[:PORT]/PATH or https://…; without a scheme, http:// is assumed.
-user:password@ in the URL is sent as Basic Authorization. METHOD defaults to GET, or
-POST when a body is given (-d), or HEAD with -I.
+user:password@ in the URL is sent as Basic Authorization. METHOD (or -X METHOD)
+defaults to GET, or POST when a body is given (-d), or HEAD with -I.
 
 Options:
+  -X, --request METHOD        the request method, as curl takes it (the same as the
+                              METHOD argument)
   -H, --header 'NAME: VALUE'  add a request header (repeatable); a header given here
                               replaces the automatic one (Host, User-Agent, Content-Type…)
   -d, --data DATA             send DATA as the body (POST unless METHOD is given), with
@@ -240,6 +253,9 @@ Options:
       --timeout SECONDS       give up when connecting, the TLS handshake, or any wait for
                               the server takes longer than SECONDS (fractions allowed)
   -f, --fail                  exit 22 without writing the body when the status is >= 400
+      --http0.9               accept a reply that is not HTTP (no status line: an
+                              HTTP/0.9 "simple response") and write it as the body;
+                              without it such a reply exits 8, as in curl
   -h, --help                  show this help
   -V, --version               show the version
 

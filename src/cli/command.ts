@@ -54,7 +54,7 @@ export async function runCommand(argv: readonly string[], io: CommandIO): Promis
       io.stdout.write(helpText(version));
       return EXIT.OK;
     case 'version':
-      io.stdout.write(`httplib ${version} (httplib-ts, Node.js ${process.version})\n`);
+      io.stdout.write(`httplib-ts ${version} (Node.js ${process.version})\n`);
       return EXIT.OK;
     case 'demo':
       try {
@@ -64,7 +64,7 @@ export async function runCommand(argv: readonly string[], io: CommandIO): Promis
         if (mismatch === null) return EXIT.OK;
         return report(
           io,
-          new CliError(EXIT.INTERNAL, `demo: not what the seed shows: ${mismatch}`),
+          new CliError(EXIT.INTERNAL, `demo: not what Python's documentation shows: ${mismatch}`),
           false,
         );
       } catch (err) {

@@ -4,8 +4,9 @@
  * played against a small node:http server of our own on 127.0.0.1, since the seed's
  * hosts (www.python.org, bugs.python.org) are not reachable from tests or a fresh clone.
  *
- * `httplib demo` (and `npm start`) prints them as a Python transcript; the tests and
- * examples/seed-sessions.ts use `seedServer` and `runSeedSessions` directly.
+ * `httplib-ts demo` (and `npm start`) prints them as a Python transcript; the tests use
+ * `seedServer` and `runSeedSessions` directly. (examples/sessions.ts is the same sessions
+ * as a standalone program a user can copy.)
  *
  * It ships in dist with the CLI, so it uses only the package's public API (`../index.ts`)
  * and nothing from test/ or examples/.
@@ -13,6 +14,7 @@
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import * as httplib from '../index.ts';
+import { pyrepr } from '../protocol/pytext.ts';
 
 /** Answers like the servers of the seed's sessions. */
 export function seedServer(): http.Server {
@@ -45,26 +47,11 @@ export interface SeedSessionOptions {
   /**
    * Print the sessions as the seed shows them: each Python statement as a `>>> ` line,
    * then what Python would print. Without it, only the results are printed (what
-   * examples/seed-sessions.ts and its test show).
+   * test/integration/seed-sessions.test.ts checks).
    */
   transcript?: boolean | undefined;
   /** Turn on `set_debuglevel(1)` on every connection, its trace written here. */
   debugOutput?: httplib.DebugOutput | undefined;
-}
-
-/** Python's `repr()` of a byte string, as 2.7 shows `str` values in a transcript. */
-function pyRepr(data: Buffer): string {
-  let out = "'";
-  for (const byte of data) {
-    if (byte === 0x27) out += "\\'";
-    else if (byte === 0x5c) out += '\\\\';
-    else if (byte === 0x0a) out += '\\n';
-    else if (byte === 0x0d) out += '\\r';
-    else if (byte === 0x09) out += '\\t';
-    else if (byte < 0x20 || byte > 0x7e) out += `\\x${byte.toString(16).padStart(2, '0')}`;
-    else out += String.fromCharCode(byte);
-  }
-  return `${out}'`;
 }
 
 /**
@@ -163,7 +150,7 @@ export async function runSeedSessions(
   py('data = response.read()');
   const posted = await res.read();
   py('data');
-  show(posted.toString(), pyRepr(posted));
+  show(posted.toString(), pyrepr(posted));
   py('conn.close()');
   conn.close();
 
@@ -225,8 +212,10 @@ export async function runDemo(
   });
   const { port } = server.address() as AddressInfo;
   try {
-    print(`# The seed's example sessions (Python 2.7 httplib documentation), played by httplib-ts`);
-    print(`# against an embedded server on 127.0.0.1:${port} standing in for the seed's hosts.`);
+    print("# The example sessions of Python 2.7's httplib documentation, played by httplib-ts");
+    print(
+      `# against an embedded server on 127.0.0.1:${port} standing in for www.python.org and bugs.python.org.`,
+    );
     const results = await runSeedSessions('127.0.0.1', port, print, {
       transcript: true,
       ...options,
@@ -237,7 +226,7 @@ export async function runDemo(
       }
     }
     print('');
-    print('# Done: 4 sessions, 5 requests, every result as the seed shows it.');
+    print('# Done: 4 sessions, 5 requests, every result as the documentation shows it.');
     return null;
   } finally {
     for (const s of sockets) s.destroy();

@@ -4,7 +4,8 @@
  * to a code and one clear line of text.
  *
  * The table is the single source: `--help` prints it, the README repeats it and a test
- * keeps the two in step. Only the public API (`../index.ts`) is used to tell errors apart.
+ * keeps the two in step. Only the public API (`../index.ts`) is used to tell errors apart,
+ * by their `code` (and class), never by their message.
  */
 import * as httplib from '../index.ts';
 
@@ -45,14 +46,20 @@ export const EXIT_TABLE: ReadonlyArray<readonly [ExitCode, string]> = Object.fre
   [EXIT.RESOLVE_PROXY, 'could not resolve the proxy host'],
   [EXIT.RESOLVE_HOST, 'could not resolve the host'],
   [EXIT.CONNECT, 'could not connect (refused, unreachable) to the host or the proxy'],
-  [EXIT.WEIRD_REPLY, 'the server sent something that is not a valid HTTP response'],
+  [
+    EXIT.WEIRD_REPLY,
+    'the server sent something that is not a valid HTTP response (HTTP/0.9 without --http0.9)',
+  ],
   [EXIT.PARTIAL, 'the connection ended before the whole body arrived'],
   [EXIT.HTTP_ERROR, 'with -f/--fail: the server answered with a status of 400 or more'],
   [EXIT.WRITE, 'could not write the output (stdout or the -o file)'],
   [EXIT.READ, 'could not read the request body (-d @FILE, stdin)'],
   [EXIT.TIMEOUT, 'timed out (--timeout)'],
   [EXIT.TLS, 'TLS handshake failed (other than certificate verification)'],
-  [EXIT.INTERNAL, 'internal error (a bug), or the demo did not see what the seed shows'],
+  [
+    EXIT.INTERNAL,
+    "internal error (a bug), or the demo did not print what Python's documentation shows",
+  ],
   [EXIT.EMPTY_REPLY, 'the server closed the connection without answering'],
   [EXIT.RECEIVE, 'the connection failed while sending or receiving, or the proxy refused CONNECT'],
   [EXIT.CLIENT_CERT, 'could not load the client certificate or key (--cert, --key)'],
@@ -125,66 +132,93 @@ function describe(err: unknown): string {
 }
 
 /**
+ * The package's own code of `err` (`ERR_HTTPLIB_…`, `ETIMEDOUT` of its `TimeoutError`,
+ * `ABORT_ERR` of its `AbortError`), or null for anything else (a Node system error, a bug).
+ */
+function packageCode(err: unknown): string | null {
+  if (
+    err instanceof httplib.HTTPException ||
+    err instanceof httplib.TunnelError ||
+    err instanceof httplib.ssl.SSLError ||
+    err instanceof httplib.TimeoutError ||
+    err instanceof httplib.AbortError
+  ) {
+    return err.code;
+  }
+  return null;
+}
+
+/**
  * Turn whatever a transfer threw into a `CliError`: its exit code and one line saying
- * what failed, where, and why.
+ * what failed, where, and why. Errors are told apart by their `code` (the package's, or
+ * Node's system code), never by their message.
  */
 export function classify(err: unknown, phase: Phase, peer: Peer): CliError {
   if (err instanceof CliError) return err;
   const why = describe(err);
   const target = `${peer.host} port ${peer.port}`;
-  const code = systemCode(err);
+  const options = { cause: err };
 
-  if (err instanceof httplib.TimeoutError) {
-    const limit = peer.timeout === null ? '' : ` after ${peer.timeout} s`;
-    return new CliError(EXIT.TIMEOUT, `timed out${limit} while ${PHASE_TEXT[phase]}`, {
-      cause: err,
-    });
-  }
-  if (err instanceof httplib.ssl.SSLCertVerificationError) {
-    return new CliError(
-      EXIT.PEER_CERT,
-      `the certificate of ${peer.host} did not verify: ${oneLine(err.verify_message)}`,
-      {
-        cause: err,
-      },
-    );
-  }
-  if (err instanceof httplib.ssl.SSLError) {
-    return new CliError(
-      phase === 'connect' ? EXIT.TLS : EXIT.RECEIVE,
-      `TLS with ${peer.host} failed: ${why}`,
-      { cause: err },
-    );
-  }
-  if (err instanceof httplib.RemoteDisconnected) {
-    return new CliError(EXIT.EMPTY_REPLY, `empty reply from ${target}: ${why}`, { cause: err });
-  }
-  if (err instanceof httplib.IncompleteRead) {
-    const missing = err.expected === null ? '' : `, ${err.expected} more bytes expected`;
-    return new CliError(
-      EXIT.PARTIAL,
-      `the transfer from ${target} ended early (${err.partial.length} bytes in the last read${missing})`,
-      { cause: err },
-    );
-  }
-  if (err instanceof httplib.InvalidURL) {
-    return new CliError(EXIT.BAD_URL, `malformed URL: ${why}`, { cause: err });
+  switch (packageCode(err)) {
+    case 'ETIMEDOUT': {
+      const limit = peer.timeout === null ? '' : ` after ${peer.timeout} s`;
+      return new CliError(EXIT.TIMEOUT, `timed out${limit} while ${PHASE_TEXT[phase]}`, options);
+    }
+    case 'ERR_HTTPLIB_SSL_CERT_VERIFICATION': {
+      const text = oneLine((err as httplib.ssl.SSLCertVerificationError).verify_message);
+      return new CliError(
+        EXIT.PEER_CERT,
+        `the certificate of ${peer.host} did not verify: ${text}`,
+        options,
+      );
+    }
+    case 'ERR_HTTPLIB_SSL':
+      return new CliError(
+        phase === 'connect' ? EXIT.TLS : EXIT.RECEIVE,
+        `TLS with ${peer.host} failed: ${why}`,
+        options,
+      );
+    case 'ERR_HTTPLIB_REMOTE_DISCONNECTED':
+      return new CliError(EXIT.EMPTY_REPLY, `empty reply from ${target}: ${why}`, options);
+    case 'ERR_HTTPLIB_INCOMPLETE_READ': {
+      const { partial, expected } = err as httplib.IncompleteRead;
+      const missing = expected === null ? '' : `, ${expected} more bytes expected`;
+      return new CliError(
+        EXIT.PARTIAL,
+        `the transfer from ${target} ended early (${partial.length} bytes in the last read${missing})`,
+        options,
+      );
+    }
+    case 'ERR_HTTPLIB_INVALID_URL':
+      return new CliError(EXIT.BAD_URL, `malformed URL: ${why}`, options);
+    case 'ERR_HTTPLIB_TUNNEL': {
+      const proxy =
+        peer.proxy === null ? 'the proxy' : `the proxy ${peer.proxy.host}:${peer.proxy.port}`;
+      return new CliError(
+        EXIT.RECEIVE,
+        `${proxy} refused the tunnel to ${target}: ${why}`,
+        options,
+      );
+    }
+    case 'ERR_HTTPLIB_BODY_LENGTH_MISMATCH': {
+      const { declared, got } = err as httplib.BodyLengthMismatch;
+      return new CliError(
+        EXIT.READ,
+        `the request body changed while it was sent: ${declared} bytes declared, ${got} read`,
+        options,
+      );
+    }
+    default:
+      break;
   }
   if (err instanceof httplib.HTTPException) {
-    return new CliError(EXIT.WEIRD_REPLY, `bad response from ${target}: ${err.name}: ${why}`, {
-      cause: err,
-    });
+    return new CliError(
+      EXIT.WEIRD_REPLY,
+      `bad response from ${target}: ${err.name}: ${why}`,
+      options,
+    );
   }
-  if (
-    err instanceof Error &&
-    /^(Tunnel connection failed|Invalid response from tunnel)/.test(why)
-  ) {
-    const proxy =
-      peer.proxy === null ? 'the proxy' : `the proxy ${peer.proxy.host}:${peer.proxy.port}`;
-    return new CliError(EXIT.RECEIVE, `${proxy} refused the tunnel to ${target}: ${why}`, {
-      cause: err,
-    });
-  }
+  const code = systemCode(err);
   if (code !== null && phase === 'connect') {
     const toProxy = peer.proxy !== null;
     const where = toProxy ? `the proxy ${peer.proxy?.host} port ${peer.proxy?.port}` : target;
@@ -193,23 +227,21 @@ export function classify(err: unknown, phase: Phase, peer: Peer): CliError {
       return new CliError(
         toProxy ? EXIT.RESOLVE_PROXY : EXIT.RESOLVE_HOST,
         `could not resolve ${toProxy ? 'proxy' : 'host'} '${name}' (${code})`,
-        { cause: err },
+        options,
       );
     }
-    return new CliError(EXIT.CONNECT, `could not connect to ${where}: ${why}`, { cause: err });
+    return new CliError(EXIT.CONNECT, `could not connect to ${where}: ${why}`, options);
   }
   if (code !== null) {
     return new CliError(
       EXIT.RECEIVE,
       `connection to ${target} failed while ${PHASE_TEXT[phase]}: ${why}`,
-      {
-        cause: err,
-      },
+      options,
     );
   }
   return new CliError(
     EXIT.INTERNAL,
     `internal error while ${PHASE_TEXT[phase]}: ${err instanceof Error ? `${err.name}: ` : ''}${why}`,
-    { cause: err },
+    options,
   );
 }

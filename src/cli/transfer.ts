@@ -102,13 +102,17 @@ export function parseProxy(text: string): { host: string; port: number; auth: st
 
 /** The TLS context of an https:// request: --cacert, --cert/--key, -k. */
 function tlsContext(options: FetchOptions): httplib.ssl.SSLContext {
-  const context = options.insecure
-    ? httplib.ssl._create_unverified_context()
-    : httplib.ssl.create_default_context();
-  // With -k nothing is verified, so the CA file does not matter (curl ignores it too).
-  if (options.cacert !== null && !options.insecure) {
+  let context: httplib.ssl.SSLContext;
+  if (options.insecure) {
+    // With -k nothing is verified, so the CA file does not matter (curl ignores it too).
+    context = httplib.ssl._create_unverified_context();
+  } else if (options.cacert === null) {
+    context = httplib.ssl.create_default_context();
+  } else {
+    // --cacert replaces the default store (Node's roots and NODE_EXTRA_CA_CERTS), as
+    // curl's does: only the CAs in FILE are trusted.
     try {
-      context.load_verify_locations(options.cacert);
+      context = httplib.ssl.create_default_context({ cafile: options.cacert });
     } catch (err) {
       throw new CliError(
         EXIT.CA_CERT,
@@ -179,6 +183,13 @@ function headBytes(res: httplib.HTTPResponse): Buffer {
   return Buffer.from(text, 'latin1');
 }
 
+/** The first line (at most 40 characters) of an HTTP/0.9 reply, quoted, for a message. */
+async function replyStart(res: httplib.HTTPResponse): Promise<string> {
+  const start = (await res.peek(40)).subarray(0, 40).toString('latin1');
+  const line = start.split(/\r?\n/)[0] ?? '';
+  return JSON.stringify(line.length === start.length && line.length === 40 ? `${line}…` : line);
+}
+
 /** Do the request; resolves to the exit code (0), throws `CliError`. */
 export async function transfer(options: FetchOptions, io: TransferIO): Promise<number> {
   const target = parseTarget(options.url);
@@ -241,6 +252,15 @@ export async function transfer(options: FetchOptions, io: TransferIO): Promise<n
     await conn.request(options.method, url, body.body, headers);
     phase = 'receive';
     const res = await conn.getresponse();
+    if (res.version === 9 && !options.http09) {
+      // No status line: Python 2.7 (and this library, unless `strict`) reads the reply as
+      // an HTTP/0.9 body; a curl-like tool refuses it unless asked (an SSH banner or a
+      // TLS alert must not come out as a successful download).
+      throw new CliError(
+        EXIT.WEIRD_REPLY,
+        `${peer.host} port ${peer.port} did not answer in HTTP: no status line, the reply starts ${await replyStart(res)} (--http0.9 accepts it as an HTTP/0.9 body)`,
+      );
+    }
     if (options.fail && res.status >= 400) {
       throw new CliError(
         EXIT.HTTP_ERROR,

@@ -16,16 +16,25 @@
  * one; idle sockets do not keep the process alive (as node:http's agent).
  */
 import type { Duplex } from 'node:stream';
-import { type BodySink, type PreparedBody, prepareBody, writeBody } from '../io/body-source.ts';
+import {
+  type BodySink,
+  type PreparedBody,
+  prepareBody,
+  type RequestBody,
+  writeBody,
+} from '../io/body-source.ts';
 import { ByteReader, type WaitOptions } from '../io/byte-reader.ts';
 import { checkTimeout, combineSignals, getdefaulttimeout, timeoutMs } from '../io/deadline.ts';
 import { type CreateConnection, openSocket } from '../io/transport.ts';
 import { ConnectionState } from '../protocol/connection-state.ts';
-import { AbortError, NotConnected } from '../protocol/errors.ts';
+import { AbortError, type ConnectionPhase, NotConnected, TunnelError } from '../protocol/errors.ts';
 import { DEFAULT_BLOCKSIZE, HTTP_PORT } from '../protocol/limits.ts';
+import { HTTPMessage } from '../protocol/message.ts';
+import { isPort, pyrepr } from '../protocol/pytext.ts';
 import {
   connectRequest,
   type HeadersInput,
+  type HeaderValue,
   headerNameSet,
   normalizeHeaders,
   type PutRequestOptions,
@@ -37,7 +46,6 @@ import { type ResponseHead, ResponseParser } from '../protocol/response-parser.t
 import {
   coerceHeaderValue,
   parseHostPort,
-  pyrepr,
   validateHeaderName,
   validateHeaderValue,
   validateHost,
@@ -69,7 +77,12 @@ export interface HTTPConnectionOptions {
   timeout?: number | null | undefined;
   /** Python's `source_address`: `[host, port]` for the local end (`''`/`0` = any). */
   source_address?: readonly [string, number] | null | undefined;
-  /** Bytes per read of a file or stream body (Python 3.7+), default 8192. */
+  /**
+   * Python 3.7+'s `blocksize`: bytes per read of a file or stream body, default 8192.
+   * When given, a file (`FileHandle`, `fs.ReadStream`) or stream body is written in
+   * pieces of exactly this size, as Python does; by default a file is read and written
+   * 256 KiB at a time, which is faster and looks the same on the wire.
+   */
   blocksize?: number | undefined;
   /** Cancels every operation of this connection when it fires. */
   signal?: AbortSignal | undefined;
@@ -145,7 +158,10 @@ export class HTTPConnection {
    * `BadStatusLine` instead of an HTTP/0.9 response.
    */
   strict: boolean;
-  /** Python 3.7+'s `blocksize`: bytes per read of a file or stream body (default 8192). */
+  /**
+   * Python 3.7+'s `blocksize`: bytes per read of a file or stream body (default 8192).
+   * Honoured exactly (one write per piece) when given to the constructor or changed.
+   */
   blocksize: number;
   /** Python's `debuglevel`, set by {@link HTTPConnection.set_debuglevel}. */
   debuglevel = 0;
@@ -179,11 +195,14 @@ export class HTTPConnection {
   private freshRequest = false;
   private connecting: Promise<void> | null = null;
   private target: RequestTarget | null = null;
-  private defaultWait: (WaitOptions & { readonly seconds: number | null }) | null = null;
+  /** The wait options of calls without a signal of their own, per phase (built once). */
+  private readonly defaultWaits = new Map<ConnectionPhase, DefaultWait>();
   private readonly onResponseDone = (reader: ByteReader, complete: boolean): void =>
     this.responseDone(reader, complete);
   /** Aborted by `close()` while a connect is under way, so that it does not live on. */
   private closing: AbortController | null = null;
+  /** The constructor was given a `blocksize`: file and stream bodies use it exactly. */
+  private readonly blocksizeGiven: boolean;
 
   constructor(host: string, port?: number | null, options: HTTPConnectionOptions = {}) {
     const ctor = this.constructor as typeof HTTPConnection;
@@ -199,6 +218,7 @@ export class HTTPConnection {
       throw new TypeError(`blocksize must be a positive integer, got ${String(blocksize)}`);
     }
     this.blocksize = blocksize;
+    this.blocksizeGiven = options.blocksize !== undefined;
     this.signal = options.signal ?? null;
     this.createConnection = options.createConnection ?? null;
     this.debugOutput = options.debugOutput ?? null;
@@ -232,8 +252,9 @@ export class HTTPConnection {
   /**
    * Python's `set_tunnel(host, port=None, headers=None)`: send requests through the
    * proxy given to the constructor, with `CONNECT host:port HTTP/1.0`. Must be called
-   * before connecting (else an `Error`). A non-200 answer rejects the connect with
-   * `Tunnel connection failed: <code> <reason>` and closes the connection.
+   * before connecting (else an `Error`). A non-200 answer rejects the connect with a
+   * `TunnelError` (`Tunnel connection failed: <code> <reason>`; Python's `socket.error`),
+   * which keeps the proxy's `status`, `reason` and `headers`, and closes the connection.
    *
    * Differs from Python 2.7: the host and headers are checked now, as Python's later
    * gh-146211 fix does (`InvalidURL`/`TypeError`), and an IPv6 host is bracketed in the
@@ -248,7 +269,10 @@ export class HTTPConnection {
    */
   set_tunnel(host: string, port?: number | null, headers?: HeadersInput | null): void {
     if (this.reader !== null) {
-      throw new Error("Can't setup tunnel for established connection.");
+      // Python 2.7: RuntimeError, which maps to a plain Error (with a code, as Node's have).
+      throw Object.assign(new Error("Can't setup tunnel for established connection."), {
+        code: 'ERR_HTTPLIB_TUNNEL_ESTABLISHED',
+      });
     }
     const [tunnelHost, tunnelPort] = parseHostPort(
       host,
@@ -260,7 +284,7 @@ export class HTTPConnection {
     // connect time, and a value whose toString changes cannot differ from what was checked.
     const pairs: Array<[string, string]> = [];
     for (const [name, value] of normalizeHeaders(headers)) {
-      pairs.push([name, coerceHeaderValue(value)]);
+      pairs.push([name, coerceHeaderValue(value, name)]);
     }
     connectRequest(tunnelHost, tunnelPort, pairs);
     this._tunnel_host = tunnelHost;
@@ -361,14 +385,16 @@ export class HTTPConnection {
   }
 
   /**
-   * Python's `putheader(header, *values)`: buffer one header line. Values are converted
-   * with `String()` (Python: `str()`); several values are joined with `\r\n\t`
-   * (continuation lines, as in Python). Throws `CannotSendHeader` outside a request.
+   * Python's `putheader(header, *values)`: buffer one header line. Each value is a
+   * {@link HeaderValue} (a string, a number, a bigint or bytes), written as its text
+   * (Python: `str()`); several values are joined with `\r\n\t` (continuation lines, as
+   * in Python; many servers refuse them). Throws `CannotSendHeader` outside a request.
    *
-   * Differs from Python 2.7: the name must be an RFC 9110 token, and a value may hold
-   * no NUL and no CR/LF except a fold (CRLF + SP/HT): `TypeError` otherwise.
+   * Differs from Python 2.7: the name must be an RFC 9110 token; a value may hold no NUL
+   * and no CR/LF except a fold (CRLF + SP/HT); `undefined`, `null`, arrays and objects
+   * with no string form of their own are refused: `TypeError`, and nothing is buffered.
    */
-  putheader(header: string, ...values: unknown[]): void {
+  putheader(header: string, ...values: HeaderValue[]): void {
     this.machine.checkPutHeader();
     this.buffer.putheader(header, ...values);
   }
@@ -379,14 +405,14 @@ export class HTTPConnection {
    * chunks (Python 3.6+). Connects first if needed. The body may be any
    * {@link RequestBody}; a string is sent as UTF-8.
    */
-  endheaders(messageBody?: unknown, options?: RequestOptions): Promise<void> {
+  endheaders(messageBody?: RequestBody, options?: RequestOptions): Promise<void> {
     this.machine.endHeaders();
     const head = this.buffer.finish();
     this.checkAutoOpen();
     if (messageBody === undefined || messageBody === null) {
       return this.sendOutput(head, null, false, options?.signal);
     }
-    const prepared = prepareBody(messageBody, this.blocksize);
+    const prepared = this.prepare(messageBody);
     const chunked = options?.encode_chunked === true && this._http_vsn === 11;
     if (prepared instanceof Promise) {
       return prepared.then((body) => this.sendOutput(head, body, chunked, options?.signal));
@@ -400,9 +426,9 @@ export class HTTPConnection {
    * it off and no socket, `NotConnected`). Nothing is framed: a body after
    * `endheaders()` must match the `Content-Length` or `Transfer-Encoding` sent.
    */
-  send(data: unknown, options?: { signal?: AbortSignal | undefined }): Promise<void> {
+  send(data: RequestBody, options?: { signal?: AbortSignal | undefined }): Promise<void> {
     this.checkAutoOpen();
-    const prepared = prepareBody(data, this.blocksize);
+    const prepared = this.prepare(data);
     if (prepared instanceof Promise) {
       return prepared.then((body) => this.sendBody(body, options?.signal));
     }
@@ -417,7 +443,9 @@ export class HTTPConnection {
    *
    * `headers` is a plain object, a `Map` or `[name, value]` pairs, sent in that order;
    * a given `Host` or `Accept-Encoding` replaces the automatic one. Every header is
-   * checked before the state moves or a byte is sent.
+   * checked before the state moves or a byte is sent: a value that is not a
+   * {@link HeaderValue} (`undefined`, `null`, an object with no string form of its own)
+   * is a `TypeError` naming the header.
    *
    * Differs from Python 2.7: bodies may be any {@link RequestBody} (files, streams,
    * iterables, sent chunked when their length is unknown: Python 3's rules); strings
@@ -436,7 +464,7 @@ export class HTTPConnection {
   request(
     method: string,
     url: string,
-    body?: unknown,
+    body?: RequestBody,
     headers?: HeadersInput | null,
     options?: RequestOptions,
   ): Promise<void> {
@@ -450,13 +478,13 @@ export class HTTPConnection {
       for (let i = 0; i < given.length; i++) {
         const [name, value] = given[i] as [string, unknown];
         validateHeaderName(name);
-        const text = coerceHeaderValue(value);
+        const text = coerceHeaderValue(value, name);
         validateHeaderValue(text);
         pairs[i] = [name, text];
       }
       names = headerNameSet(pairs);
     }
-    const prepared = body === undefined || body === null ? null : prepareBody(body, this.blocksize);
+    const prepared = body === undefined || body === null ? null : this.prepare(body);
     const encodeChunked = options?.encode_chunked === true;
     this.putrequest(
       method,
@@ -519,9 +547,8 @@ export class HTTPConnection {
       strict: this.strict,
       debuglevel: this.debuglevel,
       debugOutput: this.debugOutput,
-      timeoutMs: timeoutMs(this.timeout),
       signal: this.signal,
-      wait: this.waitOptions(undefined),
+      wait: this.waitOptions(undefined, 'head'),
       onDone: this.onResponseDone,
       connection: this,
     });
@@ -638,20 +665,20 @@ export class HTTPConnection {
       for (const line of head.split(/(?<=\r\n)/)) this.debug(`send: ${pyrepr(line)}\n`);
     }
     reader.active = true;
-    await reader.write(head, 'latin1', this.waitOptions(signal));
+    const wait = this.waitOptions(signal, 'tunnel');
+    await reader.write(head, 'latin1', wait);
     const parser = new ResponseParser({ method: 'CONNECT', strict: this.strict });
     let reply: ResponseHead;
     try {
-      reply = await readHead(reader, parser, this.waitOptions(signal));
+      reply = await readHead(reader, parser, wait);
     } catch (err) {
       throw this.abandon(err);
     }
     reader.active = false;
-    if (reply.version === 9) {
-      throw this.abandon(new Error('Invalid response from tunnel request'));
-    }
+    if (reply.version === 9) throw this.abandon(new TunnelError(null));
     if (reply.status !== 200) {
-      throw this.abandon(new Error(`Tunnel connection failed: ${reply.status} ${reply.reason}`));
+      const headers = new HTTPMessage(reply.lines);
+      throw this.abandon(new TunnelError(reply.status, reply.reason, headers));
     }
   }
 
@@ -729,6 +756,12 @@ export class HTTPConnection {
   }
 
   /** Python's `send(data)` for a body already prepared. */
+  /** `prepareBody` with this connection's `blocksize`, exact unless it is the default. */
+  private prepare(body: unknown): PreparedBody | Promise<PreparedBody> {
+    const exact = this.blocksizeGiven || this.blocksize !== DEFAULT_BLOCKSIZE;
+    return prepareBody(body, this.blocksize, exact);
+  }
+
   private sendBody(body: PreparedBody, signal: AbortSignal | undefined): Promise<void> {
     const sent = this.ensureConnected(signal).then((reader) => {
       reader.active = true;
@@ -864,27 +897,58 @@ export class HTTPConnection {
     reader.idle();
   }
 
-  private waitOptions(signal: AbortSignal | undefined): WaitOptions {
+  /**
+   * The timeout, the signals and what a timeout in `phase` reports: the proxy while
+   * tunnelling, else the server (the tunnel's host, when there is one).
+   */
+  private waitOptions(
+    signal: AbortSignal | undefined,
+    phase: ConnectionPhase = 'send',
+  ): WaitOptions {
+    const seconds = this.timeout;
+    const proxied = phase !== 'tunnel' && this._tunnel_host !== null;
+    const host = proxied ? (this._tunnel_host as string) : this.host;
+    const port = proxied ? (this._tunnel_port as number) : this.port;
     if (signal === undefined) {
-      // The common case, built once per timeout value (not per request).
-      const cached = this.defaultWait;
-      if (cached !== null && cached.seconds === this.timeout && cached.signal === this.signal) {
+      // The common case, built once per phase and timeout value (not per request).
+      const cached = this.defaultWaits.get(phase);
+      if (
+        cached !== undefined &&
+        cached.seconds === seconds &&
+        cached.signal === this.signal &&
+        cached.host === host &&
+        cached.port === port
+      ) {
         return cached;
       }
-      const built = {
-        timeoutMs: timeoutMs(this.timeout),
-        signal: this.signal,
-        seconds: this.timeout,
-      };
-      this.defaultWait = built;
+      const built = { ...buildWait(phase, host, port, seconds, this.signal), host, port, seconds };
+      this.defaultWaits.set(phase, built);
       return built;
     }
-    return { timeoutMs: timeoutMs(this.timeout), signal: combineSignals(signal, this.signal) };
+    return buildWait(phase, host, port, seconds, combineSignals(signal, this.signal));
   }
 
   private debug(text: string): void {
     writeDebug(this.debugOutput, text);
   }
+}
+
+/** A cached `WaitOptions` with what it was built from. */
+interface DefaultWait extends WaitOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly seconds: number | null;
+}
+
+function buildWait(
+  phase: ConnectionPhase,
+  host: string,
+  port: number,
+  seconds: number | null,
+  signal: AbortSignal | null,
+): WaitOptions {
+  const timeout = seconds === null ? null : { phase, host, port, seconds };
+  return { timeoutMs: timeoutMs(seconds), signal, timeout };
 }
 
 function checkSourceAddress(value: unknown): readonly [string, number] | null {
@@ -893,9 +957,7 @@ function checkSourceAddress(value: unknown): readonly [string, number] | null {
     !Array.isArray(value) ||
     value.length !== 2 ||
     typeof value[0] !== 'string' ||
-    !Number.isInteger(value[1]) ||
-    value[1] < 0 ||
-    value[1] > 65535
+    !isPort(value[1])
   ) {
     throw new TypeError('source_address must be [host, port]');
   }

@@ -14,9 +14,10 @@
  * rest of the body to be read as the next response.
  */
 
-import type { ByteReader, WaitOptions } from '../io/byte-reader.ts';
+import { type ByteReader, inPhase, type WaitOptions } from '../io/byte-reader.ts';
 import { combineSignals } from '../io/deadline.ts';
-import { BodyDecoder, FramingError } from '../protocol/body-decoder.ts';
+import { BodyDecoder } from '../protocol/body-decoder.ts';
+import { FramingError } from '../protocol/body-errors.ts';
 import { ImproperConnectionState, IncompleteRead } from '../protocol/errors.ts';
 import { HTTPMessage } from '../protocol/message.ts';
 import { type ResponseHead, ResponseParser } from '../protocol/response-parser.ts';
@@ -31,10 +32,12 @@ export interface ResponseContext {
   readonly strict: boolean;
   readonly debuglevel: number;
   readonly debugOutput: DebugOutput | null;
-  readonly timeoutMs: number | null;
   /** The connection-wide signal, if any. */
   readonly signal: AbortSignal | null;
-  /** The wait options of a call without a signal of its own: the timeout and `signal`. */
+  /**
+   * The wait options of a call without a signal of its own while the head is read: the
+   * timeout, `signal` and what a timeout reports (the body's are derived from them).
+   */
   readonly wait: WaitOptions;
   /**
    * Called once when the body of a response that keeps the connection has been read to
@@ -104,7 +107,15 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   private prefix: Buffer | null = null;
   /** Whether this response owns the socket (it will close the connection). */
   private owner = false;
+  /**
+   * A framing error met while looking past the bytes a read already had (the framing
+   * after them is consumed when queued): that read returns its bytes, and the next
+   * read fails with this error, as Python meets it only then.
+   */
+  private brokenAhead: { readonly error: unknown } | null = null;
   private readonly context: ResponseContext;
+  /** `context.wait` for the body (what a timeout reports differs from the head's). */
+  private bodyWait: WaitOptions | null = null;
 
   /** @internal Use `HTTPConnection.getresponse()`. */
   constructor(context: ResponseContext) {
@@ -142,7 +153,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
       strict: this.strict,
       debug: this.debuglevel > 0 ? (text: string) => writeDebug(debugOutput, text) : null,
     });
-    const wait = this.waitOptions(signal);
+    const wait = this.waitOptions(signal, 'head');
     const aborted = reader.abortIfSignalled(wait);
     if (aborted !== null) {
       return Promise.reject(onError === undefined ? aborted : onError(aborted, this));
@@ -202,7 +213,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
       try {
         got = this.take(max, parts, null, 0);
       } catch (err) {
-        return this.published(Promise.reject(this.failed(err, parts, null, 0)));
+        return this.published(Promise.reject(err));
       }
       if (this.reader === null || got >= max) return Promise.resolve(join(parts));
     }
@@ -321,7 +332,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     const parts: Buffer[] = [];
     let got = 0;
     while (got < max && this.reader !== null) {
-      const view = this.prefix ?? this.peekQueued();
+      const view = this.prefix ?? this.peekQueued(parts);
       if (view.length === 0) {
         // peekQueued() may have just read the end of a chunked body and finished.
         if (this.reader === null || !(await this.waitMore(options, parts))) break;
@@ -362,11 +373,32 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     return JSON.parse(await this.text());
   }
 
-  /** Python's `getheader(name, default=None)`: every value of `name` joined by `', '`. */
+  /**
+   * Python's `getheader(name, default=None)`: every value of `name` joined by `', '`, or
+   * `default` when there is none (`null` when none was given; an explicit `undefined` is
+   * returned as given, as `HTTPMessage.getheader` does).
+   *
+   * Python 3: a default that is iterable but not a string (an array, a `Set`, a
+   * generator) is joined with `', '` too, and must hold only strings (else `TypeError`,
+   * as Python's `', '.join`). Python 2.7 returns such a default unchanged.
+   *
+   * @example
+   * ```ts
+   * response.getheader('Content-Type'); // 'text/html', or null
+   * response.getheader('X-Missing', ['a', 'b']); // 'a, b'
+   * ```
+   */
   getheader(name: string): string | null;
+  getheader(name: string, defaultValue: Iterable<string>): string;
   getheader<T>(name: string, defaultValue: T): string | T;
-  getheader(name: string, defaultValue: unknown = null): unknown {
-    return this.msg.getheader(name, defaultValue);
+  getheader(name: string, ...defaultValue: [] | [unknown]): unknown {
+    const value: unknown = (this.msg.getheader as (n: string, ...d: unknown[]) => unknown)(
+      name,
+      ...defaultValue,
+    );
+    return typeof value === 'object' && value !== null && Symbol.iterator in value
+      ? joinDefault(value as Iterable<unknown>)
+      : value;
   }
 
   /**
@@ -458,11 +490,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     }
     let got = already;
     for (;;) {
-      try {
-        got += this.take(max - got, parts, target, got, !fill);
-      } catch (err) {
-        throw this.failed(err, parts, target, got);
-      }
+      got += this.take(max - got, parts, target, got, !fill);
       if (this.reader === null || got >= max || (!fill && got > 0)) return got;
       // readinto (always `fill`, `max` = its length): the rest straight into its memory.
       // read() and read(amt) return views of the blocks the socket reads into anyway.
@@ -477,6 +505,9 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * Take queued body bytes without waiting. Finishes the response when the body is
    * complete (also consuming framing that follows the last byte wanted, when queued).
    * `oneChunk` (read1): stop at the end of the current chunk of a chunked body.
+   * `at`: bytes this read call already moved (into `target`, or as `parts`). A framing
+   * error closes the response and throws `IncompleteRead` holding every byte of the call,
+   * those of this take included (for `readinto` they are in `target` and nowhere else).
    */
   private take(
     max: number,
@@ -493,24 +524,35 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     }
     const reader = this.reader as ByteReader;
     const decoder = this.decoder;
-    for (;;) {
-      const chunk = reader.peek();
-      if (chunk === null) break;
-      const start = reader.offset;
-      const pos = decoder.decode(chunk, start, chunk.length, max - got);
-      if (decoder.dataEnd > decoder.dataStart) {
-        got += this.emit(
-          chunk.subarray(decoder.dataStart, decoder.dataEnd),
-          parts,
-          target,
-          at + got,
-        );
+    if (this.brokenAhead !== null)
+      throw this.failed(this.brokenAhead.error, parts, target, at + got);
+    try {
+      for (;;) {
+        const chunk = reader.peek();
+        if (chunk === null) break;
+        const start = reader.offset;
+        const pos = decoder.decode(chunk, start, chunk.length, max - got);
+        if (decoder.dataEnd > decoder.dataStart) {
+          got += this.emit(
+            chunk.subarray(decoder.dataStart, decoder.dataEnd),
+            parts,
+            target,
+            at + got,
+          );
+        }
+        reader.consume(pos - start);
+        if (decoder.done || pos === start) break;
+        if (oneChunk && got > 0 && decoder.framing === 'chunked' && decoder.chunkLeft === null) {
+          break;
+        }
       }
-      reader.consume(pos - start);
-      if (decoder.done || pos === start) break;
-      if (oneChunk && got > 0 && decoder.framing === 'chunked' && decoder.chunkLeft === null) {
-        break;
+    } catch (err) {
+      // The call already has all it asked for: it succeeds, the next read fails.
+      if (got >= max) {
+        this.brokenAhead = { error: err };
+        return got;
       }
+      throw this.failed(err, parts, target, at + got);
     }
     if (decoder.done && this.prefix === null) this.finish(true);
     return got;
@@ -588,8 +630,11 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     return err;
   }
 
-  /** Body bytes queued right now, as a view, without consuming them. */
-  private peekQueued(): Buffer {
+  /**
+   * Body bytes queued right now, as a view, without consuming them. `parts`: the bytes
+   * the calling method already got, for the `IncompleteRead` of a framing error.
+   */
+  private peekQueued(parts: Buffer[] = []): Buffer {
     const reader = this.reader as ByteReader;
     const decoder = this.decoder;
     for (;;) {
@@ -599,11 +644,18 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
         this.finish(true);
         return EMPTY;
       }
+      if (this.brokenAhead !== null) throw this.failed(this.brokenAhead.error, parts, null, 0);
       const chunk = reader.peek();
       if (chunk === null) return EMPTY;
       const start = reader.offset;
-      // Consume framing (chunk sizes, CRLFs) up to the next body byte.
-      const pos = decoder.decode(chunk, start, chunk.length, 0);
+      // Consume framing (chunk sizes, CRLFs) up to the next body byte; broken framing
+      // fails the call (`parts`: what it already got) as every read method does.
+      let pos: number;
+      try {
+        pos = decoder.decode(chunk, start, chunk.length, 0);
+      } catch (err) {
+        throw this.failed(err, parts, null, 0);
+      }
       reader.consume(pos - start);
       if (decoder.done) {
         this.finish(true);
@@ -616,13 +668,18 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     }
   }
 
-  private waitOptions(signal: AbortSignal | null | undefined): WaitOptions {
+  private waitOptions(
+    signal: AbortSignal | null | undefined,
+    phase: 'head' | 'body' = 'body',
+  ): WaitOptions {
     // Without a per-call signal, the connection's own options (built once) serve.
-    if (signal === null || signal === undefined) return this.context.wait;
-    return {
-      timeoutMs: this.context.timeoutMs,
-      signal: combineSignals(signal, this.context.signal),
-    };
+    let wait = this.context.wait;
+    if (phase === 'body') {
+      if (this.bodyWait === null) this.bodyWait = inPhase(wait, 'body');
+      wait = this.bodyWait;
+    }
+    if (signal === null || signal === undefined) return wait;
+    return { ...wait, signal: combineSignals(signal, this.context.signal) };
   }
 }
 
@@ -672,6 +729,19 @@ export function readHead<T = ResponseHead, C = undefined>(
     };
     step();
   });
+}
+
+/** Python 3's `', '.join(default)` for an iterable `getheader` default. */
+function joinDefault(items: Iterable<unknown>): string {
+  const out: string[] = [];
+  for (const item of items) {
+    if (typeof item !== 'string') {
+      const kind = item === null ? 'null' : typeof item;
+      throw new TypeError(`sequence item ${out.length}: expected string, ${kind} found`);
+    }
+    out.push(item);
+  }
+  return out.join(', ');
 }
 
 /** The error of a read made while another read of the same response is waiting. */

@@ -7,17 +7,22 @@
  * TLS is started on the socket the plain connection opened (after the CONNECT, if
  * tunnelling), with any bytes that followed the proxy's answer handed to the TLS layer.
  * The handshake counts against `timeout`; failures become `SSLCertVerificationError` /
- * `SSLError` (ssl.ts). Sessions are kept by the context, so the next connection made
- * from the same context resumes instead of repeating the full handshake.
+ * `SSLError` (ssl-errors.ts). What to verify is read from the context when the
+ * connection is made (`clientSettings`), and the server is checked after every
+ * handshake, resumed or not (`PeerCheck`, tls-verify.ts). Sessions are kept by the
+ * context, so the next connection made from the same context with the same settings
+ * resumes instead of repeating the full handshake.
  */
 import type * as net from 'node:net';
 import * as tls from 'node:tls';
 import { ByteReader } from '../io/byte-reader.ts';
 import { timeoutMs } from '../io/deadline.ts';
-import { AbortError, TimeoutError } from '../protocol/errors.ts';
+import { AbortError, type TimeoutDetails, TimeoutError } from '../protocol/errors.ts';
 import { HTTPS_PORT } from '../protocol/limits.ts';
 import { HTTPConnection, type HTTPConnectionOptions } from './http-connection.ts';
-import { CERT_NONE, create_default_context, type SSLContext, toSSLError } from './ssl.ts';
+import { CERT_NONE, create_default_context, type SSLContext } from './ssl.ts';
+import { toSSLError } from './ssl-errors.ts';
+import { PeerCheck } from './tls-verify.ts';
 
 /** Options of `HTTPSConnection` (Python's keyword arguments). */
 export interface HTTPSConnectionOptions extends HTTPConnectionOptions {
@@ -41,8 +46,11 @@ export interface HTTPSConnectionOptions extends HTTPConnectionOptions {
  * How this differs from Python 2.7: a failed check rejects with
  * {@link ssl.SSLCertVerificationError} (Python 3.7+; 2.7 raises a plain `SSLError` or,
  * for a name mismatch, `CertificateError` after the handshake), an IP address host is
- * matched against the certificate's IP SANs, the default context offers ALPN `http/1.1`
- * (Python 3.10+), and TLS sessions are resumed from the context's cache.
+ * matched against the certificate's IP SANs, host names by CPython 3.7+'s rules (no
+ * partial wildcards) and not by the CN unless `hostname_checks_common_name` is set,
+ * every setting is read from the context at each connect, the default context offers
+ * ALPN `http/1.1` (Python 3.10+), and TLS sessions are resumed from the context's cache
+ * when nothing that verification depends on has changed.
  *
  * @example
  * ```ts
@@ -62,8 +70,10 @@ export class HTTPSConnection extends HTTPConnection {
   cert_file: string | null;
   /** Python's `_context`: the `SSLContext` this connection uses. */
   readonly _context: SSLContext;
-  /** Whether the host name is checked (the context's setting unless overridden). */
-  readonly check_hostname: boolean;
+  /** The constructor's `check_hostname`, or null to follow the context's. */
+  private readonly checkHostnameOption: boolean | null;
+  /** The verification of the connection being made (read from the context at connect). */
+  private peerCheck: PeerCheck | null = null;
 
   constructor(host: string, port?: number | null, options: HTTPSConnectionOptions = {}) {
     super(host, port, options);
@@ -75,7 +85,10 @@ export class HTTPSConnection extends HTTPConnection {
       // Python 3.10+ `_create_https_context`: offer ALPN http/1.1 by default.
       context.set_alpn_protocols(['http/1.1']);
     }
-    const checkHostname = options.check_hostname ?? context.check_hostname;
+    this.checkHostnameOption = options.check_hostname ?? null;
+    const checkHostname = this.checkHostnameOption ?? context.check_hostname;
+    // Python checks this here; it is checked again at each connect, since the context
+    // may change in between.
     if (checkHostname && context.verify_mode === CERT_NONE) {
       throw new TypeError(
         'check_hostname needs a SSL context with either CERT_OPTIONAL or CERT_REQUIRED',
@@ -90,7 +103,36 @@ export class HTTPSConnection extends HTTPConnection {
       context.load_cert_chain(this.cert_file ?? (this.key_file as string), this.key_file);
     }
     this._context = context;
-    this.check_hostname = checkHostname;
+  }
+
+  /**
+   * Whether the host name is checked: the constructor's `check_hostname`, else the
+   * context's, read now (a connection reads it when it is made).
+   */
+  get check_hostname(): boolean {
+    return this.checkHostnameOption ?? this._context.check_hostname;
+  }
+
+  /**
+   * @internal Read the context's verification settings before connecting, so that a
+   * context that cannot make this connection is refused before a byte is sent.
+   */
+  protected override doConnect(callSignal?: AbortSignal): Promise<void> {
+    // An empty host fails as an address first (Python: getaddrinfo's error, before the
+    // TLS layer could say "check_hostname requires server_hostname").
+    if (this.host === '' && this.createConnection === null) return super.doConnect(callSignal);
+    try {
+      this.peerCheck = new PeerCheck(
+        this._context.clientSettings(
+          this._tunnel_host ?? this.host,
+          this._tunnel_port ?? this.port,
+          this.checkHostnameOption,
+        ),
+      );
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return super.doConnect(callSignal);
   }
 
   /** @internal TLS reads the socket's stream itself: no `onread` buffer under it. */
@@ -109,34 +151,35 @@ export class HTTPSConnection extends HTTPConnection {
     for (let i = leftover.length - 1; i >= 0; i--) raw.unshift(leftover[i] as Buffer);
     const host = this._tunnel_host ?? this.host;
     const port = this._tunnel_port ?? this.port;
-    const context = this._context;
-    const socket = tls.connect({
-      ...context.tlsOptions(host, port, this.check_hostname),
-      socket: raw,
-      host,
-    });
-    socket.on('session', (session: Buffer) => context.saveSession(host, port, session));
+    const check = this.peerCheck as PeerCheck;
+    const socket = tls.connect({ ...check.connectOptions(), socket: raw, host });
+    check.watch(socket);
     try {
-      await handshake(socket, timeoutMs(this.timeout), signal);
+      const seconds = this.timeout;
+      const timeout =
+        seconds === null ? null : ({ phase: 'handshake', host, port, seconds } as const);
+      await handshake(socket, timeout, signal);
+      check.verify(socket);
     } catch (err) {
-      context.dropSession(host, port);
+      check.forget();
       socket.destroy();
       raw.destroy();
       this.reader = null;
-      throw toSSLError(err, host);
+      throw toSSLError(err);
     }
     const secured = new ByteReader(socket);
-    secured.mapError = (err) => toSSLError(err, host) as Error;
+    secured.mapError = (err) => toSSLError(err) as Error;
     return secured;
   }
 }
 
-/** Wait for the TLS handshake, within `ms` and until `signal` fires. */
+/** Wait for the TLS handshake, within `timeout` and until `signal` fires. */
 function handshake(
   socket: tls.TLSSocket,
-  ms: number | null,
+  timeout: TimeoutDetails | null,
   signal: AbortSignal | null,
 ): Promise<void> {
+  const ms = timeout === null ? null : timeoutMs(timeout.seconds);
   return new Promise<void>((resolve, reject) => {
     let timer: NodeJS.Timeout | null = null;
     const done = (err: Error | null): void => {
@@ -174,6 +217,6 @@ function handshake(
       }
       signal.addEventListener('abort', onAbort, { once: true });
     }
-    if (ms !== null) timer = setTimeout(() => done(new TimeoutError()), ms);
+    if (ms !== null) timer = setTimeout(() => done(new TimeoutError(timeout)), ms);
   });
 }

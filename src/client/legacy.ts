@@ -6,9 +6,11 @@
  *
  * Everything is delegated to `HTTPConnection`/`HTTPSConnection`; nothing is parsed here.
  */
+
+import type { RequestBody } from '../io/body-source.ts';
 import { BadStatusLine, RemoteDisconnected } from '../protocol/errors.ts';
 import type { HTTPMessage } from '../protocol/message.ts';
-import type { PutRequestOptions } from '../protocol/request-writer.ts';
+import type { HeaderValue, PutRequestOptions } from '../protocol/request-writer.ts';
 import { parseHostPort, validateHost } from '../protocol/validate.ts';
 import { HTTPConnection } from './http-connection.ts';
 import type { HTTPResponse } from './http-response.ts';
@@ -81,17 +83,17 @@ export class HTTP {
   }
 
   /** Python: the wrapped connection's `putheader(header, *values)`: {@link HTTPConnection.putheader}. */
-  putheader(header: string, ...values: unknown[]): void {
+  putheader(header: string, ...values: HeaderValue[]): void {
     this._conn.putheader(header, ...values);
   }
 
   /** Python: the wrapped connection's `endheaders(message_body=None)`: {@link HTTPConnection.endheaders}. */
-  endheaders(messageBody?: unknown): Promise<void> {
+  endheaders(messageBody?: RequestBody): Promise<void> {
     return this._conn.endheaders(messageBody);
   }
 
   /** Python: the wrapped connection's `send(data)`: {@link HTTPConnection.send}. */
-  send(data: unknown): Promise<void> {
+  send(data: RequestBody): Promise<void> {
     return this._conn.send(data);
   }
 

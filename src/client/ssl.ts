@@ -1,20 +1,32 @@
 /**
  * The `ssl` helpers that httplib's documentation names: `SSLContext` (Python's surface
  * mapped onto `node:tls` options), `create_default_context`, `_create_unverified_context`,
- * the constants, and the errors a failed handshake rejects with.
+ * the constants, and the errors a failed handshake rejects with (ssl-errors.ts).
  *
- * A context is a recipe, not an OpenSSL object: `tlsOptions()` turns it into the options
- * of `tls.connect`, and the context keeps the TLS sessions of its connections so that the
- * next connection to the same server resumes instead of doing a full handshake.
+ * A context is a recipe, not an OpenSSL object: `clientSettings()` reads it when a
+ * connection is made (so a change to the context counts from the next connection on)
+ * and turns it into the options of `tls.connect` and the rules `tls-verify.ts` checks
+ * the server by; the context keeps the TLS sessions of its connections so that the
+ * next connection to the same server, with the same settings, resumes instead of doing
+ * a full handshake.
  *
  * Certificate stores: Node's default store (its bundled roots plus `NODE_EXTRA_CA_CERTS`)
  * is used as it is while a context adds nothing; once CA certificates are loaded, the
  * store is the roots (if `load_default_certs()` was called) plus what was loaded.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { join } from 'node:path';
 import * as tls from 'node:tls';
+import {
+  capathCertificates,
+  derCertificates,
+  extraCertificates,
+  pemCertificates,
+} from './ca-store.ts';
+import { SSLError } from './ssl-errors.ts';
+import { type ClientTlsSettings, SessionCache, serverHostname } from './tls-verify.ts';
+
+export { CertificateError, SSLCertVerificationError, SSLError } from './ssl-errors.ts';
 
 /** Python's `ssl.CERT_NONE`: no certificate verification. Same value as Python's. */
 export const CERT_NONE = 0;
@@ -34,7 +46,8 @@ export const PROTOCOL_SSLv23 = PROTOCOL_TLS;
 export const PROTOCOL_TLS_CLIENT = 16;
 /**
  * Python's `ssl.PROTOCOL_TLS_SERVER`. Same value as Python's, but this package has no
- * server side: such a context is accepted and verifies nothing.
+ * server side: a connection refuses such a context, as Python does ("Cannot create a
+ * client socket with a PROTOCOL_TLS_SERVER context").
  */
 export const PROTOCOL_TLS_SERVER = 17;
 
@@ -89,163 +102,6 @@ export const Purpose = Object.freeze({
 /** A value of {@link Purpose}: `'SERVER_AUTH'` or `'CLIENT_AUTH'`. */
 export type PurposeName = (typeof Purpose)[keyof typeof Purpose];
 
-/**
- * Python's `ssl.SSLError`: a TLS failure (a handshake that failed for a reason other
- * than verification, a bad certificate file or cipher list). Python's is an `OSError`
- * with `errno`; here it is an `Error` with Node's `code`, and the original Node error
- * as `cause`.
- *
- * @example
- * ```ts
- * const context = httplib.ssl.create_default_context();
- * try {
- *   context.set_ciphers('NO-SUCH-CIPHER');
- * } catch (err) {
- *   if (err instanceof httplib.ssl.SSLError) console.log(err.reason); // NO_CIPHER_MATCH
- *   else throw err;
- * }
- * ```
- */
-export class SSLError extends Error {
-  /** Always `'SSLError'`, the class name (Python: `type(e).__name__`). */
-  override name = 'SSLError';
-  /** Python's `reason`: OpenSSL's reason, e.g. `'WRONG_VERSION_NUMBER'`, or null. */
-  reason: string | null;
-  /** Python's `library`: the OpenSSL library that failed, e.g. `'SSL'`, or null. */
-  library: string | null;
-  /** Node's error code, e.g. `ERR_SSL_WRONG_VERSION_NUMBER`. */
-  code: string | undefined;
-  constructor(
-    message: string,
-    options?: { reason?: string | null; library?: string | null; code?: string; cause?: unknown },
-  ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.reason = options?.reason ?? null;
-    this.library = options?.library ?? null;
-    this.code = options?.code;
-  }
-}
-
-/**
- * Python's `ssl.SSLCertVerificationError` (3.7+; `ssl.CertificateError` is an alias):
- * the server's certificate or host name did not verify. `verify_code` and
- * `verify_message` are OpenSSL's (e.g. 18, `self-signed certificate`; 62, hostname).
- *
- * Python 2.7 has no such class: it raises a plain `SSLError` for a bad chain and
- * `CertificateError` (a `ValueError`) for a name mismatch, after the handshake. Here
- * the name is checked inside the handshake, and every failure is this class.
- *
- * @example
- * ```ts
- * try {
- *   await conn.request('GET', '/');
- * } catch (err) {
- *   if (err instanceof httplib.ssl.SSLCertVerificationError) console.log(err.verify_message);
- *   else throw err;
- * }
- * ```
- */
-export class SSLCertVerificationError extends SSLError {
-  /** Always `'SSLCertVerificationError'`, the class name (Python: `type(e).__name__`). */
-  override name = 'SSLCertVerificationError';
-  /** Python's `verify_code`: OpenSSL's X509 verification code, e.g. 18 or 62. */
-  verify_code: number;
-  /** Python's `verify_message`: OpenSSL's text for it, e.g. `'self-signed certificate'`. */
-  verify_message: string;
-  constructor(
-    verifyCode: number,
-    verifyMessage: string,
-    options?: { code?: string; cause?: unknown },
-  ) {
-    super(`[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: ${verifyMessage}`, {
-      reason: 'CERTIFICATE_VERIFY_FAILED',
-      library: 'SSL',
-      ...options,
-    });
-    this.verify_code = verifyCode;
-    this.verify_message = verifyMessage;
-  }
-}
-
-/**
- * Python 3.7+: `ssl.CertificateError` is `SSLCertVerificationError` (the same class).
- * Same as Python 3.7+; Python 2.7's is a separate `ValueError` subclass, raised only
- * for a host-name mismatch.
- *
- * @example
- * ```ts
- * console.log(httplib.ssl.CertificateError === httplib.ssl.SSLCertVerificationError); // true
- * try {
- *   await conn.request('GET', '/');
- * } catch (err) {
- *   if (err instanceof httplib.ssl.CertificateError) console.log(err.verify_code); // e.g. 62
- *   else throw err;
- * }
- * ```
- */
-export const CertificateError = SSLCertVerificationError;
-
-/** OpenSSL's X509 verification codes and texts, by Node's error code. */
-const VERIFY_ERRORS: Readonly<Record<string, readonly [number, string]>> = {
-  UNABLE_TO_GET_ISSUER_CERT: [2, 'unable to get issuer certificate'],
-  UNABLE_TO_DECRYPT_CERT_SIGNATURE: [4, "unable to decrypt certificate's signature"],
-  UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY: [6, 'unable to decode issuer public key'],
-  CERT_SIGNATURE_FAILURE: [7, 'certificate signature failure'],
-  CERT_NOT_YET_VALID: [9, 'certificate is not yet valid'],
-  CERT_HAS_EXPIRED: [10, 'certificate has expired'],
-  ERROR_IN_CERT_NOT_BEFORE_FIELD: [13, "format error in certificate's notBefore field"],
-  ERROR_IN_CERT_NOT_AFTER_FIELD: [14, "format error in certificate's notAfter field"],
-  DEPTH_ZERO_SELF_SIGNED_CERT: [18, 'self-signed certificate'],
-  SELF_SIGNED_CERT_IN_CHAIN: [19, 'self-signed certificate in certificate chain'],
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: [20, 'unable to get local issuer certificate'],
-  // Node lets OpenSSL's verification go on after the first error, and OpenSSL then
-  // reports 21 for a lone certificate whose issuer is unknown; Python stops at the first
-  // error, 20, and that is what it shows (checked with Python 3.11 on OpenSSL 3.0).
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: [20, 'unable to get local issuer certificate'],
-  CERT_CHAIN_TOO_LONG: [22, 'certificate chain too long'],
-  CERT_REVOKED: [23, 'certificate revoked'],
-  INVALID_CA: [24, 'invalid CA certificate'],
-  PATH_LENGTH_EXCEEDED: [25, 'path length constraint exceeded'],
-  INVALID_PURPOSE: [26, 'unsupported certificate purpose'],
-  CERT_UNTRUSTED: [27, 'certificate not trusted'],
-  CERT_REJECTED: [28, 'certificate rejected'],
-  HOSTNAME_MISMATCH: [62, 'hostname mismatch'],
-};
-
-/**
- * @internal Turn a Node TLS error into Python's: a failed verification becomes
- * `SSLCertVerificationError` saying why, another OpenSSL failure `SSLError`; anything
- * else (a reset, a timeout, an abort) is returned unchanged.
- */
-export function toSSLError(err: unknown, hostname: string): unknown {
-  if (!(err instanceof Error)) return err;
-  const e = err as Error & { code?: string; reason?: string; library?: string };
-  const code = e.code ?? '';
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    // OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH (62) or, for an IP literal, IP_ADDRESS_MISMATCH (64).
-    const [verifyCode, what] = isIP(hostname) === 0 ? [62, 'Hostname'] : [64, 'IP address'];
-    return new SSLCertVerificationError(
-      verifyCode,
-      `${what} mismatch, certificate is not valid for '${hostname}'. (${e.reason ?? e.message})`,
-      { code, cause: err },
-    );
-  }
-  const verify = VERIFY_ERRORS[code];
-  if (verify !== undefined) {
-    return new SSLCertVerificationError(verify[0], verify[1], { code, cause: err });
-  }
-  if (code.startsWith('ERR_SSL_') || e.library !== undefined) {
-    const reason = code.startsWith('ERR_SSL_') ? code.slice('ERR_SSL_'.length) : (e.reason ?? null);
-    return new SSLError(`[SSL: ${reason ?? 'UNKNOWN'}] ${e.message}`, {
-      reason,
-      library: e.library ?? 'SSL',
-      code,
-      cause: err,
-    });
-  }
-  return err;
-}
-
 const VERSION_NAMES: Readonly<Record<number, tls.SecureVersion>> = {
   [TLSVersion.TLSv1]: 'TLSv1',
   [TLSVersion.TLSv1_1]: 'TLSv1.1',
@@ -253,8 +109,32 @@ const VERSION_NAMES: Readonly<Record<number, tls.SecureVersion>> = {
   [TLSVersion.TLSv1_3]: 'TLSv1.3',
 };
 
-/** Most TLS sessions a context keeps for resumption. */
-const SESSION_CACHE_SIZE = 100;
+/**
+ * OpenSSL's security level for every context unless its cipher string names one:
+ * CPython 3.10+ builds its default contexts at level 2 (RSA and DH keys of 2048 bits
+ * at least, no SHA-1 certificate signatures); Node's default is 1.
+ */
+const SECURITY_LEVEL = '@SECLEVEL=2';
+
+/**
+ * Whether this runtime's TLS library takes `@SECLEVEL=n` in a cipher string: OpenSSL
+ * (Node.js, Deno) does; BoringSSL (Bun) has no security levels and refuses the whole
+ * cipher string, which would make every HTTPS connection fail there. Probed once, at the
+ * first connection; where it is false, `SECURITY_LEVEL` is not applied (the README's
+ * Runtimes section says so).
+ */
+let securityLevels: boolean | undefined;
+function supportsSecurityLevels(): boolean {
+  if (securityLevels === undefined) {
+    try {
+      tls.createSecureContext({ ciphers: `${tls.DEFAULT_CIPHERS}:${SECURITY_LEVEL}` });
+      securityLevels = true;
+    } catch {
+      securityLevels = false;
+    }
+  }
+  return securityLevels;
+}
 
 /** A certificate-key pair from `load_cert_chain`. */
 interface CertChain {
@@ -270,8 +150,12 @@ interface CertChain {
  *
  * How this differs from Python: a context is a recipe for `tls.connect` options, not
  * an OpenSSL object, and holds only the client side of Python's API (no `wrap_socket`);
- * Python's `ValueError`s are `TypeError`s; it keeps the TLS sessions of its connections
- * (at most 100), so the next connection to the same server resumes its session.
+ * Python's `ValueError`s are `TypeError`s; `hostname_checks_common_name` is off by
+ * default (Python: on); OpenSSL's security level is 2 even after `set_ciphers()`, unless
+ * the cipher string names one (`@SECLEVEL=n`); it keeps the TLS sessions of its
+ * connections (at most 100), so the next connection to the same server resumes its
+ * session, as long as nothing that verification or the client certificate depends on
+ * has changed since.
  *
  * @example
  * ```ts
@@ -296,7 +180,10 @@ export class SSLContext {
   private chain: CertChain | null = null;
   private ciphers: string | undefined;
   private alpn: string[] | undefined;
-  private readonly sessions = new Map<string, Buffer>();
+  private commonName = false;
+  /** Bumped by every change to the context: part of the key of its sessions. */
+  private generation = 0;
+  private readonly sessions = new SessionCache();
 
   constructor(protocol: number = PROTOCOL_TLS_CLIENT) {
     if (![PROTOCOL_TLS, PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER].includes(protocol)) {
@@ -321,6 +208,7 @@ export class SSLContext {
       throw new TypeError('Cannot set verify_mode to CERT_NONE when check_hostname is enabled.');
     }
     this.verifyMode = mode;
+    this.generation++;
   }
 
   /** Python's `check_hostname`; turning it on also turns CERT_NONE into CERT_REQUIRED (3.7+). */
@@ -331,6 +219,22 @@ export class SSLContext {
   set check_hostname(value: boolean) {
     this.checkHostname = Boolean(value);
     if (this.checkHostname && this.verifyMode === CERT_NONE) this.verifyMode = CERT_REQUIRED;
+    this.generation++;
+  }
+
+  /**
+   * Python's `hostname_checks_common_name` (3.7+): whether a certificate without a DNS
+   * subjectAltName may match the host name by its subject's common name (never an IP
+   * address). Off by default here, a deliberate difference from Python (on there): RFC
+   * 9525, browsers and Go no longer look at the CN.
+   */
+  get hostname_checks_common_name(): boolean {
+    return this.commonName;
+  }
+  /** Set `hostname_checks_common_name`. */
+  set hostname_checks_common_name(value: boolean) {
+    this.commonName = Boolean(value);
+    this.generation++;
   }
 
   /**
@@ -357,11 +261,14 @@ export class SSLContext {
       });
     }
     this.chain = { cert, key, passphrase };
+    this.generation++;
   }
 
   /**
    * Python's `load_verify_locations(cafile=None, capath=None, cadata=None)`: trust more
-   * CA certificates: a PEM file, a directory of PEM files, or PEM text / DER bytes.
+   * CA certificates: a PEM file (`BEGIN CERTIFICATE` or OpenSSL's `BEGIN TRUSTED
+   * CERTIFICATE`), a directory in OpenSSL's hashed layout (only `<subject hash>.<n>`
+   * files, as `openssl rehash` names them), or PEM text / DER bytes.
    */
   load_verify_locations(
     cafile?: string | null,
@@ -372,17 +279,12 @@ export class SSLContext {
       throw new TypeError('cafile, capath and cadata cannot be all omitted');
     }
     const found: string[] = [];
-    if (cafile) found.push(...pemCertificates(readFileSync(cafile, 'latin1'), cafile));
-    if (capath) {
-      for (const name of readdirSync(capath).sort()) {
-        const file = join(capath, name);
-        if (!statSync(file).isFile()) continue;
-        found.push(...pemCertificates(readFileSync(file, 'latin1'), null));
-      }
-    }
+    if (cafile) found.push(...pemCertificates(readFileSync(cafile, 'latin1'), cafile, true));
+    if (capath) found.push(...capathCertificates(capath));
     if (typeof cadata === 'string') found.push(...pemCertificates(cadata, 'cadata'));
     else if (cadata !== null && cadata !== undefined) found.push(...derCertificates(cadata));
     this.cas.push(...found);
+    this.generation++;
   }
 
   /**
@@ -392,6 +294,7 @@ export class SSLContext {
   load_default_certs(purpose: PurposeName = Purpose.SERVER_AUTH): void {
     void purpose;
     this.defaultCerts = true;
+    this.generation++;
   }
 
   /** Python's `set_ciphers(ciphers)`: an OpenSSL cipher list. */
@@ -402,6 +305,7 @@ export class SSLContext {
       throw new SSLError('No cipher can be selected.', { reason: 'NO_CIPHER_MATCH', cause: err });
     }
     this.ciphers = ciphers;
+    this.generation++;
   }
 
   /** Python's `set_alpn_protocols(protocols)`, e.g. `['http/1.1']`. */
@@ -411,22 +315,34 @@ export class SSLContext {
         throw new TypeError('ALPN protocols must be 1 to 255 bytes long');
     }
     this.alpn = [...protocols];
+    this.generation++;
   }
 
-  /** @internal The `tls.connect` options for a connection to `host`. */
-  tlsOptions(
-    host: string,
-    port: number,
-    checkHostname: boolean = this.checkHostname,
-  ): tls.ConnectionOptions {
-    const options: tls.ConnectionOptions = {
-      rejectUnauthorized: this.verifyMode !== CERT_NONE,
-    };
-    // RFC 6066: no SNI for IP literals (Python 3.7+ does the same).
-    if (isIP(host) === 0 && host !== '') options.servername = host;
-    if (this.verifyMode !== CERT_NONE && !checkHostname) {
-      options.checkServerIdentity = () => undefined;
+  /**
+   * @internal What this context says about a connection to `host:port` (the TLS
+   * host: the tunnel's when tunnelling), read now, when the connection is made:
+   * `checkHostname` is the connection's own setting (null: the context's). Throws
+   * what Python throws for a context that cannot make this client connection: a
+   * server-side context (`SSLError`), `check_hostname` with `CERT_NONE`, or a host
+   * name Python refuses as `server_hostname` (`TypeError`, Python's `ValueError`).
+   */
+  clientSettings(host: string, port: number, checkHostname: boolean | null): ClientTlsSettings {
+    if (this.protocol === PROTOCOL_TLS_SERVER) {
+      throw new SSLError('Cannot create a client socket with a PROTOCOL_TLS_SERVER context');
     }
+    const check = checkHostname ?? this.checkHostname;
+    const verifyChain = this.verifyMode !== CERT_NONE;
+    if (check && !verifyChain) {
+      // http.client's words for the same contradiction, found at construction there.
+      throw new TypeError(
+        'check_hostname needs a SSL context with either CERT_OPTIONAL or CERT_REQUIRED',
+      );
+    }
+    // Python refuses an empty server_hostname only when it is to be checked.
+    const hostname = host === '' && !check ? '' : serverHostname(host);
+    const options: tls.ConnectionOptions = { rejectUnauthorized: verifyChain };
+    // RFC 6066: no SNI for IP literals (Python 3.7+ does the same).
+    if (isIP(hostname) === 0 && hostname !== '') options.servername = hostname;
     const ca = this.caList();
     if (ca !== null) options.ca = ca;
     if (this.chain !== null) {
@@ -438,27 +354,31 @@ export class SSLContext {
     if (min !== undefined) options.minVersion = min;
     const max = VERSION_NAMES[this.maximum_version];
     if (max !== undefined) options.maxVersion = max;
-    if (this.ciphers !== undefined) options.ciphers = this.ciphers;
+    const ciphers = this.ciphers ?? tls.DEFAULT_CIPHERS;
+    options.ciphers =
+      /@SECLEVEL=/i.test(ciphers) || !supportsSecurityLevels()
+        ? ciphers
+        : `${ciphers}:${SECURITY_LEVEL}`;
     if (this.alpn !== undefined) options.ALPNProtocols = this.alpn;
-    const session = this.sessions.get(sessionKey(host, port));
-    if (session !== undefined) options.session = session;
-    return options;
-  }
-
-  /** @internal Remember a connection's session, so the next one can resume it. */
-  saveSession(host: string, port: number, session: Buffer): void {
-    const key = sessionKey(host, port);
-    this.sessions.delete(key);
-    this.sessions.set(key, session);
-    if (this.sessions.size > SESSION_CACHE_SIZE) {
-      const oldest = this.sessions.keys().next().value;
-      if (oldest !== undefined) this.sessions.delete(oldest);
-    }
-  }
-
-  /** @internal Forget a session that failed to resume or whose connection failed. */
-  dropSession(host: string, port: number): void {
-    this.sessions.delete(sessionKey(host, port));
+    return {
+      hostname,
+      verifyChain,
+      checkHostname: check,
+      commonName: this.commonName,
+      options,
+      // A session is only offered to a connection that would verify the server exactly
+      // as the one that made it: same name, port, checks, trust store and client
+      // certificate (the generation), TLS versions.
+      sessionKey: [
+        this.generation,
+        hostname,
+        port,
+        check,
+        this.minimum_version,
+        this.maximum_version,
+      ].join('\0'),
+      sessions: this.sessions,
+    };
   }
 
   /** The CA list for `tls.connect`, or null to use Node's default store as it is. */
@@ -467,77 +387,6 @@ export class SSLContext {
     if (!this.defaultCerts) return this.cas;
     return [...tls.rootCertificates, ...extraCertificates(), ...this.cas];
   }
-}
-
-function sessionKey(host: string, port: number): string {
-  return `${host}:${port}`;
-}
-
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-
-function pemCertificates(text: string, source: string | null): string[] {
-  const found = text.match(PEM_CERT) ?? [];
-  if (found.length === 0 && source !== null) {
-    throw new SSLError(`no certificate found in ${source}`, {
-      reason: 'NO_CERTIFICATE_OR_CRL_FOUND',
-    });
-  }
-  return found;
-}
-
-/** Concatenated DER certificates (Python accepts several in `cadata`) as PEM. */
-function derCertificates(data: Uint8Array): string[] {
-  const out: string[] = [];
-  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  let pos = 0;
-  while (pos < buf.length) {
-    // Each certificate is an ASN.1 SEQUENCE: 0x30, then a definite length.
-    if (buf[pos] !== 0x30 || pos + 2 > buf.length) {
-      throw new SSLError('not enough data: cadata does not contain a certificate', {
-        reason: 'NOT_ENOUGH_DATA',
-      });
-    }
-    let len = buf[pos + 1] as number;
-    let header = 2;
-    if (len & 0x80) {
-      const n = len & 0x7f;
-      if (n === 0 || n > 4 || pos + 2 + n > buf.length) {
-        throw new SSLError('bad DER length in cadata', { reason: 'BAD_LENGTH' });
-      }
-      len = 0;
-      for (let i = 0; i < n; i++) len = len * 256 + (buf[pos + 2 + i] as number);
-      header = 2 + n;
-    }
-    const end = pos + header + len;
-    if (end > buf.length) throw new SSLError('truncated DER in cadata', { reason: 'BAD_LENGTH' });
-    // 64 characters a line, and no empty line before END when the text fills the last
-    // one exactly (OpenSSL rejects the certificate then).
-    const b64 = buf
-      .subarray(pos, end)
-      .toString('base64')
-      .replace(/.{64}(?=.)/g, '$&\n');
-    out.push(`-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`);
-    pos = end;
-  }
-  return out;
-}
-
-let extraCache: string[] | null = null;
-
-/** The certificates of `NODE_EXTRA_CA_CERTS`, which Node adds to its default store. */
-function extraCertificates(): string[] {
-  if (extraCache !== null) return extraCache;
-  const file = process.env.NODE_EXTRA_CA_CERTS;
-  let found: string[] = [];
-  if (file) {
-    try {
-      found = pemCertificates(readFileSync(file, 'latin1'), null);
-    } catch {
-      found = [];
-    }
-  }
-  extraCache = found;
-  return found;
 }
 
 /** Options of `create_default_context` (Python's keyword arguments). */

@@ -26,12 +26,14 @@ import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { isAnyArrayBuffer } from 'node:util/types';
+import { BodyLengthMismatch } from '../protocol/body-errors.ts';
 import {
   type BodyInfo,
   CHUNK_TRAILER,
   chunkHeader,
   LAST_CHUNK,
 } from '../protocol/request-writer.ts';
+import { reblock } from './reblock.ts';
 
 /** One piece of an iterable body: strings are sent as UTF-8. */
 export type BodyChunk = string | ArrayBufferView | ArrayBuffer | SharedArrayBuffer;
@@ -43,8 +45,9 @@ export type BodyChunk = string | ArrayBufferView | ArrayBuffer | SharedArrayBuff
  * Python 2.7 sends a `str` or a file-like object; Python 3 adds bytes-like objects and
  * iterables. Here: a string (sent as UTF-8), bytes (`Buffer`, any typed array or
  * `DataView`, `ArrayBuffer`), a `Blob`, an `fs.ReadStream` or `fs.promises.FileHandle`
- * (length from `fstat`, read in `blocksize` pieces, never closed by this package), any
- * `Readable`, or a sync or async iterable of strings and bytes. `request()` sends a body
+ * (length from `fstat`; sent in pieces of exactly `blocksize` bytes when the connection
+ * was given a `blocksize`; never closed by this package), any `Readable`, or a sync or
+ * async iterable of strings and bytes. `request()` sends a body
  * of unknown length with `Transfer-Encoding: chunked`.
  *
  * @example
@@ -187,12 +190,18 @@ class StreamBody implements PreparedBody {
   readonly bytes = null;
   readonly label: string;
   readonly #stream: Readable;
-  constructor(stream: Readable, info: BodyInfo, label: string) {
+  /** Exact piece size (an explicit `blocksize`), or null: the pieces the stream yields. */
+  readonly #blocks: number | null;
+  constructor(stream: Readable, info: BodyInfo, label: string, blocks: number | null) {
     this.#stream = stream;
     this.info = info;
     this.label = label;
+    this.#blocks = blocks;
   }
-  async *chunks(): AsyncGenerator<Buffer, void, undefined> {
+  chunks(): AsyncIterable<Buffer> {
+    return this.#blocks === null ? this.#pieces() : reblock(this.#pieces(), this.#blocks);
+  }
+  async *#pieces(): AsyncGenerator<Buffer, void, undefined> {
     const stream = this.#stream;
     const encoding = stream.readableEncoding ?? 'utf8';
     try {
@@ -236,7 +245,9 @@ class IterableBody implements PreparedBody {
 
 /**
  * An `fs.promises.FileHandle`, read with explicit positions from 0 (a regular file) in
- * `blocksize` pieces (as many as fit in 256 KiB per read), never closed here.
+ * `blocksize` pieces, never closed here: with an explicit `blocksize`, one piece per read
+ * and per write (Python 3's `read(blocksize)` then `sendall`); by default as many 8 KiB
+ * pieces as fit in 256 KiB per read (faster, and the wire does not show the cut).
  *
  * Each read goes into a FRESH buffer, not one reused buffer: a `BodySink` may return
  * without a promise while the socket still holds the Buffer in its write queue (a
@@ -256,10 +267,12 @@ class FileHandleBody implements PreparedBody {
   readonly label: string;
   readonly #handle: FileHandle;
   readonly #blocksize: number;
+  readonly #exact: boolean;
   readonly #seekable: boolean;
-  constructor(handle: FileHandle, st: Stats, blocksize: number) {
+  constructor(handle: FileHandle, st: Stats, blocksize: number, exact: boolean) {
     this.#handle = handle;
     this.#blocksize = blocksize;
+    this.#exact = exact;
     this.#seekable = st.isFile();
     this.info = this.#seekable ? { kind: 'length', length: st.size } : UNKNOWN_INFO;
     this.label = `<FileHandle fd=${handle.fd}>`;
@@ -267,10 +280,11 @@ class FileHandleBody implements PreparedBody {
   async *chunks(): AsyncGenerator<Buffer, void, undefined> {
     const handle = this.#handle;
     const size = this.#blocksize;
-    // Read as many `blocksize` pieces as fit in READ_AHEAD per system call, and handed
-    // to the socket together: one thread-pool round trip and one write per 8 KiB (as
-    // Python reads) would cap a file upload far below what the socket takes.
-    const per = Math.max(1, Math.floor(READ_AHEAD / size));
+    // By default, read as many `blocksize` pieces as fit in READ_AHEAD per system call,
+    // handed to the socket together: one thread-pool round trip and one write per 8 KiB
+    // (as Python reads) would cap a file upload far below what the socket takes. An
+    // explicit blocksize is the caller's choice: honoured exactly.
+    const per = this.#exact ? 1 : Math.max(1, Math.floor(READ_AHEAD / size));
     let position: number | null = this.#seekable ? 0 : null;
     const readBlock = async (): Promise<Buffer> => {
       const block = Buffer.allocUnsafe(per * size);
@@ -310,14 +324,19 @@ class FileHandleBody implements PreparedBody {
  * - `FileHandle`: length from `handle.stat()` (unknown when not a regular file).
  * - any other `Readable`, or a sync/async iterable of strings/bytes: unknown length.
  *
- * `blocksize` (a positive integer) sizes the pieces read from a Blob or a FileHandle;
- * streams yield their own chunk sizes. Anything else throws `TypeError` synchronously
+ * `blocksize` (a positive integer) sizes the pieces read from a Blob or a FileHandle.
+ * `exact` (an explicit `blocksize`, Python 3's `read(blocksize)` per write): a FileHandle
+ * and a stream (`fs.ReadStream` or other `Readable`) are sent in pieces of exactly
+ * `blocksize` bytes, the last one shorter; otherwise a FileHandle is read 256 KiB at a
+ * time and a stream sent in the pieces it yields. Iterables always keep their own
+ * pieces (Python 3 sends each item). Anything else throws `TypeError` synchronously
  * (Python 3: `message_body should be a bytes-like object or an iterable, got <type>`);
  * a failing `stat` or open rejects the promise.
  */
 export function prepareBody(
   body: unknown,
   blocksize: number,
+  exact = false,
 ): PreparedBody | Promise<PreparedBody> {
   if (!Number.isSafeInteger(blocksize) || blocksize <= 0) {
     throw new TypeError(`blocksize must be a positive integer, got ${String(blocksize)}`);
@@ -332,12 +351,13 @@ export function prepareBody(
   }
   if (isAnyArrayBuffer(body)) return new MemoryBody(Buffer.from(body), 'ArrayBuffer');
   if (body instanceof Blob) return new BlobBody(body, blocksize);
-  if (body instanceof ReadStream) return prepareReadStream(body);
+  const blocks = exact ? blocksize : null;
+  if (body instanceof ReadStream) return prepareReadStream(body, blocks);
   if (body instanceof Readable) {
     body.on('error', ignoreError);
-    return new StreamBody(body, UNKNOWN_INFO, '<Readable>');
+    return new StreamBody(body, UNKNOWN_INFO, '<Readable>', blocks);
   }
-  if (isFileHandle(body)) return prepareFileHandle(body, blocksize);
+  if (isFileHandle(body)) return prepareFileHandle(body, blocksize, exact);
   if (Symbol.asyncIterator in body) return new IterableBody(body as AsyncIterable<unknown>, true);
   if (Symbol.iterator in body) return new IterableBody(body as Iterable<unknown>, false);
   throw unsupported(body);
@@ -350,7 +370,7 @@ interface ReadStreamInternals {
   readonly end: number;
 }
 
-async function prepareReadStream(stream: ReadStream): Promise<PreparedBody> {
+async function prepareReadStream(stream: ReadStream, blocks: number | null): Promise<PreparedBody> {
   const s = stream as unknown as ReadStream & ReadStreamInternals;
   const label = s.path === undefined ? `<ReadStream fd=${s.fd}>` : `<ReadStream ${String(s.path)}>`;
   // Listen before awaiting anything: an open error must reject here, not crash.
@@ -361,6 +381,7 @@ async function prepareReadStream(stream: ReadStream): Promise<PreparedBody> {
       stream,
       length === null ? UNKNOWN_INFO : { kind: 'length', length },
       label,
+      blocks,
     );
   } catch (err) {
     stream.off('error', ignoreError);
@@ -396,16 +417,26 @@ function opened(stream: ReadStream): Promise<void> {
     };
     const onOpen = (): void => done(null);
     const onError = (err: Error): void => done(err);
-    const onClose = (): void => done(new Error('request body stream closed before it opened'));
+    const onClose = (): void =>
+      done(
+        // Node's code for a stream that closed before it finished (stream.finished's).
+        Object.assign(new Error('request body stream closed before it opened'), {
+          code: 'ERR_STREAM_PREMATURE_CLOSE',
+        }),
+      );
     stream.on('open', onOpen);
     stream.on('error', onError);
     stream.on('close', onClose);
   });
 }
 
-async function prepareFileHandle(handle: FileHandle, blocksize: number): Promise<PreparedBody> {
+async function prepareFileHandle(
+  handle: FileHandle,
+  blocksize: number,
+  exact: boolean,
+): Promise<PreparedBody> {
   const st = await handle.stat();
-  return new FileHandleBody(handle, st, blocksize);
+  return new FileHandleBody(handle, st, blocksize, exact);
 }
 
 /**
@@ -468,9 +499,9 @@ function typeName(value: unknown): string {
  * When `info.kind === 'length'` the body must yield exactly that many bytes (a file can
  * grow or shrink between its `stat` and its reading): too many, and nothing of the
  * overflowing piece is written; too few, and the message is not finished (no last chunk
- * either). Either way the promise rejects with `request body length mismatch: declared
- * N, got M` (M counts the bytes seen up to the overflowing piece when there were too
- * many), and the caller must destroy the socket. Python would send the wrong message.
+ * either). Either way the promise rejects with `BodyLengthMismatch` (`request body
+ * length mismatch: declared N, got M`; M counts the bytes seen up to the overflowing
+ * piece when there were too many), and the caller must destroy the socket. Python would send the wrong message.
  * A stream or iterator that fails rejects the promise with its error.
  */
 export async function writeBody(
@@ -526,6 +557,6 @@ function writeChunk(sink: BodySink, prefix: string, data: Buffer): Promise<void>
   return first.then(() => sink.write(data));
 }
 
-function lengthMismatch(declared: number, got: number): Error {
-  return new Error(`request body length mismatch: declared ${declared}, got ${got}`);
+function lengthMismatch(declared: number, got: number): BodyLengthMismatch {
+  return new BodyLengthMismatch(declared, got);
 }

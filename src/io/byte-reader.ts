@@ -11,17 +11,31 @@
  * somebody waits.
  */
 import type { Duplex } from 'node:stream';
-import { AbortError, TimeoutError } from '../protocol/errors.ts';
+import {
+  AbortError,
+  type ConnectionPhase,
+  type TimeoutDetails,
+  TimeoutError,
+} from '../protocol/errors.ts';
 
 /** Bytes queued before the socket is paused until the reader catches up. */
 export const HIGH_WATER_MARK = 256 * 1024;
 
 const EMPTY = Buffer.alloc(0);
 
-/** Options of one blocking wait: both may be absent (then no timer and no listener). */
+/** Options of one blocking wait: all may be absent (then no timer and no listener). */
 export interface WaitOptions {
   readonly timeoutMs?: number | null | undefined;
   readonly signal?: AbortSignal | null | undefined;
+  /** What the `TimeoutError` says if `timeoutMs` runs out (phase, peer, seconds). */
+  readonly timeout?: TimeoutDetails | null | undefined;
+}
+
+/** `wait` for another phase (the same object when it has no timeout to describe). */
+export function inPhase(wait: WaitOptions, phase: ConnectionPhase): WaitOptions {
+  const timeout = wait.timeout;
+  if (timeout === null || timeout === undefined || timeout.phase === phase) return wait;
+  return { ...wait, timeout: { ...timeout, phase } };
 }
 
 type Waiting = 'data' | 'drain';
@@ -112,6 +126,9 @@ export class ByteReader {
   private readonly drainWait = new WaitSlot();
   private timer: NodeJS.Timeout | null = null;
   private timerMs = 0;
+  /** What a timeout of the data wait and of the drain wait reports. */
+  private dataTimeout: TimeoutDetails | null = null;
+  private drainTimeout: TimeoutDetails | null = null;
   private readonly onAbort = (event: Event): void => {
     const reason = (event.target as AbortSignal).reason;
     this.fail(new AbortError('The operation was aborted', { cause: reason }));
@@ -511,11 +528,15 @@ export class ByteReader {
     }
     if (ms === 0) {
       // Python's timeout 0 is a non-blocking socket: any wait fails at once.
-      this.fail(new TimeoutError());
+      this.fail(new TimeoutError(options?.timeout));
       return false;
     }
     (kind === 'data' ? this.dataWait : this.drainWait).add(wake, signal, this.onAbort);
-    if (ms !== null) this.armTimer(ms);
+    if (ms !== null) {
+      if (kind === 'data') this.dataTimeout = options?.timeout ?? null;
+      else this.drainTimeout = options?.timeout ?? null;
+      this.armTimer(ms);
+    }
     return true;
   }
 
@@ -545,7 +566,8 @@ export class ByteReader {
     this.clearTimer();
     this.timerMs = ms;
     this.timer = setTimeout(() => {
-      if (this.dataWait.pending || this.drainWait.pending) this.fail(new TimeoutError());
+      if (this.dataWait.pending) this.fail(new TimeoutError(this.dataTimeout));
+      else if (this.drainWait.pending) this.fail(new TimeoutError(this.drainTimeout));
     }, ms);
     this.timer.unref();
   }

@@ -59,14 +59,8 @@ export function getdefaulttimeout(): number | null {
   return defaultTimeout;
 }
 
-/**
- * Milliseconds for a timer, or `null` for no timer. Infinity means no timer; a value
- * beyond what Node's timers hold is clamped so it cannot overflow into "fire now".
- */
-export function timeoutMs(seconds: number | null): number | null {
-  if (seconds === null || seconds === Number.POSITIVE_INFINITY) return null;
-  return Math.min(Math.ceil(seconds * 1000), 2 ** 31 - 1);
-}
+/** Milliseconds for a timer, or `null` for no timer (the pure conversion is pytext.ts's). */
+export { timeoutMs } from '../protocol/pytext.ts';
 
 const combined = new WeakMap<AbortSignal, { shared: AbortSignal; both: AbortSignal }>();
 

@@ -11,6 +11,7 @@
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AbortError, TimeoutError } from '../protocol/errors.ts';
+import { timeoutMs } from '../protocol/pytext.ts';
 import type { OnreadOptions } from './byte-reader.ts';
 
 /** What a `createConnection` function (an `HTTPConnection` option) is given. */
@@ -43,6 +44,7 @@ export async function openSocket(
   if (params.signal?.aborted) {
     throw new AbortError('The operation was aborted', { cause: params.signal.reason });
   }
+  if (createConnection === null && params.host === '') throw emptyHost();
   const socket =
     createConnection === null ? connectTcp(params, onread) : await createConnection(params);
   if (socket instanceof net.Socket) {
@@ -50,6 +52,20 @@ export async function openSocket(
     socket.setNoDelay(true);
   }
   return socket;
+}
+
+/**
+ * Python's error for an empty host (`getaddrinfo('')`: "[Errno -2] Name or service not
+ * known"), in Node's form for a name that does not resolve. Node itself would connect
+ * to localhost instead.
+ */
+function emptyHost(): Error {
+  return Object.assign(new Error("getaddrinfo ENOTFOUND '' (the host name is empty)"), {
+    code: 'ENOTFOUND',
+    errno: -3008,
+    syscall: 'getaddrinfo',
+    hostname: '',
+  });
 }
 
 function connectTcp(params: ConnectParams, onread: OnreadOptions | null): net.Socket {
@@ -95,16 +111,18 @@ function whenConnected(socket: net.Socket, params: ConnectParams): Promise<void>
     socket.once('connect', onConnect);
     socket.once('error', onError);
     signal?.addEventListener('abort', onAbort, { once: true });
-    if (params.timeout === 0) {
+    const seconds = params.timeout;
+    const ms = timeoutMs(seconds);
+    if (seconds === null || ms === null) return; // no timeout, or Infinity
+    const timedOut = (): void =>
+      done(new TimeoutError({ phase: 'connect', host: params.host, port: params.port, seconds }));
+    if (seconds === 0) {
       // Python's timeout 0 is a non-blocking socket, whose connect() fails at once
       // (EINPROGRESS); a 0 ms timer would instead race the loopback handshake.
-      done(new TimeoutError());
+      timedOut();
       return;
     }
-    if (params.timeout !== null) {
-      const ms = Math.min(Math.ceil(params.timeout * 1000), 2 ** 31 - 1);
-      timer = setTimeout(() => done(new TimeoutError()), ms);
-    }
+    timer = setTimeout(timedOut, ms);
   });
 }
 

@@ -9,22 +9,20 @@
  * the body, so bytes after it stay with the caller.
  *
  * Chunked decoding follows RFC 9112 §7.1 strictly where CPython 2.7's `_read_chunked`
- * was lenient (STRICTER, shared/API.md): the size is plain hex within 2^53 - 1, a bare
- * LF or bare CR is not a line ending, and each chunk must end with CRLF. Limits are
- * Python's: 65536 bytes per size or trailer line, 100 trailer lines (gh-150743).
+ * was lenient (STRICTER, shared/API.md): the size is plain hex within 2^53 - 1, and one
+ * rule holds for every line of a chunked body (size line, the CRLF after the data, the
+ * last chunk, trailer lines, the final empty line): it ends with CRLF, and a bare LF or
+ * a bare CR anywhere in it is an error. (RFC 9112 §2.2 lets a recipient accept a bare
+ * LF only in the start line and header fields, which the head parser does, as Python;
+ * Python 2.7 and 3 accept bare LFs in some chunked lines and not in others, llhttp in
+ * none.) Limits are Python's: 65536 bytes per size or trailer line, 100 trailer lines
+ * (gh-150743).
  * This file must not do I/O.
  */
-import { HTTPException, LineTooLong } from './errors.ts';
+import { FramingError } from './body-errors.ts';
+import { HTTP_EXCEPTION_CODES, HTTPException, LineTooLong } from './errors.ts';
 import { MAX_SAFE_LENGTH, MAXLINE, MAXTRAILERS } from './limits.ts';
 import type { BodyFraming } from './response-parser.ts';
-
-/**
- * A chunked body broke the framing rules. The response layer reports it as Python 2.7
- * does, as `IncompleteRead(<data read so far>)`, with this error as its `cause`.
- */
-export class FramingError extends HTTPException {
-  override name = 'FramingError';
-}
 
 /** What the end of the connection means for the body. */
 export type EofResult =
@@ -196,6 +194,8 @@ export class BodyDecoder {
             this.state = 'ext';
           } else if (c === 0x20 || c === 0x09) {
             this.state = 'size-ws';
+          } else if (c === LF) {
+            throw new FramingError('chunk size line ended by a bare LF');
           } else {
             throw new FramingError(`invalid character 0x${hex2(c)} in chunk size`);
           }
@@ -206,6 +206,7 @@ export class BodyDecoder {
         case 'size-ws': {
           const c = buf[pos] as number;
           if (c === 0x3b) this.state = 'ext';
+          else if (c === LF) throw new FramingError('chunk size line ended by a bare LF');
           else if (c !== 0x20 && c !== 0x09) {
             throw new FramingError('whitespace after a chunk size must lead to an extension');
           }
@@ -258,12 +259,13 @@ export class BodyDecoder {
           if (c === CR) {
             this.state = 'end-lf';
           } else if (c === LF) {
-            this.finish();
-            return pos;
+            throw new FramingError('chunked body ended by a bare LF');
           } else {
             this.trailerCount++;
             if (this.trailerCount > MAXTRAILERS) {
-              throw new HTTPException(`got more than ${MAXTRAILERS} trailers`);
+              throw new HTTPException(`got more than ${MAXTRAILERS} trailers`, {
+                code: HTTP_EXCEPTION_CODES.TOO_MANY_TRAILERS,
+              });
             }
             this.lineLength = 1;
             this.state = 'trailer';
@@ -281,13 +283,10 @@ export class BodyDecoder {
           if (this.lineLength >= MAXLINE) throw new LineTooLong('trailer line');
           pos = i;
           if (pos < end) {
-            if (buf[pos] === CR) {
-              this.state = 'trailer-lf';
-              this.lineLength++;
-              if (this.lineLength >= MAXLINE) throw new LineTooLong('trailer line');
-            } else {
-              this.state = 'trailer-start';
-            }
+            if (buf[pos] === LF) throw new FramingError('trailer line ended by a bare LF');
+            this.state = 'trailer-lf';
+            this.lineLength++;
+            if (this.lineLength >= MAXLINE) throw new LineTooLong('trailer line');
             pos++;
           }
           break;
@@ -299,7 +298,7 @@ export class BodyDecoder {
           break;
         }
         case 'end-lf': {
-          if (buf[pos] !== LF) throw new FramingError('bare CR after the last chunk');
+          if (buf[pos] !== LF) throw new FramingError('bare CR ending the chunked body');
           pos++;
           this.finish();
           return pos;

@@ -1,29 +1,68 @@
 /**
- * The exception tree of httplib, with Python's attributes and message texts.
+ * The exception tree of httplib, with Python's attributes and message texts, and the
+ * stable `code` of each error, so that callers (and the CLI) never match messages.
  *
  * ```
- * Error
- *  ├─ HTTPException (also exported as `error`)
- *  │   ├─ NotConnected
- *  │   ├─ InvalidURL
- *  │   ├─ UnknownProtocol            .version
- *  │   ├─ UnknownTransferEncoding
- *  │   ├─ UnimplementedFileMode
- *  │   ├─ IncompleteRead             .partial (Buffer), .expected (number | null)
- *  │   ├─ ImproperConnectionState
- *  │   │   ├─ CannotSendRequest
- *  │   │   ├─ CannotSendHeader
- *  │   │   └─ ResponseNotReady
- *  │   ├─ BadStatusLine              .line
- *  │   │   └─ RemoteDisconnected
- *  │   └─ LineTooLong
- *  ├─ TimeoutError                   .code === 'ETIMEDOUT'  (Python's socket.timeout)
- *  └─ AbortError                     .code === 'ABORT_ERR'  (an AbortSignal fired)
+ * Error                                 code                                  fields
+ *  ├─ HTTPException (also `error`)       ERR_HTTPLIB_HTTP_EXCEPTION (*)
+ *  │   ├─ NotConnected                   ERR_HTTPLIB_NOT_CONNECTED
+ *  │   ├─ InvalidURL                     ERR_HTTPLIB_INVALID_URL
+ *  │   ├─ UnknownProtocol                ERR_HTTPLIB_UNKNOWN_PROTOCOL          version
+ *  │   ├─ UnknownTransferEncoding        ERR_HTTPLIB_UNKNOWN_TRANSFER_ENCODING
+ *  │   ├─ UnimplementedFileMode          ERR_HTTPLIB_UNIMPLEMENTED_FILE_MODE
+ *  │   ├─ IncompleteRead                 ERR_HTTPLIB_INCOMPLETE_READ           partial, expected
+ *  │   ├─ ImproperConnectionState        ERR_HTTPLIB_IMPROPER_CONNECTION_STATE
+ *  │   │   ├─ CannotSendRequest          ERR_HTTPLIB_CANNOT_SEND_REQUEST
+ *  │   │   ├─ CannotSendHeader           ERR_HTTPLIB_CANNOT_SEND_HEADER
+ *  │   │   └─ ResponseNotReady           ERR_HTTPLIB_RESPONSE_NOT_READY
+ *  │   ├─ BadStatusLine                  ERR_HTTPLIB_BAD_STATUS_LINE           line
+ *  │   │   └─ RemoteDisconnected         ERR_HTTPLIB_REMOTE_DISCONNECTED
+ *  │   ├─ LineTooLong                    ERR_HTTPLIB_LINE_TOO_LONG             lineType
+ *  │   ├─ FramingError                   ERR_HTTPLIB_FRAMING  (the `cause` of an IncompleteRead)
+ *  │   └─ BodyLengthMismatch             ERR_HTTPLIB_BODY_LENGTH_MISMATCH      declared, got
+ *  ├─ TimeoutError                       ETIMEDOUT  (Node's)                   phase, host, port, seconds
+ *  ├─ AbortError                         ABORT_ERR  (Node's)
+ *  ├─ TunnelError                        ERR_HTTPLIB_TUNNEL                    status, reason, headers
+ *  └─ ssl.SSLError                       ERR_HTTPLIB_SSL                       reason, library
+ *      └─ ssl.SSLCertVerificationError   ERR_HTTPLIB_SSL_CERT_VERIFICATION     verify_code, verify_message
  * ```
+ *
+ * (*) A plain `HTTPException` raised by a response rule carries the rule's code
+ * (`HTTP_EXCEPTION_CODES`): `ERR_HTTPLIB_TOO_MANY_HEADERS` (Python's `got more than 100
+ * headers`), `ERR_HTTPLIB_TOO_MANY_INTERIM`, `ERR_HTTPLIB_TOO_MANY_TRAILERS`,
+ * `ERR_HTTPLIB_BAD_HEADER_LINE` (no colon, a bare CR, a fold with nothing to fold into)
+ * and `ERR_HTTPLIB_BAD_CONTENT_LENGTH` (not digits, too large, several that differ).
+ *
+ * Everything else is a Node system error passed through unchanged (`ECONNREFUSED`,
+ * `ECONNRESET`, `ENOTFOUND`, `ENOENT` for a missing body file…), as Python passes
+ * `socket.error` through, or a `TypeError` for a bad argument (Python's `ValueError`).
+ * TimeoutError, AbortError and TunnelError live in connection-errors.ts (re-exported
+ * here), FramingError and BodyLengthMismatch in body-errors.ts, the ssl errors in
+ * client/ssl.ts (they map Node's TLS errors).
  *
  * This file only defines classes: it must not import anything that does I/O.
  */
 import { MAXLINE } from './limits.ts';
+
+export {
+  AbortError,
+  type ConnectionPhase,
+  type TimeoutDetails,
+  TimeoutError,
+  TunnelError,
+} from './connection-errors.ts';
+
+/**
+ * The codes of plain `HTTPException`s raised by a response rule (see the tree above);
+ * every subclass has its own.
+ */
+export const HTTP_EXCEPTION_CODES = Object.freeze({
+  TOO_MANY_HEADERS: 'ERR_HTTPLIB_TOO_MANY_HEADERS',
+  TOO_MANY_INTERIM: 'ERR_HTTPLIB_TOO_MANY_INTERIM',
+  TOO_MANY_TRAILERS: 'ERR_HTTPLIB_TOO_MANY_TRAILERS',
+  BAD_HEADER_LINE: 'ERR_HTTPLIB_BAD_HEADER_LINE',
+  BAD_CONTENT_LENGTH: 'ERR_HTTPLIB_BAD_CONTENT_LENGTH',
+} as const);
 
 /**
  * Base class of every httplib exception (Python: `httplib.HTTPException`).
@@ -46,6 +85,15 @@ import { MAXLINE } from './limits.ts';
 export class HTTPException extends Error {
   /** Always `'HTTPException'`, the class name (Python: `type(e).__name__`). */
   override name = 'HTTPException';
+  /**
+   * A stable `'ERR_HTTPLIB_…'` code: each subclass has its own; a plain `HTTPException`
+   * has its rule's (`ERR_HTTPLIB_TOO_MANY_HEADERS`, …) or `'ERR_HTTPLIB_HTTP_EXCEPTION'`.
+   */
+  readonly code: string;
+  constructor(message?: string, options?: { code?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options?.code ?? 'ERR_HTTPLIB_HTTP_EXCEPTION';
+  }
 }
 
 /**
@@ -70,6 +118,8 @@ export class HTTPException extends Error {
 export class NotConnected extends HTTPException {
   /** Always `'NotConnected'`, the class name (Python: `type(e).__name__`). */
   override name = 'NotConnected';
+  /** Always `'ERR_HTTPLIB_NOT_CONNECTED'`. */
+  override readonly code: string = 'ERR_HTTPLIB_NOT_CONNECTED';
 }
 
 /**
@@ -91,6 +141,8 @@ export class NotConnected extends HTTPException {
 export class InvalidURL extends HTTPException {
   /** Always `'InvalidURL'`, the class name (Python: `type(e).__name__`). */
   override name = 'InvalidURL';
+  /** Always `'ERR_HTTPLIB_INVALID_URL'`. */
+  override readonly code: string = 'ERR_HTTPLIB_INVALID_URL';
 }
 
 /**
@@ -111,6 +163,8 @@ export class InvalidURL extends HTTPException {
 export class UnknownProtocol extends HTTPException {
   /** Always `'UnknownProtocol'`, the class name (Python: `type(e).__name__`). */
   override name = 'UnknownProtocol';
+  /** Always `'ERR_HTTPLIB_UNKNOWN_PROTOCOL'`. */
+  override readonly code: string = 'ERR_HTTPLIB_UNKNOWN_PROTOCOL';
   /** The version text from the status line, e.g. `'HTTP/2.0'`. */
   readonly version: string;
   constructor(version: string) {
@@ -132,6 +186,8 @@ export class UnknownProtocol extends HTTPException {
 export class UnknownTransferEncoding extends HTTPException {
   /** Always `'UnknownTransferEncoding'`, the class name (Python: `type(e).__name__`). */
   override name = 'UnknownTransferEncoding';
+  /** Always `'ERR_HTTPLIB_UNKNOWN_TRANSFER_ENCODING'`. */
+  override readonly code: string = 'ERR_HTTPLIB_UNKNOWN_TRANSFER_ENCODING';
 }
 
 /**
@@ -147,6 +203,8 @@ export class UnknownTransferEncoding extends HTTPException {
 export class UnimplementedFileMode extends HTTPException {
   /** Always `'UnimplementedFileMode'`, the class name (Python: `type(e).__name__`). */
   override name = 'UnimplementedFileMode';
+  /** Always `'ERR_HTTPLIB_UNIMPLEMENTED_FILE_MODE'`. */
+  override readonly code: string = 'ERR_HTTPLIB_UNIMPLEMENTED_FILE_MODE';
 }
 
 /**
@@ -173,6 +231,8 @@ export class UnimplementedFileMode extends HTTPException {
 export class IncompleteRead extends HTTPException {
   /** Always `'IncompleteRead'`, the class name (Python: `type(e).__name__`). */
   override name = 'IncompleteRead';
+  /** Always `'ERR_HTTPLIB_INCOMPLETE_READ'`. */
+  override readonly code: string = 'ERR_HTTPLIB_INCOMPLETE_READ';
   /** Python's `partial`: the body bytes that did arrive (Python 2.7: a `str`; here a `Buffer`). */
   readonly partial: Buffer;
   /** Python's `expected`: how many more bytes were due, or `null` when that is unknown. */
@@ -204,6 +264,8 @@ export class IncompleteRead extends HTTPException {
 export class ImproperConnectionState extends HTTPException {
   /** Always `'ImproperConnectionState'`, the class name (Python: `type(e).__name__`). */
   override name = 'ImproperConnectionState';
+  /** Always `'ERR_HTTPLIB_IMPROPER_CONNECTION_STATE'`. */
+  override readonly code: string = 'ERR_HTTPLIB_IMPROPER_CONNECTION_STATE';
 }
 
 /**
@@ -225,6 +287,8 @@ export class ImproperConnectionState extends HTTPException {
 export class CannotSendRequest extends ImproperConnectionState {
   /** Always `'CannotSendRequest'`, the class name (Python: `type(e).__name__`). */
   override name = 'CannotSendRequest';
+  /** Always `'ERR_HTTPLIB_CANNOT_SEND_REQUEST'`. */
+  override readonly code: string = 'ERR_HTTPLIB_CANNOT_SEND_REQUEST';
 }
 
 /**
@@ -245,6 +309,8 @@ export class CannotSendRequest extends ImproperConnectionState {
 export class CannotSendHeader extends ImproperConnectionState {
   /** Always `'CannotSendHeader'`, the class name (Python: `type(e).__name__`). */
   override name = 'CannotSendHeader';
+  /** Always `'ERR_HTTPLIB_CANNOT_SEND_HEADER'`. */
+  override readonly code: string = 'ERR_HTTPLIB_CANNOT_SEND_HEADER';
 }
 
 /**
@@ -266,6 +332,8 @@ export class CannotSendHeader extends ImproperConnectionState {
 export class ResponseNotReady extends ImproperConnectionState {
   /** Always `'ResponseNotReady'`, the class name (Python: `type(e).__name__`). */
   override name = 'ResponseNotReady';
+  /** Always `'ERR_HTTPLIB_RESPONSE_NOT_READY'`. */
+  override readonly code: string = 'ERR_HTTPLIB_RESPONSE_NOT_READY';
 }
 
 /**
@@ -289,6 +357,8 @@ export class ResponseNotReady extends ImproperConnectionState {
 export class BadStatusLine extends HTTPException {
   /** Always `'BadStatusLine'`, the class name (Python: `type(e).__name__`). */
   override name = 'BadStatusLine';
+  /** Always `'ERR_HTTPLIB_BAD_STATUS_LINE'`. */
+  override readonly code: string = 'ERR_HTTPLIB_BAD_STATUS_LINE';
   /** Python's `line`: the status line as received (`"''"` for an empty one). */
   readonly line: string;
   constructor(line: string) {
@@ -321,6 +391,8 @@ export class BadStatusLine extends HTTPException {
 export class RemoteDisconnected extends BadStatusLine {
   /** Always `'RemoteDisconnected'`, the class name (Python: `type(e).__name__`). */
   override name = 'RemoteDisconnected';
+  /** Always `'ERR_HTTPLIB_REMOTE_DISCONNECTED'`. */
+  override readonly code: string = 'ERR_HTTPLIB_REMOTE_DISCONNECTED';
   constructor(message = 'Remote end closed connection without response') {
     super('');
     this.message = message;
@@ -345,6 +417,8 @@ export class RemoteDisconnected extends BadStatusLine {
 export class LineTooLong extends HTTPException {
   /** Always `'LineTooLong'`, the class name (Python: `type(e).__name__`). */
   override name = 'LineTooLong';
+  /** Always `'ERR_HTTPLIB_LINE_TOO_LONG'`. */
+  override readonly code: string = 'ERR_HTTPLIB_LINE_TOO_LONG';
   /** What was being read: `'header line'`, `'chunk size'` or `'trailer line'`. */
   readonly lineType: string;
   constructor(lineType: string) {
@@ -369,62 +443,3 @@ export class LineTooLong extends HTTPException {
  * ```
  */
 export const error = HTTPException;
-
-/**
- * A blocking operation ran past the connection's `timeout` (Python: `socket.timeout`,
- * message `timed out`). Not an `HTTPException`, as in Python. The timeout bounds each
- * wait (connect, TLS handshake, each read, each drain), as Python's does; the socket is
- * destroyed when it fires.
- * A deadline given as `signal: AbortSignal.timeout(ms)` rejects with {@link AbortError}
- * instead (its `cause` is the signal's `TimeoutError` DOMException).
- *
- * Differs from Python: a class of this package (Python 2.7's `socket.timeout` belongs to
- * the socket module and is a `socket.error`), with the `code` of Node's own timeouts.
- *
- * @example
- * ```ts
- * const conn = new httplib.HTTPConnection('localhost', 8080, { timeout: 2 }); // seconds
- * try {
- *   await conn.request('GET', '/slow');
- *   const response = await conn.getresponse();
- * } catch (err) {
- *   if (!(err instanceof httplib.TimeoutError)) throw err;
- *   console.log(err.message, err.code); // timed out ETIMEDOUT
- * }
- * ```
- */
-export class TimeoutError extends Error {
-  /** Always `'TimeoutError'` (Python 2.7's class is `socket.timeout`; 3.10+ calls it `TimeoutError`). */
-  override name = 'TimeoutError';
-  /** `'ETIMEDOUT'`, the code Node's own timeouts carry, so `err.code` checks keep working. */
-  readonly code = 'ETIMEDOUT';
-  constructor(message = 'timed out') {
-    super(message);
-  }
-}
-
-/**
- * An operation was cancelled through an `AbortSignal`; `cause` is the signal's reason.
- * Python has no counterpart (its calls are cancelled by timeouts only); the signal goes
- * in the `signal` option of the constructor, `request`, `getresponse` or a read.
- *
- * @example
- * ```ts
- * await conn.request('GET', '/slow');
- * try {
- *   const response = await conn.getresponse({ signal: AbortSignal.timeout(5000) });
- * } catch (err) {
- *   if (!(err instanceof httplib.AbortError)) throw err;
- *   console.log(err.code, (err.cause as Error).name); // ABORT_ERR TimeoutError
- * }
- * ```
- */
-export class AbortError extends Error {
-  /** Always `'AbortError'`, as Node's own abort errors are named. */
-  override name = 'AbortError';
-  /** `'ABORT_ERR'`, the code of Node's own `AbortError`s. */
-  readonly code = 'ABORT_ERR';
-  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}

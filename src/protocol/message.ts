@@ -1,7 +1,7 @@
 /**
  * `HTTPMessage`: the headers of one response, as an ordered, case-preserving multimap
- * over the raw header lines, plus `splitHeaderLine`, the one place a header line is
- * split into name and value (the response parser reuses it for its framing headers).
+ * over the raw header lines. Lines are split, unfolded and joined by `headers.ts`, the
+ * same code the response parser takes its framing decisions from.
  *
  * The response parser validates the head and hands over the raw lines; everything else
  * is derived lazily, on the first lookup, because most responses are never inspected and
@@ -12,54 +12,8 @@
  * `__proto__`, `constructor`… are ordinary header names here), so it uses `Map` only.
  */
 
-const SP = 0x20;
-const HTAB = 0x09;
-
-/** Python 2's `str.strip()` set: SP, HTAB, LF, VT, FF, CR (not NBSP, unlike `String#trim`). */
-function isPyWhitespace(c: number): boolean {
-  return c === SP || (c >= 0x09 && c <= 0x0d);
-}
-
-/** `s.slice(from).strip()` in Python 2.7 terms, with a single slice. */
-function stripFrom(s: string, from: number): string {
-  let start = from;
-  let end = s.length;
-  while (start < end && isPyWhitespace(s.charCodeAt(start))) start++;
-  while (end > start && isPyWhitespace(s.charCodeAt(end - 1))) end--;
-  return start === 0 && end === s.length ? s : s.slice(start, end);
-}
-
-/**
- * ASCII-only lower case, as Python 2.7's `str.lower()` does on byte strings.
- * `String#toLowerCase` would also fold Latin-1 letters (`À` → `à`) and a few non-Latin-1
- * ones onto ASCII (KELVIN SIGN → `k`), letting a lookup match a name Python would not.
- */
-function asciiLower(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) > 0x7f) return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
-  }
-  return s.toLowerCase();
-}
-
-/**
- * Splits one header line into `[name, value]`.
- *
- * Python 2.7 (`rfc822.Message.isheader` and `readheaders`): the name is the text before
- * the first `:` (whitespace kept, so `A : 1` has the name `A `), the value is the text
- * after it with `str.strip()` applied (SP, HTAB, CR, LF, VT, FF removed at both ends,
- * which also drops the line's own terminator).
- *
- * Differences: the name is returned as received; Python 2.7 lower-cases it here (and
- * `HTTPMessage` folds case only when it compares names). A line without a colon gives
- * the name `''` and the whole stripped line as value; Python 2.7 skips such a line, and
- * `HTTPMessage` likewise makes no field of an empty name. The response parser rejects
- * both kinds of line before they get here.
- */
-export function splitHeaderLine(line: string): [name: string, value: string] {
-  const colon = line.indexOf(':');
-  if (colon === -1) return ['', stripFrom(line, 0)];
-  return [line.slice(0, colon), stripFrom(line, colon + 1)];
-}
+import { isContinuationLine, joinFieldValues, splitHeaderLine, unfold } from './headers.ts';
+import { asciiLower } from './pytext.ts';
 
 /**
  * The default of a lookup: `null` when none was passed, else exactly what was passed,
@@ -98,17 +52,9 @@ function buildIndex(lines: readonly string[]): HeaderIndex {
   const count = lines.length;
   for (let i = 0; i < count; i++) {
     const line = lines[i] as string;
-    const first = line.charCodeAt(0);
-    if (open !== -1 && (first === SP || first === HTAB)) {
-      // RFC 9112 §5.2: an obs-fold is replaced by one SP. Python 2.7 joins with
-      // "\n " and Python 3 keeps the raw CRLF; both are deliberately not copied.
-      // Blank continuation lines add nothing, so the value never gains a leading,
-      // trailing or doubled space from them.
-      const more = stripFrom(line, 0);
-      if (more !== '') {
-        value = value === '' ? more : `${value} ${more}`;
-        values[open] = value;
-      }
+    if (open !== -1 && isContinuationLine(line)) {
+      value = unfold(value, line);
+      values[open] = value;
       ends[open] = i + 1;
       continue;
     }
@@ -213,7 +159,7 @@ export class HTTPMessage {
     if (fields === undefined) return undefined;
     const values = this.#ix().values;
     if (fields.length === 1) return values[fields[0] as number];
-    return fields.map((f) => values[f]).join(', ');
+    return joinFieldValues(fields.map((f) => values[f] as string));
   }
 
   /**

@@ -21,9 +21,10 @@
  * This file must not do I/O: no node:net/tls, no timers, no process, no promises.
  */
 import { domainToASCII } from 'node:url';
+import { asciiLower, isPort, pyrepr } from './pytext.ts';
 import {
+  coerceHeaderName,
   coerceHeaderValue,
-  pyrepr,
   validateHeaderName,
   validateHeaderValue,
   validateHost,
@@ -138,16 +139,16 @@ function stripNetlocZone(netloc: string): string {
  * (Python's `putheader`, with this package's stricter name and value rules).
  */
 function headerLine(name: unknown, values: readonly unknown[]): string {
-  const n = coerceHeaderValue(name);
+  const n = coerceHeaderName(name);
   validateHeaderName(n);
   if (values.length === 1) {
-    const v = coerceHeaderValue(values[0]);
+    const v = coerceHeaderValue(values[0], n);
     validateHeaderValue(v);
     return `${n}: ${v}`;
   }
   const vs = new Array<string>(values.length);
   for (let k = 0; k < values.length; k++) {
-    const v = coerceHeaderValue(values[k]);
+    const v = coerceHeaderValue(values[k], n);
     validateHeaderValue(v);
     vs[k] = v;
   }
@@ -164,11 +165,6 @@ function headerLine(name: unknown, values: readonly unknown[]): string {
 export class RequestBuffer {
   /** The lines buffered so far, each with its CRLF ('' before `putrequest`). */
   #head = '';
-
-  /** Whether a request line has been buffered and not yet taken by `finish()`. */
-  get started(): boolean {
-    return this.#head !== '';
-  }
 
   /**
    * Python's `putrequest(method, url, skip_host, skip_accept_encoding)` minus the state
@@ -261,8 +257,38 @@ const hostValues = new WeakMap<RequestTarget, string>();
 // ---------------------------------------------------------------------------------------
 // request(): headers and framing
 
+/**
+ * A header value, as `putheader()`, `request()`'s headers and `set_tunnel()`'s headers
+ * take it: a string, a number or a bigint (in decimal), or bytes (a `Buffer` or
+ * `Uint8Array`, each byte one character of the value).
+ *
+ * Python 2.7 sends `str(value)` of anything. Here `undefined`, `null`, arrays and objects
+ * with no string form of their own (`[object Object]`) are refused with a `TypeError`
+ * before anything is sent, so `{ Authorization: maybeToken }` cannot send
+ * `Authorization: undefined`. (From JavaScript, booleans and objects with their own
+ * `toString` or `Symbol.toPrimitive`, such as a `URL`, are converted with `String()`.)
+ *
+ * @example
+ * ```ts
+ * await conn.request('GET', '/', null, { Accept: 'text/plain', 'X-Request-Id': 42n });
+ * conn.putrequest('PUT', '/file');
+ * conn.putheader('Content-Length', 18);
+ * conn.putheader('X-Trace', Buffer.from('caf\xe9', 'latin1')); // bytes: one character each
+ * ```
+ */
+export type HeaderValue = string | number | bigint | Uint8Array;
+
 /** What `request()` accepts as `headers`: a plain object, a `Map`, or `[name, value]` pairs. */
 export type HeadersInput =
+  | Readonly<Record<string, HeaderValue>>
+  | ReadonlyMap<string, HeaderValue>
+  | Iterable<readonly [string, HeaderValue]>;
+
+/**
+ * Headers as JavaScript callers may pass them, whatever the types say: every value is
+ * checked at run time (`coerceHeaderValue`), so the functions here take any value.
+ */
+export type AnyHeaders =
   | Readonly<Record<string, unknown>>
   | ReadonlyMap<string, unknown>
   | Iterable<readonly [string, unknown]>;
@@ -275,9 +301,7 @@ export type HeadersInput =
  * Names must be strings; values are left as they are (`putheader` coerces them once).
  * Anything else throws `TypeError`.
  */
-export function normalizeHeaders(
-  headers: HeadersInput | null | undefined,
-): Array<[string, unknown]> {
+export function normalizeHeaders(headers: AnyHeaders | null | undefined): Array<[string, unknown]> {
   if (headers === null || headers === undefined) return [];
   if (typeof headers !== 'object') {
     throw new TypeError(
@@ -321,13 +345,9 @@ function checkName(name: unknown): string {
 export function headerNameSet(headers: ReadonlyArray<readonly [string, unknown]>): Set<string> {
   const names = new Set<string>();
   for (const [name] of headers) {
-    names.add(NON_ASCII.test(name) ? name.replace(/[A-Z]+/g, asciiLower) : name.toLowerCase());
+    names.add(asciiLower(name));
   }
   return names;
-}
-
-function asciiLower(m: string): string {
-  return m.toLowerCase();
 }
 
 /** What the I/O layer knows about a request body's length. */
@@ -441,10 +461,10 @@ export const LAST_CHUNK = '0\r\n\r\n';
 export function connectRequest(
   tunnelHost: string,
   tunnelPort: number,
-  headers?: HeadersInput | null,
+  headers?: AnyHeaders | null,
 ): string {
   validateHost(tunnelHost);
-  if (!Number.isInteger(tunnelPort) || tunnelPort < 0 || tunnelPort > 65535) {
+  if (!isPort(tunnelPort)) {
     throw new TypeError(`port must be an integer 0-65535, got ${String(tunnelPort)}`);
   }
   let host = asciiHost(tunnelHost);

@@ -14,13 +14,22 @@
  */
 import {
   BadStatusLine,
+  HTTP_EXCEPTION_CODES,
   HTTPException,
   LineTooLong,
   RemoteDisconnected,
   UnknownProtocol,
 } from './errors.ts';
+import { appendFieldValue, fieldValue, isContinuationLine, unfold, unfoldLast } from './headers.ts';
 import { MAX_SAFE_LENGTH, MAXHEADERS, MAXINTERIM, MAXLINE } from './limits.ts';
-import { pyrepr } from './validate.ts';
+import { isPyWhitespace, pyrepr, pystrip } from './pytext.ts';
+
+/** The options of the `HTTPException`s of a malformed header line or Content-Length. */
+const BAD_HEADER_LINE = { code: HTTP_EXCEPTION_CODES.BAD_HEADER_LINE } as const;
+const BAD_CONTENT_LENGTH = { code: HTTP_EXCEPTION_CODES.BAD_CONTENT_LENGTH } as const;
+
+/** The headers whose values decide framing. */
+type Tracked = 'cl' | 'te' | 'conn' | 'ka' | 'pconn';
 
 /** How the body of a response is delimited. */
 export type BodyFraming = 'none' | 'length' | 'chunked' | 'eof';
@@ -84,19 +93,6 @@ function splitStatusLine(line: string): string[] {
   while (i < n && isPyWhitespace(line.charCodeAt(i))) i++;
   if (i < n) parts.push(line.slice(i));
   return parts;
-}
-
-function isPyWhitespace(c: number): boolean {
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
-}
-
-/** Python's `str.strip()` on latin1 text (ASCII whitespace only). */
-export function pystrip(s: string): string {
-  let a = 0;
-  let b = s.length;
-  while (a < b && isPyWhitespace(s.charCodeAt(a))) a++;
-  while (b > a && isPyWhitespace(s.charCodeAt(b - 1))) b--;
-  return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
 /** The length of the line without its `\r\n` or `\n` terminator. */
@@ -176,15 +172,18 @@ export class ResponseParser {
   private status = 0;
   private reason = '';
 
-  // Values of the headers that decide framing, merged as Python 2.7's HTTPMessage merges
-  // repeats (', '), plus the separate Content-Length fields (STRICTER: they must agree).
+  // The values of the fields that decide framing, read, unfolded and joined by headers.ts
+  // exactly as `HTTPMessage` reads them (`getheader`'s value), except Content-Length,
+  // whose fields are kept apart (STRICTER: they must agree).
   private contentLengths: string[] | null = null;
   private transferEncoding: string | null = null;
   private connection: string | null = null;
   private keepAlive: string | null = null;
   private proxyConnection: string | null = null;
   /** Which tracked header the last field was, so a continuation line can extend it. */
-  private lastTracked: 'cl' | 'te' | 'conn' | 'ka' | 'pconn' | null = null;
+  private lastTracked: Tracked | null = null;
+  /** Where the last field's value starts in its joined value (for a continuation). */
+  private lastStart = 0;
 
   constructor(options: ResponseParserOptions = {}) {
     this.method = options.method ?? null;
@@ -366,7 +365,9 @@ export class ResponseParser {
       // real response to the next request), and their number is capped (gh-150743).
       this.interimCount++;
       if (this.interimCount > MAXINTERIM) {
-        throw new HTTPException(`got more than ${MAXINTERIM} interim responses`);
+        throw new HTTPException(`got more than ${MAXINTERIM} interim responses`, {
+          code: HTTP_EXCEPTION_CODES.TOO_MANY_INTERIM,
+        });
       }
       this.phase = 'interim-headers';
       this.lineCount = 0;
@@ -436,30 +437,34 @@ export class ResponseParser {
     // ignored ones too, so that no kind of line can be sent without end.
     this.lineCount++;
     if (this.lineCount > MAXHEADERS) {
-      throw new HTTPException(`got more than ${MAXHEADERS} headers`);
+      throw new HTTPException(`got more than ${MAXHEADERS} headers`, {
+        code: HTTP_EXCEPTION_CODES.TOO_MANY_HEADERS,
+      });
     }
     const contentEnd = contentLength(line);
     const cr = line.indexOf('\r');
     if (cr !== -1 && cr < contentEnd) {
       // STRICTER: a bare CR is not a line ending and not allowed inside a field.
-      throw new HTTPException(`header line with a bare CR: ${pyrepr(line)}`);
+      throw new HTTPException(`header line with a bare CR: ${pyrepr(line)}`, BAD_HEADER_LINE);
     }
     if (interim && this.debug !== null) this.debug(`header: ${pystrip(line)}\n`);
-    const first = line.charCodeAt(0);
-    if (first === 0x20 || first === 0x09) {
+    if (isContinuationLine(line)) {
       // obs-fold: a continuation of the previous field.
       if (this.lastField === null) {
-        throw new HTTPException(`header continuation line without a header: ${pyrepr(line)}`);
+        throw new HTTPException(
+          `header continuation line without a header: ${pyrepr(line)}`,
+          BAD_HEADER_LINE,
+        );
       }
       if (this.lastField === 'ignored' || interim) return;
       this.lines.push(line);
-      if (this.lastTracked !== null) this.extendTracked(pystrip(line.slice(0, contentEnd)));
+      if (this.lastTracked !== null) this.extendTracked(this.lastTracked, line);
       return;
     }
     const colon = line.indexOf(':');
     if (colon === -1 || colon >= contentEnd) {
       // STRICTER: Python 2.7 skips such a line and keeps parsing.
-      throw new HTTPException(`header line without a colon: ${pyrepr(line)}`);
+      throw new HTTPException(`header line without a colon: ${pyrepr(line)}`, BAD_HEADER_LINE);
     }
     if (colon === 0) {
       // Python 2.7: an empty name is "probably a benign mistake": the line is dropped.
@@ -470,16 +475,15 @@ export class ResponseParser {
     this.lastField = 'kept';
     if (interim) return;
     this.lines.push(line);
-    this.track(line, colon, contentEnd);
+    this.track(line, colon);
   }
 
   /**
-   * Remember the values that decide framing; merged with ', ' like Python 2.7's dict.
-   * The name is `line[0:colon]`; nothing is sliced for the other headers.
+   * Remember the value of a field that decides framing. The name is `line[0:colon]`;
+   * nothing is sliced for the other headers.
    */
-  private track(line: string, colon: number, contentEnd: number): void {
-    this.lastTracked = null;
-    let which: 'cl' | 'te' | 'conn' | 'ka' | 'pconn' | null = null;
+  private track(line: string, colon: number): void {
+    let which: Tracked | null = null;
     switch (colon) {
       case 10:
         if (nameIs(line, 'connection')) which = 'conn';
@@ -495,52 +499,57 @@ export class ResponseParser {
         if (nameIs(line, 'transfer-encoding')) which = 'te';
         break;
     }
-    if (which === null) return;
-    const value = pystrip(line.slice(colon + 1, contentEnd));
     this.lastTracked = which;
-    switch (which) {
-      case 'conn':
-        this.connection = merge(this.connection, value);
-        return;
-      case 'ka':
-        this.keepAlive = merge(this.keepAlive, value);
-        return;
-      case 'cl':
-        if (this.contentLengths === null) this.contentLengths = [value];
-        else this.contentLengths.push(value);
-        return;
-      case 'pconn':
-        this.proxyConnection = merge(this.proxyConnection, value);
-        return;
-      case 'te':
-        this.transferEncoding = merge(this.transferEncoding, value);
-        return;
+    if (which === null) return;
+    const value = fieldValue(line, colon);
+    if (which === 'cl') {
+      if (this.contentLengths === null) this.contentLengths = [value];
+      else this.contentLengths.push(value);
+      return;
+    }
+    const joined = appendFieldValue(this.joined(which), value);
+    this.lastStart = joined.length - value.length;
+    this.setJoined(which, joined);
+  }
+
+  /** The continuation line `line` extends the last field's value (RFC 9112 §5.2). */
+  private extendTracked(which: Tracked, line: string): void {
+    if (which === 'cl') {
+      const lengths = this.contentLengths as string[];
+      const last = lengths.length - 1;
+      lengths[last] = unfold(lengths[last] as string, line);
+    } else {
+      this.setJoined(which, unfoldLast(this.joined(which) as string, this.lastStart, line));
     }
   }
 
-  /** A continuation line joins the previous value with one space (RFC 9112 §5.2). */
-  private extendTracked(more: string): void {
-    const join = (v: string | null): string => (v === null || v === '' ? more : `${v} ${more}`);
-    switch (this.lastTracked) {
-      case 'cl': {
-        const lengths = this.contentLengths as string[];
-        const i = lengths.length - 1;
-        lengths[i] = join(lengths[i] ?? null);
-        return;
-      }
+  /** The joined value of a tracked header but Content-Length, or null. */
+  private joined(which: Exclude<Tracked, 'cl'>): string | null {
+    switch (which) {
       case 'te':
-        this.transferEncoding = join(this.transferEncoding);
+        return this.transferEncoding;
+      case 'conn':
+        return this.connection;
+      case 'ka':
+        return this.keepAlive;
+      case 'pconn':
+        return this.proxyConnection;
+    }
+  }
+
+  private setJoined(which: Exclude<Tracked, 'cl'>, value: string): void {
+    switch (which) {
+      case 'te':
+        this.transferEncoding = value;
         return;
       case 'conn':
-        this.connection = join(this.connection);
+        this.connection = value;
         return;
       case 'ka':
-        this.keepAlive = join(this.keepAlive);
+        this.keepAlive = value;
         return;
       case 'pconn':
-        this.proxyConnection = join(this.proxyConnection);
-        return;
-      case null:
+        this.proxyConnection = value;
         return;
     }
   }
@@ -553,22 +562,26 @@ export class ResponseParser {
     const lines = this.lines;
     if (this.debug !== null) for (const line of lines) this.debug(`header: ${line}`);
     if (this.version === 'HTTP/0.9') {
+      // A HEAD response never has a body, not even an HTTP/0.9 one (Python 2.7's read()
+      // returns '' for HEAD whatever the status line; its `length` stays None).
+      const head = this.method === 'HEAD';
       this.head = {
         version: 9,
         status,
         reason,
         lines,
         chunked: false,
-        length: null,
+        length: head ? 0 : null,
         will_close: true,
-        framing: 'eof',
-        bodyPrefix,
+        framing: head ? 'none' : 'eof',
+        bodyPrefix: head ? null : bodyPrefix,
       };
       return;
     }
     const version = this.version === 'HTTP/1.0' ? 10 : 11;
-    const chunked =
-      this.transferEncoding !== null && this.transferEncoding.toLowerCase() === 'chunked';
+    const transferEncoding = this.transferEncoding;
+    const contentLengths = this.contentLengths;
+    const chunked = transferEncoding !== null && transferEncoding.toLowerCase() === 'chunked';
     let willClose = this.checkClose(version);
     let length: number | null = null;
 
@@ -584,13 +597,13 @@ export class ResponseParser {
     } else if (chunked) {
       // STRICTER: Content-Length beside chunked may be an attempt to desynchronise a
       // proxy in between; the body is read as chunked and the connection not reused.
-      if (this.contentLengths !== null) willClose = true;
-    } else if (this.contentLengths !== null) {
-      length = this.parseContentLength();
+      if (contentLengths !== null) willClose = true;
+    } else if (contentLengths !== null) {
+      length = parseContentLength(contentLengths);
       // STRICTER: another Transfer-Encoding beside Content-Length (RFC 9112 §6.3: the
       // coding overrides the length). Read by the length as Python does, but never reuse
       // the connection: a proxy in between may have framed it the other way.
-      if (this.transferEncoding !== null) willClose = true;
+      if (transferEncoding !== null) willClose = true;
     }
     if (!willClose && !chunked && length === null) willClose = true;
     this.head = {
@@ -608,43 +621,40 @@ export class ResponseParser {
 
   /** Python 2.7's `_check_close()` over the merged header values. */
   private checkClose(version: 10 | 11): boolean {
+    const connection = this.connection;
     if (version === 11) {
-      return this.connection?.toLowerCase().includes('close') === true;
+      return connection?.toLowerCase().includes('close') === true;
     }
     if (this.keepAlive) return false;
-    if (this.connection?.toLowerCase().includes('keep-alive')) return false;
+    if (connection?.toLowerCase().includes('keep-alive')) return false;
     if (this.proxyConnection?.toLowerCase().includes('keep-alive')) return false;
     return true;
   }
-
-  /**
-   * STRICTER: Python 2.7 reads the body until close when Content-Length is not an
-   * integer (and silently so when repeated fields make the merged value `5, 7`). Here
-   * every field must be plain digits, all fields must agree, and the value must be a
-   * safe integer; anything else is an error and the connection is not reused.
-   */
-  private parseContentLength(): number {
-    let length = -1;
-    const lengths = this.contentLengths ?? [];
-    for (const text of lengths) {
-      if (!isDigits(text)) {
-        throw new HTTPException(`invalid Content-Length: ${pyrepr(text)}`);
-      }
-      const value = Number(text);
-      if (value > MAX_SAFE_LENGTH) {
-        throw new HTTPException(`Content-Length too large: ${text}`);
-      }
-      if (length !== -1 && value !== length) {
-        throw new HTTPException(
-          `conflicting Content-Length values: ${lengths.map(pyrepr).join(', ')}`,
-        );
-      }
-      length = value;
-    }
-    return length;
-  }
 }
 
-function merge(prev: string | null, value: string): string {
-  return prev === null ? value : `${prev}, ${value}`;
+/**
+ * STRICTER: Python 2.7 reads the body until close when Content-Length is not an
+ * integer (and silently so when repeated fields make the merged value `5, 7`). Here
+ * every field must be plain digits, all fields must agree, and the value must be a
+ * safe integer; anything else is an error and the connection is not reused.
+ */
+function parseContentLength(lengths: readonly string[]): number {
+  let length = -1;
+  for (const text of lengths) {
+    if (!isDigits(text)) {
+      throw new HTTPException(`invalid Content-Length: ${pyrepr(text)}`, BAD_CONTENT_LENGTH);
+    }
+    const value = Number(text);
+    if (value > MAX_SAFE_LENGTH) {
+      throw new HTTPException(`Content-Length too large: ${text}`, BAD_CONTENT_LENGTH);
+    }
+    if (length !== -1 && value !== length) {
+      throw new HTTPException(
+        `conflicting Content-Length values: ${lengths.map(pyrepr).join(', ')}`,
+        BAD_CONTENT_LENGTH,
+      );
+    }
+    length = value;
+  }
+  return length;
 }

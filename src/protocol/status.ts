@@ -8,7 +8,7 @@
  * here is derived from it, and no other list of codes or phrases may be kept anywhere.
  *
  * This file is pure data and lookups: it must not do I/O, keep mutable state, or
- * import anything.
+ * import anything (but its own types, below).
  *
  * The constants (`OK`, `NOT_FOUND`, …) are plain numbers, as Python 2.7's are; they
  * differ from Python 2.7 only in that Python 3's names are here too (`TOO_MANY_REQUESTS`,
@@ -24,6 +24,8 @@
  * }
  * ```
  */
+// The module's own exports, for `HTTPStatusName` (a type-only import: nothing runs).
+import type * as status from './status.ts';
 
 /**
  * One row: `[code, NAME, phrase, description]`.
@@ -115,12 +117,32 @@ const TABLE = [
   [511, 'NETWORK_AUTHENTICATION_REQUIRED', 'Network Authentication Required', 'The client needs to authenticate to gain network access'],
 ] as const satisfies readonly Row[];
 
-/** Every status constant name: Python 2.7's and Python 3.13's, aliases included. */
-export type HTTPStatusName = Extract<(typeof TABLE)[number][1], string>;
+/** Every name of `TABLE`. */
+type TableName = Extract<(typeof TABLE)[number][1], string>;
+
+// Spelled as "the names of this module's constants" rather than as `TABLE`'s names, which
+// are the same set (checked below): a type derived from `TABLE` would put the whole table,
+// as one 6 KB line, into the published status.d.ts.
+/**
+ * Every status constant name: Python 2.7's and Python 3.13's, aliases included
+ * (`'NOT_FOUND'`, `'TOO_MANY_REQUESTS'`, `'REQUEST_ENTITY_TOO_LARGE'`, …).
+ */
+export type HTTPStatusName = Exclude<keyof typeof status, 'responses' | 'HTTPStatus'>;
+
+/** Compiles only when `T` is `[never, never]`. */
+type BothEmpty<T extends [never, never]> = T;
+/**
+ * `TABLE`'s names and the exported constants are one set: a row without its constant, or
+ * a constant without its row, fails to compile here.
+ */
+// biome-ignore lint/correctness/noUnusedVariables: a compile-time check: compiling it is its use
+type NamesMatch = BothEmpty<
+  [Exclude<TableName, HTTPStatusName>, Exclude<HTTPStatusName, TableName>]
+>;
 
 const CODES = Object.freeze(
   Object.fromEntries(TABLE.flatMap(([code, name]) => (name === null ? [] : [[name, code]]))),
-) as Readonly<Record<HTTPStatusName, number>>;
+) as Readonly<Record<TableName, number>>;
 
 interface Member {
   readonly phrase: string;

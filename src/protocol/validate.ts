@@ -1,8 +1,8 @@
 /**
  * The request-side checks of httplib: host/port parsing, and the validation of hosts,
  * URLs, methods, header names and header values, each with Python's exception class and
- * message text; plus `pyrepr`, Python 2.7's `repr()` of a byte string, which those
- * messages and the debug output (`send: '...'`) are written with.
+ * message text (written with `pyrepr`, Python 2.7's `repr()` of a byte string, from
+ * pytext.ts).
  *
  * Strings here stand for bytes: one char code per byte (latin1), as the request head is
  * written with `socket.write(head, 'latin1')`. So every check also makes sure that no
@@ -16,68 +16,7 @@
  * This file must not do I/O: no node:net/tls, no timers, no process, no promises.
  */
 import { InvalidURL } from './errors.ts';
-
-/** Highest TCP port. */
-const MAX_PORT = 65535;
-
-// ---------------------------------------------------------------------------------------
-// pyrepr
-
-/**
- * The escaped form of each byte 0..255 inside a Python 2.7 byte-string repr, quotes
- * aside (the quote character depends on the whole string, see `pyrepr`).
- * Python 2.7 `string_repr` (Objects/stringobject.c): `\\`, `\t`, `\n`, `\r`, then
- * `\xNN` (lowercase hex) for bytes < 0x20 and >= 0x7f, else the byte itself.
- */
-const BYTE_REPR: readonly string[] = (() => {
-  const table: string[] = [];
-  for (let c = 0; c < 256; c++) {
-    if (c === 0x5c) table.push('\\\\');
-    else if (c === 0x09) table.push('\\t');
-    else if (c === 0x0a) table.push('\\n');
-    else if (c === 0x0d) table.push('\\r');
-    else if (c < 0x20 || c >= 0x7f) table.push(`\\x${c.toString(16).padStart(2, '0')}`);
-    else table.push(String.fromCharCode(c));
-  }
-  return table;
-})();
-
-/**
- * Characters that need more than copying in a repr (quotes are handled apart): anything
- * but printable ASCII, and the backslash. Written as a negated class because Biome
- * rejects control characters in regular expressions.
- */
-const REPR_SPECIAL = /[^ -[\]-~]/;
-
-/**
- * Python 2.7's `repr()` of the byte string whose bytes are the char codes of `s`
- * (latin1): single quotes unless `s` contains `'` and no `"`; backslash, TAB, LF and CR
- * escaped as `\\`, `\t`, `\n`, `\r`; other bytes below 0x20 or from 0x7f as `\xNN`
- * (lowercase hex); the chosen quote character escaped.
- *
- * A JavaScript string can also hold code points above 0xFF, which no byte string can;
- * they are shown as Python 2.7 shows them in a `unicode` repr (`\u20ac`, `\U0001f600`,
- * lone surrogates as `\udXXX`), without the `u` prefix, so that error messages about
- * such text stay readable and ASCII-only.
- */
-export function pyrepr(s: string): string {
-  const hasSingle = s.includes("'");
-  const quote = hasSingle && !s.includes('"') ? '"' : "'";
-  if (!REPR_SPECIAL.test(s) && !(hasSingle && quote === "'")) return quote + s + quote;
-  const out: string[] = [quote];
-  for (const ch of s) {
-    const c = ch.codePointAt(0) as number;
-    if (c < 256) {
-      out.push(ch === quote ? `\\${quote}` : (BYTE_REPR[c] as string));
-    } else if (c <= 0xffff) {
-      out.push(`\\u${c.toString(16).padStart(4, '0')}`);
-    } else {
-      out.push(`\\U${c.toString(16).padStart(8, '0')}`);
-    }
-  }
-  out.push(quote);
-  return out.join('');
-}
+import { isPort, MAX_PORT, pyrepr, TOKEN } from './pytext.ts';
 
 // ---------------------------------------------------------------------------------------
 // host and port
@@ -129,7 +68,7 @@ export function parseHostPort(
       p = defaultPort;
     }
   } else {
-    if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > MAX_PORT) {
+    if (!isPort(port)) {
       throw new TypeError(`port must be an integer 0-65535, got ${describe(port)}`);
     }
     p = port;
@@ -194,16 +133,8 @@ export function validatePath(url: string): void {
 // ---------------------------------------------------------------------------------------
 // method and headers
 
-/** An RFC 9110 `token`: one or more tchar. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
 /** Control characters in a method: Python 3's `[\x00-\x1f]`, plus DEL (as a complement). */
 const METHOD_CONTROL = /[^ -~\u0080-\u{10ffff}]/u;
-
-/** Whether `s` is an RFC 9110 token (`tchar`s only, non-empty). */
-export function isToken(s: string): boolean {
-  return TOKEN.test(s);
-}
 
 /**
  * The request method must be an RFC 9110 token, else `TypeError` (Python's ValueError).
@@ -256,17 +187,75 @@ export function validateHeaderValue(value: string): void {
  * Python 2.7's `str(v)` for a header value, in JavaScript terms: strings as they are,
  * `Buffer`/`Uint8Array` as the latin1 text of their bytes, numbers and bigints in
  * decimal (integers from 1e21 up too, where `String()` would switch to exponent form),
- * anything else through `String(v)`, which runs `Symbol.toPrimitive`/`toString` exactly
+ * booleans as `true`/`false`, and an object with a string form of its own (a
+ * `Symbol.toPrimitive` method, or a `toString` other than `Object.prototype`'s: a `URL`,
+ * a `String` object, a class of the caller's) through `String(v)`, which runs it exactly
  * once. Validation must run on the result, never on the input.
+ *
+ * Refused with a `TypeError` that names the header (`name`, when given): `undefined`,
+ * `null`, a symbol, a function, an array, and an object with no string form of its own,
+ * whose text would be `[object Object]`. Python 2.7 would send `None` or a repr, and
+ * node:http sends `null` and `[object Object]` (it refuses only `undefined`): each is
+ * almost always a bug of the caller (`{ Authorization: maybeToken }`), never a value a
+ * server expects.
  */
-export function coerceHeaderValue(v: unknown): string {
+export function coerceHeaderValue(v: unknown, name?: string): string {
   if (typeof v === 'string') return v;
+  const text = coerceOther(v);
+  if (text !== null) return text;
+  const what =
+    name === undefined ? 'Invalid header value' : `Invalid value for header ${pyrepr(name)}`;
+  throw new TypeError(
+    `${what}: ${notText(v)}; a header value is a string, a number, a bigint or bytes`,
+  );
+}
+
+/**
+ * A header name given as something else than a string (by JavaScript callers), converted
+ * as `coerceHeaderValue` converts values; the same values are refused, with
+ * `TypeError('Invalid header name: …')`. The result must still pass `validateHeaderName`.
+ */
+export function coerceHeaderName(v: unknown): string {
+  if (typeof v === 'string') return v;
+  const text = coerceOther(v);
+  if (text !== null) return text;
+  throw new TypeError(`Invalid header name: ${notText(v)}; a header name is a string`);
+}
+
+/** `coerceHeaderValue` for everything but strings; null when `v` is refused. */
+function coerceOther(v: unknown): string | null {
   if (typeof v === 'number') {
     return Number.isInteger(v) && Math.abs(v) >= 1e21 ? BigInt(v).toString() : String(v);
   }
   if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (v instanceof Uint8Array) {
     return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
   }
-  return String(v);
+  if (typeof v === 'object' && v !== null && !Array.isArray(v) && hasStringForm(v)) {
+    return String(v);
+  }
+  return null;
+}
+
+/** Whether `String(o)` gives a text of `o`'s own rather than `[object …]`. */
+function hasStringForm(o: object): boolean {
+  if (typeof (o as { [Symbol.toPrimitive]?: unknown })[Symbol.toPrimitive] === 'function') {
+    return true;
+  }
+  const str = (o as { toString?: unknown }).toString;
+  return typeof str === 'function' && str !== Object.prototype.toString;
+}
+
+/** What a refused header name or value is, for the message. */
+function notText(v: unknown): string {
+  if (v === undefined || v === null) return String(v);
+  if (typeof v === 'symbol') return 'a symbol';
+  if (typeof v === 'function') return 'a function';
+  if (Array.isArray(v)) {
+    return 'an array (join the values, or give them to putheader() as separate arguments)';
+  }
+  const ctor: unknown = Object.getPrototypeOf(v)?.constructor;
+  const name = typeof ctor === 'function' && ctor.name !== '' ? ctor.name : 'Object';
+  return `an object with no string form of its own (${name})`;
 }

@@ -8,7 +8,15 @@ import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { EXIT, EXIT_TABLE } from '../../src/cli/exit-codes.ts';
 import { type RawServer, rawServer, scriptedServer } from '../integration/servers.ts';
-import { assertFailure, closedPort, ensureBuilt, ROOT, runCli, tempDir } from './cli-harness.ts';
+import {
+  assertFailure,
+  closedPort,
+  ensureBuilt,
+  ROOT,
+  runCli,
+  tempDir,
+  withTempDir,
+} from './cli-harness.ts';
 
 before(() => ensureBuilt());
 
@@ -30,13 +38,13 @@ describe('usage errors exit 2', () => {
     ['@FILE with another -d', ['http://x/', '-d', '@f', '-d', 'a'], /cannot be combined/],
     ['-d @ with no file name', ['http://x/', '-d', '@'], /a file name must follow/],
     ['-o with an empty name', ['http://x/', '-o', ''], /-o needs a file name/],
-    ['demo with an option', ['demo', '-i'], /httplib demo takes no option but -v/],
+    ['demo with an option', ['demo', '-i'], /httplib-ts demo takes no option but -v/],
   ];
   for (const [what, args, message] of cases) {
     it(what, async () => {
       const r = await runCli(args);
       assertFailure(r, EXIT.USAGE, message);
-      assert.match(r.stderr, /\(see httplib --help\)\n$/);
+      assert.match(r.stderr, /\(see httplib-ts --help\)\n$/);
     });
   }
 });
@@ -181,6 +189,40 @@ describe('local files', () => {
     const r = await runCli(['http://127.0.0.1:1/', '-d', '@/no/such/file']);
     assertFailure(r, 26, /could not read the body from '\/no\/such\/file': ENOENT/);
   });
+  it('-d @FILE that shrinks while it is sent exits 26 (BodyLengthMismatch)', async () => {
+    const size = 32 * 1024 * 1024;
+    await withTempDir(async (tmp) => {
+      const file = tmp.file('body.bin');
+      fs.writeFileSync(file, Buffer.alloc(size, 0x61));
+      // The server takes the head, then reads nothing until the file was truncated: the
+      // command waits for drain with most of the file unread.
+      let headSeen: () => void = () => {};
+      const seen = new Promise<void>((resolve) => {
+        headSeen = resolve;
+      });
+      const srv = await rawServer((socket) => {
+        socket.once('data', () => {
+          socket.pause();
+          headSeen();
+        });
+      });
+      try {
+        const run = runCli([`http://127.0.0.1:${srv.port}/`, '-d', `@${file}`]);
+        await seen;
+        fs.truncateSync(file, 1000);
+        srv.sockets[0]?.resume();
+        assertFailure(
+          await run,
+          26,
+          new RegExp(
+            `the request body changed while it was sent: ${size} bytes declared, \\d+ read`,
+          ),
+        );
+      } finally {
+        await srv.close();
+      }
+    });
+  });
   it('-d @DIRECTORY exits 26', async () => {
     const tmp = tempDir();
     try {
@@ -197,9 +239,10 @@ describe('--help and --version', () => {
     const r = await runCli(['--help']);
     assert.equal(r.code, 0);
     assert.equal(r.stderr, '');
-    assert.match(r.out, /^httplib \d+\.\d+\.\d+: /);
-    assert.match(r.out, /Usage:\n {2}httplib \[METHOD\] URL \[options\]/);
-    assert.match(r.out, /httplib demo/);
+    assert.match(r.out, /^httplib-ts \d+\.\d+\.\d+: /);
+    assert.match(r.out, /Usage \(the command is installed as httplib-ts, and also as httplib\):\n/);
+    assert.match(r.out, /\n {2}httplib-ts \[METHOD\] URL \[options\]/);
+    assert.match(r.out, /httplib-ts demo/);
     for (const option of [
       '-H, --header',
       '-d, --data',
@@ -218,6 +261,8 @@ describe('--help and --version', () => {
       '-k, --insecure',
       '--timeout',
       '-f, --fail',
+      '-X, --request METHOD',
+      '--http0.9',
       '-h, --help',
       '-V, --version',
     ]) {
@@ -236,7 +281,7 @@ describe('--help and --version', () => {
     const version = JSON.parse(fs.readFileSync(`${ROOT}/package.json`, 'utf8')).version;
     const r = await runCli(['--version']);
     assert.equal(r.code, 0);
-    assert.equal(r.out, `httplib ${version} (httplib-ts, Node.js ${process.version})\n`);
+    assert.equal(r.out, `httplib-ts ${version} (Node.js ${process.version})\n`);
     assert.equal((await runCli(['-V'])).out, r.out);
   });
 

@@ -48,7 +48,7 @@ const TRANSCRIPT: readonly (string | RegExp)[] = [
   '>>> conn.request("PUT", "/file", BODY)',
   '>>> print response.status, response.reason',
   '200, OK',
-  '# Done: 4 sessions, 5 requests, every result as the seed shows it.',
+  '# Done: 4 sessions, 5 requests, every result as the documentation shows it.',
 ];
 
 /** Assert `output` holds the transcript's lines in order. */
@@ -69,7 +69,10 @@ describe('npm start: httplib demo', () => {
 
   it('the package runs dist/cli/main.js as `httplib`, with its shebang', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-    assert.deepEqual(pkg.bin, { httplib: './dist/cli/main.js' });
+    assert.deepEqual(pkg.bin, {
+      'httplib-ts': './dist/cli/main.js',
+      httplib: './dist/cli/main.js',
+    });
     assert.equal(pkg.scripts.start, 'node scripts/start.mjs');
     assert.ok(pkg.files.includes('dist'));
     assert.ok(fs.readFileSync(MAIN, 'utf8').startsWith('#!/usr/bin/env node\n'));
@@ -129,10 +132,12 @@ describe('npm start: httplib demo', () => {
     }
   });
 
-  it('CI runs npm start after the build, on its fresh clone', () => {
+  it('CI runs npm start on its fresh clone right after npm ci, before any build', () => {
     const ci = fs.readFileSync(path.join(ROOT, '.ci', 'run'), 'utf8').split('\n');
+    const install = ci.indexOf('npm ci');
     const build = ci.indexOf('npm run build');
     const start = ci.indexOf('npm start');
-    assert.ok(build !== -1 && start > build, '.ci/run: npm start after npm run build');
+    assert.ok(install !== -1 && start > install, '.ci/run: npm start after npm ci');
+    assert.ok(build > start, '.ci/run: npm start before npm run build (start builds dist)');
   });
 });

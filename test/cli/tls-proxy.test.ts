@@ -266,6 +266,19 @@ describe('httplib over TLS and through proxies', () => {
       );
     });
 
+    it('a proxy that answers CONNECT with something that is not HTTP exits 56', async () => {
+      const odd = await connectProxy({ mode: 'http09' });
+      closers.push(() => odd.close());
+      const r = await runCli([`https://localhost:${good.port}/`, '-x', `127.0.0.1:${odd.port}`]);
+      assertFailure(
+        r,
+        56,
+        new RegExp(
+          `the proxy 127\\.0\\.0\\.1:${odd.port} refused the tunnel to localhost port ${good.port}: Invalid response from tunnel request`,
+        ),
+      );
+    });
+
     it("the host's certificate is checked through the tunnel (exit 60)", async () => {
       const r = await runCli([`https://localhost:${good.port}/`, '-x', `127.0.0.1:${proxy.port}`]);
       assertFailure(r, 60, /the certificate of localhost did not verify/);

@@ -6,8 +6,10 @@
  * - Python `ValueError` ↔ `TypeError` (the messages are each language's own: not compared),
  *   Python `TypeError` ↔ `TypeError`;
  * - `socket.error`/`OSError` with an errno ↔ a Node system error with that `code`
+ *   (`socket.gaierror` for a name that does not resolve ↔ `ENOTFOUND`)
  *   (both become `SystemError` + `errno`); without an errno (httplib's own
- *   `socket.error("Tunnel connection failed: …")`) ↔ an `Error` with the same message;
+ *   `socket.error("Tunnel connection failed: …")`) ↔ the package's `TunnelError` with the
+ *   same message (both become `Error` + `message`);
  *   `RuntimeError` ↔ `Error` with the same message;
  * - `socket.timeout` ↔ the package's `TimeoutError`;
  * - Python `str` ↔ `Buffer` for bodies (both drivers report `{"$b": latin1}`), `None` ↔ `null`.
@@ -49,6 +51,7 @@ const PY_ERRNO_CLASSES = new Set([
   'ConnectionRefusedError',
   'ConnectionAbortedError',
   'BrokenPipeError',
+  'gaierror',
 ]);
 
 /** A Python result in the package's terms (see the file comment). */
@@ -79,6 +82,7 @@ export function canonOurs(r: Result): Result {
   if ('ok' in r) return r;
   const { raises, ...rest } = r;
   if (raises === 'TypeError') return { raises: 'TypeError' };
+  if (raises === 'TunnelError') return { raises: 'Error', message: rest.message };
   if (raises === 'Error' && typeof rest.errno === 'string') {
     return { raises: 'SystemError', errno: rest.errno };
   }

@@ -208,6 +208,10 @@ def exception(e):
         out['reason'] = e.reason
     elif type(e).__name__ == 'CertificateError':
         out['message'] = str(e)
+    elif isinstance(e, socket.gaierror):
+        # getaddrinfo's failures by Node's names: a name that does not resolve is ENOTFOUND.
+        notfound = (socket.EAI_NONAME, getattr(socket, 'EAI_NODATA', socket.EAI_NONAME))
+        out['errno'] = 'ENOTFOUND' if e.errno in notfound else 'EAI_%d' % -e.errno
     elif isinstance(e, EnvironmentError) and e.errno:
         out['errno'] = errno.errorcode.get(e.errno, str(e.errno))
     else:

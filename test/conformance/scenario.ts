@@ -80,7 +80,7 @@ export interface Scenario {
   /** Where the server listens: `127.0.0.1` (default) or `::1`. */
   listen?: string;
   /** Serve TLS with this certificate of the test PKI (test/fixtures/tls/make-certs.sh). */
-  tls?: 'server' | 'wrongname' | 'selfsigned' | 'expired';
+  tls?: 'server' | 'wrongname' | 'selfsigned' | 'expired' | 'cnonly' | 'partialwild';
   /** Per accepted connection, in order, the server's actions. */
   server: ServerAction[][];
   steps: Step[];

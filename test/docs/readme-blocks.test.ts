@@ -25,7 +25,13 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import ts from 'typescript';
 import { ROOT, runNode, type TempDir, tempDir } from '../cli/cli-harness.ts';
-import { type HttpServer, httpServer, readBody } from '../integration/servers.ts';
+import {
+  type HttpServer,
+  httpServer,
+  type RawServer,
+  rawServer,
+  readBody,
+} from '../integration/servers.ts';
 import {
   type ConnectProxy,
   connectProxy,
@@ -50,6 +56,8 @@ interface Env {
   readonly http: number;
   readonly https: number;
   readonly proxy: number;
+  /** A TCP server that answers like an SSH server: its banner, no HTTP. */
+  readonly ssh: number;
   readonly pki: Pki;
   /** The directory the streaming example's files are in. */
   readonly files: string;
@@ -119,6 +127,11 @@ const SUBSTITUTIONS: ReadonlyArray<{
     why: "the test PKI's client certificate and its encrypted key (password s3cret)",
   },
   {
+    from: "'localhost', 2222",
+    to: (env) => `'localhost', ${env.ssh}`,
+    why: 'a raw TCP server answering any request with an SSH banner (SSH-2.0-OpenSSH_9.6) and closing',
+  },
+  {
     from: "'proxy.example', 3128",
     to: (env) => `'127.0.0.1', ${env.proxy}`,
     why: `a real CONNECT proxy on 127.0.0.1 (test/integration/tls-peers.ts) requiring ${PROXY_AUTH}`,
@@ -132,7 +145,7 @@ const SUBSTITUTIONS: ReadonlyArray<{
 
 /** Anything that looks like a host other than localhost / 127.0.0.1, or a README port. */
 const FOREIGN =
-  /\b(?:[a-z0-9-]+\.)+(?:org|com|net|example|invalid)\b|\b(?:8080|8443|3128)\b|, 443\b/i;
+  /\b(?:[a-z0-9-]+\.)+(?:org|com|net|example|invalid)\b|\b(?:8080|8443|3128|2222)\b|, 443\b/i;
 
 interface Block {
   readonly line: number;
@@ -227,6 +240,7 @@ describe('README code blocks', () => {
   let plain: HttpServer;
   let secure: HttpsServer;
   let proxy: ConnectProxy;
+  let ssh: RawServer;
   let tmp: TempDir;
   const received: Recorded[] = [];
   const secureReceived: Recorded[] = [];
@@ -257,10 +271,10 @@ describe('README code blocks', () => {
         res.writeHead(404).end('not here\n');
       }
     });
-    // The PUT example sends a folded header (obs-fold), which node:http's strict parser
-    // refuses with 400 (as the README says strict servers do); its lenient parser, which
-    // the server reads per connection, accepts it as Python's http.server does.
-    (plain.server as unknown as { insecureHTTPParser: boolean }).insecureHTTPParser = true;
+    // node:http's own (strict) parser: the folded-header example must get its 400 from it.
+    ssh = await rawServer((socket) => {
+      socket.once('data', () => socket.end('SSH-2.0-OpenSSH_9.6\r\n'));
+    });
     secure = await httpsServer(pki.clientCertServer(false), (req, res) => {
       secureReceived.push(recorded(req));
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('secure hello\n');
@@ -268,13 +282,20 @@ describe('README code blocks', () => {
     proxy = await connectProxy({ auth: PROXY_AUTH });
     fs.writeFileSync(tmp.file('upload.bin'), UPLOAD);
     all = sessions(
-      { http: plain.port, https: secure.port, proxy: proxy.port, pki, files: tmp.dir },
+      {
+        http: plain.port,
+        https: secure.port,
+        proxy: proxy.port,
+        ssh: ssh.port,
+        pki,
+        files: tmp.dir,
+      },
       used,
     );
   });
 
   after(async () => {
-    await Promise.all([plain?.close(), secure?.close(), proxy?.close()]);
+    await Promise.all([plain?.close(), secure?.close(), proxy?.close(), ssh?.close()]);
     pki?.remove();
     tmp?.remove();
   });
@@ -304,7 +325,7 @@ describe('README code blocks', () => {
     assert.equal(diagnostics.length, 0, text);
   });
 
-  it('runs the tour (GET, HEAD, POST, PUT) against a local HTTP server', async () => {
+  it('runs the tour (GET, HEAD, POST, PUT, a folded header, a refused header value) against a local HTTP server', async () => {
     const session = all.find((s) => s.source.includes("'GET', '/index.html'"));
     assert.ok(session, 'no tour session');
     await runSession(session, 'tour');
@@ -323,6 +344,19 @@ describe('README code blocks', () => {
     const put = tour[4] as Recorded;
     assert.equal(put.body, '***filecontents***');
     assert.equal(put.headers['content-length'], '18');
+    assert.equal(put.headers['content-type'], 'text/plain');
+    // The folded PUT got its 400 from node:http's parser (the handler never saw it), and
+    // the refused header value sent nothing: five requests in all.
+  });
+
+  it('runs the HTTP/0.9 example: the lenient and the strict connection each sent a request', async () => {
+    const session = all.find((s) => s.source.includes('strict: true'));
+    assert.ok(session, 'no HTTP/0.9 session');
+    await runSession(session, 'http09');
+    assert.equal(ssh.received.length, 2);
+    for (const request of ssh.received) {
+      assert.match(request.toString('latin1'), /^GET \/ HTTP\/1\.1\r\n/);
+    }
   });
 
   it('runs the streaming example: a file up, a generator up chunked, a body down to a file and into a buffer', async () => {

@@ -247,7 +247,8 @@ describe('TSDoc @example on every export', () => {
       ['ssl.CERT_REQUIRED', 'plain-constant'],
       ['ssl.PROTOCOL_TLS_CLIENT', 'plain-constant'],
       ['ssl.DefaultContextOptions', 'type-only'],
-      ['ssl.toSSLError', 'internal'],
+      ['ssl.SSLError', 'needs-example'],
+      ['ssl.CertificateError', 'needs-example'],
     ];
     for (const [name, k] of expected) assert.equal(kinds.get(name), k, name);
   });

@@ -22,7 +22,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { HTTPConnection } from '../../src/index.ts';
+import { HTTPConnection, type RequestBody } from '../../src/index.ts';
 import { type HttpServer, httpServer, scriptedServer } from './servers.ts';
 
 const MiB = 1024 * 1024;
@@ -198,7 +198,7 @@ describe('large transfers', () => {
     });
 
     async function upload(
-      body: unknown,
+      body: RequestBody,
       headers: Record<string, string> = {},
     ): Promise<[Seen, number]> {
       const start = performance.now();

@@ -242,13 +242,13 @@ describe('misuse of HTTPConnection', () => {
       const changing = {
         toString: () => (++calls === 1 ? 'a\r\nX-Injected: 1' : 'harmless'),
       };
-      assert.throws(() => conn.request('GET', '/', null, { 'X-A': changing }), TypeError);
+      assert.throws(() => conn.request('GET', '/', null, { 'X-A': changing as never }), TypeError);
       await onlySentinelReceived(conn, srv);
 
       calls = 0;
       const turning = { toString: () => (++calls === 1 ? 'harmless' : 'a\r\nX-Injected: 1') };
       conn.close();
-      await conn.request('GET', '/turning', null, { 'X-A': turning });
+      await conn.request('GET', '/turning', null, { 'X-A': turning as never });
       const r = await conn.getresponse();
       await r.read();
       const sent = (srv.received[1] as Buffer).toString('latin1');

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { runSeedSessions, seedServer } from '../../examples/seed-sessions.ts';
+import { runSeedSessions, seedServer } from '../../src/cli/demo.ts';
 
 describe("the seed's example sessions", () => {
   const server = seedServer();

@@ -284,9 +284,17 @@ describe('STRICTER, request side: refused synchronously before a byte is sent', 
         for (const [label, payload] of INJECTIONS) {
           for (const [how, make] of COERCED) {
             const what = `${label} in ${how}`;
-            refuses(() => conn.putheader('X-A', make(`a${payload}`)), TypeError, what);
-            refuses(() => conn.putheader('X-A', 'fine', make(`a${payload}`)), TypeError, what);
-            refuses(() => h.putheader('X-A', make(`a${payload}`)), TypeError, `HTTP: ${what}`);
+            refuses(() => conn.putheader('X-A', make(`a${payload}`) as never), TypeError, what);
+            refuses(
+              () => conn.putheader('X-A', 'fine', make(`a${payload}`) as never),
+              TypeError,
+              what,
+            );
+            refuses(
+              () => h.putheader('X-A', make(`a${payload}`) as never),
+              TypeError,
+              `HTTP: ${what}`,
+            );
           }
         }
         // A value ending in a bare CR or LF, or a fold without its CR.
@@ -468,7 +476,7 @@ describe('STRICTER, request side: refused synchronously before a byte is sent', 
           let calls = 0;
           const turning = { toString: () => (++calls === 1 ? 'harmless' : 'a\r\nX-Injected: 1') };
           const conn = new HTTPConnection(HOST, srv.port, { timeout: 10 });
-          conn.set_tunnel('origin.test', 8080, { 'X-Note': turning });
+          conn.set_tunnel('origin.test', 8080, { 'X-Note': turning as never });
           await conn.request('GET', '/turning');
           assert.equal((await (await conn.getresponse()).read()).toString(), 'ok');
           conn.close();

@@ -15,7 +15,8 @@
  */
 import { Duplex } from 'node:stream';
 import { HTTPConnection } from '../../src/client/http-connection.ts';
-import { BodyDecoder, FramingError } from '../../src/protocol/body-decoder.ts';
+import { BodyDecoder } from '../../src/protocol/body-decoder.ts';
+import { FramingError } from '../../src/protocol/body-errors.ts';
 import {
   BadStatusLine,
   HTTPException,

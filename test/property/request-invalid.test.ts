@@ -138,7 +138,7 @@ function callArb(port: number): fc.Arbitrary<Call> {
             c.putrequest('GET', '/');
             const values: unknown[] = [...vs];
             values.splice(at % (values.length + 1), 0, bad);
-            return c.putheader(n, ...values);
+            return c.putheader(n, ...(values as never[]));
           },
         })),
       fc.tuple(badMethod, goodPath).map(([m, u]) => ({

@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { HTTPConnection } from '../../src/client/http-connection.ts';
+import { HTTPConnection, type RequestBody } from '../../src/client/http-connection.ts';
 import { checkAsync } from './config.ts';
 import { oddCase, tokenArb, VCHAR } from './response-model.ts';
 
@@ -189,7 +189,7 @@ function bodyBytes(b: BodySpec): Buffer {
 const TMP = mkdtempSync(join(tmpdir(), 'httplib-roundtrip-'));
 let files = 0;
 
-async function makeBody(b: BodySpec): Promise<unknown> {
+async function makeBody(b: BodySpec): Promise<RequestBody> {
   const bytes = bodyBytes(b);
   switch (b.kind) {
     case 'read-stream':
@@ -351,7 +351,7 @@ async function send(c: RequestCase, pairs: Array<[string, Value]>, port: number)
       });
       const body = c.body === null ? null : bodyBytes(c.body);
       if (body !== null) conn.putheader('Content-Length', body.length);
-      for (const [n, v] of pairs) conn.putheader(n, v.given);
+      for (const [n, v] of pairs) conn.putheader(n, v.given as never);
       if (c.multi !== null) conn.putheader(c.multi[0], ...c.multi[1]);
       await conn.endheaders(body);
     }

@@ -4,7 +4,8 @@
 // per fold, keys/items/size as in Python 3) the test says so.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HTTPMessage, splitHeaderLine } from '../../src/protocol/message.ts';
+import { splitHeaderLine } from '../../src/protocol/headers.ts';
+import { HTTPMessage } from '../../src/protocol/message.ts';
 
 const msg = (...lines: string[]): HTTPMessage => new HTTPMessage(lines);
 

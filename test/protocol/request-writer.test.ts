@@ -379,19 +379,21 @@ describe('RequestBuffer', () => {
 
   it('finish empties the buffer and putrequest starts afresh (2.7 would resend old lines)', () => {
     const b = new RequestBuffer();
-    assert.equal(b.started, false);
+    assert.equal(b.finish(), '\r\n', 'nothing buffered yet');
     b.putrequest('GET', '/1', null, target);
     b.putheader('X', '1');
-    assert.equal(b.started, true);
-    b.finish();
-    assert.equal(b.started, false);
+    assert.equal(
+      b.finish(),
+      head('GET /1 HTTP/1.1', 'Host: example.com', 'Accept-Encoding: identity', 'X: 1'),
+    );
+    assert.equal(b.finish(), '\r\n', 'finish() emptied the buffer');
     b.putrequest('GET', '/2', null, target);
     b.putrequest('GET', '/3', null, target);
     assert.equal(b.finish(), get('example.com', '/3'));
     b.putrequest('GET', '/4', null, target);
     b.putheader('X', '1');
     b.reset();
-    assert.equal(b.started, false);
+    assert.equal(b.finish(), '\r\n', 'reset() dropped the lines');
   });
 
   it('coerces a header value once, then validates the result', () => {
@@ -478,7 +480,7 @@ describe('RequestBuffer', () => {
       () => b.putrequest('GET', '/', null, { ...target, tunnelHost: 't\nX', tunnelPort: 1 }),
       InvalidURL,
     );
-    assert.equal(b.started, false);
+    assert.equal(b.finish(), '\r\n', 'a refused putrequest buffers nothing');
   });
 
   it('keeps a host that is bracketed already, dropping only its zone id', () => {

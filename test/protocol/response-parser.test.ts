@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { feedings, type Outcome, runChunks } from './response-parse.harness.ts';
+import { feedings, type Outcome, pick, runChunks } from './response-parse.harness.ts';
 
 interface Case {
   name: string;
@@ -380,6 +380,18 @@ const cases: Case[] = [
     expect: ok({ chunked: true, length: 0, framing: 'none', will_close: false }),
   },
   {
+    name: "HEAD answered by an HTTP/0.9 reply: no body (Python 2.7 read() gives '')",
+    input: 'garbage\r\nmore',
+    method: 'HEAD',
+    expect: { status: 200, version: 9, length: 0, framing: 'none', body: '', will_close: true },
+  },
+  {
+    name: 'HEAD answered by an explicit HTTP/0.9 status line: no body',
+    input: 'HTTP/0.9 200 OK\r\nX: y\r\n\r\nbody',
+    method: 'HEAD',
+    expect: { status: 200, version: 9, lines: [], length: 0, framing: 'none', body: '' },
+  },
+  {
     name: 'head (lower case) is not HEAD: detection is case-sensitive as in Python',
     input: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi',
     method: 'head',
@@ -625,12 +637,6 @@ const cases: Case[] = [
 ];
 
 /** Keep only the fields a case names: every case states what it is about. */
-function pick(actual: Outcome, expected: Outcome): Outcome {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(expected)) out[key] = (actual as Record<string, unknown>)[key];
-  return out as Outcome;
-}
-
 describe('response parser and body decoder', () => {
   for (const c of cases) {
     it(c.name, () => {

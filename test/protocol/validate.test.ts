@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { InvalidURL } from '../../src/protocol/errors.ts';
+import { isToken, pyrepr } from '../../src/protocol/pytext.ts';
 import {
+  coerceHeaderName,
   coerceHeaderValue,
-  isToken,
   parseHostPort,
-  pyrepr,
   validateHeaderName,
   validateHeaderValue,
   validateHost,
@@ -454,11 +454,45 @@ describe('coerceHeaderValue (Python 2.7 str(v), validated afterwards)', () => {
     assert.equal(coerceHeaderValue(3n ** 50n), '717897987691852588770249');
   });
 
-  it('uses String() for anything else', () => {
+  it('uses String() for booleans and objects with a string form of their own', () => {
     assert.equal(coerceHeaderValue(true), 'true');
-    assert.equal(coerceHeaderValue(null), 'null');
-    assert.equal(coerceHeaderValue(Symbol('s')), 'Symbol(s)');
+    assert.equal(coerceHeaderValue(false), 'false');
     assert.equal(coerceHeaderValue(new URL('http://h/p')), 'http://h/p');
+    assert.equal(coerceHeaderValue(new String('boxed')), 'boxed');
+    assert.equal(coerceHeaderValue(new Date(0)), String(new Date(0)));
+    class Token {
+      toString(): string {
+        return 'tok';
+      }
+    }
+    assert.equal(coerceHeaderValue(new Token()), 'tok');
+  });
+
+  it('refuses undefined, null and values with no string form of their own (TypeError, naming the header)', () => {
+    const refused: ReadonlyArray<readonly [unknown, string]> = [
+      [undefined, 'undefined'],
+      [null, 'null'],
+      [{}, 'an object with no string form of its own (Object)'],
+      [{ name: 'Obj' }, 'an object with no string form of its own (Object)'],
+      [Object.create(null), 'an object with no string form of its own (Object)'],
+      [new Map(), 'an object with no string form of its own (Map)'],
+      [new ArrayBuffer(2), 'an object with no string form of its own (ArrayBuffer)'],
+      [{ valueOf: () => 5 }, 'an object with no string form of its own (Object)'],
+      [['a', 'b'], 'an array (join the values, or give them to putheader() as separate arguments)'],
+      [Symbol('s'), 'a symbol'],
+      [() => 'x', 'a function'],
+    ];
+    for (const [value, what] of refused) {
+      assertRejects(
+        () => coerceHeaderValue(value, 'Authorization'),
+        TypeError,
+        `Invalid value for header 'Authorization': ${what}; a header value is a string, a number, a bigint or bytes`,
+      );
+      assert.throws(() => coerceHeaderValue(value), /^TypeError: Invalid header value: /);
+      assert.throws(() => coerceHeaderName(value), /^TypeError: Invalid header name: /);
+    }
+    assert.equal(coerceHeaderName('X-Name'), 'X-Name');
+    assert.equal(coerceHeaderName({ toString: () => 'X-Obj' }), 'X-Obj');
   });
 
   it('runs toString exactly once', () => {

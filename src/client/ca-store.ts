@@ -1,0 +1,149 @@
+/**
+ * Reading CA certificates for `SSLContext.load_verify_locations` the way OpenSSL (and
+ * so Python) reads them: a PEM `cafile` (plain `BEGIN CERTIFICATE` blocks and OpenSSL's
+ * `BEGIN TRUSTED CERTIFICATE` ones, whose trust settings Node's OpenSSL applies), a
+ * `capath` directory in OpenSSL's hashed layout, `cadata` as PEM text or DER bytes, and
+ * the `NODE_EXTRA_CA_CERTS` file Node adds to its default store.
+ *
+ * The result is a list of PEM blocks for the `ca` option of `tls.connect`.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { SSLError } from './ssl-errors.ts';
+import { certificateNames, subjectHash } from './x509-der.ts';
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+// OpenSSL's "trusted certificate" form: the certificate followed by its trust settings
+// (`openssl x509 -addtrust/-addreject`). Python's cafile and capath read it; its cadata
+// does not ("no start line"), and neither does this.
+const PEM_ANY_CERT =
+  /-----BEGIN (TRUSTED )?CERTIFICATE-----[\s\S]+?-----END (?:TRUSTED )?CERTIFICATE-----/g;
+
+/**
+ * The PEM certificates in `text`. `trusted`: `BEGIN TRUSTED CERTIFICATE` blocks count
+ * too (files). None found: an `SSLError` naming `source`, or `[]` when source is null.
+ */
+export function pemCertificates(text: string, source: string | null, trusted = false): string[] {
+  const found = text.match(trusted ? PEM_ANY_CERT : PEM_CERT) ?? [];
+  if (found.length === 0 && source !== null) {
+    throw new SSLError(`no certificate found in ${source}`, {
+      reason: 'NO_CERTIFICATE_OR_CRL_FOUND',
+    });
+  }
+  return found;
+}
+
+/** Concatenated DER certificates (Python accepts several in `cadata`) as PEM. */
+export function derCertificates(data: Uint8Array): string[] {
+  const out: string[] = [];
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  let pos = 0;
+  while (pos < buf.length) {
+    // Each certificate is an ASN.1 SEQUENCE: 0x30, then a definite length.
+    if (buf[pos] !== 0x30 || pos + 2 > buf.length) {
+      throw new SSLError('not enough data: cadata does not contain a certificate', {
+        reason: 'NOT_ENOUGH_DATA',
+      });
+    }
+    let len = buf[pos + 1] as number;
+    let header = 2;
+    if (len & 0x80) {
+      const n = len & 0x7f;
+      if (n === 0 || n > 4 || pos + 2 + n > buf.length) {
+        throw new SSLError('bad DER length in cadata', { reason: 'BAD_LENGTH' });
+      }
+      len = 0;
+      for (let i = 0; i < n; i++) len = len * 256 + (buf[pos + 2 + i] as number);
+      header = 2 + n;
+    }
+    const end = pos + header + len;
+    if (end > buf.length) throw new SSLError('truncated DER in cadata', { reason: 'BAD_LENGTH' });
+    out.push(toPem(buf.subarray(pos, end)));
+    pos = end;
+  }
+  return out;
+}
+
+function toPem(der: Uint8Array): string {
+  // 64 characters a line, and no empty line before END when the text fills the last
+  // one exactly (OpenSSL rejects the certificate then).
+  const b64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/.{64}(?=.)/g, '$&\n');
+  return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
+}
+
+/** The DER inside a PEM block (for a trusted certificate: the certificate, then the rest). */
+function pemBody(pem: string): Buffer {
+  return Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+}
+
+/** OpenSSL's name for a CA file in a hashed directory: the subject hash, a dot, a counter. */
+const HASHED_NAME = /^([0-9a-f]{8})\.(0|[1-9][0-9]*)$/;
+
+/**
+ * The CA certificates of a `capath` directory, as OpenSSL's hashed-directory lookup
+ * finds them: only files named `<subject hash>.<n>` (what `openssl rehash` makes),
+ * for each hash `.0`, `.1`, … up to the first one missing, and in each such file only
+ * the certificates whose subject has that hash. Every other name is ignored. A
+ * dangling symbolic link ends its hash's series, as a failed `stat` does in OpenSSL;
+ * a directory that cannot be read gives nothing (Python checks nothing either: OpenSSL
+ * looks in the directory only when a chain needs an issuer).
+ *
+ * Differs from Python: the directory is read now, not at each verification, so files
+ * added later are not seen.
+ */
+export function capathCertificates(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const hashes = new Set<string>();
+  for (const name of names) {
+    const m = HASHED_NAME.exec(name);
+    if (m !== null) hashes.add(m[1] as string);
+  }
+  const out: string[] = [];
+  for (const hash of [...hashes].sort()) {
+    for (let n = 0; ; n++) {
+      const file = join(dir, `${hash}.${n}`);
+      let text: string;
+      try {
+        if (!statSync(file).isFile()) break;
+        text = readFileSync(file, 'latin1');
+      } catch {
+        break;
+      }
+      for (const pem of pemCertificates(text, null, true)) {
+        let matches = false;
+        try {
+          matches = subjectHash(certificateNames(pemBody(pem)).subject) === hash;
+        } catch {
+          // A block that does not parse is no CA; OpenSSL would not load it either.
+        }
+        if (matches) out.push(pem);
+      }
+    }
+  }
+  return out;
+}
+
+let extraCache: string[] | null = null;
+
+/** The certificates of `NODE_EXTRA_CA_CERTS`, which Node adds to its default store. */
+export function extraCertificates(): string[] {
+  if (extraCache !== null) return extraCache;
+  const file = process.env.NODE_EXTRA_CA_CERTS;
+  let found: string[] = [];
+  if (file) {
+    try {
+      found = pemCertificates(readFileSync(file, 'latin1'), null);
+    } catch {
+      found = [];
+    }
+  }
+  extraCache = found;
+  return found;
+}

@@ -1,0 +1,92 @@
+/**
+ * src/cli/exit-codes.ts `classify()`: every error class of the package maps to its exit
+ * code by its `code`, never by its message (issue 13). A pure table over built errors;
+ * the spawned-command tests (errors.test.ts, tls-proxy.test.ts) check the same codes
+ * against real failures.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { classify, EXIT, type Peer, type Phase } from '../../src/cli/exit-codes.ts';
+import * as httplib from '../../src/index.ts';
+
+const PEER: Peer = {
+  host: 'h.test',
+  port: 8080,
+  proxy: { host: 'p.test', port: 3128 },
+  timeout: 2,
+};
+
+function system(code: string, message = code): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+const CASES: Array<[string, unknown, Phase, number]> = [
+  ['TimeoutError', new httplib.TimeoutError(), 'receive', EXIT.TIMEOUT],
+  [
+    'TimeoutError with details',
+    new httplib.TimeoutError({ phase: 'connect', host: 'h', port: 1, seconds: 2 }),
+    'connect',
+    EXIT.TIMEOUT,
+  ],
+  [
+    'SSLCertVerificationError',
+    new httplib.ssl.SSLCertVerificationError(18, 'self-signed certificate'),
+    'connect',
+    EXIT.PEER_CERT,
+  ],
+  ['SSLError while connecting', new httplib.ssl.SSLError('[SSL: X] x'), 'connect', EXIT.TLS],
+  ['SSLError later', new httplib.ssl.SSLError('[SSL: X] x'), 'receive', EXIT.RECEIVE],
+  ['RemoteDisconnected', new httplib.RemoteDisconnected(), 'receive', EXIT.EMPTY_REPLY],
+  ['IncompleteRead', new httplib.IncompleteRead(Buffer.from('ab'), 3), 'receive', EXIT.PARTIAL],
+  ['InvalidURL', new httplib.InvalidURL("nonnumeric port: 'x'"), 'connect', EXIT.BAD_URL],
+  [
+    'TunnelError 407',
+    new httplib.TunnelError(407, 'Proxy Authentication Required'),
+    'connect',
+    EXIT.RECEIVE,
+  ],
+  ['TunnelError, not HTTP', new httplib.TunnelError(null), 'connect', EXIT.RECEIVE],
+  ['BodyLengthMismatch', new httplib.BodyLengthMismatch(10, 3), 'send', EXIT.READ],
+  ['BadStatusLine', new httplib.BadStatusLine('x'), 'receive', EXIT.WEIRD_REPLY],
+  ['LineTooLong', new httplib.LineTooLong('header line'), 'receive', EXIT.WEIRD_REPLY],
+  ['UnknownProtocol', new httplib.UnknownProtocol('HTTP/2.0'), 'receive', EXIT.WEIRD_REPLY],
+  [
+    'a stricter-rule HTTPException',
+    new httplib.HTTPException('x', { code: 'ERR_HTTPLIB_BAD_HEADER_LINE' }),
+    'receive',
+    EXIT.WEIRD_REPLY,
+  ],
+  ['ECONNREFUSED', system('ECONNREFUSED'), 'connect', EXIT.CONNECT],
+  ['ENOTFOUND (through the proxy)', system('ENOTFOUND'), 'connect', EXIT.RESOLVE_PROXY],
+  ['ECONNRESET later', system('ECONNRESET'), 'receive', EXIT.RECEIVE],
+  ['a plain Error', new Error('boom'), 'receive', EXIT.INTERNAL],
+];
+
+describe('classify(): exit codes by code and class', () => {
+  for (const [what, err, phase, exit] of CASES) {
+    it(`${what} → ${exit}`, () => {
+      const mapped = classify(err, phase, PEER);
+      assert.equal(mapped.exitCode, exit, mapped.message);
+      assert.equal(mapped.cause, err);
+    });
+  }
+
+  it('messages are never matched: a plain Error that reads like a refused tunnel is internal', () => {
+    for (const text of [
+      'Tunnel connection failed: 407 Proxy Authentication Required',
+      'Invalid response from tunnel request',
+      'timed out',
+      'request body length mismatch: declared 10, got 3',
+    ]) {
+      assert.equal(classify(new Error(text), 'connect', PEER).exitCode, EXIT.INTERNAL, text);
+    }
+  });
+
+  it('a refused tunnel names the proxy and keeps its message', () => {
+    const err = new httplib.TunnelError(407, 'Proxy Authentication Required');
+    assert.equal(
+      classify(err, 'connect', PEER).message,
+      'the proxy p.test:3128 refused the tunnel to h.test port 8080: Tunnel connection failed: 407 Proxy Authentication Required',
+    );
+  });
+});

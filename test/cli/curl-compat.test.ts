@@ -1,0 +1,153 @@
+/**
+ * The command next to curl (issue 16), each case spawned:
+ *
+ * - A reply that is not HTTP at all (no status line: an SSH banner, a TLS alert, an
+ *   HTTP/0.9 "simple response") exits 8, writing nothing, unless `--http0.9` is given;
+ *   curl refuses HTTP/0.9 the same way. With `--http0.9` the whole reply is the body.
+ * - `-X METHOD` / `--request METHOD`, as curl users type it.
+ * - The package installs the command as `httplib-ts` (the package's name, so that
+ *   `npx httplib-ts` never runs another registry package) and as `httplib`; and it has no
+ *   install-time script (a consumer's `npm install` must not see a build hook).
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { EXIT } from '../../src/cli/exit-codes.ts';
+import {
+  type HttpServer,
+  httpServer,
+  type RawServer,
+  scriptedServer,
+} from '../integration/servers.ts';
+import { assertFailure, ensureBuilt, ROOT, runCli, withTempDir } from './cli-harness.ts';
+
+before(() => ensureBuilt());
+
+describe('a reply that is not HTTP (HTTP/0.9)', () => {
+  const servers: RawServer[] = [];
+  after(async () => {
+    for (const s of servers) await s.close();
+  });
+  /** A server whose every connection gets `reply`, then is closed. */
+  const serve = async (reply: string): Promise<string> => {
+    const s = await scriptedServer([(socket) => socket.end(reply)]);
+    servers.push(s);
+    return `http://127.0.0.1:${s.port}/`;
+  };
+  const SSH = 'SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n';
+
+  it('exits 8 and writes nothing, saying what came back', async () => {
+    const url = await serve(SSH);
+    const r = await runCli([url]);
+    assertFailure(
+      r,
+      EXIT.WEIRD_REPLY,
+      /^httplib: 127\.0\.0\.1 port \d+ did not answer in HTTP: no status line, the reply starts "SSH-2\.0-OpenSSH_9\.6p1 Ubuntu-3ubuntu13" \(--http0\.9 accepts it as an HTTP\/0\.9 body\)$/,
+    );
+  });
+
+  it('a long first line is cut at 40 characters', async () => {
+    const url = await serve(`${'x'.repeat(100)}\n`);
+    const r = await runCli([url]);
+    assertFailure(r, EXIT.WEIRD_REPLY, new RegExp(`the reply starts "${'x'.repeat(40)}…"`));
+  });
+
+  it('-f, -i, -I and -o do not change it (nothing written, no file)', async () => {
+    await withTempDir(async (tmp) => {
+      const url = await serve(SSH);
+      for (const extra of [['-f'], ['-i'], ['-I'], ['-o', tmp.file('out')]]) {
+        assertFailure(await runCli([url, ...extra]), EXIT.WEIRD_REPLY, /did not answer in HTTP/);
+      }
+      assert.deepEqual(fs.readdirSync(tmp.dir), [], 'no -o file or temporary file');
+    });
+  });
+
+  it('--http0.9 writes the whole reply as the body, exit 0', async () => {
+    const url = await serve(`${SSH}more bytes\n`);
+    const r = await runCli([url, '--http0.9']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.equal(r.out, `${SSH}more bytes\n`);
+    // -i has no head to write: an HTTP/0.9 reply has none.
+    const included = await runCli([url, '--http0.9', '-i']);
+    assert.equal(included.code, 0, included.stderr);
+    assert.equal(included.out, `${SSH}more bytes\n`);
+  });
+
+  it('an HTTP reply is not affected by --http0.9', async () => {
+    const url = await serve('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    const r = await runCli([url, '--http0.9', '-i']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.out, 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  });
+});
+
+describe('-X / --request METHOD', () => {
+  let server: HttpServer;
+  let base = '';
+  const seen: string[] = [];
+  before(async () => {
+    server = await httpServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      req.resume();
+      req.on('end', () => res.end(req.method === 'HEAD' ? undefined : `${req.method}\n`));
+    });
+    base = `http://127.0.0.1:${server.port}`;
+  });
+  after(() => server.close());
+
+  it('-X PUT and --request PUT send PUT', async () => {
+    for (const args of [['-X', 'PUT'], ['--request', 'PUT'], ['--request=PUT'], ['-XPUT']]) {
+      const r = await runCli([...args, `${base}/x`, '-d', 'body']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.out, 'PUT\n', args.join(' '));
+      assert.equal(seen.at(-1), 'PUT /x');
+    }
+  });
+
+  it('-X DELETE without a body; -X HEAD with -I', async () => {
+    const del = await runCli(['-X', 'DELETE', `${base}/gone`]);
+    assert.equal(del.out, 'DELETE\n');
+    assert.equal(seen.at(-1), 'DELETE /gone');
+    const head = await runCli(['-X', 'HEAD', '-I', `${base}/h`]);
+    assert.equal(head.code, 0, head.stderr);
+    assert.match(head.out, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.equal(seen.at(-1), 'HEAD /h');
+  });
+
+  it('the same method twice is fine; two different ones, a bad one, or -X POST -I are usage errors', async () => {
+    const same = await runCli(['PATCH', `${base}/p`, '-X', 'PATCH']);
+    assert.equal(same.out, 'PATCH\n');
+    const before = seen.length;
+    assertFailure(
+      await runCli(['PUT', `${base}/p`, '-X', 'POST']),
+      EXIT.USAGE,
+      /two methods given: PUT and -X POST/,
+    );
+    assertFailure(
+      await runCli(['-X', 'GE T', `${base}/p`]),
+      EXIT.USAGE,
+      /'GE T' is not a valid method/,
+    );
+    assertFailure(await runCli(['-X', 'POST', '-I', `${base}/p`]), EXIT.USAGE, /-I sends HEAD/);
+    assertFailure(await runCli([`${base}/p`, '-X']), EXIT.USAGE, /-X, --request <value>/);
+    assert.equal(seen.length, before, 'nothing was sent');
+  });
+});
+
+describe('the package: command names and install scripts', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+
+  it('installs the command as httplib-ts (the package name) and as httplib', () => {
+    assert.equal(pkg.bin['httplib-ts'], './dist/cli/main.js');
+    assert.equal(pkg.bin.httplib, './dist/cli/main.js');
+  });
+
+  it('has no script that runs when a consumer installs it; the build runs before packing', () => {
+    for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) {
+      assert.equal(pkg.scripts[hook], undefined, `scripts.${hook}`);
+    }
+    assert.equal(pkg.scripts.prepack, 'npm run build');
+  });
+});

@@ -1,0 +1,228 @@
+/**
+ * The programs of examples/ against local peers: what they must print, and what the peers
+ * must have received. Shared by test/examples/examples.test.ts (Node with tsx, on the
+ * sources, in `npm test`) and test/runtimes/smoke.ts (the packed package on Node 22 and
+ * 24, Bun and Deno, in CI).
+ *
+ * The peers are real servers on 127.0.0.1: a node:http server answering like the Python
+ * documentation's hosts and taking the streaming uploads, a node:https server with a
+ * certificate from the test's private CA (asking for, not requiring, a client
+ * certificate), and a CONNECT proxy that wants a password.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { CliResult } from '../cli/cli-harness.ts';
+import { type HttpServer, httpServer, readBody } from '../integration/servers.ts';
+import {
+  type ConnectProxy,
+  connectProxy,
+  type HttpsServer,
+  httpsServer,
+  makePki,
+  type Pki,
+} from '../integration/tls-peers.ts';
+
+/** The CONNECT proxy's credentials (user:pass). */
+const PROXY_USER = 'user:pass';
+/** The streaming example's upload file and download body. */
+const UPLOAD = Buffer.alloc(100_000, 'upload ');
+const BIG = Buffer.from(Array.from({ length: 1 << 20 }, (_, i) => i % 251));
+
+/** What the HTTP server received of one request. */
+export interface Received {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Buffer;
+}
+
+export interface Peers {
+  readonly pki: Pki;
+  readonly http: HttpServer;
+  readonly https: HttpsServer;
+  readonly proxy: ConnectProxy;
+  /** Every request the HTTP server received, in order. */
+  readonly received: Received[];
+  /** A directory for the examples' files. */
+  readonly dir: string;
+  close(): Promise<void>;
+}
+
+/** Start the peers (and write the upload file); `close()` stops them and removes the files. */
+export async function startPeers(): Promise<Peers> {
+  const pki = await makePki();
+  const dir = fs.mkdtempSync(path.join(pki.dir, 'files-'));
+  fs.writeFileSync(path.join(dir, 'upload.bin'), UPLOAD);
+  const received: Received[] = [];
+  const http = await httpServer(async (req, res) => {
+    const body = await readBody(req);
+    received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+    const route = `${req.method} ${req.url}`;
+    if (route === 'GET /index.html' || route === 'HEAD /index.html') {
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end('<p>The index page.</p>\n');
+    } else if (route === 'POST /') {
+      res.writeHead(302, { Location: '/issue12524' }).end();
+    } else if (route === 'PUT /file') {
+      res.writeHead(200).end();
+    } else if (route === 'PUT /upload') {
+      res.writeHead(201).end(`received ${body.length} bytes`);
+    } else if (route === 'POST /upload') {
+      const chunked = req.headers['transfer-encoding'] === 'chunked' ? ', chunked' : '';
+      res.writeHead(200).end(`received ${body.length} bytes${chunked}`);
+    } else if (route === 'GET /big') {
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(BIG);
+    } else {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not Found');
+    }
+  });
+  const https = await httpsServer(pki.clientCertServer(false), (req, res) => {
+    const socket = req.socket as import('node:tls').TLSSocket;
+    const client = socket.authorized ? 'yes' : 'no';
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    res.end(`secure hello, client certificate: ${client}\n`);
+  });
+  const proxy = await connectProxy({
+    auth: `Basic ${Buffer.from(PROXY_USER).toString('base64')}`,
+  });
+  return {
+    pki,
+    http,
+    https,
+    proxy,
+    received,
+    dir,
+    async close() {
+      await Promise.all([http.close(), https.close(), proxy.close()]);
+      pki.remove();
+    },
+  };
+}
+
+/** One run of one example: its arguments, what it prints, what the peers saw. */
+export interface ExampleCase {
+  /** The file under examples/. */
+  readonly file: string;
+  readonly args: readonly string[];
+  /** Its stdout, line by line (a RegExp where the text depends on the TLS library). */
+  readonly stdout: ReadonlyArray<string | RegExp>;
+  /** What the peers must have received from this run. */
+  check(peers: Peers, since: number): void;
+}
+
+/** The examples and their runs against `peers`. */
+export function exampleCases(peers: Peers): ExampleCase[] {
+  const host = `127.0.0.1:${peers.http.port}`;
+  const secure = `https://localhost:${peers.https.port}/`;
+  const output = path.join(peers.dir, 'copy.bin');
+  return [
+    {
+      file: 'sessions.ts',
+      args: [host],
+      stdout: [
+        '200 OK',
+        '404 Not Found',
+        'true true',
+        '200 OK',
+        '0',
+        '302 Found',
+        '/issue12524',
+        '200 OK',
+      ],
+      check(p, since) {
+        const seen = p.received.slice(since);
+        assert.deepEqual(
+          seen.map((r) => `${r.method} ${r.url}`),
+          ['GET /index.html', 'GET /parrot.spam', 'HEAD /index.html', 'POST /', 'PUT /file'],
+        );
+        assert.equal(seen[3]?.body.toString(), '%40number=12524&%40type=issue&%40action=show');
+        assert.equal(seen[3]?.headers['content-type'], 'application/x-www-form-urlencoded');
+        assert.equal(seen[4]?.body.toString(), '***filecontents***');
+        assert.equal(seen[4]?.headers['content-length'], '18');
+      },
+    },
+    {
+      file: 'streaming.ts',
+      args: [
+        `http://${host}/upload`,
+        path.join(peers.dir, 'upload.bin'),
+        `http://${host}/big`,
+        output,
+      ],
+      stdout: [
+        '201 Created received 100000 bytes',
+        '200 OK received 23 bytes, chunked',
+        `wrote ${BIG.length} bytes to ${output}`,
+        `read ${BIG.length} bytes into a 64 KiB buffer`,
+      ],
+      check(p, since) {
+        const seen = p.received.slice(since);
+        assert.deepEqual(
+          seen.map((r) => `${r.method} ${r.url}`),
+          ['PUT /upload', 'POST /upload', 'GET /big', 'GET /big'],
+        );
+        assert.equal(seen[0]?.headers['content-length'], String(UPLOAD.length));
+        assert.ok(seen[0]?.body.equals(UPLOAD), 'the file arrived whole');
+        assert.equal(seen[1]?.headers['transfer-encoding'], 'chunked');
+        assert.equal(seen[1]?.body.toString(), 'first part\nsecond part\n');
+        assert.ok(fs.readFileSync(output).equals(BIG), 'the output file is the body');
+      },
+    },
+    {
+      file: 'https.ts',
+      args: [
+        secure,
+        peers.pki.file('ca.pem'),
+        peers.pki.file('client.pem'),
+        peers.pki.file('client-enc.key'),
+        's3cret',
+      ],
+      stdout: [/^refused without the CA: \S.*$/, '200 OK secure hello, client certificate: yes'],
+      check(p) {
+        // The refused handshake, then the one that verified and sent the certificate.
+        assert.equal(p.https.sessions.at(-1)?.servername, 'localhost');
+        assert.equal(p.https.sessions.at(-1)?.authorized, true);
+      },
+    },
+    {
+      file: 'tunnel.ts',
+      args: [`${PROXY_USER}@127.0.0.1:${peers.proxy.port}`, secure, peers.pki.file('ca.pem')],
+      stdout: [
+        '200 OK secure hello, client certificate: no',
+        'without credentials: Tunnel connection failed: 407 Proxy Authentication Required',
+      ],
+      check(p, since) {
+        const heads = p.proxy.heads.slice(since);
+        assert.equal(heads.length, 2);
+        const connect = `CONNECT localhost:${p.https.port} HTTP/1.0\r\n`;
+        assert.ok(heads[0]?.startsWith(connect), heads[0]);
+        assert.match(heads[0] as string, /\r\nProxy-Authorization: Basic dXNlcjpwYXNz\r\n/);
+        assert.ok(heads[1]?.startsWith(connect), heads[1]);
+        assert.doesNotMatch(heads[1] as string, /Proxy-Authorization/);
+      },
+    },
+  ];
+}
+
+/**
+ * Run one case with `run` (which spawns the example under some runtime) and check it:
+ * exit 0 by itself, the expected stdout, what the peers saw.
+ */
+export async function checkExample(
+  peers: Peers,
+  c: ExampleCase,
+  run: (file: string, args: readonly string[]) => Promise<CliResult>,
+): Promise<void> {
+  // `check` looks at what arrived during this run: the HTTP requests or the CONNECT heads.
+  const since = c.file === 'tunnel.ts' ? peers.proxy.heads.length : peers.received.length;
+  const r = await run(c.file, c.args);
+  const context = `examples/${c.file} ${c.args.join(' ')}\n--- stdout\n${r.out}--- stderr\n${r.stderr}`;
+  assert.equal(r.code, 0, `exit ${r.code ?? r.signal}\n${context}`);
+  const lines = r.out.split('\n').slice(0, -1);
+  assert.equal(lines.length, c.stdout.length, context);
+  c.stdout.forEach((want, i) => {
+    if (typeof want === 'string') assert.equal(lines[i], want, context);
+    else assert.match(lines[i] as string, want, context);
+  });
+  c.check(peers, since);
+}
