@@ -29,8 +29,8 @@ export interface SocketInfo {
   readonly remotePort: number | null;
 }
 
-/** A value of the async API as the blocking API gives it. */
-export type Twin<V> = V extends httplib.HTTPSConnection
+/** One of the package's classes as its blocking twin; any other type as it is. */
+export type ClassTwin<V> = V extends httplib.HTTPSConnection
   ? Blocking<httplib.HTTPSConnection>
   : V extends httplib.HTTPConnection
     ? Blocking<httplib.HTTPConnection>
@@ -40,16 +40,33 @@ export type Twin<V> = V extends httplib.HTTPSConnection
         ? Blocking<httplib.HTTPS>
         : V extends httplib.HTTP
           ? Blocking<httplib.HTTP>
-          : V extends AsyncIterator<infer U>
-            ? Iterator<U>
-            : V extends AsyncIterable<infer U>
-              ? Iterable<U>
-              : V;
+          : V;
+
+/**
+ * A value of the async API (a result, an attribute) as the blocking API gives it: the
+ * package's classes as their twins, async iterators and iterables as synchronous ones.
+ */
+export type Twin<V> =
+  V extends AsyncIterator<infer U>
+    ? Iterator<U>
+    : V extends AsyncIterable<infer U>
+      ? V extends httplib.HTTPResponse
+        ? ClassTwin<V>
+        : Iterable<U>
+      : ClassTwin<V>;
 
 /** An options parameter without `signal` (refused by the blocking API); other parameters as they are. */
 export type NoSignal<P> = P extends object ? ('signal' extends keyof P ? Omit<P, 'signal'> : P) : P;
-/** The parameters of a blocking method: no `signal` options, the package's classes as their twins. */
-export type Params<A extends unknown[]> = { [I in keyof A]: Twin<NoSignal<A[I]>> };
+
+/**
+ * A parameter of a blocking method: a request body is the blocking API's
+ * {@link RequestBody}, options lose `signal`, the package's classes are their twins.
+ */
+export type Param<P> = httplib.RequestBody extends P
+  ? RequestBody | Exclude<P, httplib.RequestBody>
+  : ClassTwin<NoSignal<P>>;
+/** The parameters of a blocking method: see {@link Param}. */
+export type Params<A extends unknown[]> = { [I in keyof A]: Param<A[I]> };
 
 /** A method of the async API, blocking: its promise's value, returned. */
 export type BlockingMethod<F> = F extends (...args: infer A) => infer R

@@ -368,16 +368,26 @@ export class Decoder {
 }
 
 /**
- * An object's own enumerable fields, encoded (`Map`s left out: they hold what a thread
- * keeps for itself, such as an SSL context's TLS sessions). How SSL contexts cross.
+ * An object's own enumerable fields that are data (primitives, arrays, bytes, plain
+ * objects), encoded; fields holding objects of a class (a cache such as an SSL context's
+ * TLS sessions, a Map, a function) are what a thread keeps for itself and are left out.
+ * How SSL contexts cross.
  */
 export function ownFields(obj: object, encoder: Encoder): Json {
   const out: Json[] = [];
   for (const [key, value] of Object.entries(obj)) {
-    if (value instanceof Map || typeof value === 'function') continue;
+    if (!isData(value)) continue;
     out.push([key, encoder.value(value)]);
   }
   return out;
+}
+
+function isData(value: unknown): boolean {
+  if (typeof value === 'function') return false;
+  if (value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value) || ArrayBuffer.isView(value)) return true;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 /** Sets the fields `ownFields` gave on `target`. */

@@ -48,7 +48,7 @@ async function both(
   headers?: Record<string, string>,
 ): Promise<[Recorded, Recorded]> {
   const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
-  conn.request(method, '/echo', make(), headers);
+  conn.request(method, '/echo', make() as httplib.RequestBody, headers);
   conn.getresponse().read();
   conn.close();
   const ours = await last();
@@ -220,7 +220,7 @@ describe('bodies that cannot be read while this thread is blocked', () => {
     it(`${name}: a TypeError that says why, before anything is sent`, async () => {
       const before = (await peer.records()).length;
       const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
-      const err = thrown(() => conn.request('POST', '/echo', make()));
+      const err = thrown(() => conn.request('POST', '/echo', make() as never));
       assert.ok(err instanceof TypeError);
       assert.match((err as Error).message, /async iterable or a Readable stream/);
       assert.equal(conn.sock, null, 'nothing connected');
@@ -265,7 +265,9 @@ describe('a body that fails', () => {
 
   it("an item that is not bytes: the main entry's TypeError", async () => {
     const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
-    const ours = thrown(() => conn.request('POST', '/echo', [Buffer.from('a'), 42])) as Error;
+    const ours = thrown(() =>
+      conn.request('POST', '/echo', [Buffer.from('a'), 42] as never),
+    ) as Error;
     conn.close();
     const a = new main.HTTPConnection('127.0.0.1', peer.http);
     const theirs = (await a

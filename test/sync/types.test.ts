@@ -53,6 +53,9 @@ const port: number = httplib.HTTPSConnection.default_port;
 const ctx: main.ssl.SSLContext = tls._context;
 const err: main.IncompleteRead = new httplib.IncompleteRead(Buffer.alloc(0));
 const body: httplib.RequestBody = 3;
+conn.request('PUT', '/', 3);
+conn.request('PUT', '/', (function* () { yield 'x'; })());
+conn.request('PUT', '/', null as unknown as import('node:fs').ReadStream);
 void [sent, whole, some, n, one, line, text, parsed, header, orDefault, msg, length, file, reply, inner, sock, port, ctx, err, body];
 `);
     assert.deepEqual(found, []);
@@ -77,6 +80,16 @@ void [sent, whole, some, n, one, line, text, parsed, header, orDefault, msg, len
     ['a promise where there is none', 'const p: Promise<Buffer> = r.read();', /Promise/],
     ['async iteration of a response', 'r[Symbol.asyncIterator]();', /asyncIterator/],
     ['the internal hooks', 'r.takeOwnership();', /takeOwnership/],
+    [
+      'an async iterable body',
+      "conn.request('PUT', '/', (async function* () { yield 'x'; })());",
+      /AsyncGenerator|RequestBody/,
+    ],
+    [
+      'a Readable body',
+      "conn.request('PUT', '/', null as unknown as import('node:stream').Readable);",
+      /Readable|RequestBody/,
+    ],
     [
       "the main entry's response where the blocking one is",
       'const x: main.HTTPResponse = conn.getresponse();',
