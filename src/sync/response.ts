@@ -24,6 +24,7 @@ import type * as T from './types.ts';
 import { Encoder, type Json } from './wire.ts';
 
 const EMPTY = Buffer.alloc(0);
+const MAIN = httplib.HTTPResponse.prototype;
 
 /** Makes the twin of a response the worker described. */
 export function makeResponse(head: ResponseHead): HTTPResponse {
@@ -188,16 +189,20 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
     return (this.#last as Reply).decoder.value(reply);
   }
 
-  /** Python's `getheader(name, default=None)`. */
+  // What only reads the head runs the main entry's own methods on this object (they use
+  // `msg` and `status` alone): one implementation for both entries.
+
+  /** Python's `getheader(name, default=None)`: the main entry's. */
   getheader(name: string): string | null;
+  getheader(name: string, defaultValue: Iterable<string>): string;
   getheader<U>(name: string, defaultValue: U): string | U;
-  getheader(name: string, defaultValue: unknown = null): unknown {
-    return this.msg.getheader(name, defaultValue);
+  getheader(name: string, ...defaultValue: [] | [unknown]): unknown {
+    return (MAIN.getheader as (...a: unknown[]) => unknown).call(this, name, ...defaultValue);
   }
 
-  /** Python's `getheaders()`: every header as `[name, value]`, in order. */
+  /** Python's `getheaders()`: the main entry's. */
   getheaders(): Array<[string, string]> {
-    return this.msg.items();
+    return MAIN.getheaders.call(this as unknown as httplib.HTTPResponse);
   }
 
   /** Python's `fileno()`: the worker's socket's descriptor (descriptors belong to the process). */
@@ -211,19 +216,24 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
     return this.#isclosed;
   }
 
-  /** Python 3's `getcode()`. */
+  /** Python 3's `getcode()`: the main entry's. */
   getcode(): number {
-    return this.status;
+    return MAIN.getcode.call(this as unknown as httplib.HTTPResponse);
   }
 
-  /** Python 3's `info()`. */
+  /** Python 3's `info()`: the main entry's. */
   info(): httplib.HTTPMessage {
-    return this.msg;
+    return MAIN.info.call(this as unknown as httplib.HTTPResponse);
   }
 
   /** Python's `close()`. */
   close(): void {
-    if (this.closed && this.#isclosed) return;
+    // Read to its end: the main entry's close() only sets `closed` then (and the worker
+    // may have forgotten the response already).
+    if (this.#isclosed) {
+      this.closed = true;
+      return;
+    }
     if (this.#generation !== currentGeneration()) {
       this.closed = true;
       this.#isclosed = true;

@@ -39,6 +39,10 @@ export function setupObjects(area: Buffer, onDebug: (id: number, text: string) =
 /** Calls `method` of object `id` with `args`; its value, awaited. */
 export async function callMethod(id: number, method: string, args: unknown[]): Promise<unknown> {
   const target = objects.get(id) as Record<string, unknown> | undefined;
+  // A response read to its end and forgotten since (see `finished`): its socket is no
+  // longer its own.
+  if (target === undefined && method === 'fileno')
+    throw new TypeError('fileno of a closed response');
   if (target === undefined)
     throw new Error('httplib-ts/sync: this object no longer exists in the worker');
   const fn = target[method];
