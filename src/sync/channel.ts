@@ -346,23 +346,28 @@ const SELF = import.meta.url;
 const FROM_SOURCE = SELF.endsWith('.ts');
 
 /**
- * The worker's first code: load the worker module (running from the TypeScript sources,
- * register tsx in the worker first: a loader registered in this thread does not apply
- * there), and report a failure to load where the caller waits for it.
+ * The worker's first code: beat while loading (the caller waits as long as it beats),
+ * load the worker module (running from the TypeScript sources, register tsx in the
+ * worker first: a loader registered in this thread does not apply there), and report a
+ * failure to load where the caller waits for it. It runs as CommonJS or as an ES module
+ * (`--input-type=module` reaches workers too), so it uses `import()` only.
  */
 const BOOT = `
-const { workerData } = require('node:worker_threads');
-const fail = (err) => {
+import('node:worker_threads').then(async ({ workerData }) => {
   const ctrl = new Int32Array(workerData.ctrl);
-  const text = JSON.stringify([{ boot: String((err && err.stack) || err) }]);
-  Atomics.store(ctrl, ${LEN_TO_MAIN}, Buffer.from(workerData.toMain).write(text, 0));
-  Atomics.store(ctrl, ${STATE}, ${FAILED});
-  Atomics.notify(ctrl, ${TO_MAIN});
-};
-(async () => {
-  if (workerData.tsx) (await import(workerData.tsx)).register();
-  (await import(workerData.url)).start(workerData);
-})().catch(fail);
+  const beat = setInterval(() => Atomics.add(ctrl, ${BEAT}, 1), workerData.beatMs);
+  try {
+    if (workerData.tsx) (await import(workerData.tsx)).register();
+    (await import(workerData.url)).start(workerData);
+  } catch (err) {
+    const text = JSON.stringify([{ boot: String((err && err.stack) || err) }]);
+    Atomics.store(ctrl, ${LEN_TO_MAIN}, Buffer.from(workerData.toMain).write(text, 0));
+    Atomics.store(ctrl, ${STATE}, ${FAILED});
+    Atomics.notify(ctrl, ${TO_MAIN});
+  } finally {
+    clearInterval(beat);
+  }
+});
 `;
 
 function startThread(): Thread {
@@ -409,13 +414,24 @@ function startThread(): Thread {
     generation,
     sent: 0,
   };
-  const deadline = Date.now() + tuning.startMs;
+  // Loading the package takes a moment (longer from the TypeScript sources, or on a busy
+  // machine): wait while the worker beats, up to startMs; one that never beats (it could
+  // not even run its first line) is given up after staleMs.
+  const started = Date.now();
+  let beat = 0;
+  let lastBeat = started;
   while (Atomics.load(t.ctrl, STATE) === STARTING) {
-    if (Date.now() > deadline) {
+    const now = Date.now();
+    const seen = Atomics.load(t.ctrl, BEAT);
+    if (seen !== beat) {
+      beat = seen;
+      lastBeat = now;
+    }
+    if (now - started > tuning.startMs || now - lastBeat > tuning.staleMs) {
       throw discard(
         t,
         new WorkerError(
-          `httplib-ts/sync: the worker thread did not start within ${tuning.startMs} ms`,
+          `httplib-ts/sync: the worker thread did not start (after ${now - started} ms)`,
         ),
       );
     }

@@ -83,6 +83,20 @@ console.log(conn.getresponse().status);`,
     );
   });
 
+  it('works and exits from an ES module given with -e (--input-type=module reaches the worker too)', async () => {
+    const code = `import * as httplib from ${JSON.stringify(SYNC_ENTRY)};
+const conn = new httplib.HTTPConnection('127.0.0.1', ${peer.http});
+conn.request('GET', '/hello');
+console.log(conn.getresponse().read().toString().trim());`;
+    const start = performance.now();
+    const result = await runNode(['--import', 'tsx', '--input-type=module', '-e', code], {
+      timeoutMs: 20_000,
+    });
+    assert.equal(result.signal, null, `killed after ${Math.round(performance.now() - start)} ms`);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.out, 'hello\n');
+  });
+
   it('exits by itself when its event loop has timers of its own after the calls', async () => {
     await exitsByItself(
       'timers',
