@@ -206,7 +206,10 @@ try {
   const syncCjs = run(
     'require httplib-ts/sync',
     process.execPath,
-    ['-e', `const s = require('httplib-ts/sync'); const m = require('httplib-ts'); ${blockingCall}`],
+    [
+      '-e',
+      `const s = require('httplib-ts/sync'); const m = require('httplib-ts'); ${blockingCall}`,
+    ],
     { cwd: consumer, timeout: 30_000 },
   );
   check(
