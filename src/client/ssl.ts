@@ -24,7 +24,12 @@ import {
   pemCertificates,
 } from './ca-store.ts';
 import { SSLError } from './ssl-errors.ts';
-import { type ClientTlsSettings, SessionCache, serverHostname } from './tls-verify.ts';
+import {
+  type ClientTlsSettings,
+  SessionCache,
+  securityLevel,
+  serverHostname,
+} from './tls-verify.ts';
 
 export { CertificateError, SSLCertVerificationError, SSLError } from './ssl-errors.ts';
 
@@ -108,33 +113,6 @@ const VERSION_NAMES: Readonly<Record<number, tls.SecureVersion>> = {
   [TLSVersion.TLSv1_2]: 'TLSv1.2',
   [TLSVersion.TLSv1_3]: 'TLSv1.3',
 };
-
-/**
- * OpenSSL's security level for every context unless its cipher string names one:
- * CPython 3.10+ builds its default contexts at level 2 (RSA and DH keys of 2048 bits
- * at least, no SHA-1 certificate signatures); Node's default is 1.
- */
-const SECURITY_LEVEL = '@SECLEVEL=2';
-
-/**
- * Whether this runtime's TLS library takes `@SECLEVEL=n` in a cipher string: OpenSSL
- * (Node.js, Deno) does; BoringSSL (Bun) has no security levels and refuses the whole
- * cipher string, which would make every HTTPS connection fail there. Probed once, at the
- * first connection; where it is false, `SECURITY_LEVEL` is not applied (the README's
- * Runtimes section says so).
- */
-let securityLevels: boolean | undefined;
-function supportsSecurityLevels(): boolean {
-  if (securityLevels === undefined) {
-    try {
-      tls.createSecureContext({ ciphers: `${tls.DEFAULT_CIPHERS}:${SECURITY_LEVEL}` });
-      securityLevels = true;
-    } catch {
-      securityLevels = false;
-    }
-  }
-  return securityLevels;
-}
 
 /** A certificate-key pair from `load_cert_chain`. */
 interface CertChain {
@@ -354,17 +332,17 @@ export class SSLContext {
     if (min !== undefined) options.minVersion = min;
     const max = VERSION_NAMES[this.maximum_version];
     if (max !== undefined) options.maxVersion = max;
-    const ciphers = this.ciphers ?? tls.DEFAULT_CIPHERS;
-    options.ciphers =
-      /@SECLEVEL=/i.test(ciphers) || !supportsSecurityLevels()
-        ? ciphers
-        : `${ciphers}:${SECURITY_LEVEL}`;
+    // Security level 2 unless the cipher string names one: by the TLS library where it
+    // takes it, else by the verification after the handshake (tls-verify.ts).
+    const level = securityLevel(this.ciphers ?? tls.DEFAULT_CIPHERS);
+    options.ciphers = level.ciphers;
     if (this.alpn !== undefined) options.ALPNProtocols = this.alpn;
     return {
       hostname,
       verifyChain,
       checkHostname: check,
       commonName: this.commonName,
+      ownSecurityLevel: verifyChain ? level.ownLevel : 0,
       options,
       // A session is only offered to a connection that would verify the server exactly
       // as the one that made it: same name, port, checks, trust store and client

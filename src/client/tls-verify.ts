@@ -10,6 +10,10 @@
  *   when asked to (`hostname_checks_common_name`) and the certificate has no DNS SAN.
  * - `SessionCache`: a context's TLS sessions, each kept with the certificate it was
  *   made with, under a key that names everything verification depends on.
+ * - `securityLevel`: OpenSSL's security level 2 (CPython 3.10+), asked of the TLS library
+ *   in the cipher string where it takes it (Node.js's OpenSSL), else enforced by
+ *   `verify()` itself (x509-strength.ts): Bun's BoringSSL has no levels, Deno's TLS layer
+ *   ignores cipher strings.
  * - `PeerCheck`: what the handshake site calls: the `tls.connect` options (with a
  *   session to resume, if one fits), a watch on the sessions the connection makes, and
  *   `verify()` after every handshake, full or resumed. Node runs no identity check on a
@@ -19,10 +23,11 @@
  * Nothing here opens a socket; the handshake itself stays where the connection is made.
  */
 import { isIP } from 'node:net';
-import type * as tls from 'node:tls';
+import * as tls from 'node:tls';
 import { domainToASCII } from 'node:url';
 import { hostnameMismatch, SSLCertVerificationError, verifyError } from './ssl-errors.ts';
 import { certificateNames } from './x509-der.ts';
+import { securityLevelFailures } from './x509-strength.ts';
 
 /**
  * The name for SNI and the host-name check: `host` IDNA-encoded (Node's UTS #46
@@ -126,10 +131,107 @@ export function matchesHostname(der: Uint8Array, host: string, commonName: boole
   return commonName && names.commonNames.some((cn) => cn !== '' && matchesName(cn, host));
 }
 
-/** A kept session and the server certificate it was made with (null: none was seen). */
+/**
+ * OpenSSL's security level for every context unless its cipher string names one:
+ * CPython 3.10+ builds its default contexts at level 2 (RSA and DH keys of 2048 bits
+ * at least, no SHA-1 certificate signatures); Node's default is 1.
+ */
+const DEFAULT_SECURITY_LEVEL = 2;
+
+/** Whether this runtime's TLS library applies `@SECLEVEL=n` from a cipher string (probed once). */
+let libraryLevels: boolean | undefined;
+/** Test seam: behave as on a TLS library without security levels. */
+let emulateNoLevels = false;
+
+function libraryAppliesLevels(): boolean {
+  if (libraryLevels === undefined) {
+    // OpenSSL (Node.js) takes the suffix and refuses a cipher list that names nothing it
+    // knows. BoringSSL (Bun) refuses the suffix (the whole string: every connection would
+    // fail); Deno takes any string and applies none: neither applies the level.
+    const takes = (ciphers: string): boolean => {
+      try {
+        tls.createSecureContext({ ciphers });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    libraryLevels =
+      takes(`${tls.DEFAULT_CIPHERS}:@SECLEVEL=${DEFAULT_SECURITY_LEVEL}`) &&
+      !takes('HTTPLIB-TS-NO-SUCH-CIPHER');
+  }
+  return libraryLevels && !emulateNoLevels;
+}
+
+/**
+ * @internal Test seam: `true` makes this runtime behave as one whose TLS library has no
+ * security levels (Bun's): the TLS library is set to level 0 (it checks no key size or
+ * digest, as BoringSSL) and `PeerCheck.verify()` enforces the level itself.
+ */
+export function emulateLibraryWithoutSecurityLevels(on: boolean): void {
+  emulateNoLevels = on;
+}
+
+/**
+ * @internal The security level a context asks for, given its cipher string: the
+ * `ciphers` for `tls.connect` (with `@SECLEVEL=2` added where the TLS library applies it
+ * and the string names no level), and the level `verify()` must enforce itself (0 where
+ * the TLS library does).
+ *
+ * Where OpenSSL applies the level, `verify()` does not check it again: OpenSSL checks the
+ * chain it built (trusted certificates first), which `getPeerCertificate(true)` cannot
+ * always show (it follows the certificates the server sent first, so a cross-signed CA
+ * that OpenSSL did not use can be in it, and refusing its SHA-1 signature would refuse a
+ * server that OpenSSL and CPython accept); and reading that chain costs about 0.5 ms per
+ * full handshake (a tenth of one on loopback).
+ */
+export function securityLevel(ciphers: string): { ciphers: string; ownLevel: number } {
+  const named = /@SECLEVEL=(\d+)/i.exec(ciphers);
+  const level = named === null ? DEFAULT_SECURITY_LEVEL : Number(named[1]);
+  if (libraryAppliesLevels()) {
+    return {
+      ciphers: named === null ? `${ciphers}:@SECLEVEL=${DEFAULT_SECURITY_LEVEL}` : ciphers,
+      ownLevel: 0,
+    };
+  }
+  if (emulateNoLevels) {
+    const none =
+      named === null ? `${ciphers}:@SECLEVEL=0` : ciphers.replace(/@SECLEVEL=\d+/gi, '@SECLEVEL=0');
+    return { ciphers: none, ownLevel: level };
+  }
+  return { ciphers, ownLevel: level };
+}
+
+/**
+ * The server's certificate chain as the runtime shows it after a full handshake (DER, the
+ * server's first, the trust anchor from the store last): Node.js, Bun and Deno all give
+ * it through `getPeerCertificate(true)`, each certificate linked to its issuer, the
+ * anchor to itself.
+ */
+function peerChain(socket: tls.TLSSocket): Buffer[] {
+  const chain: Buffer[] = [];
+  const seen = new Set<object>();
+  let cert: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  while (cert?.raw !== undefined && !seen.has(cert)) {
+    seen.add(cert);
+    // Deno gives `raw` as a plain Uint8Array.
+    const raw = Buffer.from(cert.raw.buffer, cert.raw.byteOffset, cert.raw.byteLength);
+    // A self-signed anchor may be shown again as its own issuer, as another object.
+    if (chain.at(-1)?.equals(raw)) break;
+    chain.push(raw);
+    cert = cert.issuerCertificate;
+  }
+  return chain;
+}
+
+/**
+ * A kept session, the server certificate it was made with (null: none was seen) and the
+ * chain `verify()` checked the security level of (null: it had not to).
+ */
 interface CachedSession {
   readonly session: Buffer;
   readonly cert: Buffer | null;
+  readonly chain: readonly Buffer[] | null;
 }
 
 /** Most TLS sessions a context keeps for resumption. */
@@ -167,6 +269,11 @@ export interface ClientTlsSettings {
   readonly checkHostname: boolean;
   /** Python's `hostname_checks_common_name`. */
   readonly commonName: boolean;
+  /**
+   * The security level `verify()` enforces on the chain itself (0: none, because the TLS
+   * library applies it, or the chain is not verified): {@link securityLevel}'s `ownLevel`.
+   */
+  readonly ownSecurityLevel: number;
   /** `tls.connect` options from the context (no socket, no session). */
   readonly options: tls.ConnectionOptions;
   /** Names everything the verification of a resumed session depends on. */
@@ -184,6 +291,8 @@ export class PeerCheck {
   private offered: CachedSession | undefined;
   /** The verified server certificate, once `verify()` passed; sessions wait until then. */
   private cert: Buffer | null | undefined;
+  /** The chain whose security level `verify()` checked, if it had to. */
+  private chain: readonly Buffer[] | null = null;
   private readonly pending: Buffer[] = [];
 
   readonly settings: ClientTlsSettings;
@@ -226,6 +335,20 @@ export class PeerCheck {
         new SSLCertVerificationError(1, 'unspecified certificate verification error')
       );
     }
+    if (settings.ownSecurityLevel > 0) {
+      // Where the TLS library has no security level: OpenSSL's checks of the chain, here,
+      // with OpenSSL's codes. A resumed session shows no chain: the one it was made with.
+      const chain = reused ? (this.offered?.chain ?? null) : peerChain(socket);
+      if (chain === null || chain.length === 0) {
+        throw new SSLCertVerificationError(1, 'unspecified certificate verification error');
+      }
+      // Node reports the last of OpenSSL's failures (it lets verification go on).
+      const failure = securityLevelFailures(chain, settings.ownSecurityLevel).at(-1);
+      if (failure !== undefined) {
+        throw verifyError(failure.name, failure.name) as SSLCertVerificationError;
+      }
+      this.chain = chain;
+    }
     // Node shows no certificate on a resumed session: the one it was made with counts.
     const cert = reused
       ? (this.offered?.cert ?? null)
@@ -245,6 +368,10 @@ export class PeerCheck {
   }
 
   private save(session: Buffer): void {
-    this.settings.sessions.set(this.settings.sessionKey, { session, cert: this.cert ?? null });
+    this.settings.sessions.set(this.settings.sessionKey, {
+      session,
+      cert: this.cert ?? null,
+      chain: this.chain,
+    });
   }
 }

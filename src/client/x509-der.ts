@@ -10,8 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 
-/** One DER element: its tag, where its header starts, where its value starts and ends. */
-interface Tlv {
+/** @internal One DER element: its tag, where its header starts, where its value starts and ends. */
+export interface Tlv {
   readonly tag: number;
   readonly start: number;
   readonly valueStart: number;
@@ -22,8 +22,8 @@ function bad(what: string): never {
   throw new TypeError(`malformed certificate: ${what}`);
 }
 
-/** The element at `pos` (definite lengths only: DER has no other). */
-function readTlv(buf: Uint8Array, pos: number, limit: number = buf.length): Tlv {
+/** @internal The element at `pos` (definite lengths only: DER has no other). */
+export function readTlv(buf: Uint8Array, pos: number, limit: number = buf.length): Tlv {
   if (pos + 2 > limit) bad('truncated element');
   const tag = buf[pos] as number;
   if ((tag & 0x1f) === 0x1f) bad('high tag numbers are not used in certificates');
@@ -41,8 +41,8 @@ function readTlv(buf: Uint8Array, pos: number, limit: number = buf.length): Tlv 
   return { tag, start: pos, valueStart, end };
 }
 
-/** The elements inside a constructed element. */
-function children(buf: Uint8Array, parent: Tlv): Tlv[] {
+/** @internal The elements inside a constructed element. */
+export function children(buf: Uint8Array, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];
   for (let pos = parent.valueStart; pos < parent.end; ) {
     const child = readTlv(buf, pos, parent.end);
@@ -56,8 +56,8 @@ const SEQUENCE = 0x30;
 const SET = 0x31;
 const OID = 0x06;
 
-/** The DER of an object identifier's value, from its dotted form (small arcs only). */
-function oidValue(dotted: string): string {
+/** @internal The DER of an object identifier's value (hex), from its dotted form (small arcs only). */
+export function oidValue(dotted: string): string {
   const arcs = dotted.split('.').map(Number);
   const bytes = [(arcs[0] as number) * 40 + (arcs[1] as number)];
   for (const arc of arcs.slice(2)) {

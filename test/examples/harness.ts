@@ -7,7 +7,9 @@
  * The peers are real servers on 127.0.0.1: a node:http server answering like the Python
  * documentation's hosts and taking the streaming uploads, a node:https server with a
  * certificate from the test's private CA (asking for, not requiring, a client
- * certificate), and a CONNECT proxy that wants a password.
+ * certificate), two more with certificates security level 2 refuses (an RSA-1024 key, a
+ * SHA-1 signature: every runtime must refuse them, Bun's TLS library having no security
+ * level of its own), and a CONNECT proxy that wants a password.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -41,6 +43,11 @@ export interface Peers {
   readonly pki: Pki;
   readonly http: HttpServer;
   readonly https: HttpsServer;
+  /** HTTPS servers presenting a weak certificate from the same CA: `weak` (RSA-1024), `sha1`. */
+  readonly weak: HttpsServer;
+  readonly sha1: HttpsServer;
+  /** The HTTP requests that reached `weak` and `sha1` (none must). */
+  readonly weakRequests: { weak: number; sha1: number };
   readonly proxy: ConnectProxy;
   /** Every request the HTTP server received, in order. */
   readonly received: Received[];
@@ -82,6 +89,14 @@ export async function startPeers(): Promise<Peers> {
     res.writeHead(200, { 'Content-Type': 'text/plain' });
     res.end(`secure hello, client certificate: ${client}\n`);
   });
+  // At security level 0, so that they can present what clients must refuse.
+  const weakRequests = { weak: 0, sha1: 0 };
+  const weakServer = (leaf: 'weak' | 'sha1'): Promise<HttpsServer> =>
+    httpsServer({ ...pki.pair(leaf), ciphers: 'DEFAULT@SECLEVEL=0' }, (_req, res) => {
+      weakRequests[leaf]++;
+      res.end(`a request reached the ${leaf} server\n`);
+    });
+  const [weak, sha1] = await Promise.all([weakServer('weak'), weakServer('sha1')]);
   const proxy = await connectProxy({
     auth: `Basic ${Buffer.from(PROXY_USER).toString('base64')}`,
   });
@@ -89,11 +104,14 @@ export async function startPeers(): Promise<Peers> {
     pki,
     http,
     https,
+    weak,
+    sha1,
+    weakRequests,
     proxy,
     received,
     dir,
     async close() {
-      await Promise.all([http.close(), https.close(), proxy.close()]);
+      await Promise.all([http.close(), https.close(), weak.close(), sha1.close(), proxy.close()]);
       pki.remove();
     },
   };
@@ -103,9 +121,15 @@ export async function startPeers(): Promise<Peers> {
 export interface ExampleCase {
   /** The file under examples/. */
   readonly file: string;
+  /** What the run is called in reports: the file, or the file and what this run is about. */
+  readonly name: string;
   readonly args: readonly string[];
   /** Its stdout, line by line (a RegExp where the text depends on the TLS library). */
   readonly stdout: ReadonlyArray<string | RegExp>;
+  /** Its exit code: 0 unless said. */
+  readonly exit?: number;
+  /** What its stderr must show on `runtime` (`node`, `bun`, `deno`), when it must show something. */
+  readonly stderr?: (runtime: string) => RegExp;
   /** What the peers must have received from this run. */
   check(peers: Peers, since: number): void;
 }
@@ -118,6 +142,7 @@ export function exampleCases(peers: Peers): ExampleCase[] {
   return [
     {
       file: 'sessions.ts',
+      name: 'sessions.ts',
       args: [host],
       stdout: [
         '200 OK',
@@ -143,6 +168,7 @@ export function exampleCases(peers: Peers): ExampleCase[] {
     },
     {
       file: 'streaming.ts',
+      name: 'streaming.ts',
       args: [
         `http://${host}/upload`,
         path.join(peers.dir, 'upload.bin'),
@@ -170,6 +196,7 @@ export function exampleCases(peers: Peers): ExampleCase[] {
     },
     {
       file: 'https.ts',
+      name: 'https.ts',
       args: [
         secure,
         peers.pki.file('ca.pem'),
@@ -184,8 +211,34 @@ export function exampleCases(peers: Peers): ExampleCase[] {
         assert.equal(p.https.sessions.at(-1)?.authorized, true);
       },
     },
+    // Security level 2 on every runtime: the CA is trusted, the certificate is not good
+    // enough. The example fails on its request (exit 1) with OpenSSL's reason; Deno's TLS
+    // layer refuses these chains itself, for a reason of its own.
+    ...(
+      [
+        ['weak', 'EE certificate key too weak'],
+        ['sha1', 'CA signature digest algorithm too weak'],
+      ] as const
+    ).map(
+      ([leaf, reason]): ExampleCase => ({
+        file: 'https.ts',
+        name: `https.ts (${leaf} certificate)`,
+        args: [`https://localhost:${peers[leaf].port}/`, peers.pki.file('ca.pem')],
+        stdout: [/^refused without the CA: \S.*$/],
+        exit: 1,
+        stderr: (runtime) =>
+          new RegExp(
+            `SSLCertVerificationError\\b[^\\n]*certificate verify failed: ${runtime === 'deno' ? '' : reason}`,
+          ),
+        check(p) {
+          // Refused before a byte of HTTP: no request reached the server.
+          assert.equal(p.weakRequests[leaf], 0);
+        },
+      }),
+    ),
     {
       file: 'tunnel.ts',
+      name: 'tunnel.ts',
       args: [`${PROXY_USER}@127.0.0.1:${peers.proxy.port}`, secure, peers.pki.file('ca.pem')],
       stdout: [
         '200 OK secure hello, client certificate: no',
@@ -212,12 +265,14 @@ export async function checkExample(
   peers: Peers,
   c: ExampleCase,
   run: (file: string, args: readonly string[]) => Promise<CliResult>,
+  runtime = 'node',
 ): Promise<void> {
   // `check` looks at what arrived during this run: the HTTP requests or the CONNECT heads.
   const since = c.file === 'tunnel.ts' ? peers.proxy.heads.length : peers.received.length;
   const r = await run(c.file, c.args);
   const context = `examples/${c.file} ${c.args.join(' ')}\n--- stdout\n${r.out}--- stderr\n${r.stderr}`;
-  assert.equal(r.code, 0, `exit ${r.code ?? r.signal}\n${context}`);
+  assert.equal(r.code, c.exit ?? 0, `exit ${r.code ?? r.signal}\n${context}`);
+  if (c.stderr !== undefined) assert.match(r.stderr, c.stderr(runtime), context);
   const lines = r.out.split('\n').slice(0, -1);
   assert.equal(lines.length, c.stdout.length, context);
   c.stdout.forEach((want, i) => {

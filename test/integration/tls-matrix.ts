@@ -27,10 +27,11 @@ export interface MatrixPki {
   remove(): void;
 }
 
-export async function makeMatrixPki(): Promise<MatrixPki> {
+/** Make the matrix PKI (or another one, with the script `make` of test/fixtures/tls). */
+export async function makeMatrixPki(make: string = MAKE): Promise<MatrixPki> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'httplib-ts-matrix-'));
   try {
-    await promisify(execFile)('bash', [MAKE, dir]);
+    await promisify(execFile)('bash', [make, dir]);
   } catch (err) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw err;

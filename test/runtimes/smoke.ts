@@ -91,18 +91,22 @@ async function main(specs: string[]): Promise<number> {
         const command = documentedCommand(c.file, runtime);
         let ok = true;
         try {
-          await checkExample(peers, c, (file, args) =>
-            runProgram(bin, [...command, `examples/${file}`, ...args], {
-              cwd: project,
-              timeoutMs: 60_000,
-            }),
+          await checkExample(
+            peers,
+            c,
+            (file, args) =>
+              runProgram(bin, [...command, `examples/${file}`, ...args], {
+                cwd: project,
+                timeoutMs: 60_000,
+              }),
+            runtime,
           );
         } catch (err) {
           ok = false;
-          console.error(`${label}: examples/${c.file} failed:\n${(err as Error).message}`);
+          console.error(`${label}: examples/${c.name} failed:\n${(err as Error).message}`);
         }
-        console.log(`${ok ? 'ok' : 'FAILED'}  ${label}  examples/${c.file}`);
-        results.push([label, c.file, ok]);
+        console.log(`${ok ? 'ok' : 'FAILED'}  ${label}  examples/${c.name}`);
+        results.push([label, c.name, ok]);
       }
     }
   } finally {
