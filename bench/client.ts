@@ -10,6 +10,8 @@
  * Every client is driven the way its users drive it:
  * - `httplib`: `request` → `getresponse` → `read()` / `read(65536)` loop / `readinto` loop
  *   on an `HTTPConnection` (an `HTTPSConnection` over TLS);
+ * - `httplib-sync`: the same calls through `httplib-ts/sync`, without `await`
+ *   (bench/client-sync.ts), in a synchronous loop;
  * - `node-http`: `http.request` with a keep-alive `Agent`, the body collected from `data`
  *   events and concatenated, or drained;
  * - `undici-request`: `Client.request` (a `Pool` for several connections), `body.bytes()`
@@ -29,9 +31,12 @@ import net from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import tls from 'node:tls';
 import type { Dispatcher } from 'undici';
+import { httplibSyncConns } from './client-sync.ts';
 
 export type ClientKind =
   | 'httplib'
+  /** httplib-ts/sync, the blocking API (bench/client-sync.ts) */
+  | 'httplib-sync'
   | 'node-http'
   | 'undici-request'
   | 'undici-dispatch'
@@ -93,6 +98,8 @@ export interface ClientResult {
 /** One connection's way of doing one request; resolves with the bytes to account. */
 interface Conn {
   get(path: string): Promise<number>;
+  /** The blocking API's request, made without a promise (drive() then runs no await). */
+  getSync?: (path: string) => number;
   close(): void;
 }
 
@@ -497,6 +504,14 @@ async function makeConns(spec: ClientSpec, uploadBody: Buffer | null): Promise<C
     case 'raw':
     case 'raw-onread':
       return rawConns(spec, uploadBody);
+    case 'httplib-sync': {
+      const conns = await httplibSyncConns(spec, uploadBody, (b) => account(spec, b), sampleRss);
+      return conns.map((c) => ({
+        get: async (path) => c.getSync(path),
+        getSync: (path) => c.getSync(path),
+        close: () => c.close(),
+      }));
+    }
     case 'python':
       throw new Error('python rows run bench/py_client.py');
   }
@@ -513,6 +528,7 @@ interface Driven {
  * still ends; every loop makes at least one request.
  */
 async function drive(conns: Conn[], total: number, path: string, deadline: number) {
+  if (conns.every((c) => c.getSync !== undefined)) return driveSync(conns, total, path, deadline);
   const loops: Promise<Driven>[] = [];
   for (let c = 0; c < conns.length; c++) {
     const conn = conns[c] as Conn;
@@ -534,6 +550,21 @@ async function drive(conns: Conn[], total: number, path: string, deadline: numbe
   for (const d of await Promise.all(loops)) {
     out.bytes += d.bytes;
     out.requests += d.requests;
+  }
+  return out;
+}
+
+/** `drive` for the blocking API: each connection's share in turn, no promise in the loop. */
+function driveSync(conns: Conn[], total: number, path: string, deadline: number): Driven {
+  const out: Driven = { bytes: 0, requests: 0 };
+  for (let c = 0; c < conns.length; c++) {
+    const get = (conns[c] as Conn).getSync as (path: string) => number;
+    const n = Math.floor(total / conns.length) + (c < total % conns.length ? 1 : 0);
+    for (let i = 0; i < n; i++) {
+      out.bytes += get(path);
+      out.requests++;
+      if (performance.now() > deadline) break;
+    }
   }
   return out;
 }

@@ -50,8 +50,9 @@ const USAGE = `usage: npm run bench -- [options]
   --layout L           same (default): server and client pinned to one CPU;
                        split: server on one CPU, client on another; none: no pinning
   --scenario a,b       only these scenarios (ids: ${SCENARIOS.map((s) => s.id).join(', ')})
-  --client a,b         only these rows, by client (httplib, node-http, undici-request,
-                       undici-dispatch, python, raw, raw-onread) or row id (httplib:amt);
+  --client a,b         only these rows, by client (httplib, httplib-sync, node-http,
+                       undici-request, undici-dispatch, python, raw, raw-onread) or row id
+                       (httplib:amt);
                        the reference rows (raw, raw-onread, undici-request) stay in
   --bare               with --client: leave the reference rows out too
   --json PATH          where to write the results (default bench/results/latest.json;
@@ -254,7 +255,8 @@ function build(outDir: string, ref: string | null): void {
       );
     }
   }
-  for (const file of [join(ROOT, 'bench', 'client.ts'), join(ROOT, 'bench', 'server.ts')]) {
+  for (const name of ['client.ts', 'client-sync.ts', 'server.ts']) {
+    const file = join(ROOT, 'bench', name);
     sources.set(file, () => readFileSync(file, 'utf8'));
   }
   for (const [file, read] of sources) {
@@ -400,6 +402,11 @@ interface RowSummary {
     maxRssMiB: number | null;
   };
   ratios: { floor: number | null; onread: number | null; undici: number | null };
+  /**
+   * Rows of the blocking API: against the main entry's row and CPython's row that read
+   * the same way (same mode), medians of the ratios within a round.
+   */
+  blocking?: { async: number | null; python: number | null };
   skipped?: string;
 }
 
@@ -475,6 +482,20 @@ function summarise(rows: Row[], runs: Run[], skipped: Map<string, string>): RowS
         undici: ratio(REFERENCES.undici),
       },
     };
+    if (row.client === 'httplib-sync') {
+      const same = (client: string): number | null => {
+        const ref = rows.find((r) => r.client === client && r.mode === row.mode);
+        if (ref === undefined) return null;
+        const values: number[] = [];
+        for (const round of byRound.values()) {
+          const a = round.get(row.id);
+          const b = round.get(ref.id);
+          if (a !== undefined && b !== undefined && b.rate > 0) values.push(a.rate / b.rate);
+        }
+        return median(values);
+      };
+      summary.blocking = { async: same('httplib'), python: same('python') };
+    }
     const why = skipped.get(row.id);
     if (why !== undefined) summary.skipped = why;
     return summary;
@@ -541,6 +562,19 @@ function table(s: ScenarioSummary, rss: boolean): string {
       const server = m.serverCpuPercent === null ? '–' : `${fmt(m.serverCpuPercent)}%`;
       lines.push(
         `| ${label} | ${fmt(m.rate)} | ${range} | ${fmtCpu(m.cpuUsPerRequest)} | ${server} | ${fmtRatio(r.ratios.floor)} | ${fmtRatio(r.ratios.onread)} | ${fmtRatio(r.ratios.undici)} |`,
+      );
+    }
+  }
+  const blocking = s.rows.filter((r) => r.blocking !== undefined);
+  if (blocking.length > 0) {
+    lines.push(
+      '',
+      '| blocking API (httplib-ts/sync) | × httplib-ts (same reading) | × CPython http.client (same reading) |',
+      '|---|---:|---:|',
+    );
+    for (const r of blocking) {
+      lines.push(
+        `| ${r.label} | ${fmtRatio(r.blocking?.async ?? null)} | ${fmtRatio(r.blocking?.python ?? null)} |`,
       );
     }
   }

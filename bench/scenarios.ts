@@ -70,6 +70,8 @@ function smallRows(pool: boolean): Row[] {
   const undici = pool ? 'Pool' : 'Client';
   return [
     row('httplib', 'all', 'httplib-ts read()'),
+    // The blocking API on one connection (10 connections would be 10 threads: not measured).
+    ...(pool ? [] : [row('httplib-sync', 'all', 'httplib-ts/sync read()')]),
     row('node-http', 'all', 'node:http, keep-alive Agent'),
     row('undici-request', 'all', `undici ${undici}.request + body.bytes()`),
     row('undici-dispatch', 'all', `undici ${undici}.dispatch`),
@@ -79,11 +81,18 @@ function smallRows(pool: boolean): Row[] {
   ];
 }
 
-function largeRows(): Row[] {
+/** `sync`: the rows of the blocking API (httplib-ts/sync) to add, by way of reading. */
+function largeRows(sync: ReadMode[]): Row[] {
+  const labels: Partial<Record<ReadMode, string>> = {
+    all: 'httplib-ts/sync read()',
+    amt: 'httplib-ts/sync read(65536) loop',
+    into: 'httplib-ts/sync readinto(64 KiB) loop',
+  };
   return [
     row('httplib', 'all', 'httplib-ts read()'),
     row('httplib', 'amt', 'httplib-ts read(65536) loop'),
     row('httplib', 'into', 'httplib-ts readinto(64 KiB) loop'),
+    ...sync.map((mode) => row('httplib-sync', mode, labels[mode] as string)),
     row('node-http', 'all', 'node:http collect + concat'),
     row('node-http', 'drain', 'node:http drain'),
     row('undici-request', 'all', 'undici request + body.bytes()'),
@@ -154,7 +163,7 @@ export const SCENARIOS: Scenario[] = [
     path: '/',
     warmPath: '/',
     bytesPerRequest: MiB,
-    rows: largeRows(),
+    rows: largeRows(['all']),
   },
   {
     id: 'chunked-1mib',
@@ -200,7 +209,7 @@ export const SCENARIOS: Scenario[] = [
     warmPath: `/?bytes=${MiB}`,
     bytesPerRequest: 64 * MiB,
     quickBytesPerRequest: 4 * MiB,
-    rows: largeRows(),
+    rows: largeRows(['amt']),
   },
   {
     id: 'upload-buffer',

@@ -184,6 +184,38 @@ try {
     { cwd: consumer },
   );
   check(cjs.stdout.trim() === 'function 443', `require: printed ${cjs.stdout.trim()}`);
+  // The blocking entry, imported and required: its worker thread starts from the packed
+  // dist/ (a refused connection is thrown synchronously, as the main entry's error), and
+  // the process exits by itself afterwards.
+  const blockingCall =
+    "try { new s.HTTPConnection('127.0.0.1', 1).request('GET', '/'); } catch (e) { console.log(e.code, e instanceof Error, s.IncompleteRead === m.IncompleteRead); }";
+  const syncEsm = run(
+    'import httplib-ts/sync',
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import * as s from 'httplib-ts/sync'; import * as m from 'httplib-ts'; ${blockingCall}`,
+    ],
+    { cwd: consumer, timeout: 30_000 },
+  );
+  check(
+    syncEsm.stdout.trim() === 'ECONNREFUSED true true',
+    `import httplib-ts/sync: printed ${syncEsm.stdout.trim()}`,
+  );
+  const syncCjs = run(
+    'require httplib-ts/sync',
+    process.execPath,
+    [
+      '-e',
+      `const s = require('httplib-ts/sync'); const m = require('httplib-ts'); ${blockingCall}`,
+    ],
+    { cwd: consumer, timeout: 30_000 },
+  );
+  check(
+    syncCjs.stdout.trim() === 'ECONNREFUSED true true',
+    `require httplib-ts/sync: printed ${syncCjs.stdout.trim()}`,
+  );
   // The command under both of its names (httplib-ts, the package's, is the documented one).
   for (const name of ['httplib-ts', 'httplib']) {
     const cli = join(consumer, 'node_modules', '.bin', name);
@@ -219,6 +251,20 @@ try {
       "  await conn.request('POST', '/', { name: 'Obj' });",
       '  // @ts-expect-error: undefined is not a header value',
       "  conn.putheader('X', undefined);",
+      '}',
+      // The blocking entry's declarations: values where the main entry has promises.
+      "import * as blocking from 'httplib-ts/sync';",
+      "const sync: blocking.HTTPConnection = new blocking.HTTPConnection('localhost', 8080);",
+      'export function getSync(): [number, Buffer] {',
+      "  sync.request('GET', '/', 3);",
+      '  const response: blocking.HTTPResponse = sync.getresponse();',
+      '  return [response.status, response.read()];',
+      '}',
+      'export function wrongSync(): void {',
+      '  // @ts-expect-error: the blocking API has no signal',
+      "  sync.request('GET', '/', null, null, { signal: AbortSignal.timeout(1) });",
+      '  // @ts-expect-error: an async iterable cannot be read while the thread is blocked',
+      "  sync.request('POST', '/', (async function* () { yield 'x'; })());",
       '}',
       '',
     ].join('\n'),

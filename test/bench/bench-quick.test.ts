@@ -33,7 +33,11 @@ describe('npm run bench -- --quick', () => {
     const results = JSON.parse(readFileSync(json, 'utf8')) as {
       scenarios: Array<{
         id: string;
-        rows: Array<{ id: string; median: { rate: number | null } }>;
+        rows: Array<{
+          id: string;
+          median: { rate: number | null };
+          blocking?: { async: number | null; python: number | null };
+        }>;
       }>;
     };
     assert.deepEqual(
@@ -47,5 +51,20 @@ describe('npm run bench -- --quick', () => {
         assert.ok((row.median.rate ?? 0) > 0, `${scenario.id} ${row.id}: no measurement`);
       }
     }
+    // The blocking API's rows (issue 15), with their ratios to the async API and CPython.
+    for (const [id, row] of [
+      ['small', 'httplib-sync:all'],
+      ['1mib', 'httplib-sync:all'],
+      ['64mib', 'httplib-sync:amt'],
+    ]) {
+      const found = results.scenarios.find((s) => s.id === id)?.rows.find((r) => r.id === row);
+      assert.ok((found?.median.rate ?? 0) > 0, `${id} ${row}: no measurement`);
+      assert.ok((found?.blocking?.async ?? 0) > 0, `${id} ${row}: no ratio to the async API`);
+      assert.ok(
+        found?.blocking !== undefined && 'python' in found.blocking,
+        `${id} ${row}: no CPython ratio`,
+      );
+    }
+    assert.match(stdout, /^\| blocking API \(httplib-ts\/sync\) \| × httplib-ts/m);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * Conformance driver for this package: plays a scenario's steps in-process against
- * `src/index.ts`, exactly as `driver.py` plays them against CPython, and reports the
- * same result shapes (see driver.py's docstring). Debug output is captured through the
- * connection's `debugOutput`.
+ * `src/index.ts` (or, from driver-sync.ts, against the blocking entry `src/sync.ts`,
+ * whose calls return values where these return promises: `await` takes either), exactly
+ * as `driver.py` plays them against CPython, and reports the same result shapes (see
+ * driver.py's docstring). Debug output is captured through the connection's `debugOutput`.
  *
  * It decides nothing about agreement (run.ts does); it only reports what happened.
  */
@@ -148,10 +149,14 @@ export function exception(err: unknown): Result {
 
 type Target = httplib.HTTPConnection | httplib.HTTP | httplib.HTTPResponse;
 
+/** The module a scenario is played against: the main entry, or the blocking one (same names). */
+export type Library = typeof httplib;
+
 /** Play one scenario (placeholders already filled in). */
 export async function playScenario(
   steps: readonly Step[],
   cafile: string | null = null,
+  lib: Library = httplib,
 ): Promise<ScenarioResult> {
   const decoder = new Decoder(cafile);
   let debug = '';
@@ -175,14 +180,14 @@ export async function playScenario(
         }
         if (op === 'HTTPConnection' || op === 'HTTPSConnection') {
           const [host, port] = args as [string, number | null | undefined];
-          const Class = op === 'HTTPConnection' ? httplib.HTTPConnection : httplib.HTTPSConnection;
+          const Class = op === 'HTTPConnection' ? lib.HTTPConnection : lib.HTTPSConnection;
           objects.set('conn', new Class(host, port, { ...(kw ?? {}), debugOutput }));
           results.push({ ok: null });
           continue;
         }
         if (op === 'HTTPS') {
           const [host, port] = args as [string | undefined, number | null];
-          const h = new httplib.HTTPS(host, port, (kw ?? {}) as httplib.HTTPSOptions);
+          const h = new lib.HTTPS(host, port, (kw ?? {}) as httplib.HTTPSOptions);
           h._conn.debugOutput = debugOutput;
           objects.set('conn', h);
           results.push({ ok: null });
@@ -190,7 +195,7 @@ export async function playScenario(
         }
         if (op === 'HTTP') {
           const [host, port, strict] = args as [string | undefined, number | null, boolean | null];
-          const h = new httplib.HTTP(host, port, strict);
+          const h = new lib.HTTP(host, port, strict);
           h._conn.debugOutput = debugOutput;
           objects.set('conn', h);
           results.push({ ok: null });

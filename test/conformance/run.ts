@@ -1,13 +1,16 @@
 /**
  * The conformance runner: plays every scenario of `scenarios/*.json` against CPython
  * 2.7's httplib (driver.py under `PYENV_VERSION=2.7.18 python`), against this package
- * (driver.ts, in-process) and, for information, against Python 3's http.client
- * (driver.py under `python3`), each driver with fresh scripted servers, and compares.
+ * (driver.ts, in-process), against its blocking entry `httplib-ts/sync` (driver-sync.ts,
+ * in a process of its own, since its calls block) and, for information, against Python
+ * 3's http.client (driver.py under `python3`), each driver with fresh scripted servers,
+ * and compares. Both entries of the package are held to the same expectations.
  *
- *   node --import tsx test/conformance/run.ts [--filter text] [--no-py3] [--verbose] [--json file]
+ *   node --import tsx test/conformance/run.ts [--filter text] [--no-py3] [--no-sync] [--verbose] [--json file]
  *
  * ends with exactly one line `conformance: <N> scenarios, <A> agree, <D> deliberate,
- * <F> failing` and exits 1 if anything fails (or if Python 2.7 is missing).
+ * <F> failing (blocking entry: …)` and exits 1 if anything fails through either entry
+ * (or if Python 2.7 is missing).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +39,7 @@ import { ScriptedServer } from './server.ts';
 /** Seconds any blocking socket operation may take in a driver before it gives up. */
 const STEP_TIMEOUT = 5;
 const DRIVER_PY = new URL('./driver.py', import.meta.url).pathname;
+const DRIVER_SYNC = new URL('./driver-sync.ts', import.meta.url).pathname;
 const MAKE_CERTS = new URL('../fixtures/tls/make-certs.sh', import.meta.url).pathname;
 
 /** The test PKI (make-certs.sh) in a temporary directory, for TLS scenarios. */
@@ -80,7 +84,10 @@ export interface Summary {
   total: number;
   agree: number;
   deliberate: number;
+  /** Failing scenarios, through either entry (the blocking entry's failures are named so). */
   failing: number;
+  /** The blocking entry's own counts (null when it was not run). */
+  blocking: AreaCount | null;
   byArea: Record<string, AreaCount>;
   failures: Failure[];
   /** Python 3's agreement with us (information only), or null when not run. */
@@ -92,12 +99,17 @@ export interface Summary {
   } | null;
   python2Version: string;
   /** With `details`: every observation, by scenario. */
-  details?: Record<string, { cpython: Observation; ours: Observation; py3?: Observation }>;
+  details?: Record<
+    string,
+    { cpython: Observation; ours: Observation; blocking?: Observation; py3?: Observation }
+  >;
 }
 
 export interface RunOptions {
   filter?: string | undefined;
   py3?: boolean | undefined;
+  /** Play the scenarios through the blocking entry too (default true). */
+  sync?: boolean | undefined;
   details?: boolean | undefined;
 }
 
@@ -191,12 +203,29 @@ async function runDriver(
 }
 
 function pythonPlay(py: PythonCommand, stepTimeout: number): Play {
+  return childPlay(py.command, [DRIVER_PY], py.env, py.label, stepTimeout);
+}
+
+/** The blocking entry's driver: a process of its own (its calls block; the servers are here). */
+const syncPlay: Play = childPlay(
+  process.execPath,
+  ['--import', 'tsx', DRIVER_SYNC],
+  process.env,
+  'blocking entry',
+  STEP_TIMEOUT,
+);
+
+/** A driver in a child process: the scenarios as JSON on its stdin, `{results}` on its stdout. */
+function childPlay(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  label: string,
+  stepTimeout: number,
+): Play {
   return (concrete, cafile) =>
     new Promise((resolve, reject) => {
-      const child = spawn(py.command, [DRIVER_PY], {
-        env: py.env,
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
+      const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -204,7 +233,7 @@ function pythonPlay(py: PythonCommand, stepTimeout: number): Play {
       child.on('error', reject);
       child.on('close', (code) => {
         if (code !== 0) {
-          reject(new Error(`${py.label} driver exited ${code}: ${Buffer.concat(err).toString()}`));
+          reject(new Error(`${label} driver exited ${code}: ${Buffer.concat(err).toString()}`));
           return;
         }
         try {
@@ -259,7 +288,7 @@ export async function runConformance(options: RunOptions = {}): Promise<Summary>
   const py3Version = options.py3 === false ? null : await pythonVersion(PYTHON3, 'http.client');
 
   const certDir = scenarios.some((s) => s.tls !== undefined) ? await makeCerts() : null;
-  let runs: [DriverRun, DriverRun, DriverRun | null];
+  let runs: [DriverRun, DriverRun, DriverRun | null, DriverRun | null];
   try {
     runs = await Promise.all([
       timed(
@@ -267,6 +296,9 @@ export async function runConformance(options: RunOptions = {}): Promise<Summary>
         runDriver(scenarios, pythonPlay(PYTHON27, STEP_TIMEOUT), certDir),
       ),
       timed('TypeScript driver', runDriver(scenarios, tsPlay, certDir)),
+      options.sync === false
+        ? Promise.resolve(null)
+        : timed('blocking entry driver', runDriver(scenarios, syncPlay, certDir)),
       py3Version === null
         ? Promise.resolve(null)
         : // Python 3 is information only: a shorter timeout keeps its failures cheap.
@@ -275,7 +307,7 @@ export async function runConformance(options: RunOptions = {}): Promise<Summary>
   } finally {
     if (certDir !== null) rmSync(certDir, { recursive: true, force: true });
   }
-  const [py2, ours, py3] = runs;
+  const [py2, ours, blocking, py3] = runs;
 
   const summary: Summary = {
     total: scenarios.length,
@@ -284,6 +316,7 @@ export async function runConformance(options: RunOptions = {}): Promise<Summary>
     failing: 0,
     byArea: {},
     failures: [],
+    blocking: blocking === null ? null : { agree: 0, deliberate: 0, failing: 0 },
     py3: null,
     python2Version,
   };
@@ -311,14 +344,46 @@ export async function runConformance(options: RunOptions = {}): Promise<Summary>
         mismatches: verdict.mismatches,
       });
     }
+    if (blocking !== null && summary.blocking !== null) {
+      // The blocking entry, held to the same expectations.
+      const b = blocking.observations.get(s.name) as Observation;
+      const bProblems = [
+        ...(py2.problems.get(s.name) ?? []),
+        ...(blocking.problems.get(s.name) ?? []),
+      ];
+      const bVerdict =
+        bProblems.length > 0
+          ? {
+              outcome: 'failing' as const,
+              reason: `server script: ${bProblems.join('; ')}`,
+              mismatches: [],
+            }
+          : judge(p, b, ops, s.expect, listedIn.has(s.name));
+      summary.blocking[bVerdict.outcome]++;
+      if (bVerdict.outcome === 'failing') {
+        if (verdict.outcome !== 'failing') {
+          summary[verdict.outcome]--;
+          area[verdict.outcome]--;
+          summary.failing++;
+          area.failing++;
+        }
+        summary.failures.push({
+          name: `${s.name} [httplib-ts/sync]`,
+          reason: bVerdict.reason,
+          mismatches: bVerdict.mismatches,
+        });
+      }
+    }
   }
   if (options.details === true) {
     summary.details = {};
     for (const s of scenarios) {
       const py3Obs = py3?.observations.get(s.name);
+      const syncObs = blocking?.observations.get(s.name);
       summary.details[s.name] = {
         cpython: py2.observations.get(s.name) as Observation,
         ours: ours.observations.get(s.name) as Observation,
+        ...(syncObs === undefined ? {} : { blocking: syncObs }),
         ...(py3Obs === undefined ? {} : { py3: py3Obs }),
       };
     }
@@ -353,7 +418,12 @@ export class Python27Missing extends Error {
 }
 
 export function summaryLine(s: Summary): string {
-  return `conformance: ${s.total} scenarios, ${s.agree} agree, ${s.deliberate} deliberate, ${s.failing} failing`;
+  const b = s.blocking;
+  const blocking =
+    b === null
+      ? ''
+      : ` (blocking entry: ${b.agree} agree, ${b.deliberate} deliberate, ${b.failing} failing)`;
+  return `conformance: ${s.total} scenarios, ${s.agree} agree, ${s.deliberate} deliberate, ${s.failing} failing${blocking}`;
 }
 
 function show(value: unknown, max = 400): string {
@@ -399,6 +469,7 @@ async function main(argv: string[]): Promise<number> {
     summary = await runConformance({
       filter: arg('--filter'),
       py3: !argv.includes('--no-py3'),
+      sync: !argv.includes('--no-sync'),
       details: arg('--json') !== undefined,
     });
   } catch (err) {

@@ -40,7 +40,7 @@ import {
   makePki,
   type Pki,
 } from '../integration/tls-peers.ts';
-import { INDEX, typecheckModules } from './typecheck.ts';
+import { INDEX, SYNC, typecheckModules } from './typecheck.ts';
 
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const RUN_LANGUAGES = new Set(['ts', 'typescript', 'js', 'javascript', 'mts', 'mjs']);
@@ -77,6 +77,11 @@ const SUBSTITUTIONS: ReadonlyArray<{
     from: "from 'httplib-ts'",
     to: () => `from ${JSON.stringify(INDEX)}`,
     why: 'the package is its sources: src/index.ts, run by tsx (no build needed)',
+  },
+  {
+    from: "from 'httplib-ts/sync'",
+    to: () => `from ${JSON.stringify(SYNC)}`,
+    why: 'the blocking entry is its sources too: src/sync.ts (its calls block the child running the block; the servers are in this process)',
   },
   {
     from: "new httplib.HTTPConnection('www.python.org')",
@@ -387,6 +392,25 @@ describe('README code blocks', () => {
     );
     assert.match(proxy.heads[0] as string, /\r\nProxy-Authorization: Basic dXNlcjpwYXNz\r\n/);
     assert.equal(secureReceived[1]?.headers.host, `localhost:${secure.port}`);
+  });
+
+  it('runs the blocking twin of the tour (httplib-ts/sync) against the same server', async () => {
+    const session = all.find((s) => s.source.includes(JSON.stringify(SYNC)));
+    assert.ok(session, 'no blocking session');
+    const from = received.length;
+    await runSession(session, 'blocking');
+    const seen = received.slice(from).map((r) => `${r.method} ${r.url}`);
+    assert.deepEqual(seen, [
+      'GET /index.html',
+      'GET /parrot.spam',
+      'HEAD /index.html',
+      'POST /',
+      'PUT /file',
+    ]);
+    const [, , , post, put] = received.slice(from) as Recorded[];
+    assert.equal(post?.body, '%40number=12524&%40type=issue&%40action=show');
+    assert.equal(put?.body, '***filecontents***');
+    assert.equal(put?.headers['content-length'], '18');
   });
 
   async function runSession(session: Session, name: string, env: NodeJS.ProcessEnv = {}) {

@@ -24,7 +24,8 @@
  * When the test fails it lists every export that misses its example.
  *
  * Every `@example` block in `src/` must also typecheck, as a module of its own with the
- * project's compiler options: `'httplib-ts'` is the sources (src/index.ts), `httplib` is
+ * project's compiler options: `'httplib-ts'` is the sources (src/index.ts) and
+ * `'httplib-ts/sync'` the blocking entry's (src/sync.ts), `httplib` is
  * imported when the example does not import it, and the free names the examples use for
  * "your connection", "your response" and "a writable" (`conn`, `response`, `out`) are
  * declared with those types unless the example declares them itself.
@@ -35,7 +36,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import ts from 'typescript';
 import { ROOT, withTempDir } from '../cli/cli-harness.ts';
-import { INDEX, indexProgram, resolveAlias, typecheckModules } from './typecheck.ts';
+import { INDEX, indexProgram, resolveAlias, SYNC, typecheckModules } from './typecheck.ts';
 
 /** A fenced TypeScript block inside an `@example`. */
 const TS_FENCE = /```ts\n[\s\S]*?```/;
@@ -75,7 +76,9 @@ function allExampleBlocks(): Array<{ where: string; code: string }> {
 
 /** An example as a module: the package import mapped, and its free names declared. */
 function exampleModule(where: string, code: string): string {
-  const src = code.replaceAll("'httplib-ts'", JSON.stringify(INDEX));
+  const src = code
+    .replaceAll("'httplib-ts/sync'", JSON.stringify(SYNC))
+    .replaceAll("'httplib-ts'", JSON.stringify(INDEX));
   const prelude: string[] = [];
   if (!/\bimport \* as httplib\b/.test(src)) {
     prelude.push(`import * as httplib from ${JSON.stringify(INDEX)};`);

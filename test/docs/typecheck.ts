@@ -11,6 +11,8 @@ import { ROOT } from '../cli/cli-harness.ts';
 
 /** The package as the documentation's modules import it: its sources. */
 export const INDEX = path.join(ROOT, 'src', 'index.ts');
+/** The blocking entry (`httplib-ts/sync`), as the documentation's modules import it. */
+export const SYNC = path.join(ROOT, 'src', 'sync.ts');
 
 /** tsconfig.json's compiler options, with `noEmit`. */
 export function projectOptions(): ts.CompilerOptions {

@@ -1,0 +1,109 @@
+/**
+ * Request bodies of the blocking API, on the caller's side: what can be read without this
+ * thread's event loop is described for the worker (worker-bodies.ts rebuilds it as the
+ * same kind of body); what cannot is refused, before anything is sent.
+ *
+ * - strings, bytes, `ArrayBuffer`s, arrays of pieces: copied over as they are;
+ * - `Blob`s: shared with the worker (their bytes are not copied);
+ * - `FileHandle`s and file descriptors (a non-negative integer): read by the worker
+ *   through the descriptor;
+ * - `fs.ReadStream`s: read by the worker through their file (path or descriptor), from
+ *   where the stream would have gone on; a stream read to its end is destroyed, as one
+ *   read to its end by the async client closes itself (`autoClose`);
+ * - synchronous iterables: pulled one item at a time, on this thread, while the worker
+ *   sends them;
+ * - async iterables and other `Readable`s: a `TypeError` (nothing could read them while
+ *   this thread is blocked).
+ */
+import { ReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { CallScope } from './channel.ts';
+import type { Encoder, Json } from './wire.ts';
+
+/** A body for the worker; `done` runs after the call that sent it succeeded. */
+export interface EncodedBody {
+  readonly json: Json;
+  readonly done: (() => void) | null;
+}
+
+export function encodeBody(body: unknown, encoder: Encoder, scope: CallScope): EncodedBody {
+  if (body === null || body === undefined || typeof body !== 'object') {
+    if (typeof body === 'number' && Number.isSafeInteger(body) && body >= 0) {
+      return { json: { $fd: body }, done: null };
+    }
+    return { json: encoder.value(body), done: null };
+  }
+  if (
+    ArrayBuffer.isView(body) ||
+    body instanceof ArrayBuffer ||
+    body instanceof SharedArrayBuffer
+  ) {
+    return { json: encoder.value(body), done: null };
+  }
+  if (body instanceof Blob || Array.isArray(body)) return { json: encoder.value(body), done: null };
+  if (body instanceof ReadStream) return readStream(body, encoder);
+  if (body instanceof Readable || Symbol.asyncIterator in body) {
+    throw new TypeError(
+      'httplib-ts/sync cannot send an async iterable or a Readable stream: nothing can read it ' +
+        'while this thread is blocked. Send a string, bytes, a Blob, a file (FileHandle, ' +
+        'fs.ReadStream or descriptor) or a synchronous iterable, or use the async API',
+    );
+  }
+  if (isFileHandle(body)) return { json: { $fh: body.fd }, done: null };
+  if (Symbol.iterator in body) {
+    const id = scope.iterators.size + 1;
+    scope.iterators.set(id, (body as Iterable<unknown>)[Symbol.iterator]());
+    return { json: { $iter: id }, done: null };
+  }
+  return { json: encoder.value(body), done: null };
+}
+
+/** The parts of a ReadStream that @types/node does not declare. */
+interface ReadStreamInternals {
+  readonly fd: number | null;
+  readonly start: number | undefined;
+  readonly end: number;
+  readonly flags: string;
+  readonly autoClose: boolean;
+}
+
+function readStream(stream: ReadStream, encoder: Encoder): EncodedBody {
+  const s = stream as ReadStream & ReadStreamInternals;
+  const path = s.path;
+  // What iterating the stream would give: its file from `start`, less what has gone to
+  // its consumer (bytesRead counts what left the file, readableLength what is still
+  // buffered, unconsumed, and read again from the file by the worker).
+  const untouched = s.bytesRead === 0 && s.readableLength === 0;
+  const start =
+    untouched && s.start === undefined ? null : (s.start ?? 0) + s.bytesRead - s.readableLength;
+  const spec: Record<string, Json> = {
+    path: typeof path === 'string' ? path : Buffer.isBuffer(path) ? path.toString('latin1') : null,
+    fd: typeof s.fd === 'number' ? s.fd : null,
+    start,
+    end: Number.isFinite(s.end) ? s.end : null,
+    highWaterMark: s.readableHighWaterMark,
+    encoding: s.readableEncoding,
+    flags: s.flags ?? 'r',
+    destroyed: s.destroyed,
+    error: encoder.value(s.errored ?? null),
+  };
+  if (Buffer.isBuffer(path)) spec.pathBytes = true;
+  // This thread never reads the stream: a failure of its own (its file opened later, and
+  // gone by then) must not crash the process. The main entry listens the same way.
+  stream.on('error', ignoreError);
+  const done = s.autoClose === false ? null : () => stream.destroy();
+  return { json: { $rs: spec }, done };
+}
+
+function ignoreError(): void {}
+
+/** `fs.promises.FileHandle`, recognised by its shape, as the main entry recognises it. */
+function isFileHandle(value: object): value is { fd: number } {
+  const v = value as Partial<Record<'fd' | 'stat' | 'read' | 'close', unknown>>;
+  return (
+    typeof v.fd === 'number' &&
+    typeof v.stat === 'function' &&
+    typeof v.read === 'function' &&
+    typeof v.close === 'function'
+  );
+}

@@ -1,0 +1,450 @@
+/**
+ * The calling thread's side of `httplib-ts/sync`: one worker thread per process (started
+ * on the first call, unref'd so that it never keeps the process alive), and the blocking
+ * exchange with it over shared memory.
+ *
+ * A call writes its command into a shared area and bumps a counter the worker waits on
+ * (`Atomics.waitAsync`, so its event loop keeps running); then this thread blocks in
+ * `Atomics.wait` until the worker's counter says the reply is there. Nothing is copied
+ * through `postMessage` on that path: only SharedArrayBuffers for large bodies and Blobs
+ * go over the port. While it waits, the worker may ask questions that only this thread
+ * can answer (the next item of the caller's iterable), and every message it sends
+ * carries the debug output and the warnings produced so far, which are written here, by
+ * this thread, before anything else happens.
+ *
+ * A blocked caller always wakes up: it waits in slices, and between slices it checks
+ * that the worker is alive (its state word, set when it fails or exits) and working (a
+ * heartbeat counter it moves while a command runs). A worker that failed, exited or
+ * stopped beating is terminated, the call throws, and the next call starts a new worker.
+ */
+import {
+  MessageChannel,
+  type MessagePort,
+  receiveMessageOnPort,
+  Worker,
+} from 'node:worker_threads';
+import {
+  BEAT,
+  CTRL_SLOTS,
+  Decoder,
+  Encoder,
+  EXITED,
+  FAILED,
+  type Json,
+  LEN_TO_MAIN,
+  LEN_TO_WORKER,
+  type Parcel,
+  postPorted,
+  READY,
+  readParcel,
+  STARTING,
+  STATE,
+  TO_MAIN,
+  TO_WORKER,
+  writeParcel,
+} from './wire.ts';
+
+/** Bytes of each message area, and of the area reads land in. */
+const AREA_BYTES = 256 * 1024;
+// 1 MiB and a little: a 1 MiB read() (the common large body) lands here, whatever its alignment.
+const BODY_BYTES = 1024 * 1024 + 4096;
+
+/** Timing of the watchdog; tests shorten it (`tuning` is not part of the public API). */
+export const tuning = {
+  /** How long one `Atomics.wait` lasts before the worker's health is checked. */
+  sliceMs: 200,
+  /** A worker running a command with no heartbeat for this long is taken for dead. */
+  staleMs: 5000,
+  /** Milliseconds between the worker's heartbeats while a command runs. */
+  beatMs: 100,
+  /** How long a new worker may take to load the package. */
+  startMs: 60_000,
+};
+
+/** The error a call throws when the worker failed, exited or stopped answering. */
+export class WorkerError extends Error {
+  override name = 'Error';
+  readonly code = 'ERR_HTTPLIB_SYNC_WORKER';
+}
+
+interface Thread {
+  readonly worker: Worker;
+  readonly ctrl: Int32Array;
+  readonly toWorker: Buffer;
+  readonly toMain: Buffer;
+  readonly body: Buffer;
+  readonly port: MessagePort;
+  readonly generation: number;
+  sent: number;
+}
+
+let thread: Thread | null = null;
+let generation = 0;
+let busy = false;
+/**
+ * Items that need no answer (attribute changes, freed objects, SSL contexts), sent with
+ * the next command; a function is encoded then, with that command's encoder (its bytes
+ * travel as that message's attachments).
+ */
+const queue: Array<Json | ((encoder: Encoder) => Json)> = [];
+
+/** Where the worker's debug output for connection `id` goes (set by the classes). */
+let debugSink: (id: number, text: string) => void = (_id, text) => {
+  process.stdout.write(text);
+};
+export function setDebugSink(sink: (id: number, text: string) => void): void {
+  debugSink = sink;
+}
+
+/** Which worker the ids of the objects are valid in: it changes when a worker is replaced. */
+export function currentGeneration(): number {
+  return thread?.generation ?? generation;
+}
+
+/** Queue an item for the worker, sent before the next command. */
+export function enqueue(item: Json | ((encoder: Encoder) => Json)): void {
+  queue.push(item);
+}
+
+/** Answers the worker's questions during one call: the caller's iterables, by id. */
+export interface CallScope {
+  readonly iterators: Map<number, Iterator<unknown>>;
+  /** Objects the caller's code threw, by the id they crossed with. */
+  readonly thrown: Map<number, unknown>;
+}
+
+/** A reply: its JSON, a decoder for its values, and the bytes a read left in shared memory. */
+export interface Reply {
+  readonly json: Record<string, Json>;
+  readonly decoder: Decoder;
+  /**
+   * `n` bytes of a read, at `offset` of the body area or of the SharedArrayBuffer they
+   * came in, copied into a Buffer of the caller's own (8-byte aligned from 4 KiB on, as
+   * the worker placed them for: see worker-objects.ts's `place`).
+   */
+  bytes(n: number, offset: number, ported: number | undefined): Buffer;
+  /** Copies `n` bytes of a read into `target` (placed for its alignment). */
+  copyInto(target: Uint8Array, n: number, offset: number, ported: number | undefined): void;
+}
+
+/**
+ * Runs one command in the worker and blocks until its reply. The reply's `e`, if any, is
+ * left to the caller to throw (with its state updates applied first).
+ */
+export function transact(
+  command: Record<string, Json>,
+  encoder: Encoder,
+  scope: CallScope | null,
+): Reply {
+  if (busy) {
+    throw new Error(
+      'httplib-ts/sync: a blocking call was made while another one was running (from a debugOutput function or a body iterator)',
+    );
+  }
+  busy = true;
+  try {
+    const t = thread ?? startThread();
+    if (queue.length > 0) {
+      command.q = queue
+        .splice(0, queue.length)
+        .map((item) => (typeof item === 'function' ? item(encoder) : item));
+    }
+    post(t, encoder.parcel(command));
+    for (;;) {
+      const message = receive(t);
+      const json = message.json;
+      const question = json.cb as Record<string, Json> | undefined;
+      if (question === undefined) return reply(t, message, scope);
+      post(t, answer(question, scope));
+    }
+  } finally {
+    busy = false;
+  }
+}
+
+function post(t: Thread, parcel: Parcel): void {
+  const json = parcel.json as Record<string, Json>;
+  if (parcel.ported.length > 0) json.pc = parcel.ported.length;
+  postPorted(t.port, parcel.ported);
+  const length = writeParcel(t.toWorker, parcel);
+  if (length === null) {
+    t.port.postMessage({
+      text: JSON.stringify(parcel.json),
+      bins: parcel.bins.map((b) => b.slice()),
+    });
+    Atomics.store(t.ctrl, LEN_TO_WORKER, -1);
+  } else {
+    Atomics.store(t.ctrl, LEN_TO_WORKER, length);
+  }
+  t.sent++;
+  Atomics.store(t.ctrl, TO_WORKER, t.sent);
+  Atomics.notify(t.ctrl, TO_WORKER);
+}
+
+interface Message {
+  json: Record<string, Json>;
+  bins: Uint8Array[];
+  ported: unknown[];
+}
+
+/** Blocks until the worker answers the last message; writes its output; returns it. */
+function receive(t: Thread): Message {
+  waitForWorker(t, t.sent);
+  const length = Atomics.load(t.ctrl, LEN_TO_MAIN);
+  let json: Record<string, Json>;
+  let bins: Uint8Array[];
+  if (length >= 0) {
+    const parcel = readParcel(t.toMain, length);
+    json = parcel.json as Record<string, Json>;
+    bins = parcel.bins;
+  } else {
+    const big = receiveMessageOnPort(t.port)?.message as { text: string; bins: Uint8Array[] };
+    json = JSON.parse(big.text) as Record<string, Json>;
+    bins = big.bins;
+  }
+  const ported: unknown[] = [];
+  for (let i = 0; i < ((json.pc as number | undefined) ?? 0); i++) {
+    ported.push(receiveMessageOnPort(t.port)?.message);
+  }
+  emitSideEffects(json);
+  return { json, bins, ported };
+}
+
+/** The worker's debug output and warnings, written by this thread, in order. */
+function emitSideEffects(json: Record<string, Json>): void {
+  const output = json.o as Array<[number, string]> | undefined;
+  if (output !== undefined) for (const [id, text] of output) debugSink(id, text);
+  const warnings = json.w as Array<[string, string, string | null]> | undefined;
+  if (warnings !== undefined) {
+    for (const [message, type, code] of warnings) {
+      process.emitWarning(message, code === null ? { type } : { type, code });
+    }
+  }
+}
+
+function reply(t: Thread, message: Message, scope: CallScope | null): Reply {
+  const decoder = new Decoder(message.bins, message.ported, scope?.thrown ?? null, true);
+  const source = (ported: number | undefined): Buffer =>
+    ported === undefined ? t.body : Buffer.from(message.ported[ported] as SharedArrayBuffer);
+  return {
+    json: message.json,
+    decoder,
+    bytes(n, offset, ported) {
+      const out = Buffer.allocUnsafe(n);
+      out.set(source(ported).subarray(offset, offset + n));
+      return out;
+    },
+    copyInto(target, n, offset, ported) {
+      target.set(source(ported).subarray(offset, offset + n));
+    },
+  };
+}
+
+/** The caller's answer to a question of the worker (the next item of an iterable). */
+function answer(question: Record<string, Json>, scope: CallScope | null): Parcel {
+  const encoder = new Encoder();
+  const id = (question.next ?? question.ret) as number;
+  const iterator = scope?.iterators.get(id);
+  try {
+    if (iterator === undefined) throw new Error('httplib-ts/sync: unknown iterable');
+    if (question.ret !== undefined) {
+      iterator.return?.();
+      return encoder.parcel({ v: null });
+    }
+    const result = iterator.next();
+    return encoder.parcel({
+      v: {
+        $o: [
+          ['done', result.done === true],
+          ['value', encoder.value(result.value)],
+        ],
+      },
+    });
+  } catch (err) {
+    const json: Record<string, Json> = { e: encoder.value(err) };
+    if (scope !== null && typeof err === 'object' && err !== null) {
+      const ref = scope.thrown.size + 1;
+      scope.thrown.set(ref, err);
+      json.r = ref;
+    }
+    return encoder.parcel(json);
+  }
+}
+
+/** Blocks until the worker's counter reaches `target`, or the worker is found dead. */
+function waitForWorker(t: Thread, target: number): void {
+  let beat = Atomics.load(t.ctrl, BEAT);
+  let lastBeat = Date.now();
+  for (;;) {
+    const seen = Atomics.load(t.ctrl, TO_MAIN);
+    if (seen === target) return;
+    const state = Atomics.load(t.ctrl, STATE);
+    if (state === FAILED) throw discard(t, failedError(t));
+    if (state === EXITED)
+      throw discard(t, new WorkerError('httplib-ts/sync: the worker thread exited'));
+    if (Atomics.wait(t.ctrl, TO_MAIN, seen, tuning.sliceMs) !== 'timed-out') continue;
+    const now = Atomics.load(t.ctrl, BEAT);
+    if (now !== beat) {
+      beat = now;
+      lastBeat = Date.now();
+    } else if (Date.now() - lastBeat > tuning.staleMs) {
+      throw discard(
+        t,
+        new WorkerError(
+          `httplib-ts/sync: the worker thread stopped responding (no heartbeat for ${tuning.staleMs} ms)`,
+        ),
+      );
+    }
+  }
+}
+
+/** The error the worker reported when it failed. */
+function failedError(t: Thread): WorkerError {
+  let cause: unknown;
+  try {
+    const { json, bins } = readParcel(t.toMain, Atomics.load(t.ctrl, LEN_TO_MAIN));
+    const j = json as Record<string, Json>;
+    cause =
+      j.boot !== undefined
+        ? new Error(String(j.boot))
+        : new Decoder(bins, [], null, true).value(j.e ?? null);
+  } catch (err) {
+    cause = err;
+  }
+  const text = cause instanceof Error ? cause.message : String(cause);
+  return new WorkerError(`httplib-ts/sync: the worker thread failed: ${text}`, { cause });
+}
+
+/** Drops a dead worker (the next call starts a new one); returns `err`. */
+function discard(t: Thread, err: WorkerError): WorkerError {
+  if (thread === t) thread = null;
+  generation = t.generation + 1;
+  queue.length = 0;
+  t.worker.terminate().catch(() => {});
+  return err;
+}
+
+/** A test hook: make the worker throw, exit or hang (not part of the public API). */
+export function testHook(what: 'throw' | 'exit' | 'hang' | 'terminate'): void {
+  if (what === 'terminate') {
+    void thread?.worker.terminate();
+    return;
+  }
+  const r = transact({ c: 'hook', h: what }, new Encoder(), null);
+  if (r.json.e !== undefined) throw r.decoder.value(r.json.e);
+}
+
+/** The running worker, for tests (not part of the public API). */
+export function currentWorker(): Worker | null {
+  return thread?.worker ?? null;
+}
+
+// ---------------------------------------------------------------------------------------
+// Starting the worker
+
+const SELF = import.meta.url;
+const FROM_SOURCE = SELF.endsWith('.ts');
+
+/**
+ * The worker's first code: beat while loading (the caller waits as long as it beats),
+ * load the worker module (running from the TypeScript sources, register tsx in the
+ * worker first: a loader registered in this thread does not apply there), and report a
+ * failure to load where the caller waits for it. It runs as CommonJS or as an ES module
+ * (`--input-type=module` reaches workers too), so it uses `import()` only.
+ */
+const BOOT = `
+import('node:worker_threads').then(async ({ workerData }) => {
+  const ctrl = new Int32Array(workerData.ctrl);
+  const beat = setInterval(() => Atomics.add(ctrl, ${BEAT}, 1), workerData.beatMs);
+  try {
+    if (workerData.tsx) (await import(workerData.tsx)).register();
+    (await import(workerData.url)).start(workerData);
+  } catch (err) {
+    const text = JSON.stringify([{ boot: String((err && err.stack) || err) }]);
+    Atomics.store(ctrl, ${LEN_TO_MAIN}, Buffer.from(workerData.toMain).write(text, 0));
+    Atomics.store(ctrl, ${STATE}, ${FAILED});
+    Atomics.notify(ctrl, ${TO_MAIN});
+  } finally {
+    clearInterval(beat);
+  }
+});
+`;
+
+function startThread(): Thread {
+  const ctrl = new SharedArrayBuffer(CTRL_SLOTS * 4);
+  const toWorker = new SharedArrayBuffer(AREA_BYTES);
+  const toMain = new SharedArrayBuffer(AREA_BYTES);
+  const body = new SharedArrayBuffer(BODY_BYTES);
+  const data = new MessageChannel();
+  const alive = new MessageChannel();
+  const worker = new Worker(BOOT, {
+    eval: true,
+    workerData: {
+      ctrl,
+      toWorker,
+      toMain,
+      body,
+      port: data.port2,
+      keepalive: alive.port2,
+      beatMs: tuning.beatMs,
+      url: new URL(FROM_SOURCE ? './worker.ts' : './worker.js', SELF).href,
+      tsx: FROM_SOURCE ? import.meta.resolve('tsx/esm/api') : null,
+    },
+    transferList: [data.port2, alive.port2],
+  });
+  // The worker never keeps the process alive: while a call waits for it, this thread is
+  // blocked anyway, and between calls there is nothing for it to finish.
+  worker.unref();
+  data.port1.unref();
+  alive.port1.unref();
+  // Failures are read from the control block; an 'error' event must not crash the process.
+  worker.on('error', () => {});
+  // A worker that ended between two calls (terminated, out of memory) is known as soon as
+  // this thread's event loop ran; otherwise the heartbeat tells, within `staleMs`.
+  worker.once('exit', () => {
+    if (Atomics.load(t.ctrl, STATE) !== FAILED) Atomics.store(t.ctrl, STATE, EXITED);
+  });
+  const t: Thread = {
+    worker,
+    ctrl: new Int32Array(ctrl),
+    toWorker: Buffer.from(toWorker),
+    toMain: Buffer.from(toMain),
+    body: Buffer.from(body),
+    port: data.port1,
+    generation,
+    sent: 0,
+  };
+  // Loading the package takes a moment (longer from the TypeScript sources, or on a busy
+  // machine): wait while the worker beats, up to startMs; one that never beats (it could
+  // not even run its first line) is given up after staleMs.
+  const started = Date.now();
+  let beat = 0;
+  let lastBeat = started;
+  while (Atomics.load(t.ctrl, STATE) === STARTING) {
+    const now = Date.now();
+    const seen = Atomics.load(t.ctrl, BEAT);
+    if (seen !== beat) {
+      beat = seen;
+      lastBeat = now;
+    }
+    if (now - started > tuning.startMs || now - lastBeat > tuning.staleMs) {
+      throw discard(
+        t,
+        new WorkerError(
+          `httplib-ts/sync: the worker thread did not start (after ${now - started} ms)`,
+        ),
+      );
+    }
+    Atomics.wait(t.ctrl, TO_MAIN, 0, tuning.sliceMs);
+  }
+  if (Atomics.load(t.ctrl, STATE) !== READY) {
+    throw discard(
+      t,
+      Atomics.load(t.ctrl, STATE) === FAILED
+        ? failedError(t)
+        : new WorkerError('httplib-ts/sync: the worker thread exited'),
+    );
+  }
+  thread = t;
+  return t;
+}

@@ -1,0 +1,442 @@
+/**
+ * `HTTPConnection` and `HTTPSConnection` of `httplib-ts/sync`: twins of the main entry's
+ * classes whose real objects live in the worker. Every method runs there (so every rule,
+ * message and state transition is the main entry's own) and this thread blocks until it
+ * is done; misuse throws the main entry's exception classes, synchronously.
+ *
+ * The attributes are plain fields here, sent to the worker's object before the next call
+ * when they changed (Python code sets `conn.timeout`, `conn.debuglevel`, `auto_open`);
+ * `sock` tells where the worker's socket is connected. `debugOutput` stays here: the
+ * worker's debug output is written by this thread (remote.ts). A `signal` option is
+ * refused (nothing can fire while the thread is blocked), and so is `createConnection` (a
+ * function cannot run in the worker).
+ *
+ * If the worker fails, a connection is rebuilt in the next worker on its next call, as if
+ * it had been closed: the next request opens a new socket (Python's `auto_open`).
+ */
+import * as httplib from '../index.ts';
+import { parseHostPort } from '../protocol/validate.ts';
+import { encodeBody } from './bodies.ts';
+import { type CallScope, currentGeneration, enqueue, transact } from './channel.ts';
+import {
+  type ConnectionMirror,
+  type ConnectionState,
+  DEBUG_OUTPUT,
+  invoke,
+  MIRROR,
+  type ResponseHead,
+  refuseSignal,
+  settle,
+  trackConnection,
+} from './remote.ts';
+import { makeResponse } from './response.ts';
+import type * as T from './types.ts';
+import { type Decoder, Encoder, type Json, ownFields, setFields } from './wire.ts';
+
+/** Attributes mirrored in the worker's object (sent when they change). */
+const SENT = [
+  'host',
+  'port',
+  'timeout',
+  'source_address',
+  'strict',
+  'blocksize',
+  'debuglevel',
+  'auto_open',
+  '_http_vsn',
+] as const;
+type Sent = (typeof SENT)[number];
+
+/** Ids for the caller's SSL contexts, shared with the worker. */
+const contextIds = new WeakMap<httplib.ssl.SSLContext, number>();
+let nextContextId = 1;
+
+/** How to make the worker's object again: a constructor and its arguments. */
+export interface Recipe {
+  readonly cls: string;
+  readonly args: unknown[];
+  readonly context: httplib.ssl.SSLContext | null;
+}
+
+/** What a `new` command returns, applied by the twin's constructor (or by legacy.ts). */
+export interface Created {
+  readonly id: number;
+  readonly conn: number | undefined;
+  readonly state: ConnectionState;
+  readonly attributes: Json;
+  readonly context: Json;
+  /** The id of the SSL context (HTTPS), shared with the worker. */
+  readonly contextId: number | undefined;
+  /** The caller's context, which takes the worker's context's fields. */
+  readonly given?: httplib.ssl.SSLContext | null;
+  readonly decoder: Decoder;
+}
+
+/** Makes the worker's object for `recipe` (a `ctx` item first carries the SSL context). */
+export function create(recipe: Recipe): Created {
+  const encoder = new Encoder();
+  const command: Record<string, Json> = {
+    c: 'new',
+    cls: recipe.cls,
+    a: recipe.args.map((a) => encoder.value(a)),
+  };
+  const https = recipe.cls === 'HTTPSConnection' || recipe.cls === 'HTTPS';
+  const contextId = !https
+    ? undefined
+    : recipe.context !== null
+      ? sendContext(recipe.context)
+      : nextContextId++;
+  if (contextId !== undefined) command.n = contextId;
+  const reply = transact(command, encoder, null);
+  settle(reply);
+  const j = reply.json;
+  return {
+    id: j.v as number,
+    conn: j.conn as number | undefined,
+    state: j.st as unknown as ConnectionState,
+    attributes: j.at ?? [],
+    context: j.ctx ?? null,
+    contextId,
+    given: recipe.context,
+    decoder: reply.decoder,
+  };
+}
+
+/** Queue the caller's SSL context for the worker; returns its id. */
+export function sendContext(context: httplib.ssl.SSLContext): number {
+  let id = contextIds.get(context);
+  if (id === undefined) {
+    id = nextContextId++;
+    contextIds.set(context, id);
+  }
+  const contextId = id;
+  enqueue((encoder) => ({ c: 'ctx', id: contextId, a: ownFields(context, encoder) }));
+  return id;
+}
+
+/** Refuses the options only an event loop could honour. */
+function checkOptions(options: object | undefined | null, what: string): void {
+  refuseSignal(options, what);
+  if (
+    options !== null &&
+    options !== undefined &&
+    (options as { createConnection?: unknown }).createConnection !== undefined
+  ) {
+    throw new TypeError(
+      `httplib-ts/sync: ${what} takes no createConnection: a function cannot run in the worker thread`,
+    );
+  }
+}
+
+/**
+ * Python's `httplib.HTTPConnection`, blocking: see the main entry's `HTTPConnection`.
+ * `request()` returns once the request is sent, `getresponse()` returns the response.
+ *
+ * @example
+ * ```ts
+ * import * as httplib from 'httplib-ts/sync';
+ *
+ * const conn = new httplib.HTTPConnection('www.python.org');
+ * conn.request('GET', '/index.html');
+ * const response = conn.getresponse();
+ * console.log(response.status, response.reason); // 200 OK
+ * const body = response.read(); // a Buffer
+ * conn.close();
+ * ```
+ */
+export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, ConnectionMirror {
+  /** Python's `default_port`: 80. */
+  static default_port = httplib.HTTP_PORT;
+
+  host = '';
+  port = 0;
+  timeout: number | null = null;
+  source_address: readonly [string, number] | null = null;
+  strict = false;
+  blocksize = 8192;
+  debuglevel = 0;
+  auto_open: boolean | number = 1;
+  /** Where `set_debuglevel` output goes (default `process.stdout`), written by this thread. */
+  debugOutput: httplib.DebugOutput | null = null;
+  /** @internal HTTP version spoken: 11, or 10 for the legacy `HTTP` class. */
+  _http_vsn: 10 | 11 = 11;
+
+  #id = 0;
+  #generation = -1;
+  #sock: T.SocketInfo | null = null;
+  /** The values the worker's object has, to send only what changed. */
+  #sent: Record<string, unknown> = {};
+  #recipe: Recipe | null = null;
+  #tunnel: unknown[] | null = null;
+
+  constructor(host: string, port?: number | null, options: T.HTTPConnectionOptions = {}) {
+    if ((host as unknown) === BIND) {
+      // legacy.ts: the twin of a connection the worker made inside an HTTP object.
+      this.#adopt(options as unknown as Created);
+      return;
+    }
+    checkOptions(options, 'HTTPConnection');
+    const { debugOutput, ...rest } = (options ?? {}) as httplib.HTTPConnectionOptions;
+    this.debugOutput = debugOutput ?? null;
+    const given = {
+      ...rest,
+      timeout: rest.timeout === undefined ? httplib.getdefaulttimeout() : rest.timeout,
+    };
+    const isHttps = this instanceof HTTPSConnection;
+    let context: httplib.ssl.SSLContext | null = null;
+    if (isHttps) {
+      context = (given as httplib.HTTPSConnectionOptions).context ?? null;
+      delete (given as httplib.HTTPSConnectionOptions).context;
+    }
+    this.#recipe = {
+      cls: isHttps ? 'HTTPSConnection' : 'HTTPConnection',
+      args: [host, port, given],
+      context,
+    };
+    this.#adopt(create(this.#recipe));
+  }
+
+  #adopt(created: Created): void {
+    this.#id = created.id;
+    this.#generation = currentGeneration();
+    for (const [name, value] of created.attributes as Array<[string, Json]>) {
+      const v = created.decoder.value(value);
+      (this as unknown as Record<string, unknown>)[name] = v;
+      if ((SENT as readonly string[]).includes(name)) this.#sent[name] = v;
+    }
+    this[MIRROR](created.state);
+    this.adoptContext(created);
+    trackConnection(created.id, this);
+  }
+
+  /** @internal HTTPS takes its context's fields (hook). */
+  protected adoptContext(_created: Created): void {}
+
+  /** @internal */
+  [MIRROR](state: ConnectionState): void {
+    this.host = state.host;
+    this.port = state.port;
+    this.#sent.host = state.host;
+    this.#sent.port = state.port;
+    const s = state.sock;
+    this.#sock =
+      s === null
+        ? null
+        : Object.freeze({
+            localAddress: s[0],
+            localPort: s[1],
+            remoteAddress: s[2],
+            remotePort: s[3],
+          });
+  }
+
+  /** @internal */
+  [DEBUG_OUTPUT](): httplib.DebugOutput | null {
+    return this.debugOutput;
+  }
+
+  /**
+   * Python's `sock`: here, where the worker thread's socket is connected
+   * (`{ localAddress, localPort, remoteAddress, remotePort }`), or null when there is none.
+   */
+  get sock(): T.SocketInfo | null {
+    return this.#generation === currentGeneration() ? this.#sock : null;
+  }
+
+  /** The worker's id of this connection, sending the attributes that changed first. */
+  protected target(): number {
+    if (this.#generation !== currentGeneration()) this.#rebuild();
+    const changed: Array<[string, unknown]> = [];
+    for (const name of SENT) {
+      const value = this[name as Sent];
+      if (!Object.is(value, this.#sent[name])) {
+        changed.push([name, value]);
+        this.#sent[name] = value;
+      }
+    }
+    if (changed.length > 0) {
+      const id = this.#id;
+      enqueue((encoder) => ({ c: 'set', id, a: changed.map(([n, v]) => [n, encoder.value(v)]) }));
+    }
+    return this.#id;
+  }
+
+  /** The worker that had this connection's object is gone: make it again, closed. */
+  #rebuild(): void {
+    const recipe = this.#recipe;
+    if (recipe === null) {
+      throw new Error(
+        'httplib-ts/sync: this connection belonged to a worker thread that failed and was replaced',
+      );
+    }
+    this.#sent = {};
+    this.#adopt(create(recipe));
+    if (this.#tunnel !== null)
+      this.#call('set_tunnel', (e) => (this.#tunnel as unknown[]).map((a) => e.value(a)));
+  }
+
+  #call(method: string, encode: (encoder: Encoder, scope: CallScope) => Json[]): Json {
+    return invoke(this.target(), method, encode).value;
+  }
+
+  /** A call that may open the socket: an HTTPS connection sends its context's fields first. */
+  protected beforeConnect(): void {}
+
+  /** Python's `set_debuglevel(level)`: see the main entry. Output is written by this thread. */
+  set_debuglevel(level: number): void {
+    this.debuglevel = level;
+  }
+
+  /** Python's `_tunnel_host`: the host `set_tunnel()` named, or null (see the main entry). */
+  get _tunnel_host(): string | null {
+    return this.#tunnelTarget()?.[0] ?? null;
+  }
+
+  /** Python's `_tunnel_port`: the port `set_tunnel()` named, or null (see the main entry). */
+  get _tunnel_port(): number | null {
+    return this.#tunnelTarget()?.[1] ?? null;
+  }
+
+  #tunnelTarget(): [string, number] | null {
+    const tunnel = this.#tunnel;
+    if (tunnel === null) return null;
+    const defaultPort = (this.constructor as unknown as { default_port: number }).default_port;
+    return parseHostPort(tunnel[0] as string, (tunnel[1] as number | null) ?? null, defaultPort);
+  }
+
+  /** Python's `set_tunnel(host, port=None, headers=None)`: see the main entry. */
+  set_tunnel(host: string, port?: number | null, headers?: httplib.HeadersInput | null): void {
+    const args = [host, port, pairs(headers)];
+    this.#call('set_tunnel', (e) => args.map((a) => e.value(a)));
+    this.#tunnel = args;
+  }
+
+  /** Python's `connect()`: blocks until connected (and tunnelled, and TLS is up). */
+  connect(): void {
+    this.beforeConnect();
+    this.#call('connect', () => []);
+  }
+
+  /** Python's `close()`. */
+  close(): void {
+    if (this.#generation !== currentGeneration()) return;
+    this.#call('close', () => []);
+  }
+
+  /** Python's `putrequest(method, url, skip_host=False, skip_accept_encoding=False)`. */
+  putrequest(method: string, url: string, options?: httplib.PutRequestOptions | null): void {
+    this.#call('putrequest', (e) => [e.value(method), e.value(url), e.value(options)]);
+  }
+
+  /** Python's `putheader(header, *values)`. */
+  putheader(header: string, ...values: unknown[]): void {
+    this.#call('putheader', (e) => [e.value(header), ...values.map((v) => e.value(v))]);
+  }
+
+  /** Python's `endheaders(message_body=None)`: blocks until the head (and body) are sent. */
+  endheaders(messageBody?: unknown, options?: T.RequestOptions): void {
+    refuseSignal(options, 'endheaders()');
+    this.#sendBody('endheaders', messageBody, (e) => [e.value(options)], true);
+  }
+
+  /** Python's `send(data)`: blocks until `data` is sent. */
+  send(data: unknown, options?: { signal?: undefined }): void {
+    refuseSignal(options, 'send()');
+    this.#sendBody('send', data, () => [], false);
+  }
+
+  /** Python's `request(method, url, body=None, headers={})`: returns once the request is sent. */
+  request(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers?: httplib.HeadersInput | null,
+    options?: T.RequestOptions,
+  ): void {
+    refuseSignal(options, 'request()');
+    const given = pairs(headers);
+    this.#sendBody(
+      'request',
+      body,
+      (e) => [e.value(given), e.value(options)],
+      true,
+      (e) => [e.value(method), e.value(url)],
+    );
+  }
+
+  /** A call with a body: the body goes at its place among the arguments. */
+  #sendBody(
+    method: string,
+    body: unknown,
+    after: (e: Encoder) => Json[],
+    trailing: boolean,
+    before: (e: Encoder) => Json[] = () => [],
+  ): void {
+    this.beforeConnect();
+    let done: (() => void) | null = null;
+    this.#call(method, (e, scope) => {
+      const encoded = encodeBody(body, e, scope);
+      done = encoded.done;
+      const rest = trailing ? after(e) : [];
+      return [...before(e), encoded.json, ...rest];
+    });
+    (done as (() => void) | null)?.();
+  }
+
+  /** Python's `getresponse()`: blocks until the response head is read. */
+  getresponse(options?: T.GetResponseOptions): T.HTTPResponse {
+    refuseSignal(options, 'getresponse()');
+    const value = this.#call('getresponse', () => []) as unknown as { $resp: ResponseHead };
+    return makeResponse(value.$resp);
+  }
+}
+
+/** `headers` as given, or, for an iterable that is not an array or a Map, its pairs (read once, here). */
+function pairs(headers: unknown): unknown {
+  if (
+    headers !== null &&
+    typeof headers === 'object' &&
+    !Array.isArray(headers) &&
+    !(headers instanceof Map) &&
+    Symbol.iterator in headers
+  ) {
+    return [...(headers as Iterable<unknown>)];
+  }
+  return headers;
+}
+
+/**
+ * Python's `httplib.HTTPSConnection`, blocking: see the main entry's `HTTPSConnection`.
+ * The `context` is the caller's `ssl.SSLContext`: its settings are sent to the worker
+ * each time a connection is opened (a certificate chain the constructor loads into it,
+ * from `key_file`/`cert_file`, is loaded into the caller's context too, as in the main
+ * entry).
+ */
+export class HTTPSConnection extends HTTPConnection implements T.Blocking<httplib.HTTPSConnection> {
+  /** Python's `default_port`: 443. */
+  static override default_port = httplib.HTTPS_PORT;
+
+  // Set from the worker's object while the base constructor runs: `declare`, so that no
+  // field initializer of this class overwrites them afterwards.
+  declare key_file: string | null;
+  declare cert_file: string | null;
+  declare readonly _context: httplib.ssl.SSLContext;
+  declare readonly check_hostname: boolean;
+
+  /** @internal */
+  protected override adoptContext(created: Created): void {
+    if (created.context === null || created.contextId === undefined) return;
+    const context = created.given ?? new httplib.ssl.SSLContext();
+    setFields(context, created.context, created.decoder);
+    contextIds.set(context, created.contextId);
+    (this as { _context: httplib.ssl.SSLContext })._context = context;
+  }
+
+  /** @internal */
+  protected override beforeConnect(): void {
+    if (this.sock === null) sendContext(this._context);
+  }
+}
+
+/** legacy.ts passes this as the host to make the twin of an existing worker object. */
+export const BIND: unique symbol = Symbol('httplib-ts/sync bind');

@@ -1,0 +1,178 @@
+/**
+ * `HTTP` and `HTTPS` of `httplib-ts/sync`: twins of the main entry's Python 1.5.2
+ * compatibility classes. The worker runs the main entry's own `HTTP`/`HTTPS`; `_conn` is
+ * the twin of the connection inside it, and `file` / `headers` mirror its own.
+ */
+import * as httplib from '../index.ts';
+import { encodeBody } from './bodies.ts';
+import { type CallScope, currentGeneration } from './channel.ts';
+import { BIND, create, HTTPConnection, HTTPSConnection, sendContext } from './connection.ts';
+import { invoke, type ResponseHead } from './remote.ts';
+import { makeResponse } from './response.ts';
+import type * as T from './types.ts';
+import type { Encoder, Json } from './wire.ts';
+
+/**
+ * Python 2.7's `httplib.HTTP`, blocking: see the main entry's `HTTP`.
+ *
+ * @example
+ * ```ts
+ * import * as httplib from 'httplib-ts/sync';
+ *
+ * const h = new httplib.HTTP('www.python.org');
+ * h.putrequest('GET', '/index.html');
+ * h.putheader('Host', 'www.python.org');
+ * h.endheaders();
+ * const [errcode, errmsg] = h.getreply();
+ * const body = h.getfile()?.read();
+ * ```
+ */
+export class HTTP implements T.Blocking<httplib.HTTP> {
+  /** The wrapped connection (Python's `_conn`). */
+  readonly _conn: T.HTTPConnection;
+  /** The last reply's response (Python's `file`), or null. */
+  file: T.HTTPResponse | null = null;
+  /** The last reply's headers, or null after a bad status line. */
+  headers: httplib.HTTPMessage | null = null;
+
+  #id: number;
+  readonly #generation: number;
+
+  /** Python: `HTTP(host='', port=None, strict=None)`. */
+  constructor(
+    host = '',
+    port?: number | null,
+    strict?: boolean | null,
+    connection?: T.HTTPConnection,
+  ) {
+    if (connection !== undefined) {
+      throw new TypeError('httplib-ts/sync: HTTP takes no connection of its own');
+    }
+    const https = this instanceof HTTPS;
+    const options = https ? ((strict as unknown as httplib.HTTPSOptions | undefined) ?? {}) : null;
+    const context = options?.context ?? null;
+    const args: unknown[] = https
+      ? [host, port, { ...options, context: undefined }]
+      : [host, port, strict];
+    const created = create({ cls: https ? 'HTTPS' : 'HTTP', args, context });
+    this.#id = created.id;
+    this.#generation = currentGeneration();
+    const Conn = https ? HTTPSConnection : HTTPConnection;
+    this._conn = new Conn(BIND as unknown as string, null, {
+      ...created,
+      id: created.conn,
+    } as unknown as T.HTTPConnectionOptions);
+  }
+
+  #call(method: string, encode: (e: Encoder, scope: CallScope) => Json[]): Json {
+    if (this.#generation !== currentGeneration()) {
+      throw new Error(
+        'httplib-ts/sync: this HTTP object belonged to a worker thread that failed and was replaced',
+      );
+    }
+    // The wrapped connection's changed attributes go first.
+    (this._conn as unknown as { target(): number }).target();
+    const { value, reply } = invoke(this.#id, method, encode);
+    const st = reply.json.st as { file?: Json; headers?: string[] | null } | undefined;
+    if (st !== undefined && 'file' in st) {
+      const file = st.file as { $resp: ResponseHead } | null;
+      this.file = file === null ? null : this.#responseFor(file.$resp);
+      this.headers =
+        st.headers === null || st.headers === undefined
+          ? null
+          : new httplib.HTTPMessage(st.headers);
+    }
+    return value;
+  }
+
+  #response: T.HTTPResponse | null = null;
+  #responseId = -1;
+  #responseFor(head: ResponseHead): T.HTTPResponse {
+    if (this.#response === null || this.#responseId !== head.id) {
+      this.#response = makeResponse(head);
+      this.#responseId = head.id;
+    }
+    return this.#response;
+  }
+
+  /** Python: `connect(host=None, port=None)`. */
+  connect(host?: string | null, port?: number | null): void {
+    if (this._conn instanceof HTTPSConnection && this._conn.sock === null)
+      sendContext(this._conn._context);
+    this.#call('connect', (e) => [e.value(host), e.value(port)]);
+  }
+
+  /** Python: `putrequest(method, url, …)`. */
+  putrequest(method: string, url: string, options?: httplib.PutRequestOptions | null): void {
+    this.#call('putrequest', (e) => [e.value(method), e.value(url), e.value(options)]);
+  }
+
+  /** Python: `putheader(header, *values)`. */
+  putheader(header: string, ...values: unknown[]): void {
+    this.#call('putheader', (e) => [e.value(header), ...values.map((v) => e.value(v))]);
+  }
+
+  /** Python: `endheaders(message_body=None)`. */
+  endheaders(messageBody?: unknown): void {
+    this.#withBody('endheaders', messageBody);
+  }
+
+  /** Python: `send(data)`. */
+  send(data: unknown): void {
+    this.#withBody('send', data);
+  }
+
+  #withBody(method: string, body: unknown): void {
+    if (this._conn instanceof HTTPSConnection && this._conn.sock === null)
+      sendContext(this._conn._context);
+    let done: (() => void) | null = null;
+    this.#call(method, (e, scope) => {
+      const encoded = encodeBody(body, e, scope);
+      done = encoded.done;
+      return [encoded.json];
+    });
+    (done as (() => void) | null)?.();
+  }
+
+  /** Python: `set_debuglevel(level)`. */
+  set_debuglevel(level: number): void {
+    this._conn.set_debuglevel(level);
+  }
+
+  /** Python: `getreply()` → `[status, reason, headers]`; `[-1, line, null]` on a bad status line. */
+  getreply(): [number, string, httplib.HTTPMessage | null] {
+    const value = this.#call('getreply', () => []) as { $a: Json[] };
+    const [status, reason] = value.$a as [number, string];
+    return [status, reason, this.headers];
+  }
+
+  /** Python: `getfile()`: the reply's body as a file (`getfile().read()`). */
+  getfile(): T.HTTPResponse | null {
+    return this.file;
+  }
+
+  /** Python: `close()`. */
+  close(): void {
+    if (this.#generation !== currentGeneration()) {
+      this.file = null;
+      return;
+    }
+    this.#call('close', () => []);
+    this.file = null;
+  }
+}
+
+/**
+ * Python 2.7's `httplib.HTTPS`, blocking: see the main entry's `HTTPS`.
+ */
+export class HTTPS extends HTTP implements T.Blocking<httplib.HTTPS> {
+  declare key_file: string | null;
+  declare cert_file: string | null;
+
+  /** Python: `HTTPS(host='', port=None, key_file=None, cert_file=None, strict=None, context=None)`. */
+  constructor(host = '', port?: number | null, options: httplib.HTTPSOptions = {}) {
+    super(host, port, options as unknown as boolean);
+    this.key_file = options.key_file ?? null;
+    this.cert_file = options.cert_file ?? null;
+  }
+}

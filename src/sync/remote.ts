@@ -1,0 +1,192 @@
+/**
+ * What the blocking classes share: calling a method of the worker's real object and
+ * throwing its exception here, mirroring the state the worker reports back (a
+ * connection's socket, host and port; its responses' `length` and closed state), routing
+ * the worker's debug output to the right connection's `debugOutput`, and freeing the
+ * worker's objects once the caller's twins are garbage.
+ *
+ * The mirrors are hidden behind symbols: the blocking classes show exactly the members
+ * of the main entry's classes (types.ts).
+ */
+import type * as httplib from '../index.ts';
+import {
+  type CallScope,
+  currentGeneration,
+  enqueue,
+  type Reply,
+  setDebugSink,
+  transact,
+  WorkerError,
+} from './channel.ts';
+import { Encoder, type Json } from './wire.ts';
+
+/** The worker-side state of a connection, as worker.ts reports it. */
+export interface ConnectionState {
+  readonly host: string;
+  readonly port: number;
+  readonly sock: [string | null, number | null, string | null, number | null] | null;
+}
+
+/** A response as worker.ts describes it when it is made. */
+export interface ResponseHead {
+  readonly id: number;
+  readonly status: number;
+  readonly reason: string;
+  readonly version: 9 | 10 | 11;
+  readonly lines: string[];
+  readonly chunked: boolean;
+  readonly will_close: boolean;
+  readonly debuglevel: number;
+  readonly strict: boolean;
+  readonly length: number | null;
+  readonly isclosed: boolean;
+  readonly closed: boolean;
+}
+
+/** Symbols of the mirror hooks (not part of the public classes). */
+export const MIRROR = Symbol('httplib-ts/sync mirror');
+export const DEBUG_OUTPUT = Symbol('httplib-ts/sync debug output');
+
+export interface ConnectionMirror {
+  [MIRROR](state: ConnectionState): void;
+  [DEBUG_OUTPUT](): httplib.DebugOutput | null;
+}
+export interface ResponseMirror {
+  [MIRROR](length: number | null, isclosed: boolean, closed: boolean): void;
+}
+
+const connections = new Map<number, WeakRef<ConnectionMirror>>();
+const responses = new Map<number, WeakRef<ResponseMirror>>();
+const garbage = new FinalizationRegistry<[number, number]>(([id, generation]) => {
+  connections.delete(id);
+  responses.delete(id);
+  if (generation === currentGeneration()) enqueue({ c: 'free', a: [id] });
+});
+
+/** Python's `print` to the connection's `debugOutput`, as the main entry's debug.ts does. */
+setDebugSink((id, text) => {
+  const out = connections.get(id)?.deref()?.[DEBUG_OUTPUT]() ?? null;
+  if (typeof out === 'function') out(text);
+  else (out ?? process.stdout).write(text);
+});
+
+export function trackConnection(id: number, conn: ConnectionMirror): void {
+  connections.set(id, new WeakRef(conn));
+  garbage.register(conn, [id, currentGeneration()]);
+}
+
+export function trackResponse(id: number, response: ResponseMirror): void {
+  responses.set(id, new WeakRef(response));
+  garbage.register(response, [id, currentGeneration()]);
+}
+
+/** Apply the state that a reply reports. */
+export function applyState(st: Json | undefined): void {
+  if (st === undefined || st === null) return;
+  const s = st as {
+    conn?: [number, ConnectionState];
+    rs?: Array<[number, number | null, boolean, boolean]>;
+  };
+  if (s.conn !== undefined) connections.get(s.conn[0])?.deref()?.[MIRROR](s.conn[1]);
+  for (const [id, length, isclosed, closed] of s.rs ?? []) {
+    responses.get(id)?.deref()?.[MIRROR](length, isclosed, closed);
+  }
+}
+
+/** Throws when `generation` is not the running worker's: its objects are gone. */
+export function checkGeneration(generation: number, what: string): void {
+  if (generation !== currentGeneration()) {
+    throw new WorkerError(
+      `httplib-ts/sync: this ${what} belonged to a worker thread that failed and was replaced`,
+    );
+  }
+}
+
+/** Refuses a `signal` option: nothing could fire it while this thread is blocked. */
+export function refuseSignal(options: unknown, where: string): void {
+  if (
+    options !== null &&
+    typeof options === 'object' &&
+    (options as { signal?: unknown }).signal !== undefined
+  ) {
+    throw new TypeError(
+      `httplib-ts/sync: ${where} takes no signal: nothing can abort a call while its thread is blocked (use timeout)`,
+    );
+  }
+}
+
+/** The value of a reply, or its exception thrown here (after its state was applied). */
+export function settle(reply: Reply): Json {
+  applyState(reply.json.st);
+  const e = reply.json.e;
+  if (e !== undefined) throw callerError(reply.decoder.value(e));
+  return reply.json.v ?? null;
+}
+
+/**
+ * An exception from the worker, thrown from the caller's call: its stack is made here,
+ * where the caller can see its own code (the worker's frames say nothing about it).
+ * The caller's own objects (`$ref`) are thrown as they are.
+ */
+function callerError(err: unknown): unknown {
+  if (err instanceof Error && !ownErrors.has(err)) {
+    const header = `${err.name}: ${err.message}`;
+    const here = new Error().stack?.split('\n').slice(1) ?? [];
+    // Drop this package's own frames, up to the caller's call.
+    while (
+      here.length > 0 &&
+      /[\\/]sync[\\/](remote|channel|connection|response|legacy)\.[jt]s/.test(here[0] as string)
+    ) {
+      here.shift();
+    }
+    Object.defineProperty(err, 'stack', {
+      value: [header, ...here].join('\n'),
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
+  return err;
+}
+const ownErrors = new WeakSet<object>();
+
+/** Calls `method` of the worker's object `id`; `encode` turns the arguments into JSON. */
+export function invoke(
+  id: number,
+  method: string,
+  encode: (encoder: Encoder, scope: CallScope) => Json[],
+): { value: Json; reply: Reply } {
+  const encoder = new Encoder();
+  const scope = new LazyScope();
+  const args = encode(encoder, scope);
+  const reply = transact({ c: 'call', id, m: method, a: args }, encoder, scope.used ? scope : null);
+  // Errors the caller's iterables threw come back as themselves, stack and all.
+  if (scope.used) {
+    for (const original of scope.thrown.values()) {
+      if (typeof original === 'object' && original !== null) ownErrors.add(original);
+    }
+  }
+  return { value: settle(reply), reply };
+}
+
+/** A call's scope, made only when a body needs it (most calls have no iterable). */
+class LazyScope implements CallScope {
+  #iterators: Map<number, Iterator<unknown>> | null = null;
+  #thrown: Map<number, unknown> | null = null;
+  get used(): boolean {
+    return this.#iterators !== null;
+  }
+  get iterators(): Map<number, Iterator<unknown>> {
+    this.#iterators ??= new Map();
+    return this.#iterators;
+  }
+  get thrown(): Map<number, unknown> {
+    this.#thrown ??= new Map();
+    return this.#thrown;
+  }
+}
+
+/** Plain arguments, encoded as they are. */
+export function plainArgs(...args: unknown[]): (encoder: Encoder) => Json[] {
+  return (encoder) => args.map((a) => encoder.value(a));
+}

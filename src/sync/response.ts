@@ -1,0 +1,244 @@
+/**
+ * `HTTPResponse` of `httplib-ts/sync`: the twin of the worker's response. The head
+ * (status, reason, version, headers, framing) is copied here once; `length` and the
+ * closed state are mirrored after every call; reads run in the worker and their bytes
+ * come back through shared memory, copied once into a Buffer of the caller's own.
+ *
+ * A read of a response that is already closed returns what the main entry returns then
+ * (nothing) without asking the worker: closed is final.
+ */
+import * as httplib from '../index.ts';
+import type { Reply } from './channel.ts';
+import { currentGeneration, transact } from './channel.ts';
+import {
+  checkGeneration,
+  invoke,
+  MIRROR,
+  type ResponseHead,
+  type ResponseMirror,
+  refuseSignal,
+  settle,
+  trackResponse,
+} from './remote.ts';
+import type * as T from './types.ts';
+import { Encoder, type Json } from './wire.ts';
+
+const EMPTY = Buffer.alloc(0);
+const MAIN = httplib.HTTPResponse.prototype;
+
+/** Makes the twin of a response the worker described. */
+export function makeResponse(head: ResponseHead): HTTPResponse {
+  return new HTTPResponse(RESPONSE, head);
+}
+
+const RESPONSE: unique symbol = Symbol('httplib-ts/sync response');
+
+/**
+ * Python's `httplib.HTTPResponse`, blocking: see the main entry's `HTTPResponse`. Made by
+ * `getresponse()`, never by users. `read()` returns a `Buffer`, `for (const chunk of
+ * response)` iterates the body synchronously.
+ *
+ * @example
+ * ```ts
+ * import * as httplib from 'httplib-ts/sync';
+ *
+ * const conn = new httplib.HTTPConnection('www.python.org');
+ * conn.request('GET', '/');
+ * const response = conn.getresponse();
+ * console.log(response.status, response.getheader('Content-Type'));
+ * for (const chunk of response) process.stdout.write(chunk);
+ * ```
+ */
+export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseMirror {
+  status: number;
+  reason: string;
+  version: 9 | 10 | 11;
+  msg: httplib.HTTPMessage;
+  chunked: boolean;
+  will_close: boolean;
+  debuglevel: number;
+  strict: boolean;
+  closed: boolean;
+
+  readonly #id: number;
+  readonly #generation: number;
+  #length: number | null;
+  #isclosed: boolean;
+
+  /** @internal Use `HTTPConnection.getresponse()`. */
+  constructor(token: typeof RESPONSE, head: ResponseHead) {
+    if (token !== RESPONSE)
+      throw new TypeError('HTTPResponse is made by HTTPConnection.getresponse()');
+    this.status = head.status;
+    this.reason = head.reason;
+    this.version = head.version;
+    this.msg = new httplib.HTTPMessage(head.lines);
+    this.chunked = head.chunked;
+    this.will_close = head.will_close;
+    this.debuglevel = head.debuglevel;
+    this.strict = head.strict;
+    this.closed = head.closed;
+    this.#id = head.id;
+    this.#generation = currentGeneration();
+    this.#length = head.length;
+    this.#isclosed = head.isclosed;
+    trackResponse(head.id, this);
+  }
+
+  /** @internal */
+  [MIRROR](length: number | null, isclosed: boolean, closed: boolean): void {
+    this.#length = length;
+    this.#isclosed = isclosed;
+    this.closed = closed;
+  }
+
+  /** Python 3's `headers`: the same object as `msg`. */
+  get headers(): httplib.HTTPMessage {
+    return this.msg;
+  }
+
+  /** Python's `length`: body bytes still to come when known, else null. */
+  get length(): number | null {
+    return this.#length;
+  }
+
+  /**
+   * A read in the worker; its bytes come back in shared memory, placed so that the copy
+   * out of it lands at `align` (mod 8) without a slow unaligned copy.
+   */
+  #read(kind: string, n: unknown, options: unknown, align = 0): Json {
+    refuseSignal(options, `${kind}()`);
+    checkGeneration(this.#generation, 'response');
+    const encoder = new Encoder();
+    const command: Record<string, Json> = { c: 'read', id: this.#id, k: kind, al: align };
+    if (n !== undefined) command.n = encoder.value(n);
+    const reply = transact(command, encoder, null);
+    const value = settle(reply);
+    this.#last = reply;
+    return value;
+  }
+  #last: Reply | null = null;
+
+  /** The Buffer a read gave: copied out of shared memory. */
+  #bytes(value: Json): Buffer {
+    const placed = value as { $bytes: number; o: number; p?: number };
+    if (placed.$bytes === 0) return EMPTY;
+    return (this.#last as Reply).bytes(placed.$bytes, placed.o, placed.p);
+  }
+
+  /** Python's `read(amt=None)`: see the main entry. */
+  read(amt?: number | null, options?: T.ReadOptions): Buffer {
+    if (this.#isclosed) return EMPTY;
+    return this.#bytes(this.#read('read', amt, options));
+  }
+
+  /**
+   * Python 3's `readinto(b)`: bytes read into `b`, their number returned (0 at the end).
+   * The worker reads `b.length` bytes as `read(amt)` would (the same rule: up to that many,
+   * fewer only at the end) and they are copied into `b`.
+   */
+  readinto(b: Uint8Array, options?: T.ReadOptions): number {
+    if (!(b instanceof Uint8Array)) throw new TypeError('readinto() needs a Uint8Array (a Buffer)');
+    if (this.#isclosed || b.length === 0) return 0;
+    const placed = this.#read('readinto', b.length, options, b.byteOffset % 8) as {
+      $bytes: number;
+      o: number;
+      p?: number;
+    };
+    if (placed.$bytes > 0) (this.#last as Reply).copyInto(b, placed.$bytes, placed.o, placed.p);
+    return placed.$bytes;
+  }
+
+  /** Python 3's `read1(n=-1)`: see the main entry. */
+  read1(n = -1, options?: T.ReadOptions): Buffer {
+    if (this.#isclosed || n === 0) return EMPTY;
+    return this.#bytes(this.#read('read1', n, options));
+  }
+
+  /** Python 3's `peek(n)`: see the main entry. */
+  peek(n = 1, options?: T.ReadOptions): Buffer {
+    if (this.#isclosed) return EMPTY;
+    return this.#bytes(this.#read('peek', n, options));
+  }
+
+  /** Python 3's `readline(limit=-1)`: see the main entry. */
+  readline(limit = -1, options?: T.ReadOptions): Buffer {
+    if (this.#isclosed) return EMPTY;
+    return this.#bytes(this.#read('readline', limit, options));
+  }
+
+  /** `for (const chunk of response)`: the body as Buffers, as they arrive. */
+  *[Symbol.iterator](): Iterator<Buffer> {
+    for (;;) {
+      const chunk = this.read1(-1);
+      if (chunk.length === 0) return;
+      yield chunk;
+    }
+  }
+
+  /** The rest of the body, decoded (default UTF-8). */
+  text(encoding: BufferEncoding = 'utf8'): string {
+    if (this.#isclosed) return EMPTY.toString(encoding);
+    return this.#read('text', encoding, undefined) as string;
+  }
+
+  /** The rest of the body, parsed as JSON. */
+  json(): unknown {
+    const reply = this.#isclosed ? null : this.#read('json', undefined, undefined);
+    if (reply === null) return JSON.parse('');
+    return (this.#last as Reply).decoder.value(reply);
+  }
+
+  // What only reads the head runs the main entry's own methods on this object (they use
+  // `msg` and `status` alone): one implementation for both entries.
+
+  /** Python's `getheader(name, default=None)`: the main entry's. */
+  getheader(name: string): string | null;
+  getheader(name: string, defaultValue: Iterable<string>): string;
+  getheader<U>(name: string, defaultValue: U): string | U;
+  getheader(name: string, ...defaultValue: [] | [unknown]): unknown {
+    return (MAIN.getheader as (...a: unknown[]) => unknown).call(this, name, ...defaultValue);
+  }
+
+  /** Python's `getheaders()`: the main entry's. */
+  getheaders(): Array<[string, string]> {
+    return MAIN.getheaders.call(this as unknown as httplib.HTTPResponse);
+  }
+
+  /** Python's `fileno()`: the worker's socket's descriptor (descriptors belong to the process). */
+  fileno(): number {
+    checkGeneration(this.#generation, 'response');
+    return invoke(this.#id, 'fileno', () => []).value as number;
+  }
+
+  /** Python's `isclosed()`. */
+  isclosed(): boolean {
+    return this.#isclosed;
+  }
+
+  /** Python 3's `getcode()`: the main entry's. */
+  getcode(): number {
+    return MAIN.getcode.call(this as unknown as httplib.HTTPResponse);
+  }
+
+  /** Python 3's `info()`: the main entry's. */
+  info(): httplib.HTTPMessage {
+    return MAIN.info.call(this as unknown as httplib.HTTPResponse);
+  }
+
+  /** Python's `close()`. */
+  close(): void {
+    // Read to its end: the main entry's close() only sets `closed` then (and the worker
+    // may have forgotten the response already).
+    if (this.#isclosed) {
+      this.closed = true;
+      return;
+    }
+    if (this.#generation !== currentGeneration()) {
+      this.closed = true;
+      this.#isclosed = true;
+      return;
+    }
+    invoke(this.#id, 'close', () => []);
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The types of `httplib-ts/sync`, derived from the main entry's: every method that returns
+ * a `Promise<T>` returns `T`, an `AsyncIterable` becomes an `Iterable`, the package's
+ * classes in signatures become their blocking twins, and `signal` options (nothing could
+ * fire while the thread is blocked) are gone. Nothing here is written a second time by
+ * hand: a change to the async classes changes these types with it.
+ *
+ * Types only: this file emits no JavaScript.
+ */
+import type { ReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import type * as httplib from '../index.ts';
+
+/**
+ * Members of the async classes that are public in TypeScript but `@internal` (hooks
+ * between the package's own classes): the blocking classes do not have them.
+ */
+export type InternalMember = 'begin' | 'readHeadOnly' | 'applyHead' | 'takeOwnership';
+
+/** What the blocking `sock` attribute gives: where the worker's socket is connected. */
+export interface SocketInfo {
+  /** The local address of the worker's socket. */
+  readonly localAddress: string | null;
+  /** The local port of the worker's socket. */
+  readonly localPort: number | null;
+  /** The server's (or the proxy's) address. */
+  readonly remoteAddress: string | null;
+  /** The server's (or the proxy's) port. */
+  readonly remotePort: number | null;
+}
+
+/** One of the package's classes as its blocking twin; any other type as it is. */
+export type ClassTwin<V> = V extends httplib.HTTPSConnection
+  ? Blocking<httplib.HTTPSConnection>
+  : V extends httplib.HTTPConnection
+    ? Blocking<httplib.HTTPConnection>
+    : V extends httplib.HTTPResponse
+      ? Blocking<httplib.HTTPResponse>
+      : V extends httplib.HTTPS
+        ? Blocking<httplib.HTTPS>
+        : V extends httplib.HTTP
+          ? Blocking<httplib.HTTP>
+          : V;
+
+/**
+ * A value of the async API (a result, an attribute) as the blocking API gives it: the
+ * package's classes as their twins, async iterators and iterables as synchronous ones.
+ */
+export type Twin<V> =
+  V extends AsyncIterator<infer U>
+    ? Iterator<U>
+    : V extends AsyncIterable<infer U>
+      ? V extends httplib.HTTPResponse
+        ? ClassTwin<V>
+        : Iterable<U>
+      : ClassTwin<V>;
+
+/** An options parameter without `signal` (refused by the blocking API); other parameters as they are. */
+export type NoSignal<P> = P extends object ? ('signal' extends keyof P ? Omit<P, 'signal'> : P) : P;
+
+/**
+ * A parameter of a blocking method: a request body is the blocking API's
+ * {@link RequestBody}, options lose `signal`, the package's classes are their twins.
+ */
+export type Param<P> = httplib.RequestBody extends P
+  ? RequestBody | Exclude<P, httplib.RequestBody>
+  : ClassTwin<NoSignal<P>>;
+/** The parameters of a blocking method: see {@link Param}. */
+export type Params<A extends unknown[]> = { [I in keyof A]: Param<A[I]> };
+
+/** A method of the async API, blocking: its promise's value, returned. */
+export type BlockingMethod<F> = F extends (...args: infer A) => infer R
+  ? (...args: Params<A>) => Twin<Awaited<R>>
+  : F;
+
+/** Whether two types are each assignable to the other. */
+export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+/** Whether a method must change: it returns a promise, or something holding the package's classes. */
+export type Changes<F> = F extends (...args: never[]) => infer R
+  ? [R] extends [PromiseLike<unknown>]
+    ? true
+    : Same<R, Twin<R>> extends true
+      ? false
+      : true
+  : false;
+
+/**
+ * The blocking twin of an instance type of the async API: same members, with methods
+ * returning promises blocking instead, `[Symbol.asyncIterator]` turned into
+ * `[Symbol.iterator]`, and attributes holding the package's classes holding their twins.
+ * Methods that need no change keep their exact signature (overloads included).
+ */
+export type Blocking<T> = {
+  [K in keyof T as K extends InternalMember
+    ? never
+    : K extends typeof Symbol.asyncIterator
+      ? typeof Symbol.iterator
+      : K]: K extends 'sock'
+    ? SocketInfo | null
+    : T[K] extends (...args: never[]) => unknown
+      ? Changes<T[K]> extends true
+        ? BlockingMethod<T[K]>
+        : T[K]
+      : Twin<T[K]>;
+};
+
+/**
+ * A constructor parameter of the blocking classes: options without `signal` and without
+ * `createConnection` (a function cannot cross threads), the package's classes as their twins.
+ */
+export type CtorParam<P> = P extends httplib.HTTPConnection
+  ? Twin<P>
+  : P extends object
+    ? Omit<P, 'signal' | 'createConnection'>
+    : P;
+/** The constructor parameters of a blocking class: see {@link CtorParam}. */
+export type CtorParams<A extends unknown[]> = { [I in keyof A]: CtorParam<A[I]> };
+
+/** The blocking twin of a class of the async API: its statics, and a constructor of the twin instances. */
+export type BlockingClass<C extends abstract new (...args: never[]) => unknown> = Omit<
+  C,
+  'prototype'
+> & {
+  new (...args: CtorParams<ConstructorParameters<C>>): Blocking<InstanceType<C>>;
+  /** The blocking instances' prototype. */
+  readonly prototype: Blocking<InstanceType<C>>;
+};
+
+/**
+ * The blocking twin of a class users cannot construct (the main entry's `HTTPResponse`
+ * has a private constructor): `instanceof` works, `new` does not typecheck.
+ */
+export type UnconstructibleClass<T> = (abstract new () => Blocking<T>) & {
+  /** The blocking instances' prototype. */
+  readonly prototype: Blocking<T>;
+};
+
+/** The blocking `HTTPConnection`. */
+export type HTTPConnection = Blocking<httplib.HTTPConnection>;
+/** The blocking `HTTPSConnection`. */
+export type HTTPSConnection = Blocking<httplib.HTTPSConnection>;
+/** The blocking `HTTPResponse`. */
+export type HTTPResponse = Blocking<httplib.HTTPResponse>;
+/** The blocking `HTTP` (legacy). */
+export type HTTP = Blocking<httplib.HTTP>;
+/** The blocking `HTTPS` (legacy). */
+export type HTTPS = Blocking<httplib.HTTPS>;
+
+/**
+ * The request bodies of the blocking API: the main entry's, less those only an event
+ * loop can read (async iterables, `Readable`s other than `fs.ReadStream`), plus file
+ * descriptors.
+ */
+export type RequestBody =
+  | Exclude<httplib.RequestBody, AsyncIterable<unknown>>
+  | ReadStream
+  | FileHandle
+  | number;
+
+/** Options of the blocking `HTTPConnection`: the main entry's, without `signal` and `createConnection`. */
+export type HTTPConnectionOptions = CtorParam<httplib.HTTPConnectionOptions>;
+/** Options of the blocking `HTTPSConnection`: the main entry's, without `signal` and `createConnection`. */
+export type HTTPSConnectionOptions = CtorParam<httplib.HTTPSConnectionOptions>;
+/** Options of `request()` and `endheaders()`: the main entry's, without `signal`. */
+export type RequestOptions = NoSignal<httplib.RequestOptions>;
+/** Options of `getresponse()`: the main entry's, without `signal`. */
+export type GetResponseOptions = NoSignal<httplib.GetResponseOptions>;
+/** Options of a read: the main entry's, without `signal`. */
+export type ReadOptions = NoSignal<httplib.ReadOptions>;

@@ -1,0 +1,389 @@
+/**
+ * The worker's objects (connections, responses, legacy `HTTP` objects, SSL contexts) in a
+ * table by id, and what the commands do with them: make them, call their methods, read
+ * responses into shared memory, and report the state the caller mirrors. Only the
+ * package's public entry is used (src/index.ts).
+ */
+import * as httplib from '../index.ts';
+import { type Decoder, type Encoder, type Json, ownFields, setFields } from './wire.ts';
+
+type Connection = httplib.HTTPConnection;
+type Response = httplib.HTTPResponse;
+type Legacy = httplib.HTTP;
+
+/** An item sent ahead of a command: attributes to set, objects to forget, an SSL context. */
+export interface QueuedItem {
+  readonly c: string;
+  readonly id?: number;
+  readonly a?: Json[];
+}
+
+const objects = new Map<number, object>();
+const idOf = new WeakMap<object, number>();
+let nextId = 1;
+/** Response id → the id of the connection that made it. */
+const ownerOf = new Map<number, number>();
+/** Connection id → ids of its responses not yet closed. */
+const openResponses = new Map<number, Set<number>>();
+/** Worker-side copies of the caller's SSL contexts, by the caller's id for them. */
+const contexts = new Map<number, httplib.ssl.SSLContext>();
+let bodyArea: Buffer = Buffer.alloc(0);
+let debug: (id: number, text: string) => void = () => {};
+
+/** Where reads land (the shared body area), and where debug output goes. */
+export function setupObjects(area: Buffer, onDebug: (id: number, text: string) => void): void {
+  bodyArea = area;
+  debug = onDebug;
+}
+
+/** Calls `method` of object `id` with `args`; its value, awaited. */
+export async function callMethod(id: number, method: string, args: unknown[]): Promise<unknown> {
+  const target = objects.get(id) as Record<string, unknown> | undefined;
+  // A response read to its end and forgotten since (see `finished`): its socket is no
+  // longer its own.
+  if (target === undefined && method === 'fileno')
+    throw new TypeError('fileno of a closed response');
+  if (target === undefined)
+    throw new Error('httplib-ts/sync: this object no longer exists in the worker');
+  const fn = target[method];
+  if (typeof fn !== 'function') throw new TypeError(`httplib-ts/sync: no method ${method}`);
+  return await (fn as (...a: unknown[]) => unknown).apply(target, args);
+}
+
+export function applyQueued(item: QueuedItem, decoder: Decoder): void {
+  if (item.c === 'free') {
+    for (const id of item.a as number[]) {
+      objects.delete(id);
+      ownerOf.delete(id);
+      openResponses.delete(id);
+      finishedOf.delete(id);
+    }
+  } else if (item.c === 'set') {
+    const target = objects.get(item.id as number) as Record<string, unknown> | undefined;
+    if (target === undefined) return;
+    for (const [name, value] of item.a as Array<[string, Json]>) {
+      if (name === 'debuglevel')
+        (target as unknown as Connection).set_debuglevel(decoder.value(value) as number);
+      else target[name] = decoder.value(value);
+    }
+  } else if (item.c === 'ctx') {
+    restoreContext(item.id as number, item.a as Array<[string, Json]>, decoder);
+  }
+}
+
+function register(obj: object): number {
+  const known = idOf.get(obj);
+  if (known !== undefined) return known;
+  const id = nextId++;
+  objects.set(id, obj);
+  idOf.set(obj, id);
+  return id;
+}
+
+/** Debug output of connection `id`, forwarded to the caller, which writes it. */
+function forwarder(id: number): (text: string) => void {
+  return (text) => debug(id, text);
+}
+
+export function construct(
+  cls: string,
+  args: unknown[],
+  ctx: number | undefined,
+  encoder: Encoder,
+): Json {
+  switch (cls) {
+    case 'HTTPConnection':
+    case 'HTTPSConnection': {
+      const id = nextId++;
+      const options: Record<string, unknown> = { ...((args[2] as object | undefined) ?? {}) };
+      options.debugOutput = forwarder(id);
+      if (ctx !== undefined && contexts.has(ctx)) options.context = contexts.get(ctx);
+      const Class = cls === 'HTTPConnection' ? httplib.HTTPConnection : httplib.HTTPSConnection;
+      const conn = new Class(args[0] as string, args[1] as number | null | undefined, options);
+      objects.set(id, conn);
+      idOf.set(conn, id);
+      openResponses.set(id, new Set());
+      return {
+        v: id,
+        st: connectionState(conn),
+        at: attributes(conn, encoder),
+        ctx: contextOf(conn, ctx, encoder),
+      };
+    }
+    case 'HTTP':
+    case 'HTTPS': {
+      let h: Legacy;
+      if (cls === 'HTTP') {
+        h = new httplib.HTTP(
+          args[0] as string | undefined,
+          args[1] as number | null | undefined,
+          args[2] as boolean | null | undefined,
+        );
+      } else {
+        const options = { ...((args[2] as httplib.HTTPSOptions | undefined) ?? {}) };
+        if (ctx !== undefined) options.context = contexts.get(ctx) ?? null;
+        h = new httplib.HTTPS(
+          args[0] as string | undefined,
+          args[1] as number | null | undefined,
+          options,
+        );
+      }
+      const id = register(h);
+      const connId = register(h._conn);
+      h._conn.debugOutput = forwarder(connId);
+      openResponses.set(connId, new Set());
+      ownerOf.set(id, connId);
+      return {
+        v: id,
+        conn: connId,
+        st: connectionState(h._conn),
+        at: attributes(h._conn, encoder),
+        ctx: contextOf(h._conn, ctx, encoder),
+      };
+    }
+    default:
+      throw new Error(`httplib-ts/sync worker: cannot construct ${cls}`);
+  }
+}
+
+/** A call's value: a response is registered and described; anything else is encoded. */
+export function result(value: unknown, ownerId: number, encoder: Encoder): Json {
+  if (value instanceof httplib.HTTPResponse) return { $resp: describe(value, ownerId) };
+  if (Array.isArray(value)) return { $a: value.map((v) => result(v, ownerId, encoder)) };
+  return encoder.value(value);
+}
+
+/** A new response: everything about it that never changes, and its state. */
+function describe(r: Response, ownerId: number): Json {
+  const known = idOf.get(r);
+  const id = register(r);
+  const connId = ownerOf.get(ownerId) ?? ownerId;
+  if (known === undefined) {
+    ownerOf.set(id, connId);
+    if (!r.isclosed()) openResponses.get(connId)?.add(id);
+    else finished(connId, id);
+  }
+  return {
+    id,
+    status: r.status,
+    reason: r.reason,
+    version: r.version,
+    lines: [...r.msg.headers],
+    chunked: r.chunked,
+    will_close: r.will_close,
+    debuglevel: r.debuglevel,
+    strict: r.strict,
+    ...responseState(r),
+  } as Json;
+}
+
+/**
+ * Response `id` of connection `connId` is read to its end. Its object is kept (for
+ * `fileno()`, `close()`) until the connection's next response ends, then forgotten: the
+ * caller's twin answers reads of an ended response itself, and a finished response may
+ * hold a large block of the socket's reads, which must not pile up while the caller's
+ * twins wait for a garbage collection.
+ */
+function finished(connId: number, id: number): void {
+  const previous = finishedOf.get(connId);
+  if (previous !== undefined && previous !== id) {
+    objects.delete(previous);
+    ownerOf.delete(previous);
+  }
+  finishedOf.set(connId, id);
+}
+const finishedOf = new Map<number, number>();
+
+function responseState(r: Response): { length: number | null; isclosed: boolean; closed: boolean } {
+  return { length: r.length, isclosed: r.isclosed(), closed: r.closed };
+}
+
+/**
+ * What changed that the caller mirrors, after a command on object `id`: the state of its
+ * connection (socket, host, port), of that connection's open responses, and, for the
+ * legacy classes, their `file` and `headers`.
+ */
+export function stateOf(id: number): Json {
+  const target = objects.get(id);
+  const connId = target instanceof httplib.HTTPConnection ? id : (ownerOf.get(id) ?? id);
+  const conn = objects.get(connId) as Connection | undefined;
+  const out: Record<string, Json> = {};
+  if (conn !== undefined) out.conn = [connId, connectionState(conn)];
+  const rs: Json[] = [];
+  const open = openResponses.get(connId);
+  const seen = new Set<number>();
+  const report = (rid: number): void => {
+    const r = objects.get(rid) as Response | undefined;
+    if (r === undefined || seen.has(rid)) return;
+    seen.add(rid);
+    const s = responseState(r);
+    rs.push([rid, s.length, s.isclosed, s.closed]);
+    if (s.isclosed && open?.delete(rid) === true) finished(connId, rid);
+  };
+  if (target instanceof httplib.HTTPResponse) report(id);
+  for (const rid of open ?? []) report(rid);
+  out.rs = rs;
+  if (target instanceof httplib.HTTP) {
+    const file = target.file;
+    out.file = file === null ? null : { $resp: describe(file, id) };
+    out.headers = target.headers === null ? null : [...target.headers.headers];
+  }
+  return out;
+}
+
+/** Every attribute the caller's twin mirrors, as the constructor left them. */
+function attributes(conn: Connection, encoder: Encoder): Json {
+  const out: Json[] = [];
+  for (const name of MIRRORED) {
+    if (name in conn)
+      out.push([name, encoder.value((conn as unknown as Record<string, unknown>)[name])]);
+  }
+  return out;
+}
+
+const MIRRORED = [
+  'host',
+  'port',
+  'timeout',
+  'source_address',
+  'strict',
+  'blocksize',
+  'debuglevel',
+  'auto_open',
+  '_http_vsn',
+  'key_file',
+  'cert_file',
+  'check_hostname',
+];
+
+/**
+ * The fields of an HTTPS connection's context after its constructor ran (which may load
+ * a certificate chain into it), for the caller's context; the context is kept under the
+ * caller's id for it.
+ */
+function contextOf(conn: Connection, ctx: number | undefined, encoder: Encoder): Json {
+  const context = (conn as Partial<httplib.HTTPSConnection>)._context;
+  if (context === undefined || ctx === undefined) return null;
+  contexts.set(ctx, context);
+  return ownFields(context, encoder);
+}
+
+function connectionState(conn: Connection): Json {
+  const sock = conn.sock as import('node:net').Socket | null;
+  return {
+    host: conn.host,
+    port: conn.port,
+    sock:
+      sock === null
+        ? null
+        : [
+            sock.localAddress ?? null,
+            sock.localPort ?? null,
+            sock.remoteAddress ?? null,
+            sock.remotePort ?? null,
+          ],
+  };
+}
+
+/**
+ * A read of response `id`: the main entry's own read (`readinto(b)` is `read(b.length)`:
+ * both fill up to their size unless the body ends, and fail alike), its bytes placed in
+ * shared memory for the caller to copy out (`align`: where the caller's copy lands, mod 8).
+ */
+export async function readValue(
+  id: number,
+  kind: string,
+  n: number | null | undefined,
+  align: number,
+  encoder: Encoder,
+): Promise<Json> {
+  const r = objects.get(id) as Response | undefined;
+  if (r === undefined)
+    throw new Error('httplib-ts/sync: this response no longer exists in the worker');
+  switch (kind) {
+    case 'read':
+    case 'readinto': {
+      // What read(n) would return, when its size is known: read into memory of this
+      // thread's own, reused (no allocation per read, and the socket's bytes are copied
+      // at the speed of ordinary memory; into shared memory they would not be).
+      const length = r.length;
+      const all = n === undefined || n === null || n < 0;
+      const want =
+        length === null || !(all || Number.isSafeInteger(n))
+          ? 0
+          : all
+            ? length
+            : Math.min(n as number, length);
+      if (want > 0 && want <= INTO_MAX) {
+        if (landing.length < want)
+          landing = Buffer.allocUnsafeSlow(Math.max(want, 2 * landing.length));
+        const got = await r.readinto(landing.subarray(0, want));
+        return place(landing.subarray(0, got), align, encoder);
+      }
+      return place(await r.read(n), align, encoder);
+    }
+    case 'read1':
+      return place(await r.read1(n ?? undefined), align, encoder);
+    case 'peek':
+      return place(await r.peek(n ?? undefined), align, encoder);
+    case 'readline':
+      return place(await r.readline(n ?? undefined), align, encoder);
+    case 'text':
+      return encoder.value(await r.text((n as unknown as BufferEncoding | null) ?? undefined));
+    case 'json':
+      return encoder.value(await r.json());
+    default:
+      throw new Error(`httplib-ts/sync worker: unknown read ${kind}`);
+  }
+}
+
+/**
+ * Bytes for the caller: in the shared body area, or in a SharedArrayBuffer of their own
+ * when larger, at an offset ≡ `align` (mod 8). V8 copies to and from shared memory word by
+ * word only when both sides have the same alignment (else byte by byte, ten times
+ * slower), so the bytes go where both copies, this one and the caller's, are aligned; a
+ * source of another alignment goes through a scratch buffer first (a copy between
+ * ordinary buffers is fast at any alignment).
+ */
+function place(bytes: Buffer, align: number, encoder: Encoder): Json {
+  const n = bytes.length;
+  if (n === 0) return { $bytes: 0, o: 0 };
+  let target = bodyArea;
+  let ported: number | undefined;
+  if (n + 8 > bodyArea.length) {
+    const sab = new SharedArrayBuffer(n + 8);
+    target = Buffer.from(sab);
+    encoder.ported.push(sab);
+    ported = encoder.ported.length - 1;
+  }
+  let source = bytes;
+  if (n >= ALIGN_MIN && bytes.byteOffset % 8 !== align) {
+    if (scratch.length < n + 8)
+      scratch = Buffer.allocUnsafeSlow(Math.max(n + 8, 2 * scratch.length));
+    scratch.set(bytes, align);
+    source = scratch.subarray(align, align + n);
+  }
+  target.set(source, align);
+  return ported === undefined ? { $bytes: n, o: align } : { $bytes: n, o: align, p: ported };
+}
+
+/** Below this, a copy byte by byte costs less than a second copy. */
+const ALIGN_MIN = 4096;
+let scratch = Buffer.alloc(0);
+/** Where reads of a known size land first; reads larger than INTO_MAX are not kept for. */
+let landing = Buffer.alloc(0);
+const INTO_MAX = 8 * 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------
+// SSL contexts: the caller's fields, on a worker-side context kept per caller context (so
+// that its TLS sessions are kept too).
+
+export function restoreContext(id: number, fields: Array<[string, Json]>, decoder: Decoder): void {
+  let context = contexts.get(id);
+  if (context === undefined) {
+    const protocol = fields.find(([k]) => k === 'protocol')?.[1];
+    context = new httplib.ssl.SSLContext(decoder.value(protocol ?? null) as number | undefined);
+    contexts.set(id, context);
+  }
+  setFields(context, fields, decoder);
+}

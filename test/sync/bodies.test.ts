@@ -1,0 +1,311 @@
+/**
+ * Request bodies of the blocking API: every kind the main entry takes that can be read
+ * without this thread's event loop goes out exactly as the main entry sends it (the
+ * server's records of both are compared); async iterables and other Readables are
+ * refused with a TypeError before anything is sent; a body that fails throws its own
+ * error from the call, and the connection stays usable.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import * as main from '../../src/index.ts';
+import * as httplib from '../../src/sync.ts';
+import { noUncaught, type Peer, type Recorded, sameAsMain, startPeer, thrown } from './peer.ts';
+
+noUncaught();
+let peer: Peer;
+let dir: string;
+let file: string;
+const CONTENT = Buffer.from('0123456789abcdefghij'.repeat(1000));
+
+before(async () => {
+  peer = await startPeer();
+  httplib.setdefaulttimeout(10);
+  dir = fs.mkdtempSync(join(tmpdir(), 'httplib-sync-bodies-'));
+  file = join(dir, 'body.bin');
+  fs.writeFileSync(file, CONTENT);
+});
+after(async () => {
+  httplib.setdefaulttimeout(null);
+  await peer.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** What the server recorded of one request, headers as `name: value` lines. */
+async function last(): Promise<Recorded> {
+  const all = await peer.records();
+  return all.at(-1) as Recorded;
+}
+
+/** Sends `make()`'s body through both entries; returns both records (sync first). */
+async function both(
+  method: string,
+  make: () => unknown,
+  headers?: Record<string, string>,
+): Promise<[Recorded, Recorded]> {
+  const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+  conn.request(method, '/echo', make() as httplib.RequestBody, headers);
+  conn.getresponse().read();
+  conn.close();
+  const ours = await last();
+  const a = new main.HTTPConnection('127.0.0.1', peer.http);
+  await a.request(method, '/echo', make() as main.RequestBody, headers);
+  await (await a.getresponse()).read();
+  a.close();
+  return [ours, await last()];
+}
+
+describe('bodies go out as the main entry sends them', () => {
+  const kinds: Array<[string, () => unknown]> = [
+    ['a string (UTF-8)', () => 'héllo wörld'],
+    ['an empty string', () => ''],
+    ['a Buffer', () => Buffer.from('bytes\x00\xff')],
+    ['a Uint8Array', () => new Uint8Array([1, 2, 3])],
+    ['a Float32Array', () => new Float32Array([1.5, -2])],
+    ['a DataView window', () => new DataView(new ArrayBuffer(8), 2, 4)],
+    ['an ArrayBuffer', () => new Uint8Array([9, 8, 7]).buffer],
+    ['a large Buffer (over the shared area)', () => Buffer.alloc(700_000, 'z')],
+    ['a Blob', () => new Blob(['blob ', Buffer.from('parts')])],
+    ['an array of pieces (chunked)', () => ['a', Buffer.from('b'), new Uint8Array([99])]],
+    [
+      'a generator (chunked)',
+      () =>
+        (function* () {
+          yield 'one ';
+          yield Buffer.from('two');
+          yield '';
+        })(),
+    ],
+    ['a Set of strings (an iterable)', () => new Set(['x', 'y'])],
+    ['no body on PUT', () => null],
+  ];
+  for (const [name, make] of kinds) {
+    it(name, async () => {
+      const [ours, theirs] = await both('PUT', make);
+      assert.deepEqual(ours, theirs);
+    });
+  }
+
+  it('a FileHandle, read through its descriptor, never closed', async () => {
+    const handle = await open(file);
+    try {
+      const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+      conn.request('PUT', '/echo', handle);
+      conn.getresponse().read();
+      conn.close();
+      const rec = await last();
+      assert.equal(rec.body, CONTENT.toString('latin1'));
+      assert.ok(rec.headers.includes(String(CONTENT.length)), 'Content-Length from fstat');
+      assert.equal((await handle.stat()).size, CONTENT.length, 'still open');
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('a file descriptor (blocking entry only), like a FileHandle', async () => {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+      conn.request('POST', '/echo', fd);
+      conn.getresponse().read();
+      conn.close();
+      const rec = await last();
+      assert.equal(rec.body, CONTENT.toString('latin1'));
+      assert.ok(rec.headers.includes(String(CONTENT.length)));
+      assert.equal(fs.fstatSync(fd).size, CONTENT.length, 'still open');
+    } finally {
+      fs.closeSync(fd);
+    }
+    // The main entry takes no number: the same TypeError as there for one that is no descriptor.
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    const err = thrown(() => conn.request('POST', '/echo', 1.5));
+    assert.ok(err instanceof TypeError);
+    assert.match(
+      (err as Error).message,
+      /message_body should be a bytes-like object or an iterable, got number/,
+    );
+  });
+
+  it('an fs.ReadStream, still opening, read through its file (its start/end window), then closed', async () => {
+    for (const options of [{}, { start: 5, end: 14 }, { start: 19_990 }]) {
+      const [ours, theirs] = await both('PUT', () => fs.createReadStream(file, options));
+      assert.deepEqual(ours, theirs, JSON.stringify(options));
+    }
+    const stream = fs.createReadStream(file);
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    conn.request('PUT', '/echo', stream);
+    conn.getresponse().read();
+    conn.close();
+    await new Promise((resolve) => stream.once('close', () => resolve(null)));
+    assert.equal(stream.destroyed, true, 'read to its end: closed, as autoClose does');
+  });
+
+  it('an fs.ReadStream that is open, read partly by its consumer: the rest', async () => {
+    const stream = fs.createReadStream(file, { highWaterMark: 1000 });
+    await new Promise<void>((resolve) => stream.once('readable', () => resolve()));
+    const consumed = stream.read(300) as Buffer;
+    assert.equal(consumed.length, 300);
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    conn.request('PUT', '/echo', stream);
+    conn.getresponse().read();
+    conn.close();
+    const rec = await last();
+    assert.equal(rec.body, CONTENT.subarray(300).toString('latin1'));
+  });
+
+  it('headers as a Map, as pairs, as any iterable of pairs; values with a string form of their own', async () => {
+    const value = { toString: () => 'from toString' };
+    for (const headers of [
+      new Map<string, unknown>([
+        ['X-A', 1],
+        ['X-B', value],
+      ]),
+      [
+        ['X-A', 1],
+        ['X-B', value],
+      ] as Array<[string, unknown]>,
+      (function* (): Generator<[string, unknown]> {
+        yield ['X-A', 1];
+        yield ['X-B', value];
+      })(),
+    ]) {
+      const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+      conn.request('GET', '/echo', null, headers as httplib.HeadersInput);
+      conn.getresponse().read();
+      conn.close();
+      const rec = await last();
+      assert.deepEqual(rec.headers.slice(-4), ['X-A', '1', 'X-B', 'from toString']);
+    }
+  });
+
+  it('endheaders(body) and send(data), with encode_chunked', async () => {
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    conn.putrequest('POST', '/echo');
+    conn.putheader('Transfer-Encoding', 'chunked');
+    conn.endheaders(
+      (function* () {
+        yield 'chunk';
+      })(),
+      { encode_chunked: true },
+    );
+    conn.getresponse().read();
+    assert.equal((await last()).body, 'chunk');
+    conn.putrequest('POST', '/echo');
+    conn.putheader('Content-Length', 6);
+    conn.endheaders();
+    conn.send('sent ');
+    conn.send(Buffer.from('!'));
+    conn.getresponse().read();
+    assert.equal((await last()).body, 'sent !');
+    conn.close();
+  });
+});
+
+describe('bodies that cannot be read while this thread is blocked', () => {
+  for (const [name, make] of [
+    [
+      'an async generator',
+      () =>
+        (async function* () {
+          yield 'x';
+        })(),
+    ],
+    ['a Readable', () => Readable.from(['x'])],
+    ['a web ReadableStream', () => new ReadableStream()],
+  ] as Array<[string, () => unknown]>) {
+    it(`${name}: a TypeError that says why, before anything is sent`, async () => {
+      const before = (await peer.records()).length;
+      const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+      const err = thrown(() => conn.request('POST', '/echo', make() as never));
+      assert.ok(err instanceof TypeError);
+      assert.match((err as Error).message, /async iterable or a Readable stream/);
+      assert.equal(conn.sock, null, 'nothing connected');
+      // The state did not move: the next request goes out.
+      conn.request('GET', '/hello');
+      assert.equal(conn.getresponse().read().toString(), 'hello\n');
+      conn.close();
+      assert.equal((await peer.records()).length, before + 1);
+    });
+  }
+});
+
+describe('a body that fails', () => {
+  const getHello = async (c: main.HTTPConnection): Promise<string> => {
+    await c.request('GET', '/hello');
+    return (await (await c.getresponse()).read()).toString();
+  };
+
+  it("throws the iterable's own error object from request(), then goes on as the main entry", async () => {
+    const failure = new RangeError('the generator broke');
+    const broken = () =>
+      (function* () {
+        yield 'start';
+        throw failure;
+      })();
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    assert.equal(
+      thrown(() => conn.request('POST', '/echo', broken())),
+      failure,
+      'the same object',
+    );
+    conn.close();
+    const outcomes = await sameAsMain(peer.http, [
+      (c) => c.request('POST', '/echo', broken()),
+      getHello,
+      (c) => c.close(),
+      getHello,
+    ]);
+    assert.equal(outcomes[0], 'RangeError: the generator broke');
+    assert.equal(outcomes[3], 'ok hello\n');
+  });
+
+  it("an item that is not bytes: the main entry's TypeError", async () => {
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    const ours = thrown(() =>
+      conn.request('POST', '/echo', [Buffer.from('a'), 42] as never),
+    ) as Error;
+    conn.close();
+    const a = new main.HTTPConnection('127.0.0.1', peer.http);
+    const theirs = (await a
+      .request('POST', '/echo', [Buffer.from('a'), 42] as never)
+      .catch((e: unknown) => e)) as Error;
+    a.close();
+    assert.ok(ours instanceof TypeError);
+    assert.equal(ours.message, theirs.message);
+  });
+
+  it('a file that is gone: the system error of reading it, then as the main entry', async () => {
+    const missing = join(dir, 'missing');
+    const outcomes = await sameAsMain(peer.http, [
+      (c) => c.request('PUT', '/echo', fs.createReadStream(missing)),
+      getHello,
+      (c) => c.close(),
+      getHello,
+    ]);
+    assert.match(outcomes[0] as string, /ENOENT/);
+    assert.equal(outcomes[3], 'ok hello\n');
+  });
+
+  it("the iterable runs on the caller's thread, one item per piece sent", async () => {
+    const seen: string[] = [];
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    conn.request(
+      'POST',
+      '/echo',
+      (function* () {
+        for (const piece of ['a', 'b', 'c']) {
+          seen.push(`yield ${piece}`);
+          yield piece;
+        }
+      })(),
+    );
+    conn.getresponse().read();
+    conn.close();
+    assert.deepEqual(seen, ['yield a', 'yield b', 'yield c']);
+    assert.equal((await last()).body, 'abc');
+  });
+});

@@ -1,0 +1,154 @@
+/**
+ * `set_debuglevel` through the blocking entry: the output is the main entry's, byte for
+ * byte, written by the calling thread, in order with what the caller writes itself,
+ * before the call that produced it returns; to `debugOutput` or to `process.stdout`.
+ */
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import * as main from '../../src/index.ts';
+import * as httplib from '../../src/sync.ts';
+import { runNode, type TempDir, tempDir } from '../cli/cli-harness.ts';
+import { MAIN_ENTRY, noUncaught, type Peer, SYNC_ENTRY, startPeer } from './peer.ts';
+
+noUncaught();
+let peer: Peer;
+let tmp: TempDir;
+before(async () => {
+  peer = await startPeer();
+  tmp = tempDir();
+  httplib.setdefaulttimeout(10);
+});
+after(async () => {
+  httplib.setdefaulttimeout(null);
+  tmp.remove();
+  await peer.close();
+});
+
+/** One session, step by step; `note` marks where the caller is, in the same output. */
+async function session(conn: main.HTTPConnection, note: (text: string) => void): Promise<void> {
+  conn.set_debuglevel(1);
+  note('[request]\n');
+  await conn.request('POST', '/echo', 'form=1', {
+    'Content-Type': 'application/x-www-form-urlencoded',
+  });
+  note('[getresponse]\n');
+  const r = await conn.getresponse();
+  note('[read]\n');
+  await r.read();
+  note('[chunked]\n');
+  await conn.request('PUT', '/hello', ['a', 'b']);
+  await (await conn.getresponse()).read();
+  note('[HEAD]\n');
+  await conn.request('HEAD', '/hello');
+  await (await conn.getresponse()).read();
+  conn.close();
+}
+
+describe('debug output', () => {
+  it("is the main entry's, piece by piece, written before each call returns", async () => {
+    const pieces = { sync: [] as string[], async: [] as string[] };
+    for (const [name, lib] of [
+      ['sync', httplib],
+      ['async', main],
+    ] as const) {
+      const out = pieces[name];
+      const conn = new lib.HTTPConnection('127.0.0.1', peer.http, {
+        debugOutput: (t: string) => out.push(t),
+      });
+      await session(conn as unknown as main.HTTPConnection, (t) => out.push(t));
+    }
+    assert.ok(pieces.sync.some((t) => t.startsWith('send: ')));
+    assert.ok(pieces.sync.some((t) => t.startsWith('reply: ')));
+    assert.ok(pieces.sync.some((t) => t.startsWith('header: ')));
+    assert.deepEqual(pieces.sync, pieces.async);
+    // Before getresponse() was called, the request's lines were there already.
+    const marks = pieces.sync;
+    const send = marks.findIndex((t) => t.startsWith('send: '));
+    assert.ok(send > marks.indexOf('[request]\n') && send < marks.indexOf('[getresponse]\n'));
+    const reply = marks.findIndex((t) => t.startsWith('reply: '));
+    assert.ok(reply > marks.indexOf('[getresponse]\n') && reply < marks.indexOf('[read]\n'));
+  });
+
+  it('goes to a Writable debugOutput in order with what the caller writes to it', () => {
+    const out = new PassThrough();
+    const chunks: string[] = [];
+    out.on('data', (d: Buffer) => chunks.push(d.toString()));
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http, { debugOutput: out });
+    conn.set_debuglevel(1);
+    out.write('before\n');
+    conn.request('GET', '/hello');
+    out.write('between\n');
+    conn.getresponse().read();
+    out.write('after\n');
+    conn.close();
+    out.end();
+    const text = out.read()?.toString() ?? chunks.join('');
+    const order = [
+      'before\n',
+      "send: 'GET /hello",
+      'between\n',
+      "reply: 'HTTP/1.1 200 OK\\r\\n'",
+      'after\n',
+    ].map((t) => text.indexOf(t));
+    assert.ok(
+      order.every((i) => i >= 0),
+      text,
+    );
+    assert.deepEqual(
+      [...order].sort((a, b) => a - b),
+      order,
+      text,
+    );
+  });
+
+  it('the legacy HTTP class prints through its _conn, as in the main entry', async () => {
+    const outputs: string[][] = [];
+    for (const lib of [httplib, main]) {
+      const out: string[] = [];
+      const h = new lib.HTTP('127.0.0.1', peer.http);
+      h._conn.debugOutput = (t: string) => out.push(t);
+      h.set_debuglevel(1);
+      h.putrequest('GET', '/hello');
+      await h.endheaders();
+      await h.getreply();
+      await h.getfile()?.read();
+      h.close();
+      outputs.push(out);
+    }
+    assert.ok((outputs[0] as string[]).length > 3);
+    assert.deepEqual(outputs[0], outputs[1]);
+  });
+
+  it('goes to process.stdout, written by the calling thread, as the main entry writes it', async () => {
+    const script = (entry: string, blocking: boolean): string => `
+import * as httplib from ${JSON.stringify(entry)};
+const w = ${blocking ? '(x) => x' : 'async (x) => await x'};
+const conn = new httplib.HTTPConnection('127.0.0.1', ${peer.http});
+conn.set_debuglevel(1);
+console.log('[request]');
+await w(conn.request('GET', '/hello'));
+console.log('[getresponse]');
+const r = await w(conn.getresponse());
+console.log('[read]');
+console.log(String(await w(r.read())).trim());
+conn.close();
+`;
+    const runs: string[] = [];
+    for (const [entry, blocking] of [
+      [SYNC_ENTRY, true],
+      [MAIN_ENTRY, false],
+    ] as const) {
+      const file = tmp.file(`stdout-${blocking}.mts`);
+      (await import('node:fs')).writeFileSync(file, script(entry, blocking));
+      const result = await runNode(['--import', 'tsx', file], { timeoutMs: 30_000 });
+      assert.equal(result.code, 0, result.stderr);
+      runs.push(result.out);
+    }
+    assert.match(
+      runs[0] as string,
+      /\[request\]\nsend: 'GET \/hello HTTP\/1\.1\\r\\n[^\n]*\n\[getresponse\]\nreply: /,
+    );
+    assert.equal(runs[0], runs[1]);
+  });
+});

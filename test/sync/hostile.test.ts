@@ -1,0 +1,226 @@
+/**
+ * Hostile call patterns through the blocking entry: calls in the wrong order, `close()`
+ * between calls, calls after `close()`, reads of closed responses: whatever the main
+ * entry does, the blocking entry does (the outcomes of both are compared). Plus what
+ * only the blocking entry has: `signal` and `createConnection` refused, `timeout`
+ * bounding every wait, and a call made from inside another one refused.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type * as main from '../../src/index.ts';
+import * as httplib from '../../src/sync.ts';
+import { noUncaught, type Peer, sameAsMain, startPeer, thrown } from './peer.ts';
+
+noUncaught();
+let peer: Peer;
+before(async () => {
+  peer = await startPeer();
+  httplib.setdefaulttimeout(10);
+});
+after(async () => {
+  httplib.setdefaulttimeout(null);
+  await peer.close();
+});
+
+const get = (path: string) => (c: main.HTTPConnection) => c.request('GET', path);
+const response = (c: main.HTTPConnection) => c.getresponse();
+const read =
+  (i = -1, amt?: number) =>
+  (_c: main.HTTPConnection, r: main.HTTPResponse[]) =>
+    r.at(i)?.read(amt);
+const close = (c: main.HTTPConnection) => c.close();
+
+describe('call orders, compared with the main entry', () => {
+  const cases: Array<[string, Array<(c: main.HTTPConnection, r: main.HTTPResponse[]) => unknown>]> =
+    [
+      [
+        'close() between request and getresponse, then again',
+        [get('/hello'), close, response, get('/hello'), response, read()],
+      ],
+      [
+        'close() of the connection while its response is unread',
+        [get('/bytes?n=5000'), response, close, read(), read(), get('/hello'), response, read()],
+      ],
+      [
+        'close() of the response before its end',
+        [
+          get('/bytes?n=5000'),
+          response,
+          read(-1, 10),
+          (_c, r) => r.at(-1)?.close(),
+          read(),
+          (_c, r) => r.at(-1)?.isclosed(),
+          get('/hello'),
+          response,
+          read(),
+        ],
+      ],
+      ['calls after close()', [close, close, get('/hello'), response, read(), close, response]],
+      ['getresponse() twice', [get('/hello'), response, response, read(0)]],
+      [
+        'getresponse() before the previous response was read',
+        [get('/hello'), response, get('/hello'), response, read(0), response],
+      ],
+      [
+        'putrequest() twice, putheader() outside a request',
+        [
+          (c) => c.putheader('X', 'y'),
+          (c) => c.putrequest('GET', '/'),
+          (c) => c.putrequest('GET', '/'),
+          close,
+          get('/hello'),
+          response,
+          read(),
+        ],
+      ],
+      ['endheaders() with no request', [(c) => c.endheaders(), get('/hello'), response, read()]],
+      [
+        'a response that will close: the next request opens a new connection',
+        [get('/close'), response, read(), get('/hello'), response, read()],
+      ],
+      [
+        'reads after the end',
+        [
+          get('/hello'),
+          response,
+          read(),
+          read(),
+          read(-1, 5),
+          (_c, r) => r.at(-1)?.readinto(Buffer.alloc(4)),
+          (_c, r) => r.at(-1)?.read1(),
+          (_c, r) => r.at(-1)?.readline(),
+          (_c, r) => r.at(-1)?.peek(),
+        ],
+      ],
+      [
+        'read(amt) with an amount that is not an integer',
+        [get('/hello'), response, read(-1, 1.5), read()],
+      ],
+      [
+        'a server that closes before answering, then the next request',
+        [
+          (c) => {
+            c.port = peer.raw;
+          },
+          get('/nothing'),
+          response,
+          get('/nothing'),
+          response,
+        ],
+      ],
+      [
+        'a body cut short',
+        [
+          (c) => {
+            c.port = peer.raw;
+          },
+          get('/cut'),
+          response,
+          read(-1, 3),
+          read(),
+          read(),
+        ],
+      ],
+    ];
+  for (const [name, steps] of cases) {
+    it(name, async () => {
+      await sameAsMain(peer.http, steps);
+    });
+  }
+});
+
+describe('what only the blocking entry has', () => {
+  const signal = AbortSignal.timeout(60_000);
+
+  it('refuses signal options with a TypeError, before anything is done', () => {
+    let err = thrown(() => new httplib.HTTPConnection('127.0.0.1', peer.http, { signal } as never));
+    assert.ok(err instanceof TypeError);
+    assert.match((err as Error).message, /signal/);
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    for (const call of [
+      () => conn.request('GET', '/hello', null, null, { signal } as never),
+      () => conn.endheaders(null, { signal } as never),
+      () => conn.send('x', { signal } as never),
+      () => conn.getresponse({ signal } as never),
+    ]) {
+      err = thrown(call);
+      assert.ok(err instanceof TypeError, String(err));
+      assert.match((err as Error).message, /takes no signal/);
+    }
+    assert.equal(conn.sock, null, 'nothing was sent');
+    conn.request('GET', '/hello');
+    const r = conn.getresponse();
+    for (const call of [
+      () => r.read(null, { signal } as never),
+      () => r.readinto(Buffer.alloc(1), { signal } as never),
+      () => r.read1(1, { signal } as never),
+      () => r.peek(1, { signal } as never),
+      () => r.readline(-1, { signal } as never),
+    ]) {
+      assert.ok(thrown(call) instanceof TypeError);
+    }
+    assert.equal(r.read().toString(), 'hello\n', 'the refused reads read nothing');
+    conn.close();
+  });
+
+  it('refuses createConnection (a function cannot run in the worker)', () => {
+    const err = thrown(
+      () => new httplib.HTTPConnection('h', 80, { createConnection: () => null } as never),
+    );
+    assert.ok(err instanceof TypeError);
+    assert.match((err as Error).message, /createConnection/);
+  });
+
+  it('timeout bounds each wait: a silent server is a TimeoutError after about that long', () => {
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.raw, { timeout: 0.3 });
+    conn.request('GET', '/hang');
+    const start = performance.now();
+    const err = thrown(() => conn.getresponse()) as httplib.TimeoutError;
+    const took = performance.now() - start;
+    assert.ok(err instanceof httplib.TimeoutError, String(err));
+    assert.equal(err.code, 'ETIMEDOUT');
+    assert.ok(took >= 250 && took < 3000, `${took} ms`);
+    conn.close();
+  });
+
+  it('timeout bounds a slow body too, from setdefaulttimeout', () => {
+    httplib.setdefaulttimeout(0.2);
+    try {
+      const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+      assert.equal(conn.timeout, 0.2);
+      conn.request('GET', '/slow?ms=3000');
+      assert.ok(thrown(() => conn.getresponse()) instanceof httplib.TimeoutError);
+      conn.close();
+    } finally {
+      httplib.setdefaulttimeout(10);
+    }
+  });
+
+  it('a call made from inside another (a debugOutput function, a body iterable) is an Error, not a deadlock', () => {
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    let inner: unknown = null;
+    conn.debugOutput = () => {
+      if (inner === null) inner = thrown(() => conn.close());
+    };
+    conn.set_debuglevel(1);
+    conn.request('GET', '/hello');
+    conn.getresponse().read();
+    assert.ok(inner instanceof Error);
+    assert.match((inner as Error).message, /while another one was running/);
+    conn.set_debuglevel(0);
+    const other = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    const err = thrown(() =>
+      conn.request(
+        'POST',
+        '/echo',
+        (function* () {
+          yield 'x';
+          other.request('GET', '/hello');
+        })(),
+      ),
+    );
+    assert.match((err as Error).message, /while another one was running/);
+    conn.close();
+    other.close();
+  });
+});

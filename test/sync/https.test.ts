@@ -1,0 +1,109 @@
+/**
+ * HTTPS through the blocking entry: the caller's `ssl.SSLContext` (the main entry's
+ * class) configures the worker's connections, including changes made to it after the
+ * connection was made and before it connects; a certificate chain loaded by the
+ * constructor (`key_file`/`cert_file`) lands in the caller's context, and the deprecation
+ * warning is emitted in the calling thread; failed checks throw the main entry's
+ * `ssl.SSLCertVerificationError`.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { after, before, describe, it } from 'node:test';
+import * as main from '../../src/index.ts';
+import * as httplib from '../../src/sync.ts';
+import { makePki, type Pki } from '../integration/tls-peers.ts';
+import { noUncaught, type Peer, startPeer, thrown } from './peer.ts';
+
+noUncaught();
+let pki: Pki;
+let peer: Peer;
+before(async () => {
+  pki = await makePki();
+  peer = await startPeer({
+    cert: pki.file('server.pem'),
+    key: pki.file('server.key'),
+    ca: pki.file('ca.pem'),
+  });
+  httplib.setdefaulttimeout(10);
+});
+after(async () => {
+  httplib.setdefaulttimeout(null);
+  await peer.close();
+  pki.remove();
+});
+
+function get(conn: httplib.HTTPConnection, path: string): string {
+  conn.request('GET', path);
+  return conn.getresponse().read().toString();
+}
+
+describe('HTTPS', () => {
+  it('a context trusting the test CA: requests go over TLS, kept alive', () => {
+    const context = httplib.ssl.create_default_context({ cafile: pki.file('ca.pem') });
+    const conn = new httplib.HTTPSConnection('localhost', peer.https, { context });
+    assert.equal(conn._context, context, "the caller's own context");
+    assert.equal(conn.check_hostname, true);
+    assert.equal(get(conn, '/hello'), 'hello\n');
+    const port = conn.sock?.localPort;
+    assert.equal(get(conn, '/whoami'), 'none');
+    assert.equal(conn.sock?.localPort, port);
+    conn.close();
+  });
+
+  it("the default context does not trust the test CA: the main entry's SSLCertVerificationError", () => {
+    const conn = new httplib.HTTPSConnection('localhost', peer.https);
+    assert.ok(conn._context instanceof main.ssl.SSLContext);
+    const err = thrown(() => conn.request('GET', '/hello'));
+    assert.ok(err instanceof main.ssl.SSLCertVerificationError, String(err));
+    assert.ok(err instanceof httplib.ssl.SSLError);
+    conn.close();
+  });
+
+  it('a change to the context before the connection opens is used', () => {
+    const context = httplib.ssl.create_default_context();
+    const conn = new httplib.HTTPSConnection('localhost', peer.https, { context });
+    context.check_hostname = false;
+    context.verify_mode = httplib.ssl.CERT_NONE;
+    assert.equal(get(conn, '/hello'), 'hello\n');
+    conn.close();
+  });
+
+  it('a client certificate loaded into the context is presented', () => {
+    const context = httplib.ssl.create_default_context({ cafile: pki.file('ca.pem') });
+    context.load_cert_chain(pki.file('client.pem'), pki.file('client-enc.key'), 's3cret');
+    const conn = new httplib.HTTPSConnection('localhost', peer.https, { context });
+    assert.equal(get(conn, '/whoami'), 'httplib-ts test client');
+    conn.close();
+  });
+
+  it("key_file/cert_file: the warning in this thread, the chain in the caller's context", async () => {
+    const context = httplib.ssl.create_default_context({ cafile: pki.file('ca.pem') });
+    const warned = once(process, 'warning');
+    const conn = new httplib.HTTPSConnection('localhost', peer.https, {
+      context,
+      key_file: pki.file('client.key'),
+      cert_file: pki.file('client.pem'),
+    });
+    const [warning] = (await warned) as [Error];
+    assert.equal(warning.name, 'DeprecationWarning');
+    assert.match(warning.message, /key_file and cert_file are deprecated/);
+    assert.equal(conn.key_file, pki.file('client.key'));
+    assert.equal(get(conn, '/whoami'), 'httplib-ts test client');
+    conn.close();
+    // The caller's context has the chain now, as with the main entry: another connection presents it too.
+    const other = new httplib.HTTPSConnection('localhost', peer.https, { context });
+    assert.equal(get(other, '/whoami'), 'httplib-ts test client');
+    other.close();
+  });
+
+  it('the legacy HTTPS class', () => {
+    const context = httplib.ssl.create_default_context({ cafile: pki.file('ca.pem') });
+    const h = new httplib.HTTPS('localhost', peer.https, { context });
+    h.putrequest('GET', '/hello');
+    h.endheaders();
+    const [status] = h.getreply();
+    assert.equal(status, 200);
+    assert.equal(h.getfile()?.read().toString(), 'hello\n');
+    h.close();
+  });
+});

@@ -1,0 +1,162 @@
+/**
+ * The servers of the blocking API's tests, in a worker thread of their own (peer.ts
+ * starts it): the test's thread blocks in every call of `httplib-ts/sync`, so a server on
+ * that thread could never answer. All on 127.0.0.1, port 0:
+ *
+ * - `http` (node:http): `/hello`; `/echo` (the request as JSON: method, url, headers,
+ *   body in latin1); `/bytes?n=N` (N bytes, `i % 251`); `/chunked?n=N&size=S`;
+ *   `/slow?ms=M` (answers after M ms); `/close` (`Connection: close`); `/lines`; `/json`;
+ *   `/status?code=C`; anything else 404.
+ * - `raw` (net, one reply per connection, chosen by the request path): `/cut` (a body cut
+ *   short), `/nothing` (closes without answering), `/hang` (never answers), `/http09`.
+ * - `https` (node:https, when certificate files are given): the same routes, plus
+ *   `/whoami` (the CN of the client certificate presented, or `none`).
+ *
+ * Every request the http servers see is recorded; the test thread asks for the records
+ * with a message.
+ */
+import { readFileSync } from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import * as net from 'node:net';
+import { parentPort, workerData } from 'node:worker_threads';
+
+export interface Recorded {
+  method: string;
+  url: string;
+  /** Raw header pairs, as received. */
+  headers: string[];
+  body: string;
+}
+
+const records: Recorded[] = [];
+const sockets = new Set<net.Socket>();
+
+function bytes(n: number): Buffer {
+  const out = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) out[i] = i % 251;
+  return out;
+}
+
+const handler: http.RequestListener = (req, res) => {
+  // No Date header: debug output compared across runs must not differ by the clock.
+  res.sendDate = false;
+  const parts: Buffer[] = [];
+  req.on('data', (d: Buffer) => parts.push(d));
+  req.on('end', () => {
+    const body = Buffer.concat(parts).toString('latin1');
+    const record = { method: req.method ?? '', url: req.url ?? '', headers: req.rawHeaders, body };
+    records.push(record);
+    const url = new URL(req.url ?? '/', 'http://x');
+    const n = Number(url.searchParams.get('n') ?? 0);
+    switch (url.pathname) {
+      case '/hello':
+        res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 6 }).end('hello\n');
+        return;
+      case '/echo':
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(record));
+        return;
+      case '/bytes':
+        res.writeHead(200, { 'Content-Length': n }).end(bytes(n));
+        return;
+      case '/chunked': {
+        const size = Number(url.searchParams.get('size') ?? 1000);
+        const all = bytes(n);
+        res.writeHead(200, { 'Transfer-Encoding': 'chunked' });
+        for (let i = 0; i < n; i += size) res.write(all.subarray(i, i + size));
+        res.end();
+        return;
+      }
+      case '/slow':
+        setTimeout(() => res.writeHead(200).end('late\n'), Number(url.searchParams.get('ms')));
+        return;
+      case '/close':
+        res.writeHead(200, { Connection: 'close', 'Content-Length': 4 }).end('bye\n');
+        return;
+      case '/lines':
+        res.writeHead(200).end('a\nbb\nccc\n');
+        return;
+      case '/json':
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"a":[1,"two",null]}');
+        return;
+      case '/whoami': {
+        const socket = req.socket as import('node:tls').TLSSocket;
+        const cn = socket.getPeerCertificate?.()?.subject?.CN;
+        res.writeHead(200).end(typeof cn === 'string' && socket.authorized ? cn : 'none');
+        return;
+      }
+      case '/status':
+        res.writeHead(Number(url.searchParams.get('code'))).end();
+        return;
+      default:
+        res.writeHead(404).end('not here\n');
+    }
+  });
+};
+
+const RAW: Record<string, (socket: net.Socket) => void> = {
+  '/cut': (s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello'),
+  '/nothing': (s) => s.end(),
+  '/hang': () => {},
+  '/http09': (s) => s.end('just bytes\r\n'),
+};
+
+const raw = net.createServer((socket) => {
+  sockets.add(socket);
+  socket.on('error', () => {});
+  socket.on('close', () => sockets.delete(socket));
+  let head = '';
+  socket.on('data', (d: Buffer) => {
+    head += d.toString('latin1');
+    if (!head.includes('\r\n\r\n')) return;
+    const path = head.split(' ')[1] ?? '';
+    (
+      RAW[path] ?? ((s: net.Socket) => s.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n'))
+    )(socket);
+    head = '';
+  });
+});
+
+const plain = http.createServer(handler);
+const setup = workerData as { cert?: string; key?: string; ca?: string } | null;
+const secure =
+  setup?.cert === undefined
+    ? null
+    : https.createServer(
+        {
+          cert: readFileSync(setup.cert),
+          key: readFileSync(setup.key as string),
+          // Asks for a client certificate from the test CA (for `/whoami`), refuses none.
+          ...(setup.ca === undefined
+            ? {}
+            : { ca: readFileSync(setup.ca), requestCert: true, rejectUnauthorized: false }),
+        },
+        handler,
+      );
+
+function listen(server: net.Server): Promise<number> {
+  server.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
+}
+
+const ports = {
+  http: await listen(plain),
+  raw: await listen(raw),
+  https: secure === null ? 0 : await listen(secure),
+};
+const port = parentPort as NonNullable<typeof parentPort>;
+port.on('message', (m: string) => {
+  if (m === 'records') port.postMessage({ records });
+  if (m === 'close') {
+    for (const s of sockets) s.destroy();
+    for (const server of [plain, raw, secure]) server?.close();
+    port.close();
+  }
+});
+port.postMessage({ ports });

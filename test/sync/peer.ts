@@ -1,0 +1,152 @@
+/**
+ * Starts the servers of peer-thread.ts in a worker thread (the calls of the blocking API
+ * block the test's thread, so its servers must run elsewhere), and the helpers the
+ * blocking API's tests share.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { after } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import * as main from '../../src/index.ts';
+import * as blocking from '../../src/sync.ts';
+import type { Recorded } from './peer-thread.ts';
+
+export type { Recorded } from './peer-thread.ts';
+
+export interface Peer {
+  /** The node:http server. */
+  readonly http: number;
+  /** The raw net server (cut bodies, silent and hanging peers). */
+  readonly raw: number;
+  /** The node:https server (0 unless certificate files were given). */
+  readonly https: number;
+  /** Every request the http servers received so far, in order. */
+  records(): Promise<Recorded[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * The worker runs the TypeScript file through tsx, registered in it first: a loader of
+ * this thread does not apply to a worker.
+ */
+const BOOT = `
+const { workerData } = require('node:worker_threads');
+(async () => {
+  (await import(workerData.tsx)).register();
+  await import(workerData.url);
+})();
+`;
+
+export async function startPeer(tls?: { cert: string; key: string; ca?: string }): Promise<Peer> {
+  const worker = new Worker(BOOT, {
+    eval: true,
+    workerData: {
+      tsx: import.meta.resolve('tsx/esm/api'),
+      url: new URL('./peer-thread.ts', import.meta.url).href,
+      ...(tls ?? {}),
+    },
+  });
+  const [first] = (await once(worker, 'message')) as [
+    { ports: { http: number; raw: number; https: number } },
+  ];
+  return {
+    ...first.ports,
+    async records() {
+      worker.postMessage('records');
+      const [m] = (await once(worker, 'message')) as [{ records: Recorded[] }];
+      return m.records;
+    },
+    async close() {
+      worker.postMessage('close');
+      await once(worker, 'exit');
+    },
+  };
+}
+
+/** The pattern of peer-thread.ts's `/bytes` bodies. */
+export function pattern(n: number): Buffer {
+  const out = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) out[i] = i % 251;
+  return out;
+}
+
+/** Runs `fn`, which must throw; returns what it threw. */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected an exception, none was thrown');
+}
+
+/**
+ * Fails the file if anything goes uncaught or unhandled in this thread while its tests
+ * run (the worker's failures are reported through the calls themselves).
+ */
+export function noUncaught(): void {
+  const caught: unknown[] = [];
+  const onError = (err: unknown): void => {
+    caught.push(err);
+  };
+  process.on('uncaughtException', onError);
+  process.on('unhandledRejection', onError);
+  after(() => {
+    process.off('uncaughtException', onError);
+    process.off('unhandledRejection', onError);
+    assert.deepEqual(caught, [], 'nothing may go uncaught or unhandled');
+  });
+}
+
+/** The blocking entry, by path, for scripts run in a child process. */
+export const SYNC_ENTRY = new URL('../../src/sync.ts', import.meta.url).pathname;
+export const MAIN_ENTRY = new URL('../../src/index.ts', import.meta.url).pathname;
+
+/**
+ * `steps` through both entries, each on a connection of its own to `port`: what each
+ * call returned or threw, as text. The blocking entry must do what the main entry does,
+ * whatever that is; returns the outcomes (both agree).
+ */
+export async function sameAsMain(
+  port: number,
+  steps: Array<(c: main.HTTPConnection, r: Responses) => unknown>,
+): Promise<string[]> {
+  const outcome = async (fn: () => unknown): Promise<string> => {
+    try {
+      const v = await fn();
+      if (v === undefined) return 'ok';
+      if (Buffer.isBuffer(v)) return `ok ${v.toString('latin1')}`;
+      if (v instanceof main.HTTPResponse || (v as { msg?: unknown } | null)?.msg !== undefined) {
+        return `ok response ${(v as main.HTTPResponse).status}`;
+      }
+      return `ok ${String(v)}`;
+    } catch (err) {
+      return `${(err as Error).name}: ${(err as Error).message}`;
+    }
+  };
+  const play = async (conn: main.HTTPConnection): Promise<string[]> => {
+    const responses: Responses = [];
+    const out: string[] = [];
+    for (const step of steps) {
+      out.push(
+        await outcome(async () => {
+          const v = await step(conn, responses);
+          if (v !== null && typeof v === 'object' && 'getheader' in v)
+            responses.push(v as main.HTTPResponse);
+          return v;
+        }),
+      );
+    }
+    conn.close();
+    return out;
+  };
+  const ours = await play(
+    new blocking.HTTPConnection('127.0.0.1', port) as unknown as main.HTTPConnection,
+  );
+  const theirs = await play(new main.HTTPConnection('127.0.0.1', port));
+  assert.deepEqual(ours, theirs, 'the blocking entry does what the main entry does');
+  return ours;
+}
+
+/** The responses a `sameAsMain` session got so far, in order. */
+export type Responses = main.HTTPResponse[];
