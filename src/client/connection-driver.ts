@@ -162,6 +162,9 @@ export class ConnectionDriver extends ConnectionLinks {
   ): Promise<void> {
     let wrote = false;
     let body = out instanceof Promise ? null : out.body;
+    // A body being prepared (a file's stat) is awaited only after the socket is there: its
+    // failure must not count as unhandled meanwhile (it is reported when awaited).
+    if (out instanceof Promise) out.catch(noop);
     try {
       if (previous !== null) await previous;
       if (generation !== this.generation) throw closedByCaller('send');
@@ -177,6 +180,9 @@ export class ConnectionDriver extends ConnectionLinks {
       wrote = true;
       await this.write(link, outgoing, this.waitOptions(signal));
     } catch (err) {
+      // The call failed before its body was ready: once it is, our listener comes off the
+      // caller's stream.
+      if (out instanceof Promise && body === null) out.then((o) => o.body?.release(), noop);
       throw this.sendFailed(err, request, generation, wrote, body);
     }
     this.sent(request, generation);
@@ -315,3 +321,5 @@ export class ConnectionDriver extends ConnectionLinks {
 }
 
 export type { ConnectionSettings, TlsFactory, TunnelTarget };
+
+function noop(): void {}

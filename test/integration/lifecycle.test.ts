@@ -176,6 +176,35 @@ describe('scenario 3: a body that fails', () => {
     });
   });
 
+  it('a missing file on a connection not yet open: ENOENT, nothing escapes, then requests', async () => {
+    await withConn(await okServer(), async (conn) => {
+      const body = createReadStream(MISSING);
+      await assert.rejects(conn.request('PUT', '/', body), { code: 'ENOENT' });
+      assert.equal(body.listenerCount('error'), 0, 'no listener left on the stream');
+      await nothingEscaped();
+      await fetchOk(conn, '/after');
+    });
+  });
+
+  it('a file body whose connect is refused: no listener left once its stat is done', async () => {
+    const srv = await rawServer(() => {});
+    const port = srv.port;
+    await srv.close();
+    const conn = new HTTPConnection(HOST, port);
+    const body = createReadStream(new URL(import.meta.url));
+    try {
+      await assert.rejects(conn.request('PUT', '/', body), { code: 'ECONNREFUSED' });
+      // Its stat finishes after the refusal: then our listener must come off.
+      while (body.pending) await sleep(5);
+      await sleep(20);
+      assert.equal(body.listenerCount('error'), 0, 'a listener was left on the stream');
+    } finally {
+      body.destroy();
+      conn.close();
+    }
+    await nothingEscaped();
+  });
+
   it('a stream failing half-way rejects; the half-sent connection is not reused', async () => {
     await withConn(await okServer(), async (conn) => {
       const failing = async function* (): AsyncGenerator<string> {
