@@ -26,6 +26,7 @@ import {
 import { SSLError } from './ssl-errors.ts';
 import {
   type ClientTlsSettings,
+  contextFieldsWith,
   readSettingsWith,
   SessionCache,
   securityLevel,
@@ -170,6 +171,42 @@ export class SSLContext {
     readSettingsWith((context, host, port, checkHostname) =>
       (context as SSLContext).#clientSettings(host, port, checkHostname),
     );
+    // How the blocking entry copies a context into its worker thread and back (the
+    // sessions stay in each thread).
+    contextFieldsWith({
+      get: (context) => {
+        const c = context as SSLContext;
+        return {
+          protocol: c.protocol,
+          minimum_version: c.minimum_version,
+          maximum_version: c.maximum_version,
+          verifyMode: c.#verifyMode,
+          checkHostname: c.#checkHostname,
+          defaultCerts: c.#defaultCerts,
+          cas: [...c.#cas],
+          chain: c.#chain,
+          ciphers: c.#ciphers,
+          alpn: c.#alpn,
+          commonName: c.#commonName,
+          generation: c.#generation,
+        };
+      },
+      set: (context, f) => {
+        const c = context as SSLContext;
+        (c as { protocol: number }).protocol = f.protocol as number;
+        c.minimum_version = f.minimum_version as number;
+        c.maximum_version = f.maximum_version as number;
+        c.#verifyMode = f.verifyMode as number;
+        c.#checkHostname = f.checkHostname as boolean;
+        c.#defaultCerts = f.defaultCerts as boolean;
+        c.#cas.splice(0, c.#cas.length, ...(f.cas as string[]));
+        c.#chain = (f.chain as CertChain | null) ?? null;
+        c.#ciphers = f.ciphers as string | undefined;
+        c.#alpn = f.alpn as string[] | undefined;
+        c.#commonName = f.commonName as boolean;
+        c.#generation = f.generation as number;
+      },
+    });
   }
 
   constructor(protocol: number = PROTOCOL_TLS_CLIENT) {

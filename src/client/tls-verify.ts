@@ -311,6 +311,33 @@ export function clientSettings(
   return (readSettings as SettingsReader)(context, host, port, checkHostname);
 }
 
+/** What a context is made of (its data, not its sessions), by field name. */
+export type ContextFields = Record<string, unknown>;
+type FieldsAccess = {
+  get(context: object): ContextFields;
+  set(context: object, fields: ContextFields): void;
+};
+let fieldsAccess: FieldsAccess | null = null;
+
+/** @internal ssl.ts says here how a context's (private) data is read and written. */
+export function contextFieldsWith(access: FieldsAccess): void {
+  fieldsAccess = access;
+}
+
+/**
+ * @internal The data of `context` (an `ssl.SSLContext`): its settings, trust store and
+ * client certificate, not its sessions. The blocking entry (httplib-ts/sync) rebuilds a
+ * caller's context in its worker thread from these, and back.
+ */
+export function contextFields(context: object): ContextFields {
+  return (fieldsAccess as FieldsAccess).get(context);
+}
+
+/** @internal Give `context` the data `contextFields` read from another. */
+export function setContextFields(context: object, fields: ContextFields): void {
+  (fieldsAccess as FieldsAccess).set(context, fields);
+}
+
 /**
  * @internal The verification of one TLS connection, for the handshake site:
  * `connectOptions()` for `tls.connect`, `watch(socket)` right after it, `verify(socket)`

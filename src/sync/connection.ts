@@ -14,6 +14,8 @@
  * If the worker fails, a connection is rebuilt in the next worker on its next call, as if
  * it had been closed: the next request opens a new socket (Python's `auto_open`).
  */
+
+import { type ContextFields, contextFields, setContextFields } from '../client/tls-verify.ts';
 import * as httplib from '../index.ts';
 import { parseHostPort } from '../protocol/validate.ts';
 import { encodeBody } from './bodies.ts';
@@ -110,7 +112,11 @@ export function sendContext(context: httplib.ssl.SSLContext): number {
     contextIds.set(context, id);
   }
   const contextId = id;
-  enqueue((encoder) => ({ c: 'ctx', id: contextId, a: ownFields(context, encoder) }));
+  enqueue((encoder) => ({
+    c: 'ctx',
+    id: contextId,
+    a: ownFields(contextFields(context), encoder),
+  }));
   return id;
 }
 
@@ -427,7 +433,9 @@ export class HTTPSConnection extends HTTPConnection implements T.Blocking<httpli
   protected override adoptContext(created: Created): void {
     if (created.context === null || created.contextId === undefined) return;
     const context = created.given ?? new httplib.ssl.SSLContext();
-    setFields(context, created.context, created.decoder);
+    const fields: ContextFields = {};
+    setFields(fields, created.context, created.decoder);
+    setContextFields(context, fields);
     contextIds.set(context, created.contextId);
     (this as { _context: httplib.ssl.SSLContext })._context = context;
   }

@@ -4,6 +4,8 @@
  * responses into shared memory, and report the state the caller mirrors. Only the
  * package's public entry is used (src/index.ts).
  */
+
+import { type ContextFields, contextFields, setContextFields } from '../client/tls-verify.ts';
 import * as httplib from '../index.ts';
 import { type Decoder, type Encoder, type Json, ownFields, setFields } from './wire.ts';
 
@@ -265,7 +267,7 @@ function contextOf(conn: Connection, ctx: number | undefined, encoder: Encoder):
   const context = (conn as Partial<httplib.HTTPSConnection>)._context;
   if (context === undefined || ctx === undefined) return null;
   contexts.set(ctx, context);
-  return ownFields(context, encoder);
+  return ownFields(contextFields(context), encoder);
 }
 
 function connectionState(conn: Connection): Json {
@@ -385,5 +387,7 @@ export function restoreContext(id: number, fields: Array<[string, Json]>, decode
     context = new httplib.ssl.SSLContext(decoder.value(protocol ?? null) as number | undefined);
     contexts.set(id, context);
   }
-  setFields(context, fields, decoder);
+  const data: ContextFields = {};
+  setFields(data, fields, decoder);
+  setContextFields(context, data);
 }
