@@ -67,6 +67,9 @@ export class WorkerError extends Error {
   readonly code = 'ERR_HTTPLIB_SYNC_WORKER';
 }
 
+/** The least time a starting worker may go without a heartbeat. */
+const START_STALE_MS = 5000;
+
 interface Thread {
   readonly worker: Worker;
   readonly ctrl: Int32Array;
@@ -324,6 +327,19 @@ function discard(t: Thread, err: WorkerError): WorkerError {
   return err;
 }
 
+/**
+ * Throws when the worker is gone (failed, exited, or replaced): a caller waiting on a
+ * ring of the worker's sockets checks it between slices of its wait.
+ */
+export function workerGone(): void {
+  const t = thread;
+  if (t === null) throw new WorkerError('httplib-ts/sync: the worker thread was replaced');
+  const state = Atomics.load(t.ctrl, STATE);
+  if (state === FAILED) throw discard(t, failedError(t));
+  if (state === EXITED)
+    throw discard(t, new WorkerError('httplib-ts/sync: the worker thread exited'));
+}
+
 /** A test hook: make the worker throw, exit or hang (not part of the public API). */
 export function testHook(what: 'throw' | 'exit' | 'hang' | 'terminate'): void {
   if (what === 'terminate') {
@@ -427,7 +443,12 @@ function startThread(): Thread {
       beat = seen;
       lastBeat = now;
     }
-    if (now - started > tuning.startMs || now - lastBeat > tuning.staleMs) {
+    // A thread that has not run its first line yet may wait for a core on a busy machine:
+    // it is given at least START_STALE_MS before it counts as stuck.
+    if (
+      now - started > tuning.startMs ||
+      now - lastBeat > Math.max(tuning.staleMs, START_STALE_MS)
+    ) {
       throw discard(
         t,
         new WorkerError(

@@ -20,6 +20,7 @@ import * as httplib from '../index.ts';
 import { parseHostPort } from '../protocol/validate.ts';
 import { encodeBody } from './bodies.ts';
 import { type CallScope, currentGeneration, enqueue, transact } from './channel.ts';
+import { DirectDriver, directTransport, exclusive, NeedsWorker } from './direct.ts';
 import {
   type ConnectionMirror,
   type ConnectionState,
@@ -174,6 +175,8 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
   #sent: Record<string, unknown> = {};
   #recipe: Recipe | null = null;
   #tunnel: unknown[] | null = null;
+  /** The direct transport (direct.ts) while this connection uses it, else null. */
+  #direct: DirectDriver | null = null;
 
   constructor(host: string, port?: number | null, options: T.HTTPConnectionOptions = {}) {
     if ((host as unknown) === BIND) {
@@ -199,7 +202,42 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
       args: [host, port, given],
       context,
     };
+    if (!isHttps && directTransport.enabled) {
+      // The main entry's constructor checks the arguments (it does no I/O).
+      const probe = new httplib.HTTPConnection(host, port, given);
+      this.host = probe.host;
+      this.port = probe.port;
+      this.timeout = probe.timeout;
+      this.source_address = probe.source_address;
+      this.strict = probe.strict;
+      this.blocksize = probe.blocksize;
+      const ctor = this.constructor as unknown as { default_port: number };
+      this.#direct = new DirectDriver(this, ctor.default_port, rest.blocksize !== undefined);
+      return;
+    }
     this.#adopt(create(this.#recipe));
+  }
+
+  /**
+   * Moves a direct connection to the worker (for what only the worker does: a tunnel, a
+   * body only an event loop can read), with its attributes and the request being built.
+   */
+  #toWorker(): void {
+    const direct = this.#direct as DirectDriver;
+    if (!direct.canMove()) {
+      throw new TypeError(
+        'httplib-ts/sync: this body cannot be sent while the connection has a response or request in progress; send a string or bytes',
+      );
+    }
+    direct.release();
+    this.#direct = null;
+    const mine = SENT.map((name) => [name, this[name as Sent]] as const);
+    this.#adopt(create(this.#recipe as Recipe));
+    for (const [name, value] of mine) (this as unknown as Record<string, unknown>)[name] = value;
+    if (direct.machine.request === 'started') {
+      for (const [method, args] of direct.calls)
+        this.#call(method, (e) => args.map((a) => e.value(a)));
+    }
   }
 
   #adopt(created: Created): void {
@@ -246,6 +284,7 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
    * (`{ localAddress, localPort, remoteAddress, remotePort }`), or null when there is none.
    */
   get sock(): T.SocketInfo | null {
+    if (this.#direct !== null) return this.#direct.address;
     return this.#generation === currentGeneration() ? this.#sock : null;
   }
 
@@ -312,6 +351,14 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
 
   /** Python's `set_tunnel(host, port=None, headers=None)`: see the main entry. */
   set_tunnel(host: string, port?: number | null, headers?: httplib.HeadersInput | null): void {
+    if (this.#direct !== null) {
+      if (this.#direct.address !== null) {
+        throw Object.assign(new Error("Can't setup tunnel for established connection."), {
+          code: 'ERR_HTTPLIB_TUNNEL_ESTABLISHED',
+        });
+      }
+      this.#toWorker();
+    }
     const args = [host, port, pairs(headers)];
     this.#call('set_tunnel', (e) => args.map((a) => e.value(a)));
     this.#tunnel = args;
@@ -319,35 +366,75 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
 
   /** Python's `connect()`: blocks until connected (and tunnelled, and TLS is up). */
   connect(): void {
+    const direct = this.#direct;
+    if (direct !== null) {
+      exclusive(() => direct.connect());
+      return;
+    }
     this.beforeConnect();
     this.#call('connect', () => []);
   }
 
   /** Python's `close()`. */
   close(): void {
+    const direct = this.#direct;
+    if (direct !== null) {
+      exclusive(() => direct.close());
+      return;
+    }
     if (this.#generation !== currentGeneration()) return;
     this.#call('close', () => []);
   }
 
   /** Python's `putrequest(method, url, skip_host=False, skip_accept_encoding=False)`. */
   putrequest(method: string, url: string, options?: httplib.PutRequestOptions | null): void {
+    const direct = this.#direct;
+    if (direct !== null) {
+      exclusive(() => direct.putrequest(method, url, options));
+      return;
+    }
     this.#call('putrequest', (e) => [e.value(method), e.value(url), e.value(options)]);
   }
 
   /** Python's `putheader(header, *values)`. */
   putheader(header: string, ...values: unknown[]): void {
+    const direct = this.#direct;
+    if (direct !== null) {
+      exclusive(() => direct.putheader(header, ...values));
+      return;
+    }
     this.#call('putheader', (e) => [e.value(header), ...values.map((v) => e.value(v))]);
   }
 
   /** Python's `endheaders(message_body=None)`: blocks until the head (and body) are sent. */
   endheaders(messageBody?: unknown, options?: T.RequestOptions): void {
     refuseSignal(options, 'endheaders()');
+    const direct = this.#direct;
+    if (direct !== null) {
+      try {
+        exclusive(() => direct.endheaders(messageBody, options));
+        return;
+      } catch (err) {
+        if (!(err instanceof NeedsWorker)) throw err;
+        this.#toWorker();
+      }
+    }
     this.#sendBody('endheaders', messageBody, (e) => [e.value(options)], true);
   }
 
   /** Python's `send(data)`: blocks until `data` is sent. */
   send(data: unknown, options?: { signal?: undefined }): void {
     refuseSignal(options, 'send()');
+    const direct = this.#direct;
+    if (direct !== null) {
+      try {
+        exclusive(() => direct.send(data));
+        return;
+      } catch (err) {
+        if (!(err instanceof NeedsWorker)) throw err;
+        this.#toWorker();
+      }
+    }
     this.#sendBody('send', data, () => [], false);
   }
 
@@ -360,6 +447,16 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
     options?: T.RequestOptions,
   ): void {
     refuseSignal(options, 'request()');
+    const direct = this.#direct;
+    if (direct !== null) {
+      try {
+        exclusive(() => direct.request(method, url, body, pairs(headers), options));
+        return;
+      } catch (err) {
+        if (!(err instanceof NeedsWorker)) throw err;
+        this.#toWorker();
+      }
+    }
     const given = pairs(headers);
     this.#sendBody(
       'request',
@@ -392,6 +489,8 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
   /** Python's `getresponse()`: blocks until the response head is read. */
   getresponse(options?: T.GetResponseOptions): T.HTTPResponse {
     refuseSignal(options, 'getresponse()');
+    const direct = this.#direct;
+    if (direct !== null) return exclusive(() => direct.getresponse()) as unknown as T.HTTPResponse;
     const value = this.#call('getresponse', () => []) as unknown as { $resp: ResponseHead };
     return makeResponse(value.$resp);
   }

@@ -44,6 +44,7 @@ import {
   setupObjects,
   stateOf,
 } from './worker-objects.ts';
+import { type RingCommand, ringCommand } from './worker-ring.ts';
 
 /** What channel.ts hands the worker (its `workerData`). */
 export interface WorkerSetup {
@@ -145,7 +146,7 @@ function onCommand(): void {
     const decoder = new Decoder(bins, ported, null, false);
     decoder.extensions = BODY_TAGS;
 
-    settled = run(cmd, decoder);
+    settled = run(cmd, decoder, ported);
   } catch (err) {
     settled = Promise.reject(err);
   }
@@ -234,8 +235,9 @@ export function ask(question: Json): { value: unknown; error: boolean } {
 /** An uncaught exception: the worker is not to be trusted any more; the caller is told. */
 function fail(err: unknown): void {
   try {
-    Atomics.store(ctrl, STATE, FAILED);
+    // The report first: a caller between two slices of its wait reads it once it sees FAILED.
     send(failure(err));
+    Atomics.store(ctrl, STATE, FAILED);
   } finally {
     Atomics.notify(ctrl, TO_MAIN);
     process.exit(1);
@@ -267,10 +269,14 @@ function captureWarnings(): void {
 // ---------------------------------------------------------------------------------------
 // Commands
 
-async function run(cmd: Command, decoder: Decoder): Promise<Parcel> {
+async function run(cmd: Command, decoder: Decoder, ported: unknown[]): Promise<Parcel> {
   for (const item of cmd.q ?? []) applyQueued(item as unknown as QueuedItem, decoder);
   const encoder = new Encoder(refs);
   switch (cmd.c) {
+    case 'ring':
+      return encoder.parcel({
+        v: await ringCommand(cmd as unknown as RingCommand, decoder, ported),
+      });
     case 'new':
       return encoder.parcel(
         construct(

@@ -1,0 +1,387 @@
+/**
+ * The blocking `HTTPResponse` of a direct connection (direct.ts): its body is read by
+ * this thread, out of the ring the socket's bytes land in (ring.ts), through the protocol
+ * core's body decoder. A synchronous twin of the main entry's pull loop
+ * (client/response-body.ts): the same four kinds of pull (`all`, `some`, `line`,
+ * `peek`), the same rules for the end of the body, `IncompleteRead` and a framing error
+ * met past what a read asked for; the façade's methods are the main entry's
+ * (client/http-response.ts). Bytes are copied out of the ring into Buffers of this
+ * thread's own (placed so that the copy is aligned: shared memory copies slowly
+ * otherwise).
+ */
+import * as httplib from '../index.ts';
+import { BodyDecoder } from '../protocol/body-decoder.ts';
+import { FramingError } from '../protocol/body-errors.ts';
+import { IncompleteRead } from '../protocol/errors.ts';
+import type { ResponseHead } from '../protocol/response-parser.ts';
+import { HTTPResponse as SyncHTTPResponse } from './response.ts';
+import { exclusive, type Ring } from './ring.ts';
+
+const EMPTY = Buffer.alloc(0);
+const MAIN = httplib.HTTPResponse.prototype;
+
+/** What a response needs of its connection. */
+export interface DirectContext {
+  readonly ring: Ring;
+  readonly debuglevel: number;
+  readonly strict: boolean;
+  readonly timeoutMs: number | null;
+  /** Who a timeout names, and the connection's timeout as given. */
+  readonly host: string;
+  readonly port: number;
+  readonly seconds: number | null;
+  /** The body ended: read to its end (`complete`) or abandoned. */
+  readonly onEnd: (ring: Ring, response: object, complete: boolean) => void;
+}
+
+interface Pull {
+  readonly mode: 'all' | 'some' | 'line' | 'peek';
+  readonly max: number;
+  /** Copies of the body's bytes, or null when copying into `target`. */
+  readonly parts: Buffer[] | null;
+  readonly target: Uint8Array | null;
+  got: number;
+}
+
+const TOKEN = Symbol('direct response');
+
+export class DirectResponse {
+  status: number;
+  reason: string;
+  version: 9 | 10 | 11;
+  msg: httplib.HTTPMessage;
+  chunked: boolean;
+  will_close: boolean;
+  debuglevel: number;
+  strict: boolean;
+  closed = false;
+
+  #ring: Ring | null;
+  readonly #socketRing: Ring;
+  readonly #decoder: BodyDecoder;
+  #prefix: Buffer | null;
+  readonly #owner: boolean;
+  #brokenAhead: { readonly error: unknown } | null = null;
+  readonly #context: DirectContext;
+
+  /** @internal */
+  constructor(token: unknown, context: DirectContext, head: ResponseHead, owner: boolean) {
+    if (token !== TOKEN)
+      throw new TypeError('HTTPResponse is made by HTTPConnection.getresponse()');
+    this.#context = context;
+    this.#ring = context.ring;
+    this.#socketRing = context.ring;
+    this.debuglevel = context.debuglevel;
+    this.strict = context.strict;
+    this.status = head.status;
+    this.reason = head.reason;
+    this.version = head.version;
+    this.msg = new httplib.HTTPMessage(head.lines);
+    this.chunked = head.chunked;
+    this.will_close = head.will_close;
+    this.#prefix = head.bodyPrefix;
+    this.#decoder = new BodyDecoder(head.framing, head.length);
+    this.#owner = owner;
+  }
+
+  /** @internal */
+  static make(context: DirectContext, head: ResponseHead, owner: boolean): DirectResponse {
+    return new DirectResponse(TOKEN, context, head, owner);
+  }
+
+  get headers(): httplib.HTTPMessage {
+    return this.msg;
+  }
+
+  get length(): number | null {
+    return this.#decoder.remaining;
+  }
+
+  read(amt?: number | null, options?: httplib.ReadOptions): Buffer {
+    refuse(options, 'read()');
+    let max = Number.POSITIVE_INFINITY;
+    if (amt !== undefined && amt !== null && amt >= 0) {
+      if (!Number.isInteger(amt)) throw new TypeError(`amt must be an integer, got ${amt}`);
+      max = amt;
+    }
+    if (this.#ring === null || max === 0) return EMPTY;
+    // A body of known size: one Buffer of the size it will have, placed for aligned copies.
+    const known = Math.min(max, this.#decoder.remaining ?? Number.POSITIVE_INFINITY);
+    if (known !== Number.POSITIVE_INFINITY && known > 0 && this.#prefix === null) {
+      const at = this.#ring.start & 7;
+      const target =
+        known >= 4096
+          ? Buffer.allocUnsafeSlow(known + 8).subarray(at, at + known)
+          : Buffer.allocUnsafe(known);
+      const pull: Pull = { mode: 'all', max: known, parts: null, target, got: 0 };
+      exclusive(() => this.#pull(pull));
+      return pull.got === known ? target : target.subarray(0, pull.got);
+    }
+    return this.#result({ mode: 'all', max, parts: [], target: null, got: 0 });
+  }
+
+  readinto(b: Uint8Array, options?: httplib.ReadOptions): number {
+    if (!(b instanceof Uint8Array)) throw new TypeError('readinto() needs a Uint8Array (a Buffer)');
+    refuse(options, 'readinto()');
+    const pull: Pull = { mode: 'all', max: b.length, parts: null, target: b, got: 0 };
+    exclusive(() => this.#pull(pull));
+    return pull.got;
+  }
+
+  read1(n = -1, options?: httplib.ReadOptions): Buffer {
+    refuse(options, 'read1()');
+    const max = n < 0 ? Number.POSITIVE_INFINITY : n;
+    return this.#result({ mode: 'some', max, parts: [], target: null, got: 0 });
+  }
+
+  peek(n = 1, options?: httplib.ReadOptions): Buffer {
+    refuse(options, 'peek()');
+    void n;
+    return this.#result({ mode: 'peek', max: 1, parts: [], target: null, got: 0 });
+  }
+
+  readline(limit = -1, options?: httplib.ReadOptions): Buffer {
+    refuse(options, 'readline()');
+    const max = limit < 0 ? Number.POSITIVE_INFINITY : limit;
+    return this.#result({ mode: 'line', max, parts: [], target: null, got: 0 });
+  }
+
+  *[Symbol.iterator](): Iterator<Buffer> {
+    for (;;) {
+      const chunk = this.read1(-1);
+      if (chunk.length === 0) return;
+      yield chunk;
+    }
+  }
+
+  text(encoding: BufferEncoding = 'utf8'): string {
+    return this.read().toString(encoding);
+  }
+
+  json(): unknown {
+    return JSON.parse(this.text());
+  }
+
+  getheader(name: string): string | null;
+  getheader(name: string, defaultValue: Iterable<string>): string;
+  getheader<U>(name: string, defaultValue: U): string | U;
+  getheader(name: string, ...defaultValue: [] | [unknown]): unknown {
+    return (MAIN.getheader as (...a: unknown[]) => unknown).call(this, name, ...defaultValue);
+  }
+
+  getheaders(): Array<[string, string]> {
+    return MAIN.getheaders.call(this as unknown as httplib.HTTPResponse);
+  }
+
+  fileno(): number {
+    if (this.#socketRing.closed) throw new TypeError('fileno of a closed response');
+    return this.#socketRing.fd;
+  }
+
+  isclosed(): boolean {
+    return this.#ring === null;
+  }
+
+  getcode(): number {
+    return MAIN.getcode.call(this as unknown as httplib.HTTPResponse);
+  }
+
+  info(): httplib.HTTPMessage {
+    return MAIN.info.call(this as unknown as httplib.HTTPResponse);
+  }
+
+  close(): void {
+    exclusive(() => this.abandon());
+  }
+
+  /** @internal `close()`, from the connection's own close(). */
+  abandon(): void {
+    this.closed = true;
+    this.#finish(false);
+  }
+
+  // --- the pull loop ---------------------------------------------------------------------
+
+  #result(pull: Pull): Buffer {
+    exclusive(() => this.#pull(pull));
+    const parts = pull.parts as Buffer[];
+    if (parts.length === 0) return EMPTY;
+    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, pull.got);
+  }
+
+  /** Advance `pull`, waiting for bytes as long as it wants more; any failure ends the body. */
+  #pull(pull: Pull): void {
+    this.#ring?.check();
+    try {
+      for (;;) {
+        if (this.#advance(pull)) return;
+        const ring = this.#ring as Ring;
+        if (ring.buffered > 0) continue;
+        if (ring.failed) throw ring.error();
+        if (ring.ended) {
+          if (ring.buffered > 0) continue;
+          const end = this.#decoder.eof();
+          if (!end.complete) throw incomplete(pull, end.expected);
+          this.#finish(true);
+          return;
+        }
+        const ctx = this.#context;
+        const ms = ctx.timeoutMs;
+        if (ms === 0 || !ring.wait(0, ms === null ? null : performance.now() + ms)) {
+          ring.close();
+          throw new httplib.TimeoutError({
+            phase: 'body',
+            host: ctx.host,
+            port: ctx.port,
+            seconds: ctx.seconds ?? 0,
+          });
+        }
+      }
+    } catch (err) {
+      this.#finish(false);
+      if (err instanceof FramingError) throw incomplete(pull, null, err);
+      throw err;
+    }
+  }
+
+  #advance(pull: Pull): boolean {
+    switch (pull.mode) {
+      case 'all':
+        this.#take(pull.max - pull.got, pull, false);
+        return this.#ring === null || pull.got >= pull.max;
+      case 'some':
+        this.#take(pull.max - pull.got, pull, true);
+        return this.#ring === null || pull.got > 0 || pull.max === 0;
+      case 'peek': {
+        const view = this.#prefix ?? this.#visible();
+        if (view.length === 0 && this.#ring !== null) return false;
+        (pull.parts as Buffer[]).push(Buffer.from(view));
+        return true;
+      }
+      case 'line':
+        while (pull.got < pull.max && this.#ring !== null) {
+          const view = this.#prefix ?? this.#visible();
+          if (view.length === 0) return this.#ring === null;
+          const nl = view.indexOf(0x0a);
+          const want = Math.min(nl === -1 ? view.length : nl + 1, pull.max - pull.got);
+          this.#take(want, pull, false);
+          if (nl !== -1 && nl + 1 <= want) return true;
+        }
+        return true;
+    }
+  }
+
+  /** Move up to `max` buffered body bytes into the pull (see response-body.ts's `#take`). */
+  #take(max: number, pull: Pull, oneChunk: boolean): void {
+    const ring = this.#ring;
+    if (ring === null || max <= 0) return;
+    if (this.#brokenAhead !== null) throw this.#brokenAhead.error;
+    const end = pull.got + max;
+    const prefix = this.#prefix;
+    if (prefix !== null) {
+      const n = Math.min(max, prefix.length);
+      pull.got += emit(prefix, 0, n, pull);
+      this.#prefix = n === prefix.length ? null : prefix.subarray(n);
+    }
+    const decoder = this.#decoder;
+    const bytes = ring.bytes;
+    const first = pull.got;
+    try {
+      for (;;) {
+        const n = ring.contiguous;
+        if (n === 0) break;
+        const start = ring.start;
+        const pos = decoder.decode(bytes, start, start + n, end - pull.got);
+        if (decoder.dataEnd > decoder.dataStart) {
+          pull.got += emit(bytes, decoder.dataStart, decoder.dataEnd, pull);
+        }
+        ring.consume(pos - start);
+        if (decoder.done || pos === start) break;
+        if (
+          oneChunk &&
+          pull.got > first &&
+          decoder.framing === 'chunked' &&
+          decoder.chunkLeft === null
+        ) {
+          break;
+        }
+      }
+    } catch (err) {
+      if (pull.got < end) throw err;
+      this.#brokenAhead = { error: err };
+      return;
+    }
+    if (decoder.done && this.#prefix === null) this.#finish(true);
+  }
+
+  /** Body bytes buffered right now, as a view of the ring, without consuming them. */
+  #visible(): Buffer {
+    const ring = this.#ring;
+    if (ring === null) return EMPTY;
+    const decoder = this.#decoder;
+    for (;;) {
+      if (decoder.done) {
+        this.#finish(true);
+        return EMPTY;
+      }
+      if (this.#brokenAhead !== null) throw this.#brokenAhead.error;
+      const n = ring.contiguous;
+      if (n === 0) return EMPTY;
+      const start = ring.start;
+      const pos = decoder.decode(ring.bytes, start, start + n, 0);
+      ring.consume(pos - start);
+      if (decoder.done) {
+        this.#finish(true);
+        return EMPTY;
+      }
+      if (pos !== start) continue;
+      const limit = decoder.framing === 'chunked' ? decoder.chunkLeft : decoder.remaining;
+      return ring.bytes.subarray(start, start + Math.min(n, limit ?? n));
+    }
+  }
+
+  #finish(complete: boolean): void {
+    const ring = this.#ring;
+    if (ring === null) return;
+    this.#ring = null;
+    this.#prefix = null;
+    if (this.#owner) ring.close();
+    else this.#context.onEnd(ring, this, complete);
+  }
+}
+
+// `instanceof` the blocking entry's HTTPResponse holds (every method is this class's own).
+Object.setPrototypeOf(DirectResponse.prototype, SyncHTTPResponse.prototype);
+
+/** Copies `view[start:end]` into the pull (a part of its own, or its target). */
+function emit(view: Buffer, start: number, end: number, pull: Pull): number {
+  const n = end - start;
+  if (pull.parts !== null) {
+    const part = Buffer.allocUnsafe(n);
+    view.copy(part, 0, start, end);
+    pull.parts.push(part);
+  } else {
+    (pull.target as Uint8Array).set(view.subarray(start, end), pull.got);
+  }
+  return n;
+}
+
+function incomplete(pull: Pull, expected: number | null, cause?: unknown): IncompleteRead {
+  const partial =
+    pull.target !== null
+      ? Buffer.from(pull.target.subarray(0, pull.got))
+      : Buffer.concat(pull.parts ?? []);
+  return new IncompleteRead(partial, expected, cause === undefined ? undefined : { cause });
+}
+
+function refuse(options: unknown, where: string): void {
+  if (
+    options !== null &&
+    typeof options === 'object' &&
+    (options as { signal?: unknown }).signal !== undefined
+  ) {
+    throw new TypeError(
+      `httplib-ts/sync: ${where} takes no signal: nothing can abort a call while its thread is blocked (use timeout)`,
+    );
+  }
+}

@@ -1,0 +1,280 @@
+/**
+ * The calling thread's half of the blocking API's direct transport (worker-ring.ts is the
+ * worker's): a plain TCP socket the worker opened, whose bytes the worker's libuv reads
+ * straight into a ring of shared memory. This thread parses them where they landed, and
+ * blocks (`Atomics.wait`, with the time left of its timeout) only when it needs bytes that
+ * have not arrived: one wake-up per response instead of a round trip per call. Requests
+ * are written by this thread on the socket's descriptor (`fs.writeSync`); what the socket
+ * cannot take without waiting is handed to the worker, which writes it and waits for the
+ * drain.
+ */
+import { writeSync } from 'node:fs';
+import { currentGeneration, transact, WorkerError, workerGone } from './channel.ts';
+import { settle } from './remote.ts';
+import { Encoder, type Json } from './wire.ts';
+import {
+  R_CTRL_BYTES,
+  R_ERROR,
+  R_EVENT,
+  R_PAUSED,
+  R_READ,
+  R_STATE,
+  R_WRITTEN,
+} from './worker-ring.ts';
+
+/** Bytes of each connection's ring (a power of two). */
+const RING_BYTES = 256 * 1024;
+/** How long one wait lasts before the worker's health is checked. */
+const SLICE_MS = 200;
+
+/** Where a ring's socket is connected (Python's `sock`, described). */
+export interface RingAddress {
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+}
+
+/** Who a timeout names and how long it is. */
+export interface RingPeer {
+  readonly host: string;
+  readonly port: number;
+  readonly seconds: number | null;
+}
+
+export class Ring {
+  readonly id: number;
+  readonly fd: number;
+  readonly address: RingAddress;
+  /** The ring's bytes: `peek()` hands out positions in it. */
+  readonly bytes: Buffer;
+  readonly #ctrl: Int32Array;
+  readonly #mask: number;
+  /** Bytes taken out (wrapping int32, as the worker's count of bytes put in). */
+  #read = 0;
+  #closed = false;
+  /** The worker the socket belongs to: once it is gone, so is the socket. */
+  readonly #generation = currentGeneration();
+
+  private constructor(id: number, fd: number, address: RingAddress, sab: SharedArrayBuffer) {
+    this.id = id;
+    this.fd = fd;
+    this.address = address;
+    this.#ctrl = new Int32Array(sab, 0, R_CTRL_BYTES / 4);
+    this.bytes = Buffer.from(sab, R_CTRL_BYTES);
+    this.#mask = this.bytes.length - 1;
+  }
+
+  /** Opens a socket to `host:port` (the worker connects); throws the main entry's errors. */
+  static connect(
+    host: string,
+    port: number,
+    timeoutMs: number | null,
+    seconds: number | null,
+    source: readonly [string, number] | null,
+  ): Ring {
+    const sab = new SharedArrayBuffer(R_CTRL_BYTES + RING_BYTES);
+    const encoder = new Encoder();
+    encoder.ported.push(sab);
+    const reply = transact(
+      {
+        c: 'ring',
+        op: 'connect',
+        sab: 0,
+        a: [host, port, timeoutMs, seconds, source === null ? null : [source[0], source[1]]],
+      },
+      encoder,
+      null,
+    );
+    const v = settle(reply) as [number, number, string, number, string, number];
+    return new Ring(
+      v[0],
+      v[1],
+      { localAddress: v[2], localPort: v[3], remoteAddress: v[4], remotePort: v[5] },
+      sab,
+    );
+  }
+
+  /** Bytes that arrived and were not taken. */
+  get buffered(): number {
+    return (Atomics.load(this.#ctrl, R_WRITTEN) - this.#read) | 0;
+  }
+
+  /** The socket ended (the peer's FIN, or it closed); bytes may still be buffered. */
+  get ended(): boolean {
+    return Atomics.load(this.#ctrl, R_STATE) !== 0;
+  }
+
+  /** The socket failed (`error()` says how). */
+  get failed(): boolean {
+    return (Atomics.load(this.#ctrl, R_STATE) & R_ERROR) !== 0;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The worker that held the socket is gone (its descriptor may be another file's now). */
+  get dead(): boolean {
+    return this.#generation !== currentGeneration();
+  }
+
+  /** Throws when the socket's worker is gone. */
+  check(): void {
+    if (this.dead) {
+      throw new WorkerError(
+        'httplib-ts/sync: this connection belonged to a worker thread that failed and was replaced',
+      );
+    }
+  }
+
+  /** Where the buffered bytes start in `bytes`, and how many are contiguous from there. */
+  get start(): number {
+    return this.#read & this.#mask;
+  }
+  get contiguous(): number {
+    return Math.min(this.buffered, this.bytes.length - this.start);
+  }
+
+  /** Takes `n` bytes out; wakes the worker when it stopped reading for want of room. */
+  consume(n: number): void {
+    if (n === 0) return;
+    this.#read = (this.#read + n) | 0;
+    Atomics.store(this.#ctrl, R_READ, this.#read);
+    if (
+      Atomics.load(this.#ctrl, R_PAUSED) === 1 &&
+      Atomics.compareExchange(this.#ctrl, R_PAUSED, 1, 0) === 1
+    ) {
+      Atomics.notify(this.#ctrl, R_PAUSED);
+    }
+  }
+
+  /**
+   * Blocks until more than `have` bytes are buffered or the socket ended, at most until
+   * `deadline` (a `performance.now()` time, or null): false when the time ran out.
+   */
+  wait(have: number, deadline: number | null): boolean {
+    const ctrl = this.#ctrl;
+    let slices = 0;
+    for (;;) {
+      this.check();
+      const seen = Atomics.load(ctrl, R_EVENT);
+      if (this.buffered > have || this.ended) return true;
+      let ms = SLICE_MS;
+      if (deadline !== null) {
+        const left = deadline - performance.now();
+        if (left <= 0) return false;
+        ms = Math.min(ms, left);
+      }
+      if (Atomics.wait(ctrl, R_EVENT, seen, ms) === 'timed-out') {
+        workerGone();
+        // A long wait: make sure the worker still answers (a stuck or killed one is found
+        // by the channel's watchdog).
+        if (++slices % 5 === 0) probe();
+      }
+    }
+  }
+
+  /** The error the socket failed with (Node's system error), asked of the worker. */
+  error(): unknown {
+    const reply = transact({ c: 'ring', op: 'error', id: this.id }, new Encoder(), null);
+    try {
+      settle(reply);
+    } catch (err) {
+      return err;
+    }
+    return socketClosed();
+  }
+
+  /**
+   * Writes `data` (latin1 for a string) on the socket: here while the socket takes it,
+   * the rest by the worker, which waits for the drain (under `peer`'s timeout).
+   */
+  write(data: Buffer, peer: RingPeer, timeoutMs: number | null): void {
+    this.check();
+    if (this.#closed) throw socketClosed();
+    let done = 0;
+    const total = data.length;
+    while (done < total) {
+      let n: number;
+      try {
+        n = writeSync(this.fd, data, done, total - done);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') break;
+        // The worker may be gone (its sockets closed with it): that is the error then.
+        probe();
+        throw netError(err as NodeJS.ErrnoException);
+      }
+      done += n;
+    }
+    if (done === total) return;
+    const encoder = new Encoder();
+    const rest: Json = encoder.bytes(data.subarray(done));
+    settle(
+      transact(
+        {
+          c: 'ring',
+          op: 'write',
+          id: this.id,
+          b: rest,
+          a: [timeoutMs, peer.seconds, peer.host, peer.port],
+        },
+        encoder,
+        null,
+      ),
+    );
+  }
+
+  /** Destroys the socket (the worker does). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.dead) return;
+    try {
+      transact({ c: 'ring', op: 'close', id: this.id }, new Encoder(), null);
+    } catch {
+      // The worker is gone: so is the socket.
+    }
+  }
+}
+
+let running = false;
+
+/**
+ * Runs one call of a direct connection or response: a call made from inside it (from a
+ * `debugOutput` function, a headers iterable) is refused, as the worker's calls refuse it.
+ */
+export function exclusive<T>(fn: () => T): T {
+  if (running) {
+    throw new Error(
+      'httplib-ts/sync: a blocking call was made while another one was running (from a debugOutput function or a body iterator)',
+    );
+  }
+  running = true;
+  try {
+    return fn();
+  } finally {
+    running = false;
+  }
+}
+
+/** Throws the channel's `WorkerError` when the worker does not answer. */
+function probe(): void {
+  transact({ c: 'nop' }, new Encoder(), null);
+}
+
+/** A write error in Node's net form (`write EPIPE`), as the main entry's socket gives it. */
+function netError(err: NodeJS.ErrnoException): Error {
+  if (typeof err.code !== 'string') return err;
+  return Object.assign(new Error(`write ${err.code}`), {
+    errno: err.errno,
+    code: err.code,
+    syscall: 'write',
+  });
+}
+
+function socketClosed(): Error {
+  return Object.assign(new Error('This socket has been ended by the other party'), {
+    code: 'EPIPE',
+  });
+}

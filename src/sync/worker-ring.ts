@@ -1,0 +1,334 @@
+/**
+ * The worker's half of the blocking API's direct transport (ring.ts is the caller's): the
+ * worker opens a plain TCP socket (DNS, `source_address`, the connect timeout, with the
+ * main entry's own errors) and lets libuv read it straight into a ring of shared memory
+ * (`onread` with the free part of the ring as its buffer); the calling thread parses the
+ * bytes there itself and writes its requests on the socket's descriptor. The worker only
+ * publishes how far the ring is filled (and the end or a failure of the socket), stops
+ * reading when the ring is full (the caller wakes it when it made room), writes what the
+ * caller could not write without blocking, and destroys the socket when asked.
+ */
+import * as net from 'node:net';
+import { type PreparedBody, prepareBody, writeBody } from '../io/body-source.ts';
+import { Deadline } from '../io/deadline.ts';
+import type { Json } from './wire.ts';
+
+/** Slots of a ring's control block (Int32 words before the ring's bytes). */
+export const R_WRITTEN = 0; // bytes the worker put in the ring (wrapping int32)
+export const R_READ = 1; // bytes the caller took out of it (wrapping int32)
+export const R_EVENT = 2; // moves at every publication: the caller waits on it
+export const R_STATE = 3; // R_EOF | R_ERROR bits
+export const R_PAUSED = 4; // 1: the ring was full and the worker stopped reading
+export const R_CTRL_BYTES = 64;
+export const R_EOF = 1;
+export const R_ERROR = 2;
+
+/** `Atomics.waitAsync` (ES2024; Node 20 has it, lib es2023 does not declare it). */
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      a: Int32Array,
+      index: number,
+      value: number,
+    ): { async: false; value: string } | { async: true; value: Promise<string> };
+  }
+).waitAsync.bind(Atomics);
+
+interface RingSocket {
+  readonly socket: net.Socket;
+  readonly ctrl: Int32Array;
+  readonly ring: Uint8Array;
+  written: number;
+  error: unknown;
+  /** A body `prep` made, for the next `body` command. */
+  pending: PreparedBody | null;
+}
+
+const rings = new Map<number, RingSocket>();
+let nextRing = 1;
+
+/** What `rconnect` is given. */
+export interface RingConnect {
+  readonly host: string;
+  readonly port: number;
+  readonly timeoutMs: number | null;
+  readonly seconds: number | null;
+  readonly source: readonly [string, number] | null;
+}
+
+/**
+ * Opens a socket reading into `sab` (control block then ring; the ring's size a power of
+ * two). Resolves with its id, descriptor and addresses; rejects as the main entry's
+ * connect does (Node's system errors, `TimeoutError` naming the peer).
+ */
+export async function ringConnect(given: RingConnect, sab: SharedArrayBuffer): Promise<Json> {
+  const ctrl = new Int32Array(sab, 0, R_CTRL_BYTES / 4);
+  const ring = new Uint8Array(sab, R_CTRL_BYTES);
+  const size = ring.length;
+  const mask = size - 1;
+  const id = nextRing++;
+  // Filled in once the socket exists (onread's buffer is asked for before that).
+  const entry = { written: 0, error: null, ctrl, ring, pending: null } as unknown as RingSocket;
+  const freeView = (): Uint8Array | null => {
+    const written = entry.written;
+    const used = (written - Atomics.load(ctrl, R_READ)) | 0;
+    const at = written & mask;
+    const n = Math.min(size - at, size - used);
+    return n > 0 ? ring.subarray(at, at + n) : null;
+  };
+  const publish = (): void => {
+    Atomics.add(ctrl, R_EVENT, 1);
+    Atomics.notify(ctrl, R_EVENT);
+  };
+  const handle = (): {
+    useUserBuffer(b: Uint8Array): void;
+    readStart(): number;
+    reading: boolean;
+  } | null => (entry.socket as unknown as { _handle: never })._handle;
+  const resume = (): void => {
+    const h = handle();
+    if (h === null || entry.socket.destroyed) return;
+    h.useUserBuffer(freeView() as Uint8Array);
+    h.reading = true;
+    h.readStart();
+  };
+  const waitRoom = (): void => {
+    const r = waitAsync(ctrl, R_PAUSED, 1);
+    if (r.async)
+      void r.value.then(() => (Atomics.load(ctrl, R_PAUSED) === 1 ? waitRoom() : resume()));
+    else resume();
+  };
+  const options: net.TcpNetConnectOpts = {
+    host: given.host,
+    port: given.port,
+    allowHalfOpen: true,
+    onread: {
+      buffer: () => freeView() ?? ring.subarray(0, 1),
+      callback(n: number): boolean {
+        entry.written = (entry.written + n) | 0;
+        Atomics.store(ctrl, R_WRITTEN, entry.written);
+        publish();
+        if (freeView() !== null) return true;
+        // Full: stop reading, unless the caller made room meanwhile.
+        Atomics.store(ctrl, R_PAUSED, 1);
+        if (freeView() !== null && Atomics.compareExchange(ctrl, R_PAUSED, 1, 0) === 1) return true;
+        queueMicrotask(waitRoom);
+        return false;
+      },
+    },
+  };
+  const source = given.source;
+  if (source !== null) {
+    if (source[0] !== '') options.localAddress = source[0];
+    if (source[1] !== 0) options.localPort = source[1];
+  }
+  if (given.host === '') throw emptyHost();
+  const socket = net.connect(options);
+  (entry as { socket: net.Socket }).socket = socket;
+  const peer = { host: given.host, port: given.port };
+  const deadline = new Deadline(null, peer);
+  try {
+    await deadline.until(
+      'connect',
+      { timeoutMs: given.timeoutMs, seconds: given.seconds },
+      (settle) => {
+        const onConnect = (): void => settle(null);
+        socket.once('connect', onConnect);
+        socket.once('error', settle);
+        return () => {
+          socket.off('connect', onConnect);
+          socket.off('error', settle);
+        };
+      },
+    );
+  } catch (err) {
+    socket.on('error', ignore);
+    socket.destroy();
+    throw err;
+  } finally {
+    deadline.dispose();
+  }
+  socket.setNoDelay(true);
+  socket.on('end', () => {
+    Atomics.or(ctrl, R_STATE, R_EOF);
+    publish();
+  });
+  socket.on('error', (err) => {
+    entry.error = err;
+    Atomics.or(ctrl, R_STATE, R_ERROR);
+    publish();
+  });
+  socket.on('close', () => {
+    Atomics.or(ctrl, R_STATE, R_EOF);
+    publish();
+  });
+  rings.set(id, entry);
+  const fd = (socket as unknown as { _handle: { fd: number } })._handle.fd;
+  return [
+    id,
+    fd,
+    socket.localAddress ?? '',
+    socket.localPort ?? 0,
+    socket.remoteAddress ?? '',
+    socket.remotePort ?? 0,
+  ];
+}
+
+/** The socket's error (what ended it), for the caller to throw. */
+export function ringError(id: number): unknown {
+  return rings.get(id)?.error ?? null;
+}
+
+/** Writes what the caller could not write without waiting; resolves once it drained. */
+export function ringWrite(
+  id: number,
+  bytes: Uint8Array | string,
+  timeoutMs: number | null,
+  seconds: number | null,
+  host: string,
+  port: number,
+): Promise<void> {
+  const entry = rings.get(id);
+  if (entry === undefined || entry.socket.destroyed) return Promise.reject(closedSocket());
+  const socket = entry.socket;
+  const deadline = new Deadline(null, { host, port });
+  return deadline
+    .until('send', { timeoutMs, seconds }, (settle) => {
+      const onError = (err: Error): void => settle(err);
+      const onClose = (): void => settle(closedSocket());
+      socket.once('error', onError);
+      socket.once('close', onClose);
+      // A copy: the caller's memory is not ours once this call returns.
+      const data = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : Buffer.from(bytes);
+      if (socket.write(data)) queueMicrotask(() => settle(null));
+      else socket.once('drain', () => settle(null));
+      return () => {
+        socket.off('error', onError);
+        socket.off('close', onClose);
+      };
+    })
+    .catch((err: unknown) => {
+      socket.destroy();
+      throw err;
+    })
+    .finally(() => deadline.dispose());
+}
+
+/** Destroys the socket and forgets it. */
+export function ringClose(id: number): void {
+  const entry = rings.get(id);
+  if (entry === undefined) return;
+  rings.delete(id);
+  entry.pending?.release();
+  entry.socket.on('error', ignore);
+  entry.socket.destroy();
+}
+
+function closedSocket(): Error {
+  return Object.assign(new Error('This socket has been ended by the other party'), {
+    code: 'EPIPE',
+  });
+}
+
+function emptyHost(): Error {
+  return Object.assign(new Error("getaddrinfo ENOTFOUND '' (the host name is empty)"), {
+    code: 'ENOTFOUND',
+    errno: -3008,
+    syscall: 'getaddrinfo',
+    hostname: '',
+  });
+}
+
+function ignore(): void {}
+
+/** A command of ring.ts. */
+export interface RingCommand {
+  readonly op: 'connect' | 'write' | 'close' | 'error' | 'prep' | 'body';
+  readonly id?: number;
+  readonly a?: Json[];
+  /** connect: the index of the ring's SharedArrayBuffer among the message's ported values. */
+  readonly sab?: number;
+  /** write: the bytes (an attachment). */
+  readonly b?: Json;
+}
+
+/** Runs a command of ring.ts; its value goes back to the caller (a failure as its exception). */
+export async function ringCommand(
+  cmd: RingCommand,
+  decoder: { bytes(ref: Json): Uint8Array; value(j: Json): unknown },
+  ported: readonly unknown[],
+): Promise<Json> {
+  const id = cmd.id ?? 0;
+  const a = cmd.a ?? [];
+  switch (cmd.op) {
+    case 'connect':
+      return ringConnect(
+        {
+          host: a[0] as string,
+          port: a[1] as number,
+          timeoutMs: a[2] as number | null,
+          seconds: a[3] as number | null,
+          source: a[4] as [string, number] | null,
+        },
+        ported[cmd.sab ?? 0] as SharedArrayBuffer,
+      );
+    case 'write':
+      await ringWrite(
+        id,
+        decoder.bytes(cmd.b ?? null),
+        a[0] as number | null,
+        a[1] as number | null,
+        a[2] as string,
+        a[3] as number,
+      );
+      return null;
+    case 'close':
+      ringClose(id);
+      return null;
+    case 'prep': {
+      // A body only an event loop reads (a file, a stream, a Blob, an iterable): made here
+      // as the main entry makes it; its label and length go back, for the head.
+      const entry = rings.get(id);
+      if (entry === undefined) throw closedSocket();
+      entry.pending?.release();
+      entry.pending = null;
+      const prepared = await prepareBody(
+        decoder.value(cmd.b ?? null),
+        a[0] as number,
+        a[1] === true,
+      );
+      entry.pending = prepared;
+      const info = prepared.info;
+      return [prepared.label, info.kind, info.kind === 'length' ? info.length : null];
+    }
+    case 'body': {
+      const entry = rings.get(id);
+      const prepared = entry?.pending ?? null;
+      if (entry === undefined || prepared === null) throw closedSocket();
+      entry.pending = null;
+      const [chunked, timeoutMs, seconds, host, port] = a as [
+        boolean,
+        number | null,
+        number | null,
+        string,
+        number,
+      ];
+      try {
+        await writeBody(
+          { write: (chunk) => ringWrite(id, chunk, timeoutMs, seconds, host, port) },
+          prepared,
+          chunked,
+        );
+      } catch (err) {
+        prepared.release();
+        throw err;
+      }
+      return null;
+    }
+    case 'error': {
+      const err = ringError(id);
+      if (err !== null) throw err;
+      return null;
+    }
+  }
+}
