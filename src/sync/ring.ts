@@ -23,7 +23,7 @@ import {
 } from './worker-ring.ts';
 
 /** Bytes of each connection's ring (a power of two). */
-const RING_BYTES = 256 * 1024;
+const RING_BYTES = 1024 * 1024;
 /** How long one wait lasts before the worker's health is checked. */
 const SLICE_MS = 200;
 
