@@ -111,7 +111,7 @@ export class DirectResponse {
       const at = this.#ring.start & 7;
       const target =
         known >= 4096
-          ? Buffer.from(new ArrayBuffer(known + 8), at, known)
+          ? Buffer.allocUnsafeSlow(known + 8).subarray(at, at + known)
           : Buffer.allocUnsafe(known);
       const pull: Pull = { mode: 'all', max: known, parts: null, target, got: 0 };
       exclusive(() => this.#pull(pull));
