@@ -10,10 +10,13 @@
  * event loop has other work to do (its timers, sockets and servers wait while a call
  * blocks; a server in the same thread cannot answer the request at all).
  *
- * How it works: the main entry's async client runs in one worker thread per process
- * (started by the first call, never keeping the process alive), and the calling thread
- * waits on shared memory (`Atomics.wait`) until the worker has the result; response
- * bytes come through shared memory. Exceptions are the main entry's classes
+ * How it works: one worker thread per process (started by the first call, never keeping
+ * the process alive) opens the sockets. For plain HTTP on Node, the calling thread does
+ * the HTTP itself with the main entry's protocol core: it writes requests on the socket's
+ * descriptor and parses responses out of a ring of shared memory the worker's socket reads
+ * into, waiting (`Atomics.wait`) only for bytes that have not arrived. HTTPS, tunnels,
+ * Deno and Windows run the main entry's async client in the worker, and the calling
+ * thread waits for each call's result. Exceptions are the main entry's classes
  * (`instanceof` holds across both entries), thrown synchronously. `timeout` works as in
  * the main entry; `signal` options are refused with a `TypeError`. Request bodies:
  * strings, bytes, `Blob`s, `FileHandle`s, `fs.ReadStream`s, file descriptors and

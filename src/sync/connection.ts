@@ -20,7 +20,7 @@ import * as httplib from '../index.ts';
 import { parseHostPort } from '../protocol/validate.ts';
 import { encodeBody } from './bodies.ts';
 import { type CallScope, currentGeneration, enqueue, transact } from './channel.ts';
-import { DirectDriver, directTransport, exclusive, NeedsWorker } from './direct.ts';
+import { DirectDriver, directTransport, exclusive } from './direct.ts';
 import {
   type ConnectionMirror,
   type ConnectionState,
@@ -219,14 +219,14 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
   }
 
   /**
-   * Moves a direct connection to the worker (for what only the worker does: a tunnel, a
-   * body only an event loop can read), with its attributes and the request being built.
+   * Moves a direct connection (with no socket) to the worker, for what only the worker's
+   * client does (a tunnel), with its attributes and the request being built.
    */
   #toWorker(): void {
     const direct = this.#direct as DirectDriver;
     if (!direct.canMove()) {
       throw new TypeError(
-        'httplib-ts/sync: this body cannot be sent while the connection has a response or request in progress; send a string or bytes',
+        'httplib-ts/sync: the connection cannot move to the worker while a request or response is in progress',
       );
     }
     direct.release();
@@ -411,13 +411,8 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
     refuseSignal(options, 'endheaders()');
     const direct = this.#direct;
     if (direct !== null) {
-      try {
-        exclusive(() => direct.endheaders(messageBody, options));
-        return;
-      } catch (err) {
-        if (!(err instanceof NeedsWorker)) throw err;
-        this.#toWorker();
-      }
+      exclusive(() => direct.endheaders(messageBody, options));
+      return;
     }
     this.#sendBody('endheaders', messageBody, (e) => [e.value(options)], true);
   }
@@ -427,13 +422,8 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
     refuseSignal(options, 'send()');
     const direct = this.#direct;
     if (direct !== null) {
-      try {
-        exclusive(() => direct.send(data));
-        return;
-      } catch (err) {
-        if (!(err instanceof NeedsWorker)) throw err;
-        this.#toWorker();
-      }
+      exclusive(() => direct.send(data));
+      return;
     }
     this.#sendBody('send', data, () => [], false);
   }
@@ -449,13 +439,8 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
     refuseSignal(options, 'request()');
     const direct = this.#direct;
     if (direct !== null) {
-      try {
-        exclusive(() => direct.request(method, url, body, pairs(headers), options));
-        return;
-      } catch (err) {
-        if (!(err instanceof NeedsWorker)) throw err;
-        this.#toWorker();
-      }
+      exclusive(() => direct.request(method, url, body, pairs(headers), options));
+      return;
     }
     const given = pairs(headers);
     this.#sendBody(

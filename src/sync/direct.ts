@@ -7,9 +7,10 @@
  * parser, body decoder). A synchronous twin of client/http-connection.ts and
  * connection-driver.ts: the same order of checks, the same state machine, the same errors.
  *
- * Used for plain HTTP connections with in-memory bodies; what it does not do (a tunnel, a
- * body that only an event loop can read) moves the connection to the worker (its caller,
- * connection.ts, decides with `canMove()`/`move()`).
+ * Bodies that only an event loop can read (files, streams, Blobs, iterables) are prepared
+ * and written by the worker, on the same socket, after the head this thread wrote. A
+ * tunnel moves the connection to the worker before it connects (connection.ts, with
+ * `canMove()`/`release()`).
  */
 import { Blob } from 'node:buffer';
 import { Readable } from 'node:stream';
@@ -64,13 +65,14 @@ export interface DirectSettings {
 }
 
 /**
- * Whether new plain HTTP connections use the direct transport: Node (not Deno, whose
- * sockets have no descriptor, nor Windows); off unless `HTTPLIB_SYNC_DIRECT=1` while it
- * is being proven (an internal switch, not part of the public API).
+ * Whether new plain HTTP connections use the direct transport: on Node (not on Deno, whose
+ * sockets have no descriptor, nor on Windows, nor on Bun until it is tested there), unless
+ * `HTTPLIB_SYNC_DIRECT=0` asks for the worker's client (an internal switch, not part of the
+ * public API: the tests run both).
  */
 export const directTransport = {
   enabled:
-    process.env.HTTPLIB_SYNC_DIRECT === '1' &&
+    process.env.HTTPLIB_SYNC_DIRECT !== '0' &&
     process.platform !== 'win32' &&
     !('Deno' in globalThis) &&
     !('Bun' in globalThis),
@@ -108,9 +110,6 @@ function isFileHandle(value: object): boolean {
     typeof v.close === 'function'
   );
 }
-
-/** A body this thread cannot send: the connection must move to the worker. */
-export class NeedsWorker extends Error {}
 
 export class DirectDriver {
   readonly machine = new ClientConnection();
