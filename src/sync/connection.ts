@@ -1,26 +1,28 @@
 /**
- * `HTTPConnection` and `HTTPSConnection` of `httplib-ts/sync`: twins of the main entry's
- * classes whose real objects live in the worker. Every method runs there (so every rule,
- * message and state transition is the main entry's own) and this thread blocks until it
- * is done; misuse throws the main entry's exception classes, synchronously.
+ * `HTTPConnection` and `HTTPSConnection` of `httplib-ts/sync`. A plain HTTP connection
+ * on Node runs its HTTP in this thread (direct.ts: the worker only opens the socket and
+ * fills a ring with its bytes); the others are twins of the main entry's classes whose
+ * real objects live in the worker: every method runs there (so every rule, message and
+ * state transition is the main entry's own) and this thread blocks until it is done;
+ * misuse throws the main entry's exception classes, synchronously.
  *
- * The attributes are plain fields here, sent to the worker's object before the next call
- * when they changed (Python code sets `conn.timeout`, `conn.debuglevel`, `auto_open`);
- * `sock` tells where the worker's socket is connected. `debugOutput` stays here: the
- * worker's debug output is written by this thread (remote.ts). A `signal` option is
- * refused (nothing can fire while the thread is blocked), and so is `createConnection` (a
- * function cannot run in the worker).
+ * A twin's attributes are plain fields here, sent to the worker's object before the next
+ * call when they changed (Python code sets `conn.timeout`, `conn.debuglevel`,
+ * `auto_open`); `sock` tells where the worker's socket is connected. `debugOutput` stays
+ * here: the worker's debug output is written by this thread (remote.ts). A `signal`
+ * option is refused (nothing can fire while the thread is blocked), and so is
+ * `createConnection` (a function cannot run in the worker).
  *
  * If the worker fails, a connection is rebuilt in the next worker on its next call, as if
  * it had been closed: the next request opens a new socket (Python's `auto_open`).
  */
-
-import { type ContextFields, contextFields, setContextFields } from '../client/tls-verify.ts';
+import { type ContextFields, setContextFields } from '../client/tls-verify.ts';
 import * as httplib from '../index.ts';
 import { parseHostPort } from '../protocol/validate.ts';
 import { encodeBody } from './bodies.ts';
-import { type CallScope, currentGeneration, enqueue, transact } from './channel.ts';
+import { type CallScope, currentGeneration, enqueue } from './channel.ts';
 import { DirectDriver, directTransport, exclusive } from './direct.ts';
+import { type Created, contextIds, create, type Recipe, sendContext } from './recipe.ts';
 import {
   type ConnectionMirror,
   type ConnectionState,
@@ -29,12 +31,11 @@ import {
   MIRROR,
   type ResponseHead,
   refuseSignal,
-  settle,
   trackConnection,
 } from './remote.ts';
 import { makeResponse } from './response.ts';
 import type * as T from './types.ts';
-import { type Decoder, Encoder, type Json, ownFields, setFields } from './wire.ts';
+import { type Encoder, type Json, setFields } from './wire.ts';
 
 /** Attributes mirrored in the worker's object (sent when they change). */
 const SENT = [
@@ -49,77 +50,6 @@ const SENT = [
   '_http_vsn',
 ] as const;
 type Sent = (typeof SENT)[number];
-
-/** Ids for the caller's SSL contexts, shared with the worker. */
-const contextIds = new WeakMap<httplib.ssl.SSLContext, number>();
-let nextContextId = 1;
-
-/** How to make the worker's object again: a constructor and its arguments. */
-export interface Recipe {
-  readonly cls: string;
-  readonly args: unknown[];
-  readonly context: httplib.ssl.SSLContext | null;
-}
-
-/** What a `new` command returns, applied by the twin's constructor (or by legacy.ts). */
-export interface Created {
-  readonly id: number;
-  readonly conn: number | undefined;
-  readonly state: ConnectionState;
-  readonly attributes: Json;
-  readonly context: Json;
-  /** The id of the SSL context (HTTPS), shared with the worker. */
-  readonly contextId: number | undefined;
-  /** The caller's context, which takes the worker's context's fields. */
-  readonly given?: httplib.ssl.SSLContext | null;
-  readonly decoder: Decoder;
-}
-
-/** Makes the worker's object for `recipe` (a `ctx` item first carries the SSL context). */
-export function create(recipe: Recipe): Created {
-  const encoder = new Encoder();
-  const command: Record<string, Json> = {
-    c: 'new',
-    cls: recipe.cls,
-    a: recipe.args.map((a) => encoder.value(a)),
-  };
-  const https = recipe.cls === 'HTTPSConnection' || recipe.cls === 'HTTPS';
-  const contextId = !https
-    ? undefined
-    : recipe.context !== null
-      ? sendContext(recipe.context)
-      : nextContextId++;
-  if (contextId !== undefined) command.n = contextId;
-  const reply = transact(command, encoder, null);
-  settle(reply);
-  const j = reply.json;
-  return {
-    id: j.v as number,
-    conn: j.conn as number | undefined,
-    state: j.st as unknown as ConnectionState,
-    attributes: j.at ?? [],
-    context: j.ctx ?? null,
-    contextId,
-    given: recipe.context,
-    decoder: reply.decoder,
-  };
-}
-
-/** Queue the caller's SSL context for the worker; returns its id. */
-export function sendContext(context: httplib.ssl.SSLContext): number {
-  let id = contextIds.get(context);
-  if (id === undefined) {
-    id = nextContextId++;
-    contextIds.set(context, id);
-  }
-  const contextId = id;
-  enqueue((encoder) => ({
-    c: 'ctx',
-    id: contextId,
-    a: ownFields(contextFields(context), encoder),
-  }));
-  return id;
-}
 
 /** Refuses the options only an event loop could honour. */
 function checkOptions(options: object | undefined | null, what: string): void {
@@ -529,6 +459,9 @@ export class HTTPSConnection extends HTTPConnection implements T.Blocking<httpli
     if (this.sock === null) sendContext(this._context);
   }
 }
+
+export type { Created, Recipe };
+export { create, sendContext };
 
 /** legacy.ts passes this as the host to make the twin of an existing worker object. */
 export const BIND: unique symbol = Symbol('httplib-ts/sync bind');

@@ -1,25 +1,7 @@
-/**
- * A blocking `HTTPConnection` whose HTTP runs in this thread: the direct transport. The
- * worker only opens the socket (and writes what the socket cannot take at once); this
- * thread builds and writes the requests (`fs.writeSync` on the socket's descriptor) and
- * parses the responses out of the ring the socket's bytes land in (ring.ts), with the
- * protocol core the main entry uses (request buffer, connection state machine, response
- * parser, body decoder). A synchronous twin of client/http-connection.ts and
- * connection-driver.ts: the same order of checks, the same state machine, the same errors.
- *
- * Bodies that only an event loop can read (files, streams, Blobs, iterables) are prepared
- * and written by the worker, on the same socket, after the head this thread wrote. A
- * tunnel moves the connection to the worker before it connects (connection.ts, with
- * `canMove()`/`release()`).
- */
-import { Blob } from 'node:buffer';
-import { Readable } from 'node:stream';
-import { isAnyArrayBuffer } from 'node:util/types';
 import { type DebugOutput, writeDebug } from '../client/debug.ts';
 import { type Outgoing, requestOutgoing } from '../client/request-output.ts';
 import * as httplib from '../index.ts';
-import { type PreparedBody, prepareBody } from '../io/body-source.ts';
-import { HEAD_AND_BODY_MAX } from '../io/tuning.ts';
+import type { PreparedBody } from '../io/body-source.ts';
 import {
   ClientConnection,
   type ConnectionAction,
@@ -27,26 +9,29 @@ import {
 } from '../protocol/client-connection.ts';
 import { CannotSendHeader, CannotSendRequest, NotConnected } from '../protocol/errors.ts';
 import { DEFAULT_BLOCKSIZE } from '../protocol/limits.ts';
-import { pyrepr, timeoutMs } from '../protocol/pytext.ts';
+import { timeoutMs } from '../protocol/pytext.ts';
 import {
-  type BodyInfo,
-  CHUNK_TRAILER,
   checkHeaders,
-  chunkHeader,
   type GivenHeaders,
-  LAST_CHUNK,
   type PutRequestOptions,
   RequestBuffer,
   type RequestTarget,
   requestTarget,
 } from '../protocol/request-writer.ts';
 import { ResponseParser } from '../protocol/response-parser.ts';
-import { encodeBody } from './bodies.ts';
-import { type CallScope, transact, workerGone } from './channel.ts';
+import { workerGone } from './channel.ts';
 import { DirectResponse } from './direct-response.ts';
-import { settle } from './remote.ts';
+import {
+  type Body,
+  isRemote,
+  type Out,
+  prepareHere,
+  prepareRemote,
+  type Sink,
+  writeHere,
+  writeRemote,
+} from './direct-send.ts';
 import { exclusive, Ring, type RingAddress } from './ring.ts';
-import { Encoder, type Json } from './wire.ts';
 
 export { exclusive };
 
@@ -77,39 +62,6 @@ export const directTransport = {
     !('Deno' in globalThis) &&
     !('Bun' in globalThis),
 };
-
-/** A body the worker reads and writes on the socket (bodies.ts describes it). */
-interface RemoteBody {
-  readonly remote: true;
-  readonly json: Json;
-  readonly encoder: Encoder;
-  readonly scope: CallScope;
-  readonly done: (() => void) | null;
-}
-type Body = PreparedBody | RemoteBody;
-
-function isRemote(body: Body): body is RemoteBody {
-  return (body as Partial<RemoteBody>).remote === true;
-}
-
-/** What a call sends; `plan` makes the head once a remote body's length is known. */
-interface Out {
-  readonly head: string | null;
-  readonly body: Body | null;
-  readonly chunked: boolean;
-  readonly plan: ((prepared: PreparedBody) => Outgoing) | null;
-}
-
-/** `fs.promises.FileHandle`, recognised by its shape (as body-source.ts does). */
-function isFileHandle(value: object): boolean {
-  const v = value as Partial<Record<'fd' | 'stat' | 'read' | 'close', unknown>>;
-  return (
-    typeof v.fd === 'number' &&
-    typeof v.stat === 'function' &&
-    typeof v.read === 'function' &&
-    typeof v.close === 'function'
-  );
-}
 
 export class DirectDriver {
   readonly machine = new ClientConnection();
@@ -191,7 +143,8 @@ export class DirectDriver {
   ): void {
     let prepared: Body | null = null;
     if (this.machine.request !== 'started') throw new CannotSendHeader();
-    if (messageBody !== undefined && messageBody !== null) prepared = this.#prepare(messageBody);
+    if (messageBody !== undefined && messageBody !== null)
+      prepared = prepareHere(messageBody, this.#conn.blocksize, this.#exact());
     this.#checkAutoOpen();
     const head = this.#buffer.finish();
     this.calls.length = 0;
@@ -202,7 +155,7 @@ export class DirectDriver {
 
   send(data: unknown): void {
     this.#poll();
-    const prepared = this.#prepare(data);
+    const prepared = prepareHere(data, this.#conn.blocksize, this.#exact());
     this.#checkAutoOpen();
     this.#transmit(false, null, { head: null, body: prepared, chunked: false, plan: null });
   }
@@ -222,7 +175,8 @@ export class DirectDriver {
       given = checkHeaders(headers as httplib.HeadersInput);
       if (this.machine.request !== 'idle') throw new CannotSendRequest(this.machine.python);
       this.#buffer.putrequest(method, url, given.skip, target);
-      if (body !== undefined && body !== null) prepared = this.#prepare(body);
+      if (body !== undefined && body !== null)
+        prepared = prepareHere(body, this.#conn.blocksize, this.#exact());
       this.#checkAutoOpen();
     } catch (err) {
       this.#buffer.reset();
@@ -320,17 +274,17 @@ export class DirectDriver {
         // there is a send that did not start).
         let prepared: PreparedBody;
         try {
-          prepared = this.#prepareRemote(ring, body);
+          prepared = prepareRemote(ring, body, this.#conn.blocksize, this.#exact());
         } catch (err) {
           if (out.plan !== null) this.#buffer.reset();
           throw err;
         }
         const planned = out.plan === null ? out : out.plan(prepared);
         wrote = true;
-        this.#writeRemote(ring, planned.head, prepared, body, planned.chunked);
+        writeRemote(this.#sink(ring), planned.head, prepared, body, planned.chunked);
       } else {
         wrote = true;
-        this.#write(ring, out as Outgoing);
+        writeHere(this.#sink(ring), out as Outgoing);
       }
     } catch (err) {
       if (request || wrote) {
@@ -340,115 +294,6 @@ export class DirectDriver {
       throw err;
     }
     if (request) this.machine.handle('sent');
-  }
-
-  /** client/request-output.ts's `writeOutgoing`, for in-memory bodies, written here. */
-  #write(ring: Ring, out: Outgoing): void {
-    const debug = this.#conn.debuglevel > 0 ? this.#debug : null;
-    const { head, body, chunked } = out;
-    if (head !== null && body !== null && body.bytes !== null && !chunked) {
-      const bytes = body.bytes;
-      if (debug !== null) debug(`send: ${pyrepr(head + bytes.toString('latin1'))}\n`);
-      if (bytes.length <= HEAD_AND_BODY_MAX) {
-        const both = Buffer.allocUnsafe(head.length + bytes.length);
-        both.write(head, 0, 'latin1');
-        bytes.copy(both, head.length);
-        this.#put(ring, both);
-      } else {
-        this.#put(ring, Buffer.from(head, 'latin1'));
-        this.#put(ring, bytes);
-      }
-      return;
-    }
-    if (head !== null) {
-      if (debug !== null) debug(`send: ${pyrepr(head)}\n`);
-      this.#put(ring, Buffer.from(head, 'latin1'));
-    }
-    if (body === null) return;
-    const bytes = body.bytes as Buffer;
-    if (debug !== null) {
-      if (!chunked) debug(`send: ${pyrepr(bytes.toString('latin1'))}\n`);
-      else {
-        debug(`send: ${body.label}\n`);
-        debug('sendIng a read()able\n');
-      }
-    }
-    if (body.info.kind === 'none') return;
-    if (!chunked) {
-      if (bytes.length > 0) this.#put(ring, bytes);
-      return;
-    }
-    if (bytes.length > 0) {
-      this.#put(ring, Buffer.from(chunkHeader(bytes.length), 'latin1'));
-      this.#put(ring, bytes);
-      this.#put(ring, Buffer.from(CHUNK_TRAILER + LAST_CHUNK, 'latin1'));
-    } else {
-      this.#put(ring, Buffer.from(LAST_CHUNK, 'latin1'));
-    }
-  }
-
-  /** A body the worker reads: made there (its label and length come back). */
-  #prepareRemote(ring: Ring, body: RemoteBody): PreparedBody {
-    const conn = this.#conn;
-    const exact = this.#blocksizeGiven || conn.blocksize !== DEFAULT_BLOCKSIZE;
-    const reply = transact(
-      { c: 'ring', op: 'prep', id: ring.id, a: [conn.blocksize, exact], b: body.json },
-      body.encoder,
-      null,
-    );
-    const [label, kind, length] = settle(reply) as [string, BodyInfo['kind'], number | null];
-    const info = (kind === 'length' ? { kind, length } : { kind }) as BodyInfo;
-    return {
-      info,
-      bytes: null,
-      label,
-      chunks: () => {
-        throw new Error('httplib-ts/sync: the worker reads this body');
-      },
-      release: () => {},
-    };
-  }
-
-  /** The head (written here), then the body, written by the worker (as writeOutgoing does). */
-  #writeRemote(
-    ring: Ring,
-    head: string | null,
-    prepared: PreparedBody,
-    body: RemoteBody,
-    chunked: boolean,
-  ): void {
-    const conn = this.#conn;
-    const debug = conn.debuglevel > 0 ? this.#debug : null;
-    if (head !== null) {
-      if (debug !== null) debug(`send: ${pyrepr(head)}\n`);
-      this.#put(ring, Buffer.from(head, 'latin1'));
-    }
-    if (debug !== null) {
-      debug(`send: ${prepared.label}\n`);
-      debug('sendIng a read()able\n');
-    }
-    settle(
-      transact(
-        {
-          c: 'ring',
-          op: 'body',
-          id: ring.id,
-          a: [chunked, timeoutMs(conn.timeout), conn.timeout, conn.host, conn.port],
-        },
-        new Encoder(),
-        body.scope,
-      ),
-    );
-    body.done?.();
-  }
-
-  #put(ring: Ring, bytes: Buffer): void {
-    const conn = this.#conn;
-    ring.write(
-      bytes,
-      { host: conn.host, port: conn.port, seconds: conn.timeout },
-      timeoutMs(conn.timeout),
-    );
   }
 
   // --- the socket ----------------------------------------------------------------------------
@@ -545,32 +390,20 @@ export class DirectDriver {
 
   // --- helpers ---------------------------------------------------------------------------
 
-  /**
-   * A body as the main entry prepares it when it is in memory; a file, a stream, a Blob or
-   * an iterable is described for the worker (bodies.ts; an async one is refused here).
-   * Either way before anything moves: what cannot be sent is refused now.
-   */
-  #prepare(body: unknown): Body {
+  /** Whether file and stream bodies go in pieces of exactly `blocksize` (as the main entry). */
+  #exact(): boolean {
+    return this.#blocksizeGiven || this.#conn.blocksize !== DEFAULT_BLOCKSIZE;
+  }
+
+  /** Where a call's bytes go: the ring's socket, under the connection's timeout. */
+  #sink(ring: Ring): Sink {
     const conn = this.#conn;
-    const exact = this.#blocksizeGiven || conn.blocksize !== DEFAULT_BLOCKSIZE;
-    if (
-      (typeof body === 'number' && Number.isSafeInteger(body) && body >= 0) ||
-      (typeof body === 'object' &&
-        body !== null &&
-        !ArrayBuffer.isView(body) &&
-        !isAnyArrayBuffer(body) &&
-        (body instanceof Blob ||
-          body instanceof Readable ||
-          isFileHandle(body) ||
-          Symbol.iterator in body ||
-          Symbol.asyncIterator in body))
-    ) {
-      const encoder = new Encoder();
-      const scope: CallScope = { iterators: new Map(), thrown: new Map() };
-      const encoded = encodeBody(body, encoder, scope);
-      return { remote: true, json: encoded.json, encoder, scope, done: encoded.done };
-    }
-    return prepareBody(body, conn.blocksize, exact) as PreparedBody;
+    return {
+      ring,
+      peer: { host: conn.host, port: conn.port, seconds: conn.timeout },
+      timeoutMs: timeoutMs(conn.timeout),
+      debug: conn.debuglevel > 0 ? this.#debug : null,
+    };
   }
 
   #requestTarget(): RequestTarget {
