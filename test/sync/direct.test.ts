@@ -1,0 +1,100 @@
+/**
+ * The direct transport of the blocking API (plain HTTP on Node: this thread parses the
+ * bytes the worker's socket puts in a ring of shared memory, and writes the requests on
+ * the socket's descriptor) at its edges: a request larger than the socket takes at once
+ * (the rest is written by the worker), responses whose heads, chunk framing and bodies
+ * straddle the end of the ring, bodies larger than the ring (the socket pauses while the
+ * ring is full), and a tunnel, which moves a connection to the worker's client.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as httplib from '../../src/sync.ts';
+import { noUncaught, type Peer, pattern, startPeer } from './peer.ts';
+
+noUncaught();
+let peer: Peer;
+before(async () => {
+  peer = await startPeer();
+  httplib.setdefaulttimeout(30);
+});
+after(async () => {
+  httplib.setdefaulttimeout(null);
+  await peer.close();
+});
+
+describe('the direct transport', () => {
+  it('sends a request body larger than the socket takes at once, whole and in order', async () => {
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    const big = pattern(16 * 1024 * 1024 + 13);
+    conn.request('PUT', '/bytes?n=5', big);
+    const response = conn.getresponse();
+    assert.equal(response.read().length, 5);
+    // The same connection carries on.
+    conn.request('GET', '/hello');
+    assert.equal(conn.getresponse().read().toString(), 'hello\n');
+    conn.close();
+    const records = await peer.records();
+    const put = records.find((r) => r.method === 'PUT');
+    assert.ok(put !== undefined);
+    assert.equal(put.body.length, big.length);
+    assert.ok(Buffer.from(put.body, 'latin1').equals(big), 'the body arrived as sent');
+  });
+
+  it('reads heads, chunk framing and bodies that straddle the end of the ring', () => {
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    // Sizes that are not powers of two, adding up to several times the ring (1 MiB), so
+    // that heads, chunk-size lines and bodies all come to wrap around its end.
+    let total = 0;
+    for (let i = 0; total < 5 * 1024 * 1024; i++) {
+      const n = 1 + ((i * 7919 + 104_729) % 150_001);
+      total += n;
+      const chunked = i % 3 === 0;
+      conn.request('GET', chunked ? `/chunked?n=${n}&size=${1 + (i % 4093)}` : `/bytes?n=${n}`);
+      const response = conn.getresponse();
+      assert.equal(response.chunked, chunked);
+      const body = i % 2 === 0 ? response.read() : Buffer.concat([...response]);
+      assert.ok(body.equals(pattern(n)), `response ${i} (${n} bytes, chunked: ${chunked})`);
+      assert.equal(response.isclosed(), true);
+    }
+    conn.close();
+  });
+
+  it('reads a body larger than the ring: whole, in pieces, into a buffer', () => {
+    const n = 5 * 1024 * 1024 + 3;
+    const expected = pattern(n);
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    conn.request('GET', `/bytes?n=${n}`);
+    assert.ok(conn.getresponse().read().equals(expected), 'read()');
+    conn.request('GET', `/bytes?n=${n}`);
+    let response = conn.getresponse();
+    const pieces: Buffer[] = [];
+    for (let piece = response.read(65536); piece.length > 0; piece = response.read(65536)) {
+      assert.ok(piece.length === 65536 || response.isclosed(), 'read(amt) fills its size');
+      pieces.push(piece);
+    }
+    assert.ok(Buffer.concat(pieces).equals(expected), 'read(65536)');
+    conn.request('GET', `/bytes?n=${n}`);
+    response = conn.getresponse();
+    const into = Buffer.alloc(n + 10);
+    // An odd offset: the copy out of the ring is then unaligned.
+    assert.equal(response.readinto(into.subarray(1)), n);
+    assert.ok(into.subarray(1, n + 1).equals(expected), 'readinto()');
+    assert.equal(response.isclosed(), true);
+    conn.close();
+  });
+
+  it('takes a connection to the worker when a tunnel is set, before it connects', () => {
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    conn.request('GET', '/hello');
+    conn.getresponse().read();
+    assert.throws(
+      () => conn.set_tunnel('example.com', 80),
+      (err: Error & { code?: string }) => err.code === 'ERR_HTTPLIB_TUNNEL_ESTABLISHED',
+    );
+    conn.close();
+    conn.set_tunnel('example.com', 80);
+    assert.equal(conn._tunnel_host, 'example.com');
+    assert.equal(conn._tunnel_port, 80);
+    conn.close();
+  });
+});
