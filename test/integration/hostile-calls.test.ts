@@ -5,7 +5,8 @@
  * request body waits for its own source (a stream that stops giving, a generator that
  * waits), calls made without `await` one after another, the synchronous methods while a
  * request is still being sent, calls after `close()`, and bodies that fail before their
- * first byte (an errored stream, a closed `FileHandle`, a generator that throws at once).
+ * first byte (an errored stream, a closed `FileHandle`, a generator that throws at once)
+ * or half-way through `send()` on a kept-alive connection; the source wait over TLS too.
  *
  * Real servers on 127.0.0.1; every test asserts the error class (and code), the state
  * afterwards, what the next request does, and what reached the wire.
@@ -16,14 +17,16 @@
 import assert from 'node:assert/strict';
 import * as fsp from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { describe } from 'node:test';
+import { after, before, describe } from 'node:test';
 import {
   AbortError,
   CannotSendHeader,
   CannotSendRequest,
   HTTPConnection,
   type HTTPResponse,
+  HTTPSConnection,
   ResponseNotReady,
+  ssl,
 } from '../../src/index.ts';
 import {
   failOnEscapes,
@@ -35,6 +38,7 @@ import {
   scriptedServer,
   timeLimited,
 } from './servers.ts';
+import { makePki, type Pki, rawTlsServer } from './tls-peers.ts';
 
 const HOST = '127.0.0.1';
 const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
@@ -368,6 +372,69 @@ describe('a body that fails before its first byte', () => {
       });
     });
   }
+});
+
+describe('a body that fails half-way through send() on a kept-alive connection', () => {
+  it('its error; getresponse() is ResponseNotReady (Idle); the half-sent socket is never reused', async () => {
+    await withConn(await okServer(), async (conn, srv) => {
+      await fetchOk(conn, '/first');
+      conn.putrequest('POST', '/up');
+      conn.putheader('Content-Length', 10);
+      await conn.endheaders();
+      let fail: () => void = () => {};
+      const failing = new Promise<void>((resolve) => {
+        fail = resolve;
+      });
+      const body = (async function* (): AsyncGenerator<string> {
+        yield 'abc';
+        await failing;
+        throw new Error('source failed');
+      })();
+      const sending = conn.send(body);
+      await until(() => wire(srv, 0).endsWith('\r\n\r\nabc'));
+      fail();
+      await assert.rejects(sending, /source failed/);
+      await assert.rejects(conn.getresponse(), ResponseNotReady);
+      await fetchOk(conn, '/next');
+      assert.deepEqual(requestLines(srv, 0), ['GET /first', 'POST /up']);
+      assert.match(wire(srv, 0), /\r\n\r\nabc$/, 'nothing after the failed body');
+      assert.deepEqual(requestLines(srv, 1), ['GET /next']);
+    });
+  });
+});
+
+describe('HTTPS: close() while the body waits for its source', { timeout: 60_000 }, () => {
+  let pki: Pki;
+  before(async () => {
+    pki = await makePki();
+  });
+  after(() => pki?.remove());
+
+  it('request() over TLS: AbortError at once; the next request handshakes anew', async () => {
+    const srv = await rawTlsServer(pki.pair('server'), OK);
+    const conn = new HTTPSConnection('localhost', srv.port, {
+      context: ssl.create_default_context({ cafile: pki.file('ca.pem') }),
+    });
+    await guarded(
+      async () => {
+        conn.close();
+        await srv.close();
+      },
+      async () => {
+        const body = new Readable({ read() {} });
+        body.push('first part;');
+        const pending = conn.request('POST', '/up', body);
+        const text = (i: number): string => (srv.received[i] ?? Buffer.alloc(0)).toString('latin1');
+        await until(() => text(0).includes('first part;'));
+        conn.close();
+        await assert.rejects(pending, closedByCaller);
+        body.push(null);
+        await fetchOk(conn, '/next');
+        assert.match(text(1), /^GET \/next HTTP\/1\.1\r\n/);
+      },
+    );
+    await nextTurn();
+  });
 });
 
 describe('a response that owns its socket', () => {
