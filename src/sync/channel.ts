@@ -57,6 +57,12 @@ export const tuning = {
   staleMs: 5000,
   /** Milliseconds between the worker's heartbeats while a command runs. */
   beatMs: 100,
+  /**
+   * How long a starting worker may go without a heartbeat: a new thread's first line, and
+   * the package's modules compiled while it loads (they block its event loop, so its
+   * beats), can take seconds on a busy machine, far longer than `staleMs`.
+   */
+  startSilenceMs: 15_000,
   /** How long a new worker may take to load the package. */
   startMs: 60_000,
 };
@@ -66,9 +72,6 @@ export class WorkerError extends Error {
   override name = 'Error';
   readonly code = 'ERR_HTTPLIB_SYNC_WORKER';
 }
-
-/** The least time a starting worker may go without a heartbeat. */
-const START_STALE_MS = 5000;
 
 interface Thread {
   readonly worker: Worker;
@@ -432,7 +435,7 @@ function startThread(): Thread {
   };
   // Loading the package takes a moment (longer from the TypeScript sources, or on a busy
   // machine): wait while the worker beats, up to startMs; one that never beats (it could
-  // not even run its first line) is given up after staleMs.
+  // not even run its first line) or stops beating is given up after startSilenceMs.
   const started = Date.now();
   let beat = 0;
   let lastBeat = started;
@@ -443,12 +446,7 @@ function startThread(): Thread {
       beat = seen;
       lastBeat = now;
     }
-    // A thread that has not run its first line yet may wait for a core on a busy machine:
-    // it is given at least START_STALE_MS before it counts as stuck.
-    if (
-      now - started > tuning.startMs ||
-      now - lastBeat > Math.max(tuning.staleMs, START_STALE_MS)
-    ) {
+    if (now - started > tuning.startMs || now - lastBeat > tuning.startSilenceMs) {
       throw discard(
         t,
         new WorkerError(
