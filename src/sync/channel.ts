@@ -344,9 +344,15 @@ export function workerGone(): void {
 }
 
 /** A test hook: make the worker throw, exit or hang (not part of the public API). */
-export function testHook(what: 'throw' | 'exit' | 'hang' | 'terminate'): void {
+export function testHook(what: 'throw' | 'exit' | 'hang' | 'terminate' | 'wake'): void {
   if (what === 'terminate') {
     void thread?.worker.terminate();
+    return;
+  }
+  if (what === 'wake') {
+    // A wake-up with no new command: what a caller preempted between storing its
+    // command's number and notifying the worker looks like to the worker.
+    if (thread !== null) Atomics.notify(thread.ctrl, TO_WORKER);
     return;
   }
   const r = transact({ c: 'hook', h: what }, new Encoder(), null);

@@ -131,8 +131,18 @@ const waitAsync = (
 /** Wait (without blocking the event loop) for the caller's message number `seen + 1`. */
 function waitForCommand(seen: number): void {
   const result = waitAsync(ctrl, TO_WORKER, seen);
-  if (result.async) void result.value.then(() => onCommand());
+  if (result.async) void result.value.then(() => woken(seen));
   else queueMicrotask(onCommand);
+}
+
+/**
+ * A wake-up is a new command only if the counter moved: a caller preempted between
+ * storing its command's number and notifying may have had that command run already
+ * (the value check above saw it), and its late notify must not run it a second time.
+ */
+function woken(seen: number): void {
+  if (Atomics.load(ctrl, TO_WORKER) === seen) waitForCommand(seen);
+  else onCommand();
 }
 
 function onCommand(): void {
