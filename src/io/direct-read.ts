@@ -139,8 +139,8 @@ export class DirectReads implements LentMemory {
         return true;
       }
       this.offered = null;
-      // Stop reading until the caller asks again: bytes read now would go to the reused
-      // buffer and cost a copy into the queue and another out.
+      // Full: the reader is woken, and a caller reading again at once lends memory again
+      // before the socket's next read (byte-reader.ts `pushedDirect`).
       return reader.pushedDirect();
     }
     let chunk: Buffer;
