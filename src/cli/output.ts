@@ -5,11 +5,14 @@
  * The `-o` file is written in the background while the body is read (file-writer.ts,
  * bounded memory: never the whole body), under a temporary name in the same directory,
  * renamed over FILE only once the whole body arrived and was written, so FILE is never
- * half-written: any failure (or SIGINT/SIGTERM) deletes the temporary file.
+ * half-written: any failure (or SIGINT/SIGTERM) deletes the temporary file. What a rename
+ * would replace instead of writing into (a FIFO, a device, a symbolic link) is written
+ * directly, as curl writes every FILE.
  */
 import { randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { unlinkSync } from 'node:fs';
-import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, lstat, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { CliError, EXIT, oneLine } from './exit-codes.ts';
@@ -98,12 +101,22 @@ export function removePendingFiles(): void {
   pending.clear();
 }
 
+/** A temporary file's name beside `target` (short enough for any name length limit). */
+function tempName(target: string): string {
+  let stem = basename(target);
+  // NAME_MAX is 255 bytes: a long FILE name must not make the temporary name too long.
+  if (Buffer.byteLength(stem) > 200) stem = Array.from(stem).slice(0, 40).join('');
+  return join(dirname(target), `.${stem}.${process.pid}-${randomBytes(4).toString('hex')}.part`);
+}
+
 /**
  * The `-o FILE` sink. FILE that is a regular file, or not there yet: a temporary file
  * beside it, written while the body is read (file-writer.ts) and renamed over FILE by
- * `commit()`. FILE that is a FIFO, a device or a socket (`-o /dev/null`, `-o /dev/stdout`,
- * a named pipe): written directly, piece by piece as the body arrives, as curl does —
- * renaming a file over it would replace the device or the pipe itself.
+ * `commit()` (with FILE's permissions and owner, as writing in place keeps them).
+ * Anything else is opened and written directly, as curl does, because a rename would
+ * replace it: a FIFO, a device or a socket (`-o /dev/null`, a named pipe), a symbolic
+ * link (written through: the link stays, its target gets the body; `-o /dev/stdout`),
+ * and a regular file with several hard links (they all keep showing the same file).
  */
 export class FileSink implements Sink {
   readonly target: string;
@@ -113,49 +126,61 @@ export class FileSink implements Sink {
   private handle: FileHandle | null;
   private readonly writer: FileWriter;
 
-  private constructor(target: string, temp: string | null, handle: FileHandle) {
+  private constructor(target: string, temp: string | null, handle: FileHandle, ring: boolean) {
     this.target = target;
     this.temp = temp;
     this.handle = handle;
     this.writer = new FileWriter(handle);
-    // Large reads into reused buffers only where nobody sees the bytes before the end:
-    // a pipe or a terminal gets each piece as soon as it arrived.
-    this.ring = temp === null ? null : this.ringOf(this.writer);
+    this.ring = ring ? this.ringOf(this.writer) : null;
   }
 
   /** Open FILE (directly) or a temporary file beside it (exclusively: nothing reused). */
   static async create(target: string): Promise<FileSink> {
     const where = `'${target}'`;
-    let special = false;
+    let stats: Stats | null = null;
     try {
-      const stats = await stat(target);
-      if (stats.isDirectory()) {
-        throw Object.assign(new Error(`EISDIR: is a directory`), { code: 'EISDIR' });
-      }
-      special = !stats.isFile();
-    } catch (err) {
+      stats = await lstat(target);
+    } catch {
       // Not there (or not reachable): opening the temporary file says why, if it fails.
-      if ((err as { code?: unknown }).code === 'EISDIR') throw writeError(where, err);
     }
-    if (special) {
+    if (stats?.isDirectory()) {
+      throw writeError(
+        where,
+        Object.assign(new Error('EISDIR: is a directory'), { code: 'EISDIR' }),
+      );
+    }
+    if (stats !== null && (!stats.isFile() || stats.nlink > 1)) {
+      let handle: FileHandle;
       try {
-        return new FileSink(target, null, await open(target, 'w'));
+        handle = await open(target, 'w');
       } catch (err) {
         throw writeError(where, err);
       }
+      // Large reads into reused buffers only where nobody sees the bytes before the end
+      // anyway: a pipe or a terminal gets each piece as soon as it arrived.
+      const regular = await handle.stat().then(
+        (s) => s.isFile(),
+        () => false,
+      );
+      return new FileSink(target, null, handle, regular);
     }
-    const temp = join(
-      dirname(target),
-      `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.part`,
-    );
+    const temp = tempName(target);
+    // Known to the signal handlers before it can exist on disk.
+    pending.add(temp);
     let handle: FileHandle;
     try {
       handle = await open(temp, 'wx', 0o666);
     } catch (err) {
+      pending.delete(temp);
       throw writeError(where, err);
     }
-    pending.add(temp);
-    return new FileSink(target, temp, handle);
+    if (stats !== null) {
+      // Replacing FILE must not widen who can read it (a 0600 file stays 0600); its owner
+      // too, where the process may give it (root). No set-id bits: new content.
+      await handle.chown(stats.uid, stats.gid).catch(() => {});
+      await handle.chmod(stats.mode & 0o777).catch(() => {});
+    }
+    return new FileSink(target, temp, handle, true);
   }
 
   write(data: Buffer | string): Promise<void> {
