@@ -4,7 +4,8 @@
  * it; we write a temporary file and rename it over FILE, which must not change anything
  * else that curl keeps: a symbolic link stays a link (its target gets the body, even when
  * it does not exist yet), a file's permissions stay, hard links keep sharing the file, a
- * device stays a device, and a FILE name of 255 bytes still works.
+ * device stays a device (a full one is a write error, exit 23), and a FILE name of 255
+ * bytes still works.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { type HttpServer, httpServer } from '../integration/servers.ts';
-import { ensureBuilt, runCli, type TempDir, withTempDir } from './cli-harness.ts';
+import { assertFailure, ensureBuilt, runCli, type TempDir, withTempDir } from './cli-harness.ts';
 
 /** Large enough for the large reads (several 1 MiB buffers), random: any mix-up shows. */
 const BODY = randomBytes(3 * 1024 * 1024 + 11);
@@ -114,19 +115,32 @@ describe('httplib -o FILE keeps what FILE is', () => {
     });
   });
 
-  // Our own device node (a copy of /dev/null's numbers) rather than /dev/null itself: as
-  // root, a regression would otherwise replace the machine's /dev/null with a file.
-  const nodeMade = (tmp: TempDir): boolean =>
-    spawnSync('mknod', [tmp.file('null'), 'c', '1', '3']).status === 0;
+  // Our own device nodes (/dev/null's and /dev/full's numbers) rather than the machine's:
+  // as root, a regression would otherwise replace /dev/null with a file.
+  const mknod = (path: string, minor: string): boolean =>
+    process.platform === 'linux' && spawnSync('mknod', [path, 'c', '1', minor]).status === 0;
   it('a character device (made with mknod) stays a device', async (t) => {
     await withTempDir(async (tmp) => {
-      if (process.platform !== 'linux' || !nodeMade(tmp)) {
+      if (!mknod(tmp.file('null'), '3')) {
         t.skip('needs Linux and the right to mknod (root)');
         return;
       }
       await download(tmp.file('null'));
       assert.ok(fs.lstatSync(tmp.file('null')).isCharacterDevice(), 'still a device');
       assert.deepEqual(fs.readdirSync(tmp.dir), ['null']);
+    });
+  });
+
+  it('a device that is full (ENOSPC, like /dev/full): exit 23', async (t) => {
+    await withTempDir(async (tmp) => {
+      if (!mknod(tmp.file('full'), '7')) {
+        t.skip('needs Linux and the right to mknod (root)');
+        return;
+      }
+      const r = await runCli([url, '-o', tmp.file('full')]);
+      assertFailure(r, 23, /could not write to '.*full': ENOSPC/);
+      assert.ok(fs.lstatSync(tmp.file('full')).isCharacterDevice(), 'still a device');
+      assert.deepEqual(fs.readdirSync(tmp.dir), ['full']);
     });
   });
 });
