@@ -34,6 +34,12 @@ const args = [
   '--import',
   'tsx',
   '--test',
+  // TAP on stdout as before; on stderr, once the run ends, the list of what failed
+  // (a long TAP stream is often read only by its tail).
+  '--test-reporter=tap',
+  '--test-reporter-destination=stdout',
+  `--test-reporter=${join(root, 'scripts/failure-summary.mjs')}`,
+  '--test-reporter-destination=stderr',
   ...extra,
   ...files.map((f) => relative(process.cwd(), f)),
 ];

@@ -160,4 +160,5 @@ export type {
   Same,
   SocketInfo,
   Twin,
+  UnconstructibleClass,
 } from './sync/types.ts';
