@@ -10,9 +10,8 @@
  * directly, as curl writes every FILE.
  */
 import { randomBytes } from 'node:crypto';
-import type { Stats } from 'node:fs';
-import { unlinkSync } from 'node:fs';
-import { type FileHandle, lstat, open, rename, unlink } from 'node:fs/promises';
+import { constants, type Stats, unlinkSync } from 'node:fs';
+import { access, type FileHandle, lstat, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { CliError, EXIT, oneLine } from './exit-codes.ts';
@@ -163,6 +162,15 @@ export class FileSink implements Sink {
         () => false,
       );
       return new FileSink(target, null, handle, regular);
+    }
+    if (stats !== null) {
+      // curl opens FILE for writing: a file this process may not write is refused, not
+      // replaced (the rename would only need the directory's permission).
+      try {
+        await access(target, constants.W_OK);
+      } catch (err) {
+        throw writeError(where, err);
+      }
     }
     const temp = tempName(target);
     // Known to the signal handlers before it can exist on disk.

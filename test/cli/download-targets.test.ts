@@ -4,8 +4,8 @@
  * it; we write a temporary file and rename it over FILE, which must not change anything
  * else that curl keeps: a symbolic link stays a link (its target gets the body, even when
  * it does not exist yet), a file's permissions stay, hard links keep sharing the file, a
- * device stays a device (a full one is a write error, exit 23), and a FILE name of 255
- * bytes still works.
+ * device stays a device (a full one is a write error, exit 23), a file we may not write
+ * is refused (exit 23) rather than replaced, and a FILE name of 255 bytes still works.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -13,7 +13,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { type HttpServer, httpServer } from '../integration/servers.ts';
-import { assertFailure, ensureBuilt, runCli, type TempDir, withTempDir } from './cli-harness.ts';
+import {
+  assertFailure,
+  ensureBuilt,
+  MAIN,
+  runCli,
+  runProgram,
+  type TempDir,
+  withTempDir,
+} from './cli-harness.ts';
 
 /** Large enough for the large reads (several 1 MiB buffers), random: any mix-up shows. */
 const BODY = randomBytes(3 * 1024 * 1024 + 11);
@@ -112,6 +120,34 @@ describe('httplib -o FILE keeps what FILE is', () => {
       await download(tmp.file(name));
       assertBody(tmp.file(name));
       assert.deepEqual(fs.readdirSync(tmp.dir), [name]);
+    });
+  });
+
+  it('a file this user may not write: exit 23, the file unchanged (curl refuses it too)', async (t) => {
+    // As root every file is writable: the command then runs as nobody (setpriv).
+    const root = process.getuid?.() === 0;
+    if (process.platform === 'win32' || (root && spawnSync('setpriv', ['--help']).status !== 0)) {
+      t.skip('needs POSIX permissions (and setpriv when run as root)');
+      return;
+    }
+    await withTempDir(async (tmp) => {
+      fs.chmodSync(tmp.dir, 0o777);
+      fs.writeFileSync(tmp.file('read-only'), 'previous');
+      fs.chmodSync(tmp.file('read-only'), 0o444);
+      const args = [url, '-o', tmp.file('read-only')];
+      const r = root
+        ? await runProgram('setpriv', [
+            '--reuid=65534',
+            '--regid=65534',
+            '--clear-groups',
+            process.execPath,
+            MAIN,
+            ...args,
+          ])
+        : await runCli(args);
+      assertFailure(r, 23, /could not write to '.*read-only': EACCES/);
+      assert.equal(fs.readFileSync(tmp.file('read-only'), 'utf8'), 'previous');
+      assert.deepEqual(fs.readdirSync(tmp.dir), ['read-only']);
     });
   });
 
