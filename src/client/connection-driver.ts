@@ -100,7 +100,7 @@ export class ConnectionDriver extends ConnectionLinks {
         return DONE;
       }
       return this.track(
-        pending.then(
+        this.whileSending(pending, undefined).then(
           () => this.sent(request, generation),
           (err: unknown) => {
             throw this.sendFailed(err, request, generation, true, out.body);
@@ -178,7 +178,8 @@ export class ConnectionDriver extends ConnectionLinks {
       }
       if (generation !== this.generation) throw closedByCaller('send');
       wrote = true;
-      await this.write(link, outgoing, this.waitOptions(signal));
+      const pending = this.write(link, outgoing, this.waitOptions(signal));
+      if (pending !== undefined) await this.whileSending(pending, signal);
     } catch (err) {
       // The call failed before its body was ready: once it is, our listener comes off the
       // caller's stream.
@@ -235,6 +236,47 @@ export class ConnectionDriver extends ConnectionLinks {
       if (action === 'destroy') this.drop(err);
     }
     return err;
+  }
+
+  /**
+   * A write under way, or, as soon as `close()` or an abort signal (the call's or the
+   * connection's) comes, their `AbortError`. The socket's own waits (drain) settle by
+   * themselves then, but a body may be waiting for its source (a stream that gives
+   * nothing, a generator that awaits), which no socket wait covers. What that write
+   * reports later (its next piece finds the socket destroyed) is nobody's concern: the
+   * failed send drops the socket, and the source is let go at its next piece.
+   */
+  private whileSending(pending: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+    pending.catch(noop);
+    const closed = beforeClose(pending, this.epochSignal(), 'send', noop);
+    const signals = [signal, this.signal ?? undefined].filter((s) => s !== undefined);
+    if (signals.length === 0) return closed;
+    return new Promise<void>((resolve, reject) => {
+      const aborted = signals.find((s) => s.aborted);
+      if (aborted !== undefined) {
+        closed.catch(noop);
+        reject(abortedBy(aborted));
+        return;
+      }
+      const onAbort = (event: Event): void => {
+        done();
+        reject(abortedBy(event.target as AbortSignal));
+      };
+      const done = (): void => {
+        for (const s of signals) s.removeEventListener('abort', onAbort);
+      };
+      for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
+      closed.then(
+        () => {
+          done();
+          resolve();
+        },
+        (err: unknown) => {
+          done();
+          reject(err);
+        },
+      );
+    });
   }
 
   /** `promise` (a body being prepared), or `close()`'s error as soon as it comes. */

@@ -57,6 +57,12 @@ export const tuning = {
   staleMs: 5000,
   /** Milliseconds between the worker's heartbeats while a command runs. */
   beatMs: 100,
+  /**
+   * How long a starting worker may go without a heartbeat: a new thread's first line, and
+   * the package's modules compiled while it loads (they block its event loop, so its
+   * beats), can take seconds on a busy machine, far longer than `staleMs`.
+   */
+  startSilenceMs: 15_000,
   /** How long a new worker may take to load the package. */
   startMs: 60_000,
 };
@@ -416,7 +422,7 @@ function startThread(): Thread {
   };
   // Loading the package takes a moment (longer from the TypeScript sources, or on a busy
   // machine): wait while the worker beats, up to startMs; one that never beats (it could
-  // not even run its first line) is given up after staleMs.
+  // not even run its first line) or stops beating is given up after startSilenceMs.
   const started = Date.now();
   let beat = 0;
   let lastBeat = started;
@@ -427,7 +433,7 @@ function startThread(): Thread {
       beat = seen;
       lastBeat = now;
     }
-    if (now - started > tuning.startMs || now - lastBeat > tuning.staleMs) {
+    if (now - started > tuning.startMs || now - lastBeat > tuning.startSilenceMs) {
       throw discard(
         t,
         new WorkerError(

@@ -25,6 +25,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import ts from 'typescript';
 import { ROOT, runNode, type TempDir, tempDir } from '../cli/cli-harness.ts';
+import { BIG, UPLOAD } from '../examples/harness.ts';
 import {
   type HttpServer,
   httpServer,
@@ -45,9 +46,6 @@ import { INDEX, SYNC, typecheckModules } from './typecheck.ts';
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const RUN_LANGUAGES = new Set(['ts', 'typescript', 'js', 'javascript', 'mts', 'mjs']);
 const PROXY_AUTH = 'Basic dXNlcjpwYXNz';
-/** The streaming example's upload file and download body. */
-const UPLOAD = Buffer.alloc(100_000, 'upload ');
-const BIG = Buffer.from(Array.from({ length: 1 << 20 }, (_, i) => i % 251));
 /** The streaming example's paths (the tour's requests are checked without them). */
 const STREAMING = new Set(['/upload', '/big']);
 
@@ -235,6 +233,22 @@ function recorded(req: http.IncomingMessage, body = ''): Recorded {
   return { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
 }
 
+/**
+ * The tour's requests (the async tour and its blocking twin send the same), in order,
+ * with the POST's form body and the PUT's file body; returns the POST and the PUT.
+ */
+function assertTour(requests: readonly Recorded[]): [Recorded, Recorded] {
+  assert.deepEqual(
+    requests.map((r) => `${r.method} ${r.url}`),
+    ['GET /index.html', 'GET /parrot.spam', 'HEAD /index.html', 'POST /', 'PUT /file'],
+  );
+  const [, , , post, put] = requests as [Recorded, Recorded, Recorded, Recorded, Recorded];
+  assert.equal(post.body, '%40number=12524&%40type=issue&%40action=show');
+  assert.equal(put.body, '***filecontents***');
+  assert.equal(put.headers['content-length'], '18');
+  return [post, put];
+}
+
 describe('README code blocks', () => {
   let pki: Pki;
   let plain: HttpServer;
@@ -329,21 +343,8 @@ describe('README code blocks', () => {
     const session = all.find((s) => s.source.includes("'GET', '/index.html'"));
     assert.ok(session, 'no tour session');
     await runSession(session, 'tour');
-    const seen = received.filter((r) => !STREAMING.has(r.url)).map((r) => `${r.method} ${r.url}`);
-    assert.deepEqual(seen, [
-      'GET /index.html',
-      'GET /parrot.spam',
-      'HEAD /index.html',
-      'POST /',
-      'PUT /file',
-    ]);
-    const tour = received.filter((r) => !STREAMING.has(r.url));
-    const post = tour[3] as Recorded;
-    assert.equal(post.body, '%40number=12524&%40type=issue&%40action=show');
+    const [post, put] = assertTour(received.filter((r) => !STREAMING.has(r.url)));
     assert.equal(post.headers['content-type'], 'application/x-www-form-urlencoded');
-    const put = tour[4] as Recorded;
-    assert.equal(put.body, '***filecontents***');
-    assert.equal(put.headers['content-length'], '18');
     assert.equal(put.headers['content-type'], 'text/plain');
     // The folded PUT got its 400 from node:http's parser (the handler never saw it), and
     // the refused header value sent nothing: five requests in all.
@@ -399,18 +400,7 @@ describe('README code blocks', () => {
     assert.ok(session, 'no blocking session');
     const from = received.length;
     await runSession(session, 'blocking');
-    const seen = received.slice(from).map((r) => `${r.method} ${r.url}`);
-    assert.deepEqual(seen, [
-      'GET /index.html',
-      'GET /parrot.spam',
-      'HEAD /index.html',
-      'POST /',
-      'PUT /file',
-    ]);
-    const [, , , post, put] = received.slice(from) as Recorded[];
-    assert.equal(post?.body, '%40number=12524&%40type=issue&%40action=show');
-    assert.equal(put?.body, '***filecontents***');
-    assert.equal(put?.headers['content-length'], '18');
+    assertTour(received.slice(from));
   });
 
   async function runSession(session: Session, name: string, env: NodeJS.ProcessEnv = {}) {

@@ -27,9 +27,12 @@ import {
 
 /** The CONNECT proxy's credentials (user:pass). */
 const PROXY_USER = 'user:pass';
-/** The streaming example's upload file and download body. */
-const UPLOAD = Buffer.alloc(100_000, 'upload ');
-const BIG = Buffer.from(Array.from({ length: 1 << 20 }, (_, i) => i % 251));
+/**
+ * The streaming example's upload file and download body (the README's streaming section,
+ * test/docs/readme-blocks.test.ts, uses the same).
+ */
+export const UPLOAD = Buffer.alloc(100_000, 'upload ');
+export const BIG = Buffer.from(Array.from({ length: 1 << 20 }, (_, i) => i % 251));
 
 /** What the HTTP server received of one request. */
 export interface Received {

@@ -11,10 +11,11 @@
  *
  * Every server closes all its sockets in `close()`, so a test leaves nothing behind.
  */
+import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { after, before, it as nodeIt } from 'node:test';
+import { after, afterEach, before, beforeEach, it as nodeIt } from 'node:test';
 
 export interface RawServer {
   readonly port: number;
@@ -392,4 +393,19 @@ export function recordEscapes(): { take(): string[] } {
     process.off('unhandledRejection', onRejection);
   });
   return { take: () => escaped.splice(0) };
+}
+
+/**
+ * For each test of the file (or of the `describe` it is called in): an
+ * `unhandledRejection` or `uncaughtException` while the test runs fails that test, in an
+ * `afterEach` hook (those that come from an earlier test are not blamed on it).
+ */
+export function failOnEscapes(): void {
+  const escapes = recordEscapes();
+  beforeEach(() => {
+    escapes.take();
+  });
+  afterEach(() => {
+    assert.deepEqual(escapes.take(), [], 'an unhandled rejection or uncaught exception');
+  });
 }

@@ -5,15 +5,20 @@
  * the weak and SHA-1 certificates the client must refuse), contexts built from a
  * declarative spec (so that CPython can build the same ones), connections whose host
  * name is routed to the right server through `createConnection`, and the verdict of a
- * connection attempt in one comparable form.
+ * connection attempt in one comparable form; a context's kept sessions and a handshake
+ * made by hand to see a planted session resumed (and its peer still checked).
  */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { clientSettings, type PeerCheck } from '../../src/client/tls-verify.ts';
 import { type HTTPSConnection, type HTTPSConnectionOptions, ssl } from '../../src/index.ts';
 import { type HttpsServer, httpsServer } from './tls-peers.ts';
 
@@ -175,5 +180,49 @@ export async function fetchBody(conn: HTTPSConnection): Promise<string> {
     return `error ${String(verdictOf(err))}`;
   } finally {
     conn.close();
+  }
+}
+
+/**
+ * A context's kept TLS sessions, as the handshake site sees them (the context's state is
+ * private), and the last one stored: for tests that plant a session under another key.
+ */
+export function sessionCache(
+  context: ssl.SSLContext,
+  checkHostname: boolean | null,
+): { cache: Map<string, unknown>; key: string; entry: unknown } {
+  const settings = clientSettings(context, 'localhost', 0, checkHostname);
+  const cache = (settings.sessions as unknown as { entries: Map<string, unknown> }).entries;
+  const last = [...cache.entries()].at(-1);
+  if (last === undefined) throw new Error('the context keeps no session');
+  const [key, entry] = last;
+  return { cache, key, entry };
+}
+
+/**
+ * The handshake site's steps by hand (to see the client side of the handshake): a TLS
+ * connection to 127.0.0.1:`port` with `check`'s options, which must resume the session
+ * planted for it, and whose check must still refuse the peer with OpenSSL's `verifyCode`.
+ */
+export async function assertResumedButRefused(
+  check: PeerCheck,
+  port: number,
+  verifyCode: number,
+): Promise<void> {
+  const socket = tls.connect({
+    ...check.connectOptions(),
+    socket: net.connect(port, '127.0.0.1'),
+  });
+  check.watch(socket);
+  try {
+    await once(socket, 'secureConnect');
+    assert.equal(socket.isSessionReused(), true, 'it did resume');
+    assert.throws(
+      () => check.verify(socket),
+      (err: unknown) =>
+        err instanceof ssl.SSLCertVerificationError && err.verify_code === verifyCode,
+    );
+  } finally {
+    socket.destroy();
   }
 }

@@ -7,13 +7,12 @@
  * the legacy `HTTPS` class; an empty host. Each table row states its verdict and why.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import * as net from 'node:net';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import * as tls from 'node:tls';
+import { after, before, describe, it } from 'node:test';
 import { clientSettings, PeerCheck } from '../../src/client/tls-verify.ts';
 import { HTTP, HTTPConnection, HTTPS, HTTPSConnection, ssl } from '../../src/index.ts';
+import { failOnEscapes } from './servers.ts';
 import {
+  assertResumedButRefused,
   attempt,
   type ContextSpec,
   contextFor,
@@ -22,6 +21,7 @@ import {
   MatrixServers,
   makeMatrixPki,
   routeTo,
+  sessionCache,
   type Verdict,
 } from './tls-matrix.ts';
 import { connectProxy, type TlsSessionInfo } from './tls-peers.ts';
@@ -29,10 +29,7 @@ import { connectProxy, type TlsSessionInfo } from './tls-peers.ts';
 describe('TLS verification over time (issue 12)', { timeout: 120_000 }, () => {
   let pki: MatrixPki;
   let servers: MatrixServers;
-  const rejections: unknown[] = [];
-  const onRejection = (reason: unknown): void => {
-    rejections.push(reason);
-  };
+  failOnEscapes();
   before(async () => {
     pki = await makeMatrixPki();
     servers = new MatrixServers(pki);
@@ -40,14 +37,6 @@ describe('TLS verification over time (issue 12)', { timeout: 120_000 }, () => {
   after(async () => {
     await servers?.close();
     pki?.remove();
-  });
-  beforeEach(() => {
-    rejections.length = 0;
-    process.on('unhandledRejection', onRejection);
-  });
-  afterEach(() => {
-    process.off('unhandledRejection', onRejection);
-    assert.deepEqual(rejections, [], 'no unhandled rejection');
   });
 
   const root = (): ssl.SSLContext => contextFor(pki, {});
@@ -362,32 +351,14 @@ describe('TLS verification over time (issue 12)', { timeout: 120_000 }, () => {
         await fetchBody(await conn('wrongname', 'localhost', { context })),
         /^wrongname /,
       );
-      // The context's cache, as the handshake site sees it (its state is private).
-      const settings = clientSettings(context, 'localhost', 0, false);
-      const cache = (settings.sessions as unknown as { entries: Map<string, unknown> }).entries;
-      const [key, entry] = [...cache.entries()].at(-1) as [string, unknown];
+      const { cache, key, entry } = sessionCache(context, false);
       const plant = (): void => {
         cache.set(key.replace(/\0false\0/, '\0true\0'), entry);
       };
       plant();
-      // The handshake site's steps, by hand, to see the client side of the handshake.
       const server = await servers.get('wrongname');
       const check = new PeerCheck(clientSettings(context, 'localhost', server.port, true));
-      const socket = tls.connect({
-        ...check.connectOptions(),
-        socket: net.connect(server.port, '127.0.0.1'),
-      });
-      check.watch(socket);
-      try {
-        await once(socket, 'secureConnect');
-        assert.equal(socket.isSessionReused(), true, 'it did resume');
-        assert.throws(
-          () => check.verify(socket),
-          (err: unknown) => err instanceof ssl.SSLCertVerificationError && err.verify_code === 62,
-        );
-      } finally {
-        socket.destroy();
-      }
+      await assertResumedButRefused(check, server.port, 62);
       // And through HTTPSConnection, the same refusal.
       plant();
       const result = await attempt(

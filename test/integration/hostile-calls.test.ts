@@ -1,0 +1,459 @@
+/**
+ * Hostile call patterns on the public promise methods (shared/API.md, "Calls, promises
+ * and closing"), the ones the lifecycle, fault-injection, misuse and keep-alive tests do
+ * not already play (the table is in the cleanup helper's notes): `close()` while a
+ * request body waits for its own source (a stream that stops giving, a generator that
+ * waits), calls made without `await` one after another, the synchronous methods while a
+ * request is still being sent, calls after `close()`, and bodies that fail before their
+ * first byte (an errored stream, a closed `FileHandle`, a generator that throws at once)
+ * or half-way through `send()` on a kept-alive connection; the source wait over TLS too.
+ *
+ * Real servers on 127.0.0.1; every test asserts the error class (and code), the state
+ * afterwards, what the next request does, and what reached the wire.
+ * `unhandledRejection`/`uncaughtException` fail the test (servers.ts, failOnEscapes);
+ * nothing waits on a wall-clock margin: the waits are for conditions, under the
+ * generous per-test limit of timeLimited.
+ */
+import assert from 'node:assert/strict';
+import * as fsp from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { after, before, describe } from 'node:test';
+import {
+  AbortError,
+  CannotSendHeader,
+  CannotSendRequest,
+  HTTPConnection,
+  type HTTPResponse,
+  HTTPSConnection,
+  ResponseNotReady,
+  ssl,
+} from '../../src/index.ts';
+import {
+  failOnEscapes,
+  guarded,
+  nextTurn,
+  peerClosed,
+  type RawServer,
+  rawServer,
+  scriptedServer,
+  timeLimited,
+} from './servers.ts';
+import { makePki, type Pki, rawTlsServer } from './tls-peers.ts';
+
+const HOST = '127.0.0.1';
+const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+
+const { it } = timeLimited(30_000);
+failOnEscapes();
+
+/** Run `fn` with a connection to `srv`; close both afterwards (also on a hang). */
+async function withConn(
+  srv: RawServer,
+  fn: (conn: HTTPConnection, srv: RawServer) => Promise<void>,
+): Promise<void> {
+  const conn = new HTTPConnection(HOST, srv.port);
+  await guarded(
+    async () => {
+      conn.close();
+      await srv.close();
+    },
+    () => fn(conn, srv),
+  );
+  // Late events (a socket closing, a source settling) run before the escape check.
+  await nextTurn();
+}
+
+/** A server that answers every request on every connection with `OK`. */
+function okServer(): Promise<RawServer> {
+  return scriptedServer([OK, OK, OK, OK, OK, OK, OK, OK]);
+}
+
+/** Until `cond()` holds (polled on each turn of the event loop). */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/** What connection `i` received, as text. */
+function wire(srv: RawServer, i: number): string {
+  return (srv.received[i] ?? Buffer.alloc(0)).toString('latin1');
+}
+
+/** The request lines received on connection `i`. */
+function requestLines(srv: RawServer, i: number): string[] {
+  return [...wire(srv, i).matchAll(/^([A-Z]+ \S+) HTTP\/1\.1\r$/gm)].map((m) => m[1] as string);
+}
+
+async function fetchOk(conn: HTTPConnection, url: string): Promise<void> {
+  await conn.request('GET', url);
+  const r = await conn.getresponse();
+  assert.equal((await r.read()).toString(), 'ok');
+}
+
+/** An AbortError that says the caller closed it (never TypeError, never the server's fault). */
+function closedByCaller(err: unknown): true {
+  assert.ok(err instanceof AbortError, `expected AbortError, got ${String(err)}`);
+  assert.match(err.message, /closed by the caller/);
+  return true;
+}
+
+/** How the call under test starts sending `body` (a request with a body of unknown length). */
+const senders: Array<[string, (conn: HTTPConnection, body: unknown) => Promise<void>]> = [
+  ['request()', (conn, body) => conn.request('POST', '/up', body as Readable)],
+  [
+    'endheaders(body)',
+    (conn, body) => {
+      conn.putrequest('POST', '/up');
+      conn.putheader('Transfer-Encoding', 'chunked');
+      return conn.endheaders(body as Readable, { encode_chunked: true });
+    },
+  ],
+  [
+    'send(body)',
+    async (conn, body) => {
+      conn.putrequest('POST', '/up');
+      conn.putheader('Content-Length', 1000);
+      await conn.endheaders();
+      return conn.send(body as Readable);
+    },
+  ],
+];
+
+describe('close() while a request body waits for its own source', () => {
+  for (const [name, start] of senders) {
+    it(`${name}, a stream that stops giving: AbortError at once, nothing more on the wire`, async () => {
+      await withConn(await okServer(), async (conn, srv) => {
+        const body = new Readable({ read() {} });
+        const listeners = body.listenerCount('error');
+        body.push('first part;');
+        const pending = start(conn, body);
+        // The head and the first part are out; the stream gives nothing more.
+        await until(() => wire(srv, 0).includes('first part;'));
+        const sent = wire(srv, 0);
+        conn.close();
+        await assert.rejects(pending, closedByCaller);
+        assert.equal(conn.sock, null);
+        assert.equal(body.destroyed, false, 'the caller owns the stream: not destroyed');
+        // The stream gives more, then ends: none of it may reach the closed connection.
+        body.push('second part;');
+        body.push(null);
+        await peerClosed(srv.sockets[0] as import('node:net').Socket);
+        assert.equal(wire(srv, 0), sent, 'bytes after close()');
+        await until(() => body.listenerCount('error') === listeners);
+        // The object serves the next request, on a new connection.
+        await fetchOk(conn, '/next');
+        assert.deepEqual(requestLines(srv, 1), ['GET /next']);
+      });
+    });
+
+    it(`${name}, an async generator that waits: AbortError at once, the generator finished`, async () => {
+      await withConn(await okServer(), async (conn, srv) => {
+        let resume: () => void = () => {};
+        const gate = new Promise<void>((resolve) => {
+          resume = resolve;
+        });
+        let finished = false;
+        const body = (async function* () {
+          try {
+            yield 'first part;';
+            await gate;
+            yield 'second part;';
+          } finally {
+            finished = true;
+          }
+        })();
+        const pending = start(conn, body);
+        await until(() => wire(srv, 0).includes('first part;'));
+        const sent = wire(srv, 0);
+        conn.close();
+        await assert.rejects(pending, closedByCaller);
+        // Once the generator goes on, its next piece is not sent and it is finished.
+        resume();
+        await until(() => finished);
+        await peerClosed(srv.sockets[0] as import('node:net').Socket);
+        assert.equal(wire(srv, 0), sent, 'bytes after close()');
+        await fetchOk(conn, '/next');
+        assert.deepEqual(requestLines(srv, 1), ['GET /next']);
+      });
+    });
+  }
+
+  it('request() with its own signal, aborted while the stream gives nothing: AbortError', async () => {
+    await withConn(await okServer(), async (conn, srv) => {
+      const body = new Readable({ read() {} });
+      body.push('first part;');
+      const controller = new AbortController();
+      const pending = conn.request('POST', '/up', body, null, { signal: controller.signal });
+      await until(() => wire(srv, 0).includes('first part;'));
+      controller.abort();
+      const err = await pending.then(
+        () => assert.fail('request() should have rejected'),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof AbortError, String(err));
+      assert.doesNotMatch(err.message, /closed by the caller/);
+      // The half-sent request is never followed by another on that socket.
+      await peerClosed(srv.sockets[0] as import('node:net').Socket);
+      body.push(null);
+      await fetchOk(conn, '/next');
+      assert.deepEqual(requestLines(srv, 0), ['POST /up']);
+      assert.deepEqual(requestLines(srv, 1), ['GET /next']);
+    });
+  });
+});
+
+describe('calls without await, in call order', () => {
+  it('connect() then request() then getresponse(), none awaited: one connection, in order', async () => {
+    await withConn(await okServer(), async (conn, srv) => {
+      const connected = conn.connect();
+      const sent = conn.request('GET', '/one');
+      const got = conn.getresponse();
+      await connected;
+      await sent;
+      assert.equal((await (await got).read()).toString(), 'ok');
+      assert.equal(srv.sockets.length, 1);
+      assert.deepEqual(requestLines(srv, 0), ['GET /one']);
+    });
+  });
+
+  it('endheaders(), send(body) and getresponse() not awaited: the body goes before the head is read', async () => {
+    await withConn(await okServer(), async (conn, srv) => {
+      conn.putrequest('POST', '/form');
+      conn.putheader('Content-Length', 6);
+      const head = conn.endheaders();
+      const first = conn.send('abc');
+      const second = conn.send(Readable.from(['d', 'ef']));
+      const got = conn.getresponse();
+      await Promise.all([head, first, second]);
+      assert.equal((await (await got).read()).toString(), 'ok');
+      assert.match(wire(srv, 0), /^POST \/form HTTP\/1\.1\r\n[\s\S]*\r\n\r\nabcdef$/);
+    });
+  });
+
+  it('endheaders() twice at once: CannotSendHeader for the second, one request on the wire', async () => {
+    await withConn(await okServer(), async (conn, srv) => {
+      conn.putrequest('GET', '/once');
+      const first = conn.endheaders();
+      const second = conn.endheaders();
+      await assert.rejects(second, CannotSendHeader);
+      await first;
+      assert.equal((await (await conn.getresponse()).read()).toString(), 'ok');
+      assert.deepEqual(requestLines(srv, 0), ['GET /once']);
+      assert.equal(wire(srv, 0).split('\r\n\r\n').length, 2, 'one head, nothing after it');
+    });
+  });
+
+  it('putrequest()/putheader() while request() is being sent: they throw, the request is intact', async () => {
+    await withConn(await okServer(), async (conn, srv) => {
+      const sending = conn.request('GET', '/first');
+      assert.throws(() => conn.putrequest('GET', '/second'), CannotSendRequest);
+      assert.throws(() => conn.putheader('X-Stray', 'yes'), CannotSendHeader);
+      await assert.rejects(conn.endheaders(), CannotSendHeader);
+      await sending;
+      assert.equal((await (await conn.getresponse()).read()).toString(), 'ok');
+      await fetchOk(conn, '/third');
+      assert.deepEqual(requestLines(srv, 0), ['GET /first', 'GET /third']);
+      assert.doesNotMatch(wire(srv, 0), /X-Stray|second/);
+    });
+  });
+});
+
+describe('calls after close()', () => {
+  it('getresponse() after close(): a rejected ResponseNotReady; close() twice; then requests', async () => {
+    await withConn(await okServer(), async (conn, srv) => {
+      await conn.request('GET', '/first');
+      conn.close();
+      conn.close();
+      let p: Promise<unknown> | undefined;
+      assert.doesNotThrow(() => {
+        p = conn.getresponse();
+      });
+      await assert.rejects(p as Promise<unknown>, ResponseNotReady);
+      await fetchOk(conn, '/second');
+      assert.equal(srv.sockets.length, 2);
+      assert.deepEqual(requestLines(srv, 1), ['GET /second']);
+    });
+  });
+
+  const reads: Array<[string, (r: HTTPResponse) => Promise<unknown>, unknown]> = [
+    ['read()', (r) => r.read(), Buffer.alloc(0)],
+    ['read(2)', (r) => r.read(2), Buffer.alloc(0)],
+    ['readinto()', (r) => r.readinto(Buffer.alloc(4)), 0],
+    ['read1()', (r) => r.read1(), Buffer.alloc(0)],
+    ['readline()', (r) => r.readline(), Buffer.alloc(0)],
+    ['peek()', (r) => r.peek(), Buffer.alloc(0)],
+    [
+      'for await',
+      async (r) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of r) chunks.push(chunk);
+        return chunks;
+      },
+      [],
+    ],
+  ];
+  for (const closer of ['response.close()', 'conn.close()'] as const) {
+    it(`every read after ${closer}, body already received: empty, as Python 3 (fp is None)`, async () => {
+      await withConn(await okServer(), async (conn) => {
+        for (const [name, read, empty] of reads) {
+          await conn.request('GET', '/');
+          const r = await conn.getresponse();
+          // The body came with the head: it is queued, unread.
+          if (closer === 'response.close()') r.close();
+          else conn.close();
+          assert.equal(r.isclosed(), true, name);
+          assert.deepEqual(await read(r), empty, name);
+          // The connection is usable again (a kept response closed half-way drops the socket).
+          await fetchOk(conn, '/next');
+        }
+      });
+    });
+  }
+});
+
+describe('a body that fails before its first byte', () => {
+  it('an already errored stream: its error, then the next request on a connection of its own', async () => {
+    await withConn(await okServer(), async (conn, srv) => {
+      await fetchOk(conn, '/first');
+      const body = new Readable({ read() {} });
+      body.on('error', () => {});
+      body.destroy(new Error('already broken'));
+      await assert.rejects(conn.request('POST', '/up', body), /already broken/);
+      await fetchOk(conn, '/next');
+      // Nothing follows a head whose body failed on the same connection.
+      for (let i = 0; i < srv.sockets.length; i++) {
+        const lines = requestLines(srv, i);
+        const at = lines.indexOf('POST /up');
+        if (at !== -1) assert.equal(at, lines.length - 1, `connection ${i}: ${lines}`);
+      }
+      assert.deepEqual(requestLines(srv, srv.sockets.length - 1).at(-1), 'GET /next');
+    });
+  });
+
+  it('a FileHandle closed before the call: EBADF, nothing sent, the connection kept', async () => {
+    await withConn(await okServer(), async (conn, srv) => {
+      await fetchOk(conn, '/first');
+      const handle = await fsp.open(new URL(import.meta.url));
+      await handle.close();
+      await assert.rejects(conn.request('PUT', '/up', handle), { code: 'EBADF' });
+      await fetchOk(conn, '/next');
+      // Its length could not be known: no head went out, the kept connection serves on.
+      assert.equal(srv.sockets.length, 1);
+      assert.deepEqual(requestLines(srv, 0), ['GET /first', 'GET /next']);
+    });
+  });
+
+  for (const kind of ['a generator', 'an async generator'] as const) {
+    it(`${kind} that throws at once, on a kept-alive connection: its error, no reuse after a head`, async () => {
+      await withConn(await okServer(), async (conn, srv) => {
+        await fetchOk(conn, '/first');
+        // Each throws before its first yield (`fail` is true).
+        const fail = (): boolean => true;
+        const body =
+          kind === 'a generator'
+            ? (function* (): Generator<string> {
+                if (fail()) throw new Error('no data');
+                yield 'never';
+              })()
+            : (async function* (): AsyncGenerator<string> {
+                if (fail()) throw new Error('no data');
+                yield 'never';
+              })();
+        await assert.rejects(conn.request('POST', '/up', body), /no data/);
+        let p: Promise<unknown> | undefined;
+        assert.doesNotThrow(() => {
+          p = conn.getresponse();
+        });
+        await assert.rejects(p as Promise<unknown>, ResponseNotReady);
+        await fetchOk(conn, '/next');
+        // The head of the failed request went out; that socket is never used again.
+        assert.deepEqual(requestLines(srv, 0), ['GET /first', 'POST /up']);
+        assert.doesNotMatch(wire(srv, 0), /\r\n0\r\n\r\n$/, 'no last chunk for a failed body');
+        assert.deepEqual(requestLines(srv, 1), ['GET /next']);
+      });
+    });
+  }
+});
+
+describe('a body that fails half-way through send() on a kept-alive connection', () => {
+  it('its error; getresponse() is ResponseNotReady (Idle); the half-sent socket is never reused', async () => {
+    await withConn(await okServer(), async (conn, srv) => {
+      await fetchOk(conn, '/first');
+      conn.putrequest('POST', '/up');
+      conn.putheader('Content-Length', 10);
+      await conn.endheaders();
+      let fail: () => void = () => {};
+      const failing = new Promise<void>((resolve) => {
+        fail = resolve;
+      });
+      const body = (async function* (): AsyncGenerator<string> {
+        yield 'abc';
+        await failing;
+        throw new Error('source failed');
+      })();
+      const sending = conn.send(body);
+      await until(() => wire(srv, 0).endsWith('\r\n\r\nabc'));
+      fail();
+      await assert.rejects(sending, /source failed/);
+      await assert.rejects(conn.getresponse(), ResponseNotReady);
+      await fetchOk(conn, '/next');
+      assert.deepEqual(requestLines(srv, 0), ['GET /first', 'POST /up']);
+      assert.match(wire(srv, 0), /\r\n\r\nabc$/, 'nothing after the failed body');
+      assert.deepEqual(requestLines(srv, 1), ['GET /next']);
+    });
+  });
+});
+
+describe('HTTPS: close() while the body waits for its source', { timeout: 60_000 }, () => {
+  let pki: Pki;
+  before(async () => {
+    pki = await makePki();
+  });
+  after(() => pki?.remove());
+
+  it('request() over TLS: AbortError at once; the next request handshakes anew', async () => {
+    const srv = await rawTlsServer(pki.pair('server'), OK);
+    const conn = new HTTPSConnection('localhost', srv.port, {
+      context: ssl.create_default_context({ cafile: pki.file('ca.pem') }),
+    });
+    await guarded(
+      async () => {
+        conn.close();
+        await srv.close();
+      },
+      async () => {
+        const body = new Readable({ read() {} });
+        body.push('first part;');
+        const pending = conn.request('POST', '/up', body);
+        const text = (i: number): string => (srv.received[i] ?? Buffer.alloc(0)).toString('latin1');
+        await until(() => text(0).includes('first part;'));
+        conn.close();
+        await assert.rejects(pending, closedByCaller);
+        body.push(null);
+        await fetchOk(conn, '/next');
+        assert.match(text(1), /^GET \/next HTTP\/1\.1\r\n/);
+      },
+    );
+    await nextTurn();
+  });
+});
+
+describe('a response that owns its socket', () => {
+  it('conn.close() while its read waits: the read goes on to the end (Python passes the socket)', async () => {
+    const srv = await rawServer((socket) => {
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 10\r\n\r\nhello');
+      });
+    });
+    await withConn(srv, async (conn) => {
+      await conn.request('GET', '/');
+      const r = await conn.getresponse();
+      assert.equal(r.will_close, true);
+      assert.deepEqual(await r.read(5), Buffer.from('hello'));
+      const pending = r.read();
+      conn.close();
+      (srv.sockets[0] as import('node:net').Socket).end('world');
+      assert.deepEqual(await pending, Buffer.from('world'));
+      assert.equal(r.isclosed(), true);
+    });
+  });
+});
