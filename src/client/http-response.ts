@@ -168,6 +168,12 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * Differs from Python 2.7: a `Buffer`, not a `str`; `read(amt)` raises
    * `IncompleteRead` too when the body is cut short (2.7 returns the short data).
    *
+   * Memory: a body framed by `Content-Length` that is still to arrive is received straight
+   * into the Buffer returned, but the declared length never sizes it by itself (Python 3
+   * allocates it whole: a hostile 9 EB length is a `MemoryError` there). The buffer is the
+   * body's size up to 1 MiB, and past that at most 4 × the bytes that have arrived, grown
+   * as they come; so a response that claims terabytes and sends a few bytes costs 1 MiB.
+   *
    * @example
    * ```ts
    * const whole = await response.read(); // everything
@@ -185,7 +191,10 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
       }
       max = amt;
     }
-    return this.#body.read({ mode: 'all', max, parts: [], target: null, got: 0 }, options);
+    return this.#body.read(
+      { mode: 'all', max, parts: [], target: null, own: false, got: 0 },
+      options,
+    );
   }
 
   /**
@@ -193,7 +202,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * (0 at the end of the body).
    */
   readinto(b: Uint8Array, options?: ReadOptions): Promise<number> {
-    const pull: Pull = { mode: 'all', max: b.length, parts: null, target: b, got: 0 };
+    const pull: Pull = { mode: 'all', max: b.length, parts: null, target: b, own: false, got: 0 };
     const pending = this.#body.pull(pull, options);
     return pending === null ? Promise.resolve(pull.got) : pending.then(() => pull.got);
   }
@@ -204,7 +213,10 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    */
   read1(n = -1, options?: ReadOptions): Promise<Buffer> {
     const max = n < 0 ? Number.POSITIVE_INFINITY : n;
-    return this.#body.read({ mode: 'some', max, parts: [], target: null, got: 0 }, options);
+    return this.#body.read(
+      { mode: 'some', max, parts: [], target: null, own: false, got: 0 },
+      options,
+    );
   }
 
   /**
@@ -214,13 +226,19 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    */
   peek(n = 1, options?: ReadOptions): Promise<Buffer> {
     void n;
-    return this.#body.read({ mode: 'peek', max: 1, parts: [], target: null, got: 0 }, options);
+    return this.#body.read(
+      { mode: 'peek', max: 1, parts: [], target: null, own: false, got: 0 },
+      options,
+    );
   }
 
   /** Python 3's `readline(limit=-1)`: up to and including the next `\n`, within the body. */
   readline(limit = -1, options?: ReadOptions): Promise<Buffer> {
     const max = limit < 0 ? Number.POSITIVE_INFINITY : limit;
-    return this.#body.read({ mode: 'line', max, parts: [], target: null, got: 0 }, options);
+    return this.#body.read(
+      { mode: 'line', max, parts: [], target: null, own: false, got: 0 },
+      options,
+    );
   }
 
   /** `for await (const chunk of response)`: the body as Buffers, as they arrive. */

@@ -244,11 +244,12 @@ export function ask(question: Json): { value: unknown; error: boolean } {
 
 /** An uncaught exception: the worker is not to be trusted any more; the caller is told. */
 function fail(err: unknown): void {
+  // The report first, then the state: a caller that wakes up (a slice of its wait ran out)
+  // and sees FAILED reads the report at once, and found none ("failed: null").
   try {
-    // The report first: a caller between two slices of its wait reads it once it sees FAILED.
     send(failure(err));
-    Atomics.store(ctrl, STATE, FAILED);
   } finally {
+    Atomics.store(ctrl, STATE, FAILED);
     Atomics.notify(ctrl, TO_MAIN);
     process.exit(1);
   }
