@@ -9,7 +9,7 @@
  * drain.
  */
 import { writeSync } from 'node:fs';
-import { currentGeneration, transact, WorkerError, workerGone } from './channel.ts';
+import { currentGeneration, enqueue, transact, WorkerError, workerGone } from './channel.ts';
 import { settle } from './remote.ts';
 import { Encoder, type Json } from './wire.ts';
 import {
@@ -63,6 +63,7 @@ export class Ring {
     this.#ctrl = new Int32Array(sab, 0, R_CTRL_BYTES / 4);
     this.bytes = Buffer.from(sab, R_CTRL_BYTES);
     this.#mask = this.bytes.length - 1;
+    dropped.register(this, [id, this.#generation], this);
   }
 
   /** Opens a socket to `host:port` (the worker connects); throws the main entry's errors. */
@@ -229,6 +230,7 @@ export class Ring {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    dropped.unregister(this);
     if (this.dead) return;
     try {
       transact({ c: 'ring', op: 'close', id: this.id }, new Encoder(), null);
@@ -257,6 +259,14 @@ export function exclusive<T>(fn: () => T): T {
     running = false;
   }
 }
+
+/**
+ * A ring dropped without `close()` (its connection and responses collected): its socket is
+ * destroyed by the worker with the next command, as the main entry's idle sockets end.
+ */
+const dropped = new FinalizationRegistry<[number, number]>(([id, generation]) => {
+  if (generation === currentGeneration()) enqueue({ c: 'rfree', id });
+});
 
 /** Throws the channel's `WorkerError` when the worker does not answer. */
 function probe(): void {

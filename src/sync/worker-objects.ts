@@ -8,6 +8,7 @@
 import { type ContextFields, contextFields, setContextFields } from '../client/tls-verify.ts';
 import * as httplib from '../index.ts';
 import { type Decoder, type Encoder, type Json, ownFields, setFields } from './wire.ts';
+import { ringClose } from './worker-ring.ts';
 
 type Connection = httplib.HTTPConnection;
 type Response = httplib.HTTPResponse;
@@ -68,6 +69,8 @@ export function applyQueued(item: QueuedItem, decoder: Decoder): void {
         (target as unknown as Connection).set_debuglevel(decoder.value(value) as number);
       else target[name] = decoder.value(value);
     }
+  } else if (item.c === 'rfree') {
+    ringClose(item.id as number);
   } else if (item.c === 'ctx') {
     restoreContext(item.id as number, item.a as Array<[string, Json]>, decoder);
   }

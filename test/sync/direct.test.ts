@@ -7,9 +7,11 @@
  * ring is full), and a tunnel, which moves a connection to the worker's client.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import * as httplib from '../../src/sync.ts';
-import { noUncaught, type Peer, pattern, startPeer } from './peer.ts';
+import { runNode, tempDir } from '../cli/cli-harness.ts';
+import { noUncaught, type Peer, pattern, SYNC_ENTRY, startPeer } from './peer.ts';
 
 noUncaught();
 let peer: Peer;
@@ -96,5 +98,42 @@ describe('the direct transport', () => {
     assert.equal(conn._tunnel_host, 'example.com');
     assert.equal(conn._tunnel_port, 80);
     conn.close();
+  });
+
+  it('closes the sockets of connections dropped without close()', async (t) => {
+    if (!fs.existsSync('/proc/self/fd')) {
+      t.skip('no /proc/self/fd here');
+      return;
+    }
+    const tmp = tempDir();
+    const file = tmp.file('dropped.mts');
+    fs.writeFileSync(
+      file,
+      `import * as httplib from ${JSON.stringify(SYNC_ENTRY)};
+import { readdirSync, readlinkSync } from 'node:fs';
+const sockets = () => readdirSync('/proc/self/fd').filter((f) => {
+  try { return readlinkSync('/proc/self/fd/' + f).startsWith('socket:'); } catch { return false; }
+}).length;
+const use = () => {
+  const conn = new httplib.HTTPConnection('127.0.0.1', ${peer.http});
+  conn.request('GET', '/hello');
+  conn.getresponse().read();
+};
+use();
+const base = sockets();
+for (let i = 0; i < 20; i++) use();
+const grown = sockets() - base;
+for (let i = 0; i < 3; i++) {
+  globalThis.gc();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+use(); // its connect carries the closes queued meanwhile
+console.log(grown >= 20 ? 'grew' : 'did not grow: ' + grown, sockets() - base <= 2 ? 'closed' : 'left open: ' + (sockets() - base));
+`,
+    );
+    const result = await runNode(['--expose-gc', '--import', 'tsx', file], { timeoutMs: 60_000 });
+    tmp.remove();
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.out, 'grew closed\n');
   });
 });
