@@ -184,13 +184,8 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * ```
    */
   read(amt?: number | null, options?: ReadOptions): Promise<Buffer> {
-    let max = Number.POSITIVE_INFINITY;
-    if (amt !== undefined && amt !== null && amt >= 0) {
-      if (!Number.isInteger(amt)) {
-        return Promise.reject(new TypeError(`amt must be an integer, got ${amt}`));
-      }
-      max = amt;
-    }
+    const max = sizeLimit('amt', amt);
+    if (max instanceof TypeError) return Promise.reject(max);
     return this.#body.read(
       { mode: 'all', max, parts: [], target: null, own: false, got: 0 },
       options,
@@ -202,7 +197,21 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * (0 at the end of the body).
    */
   readinto(b: Uint8Array, options?: ReadOptions): Promise<number> {
-    const pull: Pull = { mode: 'all', max: b.length, parts: null, target: b, own: false, got: 0 };
+    // Python takes any writable bytes-like object: here any typed array or DataView (its
+    // bytes); anything else is refused before the body is touched.
+    if (!ArrayBuffer.isView(b)) {
+      return Promise.reject(
+        new TypeError(
+          `readinto() takes a Uint8Array or another ArrayBuffer view, not ${describe(b)}`,
+        ),
+      );
+    }
+    const view: ArrayBufferView = b;
+    const target =
+      view instanceof Uint8Array
+        ? view
+        : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    const pull: Pull = { mode: 'all', max: target.length, parts: null, target, own: false, got: 0 };
     const pending = this.#body.pull(pull, options);
     return pending === null ? Promise.resolve(pull.got) : pending.then(() => pull.got);
   }
@@ -212,7 +221,8 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * within a chunked body, at most the rest of the current chunk.
    */
   read1(n = -1, options?: ReadOptions): Promise<Buffer> {
-    const max = n < 0 ? Number.POSITIVE_INFINITY : n;
+    const max = sizeLimit('n', n);
+    if (max instanceof TypeError) return Promise.reject(max);
     return this.#body.read(
       { mode: 'some', max, parts: [], target: null, own: false, got: 0 },
       options,
@@ -225,7 +235,9 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * chunk). Never shows bytes past the end of the body.
    */
   peek(n = 1, options?: ReadOptions): Promise<Buffer> {
-    void n;
+    // Python's peek ignores the size (it shows what is buffered) but takes only an integer.
+    const size = sizeLimit('n', n);
+    if (size instanceof TypeError) return Promise.reject(size);
     return this.#body.read(
       { mode: 'peek', max: 1, parts: [], target: null, own: false, got: 0 },
       options,
@@ -234,7 +246,8 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
 
   /** Python 3's `readline(limit=-1)`: up to and including the next `\n`, within the body. */
   readline(limit = -1, options?: ReadOptions): Promise<Buffer> {
-    const max = limit < 0 ? Number.POSITIVE_INFINITY : limit;
+    const max = sizeLimit('limit', limit);
+    if (max instanceof TypeError) return Promise.reject(max);
     return this.#body.read(
       { mode: 'line', max, parts: [], target: null, own: false, got: 0 },
       options,
@@ -357,4 +370,24 @@ function joinDefault(items: Iterable<unknown>): string {
     out.push(item);
   }
   return out.join(', ');
+}
+
+/**
+ * The size argument of read(amt), read1(n), readline(limit), peek(n): an integer (negative:
+ * no limit), or undefined/null for none. Anything else — NaN, 2.5, '5', true — is a
+ * TypeError as in Python ("argument should be integer or None"), given before the body is
+ * touched (a NaN limit once made read1() loop forever).
+ */
+function sizeLimit(name: string, value: unknown): number | TypeError {
+  if (value === undefined || value === null) return Number.POSITIVE_INFINITY;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    return new TypeError(`${name} must be an integer or null, got ${describe(value)}`);
+  }
+  return value < 0 ? Number.POSITIVE_INFINITY : value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 20))}`;
+  return value === null ? 'null' : typeof value;
 }
