@@ -378,7 +378,8 @@ function joinDefault(items: Iterable<unknown>): string {
  * TypeError as in Python ("argument should be integer or None"), given before the body is
  * touched (a NaN limit once made read1() loop forever).
  */
-function sizeLimit(name: string, value: unknown): number | TypeError {
+/** @internal Also the blocking entry's direct responses' (sync/direct-response.ts). */
+export function sizeLimit(name: string, value: unknown): number | TypeError {
   if (value === undefined || value === null) return Number.POSITIVE_INFINITY;
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     return new TypeError(`${name} must be an integer or null, got ${describe(value)}`);
@@ -386,7 +387,8 @@ function sizeLimit(name: string, value: unknown): number | TypeError {
   return value < 0 ? Number.POSITIVE_INFINITY : value;
 }
 
-function describe(value: unknown): string {
+/** @internal */
+export function describe(value: unknown): string {
   if (typeof value === 'number') return String(value);
   if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 20))}`;
   return value === null ? 'null' : typeof value;

@@ -9,6 +9,7 @@
  * thread's own (placed so that the copy is aligned: shared memory copies slowly
  * otherwise).
  */
+import { describe, sizeLimit } from '../client/http-response.ts';
 import * as httplib from '../index.ts';
 import { BodyDecoder } from '../protocol/body-decoder.ts';
 import { FramingError } from '../protocol/body-errors.ts';
@@ -99,11 +100,7 @@ export class DirectResponse {
 
   read(amt?: number | null, options?: httplib.ReadOptions): Buffer {
     refuse(options, 'read()');
-    let max = Number.POSITIVE_INFINITY;
-    if (amt !== undefined && amt !== null && amt >= 0) {
-      if (!Number.isInteger(amt)) throw new TypeError(`amt must be an integer, got ${amt}`);
-      max = amt;
-    }
+    const max = size('amt', amt);
     if (this.#ring === null || max === 0) return EMPTY;
     // A body of known size: one Buffer of the size it will have, placed for aligned copies.
     const known = Math.min(max, this.#decoder.remaining ?? Number.POSITIVE_INFINITY);
@@ -121,28 +118,38 @@ export class DirectResponse {
   }
 
   readinto(b: Uint8Array, options?: httplib.ReadOptions): number {
-    if (!(b instanceof Uint8Array)) throw new TypeError('readinto() needs a Uint8Array (a Buffer)');
+    // Any typed array or DataView (its bytes), as the main entry takes.
+    if (!ArrayBuffer.isView(b)) {
+      throw new TypeError(
+        `readinto() takes a Uint8Array or another ArrayBuffer view, not ${describe(b)}`,
+      );
+    }
     refuse(options, 'readinto()');
-    const pull: Pull = { mode: 'all', max: b.length, parts: null, target: b, got: 0 };
+    const view: ArrayBufferView = b;
+    const target =
+      view instanceof Uint8Array
+        ? view
+        : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    const pull: Pull = { mode: 'all', max: target.length, parts: null, target, got: 0 };
     exclusive(() => this.#pull(pull));
     return pull.got;
   }
 
   read1(n = -1, options?: httplib.ReadOptions): Buffer {
     refuse(options, 'read1()');
-    const max = n < 0 ? Number.POSITIVE_INFINITY : n;
+    const max = size('n', n);
     return this.#result({ mode: 'some', max, parts: [], target: null, got: 0 });
   }
 
   peek(n = 1, options?: httplib.ReadOptions): Buffer {
     refuse(options, 'peek()');
-    void n;
+    size('n', n);
     return this.#result({ mode: 'peek', max: 1, parts: [], target: null, got: 0 });
   }
 
   readline(limit = -1, options?: httplib.ReadOptions): Buffer {
     refuse(options, 'readline()');
-    const max = limit < 0 ? Number.POSITIVE_INFINITY : limit;
+    const max = size('limit', limit);
     return this.#result({ mode: 'line', max, parts: [], target: null, got: 0 });
   }
 
@@ -372,6 +379,13 @@ function incomplete(pull: Pull, expected: number | null, cause?: unknown): Incom
       ? Buffer.from(pull.target.subarray(0, pull.got))
       : Buffer.concat(pull.parts ?? []);
   return new IncompleteRead(partial, expected, cause === undefined ? undefined : { cause });
+}
+
+/** A size argument as the main entry checks it (a `TypeError` before the body is touched). */
+function size(name: string, value: unknown): number {
+  const max = sizeLimit(name, value);
+  if (max instanceof TypeError) throw max;
+  return max;
 }
 
 function refuse(options: unknown, where: string): void {

@@ -7,6 +7,7 @@
  * A read of a response that is already closed returns what the main entry returns then
  * (nothing) without asking the worker: closed is final.
  */
+import { describe } from '../client/http-response.ts';
 import * as httplib from '../index.ts';
 import type { Reply } from './channel.ts';
 import { currentGeneration, transact } from './channel.ts';
@@ -138,14 +139,25 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
    * fewer only at the end) and they are copied into `b`.
    */
   readinto(b: Uint8Array, options?: T.ReadOptions): number {
-    if (!(b instanceof Uint8Array)) throw new TypeError('readinto() needs a Uint8Array (a Buffer)');
-    if (this.#isclosed || b.length === 0) return 0;
-    const placed = this.#read('readinto', b.length, options, b.byteOffset % 8) as {
+    // Any typed array or DataView (its bytes), as the main entry takes.
+    if (!ArrayBuffer.isView(b)) {
+      throw new TypeError(
+        `readinto() takes a Uint8Array or another ArrayBuffer view, not ${describe(b)}`,
+      );
+    }
+    const view: ArrayBufferView = b;
+    const target =
+      view instanceof Uint8Array
+        ? view
+        : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    if (this.#isclosed || target.length === 0) return 0;
+    const placed = this.#read('readinto', target.length, options, target.byteOffset % 8) as {
       $bytes: number;
       o: number;
       p?: number;
     };
-    if (placed.$bytes > 0) (this.#last as Reply).copyInto(b, placed.$bytes, placed.o, placed.p);
+    if (placed.$bytes > 0)
+      (this.#last as Reply).copyInto(target, placed.$bytes, placed.o, placed.p);
     return placed.$bytes;
   }
 

@@ -310,7 +310,8 @@ async function run(cmd: Command, decoder: Decoder, ported: unknown[]): Promise<P
         readValue(
           cmd.id as number,
           cmd.k as string,
-          cmd.n === undefined ? undefined : (cmd.n as number | null),
+          // Encoded as any value is (NaN, -0 and strings arrive as they were given).
+          cmd.n === undefined ? undefined : (decoder.value(cmd.n) as number | null),
           (cmd.al as number | undefined) ?? 0,
           encoder,
         ),

@@ -97,6 +97,19 @@ describe('call orders, compared with the main entry', () => {
         [get('/hello'), response, read(-1, 1.5), read()],
       ],
       [
+        'size arguments that are not integers, readinto() of other views and of a string',
+        [
+          get('/hello'),
+          response,
+          (_c, r) => r.at(-1)?.read1(Number.NaN),
+          (_c, r) => r.at(-1)?.readline(2.5),
+          (_c, r) => r.at(-1)?.peek('5' as unknown as number),
+          (_c, r) => r.at(-1)?.readinto('abc' as unknown as Uint8Array),
+          (_c, r) => r.at(-1)?.readinto(new DataView(new ArrayBuffer(3)) as unknown as Uint8Array),
+          read(),
+        ],
+      ],
+      [
         'a server that closes before answering, then the next request',
         [
           (c) => {
