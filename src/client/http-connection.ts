@@ -43,7 +43,7 @@ import {
 } from './connection-options.ts';
 import type { DebugOutput } from './debug.ts';
 import type { HTTPResponse } from './http-response.ts';
-import { type Outgoing, requestOutgoing } from './request-output.ts';
+import type { Outgoing } from './request-output.ts';
 
 /** The bodies `request()`, `endheaders()` and `send()` accept (see API.md). */
 export type { RequestBody } from '../io/body-source.ts';
@@ -298,6 +298,12 @@ export class HTTPConnection {
    */
   endheaders(messageBody?: RequestBody, options?: RequestOptions): Promise<void> {
     const driver = this.#driver;
+    if (driver.machine.handle('call') === 'after-head') {
+      // Made while getresponse() reads the head: made afresh once it is in (Python's
+      // state is Idle then: CannotSendHeader, unless a request was started since).
+      const again = (): Promise<void> => this.endheaders(messageBody, options);
+      return driver.afterHead(null, options?.signal, noop, again);
+    }
     let prepared: PreparedBody | Promise<PreparedBody> | null = null;
     try {
       if (driver.machine.request !== 'started') throw new CannotSendHeader();
@@ -326,17 +332,21 @@ export class HTTPConnection {
    */
   send(data: RequestBody, options?: { signal?: AbortSignal | undefined }): Promise<void> {
     let prepared: PreparedBody | Promise<PreparedBody>;
+    let later: boolean;
     try {
       prepared = this.#prepare(data);
-      this.#checkAutoOpen();
+      later = this.#driver.machine.handle('call') === 'after-head';
+      if (!later) this.#checkAutoOpen();
     } catch (err) {
       return Promise.reject(err);
     }
-    const out =
-      prepared instanceof Promise
-        ? prepared.then((body): Outgoing => ({ head: null, body, chunked: false }))
-        : { head: null, body: prepared, chunked: false };
-    return this.#driver.transmit(false, null, out, options?.signal);
+    const driver = this.#driver;
+    const signal = options?.signal;
+    if (!later) return driver.sendRaw(prepared, signal);
+    // Made while getresponse() reads the head: sent once it is in (see request()).
+    const body = prepared;
+    const check = (): void => this.#checkAutoOpen();
+    return driver.afterHead(body, signal, check, () => driver.sendRaw(body, signal));
   }
 
   /**
@@ -378,38 +388,47 @@ export class HTTPConnection {
     // byte is sent (and before a body is touched); header values are coerced once.
     let given: GivenHeaders;
     let prepared: PreparedBody | Promise<PreparedBody> | null = null;
+    let later = false;
+    let buffer = this.#buffer;
     const target = this.#requestTarget();
     try {
       given = checkHeaders(headers);
-      if (driver.machine.request !== 'idle') throw new CannotSendRequest(driver.machine.python);
-      this.#buffer.putrequest(method, url, given.skip, target);
+      later = driver.machine.handle('call') === 'after-head';
+      if (later) buffer = new RequestBuffer();
+      else if (driver.machine.request !== 'idle') {
+        throw new CannotSendRequest(driver.machine.python);
+      }
+      buffer.putrequest(method, url, given.skip, target);
       if (body !== undefined && body !== null) prepared = this.#prepare(body);
-      this.#checkAutoOpen();
+      if (!later) this.#checkAutoOpen();
     } catch (err) {
-      this.#buffer.reset();
+      if (!later) this.#buffer.reset();
       return Promise.reject(err);
     }
-    driver.machine.handle('putrequest');
-    driver.method = method;
-    driver.url = url;
     const chunked = options?.encode_chunked === true;
     const version = this._http_vsn;
-    const action = driver.machine.handle('endheaders');
-    if (!(prepared instanceof Promise)) {
-      const out = requestOutgoing(this.#buffer, method, given, prepared, chunked, version);
-      return driver.transmit(true, action, out, options?.signal);
+    const signal = options?.signal;
+    if (later) {
+      // Made while getresponse() reads the head (a forgotten await): its arguments are
+      // checked now, in a buffer of its own; the call takes effect once the head is in.
+      const own = buffer;
+      const body = prepared;
+      const check = (): void => {
+        if (driver.machine.request !== 'idle') throw new CannotSendRequest(driver.machine.python);
+        this.#checkAutoOpen();
+      };
+      const go = (): Promise<void> =>
+        driver.sendRequest(own, method, url, given, body, chunked, version, signal);
+      return driver.afterHead(body, signal, check, go);
     }
-    // The head waits for the body's length (a file's stat): it is built in a buffer of
-    // its own, so that nothing done to the connection meanwhile can touch it.
-    this.#buffer.reset();
-    const own = new RequestBuffer();
-    own.putrequest(method, url, given.skip, target);
-    return driver.transmit(
-      true,
-      action,
-      prepared.then((p) => requestOutgoing(own, method, given, p, chunked, version)),
-      options?.signal,
-    );
+    if (prepared instanceof Promise) {
+      // The head waits for the body's length (a file's stat): it is built in a buffer of
+      // its own, so that nothing done to the connection meanwhile can touch it.
+      this.#buffer.reset();
+      buffer = new RequestBuffer();
+      buffer.putrequest(method, url, given.skip, target);
+    }
+    return driver.sendRequest(buffer, method, url, given, prepared, chunked, version, signal);
   }
 
   /**
@@ -468,3 +487,5 @@ export class HTTPConnection {
     if (!this.auto_open && this.#driver.machine.socket === 'closed') throw new NotConnected();
   }
 }
+
+function noop(): void {}
