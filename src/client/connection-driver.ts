@@ -131,16 +131,22 @@ export class ConnectionDriver extends ConnectionLinks {
     return this.transmit(true, action, out, signal);
   }
 
-  /** `send()`: raw bytes after the sends before it. */
-  sendRaw(
-    prepared: PreparedBody | Promise<PreparedBody>,
+  /**
+   * `endheaders()` (its `head`, after the machine's `endheaders` gave `action`) or
+   * `send()` (`head` null: raw bytes): `prepared` after the sends before it.
+   */
+  sendPrepared(
+    action: ConnectionAction | null,
+    head: string | null,
+    prepared: PreparedBody | Promise<PreparedBody> | null,
+    chunked: boolean,
     signal: AbortSignal | undefined,
   ): Promise<void> {
     const out =
       prepared instanceof Promise
-        ? prepared.then((body): Outgoing => ({ head: null, body, chunked: false }))
-        : { head: null, body: prepared, chunked: false };
-    return this.transmit(false, null, out, signal);
+        ? prepared.then((body): Outgoing => ({ head, body, chunked }))
+        : { head, body: prepared, chunked };
+    return this.transmit(head !== null, action, out, signal);
   }
 
   /**

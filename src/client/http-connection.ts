@@ -43,7 +43,6 @@ import {
 } from './connection-options.ts';
 import type { DebugOutput } from './debug.ts';
 import type { HTTPResponse } from './http-response.ts';
-import type { Outgoing } from './request-output.ts';
 
 /** The bodies `request()`, `endheaders()` and `send()` accept (see API.md). */
 export type { RequestBody } from '../io/body-source.ts';
@@ -70,7 +69,8 @@ export function secureWith(conn: HTTPConnection, tls: TlsFactory): void {
  * Nothing is connected until the first request (or `connect()`).
  *
  * How this differs from Python 2.7: calls that block on the socket return promises,
- * which reject (never throw) on misuse, take effect in call order, and settle with
+ * which reject (never throw) on misuse, take effect in call order (a request made while
+ * a `getresponse()` not awaited reads the head waits for it), and settle with
  * `AbortError` when `close()` comes; any failure inside `getresponse()` or while sending
  * closes the connection, so the next request reconnects (so does one that finds its
  * idle connection closed by the server); bytes that arrive while no request is
@@ -252,7 +252,9 @@ export class HTTPConnection {
    * Python's `putrequest(method, url, skip_host=False, skip_accept_encoding=False)`:
    * start a request (buffered; nothing is sent until `endheaders()`). `''` means `/`.
    * Adds `Host` and `Accept-Encoding: identity` unless skipped. Throws
-   * `CannotSendRequest` while another is being built or sent, `InvalidURL`/`TypeError`
+   * `CannotSendRequest` while another is being built or sent — also while a
+   * `getresponse()` not awaited reads the head: being synchronous it cannot wait for it
+   * as `request()` does — and `InvalidURL`/`TypeError`
    * for a bad URL or method (as in Python, the state has moved on by then: `close()`
    * before the next request).
    *
@@ -317,11 +319,7 @@ export class HTTPConnection {
     const head = this.#buffer.finish();
     const chunked = options?.encode_chunked === true && this._http_vsn === 11;
     const action = driver.machine.handle('endheaders');
-    const out =
-      prepared instanceof Promise
-        ? prepared.then((body): Outgoing => ({ head, body, chunked }))
-        : { head, body: prepared, chunked };
-    return driver.transmit(true, action, out, options?.signal);
+    return driver.sendPrepared(action, head, prepared, chunked, options?.signal);
   }
 
   /**
@@ -342,11 +340,10 @@ export class HTTPConnection {
     }
     const driver = this.#driver;
     const signal = options?.signal;
-    if (!later) return driver.sendRaw(prepared, signal);
+    const go = (): Promise<void> => driver.sendPrepared(null, null, prepared, false, signal);
+    if (!later) return go();
     // Made while getresponse() reads the head: sent once it is in (see request()).
-    const body = prepared;
-    const check = (): void => this.#checkAutoOpen();
-    return driver.afterHead(body, signal, check, () => driver.sendRaw(body, signal));
+    return driver.afterHead(prepared, signal, () => this.#checkAutoOpen(), go);
   }
 
   /**
@@ -360,7 +357,8 @@ export class HTTPConnection {
    * checked before the state moves or a byte is sent: bad input (a value that is not a
    * {@link HeaderValue} — `undefined`, `null`, an object with no string form of its own
    * — is a `TypeError` naming the header) rejects the promise and leaves the connection
-   * as it was (unlike `putrequest()`).
+   * as it was (unlike `putrequest()`). Made while a `getresponse()` not awaited reads the
+   * head, it waits for it (as `endheaders()` and `send()` do), then goes as if made then.
    *
    * Differs from Python 2.7: bodies may be any {@link RequestBody} (files, streams,
    * iterables, sent chunked when their length is unknown: Python 3's rules); strings
@@ -435,8 +433,9 @@ export class HTTPConnection {
    * Python's `getresponse()`: read the response head. The previous response must have
    * been read to its end first (else `ResponseNotReady`, also for a second
    * `getresponse()` while one reads). Called while the request is still being sent, it
-   * waits for the send (a forgotten `await` works as in Python). A response that will
-   * close the connection takes the socket with it; the next request opens a new one.
+   * waits for the send (a forgotten `await` works as in Python); a `request()` made while
+   * it reads the head waits for it. A response that will close the connection takes the
+   * socket with it; the next request opens a new one.
    *
    * Differs from Python 2.7: every interim (1xx) response except 101 is skipped (2.7
    * skips only 100); a server that closed before the head is `RemoteDisconnected`; any
