@@ -48,6 +48,8 @@ type Answer = string | 'close';
 
 interface HeldServer {
   readonly srv: RawServer;
+  /** The test is over (its cleanup ran): waits for conditions give up. */
+  closed: boolean;
   /** Let the answer to the first request of the first connection go. */
   release(): void;
 }
@@ -81,7 +83,7 @@ async function heldServer(
       }
     });
   });
-  return { srv, release };
+  return { srv, release, closed: false };
 }
 
 /** A keep-alive answer whose body names the connection, the request and the path. */
@@ -98,6 +100,7 @@ async function withConn(
   const conn = new HTTPConnection(HOST, held.srv.port);
   await guarded(
     async () => {
+      held.closed = true;
       conn.close();
       held.release();
       await held.srv.close();
@@ -107,9 +110,12 @@ async function withConn(
   await nextTurn();
 }
 
-/** Until `cond()` holds (polled on each turn of the event loop). */
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((resolve) => setTimeout(resolve, 5));
+/** Until `cond()` holds (polled on each turn of the event loop), or the test is over. */
+async function until(held: HeldServer, cond: () => boolean): Promise<void> {
+  while (!cond()) {
+    if (held.closed) throw new Error('the test ended first');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 /** The request lines received on connection `i`. */
@@ -135,7 +141,7 @@ async function behindHeldHead<T>(
   const head = conn.getresponse();
   head.catch(() => {});
   const made = calls();
-  await until(() => requestLines(held.srv, 0).length > 0);
+  await until(held, () => requestLines(held.srv, 0).length > 0);
   await nextTurn();
   assert.equal(sock.bytesWritten, written, 'nothing written before the first head is in');
   assert.deepEqual(requestLines(held.srv, 0), ['GET /a']);
@@ -261,7 +267,7 @@ describe('request() while getresponse() reads the head (a forgotten await)', () 
       const head = later(conn.getresponse());
       const second = later(conn.request('GET', '/b'));
       await first;
-      await until(() => requestLines(held.srv, 0).length > 0);
+      await until(held, () => requestLines(held.srv, 0).length > 0);
       await nextTurn();
       assert.deepEqual(requestLines(held.srv, 0), ['GET /a']);
       held.release();
@@ -286,7 +292,7 @@ describe('endheaders(), send() and putrequest() while getresponse() reads the he
       await assert.rejects(ended, CannotSendHeader);
       await raw;
       assert.equal((await r1.read()).toString(), '0-0/a');
-      await until(() => requestLines(held.srv, 0).length === 2);
+      await until(held, () => requestLines(held.srv, 0).length === 2);
       assert.deepEqual(requestLines(held.srv, 0), ['GET /a', 'GET /b']);
       assert.doesNotMatch((held.srv.received[0] as Buffer).toString('latin1'), /body|\/x/);
     });
@@ -306,6 +312,37 @@ describe('endheaders(), send() and putrequest() while getresponse() reads the he
       await conn.request('GET', '/c');
       assert.equal((await (await conn.getresponse()).read()).toString(), '0-1/c');
       assert.deepEqual(requestLines(held.srv, 0), ['GET /a', 'GET /c']);
+    });
+  });
+
+  it('a body that fails once its turn comes: its error, then the next request goes out', async () => {
+    await withConn(await heldServer(ok), async (conn, held) => {
+      const body = new Readable({ read() {} });
+      const [head, sent] = await behindHeldHead(conn, held, () =>
+        later(conn.request('POST', '/b', body)),
+      );
+      // The request went behind the kept response; its source breaks once that is read.
+      assert.equal((await (await head).read()).toString(), '0-0/a');
+      await until(held, () => requestLines(held.srv, 0).length === 2);
+      body.destroy(new Error('source broke'));
+      await assert.rejects(sent, /source broke/);
+      await conn.request('GET', '/c');
+      assert.match((await (await conn.getresponse()).read()).toString(), /^\d-\d\/c$/);
+    });
+  });
+
+  it("getresponse()'s own signal aborts while its request is sent: the request behind goes anew", async () => {
+    await withConn(await heldServer(ok), async (conn, held) => {
+      const abort = new AbortController();
+      const first = later(conn.request('GET', '/a'));
+      const head = later(conn.getresponse({ signal: abort.signal }));
+      const second = later(conn.request('GET', '/b'));
+      abort.abort();
+      held.release();
+      await assert.rejects(head, AbortError);
+      await assert.rejects(first, AbortError);
+      await second;
+      assert.match((await (await conn.getresponse()).read()).toString(), /^\d-0\/b$/);
     });
   });
 });
