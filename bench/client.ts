@@ -93,6 +93,8 @@ export interface ClientResult {
   rssBaseline: number;
   rssPeak: number;
   maxRssKiB: number;
+  /** Minor page faults of the client process over the timed part (all threads). */
+  minorFaults: number;
 }
 
 /** One connection's way of doing one request; resolves with the bytes to account. */
@@ -581,6 +583,7 @@ async function main(): Promise<void> {
   const rssBaseline = process.memoryUsage.rss();
   rssPeak = rssBaseline;
   process.stdout.write('START\n');
+  const faults0 = process.resourceUsage().minorPageFault;
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const { bytes, requests } = await drive(
@@ -591,6 +594,7 @@ async function main(): Promise<void> {
   );
   const t1 = process.hrtime.bigint();
   const cpu = process.cpuUsage(cpu0);
+  const faults = process.resourceUsage().minorPageFault - faults0;
   process.stdout.write('STOP\n');
   if (spec.rss) sampleRss();
   const result: ClientResult = {
@@ -602,6 +606,7 @@ async function main(): Promise<void> {
     rssBaseline,
     rssPeak,
     maxRssKiB: process.resourceUsage().maxRSS,
+    minorFaults: faults,
   };
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   for (const conn of conns) conn.close();

@@ -117,6 +117,7 @@ def main():
         "rssBaseline": 0,
         "rssPeak": 0,
         "maxRssKiB": r1.ru_maxrss,
+        "minorFaults": r1.ru_minflt - r0.ru_minflt,
     }
     sys.stdout.write("RESULT " + json.dumps(result) + "\n")
     sys.stdout.flush()

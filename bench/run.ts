@@ -41,6 +41,11 @@ interface Options {
   python: string;
   /** Measure src/ as committed at this git revision instead of the working tree. */
   ref: string | null;
+  /**
+   * Also measure src/ as committed at this revision, as extra httplib-ts rows in the same
+   * rounds (a paired before/after: the `× @rev` column).
+   */
+  vs: string | null;
   list: boolean;
 }
 
@@ -60,6 +65,8 @@ const USAGE = `usage: npm run bench -- [options]
   --python CMD         the Python 3 to run (default python3)
   --ref REV            measure src/ as committed at git revision REV (e.g. a "before"
                        commit) instead of the working tree; bench/ is always the working tree
+  --vs REV             also measure src/ as committed at REV, as extra httplib-ts rows
+                       ("@REV") in the same rounds: a paired before/after (column × @REV)
   --list               list the scenarios and their rows, and exit`;
 
 function parseOptions(argv: string[]): Options {
@@ -73,6 +80,7 @@ function parseOptions(argv: string[]): Options {
     json: '',
     python: 'python3',
     ref: null,
+    vs: null,
     list: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -115,6 +123,9 @@ function parseOptions(argv: string[]): Options {
       case '--ref':
         opts.ref = value();
         break;
+      case '--vs':
+        opts.vs = value();
+        break;
       case '--list':
         opts.list = true;
         break;
@@ -137,19 +148,32 @@ function parseOptions(argv: string[]): Options {
   return opts;
 }
 
-function selectRows(scenario: Scenario, opts: Options): Row[] {
-  if (opts.clients === null) return scenario.rows;
-  const wanted = opts.clients;
-  const refs = new Set<string>(Object.values(REFERENCES));
-  return scenario.rows.filter(
-    (r) => wanted.includes(r.client) || wanted.includes(r.id) || (!opts.bare && refs.has(r.client)),
-  );
+function selectRows(scenario: Scenario, opts: Options, vsName: string | null): Row[] {
+  let rows = scenario.rows;
+  if (opts.clients !== null) {
+    const wanted = opts.clients;
+    const refs = new Set<string>(Object.values(REFERENCES));
+    rows = rows.filter(
+      (r) =>
+        wanted.includes(r.client) || wanted.includes(r.id) || (!opts.bare && refs.has(r.client)),
+    );
+  }
+  if (vsName === null) return rows;
+  // The same httplib-ts rows again, built from the --vs revision, in the same rounds.
+  const again = rows
+    .filter((r) => r.client === 'httplib')
+    .map(
+      (r): Row => ({ ...r, id: `httplib@vs:${r.mode}`, label: `${r.label} @${vsName}`, vs: true }),
+    );
+  return [...rows, ...again];
 }
 
 // ---------------------------------------------------------------------------------------
 // Machine, pinning, build
 
 interface Machine {
+  /** The --vs revision (short hash), when given. */
+  vs?: string;
   cpuModel: string;
   cpus: number;
   os: string;
@@ -380,6 +404,8 @@ interface Run {
   rate: number;
   elapsedMs: number;
   cpuUsPerRequest: number;
+  /** Minor page faults of the client process per request (fresh memory touched). */
+  faultsPerRequest: number;
   serverCpuPercent: number | null;
   rssAboveBaselineMiB: number | null;
   maxRssMiB: number;
@@ -397,11 +423,20 @@ interface RowSummary {
     rateMin: number | null;
     rateMax: number | null;
     cpuUsPerRequest: number | null;
+    faultsPerRequest: number | null;
     serverCpuPercent: number | null;
     rssAboveBaselineMiB: number | null;
     maxRssMiB: number | null;
   };
-  ratios: { floor: number | null; onread: number | null; undici: number | null };
+  ratios: {
+    floor: number | null;
+    onread: number | null;
+    undici: number | null;
+    /** Against CPython's row reading the same way (`read()`, `read(65536)`, `readinto`). */
+    python: number | null;
+    /** httplib-ts rows with --vs: this build ÷ the --vs revision's, within each round. */
+    vs?: number | null;
+  };
   /**
    * Rows of the blocking API: against the main entry's row and CPython's row that read
    * the same way (same mode), medians of the ratios within a round.
@@ -445,20 +480,27 @@ function summarise(rows: Row[], runs: Run[], skipped: Map<string, string>): RowS
   }
   const reference = (row: Row, client: string): Row | undefined =>
     rows.find((r) => r.client === client && r.kind === row.kind);
+  /** Median over the rounds of row ÷ ref, both measured in the round. */
+  const within = (row: Row, ref: Row | undefined): number | null => {
+    if (ref === undefined) return null;
+    const values: number[] = [];
+    for (const round of byRound.values()) {
+      const a = round.get(row.id);
+      const b = round.get(ref.id);
+      if (a !== undefined && b !== undefined && b.rate > 0) values.push(a.rate / b.rate);
+    }
+    return median(values);
+  };
+  // CPython's row reading the same way; rows that drain pieces compare with read(65536).
+  const python = (row: Row): Row | undefined =>
+    rows.find((r) => r.client === 'python' && r.mode === row.mode) ??
+    (row.kind === 'pieces'
+      ? rows.find((r) => r.client === 'python' && r.mode === 'amt')
+      : undefined);
   return rows.map((row): RowSummary => {
     const mine = runs.filter((r) => r.rowId === row.id);
     const ok = mine.filter((r) => r.ok);
-    const ratio = (client: string): number | null => {
-      const ref = reference(row, client);
-      if (ref === undefined) return null;
-      const values: number[] = [];
-      for (const round of byRound.values()) {
-        const a = round.get(row.id);
-        const b = round.get(ref.id);
-        if (a !== undefined && b !== undefined && b.rate > 0) values.push(a.rate / b.rate);
-      }
-      return median(values);
-    };
+    const ratio = (client: string): number | null => within(row, reference(row, client));
     const rates = ok.map((r) => r.rate);
     const summary: RowSummary = {
       id: row.id,
@@ -472,6 +514,7 @@ function summarise(rows: Row[], runs: Run[], skipped: Map<string, string>): RowS
         rateMin: rates.length ? Math.min(...rates) : null,
         rateMax: rates.length ? Math.max(...rates) : null,
         cpuUsPerRequest: median(ok.map((r) => r.cpuUsPerRequest)),
+        faultsPerRequest: median(ok.map((r) => r.faultsPerRequest)),
         serverCpuPercent: median(ok.map((r) => r.serverCpuPercent)),
         rssAboveBaselineMiB: median(ok.map((r) => r.rssAboveBaselineMiB)),
         maxRssMiB: median(ok.map((r) => r.maxRssMiB)),
@@ -480,20 +523,19 @@ function summarise(rows: Row[], runs: Run[], skipped: Map<string, string>): RowS
         floor: ratio(REFERENCES.floor),
         onread: ratio(REFERENCES.onread),
         undici: ratio(REFERENCES.undici),
+        python: row.client === 'python' ? null : within(row, python(row)),
       },
     };
+    if (row.client === 'httplib' && row.vs !== true) {
+      const before = rows.find((r) => r.vs === true && r.mode === row.mode);
+      if (before !== undefined) summary.ratios.vs = within(row, before);
+    }
     if (row.client === 'httplib-sync') {
-      const same = (client: string): number | null => {
-        const ref = rows.find((r) => r.client === client && r.mode === row.mode);
-        if (ref === undefined) return null;
-        const values: number[] = [];
-        for (const round of byRound.values()) {
-          const a = round.get(row.id);
-          const b = round.get(ref.id);
-          if (a !== undefined && b !== undefined && b.rate > 0) values.push(a.rate / b.rate);
-        }
-        return median(values);
-      };
+      const same = (client: string): number | null =>
+        within(
+          row,
+          rows.find((r) => r.client === client && r.mode === row.mode && r.vs !== true),
+        );
       summary.blocking = { async: same('httplib'), python: same('python') };
     }
     const why = skipped.get(row.id);
@@ -521,7 +563,7 @@ function fmtRatio(r: number | null): string {
   return r === null ? '–' : r.toFixed(2);
 }
 
-function table(s: ScenarioSummary, rss: boolean): string {
+function table(s: ScenarioSummary, rss: boolean, vs: string | null): string {
   const lines: string[] = [];
   const bytes =
     s.bytesPerRequest >= MiB ? `${s.bytesPerRequest / MiB} MiB` : `${s.bytesPerRequest} B`;
@@ -538,8 +580,8 @@ function table(s: ScenarioSummary, rss: boolean): string {
     );
   } else {
     lines.push(
-      `| client | ${unit} | min–max | client CPU µs/req | server CPU | × floor | × onread floor | × undici request |`,
-      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      `| client | ${unit} | min–max | client CPU µs/req | client faults/req | server CPU | × floor | × onread floor | × undici request | × CPython |${vs === null ? '' : ` × @${vs} |`}`,
+      `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|${vs === null ? '' : '---:|'}`,
     );
   }
   for (const r of s.rows) {
@@ -560,8 +602,9 @@ function table(s: ScenarioSummary, rss: boolean): string {
     } else {
       const range = m.rateMin === null ? '–' : `${fmt(m.rateMin)}–${fmt(m.rateMax)}`;
       const server = m.serverCpuPercent === null ? '–' : `${fmt(m.serverCpuPercent)}%`;
+      const paired = vs === null ? '' : ` ${fmtRatio(r.ratios.vs ?? null)} |`;
       lines.push(
-        `| ${label} | ${fmt(m.rate)} | ${range} | ${fmtCpu(m.cpuUsPerRequest)} | ${server} | ${fmtRatio(r.ratios.floor)} | ${fmtRatio(r.ratios.onread)} | ${fmtRatio(r.ratios.undici)} |`,
+        `| ${label} | ${fmt(m.rate)} | ${range} | ${fmtCpu(m.cpuUsPerRequest)} | ${fmtCpu(m.faultsPerRequest)} | ${server} | ${fmtRatio(r.ratios.floor)} | ${fmtRatio(r.ratios.onread)} | ${fmtRatio(r.ratios.undici)} | ${fmtRatio(r.ratios.python)} |${paired}`,
       );
     }
   }
@@ -587,10 +630,10 @@ function header(machine: Machine, pin: Pinning, opts: Options): string {
     '## httplib-ts benchmark',
     '',
     `- machine: ${machine.cpuModel} × ${machine.cpus} CPUs, ${machine.os}, ${machine.memoryGiB} GiB`,
-    `- node ${machine.node}, undici ${machine.undici}, CPython ${machine.python ?? '(not found)'}; httplib-ts at ${machine.commit}`,
+    `- node ${machine.node}, undici ${machine.undici}, CPython ${machine.python ?? '(not found)'}; httplib-ts at ${machine.commit}${machine.vs === undefined ? '' : ` (rows "@${machine.vs}": src/ at ${machine.vs}, in the same rounds)`}`,
     `- pinning: ${pin.note}`,
-    `- ${opts.rounds} round${opts.rounds === 1 ? '' : 's'}${opts.quick ? ' (--quick: a smoke test, the numbers mean nothing)' : ''}, row order rotated each round; medians over the rounds. Each ratio is the median of the ratios taken within a round, against the reference row reading the same way (whole body vs pieces): floor = raw net.Socket, onread floor = net.Socket with onread, undici = undici request.`,
-    `- MB = 10^6 bytes. Client CPU = user + system time of the client process (process.cpuUsage / getrusage) per request; server CPU = the server process's CPU time over the timed part, in % of wall time (/proc, 10 ms ticks).`,
+    `- ${opts.rounds} round${opts.rounds === 1 ? '' : 's'}${opts.quick ? ' (--quick: a smoke test, the numbers mean nothing)' : ''}, row order rotated each round; medians over the rounds. Each ratio is the median of the ratios taken within a round, against the reference row reading the same way (whole body vs pieces): floor = raw net.Socket, onread floor = net.Socket with onread, undici = undici request, CPython = CPython's http.client reading the same way (read(), read(65536) or readinto; the other clients' drains against read(65536)).`,
+    `- MB = 10^6 bytes. Client CPU = user + system time of the client process (process.cpuUsage / getrusage) per request; client faults = its minor page faults per request (fresh memory touched: resourceUsage / getrusage); server CPU = the server process's CPU time over the timed part, in % of wall time (/proc, 10 ms ticks).`,
     `- ${machine.date}`,
     '',
   ].join('\n');
@@ -606,11 +649,14 @@ async function main(): Promise<void> {
   if (opts.list) {
     for (const s of scenarios) {
       console.log(`${s.id}: ${s.title}`);
-      for (const r of selectRows(s, opts)) console.log(`  ${r.id.padEnd(24)} ${r.label}`);
+      for (const r of selectRows(s, opts, opts.vs)) console.log(`  ${r.id.padEnd(24)} ${r.label}`);
     }
     return;
   }
   const machine = machineInfo(opts);
+  const vs =
+    opts.vs === null ? null : (tryRun('git', ['rev-parse', '--short', opts.vs]) ?? opts.vs);
+  if (vs !== null) machine.vs = vs;
   const pin = pinning(opts.layout);
   const started = Date.now();
 
@@ -623,6 +669,9 @@ async function main(): Promise<void> {
   }
   build(work, opts.ref);
   const clientScript = join(work, 'bench', 'client.js');
+  // The --vs revision's src/ with the same bench client, in a directory of its own.
+  const vsClientScript = join(work, 'vs', 'bench', 'client.js');
+  if (opts.vs !== null) build(join(work, 'vs'), opts.vs);
   const serverScript = join(work, 'bench', 'server.js');
 
   let tlsDir: string | null = null;
@@ -652,7 +701,7 @@ async function main(): Promise<void> {
   let failures = 0;
 
   for (const scenario of scenarios) {
-    const rows = selectRows(scenario, opts);
+    const rows = selectRows(scenario, opts, vs);
     if (rows.length === 0) continue;
     const counts = opts.quick ? scenario.quick : scenario.full;
     const bytesPerRequest =
@@ -705,7 +754,7 @@ async function main(): Promise<void> {
                   ...pin.client,
                   process.execPath,
                   ...(scenario.rss ? ['--expose-gc'] : []),
-                  clientScript,
+                  row.vs === true ? vsClientScript : clientScript,
                   JSON.stringify(spec),
                 ];
           try {
@@ -728,6 +777,7 @@ async function main(): Promise<void> {
                   : result.bytes / seconds / 1e6,
               elapsedMs: result.elapsedNs / 1e6,
               cpuUsPerRequest: (result.cpuUserUs + result.cpuSystemUs) / result.requests,
+              faultsPerRequest: result.minorFaults / result.requests,
               serverCpuPercent:
                 serverCpuUs === null ? null : (serverCpuUs / (result.elapsedNs / 1e3)) * 100,
               rssAboveBaselineMiB: scenario.rss
@@ -750,6 +800,7 @@ async function main(): Promise<void> {
               rate: 0,
               elapsedMs: 0,
               cpuUsPerRequest: 0,
+              faultsPerRequest: 0,
               serverCpuPercent: null,
               rssAboveBaselineMiB: null,
               maxRssMiB: 0,
@@ -772,14 +823,14 @@ async function main(): Promise<void> {
       rows: summarise(rows, runs, skipped),
     };
     summaries.push(summary);
-    process.stdout.write(`${table(summary, scenario.rss === true)}\n`);
+    process.stdout.write(`${table(summary, scenario.rss === true, vs)}\n`);
     process.stderr.write(`bench: ${scenario.id} took ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   }
 
   const elapsed = (Date.now() - started) / 1000;
   const markdown = [
     header(machine, pin, opts),
-    ...summaries.map((s) => table(s, SCENARIOS.find((x) => x.id === s.id)?.rss === true)),
+    ...summaries.map((s) => table(s, SCENARIOS.find((x) => x.id === s.id)?.rss === true, vs)),
   ].join('\n');
   const jsonPath = opts.json;
   mkdirSync(dirname(jsonPath), { recursive: true });

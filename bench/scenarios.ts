@@ -21,6 +21,8 @@ export interface Row {
   kind: ReadKind;
   /** Another server listener than the scenario's (a reference row). */
   listener?: string;
+  /** An httplib-ts row measuring the `--vs` revision's src/ (bench/run.ts). */
+  vs?: boolean;
 }
 
 export interface Counts {

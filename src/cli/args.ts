@@ -237,11 +237,12 @@ Options:
   -I, --head                  send HEAD and write only the status line and headers
   -v, --verbose               trace what is sent and received on stderr
                               (Python's set_debuglevel(1) lines: send:, reply:, header:)
-  -o, --output FILE           write the body to FILE (- is stdout); FILE appears only when
-                              the whole body arrived (a temporary file in the same
-                              directory is renamed), never half-written. On a terminal,
-                              stderr shows a progress bar: bytes, rate, and the percentage
-                              and time left when the length is known
+  -o, --output FILE           write the body to FILE (- is stdout); a regular FILE appears
+                              only when the whole body arrived (a temporary file in the
+                              same directory is renamed), never half-written; a FIFO, a
+                              device or a symbolic link is written straight into. On a
+                              terminal, stderr shows a progress bar: bytes, rate, and the
+                              percentage and time left when the length is known
   -x, --proxy [http://][USER:PASS@]HOST[:PORT]
                               go through an HTTP proxy (port 1080 by default): a CONNECT
                               tunnel for https:// URLs, absolute-URI requests for http://

@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { type Command, helpText, parseCommand } from './args.ts';
-import { runDemo } from './demo.ts';
 import { CliError, EXIT, oneLine } from './exit-codes.ts';
 import { type TransferIO, transfer } from './transfer.ts';
 
@@ -58,6 +57,9 @@ export async function runCommand(argv: readonly string[], io: CommandIO): Promis
       return EXIT.OK;
     case 'demo':
       try {
+        // Loaded only for `demo`: its server needs node:http, which a download does not
+        // (a third of the command's start-up time went to loading it, issue 14).
+        const { runDemo } = await import('./demo.ts');
         const mismatch = await runDemo((line) => io.stdout.write(`${line}\n`), {
           debugOutput: command.verbose ? io.stderr : undefined,
         });

@@ -1,21 +1,30 @@
 /**
  * Where `httplib` writes a response: stdout, or the `-o` file.
  *
- * A body is written piece by piece as it arrives, waiting for the destination to take
- * each piece (never buffered whole). The `-o` file is written under a temporary name in
- * the same directory and renamed over FILE only once the whole body arrived, so FILE is
- * never half-written: any failure (or SIGINT/SIGTERM) deletes the temporary file.
+ * stdout gets each piece as it arrives, the next piece read once the stream took it.
+ * The `-o` file is written in the background while the body is read (file-writer.ts,
+ * bounded memory: never the whole body), under a temporary name in the same directory,
+ * renamed over FILE only once the whole body arrived and was written, so FILE is never
+ * half-written: any failure (or SIGINT/SIGTERM) deletes the temporary file. What a rename
+ * would replace instead of writing into (a FIFO, a device, a symbolic link) is written
+ * directly, as curl writes every FILE.
  */
 import { randomBytes } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
-import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
+import { constants, type Stats, unlinkSync } from 'node:fs';
+import { access, type FileHandle, lstat, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { CliError, EXIT, oneLine } from './exit-codes.ts';
+import { FileWriter } from './file-writer.ts';
 
 export interface Sink {
-  /** Write one piece; resolves once the destination took it. */
+  /**
+   * Write one piece (taken over: the caller must not change it); resolves once the sink
+   * has room for more (a bounded queue, or the destination took it).
+   */
   write(data: Buffer | string): Promise<void>;
+  /** Memory the body can be read straight into, or null: pieces go to `write()`. */
+  readonly ring: Ring | null;
   /** Everything was written: make it visible. */
   commit(): Promise<void>;
   /** Something failed: leave nothing behind. */
@@ -27,8 +36,20 @@ function writeError(where: string, err: unknown): CliError {
   return new CliError(EXIT.WRITE, `could not write to ${where}: ${why}`, { cause: err });
 }
 
+/**
+ * Reusable buffers lent to the reader: read into one (`readinto`), hand it back with the
+ * bytes read (`writeLent`, written in order after what is queued), or unused (`giveBack`).
+ */
+export interface Ring {
+  /** A free buffer; waits while all are being written. Rejects with the write failure. */
+  lend(): Promise<Buffer>;
+  writeLent(buffer: Buffer, n: number): void;
+  giveBack(buffer: Buffer): void;
+}
+
 /** stdout (or any writable): waits for `drain` when the stream asks to. */
 export class StreamSink implements Sink {
+  readonly ring = null;
   private readonly stream: Writable | NodeJS.WritableStream;
   private readonly name: string;
   private failure: unknown = null;
@@ -79,71 +100,143 @@ export function removePendingFiles(): void {
   pending.clear();
 }
 
-/** The `-o FILE` sink: a temporary file beside FILE, renamed over it by `commit()`. */
-export class AtomicFileSink implements Sink {
-  readonly target: string;
-  readonly temp: string;
-  private handle: FileHandle | null;
+/** A temporary file's name beside `target` (short enough for any name length limit). */
+function tempName(target: string): string {
+  let stem = basename(target);
+  // NAME_MAX is 255 bytes: a long FILE name must not make the temporary name too long.
+  if (Buffer.byteLength(stem) > 200) stem = Array.from(stem).slice(0, 40).join('');
+  return join(dirname(target), `.${stem}.${process.pid}-${randomBytes(4).toString('hex')}.part`);
+}
 
-  private constructor(target: string, temp: string, handle: FileHandle) {
+/**
+ * The `-o FILE` sink. FILE that is a regular file, or not there yet: a temporary file
+ * beside it, written while the body is read (file-writer.ts) and renamed over FILE by
+ * `commit()` (with FILE's permissions and owner, as writing in place keeps them).
+ * Anything else is opened and written directly, as curl does, because a rename would
+ * replace it: a FIFO, a device or a socket (`-o /dev/null`, a named pipe), a symbolic
+ * link (written through: the link stays, its target gets the body; `-o /dev/stdout`),
+ * and a regular file with several hard links (they all keep showing the same file).
+ */
+export class FileSink implements Sink {
+  readonly target: string;
+  /** The temporary file, or null when FILE is written directly. */
+  readonly temp: string | null;
+  readonly ring: Ring | null;
+  private handle: FileHandle | null;
+  private readonly writer: FileWriter;
+
+  private constructor(target: string, temp: string | null, handle: FileHandle, ring: boolean) {
     this.target = target;
     this.temp = temp;
     this.handle = handle;
+    this.writer = new FileWriter(handle);
+    this.ring = ring ? this.ringOf(this.writer) : null;
   }
 
-  /** Create the temporary file (exclusively, so nothing of somebody else is reused). */
-  static async create(target: string): Promise<AtomicFileSink> {
-    const temp = join(
-      dirname(target),
-      `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.part`,
-    );
+  /** Open FILE (directly) or a temporary file beside it (exclusively: nothing reused). */
+  static async create(target: string): Promise<FileSink> {
+    const where = `'${target}'`;
+    let stats: Stats | null = null;
+    try {
+      stats = await lstat(target);
+    } catch {
+      // Not there (or not reachable): opening the temporary file says why, if it fails.
+    }
+    if (stats?.isDirectory()) {
+      throw writeError(
+        where,
+        Object.assign(new Error('EISDIR: is a directory'), { code: 'EISDIR' }),
+      );
+    }
+    if (stats !== null && (!stats.isFile() || stats.nlink > 1)) {
+      let handle: FileHandle;
+      try {
+        handle = await open(target, 'w');
+      } catch (err) {
+        throw writeError(where, err);
+      }
+      // Large reads into reused buffers only where nobody sees the bytes before the end
+      // anyway: a pipe or a terminal gets each piece as soon as it arrived.
+      const regular = await handle.stat().then(
+        (s) => s.isFile(),
+        () => false,
+      );
+      return new FileSink(target, null, handle, regular);
+    }
+    if (stats !== null) {
+      // curl opens FILE for writing: a file this process may not write is refused, not
+      // replaced (the rename would only need the directory's permission).
+      try {
+        await access(target, constants.W_OK);
+      } catch (err) {
+        throw writeError(where, err);
+      }
+    }
+    const temp = tempName(target);
+    // Known to the signal handlers before it can exist on disk.
+    pending.add(temp);
     let handle: FileHandle;
     try {
       handle = await open(temp, 'wx', 0o666);
     } catch (err) {
-      throw writeError(`'${target}'`, err);
+      pending.delete(temp);
+      throw writeError(where, err);
     }
-    pending.add(temp);
-    return new AtomicFileSink(target, temp, handle);
+    if (stats !== null) {
+      // Replacing FILE must not widen who can read it (a 0600 file stays 0600); its owner
+      // too, where the process may give it (root). No set-id bits: new content.
+      await handle.chown(stats.uid, stats.gid).catch(() => {});
+      await handle.chmod(stats.mode & 0o777).catch(() => {});
+    }
+    return new FileSink(target, temp, handle, true);
   }
 
-  async write(data: Buffer | string): Promise<void> {
-    const handle = this.handle;
-    if (handle === null) throw writeError(`'${this.target}'`, new Error('already closed'));
+  write(data: Buffer | string): Promise<void> {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
-    try {
-      let offset = 0;
-      while (offset < bytes.length) {
-        const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
-        offset += bytesWritten;
-      }
-    } catch (err) {
-      throw writeError(`'${this.target}'`, err);
-    }
+    return this.writer.write(bytes).catch((err: unknown) => {
+      throw this.failed(err);
+    });
   }
 
   async commit(): Promise<void> {
-    const handle = this.handle;
-    this.handle = null;
     try {
+      await this.writer.flush();
+      const handle = this.handle;
+      this.handle = null;
       await handle?.close();
-      await rename(this.temp, this.target);
-      pending.delete(this.temp);
+      if (this.temp !== null) {
+        await rename(this.temp, this.target);
+        pending.delete(this.temp);
+      }
     } catch (err) {
-      await this.removeTemp();
-      throw writeError(`'${this.target}'`, err);
+      await this.abort();
+      throw this.failed(err);
     }
   }
 
   async abort(): Promise<void> {
+    await this.writer.settle();
     const handle = this.handle;
     this.handle = null;
     await handle?.close().catch(() => {});
-    await this.removeTemp();
+    if (this.temp !== null) {
+      await unlink(this.temp).catch(() => {});
+      pending.delete(this.temp);
+    }
   }
 
-  private async removeTemp(): Promise<void> {
-    await unlink(this.temp).catch(() => {});
-    pending.delete(this.temp);
+  private failed(err: unknown): CliError {
+    return err instanceof CliError ? err : writeError(`'${this.target}'`, err);
+  }
+
+  private ringOf(writer: FileWriter): Ring {
+    return {
+      lend: () =>
+        writer.lend().catch((err: unknown) => {
+          throw this.failed(err);
+        }),
+      writeLent: (buffer, n) => writer.writeLent(buffer, n),
+      giveBack: (buffer) => writer.giveBack(buffer),
+    };
   }
 }

@@ -2,7 +2,7 @@
  * One `httplib [METHOD] URL` request, done with the package's public API only
  * (`../index.ts`): an `HTTPConnection` or `HTTPSConnection` (through a CONNECT tunnel,
  * or with an absolute-URI request to an HTTP proxy), `request()`, `getresponse()`, and
- * the body streamed to stdout or the `-o` file as it arrives.
+ * the body streamed to stdout or the `-o` file as it arrives (body-copy.ts).
  *
  * Every failure is thrown as a `CliError` (exit code and one line); the connection, the
  * body source and the temporary `-o` file are closed or removed on every path.
@@ -11,8 +11,9 @@ import { type FileHandle, open } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import * as httplib from '../index.ts';
 import type { DataSource, FetchOptions } from './args.ts';
+import { copyBody } from './body-copy.ts';
 import { CliError, classify, EXIT, oneLine, type Peer, type Phase } from './exit-codes.ts';
-import { AtomicFileSink, type Sink, StreamSink } from './output.ts';
+import { FileSink, type Sink, StreamSink } from './output.ts';
 import { ProgressBar } from './progress.ts';
 
 /** The process streams the command uses (parameters, so that nothing else is touched). */
@@ -270,32 +271,13 @@ export async function transfer(options: FetchOptions, io: TransferIO): Promise<n
     sink =
       options.output === null
         ? new StreamSink(io.stdout, 'stdout')
-        : await AtomicFileSink.create(options.output);
+        : await FileSink.create(options.output);
     if (options.include) await sink.write(headBytes(res));
     if (!options.headOnly) {
       if (options.output !== null && io.stderr.isTTY === true) {
         progress = new ProgressBar(io.stderr, res.length);
       }
-      const total = res.length;
-      let received = 0;
-      try {
-        for await (const chunk of res) {
-          received += chunk.length;
-          await sink.write(chunk);
-          progress?.update(chunk.length);
-        }
-      } catch (err) {
-        if (!(err instanceof httplib.IncompleteRead)) throw err;
-        // What did arrive is written, as curl does (an -o file is deleted all the same).
-        if (err.partial.length > 0) await sink.write(err.partial);
-        received += err.partial.length;
-        const of = total === null ? 'before the end of the body' : `of ${total}`;
-        throw new CliError(
-          EXIT.PARTIAL,
-          `the connection to ${peer.host} port ${peer.port} closed after ${received} bytes ${of}`,
-          { cause: err },
-        );
-      }
+      await copyBody(res, sink, progress, peer);
     }
     await sink.commit();
     progress?.finish();

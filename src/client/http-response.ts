@@ -168,6 +168,12 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * Differs from Python 2.7: a `Buffer`, not a `str`; `read(amt)` raises
    * `IncompleteRead` too when the body is cut short (2.7 returns the short data).
    *
+   * Memory: a body framed by `Content-Length` that is still to arrive is received straight
+   * into the Buffer returned, but the declared length never sizes it by itself (Python 3
+   * allocates it whole: a hostile 9 EB length is a `MemoryError` there). The buffer is the
+   * body's size up to 1 MiB, and past that at most 4 × the bytes that have arrived, grown
+   * as they come; so a response that claims terabytes and sends a few bytes costs 1 MiB.
+   *
    * @example
    * ```ts
    * const whole = await response.read(); // everything
@@ -178,14 +184,12 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * ```
    */
   read(amt?: number | null, options?: ReadOptions): Promise<Buffer> {
-    let max = Number.POSITIVE_INFINITY;
-    if (amt !== undefined && amt !== null && amt >= 0) {
-      if (!Number.isInteger(amt)) {
-        return Promise.reject(new TypeError(`amt must be an integer, got ${amt}`));
-      }
-      max = amt;
-    }
-    return this.#body.read({ mode: 'all', max, parts: [], target: null, got: 0 }, options);
+    const max = sizeLimit('amt', amt);
+    if (max instanceof TypeError) return Promise.reject(max);
+    return this.#body.read(
+      { mode: 'all', max, parts: [], target: null, own: false, got: 0 },
+      options,
+    );
   }
 
   /**
@@ -193,7 +197,21 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * (0 at the end of the body).
    */
   readinto(b: Uint8Array, options?: ReadOptions): Promise<number> {
-    const pull: Pull = { mode: 'all', max: b.length, parts: null, target: b, got: 0 };
+    // Python takes any writable bytes-like object: here any typed array or DataView (its
+    // bytes); anything else is refused before the body is touched.
+    if (!ArrayBuffer.isView(b)) {
+      return Promise.reject(
+        new TypeError(
+          `readinto() takes a Uint8Array or another ArrayBuffer view, not ${describe(b)}`,
+        ),
+      );
+    }
+    const view: ArrayBufferView = b;
+    const target =
+      view instanceof Uint8Array
+        ? view
+        : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    const pull: Pull = { mode: 'all', max: target.length, parts: null, target, own: false, got: 0 };
     const pending = this.#body.pull(pull, options);
     return pending === null ? Promise.resolve(pull.got) : pending.then(() => pull.got);
   }
@@ -203,8 +221,12 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * within a chunked body, at most the rest of the current chunk.
    */
   read1(n = -1, options?: ReadOptions): Promise<Buffer> {
-    const max = n < 0 ? Number.POSITIVE_INFINITY : n;
-    return this.#body.read({ mode: 'some', max, parts: [], target: null, got: 0 }, options);
+    const max = sizeLimit('n', n);
+    if (max instanceof TypeError) return Promise.reject(max);
+    return this.#body.read(
+      { mode: 'some', max, parts: [], target: null, own: false, got: 0 },
+      options,
+    );
   }
 
   /**
@@ -213,14 +235,23 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * chunk). Never shows bytes past the end of the body.
    */
   peek(n = 1, options?: ReadOptions): Promise<Buffer> {
-    void n;
-    return this.#body.read({ mode: 'peek', max: 1, parts: [], target: null, got: 0 }, options);
+    // Python's peek ignores the size (it shows what is buffered) but takes only an integer.
+    const size = sizeLimit('n', n);
+    if (size instanceof TypeError) return Promise.reject(size);
+    return this.#body.read(
+      { mode: 'peek', max: 1, parts: [], target: null, own: false, got: 0 },
+      options,
+    );
   }
 
   /** Python 3's `readline(limit=-1)`: up to and including the next `\n`, within the body. */
   readline(limit = -1, options?: ReadOptions): Promise<Buffer> {
-    const max = limit < 0 ? Number.POSITIVE_INFINITY : limit;
-    return this.#body.read({ mode: 'line', max, parts: [], target: null, got: 0 }, options);
+    const max = sizeLimit('limit', limit);
+    if (max instanceof TypeError) return Promise.reject(max);
+    return this.#body.read(
+      { mode: 'line', max, parts: [], target: null, own: false, got: 0 },
+      options,
+    );
   }
 
   /** `for await (const chunk of response)`: the body as Buffers, as they arrive. */
@@ -339,4 +370,24 @@ function joinDefault(items: Iterable<unknown>): string {
     out.push(item);
   }
   return out.join(', ');
+}
+
+/**
+ * The size argument of read(amt), read1(n), readline(limit), peek(n): an integer (negative:
+ * no limit), or undefined/null for none. Anything else — NaN, 2.5, '5', true — is a
+ * TypeError as in Python ("argument should be integer or None"), given before the body is
+ * touched (a NaN limit once made read1() loop forever).
+ */
+function sizeLimit(name: string, value: unknown): number | TypeError {
+  if (value === undefined || value === null) return Number.POSITIVE_INFINITY;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    return new TypeError(`${name} must be an integer or null, got ${describe(value)}`);
+  }
+  return value < 0 ? Number.POSITIVE_INFINITY : value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 20))}`;
+  return value === null ? 'null' : typeof value;
 }

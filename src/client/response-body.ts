@@ -14,7 +14,7 @@
  */
 import { closedByCaller, combineSignals, type WaitOptions } from '../io/deadline.ts';
 import type { Link } from '../io/transport.ts';
-import { POOLED_MAX, SMALL_RESULT_FRACTION } from '../io/tuning.ts';
+import { bodyBufferSize, OWN_BUFFER_MIN, POOLED_MAX, SMALL_RESULT_FRACTION } from '../io/tuning.ts';
 import { BodyDecoder } from '../protocol/body-decoder.ts';
 import { FramingError } from '../protocol/body-errors.ts';
 import { ImproperConnectionState, IncompleteRead } from '../protocol/errors.ts';
@@ -52,11 +52,16 @@ export interface ReadOptions {
 export interface Pull {
   /** `all`: until `max` or the end; `some`: the first bytes; `line`: up to `\n`; `peek`. */
   readonly mode: 'all' | 'some' | 'line' | 'peek';
-  readonly max: number;
+  max: number;
   /** Views of the body (read, read1, readline, peek), or null when copying into `target`. */
-  readonly parts: Buffer[] | null;
-  /** readinto's buffer. */
-  readonly target: Uint8Array | null;
+  parts: Buffer[] | null;
+  /**
+   * readinto's buffer; or read()'s own buffer (`own`), which the body is received into
+   * and which grows as bytes arrive (up to `max`).
+   */
+  target: Uint8Array | null;
+  /** `target` is the read's own buffer (returned to the caller), not readinto's. */
+  own: boolean;
   got: number;
 }
 
@@ -119,8 +124,31 @@ export class ResponseBody {
 
   /** A pull whose result is a Buffer (its views joined). */
   read(pull: Pull, options: ReadOptions | undefined): Promise<Buffer> {
+    if (pull.mode === 'all') this.#ownBuffer(pull);
     const pending = this.pull(pull, options);
     return pending === null ? Promise.resolve(result(pull)) : pending.then(() => result(pull));
+  }
+
+  /**
+   * read() or read(amt) of a body framed by its length, when the socket can read into
+   * memory of our choosing and most of what is wanted has yet to arrive: the bytes are
+   * received straight into the buffer the read will return (one copy, the kernel's),
+   * allocated as the memory rule allows (io/tuning.ts `bodyBufferSize`) and grown as
+   * bytes arrive. Otherwise the pull collects views of the queued blocks.
+   */
+  #ownBuffer(pull: Pull): void {
+    const link = this.#link;
+    if (link === null || link.direct === null || this.#busy || this.#prefix !== null) return;
+    const decoder = this.#decoder;
+    const remaining = decoder.remaining;
+    if (decoder.framing !== 'length' || remaining === null || this.#brokenAhead !== null) return;
+    const want = Math.min(pull.max, remaining);
+    const queued = link.reader.buffered;
+    if (want < OWN_BUFFER_MIN || want <= queued || !link.direct.available) return;
+    pull.parts = null;
+    pull.own = true;
+    pull.max = want;
+    pull.target = Buffer.allocUnsafe(bodyBufferSize(want, queued));
   }
 
   /**
@@ -192,9 +220,9 @@ export class ResponseBody {
     }
     if (pull.target !== null && this.#directReady()) {
       // The rest goes straight into the caller's memory, no longer than the body's rest.
-      const want = Math.min(
-        pull.max - pull.got,
-        this.#decoder.remaining ?? Number.POSITIVE_INFINITY,
+      const want = room(
+        pull,
+        Math.min(pull.max - pull.got, this.#decoder.remaining ?? Number.POSITIVE_INFINITY),
       );
       const t = pull.target;
       const view =
@@ -261,7 +289,7 @@ export class ResponseBody {
         const chunk = reader.peek();
         if (chunk === null) break;
         const start = reader.offset;
-        const pos = decoder.decode(chunk, start, chunk.length, end - pull.got);
+        const pos = decoder.decode(chunk, start, chunk.length, room(pull, end - pull.got));
         if (decoder.dataEnd > decoder.dataStart) {
           pull.got += emit(chunk.subarray(decoder.dataStart, decoder.dataEnd), pull, pull.got);
         }
@@ -369,6 +397,23 @@ export class ResponseBody {
   }
 }
 
+/**
+ * How much of `want` the pull's target can take now: read()'s own buffer, when full, is
+ * first replaced by a bigger one (the bytes so far copied over) as the memory rule
+ * allows (io/tuning.ts `bodyBufferSize`).
+ */
+function room(pull: Pull, want: number): number {
+  if (!pull.own || want <= 0) return want;
+  let target = pull.target as Buffer;
+  if (pull.got === target.length) {
+    const bigger = Buffer.allocUnsafe(bodyBufferSize(pull.max, pull.got));
+    target.copy(bigger, 0, 0, pull.got);
+    pull.target = bigger;
+    target = bigger;
+  }
+  return Math.min(want, target.length - pull.got);
+}
+
 /** Put `view` into the pull: queued as a view, or copied into its target at `at`. */
 function emit(view: Buffer, pull: Pull, at: number): number {
   if (pull.parts !== null) pull.parts.push(view);
@@ -392,6 +437,14 @@ function concurrentRead(): ImproperConnectionState {
 
 /** The Buffer a pull returns: its views joined; a small part of a large block is copied. */
 function result(pull: Pull): Buffer {
+  if (pull.own) {
+    const own = pull.target as Buffer;
+    if (pull.got === own.length) return own;
+    // Cut short (the body ended early is an error; this is read(amt) met the end):
+    return pull.got * SMALL_RESULT_FRACTION < own.length
+      ? Buffer.from(own.subarray(0, pull.got))
+      : own.subarray(0, pull.got);
+  }
   const out = join(pull.parts as Buffer[]);
   const store = out.buffer.byteLength;
   // Never let a small result keep a large block (256 KiB) alive (DESIGN.md principle 3).

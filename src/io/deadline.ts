@@ -220,6 +220,14 @@ export class Deadline {
     return new TimeoutError({ phase, host, port, seconds });
   }
 
+  /**
+   * Bytes arrived without ending the wait (a direct read filling offered memory): the
+   * timeout counts from now, as Python's applies to each `recv`.
+   */
+  progress(): void {
+    if (this.timer !== null && this.waits > 0) this.timer.refresh();
+  }
+
   /** A wait started with `begin(…, options)` ended. */
   end(options?: WaitOptions): void {
     if (this.waits > 0) this.waits--;

@@ -38,7 +38,7 @@ export class DirectReads implements LentMemory {
   /** The `onread` option for `net.connect`, bound to this reader. */
   readonly onread: OnreadOptions;
   private readonly reader: ByteReader;
-  private readonly scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
+  private scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
   /** The block bulk reads go to, allocated when the first large read comes. */
   private block: Buffer | null = null;
   /** Reading a large body: reads go to blocks (queued as views) instead of `scratch`. */
@@ -73,9 +73,12 @@ export class DirectReads implements LentMemory {
   }
 
   /**
-   * Offer `view` (the caller's memory) as the destination of the next socket read.
-   * Only when nothing is queued (the order of the bytes must stay); the caller makes
-   * `view` no longer than what it may receive. False when it could not be offered.
+   * Offer `view` (the caller's memory) as the destination of the socket's reads until it
+   * is full: the reader is woken once, when it is (or at the end, an error, a timeout),
+   * and each read in between only counts its bytes and keeps the timeout from expiring,
+   * as Python's `recv_into` loop of a buffered `readinto` would. Only when nothing is
+   * queued (the order of the bytes must stay); the caller makes `view` no longer than
+   * what it may receive. False when it could not be offered.
    */
   offer(view: Buffer): boolean {
     if (view.length === 0 || this.reader.buffered !== 0 || !this.install(view)) return false;
@@ -119,24 +122,40 @@ export class DirectReads implements LentMemory {
   /** `onread` callback: `bytesRead` bytes are in `buf` (a reused buffer or offered memory). */
   private onRead(bytesRead: number, buf: Uint8Array): boolean {
     const reader = this.reader;
-    if (buf === this.offered) {
-      this.offered = null;
+    const offered = this.offered;
+    if (buf === offered && offered !== null) {
       if (!reader.expecting) {
+        this.offered = null;
         reader.tell('unsolicited');
         return false;
       }
       this.filled += bytesRead;
       directBytes += bytesRead;
-      // Stop reading until the caller asks again: bytes read now would go to the reused
-      // buffer and cost a copy into the queue and another out.
+      if (bytesRead < offered.length) {
+        // Room is left: the next read goes on where this one ended (`buffer()` hands it
+        // to Node), and the wait goes on, its timeout counted from now.
+        this.offered = offered.subarray(bytesRead);
+        reader.deadline.progress();
+        return true;
+      }
+      this.offered = null;
+      // Full: the reader is woken, and a caller reading again at once lends memory again
+      // before the socket's next read (byte-reader.ts `pushedDirect`).
       return reader.pushedDirect();
     }
     let chunk: Buffer;
     if (buf === this.scratch) {
-      // The scratch buffer is read into again: copy (a small copy, from Node's pool).
-      chunk = Buffer.allocUnsafe(bytesRead);
-      this.scratch.copy(chunk, 0, 0, bytesRead);
-      if (bytesRead > SMALL_READ) this.bulk = true;
+      if (bytesRead > SMALL_READ) {
+        // A large read (a body begins): the scratch buffer itself is queued, no copy, and
+        // a new one takes its place (it is never read into again).
+        chunk = this.scratch.subarray(0, bytesRead);
+        this.scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
+        this.bulk = true;
+      } else {
+        // The scratch buffer is read into again: copy (a small copy, from Node's pool).
+        chunk = Buffer.allocUnsafe(bytesRead);
+        this.scratch.copy(chunk, 0, 0, bytesRead);
+      }
     } else {
       // The free end of the current block: queue a view of it, no copy.
       chunk = (buf as Buffer).subarray(0, bytesRead);

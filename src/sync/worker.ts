@@ -233,10 +233,12 @@ export function ask(question: Json): { value: unknown; error: boolean } {
 
 /** An uncaught exception: the worker is not to be trusted any more; the caller is told. */
 function fail(err: unknown): void {
+  // The report first, then the state: a caller that wakes up (a slice of its wait ran out)
+  // and sees FAILED reads the report at once, and found none ("failed: null").
   try {
-    Atomics.store(ctrl, STATE, FAILED);
     send(failure(err));
   } finally {
+    Atomics.store(ctrl, STATE, FAILED);
     Atomics.notify(ctrl, TO_MAIN);
     process.exit(1);
   }

@@ -457,3 +457,73 @@ describe('a response that owns its socket', () => {
     });
   });
 });
+
+describe('bad arguments to the reads of a response', () => {
+  const LINES = 'HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nhello\nworld\n';
+
+  /** `call` must reject (never throw) with a TypeError; the body is untouched after it. */
+  async function refused(call: (r: HTTPResponse) => Promise<unknown>): Promise<void> {
+    const srv = await scriptedServer([LINES]);
+    await withConn(srv, async (conn) => {
+      await conn.request('GET', '/');
+      const r = await conn.getresponse();
+      let pending: Promise<unknown>;
+      try {
+        pending = call(r);
+      } catch (err) {
+        assert.fail(`threw synchronously instead of rejecting: ${String(err)}`);
+      }
+      await assert.rejects(pending, TypeError);
+      assert.equal(r.isclosed(), false, 'the response is still open');
+      assert.equal((await r.read()).toString(), 'hello\nworld\n', 'the body is intact');
+    });
+  }
+
+  // Python 3: "argument should be integer or None"; a NaN limit once looped forever in
+  // read1() (the event loop frozen), and readline(NaN) returned an empty line.
+  for (const bad of [Number.NaN, 2.5, Number.POSITIVE_INFINITY, '5', true, {}]) {
+    const text = typeof bad === 'string' ? `'${bad}'` : String(bad);
+    for (const method of ['read', 'read1', 'readline', 'peek'] as const) {
+      it(`${method}(${text}): a rejected TypeError, the body intact`, () =>
+        refused((r) => (r[method] as (n: unknown) => Promise<Buffer>).call(r, bad)));
+    }
+  }
+  for (const bad of [null, undefined, 'abc', 12, [1, 2, 3], new ArrayBuffer(4)]) {
+    const text = Array.isArray(bad)
+      ? '[1, 2, 3]'
+      : typeof bad === 'string'
+        ? `'${bad}'`
+        : String(bad);
+    it(`readinto(${text}): a rejected TypeError, the body intact`, () =>
+      refused((r) => r.readinto(bad as never)));
+  }
+
+  it('null and negative sizes mean no limit, as -1 does', async () => {
+    const srv = await scriptedServer([LINES, LINES]);
+    await withConn(srv, async (conn) => {
+      await conn.request('GET', '/');
+      const r = await conn.getresponse();
+      assert.equal((await r.readline(null as never)).toString(), 'hello\n');
+      assert.equal((await r.readline(-7)).toString(), 'world\n');
+      await conn.request('GET', '/');
+      const r2 = await conn.getresponse();
+      assert.equal((await r2.read1(0)).length, 0);
+      assert.equal((await r2.read1(null as never)).toString(), 'hello\nworld\n');
+    });
+  });
+
+  it('readinto() takes any ArrayBuffer view and fills its bytes (Python: any writable buffer)', async () => {
+    const srv = await scriptedServer([LINES]);
+    await withConn(srv, async (conn) => {
+      await conn.request('GET', '/');
+      const r = await conn.getresponse();
+      const words = new Uint16Array(3);
+      assert.equal(await r.readinto(words as never), 6);
+      assert.equal(Buffer.from(words.buffer).toString(), 'hello\n');
+      const bytes = new DataView(new ArrayBuffer(8), 2, 6);
+      assert.equal(await r.readinto(bytes as never), 6);
+      assert.equal(Buffer.from(bytes.buffer, 2, 6).toString(), 'world\n');
+      assert.equal(await r.readinto(new Uint8Array(4)), 0);
+    });
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * Copying a response body to where the command writes it (output.ts), counting it for
+ * the progress bar and for the message of a body cut short.
+ *
+ * Two ways to read, chosen as the body arrives. While it trickles, `read1()`: each
+ * piece is written and counted as soon as it arrived (the progress bar, a pipe or a
+ * terminal see it at once). While it streams faster than one read takes it (a `read1()`
+ * finds FAST_PIECE bytes or more waiting), and when the sink lends buffers (a temporary
+ * `-o` file): `readinto()` of a whole buffer, which the socket fills directly, no copy
+ * and no fresh memory per piece, written in the background while the next one fills.
+ * A fill slower than SLOW_FILL_MS goes back to `read1()`, so a slowing transfer keeps
+ * its bar moving.
+ */
+import * as httplib from '../index.ts';
+import { CliError, EXIT, type Peer } from './exit-codes.ts';
+import type { Sink } from './output.ts';
+import type { ProgressBar } from './progress.ts';
+
+/** A `read1()` result this large means bytes wait to be read: switch to whole buffers. */
+export const FAST_PIECE = 64 * 1024;
+/** A buffer that took longer than this to fill: back to `read1()`. */
+export const SLOW_FILL_MS = 100;
+/** Most bytes one `read1()` returns: a piece at most as large as a ring buffer. */
+const PIECE_MAX = 1024 * 1024;
+
+/**
+ * Copy the rest of `res` into `sink`; resolves once every piece was handed to it (the
+ * caller commits). A body that ends early: what did arrive is written too (as curl
+ * does: stdout shows it, an `-o` file is deleted all the same), then `CliError` 18.
+ */
+export async function copyBody(
+  res: httplib.HTTPResponse,
+  sink: Sink,
+  progress: ProgressBar | null,
+  peer: Peer,
+): Promise<void> {
+  const total = res.length;
+  let received = 0;
+  try {
+    const ring = sink.ring;
+    let whole = false;
+    for (;;) {
+      if (whole && ring !== null) {
+        const buffer = await ring.lend();
+        const started = performance.now();
+        let n: number;
+        try {
+          n = await res.readinto(buffer);
+        } catch (err) {
+          ring.giveBack(buffer);
+          throw err;
+        }
+        if (n === 0) {
+          ring.giveBack(buffer);
+          break;
+        }
+        ring.writeLent(buffer, n);
+        received += n;
+        progress?.update(n);
+        whole = performance.now() - started <= SLOW_FILL_MS;
+      } else {
+        const piece = await res.read1(PIECE_MAX);
+        if (piece.length === 0) break;
+        received += piece.length;
+        await sink.write(piece);
+        progress?.update(piece.length);
+        whole = piece.length >= FAST_PIECE;
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof httplib.IncompleteRead)) throw err;
+    if (err.partial.length > 0) await sink.write(err.partial);
+    received += err.partial.length;
+    const of = total === null ? 'before the end of the body' : `of ${total}`;
+    throw new CliError(
+      EXIT.PARTIAL,
+      `the connection to ${peer.host} port ${peer.port} closed after ${received} bytes ${of}`,
+      { cause: err },
+    );
+  }
+}
