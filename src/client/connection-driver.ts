@@ -5,9 +5,11 @@
  * (request-output.ts), read a head, hand a socket to a response; the socket actions
  * (open, reuse, replace, destroy) are connection-links.ts's. It decides nothing itself.
  *
- * Calls take effect in call order: a send waits for the send before it, and a
+ * Calls take effect in call order: a send waits for the send before it, a
  * `getresponse()` made while its request is still being sent waits for that send (and
- * fails with its error). `close()` aborts the connection's one close controller, which
+ * fails with its error), and a send made while a `getresponse()` reads the head waits
+ * for that read to settle (`afterHead`: Python's `getresponse()` would have returned
+ * first). `close()` aborts the connection's one close controller, which
  * every wait of every phase listens to (io/deadline.ts), and moves to a new generation:
  * whatever the old one reports later is ignored.
  */
@@ -22,7 +24,9 @@ import {
 import type { Link } from '../io/transport.ts';
 import { type ConnectionAction, headEvent } from '../protocol/client-connection.ts';
 import { NotConnected } from '../protocol/errors.ts';
+import type { GivenHeaders, RequestBuffer } from '../protocol/request-writer.ts';
 import { ResponseParser } from '../protocol/response-parser.ts';
+import { CallsBehindHead, releaseBody } from './calls-behind-head.ts';
 import {
   ConnectionLinks,
   type ConnectionSettings,
@@ -31,7 +35,7 @@ import {
 } from './connection-links.ts';
 import { errorChannel, nodeDebug, publishFailure, requestHeadersChannel } from './debug.ts';
 import { type HeadHandlers, type HTTPResponse, receiveResponse } from './http-response.ts';
-import { type Outgoing, writeOutgoing } from './request-output.ts';
+import { type Outgoing, requestOutgoing, writeOutgoing } from './request-output.ts';
 
 /** The settled promise the fast paths hand back: nothing was waited for. */
 const DONE: Promise<void> = Promise.resolve();
@@ -39,15 +43,18 @@ const DONE: Promise<void> = Promise.resolve();
 export class ConnectionDriver extends ConnectionLinks {
   /** The send under way (the tail of the calls in order), or null. */
   private sending: Promise<void> | null = null;
+  /** The calls made while a `getresponse()` reads the head (a forgotten `await`). */
+  private readonly behind = new CallsBehindHead();
   /** The kept-alive response reading its body on `link`, if any. */
   private readonly onEnd = (link: Link, response: object, complete: boolean): void =>
     this.responseEnded(link, response, complete);
 
   /**
    * `close()`: everything pending settles with `AbortError` (saying the caller closed
-   * it, or `reason`); the next call starts anew.
+   * it, or `reason`); the next call starts anew. `keepBehind`: the calls waiting for the
+   * head (`afterHead`) stay, and take effect on the next connection.
    */
-  close(reason: Error = closedByCaller()): void {
+  close(reason?: Error, keepBehind = false): void {
     this.generation++;
     this.machine.handle('close');
     const epoch = this.epoch;
@@ -58,12 +65,88 @@ export class ConnectionDriver extends ConnectionLinks {
     this.sending = null;
     this.link = null;
     this.kept = null;
-    epoch?.abort(reason);
+    epoch?.abort(reason ?? closedByCaller());
     if (link !== null) {
       nodeDebug('close %s:%d', this.conn.host, this.conn.port);
       link.reader.destroy();
     }
     kept?.close();
+    if (keepBehind) this.behind.heading = null;
+    else this.behind.fail(() => reason ?? closedByCaller('head'));
+  }
+
+  /**
+   * A call that sends (`request()`, `endheaders()`, `send()`) made while a
+   * `getresponse()` reads the head (the machine's `call` said `after-head`): once that
+   * read settles (calls-behind-head.ts), `check` (its state checks, thrown as Python's
+   * exceptions) then `go` — or wait again if another head is being read by then.
+   * `prepared`: its body, let go of if the call never sends it.
+   */
+  afterHead(
+    prepared: PreparedBody | Promise<PreparedBody> | null,
+    signal: AbortSignal | undefined,
+    check: () => void,
+    go: () => Promise<void>,
+  ): Promise<void> {
+    // A body still being prepared must not fail unobserved while the call waits.
+    if (prepared instanceof Promise) prepared.catch(noop);
+    const dropped = (): void => releaseBody(prepared);
+    const attempt = (): Promise<void> => {
+      if (this.machine.handle('call') === 'after-head') {
+        return this.behind.wait(attempt, signal, dropped);
+      }
+      try {
+        check();
+      } catch (err) {
+        dropped();
+        return Promise.reject(err);
+      }
+      return go();
+    };
+    return this.behind.wait(attempt, signal, dropped);
+  }
+
+  /**
+   * `request()`, its arguments checked (its line in `buffer`) and the state allowing it:
+   * the state moves and the head and body go out after the sends before it.
+   */
+  sendRequest(
+    buffer: RequestBuffer,
+    method: string,
+    url: string,
+    given: GivenHeaders,
+    prepared: PreparedBody | Promise<PreparedBody> | null,
+    chunked: boolean,
+    version: 10 | 11,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    this.machine.handle('putrequest');
+    this.method = method;
+    this.url = url;
+    const action = this.machine.handle('endheaders');
+    const out =
+      prepared instanceof Promise
+        ? prepared.then((p) => requestOutgoing(buffer, method, given, p, chunked, version))
+        : requestOutgoing(buffer, method, given, prepared, chunked, version);
+    return this.transmit(true, action, out, signal);
+  }
+
+  /**
+   * `endheaders()` (its `head`, after the machine's `endheaders` gave `action`) or
+   * `send()` (`head` null: raw bytes): `prepared` after the sends before it.
+   */
+  sendPrepared(
+    action: ConnectionAction | null,
+    head: string | null,
+    prepared: PreparedBody | Promise<PreparedBody> | null,
+    chunked: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const out =
+      prepared instanceof Promise
+        ? prepared.then((body): Outgoing => ({ head, body, chunked }))
+        : { head, body: prepared, chunked };
+    return this.transmit(head !== null, action, out, signal);
   }
 
   /**
@@ -114,7 +197,13 @@ export class ConnectionDriver extends ConnectionLinks {
   /** `getresponse()`: read the head (after the send, when it is still under way). */
   getresponse(signal: AbortSignal | undefined): Promise<HTTPResponse> {
     const action = this.machine.handle('getresponse');
-    if (action === 'read-head') return this.readHead(signal);
+    const head = action === 'read-head' ? this.readHead(signal) : this.afterSend(signal);
+    this.behind.heading = head;
+    return head;
+  }
+
+  /** The head, read once the request being sent is out. */
+  private afterSend(signal: AbortSignal | undefined): Promise<HTTPResponse> {
     const generation = this.generation;
     const next = (): Promise<HTTPResponse> => {
       if (generation !== this.generation) throw closedByCaller('head');
@@ -127,7 +216,8 @@ export class ConnectionDriver extends ConnectionLinks {
     return new Promise<HTTPResponse>((resolve, reject) => {
       const onAbort = (): void => {
         const err = abortedBy(signal);
-        this.close(err);
+        // As if getresponse() had failed: the calls made behind it go on anew.
+        this.close(err, true);
         reject(err);
       };
       if (signal.aborted) {

@@ -43,7 +43,6 @@ import {
 } from './connection-options.ts';
 import type { DebugOutput } from './debug.ts';
 import type { HTTPResponse } from './http-response.ts';
-import { type Outgoing, requestOutgoing } from './request-output.ts';
 
 /** The bodies `request()`, `endheaders()` and `send()` accept (see API.md). */
 export type { RequestBody } from '../io/body-source.ts';
@@ -70,7 +69,8 @@ export function secureWith(conn: HTTPConnection, tls: TlsFactory): void {
  * Nothing is connected until the first request (or `connect()`).
  *
  * How this differs from Python 2.7: calls that block on the socket return promises,
- * which reject (never throw) on misuse, take effect in call order, and settle with
+ * which reject (never throw) on misuse, take effect in call order (a request made while
+ * a `getresponse()` not awaited reads the head waits for it), and settle with
  * `AbortError` when `close()` comes; any failure inside `getresponse()` or while sending
  * closes the connection, so the next request reconnects (so does one that finds its
  * idle connection closed by the server); bytes that arrive while no request is
@@ -252,7 +252,9 @@ export class HTTPConnection {
    * Python's `putrequest(method, url, skip_host=False, skip_accept_encoding=False)`:
    * start a request (buffered; nothing is sent until `endheaders()`). `''` means `/`.
    * Adds `Host` and `Accept-Encoding: identity` unless skipped. Throws
-   * `CannotSendRequest` while another is being built or sent, `InvalidURL`/`TypeError`
+   * `CannotSendRequest` while another is being built or sent — also while a
+   * `getresponse()` not awaited reads the head: being synchronous it cannot wait for it
+   * as `request()` does — and `InvalidURL`/`TypeError`
    * for a bad URL or method (as in Python, the state has moved on by then: `close()`
    * before the next request).
    *
@@ -298,6 +300,12 @@ export class HTTPConnection {
    */
   endheaders(messageBody?: RequestBody, options?: RequestOptions): Promise<void> {
     const driver = this.#driver;
+    if (driver.machine.handle('call') === 'after-head') {
+      // Made while getresponse() reads the head: made afresh once it is in (Python's
+      // state is Idle then: CannotSendHeader, unless a request was started since).
+      const again = (): Promise<void> => this.endheaders(messageBody, options);
+      return driver.afterHead(null, options?.signal, noop, again);
+    }
     let prepared: PreparedBody | Promise<PreparedBody> | null = null;
     try {
       if (driver.machine.request !== 'started') throw new CannotSendHeader();
@@ -311,11 +319,7 @@ export class HTTPConnection {
     const head = this.#buffer.finish();
     const chunked = options?.encode_chunked === true && this._http_vsn === 11;
     const action = driver.machine.handle('endheaders');
-    const out =
-      prepared instanceof Promise
-        ? prepared.then((body): Outgoing => ({ head, body, chunked }))
-        : { head, body: prepared, chunked };
-    return driver.transmit(true, action, out, options?.signal);
+    return driver.sendPrepared(action, head, prepared, chunked, options?.signal);
   }
 
   /**
@@ -326,17 +330,20 @@ export class HTTPConnection {
    */
   send(data: RequestBody, options?: { signal?: AbortSignal | undefined }): Promise<void> {
     let prepared: PreparedBody | Promise<PreparedBody>;
+    let later: boolean;
     try {
       prepared = this.#prepare(data);
-      this.#checkAutoOpen();
+      later = this.#driver.machine.handle('call') === 'after-head';
+      if (!later) this.#checkAutoOpen();
     } catch (err) {
       return Promise.reject(err);
     }
-    const out =
-      prepared instanceof Promise
-        ? prepared.then((body): Outgoing => ({ head: null, body, chunked: false }))
-        : { head: null, body: prepared, chunked: false };
-    return this.#driver.transmit(false, null, out, options?.signal);
+    const driver = this.#driver;
+    const signal = options?.signal;
+    const go = (): Promise<void> => driver.sendPrepared(null, null, prepared, false, signal);
+    if (!later) return go();
+    // Made while getresponse() reads the head: sent once it is in (see request()).
+    return driver.afterHead(prepared, signal, () => this.#checkAutoOpen(), go);
   }
 
   /**
@@ -350,7 +357,8 @@ export class HTTPConnection {
    * checked before the state moves or a byte is sent: bad input (a value that is not a
    * {@link HeaderValue} — `undefined`, `null`, an object with no string form of its own
    * — is a `TypeError` naming the header) rejects the promise and leaves the connection
-   * as it was (unlike `putrequest()`).
+   * as it was (unlike `putrequest()`). Made while a `getresponse()` not awaited reads the
+   * head, it waits for it (as `endheaders()` and `send()` do), then goes as if made then.
    *
    * Differs from Python 2.7: bodies may be any {@link RequestBody} (files, streams,
    * iterables, sent chunked when their length is unknown: Python 3's rules); strings
@@ -378,46 +386,56 @@ export class HTTPConnection {
     // byte is sent (and before a body is touched); header values are coerced once.
     let given: GivenHeaders;
     let prepared: PreparedBody | Promise<PreparedBody> | null = null;
+    let later = false;
+    let buffer = this.#buffer;
     const target = this.#requestTarget();
     try {
       given = checkHeaders(headers);
-      if (driver.machine.request !== 'idle') throw new CannotSendRequest(driver.machine.python);
-      this.#buffer.putrequest(method, url, given.skip, target);
+      later = driver.machine.handle('call') === 'after-head';
+      if (later) buffer = new RequestBuffer();
+      else if (driver.machine.request !== 'idle') {
+        throw new CannotSendRequest(driver.machine.python);
+      }
+      buffer.putrequest(method, url, given.skip, target);
       if (body !== undefined && body !== null) prepared = this.#prepare(body);
-      this.#checkAutoOpen();
+      if (!later) this.#checkAutoOpen();
     } catch (err) {
-      this.#buffer.reset();
+      if (!later) this.#buffer.reset();
       return Promise.reject(err);
     }
-    driver.machine.handle('putrequest');
-    driver.method = method;
-    driver.url = url;
     const chunked = options?.encode_chunked === true;
     const version = this._http_vsn;
-    const action = driver.machine.handle('endheaders');
-    if (!(prepared instanceof Promise)) {
-      const out = requestOutgoing(this.#buffer, method, given, prepared, chunked, version);
-      return driver.transmit(true, action, out, options?.signal);
+    const signal = options?.signal;
+    if (later) {
+      // Made while getresponse() reads the head (a forgotten await): its arguments are
+      // checked now, in a buffer of its own; the call takes effect once the head is in.
+      const own = buffer;
+      const body = prepared;
+      const check = (): void => {
+        if (driver.machine.request !== 'idle') throw new CannotSendRequest(driver.machine.python);
+        this.#checkAutoOpen();
+      };
+      const go = (): Promise<void> =>
+        driver.sendRequest(own, method, url, given, body, chunked, version, signal);
+      return driver.afterHead(body, signal, check, go);
     }
-    // The head waits for the body's length (a file's stat): it is built in a buffer of
-    // its own, so that nothing done to the connection meanwhile can touch it.
-    this.#buffer.reset();
-    const own = new RequestBuffer();
-    own.putrequest(method, url, given.skip, target);
-    return driver.transmit(
-      true,
-      action,
-      prepared.then((p) => requestOutgoing(own, method, given, p, chunked, version)),
-      options?.signal,
-    );
+    if (prepared instanceof Promise) {
+      // The head waits for the body's length (a file's stat): it is built in a buffer of
+      // its own, so that nothing done to the connection meanwhile can touch it.
+      this.#buffer.reset();
+      buffer = new RequestBuffer();
+      buffer.putrequest(method, url, given.skip, target);
+    }
+    return driver.sendRequest(buffer, method, url, given, prepared, chunked, version, signal);
   }
 
   /**
    * Python's `getresponse()`: read the response head. The previous response must have
    * been read to its end first (else `ResponseNotReady`, also for a second
    * `getresponse()` while one reads). Called while the request is still being sent, it
-   * waits for the send (a forgotten `await` works as in Python). A response that will
-   * close the connection takes the socket with it; the next request opens a new one.
+   * waits for the send (a forgotten `await` works as in Python); a `request()` made while
+   * it reads the head waits for it. A response that will close the connection takes the
+   * socket with it; the next request opens a new one.
    *
    * Differs from Python 2.7: every interim (1xx) response except 101 is skipped (2.7
    * skips only 100); a server that closed before the head is `RemoteDisconnected`; any
@@ -468,3 +486,5 @@ export class HTTPConnection {
     if (!this.auto_open && this.#driver.machine.socket === 'closed') throw new NotConnected();
   }
 }
+
+function noop(): void {}

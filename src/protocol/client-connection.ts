@@ -23,6 +23,13 @@
  * `sending`/`sent` while `response` is `reading-body`; once that body ends, `response`
  * becomes `awaiting-head` for the request behind it.
  *
+ * Python's `getresponse()` blocks until the head is in, so nothing can be called while it
+ * reads; here a call that sends (`request()`, `endheaders()`, `send()`) made while a
+ * `getresponse()` reads the head (a forgotten `await`) waits for that read to settle and
+ * then takes effect as if made afterwards (the `call` event says so: `after-head`).
+ * `putrequest()`, synchronous, cannot wait: it throws `CannotSendRequest` then, as the
+ * request side is still `Request-sent`.
+ *
  * The full table is in test/protocol/client-connection.test.ts. This file must stay pure:
  * no sockets, timers, promises or process (src/protocol/ is sans-IO).
  */
@@ -41,6 +48,7 @@ export type PythonState = 'Idle' | 'Request-started' | 'Request-sent';
 /** What happens to the connection: a call of the caller, an I/O outcome, or the socket. */
 export type ConnectionEvent =
   // the caller builds and sends a request
+  | 'call'
   | 'putrequest'
   | 'putheader'
   | 'cancel'
@@ -83,6 +91,8 @@ export type ConnectionAction =
   | 'read-head'
   /** Wait until the request has been sent, then read the head. */
   | 'after-send'
+  /** Wait until the head being read is in (or failed), then make the call afresh. */
+  | 'after-head'
   /** Keep the response: it reads its body on this socket, which stays the connection's. */
   | 'track'
   /** The response takes the socket and closes it when done (`will_close`). */
@@ -159,6 +169,10 @@ export class ClientConnection {
    */
   handle(event: ConnectionEvent): ConnectionAction {
     switch (event) {
+      case 'call':
+        // A send made while getresponse() reads the head: in Python that getresponse()
+        // would have returned first, so the call takes effect once the head is in.
+        return this.response === 'reading-head' ? 'after-head' : 'none';
       case 'putrequest':
         if (this.request !== 'idle') throw new CannotSendRequest(this.python);
         this.request = 'started';

@@ -71,6 +71,16 @@ const TABLE: Row[] = [
   ['sent/reading-head/open', 'getresponse', ResponseNotReady],
   ['sent/reading-body/open', 'getresponse', ResponseNotReady],
   ['sent/idle/closed', 'getresponse', NotConnected],
+  // A call that sends (request/endheaders/send) while getresponse() reads the head waits
+  // for it (a forgotten await: Python's getresponse() would have returned first);
+  // otherwise it goes on at once. putrequest(), synchronous, cannot wait: it throws.
+  ['sent/reading-head/open', 'call', ['sent/reading-head/open', 'after-head']],
+  ['sent/reading-head/must-close', 'call', ['sent/reading-head/must-close', 'after-head']],
+  ['sending/reading-head/connecting', 'call', ['sending/reading-head/connecting', 'after-head']],
+  ['sent/awaiting-head/open', 'call', ['sent/awaiting-head/open', 'none']],
+  ['idle/reading-body/open', 'call', ['idle/reading-body/open', 'none']],
+  ['idle/idle/closed', 'call', ['idle/idle/closed', 'none']],
+  ['sent/reading-head/open', 'putrequest', CannotSendRequest],
   // The head: keep (tracked), will_close (hand-off), 101 / CONNECT 2xx (switch), failure.
   ['sent/reading-head/open', 'head-keep', ['idle/reading-body/open', 'track']],
   ['sent/reading-head/must-close', 'head-keep', ['idle/reading-body/must-close', 'track']],
@@ -205,6 +215,28 @@ describe('client connection: whole sessions', () => {
     ]);
   });
 
+  it('a forgotten await: request() while getresponse() reads the head goes once it is in', () => {
+    // Kept alive: the request goes behind the unread response, on the same socket.
+    walk(ClientConnection.from('sent/awaiting-head/open'), [
+      ['getresponse', 'read-head', 'sent/reading-head/open'],
+      ['call', 'after-head', 'sent/reading-head/open'],
+      ['head-keep', 'track', 'idle/reading-body/open'],
+      ['call', 'none', 'idle/reading-body/open'],
+      ['putrequest', 'none', 'started/reading-body/open'],
+      ['endheaders', 'write', 'sending/reading-body/open'],
+    ]);
+    // will_close or a failed head: on a new connection.
+    for (const head of ['head-close', 'head-failed'] as const) {
+      walk(ClientConnection.from('sent/reading-head/open'), [
+        ['call', 'after-head', 'sent/reading-head/open'],
+        [head, head === 'head-close' ? 'hand-off' : 'destroy', 'idle/idle/closed'],
+        ['call', 'none', 'idle/idle/closed'],
+        ['putrequest', 'none', 'started/idle/closed'],
+        ['endheaders', 'connect', 'sending/awaiting-head/connecting'],
+      ]);
+    }
+  });
+
   it('the server closed the idle socket: the next request connects (no write on it)', () => {
     walk(ClientConnection.from('idle/idle/open'), [
       ['eof', 'destroy', 'idle/idle/closed'],
@@ -224,6 +256,7 @@ describe('client connection: whole sessions', () => {
 
 describe('client connection: every reachable state × every event', () => {
   const events: ConnectionEvent[] = [
+    'call',
     'putrequest',
     'putheader',
     'cancel',
@@ -306,6 +339,12 @@ describe('client connection: every reachable state × every event', () => {
         // A new request never goes on a socket that must close.
         if (event === 'endheaders' && sk === 'must-close') assert.notEqual(action, 'write');
         if (event === 'close') assert.equal(m.key, 'idle/idle/closed');
+        // 'call' only asks: a send waits exactly while a getresponse() reads the head.
+        if (event === 'call') {
+          assert.equal(m.key, from, where);
+          assert.equal(action, rs === 'reading-head' ? 'after-head' : 'none', where);
+        }
+        if (action === 'after-head') assert.equal(event, 'call', where);
       }
     }
     assert.ok(states.length >= 20, `${states.length} reachable states`);
