@@ -199,18 +199,8 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   readinto(b: Uint8Array, options?: ReadOptions): Promise<number> {
     // Python takes any writable bytes-like object: here any typed array or DataView (its
     // bytes); anything else is refused before the body is touched.
-    if (!ArrayBuffer.isView(b)) {
-      return Promise.reject(
-        new TypeError(
-          `readinto() takes a Uint8Array or another ArrayBuffer view, not ${describe(b)}`,
-        ),
-      );
-    }
-    const view: ArrayBufferView = b;
-    const target =
-      view instanceof Uint8Array
-        ? view
-        : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    const target = bytesOf(b);
+    if (target instanceof TypeError) return Promise.reject(target);
     const pull: Pull = { mode: 'all', max: target.length, parts: null, target, own: false, got: 0 };
     const pending = this.#body.pull(pull, options);
     return pending === null ? Promise.resolve(pull.got) : pending.then(() => pull.got);
@@ -388,6 +378,20 @@ export function sizeLimit(name: string, value: unknown): number | TypeError {
 }
 
 /** @internal */
+/**
+ * readinto()'s buffer as bytes: Python takes any writable bytes-like object, so any typed
+ * array or DataView is its bytes; anything else is a TypeError, given before the body is
+ * touched.
+ */
+export function bytesOf(b: unknown): Uint8Array | TypeError {
+  if (!ArrayBuffer.isView(b)) {
+    return new TypeError(
+      `readinto() takes a Uint8Array or another ArrayBuffer view, not ${describe(b)}`,
+    );
+  }
+  return b instanceof Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
 export function describe(value: unknown): string {
   if (typeof value === 'number') return String(value);
   if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 20))}`;

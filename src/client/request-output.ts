@@ -58,6 +58,18 @@ export function requestOutgoing(
 }
 
 /** Write `out` on `reader`'s socket; undefined when it all went out without waiting. */
+/**
+ * The head and an in-memory body in one Buffer (one write, as Python 2.7 sends a string
+ * body with its head), or null when the body is too large to be worth the copy.
+ */
+export function headWithBody(head: string, bytes: Buffer): Buffer | null {
+  if (bytes.length > HEAD_AND_BODY_MAX) return null;
+  const both = Buffer.allocUnsafe(head.length + bytes.length);
+  both.write(head, 0, 'latin1');
+  bytes.copy(both, head.length);
+  return both;
+}
+
 export function writeOutgoing(
   reader: ByteReader,
   out: Outgoing,
@@ -70,12 +82,8 @@ export function writeOutgoing(
     // Python 2.7 appends a string body to the head and sends both at once.
     const bytes = body.bytes;
     if (debug !== null) debug(`send: ${pyrepr(head + bytes.toString('latin1'))}\n`);
-    if (bytes.length <= HEAD_AND_BODY_MAX) {
-      const both = Buffer.allocUnsafe(head.length + bytes.length);
-      both.write(head, 0, 'latin1');
-      bytes.copy(both, head.length);
-      return reader.write(both, undefined, wait);
-    }
+    const both = headWithBody(head, bytes);
+    if (both !== null) return reader.write(both, undefined, wait);
     return writeHeadThenBody(reader, head, bytes, wait);
   }
   if (debug !== null) debug(`send: ${pyrepr(head)}\n`);

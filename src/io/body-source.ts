@@ -254,7 +254,7 @@ async function prepareFileHandle(
  * `fs.promises.FileHandle` is not exported as a class, so it is recognised by its shape:
  * a numeric `fd` and the `stat`/`read`/`close` methods the body path uses.
  */
-function isFileHandle(value: object): value is FileHandle {
+export function isFileHandle(value: object): value is FileHandle {
   const v = value as Partial<Record<'fd' | 'stat' | 'read' | 'close', unknown>>;
   return (
     typeof v.fd === 'number' &&

@@ -17,6 +17,7 @@
  */
 import { ReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
+import { isFileHandle } from '../io/body-source.ts';
 import type { CallScope } from './channel.ts';
 import type { Encoder, Json } from './wire.ts';
 
@@ -96,14 +97,3 @@ function readStream(stream: ReadStream, encoder: Encoder): EncodedBody {
 }
 
 function ignoreError(): void {}
-
-/** `fs.promises.FileHandle`, recognised by its shape, as the main entry recognises it. */
-function isFileHandle(value: object): value is { fd: number } {
-  const v = value as Partial<Record<'fd' | 'stat' | 'read' | 'close', unknown>>;
-  return (
-    typeof v.fd === 'number' &&
-    typeof v.stat === 'function' &&
-    typeof v.read === 'function' &&
-    typeof v.close === 'function'
-  );
-}

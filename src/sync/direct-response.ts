@@ -9,12 +9,13 @@
  * thread's own (placed so that the copy is aligned: shared memory copies slowly
  * otherwise).
  */
-import { describe, sizeLimit } from '../client/http-response.ts';
+import { bytesOf, sizeLimit } from '../client/http-response.ts';
 import * as httplib from '../index.ts';
 import { BodyDecoder } from '../protocol/body-decoder.ts';
 import { FramingError } from '../protocol/body-errors.ts';
 import { IncompleteRead } from '../protocol/errors.ts';
 import type { ResponseHead } from '../protocol/response-parser.ts';
+import { refuseSignal } from './remote.ts';
 import { HTTPResponse as SyncHTTPResponse } from './response.ts';
 import { exclusive, type Ring } from './ring.ts';
 
@@ -99,7 +100,7 @@ export class DirectResponse {
   }
 
   read(amt?: number | null, options?: httplib.ReadOptions): Buffer {
-    refuse(options, 'read()');
+    refuseSignal(options, 'read()');
     const max = size('amt', amt);
     if (this.#ring === null || max === 0) return EMPTY;
     // A body of known size: one Buffer of the size it will have, placed for aligned copies.
@@ -119,37 +120,28 @@ export class DirectResponse {
   }
 
   readinto(b: Uint8Array, options?: httplib.ReadOptions): number {
-    // Any typed array or DataView (its bytes), as the main entry takes.
-    if (!ArrayBuffer.isView(b)) {
-      throw new TypeError(
-        `readinto() takes a Uint8Array or another ArrayBuffer view, not ${describe(b)}`,
-      );
-    }
-    refuse(options, 'readinto()');
-    const view: ArrayBufferView = b;
-    const target =
-      view instanceof Uint8Array
-        ? view
-        : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    const target = bytesOf(b);
+    if (target instanceof TypeError) throw target;
+    refuseSignal(options, 'readinto()');
     const pull: Pull = { mode: 'all', max: target.length, parts: null, target, got: 0 };
     exclusive(() => this.#pull(pull));
     return pull.got;
   }
 
   read1(n = -1, options?: httplib.ReadOptions): Buffer {
-    refuse(options, 'read1()');
+    refuseSignal(options, 'read1()');
     const max = size('n', n);
     return this.#result({ mode: 'some', max, parts: [], target: null, got: 0 });
   }
 
   peek(n = 1, options?: httplib.ReadOptions): Buffer {
-    refuse(options, 'peek()');
+    refuseSignal(options, 'peek()');
     size('n', n);
     return this.#result({ mode: 'peek', max: 1, parts: [], target: null, got: 0 });
   }
 
   readline(limit = -1, options?: httplib.ReadOptions): Buffer {
-    refuse(options, 'readline()');
+    refuseSignal(options, 'readline()');
     const max = size('limit', limit);
     return this.#result({ mode: 'line', max, parts: [], target: null, got: 0 });
   }
@@ -387,18 +379,6 @@ function size(name: string, value: unknown): number {
   const max = sizeLimit(name, value);
   if (max instanceof TypeError) throw max;
   return max;
-}
-
-function refuse(options: unknown, where: string): void {
-  if (
-    options !== null &&
-    typeof options === 'object' &&
-    (options as { signal?: unknown }).signal !== undefined
-  ) {
-    throw new TypeError(
-      `httplib-ts/sync: ${where} takes no signal: nothing can abort a call while its thread is blocked (use timeout)`,
-    );
-  }
 }
 
 let thresholdsRaised = false;

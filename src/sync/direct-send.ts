@@ -8,9 +8,8 @@
 import { Blob } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { isAnyArrayBuffer } from 'node:util/types';
-import type { Outgoing } from '../client/request-output.ts';
-import { type PreparedBody, prepareBody } from '../io/body-source.ts';
-import { HEAD_AND_BODY_MAX } from '../io/tuning.ts';
+import { headWithBody, type Outgoing } from '../client/request-output.ts';
+import { isFileHandle, type PreparedBody, prepareBody } from '../io/body-source.ts';
 import { pyrepr } from '../protocol/pytext.ts';
 import {
   type BodyInfo,
@@ -54,17 +53,6 @@ export interface Out {
   readonly plan: ((prepared: PreparedBody) => Outgoing) | null;
 }
 
-/** `fs.promises.FileHandle`, recognised by its shape (as body-source.ts does). */
-function isFileHandle(value: object): boolean {
-  const v = value as Partial<Record<'fd' | 'stat' | 'read' | 'close', unknown>>;
-  return (
-    typeof v.fd === 'number' &&
-    typeof v.stat === 'function' &&
-    typeof v.read === 'function' &&
-    typeof v.close === 'function'
-  );
-}
-
 /**
  * A body as the main entry prepares it when it is in memory; a file, a stream, a Blob or
  * an iterable is described for the worker (bodies.ts; an async one is refused here).
@@ -98,12 +86,9 @@ export function writeHere(sink: Sink, out: Outgoing): void {
   if (head !== null && body !== null && body.bytes !== null && !chunked) {
     const bytes = body.bytes;
     if (debug !== null) debug(`send: ${pyrepr(head + bytes.toString('latin1'))}\n`);
-    if (bytes.length <= HEAD_AND_BODY_MAX) {
-      const both = Buffer.allocUnsafe(head.length + bytes.length);
-      both.write(head, 0, 'latin1');
-      bytes.copy(both, head.length);
-      put(sink, both);
-    } else {
+    const both = headWithBody(head, bytes);
+    if (both !== null) put(sink, both);
+    else {
       put(sink, Buffer.from(head, 'latin1'));
       put(sink, bytes);
     }

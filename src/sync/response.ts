@@ -7,7 +7,7 @@
  * A read of a response that is already closed returns what the main entry returns then
  * (nothing) without asking the worker: closed is final.
  */
-import { describe } from '../client/http-response.ts';
+import { bytesOf } from '../client/http-response.ts';
 import * as httplib from '../index.ts';
 import type { Reply } from './channel.ts';
 import { currentGeneration, transact } from './channel.ts';
@@ -139,17 +139,8 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
    * fewer only at the end) and they are copied into `b`.
    */
   readinto(b: Uint8Array, options?: T.ReadOptions): number {
-    // Any typed array or DataView (its bytes), as the main entry takes.
-    if (!ArrayBuffer.isView(b)) {
-      throw new TypeError(
-        `readinto() takes a Uint8Array or another ArrayBuffer view, not ${describe(b)}`,
-      );
-    }
-    const view: ArrayBufferView = b;
-    const target =
-      view instanceof Uint8Array
-        ? view
-        : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    const target = bytesOf(b);
+    if (target instanceof TypeError) throw target;
     if (this.#isclosed || target.length === 0) return 0;
     const placed = this.#read('readinto', target.length, options, target.byteOffset % 8) as {
       $bytes: number;

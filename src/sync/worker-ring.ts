@@ -24,7 +24,7 @@ export const R_EOF = 1;
 export const R_ERROR = 2;
 
 /** `Atomics.waitAsync` (ES2024; Node 20 has it, lib es2023 does not declare it). */
-const waitAsync = (
+export const waitAsync = (
   Atomics as unknown as {
     waitAsync(
       a: Int32Array,

@@ -44,7 +44,7 @@ import {
   setupObjects,
   stateOf,
 } from './worker-objects.ts';
-import { type RingCommand, ringCommand } from './worker-ring.ts';
+import { type RingCommand, ringCommand, waitAsync } from './worker-ring.ts';
 
 /** What channel.ts hands the worker (its `workerData`). */
 export interface WorkerSetup {
@@ -116,17 +116,6 @@ export function start(setup: WorkerSetup): void {
 }
 
 let beatMs = 100;
-
-/** `Atomics.waitAsync` (ES2024; Node 20 has it, lib es2023 does not declare it). */
-const waitAsync = (
-  Atomics as unknown as {
-    waitAsync(
-      a: Int32Array,
-      index: number,
-      value: number,
-    ): { async: false; value: string } | { async: true; value: Promise<string> };
-  }
-).waitAsync.bind(Atomics);
 
 /** Wait (without blocking the event loop) for the caller's message number `seen + 1`. */
 function waitForCommand(seen: number): void {
