@@ -14,7 +14,13 @@
  */
 import { closedByCaller, combineSignals, type WaitOptions } from '../io/deadline.ts';
 import type { Link } from '../io/transport.ts';
-import { bodyBufferSize, OWN_BUFFER_MIN, POOLED_MAX, SMALL_RESULT_FRACTION } from '../io/tuning.ts';
+import {
+  bodyBufferSize,
+  keepLargeBlocks,
+  OWN_BUFFER_MIN,
+  POOLED_MAX,
+  SMALL_RESULT_FRACTION,
+} from '../io/tuning.ts';
 import { BodyDecoder } from '../protocol/body-decoder.ts';
 import { FramingError } from '../protocol/body-errors.ts';
 import { ImproperConnectionState, IncompleteRead } from '../protocol/errors.ts';
@@ -148,6 +154,7 @@ export class ResponseBody {
     pull.parts = null;
     pull.own = true;
     pull.max = want;
+    keepLargeBlocks();
     pull.target = Buffer.allocUnsafe(bodyBufferSize(want, queued));
   }
 

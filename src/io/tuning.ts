@@ -97,3 +97,27 @@ export const BODY_BUFFER_GROWTH = 4;
 export function bodyBufferSize(want: number, arrived: number): number {
   return Math.min(want, Math.max(BODY_BUFFER_FIRST, BODY_BUFFER_GROWTH * arrived));
 }
+
+let largeBlocksKept = false;
+
+/**
+ * Once per process, before the first body is read into a Buffer of its own (read() here
+ * and in the blocking API): let glibc keep large blocks in its heap.
+ * The garbage collector frees the bodies a caller dropped in batches, and glibc (mmap
+ * threshold 128 KiB, heap top trimmed past 2 × that) then gives new 1 MiB bodies fresh
+ * pages from the kernel, and malloc grows and trims its heap again and again. glibc
+ * raises both thresholds by itself when a block it had mapped is freed (mallopt(3),
+ * "dynamic mmap threshold"), up to 32 MiB: one such block, never touched (so it costs
+ * address space, not memory) and dropped here, does that when the collector frees it.
+ * Blocking API (`1mib` read()): 725 µs of CPU and 201 faults per body before, 292 µs and
+ * 1.2 faults after. Main entry: see the closing note of issue 14 (`1mib`, `rss-1gib`).
+ * The process may then keep up to about 64 MiB of freed heap instead of returning it at
+ * once, as after any large Buffer it frees; other allocators ignore the untouched block.
+ */
+export function keepLargeBlocks(): void {
+  if (largeBlocksKept) return;
+  largeBlocksKept = true;
+  // 32 MiB is glibc's ceiling for the dynamic threshold (a block of up to 32 MiB, header
+  // and page rounding included, counts).
+  Buffer.allocUnsafeSlow(32 * 1024 * 1024 - 64 * 1024);
+}

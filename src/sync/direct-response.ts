@@ -11,6 +11,7 @@
  */
 import { bytesOf, sizeLimit } from '../client/http-response.ts';
 import * as httplib from '../index.ts';
+import { keepLargeBlocks } from '../io/tuning.ts';
 import { BodyDecoder } from '../protocol/body-decoder.ts';
 import { FramingError } from '../protocol/body-errors.ts';
 import { IncompleteRead } from '../protocol/errors.ts';
@@ -107,7 +108,7 @@ export class DirectResponse {
     const known = Math.min(max, this.#decoder.remaining ?? Number.POSITIVE_INFINITY);
     if (known !== Number.POSITIVE_INFINITY && known > 0 && this.#prefix === null) {
       const at = this.#ring.start & 7;
-      if (known >= 4096) raiseMallocThresholds();
+      if (known >= 4096) keepLargeBlocks();
       const target =
         known >= 4096
           ? Buffer.allocUnsafeSlow(known + 8).subarray(at, at + known)
@@ -379,28 +380,4 @@ function size(name: string, value: unknown): number {
   const max = sizeLimit(name, value);
   if (max instanceof TypeError) throw max;
   return max;
-}
-
-let thresholdsRaised = false;
-
-/**
- * Once per process, before the first body read into a Buffer of its own: let glibc keep
- * large blocks in its heap.
- * A blocking caller runs little JavaScript, so its garbage collector frees the bodies it
- * returned in batches; glibc (mmap threshold 128 KiB, heap top trimmed past 2 × that) then
- * hands every new 1 MiB body fresh pages from the kernel: ~200 minor page faults per MiB,
- * most of a 1 MiB read()'s cost (bench 1mib: 725 µs of CPU and 201 faults per body, 0.61×
- * the main entry). glibc raises both thresholds by itself when a block it had mapped is
- * freed (mallopt(3), "dynamic mmap threshold"), up to 32 MiB: one such block, never
- * touched (so it costs address space, not memory) and dropped here, does that when the
- * collector frees it (292 µs and 1.2 faults per body after it, 1.17× the main entry). The
- * process may then keep up to about 64 MiB of freed heap instead of returning it at once,
- * as after any large Buffer it frees; other allocators ignore the untouched block.
- */
-function raiseMallocThresholds(): void {
-  if (thresholdsRaised) return;
-  thresholdsRaised = true;
-  // 32 MiB is glibc's ceiling for the dynamic threshold (a block of up to 32 MiB, header
-  // and page rounding included, counts).
-  Buffer.allocUnsafeSlow(32 * 1024 * 1024 - 64 * 1024);
 }
