@@ -98,11 +98,14 @@ export interface Link {
 export async function establish(plan: Establish): Promise<Link> {
   const { params } = plan;
   const deadline = new Deadline(plan.epoch, params, plan.origin);
-  // Our own TCP socket reads through onread (no Buffer per read) unless TLS takes the
-  // socket's stream over; a socket from `createConnection` is read through 'data'.
+  // Our own socket reads through onread (no Buffer per read): a TCP socket, or a TLS
+  // socket opened in one step (no tunnel), whose TLS layer hands each decrypted record to
+  // onread as TCP does its reads (`tls-small`: ~3 µs less per request than 'data'
+  // events). TLS layered on an open socket (after a tunnel) and a socket from
+  // `createConnection` are read through 'data'.
   const reader = new ByteReader(null, deadline);
-  const direct =
-    plan.createConnection === null && plan.tls === null ? new DirectReads(reader) : null;
+  const oneStep = plan.createConnection === null && (plan.tls === null || plan.tunnel === null);
+  const direct = oneStep ? new DirectReads(reader) : null;
   let socket: Duplex;
   try {
     socket = await connect(plan, deadline, direct);
@@ -114,7 +117,12 @@ export async function establish(plan: Establish): Promise<Link> {
   plan.connected(socket);
   try {
     if (plan.tunnel !== null) await tunnel(reader, plan.tunnel, plan.wait);
-    if (plan.tls !== null) return { reader: await secure(reader, plan.tls, plan.wait), direct };
+    if (plan.tls !== null && direct !== null) {
+      reader.mapError = (err) => (plan.tls as TlsPlan).mapError(err) as Error;
+      await handshake(socket as tls.TLSSocket, reader.deadline, plan.tls, plan.wait);
+    } else if (plan.tls !== null) {
+      return { reader: await secure(reader, plan.tls, plan.wait), direct };
+    }
   } catch (err) {
     reader.destroy();
     throw err;
@@ -136,7 +144,10 @@ async function connect(
   plan.tls?.prepare();
   let socket: Duplex;
   if (plan.createConnection === null) {
-    socket = connectTcp(params, direct);
+    socket =
+      plan.tls !== null && direct !== null
+        ? connectTls(params, direct, plan.tls)
+        : connectTcp(params, direct);
   } else {
     socket = await hooked(plan, plan.createConnection, deadline);
   }
@@ -214,6 +225,17 @@ function emptyHost(): Error {
 }
 
 function connectTcp(params: ConnectParams, direct: DirectReads | null): net.Socket {
+  return net.connect(tcpOptions(params, direct));
+}
+
+/** TCP and TLS in one step: the handshake starts once connected (`handshake` waits). */
+function connectTls(params: ConnectParams, direct: DirectReads, plan: TlsPlan): tls.TLSSocket {
+  const secured = tls.connect({ ...plan.options(), ...tcpOptions(params, direct) });
+  plan.watch(secured);
+  return secured;
+}
+
+function tcpOptions(params: ConnectParams, direct: DirectReads | null): net.TcpNetConnectOpts {
   const options: net.TcpNetConnectOpts = {
     host: params.host,
     port: params.port,
@@ -226,7 +248,7 @@ function connectTcp(params: ConnectParams, direct: DirectReads | null): net.Sock
     if (source[1] !== 0) options.localPort = source[1];
   }
   if (direct !== null) options.onread = direct.onread;
-  return net.connect(options);
+  return options;
 }
 
 /** Python 2.7's `_tunnel()`: CONNECT through the proxy and read its answer. */
@@ -261,6 +283,28 @@ async function secure(raw: ByteReader, plan: TlsPlan, wait: WaitOptions): Promis
   plan.watch(secured);
   const deadline = raw.deadline;
   try {
+    await handshake(secured, deadline, plan, wait);
+  } catch (err) {
+    socket.destroy();
+    deadline.dispose();
+    throw err;
+  }
+  const reader = new ByteReader(secured, deadline);
+  reader.mapError = (err) => plan.mapError(err) as Error;
+  return reader;
+}
+
+/**
+ * Wait for the TLS handshake of `secured` and check the peer. On failure the TLS socket
+ * is destroyed (its session forgotten) and the error is the caller's (`mapError`).
+ */
+async function handshake(
+  secured: tls.TLSSocket,
+  deadline: Deadline,
+  plan: TlsPlan,
+  wait: WaitOptions,
+): Promise<void> {
+  try {
     await deadline.until('handshake', wait, (settle) => {
       const onSecure = (): void => settle(null);
       const onClose = (): void => settle(disconnected());
@@ -279,13 +323,8 @@ async function secure(raw: ByteReader, plan: TlsPlan, wait: WaitOptions): Promis
     // A late error of the destroyed sockets must not go uncaught.
     secured.on('error', ignore);
     secured.destroy();
-    socket.destroy();
-    deadline.dispose();
     throw plan.mapError(err);
   }
-  const reader = new ByteReader(secured, deadline);
-  reader.mapError = (err) => plan.mapError(err) as Error;
-  return reader;
 }
 
 function disconnected(): Error {

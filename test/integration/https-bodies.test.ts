@@ -1,0 +1,212 @@
+/**
+ * Bodies over TLS. An `HTTPSConnection` without a tunnel or a `createConnection` hook
+ * opens TCP and TLS in one step and reads through net's `onread` (io/transport.ts): the
+ * TLS layer hands each decrypted record to the same reader as a plain socket's reads, and
+ * read() / readinto receive straight into the caller's memory. These tests check the
+ * bytes (every read method, every framing, large and small), that the direct path is
+ * taken, the connection's reuse, a body cut short, a second read while one waits,
+ * close() and abort in the middle, and the tunnelled path (read through 'data') beside
+ * it. A real node:https server and a CONNECT proxy, certificates made at test time.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import {
+  AbortError,
+  HTTPSConnection,
+  ImproperConnectionState,
+  IncompleteRead,
+  ssl,
+} from '../../src/index.ts';
+import { directReadBytes } from '../../src/io/direct-read.ts';
+import { recordEscapes } from './servers.ts';
+import {
+  type ConnectProxy,
+  connectProxy,
+  type HttpsServer,
+  httpsServer,
+  makePki,
+  type Pki,
+} from './tls-peers.ts';
+
+const TIMEOUT = 10;
+const MiB = 1024 * 1024;
+const BODY = randomBytes(3 * MiB + 17);
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+const escapes = recordEscapes();
+
+/**
+ * `/len`: BODY with Content-Length; `/chunked`: BODY in 5000-byte chunks; `/small`: 100
+ * bytes; `/cut`: Content-Length of BODY, half of it, then the connection is destroyed;
+ * `/hold`: the head and 10 bytes of a 1 MiB body, then nothing (until the socket closes).
+ */
+function handler(req: IncomingMessage, res: ServerResponse): void {
+  const url = req.url ?? '/';
+  if (url === '/len') {
+    res.setHeader('Content-Length', BODY.length);
+    res.end(BODY);
+  } else if (url === '/chunked') {
+    for (let at = 0; at < BODY.length; at += 5000) res.write(BODY.subarray(at, at + 5000));
+    res.end();
+  } else if (url === '/small') {
+    res.setHeader('Content-Length', 100);
+    res.end(BODY.subarray(0, 100));
+  } else if (url === '/cut') {
+    res.setHeader('Content-Length', BODY.length);
+    res.write(BODY.subarray(0, BODY.length >> 1), () => {
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+  } else {
+    res.setHeader('Content-Length', MiB);
+    res.write(BODY.subarray(0, 10));
+  }
+}
+
+describe('bodies over TLS, read through onread', { timeout: 60_000 }, () => {
+  let pki: Pki;
+  let server: HttpsServer;
+  let proxy: ConnectProxy;
+  let context: ssl.SSLContext;
+
+  before(async () => {
+    pki = await makePki();
+    server = await httpsServer(pki.pair('server'), handler);
+    proxy = await connectProxy();
+    context = ssl.create_default_context({ cafile: pki.file('ca.pem') });
+  });
+  after(async () => {
+    await server?.close();
+    await proxy?.close();
+    pki?.remove();
+    assert.deepEqual(escapes.take(), []);
+  });
+
+  /** A connection to the server, directly or through the proxy. */
+  function connect(tunnelled = false): HTTPSConnection {
+    if (!tunnelled)
+      return new HTTPSConnection('localhost', server.port, { context, timeout: TIMEOUT });
+    const conn = new HTTPSConnection('127.0.0.1', proxy.port, { context, timeout: TIMEOUT });
+    conn.set_tunnel('localhost', server.port);
+    return conn;
+  }
+
+  const readers = {
+    'read()': (r: Awaited<ReturnType<HTTPSConnection['getresponse']>>) => r.read(),
+    'read(65536) loop': async (r: Awaited<ReturnType<HTTPSConnection['getresponse']>>) => {
+      const parts: Buffer[] = [];
+      for (;;) {
+        const b = await r.read(65536);
+        if (b.length === 0) return Buffer.concat(parts);
+        assert.ok(b.length <= 65536);
+        parts.push(b);
+      }
+    },
+    'readinto(64 KiB) loop': async (r: Awaited<ReturnType<HTTPSConnection['getresponse']>>) => {
+      const parts: Buffer[] = [];
+      const into = Buffer.alloc(65536);
+      for (;;) {
+        const n = await r.readinto(into);
+        if (n === 0) return Buffer.concat(parts);
+        parts.push(Buffer.from(into.subarray(0, n)));
+      }
+    },
+  };
+
+  for (const tunnelled of [false, true]) {
+    for (const [how, read] of Object.entries(readers)) {
+      it(`${how} of a 3 MiB body, Content-Length then chunked, then a small one, on one connection${tunnelled ? ' (tunnelled: data events)' : ''}`, async () => {
+        const conn = connect(tunnelled);
+        try {
+          const before = directReadBytes();
+          for (const path of ['/len', '/chunked', '/small']) {
+            await conn.request('GET', path);
+            const r = await conn.getresponse();
+            assert.equal(r.status, 200);
+            const body = await read(r);
+            const want = path === '/small' ? BODY.subarray(0, 100) : BODY;
+            assert.equal(body.length, want.length, path);
+            assert.equal(sha(body), sha(want), path);
+            assert.ok(r.isclosed(), path);
+          }
+          const direct = directReadBytes() - before;
+          if (tunnelled) assert.equal(direct, 0, 'a tunnelled socket is read through data events');
+          else if (how !== 'read(65536) loop') {
+            // read() and readinto of the Content-Length body: most of it straight in.
+            assert.ok(direct > MiB, `only ${direct} bytes went straight into memory`);
+          }
+        } finally {
+          conn.close();
+        }
+      });
+    }
+  }
+
+  it('a body cut short: read() rejects with IncompleteRead holding what arrived', async () => {
+    const conn = connect();
+    try {
+      await conn.request('GET', '/cut');
+      const r = await conn.getresponse();
+      await assert.rejects(r.read(), (err: unknown) => {
+        assert.ok(err instanceof IncompleteRead, String(err));
+        assert.equal(sha(err.partial), sha(BODY.subarray(0, err.partial.length)));
+        assert.ok(err.partial.length >= BODY.length >> 1);
+        assert.equal(err.expected, BODY.length - err.partial.length);
+        return true;
+      });
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('readinto on a body cut short gives its bytes, then IncompleteRead', async () => {
+    const conn = connect();
+    try {
+      await conn.request('GET', '/cut');
+      const r = await conn.getresponse();
+      const into = Buffer.alloc(256 * 1024);
+      let got = 0;
+      const err = await (async () => {
+        for (;;) {
+          const n = await r.readinto(into);
+          if (n === 0) return null;
+          assert.equal(sha(into.subarray(0, n)), sha(BODY.subarray(got, got + n)));
+          got += n;
+        }
+      })().catch((e: unknown) => e);
+      assert.ok(err instanceof IncompleteRead, String(err));
+      assert.ok(got + err.partial.length >= BODY.length >> 1);
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('a second read while one waits is refused, close() in the middle settles the first with AbortError', async () => {
+    const conn = connect();
+    await conn.request('GET', '/hold');
+    const r = await conn.getresponse();
+    const first = r.read();
+    await assert.rejects(r.read(), ImproperConnectionState);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    conn.close();
+    await assert.rejects(first, AbortError);
+  });
+
+  it('an abort signal ends a readinto that waits, and the connection opens anew', async () => {
+    const conn = connect();
+    try {
+      await conn.request('GET', '/hold');
+      const r = await conn.getresponse();
+      const into = Buffer.alloc(MiB);
+      const controller = new AbortController();
+      const pending = r.readinto(into, { signal: controller.signal });
+      setTimeout(() => controller.abort(), 30);
+      await assert.rejects(pending, AbortError);
+      await conn.request('GET', '/small');
+      const again = await conn.getresponse();
+      assert.equal(sha(await again.read()), sha(BODY.subarray(0, 100)));
+    } finally {
+      conn.close();
+    }
+  });
+});
