@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Build dist/ (tsc -p tsconfig.build.json) when dist/cli/main.js is missing or older than
+// Build dist/ (tsc -p tsconfig.build.json, then the CLI bundled into one module:
+// scripts/bundle-cli.mjs) when dist/cli/main.js is missing or older than
 // a file under src/ or a tsconfig. Used by `npm start` (scripts/start.mjs) and by the CLI
 // tests, which may run at the same time: a lock directory (.tmp/build.lock) makes them
 // build one after the other, and the second then finds dist fresh.
@@ -9,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleCli } from './bundle-cli.mjs';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
 export const cliMain = join(root, 'dist', 'cli', 'main.js');
@@ -61,7 +63,7 @@ function acquire() {
  * Build when stale. `log` receives one line saying why a build runs. Returns true when
  * dist is fresh afterwards; the compiler's own output goes to stderr.
  */
-export function buildIfStale(log = (line) => console.error(line)) {
+export async function buildIfStale(log = (line) => console.error(line)) {
   if (staleReason() === null) return true;
   acquire();
   try {
@@ -79,12 +81,15 @@ export function buildIfStale(log = (line) => console.error(line)) {
       cwd: root,
       stdio: ['ignore', 2, 2],
     });
-    return build.status === 0;
+    if (build.status !== 0) return false;
+    const unbundled = await bundleCli();
+    if (unbundled !== null) log(unbundled);
+    return true;
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  process.exit(buildIfStale((line) => console.error(`build-if-stale: ${line}`)) ? 0 : 1);
+  process.exit((await buildIfStale((line) => console.error(`build-if-stale: ${line}`))) ? 0 : 1);
 }

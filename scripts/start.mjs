@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { buildIfStale, cliMain } from './build-if-stale.mjs';
 
-if (!buildIfStale((line) => console.error(`npm start: ${line}`))) {
+if (!(await buildIfStale((line) => console.error(`npm start: ${line}`)))) {
   console.error('npm start: the build failed');
   process.exit(1);
 }

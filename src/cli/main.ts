@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `httplib` executable (package.json `bin`, built to dist/cli/main.js; tsc keeps the
- * shebang line). It only wires the process to command.ts: arguments, the standard
+ * shebang line, and scripts/bundle-cli.mjs then makes the file one module with everything
+ * it imports, for the start-up). It only wires the process to command.ts: arguments, the standard
  * streams, the signals, and the exit once stdout and stderr are flushed.
  *
  * No top-level await (DESIGN.md): the promise is handled with `then`.

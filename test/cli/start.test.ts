@@ -3,7 +3,7 @@
  * embedded server, printed as the seed shows them, exit 0 by itself in a few seconds;
  * built automatically when dist/ is missing (a copy of the project without dist/ stands
  * for a fresh clone; CI runs `npm start` on a real fresh clone, see .ci/run). Also the
- * package wiring: `bin` → dist/cli/main.js with its shebang.
+ * package wiring: `bin` → dist/cli/main.js with its shebang, one module (bundled).
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -76,6 +76,23 @@ describe('npm start: httplib demo', () => {
     assert.equal(pkg.scripts.start, 'node scripts/start.mjs');
     assert.ok(pkg.files.includes('dist'));
     assert.ok(fs.readFileSync(MAIN, 'utf8').startsWith('#!/usr/bin/env node\n'));
+  });
+
+  it('dist/cli/main.js is one module: it imports node: built-ins only (scripts/bundle-cli.mjs, for the start-up)', () => {
+    const text = fs.readFileSync(MAIN, 'utf8');
+    const specifiers = [
+      ...text.matchAll(/^\s*(?:import|export)\b[^'"]*?\bfrom\s*['"]([^'"]+)['"]/gm),
+      ...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g),
+    ].map((m) => m[1] as string);
+    assert.ok(specifiers.length > 0, 'the bundle imports the built-ins it uses');
+    assert.deepEqual(
+      specifiers.filter((s) => !s.startsWith('node:')),
+      [],
+      'a module the CLI loads at start-up besides the bundle',
+    );
+    // Its source map leads back to src/.
+    const map = JSON.parse(fs.readFileSync(`${MAIN}.map`, 'utf8')) as { sources: string[] };
+    assert.ok(map.sources.includes('../../src/cli/main.ts'), map.sources.join(', '));
   });
 
   it('`npm start` plays the seed sessions and exits 0 by itself', async () => {
