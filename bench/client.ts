@@ -22,12 +22,16 @@
  * - `raw-onread`: the same with net's `onread` option (one reused 64 KiB read buffer);
  *   collecting copies the body once into a buffer sized from Content-Length.
  */
+
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tls from 'node:tls';
 import type { Dispatcher } from 'undici';
@@ -43,7 +47,13 @@ export type ClientKind =
   | 'raw'
   | 'raw-onread'
   /** bench/py_client.py */
-  | 'python';
+  | 'python'
+  /** The `httplib` command (dist/cli/main.js, as built): `httplib -o FILE URL`, a process each */
+  | 'httplib-cli'
+  /** The same with NODE_EXTRA_CA_CERTS unset (Node parses that file at every start) */
+  | 'httplib-cli-noca'
+  /** `curl -s -o FILE URL`, a process each: the command line's reference */
+  | 'curl';
 
 /**
  * How the body is consumed. `all`: the whole body as one Buffer (httplib `read()`).
@@ -514,9 +524,42 @@ async function makeConns(spec: ClientSpec, uploadBody: Buffer | null): Promise<C
         close: () => c.close(),
       }));
     }
+    case 'httplib-cli':
+    case 'httplib-cli-noca':
+    case 'curl':
+      return [{ get: (path) => download(spec, path), close: () => {} }];
     case 'python':
       throw new Error('python rows run bench/py_client.py');
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// The command line: one download to a file per process, start-up included
+
+/**
+ * `httplib -o FILE URL` (the built, bundled dist/cli/main.js under this Node; the bench
+ * runs from the repository root) or `curl -s -o FILE URL`, in a new process with this
+ * process's environment and CPU pinning; resolves with the size of the file it wrote.
+ */
+async function download(spec: ClientSpec, path: string): Promise<number> {
+  const file = join(tmpdir(), `httplib-bench-${process.pid}.out`);
+  const url = `http://${spec.host}:${spec.port}${path}`;
+  const [cmd, args] =
+    spec.client === 'curl'
+      ? ['curl', ['-s', '-o', file, url]]
+      : [process.execPath, [join(process.cwd(), 'dist', 'cli', 'main.js'), '-o', file, url]];
+  const env = { ...process.env };
+  if (spec.client === 'httplib-cli-noca') delete env.NODE_EXTRA_CA_CERTS;
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (code !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${code} ${stderr.trim()}`);
+  const size = statSync(file).size;
+  unlinkSync(file);
+  return size;
 }
 
 interface Driven {

@@ -152,7 +152,8 @@ function selectRows(scenario: Scenario, opts: Options, vsName: string | null): R
   let rows = scenario.rows;
   if (opts.clients !== null) {
     const wanted = opts.clients;
-    const refs = new Set<string>(Object.values(REFERENCES));
+    // curl is the command line's reference row.
+    const refs = new Set<string>([...Object.values(REFERENCES), 'curl']);
     rows = rows.filter(
       (r) =>
         wanted.includes(r.client) || wanted.includes(r.id) || (!opts.bare && refs.has(r.client)),
@@ -434,6 +435,8 @@ interface RowSummary {
     undici: number | null;
     /** Against CPython's row reading the same way (`read()`, `read(65536)`, `readinto`). */
     python: number | null;
+    /** The command-line rows: against curl's. */
+    curl: number | null;
     /** httplib-ts rows with --vs: this build ÷ the --vs revision's, within each round. */
     vs?: number | null;
   };
@@ -524,6 +527,7 @@ function summarise(rows: Row[], runs: Run[], skipped: Map<string, string>): RowS
         onread: ratio(REFERENCES.onread),
         undici: ratio(REFERENCES.undici),
         python: row.client === 'python' ? null : within(row, python(row)),
+        curl: ratio('curl'),
       },
     };
     if (row.client === 'httplib' && row.vs !== true) {
@@ -563,7 +567,14 @@ function fmtRatio(r: number | null): string {
   return r === null ? '–' : r.toFixed(2);
 }
 
-function table(s: ScenarioSummary, rss: boolean, vs: string | null): string {
+/** Which table a scenario prints: RSS peaks, the command line's, or the usual one. */
+function tableKind(scenario: Scenario | undefined): 'rss' | 'cli' | null {
+  if (scenario?.rss === true) return 'rss';
+  return scenario?.cli === true ? 'cli' : null;
+}
+
+function table(s: ScenarioSummary, kind: 'rss' | 'cli' | null, vs: string | null): string {
+  const rss = kind === 'rss';
   const lines: string[] = [];
   const bytes =
     s.bytesPerRequest >= MiB ? `${s.bytesPerRequest / MiB} MiB` : `${s.bytesPerRequest} B`;
@@ -573,7 +584,12 @@ function table(s: ScenarioSummary, rss: boolean, vs: string | null): string {
     '',
   );
   const unit = s.unit;
-  if (rss) {
+  if (kind === 'cli') {
+    lines.push(
+      '| command | MB/s | min–max | wall time per download (ms) | × curl (MB/s) |',
+      '|---|---:|---:|---:|---:|',
+    );
+  } else if (rss) {
     lines.push(
       '| client | peak RSS above baseline (MiB) | max RSS (MiB) | MB/s | client CPU µs/req | × floor |',
       '|---|---:|---:|---:|---:|---:|',
@@ -595,7 +611,13 @@ function table(s: ScenarioSummary, rss: boolean, vs: string | null): string {
       const made = median(capped.map((x) => x.requests));
       label += ` (time budget: ${fmt(made)} of ${fmt(s.count)} requests)`;
     }
-    if (rss) {
+    if (kind === 'cli') {
+      const range = m.rateMin === null ? '–' : `${fmt(m.rateMin)}–${fmt(m.rateMax)}`;
+      const perDownload = median(r.runs.filter((x) => x.ok).map((x) => x.elapsedMs / x.requests));
+      lines.push(
+        `| ${label} | ${fmt(m.rate)} | ${range} | ${fmt(perDownload)} | ${fmtRatio(r.ratios.curl)} |`,
+      );
+    } else if (rss) {
       lines.push(
         `| ${label} | ${fmt(m.rssAboveBaselineMiB, 1)} | ${fmt(m.maxRssMiB, 0)} | ${fmt(m.rate)} | ${fmtCpu(m.cpuUsPerRequest)} | ${fmtRatio(r.ratios.floor)} |`,
       );
@@ -694,6 +716,25 @@ async function main(): Promise<void> {
 
   const pyScript = join(ROOT, 'bench', 'py_client.py');
   const pythonMissing = machine.python === null ? `${opts.python} not found` : null;
+  // The command line is measured as users run it: the working tree's dist/, built and
+  // bundled (npm run build) when stale; never another revision's.
+  let cliMissing: string | null = null;
+  if (scenarios.some((s) => s.cli)) {
+    if (opts.ref !== null) cliMissing = '--ref: the command line runs the working tree only';
+    else if (
+      spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-if-stale.mjs')], {
+        cwd: ROOT,
+        stdio: 'inherit',
+      }).status !== 0
+    ) {
+      cliMissing = 'the build failed';
+    }
+  }
+  const curlMissing = tryRun('curl', ['--version']) === null ? 'curl not found' : null;
+  const extraCaUnset =
+    (process.env.NODE_EXTRA_CA_CERTS ?? '') === ''
+      ? 'NODE_EXTRA_CA_CERTS is not set: the row above is this one'
+      : null;
   const timeoutMs = opts.quick ? 60_000 : 300_000;
 
   process.stdout.write(`${header(machine, pin, opts)}\n`);
@@ -719,6 +760,18 @@ async function main(): Promise<void> {
         for (const row of order) {
           if (row.client === 'python' && pythonMissing !== null) {
             skipped.set(row.id, pythonMissing);
+            continue;
+          }
+          const notRun =
+            row.client === 'curl'
+              ? curlMissing
+              : row.client === 'httplib-cli'
+                ? cliMissing
+                : row.client === 'httplib-cli-noca'
+                  ? (cliMissing ?? extraCaUnset)
+                  : null;
+          if (notRun !== null) {
+            skipped.set(row.id, notRun);
             continue;
           }
           const port = server.ports[row.listener ?? scenario.listener];
@@ -823,14 +876,14 @@ async function main(): Promise<void> {
       rows: summarise(rows, runs, skipped),
     };
     summaries.push(summary);
-    process.stdout.write(`${table(summary, scenario.rss === true, vs)}\n`);
+    process.stdout.write(`${table(summary, tableKind(scenario), vs)}\n`);
     process.stderr.write(`bench: ${scenario.id} took ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   }
 
   const elapsed = (Date.now() - started) / 1000;
   const markdown = [
     header(machine, pin, opts),
-    ...summaries.map((s) => table(s, SCENARIOS.find((x) => x.id === s.id)?.rss === true, vs)),
+    ...summaries.map((s) => table(s, tableKind(SCENARIOS.find((x) => x.id === s.id)), vs)),
   ].join('\n');
   const jsonPath = opts.json;
   mkdirSync(dirname(jsonPath), { recursive: true });

@@ -51,6 +51,8 @@ export interface Scenario {
   upload?: 'buffer' | 'file';
   tls?: boolean;
   rss?: boolean;
+  /** The command-line rows: wall time per download, a process each, against curl. */
+  cli?: boolean;
   rows: Row[];
 }
 
@@ -290,6 +292,31 @@ export const SCENARIOS: Scenario[] = [
       row('httplib', 'into', 'httplib-ts readinto(64 KiB) loop'),
       row('raw', 'drain', 'floor: net.Socket, drain'),
       row('raw-onread', 'drain', 'floor: onread, drain'),
+    ],
+  },
+  {
+    id: 'cli-64mib',
+    title: '64 MiB download to a file with the command line',
+    description:
+      '`httplib -o FILE URL` (dist/cli/main.js as built and bundled, under this Node) against ' +
+      '`curl -s -o FILE URL`: a new process per download, its start-up included, with this ' +
+      "process's environment; when it sets NODE_EXTRA_CA_CERTS, which Node parses at every " +
+      'start (curl does not read it), a second httplib row runs without it. Wall time from ' +
+      'spawn to exit. Target: ≤ 1.5× curl. The warm-up downloads 1 MiB.',
+    listener: 'sized',
+    unit: 'MB/s',
+    conns: 1,
+    full: { count: 10, warmup: 2 },
+    quick: { count: 1, warmup: 1 },
+    path: '/?bytes={bytes}',
+    warmPath: `/?bytes=${MiB}`,
+    bytesPerRequest: 64 * MiB,
+    quickBytesPerRequest: 4 * MiB,
+    cli: true,
+    rows: [
+      row('httplib-cli', 'all', 'httplib -o FILE (dist/cli/main.js)'),
+      row('httplib-cli-noca', 'all', 'httplib -o FILE, NODE_EXTRA_CA_CERTS unset'),
+      row('curl', 'all', 'curl -s -o FILE'),
     ],
   },
 ];
