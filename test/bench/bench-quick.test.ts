@@ -45,7 +45,10 @@ describe('npm run bench -- --quick', () => {
       SCENARIOS.map((s) => s.id),
     );
     for (const scenario of results.scenarios) {
-      const httplib = scenario.rows.filter((r) => r.id.startsWith('httplib:'));
+      // The command line's scenario measures the `httplib` command (rows `httplib-cli:`).
+      const httplib = scenario.rows.filter(
+        (r) => r.id.startsWith('httplib:') || r.id.startsWith('httplib-cli:'),
+      );
       assert.ok(httplib.length > 0, `${scenario.id}: no httplib-ts row`);
       for (const row of httplib) {
         assert.ok((row.median.rate ?? 0) > 0, `${scenario.id} ${row.id}: no measurement`);
@@ -66,5 +69,18 @@ describe('npm run bench -- --quick', () => {
       );
     }
     assert.match(stdout, /^\| blocking API \(httplib-ts\/sync\) \| × httplib-ts/m);
+    // The command line against curl (issue 14), when curl is there: a ratio, and its table.
+    const cli = results.scenarios.find((s) => s.id === 'cli-64mib');
+    const curl = cli?.rows.find((r) => r.id === 'curl:all') as
+      | { median: { rate: number | null }; skipped?: string }
+      | undefined;
+    if (curl?.skipped === undefined) {
+      assert.ok((curl?.median.rate ?? 0) > 0, 'cli-64mib curl:all: no measurement');
+      const mine = cli?.rows.find((r) => r.id === 'httplib-cli:all') as
+        | { ratios: { curl: number | null } }
+        | undefined;
+      assert.ok((mine?.ratios.curl ?? 0) > 0, 'cli-64mib: no ratio to curl');
+    }
+    assert.match(stdout, /^\| httplib -o FILE \(dist\/cli\/main\.js\) \| [\d,]+ \|/m);
   });
 });
