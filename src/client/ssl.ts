@@ -16,7 +16,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import * as tls from 'node:tls';
+import type * as tls from 'node:tls';
+import { nodeTls } from '../io/node-tls.ts';
 import {
   capathCertificates,
   derCertificates,
@@ -277,7 +278,11 @@ export class SSLContext {
     const pw = typeof password === 'function' ? password() : password;
     const passphrase = pw === null || pw === undefined ? undefined : pw.toString();
     try {
-      tls.createSecureContext({ cert, key, ...(passphrase === undefined ? {} : { passphrase }) });
+      nodeTls().createSecureContext({
+        cert,
+        key,
+        ...(passphrase === undefined ? {} : { passphrase }),
+      });
     } catch (err) {
       throw new SSLError(`[SSL] cannot load certificate chain: ${(err as Error).message}`, {
         reason: 'PEM_LIB',
@@ -324,7 +329,7 @@ export class SSLContext {
   /** Python's `set_ciphers(ciphers)`: an OpenSSL cipher list. */
   set_ciphers(ciphers: string): void {
     try {
-      tls.createSecureContext({ ciphers });
+      nodeTls().createSecureContext({ ciphers });
     } catch (err) {
       throw new SSLError('No cipher can be selected.', { reason: 'NO_CIPHER_MATCH', cause: err });
     }
@@ -380,7 +385,7 @@ export class SSLContext {
     if (max !== undefined) options.maxVersion = max;
     // Security level 2 unless the cipher string names one: by the TLS library where it
     // takes it, else by the verification after the handshake (tls-verify.ts).
-    const level = securityLevel(this.#ciphers ?? tls.DEFAULT_CIPHERS);
+    const level = securityLevel(this.#ciphers ?? nodeTls().DEFAULT_CIPHERS);
     options.ciphers = level.ciphers;
     if (this.#alpn !== undefined) options.ALPNProtocols = this.#alpn;
     return {
@@ -409,7 +414,7 @@ export class SSLContext {
   #caList(): string[] | null {
     if (this.#cas.length === 0) return this.#defaultCerts ? null : [];
     if (!this.#defaultCerts) return this.#cas;
-    return [...tls.rootCertificates, ...extraCertificates(), ...this.#cas];
+    return [...nodeTls().rootCertificates, ...extraCertificates(), ...this.#cas];
   }
 }
 

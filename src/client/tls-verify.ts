@@ -23,8 +23,9 @@
  * Nothing here opens a socket; the handshake itself stays where the connection is made.
  */
 import { isIP } from 'node:net';
-import * as tls from 'node:tls';
+import type * as tls from 'node:tls';
 import { domainToASCII } from 'node:url';
+import { nodeTls } from '../io/node-tls.ts';
 import { hostnameMismatch, SSLCertVerificationError, verifyError } from './ssl-errors.ts';
 import { certificateNames } from './x509-der.ts';
 import { securityLevelFailures } from './x509-strength.ts';
@@ -150,14 +151,14 @@ function libraryAppliesLevels(): boolean {
     // fail); Deno takes any string and applies none: neither applies the level.
     const takes = (ciphers: string): boolean => {
       try {
-        tls.createSecureContext({ ciphers });
+        nodeTls().createSecureContext({ ciphers });
         return true;
       } catch {
         return false;
       }
     };
     libraryLevels =
-      takes(`${tls.DEFAULT_CIPHERS}:@SECLEVEL=${DEFAULT_SECURITY_LEVEL}`) &&
+      takes(`${nodeTls().DEFAULT_CIPHERS}:@SECLEVEL=${DEFAULT_SECURITY_LEVEL}`) &&
       !takes('HTTPLIB-TS-NO-SUCH-CIPHER');
   }
   return libraryLevels && !emulateNoLevels;

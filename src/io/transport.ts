@@ -12,7 +12,7 @@
  */
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
-import * as tls from 'node:tls';
+import type * as tls from 'node:tls';
 import { TunnelError } from '../protocol/errors.ts';
 import { HTTPMessage } from '../protocol/message.ts';
 import { pyrepr } from '../protocol/pytext.ts';
@@ -20,6 +20,7 @@ import { ResponseParser } from '../protocol/response-parser.ts';
 import { ByteReader } from './byte-reader.ts';
 import { Deadline, type Peer, type WaitOptions } from './deadline.ts';
 import { DirectReads } from './direct-read.ts';
+import { nodeTls } from './node-tls.ts';
 
 /** What a `createConnection` function (an `HTTPConnection` option) is given. */
 export interface ConnectParams {
@@ -230,7 +231,7 @@ function connectTcp(params: ConnectParams, direct: DirectReads | null): net.Sock
 
 /** TCP and TLS in one step: the handshake starts once connected (`handshake` waits). */
 function connectTls(params: ConnectParams, direct: DirectReads, plan: TlsPlan): tls.TLSSocket {
-  const secured = tls.connect({ ...plan.options(), ...tcpOptions(params, direct) });
+  const secured = nodeTls().connect({ ...plan.options(), ...tcpOptions(params, direct) });
   plan.watch(secured);
   return secured;
 }
@@ -279,7 +280,7 @@ async function secure(raw: ByteReader, plan: TlsPlan, wait: WaitOptions): Promis
   // Bytes that came after the proxy's answer belong to the TLS layer.
   const leftover = raw.detach();
   for (let i = leftover.length - 1; i >= 0; i--) socket.unshift(leftover[i] as Buffer);
-  const secured = tls.connect({ ...plan.options(), socket });
+  const secured = nodeTls().connect({ ...plan.options(), socket });
   plan.watch(secured);
   const deadline = raw.deadline;
   try {

@@ -1,0 +1,18 @@
+/**
+ * `node:tls`, loaded the first time something needs it: an HTTPS connection, an
+ * `SSLContext` that loads certificates, the root store. Loading it costs Node ~10 ms
+ * (its TLS layer and OpenSSL bindings), which a plain-HTTP user and the `httplib`
+ * command fetching an `http://` URL never pay (issue 14: the command's start-up).
+ * `process.getBuiltinModule` (Node ≥ 20.16, Bun, Deno) loads it synchronously, so
+ * nothing that uses it has to become async. Types come from `import type`, which
+ * loads nothing. Must not do anything but load.
+ */
+import type * as Tls from 'node:tls';
+
+let loaded: typeof Tls | undefined;
+
+/** The `node:tls` module (loaded on the first call). */
+export function nodeTls(): typeof Tls {
+  loaded ??= process.getBuiltinModule('node:tls') as typeof Tls;
+  return loaded;
+}
