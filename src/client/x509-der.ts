@@ -56,21 +56,26 @@ const SEQUENCE = 0x30;
 const SET = 0x31;
 const OID = 0x06;
 
-/** @internal The DER of an object identifier's value (hex), from its dotted form (small arcs only). */
+/** @internal The DER of an object identifier's value (hex), from its dotted form (40 × the first arc + the second < 128; later arcs any safe integer). */
 export function oidValue(dotted: string): string {
-  const arcs = dotted.split('.').map(Number);
-  const bytes = [(arcs[0] as number) * 40 + (arcs[1] as number)];
-  for (const arc of arcs.slice(2)) {
-    const seven: number[] = [];
-    let v = arc;
-    do {
-      seven.unshift(v & 0x7f);
-      v >>>= 7;
-    } while (v > 0);
-    for (let i = 0; i < seven.length - 1; i++) seven[i] = (seven[i] as number) | 0x80;
-    bytes.push(...seven);
+  // Written out without arrays or Buffers: the module tables call this ~80 times while
+  // the package loads, before anything is warm (the `httplib` command's start-up).
+  const arcs = dotted.split('.');
+  let hex = '';
+  const byte = (b: number): void => {
+    hex += (b < 16 ? '0' : '') + b.toString(16);
+  };
+  byte(Number(arcs[0]) * 40 + Number(arcs[1]));
+  for (let k = 2; k < arcs.length; k++) {
+    // Base 128, most significant group first, every group but the last with bit 8 set.
+    // (Division, not `>>>`: a shift count of 32 or more wraps around.)
+    const v = Number(arcs[k]);
+    let scale = 1;
+    while (v / scale >= 128) scale *= 128;
+    for (; scale > 1; scale /= 128) byte((Math.floor(v / scale) & 0x7f) | 0x80);
+    byte(v % 128);
   }
-  return Buffer.from(bytes).toString('hex');
+  return hex;
 }
 
 const OID_COMMON_NAME = oidValue('2.5.4.3');

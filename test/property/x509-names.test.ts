@@ -10,6 +10,8 @@
  * - `subjectHash` against `openssl x509 -hash` on certificates made by openssl with
  *   subjects that exercise OpenSSL's canonical form (case, spaces, multi-valued RDNs,
  *   PrintableString, T61String, BMPString, UTF8String).
+ * - `oidValue` (the DER of an OID, which the security-level tables are written in)
+ *   against `openssl asn1parse -genconf` for random OIDs and ones with long arcs.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -21,7 +23,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { matchesHostname } from '../../src/client/tls-verify.ts';
-import { certificateNames, subjectHash } from '../../src/client/x509-der.ts';
+import { certificateNames, oidValue, subjectHash } from '../../src/client/x509-der.ts';
 
 function der(tag: number, ...parts: Buffer[]): Buffer {
   const value = Buffer.concat(parts);
@@ -278,6 +280,50 @@ describe('subjectHash = openssl x509 -hash', () => {
         }
       }
       assert.ok(n >= 30);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('oidValue = the DER openssl writes for an OID', () => {
+  it('random OIDs (first two arcs in one byte, later arcs up to 2^40) and known ones', () => {
+    const known = ['2.5.4.3', '2.5.29.17', '1.2.840.113549.1.1.10', '1.3.6.1.4.1.311.60.2.1.3'];
+    const arcs = fc.oneof(
+      fc.integer({ min: 0, max: 200 }),
+      fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      fc.double({ min: 0, max: 2 ** 40, noNaN: true }).map(Math.floor),
+    );
+    const random = fc.sample(
+      fc
+        .tuple(
+          fc.integer({ min: 0, max: 2 }),
+          fc.integer({ min: 0, max: 39 }),
+          fc.array(arcs, { maxLength: 8 }),
+        )
+        .map(([a, b, rest]) => [a, b, ...rest].join('.')),
+      { numRuns: 300, seed: 14 },
+    );
+    const oids = [...known, ...random];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'httplib-ts-oid-'));
+    try {
+      const cnf = path.join(dir, 'oids.cnf');
+      fs.writeFileSync(
+        cnf,
+        `asn1=SEQUENCE:seq\n[seq]\n${oids.map((o, i) => `o${i}=OID:${o}`).join('\n')}\n`,
+      );
+      const der = execFileSync('openssl', ['asn1parse', '-genconf', cnf, '-noout', '-out', '-']);
+      // The SEQUENCE's header (long form length), then one OID TLV per line of the file.
+      let at = 2 + ((der[1] as number & 0x80) ? (der[1] as number) & 0x7f : 0);
+      for (const oid of oids) {
+        assert.equal(der[at], 0x06, `not an OID at ${at}`);
+        const len = der[at + 1] as number;
+        assert.ok(len < 0x80);
+        const want = der.subarray(at + 2, at + 2 + len).toString('hex');
+        assert.equal(oidValue(oid), want, oid);
+        at += 2 + len;
+      }
+      assert.equal(at, der.length);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
