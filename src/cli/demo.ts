@@ -11,14 +11,18 @@
  * It ships in dist with the CLI, so it uses only the package's public API (`../index.ts`)
  * and nothing from test/ or examples/.
  */
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import * as httplib from '../index.ts';
 import { pyrepr } from '../protocol/pytext.ts';
 
 /** Answers like the servers of the seed's sessions. */
 export function seedServer(): http.Server {
-  return http.createServer((req, res) => {
+  // node:http (and the dozen modules it loads) only for the demo: the `httplib` command
+  // is one module (scripts/bundle-cli.mjs), and a static import would load it at every
+  // start.
+  const { createServer } = process.getBuiltinModule('node:http') as typeof http;
+  return createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
