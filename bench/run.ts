@@ -22,7 +22,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import type { ClientResult, ClientSpec } from './client.ts';
-import { REFERENCES, type Row, SCENARIOS, type Scenario } from './scenarios.ts';
+import { REFERENCES, type Row, type RowClient, SCENARIOS, type Scenario } from './scenarios.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
@@ -715,7 +715,6 @@ async function main(): Promise<void> {
   };
 
   const pyScript = join(ROOT, 'bench', 'py_client.py');
-  const pythonMissing = machine.python === null ? `${opts.python} not found` : null;
   // The command line is measured as users run it: the working tree's dist/, built and
   // bundled (npm run build) when stale; never another revision's.
   let cliMissing: string | null = null;
@@ -730,11 +729,17 @@ async function main(): Promise<void> {
       cliMissing = 'the build failed';
     }
   }
-  const curlMissing = tryRun('curl', ['--version']) === null ? 'curl not found' : null;
-  const extraCaUnset =
-    (process.env.NODE_EXTRA_CA_CERTS ?? '') === ''
-      ? 'NODE_EXTRA_CA_CERTS is not set: the row above is this one'
-      : null;
+  /** Why the rows of a client cannot run here (they are listed as skipped). */
+  const unavailable: Partial<Record<RowClient, string | null>> = {
+    python: machine.python === null ? `${opts.python} not found` : null,
+    curl: tryRun('curl', ['--version']) === null ? 'curl not found' : null,
+    'httplib-cli': cliMissing,
+    'httplib-cli-noca':
+      cliMissing ??
+      ((process.env.NODE_EXTRA_CA_CERTS ?? '') === ''
+        ? 'NODE_EXTRA_CA_CERTS is not set: the row above is this one'
+        : null),
+  };
   const timeoutMs = opts.quick ? 60_000 : 300_000;
 
   process.stdout.write(`${header(machine, pin, opts)}\n`);
@@ -758,19 +763,8 @@ async function main(): Promise<void> {
         const k = round % rows.length;
         const order = [...rows.slice(k), ...rows.slice(0, k)];
         for (const row of order) {
-          if (row.client === 'python' && pythonMissing !== null) {
-            skipped.set(row.id, pythonMissing);
-            continue;
-          }
-          const notRun =
-            row.client === 'curl'
-              ? curlMissing
-              : row.client === 'httplib-cli'
-                ? cliMissing
-                : row.client === 'httplib-cli-noca'
-                  ? (cliMissing ?? extraCaUnset)
-                  : null;
-          if (notRun !== null) {
+          const notRun = unavailable[row.client];
+          if (notRun !== null && notRun !== undefined) {
             skipped.set(row.id, notRun);
             continue;
           }

@@ -2,8 +2,8 @@
 /**
  * The `httplib` executable (package.json `bin`, built to dist/cli/main.js; tsc keeps the
  * shebang line, and scripts/bundle-cli.mjs then makes the file one module with everything
- * it imports, for the start-up). It only wires the process to command.ts: arguments, the standard
- * streams, the signals, and the exit once stdout and stderr are flushed.
+ * it imports, for the start-up). It only wires the process to command.ts: arguments, the
+ * standard streams, the signals, and the exit once stdout and stderr are flushed.
  *
  * No top-level await (DESIGN.md): the promise is handled with `then`.
  */

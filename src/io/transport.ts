@@ -116,19 +116,23 @@ export async function establish(plan: Establish): Promise<Link> {
   }
   reader.attach(socket, direct === null);
   plan.connected(socket);
+  const secured = plan.tls;
+  let link = reader;
   try {
     if (plan.tunnel !== null) await tunnel(reader, plan.tunnel, plan.wait);
-    if (plan.tls !== null && direct !== null) {
-      reader.mapError = (err) => (plan.tls as TlsPlan).mapError(err) as Error;
-      await handshake(socket as tls.TLSSocket, reader.deadline, plan.tls, plan.wait);
-    } else if (plan.tls !== null) {
-      return { reader: await secure(reader, plan.tls, plan.wait), direct };
+    if (secured !== null) {
+      // Opened in one step (connectTls), the socket is TLS already: only its handshake
+      // is waited for. Otherwise TLS starts now, on the socket the tunnel went through.
+      if (direct !== null) await handshake(socket as tls.TLSSocket, deadline, secured, plan.wait);
+      else link = await secure(reader, secured, plan.wait);
+      link.mapError = (err) => secured.mapError(err) as Error;
     }
   } catch (err) {
+    // The raw reader still holds the TCP socket and the deadline: both end here.
     reader.destroy();
     throw err;
   }
-  return { reader, direct };
+  return { reader: link, direct };
 }
 
 async function connect(
@@ -282,17 +286,8 @@ async function secure(raw: ByteReader, plan: TlsPlan, wait: WaitOptions): Promis
   for (let i = leftover.length - 1; i >= 0; i--) socket.unshift(leftover[i] as Buffer);
   const secured = nodeTls().connect({ ...plan.options(), socket });
   plan.watch(secured);
-  const deadline = raw.deadline;
-  try {
-    await handshake(secured, deadline, plan, wait);
-  } catch (err) {
-    socket.destroy();
-    deadline.dispose();
-    throw err;
-  }
-  const reader = new ByteReader(secured, deadline);
-  reader.mapError = (err) => plan.mapError(err) as Error;
-  return reader;
+  await handshake(secured, raw.deadline, plan, wait);
+  return new ByteReader(secured, raw.deadline);
 }
 
 /**

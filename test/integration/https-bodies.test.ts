@@ -14,6 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import {
   AbortError,
+  type HTTPResponse,
   HTTPSConnection,
   ImproperConnectionState,
   IncompleteRead,
@@ -91,9 +92,22 @@ describe('bodies over TLS, read through onread', { timeout: 60_000 }, () => {
     return conn;
   }
 
+  /** `fn` on a direct connection (`tunnelled`: through the proxy), closed after it. */
+  async function withConn(
+    fn: (conn: HTTPSConnection) => Promise<void>,
+    tunnelled = false,
+  ): Promise<void> {
+    const conn = connect(tunnelled);
+    try {
+      await fn(conn);
+    } finally {
+      conn.close();
+    }
+  }
+
   const readers = {
-    'read()': (r: Awaited<ReturnType<HTTPSConnection['getresponse']>>) => r.read(),
-    'read(65536) loop': async (r: Awaited<ReturnType<HTTPSConnection['getresponse']>>) => {
+    'read()': (r: HTTPResponse) => r.read(),
+    'read(65536) loop': async (r: HTTPResponse) => {
       const parts: Buffer[] = [];
       for (;;) {
         const b = await r.read(65536);
@@ -102,7 +116,7 @@ describe('bodies over TLS, read through onread', { timeout: 60_000 }, () => {
         parts.push(b);
       }
     },
-    'readinto(64 KiB) loop': async (r: Awaited<ReturnType<HTTPSConnection['getresponse']>>) => {
+    'readinto(64 KiB) loop': async (r: HTTPResponse) => {
       const parts: Buffer[] = [];
       const into = Buffer.alloc(65536);
       for (;;) {
@@ -116,8 +130,7 @@ describe('bodies over TLS, read through onread', { timeout: 60_000 }, () => {
   for (const tunnelled of [false, true]) {
     for (const [how, read] of Object.entries(readers)) {
       it(`${how} of a 3 MiB body, Content-Length then chunked, then a small one, on one connection${tunnelled ? ' (tunnelled: data events)' : ''}`, async () => {
-        const conn = connect(tunnelled);
-        try {
+        await withConn(async (conn) => {
           const before = directReadBytes();
           for (const path of ['/len', '/chunked', '/small']) {
             await conn.request('GET', path);
@@ -135,16 +148,13 @@ describe('bodies over TLS, read through onread', { timeout: 60_000 }, () => {
             // read() and readinto of the Content-Length body: most of it straight in.
             assert.ok(direct > MiB, `only ${direct} bytes went straight into memory`);
           }
-        } finally {
-          conn.close();
-        }
+        }, tunnelled);
       });
     }
   }
 
   it('a body cut short: read() rejects with IncompleteRead holding what arrived', async () => {
-    const conn = connect();
-    try {
+    await withConn(async (conn) => {
       await conn.request('GET', '/cut');
       const r = await conn.getresponse();
       await assert.rejects(r.read(), (err: unknown) => {
@@ -154,14 +164,11 @@ describe('bodies over TLS, read through onread', { timeout: 60_000 }, () => {
         assert.equal(err.expected, BODY.length - err.partial.length);
         return true;
       });
-    } finally {
-      conn.close();
-    }
+    });
   });
 
   it('readinto on a body cut short gives its bytes, then IncompleteRead', async () => {
-    const conn = connect();
-    try {
+    await withConn(async (conn) => {
       await conn.request('GET', '/cut');
       const r = await conn.getresponse();
       const into = Buffer.alloc(256 * 1024);
@@ -176,9 +183,7 @@ describe('bodies over TLS, read through onread', { timeout: 60_000 }, () => {
       })().catch((e: unknown) => e);
       assert.ok(err instanceof IncompleteRead, String(err));
       assert.ok(got + err.partial.length >= BODY.length >> 1);
-    } finally {
-      conn.close();
-    }
+    });
   });
 
   it('a second read while one waits is refused, close() in the middle settles the first with AbortError', async () => {
@@ -192,9 +197,24 @@ describe('bodies over TLS, read through onread', { timeout: 60_000 }, () => {
     await assert.rejects(first, AbortError);
   });
 
+  it('connect() twice at once makes one TLS connection; close() twice; a request after close() opens anew', async () => {
+    await withConn(async (conn) => {
+      const before = server.connectionCount();
+      const first = conn.connect();
+      const second = conn.connect();
+      await Promise.all([first, second]);
+      assert.equal(server.connectionCount() - before, 1, 'the second connect() joined the first');
+      conn.close();
+      conn.close();
+      await conn.request('GET', '/small');
+      const r = await conn.getresponse();
+      assert.equal(sha(await r.read()), sha(BODY.subarray(0, 100)));
+      assert.equal(server.connectionCount() - before, 2);
+    });
+  });
+
   it('an abort signal ends a readinto that waits, and the connection opens anew', async () => {
-    const conn = connect();
-    try {
+    await withConn(async (conn) => {
       await conn.request('GET', '/hold');
       const r = await conn.getresponse();
       const into = Buffer.alloc(MiB);
@@ -205,8 +225,6 @@ describe('bodies over TLS, read through onread', { timeout: 60_000 }, () => {
       await conn.request('GET', '/small');
       const again = await conn.getresponse();
       assert.equal(sha(await again.read()), sha(BODY.subarray(0, 100)));
-    } finally {
-      conn.close();
-    }
+    });
   });
 });
