@@ -13,10 +13,11 @@
  * context, so the next connection made from the same context with the same settings
  * resumes instead of repeating the full handshake.
  */
+import { typeName } from '../io/body-kinds.ts';
 import { HTTPS_PORT } from '../protocol/limits.ts';
 import type { TlsFactory } from './connection-driver.ts';
 import { HTTPConnection, type HTTPConnectionOptions, secureWith } from './http-connection.ts';
-import { CERT_NONE, create_default_context, type SSLContext } from './ssl.ts';
+import { CERT_NONE, create_default_context, SSLContext } from './ssl.ts';
 import { toSSLError } from './ssl-errors.ts';
 import { clientSettings, PeerCheck } from './tls-verify.ts';
 
@@ -73,7 +74,7 @@ export class HTTPSConnection extends HTTPConnection {
     super(host, port, options);
     this.key_file = options.key_file ?? null;
     this.cert_file = options.cert_file ?? null;
-    let context = options.context ?? null;
+    let context = contextOption(options.context);
     if (context === null) {
       context = create_default_context();
       // Python 3.10+ `_create_https_context`: offer ALPN http/1.1 by default.
@@ -130,4 +131,18 @@ function tlsPlan(conn: HTTPSConnection, checkHostname: boolean | null): TlsFacto
       mapError: (err) => toSSLError(err),
     };
   };
+}
+
+/**
+ * The `context` option of an HTTPS connection: null when not given, else it must be an
+ * {@link SSLContext}. Python fails at once too (an `AttributeError`); a Node
+ * `SecureContext` or a `tls` options object is the likely mistake, refused here by name
+ * before anything is connected.
+ */
+export function contextOption(value: unknown): SSLContext | null {
+  if (value === undefined || value === null) return null;
+  if (value instanceof SSLContext) return value;
+  throw new TypeError(
+    `context must be an ssl.SSLContext (ssl.create_default_context()), got ${typeName(value)}`,
+  );
 }

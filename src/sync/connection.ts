@@ -16,6 +16,7 @@
  * If the worker fails, a connection is rebuilt in the next worker on its next call, as if
  * it had been closed: the next request opens a new socket (Python's `auto_open`).
  */
+import { contextOption } from '../client/https-connection.ts';
 import { type ContextFields, setContextFields } from '../client/tls-verify.ts';
 import * as httplib from '../index.ts';
 import { parseHostPort } from '../protocol/validate.ts';
@@ -124,7 +125,7 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
     const isHttps = this instanceof HTTPSConnection;
     let context: httplib.ssl.SSLContext | null = null;
     if (isHttps) {
-      context = (given as httplib.HTTPSConnectionOptions).context ?? null;
+      context = contextOption((given as httplib.HTTPSConnectionOptions).context);
       delete (given as httplib.HTTPSConnectionOptions).context;
     }
     this.#recipe = {

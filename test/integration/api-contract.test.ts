@@ -23,6 +23,7 @@ import {
   HTTPException,
   HTTPMessage,
   HTTPResponse,
+  HTTPS,
   HTTPS_PORT,
   HTTPSConnection,
   setdefaulttimeout,
@@ -604,6 +605,37 @@ describe('API.md: ssl and HTTPSConnection', { timeout: 60_000 }, () => {
       conn.close();
     }
   }
+
+  it('context must be an ssl.SSLContext: anything else is a TypeError from the constructor', async () => {
+    const server = await httpsServer(pki.pair('server'), (_req, res) => res.end('x'));
+    try {
+      // A Node SecureContext (the likely mistake), a tls options object, a string.
+      const bad: unknown[] = [tls.createSecureContext({}), { ca: 'x' }, 'ctx'];
+      const names = ['SecureContext', 'Object', 'string'];
+      for (const [i, context] of bad.entries()) {
+        assert.throws(
+          () =>
+            new HTTPSConnection('localhost', server.port, { context: context as ssl.SSLContext }),
+          (err: unknown) =>
+            err instanceof TypeError &&
+            err.message ===
+              `context must be an ssl.SSLContext (ssl.create_default_context()), got ${names[i]}`,
+        );
+        assert.throws(
+          () => new HTTPS('localhost', server.port, { context: context as ssl.SSLContext }),
+          TypeError,
+        );
+      }
+      assert.equal(server.connectionCount(), 0, 'nothing was connected');
+      // null and undefined are "not given": the default context.
+      for (const context of [null, undefined]) {
+        const conn = new HTTPSConnection('localhost', server.port, { context });
+        assert.equal(conn._context.verify_mode, ssl.CERT_REQUIRED);
+      }
+    } finally {
+      await server.close();
+    }
+  });
 
   it('constants have Python’s values: CERT_NONE 0, CERT_OPTIONAL 1, CERT_REQUIRED 2, PROTOCOL_TLS_CLIENT 16, TLSVersion', () => {
     assert.equal(ssl.CERT_NONE, 0);

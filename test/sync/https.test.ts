@@ -96,6 +96,21 @@ describe('HTTPS', () => {
     other.close();
   });
 
+  it('a context that is not an ssl.SSLContext: the TypeError of the main entry, from the constructor', () => {
+    for (const [context, name] of [
+      [{ ca: 'x' }, 'Object'],
+      [7, 'number'],
+    ] as const) {
+      assert.throws(
+        () => new httplib.HTTPSConnection('localhost', peer.https, { context: context as never }),
+        (err: unknown) =>
+          err instanceof TypeError &&
+          err.message ===
+            `context must be an ssl.SSLContext (ssl.create_default_context()), got ${name}`,
+      );
+    }
+  });
+
   it('the legacy HTTPS class', () => {
     const context = httplib.ssl.create_default_context({ cafile: pki.file('ca.pem') });
     const h = new httplib.HTTPS('localhost', peer.https, { context });
