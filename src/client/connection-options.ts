@@ -3,6 +3,7 @@
  * TypeScript-only `signal`, `createConnection` and `debugOutput`), and the checks of the
  * constructor's that are not Python's host/port parsing.
  */
+import { typeName } from '../io/body-kinds.ts';
 import type { CreateConnection } from '../io/transport.ts';
 import { isPort } from '../protocol/pytext.ts';
 import type { DebugOutput } from './debug.ts';
@@ -56,4 +57,35 @@ export function checkSourceAddress(value: unknown): readonly [string, number] | 
     throw new TypeError('source_address must be [host, port]');
   }
   return [value[0], value[1]];
+}
+
+/**
+ * A `signal` option that is not an `AbortSignal` (null and undefined are "none"): the
+ * `TypeError` to refuse it with, else null. Checked when given, so that a wrong value
+ * fails at the call that passed it, before a byte is sent.
+ */
+export function signalError(value: unknown): TypeError | null {
+  if (value === undefined || value === null || value instanceof AbortSignal) return null;
+  return new TypeError(`signal must be an AbortSignal, got ${typeName(value)}`);
+}
+
+/** The constructor's TypeScript-only options (`signal`, `createConnection`, `debugOutput`). */
+export function checkHooks(options: HTTPConnectionOptions): void {
+  const bad = signalError(options.signal);
+  if (bad !== null) throw bad;
+  const create: unknown = options.createConnection;
+  if (create !== undefined && create !== null && typeof create !== 'function') {
+    throw new TypeError(`createConnection must be a function, got ${typeName(create)}`);
+  }
+  const out: unknown = options.debugOutput;
+  if (
+    out !== undefined &&
+    out !== null &&
+    typeof out !== 'function' &&
+    typeof (out as { write?: unknown }).write !== 'function'
+  ) {
+    throw new TypeError(
+      `debugOutput must be a function or a writable stream, got ${typeName(out)}`,
+    );
+  }
 }

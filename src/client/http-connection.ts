@@ -36,10 +36,12 @@ import {
 import { parseHostPort, validateHost } from '../protocol/validate.ts';
 import { ConnectionDriver, type TlsFactory } from './connection-driver.ts';
 import {
+  checkHooks,
   checkSourceAddress,
   type GetResponseOptions,
   type HTTPConnectionOptions,
   type RequestOptions,
+  signalError,
 } from './connection-options.ts';
 import type { DebugOutput } from './debug.ts';
 import type { HTTPResponse } from './http-response.ts';
@@ -154,6 +156,7 @@ export class HTTPConnection {
     }
     this.blocksize = blocksize;
     this.#blocksizeGiven = options.blocksize !== undefined;
+    checkHooks(options);
     this.debugOutput = options.debugOutput ?? null;
     this.#driver = new ConnectionDriver(
       this,
@@ -299,6 +302,8 @@ export class HTTPConnection {
    * {@link RequestBody}; a string is sent as UTF-8.
    */
   endheaders(messageBody?: RequestBody, options?: RequestOptions): Promise<void> {
+    const badSignal = signalError(options?.signal);
+    if (badSignal !== null) return Promise.reject(badSignal);
     const driver = this.#driver;
     if (driver.machine.handle('call') === 'after-head') {
       // Made while getresponse() reads the head: made afresh once it is in (Python's
@@ -329,6 +334,8 @@ export class HTTPConnection {
    * `endheaders()` must match the `Content-Length` or `Transfer-Encoding` sent.
    */
   send(data: RequestBody, options?: { signal?: AbortSignal | undefined }): Promise<void> {
+    const badSignal = signalError(options?.signal);
+    if (badSignal !== null) return Promise.reject(badSignal);
     let prepared: PreparedBody | Promise<PreparedBody>;
     let later: boolean;
     try {
@@ -390,6 +397,8 @@ export class HTTPConnection {
     let buffer = this.#buffer;
     const target = this.#requestTarget();
     try {
+      const badSignal = signalError(options?.signal);
+      if (badSignal !== null) throw badSignal;
       given = checkHeaders(headers);
       later = driver.machine.handle('call') === 'after-head';
       if (later) buffer = new RequestBuffer();
@@ -450,6 +459,8 @@ export class HTTPConnection {
    * ```
    */
   getresponse(options?: GetResponseOptions): Promise<HTTPResponse> {
+    const badSignal = signalError(options?.signal);
+    if (badSignal !== null) return Promise.reject(badSignal);
     try {
       return this.#driver.getresponse(options?.signal);
     } catch (err) {

@@ -25,6 +25,7 @@ import { BodyDecoder } from '../protocol/body-decoder.ts';
 import { FramingError } from '../protocol/body-errors.ts';
 import { ImproperConnectionState, IncompleteRead } from '../protocol/errors.ts';
 import type { ResponseHead } from '../protocol/response-parser.ts';
+import { signalError } from './connection-options.ts';
 import { publishFailure } from './debug.ts';
 
 const EMPTY = Buffer.alloc(0);
@@ -167,6 +168,8 @@ export class ResponseBody {
   pull(pull: Pull, options: ReadOptions | undefined): Promise<void> | null {
     if (this.#busy) return Promise.reject(concurrentRead());
     const signal = options?.signal;
+    const badSignal = signalError(signal);
+    if (badSignal !== null) return Promise.reject(badSignal);
     if (signal === undefined && this.#context.signal?.aborted !== true) {
       // The fast path: everything wanted is queued already (a small body comes with its
       // head), so nothing waits and no promise is made.

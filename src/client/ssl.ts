@@ -273,6 +273,8 @@ export class SSLContext {
     keyfile?: string | null,
     password?: string | Buffer | (() => string | Buffer) | null,
   ): void {
+    fsPath(certfile, 'certfile');
+    if (keyfile !== null && keyfile !== undefined) fsPath(keyfile, 'keyfile');
     const cert = readFileSync(certfile);
     const key = keyfile ? readFileSync(keyfile) : cert;
     const pw = typeof password === 'function' ? password() : password;
@@ -304,14 +306,28 @@ export class SSLContext {
     capath?: string | null,
     cadata?: string | Uint8Array | null,
   ): void {
+    if (cafile !== null && cafile !== undefined) fsPath(cafile, 'cafile');
+    if (capath !== null && capath !== undefined) fsPath(capath, 'capath');
     if (!cafile && !capath && (cadata === null || cadata === undefined)) {
       throw new TypeError('cafile, capath and cadata cannot be all omitted');
+    }
+    if (
+      cadata !== null &&
+      cadata !== undefined &&
+      typeof cadata !== 'string' &&
+      !ArrayBuffer.isView(cadata)
+    ) {
+      throw new TypeError('cadata should be an ASCII string or a bytes-like object');
     }
     const found: string[] = [];
     if (cafile) found.push(...pemCertificates(readFileSync(cafile, 'latin1'), cafile, true));
     if (capath) found.push(...capathCertificates(capath));
     if (typeof cadata === 'string') found.push(...pemCertificates(cadata, 'cadata'));
-    else if (cadata !== null && cadata !== undefined) found.push(...derCertificates(cadata));
+    else if (cadata !== null && cadata !== undefined) {
+      // Any bytes-like view: its bytes (Python's buffer protocol).
+      const view: ArrayBufferView = cadata;
+      found.push(...derCertificates(new Uint8Array(view.buffer, view.byteOffset, view.byteLength)));
+    }
     this.#cas.push(...found);
     this.#generation++;
   }
@@ -485,4 +501,13 @@ export function _create_unverified_context(options: DefaultContextOptions = {}):
     context.load_default_certs();
   }
   return context;
+}
+
+/**
+ * A file or directory argument: a path (string, Buffer or file URL), never a number,
+ * which Node's fs would take as an open file descriptor. Python's TypeError otherwise.
+ */
+function fsPath(value: unknown, name: string): void {
+  if (typeof value === 'string' || Buffer.isBuffer(value) || value instanceof URL) return;
+  throw new TypeError(`${name} should be a valid filesystem path`);
 }

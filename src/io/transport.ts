@@ -17,6 +17,7 @@ import { TunnelError } from '../protocol/errors.ts';
 import { HTTPMessage } from '../protocol/message.ts';
 import { pyrepr } from '../protocol/pytext.ts';
 import { ResponseParser } from '../protocol/response-parser.ts';
+import { typeName } from './body-kinds.ts';
 import { ByteReader } from './byte-reader.ts';
 import { Deadline, type Peer, type WaitOptions } from './deadline.ts';
 import { DirectReads } from './direct-read.ts';
@@ -199,8 +200,14 @@ async function hooked(
     Promise.resolve()
       .then(() => createConnection({ ...params, signal }))
       .then(
-        (socket) => {
-          if (!live) socket.destroy();
+        (socket: unknown) => {
+          if (!isStream(socket)) {
+            settle(
+              new TypeError(
+                `createConnection must return a socket (a stream.Duplex), got ${typeName(socket)}`,
+              ),
+            );
+          } else if (!live) socket.destroy();
           else {
             made = socket;
             settle(null);
@@ -213,6 +220,19 @@ async function hooked(
     };
   });
   return made as unknown as Duplex;
+}
+
+/** Whether `value` can be read, written and destroyed as a socket (what a hook must return). */
+function isStream(value: unknown): value is Duplex {
+  const s = value as Partial<Record<'on' | 'once' | 'write' | 'destroy', unknown>> | null;
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s.on === 'function' &&
+    typeof s.once === 'function' &&
+    typeof s.write === 'function' &&
+    typeof s.destroy === 'function'
+  );
 }
 
 /**

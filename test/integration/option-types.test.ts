@@ -1,0 +1,143 @@
+/**
+ * Options of the wrong type fail at the call that passed them, with a TypeError that
+ * names the option and what it got, before anything is connected or sent: the
+ * TypeScript-only constructor options (`signal`, `createConnection`, `debugOutput`), a
+ * call's `signal` (a rejection, never a throw), what a `createConnection` hook returns,
+ * and the `ssl` file arguments (a number is not a path: Node's fs would read it as a file
+ * descriptor). Each case was accepted before, and failed later with an unrelated message
+ * (`signal.addEventListener is not a function`), not at all, or with a crash.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { HTTPConnection, HTTPSConnection, ssl } from '../../src/index.ts';
+import { failOnEscapes, type RawServer, rawServer } from './servers.ts';
+
+const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello';
+
+describe('options of the wrong type', () => {
+  let server: RawServer;
+  failOnEscapes();
+  before(async () => {
+    server = await rawServer((socket) => {
+      socket.on('data', () => socket.write(OK));
+    });
+  });
+  after(() => server.close());
+
+  const received = (): number => server.received.reduce((n, b) => n + b.length, 0);
+
+  it('constructor: signal, createConnection and debugOutput are checked', () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ signal: { aborted: false } }, /^signal must be an AbortSignal, got Object$/],
+      [{ signal: 'stop' }, /^signal must be an AbortSignal, got string$/],
+      [{ createConnection: {} }, /^createConnection must be a function, got Object$/],
+      [{ createConnection: 'net' }, /^createConnection must be a function, got string$/],
+      [{ debugOutput: 1 }, /^debugOutput must be a function or a writable stream, got number$/],
+      [{ debugOutput: {} }, /^debugOutput must be a function or a writable stream, got Object$/],
+    ];
+    for (const Cls of [HTTPConnection, HTTPSConnection]) {
+      for (const [options, message] of cases) {
+        assert.throws(
+          () => new Cls('127.0.0.1', server.port, options),
+          (err: unknown) => err instanceof TypeError && message.test(err.message),
+          `${Cls.name} ${JSON.stringify(options)}`,
+        );
+      }
+    }
+    // The right types, and null/undefined ("not given"), are taken.
+    const controller = new AbortController();
+    for (const options of [
+      { signal: controller.signal, debugOutput: process.stdout },
+      { signal: null, createConnection: null, debugOutput: null },
+      { signal: undefined, debugOutput: (_text: string) => {} },
+    ]) {
+      new HTTPConnection('127.0.0.1', server.port, options as object).close();
+    }
+  });
+
+  it("a call's signal that is not an AbortSignal: that call rejects, nothing is sent", async () => {
+    const conn = new HTTPConnection('127.0.0.1', server.port, { timeout: 10 });
+    const bad = { signal: { aborted: false } as unknown as AbortSignal };
+    const refused = (err: unknown): boolean =>
+      err instanceof TypeError && err.message === 'signal must be an AbortSignal, got Object';
+    try {
+      const before = received();
+      const calls: Array<[string, () => Promise<unknown>]> = [
+        ['request', () => conn.request('GET', '/', null, {}, bad)],
+        ['getresponse', () => conn.getresponse(bad)],
+      ];
+      for (const [name, call] of calls) {
+        let pending: Promise<unknown> | undefined;
+        assert.doesNotThrow(() => {
+          pending = call();
+        }, name);
+        await assert.rejects(pending as Promise<unknown>, refused, name);
+      }
+      conn.putrequest('GET', '/');
+      await assert.rejects(conn.endheaders(null, bad), refused, 'endheaders');
+      await assert.rejects(conn.send('x', bad), refused, 'send');
+      assert.equal(received(), before, 'not a byte was sent');
+      assert.equal(conn.sock, null, 'nothing was connected');
+
+      // Reads: refused even when the bytes are already there (no wait would need it).
+      const good = new HTTPConnection('127.0.0.1', server.port, { timeout: 10 });
+      try {
+        await good.request('GET', '/');
+        const response = await good.getresponse();
+        await assert.rejects(response.read(null, bad), refused, 'read');
+        await assert.rejects(response.readinto(Buffer.alloc(2), bad), refused, 'readinto');
+        await assert.rejects(response.read1(-1, bad), refused, 'read1');
+        await assert.rejects(response.peek(1, bad), refused, 'peek');
+        await assert.rejects(response.readline(-1, bad), refused, 'readline');
+        // The refused reads took nothing: the body is all there.
+        assert.equal((await response.read()).toString(), 'hello');
+      } finally {
+        good.close();
+      }
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('a createConnection hook that returns no socket: the call rejects, close() is safe', async () => {
+    const made: unknown[] = [undefined, null, 42, { write() {} }];
+    for (const value of made) {
+      const conn = new HTTPConnection('127.0.0.1', server.port, {
+        createConnection: () => value as never,
+      });
+      await assert.rejects(
+        conn.request('GET', '/'),
+        (err: unknown) =>
+          err instanceof TypeError &&
+          /^createConnection must return a socket \(a stream\.Duplex\), got /.test(err.message),
+      );
+      // (Before: undefined got as far as the reader, and close() then threw from an
+      // abort listener: an uncaught exception.)
+      conn.close();
+      conn.close();
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  });
+
+  it('ssl file arguments must be paths, as in Python (a number is not a descriptor)', () => {
+    const context = ssl.create_default_context();
+    const cases: Array<[() => void, RegExp]> = [
+      [() => context.load_cert_chain(0 as never), /^certfile should be/],
+      [() => context.load_cert_chain('client.pem', 3 as never), /^keyfile should be/],
+      [() => context.load_verify_locations(0 as never), /^cafile should be/],
+      [() => context.load_verify_locations(null, 7 as never), /^capath should be/],
+      [
+        () => context.load_verify_locations(null, null, 5 as never),
+        /^cadata should be an ASCII string or a bytes-like object$/,
+      ],
+    ];
+    for (const [call, message] of cases) {
+      assert.throws(call, (err: unknown) => err instanceof TypeError && message.test(err.message));
+    }
+    // A path that does not exist is the OS error, as Python's FileNotFoundError.
+    assert.throws(
+      () => context.load_cert_chain('/nonexistent/client.pem'),
+      (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT',
+    );
+  });
+});
