@@ -60,6 +60,37 @@ export function checkSourceAddress(value: unknown): readonly [string, number] | 
 }
 
 /**
+ * A method's options (Python's keyword arguments): an object, or null/undefined for
+ * none. Anything else is a `TypeError`: a positional argument from a Python port
+ * (`new HTTPConnection(host, port, 10)`, Python 3's timeout; `putrequest(m, url, 1)`,
+ * skip_host) must not be silently ignored.
+ */
+export function optionsOf<T extends object>(
+  value: T | null | undefined,
+  what: string,
+): T | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'object') return value;
+  throw new TypeError(
+    `${what} takes its options as an object ({ name: value }, Python's keyword arguments), got ${typeName(value)}`,
+  );
+}
+
+/**
+ * A call's `signal` option, checked (`optionsOf`, `signalError`): throws `TypeError`, so
+ * a promise method calls it inside its try and rejects.
+ */
+export function callSignal(
+  options: { readonly signal?: AbortSignal | undefined } | null | undefined,
+  what: string,
+): AbortSignal | undefined {
+  const signal = optionsOf(options, what)?.signal;
+  const bad = signalError(signal);
+  if (bad !== null) throw bad;
+  return signal ?? undefined;
+}
+
+/**
  * A `signal` option that is not an `AbortSignal` (null and undefined are "none"): the
  * `TypeError` to refuse it with, else null. Checked when given, so that a wrong value
  * fails at the call that passed it, before a byte is sent.

@@ -36,12 +36,13 @@ import {
 import { parseHostPort, validateHost } from '../protocol/validate.ts';
 import { ConnectionDriver, type TlsFactory } from './connection-driver.ts';
 import {
+  callSignal,
   checkHooks,
   checkSourceAddress,
   type GetResponseOptions,
   type HTTPConnectionOptions,
+  optionsOf,
   type RequestOptions,
-  signalError,
 } from './connection-options.ts';
 import type { DebugOutput } from './debug.ts';
 import type { HTTPResponse } from './http-response.ts';
@@ -141,8 +142,10 @@ export class HTTPConnection {
     driverOf = (conn) => conn.#driver;
   }
 
-  constructor(host: string, port?: number | null, options: HTTPConnectionOptions = {}) {
+  constructor(host: string, port?: number | null, given: HTTPConnectionOptions = {}) {
     const ctor = this.constructor as typeof HTTPConnection;
+    // (null, from JavaScript, is "no options" as undefined is.)
+    const options = optionsOf<HTTPConnectionOptions>(given, ctor.name) ?? {};
     if (typeof host !== 'string') throw new TypeError('host must be a string');
     [this.host, this.port] = parseHostPort(host, port ?? null, ctor.default_port);
     validateHost(this.host);
@@ -272,12 +275,13 @@ export class HTTPConnection {
    * ```
    */
   putrequest(method: string, url: string, options?: PutRequestOptions | null): void {
+    const flags = optionsOf(options, 'putrequest');
     const driver = this.#driver;
     // Python moves the state before it checks the URL: a bad one leaves Request-started.
     driver.machine.handle('putrequest');
     driver.method = method;
     driver.url = url;
-    this.#buffer.putrequest(method, url, options, this.#requestTarget());
+    this.#buffer.putrequest(method, url, flags, this.#requestTarget());
   }
 
   /**
@@ -302,14 +306,20 @@ export class HTTPConnection {
    * {@link RequestBody}; a string is sent as UTF-8.
    */
   endheaders(messageBody?: RequestBody, options?: RequestOptions): Promise<void> {
-    const badSignal = signalError(options?.signal);
-    if (badSignal !== null) return Promise.reject(badSignal);
+    let signal: AbortSignal | undefined;
+    let chunked: boolean;
+    try {
+      signal = callSignal(options, 'endheaders');
+      chunked = Boolean(options?.encode_chunked) && this._http_vsn === 11;
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const driver = this.#driver;
     if (driver.machine.handle('call') === 'after-head') {
       // Made while getresponse() reads the head: made afresh once it is in (Python's
       // state is Idle then: CannotSendHeader, unless a request was started since).
       const again = (): Promise<void> => this.endheaders(messageBody, options);
-      return driver.afterHead(null, options?.signal, noop, again);
+      return driver.afterHead(null, signal, noop, again);
     }
     let prepared: PreparedBody | Promise<PreparedBody> | null = null;
     try {
@@ -322,9 +332,8 @@ export class HTTPConnection {
       return Promise.reject(err);
     }
     const head = this.#buffer.finish();
-    const chunked = options?.encode_chunked === true && this._http_vsn === 11;
     const action = driver.machine.handle('endheaders');
-    return driver.sendPrepared(action, head, prepared, chunked, options?.signal);
+    return driver.sendPrepared(action, head, prepared, chunked, signal);
   }
 
   /**
@@ -334,11 +343,11 @@ export class HTTPConnection {
    * `endheaders()` must match the `Content-Length` or `Transfer-Encoding` sent.
    */
   send(data: RequestBody, options?: { signal?: AbortSignal | undefined }): Promise<void> {
-    const badSignal = signalError(options?.signal);
-    if (badSignal !== null) return Promise.reject(badSignal);
     let prepared: PreparedBody | Promise<PreparedBody>;
     let later: boolean;
+    let signal: AbortSignal | undefined;
     try {
+      signal = callSignal(options, 'send');
       prepared = this.#prepare(data);
       later = this.#driver.machine.handle('call') === 'after-head';
       if (!later) this.#checkAutoOpen();
@@ -346,7 +355,6 @@ export class HTTPConnection {
       return Promise.reject(err);
     }
     const driver = this.#driver;
-    const signal = options?.signal;
     const go = (): Promise<void> => driver.sendPrepared(null, null, prepared, false, signal);
     if (!later) return go();
     // Made while getresponse() reads the head: sent once it is in (see request()).
@@ -396,9 +404,11 @@ export class HTTPConnection {
     let later = false;
     let buffer = this.#buffer;
     const target = this.#requestTarget();
+    let signal: AbortSignal | undefined;
+    let chunked: boolean;
     try {
-      const badSignal = signalError(options?.signal);
-      if (badSignal !== null) throw badSignal;
+      signal = callSignal(options, 'request');
+      chunked = Boolean(options?.encode_chunked);
       given = checkHeaders(headers);
       later = driver.machine.handle('call') === 'after-head';
       if (later) buffer = new RequestBuffer();
@@ -412,9 +422,7 @@ export class HTTPConnection {
       if (!later) this.#buffer.reset();
       return Promise.reject(err);
     }
-    const chunked = options?.encode_chunked === true;
     const version = this._http_vsn;
-    const signal = options?.signal;
     if (later) {
       // Made while getresponse() reads the head (a forgotten await): its arguments are
       // checked now, in a buffer of its own; the call takes effect once the head is in.
@@ -459,10 +467,8 @@ export class HTTPConnection {
    * ```
    */
   getresponse(options?: GetResponseOptions): Promise<HTTPResponse> {
-    const badSignal = signalError(options?.signal);
-    if (badSignal !== null) return Promise.reject(badSignal);
     try {
-      return this.#driver.getresponse(options?.signal);
+      return this.#driver.getresponse(callSignal(options, 'getresponse'));
     } catch (err) {
       return Promise.reject(err);
     }

@@ -258,6 +258,10 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * Python's is `read().decode(encoding)`.
    */
   async text(encoding: BufferEncoding = 'utf8'): Promise<string> {
+    // Checked before the body is read: an unknown encoding must not consume it.
+    if (typeof encoding !== 'string' || !Buffer.isEncoding(encoding)) {
+      throw new TypeError(`Unknown encoding: ${String(encoding)}`);
+    }
     return (await this.read()).toString(encoding);
   }
 

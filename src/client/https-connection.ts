@@ -70,8 +70,10 @@ export class HTTPSConnection extends HTTPConnection {
   /** The constructor's `check_hostname`, or null to follow the context's. */
   readonly #checkHostname: boolean | null;
 
-  constructor(host: string, port?: number | null, options: HTTPSConnectionOptions = {}) {
-    super(host, port, options);
+  constructor(host: string, port?: number | null, given: HTTPSConnectionOptions = {}) {
+    super(host, port, given);
+    // Checked by super(): an object, or null/undefined.
+    const options: HTTPSConnectionOptions = given ?? {};
     this.key_file = options.key_file ?? null;
     this.cert_file = options.cert_file ?? null;
     let context = contextOption(options.context);

@@ -25,7 +25,7 @@ import { BodyDecoder } from '../protocol/body-decoder.ts';
 import { FramingError } from '../protocol/body-errors.ts';
 import { ImproperConnectionState, IncompleteRead } from '../protocol/errors.ts';
 import type { ResponseHead } from '../protocol/response-parser.ts';
-import { signalError } from './connection-options.ts';
+import { callSignal } from './connection-options.ts';
 import { publishFailure } from './debug.ts';
 
 const EMPTY = Buffer.alloc(0);
@@ -167,9 +167,12 @@ export class ResponseBody {
    */
   pull(pull: Pull, options: ReadOptions | undefined): Promise<void> | null {
     if (this.#busy) return Promise.reject(concurrentRead());
-    const signal = options?.signal;
-    const badSignal = signalError(signal);
-    if (badSignal !== null) return Promise.reject(badSignal);
+    let signal: AbortSignal | undefined;
+    try {
+      signal = callSignal(options, 'a read');
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (signal === undefined && this.#context.signal?.aborted !== true) {
       // The fast path: everything wanted is queued already (a small body comes with its
       // head), so nothing waits and no promise is made.

@@ -19,7 +19,7 @@ import { pyrepr } from '../protocol/pytext.ts';
 import { ResponseParser } from '../protocol/response-parser.ts';
 import { typeName } from './body-kinds.ts';
 import { ByteReader } from './byte-reader.ts';
-import { Deadline, type Peer, type WaitOptions } from './deadline.ts';
+import { checkTimeout, Deadline, type Peer, type WaitOptions } from './deadline.ts';
 import { DirectReads } from './direct-read.ts';
 import { nodeTls } from './node-tls.ts';
 
@@ -99,6 +99,9 @@ export interface Link {
 /** TCP → tunnel → TLS. Rejects with the first failure; nothing opened is left behind. */
 export async function establish(plan: Establish): Promise<Link> {
   const { params } = plan;
+  // The `timeout` attribute may have been set to anything since the constructor checked
+  // it: Python's socket refuses a bad one when it connects, and so do we.
+  checkTimeout(params.timeout);
   const deadline = new Deadline(plan.epoch, params, plan.origin);
   // Our own socket reads through onread (no Buffer per read): a TCP socket, or a TLS
   // socket opened in one step (no tunnel), whose TLS layer hands each decrypted record to

@@ -117,6 +117,9 @@ export class HTTPMessage {
    * (construction is O(1)); the caller must not change it afterwards.
    */
   constructor(lines: readonly string[]) {
+    if (!Array.isArray(lines)) {
+      throw new TypeError('HTTPMessage takes the header lines (an array of strings)');
+    }
     this.#lines = lines;
     this.#index = undefined;
   }
@@ -127,6 +130,8 @@ export class HTTPMessage {
   }
 
   #fields(name: string): readonly number[] | undefined {
+    // (Python fails too, with an AttributeError on `name.lower()`.)
+    if (typeof name !== 'string') throw new TypeError('a header name must be a string');
     return this.#ix().byKey.get(asciiLower(name));
   }
 

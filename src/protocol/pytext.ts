@@ -135,7 +135,10 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  * `MAX_TIMER_MS` so that it cannot overflow into "fire now". `null` means no timer.
  * Pure arithmetic: the timers themselves belong to the I/O shell.
  */
-export function timeoutMs(seconds: number | null): number | null {
-  if (seconds === null || seconds === Number.POSITIVE_INFINITY) return null;
+export function timeoutMs(seconds: number | null | undefined): number | null {
+  // undefined is null (no timeout) here as everywhere (API.md); the attribute may be set so.
+  if (seconds === null || seconds === undefined || seconds === Number.POSITIVE_INFINITY) {
+    return null;
+  }
   return Math.min(Math.ceil(seconds * 1000), MAX_TIMER_MS);
 }

@@ -194,8 +194,9 @@ export class RequestBuffer {
     // Built by concatenation: cheaper than an array and a join for a handful of lines.
     let head = `${method} ${path} ${target.httpVersion === 11 ? 'HTTP/1.1' : 'HTTP/1.0'}\r\n`;
     if (target.httpVersion === 11) {
-      if (options?.skip_host !== true) head += `Host: ${hostValue(path, target)}\r\n`;
-      if (options?.skip_accept_encoding !== true) head += 'Accept-Encoding: identity\r\n';
+      // Python's flags are truthy values (2.7's own defaults are the ints 0 and 1).
+      if (!options?.skip_host) head += `Host: ${hostValue(path, target)}\r\n`;
+      if (!options?.skip_accept_encoding) head += 'Accept-Encoding: identity\r\n';
     }
     this.#head = head;
   }

@@ -126,6 +126,7 @@ export function validateHost(host: string): void {
  * string cannot hold and which must never reach the latin1 encoder (CVE-2018-12116).
  */
 export function validatePath(url: string): void {
+  if (typeof url !== 'string') throw new TypeError(`url must be a string, got ${describe(url)}`);
   const m = PATH_DISALLOWED.exec(url);
   if (m !== null) throw controlCharError(url, m[0]);
 }
@@ -145,6 +146,10 @@ const METHOD_CONTROL = /[^ -~\u0080-\u{10ffff}]/u;
  * and sends `'GET\r\nX: y'` verbatim; Python 3 still lets spaces and DEL through.
  */
 export function validateMethod(method: string): void {
+  // Python 3's check is a regex search, which refuses what is not text (TypeError).
+  if (typeof method !== 'string') {
+    throw new TypeError(`method must be a string, got ${describe(method)}`);
+  }
   if (TOKEN.test(method)) return;
   const m = METHOD_CONTROL.exec(method);
   if (m !== null) {

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { HTTPConnection, HTTPSConnection, ssl } from '../../src/index.ts';
+import { HTTP, HTTPConnection, HTTPMessage, HTTPS, HTTPSConnection, ssl } from '../../src/index.ts';
 import { failOnEscapes, type RawServer, rawServer } from './servers.ts';
 
 const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello';
@@ -117,6 +117,185 @@ describe('options of the wrong type', () => {
       conn.close();
     }
     await new Promise((resolve) => setImmediate(resolve));
+  });
+
+  it('a method or URL that is not a string: request() rejects (never throws), nothing moves or is sent', async () => {
+    const conn = new HTTPConnection('127.0.0.1', server.port, { timeout: 10 });
+    try {
+      const before = received();
+      for (const method of [1, true, null, undefined, Buffer.from('GET'), ['GET']]) {
+        let pending: Promise<void> | undefined;
+        assert.doesNotThrow(() => {
+          pending = conn.request(method as never, '/');
+        });
+        await assert.rejects(pending as Promise<void>, (err: unknown) => {
+          return err instanceof TypeError && /^method must be a string, got /.test(err.message);
+        });
+      }
+      for (const url of [-1, true, 10n, {}, Buffer.from('/')]) {
+        await assert.rejects(
+          conn.request('GET', url as never),
+          /^TypeError: url must be a string, got /,
+        );
+      }
+      assert.equal(received(), before, 'not a byte was sent');
+      // The connection was left as it was: a good request goes.
+      await conn.request('GET', '/');
+      assert.equal((await (await conn.getresponse()).read()).toString(), 'hello');
+      // Python's `url or '/'`: null and '' mean '/'.
+      conn.putrequest('GET', null as never, { skip_host: true, skip_accept_encoding: true });
+      conn.putheader('Host', 'h');
+      await conn.endheaders();
+      await (await conn.getresponse()).read();
+      assert.match(
+        server.received.at(-1)?.toString('latin1') ?? '',
+        /GET \/ HTTP\/1\.1\r\nHost: h\r\n\r\n$/,
+      );
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('options that are not an object are refused (a positional argument from Python is not ignored)', async () => {
+    // Python 3's HTTPConnection(host, port, timeout); 2.7's HTTPS(host, port, key_file).
+    const refused =
+      /takes its options as an object \(\{ name: value \}, Python's keyword arguments\), got /;
+    assert.throws(() => new HTTPConnection('127.0.0.1', server.port, 10 as never), refused);
+    assert.throws(() => new HTTPSConnection('localhost', 443, 'key.pem' as never), refused);
+    assert.throws(() => new HTTPS('localhost', 443, 'key.pem' as never), refused);
+    // null is "no options", as undefined.
+    new HTTPConnection('127.0.0.1', server.port, null as never).close();
+    new HTTPSConnection('localhost', 443, null as never).close();
+    new HTTPS('localhost', 443, null as never).close();
+    const conn = new HTTPConnection('127.0.0.1', server.port, { timeout: 10 });
+    try {
+      const before = received();
+      // putrequest(method, url, skip_host) in Python: refused before the state moves.
+      assert.throws(() => conn.putrequest('GET', '/', 1 as never), refused);
+      await assert.rejects(conn.request('GET', '/', null, null, 'x' as never), refused);
+      await assert.rejects(conn.getresponse(5 as never), refused);
+      assert.equal(received(), before, 'not a byte was sent');
+      await conn.request('GET', '/');
+      const response = await conn.getresponse();
+      await assert.rejects(response.read(null, 5 as never), refused);
+      await assert.rejects(response.readinto(Buffer.alloc(1), 'x' as never), refused);
+      assert.equal((await response.read()).toString(), 'hello');
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('options whose getter throws: the promise methods reject with that error', async () => {
+    const boom = new Error('getter');
+    const hostile = {
+      get signal(): AbortSignal {
+        throw boom;
+      },
+      get encode_chunked(): boolean {
+        throw boom;
+      },
+    };
+    const conn = new HTTPConnection('127.0.0.1', server.port, { timeout: 10 });
+    try {
+      const calls: Array<() => Promise<unknown>> = [
+        () => conn.request('GET', '/', null, null, hostile),
+        () => conn.getresponse(hostile),
+        () => {
+          conn.putrequest('GET', '/');
+          return conn.endheaders(null, hostile);
+        },
+        () => conn.send('x', hostile),
+      ];
+      for (const call of calls) {
+        let pending: Promise<unknown> | undefined;
+        assert.doesNotThrow(() => {
+          pending = call();
+        });
+        await assert.rejects(pending as Promise<unknown>, (err: unknown) => err === boom);
+      }
+    } finally {
+      conn.close();
+    }
+  });
+
+  it("flags are Python's truthy values: skip_host: 1, encode_chunked: 1", async () => {
+    const conn = new HTTPConnection('127.0.0.1', server.port, { timeout: 10 });
+    try {
+      conn.putrequest('GET', '/', { skip_host: 1 as never, skip_accept_encoding: 'yes' as never });
+      conn.putheader('Host', 'given');
+      await conn.endheaders();
+      await (await conn.getresponse()).read();
+      assert.match(
+        server.received.at(-1)?.toString('latin1') ?? '',
+        /GET \/ HTTP\/1\.1\r\nHost: given\r\n\r\n$/,
+      );
+      // encode_chunked: 1 with the caller's Transfer-Encoding: the body is framed (it went
+      // out raw before, and the server read "x" as a chunk size).
+      await conn.request(
+        'POST',
+        '/',
+        'xyz',
+        { 'Transfer-Encoding': 'chunked' },
+        {
+          encode_chunked: 1 as never,
+        },
+      );
+      await (await conn.getresponse()).read();
+      assert.match(
+        server.received.at(-1)?.toString('latin1') ?? '',
+        /\r\n\r\n3\r\nxyz\r\n0\r\n\r\n$/,
+      );
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('the timeout attribute: undefined is no timeout; a string is refused when connecting', async () => {
+    const conn = new HTTPConnection('127.0.0.1', server.port, { timeout: 10 });
+    try {
+      conn.timeout = undefined as never;
+      await conn.request('GET', '/');
+      assert.equal((await (await conn.getresponse()).read()).toString(), 'hello');
+      conn.close();
+      conn.timeout = 'x' as never;
+      await assert.rejects(
+        conn.request('GET', '/'),
+        /^TypeError: timeout must be a number of seconds or null, got string$/,
+      );
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('text() with an unknown encoding rejects before reading; header names must be strings', async () => {
+    const conn = new HTTPConnection('127.0.0.1', server.port, { timeout: 10 });
+    try {
+      await conn.request('GET', '/');
+      const response = await conn.getresponse();
+      await assert.rejects(
+        response.text('klingon' as never),
+        /^TypeError: Unknown encoding: klingon$/,
+      );
+      assert.equal(await response.text(), 'hello', 'the body was not consumed');
+      assert.throws(() => response.getheader(1 as never), /a header name must be a string/);
+      assert.throws(() => response.msg.get_all(null as never), /a header name must be a string/);
+      assert.equal(response.getheader('content-length'), '5');
+    } finally {
+      conn.close();
+    }
+    assert.throws(() => new HTTPMessage('Host: x' as never), /takes the header lines/);
+  });
+
+  it('the legacy HTTP class: a positional strict is still taken', async () => {
+    const h = new HTTP('127.0.0.1', server.port, 1 as never);
+    try {
+      h.putrequest('GET', '/');
+      await h.endheaders();
+      const [status] = await h.getreply();
+      assert.equal(status, 200);
+    } finally {
+      h.close();
+    }
   });
 
   it('ssl file arguments must be paths, as in Python (a number is not a descriptor)', () => {
