@@ -17,6 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type * as tls from 'node:tls';
+import { typeName } from '../io/body-kinds.ts';
 import { nodeTls } from '../io/node-tls.ts';
 import {
   capathCertificates,
@@ -117,6 +118,28 @@ const VERSION_NAMES: Readonly<Record<number, tls.SecureVersion>> = {
   [TLSVersion.TLSv1_3]: 'TLSv1.3',
 };
 
+/** Every `TLSVersion` value: what `minimum_version` and `maximum_version` take, as in Python. */
+const TLS_VERSIONS: ReadonlySet<number> = new Set(Object.values(TLSVersion));
+
+/**
+ * A value given to `minimum_version` or `maximum_version`, checked as Python checks it:
+ * not an integer is a `TypeError` (Python's "cannot be interpreted as an integer"), an
+ * integer that is no `TLSVersion` value is Python's ValueError, a `TypeError` here.
+ */
+function tlsVersion(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(
+      `${name} must be an ssl.TLSVersion value (an integer), got ${typeName(value)}`,
+    );
+  }
+  if (!TLS_VERSIONS.has(value)) {
+    // Python shows the value as OpenSSL's unsigned int: -3 is 0xfffffffd.
+    const shown = value < 0 && value >= -(2 ** 31) ? value >>> 0 : value;
+    throw new TypeError(`Unsupported TLS/SSL version 0x${shown.toString(16)}`);
+  }
+  return value;
+}
+
 /** A certificate-key pair from `load_cert_chain`. */
 interface CertChain {
   readonly cert: Buffer;
@@ -149,11 +172,9 @@ interface CertChain {
 export class SSLContext {
   /** Python's `protocol`: the `PROTOCOL_*` constant the context was made with. */
   readonly protocol: number;
-  /** Python's `minimum_version` (a `TLSVersion` value). */
-  minimum_version: number = TLSVersion.MINIMUM_SUPPORTED;
-  /** Python's `maximum_version` (a `TLSVersion` value). */
-  maximum_version: number = TLSVersion.MAXIMUM_SUPPORTED;
 
+  #minimumVersion: number = TLSVersion.MINIMUM_SUPPORTED;
+  #maximumVersion: number = TLSVersion.MAXIMUM_SUPPORTED;
   #verifyMode: number;
   #checkHostname: boolean;
   #defaultCerts = false;
@@ -179,8 +200,8 @@ export class SSLContext {
         const c = context as SSLContext;
         return {
           protocol: c.protocol,
-          minimum_version: c.minimum_version,
-          maximum_version: c.maximum_version,
+          minimum_version: c.#minimumVersion,
+          maximum_version: c.#maximumVersion,
           verifyMode: c.#verifyMode,
           checkHostname: c.#checkHostname,
           defaultCerts: c.#defaultCerts,
@@ -195,8 +216,8 @@ export class SSLContext {
       set: (context, f) => {
         const c = context as SSLContext;
         (c as { protocol: number }).protocol = f.protocol as number;
-        c.minimum_version = f.minimum_version as number;
-        c.maximum_version = f.maximum_version as number;
+        c.#minimumVersion = f.minimum_version as number;
+        c.#maximumVersion = f.maximum_version as number;
         c.#verifyMode = f.verifyMode as number;
         c.#checkHostname = f.checkHostname as boolean;
         c.#defaultCerts = f.defaultCerts as boolean;
@@ -218,6 +239,35 @@ export class SSLContext {
     const client = protocol === PROTOCOL_TLS_CLIENT;
     this.#verifyMode = client ? CERT_REQUIRED : CERT_NONE;
     this.#checkHostname = client;
+  }
+
+  /**
+   * Python's `minimum_version`: the lowest TLS version a connection may use, a
+   * {@link TLSVersion} value. Checked when assigned, as in Python: a value that is not an
+   * integer is a `TypeError`, an integer that is not a `TLSVersion` one too (Python:
+   * ValueError "Unsupported TLS/SSL version"). `MAXIMUM_SUPPORTED` reads back as
+   * `TLSv1_3`, as in Python (the highest version there is).
+   */
+  get minimum_version(): number {
+    return this.#minimumVersion;
+  }
+  /** Set `minimum_version` (a `TLSVersion` value). */
+  set minimum_version(version: number) {
+    const v = tlsVersion(version, 'minimum_version');
+    this.#minimumVersion = v === TLSVersion.MAXIMUM_SUPPORTED ? TLSVersion.TLSv1_3 : v;
+  }
+
+  /**
+   * Python's `maximum_version`: the highest TLS version a connection may use, checked as
+   * `minimum_version` is. `MINIMUM_SUPPORTED` reads back as `TLSv1`, as in Python.
+   */
+  get maximum_version(): number {
+    return this.#maximumVersion;
+  }
+  /** Set `maximum_version` (a `TLSVersion` value). */
+  set maximum_version(version: number) {
+    const v = tlsVersion(version, 'maximum_version');
+    this.#maximumVersion = v === TLSVersion.MINIMUM_SUPPORTED ? TLSVersion.TLSv1 : v;
   }
 
   /** Python's `verify_mode`. CERT_NONE while `check_hostname` is on is a `TypeError` (Python: ValueError). */
@@ -395,9 +445,9 @@ export class SSLContext {
       options.key = this.#chain.key;
       if (this.#chain.passphrase !== undefined) options.passphrase = this.#chain.passphrase;
     }
-    const min = VERSION_NAMES[this.minimum_version];
+    const min = VERSION_NAMES[this.#minimumVersion];
     if (min !== undefined) options.minVersion = min;
-    const max = VERSION_NAMES[this.maximum_version];
+    const max = VERSION_NAMES[this.#maximumVersion];
     if (max !== undefined) options.maxVersion = max;
     // Security level 2 unless the cipher string names one: by the TLS library where it
     // takes it, else by the verification after the handshake (tls-verify.ts).
@@ -419,8 +469,8 @@ export class SSLContext {
         hostname,
         port,
         check,
-        this.minimum_version,
-        this.maximum_version,
+        this.#minimumVersion,
+        this.#maximumVersion,
       ].join('\0'),
       sessions: this.#sessions,
     };

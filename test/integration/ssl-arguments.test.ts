@@ -1,0 +1,135 @@
+/**
+ * Arguments of the `ssl` helpers that Python refuses are refused at the call that passed
+ * them, with Python's exception (`ValueError` as `TypeError`, per API.md) and, where it
+ * says something, Python's message, before anything is connected. Each case was found
+ * by an argument-type fuzzer: the value was taken silently and then ignored, or failed
+ * later at connect with a message from Node's internals. CPython 3.11 decided every case
+ * (each test names what it does); where a setting reaches the wire, a real TLS server on
+ * 127.0.0.1 checks it.
+ */
+import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { HTTPSConnection, type HTTPSConnectionOptions, ssl } from '../../src/index.ts';
+import { httpsServer, makePki, type Pki } from './tls-peers.ts';
+
+const TIMEOUT = 10;
+
+function hello(_req: IncomingMessage, res: ServerResponse): void {
+  res.end('hello');
+}
+
+/** One GET over a fresh connection: `status body`, or the error it rejected with. */
+async function get(port: number, options: HTTPSConnectionOptions): Promise<string | Error> {
+  const conn = new HTTPSConnection('localhost', port, { timeout: TIMEOUT, ...options });
+  try {
+    await conn.request('GET', '/');
+    const response = await conn.getresponse();
+    return `${response.status} ${(await response.read()).toString()}`;
+  } catch (err) {
+    return err as Error;
+  } finally {
+    conn.close();
+  }
+}
+
+/** Assert that `call` throws `type` with exactly `message`. */
+function throwsExactly(call: () => unknown, type: ErrorConstructor, message: string): void {
+  assert.throws(call, (err: unknown) => {
+    assert.ok(err instanceof type, `${(err as Error).name}: ${(err as Error).message}`);
+    assert.equal((err as Error).message, message);
+    return true;
+  });
+}
+
+describe('ssl arguments of the wrong type or value', { timeout: 60_000 }, () => {
+  let pki: Pki;
+  before(async () => {
+    pki = await makePki();
+  });
+  after(() => pki?.remove());
+
+  const caContext = (): ssl.SSLContext =>
+    ssl.create_default_context({ cafile: pki.file('ca.pem') });
+
+  describe('minimum_version and maximum_version', () => {
+    it('a value that is not a TLSVersion is refused when assigned, as in Python', () => {
+      // Python: TypeError "'str' object cannot be interpreted as an integer" for a
+      // non-integer, ValueError "Unsupported TLS/SSL version 0x305" for another integer.
+      const cases: Array<[unknown, string]> = [
+        ['TLSv1_3', 'an ssl.TLSVersion value (an integer), got string'],
+        [1.5, 'an ssl.TLSVersion value (an integer), got number'],
+        [Number.NaN, 'an ssl.TLSVersion value (an integer), got number'],
+        [{}, 'an ssl.TLSVersion value (an integer), got Object'],
+        [null, 'an ssl.TLSVersion value (an integer), got null'],
+        [undefined, 'an ssl.TLSVersion value (an integer), got undefined'],
+        [true, 'an ssl.TLSVersion value (an integer), got boolean'],
+        [0x305, 'Unsupported TLS/SSL version 0x305'],
+        [0, 'Unsupported TLS/SSL version 0x0'],
+        [0x2ff, 'Unsupported TLS/SSL version 0x2ff'],
+        [-3, 'Unsupported TLS/SSL version 0xfffffffd'],
+      ];
+      for (const name of ['minimum_version', 'maximum_version'] as const) {
+        const context = ssl.create_default_context();
+        const before = context[name];
+        for (const [value, message] of cases) {
+          const expected = message.startsWith('Unsupported')
+            ? message
+            : `${name} must be ${message}`;
+          throwsExactly(
+            () => {
+              (context as unknown as Record<string, unknown>)[name] = value;
+            },
+            TypeError,
+            expected,
+          );
+          assert.equal(context[name], before, `${name} unchanged after ${String(value)}`);
+        }
+      }
+    });
+
+    it('every TLSVersion value is taken; the crossed bounds read back as Python’s do', () => {
+      const context = ssl.create_default_context();
+      for (const version of Object.values(ssl.TLSVersion)) {
+        context.minimum_version = version;
+        context.maximum_version = version;
+      }
+      // Python 3.11: minimum_version = MAXIMUM_SUPPORTED reads back TLSv1_3,
+      // maximum_version = MINIMUM_SUPPORTED reads back TLSv1; the others as given.
+      context.minimum_version = ssl.TLSVersion.MAXIMUM_SUPPORTED;
+      assert.equal(context.minimum_version, ssl.TLSVersion.TLSv1_3);
+      context.maximum_version = ssl.TLSVersion.MINIMUM_SUPPORTED;
+      assert.equal(context.maximum_version, ssl.TLSVersion.TLSv1);
+      context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED;
+      assert.equal(context.minimum_version, ssl.TLSVersion.MINIMUM_SUPPORTED);
+      context.maximum_version = ssl.TLSVersion.MAXIMUM_SUPPORTED;
+      assert.equal(context.maximum_version, ssl.TLSVersion.MAXIMUM_SUPPORTED);
+    });
+
+    it('a TLS 1.3 minimum fails the handshake with a TLS-1.2-only server; TLS 1.2 succeeds', async () => {
+      const tls12 = await httpsServer({ ...pki.pair('server'), maxVersion: 'TLSv1.2' }, hello);
+      try {
+        for (const minimum of [ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.MAXIMUM_SUPPORTED]) {
+          const strict = caContext();
+          strict.minimum_version = minimum;
+          const err = await get(tls12.port, { context: strict });
+          assert.ok(err instanceof ssl.SSLError, `minimum ${minimum}: ${String(err)}`);
+        }
+        // The string the fuzzer gave was taken and ignored: the connection succeeded.
+        const context = caContext();
+        assert.throws(() => {
+          (context as unknown as Record<string, unknown>).minimum_version = 'TLSv1_3';
+        }, TypeError);
+        assert.equal(tls12.sessions.length, 0, 'no handshake completed');
+        context.minimum_version = ssl.TLSVersion.TLSv1_2;
+        assert.equal(await get(tls12.port, { context }), '200 hello');
+        assert.deepEqual(
+          tls12.sessions.map((s) => s.protocol),
+          ['TLSv1.2'],
+        );
+      } finally {
+        await tls12.close();
+      }
+    });
+  });
+});
