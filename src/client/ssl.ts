@@ -403,13 +403,36 @@ export class SSLContext {
     this.#generation++;
   }
 
-  /** Python's `set_alpn_protocols(protocols)`, e.g. `['http/1.1']`. */
-  set_alpn_protocols(protocols: readonly string[]): void {
-    for (const p of protocols) {
-      if (p.length === 0 || p.length > 255)
-        throw new TypeError('ALPN protocols must be 1 to 255 bytes long');
+  /**
+   * Python's `set_alpn_protocols(alpn_protocols)`, e.g. `['http/1.1']`: any iterable of
+   * ASCII strings, checked now as in Python: not an iterable, or an item that is not a
+   * string, is a `TypeError` (so is a non-ASCII one, Python's UnicodeEncodeError); an
+   * empty one or one longer than 255 is an `SSLError`, as in Python. A string is an
+   * iterable of its characters, in Python too.
+   */
+  set_alpn_protocols(alpn_protocols: Iterable<string>): void {
+    const given: unknown = alpn_protocols;
+    if (
+      given === null ||
+      given === undefined ||
+      typeof (given as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function'
+    ) {
+      throw new TypeError(`alpn_protocols must be an iterable of strings, got ${typeName(given)}`);
     }
-    this.#alpn = [...protocols];
+    const protocols: string[] = [];
+    for (const protocol of given as Iterable<unknown>) {
+      if (typeof protocol !== 'string') {
+        throw new TypeError(`ALPN protocols must be strings, got ${typeName(protocol)}`);
+      }
+      if (!/^\p{ASCII}*$/u.test(protocol)) {
+        throw new TypeError(`ALPN protocols must be ASCII, got ${JSON.stringify(protocol)}`);
+      }
+      if (protocol.length === 0 || protocol.length > 255) {
+        throw new SSLError('ALPN protocols must be 1 to 255 in length');
+      }
+      protocols.push(protocol);
+    }
+    this.#alpn = protocols;
     this.#generation++;
   }
 

@@ -34,7 +34,11 @@ async function get(port: number, options: HTTPSConnectionOptions): Promise<strin
 }
 
 /** Assert that `call` throws `type` with exactly `message`. */
-function throwsExactly(call: () => unknown, type: ErrorConstructor, message: string): void {
+function throwsExactly(
+  call: () => unknown,
+  type: abstract new (...args: never[]) => Error,
+  message: string,
+): void {
   assert.throws(call, (err: unknown) => {
     assert.ok(err instanceof type, `${(err as Error).name}: ${(err as Error).message}`);
     assert.equal((err as Error).message, message);
@@ -131,5 +135,62 @@ describe('ssl arguments of the wrong type or value', { timeout: 60_000 }, () => 
         await tls12.close();
       }
     });
+  });
+
+  it('set_alpn_protocols() takes an iterable of ASCII strings of 1 to 255 characters', async () => {
+    const server = await httpsServer(
+      { ...pki.pair('server'), ALPNProtocols: ['h2', 'http/1.1'] },
+      hello,
+    );
+    try {
+      const context = caContext();
+      context.set_alpn_protocols(['http/1.1']);
+      // Python 3.11: TypeError ("encoding without a string argument", "'int' object is
+      // not iterable") for these, UnicodeEncodeError for non-ASCII.
+      const typeErrors: Array<[unknown, string]> = [
+        [[1], 'ALPN protocols must be strings, got number'],
+        [[{}], 'ALPN protocols must be strings, got Object'],
+        [[null], 'ALPN protocols must be strings, got null'],
+        [['http/1.1', Buffer.from('h2')], 'ALPN protocols must be strings, got Buffer'],
+        [Buffer.from('h2'), 'ALPN protocols must be strings, got number'],
+        [['é'], 'ALPN protocols must be ASCII, got "é"'],
+        [1, 'alpn_protocols must be an iterable of strings, got number'],
+        [null, 'alpn_protocols must be an iterable of strings, got null'],
+        [undefined, 'alpn_protocols must be an iterable of strings, got undefined'],
+        [{ length: 1, 0: 'h2' }, 'alpn_protocols must be an iterable of strings, got Object'],
+      ];
+      for (const [value, message] of typeErrors) {
+        throwsExactly(() => context.set_alpn_protocols(value as string[]), TypeError, message);
+      }
+      // Python: SSLError('ALPN protocols must be 1 to 255 in length').
+      for (const value of [[''], ['h2', 'x'.repeat(256)]]) {
+        throwsExactly(
+          () => context.set_alpn_protocols(value),
+          ssl.SSLError,
+          'ALPN protocols must be 1 to 255 in length',
+        );
+      }
+      // The refused calls left the setting as it was: http/1.1 is offered.
+      assert.equal(await get(server.port, { context }), '200 hello');
+      // Any iterable, as in Python: a generator, a Set (without ALPN from the client,
+      // the server records none).
+      const fromGenerator = caContext();
+      fromGenerator.set_alpn_protocols(
+        (function* () {
+          yield 'http/1.1';
+        })(),
+      );
+      const fromSet = caContext();
+      fromSet.set_alpn_protocols(new Set(['x'.repeat(255), 'http/1.1']));
+      for (const c of [fromGenerator, fromSet]) {
+        assert.equal(await get(server.port, { context: c }), '200 hello');
+      }
+      assert.deepEqual(
+        server.sessions.map((s) => s.alpnProtocol),
+        ['http/1.1', 'http/1.1', 'http/1.1'],
+      );
+    } finally {
+      await server.close();
+    }
   });
 });
