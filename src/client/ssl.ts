@@ -392,10 +392,20 @@ export class SSLContext {
     this.#generation++;
   }
 
-  /** Python's `set_ciphers(ciphers)`: an OpenSSL cipher list. */
+  /**
+   * Python's `set_ciphers(ciphers)`: an OpenSSL cipher list. Not a string is a
+   * `TypeError`; a list that selects no cipher is an `SSLError` now, as in Python: an
+   * empty one, and one of TLS 1.3 suite names only (which Node takes, but connect, with
+   * the security level it adds, would then refuse).
+   */
   set_ciphers(ciphers: string): void {
+    if (typeof ciphers !== 'string') {
+      throw new TypeError(`set_ciphers() argument must be a string, not ${typeName(ciphers)}`);
+    }
     try {
       nodeTls().createSecureContext({ ciphers });
+      // The list as a connection will give it (tls-verify.ts may add a security level).
+      nodeTls().createSecureContext({ ciphers: securityLevel(ciphers).ciphers });
     } catch (err) {
       throw new SSLError('No cipher can be selected.', { reason: 'NO_CIPHER_MATCH', cause: err });
     }

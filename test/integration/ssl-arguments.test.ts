@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import type { TLSSocket } from 'node:tls';
 import { HTTPSConnection, type HTTPSConnectionOptions, ssl } from '../../src/index.ts';
 import { httpsServer, makePki, type Pki } from './tls-peers.ts';
 
@@ -189,6 +190,49 @@ describe('ssl arguments of the wrong type or value', { timeout: 60_000 }, () => 
         server.sessions.map((s) => s.alpnProtocol),
         ['http/1.1', 'http/1.1', 'http/1.1'],
       );
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('set_ciphers() takes a string that selects a cipher; else it throws at the call', async () => {
+    const server = await httpsServer(pki.pair('server'), (req, res) => {
+      res.end((req.socket as TLSSocket).getCipher().name);
+    });
+    try {
+      const cipher = 'ECDHE-RSA-AES128-GCM-SHA256';
+      const context = caContext();
+      context.maximum_version = ssl.TLSVersion.TLSv1_2;
+      context.set_ciphers(cipher);
+      // Python 3.11: TypeError "set_ciphers() argument must be str, not int"; null and
+      // undefined reset the list here before.
+      const typeErrors: Array<[unknown, string]> = [
+        [1, 'number'],
+        [{}, 'Object'],
+        [true, 'boolean'],
+        [null, 'null'],
+        [undefined, 'undefined'],
+        [Buffer.from('DEFAULT'), 'Buffer'],
+      ];
+      for (const [value, name] of typeErrors) {
+        throwsExactly(
+          () => context.set_ciphers(value as string),
+          TypeError,
+          `set_ciphers() argument must be a string, not ${name}`,
+        );
+      }
+      // Python: SSLError('No cipher can be selected.') for a list that selects none,
+      // TLS 1.3 suite names only included (Node takes those, and connect then failed
+      // with ERR_SSL_NO_CIPHER_MATCH).
+      for (const value of ['', ' ', 'TLS_AES_128_GCM_SHA256', 'NO-SUCH-CIPHER']) {
+        throwsExactly(() => context.set_ciphers(value), ssl.SSLError, 'No cipher can be selected.');
+      }
+      // The refused calls left the list as it was.
+      assert.equal(await get(server.port, { context }), `200 ${cipher}`);
+      // A list with a TLS 1.2 cipher and a TLS 1.3 suite is taken, as in Python.
+      const mixed = caContext();
+      mixed.set_ciphers(`${cipher}:TLS_AES_128_GCM_SHA256`);
+      assert.equal(await get(server.port, { context: mixed }), '200 TLS_AES_128_GCM_SHA256');
     } finally {
       await server.close();
     }
