@@ -315,30 +315,49 @@ export class SSLContext {
   /**
    * Python's `load_cert_chain(certfile, keyfile=None, password=None)`: the client
    * certificate (and its chain) and private key, PEM files; the key may sit in
-   * `certfile`. `password` decrypts an encrypted key (a string, bytes, or a function
-   * returning one). A bad file, key or password throws `SSLError` now, as in Python.
+   * `certfile`. `password` decrypts an encrypted key: a string, bytes (a `Uint8Array`),
+   * or a function returning one, called only when the key is encrypted, as in Python.
+   * Another password is a `TypeError` now, as in Python ("password should be a string or
+   * callable"), so is a function's other result ("password callback must return a
+   * string") or a password over 1024 bytes (Python's ValueError). A bad file, key or
+   * password throws `SSLError` now, as in Python.
    */
   load_cert_chain(
     certfile: string,
     keyfile?: string | null,
-    password?: string | Buffer | (() => string | Buffer) | null,
+    password?: string | Uint8Array | (() => string | Uint8Array) | null,
   ): void {
     fsPath(certfile, 'certfile');
     if (keyfile !== null && keyfile !== undefined) fsPath(keyfile, 'keyfile');
+    const pw: unknown = password;
+    if (pw !== null && pw !== undefined && typeof pw !== 'function' && !isPasswordText(pw)) {
+      throw new TypeError('password should be a string or callable');
+    }
     const cert = readFileSync(certfile);
     const key = keyfile ? readFileSync(keyfile) : cert;
-    const pw = typeof password === 'function' ? password() : password;
-    const passphrase = pw === null || pw === undefined ? undefined : pw.toString();
-    try {
-      nodeTls().createSecureContext({
-        cert,
-        key,
-        ...(passphrase === undefined ? {} : { passphrase }),
-      });
-    } catch (err) {
-      throw new SSLError(`[SSL] cannot load certificate chain: ${(err as Error).message}`, {
+    const tryLoad = (passphrase: string | undefined): unknown => {
+      try {
+        nodeTls().createSecureContext({
+          cert,
+          key,
+          ...(passphrase === undefined ? {} : { passphrase }),
+        });
+        return null;
+      } catch (err) {
+        return err ?? new Error(String(err));
+      }
+    };
+    // A key that needs no password loads without it (the function is not called).
+    let passphrase: string | undefined;
+    let failure = tryLoad(undefined);
+    if (failure !== null && pw !== null && pw !== undefined) {
+      passphrase = passwordText(typeof pw === 'function' ? (pw as () => unknown)() : pw);
+      failure = tryLoad(passphrase);
+    }
+    if (failure !== null) {
+      throw new SSLError(`[SSL] cannot load certificate chain: ${(failure as Error).message}`, {
         reason: 'PEM_LIB',
-        cause: err,
+        cause: failure,
       });
     }
     this.#chain = { cert, key, passphrase };
@@ -584,6 +603,22 @@ export function _create_unverified_context(options: DefaultContextOptions = {}):
     context.load_default_certs();
   }
   return context;
+}
+
+/** A password as `load_cert_chain` takes it: a string or bytes (Python: str, bytes, bytearray). */
+function isPasswordText(value: unknown): value is string | Uint8Array {
+  return typeof value === 'string' || value instanceof Uint8Array;
+}
+
+/**
+ * The passphrase for Node from a password or a password function's result, checked as
+ * Python's password callback checks it (Python's ValueError is a `TypeError` here).
+ */
+function passwordText(value: unknown): string {
+  if (!isPasswordText(value)) throw new TypeError('password callback must return a string');
+  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
+  if (bytes.length > 1024) throw new TypeError('password cannot be longer than 1024 bytes');
+  return bytes.toString('utf8');
 }
 
 /**

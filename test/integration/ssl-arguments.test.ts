@@ -237,4 +237,66 @@ describe('ssl arguments of the wrong type or value', { timeout: 60_000 }, () => 
       await server.close();
     }
   });
+
+  it('load_cert_chain() password: a string, bytes, or a function returning one, as in Python', async () => {
+    const server = await httpsServer(pki.clientCertServer(true), hello);
+    try {
+      const cert = pki.file('client.pem');
+      const encrypted = pki.file('client-enc.key');
+      const context = caContext();
+      // Python 3.11: TypeError "password should be a string or callable" (these were
+      // turned into strings here: '[object Object]', '-1', 'true', or a crash).
+      for (const password of [{}, -1, true, 1.5, Symbol('pw'), new DataView(new ArrayBuffer(1))]) {
+        throwsExactly(
+          () => context.load_cert_chain(cert, encrypted, password as string),
+          TypeError,
+          'password should be a string or callable',
+        );
+      }
+      // Python: TypeError "password callback must return a string" for a function's
+      // other result; ValueError (a TypeError here) over 1024 bytes.
+      for (const result of [1, null, undefined, {}]) {
+        throwsExactly(
+          () => context.load_cert_chain(cert, encrypted, () => result as string),
+          TypeError,
+          'password callback must return a string',
+        );
+      }
+      for (const password of ['x'.repeat(1025), () => 'é'.repeat(513)]) {
+        throwsExactly(
+          () => context.load_cert_chain(cert, encrypted, password),
+          TypeError,
+          'password cannot be longer than 1024 bytes',
+        );
+      }
+      // A wrong password of the right type is Python's SSLError.
+      assert.throws(() => context.load_cert_chain(cert, encrypted, 'wrong'), ssl.SSLError);
+      // A key that is not encrypted needs no password: the function is not called.
+      let called = false;
+      context.load_cert_chain(cert, pki.file('client.key'), () => {
+        called = true;
+        return 1 as unknown as string;
+      });
+      assert.equal(called, false);
+      // Every form Python takes: the server sees the client certificate each time.
+      const secret = Buffer.from('s3cret');
+      for (const password of [
+        's3cret',
+        secret,
+        new Uint8Array(secret),
+        () => 's3cret',
+        () => secret,
+      ]) {
+        const c = caContext();
+        c.load_cert_chain(cert, encrypted, password);
+        assert.equal(await get(server.port, { context: c }), '200 hello');
+      }
+      assert.deepEqual(
+        server.sessions.map((s) => s.authorized),
+        [true, true, true, true, true],
+      );
+    } finally {
+      await server.close();
+    }
+  });
 });
