@@ -403,10 +403,11 @@ export class SSLContext {
 
   /**
    * Python's `load_default_certs(purpose=Purpose.SERVER_AUTH)`: trust the system's CA
-   * certificates (Node's bundled roots and `NODE_EXTRA_CA_CERTS`).
+   * certificates (Node's bundled roots and `NODE_EXTRA_CA_CERTS`). A `purpose` that is
+   * not a {@link Purpose} value is a `TypeError`, as in Python.
    */
-  load_default_certs(purpose: PurposeName = Purpose.SERVER_AUTH): void {
-    void purpose;
+  load_default_certs(purpose?: PurposeName): void {
+    purposeOf(purpose);
     this.#defaultCerts = true;
     this.#generation++;
   }
@@ -538,21 +539,26 @@ export class SSLContext {
 
 /** Options of `create_default_context` (Python's keyword arguments). */
 export interface DefaultContextOptions {
-  /** Python's `purpose`: `Purpose.SERVER_AUTH` (the default) for a client context. */
-  purpose?: PurposeName;
+  /**
+   * Python's `purpose`: `Purpose.SERVER_AUTH` (the default) for a client context; not a
+   * `Purpose` value (null included, as Python's None) is a `TypeError`.
+   */
+  purpose?: PurposeName | undefined;
   /** Python's `cafile`: a PEM file of CA certificates to trust instead of the system's. */
-  cafile?: string | null;
+  cafile?: string | null | undefined;
   /** Python's `capath`: a directory of PEM CA certificates to trust instead of the system's. */
-  capath?: string | null;
+  capath?: string | null | undefined;
   /** Python's `cadata`: CA certificates as PEM text or DER bytes. */
-  cadata?: string | Uint8Array | null;
+  cadata?: string | Uint8Array | null | undefined;
 }
 
 /**
  * Python's `ssl.create_default_context(purpose=SERVER_AUTH, cafile=None, capath=None,
  * cadata=None)`: certificate and host-name checks on, TLS 1.2 at least, and the given
  * CA certificates, or the system's when none are given (here: Node's bundled roots and
- * `NODE_EXTRA_CA_CERTS`, not the operating system's store).
+ * `NODE_EXTRA_CA_CERTS`, not the operating system's store). `options` null or undefined
+ * is none given; options that are not an object, or a `purpose` that is not a
+ * {@link Purpose} value, are a `TypeError` now (Python's TypeError).
  *
  * @example
  * ```ts
@@ -561,13 +567,14 @@ export interface DefaultContextOptions {
  * const conn = new httplib.HTTPSConnection('localhost', 8443, { context });
  * ```
  */
-export function create_default_context(options: DefaultContextOptions = {}): SSLContext {
-  const purpose = options.purpose ?? Purpose.SERVER_AUTH;
+export function create_default_context(options?: DefaultContextOptions | null): SSLContext {
+  const given = contextOptions(options, 'create_default_context');
+  const purpose = purposeOf(given.purpose);
   const context = new SSLContext(
     purpose === Purpose.SERVER_AUTH ? PROTOCOL_TLS_CLIENT : PROTOCOL_TLS_SERVER,
   );
   context.minimum_version = TLSVersion.TLSv1_2;
-  const { cafile, capath, cadata } = options;
+  const { cafile, capath, cadata } = given;
   if (cafile || capath || (cadata !== null && cadata !== undefined)) {
     context.load_verify_locations(cafile, capath, cadata);
   } else if (context.verify_mode !== CERT_NONE) {
@@ -583,7 +590,7 @@ export function create_default_context(options: DefaultContextOptions = {}): SSL
  *
  * Differs from Python: Python's keyword arguments `protocol`, `cert_reqs`,
  * `check_hostname`, `certfile` and `keyfile` are not taken, and the context is always a
- * client one, whatever `purpose` says.
+ * client one, whatever `purpose` says (which must still be a {@link Purpose} value).
  *
  * @example
  * ```ts
@@ -591,18 +598,45 @@ export function create_default_context(options: DefaultContextOptions = {}): SSL
  * const conn = new httplib.HTTPSConnection('self-signed.example', 443, { context });
  * ```
  */
-export function _create_unverified_context(options: DefaultContextOptions = {}): SSLContext {
+export function _create_unverified_context(options?: DefaultContextOptions | null): SSLContext {
+  const given = contextOptions(options, '_create_unverified_context');
+  purposeOf(given.purpose);
   const context = new SSLContext(PROTOCOL_TLS_CLIENT);
   context.check_hostname = false;
   context.verify_mode = CERT_NONE;
   context.minimum_version = TLSVersion.TLSv1_2;
-  const { cafile, capath, cadata } = options;
+  const { cafile, capath, cadata } = given;
   if (cafile || capath || (cadata !== null && cadata !== undefined)) {
     context.load_verify_locations(cafile, capath, cadata);
   } else {
     context.load_default_certs();
   }
   return context;
+}
+
+/**
+ * The options of `create_default_context` / `_create_unverified_context`: null or
+ * undefined is none given (API.md: null where Python has None), else an object.
+ */
+function contextOptions(options: unknown, fn: string): DefaultContextOptions {
+  if (options === null || options === undefined) return {};
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`${fn}() options must be an object, got ${typeName(options)}`);
+  }
+  return options as DefaultContextOptions;
+}
+
+/**
+ * A `purpose` argument: a {@link Purpose} value, or undefined for the default
+ * (`SERVER_AUTH`); anything else is a `TypeError`, as in Python (`None` included).
+ */
+function purposeOf(purpose: unknown): PurposeName {
+  if (purpose === undefined) return Purpose.SERVER_AUTH;
+  if (purpose === Purpose.SERVER_AUTH || purpose === Purpose.CLIENT_AUTH) return purpose;
+  const got = typeof purpose === 'string' ? JSON.stringify(purpose) : typeName(purpose);
+  throw new TypeError(
+    `purpose must be ssl.Purpose.SERVER_AUTH or ssl.Purpose.CLIENT_AUTH, got ${got}`,
+  );
 }
 
 /** A password as `load_cert_chain` takes it: a string or bytes (Python: str, bytes, bytearray). */

@@ -299,4 +299,61 @@ describe('ssl arguments of the wrong type or value', { timeout: 60_000 }, () => 
       await server.close();
     }
   });
+
+  it('purpose must be a Purpose value; null options are the defaults, other options a TypeError', async () => {
+    // Python 3.11: TypeError(purpose) for anything but a Purpose, None included, from
+    // create_default_context, _create_unverified_context and load_default_certs. These
+    // built a server-side context here (or ignored the value), found only at connect.
+    const purposes: Array<[unknown, string]> = [
+      ['server_auth', '"server_auth"'],
+      [{}, 'Object'],
+      [1, 'number'],
+      [null, 'null'],
+    ];
+    for (const [purpose, got] of purposes) {
+      const message = `purpose must be ssl.Purpose.SERVER_AUTH or ssl.Purpose.CLIENT_AUTH, got ${got}`;
+      const options = { purpose } as unknown as ssl.DefaultContextOptions;
+      throwsExactly(() => ssl.create_default_context(options), TypeError, message);
+      throwsExactly(() => ssl._create_unverified_context(options), TypeError, message);
+      throwsExactly(
+        () => ssl.create_default_context().load_default_certs(purpose as ssl.PurposeName),
+        TypeError,
+        message,
+      );
+    }
+    for (const [options, got] of [
+      ['x', 'string'],
+      [1, 'number'],
+      [true, 'boolean'],
+      [[], 'Array'],
+    ] as const) {
+      for (const fn of ['create_default_context', '_create_unverified_context'] as const) {
+        throwsExactly(
+          () => ssl[fn](options as unknown as ssl.DefaultContextOptions),
+          TypeError,
+          `${fn}() options must be an object, got ${got}`,
+        );
+      }
+    }
+    // null (Python's None) is no options at all: the defaults, both checks on or off.
+    const verified = ssl.create_default_context(null);
+    assert.equal(verified.protocol, ssl.PROTOCOL_TLS_CLIENT);
+    assert.equal(verified.verify_mode, ssl.CERT_REQUIRED);
+    assert.equal(verified.check_hostname, true);
+    const unverified = ssl._create_unverified_context(null);
+    assert.equal(unverified.verify_mode, ssl.CERT_NONE);
+    assert.equal(unverified.check_hostname, false);
+    ssl.create_default_context().load_default_certs(ssl.Purpose.CLIENT_AUTH);
+    ssl.create_default_context({ purpose: undefined, cafile: null });
+    const server = await httpsServer(pki.pair('server'), hello);
+    try {
+      // The default store does not trust the test CA; the unverified context checks nothing.
+      assert.ok(
+        (await get(server.port, { context: verified })) instanceof ssl.SSLCertVerificationError,
+      );
+      assert.equal(await get(server.port, { context: unverified }), '200 hello');
+    } finally {
+      await server.close();
+    }
+  });
 });
