@@ -19,6 +19,7 @@ import { isIP } from 'node:net';
 import type * as tls from 'node:tls';
 import { typeName } from '../io/body-kinds.ts';
 import { nodeTls } from '../io/node-tls.ts';
+import { pytruth } from '../protocol/pytext.ts';
 import {
   capathCertificates,
   derCertificates,
@@ -290,9 +291,12 @@ export class SSLContext {
   get check_hostname(): boolean {
     return this.#checkHostname;
   }
-  /** Set `check_hostname`; `true` also turns `CERT_NONE` into `CERT_REQUIRED`. */
+  /**
+   * Set `check_hostname`; `true` also turns `CERT_NONE` into `CERT_REQUIRED`. Any value
+   * is taken by its truth as Python's (NaN is true there, so the check stays on).
+   */
   set check_hostname(value: boolean) {
-    this.#checkHostname = Boolean(value);
+    this.#checkHostname = pytruth(value);
     if (this.#checkHostname && this.#verifyMode === CERT_NONE) this.#verifyMode = CERT_REQUIRED;
     this.#generation++;
   }

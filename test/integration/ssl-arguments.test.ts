@@ -356,4 +356,55 @@ describe('ssl arguments of the wrong type or value', { timeout: 60_000 }, () => 
       await server.close();
     }
   });
+
+  it('check_hostname takes any value by its truth as Python’s: NaN and a Symbol are true', async () => {
+    // Python 3.11: context.check_hostname = float('nan') reads back True (a nonzero
+    // float); object() True; 0, '' and None False. HTTPSConnection(check_hostname=x)
+    // sets the context's by the same truth. Here NaN turned the check off, and a Symbol
+    // given to HTTPSConnection failed at connect with 'Cannot convert a Symbol value to
+    // a string'.
+    const server = await httpsServer(pki.pair('wrongname'), hello);
+    try {
+      const truths: Array<[unknown, boolean]> = [
+        [Number.NaN, true],
+        [Symbol('on'), true],
+        [{}, true],
+        ['x', true],
+        [1, true],
+        [0, false],
+        ['', false],
+        [null, false],
+      ];
+      for (const [value, truth] of truths) {
+        const context = caContext();
+        (context as unknown as Record<string, unknown>).check_hostname = value;
+        assert.equal(context.check_hostname, truth, String(value));
+        const fromContext = await get(server.port, { context });
+        const viaOption = caContext();
+        viaOption.check_hostname = !truth;
+        const conn = new HTTPSConnection('localhost', server.port, {
+          context: viaOption,
+          check_hostname: value as boolean,
+        });
+        assert.equal(conn.check_hostname, value === null ? !truth : truth, String(value));
+        conn.close();
+        const fromOption = await get(server.port, {
+          context: viaOption,
+          check_hostname: value as boolean,
+        });
+        for (const result of [fromContext, ...(value === null ? [] : [fromOption])]) {
+          if (truth) {
+            assert.ok(
+              result instanceof ssl.SSLCertVerificationError,
+              `${String(value)}: ${result}`,
+            );
+          } else {
+            assert.equal(result, '200 hello', String(value));
+          }
+        }
+      }
+    } finally {
+      await server.close();
+    }
+  });
 });
