@@ -15,6 +15,7 @@
  */
 import { typeName } from '../io/body-kinds.ts';
 import { HTTPS_PORT } from '../protocol/limits.ts';
+import { pytruth } from '../protocol/pytext.ts';
 import type { TlsFactory } from './connection-driver.ts';
 import { HTTPConnection, type HTTPConnectionOptions, secureWith } from './http-connection.ts';
 import { CERT_NONE, create_default_context, SSLContext } from './ssl.ts';
@@ -82,7 +83,10 @@ export class HTTPSConnection extends HTTPConnection {
       // Python 3.10+ `_create_https_context`: offer ALPN http/1.1 by default.
       context.set_alpn_protocols(['http/1.1']);
     }
-    this.#checkHostname = options.check_hostname ?? null;
+    // Python: `if check_hostname is not None: context.check_hostname = check_hostname`,
+    // by its truth (NaN is true there; a Symbol broke the session key at connect).
+    const given = options.check_hostname;
+    this.#checkHostname = given === null || given === undefined ? null : pytruth(given);
     const checkHostname = this.#checkHostname ?? context.check_hostname;
     // Python checks this here; it is checked again at each connect, since the context
     // may change in between.

@@ -17,7 +17,9 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type * as tls from 'node:tls';
+import { typeName } from '../io/body-kinds.ts';
 import { nodeTls } from '../io/node-tls.ts';
+import { pytruth } from '../protocol/pytext.ts';
 import {
   capathCertificates,
   derCertificates,
@@ -117,6 +119,28 @@ const VERSION_NAMES: Readonly<Record<number, tls.SecureVersion>> = {
   [TLSVersion.TLSv1_3]: 'TLSv1.3',
 };
 
+/** Every `TLSVersion` value: what `minimum_version` and `maximum_version` take, as in Python. */
+const TLS_VERSIONS: ReadonlySet<number> = new Set(Object.values(TLSVersion));
+
+/**
+ * A value given to `minimum_version` or `maximum_version`, checked as Python checks it:
+ * not an integer is a `TypeError` (Python's "cannot be interpreted as an integer"), an
+ * integer that is no `TLSVersion` value is Python's ValueError, a `TypeError` here.
+ */
+function tlsVersion(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(
+      `${name} must be an ssl.TLSVersion value (an integer), got ${typeName(value)}`,
+    );
+  }
+  if (!TLS_VERSIONS.has(value)) {
+    // Python shows the value as OpenSSL's unsigned int: -3 is 0xfffffffd.
+    const shown = value < 0 && value >= -(2 ** 31) ? value >>> 0 : value;
+    throw new TypeError(`Unsupported TLS/SSL version 0x${shown.toString(16)}`);
+  }
+  return value;
+}
+
 /** A certificate-key pair from `load_cert_chain`. */
 interface CertChain {
   readonly cert: Buffer;
@@ -149,11 +173,9 @@ interface CertChain {
 export class SSLContext {
   /** Python's `protocol`: the `PROTOCOL_*` constant the context was made with. */
   readonly protocol: number;
-  /** Python's `minimum_version` (a `TLSVersion` value). */
-  minimum_version: number = TLSVersion.MINIMUM_SUPPORTED;
-  /** Python's `maximum_version` (a `TLSVersion` value). */
-  maximum_version: number = TLSVersion.MAXIMUM_SUPPORTED;
 
+  #minimumVersion: number = TLSVersion.MINIMUM_SUPPORTED;
+  #maximumVersion: number = TLSVersion.MAXIMUM_SUPPORTED;
   #verifyMode: number;
   #checkHostname: boolean;
   #defaultCerts = false;
@@ -179,8 +201,8 @@ export class SSLContext {
         const c = context as SSLContext;
         return {
           protocol: c.protocol,
-          minimum_version: c.minimum_version,
-          maximum_version: c.maximum_version,
+          minimum_version: c.#minimumVersion,
+          maximum_version: c.#maximumVersion,
           verifyMode: c.#verifyMode,
           checkHostname: c.#checkHostname,
           defaultCerts: c.#defaultCerts,
@@ -195,8 +217,8 @@ export class SSLContext {
       set: (context, f) => {
         const c = context as SSLContext;
         (c as { protocol: number }).protocol = f.protocol as number;
-        c.minimum_version = f.minimum_version as number;
-        c.maximum_version = f.maximum_version as number;
+        c.#minimumVersion = f.minimum_version as number;
+        c.#maximumVersion = f.maximum_version as number;
         c.#verifyMode = f.verifyMode as number;
         c.#checkHostname = f.checkHostname as boolean;
         c.#defaultCerts = f.defaultCerts as boolean;
@@ -220,6 +242,35 @@ export class SSLContext {
     this.#checkHostname = client;
   }
 
+  /**
+   * Python's `minimum_version`: the lowest TLS version a connection may use, a
+   * {@link TLSVersion} value. Checked when assigned, as in Python: a value that is not an
+   * integer is a `TypeError`, an integer that is not a `TLSVersion` one too (Python:
+   * ValueError "Unsupported TLS/SSL version"). `MAXIMUM_SUPPORTED` reads back as
+   * `TLSv1_3`, as in Python (the highest version there is).
+   */
+  get minimum_version(): number {
+    return this.#minimumVersion;
+  }
+  /** Set `minimum_version` (a `TLSVersion` value). */
+  set minimum_version(version: number) {
+    const v = tlsVersion(version, 'minimum_version');
+    this.#minimumVersion = v === TLSVersion.MAXIMUM_SUPPORTED ? TLSVersion.TLSv1_3 : v;
+  }
+
+  /**
+   * Python's `maximum_version`: the highest TLS version a connection may use, checked as
+   * `minimum_version` is. `MINIMUM_SUPPORTED` reads back as `TLSv1`, as in Python.
+   */
+  get maximum_version(): number {
+    return this.#maximumVersion;
+  }
+  /** Set `maximum_version` (a `TLSVersion` value). */
+  set maximum_version(version: number) {
+    const v = tlsVersion(version, 'maximum_version');
+    this.#maximumVersion = v === TLSVersion.MINIMUM_SUPPORTED ? TLSVersion.TLSv1 : v;
+  }
+
   /** Python's `verify_mode`. CERT_NONE while `check_hostname` is on is a `TypeError` (Python: ValueError). */
   get verify_mode(): number {
     return this.#verifyMode;
@@ -240,9 +291,12 @@ export class SSLContext {
   get check_hostname(): boolean {
     return this.#checkHostname;
   }
-  /** Set `check_hostname`; `true` also turns `CERT_NONE` into `CERT_REQUIRED`. */
+  /**
+   * Set `check_hostname`; `true` also turns `CERT_NONE` into `CERT_REQUIRED`. Any value
+   * is taken by its truth as Python's (NaN is true there, so the check stays on).
+   */
   set check_hostname(value: boolean) {
-    this.#checkHostname = Boolean(value);
+    this.#checkHostname = pytruth(value);
     if (this.#checkHostname && this.#verifyMode === CERT_NONE) this.#verifyMode = CERT_REQUIRED;
     this.#generation++;
   }
@@ -265,30 +319,49 @@ export class SSLContext {
   /**
    * Python's `load_cert_chain(certfile, keyfile=None, password=None)`: the client
    * certificate (and its chain) and private key, PEM files; the key may sit in
-   * `certfile`. `password` decrypts an encrypted key (a string, bytes, or a function
-   * returning one). A bad file, key or password throws `SSLError` now, as in Python.
+   * `certfile`. `password` decrypts an encrypted key: a string, bytes (a `Uint8Array`),
+   * or a function returning one, called only when the key is encrypted, as in Python.
+   * Another password is a `TypeError` now, as in Python ("password should be a string or
+   * callable"), so is a function's other result ("password callback must return a
+   * string") or a password over 1024 bytes (Python's ValueError). A bad file, key or
+   * password throws `SSLError` now, as in Python.
    */
   load_cert_chain(
     certfile: string,
     keyfile?: string | null,
-    password?: string | Buffer | (() => string | Buffer) | null,
+    password?: string | Uint8Array | (() => string | Uint8Array) | null,
   ): void {
     fsPath(certfile, 'certfile');
     if (keyfile !== null && keyfile !== undefined) fsPath(keyfile, 'keyfile');
+    const pw: unknown = password;
+    if (pw !== null && pw !== undefined && typeof pw !== 'function' && !isPasswordText(pw)) {
+      throw new TypeError('password should be a string or callable');
+    }
     const cert = readFileSync(certfile);
     const key = keyfile ? readFileSync(keyfile) : cert;
-    const pw = typeof password === 'function' ? password() : password;
-    const passphrase = pw === null || pw === undefined ? undefined : pw.toString();
-    try {
-      nodeTls().createSecureContext({
-        cert,
-        key,
-        ...(passphrase === undefined ? {} : { passphrase }),
-      });
-    } catch (err) {
-      throw new SSLError(`[SSL] cannot load certificate chain: ${(err as Error).message}`, {
+    const tryLoad = (passphrase: string | undefined): unknown => {
+      try {
+        nodeTls().createSecureContext({
+          cert,
+          key,
+          ...(passphrase === undefined ? {} : { passphrase }),
+        });
+        return null;
+      } catch (err) {
+        return err ?? new Error(String(err));
+      }
+    };
+    // A key that needs no password loads without it (the function is not called).
+    let passphrase: string | undefined;
+    let failure = tryLoad(undefined);
+    if (failure !== null && pw !== null && pw !== undefined) {
+      passphrase = passwordText(typeof pw === 'function' ? (pw as () => unknown)() : pw);
+      failure = tryLoad(passphrase);
+    }
+    if (failure !== null) {
+      throw new SSLError(`[SSL] cannot load certificate chain: ${(failure as Error).message}`, {
         reason: 'PEM_LIB',
-        cause: err,
+        cause: failure,
       });
     }
     this.#chain = { cert, key, passphrase };
@@ -334,18 +407,29 @@ export class SSLContext {
 
   /**
    * Python's `load_default_certs(purpose=Purpose.SERVER_AUTH)`: trust the system's CA
-   * certificates (Node's bundled roots and `NODE_EXTRA_CA_CERTS`).
+   * certificates (Node's bundled roots and `NODE_EXTRA_CA_CERTS`). A `purpose` that is
+   * not a {@link Purpose} value is a `TypeError`, as in Python.
    */
-  load_default_certs(purpose: PurposeName = Purpose.SERVER_AUTH): void {
-    void purpose;
+  load_default_certs(purpose?: PurposeName): void {
+    purposeOf(purpose);
     this.#defaultCerts = true;
     this.#generation++;
   }
 
-  /** Python's `set_ciphers(ciphers)`: an OpenSSL cipher list. */
+  /**
+   * Python's `set_ciphers(ciphers)`: an OpenSSL cipher list. Not a string is a
+   * `TypeError`; a list that selects no cipher is an `SSLError` now, as in Python: an
+   * empty one, and one of TLS 1.3 suite names only (which Node takes, but connect, with
+   * the security level it adds, would then refuse).
+   */
   set_ciphers(ciphers: string): void {
+    if (typeof ciphers !== 'string') {
+      throw new TypeError(`set_ciphers() argument must be a string, not ${typeName(ciphers)}`);
+    }
     try {
       nodeTls().createSecureContext({ ciphers });
+      // The list as a connection will give it (tls-verify.ts may add a security level).
+      nodeTls().createSecureContext({ ciphers: securityLevel(ciphers).ciphers });
     } catch (err) {
       throw new SSLError('No cipher can be selected.', { reason: 'NO_CIPHER_MATCH', cause: err });
     }
@@ -353,13 +437,36 @@ export class SSLContext {
     this.#generation++;
   }
 
-  /** Python's `set_alpn_protocols(protocols)`, e.g. `['http/1.1']`. */
-  set_alpn_protocols(protocols: readonly string[]): void {
-    for (const p of protocols) {
-      if (p.length === 0 || p.length > 255)
-        throw new TypeError('ALPN protocols must be 1 to 255 bytes long');
+  /**
+   * Python's `set_alpn_protocols(alpn_protocols)`, e.g. `['http/1.1']`: any iterable of
+   * ASCII strings, checked now as in Python: not an iterable, or an item that is not a
+   * string, is a `TypeError` (so is a non-ASCII one, Python's UnicodeEncodeError); an
+   * empty one or one longer than 255 is an `SSLError`, as in Python. A string is an
+   * iterable of its characters, in Python too.
+   */
+  set_alpn_protocols(alpn_protocols: Iterable<string>): void {
+    const given: unknown = alpn_protocols;
+    if (
+      given === null ||
+      given === undefined ||
+      typeof (given as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function'
+    ) {
+      throw new TypeError(`alpn_protocols must be an iterable of strings, got ${typeName(given)}`);
     }
-    this.#alpn = [...protocols];
+    const protocols: string[] = [];
+    for (const protocol of given as Iterable<unknown>) {
+      if (typeof protocol !== 'string') {
+        throw new TypeError(`ALPN protocols must be strings, got ${typeName(protocol)}`);
+      }
+      if (!/^\p{ASCII}*$/u.test(protocol)) {
+        throw new TypeError(`ALPN protocols must be ASCII, got ${JSON.stringify(protocol)}`);
+      }
+      if (protocol.length === 0 || protocol.length > 255) {
+        throw new SSLError('ALPN protocols must be 1 to 255 in length');
+      }
+      protocols.push(protocol);
+    }
+    this.#alpn = protocols;
     this.#generation++;
   }
 
@@ -395,9 +502,9 @@ export class SSLContext {
       options.key = this.#chain.key;
       if (this.#chain.passphrase !== undefined) options.passphrase = this.#chain.passphrase;
     }
-    const min = VERSION_NAMES[this.minimum_version];
+    const min = VERSION_NAMES[this.#minimumVersion];
     if (min !== undefined) options.minVersion = min;
-    const max = VERSION_NAMES[this.maximum_version];
+    const max = VERSION_NAMES[this.#maximumVersion];
     if (max !== undefined) options.maxVersion = max;
     // Security level 2 unless the cipher string names one: by the TLS library where it
     // takes it, else by the verification after the handshake (tls-verify.ts).
@@ -419,8 +526,8 @@ export class SSLContext {
         hostname,
         port,
         check,
-        this.minimum_version,
-        this.maximum_version,
+        this.#minimumVersion,
+        this.#maximumVersion,
       ].join('\0'),
       sessions: this.#sessions,
     };
@@ -436,21 +543,26 @@ export class SSLContext {
 
 /** Options of `create_default_context` (Python's keyword arguments). */
 export interface DefaultContextOptions {
-  /** Python's `purpose`: `Purpose.SERVER_AUTH` (the default) for a client context. */
-  purpose?: PurposeName;
+  /**
+   * Python's `purpose`: `Purpose.SERVER_AUTH` (the default) for a client context; not a
+   * `Purpose` value (null included, as Python's None) is a `TypeError`.
+   */
+  purpose?: PurposeName | undefined;
   /** Python's `cafile`: a PEM file of CA certificates to trust instead of the system's. */
-  cafile?: string | null;
+  cafile?: string | null | undefined;
   /** Python's `capath`: a directory of PEM CA certificates to trust instead of the system's. */
-  capath?: string | null;
+  capath?: string | null | undefined;
   /** Python's `cadata`: CA certificates as PEM text or DER bytes. */
-  cadata?: string | Uint8Array | null;
+  cadata?: string | Uint8Array | null | undefined;
 }
 
 /**
  * Python's `ssl.create_default_context(purpose=SERVER_AUTH, cafile=None, capath=None,
  * cadata=None)`: certificate and host-name checks on, TLS 1.2 at least, and the given
  * CA certificates, or the system's when none are given (here: Node's bundled roots and
- * `NODE_EXTRA_CA_CERTS`, not the operating system's store).
+ * `NODE_EXTRA_CA_CERTS`, not the operating system's store). `options` null or undefined
+ * is none given; options that are not an object, or a `purpose` that is not a
+ * {@link Purpose} value, are a `TypeError` now (Python's TypeError).
  *
  * @example
  * ```ts
@@ -459,13 +571,14 @@ export interface DefaultContextOptions {
  * const conn = new httplib.HTTPSConnection('localhost', 8443, { context });
  * ```
  */
-export function create_default_context(options: DefaultContextOptions = {}): SSLContext {
-  const purpose = options.purpose ?? Purpose.SERVER_AUTH;
+export function create_default_context(options?: DefaultContextOptions | null): SSLContext {
+  const given = contextOptions(options, 'create_default_context');
+  const purpose = purposeOf(given.purpose);
   const context = new SSLContext(
     purpose === Purpose.SERVER_AUTH ? PROTOCOL_TLS_CLIENT : PROTOCOL_TLS_SERVER,
   );
   context.minimum_version = TLSVersion.TLSv1_2;
-  const { cafile, capath, cadata } = options;
+  const { cafile, capath, cadata } = given;
   if (cafile || capath || (cadata !== null && cadata !== undefined)) {
     context.load_verify_locations(cafile, capath, cadata);
   } else if (context.verify_mode !== CERT_NONE) {
@@ -481,7 +594,7 @@ export function create_default_context(options: DefaultContextOptions = {}): SSL
  *
  * Differs from Python: Python's keyword arguments `protocol`, `cert_reqs`,
  * `check_hostname`, `certfile` and `keyfile` are not taken, and the context is always a
- * client one, whatever `purpose` says.
+ * client one, whatever `purpose` says (which must still be a {@link Purpose} value).
  *
  * @example
  * ```ts
@@ -489,18 +602,61 @@ export function create_default_context(options: DefaultContextOptions = {}): SSL
  * const conn = new httplib.HTTPSConnection('self-signed.example', 443, { context });
  * ```
  */
-export function _create_unverified_context(options: DefaultContextOptions = {}): SSLContext {
+export function _create_unverified_context(options?: DefaultContextOptions | null): SSLContext {
+  const given = contextOptions(options, '_create_unverified_context');
+  purposeOf(given.purpose);
   const context = new SSLContext(PROTOCOL_TLS_CLIENT);
   context.check_hostname = false;
   context.verify_mode = CERT_NONE;
   context.minimum_version = TLSVersion.TLSv1_2;
-  const { cafile, capath, cadata } = options;
+  const { cafile, capath, cadata } = given;
   if (cafile || capath || (cadata !== null && cadata !== undefined)) {
     context.load_verify_locations(cafile, capath, cadata);
   } else {
     context.load_default_certs();
   }
   return context;
+}
+
+/**
+ * The options of `create_default_context` / `_create_unverified_context`: null or
+ * undefined is none given (API.md: null where Python has None), else an object.
+ */
+function contextOptions(options: unknown, fn: string): DefaultContextOptions {
+  if (options === null || options === undefined) return {};
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`${fn}() options must be an object, got ${typeName(options)}`);
+  }
+  return options as DefaultContextOptions;
+}
+
+/**
+ * A `purpose` argument: a {@link Purpose} value, or undefined for the default
+ * (`SERVER_AUTH`); anything else is a `TypeError`, as in Python (`None` included).
+ */
+function purposeOf(purpose: unknown): PurposeName {
+  if (purpose === undefined) return Purpose.SERVER_AUTH;
+  if (purpose === Purpose.SERVER_AUTH || purpose === Purpose.CLIENT_AUTH) return purpose;
+  const got = typeof purpose === 'string' ? JSON.stringify(purpose) : typeName(purpose);
+  throw new TypeError(
+    `purpose must be ssl.Purpose.SERVER_AUTH or ssl.Purpose.CLIENT_AUTH, got ${got}`,
+  );
+}
+
+/** A password as `load_cert_chain` takes it: a string or bytes (Python: str, bytes, bytearray). */
+function isPasswordText(value: unknown): value is string | Uint8Array {
+  return typeof value === 'string' || value instanceof Uint8Array;
+}
+
+/**
+ * The passphrase for Node from a password or a password function's result, checked as
+ * Python's password callback checks it (Python's ValueError is a `TypeError` here).
+ */
+function passwordText(value: unknown): string {
+  if (!isPasswordText(value)) throw new TypeError('password callback must return a string');
+  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
+  if (bytes.length > 1024) throw new TypeError('password cannot be longer than 1024 bytes');
+  return bytes.toString('utf8');
 }
 
 /**

@@ -121,6 +121,15 @@ export function isToken(s: string): boolean {
 /** Highest TCP port. */
 export const MAX_PORT = 65535;
 
+/**
+ * Python's truth value (`bool(x)`) of a value given where Python tests truthiness, such
+ * as `check_hostname`: JavaScript's, except NaN, which is true in Python (only a zero is
+ * a false number). Objects are true, as Python's are unless they define a length.
+ */
+export function pytruth(value: unknown): boolean {
+  return typeof value === 'number' ? value !== 0 : Boolean(value);
+}
+
 /** Whether `port` is a TCP port number: an integer 0..65535. */
 export function isPort(port: unknown): port is number {
   return Number.isInteger(port) && (port as number) >= 0 && (port as number) <= MAX_PORT;
