@@ -352,8 +352,13 @@ export function workerGone(): void {
     throw discard(t, new WorkerError('httplib-ts/sync: the worker thread exited'));
 }
 
-/** A test hook: make the worker throw, exit or hang (not part of the public API). */
-export function testHook(what: 'throw' | 'exit' | 'hang' | 'terminate' | 'wake'): void {
+/**
+ * A test hook: make the worker throw, exit or hang, or reply with a value JSON cannot
+ * hold (not part of the public API).
+ */
+export function testHook(
+  what: 'throw' | 'exit' | 'hang' | 'terminate' | 'wake' | 'unsendable',
+): void {
   if (what === 'terminate') {
     void thread?.worker.terminate();
     return;

@@ -189,10 +189,14 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
 
   /** @internal */
   [MIRROR](state: ConnectionState): void {
-    this.host = state.host;
-    this.port = state.port;
-    this.#sent.host = state.host;
-    this.#sent.port = state.port;
+    if (state.host !== undefined) {
+      this.host = state.host;
+      this.#sent.host = state.host;
+    }
+    if (state.port !== undefined) {
+      this.port = state.port;
+      this.#sent.port = state.port;
+    }
     const s = state.sock;
     this.#sock =
       s === null
@@ -407,8 +411,8 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
     refuseSignal(options, 'getresponse()');
     const direct = this.#direct;
     if (direct !== null) return exclusive(() => direct.getresponse()) as unknown as T.HTTPResponse;
-    const value = this.#call('getresponse', () => []) as unknown as { $resp: ResponseHead };
-    return makeResponse(value.$resp);
+    const { value, reply } = invoke(this.target(), 'getresponse', () => []);
+    return makeResponse((value as unknown as { $resp: ResponseHead }).$resp, reply.decoder);
   }
 }
 

@@ -10,7 +10,7 @@ import { BIND, create, HTTPConnection, HTTPSConnection, sendContext } from './co
 import { invoke, type ResponseHead } from './remote.ts';
 import { makeResponse } from './response.ts';
 import type * as T from './types.ts';
-import type { Encoder, Json } from './wire.ts';
+import type { Decoder, Encoder, Json } from './wire.ts';
 
 /**
  * Python 2.7's `httplib.HTTP`, blocking: see the main entry's `HTTP`.
@@ -76,7 +76,7 @@ export class HTTP implements T.Blocking<httplib.HTTP> {
     const st = reply.json.st as { file?: Json; headers?: string[] | null } | undefined;
     if (st !== undefined && 'file' in st) {
       const file = st.file as { $resp: ResponseHead } | null;
-      this.file = file === null ? null : this.#responseFor(file.$resp);
+      this.file = file === null ? null : this.#responseFor(file.$resp, reply.decoder);
       this.headers =
         st.headers === null || st.headers === undefined
           ? null
@@ -87,9 +87,9 @@ export class HTTP implements T.Blocking<httplib.HTTP> {
 
   #response: T.HTTPResponse | null = null;
   #responseId = -1;
-  #responseFor(head: ResponseHead): T.HTTPResponse {
+  #responseFor(head: ResponseHead, decoder: Decoder): T.HTTPResponse {
     if (this.#response === null || this.#responseId !== head.id) {
-      this.#response = makeResponse(head);
+      this.#response = makeResponse(head, decoder);
       this.#responseId = head.id;
     }
     return this.#response;

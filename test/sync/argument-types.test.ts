@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { currentWorker, transact } from '../../src/sync/channel.ts';
+import { currentWorker, testHook, transact } from '../../src/sync/channel.ts';
+import { directTransport } from '../../src/sync/direct.ts';
 import { Encoder } from '../../src/sync/wire.ts';
 import * as httplib from '../../src/sync.ts';
 import { noUncaught, type Peer, startPeer, thrown } from './peer.ts';
@@ -32,6 +33,32 @@ function freshWorks(): void {
   assert.ok(Date.now() - started < 3000, 'a fresh connection answers at once');
 }
 
+/** A connection run by the worker's client (not the direct transport). */
+function workerConnection(port: number): httplib.HTTPConnection {
+  const saved = directTransport.enabled;
+  directTransport.enabled = false;
+  try {
+    return new httplib.HTTPConnection('127.0.0.1', port);
+  } finally {
+    directTransport.enabled = saved;
+  }
+}
+
+/** Connections of both transports with a response each, unread: they must outlive what follows. */
+function liveResponses(): Array<() => void> {
+  return [workerConnection(peer.http), new httplib.HTTPConnection('127.0.0.1', peer.http)].map(
+    (conn) => {
+      conn.request('GET', '/bytes?n=3000000');
+      const response = conn.getresponse();
+      assert.equal(response.read(10).length, 10);
+      return () => {
+        assert.equal(response.read().length, 3_000_000 - 10);
+        conn.close();
+      };
+    },
+  );
+}
+
 describe('a port that is not an integer 0-65535, set after the constructor', () => {
   for (const port of [10n, 70_000, 1.5]) {
     it(`${typeof port} ${String(port)}: TypeError at the request, and every connection still works`, () => {
@@ -48,6 +75,22 @@ describe('a port that is not an integer 0-65535, set after the constructor', () 
       freshWorks();
     });
   }
+
+  it('on a connection of the worker: its TypeError, the worker and the other connections unharmed', () => {
+    const live = liveResponses();
+    const worker = currentWorker();
+    const conn = workerConnection(peer.http);
+    (conn as { port: unknown }).port = 10n;
+    const err = thrown(() => conn.request('GET', '/hello')) as Error;
+    assert.equal(err.name, 'TypeError', String(err));
+    // Node's, as the main entry's connect throws it (not the reply's failure to cross).
+    assert.match(err.message, /port/);
+    assert.doesNotMatch(err.message, /could not send/);
+    assert.equal(conn.port, 10n, 'the attribute is as the caller set it');
+    assert.equal(currentWorker(), worker, 'the worker lives on');
+    for (const finish of live) finish();
+    freshWorks();
+  });
 
   it('a command JSON cannot hold throws with nothing sent: the channel stays in step', () => {
     freshWorks();
@@ -68,6 +111,53 @@ describe('a port that is not an integer 0-65535, set after the constructor', () 
     assert.equal(encoder.ported.length, 1);
     assert.equal(transact({ c: 'nop', a: args }, encoder, null).json.v, null);
     assert.equal(currentWorker(), worker, 'the worker lives on');
+    freshWorks();
+  });
+});
+
+describe('attribute values of any type never stop the worker', () => {
+  it('HTTP(host, port, strict=10n): a truthy strict; the other connections carry on', () => {
+    const live = liveResponses();
+    const worker = currentWorker();
+    const h = new httplib.HTTP('127.0.0.1', peer.http, 10n as never);
+    h.putrequest('GET', '/hello');
+    h.endheaders();
+    assert.equal(h.getreply()[0], 200);
+    assert.equal(h.getfile()?.strict, 10n);
+    assert.equal(h.getfile()?.read().toString(), 'hello\n');
+    h.close();
+    assert.equal(currentWorker(), worker, 'the worker lives on');
+    for (const finish of live) finish();
+  });
+
+  it('set_debuglevel(10n) is level 10: the debug output is written, the worker lives on', () => {
+    const live = liveResponses();
+    const worker = currentWorker();
+    const h = new httplib.HTTP('127.0.0.1', peer.http);
+    const out: string[] = [];
+    h._conn.debugOutput = (text) => out.push(text);
+    h.set_debuglevel(10n as never);
+    h.putrequest('GET', '/hello');
+    h.endheaders();
+    assert.equal(h.getreply()[0], 200);
+    assert.equal(h.getfile()?.debuglevel, 10n);
+    assert.equal(h.getfile()?.read().toString(), 'hello\n');
+    h.close();
+    const text = out.join('');
+    assert.match(text, /^send: 'GET \/hello HTTP\/1\.0\\r\\n/);
+    assert.match(text, /reply: 'HTTP\/1\.1 200 OK\\r\\n'/);
+    assert.equal(currentWorker(), worker, 'the worker lives on');
+    for (const finish of live) finish();
+  });
+
+  it("a reply JSON cannot hold is that call's TypeError, not the worker's end", () => {
+    const live = liveResponses();
+    const worker = currentWorker();
+    const err = thrown(() => testHook('unsendable')) as Error;
+    assert.equal(err.name, 'TypeError');
+    assert.match(err.message, /could not send a value back: .*BigInt/);
+    assert.equal(currentWorker(), worker, 'the worker lives on');
+    for (const finish of live) finish();
     freshWorks();
   });
 });
