@@ -16,6 +16,7 @@
  * If the worker fails, a connection is rebuilt in the next worker on its next call, as if
  * it had been closed: the next request opens a new socket (Python's `auto_open`).
  */
+import { checkHooks } from '../client/connection-options.ts';
 import { contextOption } from '../client/https-connection.ts';
 import { type ContextFields, setContextFields } from '../client/tls-verify.ts';
 import * as httplib from '../index.ts';
@@ -116,6 +117,8 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
       return;
     }
     checkOptions(options, 'HTTPConnection');
+    // debugOutput stays here, unchecked by the main entry's constructor: checked as it does.
+    checkHooks(options ?? {});
     const { debugOutput, ...rest } = (options ?? {}) as httplib.HTTPConnectionOptions;
     this.debugOutput = debugOutput ?? null;
     const given = {

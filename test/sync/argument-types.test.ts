@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import * as main from '../../src/index.ts';
 import { currentWorker, testHook, transact } from '../../src/sync/channel.ts';
 import { directTransport } from '../../src/sync/direct.ts';
 import { Encoder } from '../../src/sync/wire.ts';
@@ -160,4 +161,17 @@ describe('attribute values of any type never stop the worker', () => {
     for (const finish of live) finish();
     freshWorks();
   });
+});
+
+describe("options of the wrong type: the main entry's TypeError, from the constructor", () => {
+  for (const debugOutput of ['x', {}, 1]) {
+    it(`debugOutput ${JSON.stringify(debugOutput)}`, () => {
+      const options = { debugOutput: debugOutput as never };
+      const ours = thrown(() => new httplib.HTTPConnection('127.0.0.1', peer.http, options));
+      const theirs = thrown(() => new main.HTTPConnection('127.0.0.1', peer.http, options));
+      assert.ok(ours instanceof TypeError);
+      assert.match((ours as Error).message, /^debugOutput must be a function or a writable stream/);
+      assert.equal((ours as Error).message, (theirs as Error).message);
+    });
+  }
 });
