@@ -3,6 +3,7 @@
  * compatibility classes. The worker runs the main entry's own `HTTP`/`HTTPS`; `_conn` is
  * the twin of the connection inside it, and `file` / `headers` mirror its own.
  */
+import { contextOption } from '../client/https-connection.ts';
 import * as httplib from '../index.ts';
 import { encodeBody } from './bodies.ts';
 import { type CallScope, currentGeneration } from './channel.ts';
@@ -50,7 +51,7 @@ export class HTTP implements T.Blocking<httplib.HTTP> {
     }
     const https = this instanceof HTTPS;
     const options = https ? ((strict as unknown as httplib.HTTPSOptions | undefined) ?? {}) : null;
-    const context = options?.context ?? null;
+    const context = options === null ? null : contextOption(options.context);
     const args: unknown[] = https
       ? [host, port, { ...options, context: undefined }]
       : [host, port, strict];

@@ -174,4 +174,15 @@ describe("options of the wrong type: the main entry's TypeError, from the constr
       assert.equal((ours as Error).message, (theirs as Error).message);
     });
   }
+
+  for (const context of [{}, 'x']) {
+    it(`legacy HTTPS context ${JSON.stringify(context)}`, () => {
+      const options = { context: context as never };
+      const ours = thrown(() => new httplib.HTTPS('localhost', 1, options));
+      const theirs = thrown(() => new main.HTTPS('localhost', 1, options));
+      assert.ok(ours instanceof TypeError);
+      assert.match((ours as Error).message, /^context must be an ssl\.SSLContext/);
+      assert.equal((ours as Error).message, (theirs as Error).message);
+    });
+  }
 });
