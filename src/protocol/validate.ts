@@ -68,15 +68,20 @@ export function parseHostPort(
       p = defaultPort;
     }
   } else {
-    if (!isPort(port)) {
-      throw new TypeError(`port must be an integer 0-65535, got ${describe(port)}`);
-    }
-    p = port;
+    p = checkPort(port);
   }
   if (h.length >= 2 && h.charCodeAt(0) === 0x5b && h.charCodeAt(h.length - 1) === 0x5d) {
     h = h.slice(1, -1);
   }
   return [h, p];
+}
+
+/** A given port: an integer 0..65535, else `TypeError` (Python's, at connect). */
+export function checkPort(port: unknown): number {
+  if (!isPort(port)) {
+    throw new TypeError(`port must be an integer 0-65535, got ${describe(port)}`);
+  }
+  return port;
 }
 
 /** A short description of a bad argument for a TypeError message. */

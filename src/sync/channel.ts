@@ -150,12 +150,17 @@ export function transact(
   busy = true;
   try {
     const t = thread ?? startThread();
-    if (queue.length > 0) {
-      command.q = queue
-        .splice(0, queue.length)
-        .map((item) => (typeof item === 'function' ? item(encoder) : item));
+    const queued = queue.splice(0, queue.length);
+    if (queued.length > 0) {
+      command.q = queued.map((item) => (typeof item === 'function' ? item(encoder) : item));
     }
-    post(t, encoder.parcel(command));
+    try {
+      post(t, encoder.parcel(command));
+    } catch (err) {
+      // Nothing reached the worker: the queued items go with the next command.
+      queue.unshift(...queued);
+      throw err;
+    }
     for (;;) {
       const message = receive(t);
       const json = message.json;
@@ -168,20 +173,24 @@ export function transact(
   }
 }
 
+/**
+ * Sends a message: serialized first, so that a value JSON cannot hold (a BigInt put
+ * into a command as it is) throws here with nothing sent, and the worker and this thread
+ * still agree on what went over the port; then the message itself when it is too large
+ * for the shared area, then its ported values, in the order the worker takes them.
+ */
 function post(t: Thread, parcel: Parcel): void {
   const json = parcel.json as Record<string, Json>;
   if (parcel.ported.length > 0) json.pc = parcel.ported.length;
-  postPorted(t.port, parcel.ported);
   const length = writeParcel(t.toWorker, parcel);
   if (length === null) {
     t.port.postMessage({
       text: JSON.stringify(parcel.json),
       bins: parcel.bins.map((b) => b.slice()),
     });
-    Atomics.store(t.ctrl, LEN_TO_WORKER, -1);
-  } else {
-    Atomics.store(t.ctrl, LEN_TO_WORKER, length);
   }
+  postPorted(t.port, parcel.ported);
+  Atomics.store(t.ctrl, LEN_TO_WORKER, length ?? -1);
   t.sent++;
   Atomics.store(t.ctrl, TO_WORKER, t.sent);
   Atomics.notify(t.ctrl, TO_WORKER);
@@ -343,8 +352,13 @@ export function workerGone(): void {
     throw discard(t, new WorkerError('httplib-ts/sync: the worker thread exited'));
 }
 
-/** A test hook: make the worker throw, exit or hang (not part of the public API). */
-export function testHook(what: 'throw' | 'exit' | 'hang' | 'terminate' | 'wake'): void {
+/**
+ * A test hook: make the worker throw, exit or hang, or reply with a value JSON cannot
+ * hold (not part of the public API).
+ */
+export function testHook(
+  what: 'throw' | 'exit' | 'hang' | 'terminate' | 'wake' | 'unsendable',
+): void {
   if (what === 'terminate') {
     void thread?.worker.terminate();
     return;

@@ -16,6 +16,7 @@
  * If the worker fails, a connection is rebuilt in the next worker on its next call, as if
  * it had been closed: the next request opens a new socket (Python's `auto_open`).
  */
+import { checkHooks } from '../client/connection-options.ts';
 import { contextOption } from '../client/https-connection.ts';
 import { type ContextFields, setContextFields } from '../client/tls-verify.ts';
 import * as httplib from '../index.ts';
@@ -116,6 +117,8 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
       return;
     }
     checkOptions(options, 'HTTPConnection');
+    // debugOutput stays here, unchecked by the main entry's constructor: checked as it does.
+    checkHooks(options ?? {});
     const { debugOutput, ...rest } = (options ?? {}) as httplib.HTTPConnectionOptions;
     this.debugOutput = debugOutput ?? null;
     const given = {
@@ -189,10 +192,14 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
 
   /** @internal */
   [MIRROR](state: ConnectionState): void {
-    this.host = state.host;
-    this.port = state.port;
-    this.#sent.host = state.host;
-    this.#sent.port = state.port;
+    if (state.host !== undefined) {
+      this.host = state.host;
+      this.#sent.host = state.host;
+    }
+    if (state.port !== undefined) {
+      this.port = state.port;
+      this.#sent.port = state.port;
+    }
     const s = state.sock;
     this.#sock =
       s === null
@@ -407,8 +414,8 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
     refuseSignal(options, 'getresponse()');
     const direct = this.#direct;
     if (direct !== null) return exclusive(() => direct.getresponse()) as unknown as T.HTTPResponse;
-    const value = this.#call('getresponse', () => []) as unknown as { $resp: ResponseHead };
-    return makeResponse(value.$resp);
+    const { value, reply } = invoke(this.target(), 'getresponse', () => []);
+    return makeResponse((value as unknown as { $resp: ResponseHead }).$resp, reply.decoder);
   }
 }
 

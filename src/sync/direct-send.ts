@@ -129,7 +129,13 @@ export function prepareRemote(
   exact: boolean,
 ): PreparedBody {
   const reply = transact(
-    { c: 'ring', op: 'prep', id: ring.id, a: [blocksize, exact], b: body.json },
+    {
+      c: 'ring',
+      op: 'prep',
+      id: ring.id,
+      a: [blocksize, exact].map((v) => body.encoder.value(v)),
+      b: body.json,
+    },
     body.encoder,
     null,
   );
@@ -163,15 +169,17 @@ export function writeRemote(
     debug(`send: ${prepared.label}\n`);
     debug('sendIng a read()able\n');
   }
+  const encoder = new Encoder();
+  const { timeoutMs, peer } = sink;
   settle(
     transact(
       {
         c: 'ring',
         op: 'body',
         id: sink.ring.id,
-        a: [chunked, sink.timeoutMs, sink.peer.seconds, sink.peer.host, sink.peer.port],
+        a: [chunked, timeoutMs, peer.seconds, peer.host, peer.port].map((v) => encoder.value(v)),
       },
-      new Encoder(),
+      encoder,
       body.scope,
     ),
   );

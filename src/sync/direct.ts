@@ -19,6 +19,7 @@ import {
   requestTarget,
 } from '../protocol/request-writer.ts';
 import { ResponseParser } from '../protocol/response-parser.ts';
+import { checkPort } from '../protocol/validate.ts';
 import { workerGone } from './channel.ts';
 import { DirectResponse } from './direct-response.ts';
 import {
@@ -322,7 +323,8 @@ export class DirectDriver {
     try {
       ring = Ring.connect(
         conn.host,
-        conn.port,
+        // An attribute set since the constructor checked it: checked as it did.
+        checkPort(conn.port),
         timeoutMs(conn.timeout),
         conn.timeout,
         conn.source_address,

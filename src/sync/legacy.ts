@@ -3,6 +3,7 @@
  * compatibility classes. The worker runs the main entry's own `HTTP`/`HTTPS`; `_conn` is
  * the twin of the connection inside it, and `file` / `headers` mirror its own.
  */
+import { contextOption } from '../client/https-connection.ts';
 import * as httplib from '../index.ts';
 import { encodeBody } from './bodies.ts';
 import { type CallScope, currentGeneration } from './channel.ts';
@@ -10,7 +11,7 @@ import { BIND, create, HTTPConnection, HTTPSConnection, sendContext } from './co
 import { invoke, type ResponseHead } from './remote.ts';
 import { makeResponse } from './response.ts';
 import type * as T from './types.ts';
-import type { Encoder, Json } from './wire.ts';
+import type { Decoder, Encoder, Json } from './wire.ts';
 
 /**
  * Python 2.7's `httplib.HTTP`, blocking: see the main entry's `HTTP`.
@@ -50,7 +51,7 @@ export class HTTP implements T.Blocking<httplib.HTTP> {
     }
     const https = this instanceof HTTPS;
     const options = https ? ((strict as unknown as httplib.HTTPSOptions | undefined) ?? {}) : null;
-    const context = options?.context ?? null;
+    const context = options === null ? null : contextOption(options.context);
     const args: unknown[] = https
       ? [host, port, { ...options, context: undefined }]
       : [host, port, strict];
@@ -76,7 +77,7 @@ export class HTTP implements T.Blocking<httplib.HTTP> {
     const st = reply.json.st as { file?: Json; headers?: string[] | null } | undefined;
     if (st !== undefined && 'file' in st) {
       const file = st.file as { $resp: ResponseHead } | null;
-      this.file = file === null ? null : this.#responseFor(file.$resp);
+      this.file = file === null ? null : this.#responseFor(file.$resp, reply.decoder);
       this.headers =
         st.headers === null || st.headers === undefined
           ? null
@@ -87,9 +88,9 @@ export class HTTP implements T.Blocking<httplib.HTTP> {
 
   #response: T.HTTPResponse | null = null;
   #responseId = -1;
-  #responseFor(head: ResponseHead): T.HTTPResponse {
+  #responseFor(head: ResponseHead, decoder: Decoder): T.HTTPResponse {
     if (this.#response === null || this.#responseId !== head.id) {
-      this.#response = makeResponse(head);
+      this.#response = makeResponse(head, decoder);
       this.#responseId = head.id;
     }
     return this.#response;

@@ -22,8 +22,9 @@ import { Encoder, type Json } from './wire.ts';
 
 /** The worker-side state of a connection, as worker.ts reports it. */
 export interface ConnectionState {
-  readonly host: string;
-  readonly port: number;
+  /** Left out when the worker's is of a kind JSON cannot hold (the twin keeps its own). */
+  readonly host?: string;
+  readonly port?: number;
   readonly sock: [string | null, number | null, string | null, number | null] | null;
 }
 
@@ -36,8 +37,9 @@ export interface ResponseHead {
   readonly lines: string[];
   readonly chunked: boolean;
   readonly will_close: boolean;
-  readonly debuglevel: number;
-  readonly strict: boolean;
+  /** The connection's, of any type: encoded (`makeResponse` decodes them). */
+  readonly debuglevel: Json;
+  readonly strict: Json;
   readonly length: number | null;
   readonly isclosed: boolean;
   readonly closed: boolean;

@@ -22,14 +22,14 @@ import {
   trackResponse,
 } from './remote.ts';
 import type * as T from './types.ts';
-import { Encoder, type Json } from './wire.ts';
+import { type Decoder, Encoder, type Json } from './wire.ts';
 
 const EMPTY = Buffer.alloc(0);
 const MAIN = httplib.HTTPResponse.prototype;
 
 /** Makes the twin of a response the worker described. */
-export function makeResponse(head: ResponseHead): HTTPResponse {
-  return new HTTPResponse(RESPONSE, head);
+export function makeResponse(head: ResponseHead, decoder: Decoder): HTTPResponse {
+  return new HTTPResponse(RESPONSE, head, decoder);
 }
 
 const RESPONSE: unique symbol = Symbol('httplib-ts/sync response');
@@ -67,7 +67,7 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
   #isclosed: boolean;
 
   /** @internal Use `HTTPConnection.getresponse()`. */
-  constructor(token: typeof RESPONSE, head: ResponseHead) {
+  constructor(token: typeof RESPONSE, head: ResponseHead, decoder: Decoder) {
     if (token !== RESPONSE)
       throw new TypeError('HTTPResponse is made by HTTPConnection.getresponse()');
     this.status = head.status;
@@ -76,8 +76,8 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
     this.msg = new httplib.HTTPMessage(head.lines);
     this.chunked = head.chunked;
     this.will_close = head.will_close;
-    this.debuglevel = head.debuglevel;
-    this.strict = head.strict;
+    this.debuglevel = decoder.value(head.debuglevel) as number;
+    this.strict = decoder.value(head.strict) as boolean;
     this.closed = head.closed;
     this.#id = head.id;
     this.#generation = currentGeneration();

@@ -82,7 +82,10 @@ export class Ring {
         c: 'ring',
         op: 'connect',
         sab: 0,
-        a: [host, port, timeoutMs, seconds, source === null ? null : [source[0], source[1]]],
+        // Encoded as any value is: an attribute of any type must not break the message.
+        a: [host, port, timeoutMs, seconds, source === null ? null : [source[0], source[1]]].map(
+          (v) => encoder.value(v),
+        ),
       },
       encoder,
       null,
@@ -218,7 +221,7 @@ export class Ring {
           op: 'write',
           id: this.id,
           b: rest,
-          a: [timeoutMs, peer.seconds, peer.host, peer.port],
+          a: [timeoutMs, peer.seconds, peer.host, peer.port].map((v) => encoder.value(v)),
         },
         encoder,
         null,

@@ -153,13 +153,16 @@ export function construct(
 
 /** A call's value: a response is registered and described; anything else is encoded. */
 export function result(value: unknown, ownerId: number, encoder: Encoder): Json {
-  if (value instanceof httplib.HTTPResponse) return { $resp: describe(value, ownerId) };
+  if (value instanceof httplib.HTTPResponse) return { $resp: describe(value, ownerId, encoder) };
   if (Array.isArray(value)) return { $a: value.map((v) => result(v, ownerId, encoder)) };
   return encoder.value(value);
 }
 
-/** A new response: everything about it that never changes, and its state. */
-function describe(r: Response, ownerId: number): Json {
+/**
+ * A new response: everything about it that never changes, and its state. `debuglevel`
+ * and `strict` are the connection's, which Python takes of any type: encoded.
+ */
+function describe(r: Response, ownerId: number, encoder: Encoder): Json {
   const known = idOf.get(r);
   const id = register(r);
   const connId = ownerOf.get(ownerId) ?? ownerId;
@@ -176,8 +179,8 @@ function describe(r: Response, ownerId: number): Json {
     lines: [...r.msg.headers],
     chunked: r.chunked,
     will_close: r.will_close,
-    debuglevel: r.debuglevel,
-    strict: r.strict,
+    debuglevel: encoder.value(r.debuglevel),
+    strict: encoder.value(r.strict),
     ...responseState(r),
   } as Json;
 }
@@ -208,7 +211,7 @@ function responseState(r: Response): { length: number | null; isclosed: boolean;
  * connection (socket, host, port), of that connection's open responses, and, for the
  * legacy classes, their `file` and `headers`.
  */
-export function stateOf(id: number): Json {
+export function stateOf(id: number, encoder: Encoder): Json {
   const target = objects.get(id);
   const connId = target instanceof httplib.HTTPConnection ? id : (ownerOf.get(id) ?? id);
   const conn = objects.get(connId) as Connection | undefined;
@@ -230,7 +233,7 @@ export function stateOf(id: number): Json {
   out.rs = rs;
   if (target instanceof httplib.HTTP) {
     const file = target.file;
-    out.file = file === null ? null : { $resp: describe(file, id) };
+    out.file = file === null ? null : { $resp: describe(file, id, encoder) };
     out.headers = target.headers === null ? null : [...target.headers.headers];
   }
   return out;
@@ -273,11 +276,13 @@ function contextOf(conn: Connection, ctx: number | undefined, encoder: Encoder):
   return ownFields(contextFields(context), encoder);
 }
 
+/**
+ * A connection's socket, host and port. A host or port JSON has no form for (a BigInt the
+ * caller set, which its twin has) is left out: the twin keeps its own.
+ */
 function connectionState(conn: Connection): Json {
   const sock = conn.sock as import('node:net').Socket | null;
-  return {
-    host: conn.host,
-    port: conn.port,
+  const out: Record<string, Json> = {
     sock:
       sock === null
         ? null
@@ -288,6 +293,12 @@ function connectionState(conn: Connection): Json {
             sock.remotePort ?? null,
           ],
   };
+  for (const name of ['host', 'port'] as const) {
+    const value: unknown = conn[name];
+    if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value)))
+      out[name] = value;
+  }
+  return out;
 }
 
 /**

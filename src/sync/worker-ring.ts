@@ -259,7 +259,7 @@ export async function ringCommand(
   ported: readonly unknown[],
 ): Promise<Json> {
   const id = cmd.id ?? 0;
-  const a = cmd.a ?? [];
+  const a = (cmd.a ?? []).map((x) => decoder.value(x));
   switch (cmd.op) {
     case 'connect':
       return ringConnect(

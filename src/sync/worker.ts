@@ -156,7 +156,11 @@ function finish(parcel: Parcel): void {
   // The caller's latest message: the command, or the last answer to one of our questions.
   const seq = Atomics.load(ctrl, TO_WORKER);
   busy = false;
-  send(parcel);
+  try {
+    send(parcel);
+  } catch (err) {
+    send(unsendable(parcel, err));
+  }
   Atomics.store(ctrl, TO_MAIN, seq);
   Atomics.notify(ctrl, TO_MAIN);
   waitForCommand(seq);
@@ -187,24 +191,57 @@ function takePorted(count: number): unknown[] {
   return out;
 }
 
-/** Writes a message for the caller into the shared area (or over the port when too large). */
+/**
+ * Writes a message for the caller into the shared area (or over the port when too
+ * large), then its ported values, in the order the caller takes them. Serialized first:
+ * a value JSON cannot hold throws here with nothing sent (and the output kept).
+ */
 function send(parcel: Parcel): void {
   const json = parcel.json as Record<string, Json>;
   if (output.length > 0) json.o = output;
   if (warnings.length > 0) json.w = warnings;
+  if (parcel.ported.length > 0) json.pc = parcel.ported.length;
+  let length: number | null;
+  try {
+    length = writeParcel(toMain, parcel);
+  } catch (err) {
+    delete json.o;
+    delete json.w;
+    throw err;
+  }
   output = [];
   warnings = [];
-  if (parcel.ported.length > 0) json.pc = parcel.ported.length;
-  postPorted(port, parcel.ported);
-  const length = writeParcel(toMain, parcel);
   if (length === null) {
     port.postMessage({
       text: JSON.stringify(parcel.json),
       bins: parcel.bins.map((b) => b.slice()),
     });
-    Atomics.store(ctrl, LEN_TO_MAIN, -1);
-  } else {
-    Atomics.store(ctrl, LEN_TO_MAIN, length);
+  }
+  postPorted(port, parcel.ported);
+  Atomics.store(ctrl, LEN_TO_MAIN, length ?? -1);
+}
+
+/**
+ * A reply that JSON could not hold (a value of a kind it has no form for, put into it
+ * as it is): that one call fails with a TypeError, with the state it reported when that
+ * can be sent; the worker carries on (its objects are everyone's).
+ */
+function unsendable(parcel: Parcel, err: unknown): Parcel {
+  const why = err instanceof Error ? err.message : String(err);
+  const out = failure(
+    new TypeError(`httplib-ts/sync: the worker thread could not send a value back: ${why}`),
+  );
+  const st = (parcel.json as Record<string, Json>).st;
+  if (st !== undefined && serializable(st)) (out.json as Record<string, Json>).st = st;
+  return out;
+}
+
+function serializable(json: Json): boolean {
+  try {
+    JSON.stringify(json);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -323,15 +360,13 @@ async function settle(id: number, encoder: Encoder, work: () => Promise<Json>): 
   try {
     value = await work();
   } catch (err) {
-    const parcel = failure(err);
-    (parcel.json as Record<string, Json>).st = stateOf(id);
-    return parcel;
+    return encoder.parcel({ e: encoder.value(err), st: stateOf(id, encoder) });
   }
-  return encoder.parcel({ v: value, st: stateOf(id) });
+  return encoder.parcel({ v: value, st: stateOf(id, encoder) });
 }
 
 // ---------------------------------------------------------------------------------------
-// Test hooks: a worker that throws, exits or stops answering.
+// Test hooks: a worker that throws, exits or stops answering, or a reply JSON cannot hold.
 
 function hook(what: string, encoder: Encoder): Promise<Parcel> {
   switch (what) {
@@ -343,6 +378,9 @@ function hook(what: string, encoder: Encoder): Promise<Parcel> {
     case 'exit':
       setImmediate(() => process.exit(7));
       return new Promise(() => {});
+    case 'unsendable':
+      // A reply with a value JSON has no form for, as a raw attribute once was.
+      return Promise.resolve(encoder.parcel({ v: 10n as unknown as Json }));
     case 'hang': {
       const until = Date.now() + 60_000;
       while (Date.now() < until) {

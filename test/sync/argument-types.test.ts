@@ -1,0 +1,188 @@
+/**
+ * Arguments and attributes of the wrong type through the blocking entry (found by an
+ * argument-type fuzzer): each fails the call that was given it, with the main entry's
+ * TypeError where it has one, before a byte is sent; none of them may break the channel
+ * to the worker or the worker itself, so the other connections carry on.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as main from '../../src/index.ts';
+import { currentWorker, testHook, transact } from '../../src/sync/channel.ts';
+import { directTransport } from '../../src/sync/direct.ts';
+import { Encoder } from '../../src/sync/wire.ts';
+import * as httplib from '../../src/sync.ts';
+import { noUncaught, type Peer, startPeer, thrown } from './peer.ts';
+
+noUncaught();
+let peer: Peer;
+before(async () => {
+  peer = await startPeer();
+  httplib.setdefaulttimeout(10);
+});
+after(async () => {
+  httplib.setdefaulttimeout(null);
+  await peer.close();
+});
+
+/** A new connection's request and response, which must not take long. */
+function freshWorks(): void {
+  const started = Date.now();
+  const conn = new httplib.HTTPConnection('127.0.0.1', peer.http, { timeout: 3 });
+  conn.request('GET', '/hello');
+  assert.equal(conn.getresponse().read().toString(), 'hello\n');
+  conn.close();
+  assert.ok(Date.now() - started < 3000, 'a fresh connection answers at once');
+}
+
+/** A connection run by the worker's client (not the direct transport). */
+function workerConnection(port: number): httplib.HTTPConnection {
+  const saved = directTransport.enabled;
+  directTransport.enabled = false;
+  try {
+    return new httplib.HTTPConnection('127.0.0.1', port);
+  } finally {
+    directTransport.enabled = saved;
+  }
+}
+
+/** Connections of both transports with a response each, unread: they must outlive what follows. */
+function liveResponses(): Array<() => void> {
+  return [workerConnection(peer.http), new httplib.HTTPConnection('127.0.0.1', peer.http)].map(
+    (conn) => {
+      conn.request('GET', '/bytes?n=3000000');
+      const response = conn.getresponse();
+      assert.equal(response.read(10).length, 10);
+      return () => {
+        assert.equal(response.read().length, 3_000_000 - 10);
+        conn.close();
+      };
+    },
+  );
+}
+
+describe('a port that is not an integer 0-65535, set after the constructor', () => {
+  for (const port of [10n, 70_000, 1.5]) {
+    it(`${typeof port} ${String(port)}: TypeError at the request, and every connection still works`, () => {
+      const conn = new httplib.HTTPConnection('127.0.0.1', peer.http, { timeout: 3 });
+      (conn as { port: unknown }).port = port;
+      const err = thrown(() => conn.request('GET', '/hello')) as Error;
+      assert.equal(err.name, 'TypeError');
+      assert.equal(err.message, `port must be an integer 0-65535, got ${String(port)}`);
+      // The same connection, its port mended, and a new one.
+      conn.port = peer.http;
+      conn.request('GET', '/hello');
+      assert.equal(conn.getresponse().read().toString(), 'hello\n');
+      conn.close();
+      freshWorks();
+    });
+  }
+
+  it('on a connection of the worker: its TypeError, the worker and the other connections unharmed', () => {
+    const live = liveResponses();
+    const worker = currentWorker();
+    const conn = workerConnection(peer.http);
+    (conn as { port: unknown }).port = 10n;
+    const err = thrown(() => conn.request('GET', '/hello')) as Error;
+    assert.equal(err.name, 'TypeError', String(err));
+    // Node's, as the main entry's connect throws it (not the reply's failure to cross).
+    assert.match(err.message, /port/);
+    assert.doesNotMatch(err.message, /could not send/);
+    assert.equal(conn.port, 10n, 'the attribute is as the caller set it');
+    assert.equal(currentWorker(), worker, 'the worker lives on');
+    for (const finish of live) finish();
+    freshWorks();
+  });
+
+  it('a command JSON cannot hold throws with nothing sent: the channel stays in step', () => {
+    freshWorks();
+    const encoder = new Encoder();
+    // A value for the port goes with it: it must not be taken for the next command's.
+    encoder.ported.push(new SharedArrayBuffer(64));
+    assert.throws(
+      () => transact({ c: 'nop', bad: 10n as never }, encoder, null),
+      /serialize a BigInt/,
+    );
+    freshWorks();
+  });
+
+  it('a message too large for the shared area goes before its ported values, as they are taken', () => {
+    const worker = currentWorker();
+    const encoder = new Encoder();
+    const args = [300_000, 200_000, 100_000].map((n) => encoder.bytes(Buffer.alloc(n)));
+    assert.equal(encoder.ported.length, 1);
+    assert.equal(transact({ c: 'nop', a: args }, encoder, null).json.v, null);
+    assert.equal(currentWorker(), worker, 'the worker lives on');
+    freshWorks();
+  });
+});
+
+describe('attribute values of any type never stop the worker', () => {
+  it('HTTP(host, port, strict=10n): a truthy strict; the other connections carry on', () => {
+    const live = liveResponses();
+    const worker = currentWorker();
+    const h = new httplib.HTTP('127.0.0.1', peer.http, 10n as never);
+    h.putrequest('GET', '/hello');
+    h.endheaders();
+    assert.equal(h.getreply()[0], 200);
+    assert.equal(h.getfile()?.strict, 10n);
+    assert.equal(h.getfile()?.read().toString(), 'hello\n');
+    h.close();
+    assert.equal(currentWorker(), worker, 'the worker lives on');
+    for (const finish of live) finish();
+  });
+
+  it('set_debuglevel(10n) is level 10: the debug output is written, the worker lives on', () => {
+    const live = liveResponses();
+    const worker = currentWorker();
+    const h = new httplib.HTTP('127.0.0.1', peer.http);
+    const out: string[] = [];
+    h._conn.debugOutput = (text) => out.push(text);
+    h.set_debuglevel(10n as never);
+    h.putrequest('GET', '/hello');
+    h.endheaders();
+    assert.equal(h.getreply()[0], 200);
+    assert.equal(h.getfile()?.debuglevel, 10n);
+    assert.equal(h.getfile()?.read().toString(), 'hello\n');
+    h.close();
+    const text = out.join('');
+    assert.match(text, /^send: 'GET \/hello HTTP\/1\.0\\r\\n/);
+    assert.match(text, /reply: 'HTTP\/1\.1 200 OK\\r\\n'/);
+    assert.equal(currentWorker(), worker, 'the worker lives on');
+    for (const finish of live) finish();
+  });
+
+  it("a reply JSON cannot hold is that call's TypeError, not the worker's end", () => {
+    const live = liveResponses();
+    const worker = currentWorker();
+    const err = thrown(() => testHook('unsendable')) as Error;
+    assert.equal(err.name, 'TypeError');
+    assert.match(err.message, /could not send a value back: .*BigInt/);
+    assert.equal(currentWorker(), worker, 'the worker lives on');
+    for (const finish of live) finish();
+    freshWorks();
+  });
+});
+
+describe("options of the wrong type: the main entry's TypeError, from the constructor", () => {
+  for (const debugOutput of ['x', {}, 1]) {
+    it(`debugOutput ${JSON.stringify(debugOutput)}`, () => {
+      const options = { debugOutput: debugOutput as never };
+      const ours = thrown(() => new httplib.HTTPConnection('127.0.0.1', peer.http, options));
+      const theirs = thrown(() => new main.HTTPConnection('127.0.0.1', peer.http, options));
+      assert.ok(ours instanceof TypeError);
+      assert.match((ours as Error).message, /^debugOutput must be a function or a writable stream/);
+      assert.equal((ours as Error).message, (theirs as Error).message);
+    });
+  }
+
+  for (const context of [{}, 'x']) {
+    it(`legacy HTTPS context ${JSON.stringify(context)}`, () => {
+      const options = { context: context as never };
+      const ours = thrown(() => new httplib.HTTPS('localhost', 1, options));
+      const theirs = thrown(() => new main.HTTPS('localhost', 1, options));
+      assert.ok(ours instanceof TypeError);
+      assert.match((ours as Error).message, /^context must be an ssl\.SSLContext/);
+      assert.equal((ours as Error).message, (theirs as Error).message);
+    });
+  }
+});
