@@ -85,8 +85,8 @@ export class HTTPSConnection extends HTTPConnection {
     }
     // Python: `if check_hostname is not None: context.check_hostname = check_hostname`,
     // by its truth (NaN is true there; a Symbol broke the session key at connect).
-    const given = options.check_hostname;
-    this.#checkHostname = given === null || given === undefined ? null : pytruth(given);
+    const check = options.check_hostname;
+    this.#checkHostname = check === null || check === undefined ? null : pytruth(check);
     const checkHostname = this.#checkHostname ?? context.check_hostname;
     // Python checks this here; it is checked again at each connect, since the context
     // may change in between.
