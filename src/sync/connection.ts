@@ -16,7 +16,7 @@
  * If the worker fails, a connection is rebuilt in the next worker on its next call, as if
  * it had been closed: the next request opens a new socket (Python's `auto_open`).
  */
-import { checkHooks } from '../client/connection-options.ts';
+import { checkHooks, optionsOf } from '../client/connection-options.ts';
 import { contextOption } from '../client/https-connection.ts';
 import { type ContextFields, setContextFields } from '../client/tls-verify.ts';
 import * as httplib from '../index.ts';
@@ -116,6 +116,8 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
       this.#adopt(options as unknown as Created);
       return;
     }
+    const ctor = this.constructor as { name: string };
+    optionsOf<object>(options, ctor.name);
     checkOptions(options, 'HTTPConnection');
     // debugOutput stays here, unchecked by the main entry's constructor: checked as it does.
     checkHooks(options ?? {});
@@ -326,6 +328,7 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
 
   /** Python's `putrequest(method, url, skip_host=False, skip_accept_encoding=False)`. */
   putrequest(method: string, url: string, options?: httplib.PutRequestOptions | null): void {
+    optionsOf(options, 'putrequest');
     const direct = this.#direct;
     if (direct !== null) {
       exclusive(() => direct.putrequest(method, url, options));

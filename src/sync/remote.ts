@@ -8,6 +8,7 @@
  * The mirrors are hidden behind symbols: the blocking classes show exactly the members
  * of the main entry's classes (types.ts).
  */
+import { optionsOf } from '../client/connection-options.ts';
 import type * as httplib from '../index.ts';
 import {
   type CallScope,
@@ -106,6 +107,8 @@ export function checkGeneration(generation: number, what: string): void {
 
 /** Refuses a `signal` option: nothing could fire it while this thread is blocked. */
 export function refuseSignal(options: unknown, where: string): void {
+  // Options that are not an object are refused as the main entry refuses them.
+  optionsOf(options as object | null | undefined, where);
   if (
     options !== null &&
     typeof options === 'object' &&

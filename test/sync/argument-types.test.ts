@@ -186,3 +186,48 @@ describe("options of the wrong type: the main entry's TypeError, from the constr
     });
   }
 });
+
+describe('options that are not an object, and flags by their truth, as in the main entry', () => {
+  const refused =
+    /takes its options as an object \(\{ name: value \}, Python's keyword arguments\), got /;
+
+  it('constructors: a positional option from Python is refused; null is no options', () => {
+    assert.throws(() => new httplib.HTTPConnection('127.0.0.1', peer.http, 10 as never), refused);
+    assert.throws(() => new httplib.HTTPS('localhost', 1, 'key.pem' as never), refused);
+    new httplib.HTTPConnection('127.0.0.1', peer.http, null as never).close();
+    new httplib.HTTPS('localhost', 1, null as never).close();
+  });
+
+  for (const [name, make] of [
+    ['direct', () => new httplib.HTTPConnection('127.0.0.1', peer.http)],
+    ['worker', () => workerConnection(peer.http)],
+  ] as const) {
+    it(`calls (${name} transport): refused before anything is sent; encode_chunked: 1 frames`, async () => {
+      const conn = make();
+      try {
+        const before = (await peer.records()).length;
+        assert.throws(() => conn.putrequest('GET', '/hello', 1 as never), refused);
+        assert.throws(() => conn.request('GET', '/hello', null, null, 'x' as never), refused);
+        assert.equal((await peer.records()).length, before, 'nothing was sent');
+        conn.request('GET', '/hello');
+        assert.throws(() => conn.getresponse(5 as never), refused);
+        const response = conn.getresponse();
+        assert.throws(() => response.read(null, 5 as never), refused);
+        assert.equal(response.read().toString(), 'hello\n');
+        conn.request(
+          'POST',
+          '/echo',
+          'xyz',
+          { 'Transfer-Encoding': 'chunked' },
+          {
+            encode_chunked: 1 as never,
+          },
+        );
+        const echoed = JSON.parse(conn.getresponse().read().toString()) as { body: string };
+        assert.equal(echoed.body, 'xyz', 'the body went framed in chunks');
+      } finally {
+        conn.close();
+      }
+    });
+  }
+});
