@@ -351,11 +351,18 @@ export class SSLContext {
         return err ?? new Error(String(err));
       }
     };
-    // A key that needs no password loads without it (the function is not called).
-    let passphrase: string | undefined;
-    let failure = tryLoad(undefined);
-    if (failure !== null && pw !== null && pw !== undefined) {
-      passphrase = passwordText(typeof pw === 'function' ? (pw as () => unknown)() : pw);
+    // The password is used (a function called) only for a key that needs one, as in
+    // Python: a PEM key says so in its armour. Where that cannot be read (not PEM), a
+    // key that fails to load without the password is tried with it. (Trying without it
+    // first is not enough: Deno's createSecureContext takes an encrypted key without
+    // its passphrase, and the certificate was then never presented.)
+    const given = pw !== null && pw !== undefined;
+    const text = (): string =>
+      passwordText(typeof pw === 'function' ? (pw as () => unknown)() : pw);
+    let passphrase = given && ENCRYPTED_PEM.test(key.toString('latin1')) ? text() : undefined;
+    let failure = tryLoad(passphrase);
+    if (failure !== null && given && passphrase === undefined) {
+      passphrase = text();
       failure = tryLoad(passphrase);
     }
     if (failure !== null) {
@@ -667,3 +674,6 @@ function fsPath(value: unknown, name: string): void {
   if (typeof value === 'string' || Buffer.isBuffer(value) || value instanceof URL) return;
   throw new TypeError(`${name} should be a valid filesystem path`);
 }
+
+/** The armour of an encrypted PEM private key: PKCS #8, or OpenSSL's traditional header. */
+const ENCRYPTED_PEM = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:[ \t]*4,ENCRYPTED/;
