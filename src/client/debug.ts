@@ -4,7 +4,8 @@
  * more than a boolean check while nobody listens.
  *
  * Channels (each message is a plain object):
- * - `httplib:connect`          `{ connection, host, port, socket }` after a connection opens
+ * - `httplib:connect`          `{ connection, host, port, socket }` once TCP is connected (for
+ *                              one-step HTTPS the TLS socket, before its handshake)
  * - `httplib:request:headers`  `{ connection, method, url, head }` when a request head is sent
  * - `httplib:response:headers` `{ connection, response }` when a response head was read
  * - `httplib:error`            `{ connection, error }` when a request or response fails

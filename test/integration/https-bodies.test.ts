@@ -10,8 +10,11 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import diagnostics_channel from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import * as tls from 'node:tls';
 import {
   AbortError,
   type HTTPResponse,
@@ -211,6 +214,34 @@ describe('bodies over TLS, read through onread', { timeout: 60_000 }, () => {
       assert.equal(sha(await r.read()), sha(BODY.subarray(0, 100)));
       assert.equal(server.connectionCount() - before, 2);
     });
+  });
+
+  it("httplib:connect's socket: the TLS socket before its handshake here, the TCP one through a tunnel", async () => {
+    const seen: unknown[] = [];
+    const listen = (message: unknown): void => {
+      const { socket } = message as { socket: net.Socket };
+      // What a subscriber sees at that moment, not later.
+      seen.push({
+        tls: socket instanceof tls.TLSSocket,
+        encrypted: (socket as tls.TLSSocket).encrypted === true,
+        authorized: (socket as tls.TLSSocket).authorized === true,
+      });
+    };
+    diagnostics_channel.subscribe('httplib:connect', listen);
+    try {
+      for (const tunnelled of [false, true]) {
+        await withConn(async (conn) => {
+          await conn.request('GET', '/small');
+          await (await conn.getresponse()).read();
+        }, tunnelled);
+      }
+    } finally {
+      diagnostics_channel.unsubscribe('httplib:connect', listen);
+    }
+    assert.deepEqual(seen, [
+      { tls: true, encrypted: true, authorized: false },
+      { tls: false, encrypted: false, authorized: false },
+    ]);
   });
 
   it('an abort signal ends a readinto that waits, and the connection opens anew', async () => {
