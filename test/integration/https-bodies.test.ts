@@ -244,6 +244,24 @@ describe('bodies over TLS, read through onread', { timeout: 60_000 }, () => {
     ]);
   });
 
+  it('a request body that fails half-way over TLS: its error, and the next request on a new connection', async () => {
+    await withConn(async (conn) => {
+      await conn.request('GET', '/small');
+      await (await conn.getresponse()).read();
+      const before = server.connectionCount();
+      const boom = new Error('the body failed half-way');
+      const body = (async function* (): AsyncGenerator<Buffer> {
+        yield Buffer.alloc(200_000, 0x61);
+        throw boom;
+      })();
+      await assert.rejects(conn.request('POST', '/small', body), (err: unknown) => err === boom);
+      await conn.request('GET', '/small');
+      const again = await conn.getresponse();
+      assert.equal(sha(await again.read()), sha(BODY.subarray(0, 100)));
+      assert.equal(server.connectionCount() - before, 1, 'the half-sent socket was not reused');
+    });
+  });
+
   it('an abort signal ends a readinto that waits, and the connection opens anew', async () => {
     await withConn(async (conn) => {
       await conn.request('GET', '/hold');
