@@ -60,6 +60,17 @@ export function checkSourceAddress(value: unknown): readonly [string, number] | 
 }
 
 /**
+ * `set_debuglevel(level)`'s level: a number (a bigint, a boolean or null as Python's
+ * comparisons take them). Anything else is a `TypeError` at the call: Python 3 fails
+ * only when the level is first compared, and a string silently printed nothing here.
+ */
+export function checkDebugLevel(level: unknown): void {
+  const kind = typeof level;
+  if (level === null || kind === 'number' || kind === 'bigint' || kind === 'boolean') return;
+  throw new TypeError(`set_debuglevel() takes a number, got ${typeName(level)}`);
+}
+
+/**
  * A method's options (Python's keyword arguments): an object, or null/undefined for
  * none. Anything else is a `TypeError`: a positional argument from a Python port
  * (`new HTTPConnection(host, port, 10)`, Python 3's timeout; `putrequest(m, url, 1)`,

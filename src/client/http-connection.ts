@@ -37,6 +37,7 @@ import { parseHostPort, validateHost } from '../protocol/validate.ts';
 import { ConnectionDriver, type TlsFactory } from './connection-driver.ts';
 import {
   callSignal,
+  checkDebugLevel,
   checkHooks,
   checkSourceAddress,
   type GetResponseOptions,
@@ -200,6 +201,7 @@ export class HTTPConnection {
    * ```
    */
   set_debuglevel(level: number): void {
+    checkDebugLevel(level);
     this.debuglevel = level;
   }
 

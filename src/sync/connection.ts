@@ -16,7 +16,7 @@
  * If the worker fails, a connection is rebuilt in the next worker on its next call, as if
  * it had been closed: the next request opens a new socket (Python's `auto_open`).
  */
-import { checkHooks, optionsOf } from '../client/connection-options.ts';
+import { checkDebugLevel, checkHooks, optionsOf } from '../client/connection-options.ts';
 import { contextOption } from '../client/https-connection.ts';
 import { type ContextFields, setContextFields } from '../client/tls-verify.ts';
 import * as httplib from '../index.ts';
@@ -269,6 +269,7 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
 
   /** Python's `set_debuglevel(level)`: see the main entry. Output is written by this thread. */
   set_debuglevel(level: number): void {
+    checkDebugLevel(level);
     this.debuglevel = level;
   }
 

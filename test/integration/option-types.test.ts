@@ -286,6 +286,23 @@ describe('options of the wrong type', () => {
     assert.throws(() => new HTTPMessage('Host: x' as never), /takes the header lines/);
   });
 
+  it('set_debuglevel() takes a number (bigint, boolean, null as Python compares them)', () => {
+    const conn = new HTTPConnection('127.0.0.1', server.port);
+    for (const level of ['x', {}, Symbol('s'), () => 1]) {
+      assert.throws(
+        () => conn.set_debuglevel(level as never),
+        (err: unknown) =>
+          err instanceof TypeError && /^set_debuglevel\(\) takes a number, got /.test(err.message),
+      );
+    }
+    assert.equal(conn.debuglevel, 0, 'a refused level changes nothing');
+    for (const level of [1, 0, 10n, true, null]) {
+      conn.set_debuglevel(level as never);
+      assert.equal(conn.debuglevel, level);
+    }
+    conn.close();
+  });
+
   it('the legacy HTTP class: a positional strict is still taken', async () => {
     const h = new HTTP('127.0.0.1', server.port, 1 as never);
     try {

@@ -191,6 +191,18 @@ describe('options that are not an object, and flags by their truth, as in the ma
   const refused =
     /takes its options as an object \(\{ name: value \}, Python's keyword arguments\), got /;
 
+  it("set_debuglevel('x') is the main entry's TypeError", () => {
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    const ours = thrown(() => conn.set_debuglevel('x' as never));
+    const theirs = thrown(() =>
+      new main.HTTPConnection('127.0.0.1', 1).set_debuglevel('x' as never),
+    );
+    assert.ok(ours instanceof TypeError);
+    assert.equal((ours as Error).message, 'set_debuglevel() takes a number, got string');
+    assert.equal((ours as Error).message, (theirs as Error).message);
+    conn.close();
+  });
+
   it('constructors: a positional option from Python is refused; null is no options', () => {
     assert.throws(() => new httplib.HTTPConnection('127.0.0.1', peer.http, 10 as never), refused);
     assert.throws(() => new httplib.HTTPS('localhost', 1, 'key.pem' as never), refused);
