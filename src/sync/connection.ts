@@ -116,9 +116,8 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
       this.#adopt(options as unknown as Created);
       return;
     }
-    const ctor = this.constructor as { name: string };
-    optionsOf<object>(options, ctor.name);
-    checkOptions(options, 'HTTPConnection');
+    // (checkOptions refuses options that are not an object, by the class's name.)
+    checkOptions(options, (this.constructor as { name: string }).name);
     // debugOutput stays here, unchecked by the main entry's constructor: checked as it does.
     checkHooks(options ?? {});
     const { debugOutput, ...rest } = (options ?? {}) as httplib.HTTPConnectionOptions;

@@ -99,6 +99,35 @@ describe('options of the wrong type', () => {
     }
   });
 
+  it('a refused call in the middle of another, and after close(): the other goes on, then the close error never replaces the TypeError', async () => {
+    const conn = new HTTPConnection('127.0.0.1', server.port, { timeout: 10 });
+    const bad = { signal: 'stop' as unknown as AbortSignal };
+    const refused = /^TypeError: signal must be an AbortSignal, got string$/;
+    try {
+      await conn.request('GET', '/');
+      // getresponse() not awaited: a bad call made while it reads the head is refused at
+      // once (it does not wait for the head), and the read it interrupted is unharmed.
+      const pending = conn.getresponse();
+      await assert.rejects(conn.request('GET', '/', null, null, bad), refused);
+      await assert.rejects(conn.getresponse(bad), refused);
+      const response = await pending;
+      // Two refused reads at once leave the body to a good one.
+      await Promise.all([
+        assert.rejects(response.read(null, bad), refused),
+        assert.rejects(response.read(null, bad), refused),
+      ]);
+      assert.equal((await response.read()).toString(), 'hello');
+      conn.close();
+      // After close(): still the argument's TypeError, from every promise method.
+      await assert.rejects(conn.request('GET', '/', null, null, bad), refused);
+      await assert.rejects(conn.getresponse(bad), refused);
+      await assert.rejects(conn.send('x', bad), refused);
+      await assert.rejects(response.read(null, bad), refused);
+    } finally {
+      conn.close();
+    }
+  });
+
   it('a createConnection hook that returns no socket: the call rejects, close() is safe', async () => {
     const made: unknown[] = [undefined, null, 42, { write() {} }];
     for (const value of made) {
