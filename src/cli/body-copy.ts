@@ -5,9 +5,10 @@
  * Two ways to read, chosen as the body arrives. While it trickles, `read1()`: each
  * piece is written and counted as soon as it arrived (the progress bar, a pipe or a
  * terminal see it at once). While it streams faster than one read takes it (a `read1()`
- * finds FAST_PIECE bytes or more waiting), and when the sink lends buffers (a temporary
- * `-o` file): `readinto()` of a whole buffer, which the socket fills directly, no copy
- * and no fresh memory per piece, written in the background while the next one fills.
+ * finds FAST_PIECE bytes or more waiting), and when the sink lends a buffer (a regular
+ * `-o` file): `readinto()` of the whole buffer, which the socket fills directly, no copy
+ * and no fresh memory per piece, then written at once while the kernel goes on
+ * receiving into the socket's own buffer (file-writer.ts).
  * A fill slower than SLOW_FILL_MS goes back to `read1()`, so a slowing transfer keeps
  * its bar moving.
  */
@@ -20,7 +21,7 @@ import type { ProgressBar } from './progress.ts';
 export const FAST_PIECE = 64 * 1024;
 /** A buffer that took longer than this to fill: back to `read1()`. */
 export const SLOW_FILL_MS = 100;
-/** Most bytes one `read1()` returns: a piece at most as large as a ring buffer. */
+/** Most bytes one `read1()` returns: a piece at most as large as the lent buffer. */
 const PIECE_MAX = 1024 * 1024;
 
 /**
@@ -37,24 +38,24 @@ export async function copyBody(
   const total = res.length;
   let received = 0;
   try {
-    const ring = sink.ring;
+    const lender = sink.lender;
     let whole = false;
     for (;;) {
-      if (whole && ring !== null) {
-        const buffer = await ring.lend();
+      if (whole && lender !== null) {
+        const buffer = await lender.lend();
         const started = performance.now();
         let n: number;
         try {
           n = await res.readinto(buffer);
         } catch (err) {
-          ring.giveBack(buffer);
+          lender.giveBack(buffer);
           throw err;
         }
         if (n === 0) {
-          ring.giveBack(buffer);
+          lender.giveBack(buffer);
           break;
         }
-        ring.writeLent(buffer, n);
+        lender.writeLent(buffer, n);
         received += n;
         progress?.update(n);
         whole = performance.now() - started <= SLOW_FILL_MS;

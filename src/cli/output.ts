@@ -2,8 +2,9 @@
  * Where `httplib` writes a response: stdout, or the `-o` file.
  *
  * stdout gets each piece as it arrives, the next piece read once the stream took it.
- * The `-o` file is written in the background while the body is read (file-writer.ts,
- * bounded memory: never the whole body), under a temporary name in the same directory,
+ * The `-o` file is written while the body is read (file-writer.ts: a regular file at
+ * once from one reused buffer, anything else in the background; bounded memory, never
+ * the whole body), under a temporary name in the same directory,
  * renamed over FILE only once the whole body arrived and was written, so FILE is never
  * half-written: any failure (or SIGINT/SIGTERM) deletes the temporary file. What a rename
  * would replace instead of writing into (a FIFO, a device, a symbolic link) is written
@@ -15,7 +16,7 @@ import { access, type FileHandle, lstat, open, rename, unlink } from 'node:fs/pr
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { CliError, EXIT, oneLine } from './exit-codes.ts';
-import { FileWriter } from './file-writer.ts';
+import { BackgroundWriter, DirectWriter, type Writer } from './file-writer.ts';
 
 export interface Sink {
   /**
@@ -24,7 +25,7 @@ export interface Sink {
    */
   write(data: Buffer | string): Promise<void>;
   /** Memory the body can be read straight into, or null: pieces go to `write()`. */
-  readonly ring: Ring | null;
+  readonly lender: Lender | null;
   /** Everything was written: make it visible. */
   commit(): Promise<void>;
   /** Something failed: leave nothing behind. */
@@ -37,11 +38,11 @@ function writeError(where: string, err: unknown): CliError {
 }
 
 /**
- * Reusable buffers lent to the reader: read into one (`readinto`), hand it back with the
- * bytes read (`writeLent`, written in order after what is queued), or unused (`giveBack`).
+ * A reusable buffer lent to the reader: read into it (`readinto`), hand it back with the
+ * bytes read (`writeLent`, written after what was written before), or unused (`giveBack`).
  */
-export interface Ring {
-  /** A free buffer; waits while all are being written. Rejects with the write failure. */
+export interface Lender {
+  /** The buffer to read into. Rejects with the write failure, if one happened. */
   lend(): Promise<Buffer>;
   writeLent(buffer: Buffer, n: number): void;
   giveBack(buffer: Buffer): void;
@@ -49,7 +50,7 @@ export interface Ring {
 
 /** stdout (or any writable): waits for `drain` when the stream asks to. */
 export class StreamSink implements Sink {
-  readonly ring = null;
+  readonly lender = null;
   private readonly stream: Writable | NodeJS.WritableStream;
   private readonly name: string;
   private failure: unknown = null;
@@ -121,16 +122,22 @@ export class FileSink implements Sink {
   readonly target: string;
   /** The temporary file, or null when FILE is written directly. */
   readonly temp: string | null;
-  readonly ring: Ring | null;
+  readonly lender: Lender | null;
   private handle: FileHandle | null;
-  private readonly writer: FileWriter;
+  private readonly writer: Writer;
 
-  private constructor(target: string, temp: string | null, handle: FileHandle, ring: boolean) {
+  private constructor(target: string, temp: string | null, handle: FileHandle, regular: boolean) {
     this.target = target;
     this.temp = temp;
     this.handle = handle;
-    this.writer = new FileWriter(handle);
-    this.ring = ring ? this.ringOf(this.writer) : null;
+    if (regular) {
+      const direct = new DirectWriter(handle);
+      this.writer = direct;
+      this.lender = this.lenderOf(direct);
+    } else {
+      this.writer = new BackgroundWriter(handle);
+      this.lender = null;
+    }
   }
 
   /** Open FILE (directly) or a temporary file beside it (exclusively: nothing reused). */
@@ -155,8 +162,9 @@ export class FileSink implements Sink {
       } catch (err) {
         throw writeError(where, err);
       }
-      // Large reads into reused buffers only where nobody sees the bytes before the end
-      // anyway: a pipe or a terminal gets each piece as soon as it arrived.
+      // Large reads into a reused buffer, written at once, only for a regular file: a
+      // pipe or a terminal gets each piece as soon as it arrived, written in the
+      // background (its reader may stall, and a timeout or Ctrl-C must not wait for it).
       const regular = await handle.stat().then(
         (s) => s.isFile(),
         () => false,
@@ -229,7 +237,7 @@ export class FileSink implements Sink {
     return err instanceof CliError ? err : writeError(`'${this.target}'`, err);
   }
 
-  private ringOf(writer: FileWriter): Ring {
+  private lenderOf(writer: DirectWriter): Lender {
     return {
       lend: () =>
         writer.lend().catch((err: unknown) => {
