@@ -12,7 +12,7 @@
  * A fill slower than SLOW_FILL_MS goes back to `read1()`, so a slowing transfer keeps
  * its bar moving.
  */
-import * as httplib from '../index.ts';
+import * as httplib from './api.ts';
 import { CliError, EXIT, type Peer } from './exit-codes.ts';
 import type { Sink } from './output.ts';
 import type { ProgressBar } from './progress.ts';

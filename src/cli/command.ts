@@ -73,7 +73,15 @@ export async function runCommand(argv: readonly string[], io: CommandIO): Promis
         return report(io, err, command.verbose);
       }
     case 'fetch': {
-      const transferIO: TransferIO = { ...io, version };
+      // Not a spread: that would read the `stdin` getter, making the stream at once.
+      const transferIO: TransferIO = {
+        get stdin() {
+          return io.stdin;
+        },
+        stdout: io.stdout,
+        stderr: io.stderr,
+        version,
+      };
       try {
         return await transfer(command.options, transferIO);
       } catch (err) {

@@ -4,10 +4,10 @@
  * to a code and one clear line of text.
  *
  * The table is the single source: `--help` prints it, the README repeats it and a test
- * keeps the two in step. Only the public API (`../index.ts`) is used to tell errors apart,
- * by their `code` (and class), never by their message.
+ * keeps the two in step. Only the public API (api.ts: index.ts's own classes) is used to
+ * tell errors apart, by their `code` (and class), never by their message.
  */
-import * as httplib from '../index.ts';
+import * as httplib from './api.ts';
 
 /** Every exit code the command uses, by name. */
 export const EXIT = Object.freeze({
@@ -139,7 +139,7 @@ function packageCode(err: unknown): string | null {
   if (
     err instanceof httplib.HTTPException ||
     err instanceof httplib.TunnelError ||
-    err instanceof httplib.ssl.SSLError ||
+    err instanceof httplib.SSLError ||
     err instanceof httplib.TimeoutError ||
     err instanceof httplib.AbortError
   ) {
@@ -165,7 +165,7 @@ export function classify(err: unknown, phase: Phase, peer: Peer): CliError {
       return new CliError(EXIT.TIMEOUT, `timed out${limit} while ${PHASE_TEXT[phase]}`, options);
     }
     case 'ERR_HTTPLIB_SSL_CERT_VERIFICATION': {
-      const text = oneLine((err as httplib.ssl.SSLCertVerificationError).verify_message);
+      const text = oneLine((err as httplib.SSLCertVerificationError).verify_message);
       return new CliError(
         EXIT.PEER_CERT,
         `the certificate of ${peer.host} did not verify: ${text}`,

@@ -1,7 +1,7 @@
 /**
- * One `httplib [METHOD] URL` request, done with the package's public API only
- * (`../index.ts`): an `HTTPConnection` or `HTTPSConnection` (through a CONNECT tunnel,
- * or with an absolute-URI request to an HTTP proxy), `request()`, `getresponse()`, and
+ * One `httplib [METHOD] URL` request, done with the package's public API only (api.ts,
+ * and tls.ts for https://): an `HTTPConnection` or `HTTPSConnection` (through a CONNECT
+ * tunnel, or with an absolute-URI request to an HTTP proxy), `request()`, `getresponse()`, and
  * the body streamed to stdout or the `-o` file as it arrives (body-copy.ts).
  *
  * Every failure is thrown as a `CliError` (exit code and one line); the connection, the
@@ -9,7 +9,7 @@
  */
 import { type FileHandle, open } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
-import * as httplib from '../index.ts';
+import * as httplib from './api.ts';
 import type { DataSource, FetchOptions } from './args.ts';
 import { copyBody } from './body-copy.ts';
 import { CliError, classify, EXIT, oneLine, type Peer, type Phase } from './exit-codes.ts';
@@ -18,6 +18,7 @@ import { ProgressBar } from './progress.ts';
 
 /** The process streams the command uses (parameters, so that nothing else is touched). */
 export interface TransferIO {
+  /** Read only for `-d @-` (a getter may make it on demand: process.stdin costs start-up). */
   readonly stdin: Readable;
   readonly stdout: Writable | NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream & { readonly isTTY?: boolean; readonly columns?: number };
@@ -101,57 +102,20 @@ export function parseProxy(text: string): { host: string; port: number; auth: st
   };
 }
 
-/** The TLS context of an https:// request: --cacert, --cert/--key, -k. */
-function tlsContext(options: FetchOptions): httplib.ssl.SSLContext {
-  let context: httplib.ssl.SSLContext;
-  if (options.insecure) {
-    // With -k nothing is verified, so the CA file does not matter (curl ignores it too).
-    context = httplib.ssl._create_unverified_context();
-  } else if (options.cacert === null) {
-    context = httplib.ssl.create_default_context();
-  } else {
-    // --cacert replaces the default store (Node's roots and NODE_EXTRA_CA_CERTS), as
-    // curl's does: only the CAs in FILE are trusted.
-    try {
-      context = httplib.ssl.create_default_context({ cafile: options.cacert });
-    } catch (err) {
-      throw new CliError(
-        EXIT.CA_CERT,
-        `could not read CA certificates from '${options.cacert}': ${oneLine((err as Error).message)}`,
-        { cause: err },
-      );
-    }
-  }
-  if (options.cert !== null) {
-    try {
-      context.load_cert_chain(options.cert, options.key);
-    } catch (err) {
-      throw new CliError(
-        EXIT.CLIENT_CERT,
-        `could not load the client certificate '${options.cert}'${
-          options.key === null ? '' : ` with the key '${options.key}'`
-        }: ${oneLine((err as Error).message)}`,
-        { cause: err },
-      );
-    }
-  }
-  return context;
-}
-
 /** The request body, and how to let go of it. */
 interface Body {
   readonly body: string | FileHandle | Readable | null;
   close(): Promise<void>;
 }
 
-async function openBody(data: DataSource | null, stdin: Readable): Promise<Body> {
+async function openBody(data: DataSource | null, io: TransferIO): Promise<Body> {
   const none = async (): Promise<void> => {};
   if (data === null) return { body: null, close: none };
   switch (data.kind) {
     case 'text':
       return { body: data.text, close: none };
     case 'stdin':
-      return { body: stdin, close: none };
+      return { body: io.stdin, close: none };
     case 'file': {
       let handle: FileHandle;
       try {
@@ -201,7 +165,9 @@ export async function transfer(options: FetchOptions, io: TransferIO): Promise<n
     proxy,
     timeout: options.timeout,
   };
-  const context = target.https ? tlsContext(options) : null;
+  // The TLS half is loaded (and compiled) only when the URL needs it.
+  const tls = target.https ? await import('./tls.ts') : null;
+  const context = tls === null ? null : tls.tlsContext(options);
 
   // Headers: the given ones in order, then what the command adds unless given.
   const headers: Array<[string, string]> = options.headers.map(([n, v]) => [n, v]);
@@ -218,11 +184,12 @@ export async function transfer(options: FetchOptions, io: TransferIO): Promise<n
   let url = target.path;
   try {
     if (proxy === null) {
-      conn = target.https
-        ? new httplib.HTTPSConnection(target.host, target.port, { ...timeout, context })
-        : new httplib.HTTPConnection(target.host, target.port, timeout);
-    } else if (target.https) {
-      conn = new httplib.HTTPSConnection(proxy.host, proxy.port, { ...timeout, context });
+      conn =
+        tls !== null
+          ? new tls.HTTPSConnection(target.host, target.port, { ...timeout, context })
+          : new httplib.HTTPConnection(target.host, target.port, timeout);
+    } else if (tls !== null) {
+      conn = new tls.HTTPSConnection(proxy.host, proxy.port, { ...timeout, context });
       conn.set_tunnel(
         target.host,
         target.port,
@@ -243,7 +210,7 @@ export async function transfer(options: FetchOptions, io: TransferIO): Promise<n
     conn.set_debuglevel(1);
   }
 
-  const body = await openBody(options.data, io.stdin);
+  const body = await openBody(options.data, io);
   let sink: Sink | null = null;
   let progress: ProgressBar | null = null;
   let phase: Phase = 'connect';
