@@ -48,7 +48,7 @@ export type ClientKind =
   | 'raw-onread'
   /** bench/py_client.py */
   | 'python'
-  /** The `httplib` command (dist/cli/main.js, as built): `httplib -o FILE URL`, a process each */
+  /** The `httplib` command (dist/cli/main.cjs, as built): `httplib -o FILE URL`, a process each */
   | 'httplib-cli'
   /** The same with NODE_EXTRA_CA_CERTS unset (Node parses that file at every start) */
   | 'httplib-cli-noca'
@@ -537,7 +537,7 @@ async function makeConns(spec: ClientSpec, uploadBody: Buffer | null): Promise<C
 // The command line: one download to a file per process, start-up included
 
 /**
- * `httplib -o FILE URL` (the built, bundled dist/cli/main.js under this Node; the bench
+ * `httplib -o FILE URL` (the built, bundled dist/cli/main.cjs under this Node; the bench
  * runs from the repository root) or `curl -s -o FILE URL`, in a new process with this
  * process's environment and CPU pinning; resolves with the size of the file it wrote.
  */
@@ -547,7 +547,7 @@ async function download(spec: ClientSpec, path: string): Promise<number> {
   const [cmd, args] =
     spec.client === 'curl'
       ? ['curl', ['-s', '-o', file, url]]
-      : [process.execPath, [join(process.cwd(), 'dist', 'cli', 'main.js'), '-o', file, url]];
+      : [process.execPath, [join(process.cwd(), 'dist', 'cli', 'main.cjs'), '-o', file, url]];
   const env = { ...process.env };
   if (spec.client === 'httplib-cli-noca') delete env.NODE_EXTRA_CA_CERTS;
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env });

@@ -298,7 +298,7 @@ export const SCENARIOS: Scenario[] = [
     id: 'cli-64mib',
     title: '64 MiB download to a file with the command line',
     description:
-      '`httplib -o FILE URL` (dist/cli/main.js as built and bundled, under this Node) against ' +
+      '`httplib -o FILE URL` (dist/cli/main.cjs as built and bundled, under this Node) against ' +
       '`curl -s -o FILE URL`: a new process per download, its start-up included, with this ' +
       "process's environment; when it sets NODE_EXTRA_CA_CERTS, which Node parses at every " +
       'start (curl does not read it), a second httplib row runs without it. Wall time from ' +
@@ -314,7 +314,7 @@ export const SCENARIOS: Scenario[] = [
     quickBytesPerRequest: 4 * MiB,
     cli: true,
     rows: [
-      row('httplib-cli', 'all', 'httplib -o FILE (dist/cli/main.js)'),
+      row('httplib-cli', 'all', 'httplib -o FILE (dist/cli/main.cjs)'),
       row('httplib-cli-noca', 'all', 'httplib -o FILE, NODE_EXTRA_CA_CERTS unset'),
       row('curl', 'all', 'curl -s -o FILE'),
     ],

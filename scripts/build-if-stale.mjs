@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Build dist/ (tsc -p tsconfig.build.json, then the CLI bundled into one module:
-// scripts/bundle-cli.mjs) when dist/cli/main.js is missing or older than
+// scripts/bundle-cli.mjs) when dist/cli/main.cjs is missing or older than
 // a file under src/ or a tsconfig. Used by `npm start` (scripts/start.mjs) and by the CLI
 // tests, which may run at the same time: a lock directory (.tmp/build.lock) makes them
 // build one after the other, and the second then finds dist fresh.
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleCli } from './bundle-cli.mjs';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
-export const cliMain = join(root, 'dist', 'cli', 'main.js');
+export const cliMain = join(root, 'dist', 'cli', 'main.cjs');
 const lock = join(root, '.tmp', 'build.lock');
 /** A lock older than this was left by a killed build. */
 const STALE_LOCK_MS = 5 * 60_000;
@@ -29,7 +29,7 @@ export function newest(path) {
 
 /** Why dist must be rebuilt, or null when it is fresh. */
 export function staleReason() {
-  if (!existsSync(cliMain)) return 'dist/cli/main.js is missing';
+  if (!existsSync(cliMain)) return 'dist/cli/main.cjs is missing';
   const built = statSync(cliMain).mtimeMs;
   for (const source of ['src', 'tsconfig.json', 'tsconfig.build.json']) {
     if (newest(join(root, source)) > built) return `${source} changed since the last build`;

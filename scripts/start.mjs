@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start`: `httplib demo`, the seed's four example sessions against an embedded
-// server on 127.0.0.1. Builds dist/ first when dist/cli/main.js is missing or older than
+// server on 127.0.0.1. Builds dist/ first when dist/cli/main.cjs is missing or older than
 // the sources (scripts/build-if-stale.mjs), so it works on a fresh clone and after an edit.
 // Usage: node scripts/start.mjs [arguments for `httplib demo`, e.g. -v]
 import { spawnSync } from 'node:child_process';

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * The `httplib` executable (package.json `bin`, built to dist/cli/main.js; tsc keeps the
- * shebang line, and scripts/bundle-cli.mjs then makes the file one module with everything
- * it imports, for the start-up). It only wires the process to command.ts: arguments, the
+ * The `httplib` executable (package.json `bin`: built to dist/cli/main.js, which tsc
+ * gives the shebang line, then bundled by scripts/bundle-cli.mjs with everything it
+ * imports into one CommonJS file, dist/cli/main.cjs, for the start-up). It only wires the process to command.ts: arguments, the
  * standard streams, the signals, and the exit once stdout and stderr are flushed.
  *
  * No top-level await (DESIGN.md): the promise is handled with `then`.
@@ -39,7 +39,10 @@ for (const [signal, code] of [
 process.stdout.on('error', () => {});
 
 runCommand(process.argv.slice(2), {
-  stdin: process.stdin,
+  // A getter: process.stdin is made (a stream, ~3 ms) only when `-d @-` reads it.
+  get stdin() {
+    return process.stdin;
+  },
   stdout: process.stdout,
   stderr: process.stderr,
 }).then(exit, (err: unknown) => {

@@ -1,5 +1,5 @@
 /**
- * Running the built `httplib` command (dist/cli/main.js) as a child process, for the
+ * Running the built `httplib` command (dist/cli/main.cjs) as a child process, for the
  * CLI tests: `ensureBuilt()` (in a `before`) builds dist when it is missing or older
  * than src (scripts/build-if-stale.mjs, locked against the other test files doing the
  * same), and `runCli()` spawns the command and collects its exit code and output.
@@ -14,7 +14,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const MAIN = path.join(ROOT, 'dist', 'cli', 'main.js');
+export const MAIN = path.join(ROOT, 'dist', 'cli', 'main.cjs');
 const BUILD_IF_STALE = path.join(ROOT, 'scripts', 'build-if-stale.mjs');
 
 /** Build dist/ if it is stale; fails the test run when the build fails. */
@@ -45,7 +45,7 @@ export interface RunOptions {
   readonly onSpawn?: (child: import('node:child_process').ChildProcess) => void;
 }
 
-/** Run `node dist/cli/main.js ...args`. */
+/** Run `node dist/cli/main.cjs ...args`. */
 export function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
   return runNode([MAIN, ...args], options);
 }

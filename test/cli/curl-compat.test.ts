@@ -140,8 +140,8 @@ describe('the package: command names and install scripts', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 
   it('installs the command as httplib-ts (the package name) and as httplib', () => {
-    assert.equal(pkg.bin['httplib-ts'], './dist/cli/main.js');
-    assert.equal(pkg.bin.httplib, './dist/cli/main.js');
+    assert.equal(pkg.bin['httplib-ts'], './dist/cli/main.cjs');
+    assert.equal(pkg.bin.httplib, './dist/cli/main.cjs');
   });
 
   it('has no script that runs when a consumer installs it; the build runs before packing', () => {

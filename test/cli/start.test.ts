@@ -3,7 +3,7 @@
  * embedded server, printed as the seed shows them, exit 0 by itself in a few seconds;
  * built automatically when dist/ is missing (a copy of the project without dist/ stands
  * for a fresh clone; CI runs `npm start` on a real fresh clone, see .ci/run). Also the
- * package wiring: `bin` → dist/cli/main.js with its shebang, one module (bundled).
+ * package wiring: `bin` → dist/cli/main.cjs with its shebang, one file (bundled).
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -67,22 +67,22 @@ function assertTranscript(output: string): void {
 describe('npm start: httplib demo', () => {
   before(() => ensureBuilt());
 
-  it('the package runs dist/cli/main.js as `httplib`, with its shebang', () => {
+  it('the package runs dist/cli/main.cjs as `httplib`, with its shebang', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
     assert.deepEqual(pkg.bin, {
-      'httplib-ts': './dist/cli/main.js',
-      httplib: './dist/cli/main.js',
+      'httplib-ts': './dist/cli/main.cjs',
+      httplib: './dist/cli/main.cjs',
     });
     assert.equal(pkg.scripts.start, 'node scripts/start.mjs');
     assert.ok(pkg.files.includes('dist'));
     assert.ok(fs.readFileSync(MAIN, 'utf8').startsWith('#!/usr/bin/env node\n'));
   });
 
-  it('dist/cli/main.js is one module: it imports node: built-ins only (scripts/bundle-cli.mjs, for the start-up)', () => {
+  it('dist/cli/main.cjs is one file: it loads node: built-ins only (scripts/bundle-cli.mjs, for the start-up)', () => {
     const text = fs.readFileSync(MAIN, 'utf8');
     const specifiers = [
       ...text.matchAll(/^\s*(?:import|export)\b[^'"]*?\bfrom\s*['"]([^'"]+)['"]/gm),
-      ...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g),
+      ...text.matchAll(/\b(?:import|require)\(\s*['"]([^'"]+)['"]\s*\)/g),
     ].map((m) => m[1] as string);
     assert.ok(specifiers.length > 0, 'the bundle imports the built-ins it uses');
     assert.deepEqual(
@@ -137,9 +137,9 @@ describe('npm start: httplib demo', () => {
       fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(tmp.dir, 'node_modules'), 'dir');
       const r = await runNode(['scripts/start.mjs'], { cwd: tmp.dir, timeoutMs: 120_000 });
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, /^npm start: dist\/cli\/main\.js is missing: building/);
+      assert.match(r.stderr, /^npm start: dist\/cli\/main\.cjs is missing: building/);
       assertTranscript(r.out);
-      assert.ok(fs.existsSync(path.join(tmp.dir, 'dist', 'cli', 'main.js')));
+      assert.ok(fs.existsSync(path.join(tmp.dir, 'dist', 'cli', 'main.cjs')));
       // Fresh now: no second build.
       const again = await runNode(['scripts/start.mjs'], { cwd: tmp.dir });
       assert.equal(again.code, 0, again.stderr);
