@@ -81,7 +81,9 @@ const dry = JSON.parse(
 )[0];
 const files = dry.files.map((f) => f.path);
 console.log(`${files.length} files, ${dry.size} bytes packed, ${dry.unpackedSize} unpacked`);
-const allowed = /^(dist\/.+\.(js|d\.ts)(\.map)?|src\/.+\.ts|README\.md|LICENSE|package\.json)$/;
+// dist/cli/main.cjs: the command, bundled into one CommonJS file (scripts/bundle-cli.mjs).
+const allowed =
+  /^(dist\/.+\.(js|d\.ts)(\.map)?|dist\/cli\/main\.cjs(\.map)?|src\/.+\.ts|README\.md|LICENSE|package\.json)$/;
 for (const f of files) {
   check(allowed.test(f), `tarball: unexpected file ${f}`);
   check(
