@@ -10,7 +10,6 @@
  * would replace instead of writing into (a FIFO, a device, a symbolic link) is written
  * directly, as curl writes every FILE.
  */
-import { randomBytes } from 'node:crypto';
 import { constants, type Stats, unlinkSync } from 'node:fs';
 import { access, type FileHandle, lstat, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -106,7 +105,12 @@ function tempName(target: string): string {
   let stem = basename(target);
   // NAME_MAX is 255 bytes: a long FILE name must not make the temporary name too long.
   if (Buffer.byteLength(stem) > 200) stem = Array.from(stem).slice(0, 40).join('');
-  return join(dirname(target), `.${stem}.${process.pid}-${randomBytes(4).toString('hex')}.part`);
+  // Math.random, not node:crypto (~4 ms of start-up to load): the name needs to be unlikely
+  // to be taken, not secret; opening it exclusively ('wx') is what makes it ours.
+  const tag = Math.floor(Math.random() * 0x1_0000_0000)
+    .toString(16)
+    .padStart(8, '0');
+  return join(dirname(target), `.${stem}.${process.pid}-${tag}.part`);
 }
 
 /**
