@@ -1,7 +1,8 @@
 /**
  * Writing the `-o` file (output.ts), in one of two ways, chosen by what FILE is.
  *
- * A regular file (the temporary file, or FILE written in place) is written at once, with
+ * A regular file (the temporary file, FILE written in place, or stdout redirected to a
+ * file; also a device that is not a terminal, `/dev/null`) is written at once, with
  * a synchronous `write` from the buffer the body was just read into (`DirectWriter`):
  * a write to a regular file goes to the page cache, and the kernel keeps receiving into
  * the socket's buffer meanwhile, so nothing waits for the other. One reused buffer, in
@@ -12,7 +13,7 @@
  * this way, because the socket outran the writes and the rest was read into fresh blocks
  * and copied; on one CPU (the benchmark pins one) nothing ran in parallel anyway.
  *
- * Anything else (a FIFO, a device, a socket: `-o /dev/stdout`, a named pipe) can block
+ * Anything else (a FIFO, a terminal, a socket: `-o /dev/stdout`, a named pipe) can block
  * for as long as its reader likes, which a synchronous write must not do: a timeout or
  * Ctrl-C would wait for it. It is written in the background (`BackgroundWriter`): pieces
  * queued in order and written one `writev` at a time by the thread pool, the reader
@@ -54,8 +55,9 @@ export class DirectWriter implements Writer {
   /** The buffer to lend; made when first needed (a body read in pieces never needs it). */
   #buffer: Buffer | null = null;
 
-  constructor(handle: FileHandle) {
-    this.#fd = handle.fd;
+  /** `fd`: a regular file, or a device that takes every write at once (`/dev/null`). */
+  constructor(fd: number) {
+    this.#fd = fd;
   }
 
   async write(data: Buffer): Promise<void> {

@@ -10,10 +10,11 @@
  * would replace instead of writing into (a FIFO, a device, a symbolic link) is written
  * directly, as curl writes every FILE.
  */
-import { constants, type Stats, unlinkSync } from 'node:fs';
+import { constants, fstatSync, type Stats, unlinkSync } from 'node:fs';
 import { access, type FileHandle, lstat, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
+import { isatty } from 'node:tty';
 import { CliError, EXIT, oneLine } from './exit-codes.ts';
 import { BackgroundWriter, DirectWriter, type Writer } from './file-writer.ts';
 
@@ -45,6 +46,78 @@ export interface Lender {
   lend(): Promise<Buffer>;
   writeLent(buffer: Buffer, n: number): void;
   giveBack(buffer: Buffer): void;
+}
+
+/**
+ * Whether writes to `fd` (described by `stats`) may be done at once, synchronously, from
+ * a reused buffer (file-writer.ts): a regular file, or a device that is not a terminal
+ * (`/dev/null`; a full one fails at once, ENOSPC). Not a pipe, a socket or a terminal:
+ * their reader can make a write wait as long as it likes.
+ */
+function writesAtOnce(stats: Stats, fd: number): boolean {
+  return stats.isFile() || (stats.isCharacterDevice() && !isatty(fd));
+}
+
+/**
+ * The sink for stdout: written at once from a reused buffer when stdout is a regular file
+ * (`httplib URL > FILE`) or `/dev/null` — the same way as an `-o` file, bypassing the
+ * stream, whose every write is synchronous there anyway — and a StreamSink otherwise (a
+ * pipe, a terminal, or a stream that is not the process's own, as in tests).
+ */
+export function stdoutSink(stream: Writable | NodeJS.WritableStream): Sink {
+  const fd = (stream as { fd?: unknown }).fd;
+  if (typeof fd === 'number') {
+    let stats: Stats | null = null;
+    try {
+      stats = fstatSync(fd);
+    } catch {
+      // Closed or not there: the stream reports it as it would.
+    }
+    if (stats !== null && writesAtOnce(stats, fd)) return new DirectSink(fd, 'stdout');
+  }
+  return new StreamSink(stream, 'stdout');
+}
+
+/** A descriptor written at once (stdout redirected to a file or `/dev/null`). */
+class DirectSink implements Sink {
+  readonly lender: Lender;
+  private readonly writer: DirectWriter;
+  private readonly name: string;
+
+  constructor(fd: number, name: string) {
+    this.writer = new DirectWriter(fd);
+    this.name = name;
+    this.lender = lenderOf(this.writer, (err) => writeError(this.name, err));
+  }
+
+  write(data: Buffer | string): Promise<void> {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+    return this.writer.write(bytes).catch((err: unknown) => {
+      throw writeError(this.name, err);
+    });
+  }
+
+  commit(): Promise<void> {
+    return this.writer.flush().catch((err: unknown) => {
+      throw writeError(this.name, err);
+    });
+  }
+
+  abort(): Promise<void> {
+    return this.writer.settle();
+  }
+}
+
+/** The `Lender` of a DirectWriter; a write failure comes out as `failed(err)`. */
+function lenderOf(writer: DirectWriter, failed: (err: unknown) => unknown): Lender {
+  return {
+    lend: () =>
+      writer.lend().catch((err: unknown) => {
+        throw failed(err);
+      }),
+    writeLent: (buffer, n) => writer.writeLent(buffer, n),
+    giveBack: (buffer) => writer.giveBack(buffer),
+  };
 }
 
 /** stdout (or any writable): waits for `drain` when the stream asks to. */
@@ -130,14 +203,14 @@ export class FileSink implements Sink {
   private handle: FileHandle | null;
   private readonly writer: Writer;
 
-  private constructor(target: string, temp: string | null, handle: FileHandle, regular: boolean) {
+  private constructor(target: string, temp: string | null, handle: FileHandle, atOnce: boolean) {
     this.target = target;
     this.temp = temp;
     this.handle = handle;
-    if (regular) {
-      const direct = new DirectWriter(handle);
+    if (atOnce) {
+      const direct = new DirectWriter(handle.fd);
       this.writer = direct;
-      this.lender = this.lenderOf(direct);
+      this.lender = lenderOf(direct, (err) => this.failed(err));
     } else {
       this.writer = new BackgroundWriter(handle);
       this.lender = null;
@@ -166,14 +239,14 @@ export class FileSink implements Sink {
       } catch (err) {
         throw writeError(where, err);
       }
-      // Large reads into a reused buffer, written at once, only for a regular file: a
-      // pipe or a terminal gets each piece as soon as it arrived, written in the
-      // background (its reader may stall, and a timeout or Ctrl-C must not wait for it).
-      const regular = await handle.stat().then(
-        (s) => s.isFile(),
+      // Large reads into a reused buffer, written at once, only where no reader can make
+      // a write wait: a pipe or a terminal gets each piece as soon as it arrived, written
+      // in the background (its reader may stall; a timeout or Ctrl-C must not wait).
+      const atOnce = await handle.stat().then(
+        (s) => writesAtOnce(s, handle.fd),
         () => false,
       );
-      return new FileSink(target, null, handle, regular);
+      return new FileSink(target, null, handle, atOnce);
     }
     if (stats !== null) {
       // curl opens FILE for writing: a file this process may not write is refused, not
@@ -239,16 +312,5 @@ export class FileSink implements Sink {
 
   private failed(err: unknown): CliError {
     return err instanceof CliError ? err : writeError(`'${this.target}'`, err);
-  }
-
-  private lenderOf(writer: DirectWriter): Lender {
-    return {
-      lend: () =>
-        writer.lend().catch((err: unknown) => {
-          throw this.failed(err);
-        }),
-      writeLent: (buffer, n) => writer.writeLent(buffer, n),
-      giveBack: (buffer) => writer.giveBack(buffer),
-    };
   }
 }

@@ -13,7 +13,7 @@ import * as httplib from './api.ts';
 import type { DataSource, FetchOptions } from './args.ts';
 import { copyBody } from './body-copy.ts';
 import { CliError, classify, EXIT, oneLine, type Peer, type Phase } from './exit-codes.ts';
-import { FileSink, type Sink, StreamSink } from './output.ts';
+import { FileSink, type Sink, stdoutSink } from './output.ts';
 import { ProgressBar } from './progress.ts';
 
 /** The process streams the command uses (parameters, so that nothing else is touched). */
@@ -235,10 +235,7 @@ export async function transfer(options: FetchOptions, io: TransferIO): Promise<n
         `the server answered ${res.status} ${res.reason} (-f/--fail)`,
       );
     }
-    sink =
-      options.output === null
-        ? new StreamSink(io.stdout, 'stdout')
-        : await FileSink.create(options.output);
+    sink = options.output === null ? stdoutSink(io.stdout) : await FileSink.create(options.output);
     if (options.include) await sink.write(headBytes(res));
     if (!options.headOnly) {
       if (options.output !== null && io.stderr.isTTY === true) {

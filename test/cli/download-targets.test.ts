@@ -179,4 +179,63 @@ describe('httplib -o FILE keeps what FILE is', () => {
       assert.deepEqual(fs.readdirSync(tmp.dir), ['full']);
     });
   });
+
+  // stdout that is a file or a device (the shell's `>`): written at once from a reused
+  // buffer, not through the stream (output.ts stdoutSink); the bytes must be the same.
+  /** The command with its stdout redirected by the shell (`>` or `>>`) to `file`. */
+  function redirected(op: '>' | '>>', file: string, args: readonly string[]) {
+    return runProgram(
+      'sh',
+      ['-c', `exec "$@" ${op}"$OUT"`, 'sh', process.execPath, MAIN, ...args],
+      {
+        env: { ...process.env, OUT: file },
+      },
+    );
+  }
+  const SH = { skip: process.platform === 'win32' ? 'needs sh' : false };
+
+  it('stdout redirected to a file (> FILE): the body, byte for byte', SH, async () => {
+    await withTempDir(async (tmp) => {
+      const r = await redirected('>', tmp.file('out'), [url]);
+      assert.equal(r.code, 0, r.stderr);
+      assertBody(tmp.file('out'));
+    });
+  });
+
+  it('stdout appended to (>> FILE): what was there stays first', SH, async () => {
+    await withTempDir(async (tmp) => {
+      fs.writeFileSync(tmp.file('out'), 'before\n');
+      const r = await redirected('>>', tmp.file('out'), [url]);
+      assert.equal(r.code, 0, r.stderr);
+      const got = fs.readFileSync(tmp.file('out'));
+      assert.equal(got.subarray(0, 7).toString(), 'before\n');
+      assert.equal(sha(got.subarray(7)), sha(BODY));
+    });
+  });
+
+  it('-i with stdout redirected to a file: the head, then the body', SH, async () => {
+    await withTempDir(async (tmp) => {
+      const r = await redirected('>', tmp.file('out'), ['-i', url]);
+      assert.equal(r.code, 0, r.stderr);
+      const got = fs.readFileSync(tmp.file('out'));
+      const end = got.indexOf('\r\n\r\n') + 4;
+      assert.match(got.subarray(0, end).toString('latin1'), /^HTTP\/1\.1 200 OK\r\n/);
+      assert.match(
+        got.subarray(0, end).toString('latin1'),
+        new RegExp(`content-length: ${BODY.length}\r\n`, 'i'),
+      );
+      assert.equal(sha(got.subarray(end)), sha(BODY));
+    });
+  });
+
+  it('stdout redirected to a full device: exit 23', async (t) => {
+    await withTempDir(async (tmp) => {
+      if (!mknod(tmp.file('full'), '7')) {
+        t.skip('needs Linux and the right to mknod (root)');
+        return;
+      }
+      const r = await redirected('>', tmp.file('full'), [url]);
+      assertFailure(r, 23, /could not write to stdout: ENOSPC/);
+    });
+  });
 });
