@@ -22,6 +22,7 @@ import { type PreparedBody, prepareBody, type RequestBody } from '../io/body-sou
 import { checkTimeout, getdefaulttimeout } from '../io/deadline.ts';
 import { CannotSendHeader, CannotSendRequest, NotConnected } from '../protocol/errors.ts';
 import { DEFAULT_BLOCKSIZE, HTTP_PORT } from '../protocol/limits.ts';
+import { pytruth } from '../protocol/pytext.ts';
 import {
   checkHeaders,
   type GivenHeaders,
@@ -312,7 +313,7 @@ export class HTTPConnection {
     let chunked: boolean;
     try {
       signal = callSignal(options, 'endheaders');
-      chunked = Boolean(options?.encode_chunked) && this._http_vsn === 11;
+      chunked = pytruth(options?.encode_chunked) && this._http_vsn === 11;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -410,7 +411,7 @@ export class HTTPConnection {
     let chunked: boolean;
     try {
       signal = callSignal(options, 'request');
-      chunked = Boolean(options?.encode_chunked);
+      chunked = pytruth(options?.encode_chunked);
       given = checkHeaders(headers);
       later = driver.machine.handle('call') === 'after-head';
       if (later) buffer = new RequestBuffer();

@@ -312,7 +312,7 @@ export class SSLContext {
   }
   /** Set `hostname_checks_common_name`. */
   set hostname_checks_common_name(value: boolean) {
-    this.#commonName = Boolean(value);
+    this.#commonName = pytruth(value);
     this.#generation++;
   }
 

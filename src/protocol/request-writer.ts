@@ -20,7 +20,7 @@
  * This file must not do I/O: no node:net/tls, no timers, no process, no promises.
  */
 import { domainToASCII } from 'node:url';
-import { isPort, pyrepr } from './pytext.ts';
+import { isPort, pyrepr, pytruth } from './pytext.ts';
 import { type AnyHeaders, type HeadersInput, normalizeHeaders } from './request-plan.ts';
 import {
   coerceHeaderName,
@@ -195,8 +195,8 @@ export class RequestBuffer {
     let head = `${method} ${path} ${target.httpVersion === 11 ? 'HTTP/1.1' : 'HTTP/1.0'}\r\n`;
     if (target.httpVersion === 11) {
       // Python's flags are truthy values (2.7's own defaults are the ints 0 and 1).
-      if (!options?.skip_host) head += `Host: ${hostValue(path, target)}\r\n`;
-      if (!options?.skip_accept_encoding) head += 'Accept-Encoding: identity\r\n';
+      if (!pytruth(options?.skip_host)) head += `Host: ${hostValue(path, target)}\r\n`;
+      if (!pytruth(options?.skip_accept_encoding)) head += 'Accept-Encoding: identity\r\n';
     }
     this.#head = head;
   }

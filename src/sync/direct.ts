@@ -9,7 +9,7 @@ import {
 } from '../protocol/client-connection.ts';
 import { CannotSendHeader, CannotSendRequest, NotConnected } from '../protocol/errors.ts';
 import { DEFAULT_BLOCKSIZE } from '../protocol/limits.ts';
-import { timeoutMs } from '../protocol/pytext.ts';
+import { pytruth, timeoutMs } from '../protocol/pytext.ts';
 import {
   checkHeaders,
   type GivenHeaders,
@@ -149,7 +149,7 @@ export class DirectDriver {
     this.#checkAutoOpen();
     const head = this.#buffer.finish();
     this.calls.length = 0;
-    const chunked = Boolean(options?.encode_chunked) && this.#conn._http_vsn === 11;
+    const chunked = pytruth(options?.encode_chunked) && this.#conn._http_vsn === 11;
     const action = this.machine.handle('endheaders');
     this.#transmit(true, action, { head, body: prepared, chunked, plan: null });
   }
@@ -185,7 +185,7 @@ export class DirectDriver {
     }
     this.machine.handle('putrequest');
     this.#method = method;
-    const chunked = Boolean(options?.encode_chunked);
+    const chunked = pytruth(options?.encode_chunked);
     const action = this.machine.handle('endheaders');
     const version = this.#conn._http_vsn;
     if (prepared === null || !isRemote(prepared)) {

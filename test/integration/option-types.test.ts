@@ -279,6 +279,52 @@ describe('options of the wrong type', () => {
     }
   });
 
+  it('NaN is a true flag, as in Python (bool(nan) is True): skip_host, encode_chunked', async () => {
+    const conn = new HTTPConnection('127.0.0.1', server.port, { timeout: 10 });
+    try {
+      conn.putrequest('GET', '/', { skip_host: NaN as never, skip_accept_encoding: NaN as never });
+      conn.putheader('Host', 'given');
+      await conn.endheaders();
+      await (await conn.getresponse()).read();
+      assert.match(
+        server.received.at(-1)?.toString('latin1') ?? '',
+        /GET \/ HTTP\/1\.1\r\nHost: given\r\n\r\n$/,
+      );
+      await conn.request(
+        'POST',
+        '/',
+        'xyz',
+        { 'Transfer-Encoding': 'chunked' },
+        {
+          encode_chunked: NaN as never,
+        },
+      );
+      await (await conn.getresponse()).read();
+      assert.match(
+        server.received.at(-1)?.toString('latin1') ?? '',
+        /\r\n\r\n3\r\nxyz\r\n0\r\n\r\n$/,
+      );
+      // And 0 stays false: the Host header the module adds.
+      conn.putrequest('GET', '/', { skip_host: 0 as never });
+      await conn.endheaders();
+      await (await conn.getresponse()).read();
+      assert.match(
+        server.received.at(-1)?.toString('latin1') ?? '',
+        /\r\nHost: 127\.0\.0\.1:\d+\r\n/,
+      );
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('hostname_checks_common_name takes NaN as true, 0 as false', () => {
+    const context = ssl.create_default_context();
+    context.hostname_checks_common_name = NaN as never;
+    assert.equal(context.hostname_checks_common_name, true);
+    context.hostname_checks_common_name = 0 as never;
+    assert.equal(context.hostname_checks_common_name, false);
+  });
+
   it('the timeout attribute: undefined is no timeout; a string is refused when connecting', async () => {
     const conn = new HTTPConnection('127.0.0.1', server.port, { timeout: 10 });
     try {

@@ -237,6 +237,18 @@ describe('options that are not an object, and flags by their truth, as in the ma
         );
         const echoed = JSON.parse(conn.getresponse().read().toString()) as { body: string };
         assert.equal(echoed.body, 'xyz', 'the body went framed in chunks');
+        // NaN is true in Python (bool(nan)): framed too.
+        conn.request(
+          'POST',
+          '/echo',
+          'abc',
+          { 'Transfer-Encoding': 'chunked' },
+          {
+            encode_chunked: NaN as never,
+          },
+        );
+        const again = JSON.parse(conn.getresponse().read().toString()) as { body: string };
+        assert.equal(again.body, 'abc', 'the body went framed in chunks');
       } finally {
         conn.close();
       }
