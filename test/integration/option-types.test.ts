@@ -247,75 +247,51 @@ describe('options of the wrong type', () => {
     }
   });
 
-  it("flags are Python's truthy values: skip_host: 1, encode_chunked: 1", async () => {
-    const conn = new HTTPConnection('127.0.0.1', server.port, { timeout: 10 });
-    try {
-      conn.putrequest('GET', '/', { skip_host: 1 as never, skip_accept_encoding: 'yes' as never });
-      conn.putheader('Host', 'given');
-      await conn.endheaders();
-      await (await conn.getresponse()).read();
-      assert.match(
-        server.received.at(-1)?.toString('latin1') ?? '',
-        /GET \/ HTTP\/1\.1\r\nHost: given\r\n\r\n$/,
-      );
-      // encode_chunked: 1 with the caller's Transfer-Encoding: the body is framed (it went
-      // out raw before, and the server read "x" as a chunk size).
-      await conn.request(
-        'POST',
-        '/',
-        'xyz',
-        { 'Transfer-Encoding': 'chunked' },
-        {
-          encode_chunked: 1 as never,
-        },
-      );
-      await (await conn.getresponse()).read();
-      assert.match(
-        server.received.at(-1)?.toString('latin1') ?? '',
-        /\r\n\r\n3\r\nxyz\r\n0\r\n\r\n$/,
-      );
-    } finally {
-      conn.close();
-    }
-  });
-
-  it('NaN is a true flag, as in Python (bool(nan) is True): skip_host, encode_chunked', async () => {
-    const conn = new HTTPConnection('127.0.0.1', server.port, { timeout: 10 });
-    try {
-      conn.putrequest('GET', '/', { skip_host: NaN as never, skip_accept_encoding: NaN as never });
-      conn.putheader('Host', 'given');
-      await conn.endheaders();
-      await (await conn.getresponse()).read();
-      assert.match(
-        server.received.at(-1)?.toString('latin1') ?? '',
-        /GET \/ HTTP\/1\.1\r\nHost: given\r\n\r\n$/,
-      );
-      await conn.request(
-        'POST',
-        '/',
-        'xyz',
-        { 'Transfer-Encoding': 'chunked' },
-        {
-          encode_chunked: NaN as never,
-        },
-      );
-      await (await conn.getresponse()).read();
-      assert.match(
-        server.received.at(-1)?.toString('latin1') ?? '',
-        /\r\n\r\n3\r\nxyz\r\n0\r\n\r\n$/,
-      );
-      // And 0 stays false: the Host header the module adds.
-      conn.putrequest('GET', '/', { skip_host: 0 as never });
-      await conn.endheaders();
-      await (await conn.getresponse()).read();
-      assert.match(
-        server.received.at(-1)?.toString('latin1') ?? '',
-        /\r\nHost: 127\.0\.0\.1:\d+\r\n/,
-      );
-    } finally {
-      conn.close();
-    }
-  });
+  // NaN too: Python's bool(nan) is True.
+  for (const yes of [1, 'yes', NaN]) {
+    it(`flags are Python's truthy values: skip_host, skip_accept_encoding, encode_chunked = ${String(yes)}`, async () => {
+      const conn = new HTTPConnection('127.0.0.1', server.port, { timeout: 10 });
+      try {
+        conn.putrequest('GET', '/', {
+          skip_host: yes as never,
+          skip_accept_encoding: yes as never,
+        });
+        conn.putheader('Host', 'given');
+        await conn.endheaders();
+        await (await conn.getresponse()).read();
+        assert.match(
+          server.received.at(-1)?.toString('latin1') ?? '',
+          /GET \/ HTTP\/1\.1\r\nHost: given\r\n\r\n$/,
+        );
+        // encode_chunked with the caller's Transfer-Encoding: the body is framed (with 1,
+        // it went out raw before, and the server read "x" as a chunk size).
+        await conn.request(
+          'POST',
+          '/',
+          'xyz',
+          { 'Transfer-Encoding': 'chunked' },
+          {
+            encode_chunked: yes as never,
+          },
+        );
+        await (await conn.getresponse()).read();
+        assert.match(
+          server.received.at(-1)?.toString('latin1') ?? '',
+          /\r\n\r\n3\r\nxyz\r\n0\r\n\r\n$/,
+        );
+        // And 0 stays false: the Host header the module adds.
+        conn.putrequest('GET', '/', { skip_host: 0 as never });
+        await conn.endheaders();
+        await (await conn.getresponse()).read();
+        assert.match(
+          server.received.at(-1)?.toString('latin1') ?? '',
+          /\r\nHost: 127\.0\.0\.1:\d+\r\n/,
+        );
+      } finally {
+        conn.close();
+      }
+    });
+  }
 
   it('hostname_checks_common_name takes NaN as true, 0 as false', () => {
     const context = ssl.create_default_context();
