@@ -189,7 +189,9 @@ export class RequestBuffer {
     target: RequestTarget,
   ): void {
     validateMethod(method);
-    const path = url || '/';
+    // Python's `url or '/'`: a false url (None, '', 0) is `/`; NaN is true there, so it
+    // reaches the check below and is refused, as Python's `TypeError` refuses it.
+    const path = pytruth(url) ? url : '/';
     validatePath(path);
     // Built by concatenation: cheaper than an array and a join for a handful of lines.
     let head = `${method} ${path} ${target.httpVersion === 11 ? 'HTTP/1.1' : 'HTTP/1.0'}\r\n`;
