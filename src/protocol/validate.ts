@@ -196,7 +196,8 @@ export function validateHeaderValue(value: string): void {
 /**
  * Python 2.7's `str(v)` for a header value, in JavaScript terms: strings as they are,
  * `Buffer`/`Uint8Array` as the latin1 text of their bytes, numbers and bigints in
- * decimal (integers from 1e21 up too, where `String()` would switch to exponent form),
+ * decimal (integers from 1e21 up too, where `String()` would switch to exponent form;
+ * NaN and ±Infinity as Python writes a float's: `nan`, `inf`, `-inf`),
  * booleans as `true`/`false`, and an object with a string form of its own (a
  * `Symbol.toPrimitive` method, or a `toString` other than `Object.prototype`'s: a `URL`,
  * a `String` object, a class of the caller's) through `String(v)`, which runs it exactly
@@ -235,6 +236,8 @@ export function coerceHeaderName(v: unknown): string {
 /** `coerceHeaderValue` for everything but strings; null when `v` is refused. */
 function coerceOther(v: unknown): string | null {
   if (typeof v === 'number') {
+    // NaN and the infinities as Python's str() of a float writes them.
+    if (!Number.isFinite(v)) return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
     return Number.isInteger(v) && Math.abs(v) >= 1e21 ? BigInt(v).toString() : String(v);
   }
   if (typeof v === 'bigint') return v.toString();

@@ -104,6 +104,8 @@ class Decoder(object):
             return to_bytes(v[tag])
         if tag == '$unicode':
             return v[tag]
+        if tag == '$float':
+            return float(v[tag])
         if tag == '$repeat':
             return native(v[tag] * v['times'])
         if tag == '$concat':

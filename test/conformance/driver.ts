@@ -55,6 +55,12 @@ class Decoder {
         return Buffer.from(v.$bytes as string, 'latin1');
       case '$unicode':
         return v.$unicode;
+      case '$float': {
+        // Python's float() of 'nan', 'inf', '-inf' (a JSON number cannot hold them).
+        const text = v.$float as string;
+        if (text === 'nan') return Number.NaN;
+        return text.startsWith('-') ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+      }
       case '$repeat':
         return (v.$repeat as string).repeat(v.times as number);
       case '$concat':

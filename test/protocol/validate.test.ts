@@ -454,6 +454,12 @@ describe('coerceHeaderValue (Python 2.7 str(v), validated afterwards)', () => {
     assert.equal(coerceHeaderValue(3n ** 50n), '717897987691852588770249');
   });
 
+  it("writes NaN and the infinities as Python's str() of a float: nan, inf, -inf", () => {
+    assert.equal(coerceHeaderValue(Number.NaN), 'nan');
+    assert.equal(coerceHeaderValue(Number.POSITIVE_INFINITY), 'inf');
+    assert.equal(coerceHeaderValue(Number.NEGATIVE_INFINITY), '-inf');
+  });
+
   it('uses String() for booleans and objects with a string form of their own', () => {
     assert.equal(coerceHeaderValue(true), 'true');
     assert.equal(coerceHeaderValue(false), 'false');
