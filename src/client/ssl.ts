@@ -80,7 +80,10 @@ export const TLSVersion = Object.freeze({
   MINIMUM_SUPPORTED: -2,
   /** No bound of the context's own: Node's `tls.DEFAULT_MAX_VERSION` applies. */
   MAXIMUM_SUPPORTED: -1,
-  /** SSL 3.0: accepted as a value, but Node cannot speak it, so it sets no bound. */
+  /**
+   * SSL 3.0: accepted as a value, but Node cannot speak it: as a minimum it sets no
+   * bound, as a maximum it leaves no version (`SSLError` NO_PROTOCOLS_AVAILABLE).
+   */
   SSLv3: 0x0300,
   /** TLS 1.0. */
   TLSv1: 0x0301,
@@ -508,6 +511,17 @@ export class SSLContext {
       options.cert = this.#chain.cert;
       options.key = this.#chain.key;
       if (this.#chain.passphrase !== undefined) options.passphrase = this.#chain.passphrase;
+    }
+    // No version both bounds allow (a maximum of SSL 3.0, which Node cannot speak, or a
+    // minimum above the maximum): Python's handshake fails at once; here no connection
+    // is even opened.
+    const lowest = this.#minimumVersion < 0 ? TLSVersion.TLSv1 : this.#minimumVersion;
+    const highest = this.#maximumVersion < 0 ? TLSVersion.TLSv1_3 : this.#maximumVersion;
+    if (highest < TLSVersion.TLSv1 || lowest > highest) {
+      throw new SSLError('[SSL: NO_PROTOCOLS_AVAILABLE] no protocols available', {
+        reason: 'NO_PROTOCOLS_AVAILABLE',
+        library: 'SSL',
+      });
     }
     const min = VERSION_NAMES[this.#minimumVersion];
     if (min !== undefined) options.minVersion = min;

@@ -259,6 +259,11 @@ function connectTcp(params: ConnectParams, direct: DirectReads | null): net.Sock
 /** TCP and TLS in one step: the handshake starts once connected (`handshake` waits). */
 function connectTls(params: ConnectParams, direct: DirectReads, plan: TlsPlan): tls.TLSSocket {
   const secured = nodeTls().connect({ ...plan.options(), ...tcpOptions(params, direct) });
+  // TLS starts in the socket's own 'connect' listener, before `connect()` stops waiting;
+  // a start that fails there (OpenSSL finds no usable protocol) destroys the socket and
+  // emits its 'error' on the next tick, after that wait let go of it and before
+  // `handshake()` listens: it must not be uncaught. `handshake()` finds it (`errored`).
+  secured.on('error', ignore);
   plan.watch(secured);
   return secured;
 }
@@ -324,6 +329,8 @@ async function handshake(
   wait: WaitOptions,
 ): Promise<void> {
   try {
+    // Destroyed already: TLS failed to start (connectTls), or the peer left.
+    if (secured.destroyed) throw secured.errored ?? disconnected();
     await deadline.until('handshake', wait, (settle) => {
       const onSecure = (): void => settle(null);
       const onClose = (): void => settle(disconnected());

@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { HTTPSConnection, type HTTPSConnectionOptions, ssl } from '../../src/index.ts';
+import { failOnEscapes } from './servers.ts';
 import { httpsServer, makePki, type Pki } from './tls-peers.ts';
 
 const TIMEOUT = 10;
@@ -48,6 +49,7 @@ function throwsExactly(
 }
 
 describe('ssl arguments of the wrong type or value', { timeout: 60_000 }, () => {
+  failOnEscapes();
   let pki: Pki;
   before(async () => {
     pki = await makePki();
@@ -134,6 +136,57 @@ describe('ssl arguments of the wrong type or value', { timeout: 60_000 }, () => 
         );
       } finally {
         await tls12.close();
+      }
+    });
+
+    it('bounds that leave no version: SSLError NO_PROTOCOLS_AVAILABLE, as Python’s handshake, and nothing connected', async () => {
+      // Python 3.11 (OpenSSL 3): maximum SSLv3, or a minimum above the maximum, fails
+      // with [SSL: NO_PROTOCOLS_AVAILABLE] before a byte is sent. Here the maximum of
+      // SSLv3 was taken as no bound, and the connection went out with TLS 1.3.
+      const server = await httpsServer(pki.pair('server'), hello);
+      try {
+        const V = ssl.TLSVersion;
+        for (const [minimum, maximum] of [
+          [V.MINIMUM_SUPPORTED, V.SSLv3],
+          [V.TLSv1_3, V.TLSv1_2],
+          [V.MAXIMUM_SUPPORTED, V.TLSv1_2],
+          [V.TLSv1_2, V.MINIMUM_SUPPORTED],
+        ] as const) {
+          const context = caContext();
+          context.minimum_version = minimum;
+          context.maximum_version = maximum;
+          const err = await get(server.port, { context });
+          assert.ok(err instanceof ssl.SSLError, `${minimum}..${maximum}: ${String(err)}`);
+          assert.equal((err as ssl.SSLError).reason, 'NO_PROTOCOLS_AVAILABLE');
+        }
+        assert.equal(server.connectionCount(), 0, 'nothing was connected');
+        // One version left is enough.
+        const context = caContext();
+        context.minimum_version = V.TLSv1_3;
+        context.maximum_version = V.TLSv1_3;
+        assert.equal(await get(server.port, { context }), '200 hello');
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('TLS that fails to start in OpenSSL (no cipher for the maximum version) rejects, never escapes', async () => {
+      // The TLS socket's own 'connect' listener starts the handshake; OpenSSL refused to
+      // (no cipher left for TLS 1.2) and the socket's 'error' came after the connect
+      // wait had stopped listening: an uncaught exception that ended the process.
+      const server = await httpsServer(pki.pair('server'), hello);
+      try {
+        const context = caContext();
+        context.maximum_version = ssl.TLSVersion.TLSv1_2;
+        context.set_ciphers('PSK');
+        const err = await get(server.port, { context });
+        assert.ok(err instanceof ssl.SSLError, String(err));
+        assert.equal((err as ssl.SSLError).reason, 'NO_CIPHERS_AVAILABLE');
+        // The same context works once a cipher is left.
+        context.set_ciphers('ECDHE+AESGCM');
+        assert.equal(await get(server.port, { context }), '200 hello');
+      } finally {
+        await server.close();
       }
     });
   });
