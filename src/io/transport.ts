@@ -17,6 +17,7 @@ import { TunnelError } from '../protocol/errors.ts';
 import { HTTPMessage } from '../protocol/message.ts';
 import { pyrepr } from '../protocol/pytext.ts';
 import { ResponseParser } from '../protocol/response-parser.ts';
+import { checkPort } from '../protocol/validate.ts';
 import { typeName } from './body-kinds.ts';
 import { ByteReader } from './byte-reader.ts';
 import { checkTimeout, Deadline, type Peer, type WaitOptions } from './deadline.ts';
@@ -99,9 +100,11 @@ export interface Link {
 /** TCP → tunnel → TLS. Rejects with the first failure; nothing opened is left behind. */
 export async function establish(plan: Establish): Promise<Link> {
   const { params } = plan;
-  // The `timeout` attribute may have been set to anything since the constructor checked
-  // it: Python's socket refuses a bad one when it connects, and so do we.
+  // The `timeout` and `port` attributes may have been set to anything since the
+  // constructor checked them: Python's socket refuses a bad one when it connects, and so
+  // do we, with the constructor's own rule and message (not Node's RangeError).
   checkTimeout(params.timeout);
+  checkPort(params.port);
   const deadline = new Deadline(plan.epoch, params, plan.origin);
   // Our own socket reads through onread (no Buffer per read): a TCP socket, or a TLS
   // socket opened in one step (no tunnel), whose TLS layer hands each decrypted record to

@@ -302,6 +302,38 @@ describe('options of the wrong type', () => {
     assert.equal(context.hostname_checks_common_name, false);
   });
 
+  it('the port attribute set after construction is checked when connecting, as the constructor checks it', async () => {
+    const conn = new HTTPConnection('127.0.0.1', server.port, { timeout: 10 });
+    try {
+      const before = server.received.length;
+      for (const [port, shown] of [
+        ['8080', "'8080'"],
+        [8080.5, '8080.5'],
+        [-1, '-1'],
+        [70000, '70000'],
+        [null, 'null'],
+      ] as const) {
+        conn.port = port as never;
+        let pending: Promise<void> | undefined;
+        assert.doesNotThrow(() => {
+          pending = conn.request('GET', '/');
+        });
+        await assert.rejects(pending as Promise<void>, (err: unknown) => {
+          assert.ok(err instanceof TypeError, String(err));
+          assert.equal(err.message, `port must be an integer 0-65535, got ${shown}`);
+          return true;
+        });
+        conn.close();
+      }
+      assert.equal(server.received.length, before, 'nothing was sent');
+      conn.port = server.port;
+      await conn.request('GET', '/');
+      assert.equal((await (await conn.getresponse()).read()).toString(), 'hello');
+    } finally {
+      conn.close();
+    }
+  });
+
   it('the timeout attribute: undefined is no timeout; a string is refused when connecting', async () => {
     const conn = new HTTPConnection('127.0.0.1', server.port, { timeout: 10 });
     try {
