@@ -81,6 +81,6 @@ describe('npm run bench -- --quick', () => {
         | undefined;
       assert.ok((mine?.ratios.curl ?? 0) > 0, 'cli-64mib: no ratio to curl');
     }
-    assert.match(stdout, /^\| httplib -o FILE \(dist\/cli\/main\.js\) \| [\d,]+ \|/m);
+    assert.match(stdout, /^\| httplib -o FILE \(dist\/cli\/main\.cjs\) \| [\d,]+ \|/m);
   });
 });
