@@ -170,8 +170,7 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
     this.#adopt(create(this.#recipe as Recipe));
     for (const [name, value] of mine) (this as unknown as Record<string, unknown>)[name] = value;
     if (direct.machine.request === 'started') {
-      for (const [method, args] of direct.calls)
-        this.#call(method, (e) => args.map((a) => e.value(a)));
+      for (const [method, args] of direct.calls) this.#call(method, (e) => e.values(args));
     }
   }
 
@@ -255,8 +254,7 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
     }
     this.#sent = {};
     this.#adopt(create(recipe));
-    if (this.#tunnel !== null)
-      this.#call('set_tunnel', (e) => (this.#tunnel as unknown[]).map((a) => e.value(a)));
+    if (this.#tunnel !== null) this.#call('set_tunnel', (e) => e.values(this.#tunnel as unknown[]));
   }
 
   #call(method: string, encode: (encoder: Encoder, scope: CallScope) => Json[]): Json {
@@ -300,7 +298,7 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
       this.#toWorker();
     }
     const args = [host, port, pairs(headers)];
-    this.#call('set_tunnel', (e) => args.map((a) => e.value(a)));
+    this.#call('set_tunnel', (e) => e.values(args));
     this.#tunnel = args;
   }
 
@@ -344,7 +342,7 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
       exclusive(() => direct.putheader(header, ...values));
       return;
     }
-    this.#call('putheader', (e) => [e.value(header), ...values.map((v) => e.value(v))]);
+    this.#call('putheader', (e) => [e.value(header), ...e.values(values)]);
   }
 
   /** Python's `endheaders(message_body=None)`: blocks until the head (and body) are sent. */

@@ -111,7 +111,7 @@ export class HTTP implements T.Blocking<httplib.HTTP> {
 
   /** Python: `putheader(header, *values)`. */
   putheader(header: string, ...values: unknown[]): void {
-    this.#call('putheader', (e) => [e.value(header), ...values.map((v) => e.value(v))]);
+    this.#call('putheader', (e) => [e.value(header), ...e.values(values)]);
   }
 
   /** Python: `endheaders(message_body=None)`. */

@@ -40,7 +40,7 @@ export function create(recipe: Recipe): Created {
   const command: Record<string, Json> = {
     c: 'new',
     cls: recipe.cls,
-    a: recipe.args.map((a) => encoder.value(a)),
+    a: encoder.values(recipe.args),
   };
   const https = recipe.cls === 'HTTPSConnection' || recipe.cls === 'HTTPS';
   const contextId = !https

@@ -193,5 +193,5 @@ class LazyScope implements CallScope {
 
 /** Plain arguments, encoded as they are. */
 export function plainArgs(...args: unknown[]): (encoder: Encoder) => Json[] {
-  return (encoder) => args.map((a) => encoder.value(a));
+  return (encoder) => encoder.values(args);
 }

@@ -221,7 +221,7 @@ export class Ring {
           op: 'write',
           id: this.id,
           b: rest,
-          a: [timeoutMs, peer.seconds, peer.host, peer.port].map((v) => encoder.value(v)),
+          a: encoder.values([timeoutMs, peer.seconds, peer.host, peer.port]),
         },
         encoder,
         null,

@@ -144,6 +144,11 @@ export class Encoder {
     return { $b: this.bins.length - 1 };
   }
 
+  /** `value()` of each argument, in order (a command's `a`). */
+  values(list: readonly unknown[]): Json[] {
+    return list.map((v) => this.value(v));
+  }
+
   value(v: unknown): Json {
     switch (typeof v) {
       case 'string':
@@ -270,6 +275,11 @@ export class Decoder {
       return this.copyPorted ? shared.slice() : shared;
     }
     return (this.bins[r.$b as number] as Uint8Array).slice();
+  }
+
+  /** `value()` of each item, in order (a command's `a`). */
+  values(list: readonly Json[]): unknown[] {
+    return list.map((x) => this.value(x));
   }
 
   value(j: Json): unknown {

@@ -11,7 +11,7 @@
 import * as net from 'node:net';
 import { type PreparedBody, prepareBody, writeBody } from '../io/body-source.ts';
 import { Deadline } from '../io/deadline.ts';
-import type { Json } from './wire.ts';
+import type { Decoder, Json } from './wire.ts';
 
 /** Slots of a ring's control block (Int32 words before the ring's bytes). */
 export const R_WRITTEN = 0; // bytes the worker put in the ring (wrapping int32)
@@ -255,11 +255,11 @@ export interface RingCommand {
 /** Runs a command of ring.ts; its value goes back to the caller (a failure as its exception). */
 export async function ringCommand(
   cmd: RingCommand,
-  decoder: { bytes(ref: Json): Uint8Array; value(j: Json): unknown },
+  decoder: Pick<Decoder, 'bytes' | 'value' | 'values'>,
   ported: readonly unknown[],
 ): Promise<Json> {
   const id = cmd.id ?? 0;
-  const a = (cmd.a ?? []).map((x) => decoder.value(x));
+  const a = decoder.values(cmd.a ?? []);
   switch (cmd.op) {
     case 'connect':
       return ringConnect(

@@ -318,18 +318,16 @@ async function run(cmd: Command, decoder: Decoder, ported: unknown[]): Promise<P
       return encoder.parcel(
         construct(
           cmd.cls as string,
-          (cmd.a ?? []).map((a) => decoder.value(a)),
+          decoder.values(cmd.a ?? []),
           cmd.n as number | undefined,
           encoder,
         ),
       );
     case 'call':
       return settle(cmd.id as number, encoder, () =>
-        callMethod(
-          cmd.id as number,
-          cmd.m as string,
-          (cmd.a ?? []).map((a) => decoder.value(a)),
-        ).then((value) => result(value, cmd.id as number, encoder)),
+        callMethod(cmd.id as number, cmd.m as string, decoder.values(cmd.a ?? [])).then((value) =>
+          result(value, cmd.id as number, encoder),
+        ),
       );
     case 'read':
       return settle(cmd.id as number, encoder, () =>
