@@ -333,10 +333,10 @@ async function handshake(
 ): Promise<void> {
   try {
     // Destroyed already: TLS failed to start (connectTls), or the peer left.
-    if (secured.destroyed) throw secured.errored ?? disconnected();
+    if (secured.destroyed) throw secured.errored ?? eofInHandshake();
     await deadline.until('handshake', wait, (settle) => {
       const onSecure = (): void => settle(null);
-      const onClose = (): void => settle(disconnected());
+      const onClose = (): void => settle(eofInHandshake());
       secured.once('secureConnect', onSecure);
       secured.once('error', settle);
       secured.once('close', onClose);
@@ -352,16 +352,33 @@ async function handshake(
     // A late error of the destroyed sockets must not go uncaught.
     secured.on('error', ignore);
     secured.destroy();
-    throw plan.mapError(err);
+    throw plan.mapError(closedInHandshake(err) ? eofInHandshake(err) : err);
   }
 }
 
-function disconnected(): Error {
+/**
+ * The peer closed the connection (FIN, no alert) before the handshake ended: OpenSSL's
+ * "unexpected EOF", which Python raises as `ssl.SSLEOFError` (an `SSLError`), with Node's
+ * code form so that the caller's `mapError` makes it one. Not a reset: a real RST is
+ * Node's `read ECONNRESET` and stays that (Python's `ConnectionResetError`).
+ */
+function eofInHandshake(cause?: unknown): Error {
   const err = new Error(
-    'Client network socket disconnected before secure TLS connection was established',
+    'EOF occurred in violation of protocol',
+    cause === undefined ? undefined : { cause },
   ) as NodeJS.ErrnoException;
-  err.code = 'ECONNRESET';
+  err.code = 'ERR_SSL_UNEXPECTED_EOF_WHILE_READING';
   return err;
+}
+
+/**
+ * Node's own error for a TLS socket closed before it was secure ("Client network socket
+ * disconnected before secure TLS connection was established"): code ECONNRESET, but no
+ * system call failed (a real reset has `syscall: 'read'`).
+ */
+function closedInHandshake(err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException | null;
+  return e instanceof Error && e.code === 'ECONNRESET' && e.syscall === undefined;
 }
 
 function ignore(): void {}

@@ -549,6 +549,66 @@ describe('HTTPSConnection against node:https (issue 4)', { timeout: 60_000 }, ()
       }
     });
 
+    it('a peer that closes (FIN, no alert) during the handshake: SSLError UNEXPECTED_EOF_WHILE_READING, as Python’s SSLEOFError', async () => {
+      // Reads the ClientHello, then ends its side: no reset happened.
+      const closing = await rawServer((s) => s.once('data', () => s.end()));
+      // A proxy that accepts the CONNECT, then does the same with the ClientHello.
+      const proxy = await rawServer((s) =>
+        s.once('data', () => {
+          s.write('HTTP/1.1 200 Connection established\r\n\r\n');
+          s.once('data', () => s.end());
+        }),
+      );
+      try {
+        const direct = new HTTPSConnection('localhost', closing.port, {
+          timeout: TIMEOUT,
+          context: caContext(),
+        });
+        const tunnelled = new HTTPSConnection('127.0.0.1', proxy.port, {
+          timeout: TIMEOUT,
+          context: caContext(),
+        });
+        tunnelled.set_tunnel('localhost', 443);
+        for (const conn of [direct, tunnelled]) {
+          const err = await conn.request('GET', '/').then(
+            () => assert.fail('the request succeeded'),
+            (e: unknown) => e,
+          );
+          assert.ok(err instanceof ssl.SSLError, String(err));
+          assert.equal(err.reason, 'UNEXPECTED_EOF_WHILE_READING');
+          assert.equal(err.library, 'SSL');
+          assert.equal(
+            err.message,
+            '[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol',
+          );
+          conn.close();
+        }
+      } finally {
+        await closing.close();
+        await proxy.close();
+      }
+    });
+
+    it('a peer that resets the connection during the handshake: ECONNRESET from the system, not an SSLError', async () => {
+      const resetting = await rawServer((s) => s.once('data', () => s.resetAndDestroy()));
+      try {
+        const conn = new HTTPSConnection('localhost', resetting.port, {
+          timeout: TIMEOUT,
+          context: caContext(),
+        });
+        const err = await conn.request('GET', '/').then(
+          () => assert.fail('the request succeeded'),
+          (e: unknown) => e as NodeJS.ErrnoException,
+        );
+        assert.ok(!(err instanceof ssl.SSLError), String(err));
+        assert.equal(err.code, 'ECONNRESET');
+        assert.equal(err.syscall, 'read');
+        conn.close();
+      } finally {
+        await resetting.close();
+      }
+    });
+
     it('default_port is 443, and a host without a port uses it', () => {
       assert.equal(HTTPSConnection.default_port, 443);
       assert.equal(HTTPSConnection.default_port, HTTPS_PORT);
