@@ -7,6 +7,7 @@
  *
  * The result is a list of PEM blocks for the `ca` option of `tls.connect`.
  */
+import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SSLError } from './ssl-errors.ts';
@@ -22,6 +23,11 @@ const PEM_ANY_CERT =
 /**
  * The PEM certificates in `text`. `trusted`: `BEGIN TRUSTED CERTIFICATE` blocks count
  * too (files). None found: an `SSLError` naming `source`, or `[]` when source is null.
+ * A block that is not a certificate (cut short, its base64 damaged): an `SSLError`
+ * naming it, as OpenSSL refuses the whole file or `cadata` for Python (`[X509] PEM
+ * lib`, `[PEM] ASN1 lib`) — Node would drop it without a word and the server's
+ * certificate would then fail to verify for no visible reason. With `source` null (the
+ * files of a `capath`, where OpenSSL skips what it cannot read) such a block is left out.
  */
 export function pemCertificates(text: string, source: string | null, trusted = false): string[] {
   const found = text.match(trusted ? PEM_ANY_CERT : PEM_CERT) ?? [];
@@ -30,7 +36,48 @@ export function pemCertificates(text: string, source: string | null, trusted = f
       reason: 'NO_CERTIFICATE_OR_CRL_FOUND',
     });
   }
-  return found;
+  const good = found.filter((pem) => parses(pemBody(pem)));
+  if (good.length < found.length && source !== null) {
+    const n = found.findIndex((pem) => !parses(pemBody(pem))) + 1;
+    const [library, what] = source === 'cadata' ? ['PEM', 'ASN1 lib'] : ['X509', 'PEM lib'];
+    throw new SSLError(
+      `[${library}] ${what}: certificate ${n} of ${found.length} in ${source} is not a valid X.509 certificate (damaged or cut short)`,
+      { library },
+    );
+  }
+  return good;
+}
+
+/**
+ * Whether `der` begins with an X.509 certificate OpenSSL can read (a trusted
+ * certificate's DER is the certificate followed by its trust settings: only the first
+ * element is parsed).
+ */
+function parses(der: Buffer): boolean {
+  const end = elementEnd(der, 0);
+  if (end === null) return false;
+  try {
+    new X509Certificate(der.subarray(0, end));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Where the DER element (tag, definite length, contents) at `pos` ends; null if it cannot. */
+function elementEnd(buf: Uint8Array, pos: number): number | null {
+  if (pos + 2 > buf.length) return null;
+  let len = buf[pos + 1] as number;
+  let header = 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 4 || pos + 2 + n > buf.length) return null;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + (buf[pos + 2 + i] as number);
+    header = 2 + n;
+  }
+  const end = pos + header + len;
+  return end > buf.length ? null : end;
 }
 
 /** Concatenated DER certificates (Python accepts several in `cadata`) as PEM. */
@@ -45,20 +92,21 @@ export function derCertificates(data: Uint8Array): string[] {
         reason: 'NOT_ENOUGH_DATA',
       });
     }
-    let len = buf[pos + 1] as number;
-    let header = 2;
-    if (len & 0x80) {
-      const n = len & 0x7f;
-      if (n === 0 || n > 4 || pos + 2 + n > buf.length) {
-        throw new SSLError('bad DER length in cadata', { reason: 'BAD_LENGTH' });
-      }
-      len = 0;
-      for (let i = 0; i < n; i++) len = len * 256 + (buf[pos + 2 + i] as number);
-      header = 2 + n;
+    const end = elementEnd(buf, pos);
+    if (end === null) throw new SSLError('truncated DER in cadata', { reason: 'BAD_LENGTH' });
+    const der = buf.subarray(pos, end);
+    if (!parses(der)) {
+      // Python: the first one "does not contain a certificate", a later one "nested asn1 error".
+      throw pos === 0
+        ? new SSLError('not enough data: cadata does not contain a certificate', {
+            reason: 'NOT_ENOUGH_DATA',
+          })
+        : new SSLError(
+            `[ASN1] nested asn1 error: the DER at byte ${pos} of cadata is not a valid X.509 certificate`,
+            { library: 'ASN1' },
+          );
     }
-    const end = pos + header + len;
-    if (end > buf.length) throw new SSLError('truncated DER in cadata', { reason: 'BAD_LENGTH' });
-    out.push(toPem(buf.subarray(pos, end)));
+    out.push(toPem(der));
     pos = end;
   }
   return out;

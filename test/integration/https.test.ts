@@ -13,6 +13,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
@@ -172,6 +173,55 @@ describe('HTTPSConnection against node:https (issue 4)', { timeout: 60_000 }, ()
         } finally {
           await server.close();
         }
+      }
+    });
+
+    it('a damaged certificate in cafile or cadata is an SSLError at the call, as OpenSSL refuses it for Python', () => {
+      const pem = pki.read('ca.pem').toString('latin1');
+      const lines = pem.trimEnd().split('\n');
+      // Cut in the middle of its base64, the END line kept.
+      const cut = `${lines.slice(0, 6).join('\n')}\n${lines.at(-1)}\n`;
+      const junk = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
+      const der = new X509Certificate(pem).raw;
+      const notACertificate = Buffer.from([0x30, 0x03, 0x02, 0x01, 0x00]);
+      const writeFile = (name: string, text: string): string => {
+        writeFileSync(pki.file(name), text);
+        return pki.file(name);
+      };
+      const cases: Array<[string, (c: ssl.SSLContext) => void, RegExp]> = [
+        [
+          'cafile cut short',
+          (c) => c.load_verify_locations(writeFile('cut.pem', cut)),
+          /^\[X509\] PEM lib: certificate 1 of 1 in .*cut\.pem is not a valid X\.509/,
+        ],
+        [
+          'cafile with a good and a damaged certificate',
+          (c) => c.load_verify_locations(writeFile('mixed.pem', pem + junk)),
+          /^\[X509\] PEM lib: certificate 2 of 2 in .*mixed\.pem is not a valid X\.509/,
+        ],
+        [
+          'cadata PEM',
+          (c) => c.load_verify_locations(null, null, junk),
+          /^\[PEM\] ASN1 lib: certificate 1 of 1 in cadata is not a valid X\.509/,
+        ],
+        [
+          'cadata DER that is not a certificate',
+          (c) => c.load_verify_locations(null, null, notACertificate),
+          /^not enough data: cadata does not contain a certificate$/,
+        ],
+        [
+          'cadata DER, a good certificate then one that is not',
+          (c) => c.load_verify_locations(null, null, Buffer.concat([der, notACertificate])),
+          /^\[ASN1\] nested asn1 error: the DER at byte \d+ of cadata is not a valid X\.509/,
+        ],
+      ];
+      for (const [what, load, message] of cases) {
+        const context = new ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT);
+        assert.throws(
+          () => load(context),
+          (err: unknown) => err instanceof ssl.SSLError && message.test(err.message),
+          what,
+        );
       }
     });
 
