@@ -297,7 +297,7 @@ async function tunnel(reader: ByteReader, plan: TunnelPlan, wait: WaitOptions): 
   reader.expect();
   await reader.write(plan.head, 'latin1', wait);
   // Python 2.7 reads the proxy's answer with a response of debuglevel 0: no reply lines.
-  const parser = new ResponseParser({ method: 'CONNECT', strict: plan.strict });
+  const parser = new ResponseParser({ method: 'CONNECT', strict: plan.strict, anyVersion: true });
   await new Promise<void>((resolve, reject) => {
     reader.pump(parser, 'tunnel', wait, (err) => (err === null ? resolve() : reject(err)));
   });

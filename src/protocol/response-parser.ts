@@ -65,6 +65,11 @@ export interface ResponseParserOptions {
   readonly strict?: boolean;
   /** Receives Python 2.7's `set_debuglevel` output (`reply:`/`header:` lines), newline included. */
   readonly debug?: ((text: string) => void) | null;
+  /**
+   * A proxy's answer to CONNECT: any `HTTP/x.y` version is taken (Python's `_tunnel()`
+   * reads the status line without `begin()`'s version check; only its status counts).
+   */
+  readonly anyVersion?: boolean;
 }
 
 type Phase = 'status' | 'interim-headers' | 'headers' | 'done';
@@ -157,6 +162,7 @@ export class ResponseParser {
   private readonly method: string | null;
   private readonly strict: boolean;
   private readonly debug: ((text: string) => void) | null;
+  private readonly anyVersion: boolean;
   /** Pieces of a line that straddles `execute` calls (copied; at most MAXLINE bytes). */
   private pending: Buffer[] | null = null;
   private pendingLength = 0;
@@ -189,6 +195,7 @@ export class ResponseParser {
     this.method = options.method ?? null;
     this.strict = options.strict ?? false;
     this.debug = options.debug ?? null;
+    this.anyVersion = options.anyVersion ?? false;
   }
 
   /** True once the whole head has been parsed (`head` is set). */
@@ -382,7 +389,7 @@ export class ResponseParser {
       this.complete(null);
       return;
     }
-    if (version !== 'HTTP/1.0' && !version.startsWith('HTTP/1.')) {
+    if (version !== 'HTTP/1.0' && !version.startsWith('HTTP/1.') && !this.anyVersion) {
       throw new UnknownProtocol(version);
     }
     this.phase = 'headers';

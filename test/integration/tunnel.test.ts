@@ -303,6 +303,23 @@ describe('CONNECT tunnels through a real proxy (issue 4)', { timeout: 60_000 }, 
         plain.close();
       }
     });
+
+    it('a 200 reply of any HTTP version opens the tunnel (Python’s _tunnel() checks only the status)', async () => {
+      for (const version of ['HTTP/2.0', 'HTTP/1.2', 'HTTP/3']) {
+        const p = await proxy({ mode: 'reply', reply: `${version} 200 OK\r\n\r\n` });
+        const secure = viaHttps(p);
+        secure.set_tunnel('localhost', secureOrigin.port);
+        const plain = viaHttp(p);
+        plain.set_tunnel('localhost', origin.port);
+        try {
+          assert.match(await fetch(secure), /^200 origin GET \/ /, version);
+          assert.match(await fetch(plain), /^200 origin GET \/ /, version);
+        } finally {
+          secure.close();
+          plain.close();
+        }
+      }
+    });
   });
 
   describe('the proxy refuses or misbehaves', () => {
