@@ -11,7 +11,7 @@
  */
 import { bytesOf, sizeLimit } from '../client/http-response.ts';
 import * as httplib from '../index.ts';
-import { keepLargeBlocks } from '../io/tuning.ts';
+import { bodyBufferSize, keepLargeBlocks } from '../io/tuning.ts';
 import { BodyDecoder } from '../protocol/body-decoder.ts';
 import { FramingError } from '../protocol/body-errors.ts';
 import { IncompleteRead } from '../protocol/errors.ts';
@@ -42,7 +42,9 @@ interface Pull {
   readonly max: number;
   /** Copies of the body's bytes, or null when copying into `target`. */
   readonly parts: Buffer[] | null;
-  readonly target: Uint8Array | null;
+  target: Uint8Array | null;
+  /** `target` is read()'s own buffer: replaced by a bigger one as bytes arrive. */
+  readonly own?: boolean;
   got: number;
 }
 
@@ -104,18 +106,17 @@ export class DirectResponse {
     refuseSignal(options, 'read()');
     const max = size('amt', amt);
     if (this.#ring === null || max === 0) return EMPTY;
-    // A body of known size: one Buffer of the size it will have, placed for aligned copies.
+    // A body of known size: one Buffer, placed for aligned copies, of the size it will
+    // have as far as the memory rule allows (io/tuning.ts `bodyBufferSize`: never sized
+    // from the declared length alone; replaced by a bigger one as bytes arrive).
     const known = Math.min(max, this.#decoder.remaining ?? Number.POSITIVE_INFINITY);
     if (known !== Number.POSITIVE_INFINITY && known > 0 && this.#prefix === null) {
-      const at = this.#ring.start & 7;
       if (known >= 4096) keepLargeBlocks();
-      const target =
-        known >= 4096
-          ? Buffer.allocUnsafeSlow(known + 8).subarray(at, at + known)
-          : Buffer.allocUnsafe(known);
-      const pull: Pull = { mode: 'all', max: known, parts: null, target, got: 0 };
+      const target = placed(bodyBufferSize(known, 0), this.#ring.start & 7);
+      const pull: Pull = { mode: 'all', max: known, parts: null, target, own: true, got: 0 };
       exclusive(() => this.#pull(pull));
-      return pull.got === known ? target : target.subarray(0, pull.got);
+      const got = pull.target as Buffer;
+      return pull.got === got.length ? got : got.subarray(0, pull.got);
     }
     return this.#result({ mode: 'all', max, parts: [], target: null, got: 0 });
   }
@@ -292,7 +293,7 @@ export class DirectResponse {
         const n = ring.contiguous;
         if (n === 0) break;
         const start = ring.start;
-        const pos = decoder.decode(bytes, start, start + n, end - pull.got);
+        const pos = decoder.decode(bytes, start, start + n, room(pull, end - pull.got));
         if (decoder.dataEnd > decoder.dataStart) {
           pull.got += emit(bytes, decoder.dataStart, decoder.dataEnd, pull);
         }
@@ -353,6 +354,30 @@ export class DirectResponse {
 
 // `instanceof` the blocking entry's HTTPResponse holds (every method is this class's own).
 Object.setPrototypeOf(DirectResponse.prototype, SyncHTTPResponse.prototype);
+
+/** A Buffer of `size` bytes starting `at` (0–7) bytes past an 8-byte boundary. */
+function placed(size: number, at: number): Buffer {
+  return size >= 4096
+    ? Buffer.allocUnsafeSlow(size + 8).subarray(at, at + size)
+    : Buffer.allocUnsafe(size);
+}
+
+/**
+ * How much of `want` the pull's target can take now: read()'s own buffer, when full, is
+ * first replaced by a bigger one (the bytes so far copied over, the placement kept) as
+ * the memory rule allows.
+ */
+function room(pull: Pull, want: number): number {
+  if (pull.own !== true || want <= 0) return want;
+  let target = pull.target as Buffer;
+  if (pull.got === target.length) {
+    const bigger = placed(bodyBufferSize(pull.max, pull.got), target.byteOffset & 7);
+    target.copy(bigger, 0, 0, pull.got);
+    pull.target = bigger;
+    target = bigger;
+  }
+  return Math.min(want, target.length - pull.got);
+}
 
 /** Copies `view[start:end]` into the pull (a part of its own, or its target). */
 function emit(view: Buffer, start: number, end: number, pull: Pull): number {

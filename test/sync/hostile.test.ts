@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as main from '../../src/index.ts';
+import { directTransport } from '../../src/sync/direct.ts';
 import * as httplib from '../../src/sync.ts';
 import { noUncaught, type Peer, sameAsMain, startPeer, thrown } from './peer.ts';
 
@@ -183,6 +184,44 @@ describe('what only the blocking entry has', () => {
     assert.ok(err instanceof TypeError);
     assert.match((err as Error).message, /createConnection/);
   });
+
+  for (const direct of [true, false]) {
+    it(`a declared length is not an allocation (${direct ? 'direct' : 'worker'} transport): read() of 2^53-1 with 4 bytes, of 2 GiB with 3 MiB, is IncompleteRead with them`, () => {
+      const saved = directTransport.enabled;
+      directTransport.enabled = direct && saved;
+      try {
+        for (const [path, sent, expected] of [
+          ['/huge-tiny', Buffer.from('tiny'), 2 ** 53 - 1 - 4],
+          [
+            '/huge-3mib',
+            Buffer.from(Array.from({ length: 3 * 1024 * 1024 }, (_, i) => i % 251)),
+            2 ** 31 - 3 * 1024 * 1024,
+          ],
+        ] as const) {
+          for (const read of [
+            (r: httplib.HTTPResponse) => r.read(),
+            (r: httplib.HTTPResponse) => r.read(2 ** 40),
+          ]) {
+            const conn = new httplib.HTTPConnection('127.0.0.1', peer.raw);
+            conn.request('GET', path);
+            const r = conn.getresponse();
+            const before = process.memoryUsage().arrayBuffers;
+            const err = thrown(() => read(r));
+            const grew = (process.memoryUsage().arrayBuffers - before) / 2 ** 20;
+            assert.ok(err instanceof httplib.IncompleteRead, `${path}: ${String(err)}`);
+            assert.ok(err.partial.equals(sent), `${path}: ${err.partial.length} bytes`);
+            assert.equal(err.expected, expected);
+            // The rule: at most max(1 MiB, 4 × what arrived) at a time, and the buffers it
+            // replaced until they are collected; a buffer sized from the length is GiBs.
+            assert.ok(grew < 64, `${path}: array buffers grew by ${grew.toFixed(1)} MiB`);
+            conn.close();
+          }
+        }
+      } finally {
+        directTransport.enabled = saved;
+      }
+    });
+  }
 
   it('timeout bounds each wait: a silent server is a TimeoutError after about that long', () => {
     const conn = new httplib.HTTPConnection('127.0.0.1', peer.raw, { timeout: 0.3 });

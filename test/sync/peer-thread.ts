@@ -98,6 +98,13 @@ const handler: http.RequestListener = (req, res) => {
 const RAW: Record<string, (socket: net.Socket) => void> = {
   '/cut': (s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello'),
   '/nothing': (s) => s.end(),
+  // A length no buffer could have (2^53 - 1), then 4 bytes and the close.
+  '/huge-tiny': (s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: 9007199254740991\r\n\r\ntiny'),
+  // 2 GiB declared, 3 MiB sent (byte i is i % 251), then the close.
+  '/huge-3mib': (s) => {
+    s.write('HTTP/1.1 200 OK\r\nContent-Length: 2147483648\r\n\r\n');
+    s.end(Buffer.from(Array.from({ length: 3 * 1024 * 1024 }, (_, i) => i % 251)));
+  },
   '/hang': () => {},
   '/http09': (s) => s.end('just bytes\r\n'),
 };
