@@ -2,6 +2,7 @@ import { type DebugOutput, writeDebug } from '../client/debug.ts';
 import { type Outgoing, requestOutgoing } from '../client/request-output.ts';
 import * as httplib from '../index.ts';
 import type { PreparedBody } from '../io/body-source.ts';
+import { checkTimeout } from '../io/deadline.ts';
 import {
   ClientConnection,
   type ConnectionAction,
@@ -207,7 +208,7 @@ export class DirectDriver {
     const conn = this.#conn;
     const debug = conn.debuglevel > 0 ? this.#debug : null;
     const parser = new ResponseParser({ method: this.#method, strict: conn.strict, debug });
-    const ms = timeoutMs(conn.timeout);
+    const ms = timeoutOf(conn);
     try {
       while (!parser.done) {
         const n = ring.contiguous;
@@ -325,7 +326,7 @@ export class DirectDriver {
         conn.host,
         // An attribute set since the constructor checked it: checked as it did.
         checkPort(conn.port),
-        timeoutMs(conn.timeout),
+        timeoutOf(conn),
         conn.timeout,
         conn.source_address,
       );
@@ -403,7 +404,7 @@ export class DirectDriver {
     return {
       ring,
       peer: { host: conn.host, port: conn.port, seconds: conn.timeout },
-      timeoutMs: timeoutMs(conn.timeout),
+      timeoutMs: timeoutOf(conn),
       debug: conn.debuglevel > 0 ? this.#debug : null,
     };
   }
@@ -425,4 +426,13 @@ export class DirectDriver {
   #checkAutoOpen(): void {
     if (!this.#conn.auto_open && this.machine.socket === 'closed') throw new NotConnected();
   }
+}
+
+/**
+ * The connection's timeout in milliseconds (null: none). An attribute set since the
+ * constructor checked it is checked as it did (a `TypeError` before a byte is sent), as
+ * the main entry checks it when connecting.
+ */
+function timeoutOf(conn: { readonly timeout: unknown }): number | null {
+  return timeoutMs(checkTimeout(conn.timeout));
 }

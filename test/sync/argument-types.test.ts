@@ -60,6 +60,31 @@ function liveResponses(): Array<() => void> {
   );
 }
 
+describe('a timeout attribute that is not seconds, set after the constructor', () => {
+  for (const direct of [true, false]) {
+    it(`${direct ? 'direct' : 'worker'} transport: TypeError at the request, before a byte is sent, as the main entry`, () => {
+      const conn = direct
+        ? new httplib.HTTPConnection('127.0.0.1', peer.http)
+        : workerConnection(peer.http);
+      for (const [timeout, message] of [
+        ['x', 'timeout must be a number of seconds or null, got string'],
+        [-1, 'timeout value must be non-negative'],
+        [Number.NaN, 'timeout must be a number of seconds or null, got number'],
+      ] as const) {
+        (conn as { timeout: unknown }).timeout = timeout;
+        const err = thrown(() => conn.request('GET', '/hello')) as Error;
+        assert.equal(err.name, 'TypeError', String(err));
+        assert.equal(err.message, message);
+        conn.close();
+      }
+      conn.timeout = 3;
+      conn.request('GET', '/hello');
+      assert.equal(conn.getresponse().read().toString(), 'hello\n');
+      conn.close();
+    });
+  }
+});
+
 describe('a port that is not an integer 0-65535, set after the constructor', () => {
   for (const port of [10n, 70_000, 1.5]) {
     it(`${typeof port} ${String(port)}: TypeError at the request, and every connection still works`, () => {
