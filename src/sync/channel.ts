@@ -124,6 +124,11 @@ export interface Reply {
   readonly json: Record<string, Json>;
   readonly decoder: Decoder;
   /**
+   * What a connection's debug output function threw while this call's output was
+   * written (the rest of it was not): the caller throws it once the reply is applied.
+   */
+  readonly debugFailure: { readonly id: number; readonly error: unknown } | null;
+  /**
    * `n` bytes of a read, at `offset` of the body area or of the SharedArrayBuffer they
    * came in, copied into a Buffer of the caller's own (8-byte aligned from 4 KiB on, as
    * the worker placed them for: see worker-objects.ts's `place`).
@@ -148,6 +153,7 @@ export function transact(
     );
   }
   busy = true;
+  debugFailure = null;
   try {
     const t = thread ?? startThread();
     const queued = queue.splice(0, queue.length);
@@ -225,10 +231,27 @@ function receive(t: Thread): Message {
   return { json, bins, ported };
 }
 
+/**
+ * The first exception of a debug output function during the running call. Thrown from
+ * the sink, it would leave the call's conversation with the worker half-way (a reply
+ * never read, a question never answered, and the next call reading the wrong message):
+ * kept instead, the conversation finished, and the reply carries it (`debugFailure`).
+ */
+let debugFailure: { id: number; error: unknown } | null = null;
+
 /** The worker's debug output and warnings, written by this thread, in order. */
 function emitSideEffects(json: Record<string, Json>): void {
   const output = json.o as Array<[number, string]> | undefined;
-  if (output !== undefined) for (const [id, text] of output) debugSink(id, text);
+  if (output !== undefined) {
+    for (const [id, text] of output) {
+      if (debugFailure !== null) break;
+      try {
+        debugSink(id, text);
+      } catch (error) {
+        debugFailure = { id, error };
+      }
+    }
+  }
   const warnings = json.w as Array<[string, string, string | null]> | undefined;
   if (warnings !== undefined) {
     for (const [message, type, code] of warnings) {
@@ -241,9 +264,12 @@ function reply(t: Thread, message: Message, scope: CallScope | null): Reply {
   const decoder = new Decoder(message.bins, message.ported, scope?.thrown ?? null, true);
   const source = (ported: number | undefined): Buffer =>
     ported === undefined ? t.body : Buffer.from(message.ported[ported] as SharedArrayBuffer);
+  const failure = debugFailure;
+  debugFailure = null;
   return {
     json: message.json,
     decoder,
+    debugFailure: failure,
     bytes(n, offset, ported) {
       const out = Buffer.allocUnsafe(n);
       out.set(source(ported).subarray(offset, offset + n));
@@ -262,6 +288,9 @@ function answer(question: Record<string, Json>, scope: CallScope | null): Parcel
   const iterator = scope?.iterators.get(id);
   try {
     if (iterator === undefined) throw new Error('httplib-ts/sync: unknown iterable');
+    // A debug output function threw while the body was being sent: the body fails there,
+    // with that exception, as it does on the main entry (nothing more of it is sent).
+    if (debugFailure !== null && question.ret === undefined) throw debugFailure.error;
     if (question.ret !== undefined) {
       iterator.return?.();
       return encoder.parcel({ v: null });

@@ -123,6 +123,15 @@ export function refuseSignal(options: unknown, where: string): void {
 /** The value of a reply, or its exception thrown here (after its state was applied). */
 export function settle(reply: Reply): Json {
   applyState(reply.json.st);
+  const failure = reply.debugFailure;
+  if (failure !== null) {
+    // As on the main entry: the call fails with what the function threw, and its
+    // connection is closed (the next request opens a new one).
+    if (connections.get(failure.id)?.deref() !== undefined) {
+      invoke(failure.id, 'close', () => []);
+    }
+    throw failure.error;
+  }
   const e = reply.json.e;
   if (e !== undefined) throw callerError(reply.decoder.value(e));
   return reply.json.v ?? null;

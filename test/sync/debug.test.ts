@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import * as main from '../../src/index.ts';
+import { directTransport } from '../../src/sync/direct.ts';
 import * as httplib from '../../src/sync.ts';
 import { runNode, type TempDir, tempDir } from '../cli/cli-harness.ts';
-import { MAIN_ENTRY, noUncaught, type Peer, SYNC_ENTRY, startPeer } from './peer.ts';
+import { MAIN_ENTRY, noUncaught, type Peer, SYNC_ENTRY, startPeer, thrown } from './peer.ts';
 
 noUncaught();
 let peer: Peer;
@@ -151,4 +152,52 @@ conn.close();
     );
     assert.equal(runs[0], runs[1]);
   });
+
+  for (const direct of [true, false]) {
+    it(`a debugOutput that throws (${direct ? 'direct' : 'worker'} transport): the call throws it, the connection is closed, the next request works, as on the main entry`, () => {
+      const saved = directTransport.enabled;
+      directTransport.enabled = direct && saved;
+      let conn: httplib.HTTPConnection;
+      try {
+        conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+      } finally {
+        directTransport.enabled = saved;
+      }
+      conn.set_debuglevel(1);
+      const thrownByIt = new Error('thrown by debugOutput');
+      let throwOn: string | null = null;
+      conn.debugOutput = (text: string) => {
+        if (throwOn !== null && text.startsWith(throwOn)) {
+          throwOn = null;
+          throw thrownByIt;
+        }
+      };
+      const works = (): void => {
+        conn.request('GET', '/hello');
+        assert.equal(conn.getresponse().read().toString(), 'hello\n');
+      };
+      // On a header line of the response.
+      conn.request('GET', '/hello');
+      throwOn = 'header:';
+      assert.equal(
+        thrown(() => conn.getresponse()),
+        thrownByIt,
+      );
+      works();
+      works();
+      // While a body from an iterable is sent (each piece printed as it goes).
+      throwOn = 'send:';
+      function* pieces(): Generator<string> {
+        yield 'ab';
+        yield 'cd';
+      }
+      assert.equal(
+        thrown(() => conn.request('POST', '/echo', pieces())),
+        thrownByIt,
+      );
+      works();
+      works();
+      conn.close();
+    });
+  }
 });
