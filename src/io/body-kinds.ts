@@ -11,7 +11,7 @@
 import type { Blob } from 'node:buffer';
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
 import { isAnyArrayBuffer } from 'node:util/types';
 import type { BodyInfo } from '../protocol/request-writer.ts';
 import type { PreparedBody } from './body-source.ts';
@@ -109,6 +109,10 @@ export class StreamBody implements PreparedBody {
   readonly #stream: Readable;
   /** Exact piece size (an explicit `blocksize`), or null: the pieces the stream yields. */
   readonly #blocks: number | null;
+  /** `release()` came: the stream is the caller's again, and nothing more is read of it. */
+  #released = false;
+  /** Wakes `#pieces()` when it waits for the stream (set only while it waits). */
+  #wake: (() => void) | null = null;
   constructor(stream: Readable, info: BodyInfo, label: string, blocks: number | null) {
     this.#stream = stream;
     this.info = info;
@@ -118,21 +122,62 @@ export class StreamBody implements PreparedBody {
   chunks(): AsyncIterable<Buffer> {
     return this.#blocks === null ? this.#pieces() : reblock(this.#pieces(), this.#blocks);
   }
+  /**
+   * The stream's pieces, read as `stream.iterator()` reads them (`read()` until null,
+   * then wait for 'readable' or its end), but able to stop while it waits without reading
+   * another piece: `release()` (the call failed: `close()`, an abort, the socket) must
+   * not take the caller's next piece, which a pending `iterator().next()` would — and
+   * throw away, the stream left one piece short for whoever reads it next.
+   */
   async *#pieces(): AsyncGenerator<Buffer, void, undefined> {
     const stream = this.#stream;
     const encoding = stream.readableEncoding ?? 'utf8';
+    const wake = (): void => {
+      const w = this.#wake;
+      this.#wake = null;
+      w?.();
+    };
+    // undefined: going on; null: ended; an Error: failed (or closed before its end).
+    let outcome: Error | null | undefined;
+    const stopWatching = finished(stream, { writable: false }, (err) => {
+      outcome = err ?? null;
+      wake();
+    });
+    stream.on('readable', wake);
     try {
-      for await (const piece of stream.iterator({ destroyOnReturn: false })) {
-        const buf = toBuffer(piece, encoding);
-        if (buf.length > 0) yield buf;
+      for (;;) {
+        if (this.#released) throw released();
+        const piece: unknown = stream.destroyed ? null : stream.read();
+        if (piece !== null) {
+          const buf = toBuffer(piece, encoding);
+          if (buf.length > 0) yield buf;
+          continue;
+        }
+        if (outcome === null) return;
+        if (outcome !== undefined) throw outcome;
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
       }
     } finally {
+      this.#wake = null;
+      stream.off('readable', wake);
+      stopWatching();
       stream.off('error', ignoreError);
     }
   }
   release(): void {
+    this.#released = true;
     this.#stream.off('error', ignoreError);
+    const w = this.#wake;
+    this.#wake = null;
+    w?.();
   }
+}
+
+/** Why a stream body stopped being read: the call that sent it had already failed. */
+function released(): Error {
+  return new Error('the request body was let go: its call had failed');
 }
 
 /** A sync or async iterable of strings/bytes (generators, arrays, web streams, …). */

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import type * as net from 'node:net';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { describe } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -499,4 +499,46 @@ describe('scenario 8: the server closed an idle kept-alive connection', () => {
       assert.equal(srv.sockets.length, 2);
     });
   });
+});
+
+describe('a stream body the call gave up on stays the caller’s, every piece of it', () => {
+  for (const how of ['close()', 'its signal'] as const) {
+    it(`${how} while the body waits for its next piece: the retry sends the pieces written after`, async () => {
+      const srv = await rawServer(() => {});
+      const conn = new HTTPConnection(HOST, srv.port, { timeout: 10 });
+      try {
+        const body = new PassThrough();
+        body.write('first');
+        const ac = new AbortController();
+        const first = conn.request(
+          'POST',
+          '/one',
+          body,
+          null,
+          how === 'close()' ? {} : { signal: ac.signal },
+        );
+        first.catch(() => {});
+        while (!srv.received[0]?.toString('latin1').includes('first')) await sleep(5);
+        if (how === 'close()') conn.close();
+        else ac.abort();
+        await assert.rejects(first, AbortError);
+        // The caller still owns the stream: the rest of it goes with the next request.
+        const retry = conn.request('POST', '/two', body);
+        await sleep(20);
+        body.write('SECOND');
+        await sleep(20);
+        body.end('THIRD');
+        await retry;
+        await srv.connections(2);
+        while (!srv.received[1]?.toString('latin1').endsWith('0\r\n\r\n')) await sleep(5);
+        const sent = srv.received[1]?.toString('latin1') ?? '';
+        assert.match(sent, /^POST \/two HTTP\/1\.1\r\n/);
+        assert.match(sent, /\r\n6\r\nSECOND\r\n5\r\nTHIRD\r\n0\r\n\r\n$/);
+        await nothingEscaped();
+      } finally {
+        conn.close();
+        await srv.close();
+      }
+    });
+  }
 });
