@@ -76,6 +76,25 @@ export class ConnectionDriver extends ConnectionLinks {
   }
 
   /**
+   * `connect()`. Python replaces the socket and keeps its state, so a request already
+   * sent waits forever for an answer on the new socket. Here a request on its way or
+   * waiting for its head is given up first, as `close()` gives it up (what waits for it
+   * settles with `AbortError`), and the state is Idle on the new socket; a kept-alive
+   * response still reading its body keeps reading the old socket, as on any `connect()`.
+   */
+  override connect(): Promise<void> {
+    if (this.machine.inFlight) {
+      if (this.kept !== null && this.link !== null) {
+        this.kept = null;
+        this.forget(this.link);
+        this.link = null;
+      }
+      this.close();
+    }
+    return super.connect();
+  }
+
+  /**
    * A call that sends (`request()`, `endheaders()`, `send()`) made while a
    * `getresponse()` reads the head (the machine's `call` said `after-head`): once that
    * read settles (calls-behind-head.ts), `check` (its state checks, thrown as Python's
@@ -379,7 +398,12 @@ export class ConnectionDriver extends ConnectionLinks {
 
   private readHead(signal: AbortSignal | undefined): Promise<HTTPResponse> {
     const link = this.link;
-    if (link === null) return Promise.reject(new NotConnected());
+    if (link === null) {
+      // No socket carries the answer: the head read fails at once, and the machine hears
+      // it (else it would stay `reading-head`, and every call would wait behind it).
+      this.machine.handle('head-failed');
+      return Promise.reject(new NotConnected());
+    }
     const conn = this.conn;
     const context = {
       link,

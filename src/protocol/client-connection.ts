@@ -163,6 +163,19 @@ export class ClientConnection {
   }
 
   /**
+   * Whether a request is on its way or waits for its head on the socket held: `connect()`
+   * would leave it without an answer (its answer can only come on that socket).
+   */
+  get inFlight(): boolean {
+    return (
+      this.request === 'sending' ||
+      this.request === 'sent' ||
+      this.response === 'awaiting-head' ||
+      this.response === 'reading-head'
+    );
+  }
+
+  /**
    * Feed one event; returns what the I/O shell must do. A call the state does not allow
    * throws Python's exception (`CannotSendRequest`, `CannotSendHeader`,
    * `ResponseNotReady`, `NotConnected`) and leaves the state as it was.

@@ -542,3 +542,50 @@ describe('a stream body the call gave up on stays the caller’s, every piece of
     });
   }
 });
+
+describe('connect() while a request is in flight (Python would wait forever on the new socket)', () => {
+  const silent = (): void => {};
+
+  it('while getresponse() waits for the head: it rejects with AbortError, then requests work', async () => {
+    await withConn(await scriptedServer([[silent], [OK, OK]]), async (conn) => {
+      await conn.request('GET', '/unanswered');
+      const head = conn.getresponse();
+      head.catch(() => {});
+      await sleep(20);
+      await conn.connect();
+      await assert.rejects(head, AbortError);
+      await fetchOk(conn, '/second');
+      await fetchOk(conn, '/third');
+      await nothingEscaped();
+    });
+  });
+
+  it('after the request, before getresponse(): the request is given up (ResponseNotReady Idle), then requests work', async () => {
+    await withConn(await scriptedServer([[silent], [OK]]), async (conn) => {
+      await conn.request('GET', '/unanswered');
+      const connecting = conn.connect();
+      await assert.rejects(conn.getresponse(), (err: unknown) => {
+        assert.ok(err instanceof ResponseNotReady, String(err));
+        assert.equal(err.message, 'Idle');
+        return true;
+      });
+      await connecting;
+      await fetchOk(conn, '/second');
+      await nothingEscaped();
+    });
+  });
+
+  it('a kept response still unread keeps its socket and its whole body; the request behind it is given up', async () => {
+    const A = 'HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nbody-A';
+    await withConn(await scriptedServer([[A, OK], [OK]]), async (conn) => {
+      await conn.request('GET', '/A');
+      const a = await conn.getresponse();
+      await conn.request('GET', '/B');
+      await conn.connect();
+      assert.equal((await a.read()).toString(), 'body-A');
+      await assert.rejects(conn.getresponse(), ResponseNotReady);
+      await fetchOk(conn, '/C');
+      await nothingEscaped();
+    });
+  });
+});
