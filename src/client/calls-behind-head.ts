@@ -9,6 +9,7 @@
  */
 import type { PreparedBody } from '../io/body-source.ts';
 import { abortedBy } from '../io/deadline.ts';
+import { ImproperConnectionState } from '../protocol/errors.ts';
 
 /** A call waiting for the head. */
 interface Waiting {
@@ -22,6 +23,8 @@ export class CallsBehindHead {
   /** What the last `getresponse()` returned (the head the machine's `reading-head` reads). */
   heading: Promise<unknown> | null = null;
   private calls: Waiting[] = [];
+  /** The head read that settled last: waiting for it again would never end. */
+  private over: Promise<unknown> | null = null;
 
   /**
    * `start` once the head read settles: before code that awaits that head and was
@@ -37,6 +40,17 @@ export class CallsBehindHead {
     const heading = this.heading;
     // Never the case (the machine reads a head only for a getresponse() that set it).
     if (heading === null) return start();
+    if (heading === this.over) {
+      // The machine still says a head is being read, but that read is over: waiting again
+      // would start the call again at once, for ever. A defect of the state, not the
+      // caller's: the call fails (and lets go of what it holds) instead of spinning.
+      dropped();
+      return Promise.reject(
+        new ImproperConnectionState(
+          'the connection still reads a response head that is over (a defect of httplib-ts: please report it)',
+        ),
+      );
+    }
     if (signal?.aborted) {
       dropped();
       return Promise.reject(abortedBy(signal));
@@ -59,7 +73,13 @@ export class CallsBehindHead {
         },
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (this.calls.length === 0) heading.then(this.settled, this.settled);
+      if (this.calls.length === 0) {
+        const settled = (): void => {
+          this.over = heading;
+          this.settled();
+        };
+        heading.then(settled, settled);
+      }
       this.calls.push(call);
     });
   }

@@ -21,11 +21,13 @@ import assert from 'node:assert/strict';
 import type * as net from 'node:net';
 import { Readable } from 'node:stream';
 import { describe } from 'node:test';
+import { CallsBehindHead } from '../../src/client/calls-behind-head.ts';
 import {
   AbortError,
   CannotSendHeader,
   CannotSendRequest,
   HTTPConnection,
+  ImproperConnectionState,
   RemoteDisconnected,
   ResponseNotReady,
 } from '../../src/index.ts';
@@ -344,5 +346,32 @@ describe('endheaders(), send() and putrequest() while getresponse() reads the he
       await second;
       assert.match((await (await conn.getresponse()).read()).toString(), /^\d-0\/b$/);
     });
+  });
+});
+
+describe('a state that says a head is read after that read is over (a defect) fails the call', () => {
+  it('instead of starting it again at once, for ever', async () => {
+    const behind = new CallsBehindHead();
+    const heading = Promise.resolve();
+    behind.heading = heading;
+    let starts = 0;
+    let dropped = 0;
+    // Each start finds the machine still reading the head (the defect): it waits again.
+    const attempt = (): Promise<void> => {
+      starts++;
+      // Without the guard this would never end (and block every timer): stop it here.
+      if (starts > 1000) return Promise.reject(new Error('started again and again'));
+      return behind.wait(attempt, undefined, () => dropped++);
+    };
+    await assert.rejects(
+      behind.wait(attempt, undefined, () => dropped++),
+      (err: unknown) => {
+        assert.ok(err instanceof ImproperConnectionState, String(err));
+        assert.match(err.message, /a defect of httplib-ts/);
+        return true;
+      },
+    );
+    assert.equal(starts, 1);
+    assert.equal(dropped, 1, 'what the call held is let go');
   });
 });
