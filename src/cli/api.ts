@@ -12,7 +12,7 @@ export type { DebugOutput } from '../client/debug.ts';
 export { HTTPConnection } from '../client/http-connection.ts';
 export type { HTTPResponse } from '../client/http-response.ts';
 export { SSLCertVerificationError, SSLError } from '../client/ssl-errors.ts';
-export { BodyLengthMismatch } from '../protocol/body-errors.ts';
+export { BodyLengthMismatch, FramingError } from '../protocol/body-errors.ts';
 export { AbortError, TimeoutError, TunnelError } from '../protocol/connection-errors.ts';
 export { HTTPException, IncompleteRead } from '../protocol/errors.ts';
 export { HTTP_PORT, HTTPS_PORT } from '../protocol/limits.ts';

@@ -13,7 +13,7 @@
  * its bar moving.
  */
 import * as httplib from './api.ts';
-import { CliError, EXIT, type Peer } from './exit-codes.ts';
+import { CliError, EXIT, oneLine, type Peer } from './exit-codes.ts';
 import type { Sink } from './output.ts';
 import type { ProgressBar } from './progress.ts';
 
@@ -74,6 +74,15 @@ export async function copyBody(
     if (!(err instanceof httplib.IncompleteRead)) throw err;
     if (err.partial.length > 0) await sink.write(err.partial);
     received += err.partial.length;
+    if (err.cause instanceof httplib.FramingError) {
+      // Not a connection that closed: the chunked framing broke (curl: 56, "Illegal or
+      // missing hexadecimal sequence in chunked-encoding").
+      throw new CliError(
+        EXIT.RECEIVE,
+        `the chunked body from ${peer.host} port ${peer.port} broke its framing after ${received} bytes: ${oneLine(err.cause.message)}`,
+        { cause: err },
+      );
+    }
     const of = total === null ? 'before the end of the body' : `of ${total}`;
     throw new CliError(
       EXIT.PARTIAL,

@@ -7,6 +7,7 @@
  * Every failure is thrown as a `CliError` (exit code and one line); the connection, the
  * body source and the temporary `-o` file are closed or removed on every path.
  */
+import { fstatSync, type Stats } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import * as httplib from './api.ts';
@@ -42,8 +43,32 @@ export interface Target {
 
 function basic(url: URL): string | null {
   if (url.username === '' && url.password === '') return null;
-  const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
-  return `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
+  const credentials = Buffer.concat([
+    percentDecoded(url.username),
+    Buffer.from(':'),
+    percentDecoded(url.password),
+  ]);
+  return `Basic ${credentials.toString('base64')}`;
+}
+
+/**
+ * A URL's user name or password as curl sends it: each `%XX` the byte it names (`%ff`
+ * too, which is no UTF-8), and a `%` not followed by two hex digits as it is.
+ */
+function percentDecoded(text: string): Buffer {
+  const raw = Buffer.from(text, 'utf8');
+  const out = Buffer.allocUnsafe(raw.length);
+  let n = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const hex = raw[i] === 0x25 ? raw.toString('latin1', i + 1, i + 3) : '';
+    if (/^[0-9A-Fa-f]{2}$/.test(hex)) {
+      out[n++] = Number.parseInt(hex, 16);
+      i += 2;
+    } else {
+      out[n++] = raw[i] as number;
+    }
+  }
+  return out.subarray(0, n);
 }
 
 /** Parse a URL as curl takes it (no scheme: `http://`). Throws `CliError` 1 or 3. */
@@ -114,8 +139,14 @@ async function openBody(data: DataSource | null, io: TransferIO): Promise<Body> 
   switch (data.kind) {
     case 'text':
       return { body: data.text, close: none };
-    case 'stdin':
+    case 'stdin': {
+      // Node reads a directory on stdin as an empty stream: refuse it, as curl does (26).
+      const fd = (io.stdin as { fd?: unknown }).fd;
+      if (typeof fd === 'number' && fstatOrNull(fd)?.isDirectory() === true) {
+        throw new CliError(EXIT.READ, 'could not read the body from stdin: it is a directory');
+      }
       return { body: io.stdin, close: none };
+    }
     case 'file': {
       let handle: FileHandle;
       try {
@@ -253,5 +284,13 @@ export async function transfer(options: FetchOptions, io: TransferIO): Promise<n
   } finally {
     conn.close();
     await body.close();
+  }
+}
+
+function fstatOrNull(fd: number): Stats | null {
+  try {
+    return fstatSync(fd);
+  } catch {
+    return null;
   }
 }

@@ -12,8 +12,10 @@ import {
   assertFailure,
   closedPort,
   ensureBuilt,
+  MAIN,
   ROOT,
   runCli,
+  runProgram,
   tempDir,
   withTempDir,
 } from './cli-harness.ts';
@@ -167,6 +169,21 @@ describe('server errors', () => {
     assert.match(r.stderr, /closed after 3 bytes before the end of the body\n$/);
   });
 
+  it('a chunked body whose framing breaks exits 56 and says so (the connection did not close)', async () => {
+    // The server keeps the connection open: only the framing is wrong.
+    const url = await serve([
+      (socket) =>
+        socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n'),
+    ]);
+    const r = await runCli([url]);
+    assert.equal(r.code, 56, r.stderr);
+    assert.equal(r.out, 'hello', 'what did arrive is written');
+    assert.match(
+      r.stderr,
+      /^httplib: the chunked body from 127\.0\.0\.1 port \d+ broke its framing after 5 bytes: invalid chunk size: [^\n]+\n$/,
+    );
+  });
+
   it('a connection reset in the body exits 56', async () => {
     const url = await serve([
       (socket) => {
@@ -292,6 +309,25 @@ describe('--help and --version', () => {
     const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
     for (const [code, meaning] of EXIT_TABLE) {
       assert.ok(section.includes(`| ${code} | ${meaning} |`), `README row for exit ${code}`);
+    }
+  });
+});
+
+describe('--data-binary @- with a directory on stdin', () => {
+  it('exits 26 (curl: error reading a file) instead of sending an empty body', async () => {
+    const srv = await rawServer(() => {});
+    try {
+      const r = await runProgram('sh', [
+        '-c',
+        'exec "$0" "$1" "$2" --data-binary @- < /',
+        process.execPath,
+        MAIN,
+        `http://127.0.0.1:${srv.port}/`,
+      ]);
+      assertFailure(r, EXIT.READ, /could not read the body from stdin: it is a directory/);
+      assert.equal(srv.sockets.length, 0, 'nothing was connected');
+    } finally {
+      await srv.close();
     }
   });
 });

@@ -140,6 +140,18 @@ describe('httplib against node:http', () => {
     assert.equal(last().headers.authorization, expected);
   });
 
+  it('user:password@ with %XX escapes that are no UTF-8, or no escape at all, is sent as curl sends it', async () => {
+    // %ff is the byte 0xff; %zz is not an escape and goes as typed (curl: dTr/, dTpwJXp6).
+    for (const [userinfo, expected] of [
+      ['u:%ff', 'Basic dTr/'],
+      ['u:p%zz', 'Basic dTpwJXp6'],
+    ] as const) {
+      const r = await runCli([`http://${userinfo}@127.0.0.1:${server.port}/auth`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(last().headers.authorization, expected, userinfo);
+    }
+  });
+
   it('-d DATA sends a form POST; several -d are joined with &', async () => {
     let r = await runCli([`${base}/form`, '-d', 'a=1']);
     assert.equal(r.code, 0, r.stderr);
