@@ -223,7 +223,10 @@ export class FileSink implements Sink {
     let stats: Stats | null = null;
     try {
       stats = await lstat(target);
-    } catch {
+    } catch (err) {
+      // A name that cannot be a file (`FILE/` where FILE is a file): refused now, before
+      // a body is downloaded for nothing.
+      if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw writeError(where, err);
       // Not there (or not reachable): opening the temporary file says why, if it fails.
     }
     if (stats?.isDirectory()) {
@@ -232,22 +235,7 @@ export class FileSink implements Sink {
         Object.assign(new Error('EISDIR: is a directory'), { code: 'EISDIR' }),
       );
     }
-    if (stats !== null && (!stats.isFile() || stats.nlink > 1)) {
-      let handle: FileHandle;
-      try {
-        handle = await open(target, 'w');
-      } catch (err) {
-        throw writeError(where, err);
-      }
-      // Large reads into a reused buffer, written at once, only where no reader can make
-      // a write wait: a pipe or a terminal gets each piece as soon as it arrived, written
-      // in the background (its reader may stall; a timeout or Ctrl-C must not wait).
-      const atOnce = await handle.stat().then(
-        (s) => writesAtOnce(s, handle.fd),
-        () => false,
-      );
-      return new FileSink(target, null, handle, atOnce);
-    }
+    if (stats !== null && (!stats.isFile() || stats.nlink > 1)) return FileSink.inPlace(target);
     if (stats !== null) {
       // curl opens FILE for writing: a file this process may not write is refused, not
       // replaced (the rename would only need the directory's permission).
@@ -265,15 +253,48 @@ export class FileSink implements Sink {
       handle = await open(temp, 'wx', 0o666);
     } catch (err) {
       pending.delete(temp);
+      // FILE is there and writable, but no file can be made beside it (a directory this
+      // process may not write): written in place, as curl writes it.
+      if (stats !== null) return FileSink.inPlace(target);
       throw writeError(where, err);
     }
     if (stats !== null) {
-      // Replacing FILE must not widen who can read it (a 0600 file stays 0600); its owner
-      // too, where the process may give it (root). No set-id bits: new content.
-      await handle.chown(stats.uid, stats.gid).catch(() => {});
+      // Replacing FILE must keep who owns it and who can read it (a 0600 file stays
+      // 0600; no set-id bits: new content). Where the process may not give the new file
+      // FILE's owner or group (someone else's file: only root may), replacing it would
+      // make it ours (and a sticky directory would refuse the rename at the end):
+      // FILE is written in place instead, as curl writes it.
+      const kept = await handle.chown(stats.uid, stats.gid).then(
+        () => true,
+        () => false,
+      );
+      if (!kept) {
+        await handle.close().catch(() => {});
+        await unlink(temp).catch(() => {});
+        pending.delete(temp);
+        return FileSink.inPlace(target);
+      }
       await handle.chmod(stats.mode & 0o777).catch(() => {});
     }
     return new FileSink(target, temp, handle, true);
+  }
+
+  /** FILE opened and written directly (truncated now): no temporary file, no rename. */
+  private static async inPlace(target: string): Promise<FileSink> {
+    let handle: FileHandle;
+    try {
+      handle = await open(target, 'w');
+    } catch (err) {
+      throw writeError(`'${target}'`, err);
+    }
+    // Large reads into a reused buffer, written at once, only where no reader can make
+    // a write wait: a pipe or a terminal gets each piece as soon as it arrived, written
+    // in the background (its reader may stall; a timeout or Ctrl-C must not wait).
+    const atOnce = await handle.stat().then(
+      (s) => writesAtOnce(s, handle.fd),
+      () => false,
+    );
+    return new FileSink(target, null, handle, atOnce);
   }
 
   write(data: Buffer | string): Promise<void> {

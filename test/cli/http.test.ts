@@ -4,12 +4,20 @@
  * ways (stdin to the server, the response to stdout) without waiting for their end.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { type HttpServer, httpServer } from '../integration/servers.ts';
-import { assertFailure, ensureBuilt, runCli, withTempDir } from './cli-harness.ts';
+import {
+  assertFailure,
+  ensureBuilt,
+  MAIN,
+  runCli,
+  runProgram,
+  withTempDir,
+} from './cli-harness.ts';
 
 /** What the server saw of one request. */
 interface Seen {
@@ -353,6 +361,61 @@ describe('httplib against node:http', () => {
         const r = await runCli([`${base}/replace`, '-o', tmp.file('out.txt')]);
         assert.equal(r.code, 0, r.stderr);
         assert.equal(fs.readFileSync(tmp.file('out.txt'), 'utf8'), 'you sent GET /replace\n');
+      });
+    });
+
+    it('FILE/ where FILE is a regular file is refused before the body is read (exit 23)', async () => {
+      await withTempDir(async (tmp) => {
+        fs.writeFileSync(tmp.file('f'), 'old');
+        const r = await runCli([`${base}/big`, '-o', `${tmp.file('f')}/`]);
+        assertFailure(r, 23, /could not write to '.*\/f\/': ENOTDIR/);
+        assert.doesNotMatch(r.stderr, /\.part/, 'no temporary file was made (nor named)');
+        assert.deepEqual(fs.readdirSync(tmp.dir), ['f'], 'no temporary file');
+        assert.equal(fs.readFileSync(tmp.file('f'), 'utf8'), 'old');
+      });
+    });
+
+    const asNobody = process.getuid?.() === 0 ? false : 'needs root, to run the command as nobody';
+    it('a FILE this user may write but not replace is written in place, as curl does: a read-only directory, someone else’s file in a sticky one', {
+      skip: asNobody,
+    }, async () => {
+      await withTempDir(async (tmp) => {
+        fs.chmodSync(tmp.dir, 0o755);
+        // A directory nobody may not write, holding a file nobody may.
+        fs.mkdirSync(tmp.file('ro'), 0o755);
+        fs.writeFileSync(tmp.file('ro/out.txt'), 'old');
+        fs.chmodSync(tmp.file('ro/out.txt'), 0o666);
+        // A sticky directory everyone may write, holding root's file, group nogroup, 0664
+        // that nobody may write: a rename over it would fail, a new file would be nobody's.
+        fs.mkdirSync(tmp.file('sticky'));
+        fs.chmodSync(tmp.file('sticky'), 0o1777);
+        fs.writeFileSync(tmp.file('sticky/out.txt'), 'old');
+        const nogroup = Number(
+          execFileSync('getent', ['group', 'nogroup'], { encoding: 'utf8' }).split(':')[2],
+        );
+        fs.chownSync(tmp.file('sticky/out.txt'), 0, nogroup);
+        fs.chmodSync(tmp.file('sticky/out.txt'), 0o666);
+        for (const dir of ['ro', 'sticky']) {
+          const file = tmp.file(`${dir}/out.txt`);
+          const before = fs.statSync(file);
+          const r = await runProgram('setpriv', [
+            '--reuid=nobody',
+            '--regid=nogroup',
+            '--clear-groups',
+            process.execPath,
+            MAIN,
+            `${base}/inplace`,
+            '-o',
+            file,
+          ]);
+          assert.equal(r.code, 0, `${dir}: ${r.stderr}`);
+          assert.equal(fs.readFileSync(file, 'utf8'), 'you sent GET /inplace\n', dir);
+          const after = fs.statSync(file);
+          assert.equal(after.uid, before.uid, `${dir}: the owner is kept`);
+          assert.equal(after.gid, before.gid, `${dir}: the group is kept`);
+          assert.equal(after.mode, before.mode, `${dir}: the mode is kept`);
+          assert.deepEqual(fs.readdirSync(tmp.file(dir)), ['out.txt'], `${dir}: no temporary file`);
+        }
       });
     });
 
