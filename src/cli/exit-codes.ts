@@ -65,8 +65,11 @@ export const EXIT_TABLE: ReadonlyArray<readonly [ExitCode, string]> = Object.fre
   [EXIT.CLIENT_CERT, 'could not load the client certificate or key (--cert, --key)'],
   [EXIT.PEER_CERT, "the server's certificate or host name did not verify"],
   [EXIT.CA_CERT, 'could not read the CA certificates (--cacert)'],
-  [EXIT.INTERRUPTED, 'interrupted (SIGINT); no -o file or temporary file is left behind'],
-  [EXIT.TERMINATED, 'terminated (SIGTERM); likewise'],
+  [
+    EXIT.INTERRUPTED,
+    'interrupted (SIGINT): ends by that signal, as curl does (a shell shows 130); no -o file or temporary file is left behind',
+  ],
+  [EXIT.TERMINATED, 'terminated (SIGTERM): likewise (a shell shows 143)'],
 ]);
 
 /** A failure with its exit code and the one line to print (without the `httplib: `). */

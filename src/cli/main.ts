@@ -32,6 +32,12 @@ for (const [signal, code] of [
   process.on(signal, () => {
     removePendingFiles();
     process.stderr.write(`\nhttplib: interrupted (${signal})\n`);
+    // End by the signal itself, as curl does (a shell shows 128 + its number: 130, 143),
+    // so that a shell loop running the command stops too. Not process.exit(): it waits
+    // for Node's thread pool, where a write to a FIFO nobody reads, or its open, may
+    // block for ever. With no listener left, Node gives the signal back its default.
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
     process.exit(code);
   });
 }

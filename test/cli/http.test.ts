@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as os from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { type HttpServer, httpServer } from '../integration/servers.ts';
 import {
@@ -450,6 +451,26 @@ describe('httplib against node:http', () => {
       });
     });
 
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      it(`${signal} ends the command while it waits on a FIFO nobody reads (-o FIFO)`, async () => {
+        await withTempDir(async (tmp) => {
+          const fifo = tmp.file('fifo');
+          execFileSync('mkfifo', [fifo]);
+          const started = Date.now();
+          const r = await runCli([`${base}/fifo`, '-o', fifo], {
+            timeoutMs: 10_000,
+            // The open of the FIFO blocks (no reader) once the head is in.
+            onSpawn: (child) => {
+              setTimeout(() => child.kill(signal), 1000);
+            },
+          });
+          assert.equal(r.signal, signal, `code ${r.code}: ${r.stderr}`);
+          assert.ok(Date.now() - started < 5000, `ended after ${Date.now() - started} ms`);
+          assert.match(r.stderr, new RegExp(`httplib: interrupted \\(${signal}\\)`));
+        });
+      });
+    }
+
     for (const [signal, code] of [
       ['SIGINT', 130],
       ['SIGTERM', 143],
@@ -480,7 +501,9 @@ describe('httplib against node:http', () => {
             },
           });
           stop();
-          assert.equal(r.code, code, r.stderr);
+          // Ended by the signal itself, as curl (the shell's `code`: 128 + its number).
+          assert.equal(r.signal, signal, `code ${r.code}: ${r.stderr}`);
+          assert.equal(128 + os.constants.signals[signal], code);
           assert.match(r.stderr, new RegExp(`httplib: interrupted \\(${signal}\\)`));
           assert.deepEqual(fs.readdirSync(tmp.dir), []);
         });
