@@ -179,11 +179,17 @@ function headBytes(res: httplib.HTTPResponse): Buffer {
   return Buffer.from(text, 'latin1');
 }
 
-/** The first line (at most 40 characters) of an HTTP/0.9 reply, quoted, for a message. */
+/**
+ * What an HTTP/0.9 reply starts with, for a message: `the reply starts "…"` (its first
+ * line, at most 40 characters). The reply to HEAD has no body to show it from (Python
+ * gives such a reply no length): that is said instead of an empty quote.
+ */
 async function replyStart(res: httplib.HTTPResponse): Promise<string> {
   const start = (await res.peek(40)).subarray(0, 40).toString('latin1');
+  if (start === '') return 'the reply (to HEAD: no bytes of it can be shown) has no status line';
   const line = start.split(/\r?\n/)[0] ?? '';
-  return JSON.stringify(line.length === start.length && line.length === 40 ? `${line}…` : line);
+  const shown = line.length === start.length && line.length === 40 ? `${line}…` : line;
+  return `no status line, the reply starts ${JSON.stringify(shown)}`;
 }
 
 /** Do the request; resolves to the exit code (0), throws `CliError`. */
@@ -257,7 +263,7 @@ export async function transfer(options: FetchOptions, io: TransferIO): Promise<n
       // TLS alert must not come out as a successful download).
       throw new CliError(
         EXIT.WEIRD_REPLY,
-        `${peer.host} port ${peer.port} did not answer in HTTP: no status line, the reply starts ${await replyStart(res)} (--http0.9 accepts it as an HTTP/0.9 body)`,
+        `${peer.host} port ${peer.port} did not answer in HTTP: ${await replyStart(res)} (--http0.9 accepts it as an HTTP/0.9 body)`,
       );
     }
     if (options.fail && res.status >= 400) {

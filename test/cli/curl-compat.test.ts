@@ -53,6 +53,17 @@ describe('a reply that is not HTTP (HTTP/0.9)', () => {
     assertFailure(r, EXIT.WEIRD_REPLY, new RegExp(`the reply starts "${'x'.repeat(40)}…"`));
   });
 
+  it('-I: the reply to HEAD has no bytes to show, and the message says so (not an empty quote)', async () => {
+    const url = await serve(SSH);
+    const r = await runCli([url, '-I']);
+    assertFailure(
+      r,
+      EXIT.WEIRD_REPLY,
+      /did not answer in HTTP: the reply \(to HEAD: no bytes of it can be shown\) has no status line \(/,
+    );
+    assert.doesNotMatch(r.stderr, /""/);
+  });
+
   it('-f, -i, -I and -o do not change it (nothing written, no file)', async () => {
     await withTempDir(async (tmp) => {
       const url = await serve(SSH);
