@@ -109,6 +109,16 @@ export class DirectDriver {
 
   connect(): void {
     this.#poll();
+    if (this.machine.inFlight) {
+      // As on the main entry: a request on its way or waiting for its head on the socket
+      // being replaced is given up (Python would wait for its answer on the new socket
+      // for ever); a kept response still reading its body keeps its socket.
+      if (this.#kept !== null) {
+        this.#kept = null;
+        this.#ring = null;
+      }
+      this.close();
+    }
     this.#acquire(this.machine.handle('connect'));
   }
 

@@ -223,6 +223,27 @@ describe('what only the blocking entry has', () => {
     });
   }
 
+  for (const direct of [true, false]) {
+    it(`connect() after a request, before its getresponse() (${direct ? 'direct' : 'worker'} transport): the request is given up (ResponseNotReady Idle), as on the main entry`, () => {
+      const saved = directTransport.enabled;
+      directTransport.enabled = direct && saved;
+      let conn: httplib.HTTPConnection;
+      try {
+        conn = new httplib.HTTPConnection('127.0.0.1', peer.http, { timeout: 5 });
+      } finally {
+        directTransport.enabled = saved;
+      }
+      conn.request('GET', '/slow?ms=200');
+      conn.connect();
+      const err = thrown(() => conn.getresponse());
+      assert.ok(err instanceof httplib.ResponseNotReady, String(err));
+      assert.equal(err.message, 'Idle');
+      conn.request('GET', '/hello');
+      assert.equal(conn.getresponse().read().toString(), 'hello\n');
+      conn.close();
+    });
+  }
+
   it('timeout bounds each wait: a silent server is a TimeoutError after about that long', () => {
     const conn = new httplib.HTTPConnection('127.0.0.1', peer.raw, { timeout: 0.3 });
     conn.request('GET', '/hang');
