@@ -83,7 +83,8 @@ export class ConnectionDriver extends ConnectionLinks {
    * response still reading its body keeps reading the old socket, as on any `connect()`.
    */
   override connect(): Promise<void> {
-    if (this.machine.inFlight) {
+    // Still connecting (auto-open): connect() joins that connect, nothing is replaced.
+    if (this.machine.inFlight && this.machine.socket !== 'connecting') {
       if (this.kept !== null && this.link !== null) {
         this.kept = null;
         this.forget(this.link);

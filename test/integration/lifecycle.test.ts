@@ -560,6 +560,16 @@ describe('connect() while a request is in flight (Python would wait forever on t
     });
   });
 
+  it('while the request waits for the socket being opened: connect() joins that connect, the request goes out', async () => {
+    await withConn(await scriptedServer([OK]), async (conn) => {
+      const sent = conn.request('GET', '/a');
+      await conn.connect();
+      await sent;
+      assert.equal((await (await conn.getresponse()).read()).toString(), 'ok');
+      await nothingEscaped();
+    });
+  });
+
   it('after the request, before getresponse(): the request is given up (ResponseNotReady Idle), then requests work', async () => {
     await withConn(await scriptedServer([[silent], [OK]]), async (conn) => {
       await conn.request('GET', '/unanswered');
