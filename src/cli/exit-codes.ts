@@ -67,7 +67,7 @@ export const EXIT_TABLE: ReadonlyArray<readonly [ExitCode, string]> = Object.fre
   [EXIT.CA_CERT, 'could not read the CA certificates (--cacert)'],
   [
     EXIT.INTERRUPTED,
-    'interrupted (SIGINT): ends by that signal, as curl does (a shell shows 130); no -o file or temporary file is left behind',
+    'interrupted (SIGINT): ends by that signal, as curl does (a shell shows 130); no temporary file is left behind, nor a new -o file (one written in place stays partial)',
   ],
   [EXIT.TERMINATED, 'terminated (SIGTERM): likewise (a shell shows 143)'],
 ]);

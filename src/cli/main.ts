@@ -36,8 +36,11 @@ for (const [signal, code] of [
     // so that a shell loop running the command stops too. Not process.exit(): it waits
     // for Node's thread pool, where a write to a FIFO nobody reads, or its open, may
     // block for ever. With no listener left, Node gives the signal back its default.
-    process.removeAllListeners(signal);
-    process.kill(process.pid, signal);
+    // (On Windows a signal sent to itself ends the process with status 1: exit instead.)
+    if (process.platform !== 'win32') {
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    }
     process.exit(code);
   });
 }

@@ -7,8 +7,9 @@
  * the whole body), under a temporary name in the same directory,
  * renamed over FILE only once the whole body arrived and was written, so FILE is never
  * half-written: any failure (or SIGINT/SIGTERM) deletes the temporary file. What a rename
- * would replace instead of writing into (a FIFO, a device, a symbolic link) is written
- * directly, as curl writes every FILE.
+ * would replace instead of writing into (a FIFO, a device, a symbolic link), and a FILE
+ * this user may write but not replace keeping its owner (FileSink.create), is written
+ * directly, as curl writes every FILE: truncated at the start, partial after a failure.
  */
 import { constants, fstatSync, type Stats, unlinkSync } from 'node:fs';
 import { access, type FileHandle, lstat, open, rename, unlink } from 'node:fs/promises';
@@ -253,9 +254,13 @@ export class FileSink implements Sink {
       handle = await open(temp, 'wx', 0o666);
     } catch (err) {
       pending.delete(temp);
-      // FILE is there and writable, but no file can be made beside it (a directory this
-      // process may not write): written in place, as curl writes it.
-      if (stats !== null) return FileSink.inPlace(target);
+      // FILE is there and writable, but this user may not make a file beside it (a
+      // directory it may not write): written in place, as curl writes it. Any other
+      // failure (a full disk, no descriptors left) keeps FILE as it is.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (stats !== null && (code === 'EACCES' || code === 'EPERM')) {
+        return FileSink.inPlace(target);
+      }
       throw writeError(where, err);
     }
     if (stats !== null) {
