@@ -212,13 +212,14 @@ export class DirectDriver {
 
   getresponse(): DirectResponse {
     this.#poll();
+    // Checked before the state moves: a bad timeout attribute leaves the connection as it was.
+    const ms = timeoutOf(this.#conn);
     this.machine.handle('getresponse');
     const ring = this.#ring;
     if (ring === null) throw new NotConnected();
     const conn = this.#conn;
     const debug = conn.debuglevel > 0 ? this.#debug : null;
     const parser = new ResponseParser({ method: this.#method, strict: conn.strict, debug });
-    const ms = timeoutOf(conn);
     try {
       while (!parser.done) {
         const n = ring.contiguous;
@@ -292,11 +293,14 @@ export class DirectDriver {
           throw err;
         }
         const planned = out.plan === null ? out : out.plan(prepared);
+        // (The sink checks the timeout attribute: before a byte goes out.)
+        const sink = this.#sink(ring);
         wrote = true;
-        writeRemote(this.#sink(ring), planned.head, prepared, body, planned.chunked);
+        writeRemote(sink, planned.head, prepared, body, planned.chunked);
       } else {
+        const sink = this.#sink(ring);
         wrote = true;
-        writeHere(this.#sink(ring), out as Outgoing);
+        writeHere(sink, out as Outgoing);
       }
     } catch (err) {
       if (request || wrote) {

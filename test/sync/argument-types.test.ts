@@ -80,6 +80,23 @@ describe('a timeout attribute that is not seconds, set after the constructor', (
       conn.timeout = 3;
       conn.request('GET', '/hello');
       assert.equal(conn.getresponse().read().toString(), 'hello\n');
+      // Direct transport, on the kept-alive socket: a request refused, and a
+      // getresponse() refused, leave the connection usable. (The main entry, which the
+      // worker runs, checks the attribute only when it connects.)
+      if (!direct) {
+        conn.close();
+        return;
+      }
+      (conn as { timeout: unknown }).timeout = 'x';
+      assert.equal((thrown(() => conn.request('GET', '/hello')) as Error).name, 'TypeError');
+      conn.timeout = 3;
+      conn.request('GET', '/hello');
+      (conn as { timeout: unknown }).timeout = 'x';
+      assert.equal((thrown(() => conn.getresponse()) as Error).name, 'TypeError');
+      conn.timeout = 3;
+      assert.equal(conn.getresponse().read().toString(), 'hello\n');
+      conn.request('GET', '/hello');
+      assert.equal(conn.getresponse().read().toString(), 'hello\n');
       conn.close();
     });
   }
