@@ -143,6 +143,9 @@ export class ConnectionLinks {
         this.connecting = null;
         this.machine.handle('connected');
         this.link = link;
+        // Opened by connect() alone: idle until a request, so it does not keep the process
+        // alive (a request makes it expected again, and referenced).
+        if (!this.machine.expecting) link.reader.idle();
         link.reader.listener = (news) => {
           if (link !== this.link) return;
           const action = this.machine.handle(news);

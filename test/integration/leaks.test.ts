@@ -13,6 +13,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import {
   AbortError,
   BadStatusLine,
@@ -180,6 +181,52 @@ describe('no leaks', () => {
       assert.equal(conn.sock, null);
       await srv.close();
     });
+  });
+
+  it('a connection opened by connect() alone does not keep a process alive', async () => {
+    const srv = await httpServer((_req, res) => {
+      res.end('hello');
+    });
+    try {
+      const entry = pathToFileURL(path.join(root, 'src', 'index.ts')).href;
+      const code = `import { HTTPConnection } from ${JSON.stringify(entry)};
+const conn = new HTTPConnection('127.0.0.1', ${srv.port}, { timeout: 30 });
+await conn.connect();
+console.log('connected');`;
+      const started = performance.now();
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', code],
+        {
+          cwd: root,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const exit = await new Promise<number | string | null>((resolve) => {
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve('still running after 20 s: killed');
+        }, 20_000);
+        child.once('exit', (code, signal) => {
+          clearTimeout(timer);
+          resolve(code ?? signal);
+        });
+      });
+      const took = performance.now() - started;
+      assert.equal(exit, 0, `exit: ${String(exit)}, stderr: ${stderr}`);
+      assert.equal(stdout, 'connected\n');
+      assert.ok(took < 10_000, `exited after ${took.toFixed(0)} ms`);
+    } finally {
+      await srv.close();
+    }
   });
 
   it('an idle kept-alive connection does not keep a process alive', async () => {
