@@ -40,6 +40,12 @@ interface RingSocket {
   readonly ring: Uint8Array;
   written: number;
   error: unknown;
+  /**
+   * The control block and ring are this socket's: false once it is closed, after which
+   * nothing of it (a late event, a pending wait for room) may touch them, as the caller
+   * hands the same memory to its next connection.
+   */
+  live: boolean;
   /** A body `prep` made, for the next `body` command. */
   pending: PreparedBody | null;
 }
@@ -68,7 +74,14 @@ export async function ringConnect(given: RingConnect, sab: SharedArrayBuffer): P
   const mask = size - 1;
   const id = nextRing++;
   // Filled in once the socket exists (onread's buffer is asked for before that).
-  const entry = { written: 0, error: null, ctrl, ring, pending: null } as unknown as RingSocket;
+  const entry = {
+    written: 0,
+    error: null,
+    live: true,
+    ctrl,
+    ring,
+    pending: null,
+  } as unknown as RingSocket;
   const freeView = (): Uint8Array | null => {
     const written = entry.written;
     const used = (written - Atomics.load(ctrl, R_READ)) | 0;
@@ -77,6 +90,7 @@ export async function ringConnect(given: RingConnect, sab: SharedArrayBuffer): P
     return n > 0 ? ring.subarray(at, at + n) : null;
   };
   const publish = (): void => {
+    if (!entry.live) return;
     Atomics.add(ctrl, R_EVENT, 1);
     Atomics.notify(ctrl, R_EVENT);
   };
@@ -85,18 +99,34 @@ export async function ringConnect(given: RingConnect, sab: SharedArrayBuffer): P
     readStart(): number;
     reading: boolean;
   } | null => (entry.socket as unknown as { _handle: never })._handle;
-  const resume = (): void => {
-    const h = handle();
-    if (h === null || entry.socket.destroyed) return;
-    h.useUserBuffer(freeView() as Uint8Array);
-    h.reading = true;
-    h.readStart();
-  };
+  /**
+   * Reading stopped because the ring was full: starts it again once the caller took bytes
+   * out. The caller clears R_PAUSED after it made room, but the pause it clears can be a
+   * newer one than that room (the socket may have filled the ring again in between), so
+   * the room is looked at here each time, and the pause set again before sleeping: the
+   * caller's next take then sees it and wakes this.
+   */
   const waitRoom = (): void => {
-    const r = waitAsync(ctrl, R_PAUSED, 1);
-    if (r.async)
-      void r.value.then(() => (Atomics.load(ctrl, R_PAUSED) === 1 ? waitRoom() : resume()));
-    else resume();
+    for (;;) {
+      if (!entry.live || entry.socket.destroyed) return;
+      const view = freeView();
+      if (view !== null) {
+        Atomics.store(ctrl, R_PAUSED, 0);
+        const h = handle();
+        if (h === null) return;
+        h.useUserBuffer(view);
+        h.reading = true;
+        h.readStart();
+        return;
+      }
+      Atomics.store(ctrl, R_PAUSED, 1);
+      if (freeView() !== null) continue;
+      const r = waitAsync(ctrl, R_PAUSED, 1);
+      if (r.async) {
+        void r.value.then(waitRoom);
+        return;
+      }
+    }
   };
   const options: net.TcpNetConnectOpts = {
     host: given.host,
@@ -105,13 +135,18 @@ export async function ringConnect(given: RingConnect, sab: SharedArrayBuffer): P
     onread: {
       buffer: () => freeView() ?? ring.subarray(0, 1),
       callback(n: number): boolean {
+        if (!entry.live) return false;
         entry.written = (entry.written + n) | 0;
+        if (((entry.written - Atomics.load(ctrl, R_READ)) | 0) > size) {
+          // Bytes were read while the ring was full (into the placeholder buffer): the
+          // stream is broken, never handed over wrong.
+          entry.socket.destroy(new Error('httplib-ts/sync: the ring overflowed'));
+          return false;
+        }
         Atomics.store(ctrl, R_WRITTEN, entry.written);
         publish();
         if (freeView() !== null) return true;
-        // Full: stop reading, unless the caller made room meanwhile.
-        Atomics.store(ctrl, R_PAUSED, 1);
-        if (freeView() !== null && Atomics.compareExchange(ctrl, R_PAUSED, 1, 0) === 1) return true;
+        // Full: stop reading until the caller makes room.
         queueMicrotask(waitRoom);
         return false;
       },
@@ -150,15 +185,18 @@ export async function ringConnect(given: RingConnect, sab: SharedArrayBuffer): P
   }
   socket.setNoDelay(true);
   socket.on('end', () => {
+    if (!entry.live) return;
     Atomics.or(ctrl, R_STATE, R_EOF);
     publish();
   });
   socket.on('error', (err) => {
     entry.error = err;
+    if (!entry.live) return;
     Atomics.or(ctrl, R_STATE, R_ERROR);
     publish();
   });
   socket.on('close', () => {
+    if (!entry.live) return;
     Atomics.or(ctrl, R_STATE, R_EOF);
     publish();
   });
@@ -219,9 +257,12 @@ export function ringClose(id: number): void {
   const entry = rings.get(id);
   if (entry === undefined) return;
   rings.delete(id);
+  entry.live = false;
   entry.pending?.release();
   entry.socket.on('error', ignore);
   entry.socket.destroy();
+  // A wait for room ends (it finds the socket gone) rather than outliving it.
+  Atomics.notify(entry.ctrl, R_PAUSED);
 }
 
 function closedSocket(): Error {
