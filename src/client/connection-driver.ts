@@ -18,6 +18,7 @@ import {
   abortedBy,
   beforeClose,
   closedByCaller,
+  releasing,
   timeoutMs,
   type WaitOptions,
 } from '../io/deadline.ts';
@@ -288,8 +289,13 @@ export class ConnectionDriver extends ConnectionLinks {
       }
       if (generation !== this.generation) throw closedByCaller('send');
       wrote = true;
-      const pending = this.write(link, outgoing, this.waitOptions(signal));
-      if (pending !== undefined) await this.whileSending(pending, signal);
+      const wait = this.waitOptions(signal);
+      try {
+        const pending = this.write(link, outgoing, wait);
+        if (pending !== undefined) await this.whileSending(pending, signal);
+      } finally {
+        wait.release();
+      }
     } catch (err) {
       // The call failed before its body was ready: once it is, our listener comes off the
       // caller's stream.
@@ -421,7 +427,10 @@ export class ConnectionDriver extends ConnectionLinks {
       strict: conn.strict,
       debug: conn.debuglevel > 0 ? this.debug : null,
     });
-    return receiveResponse(context, parser, this.waitOptions(signal), this.heads);
+    if (signal === undefined) return receiveResponse(context, parser, context.wait, this.heads);
+    // Its own signal is joined to the connection's until the head came (or did not).
+    const wait = this.waitOptions(signal);
+    return releasing(receiveResponse(context, parser, wait, this.heads), wait);
   }
 
   /** What a head read decides (made once, not per response). */

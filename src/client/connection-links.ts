@@ -5,7 +5,7 @@
  * io/transport.ts), join, replace, detach, destroy. It decides nothing itself.
  */
 import type { Duplex } from 'node:stream';
-import { closedByCaller, combineSignals, timeoutMs, type WaitOptions } from '../io/deadline.ts';
+import { type CallWait, callWait, closedByCaller, timeoutMs } from '../io/deadline.ts';
 import {
   type CreateConnection,
   establish,
@@ -58,7 +58,7 @@ export class ConnectionLinks {
   protected generation = 0;
   /** The kept-alive response reading its body on `link`, if any. */
   protected kept: HTTPResponse | null = null;
-  private defaultWait: (WaitOptions & { readonly seconds: number | null }) | null = null;
+  private defaultWait: (CallWait & { readonly seconds: number | null }) | null = null;
   protected readonly debug = (text: string): void => writeDebug(this.conn.debugOutput, text);
 
   constructor(
@@ -114,28 +114,38 @@ export class ConnectionLinks {
     const tunnel = this.tunnel;
     const tls = this.tls;
     const origin = tunnel ?? conn;
-    const pending = establish({
-      origin: { host: origin.host, port: origin.port },
-      params: {
-        host: conn.host,
-        port: conn.port,
-        timeout: conn.timeout,
-        source_address: conn.source_address,
-        signal: combineSignals(signal, this.signal),
-      },
-      createConnection: this.createConnection,
-      epoch: this.epochSignal(),
-      wait: this.waitOptions(signal),
-      tunnel: tunnel === null ? null : this.tunnelPlan(tunnel),
-      tls: tls === null ? null : tls(tunnel?.host ?? conn.host, tunnel?.port ?? conn.port),
-      connected: (socket) => {
-        nodeDebug('connect %s:%d', conn.host, conn.port);
-        if (connectChannel.hasSubscribers) {
-          connectChannel.publish({ connection: conn, host: conn.host, port: conn.port, socket });
-        }
-      },
-    }).then(
+    // The connect's signal: the call's own (joined to the connection's until it settles).
+    const wait = this.waitOptions(signal);
+    let established: Promise<Link>;
+    try {
+      established = establish({
+        origin: { host: origin.host, port: origin.port },
+        params: {
+          host: conn.host,
+          port: conn.port,
+          timeout: conn.timeout,
+          source_address: conn.source_address,
+          signal: wait.signal ?? null,
+        },
+        createConnection: this.createConnection,
+        epoch: this.epochSignal(),
+        wait,
+        tunnel: tunnel === null ? null : this.tunnelPlan(tunnel),
+        tls: tls === null ? null : tls(tunnel?.host ?? conn.host, tunnel?.port ?? conn.port),
+        connected: (socket) => {
+          nodeDebug('connect %s:%d', conn.host, conn.port);
+          if (connectChannel.hasSubscribers) {
+            connectChannel.publish({ connection: conn, host: conn.host, port: conn.port, socket });
+          }
+        },
+      });
+    } catch (err) {
+      wait.release();
+      throw err;
+    }
+    const pending = established.then(
       (link) => {
+        wait.release();
         if (generation !== this.generation) {
           link.reader.destroy();
           throw closedByCaller('connect');
@@ -157,6 +167,7 @@ export class ConnectionLinks {
         return link;
       },
       (err: unknown) => {
+        wait.release();
         if (generation === this.generation) {
           this.connecting = null;
           this.machine.handle('connect-failed');
@@ -196,17 +207,21 @@ export class ConnectionLinks {
     return this.epoch.signal;
   }
 
-  waitOptions(signal: AbortSignal | undefined): WaitOptions {
+  /**
+   * The wait options of a call: without a signal of its own, the connection's (built once
+   * per timeout value, not per request); with one, that signal joined to the connection's
+   * for this call only, so `release()` must follow once the call settled.
+   */
+  waitOptions(signal: AbortSignal | undefined): CallWait {
     const seconds = this.conn.timeout;
     if (signal === undefined) {
-      // The common case, built once per timeout value (not per request).
       const cached = this.defaultWait;
       if (cached !== null && cached.seconds === seconds) return cached;
-      const built = { timeoutMs: timeoutMs(seconds), signal: this.signal, seconds };
+      const built = { timeoutMs: timeoutMs(seconds), signal: this.signal, seconds, release: noop };
       this.defaultWait = built;
       return built;
     }
-    return { timeoutMs: timeoutMs(seconds), signal: combineSignals(signal, this.signal) };
+    return callWait(timeoutMs(seconds), signal, this.signal);
   }
 }
 

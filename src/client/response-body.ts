@@ -12,7 +12,7 @@
  * to its end, or abandoned) is told to the connection once (`onEnd`), which decides what
  * becomes of the socket. A small result never keeps a large block alive.
  */
-import { closedByCaller, combineSignals, type WaitOptions } from '../io/deadline.ts';
+import { callWait, closedByCaller, type WaitOptions } from '../io/deadline.ts';
 import type { Link } from '../io/transport.ts';
 import {
   bodyBufferSize,
@@ -183,7 +183,10 @@ export class ResponseBody {
       }
     }
     this.#busy = true;
-    const wait = this.#waitOptions(signal);
+    // A signal of its own is joined to the connection's for this read only.
+    const own =
+      signal === undefined ? null : callWait(this.#context.timeoutMs, signal, this.#context.signal);
+    const wait = own ?? this.#context.wait;
     return this.#published(
       new Promise<void>((resolve, reject) => {
         const step = (): void => {
@@ -191,15 +194,18 @@ export class ResponseBody {
             if (this.#waitFor(pull, wait, step)) return;
           } catch (err) {
             this.#busy = false;
+            own?.release();
             reject(this.#failed(err, pull));
             return;
           }
           this.#busy = false;
+          own?.release();
           resolve();
         };
         const link = this.#link;
         if (link !== null && link.reader.abortIfSignalled(wait) !== null) {
           this.#busy = false;
+          own?.release();
           reject(this.#failed(link.reader.error, pull));
           return;
         }
@@ -398,15 +404,6 @@ export class ResponseBody {
 
   #published<T>(pending: Promise<T>): Promise<T> {
     return publishFailure(pending, this.#context.connection);
-  }
-
-  #waitOptions(signal: AbortSignal | null | undefined): WaitOptions {
-    // Without a per-call signal, the connection's own options (built once) serve.
-    if (signal === null || signal === undefined) return this.#context.wait;
-    return {
-      timeoutMs: this.#context.timeoutMs,
-      signal: combineSignals(signal, this.#context.signal),
-    };
   }
 }
 

@@ -69,24 +69,84 @@ export function getdefaulttimeout(): number | null {
 /** Milliseconds for a timer, or `null` for no timer (the pure conversion is pytext.ts's). */
 export { timeoutMs } from '../protocol/pytext.ts';
 
-const combined = new WeakMap<AbortSignal, { shared: AbortSignal; both: AbortSignal }>();
+/** The wait options of one call, and what to do once it settled. */
+export interface CallWait extends WaitOptions {
+  /**
+   * The call settled: a signal of its own joined to the connection's (see
+   * {@link callWait}) is let go of. Idempotent; nothing to do without one.
+   */
+  readonly release: () => void;
+}
+
+function noop(): void {}
 
 /**
- * The signal a call waits on: its own `signal` and the connection's, either of which
- * cancels it (a call's own signal must not switch the connection's off). The
- * combination is kept per own signal, so a loop of reads with one signal builds one.
+ * The wait options of a call with its own `signal` (joined to the connection's `shared`
+ * one for this call only): `release()` must follow once the call settled.
  */
-export function combineSignals(
-  own: AbortSignal | null | undefined,
+export function callWait(
+  timeout: number | null,
+  own: AbortSignal,
   shared: AbortSignal | null | undefined,
-): AbortSignal | null {
-  if (own === null || own === undefined) return shared ?? null;
-  if (shared === null || shared === undefined || shared === own) return own;
-  const hit = combined.get(own);
-  if (hit !== undefined && hit.shared === shared) return hit.both;
-  const both = AbortSignal.any([own, shared]);
-  combined.set(own, { shared, both });
-  return both;
+): CallWait {
+  if (shared === null || shared === undefined || shared === own) {
+    return { timeoutMs: timeout, signal: own, release: noop };
+  }
+  if (own.aborted) return { timeoutMs: timeout, signal: own, release: noop };
+  if (shared.aborted) return { timeoutMs: timeout, signal: shared, release: noop };
+  const joined = new JoinedSignal(own, shared);
+  return { timeoutMs: timeout, signal: joined.signal, release: joined.release };
+}
+
+/**
+ * `promise` (a call that waited with `wait`), letting go of the wait's joined signal
+ * once it settled, either way.
+ */
+export function releasing<T>(promise: Promise<T>, wait: CallWait): Promise<T> {
+  return promise.then(
+    (value) => {
+      wait.release();
+      return value;
+    },
+    (err: unknown) => {
+      wait.release();
+      throw err;
+    },
+  );
+}
+
+/**
+ * A call's own signal and the connection's, either of which cancels the call (a call's
+ * own signal must not switch the connection's off): it fires with the reason of the
+ * first of them to fire. One listener on each, taken off by `release()` (when the call
+ * settled) or by the first abort. Not `AbortSignal.any`: the connection's signal lives as
+ * long as the connection and would keep an entry for every call made on it.
+ */
+class JoinedSignal {
+  private readonly controller = new AbortController();
+  readonly signal = this.controller.signal;
+  private own: AbortSignal | null;
+  private shared: AbortSignal | null;
+
+  constructor(own: AbortSignal, shared: AbortSignal) {
+    this.own = own;
+    this.shared = shared;
+    own.addEventListener('abort', this);
+    shared.addEventListener('abort', this);
+  }
+
+  /** One of them fired: the joined signal fires with its reason. */
+  handleEvent(event: Event): void {
+    this.release();
+    this.controller.abort((event.target as AbortSignal).reason);
+  }
+
+  readonly release = (): void => {
+    this.own?.removeEventListener('abort', this);
+    this.shared?.removeEventListener('abort', this);
+    this.own = null;
+    this.shared = null;
+  };
 }
 
 /** What a wait is for (a `TimeoutError` and a close by the caller name it). */

@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { getEventListeners } from 'node:events';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -34,6 +35,7 @@ import {
 
 const root = path.resolve(import.meta.dirname, '../..');
 const fixture = path.join(import.meta.dirname, 'fixtures', 'idle-keepalive.ts');
+const churn = path.join(import.meta.dirname, 'fixtures', 'signal-churn.ts');
 
 const KEEP_ALIVE = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello';
 const CLOSING = 'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello';
@@ -285,6 +287,92 @@ console.log('connected');`;
     } finally {
       await srv.close();
     }
+  });
+
+  describe('calls with a signal of their own, on a connection with one', () => {
+    it('leave nothing per call on the connection: the heap does not grow per call', async () => {
+      const srv = await httpServer((_req, res) => {
+        res.end('hello');
+      });
+      try {
+        // In a child with --expose-gc: 10,000 exchanges of 4 calls each, on one socket.
+        const child = spawn(
+          process.execPath,
+          ['--expose-gc', '--import', 'tsx', churn, String(srv.port), '10000'],
+          { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+        });
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+        });
+        const exit = await new Promise<number | string | null>((resolve) => {
+          child.once('exit', (code, signal) => resolve(code ?? signal));
+        });
+        assert.equal(exit, 0, `exit: ${String(exit)}, stderr: ${stderr}`);
+        const seen = JSON.parse(stdout) as {
+          bytesPerCall: number;
+          listeners: number;
+          kept: boolean;
+        };
+        console.log(
+          `# heap growth per call with its own signal: ${seen.bytesPerCall.toFixed(1)} B`,
+        );
+        assert.equal(seen.kept, true, 'the exchanges shared one kept-alive socket');
+        assert.equal(seen.listeners, 0, "abort listeners left on the connection's signal");
+        // Joined with AbortSignal.any, the connection's signal kept ~60 B for every call.
+        assert.ok(seen.bytesPerCall < 24, `the heap grew ${seen.bytesPerCall} B per call`);
+      } finally {
+        await srv.close();
+      }
+    });
+
+    it('leave no listener on either signal, through connects, heads, sends and reads', async () => {
+      const srv = await httpServer((req, res) => {
+        if (req.url === '/half') {
+          // Half the body, and then nothing: a read of it waits.
+          res.writeHead(200, { 'Content-Length': '10' });
+          res.write('hello');
+          return;
+        }
+        if (req.url === '/close') res.setHeader('Connection', 'close');
+        res.end('hello');
+      });
+      const controller = new AbortController();
+      const conn = new HTTPConnection('127.0.0.1', srv.port, { signal: controller.signal });
+      const listeners = (signal: AbortSignal): number => getEventListeners(signal, 'abort').length;
+      try {
+        for (let i = 0; i < 20; i++) {
+          // Every other response closes the connection: the next request connects anew.
+          const url = i % 2 === 0 ? '/close' : '/';
+          const signals = [0, 1, 2, 3].map(() => new AbortController().signal);
+          await conn.request('POST', url, 'body', {}, { signal: signals[0] });
+          const response = await conn.getresponse({ signal: signals[1] });
+          assert.deepEqual(await response.read(2, { signal: signals[2] }), Buffer.from('he'));
+          assert.deepEqual(await response.read(null, { signal: signals[3] }), Buffer.from('llo'));
+          assert.equal(listeners(controller.signal), 0, `request ${i}: connection's signal`);
+          for (const signal of signals) assert.equal(listeners(signal), 0, `request ${i}`);
+        }
+        // The connection's signal still cancels a call that has its own.
+        await conn.request('GET', '/half');
+        const response = await conn.getresponse();
+        assert.deepEqual(await response.read(5), Buffer.from('hello'));
+        const reason = new Error('stop');
+        const reading = response.read(5, { signal: new AbortController().signal });
+        controller.abort(reason);
+        await assert.rejects(reading, (err: unknown) => {
+          assert.ok(err instanceof AbortError);
+          assert.equal(err.cause, reason);
+          return true;
+        });
+      } finally {
+        conn.close();
+        await srv.close();
+      }
+    });
   });
 
   it('200 connect/request/close cycles leave the open file descriptors unchanged', async () => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Deadline, type WaitOptions } from '../../src/io/deadline.ts';
+import { callWait, Deadline, releasing, type WaitOptions } from '../../src/io/deadline.ts';
 import { AbortError, TimeoutError } from '../../src/protocol/errors.ts';
 import { trackTimers } from '../integration/servers.ts';
 
@@ -152,5 +152,93 @@ describe('Deadline', () => {
     assert.equal(cleaned, 2);
     clearTimeout(alive);
     d.dispose();
+  });
+
+  describe("callWait(): a call's own signal joined to the connection's", () => {
+    const listeners = (signal: AbortSignal): number => getEventListeners(signal, 'abort').length;
+
+    it('fires with the reason of whichever fires first, then holds no listener', () => {
+      for (const first of ['own', 'shared'] as const) {
+        const own = new AbortController();
+        const shared = new AbortController();
+        const wait = callWait(20, own.signal, shared.signal);
+        assert.equal(wait.timeoutMs, 20);
+        const joined = wait.signal as AbortSignal;
+        assert.notEqual(joined, own.signal);
+        assert.notEqual(joined, shared.signal);
+        assert.equal(listeners(own.signal), 1);
+        assert.equal(listeners(shared.signal), 1);
+        const reason = new Error(first);
+        (first === 'own' ? own : shared).abort(reason);
+        assert.equal(joined.aborted, true);
+        assert.equal(joined.reason, reason);
+        assert.equal(listeners(own.signal), 0);
+        assert.equal(listeners(shared.signal), 0);
+        (first === 'own' ? shared : own).abort(new Error('later'));
+        assert.equal(joined.reason, reason, 'the first reason stays');
+        wait.release();
+      }
+    });
+
+    it('release() takes both listeners off: an abort after it does not reach the call', () => {
+      const own = new AbortController();
+      const shared = new AbortController();
+      const wait = callWait(null, own.signal, shared.signal);
+      wait.release();
+      wait.release();
+      assert.equal(listeners(own.signal), 0);
+      assert.equal(listeners(shared.signal), 0);
+      shared.abort();
+      assert.equal((wait.signal as AbortSignal).aborted, false);
+    });
+
+    it('an input already aborted: the call is aborted at once with its reason (its own first)', () => {
+      const own = new AbortController();
+      const shared = new AbortController();
+      own.abort(new Error('own'));
+      shared.abort(new Error('shared'));
+      const fresh = new AbortController().signal;
+      for (const [a, b, reason] of [
+        [own.signal, shared.signal, 'own'],
+        [own.signal, fresh, 'own'],
+        [fresh, shared.signal, 'shared'],
+      ] as const) {
+        const wait = callWait(null, a, b);
+        const signal = wait.signal as AbortSignal;
+        assert.equal(signal.aborted, true);
+        assert.equal((signal.reason as Error).message, reason);
+        wait.release();
+        assert.equal(listeners(a) + listeners(b), 0, 'nothing listened to');
+      }
+    });
+
+    it('no connection signal (or the same one): the call waits on its own signal alone', () => {
+      const own = new AbortController().signal;
+      assert.equal(callWait(null, own, null).signal, own);
+      assert.equal(callWait(null, own, undefined).signal, own);
+      assert.equal(callWait(null, own, own).signal, own);
+      assert.equal(listeners(own), 0);
+    });
+
+    it('under a deadline: the connection signal ends the wait with its reason', async () => {
+      const { d, ended } = deadline();
+      const own = new AbortController();
+      const shared = new AbortController();
+      const wait = callWait(null, own.signal, shared.signal);
+      const pending = releasing(
+        d.until('body', wait, () => () => {}),
+        wait,
+      );
+      shared.abort(new Error('connection'));
+      await assert.rejects(pending, (err: unknown) => {
+        assert.ok(err instanceof AbortError);
+        assert.equal((err.cause as Error).message, 'connection');
+        return true;
+      });
+      assert.deepEqual(ended, []);
+      assert.equal(listeners(own.signal) + listeners(shared.signal), 0);
+      assert.equal(listeners(wait.signal as AbortSignal), 0);
+      d.dispose();
+    });
   });
 });
