@@ -14,6 +14,7 @@
  * whatever the old one reports later is ignored.
  */
 import type { PreparedBody } from '../io/body-source.ts';
+import { type ByteReader, socketClosedError } from '../io/byte-reader.ts';
 import {
   abortedBy,
   beforeClose,
@@ -204,7 +205,7 @@ export class ConnectionDriver extends ConnectionLinks {
         return DONE;
       }
       return this.track(
-        this.whileSending(pending, undefined).then(
+        this.whileSending(pending, link.reader, undefined).then(
           () => this.sent(request, generation),
           (err: unknown) => {
             throw this.sendFailed(err, request, generation, true, out.body);
@@ -292,7 +293,7 @@ export class ConnectionDriver extends ConnectionLinks {
       const wait = this.waitOptions(signal);
       try {
         const pending = this.write(link, outgoing, wait);
-        if (pending !== undefined) await this.whileSending(pending, signal);
+        if (pending !== undefined) await this.whileSending(pending, link.reader, signal);
       } finally {
         wait.release();
       }
@@ -355,16 +356,21 @@ export class ConnectionDriver extends ConnectionLinks {
   }
 
   /**
-   * A write under way, or, as soon as `close()` or an abort signal (the call's or the
-   * connection's) comes, their `AbortError`. The socket's own waits (drain) settle by
+   * A write under way on `reader`'s socket, or, as soon as `close()` or an abort signal
+   * (the call's or the connection's) comes, their `AbortError`; as soon as the peer is
+   * gone (`untilPeerGone`), the socket's error. The socket's own waits (drain) settle by
    * themselves then, but a body may be waiting for its source (a stream that gives
    * nothing, a generator that awaits), which no socket wait covers. What that write
    * reports later (its next piece finds the socket destroyed) is nobody's concern: the
    * failed send drops the socket, and the source is let go at its next piece.
    */
-  private whileSending(pending: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  private whileSending(
+    pending: Promise<void>,
+    reader: ByteReader,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     pending.catch(noop);
-    const closed = beforeClose(pending, this.epochSignal(), 'send', noop);
+    const closed = beforeClose(untilPeerGone(pending, reader), this.epochSignal(), 'send', noop);
     const signals = [signal, this.signal ?? undefined].filter((s) => s !== undefined);
     if (signals.length === 0) return closed;
     return new Promise<void>((resolve, reject) => {
@@ -487,5 +493,54 @@ export class ConnectionDriver extends ConnectionLinks {
 }
 
 export type { ConnectionSettings, TlsFactory, TunnelTarget };
+
+/**
+ * `pending` (a request going out on `reader`'s socket), or, as soon as the peer is gone,
+ * the error its next write would get: the socket's error after a reset (`ECONNRESET`,
+ * mapped as every error of that socket is), `EPIPE` once it is closed, or once the peer
+ * ended it (FIN) with nothing of an answer queued (none can come after it). A body
+ * waiting for its own source writes nothing until its next piece, which may never come:
+ * without this, the send would wait for it, and a failure no write reveals.
+ *
+ * The peer's end behind an answer (an early response, `413` then FIN) does not end it:
+ * as in Python, the send goes on, its writes tell whether the peer still reads, and
+ * `getresponse()` reads that answer once the request is out.
+ */
+function untilPeerGone(pending: Promise<void>, reader: ByteReader): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const check = (): void => {
+      if (settled) return;
+      const err = peerGone(reader);
+      if (err === null) return;
+      settled = true;
+      stop();
+      reject(err);
+    };
+    const stop = reader.watch(check);
+    pending.then(
+      () => {
+        if (settled) return;
+        settled = true;
+        stop();
+        resolve();
+      },
+      (err: unknown) => {
+        if (settled) return;
+        settled = true;
+        stop();
+        reject(err);
+      },
+    );
+    check();
+  });
+}
+
+/** The error a write on `reader`'s socket must end with now (see `untilPeerGone`), or null. */
+function peerGone(reader: ByteReader): Error | null {
+  if (reader.error !== null) return reader.error;
+  if (reader.closed || (reader.ended && reader.buffered === 0)) return socketClosedError();
+  return null;
+}
 
 function noop(): void {}

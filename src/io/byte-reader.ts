@@ -111,6 +111,8 @@ export class ByteReader {
   private unreffed = false;
   private readonly dataWait = new WaitSlot();
   private readonly drainWait = new WaitSlot();
+  /** Who hears the socket's end, failure or close (`watch`): null while nobody does. */
+  private watchers: Set<Wake> | null = null;
 
   private readonly onDataEvent = (chunk: Buffer): void => this.push(chunk);
   private readonly onEnd = (): void => {
@@ -154,6 +156,20 @@ export class ByteReader {
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
     socket.on('drain', this.onDrain);
+  }
+
+  /**
+   * Call `wake` each time the socket ends (the peer's FIN), fails or closes, or is
+   * destroyed, until the returned function is called; the caller looks at `ended`,
+   * `error` and `closed`. For what waits on something other than this socket (a request
+   * body waiting for its own source) but must not outlive it.
+   */
+  watch(wake: Wake): () => void {
+    this.watchers ??= new Set();
+    this.watchers.add(wake);
+    return () => {
+      this.watchers?.delete(wake);
+    };
   }
 
   /** Whether somebody is waiting for bytes. */
@@ -421,17 +437,19 @@ export class ByteReader {
     this.dataWait.end(this.deadline);
   }
 
-  /** End every wait (the end, an error, the socket gone). */
+  /** End every wait (the end, an error, the socket gone), and tell the watchers. */
   private notify(): void {
     this.notifyData();
     this.drainWait.end(this.deadline);
+    const watchers = this.watchers;
+    if (watchers !== null && watchers.size > 0) for (const wake of [...watchers]) wake();
   }
 }
 
 function ignoreError(): void {}
 
 /** The error for a write to a socket that is already gone (Node's EPIPE wording). */
-function socketClosedError(): Error {
+export function socketClosedError(): Error {
   const err = new Error('This socket has been ended by the other party') as NodeJS.ErrnoException;
   err.code = 'EPIPE';
   return err;

@@ -23,6 +23,7 @@ import {
   CannotSendHeader,
   CannotSendRequest,
   HTTPConnection,
+  HTTPException,
   type HTTPResponse,
   HTTPSConnection,
   ResponseNotReady,
@@ -197,6 +198,110 @@ describe('close() while a request body waits for its own source', () => {
       await fetchOk(conn, '/next');
       assert.deepEqual(requestLines(srv, 0), ['POST /up']);
       assert.deepEqual(requestLines(srv, 1), ['GET /next']);
+    });
+  });
+});
+
+describe('the peer resets or closes while a request body waits for its own source', () => {
+  /** Connection 0 answers nothing (the test ends it); the next ones answer `OK`. */
+  const server = (): Promise<RawServer> => scriptedServer([[], [OK, OK]]);
+  const ends = [
+    ['a reset (RST)', (s: import('node:net').Socket) => s.resetAndDestroy(), 'ECONNRESET'],
+    ['a close (FIN)', (s: import('node:net').Socket) => s.destroy(), 'EPIPE'],
+  ] as const;
+
+  /** The socket's error, a system error (not the package's, not a close by the caller). */
+  const socketError = (code: string) => (err: unknown) => {
+    assert.ok(err instanceof Error, String(err));
+    assert.ok(!(err instanceof AbortError) && !(err instanceof HTTPException), String(err));
+    assert.equal((err as NodeJS.ErrnoException).code, code, String(err));
+    return true;
+  };
+
+  /** After the failed send: no socket, Python's Idle, and the next request on a new one. */
+  async function closedThenReopens(conn: HTTPConnection, srv: RawServer): Promise<void> {
+    assert.equal(conn.sock, null);
+    await assert.rejects(conn.getresponse(), ResponseNotReady);
+    await fetchOk(conn, '/next');
+    assert.equal(srv.sockets.length, 2);
+    assert.deepEqual(requestLines(srv, 0), ['POST /up']);
+    assert.deepEqual(requestLines(srv, 1), ['GET /next']);
+  }
+
+  for (const [name, start] of senders) {
+    for (const [how, end, code] of ends) {
+      it(`${name}, a stream that stops giving, ${how}: ${code} at once, the stream let go`, async () => {
+        await withConn(await server(), async (conn, srv) => {
+          const body = new Readable({ read() {} });
+          const listeners = body.listenerCount('error');
+          body.push('first part;');
+          const pending = start(conn, body);
+          await until(() => wire(srv, 0).includes('first part;'));
+          end(srv.sockets[0] as import('node:net').Socket);
+          await assert.rejects(pending, socketError(code));
+          // Let go as on close(): our listeners off, the caller's stream not destroyed.
+          await until(() => body.listenerCount('error') === listeners);
+          assert.equal(body.listenerCount('readable'), 0);
+          assert.equal(body.destroyed, false, 'the caller owns the stream: not destroyed');
+          await closedThenReopens(conn, srv);
+        });
+      });
+
+      it(`${name}, an async generator that waits, ${how}: ${code} at once, the generator finished`, async () => {
+        await withConn(await server(), async (conn, srv) => {
+          let resume: () => void = () => {};
+          const gate = new Promise<void>((resolve) => {
+            resume = resolve;
+          });
+          let finished = false;
+          let after = false;
+          const body = (async function* () {
+            try {
+              yield 'first part;';
+              await gate;
+              after = true;
+              yield 'second part;';
+              yield 'third part;';
+            } finally {
+              finished = true;
+            }
+          })();
+          const pending = start(conn, body);
+          await until(() => wire(srv, 0).includes('first part;'));
+          end(srv.sockets[0] as import('node:net').Socket);
+          await assert.rejects(pending, socketError(code));
+          await closedThenReopens(conn, srv);
+          // As on close(): once the generator goes on, its piece is not taken further.
+          resume();
+          await until(() => finished);
+          assert.equal(after, true);
+        });
+      });
+    }
+  }
+
+  it('an early answer then FIN (the server still reads): the send goes on, getresponse() reads it', async () => {
+    const early =
+      'HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 3\r\n\r\nbig';
+    await withConn(await server(), async (conn, srv) => {
+      const body = new Readable({ read() {} });
+      body.push('first part;');
+      const pending = conn.request('POST', '/up', body);
+      await until(() => wire(srv, 0).includes('first part;'));
+      const socket = srv.sockets[0] as import('node:net').Socket;
+      const client = conn.sock as import('node:net').Socket;
+      socket.end(early);
+      // The client has the answer and the FIN while the body waits for its source.
+      await until(() => client.readableEnded);
+      // Python sends the rest (the server reads it), then reads the answer.
+      body.push('second part;');
+      body.push(null);
+      await pending;
+      const r = await conn.getresponse();
+      assert.equal(r.status, 413);
+      assert.equal((await r.read()).toString(), 'big');
+      await until(() => wire(srv, 0).endsWith('0\r\n\r\n'));
+      assert.match(wire(srv, 0), /second part;/);
     });
   });
 });
