@@ -201,6 +201,48 @@ describe('server errors', () => {
   });
 });
 
+describe('the server goes while --data-binary @- waits for more of stdin', () => {
+  const ends = [
+    [
+      'resets (RST)',
+      (s: import('node:net').Socket) => s.resetAndDestroy(),
+      /connection reset by peer \(ECONNRESET\)/,
+    ],
+    [
+      'closes (FIN)',
+      (s: import('node:net').Socket) => s.destroy(),
+      /broken pipe \(the peer closed the connection\) \(EPIPE\)/,
+    ],
+  ] as const;
+  for (const [how, end, why] of ends) {
+    it(`the server ${how} after the first piece: exit 56 without waiting for stdin`, async () => {
+      const srv = await rawServer((socket, index, server) => {
+        let done = false;
+        socket.on('data', () => {
+          if (done || !(server.received[index] as Buffer).includes('first piece')) return;
+          done = true;
+          end(socket);
+        });
+      });
+      try {
+        // stdin gives one piece and is never ended: the command must not wait for it.
+        const r = await runCli([`http://127.0.0.1:${srv.port}/up`, '--data-binary', '@-'], {
+          stdin: (stdin) => stdin.write('first piece\n'),
+        });
+        assertFailure(
+          r,
+          EXIT.RECEIVE,
+          new RegExp(
+            `^httplib: connection to 127\\.0\\.0\\.1 port ${srv.port} failed while sending the request: ${why.source}$`,
+          ),
+        );
+      } finally {
+        await srv.close();
+      }
+    });
+  }
+});
+
 describe('local files', () => {
   it('-d @FILE that cannot be read exits 26', async () => {
     const r = await runCli(['http://127.0.0.1:1/', '-d', '@/no/such/file']);
