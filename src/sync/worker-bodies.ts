@@ -131,5 +131,55 @@ function readStream(spec: ReadStreamSpec): fs.ReadStream {
   }
   const stream = fs.createReadStream(path as fs.PathLike, options);
   if (spec.destroyed) stream.destroy((spec.error as Error | null) ?? undefined);
+  if (spec.fd === null) {
+    // Opened here, from its path: its descriptor is this thread's own, for whoever takes
+    // the stream to close once the call that sends it is over (`takeOpened`).
+    opened.push(stream);
+    stream.once('open', (fd: number) => {
+      try {
+        if (fs.fstatSync(fd).isFile()) regularFiles.add(stream);
+      } catch {
+        // Not known to be a file: its closing is not waited for.
+      }
+    });
+  }
   return stream;
 }
+
+/** Streams this thread opened for bodies (`readStream`), not yet taken by their owner. */
+let opened: fs.ReadStream[] = [];
+/** Those of them open on a regular file: a read of one ends soon, and so its closing. */
+const regularFiles = new WeakSet<fs.ReadStream>();
+
+/**
+ * The streams made, from their paths, by the decoding since the last call: the caller
+ * of the decoding owns them now, and must `closeOpened` them once their call is over,
+ * whatever its outcome (a failed send reads them no further, and nothing else would
+ * close their descriptors: the main entry never destroys a body it was given).
+ */
+export function takeOpened(): fs.ReadStream[] {
+  const out = opened;
+  opened = [];
+  return out;
+}
+
+/**
+ * Destroys streams `takeOpened` gave, closing their descriptors (a stream read to its end
+ * closed itself already). Resolves once those open on a regular file are closed; any
+ * other closes when its pending open or read is over, unwaited (a FIFO or a device may
+ * keep it for ever: the call must not wait for that).
+ */
+export function closeOpened(streams: readonly fs.ReadStream[]): Promise<void> {
+  const waits: Promise<void>[] = [];
+  for (const stream of streams) {
+    if (!stream.closed && regularFiles.has(stream)) {
+      waits.push(new Promise((resolve) => stream.once('close', () => resolve())));
+    }
+    // A failure of its own comes with no listener left: it must not crash the worker.
+    stream.on('error', ignoreError);
+    stream.destroy();
+  }
+  return Promise.all(waits).then(() => {});
+}
+
+function ignoreError(): void {}

@@ -8,10 +8,12 @@
  * reading when the ring is full (the caller wakes it when it made room), writes what the
  * caller could not write without blocking, and destroys the socket when asked.
  */
+import type * as fs from 'node:fs';
 import * as net from 'node:net';
 import { type PreparedBody, prepareBody, writeBody } from '../io/body-source.ts';
 import { Deadline } from '../io/deadline.ts';
 import type { Decoder, Json } from './wire.ts';
+import { closeOpened, takeOpened } from './worker-bodies.ts';
 
 /** Slots of a ring's control block (Int32 words before the ring's bytes). */
 export const R_WRITTEN = 0; // bytes the worker put in the ring (wrapping int32)
@@ -48,6 +50,8 @@ interface RingSocket {
   live: boolean;
   /** A body `prep` made, for the next `body` command. */
   pending: PreparedBody | null;
+  /** The streams `pending` was made of that this thread opened: closed when it is done. */
+  opened: fs.ReadStream[];
 }
 
 const rings = new Map<number, RingSocket>();
@@ -81,6 +85,7 @@ export async function ringConnect(given: RingConnect, sab: SharedArrayBuffer): P
     ctrl,
     ring,
     pending: null,
+    opened: [],
   } as unknown as RingSocket;
   const freeView = (): Uint8Array | null => {
     const written = entry.written;
@@ -259,6 +264,8 @@ export function ringClose(id: number): void {
   rings.delete(id);
   entry.live = false;
   entry.pending?.release();
+  entry.pending = null;
+  void closeOpened(entry.opened.splice(0));
   entry.socket.on('error', ignore);
   entry.socket.destroy();
   // A wait for room ends (it finds the socket gone) rather than outliving it.
@@ -331,14 +338,23 @@ export async function ringCommand(
       // as the main entry makes it; its label and length go back, for the head.
       const entry = rings.get(id);
       if (entry === undefined) throw closedSocket();
+      const body = decoder.value(cmd.b ?? null);
+      // The streams it is made of that this thread opened are the ring's until its body
+      // is sent or let go (taken now, while the decoding is just over: else worker.ts
+      // closes them when this command is over).
+      const opened = takeOpened();
       entry.pending?.release();
       entry.pending = null;
-      const prepared = await prepareBody(
-        decoder.value(cmd.b ?? null),
-        a[0] as number,
-        a[1] === true,
-      );
+      let prepared: PreparedBody;
+      try {
+        await closeOpened(entry.opened.splice(0));
+        prepared = await prepareBody(body, a[0] as number, a[1] === true);
+      } catch (err) {
+        await closeOpened(opened);
+        throw err;
+      }
       entry.pending = prepared;
+      entry.opened = opened;
       const info = prepared.info;
       return [prepared.label, info.kind, info.kind === 'length' ? info.length : null];
     }
@@ -347,6 +363,7 @@ export async function ringCommand(
       const prepared = entry?.pending ?? null;
       if (entry === undefined || prepared === null) throw closedSocket();
       entry.pending = null;
+      const opened = entry.opened.splice(0);
       const [chunked, timeoutMs, seconds, host, port] = a as [
         boolean,
         number | null,
@@ -363,6 +380,9 @@ export async function ringCommand(
       } catch (err) {
         prepared.release();
         throw err;
+      } finally {
+        // Sent (its stream closed itself at its end) or failed: closed either way.
+        await closeOpened(opened);
       }
       return null;
     }

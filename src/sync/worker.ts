@@ -33,7 +33,7 @@ import {
   TO_WORKER,
   writeParcel,
 } from './wire.ts';
-import { bodyTags } from './worker-bodies.ts';
+import { bodyTags, closeOpened, takeOpened } from './worker-bodies.ts';
 import {
   applyQueued,
   callMethod,
@@ -148,6 +148,19 @@ function onCommand(): void {
     settled = run(cmd, decoder, ported);
   } catch (err) {
     settled = Promise.reject(err);
+  }
+  // The ReadStreams this command's bodies were made of (the decoding is over once `run`
+  // returned; a ring's `prep` took its own): closed before the reply, sent or failed.
+  const opened = takeOpened();
+  if (opened.length > 0) {
+    const close = (): Promise<void> => closeOpened(opened);
+    settled = settled.then(
+      (parcel) => close().then(() => parcel),
+      (err: unknown) =>
+        close().then(() => {
+          throw err;
+        }),
+    );
   }
   settled.then(finish, (err: unknown) => finish(failure(err)));
 }

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import * as main from '../../src/index.ts';
+import { directTransport } from '../../src/sync/direct.ts';
 import * as httplib from '../../src/sync.ts';
 import { noUncaught, type Peer, type Recorded, sameAsMain, startPeer, thrown } from './peer.ts';
 
@@ -143,6 +144,67 @@ describe('bodies go out as the main entry sends them', () => {
     await new Promise((resolve) => stream.once('close', () => resolve(null)));
     assert.equal(stream.destroyed, true, 'read to its end: closed, as autoClose does');
   });
+
+  for (const direct of [true, false]) {
+    it(`an fs.ReadStream the worker opened is closed when the send fails, and when it succeeds (${direct ? 'direct' : 'worker'} transport)`, async () => {
+      // The worker reads the file through a stream of its own (its descriptor is this
+      // process's, the worker being a thread of it): a failed send must close it too.
+      const big = join(dir, 'big.bin');
+      fs.writeFileSync(big, Buffer.alloc(32 * 1024 * 1024, 'b'));
+      const fds = (): number => fs.readdirSync('/proc/self/fd').length;
+      const saved = directTransport.enabled;
+      directTransport.enabled = direct && saved;
+      let conn: httplib.HTTPConnection;
+      try {
+        conn = new httplib.HTTPConnection('127.0.0.1', peer.raw);
+      } finally {
+        directTransport.enabled = saved;
+      }
+      /** A stream of the file; this thread's own descriptor is closed before counting. */
+      const send = async (): Promise<unknown> => {
+        const stream = fs.createReadStream(big);
+        let outcome: unknown = null;
+        try {
+          conn.request('PUT', '/reset', stream);
+        } catch (err) {
+          outcome = err;
+        }
+        if (!stream.closed) {
+          const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+          stream.destroy();
+          await closed;
+        }
+        return outcome;
+      };
+      // A first one: whatever a first send opens for good (the worker, its sockets).
+      await send();
+      conn.close();
+      const before = fds();
+      for (let i = 0; i < 5; i++) {
+        const err = await send();
+        assert.ok(err instanceof Error, 'the server resets: the send fails');
+        conn.close();
+      }
+      assert.equal(fds(), before, 'no descriptor left open by the failed sends');
+      // Sent in full: closed too (counted on a kept-alive connection, its socket open).
+      const ok = new httplib.HTTPConnection('127.0.0.1', peer.http);
+      const put = async (): Promise<void> => {
+        const stream = fs.createReadStream(file);
+        ok.request('PUT', '/echo', stream);
+        const r = ok.getresponse();
+        r.read();
+        assert.equal(r.status, 200);
+        await new Promise((resolve) =>
+          stream.closed ? resolve(null) : stream.once('close', () => resolve(null)),
+        );
+      };
+      await put();
+      const connected = fds();
+      for (let i = 0; i < 3; i++) await put();
+      assert.equal(fds(), connected, 'no descriptor left open by the sends that succeeded');
+      ok.close();
+    });
+  }
 
   it('an fs.ReadStream that is open, read partly by its consumer: the rest', async () => {
     const stream = fs.createReadStream(file, { highWaterMark: 1000 });

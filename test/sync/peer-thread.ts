@@ -106,6 +106,8 @@ const RAW: Record<string, (socket: net.Socket) => void> = {
     s.end(Buffer.from(Array.from({ length: 3 * 1024 * 1024 }, (_, i) => i % 251)));
   },
   '/hang': () => {},
+  // Reads nothing of the body: a reset once the head is in (an upload fails mid-way).
+  '/reset': (s) => s.resetAndDestroy(),
   '/http09': (s) => s.end('just bytes\r\n'),
 };
 
