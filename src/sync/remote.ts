@@ -125,6 +125,10 @@ export function settle(reply: Reply): Json {
   applyState(reply.json.st);
   const failure = reply.debugFailure;
   if (failure !== null) {
+    // A response the call made in the worker (getresponse(), a legacy getreply()) gets no
+    // twin here, and so would never be freed there: freed now, with the close below.
+    const orphans = untwinnedResponses(reply.json);
+    if (orphans.length > 0) enqueue({ c: 'free', a: orphans });
     // As on the main entry: the call fails with what the function threw, and its
     // connection is closed (the next request opens a new one).
     if (connections.get(failure.id)?.deref() !== undefined) {
@@ -135,6 +139,26 @@ export function settle(reply: Reply): Json {
   const e = reply.json.e;
   if (e !== undefined) throw callerError(reply.decoder.value(e));
   return reply.json.v ?? null;
+}
+
+/**
+ * The responses a reply describes (its value, or a legacy object's `file`) that have no
+ * twin in this thread: the worker registered them for the twin the caller makes of them.
+ */
+function untwinnedResponses(json: Record<string, Json>): number[] {
+  const ids: number[] = [];
+  const visit = (value: Json | undefined): void => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+    const head = value.$resp as ResponseHead | undefined;
+    if (head !== undefined) {
+      if (responses.get(head.id)?.deref() === undefined) ids.push(head.id);
+    } else if (Array.isArray(value.$a)) {
+      for (const item of value.$a) visit(item);
+    }
+  };
+  visit(json.v);
+  visit((json.st as { file?: Json } | null | undefined)?.file);
+  return ids;
 }
 
 /**

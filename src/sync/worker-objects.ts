@@ -56,6 +56,13 @@ export async function callMethod(id: number, method: string, args: unknown[]): P
 export function applyQueued(item: QueuedItem, decoder: Decoder): void {
   if (item.c === 'free') {
     for (const id of item.a as number[]) {
+      // A response freed before it ended (its twin is gone, or never was made): its
+      // connection forgets it too.
+      const owner = ownerOf.get(id);
+      if (owner !== undefined) {
+        openResponses.get(owner)?.delete(id);
+        if (finishedOf.get(owner) === id) finishedOf.delete(owner);
+      }
       objects.delete(id);
       ownerOf.delete(id);
       openResponses.delete(id);

@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import * as main from '../../src/index.ts';
+import { enqueue, transact } from '../../src/sync/channel.ts';
+import { create } from '../../src/sync/connection.ts';
 import { directTransport } from '../../src/sync/direct.ts';
+import { Encoder } from '../../src/sync/wire.ts';
 import * as httplib from '../../src/sync.ts';
 import { runNode, type TempDir, tempDir } from '../cli/cli-harness.ts';
 import { MAIN_ENTRY, noUncaught, type Peer, SYNC_ENTRY, startPeer, thrown } from './peer.ts';
@@ -25,6 +28,25 @@ after(async () => {
   tmp.remove();
   await peer.close();
 });
+
+/**
+ * The id the worker gives the next object it makes: a probe object is made (and freed
+ * with the next command). Ids are given in order, one command at a time.
+ */
+function nextWorkerId(): number {
+  const { id } = create({ cls: 'HTTPConnection', args: ['127.0.0.1', 1], context: null });
+  enqueue({ c: 'free', a: [id] });
+  return id + 1;
+}
+
+/** Whether the worker still has object `id` in its table. */
+function workerHolds(id: number): boolean {
+  const reply = transact({ c: 'call', id, m: 'isclosed', a: [] }, new Encoder(), null);
+  if (reply.json.e === undefined) return true;
+  const err = reply.decoder.value(reply.json.e) as Error;
+  assert.match(err.message, /no longer exists in the worker/);
+  return false;
+}
 
 /** One session, step by step; `note` marks where the caller is, in the same output. */
 async function session(conn: main.HTTPConnection, note: (text: string) => void): Promise<void> {
@@ -151,6 +173,60 @@ conn.close();
       /\[request\]\nsend: 'GET \/hello HTTP\/1\.1\\r\\n[^\n]*\n\[getresponse\]\nreply: /,
     );
     assert.equal(runs[0], runs[1]);
+  });
+
+  it('a debugOutput that throws in getresponse() (worker transport): the response made in the worker is not kept there', () => {
+    const saved = directTransport.enabled;
+    directTransport.enabled = false;
+    let conn: httplib.HTTPConnection;
+    try {
+      conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    } finally {
+      directTransport.enabled = saved;
+    }
+    const thrownByIt = new Error('thrown by debugOutput');
+    let throwing = false;
+    const output = (text: string): void => {
+      if (throwing && text.startsWith('header:')) {
+        throwing = false;
+        throw thrownByIt;
+      }
+    };
+    conn.set_debuglevel(1);
+    conn.debugOutput = output;
+    const orphans: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      conn.request('GET', '/hello');
+      orphans.push(nextWorkerId());
+      throwing = true;
+      assert.equal(
+        thrown(() => conn.getresponse()),
+        thrownByIt,
+      );
+    }
+    // The legacy class: its getreply() makes the response (its file) the same way.
+    const h = new httplib.HTTP('127.0.0.1', peer.http);
+    h._conn.debugOutput = output;
+    h.set_debuglevel(1);
+    h.putrequest('GET', '/hello');
+    h.endheaders();
+    orphans.push(nextWorkerId());
+    throwing = true;
+    assert.equal(
+      thrown(() => h.getreply()),
+      thrownByIt,
+    );
+    for (const id of orphans) assert.equal(workerHolds(id), false, `response ${id} freed`);
+    // Both still work; the responses they make are kept for their twins.
+    conn.request('GET', '/hello');
+    const r = conn.getresponse();
+    assert.equal(r.read().toString(), 'hello\n');
+    h.putrequest('GET', '/hello');
+    h.endheaders();
+    assert.equal(h.getreply()[0], 200);
+    assert.equal(h.getfile()?.read().toString(), 'hello\n');
+    conn.close();
+    h.close();
   });
 
   for (const direct of [true, false]) {
