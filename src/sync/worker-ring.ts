@@ -371,16 +371,36 @@ export async function ringCommand(
         string,
         number,
       ];
+      const socket = entry.socket;
+      // A body waiting for its own source (a pipe, a stream) is not writing: the socket's
+      // reset or close must end the call then, not the source's next piece (never, maybe).
+      let unwatch = ignore;
+      const broken = new Promise<never>((_, reject) => {
+        const onError = (err: Error): void => reject(err);
+        const onClose = (): void => reject(entry.error ?? closedSocket());
+        socket.once('error', onError);
+        socket.once('close', onClose);
+        unwatch = () => {
+          socket.off('error', onError);
+          socket.off('close', onClose);
+        };
+      });
+      broken.catch(ignore);
+      const sending = writeBody(
+        { write: (chunk) => ringWrite(id, chunk, timeoutMs, seconds, host, port) },
+        prepared,
+        chunked,
+      );
+      sending.catch(ignore);
       try {
-        await writeBody(
-          { write: (chunk) => ringWrite(id, chunk, timeoutMs, seconds, host, port) },
-          prepared,
-          chunked,
-        );
+        if (socket.destroyed) throw entry.error ?? closedSocket();
+        await Promise.race([sending, broken]);
       } catch (err) {
         prepared.release();
+        socket.destroy();
         throw err;
       } finally {
+        unwatch();
         // Sent (its stream closed itself at its end) or failed: closed either way.
         await closeOpened(opened);
       }

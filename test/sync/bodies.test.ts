@@ -6,6 +6,7 @@
  * error from the call, and the connection stays usable.
  */
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,16 @@ import { after, before, describe, it } from 'node:test';
 import * as main from '../../src/index.ts';
 import { directTransport } from '../../src/sync/direct.ts';
 import * as httplib from '../../src/sync.ts';
-import { noUncaught, type Peer, type Recorded, sameAsMain, startPeer, thrown } from './peer.ts';
+import { runNode } from '../cli/cli-harness.ts';
+import {
+  noUncaught,
+  type Peer,
+  type Recorded,
+  SYNC_ENTRY,
+  sameAsMain,
+  startPeer,
+  thrown,
+} from './peer.ts';
 
 noUncaught();
 let peer: Peer;
@@ -203,6 +213,59 @@ describe('bodies go out as the main entry sends them', () => {
       for (let i = 0; i < 3; i++) await put();
       assert.equal(fds(), connected, 'no descriptor left open by the sends that succeeded');
       ok.close();
+    });
+
+    it(`a body whose source gives nothing more fails at once when the server resets (${direct ? 'direct' : 'worker'} transport)`, async (t) => {
+      if (process.platform === 'win32') {
+        t.skip('no named pipes made by mkfifo here');
+        return;
+      }
+      // A named pipe whose writer gave a few bytes and keeps it open: the body waits for
+      // its next piece for as long as the writer lives (a minute), far past the reset. Run
+      // in a child: a call that hangs blocks its thread, and only a timeout outside it ends.
+      const fifo = join(dir, `stalled-${direct ? 'd' : 'w'}.fifo`);
+      execFileSync('mkfifo', [fifo]);
+      const end = fs.openSync(fifo, fs.constants.O_RDWR);
+      const writer = spawn('sh', ['-c', 'printf abc; exec sleep 60'], {
+        stdio: ['ignore', end, 'ignore'],
+      });
+      // The writer's end is the child's alone: once it is killed, reads of the pipe end.
+      fs.closeSync(end);
+      const script = join(dir, `stalled-${direct ? 'd' : 'w'}.mts`);
+      fs.writeFileSync(
+        script,
+        `import * as fs from 'node:fs';
+import * as httplib from ${JSON.stringify(SYNC_ENTRY)};
+const conn = new httplib.HTTPConnection('127.0.0.1', ${peer.raw});
+const stream = fs.createReadStream(${JSON.stringify(fifo)});
+let outcome = 'no error';
+try {
+  conn.request('PUT', '/reset-later', stream, { 'Content-Length': '1000' });
+} catch (err) {
+  outcome = err instanceof Error ? String(err.code) : 'not an Error: ' + String(err);
+}
+conn.close();
+const next = new httplib.HTTPConnection('127.0.0.1', ${peer.http});
+next.request('GET', '/hello');
+console.log(outcome, JSON.stringify(next.getresponse().read().toString()));
+process.exit(0);
+`,
+      );
+      try {
+        const env: NodeJS.ProcessEnv = { ...process.env };
+        if (!direct) env.HTTPLIB_SYNC_DIRECT = '0';
+        // Once the child answered, the writer goes: the pipe's reads end, and the child
+        // with them (a read of the thread pool still blocked would hold its exit).
+        const result = await runNode(['--import', 'tsx', script], {
+          env,
+          timeoutMs: 20_000,
+          onStdout: (stdout) => stdout.once('data', () => writer.kill()),
+        });
+        assert.equal(result.code, 0, `${result.out}\n${result.stderr}`);
+        assert.match(result.out, /^(ECONNRESET|EPIPE) "hello\\n"\n$/);
+      } finally {
+        writer.kill();
+      }
     });
   }
 

@@ -108,6 +108,10 @@ const RAW: Record<string, (socket: net.Socket) => void> = {
   '/hang': () => {},
   // Reads nothing of the body: a reset once the head is in (an upload fails mid-way).
   '/reset': (s) => s.resetAndDestroy(),
+  // The same a moment later: an upload whose body is waiting for its source by then.
+  '/reset-later': (s) => {
+    setTimeout(() => s.resetAndDestroy(), 300);
+  },
   '/http09': (s) => s.end('just bytes\r\n'),
 };
 
