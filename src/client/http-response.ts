@@ -311,10 +311,13 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   }
 
   /**
-   * Python's `fileno()`: the socket's file descriptor. Throws `TypeError` once the
-   * socket is closed (Python raises too, an `AttributeError`).
+   * Python's `fileno()`: the socket's file descriptor while the body is unread. Throws
+   * `TypeError` once the response is over (`isclosed()`: read to its end, or closed) or its
+   * socket closed, as Python raises then (an `AttributeError`: its `fp` is gone), even when
+   * the connection keeps the socket for the next request.
    */
   fileno(): number {
+    if (this.#body.done) throw new TypeError('fileno of a closed response');
     const socket = this.#body.socketLink.reader.socket as unknown as {
       _handle?: { fd?: number } | null;
       _parent?: { _handle?: { fd?: number } | null } | null;

@@ -75,7 +75,7 @@ export interface Pull {
 export class ResponseBody {
   /** The socket while the body is unread (Python's `fp`); null once done. */
   #link: Link | null;
-  /** Kept for `fileno()` after the body is done. */
+  /** The socket, for `fileno()` while the body is unread. */
   readonly socketLink: Link;
   #decoder: BodyDecoder = NO_BODY;
   /** HTTP/0.9: the first line, which is body. */

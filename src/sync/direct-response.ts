@@ -176,7 +176,10 @@ export class DirectResponse {
   }
 
   fileno(): number {
-    if (this.#socketRing.closed) throw new TypeError('fileno of a closed response');
+    // Python: `fp` is None once the body is over (an AttributeError).
+    if (this.#ring === null || this.#socketRing.closed) {
+      throw new TypeError('fileno of a closed response');
+    }
     return this.#socketRing.fd;
   }
 

@@ -4,7 +4,8 @@
  *
  * The mapping rules of shared/API.md are applied here and nowhere else:
  * - Python `ValueError` ↔ `TypeError` (the messages are each language's own: not compared),
- *   Python `TypeError` ↔ `TypeError`;
+ *   Python `TypeError` ↔ `TypeError`; Python `AttributeError` (a method of `None`, as
+ *   `fileno()` of a response whose body ended) ↔ `TypeError`, JavaScript's error for the same;
  * - `socket.error`/`OSError` with an errno ↔ a Node system error with that `code`
  *   (`socket.gaierror` for a name that does not resolve ↔ `ENOTFOUND`)
  *   (both become `SystemError` + `errno`); without an errno (httplib's own
@@ -61,6 +62,7 @@ export function canonPython(r: Result): Result {
   switch (raises) {
     case 'ValueError':
     case 'TypeError':
+    case 'AttributeError':
       return { raises: 'TypeError' };
     case 'RuntimeError':
       return { raises: 'Error', message: rest.message };

@@ -44,7 +44,7 @@ else:
     import http.client as client
     text_type = str
 
-RESPONSE_OPS = ('read', 'getheader', 'getheaders', 'isclosed', 'attr', 'msg')
+RESPONSE_OPS = ('read', 'getheader', 'getheaders', 'isclosed', 'attr', 'msg', 'fileno')
 
 
 class Capture(object):
@@ -281,6 +281,10 @@ def play(scenario, decoder):
                 results.append({'ok': None if f is None else '<file>'})
             elif op == 'read':
                 results.append({'ok': body(target.read(*args, **kw))})
+            elif op == 'fileno':
+                # A descriptor's number is the process's own: only whether there is one counts.
+                fd = target.fileno(*args)
+                results.append({'ok': '<fd>' if isinstance(fd, int) and fd >= 0 else plain(fd)})
             elif op == 'getheaders':
                 results.append({'ok': [[text(n), text(v)] for n, v in target.getheaders()]})
             elif op == 'setattr':

@@ -20,7 +20,15 @@ export interface ScenarioResult {
   debug: string;
 }
 
-const RESPONSE_OPS = new Set(['read', 'getheader', 'getheaders', 'isclosed', 'attr', 'msg']);
+const RESPONSE_OPS = new Set([
+  'read',
+  'getheader',
+  'getheaders',
+  'isclosed',
+  'attr',
+  'msg',
+  'fileno',
+]);
 
 /** Positional parameters before the options object, per call (Python keyword arguments). */
 const ARITY: Record<string, number> = {
@@ -259,6 +267,11 @@ async function call(
     }
     case 'read':
       return body(await (target as httplib.HTTPResponse).read(...(args as [number?])));
+    case 'fileno': {
+      // A descriptor's number is the process's own: only whether there is one counts.
+      const fd = (target as httplib.HTTPResponse).fileno();
+      return Number.isInteger(fd) && fd >= 0 ? '<fd>' : plain(fd);
+    }
     case 'setattr':
       (target as unknown as Record<string, unknown>)[String(args[0])] = args[1];
       return null;

@@ -624,6 +624,34 @@ describe('status line and headers', () => {
     });
   });
 
+  it('fileno() raises once the body is over, though the connection keeps the socket (Python: AttributeError)', async () => {
+    const chunked = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n';
+    await withSession(
+      [['HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc', chunked, NEXT]],
+      async (s) => {
+        for (let i = 0; i < 2; i++) {
+          const r = await s.get();
+          assert.ok(r.fileno() >= 0);
+          assert.equal((await r.read()).toString(), 'abc');
+          assert.equal(r.isclosed(), true);
+          assert.throws(() => r.fileno(), TypeError);
+          assert.notEqual(s.conn.sock, null, 'the connection still has its socket');
+          r.close();
+          assert.throws(() => r.fileno(), TypeError);
+        }
+        await expectNext(s, 1);
+      },
+    );
+    // Closed before its end: the same.
+    await withSession([[chunked], [NEXT]], async (s) => {
+      const r = await s.get();
+      assert.ok(r.fileno() >= 0);
+      r.close();
+      assert.throws(() => r.fileno(), TypeError);
+      await expectNext(s, 2);
+    });
+  });
+
   it('close() before reading anything closes the response', async () => {
     await withSession(
       [['HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabcdef'], [NEXT]],

@@ -143,6 +143,48 @@ describe('call orders, compared with the main entry', () => {
   }
 });
 
+describe("a response's state as CPython's, compared with the main entry", () => {
+  const on =
+    (f: (r: main.HTTPResponse) => unknown) => (_c: main.HTTPConnection, r: main.HTTPResponse[]) =>
+      f(r.at(-1) as main.HTTPResponse);
+  const cases: Array<
+    [string, Array<(c: main.HTTPConnection, r: main.HTTPResponse[]) => unknown>, string[]]
+  > = [
+    [
+      'fileno() once the body is over (read to its end, or closed): TypeError (Python: AttributeError)',
+      [
+        get('/hello'),
+        response,
+        on((r) => typeof r.fileno()),
+        read(),
+        on((r) => r.fileno()),
+        get('/bytes?n=10'),
+        response,
+        read(-1, 2),
+        (_c, r) => r.at(-1)?.close(),
+        on((r) => r.fileno()),
+      ],
+      [
+        'ok',
+        'ok response 200',
+        'ok number',
+        'ok hello\n',
+        'TypeError: fileno of a closed response',
+        'ok',
+        'ok response 200',
+        'ok \x00\x01',
+        'ok',
+        'TypeError: fileno of a closed response',
+      ],
+    ],
+  ];
+  for (const [name, steps, expected] of cases) {
+    it(name, async () => {
+      assert.deepEqual(await sameAsMain(peer.http, steps), expected);
+    });
+  }
+});
+
 describe('what only the blocking entry has', () => {
   const signal = AbortSignal.timeout(60_000);
 
