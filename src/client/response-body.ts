@@ -90,6 +90,10 @@ export class ResponseBody {
    * fails with this error, as Python meets it only then.
    */
   #brokenAhead: { readonly error: unknown } | null = null;
+  /** `length` when the read under way began: what a failed read leaves it at. */
+  #lengthBefore: number | null = null;
+  /** `length` after a read failed (the body is over): as before that read, as in Python. */
+  #lengthAfterFailure: number | null | undefined = undefined;
   readonly #context: ResponseContext;
   /** The response, named to the connection when the body ends. */
   readonly #response: object;
@@ -108,9 +112,15 @@ export class ResponseBody {
     this.#owner = owner;
   }
 
-  /** Python's `length`: body bytes still to come when known (0 for no body), else null. */
+  /**
+   * Python's `length`: body bytes still to come when known (0 for no body), else null. A
+   * read that fails leaves it as it was before that read (Python's `read()` lowers it only
+   * once it has the bytes): the bytes of that call are in the error's `partial`.
+   */
   get length(): number | null {
-    return this.#decoder.remaining;
+    return this.#lengthAfterFailure === undefined
+      ? this.#decoder.remaining
+      : this.#lengthAfterFailure;
   }
 
   /** Whether the body is over (read to its end, or closed). */
@@ -167,6 +177,7 @@ export class ResponseBody {
    */
   pull(pull: Pull, options: ReadOptions | undefined): Promise<void> | null {
     if (this.#busy) return Promise.reject(concurrentRead());
+    this.#lengthBefore = this.#decoder.remaining;
     let signal: AbortSignal | undefined;
     try {
       signal = callSignal(options, 'a read');
@@ -397,6 +408,7 @@ export class ResponseBody {
 
   /** A read failed: the body is over; a broken framing is `IncompleteRead`. */
   #failed(err: unknown, pull: Pull): unknown {
+    this.#lengthAfterFailure = this.#lengthBefore;
     this.#finish(false);
     if (err instanceof FramingError) return incomplete(pull, null, err);
     return err;

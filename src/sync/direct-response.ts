@@ -67,6 +67,8 @@ export class DirectResponse {
   #prefix: Buffer | null;
   readonly #owner: boolean;
   #brokenAhead: { readonly error: unknown } | null = null;
+  /** `length` after a read failed: as before that read (see response-body.ts). */
+  #lengthAfterFailure: number | null | undefined = undefined;
   readonly #context: DirectContext;
 
   /** @internal */
@@ -99,7 +101,9 @@ export class DirectResponse {
   }
 
   get length(): number | null {
-    return this.#decoder.remaining;
+    return this.#lengthAfterFailure === undefined
+      ? this.#decoder.remaining
+      : this.#lengthAfterFailure;
   }
 
   read(amt?: number | null, options?: httplib.ReadOptions): Buffer {
@@ -217,6 +221,7 @@ export class DirectResponse {
   /** Advance `pull`, waiting for bytes as long as it wants more; any failure ends the body. */
   #pull(pull: Pull): void {
     this.#ring?.check();
+    const lengthBefore = this.#decoder.remaining;
     try {
       for (;;) {
         if (this.#advance(pull)) return;
@@ -243,6 +248,7 @@ export class DirectResponse {
         }
       }
     } catch (err) {
+      this.#lengthAfterFailure = lengthBefore;
       this.#finish(false);
       if (err instanceof FramingError) throw incomplete(pull, null, err);
       throw err;

@@ -116,6 +116,35 @@ describe('framing: Content-Length', () => {
     );
   });
 
+  it('a read that raises IncompleteRead leaves length as it was before that read, as Python', async () => {
+    // Python's read() lowers length only once it has every byte: after
+    // IncompleteRead('abc', 7) it is still 10; after read(1) and then that, 9.
+    const cut = thenClose('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc');
+    await breaksConnection([cut], async (s) => {
+      const r = await s.get();
+      await assert.rejects(r.read(), isIncompleteRead('abc', 7));
+      assert.equal(r.length, 10);
+    });
+    for (const [what, fail, partial] of [
+      ['read()', (r: HTTPResponse) => r.read(), 'bc'],
+      ['read(amt)', (r: HTTPResponse) => r.read(5), 'bc'],
+      ['readinto', (r: HTTPResponse) => r.readinto(Buffer.alloc(5)), 'bc'],
+      ['read1 after the bytes', async (r: HTTPResponse) => [await r.read1(), await r.read1()], ''],
+      ['text()', (r: HTTPResponse) => r.text(), 'bc'],
+    ] as const) {
+      await breaksConnection([cut], async (s) => {
+        const r = await s.get();
+        assert.equal((await r.read(1)).toString(), 'a');
+        assert.equal(r.length, 9);
+        await assert.rejects(fail(r), isIncompleteRead(partial, 7), what);
+        assert.equal(r.length, what === 'read1 after the bytes' ? 7 : 9, what);
+        assert.equal(r.isclosed(), true);
+        assert.equal((await r.read()).length, 0);
+        assert.equal(r.length, what === 'read1 after the bytes' ? 7 : 9, what);
+      });
+    }
+  });
+
   it('a body shorter than Content-Length: a read(amt) loop raises IncompleteRead (stricter than Python)', async () => {
     // CPython returns the short data and then b'' without complaint.
     await breaksConnection(

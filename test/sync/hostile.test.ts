@@ -144,12 +144,40 @@ describe('call orders, compared with the main entry', () => {
 });
 
 describe("a response's state as CPython's, compared with the main entry", () => {
+  const raw = (c: main.HTTPConnection) => {
+    c.port = peer.raw;
+  };
   const on =
     (f: (r: main.HTTPResponse) => unknown) => (_c: main.HTTPConnection, r: main.HTTPResponse[]) =>
       f(r.at(-1) as main.HTTPResponse);
   const cases: Array<
     [string, Array<(c: main.HTTPConnection, r: main.HTTPResponse[]) => unknown>, string[]]
   > = [
+    [
+      'length after IncompleteRead: as before the read that failed',
+      [
+        raw,
+        get('/cut'),
+        response,
+        read(-1, 2),
+        on((r) => r.length),
+        read(),
+        on((r) => r.length),
+        read(),
+        on((r) => r.length),
+      ],
+      [
+        'ok',
+        'ok',
+        'ok response 200',
+        'ok he',
+        'ok 8',
+        'IncompleteRead: IncompleteRead(3 bytes read, 5 more expected)',
+        'ok 8',
+        'ok ',
+        'ok 8',
+      ],
+    ],
     [
       'fileno() once the body is over (read to its end, or closed): TypeError (Python: AttributeError)',
       [
