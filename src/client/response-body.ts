@@ -270,10 +270,10 @@ export class ResponseBody {
     switch (pull.mode) {
       case 'all':
         this.#take(pull.max - pull.got, pull, false);
-        return this.#link === null || pull.got >= pull.max;
+        return pull.max === 0 ? this.#atBodyByte() : this.#link === null || pull.got >= pull.max;
       case 'some':
         this.#take(pull.max - pull.got, pull, true);
-        return this.#link === null || pull.got > 0 || pull.max === 0;
+        return this.#link === null || pull.got > 0 || (pull.max === 0 && this.#atBodyByte());
       case 'peek': {
         const view = this.#prefix ?? this.#visible();
         if (view.length === 0 && this.#link !== null) return false;
@@ -294,32 +294,51 @@ export class ResponseBody {
   }
 
   /**
+   * Whether a read of no bytes (`read(0)`, `read1(0)`, `readinto` of an empty buffer) is
+   * done: the body is over, or it is not chunked, or its next byte is a chunk's data. Between
+   * chunks it reads the framing up to the next chunk's data (waiting for it if need be), as
+   * Python's `_get_chunk_left()` does: a last chunk there ends the body.
+   */
+  #atBodyByte(): boolean {
+    return (
+      this.#link === null || this.#decoder.framing !== 'chunked' || this.#decoder.chunkLeft !== null
+    );
+  }
+
+  /**
    * Move up to `max` queued body bytes into the pull (views, or copied into its target),
    * counted in `pull.got` as they go (a failure half-way keeps the count: `readinto`'s
    * bytes are in the caller's buffer). Finishes the response when the body is complete
    * (also consuming framing that follows the last byte wanted, when queued). `oneChunk`
-   * (read1): stop at the end of the current chunk of a chunked body.
+   * (read1): take no bytes past the end of the current chunk of a chunked body (the
+   * framing after it is consumed when queued, as after any read). `max` 0 on a chunked
+   * body consumes only the framing up to the next body byte.
    */
   #take(max: number, pull: Pull, oneChunk: boolean): void {
     const link = this.#link;
-    if (link === null || max <= 0) return;
+    if (link === null) return;
+    const decoder = this.#decoder;
+    const framingOnly = max <= 0;
+    if (framingOnly && decoder.framing !== 'chunked') return;
     if (this.#brokenAhead !== null) throw this.#brokenAhead.error;
-    const end = pull.got + max;
+    const end = pull.got + Math.max(max, 0);
     const prefix = this.#prefix;
-    if (prefix !== null) {
+    if (prefix !== null && !framingOnly) {
       const n = Math.min(max, prefix.length);
       pull.got += emit(prefix.subarray(0, n), pull, pull.got);
       this.#prefix = n === prefix.length ? null : prefix.subarray(n);
     }
     const reader = link.reader;
-    const decoder = this.#decoder;
     const first = pull.got;
+    // read1() has its chunk: only the framing after it is read on.
+    let chunkDone = false;
     try {
       for (;;) {
         const chunk = reader.peek();
         if (chunk === null) break;
         const start = reader.offset;
-        const pos = decoder.decode(chunk, start, chunk.length, room(pull, end - pull.got));
+        const want = chunkDone ? 0 : room(pull, end - pull.got);
+        const pos = decoder.decode(chunk, start, chunk.length, want);
         if (decoder.dataEnd > decoder.dataStart) {
           pull.got += emit(chunk.subarray(decoder.dataStart, decoder.dataEnd), pull, pull.got);
         }
@@ -331,13 +350,14 @@ export class ResponseBody {
           decoder.framing === 'chunked' &&
           decoder.chunkLeft === null
         ) {
-          break;
+          chunkDone = true;
         }
       }
     } catch (err) {
-      // Broken framing found past all the call asked for: it succeeds, and the next read
-      // fails, where Python meets it.
-      if (pull.got < end) throw err;
+      // Broken framing found past all the call asked for (read1: past its chunk): it
+      // succeeds, and the next read fails, where Python meets it. A read of no bytes asked
+      // for that framing: it fails.
+      if (framingOnly || (pull.got < end && !chunkDone)) throw err;
       this.#brokenAhead = { error: err };
       return;
     }

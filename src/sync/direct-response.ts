@@ -109,7 +109,7 @@ export class DirectResponse {
   read(amt?: number | null, options?: httplib.ReadOptions): Buffer {
     refuseSignal(options, 'read()');
     const max = size('amt', amt);
-    if (this.#ring === null || max === 0) return EMPTY;
+    if (this.#ring === null) return EMPTY;
     // A body of known size: one Buffer, placed for aligned copies, of the size it will
     // have as far as the memory rule allows (io/tuning.ts `bodyBufferSize`: never sized
     // from the declared length alone; replaced by a bigger one as bytes arrive).
@@ -259,10 +259,10 @@ export class DirectResponse {
     switch (pull.mode) {
       case 'all':
         this.#take(pull.max - pull.got, pull, false);
-        return this.#ring === null || pull.got >= pull.max;
+        return pull.max === 0 ? this.#atBodyByte() : this.#ring === null || pull.got >= pull.max;
       case 'some':
         this.#take(pull.max - pull.got, pull, true);
-        return this.#ring === null || pull.got > 0 || pull.max === 0;
+        return this.#ring === null || pull.got > 0 || (pull.max === 0 && this.#atBodyByte());
       case 'peek': {
         const view = this.#prefix ?? this.#visible();
         if (view.length === 0 && this.#ring !== null) return false;
@@ -282,27 +282,38 @@ export class DirectResponse {
     }
   }
 
+  /** A read of no bytes is done (see response-body.ts's `#atBodyByte`). */
+  #atBodyByte(): boolean {
+    return (
+      this.#ring === null || this.#decoder.framing !== 'chunked' || this.#decoder.chunkLeft !== null
+    );
+  }
+
   /** Move up to `max` buffered body bytes into the pull (see response-body.ts's `#take`). */
   #take(max: number, pull: Pull, oneChunk: boolean): void {
     const ring = this.#ring;
-    if (ring === null || max <= 0) return;
+    if (ring === null) return;
+    const decoder = this.#decoder;
+    const framingOnly = max <= 0;
+    if (framingOnly && decoder.framing !== 'chunked') return;
     if (this.#brokenAhead !== null) throw this.#brokenAhead.error;
-    const end = pull.got + max;
+    const end = pull.got + Math.max(max, 0);
     const prefix = this.#prefix;
-    if (prefix !== null) {
+    if (prefix !== null && !framingOnly) {
       const n = Math.min(max, prefix.length);
       pull.got += emit(prefix, 0, n, pull);
       this.#prefix = n === prefix.length ? null : prefix.subarray(n);
     }
-    const decoder = this.#decoder;
     const bytes = ring.bytes;
     const first = pull.got;
+    let chunkDone = false;
     try {
       for (;;) {
         const n = ring.contiguous;
         if (n === 0) break;
         const start = ring.start;
-        const pos = decoder.decode(bytes, start, start + n, room(pull, end - pull.got));
+        const want = chunkDone ? 0 : room(pull, end - pull.got);
+        const pos = decoder.decode(bytes, start, start + n, want);
         if (decoder.dataEnd > decoder.dataStart) {
           pull.got += emit(bytes, decoder.dataStart, decoder.dataEnd, pull);
         }
@@ -314,11 +325,11 @@ export class DirectResponse {
           decoder.framing === 'chunked' &&
           decoder.chunkLeft === null
         ) {
-          break;
+          chunkDone = true;
         }
       }
     } catch (err) {
-      if (pull.got < end) throw err;
+      if (framingOnly || (pull.got < end && !chunkDone)) throw err;
       this.#brokenAhead = { error: err };
       return;
     }

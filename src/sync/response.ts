@@ -141,7 +141,9 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
   readinto(b: Uint8Array, options?: T.ReadOptions): number {
     const target = bytesOf(b);
     if (target instanceof TypeError) throw target;
-    if (this.#isclosed || target.length === 0) return 0;
+    // An empty buffer still goes to the worker: on a chunked body it reads the framing up
+    // to the next chunk (a last chunk there ends the body), as the main entry's does.
+    if (this.#isclosed) return 0;
     const placed = this.#read('readinto', target.length, options, target.byteOffset % 8) as {
       $bytes: number;
       o: number;
@@ -154,7 +156,7 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
 
   /** Python 3's `read1(n=-1)`: see the main entry. */
   read1(n = -1, options?: T.ReadOptions): Buffer {
-    if (this.#isclosed || n === 0) return EMPTY;
+    if (this.#isclosed) return EMPTY;
     return this.#bytes(this.#read('read1', n, options));
   }
 

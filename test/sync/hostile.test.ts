@@ -154,6 +154,41 @@ describe("a response's state as CPython's, compared with the main entry", () => 
     [string, Array<(c: main.HTTPConnection, r: main.HTTPResponse[]) => unknown>, string[]]
   > = [
     [
+      "read(0), read1(0), readinto(empty) at the last chunk end the body (Python's _get_chunk_left)",
+      [
+        raw,
+        ...[
+          (r: main.HTTPResponse) => r.read(0),
+          (r: main.HTTPResponse) => r.read1(0),
+          (r: main.HTTPResponse) => r.readinto(Buffer.alloc(0)),
+        ].flatMap((zero) => [get('/chunked-empty'), response, on(zero), on((r) => r.isclosed())]),
+        get('/chunked-abc'),
+        response,
+        read(),
+      ],
+      [
+        'ok',
+        ...['ok ', 'ok ', 'ok 0'].flatMap((z) => ['ok', 'ok response 200', z, 'ok true']),
+        'ok',
+        'ok response 200',
+        'ok abc',
+      ],
+    ],
+    [
+      'read1() that takes the last data chunk takes the last chunk received with it',
+      [
+        raw,
+        get('/chunked-abc'),
+        response,
+        on((r) => r.read1()),
+        on((r) => r.isclosed()),
+        get('/chunked-abc'),
+        response,
+        read(),
+      ],
+      ['ok', 'ok', 'ok response 200', 'ok abc', 'ok true', 'ok', 'ok response 200', 'ok abc'],
+    ],
+    [
       'length after IncompleteRead: as before the read that failed',
       [
         raw,
