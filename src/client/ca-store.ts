@@ -36,9 +36,9 @@ export function pemCertificates(text: string, source: string | null, trusted = f
       reason: 'NO_CERTIFICATE_OR_CRL_FOUND',
     });
   }
-  const good = found.filter((pem) => parses(pemBody(pem)));
+  const good = found.filter((pem) => readable(pem, () => pemBody(pem)));
   if (good.length < found.length && source !== null) {
-    const n = found.findIndex((pem) => !parses(pemBody(pem))) + 1;
+    const n = found.findIndex((pem) => !readable(pem, () => pemBody(pem))) + 1;
     const [library, what] = source === 'cadata' ? ['PEM', 'ASN1 lib'] : ['X509', 'PEM lib'];
     throw new SSLError(
       `[${library}] ${what}: certificate ${n} of ${found.length} in ${source} is not a valid X.509 certificate (damaged or cut short)`,
@@ -46,6 +46,32 @@ export function pemCertificates(text: string, source: string | null, trusted = f
     );
   }
   return good;
+}
+
+/**
+ * The certificates found readable so far, by their text (a PEM block as written, or
+ * the DER as latin1): `X509Certificate` takes ~0.15 ms a certificate, so checking a
+ * system bundle of ~140 CAs again at each context creation (`create_default_context({
+ * cafile })`, `NODE_EXTRA_CA_CERTS`) cost ~20 ms where reading it costs ~1. Keyed by
+ * content, not by file name and date, so a file changed in place is checked again
+ * whatever its time stamp says. Only successes are kept (a damaged block is rare and
+ * checked each time); bounded: emptied when full.
+ */
+const readableCertificates = new Set<string>();
+const READABLE_MAX = 4096;
+
+/** @internal How many certificates were fully parsed (the cache missed): for tests. */
+export const caStoreStats = { parsed: 0 };
+
+/** Whether the certificate written as `text` is readable (`der`: its DER, computed on a miss). */
+function readable(text: string, der: () => Buffer): boolean {
+  if (readableCertificates.has(text)) return true;
+  caStoreStats.parsed++;
+  if (!parses(der())) return false;
+  if (readableCertificates.size >= READABLE_MAX) readableCertificates.clear();
+  // A copy: `text` is often a slice of a whole file, which the key would keep alive.
+  readableCertificates.add(Buffer.from(text, 'latin1').toString('latin1'));
+  return true;
 }
 
 /**
@@ -95,7 +121,7 @@ export function derCertificates(data: Uint8Array): string[] {
     const end = elementEnd(buf, pos);
     if (end === null) throw new SSLError('truncated DER in cadata', { reason: 'BAD_LENGTH' });
     const der = buf.subarray(pos, end);
-    if (!parses(der)) {
+    if (!readable(der.toString('latin1'), () => der)) {
       // Python: the first one "does not contain a certificate", a later one "nested asn1 error".
       throw pos === 0
         ? new SSLError('not enough data: cadata does not contain a certificate', {
