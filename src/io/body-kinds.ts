@@ -113,6 +113,8 @@ export class StreamBody implements PreparedBody {
   #released = false;
   /** Wakes `#pieces()` when it waits for the stream (set only while it waits). */
   #wake: (() => void) | null = null;
+  /** Our `ignoreError` is still on the stream (taken off once: it is one function for all calls). */
+  #listening = true;
   constructor(stream: Readable, info: BodyInfo, label: string, blocks: number | null) {
     this.#stream = stream;
     this.info = info;
@@ -163,20 +165,29 @@ export class StreamBody implements PreparedBody {
       this.#wake = null;
       stream.off('readable', wake);
       stopWatching();
-      stream.off('error', ignoreError);
+      this.#unlisten();
     }
+  }
+  /**
+   * Takes our listener off the stream, once: `release()` and the end of `#pieces()` both
+   * come here, and a second `off` would take off another call's (the same function).
+   */
+  #unlisten(): void {
+    if (!this.#listening) return;
+    this.#listening = false;
+    this.#stream.off('error', ignoreError);
   }
   release(): void {
     this.#released = true;
-    this.#stream.off('error', ignoreError);
+    this.#unlisten();
     const w = this.#wake;
     this.#wake = null;
     w?.();
   }
 }
 
-/** Why a stream body stopped being read: the call that sent it had already failed. */
-function released(): Error {
+/** Why a stream body stopped being read (or prepared): the call that sent it had already failed. */
+export function released(): Error {
   return new Error('the request body was let go: its call had failed');
 }
 

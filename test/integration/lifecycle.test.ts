@@ -29,6 +29,7 @@ import {
 } from '../../src/index.ts';
 import {
   guarded,
+  nextTurn,
   type RawServer,
   rawServer,
   recordEscapes,
@@ -240,6 +241,39 @@ describe('a failed request leaves no listener on the caller stream', () => {
     } finally {
       conn.close();
       await stalled.close();
+    }
+    await nothingEscaped();
+  });
+});
+
+describe('a failed call takes its own listener off a stream, not another call’s', () => {
+  it('close() while the body waits for a piece: one listener comes off, the other call keeps its own', async () => {
+    const body = new PassThrough();
+    const before = body.listenerCount('error');
+    const stalled = await stalledListener();
+    const srv = await rawServer(() => {});
+    const waiting = new HTTPConnection(HOST, stalled.port);
+    const sending = new HTTPConnection(HOST, srv.port);
+    try {
+      // One call still connecting with the stream, another sending it (nothing to read yet).
+      const first = waiting.request('POST', '/', body);
+      first.catch(() => {});
+      const second = sending.request('POST', '/', body);
+      await srv.connections(1);
+      await sleep(20);
+      assert.ok(body.listenerCount('error') >= before + 2, 'a listener per call');
+      sending.close();
+      await assert.rejects(second, closedByCaller);
+      await nextTurn();
+      assert.equal(body.listenerCount('error'), before + 1, 'the waiting call lost its listener');
+      waiting.close();
+      await assert.rejects(first, closedByCaller);
+      assert.equal(body.listenerCount('error'), before);
+    } finally {
+      waiting.close();
+      sending.close();
+      await stalled.close();
+      await srv.close();
     }
     await nothingEscaped();
   });
