@@ -7,7 +7,7 @@
  * head left (the next request goes behind a kept response; on a new connection after
  * `will_close` or a failed head). `close()` settles the waiting calls with its error.
  */
-import type { PreparedBody } from '../io/body-source.ts';
+import { type PreparedBody, releaseWhenReady } from '../io/body-source.ts';
 import { abortedBy } from '../io/deadline.ts';
 import { ImproperConnectionState } from '../protocol/errors.ts';
 
@@ -102,8 +102,6 @@ export class CallsBehindHead {
 
 /** Let go of a body a call will not send (our listener comes off the caller's stream). */
 export function releaseBody(prepared: PreparedBody | Promise<PreparedBody> | null): void {
-  if (prepared instanceof Promise) prepared.then((body) => body.release(), noop);
+  if (prepared instanceof Promise) releaseWhenReady(prepared, (body) => body);
   else prepared?.release();
 }
-
-function noop(): void {}

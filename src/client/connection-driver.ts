@@ -13,7 +13,7 @@
  * every wait of every phase listens to (io/deadline.ts), and moves to a new generation:
  * whatever the old one reports later is ignored.
  */
-import type { PreparedBody } from '../io/body-source.ts';
+import { type PreparedBody, releaseWhenReady, whenPrepared } from '../io/body-source.ts';
 import { type ByteReader, socketClosedError } from '../io/byte-reader.ts';
 import {
   abortedBy,
@@ -148,7 +148,7 @@ export class ConnectionDriver extends ConnectionLinks {
     const action = this.machine.handle('endheaders');
     const out =
       prepared instanceof Promise
-        ? prepared.then((p) => requestOutgoing(buffer, method, given, p, chunked, version))
+        ? whenPrepared(prepared, (p) => requestOutgoing(buffer, method, given, p, chunked, version))
         : requestOutgoing(buffer, method, given, prepared, chunked, version);
     return this.transmit(true, action, out, signal);
   }
@@ -166,7 +166,7 @@ export class ConnectionDriver extends ConnectionLinks {
   ): Promise<void> {
     const out =
       prepared instanceof Promise
-        ? prepared.then((body): Outgoing => ({ head, body, chunked }))
+        ? whenPrepared(prepared, (body): Outgoing => ({ head, body, chunked }))
         : { head, body: prepared, chunked };
     return this.transmit(head !== null, action, out, signal);
   }
@@ -298,9 +298,9 @@ export class ConnectionDriver extends ConnectionLinks {
         wait.release();
       }
     } catch (err) {
-      // The call failed before its body was ready: once it is, our listener comes off the
-      // caller's stream.
-      if (out instanceof Promise && body === null) out.then((o) => o.body?.release(), noop);
+      // The call failed before its body was ready: our listeners come off the caller's
+      // stream now (a stream still opening is left alone), or once it is ready.
+      if (out instanceof Promise && body === null) releaseWhenReady(out, (o) => o.body);
       throw this.sendFailed(err, request, generation, wrote, body);
     }
     this.sent(request, generation);

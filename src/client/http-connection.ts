@@ -35,6 +35,7 @@ import {
   tunnelRequest,
 } from '../protocol/request-writer.ts';
 import { parseHostPort, validateHost } from '../protocol/validate.ts';
+import { releaseBody } from './calls-behind-head.ts';
 import { ConnectionDriver, type TlsFactory } from './connection-driver.ts';
 import {
   callSignal,
@@ -332,6 +333,8 @@ export class HTTPConnection {
       }
       this.#checkAutoOpen();
     } catch (err) {
+      // Refused after the body was taken: our listeners come off the caller's stream.
+      releaseBody(prepared);
       return Promise.reject(err);
     }
     const head = this.#buffer.finish();
@@ -346,7 +349,7 @@ export class HTTPConnection {
    * `endheaders()` must match the `Content-Length` or `Transfer-Encoding` sent.
    */
   send(data: RequestBody, options?: { signal?: AbortSignal | undefined }): Promise<void> {
-    let prepared: PreparedBody | Promise<PreparedBody>;
+    let prepared: PreparedBody | Promise<PreparedBody> | null = null;
     let later: boolean;
     let signal: AbortSignal | undefined;
     try {
@@ -355,13 +358,15 @@ export class HTTPConnection {
       later = this.#driver.machine.handle('call') === 'after-head';
       if (!later) this.#checkAutoOpen();
     } catch (err) {
+      releaseBody(prepared);
       return Promise.reject(err);
     }
     const driver = this.#driver;
-    const go = (): Promise<void> => driver.sendPrepared(null, null, prepared, false, signal);
+    const body = prepared;
+    const go = (): Promise<void> => driver.sendPrepared(null, null, body, false, signal);
     if (!later) return go();
     // Made while getresponse() reads the head: sent once it is in (see request()).
-    return driver.afterHead(prepared, signal, () => this.#checkAutoOpen(), go);
+    return driver.afterHead(body, signal, () => this.#checkAutoOpen(), go);
   }
 
   /**
@@ -423,6 +428,7 @@ export class HTTPConnection {
       if (!later) this.#checkAutoOpen();
     } catch (err) {
       if (!later) this.#buffer.reset();
+      releaseBody(prepared);
       return Promise.reject(err);
     }
     const version = this._http_vsn;

@@ -41,6 +41,7 @@ import {
   ignoreError,
   MemoryBody,
   NO_BODY,
+  released,
   StreamBody,
   typeName,
   UNKNOWN_INFO,
@@ -181,30 +182,99 @@ interface ReadStreamInternals {
   readonly end: number;
 }
 
-async function prepareReadStream(stream: ReadStream, blocks: number | null): Promise<PreparedBody> {
+/**
+ * The bodies still being prepared (a `ReadStream` opening, then its `fstat`), by their
+ * promise and the promises made from it (`whenPrepared`): how to let one go now.
+ */
+const preparing = new WeakMap<Promise<unknown>, () => void>();
+
+/**
+ * `prepared.then(make)`, which `releaseWhenReady` can let go of as it can `prepared`
+ * (a connection makes its request head once the body's length is known).
+ */
+export function whenPrepared<T>(
+  prepared: Promise<PreparedBody>,
+  make: (body: PreparedBody) => T,
+): Promise<T> {
+  const out = prepared.then((body) => {
+    try {
+      return make(body);
+    } catch (err) {
+      body.release();
+      throw err;
+    }
+  });
+  const cancel = preparing.get(prepared);
+  if (cancel !== undefined) preparing.set(out, cancel);
+  return out;
+}
+
+/**
+ * A call will not send the body `pending` is preparing (or made from it: `body` finds it
+ * in the value): let go of the caller's stream. Still being prepared, it is let go now:
+ * our listeners come off the stream at once, `pending` rejects and nothing of the stream
+ * is read, so failed calls with a stream that is still opening leave it as it was (and
+ * pile nothing up on it). Ready, or once ready, the body is released. Never rejects.
+ */
+export function releaseWhenReady<T>(
+  pending: Promise<T>,
+  body: (value: T) => PreparedBody | null,
+): void {
+  preparing.get(pending)?.();
+  pending.then((value) => body(value)?.release(), noop);
+}
+
+function prepareReadStream(stream: ReadStream, blocks: number | null): Promise<PreparedBody> {
   const s = stream as unknown as ReadStream & ReadStreamInternals;
   const label = s.path === undefined ? `<ReadStream fd=${s.fd}>` : `<ReadStream ${String(s.path)}>`;
   // Listen before awaiting anything: an open error must reject here, not crash.
   stream.on('error', ignoreError);
-  try {
-    const length = await readStreamLength(s);
-    return new StreamBody(
-      stream,
-      length === null ? UNKNOWN_INFO : { kind: 'length', length },
-      label,
-      blocks,
-    );
-  } catch (err) {
+  let listening = true;
+  const unlisten = (): void => {
+    if (!listening) return;
+    listening = false;
     stream.off('error', ignoreError);
-    throw err;
-  }
+  };
+  let cancelled = false;
+  const wait: OpenWait = { stop: noop };
+  const prepared = (async (): Promise<PreparedBody> => {
+    try {
+      const length = await readStreamLength(s, wait);
+      if (cancelled) throw released();
+      // The body takes our listener over: it comes off when the body ends or is released.
+      listening = false;
+      return new StreamBody(
+        stream,
+        length === null ? UNKNOWN_INFO : { kind: 'length', length },
+        label,
+        blocks,
+      );
+    } catch (err) {
+      unlisten();
+      throw err;
+    }
+  })();
+  preparing.set(prepared, () => {
+    cancelled = true;
+    unlisten();
+    wait.stop();
+  });
+  return prepared;
+}
+
+/** Ends a wait for a `ReadStream` to open (its listeners off the stream) at once. */
+interface OpenWait {
+  stop: () => void;
 }
 
 /** What iterating the stream will yield, if a `stat` can tell; `null` if not. */
-async function readStreamLength(s: ReadStream & ReadStreamInternals): Promise<number | null> {
+async function readStreamLength(
+  s: ReadStream & ReadStreamInternals,
+  wait: OpenWait,
+): Promise<number | null> {
   // A destroyed stream: iterating it reports its error (or a premature close).
   if (s.destroyed || s.readableObjectMode || s.readableEncoding !== null) return null;
-  if (s.pending) await opened(s);
+  if (s.pending) await opened(s, wait);
   const fd = s.fd;
   if (typeof fd !== 'number') return null;
   const st = await fstatAsync(fd);
@@ -216,28 +286,54 @@ async function readStreamLength(s: ReadStream & ReadStreamInternals): Promise<nu
   return Math.max(0, total - s.bytesRead) + s.readableLength;
 }
 
-/** Resolves when a pending `ReadStream` has its descriptor; rejects on error or close. */
-function opened(stream: ReadStream): Promise<void> {
+/**
+ * The wait for a pending `ReadStream` to open, one per stream however many calls wait
+ * on it: its listeners ('open', 'error', 'close') come off when the stream opens, fails
+ * or closes. While they are on, an open error is not an uncaught 'error' event, even
+ * when every call that gave the stream has already failed.
+ */
+const opening = new WeakMap<ReadStream, Promise<void>>();
+
+/**
+ * Resolves when a pending `ReadStream` has its descriptor; rejects on error or close, or
+ * at once when `wait.stop()` is called (the call failed meanwhile): repeated calls that
+ * fail while the stream is still opening (a FIFO without a writer may never open) leave
+ * nothing of their own on it.
+ */
+function opened(stream: ReadStream, wait: OpenWait): Promise<void> {
+  let shared = opening.get(stream);
+  if (shared === undefined) {
+    const made = new Promise<void>((resolve, reject) => {
+      const done = (err: Error | null): void => {
+        stream.off('open', onOpen);
+        stream.off('error', onError);
+        stream.off('close', onClose);
+        opening.delete(stream);
+        if (err === null) resolve();
+        else reject(err);
+      };
+      const onOpen = (): void => done(null);
+      const onError = (err: Error): void => done(err);
+      const onClose = (): void =>
+        done(
+          // Node's code for a stream that closed before it finished (stream.finished's).
+          Object.assign(new Error('request body stream closed before it opened'), {
+            code: 'ERR_STREAM_PREMATURE_CLOSE',
+          }),
+        );
+      stream.on('open', onOpen);
+      stream.on('error', onError);
+      stream.on('close', onClose);
+    });
+    // Its failure is each waiting call's; once they are all gone, nobody's.
+    made.catch(noop);
+    opening.set(stream, made);
+    shared = made;
+  }
+  const open = shared;
   return new Promise((resolve, reject) => {
-    const done = (err: Error | null): void => {
-      stream.off('open', onOpen);
-      stream.off('error', onError);
-      stream.off('close', onClose);
-      if (err === null) resolve();
-      else reject(err);
-    };
-    const onOpen = (): void => done(null);
-    const onError = (err: Error): void => done(err);
-    const onClose = (): void =>
-      done(
-        // Node's code for a stream that closed before it finished (stream.finished's).
-        Object.assign(new Error('request body stream closed before it opened'), {
-          code: 'ERR_STREAM_PREMATURE_CLOSE',
-        }),
-      );
-    stream.on('open', onOpen);
-    stream.on('error', onError);
-    stream.on('close', onClose);
+    wait.stop = () => reject(released());
+    open.then(resolve, reject);
   });
 }
 
@@ -351,3 +447,5 @@ function writeChunk(sink: BodySink, prefix: string, data: Buffer): Promise<void>
 function lengthMismatch(declared: number, got: number): BodyLengthMismatch {
   return new BodyLengthMismatch(declared, got);
 }
+
+function noop(): void {}

@@ -9,9 +9,13 @@
  * shared/API.md, "Calls, promises and closing".
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { describe } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,10 +32,13 @@ import {
   ssl,
 } from '../../src/index.ts';
 import {
+  closedPort,
   guarded,
+  httpServer,
   nextTurn,
   type RawServer,
   rawServer,
+  readBody,
   recordEscapes,
   scriptedServer,
   stalledListener,
@@ -276,6 +283,124 @@ describe('a failed call takes its own listener off a stream, not another call’
       await srv.close();
     }
     await nothingEscaped();
+  });
+});
+
+describe('failed calls with an fs.ReadStream that is still opening', () => {
+  const canFifo = process.platform !== 'win32' && spawnSync('mkfifo', ['--version']).status === 0;
+  const EVENTS = ['error', 'open', 'close', 'readable', 'data', 'end'] as const;
+  const listeners = (stream: Readable): Record<string, number> =>
+    Object.fromEntries(EVENTS.map((e) => [e, stream.listenerCount(e)]));
+
+  it('refused, closed, NotConnected: nothing piles up on it, and it is then sent whole', async () => {
+    if (!canFifo) return;
+    const dir = mkdtempSync(join(tmpdir(), 'httplib-fifo-'));
+    const fifo = join(dir, 'body');
+    spawnSync('mkfifo', [fifo]);
+    // A FIFO without a writer: its open waits until one comes, so the stream is pending.
+    const stream = createReadStream(fifo);
+    const received: Buffer[] = [];
+    const srv = await httpServer(async (req, res) => {
+      received.push(await readBody(req));
+      res.end('ok');
+    });
+    let writer: Promise<unknown> | null = null;
+    const refusedPort = await closedPort();
+    try {
+      const before = listeners(stream);
+      const failures: Array<[string, () => Promise<unknown>, (err: unknown) => boolean]> = [
+        [
+          'refused',
+          () => new HTTPConnection(HOST, refusedPort).request('PUT', '/', stream),
+          (err) => (err as { code?: string }).code === 'ECONNREFUSED',
+        ],
+        [
+          'send() refused',
+          () => new HTTPConnection(HOST, refusedPort).send(stream),
+          (err) => (err as { code?: string }).code === 'ECONNREFUSED',
+        ],
+        [
+          'close() in the middle',
+          () => {
+            const conn = new HTTPConnection(HOST, srv.port);
+            const call = conn.request('PUT', '/', stream);
+            conn.close();
+            return call;
+          },
+          closedByCaller,
+        ],
+        [
+          'auto_open off',
+          () => {
+            const conn = new HTTPConnection(HOST, srv.port);
+            conn.auto_open = 0;
+            return conn.request('PUT', '/', stream);
+          },
+          (err) => err instanceof NotConnected,
+        ],
+      ];
+      let afterFirst: Record<string, number> | null = null;
+      for (let round = 0; round < 3; round++) {
+        for (const [what, call, expected] of failures) {
+          await assert.rejects(call(), expected, what);
+          assert.ok(stream.pending, 'the stream is still opening');
+          afterFirst ??= listeners(stream);
+          assert.deepEqual(
+            listeners(stream),
+            afterFirst,
+            `${what} (round ${round}) left listeners`,
+          );
+        }
+      }
+      // At most one wait for the open ('open', 'error', 'close'), shared: nothing per call.
+      for (const e of EVENTS) {
+        assert.ok((afterFirst?.[e] ?? 0) <= (before[e] ?? 0) + 1, `${e} listeners`);
+      }
+      // A writer comes: the stream opens; nothing of ours is left on it, nothing was read.
+      writer = (async () => {
+        const handle = await open(fifo, 'w');
+        await handle.writeFile('the whole body');
+        await handle.close();
+      })();
+      await once(stream, 'open');
+      await nextTurn();
+      assert.deepEqual(listeners(stream), before, 'listeners left once it opened');
+      assert.equal(stream.bytesRead, 0);
+      await writer;
+      const conn = new HTTPConnection(HOST, srv.port);
+      try {
+        await conn.request('PUT', '/', stream);
+        const r = await conn.getresponse();
+        assert.equal((await r.read()).toString(), 'ok');
+      } finally {
+        conn.close();
+      }
+      assert.equal(Buffer.concat(received).toString(), 'the whole body');
+      assert.deepEqual(listeners(stream), before, 'listeners left after it was sent');
+    } finally {
+      if (writer === null) writer = open(fifo, 'w').then((h) => h.close());
+      await writer.catch(() => {});
+      stream.destroy();
+      await srv.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await nothingEscaped();
+  });
+
+  it('auto_open off, a missing file: NotConnected; its open error does not escape', async () => {
+    const conn = new HTTPConnection(HOST, await closedPort());
+    conn.auto_open = 0;
+    const body = createReadStream(MISSING);
+    try {
+      await assert.rejects(conn.request('PUT', '/', body), NotConnected);
+      await assert.rejects(conn.send(body), NotConnected);
+      // Its open fails after the calls did (events.once would take the 'error' itself).
+      await new Promise<void>((resolve) => body.once('close', () => resolve()));
+      await nothingEscaped();
+      assert.equal(body.listenerCount('error'), 0, 'a listener was left on the stream');
+    } finally {
+      conn.close();
+    }
   });
 });
 
