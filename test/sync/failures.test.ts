@@ -5,8 +5,8 @@
  * the caller's connections carry on there (as if they had been closed).
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { currentWorker, testHook, tuning } from '../../src/sync/channel.ts';
 import * as httplib from '../../src/sync.ts';
 import { noUncaught, type Peer, startPeer, thrown } from './peer.ts';
@@ -101,8 +101,12 @@ describe('a worker that fails', () => {
     // The same, with the caller's event loop run in between: its 'exit' is seen at once.
     const again = connected();
     const before = currentWorker();
+    assert.ok(before !== null);
+    // Waits for the thread's end itself (a fixed sleep was too short on a loaded machine);
+    // the channel's own 'exit' listener, added first, has run by then.
+    const exited = once(before, 'exit');
     testHook('terminate');
-    await sleep(100);
+    await exited;
     failsWithin(1000, () => again.request('GET', '/hello'), /exited/);
     carriesOn(again, before);
   });
