@@ -20,7 +20,14 @@ import { ResponseParser } from '../protocol/response-parser.ts';
 import { checkPort } from '../protocol/validate.ts';
 import { typeName } from './body-kinds.ts';
 import { ByteReader } from './byte-reader.ts';
-import { checkTimeout, Deadline, type Peer, type WaitOptions } from './deadline.ts';
+import {
+  callWait,
+  checkTimeout,
+  Deadline,
+  type Peer,
+  releasing,
+  type WaitOptions,
+} from './deadline.ts';
 import { DirectReads } from './direct-read.ts';
 import { nodeTls } from './node-tls.ts';
 
@@ -195,36 +202,44 @@ async function hooked(
   deadline: Deadline,
 ): Promise<Duplex> {
   const { params } = plan;
-  const signal = AbortSignal.any(
-    params.signal === null ? [plan.epoch] : [params.signal, plan.epoch],
-  );
+  // The call's signal joined to the connection's epoch for this connect only: let go of
+  // once it settled (AbortSignal.any would leave an entry on the epoch, which lives until
+  // close(), for every connect: a connection that reconnects after each response grew).
+  const joined =
+    params.signal === null
+      ? callWait(null, plan.epoch, null)
+      : callWait(null, params.signal, plan.epoch);
+  const signal = joined.signal as AbortSignal;
   let made: Duplex | null = null;
   // The hook is given the timeout and keeps it itself (as before it, Python's
   // `_create_connection`); a net.Socket it returns still connecting is waited for below.
-  await deadline.until('connect', { signal: plan.wait.signal }, (settle) => {
-    let live = true;
-    Promise.resolve()
-      .then(() => createConnection({ ...params, signal }))
-      .then(
-        (socket: unknown) => {
-          if (!isStream(socket)) {
-            settle(
-              new TypeError(
-                `createConnection must return a socket (a stream.Duplex), got ${typeName(socket)}`,
-              ),
-            );
-          } else if (!live) socket.destroy();
-          else {
-            made = socket;
-            settle(null);
-          }
-        },
-        (err: unknown) => settle(err instanceof Error ? err : new Error(String(err))),
-      );
-    return () => {
-      live = false;
-    };
-  });
+  await releasing(
+    deadline.until('connect', { signal: plan.wait.signal }, (settle) => {
+      let live = true;
+      Promise.resolve()
+        .then(() => createConnection({ ...params, signal }))
+        .then(
+          (socket: unknown) => {
+            if (!isStream(socket)) {
+              settle(
+                new TypeError(
+                  `createConnection must return a socket (a stream.Duplex), got ${typeName(socket)}`,
+                ),
+              );
+            } else if (!live) socket.destroy();
+            else {
+              made = socket;
+              settle(null);
+            }
+          },
+          (err: unknown) => settle(err instanceof Error ? err : new Error(String(err))),
+        );
+      return () => {
+        live = false;
+      };
+    }),
+    joined,
+  );
   return made as unknown as Duplex;
 }
 
