@@ -379,7 +379,9 @@ export class DirectDriver {
   #drop(): void {
     const ring = this.#ring;
     this.#ring = null;
-    ring?.close();
+    // A kept response reading its body on this socket still reads what is buffered (then
+    // finds it ended): the memory is not handed to the next connection under it.
+    ring?.close(this.#kept !== null);
   }
 
   #responseEnded(ring: Ring, response: object, complete: boolean): void {

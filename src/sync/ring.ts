@@ -54,6 +54,8 @@ export class Ring {
   /** Bytes taken out (wrapping int32, as the worker's count of bytes put in). */
   #read = 0;
   #closed = false;
+  /** The memory went back to the pool (another connection's now): nothing is read of it. */
+  #pooled = false;
   /** The worker the socket belongs to: once it is gone, so is the socket. */
   readonly #generation = currentGeneration();
 
@@ -97,7 +99,7 @@ export class Ring {
       v = settle(reply) as typeof v;
     } catch (err) {
       // The connect failed: the worker made no socket of this memory.
-      giveMemory(sab);
+      giveMemory(sab, spareGeneration);
       throw err;
     }
     return new Ring(
@@ -110,16 +112,21 @@ export class Ring {
 
   /** Bytes that arrived and were not taken. */
   get buffered(): number {
+    if (this.#pooled) return 0;
     return (Atomics.load(this.#ctrl, R_WRITTEN) - this.#read) | 0;
   }
 
-  /** The socket ended (the peer's FIN, or it closed); bytes may still be buffered. */
+  /**
+   * The socket ended (the peer's FIN, or it closed: by `close()` too, whose socket's own
+   * end the worker no longer reports); bytes may still be buffered.
+   */
   get ended(): boolean {
-    return Atomics.load(this.#ctrl, R_STATE) !== 0;
+    return this.#closed || Atomics.load(this.#ctrl, R_STATE) !== 0;
   }
 
   /** The socket failed (`error()` says how). */
   get failed(): boolean {
+    if (this.#pooled) return false;
     return (Atomics.load(this.#ctrl, R_STATE) & R_ERROR) !== 0;
   }
 
@@ -151,7 +158,7 @@ export class Ring {
 
   /** Takes `n` bytes out; wakes the worker when it stopped reading for want of room. */
   consume(n: number): void {
-    if (n === 0) return;
+    if (n === 0 || this.#pooled) return;
     this.#read = (this.#read + n) | 0;
     Atomics.store(this.#ctrl, R_READ, this.#read);
     if (
@@ -238,8 +245,11 @@ export class Ring {
     );
   }
 
-  /** Destroys the socket (the worker does). Idempotent. */
-  close(): void {
+  /**
+   * Destroys the socket (the worker does). Idempotent. Its memory goes to the next
+   * connection unless `keep` (a response still reads what is buffered in it).
+   */
+  close(keep = false): void {
     if (this.#closed) return;
     this.#closed = true;
     dropped.unregister(this);
@@ -251,8 +261,11 @@ export class Ring {
       return;
     }
     // The worker forgot the socket and will not touch this memory again: the next
-    // connection may read into it (peek() and the body reads hand out copies, never views).
-    giveMemory(this.#sab);
+    // connection may read into it (peek() and the body reads hand out copies, never views;
+    // whoever still holds this Ring finds it empty and ended).
+    if (keep) return;
+    this.#pooled = true;
+    giveMemory(this.#sab, this.#generation);
   }
 }
 
@@ -278,8 +291,10 @@ function takeMemory(): SharedArrayBuffer {
   return sab;
 }
 
-function giveMemory(sab: SharedArrayBuffer): void {
-  if (spareGeneration === currentGeneration() && spare.length < SPARE_RINGS) spare.push(sab);
+function giveMemory(sab: SharedArrayBuffer, generation: number): void {
+  if (spareGeneration === generation && generation === currentGeneration()) {
+    if (spare.length < SPARE_RINGS) spare.push(sab);
+  }
 }
 
 let running = false;

@@ -134,6 +134,45 @@ describe('the direct transport', () => {
     assert.ok(grown < 32 * 1024 * 1024, `shared memory grew by ${grown} bytes`);
   });
 
+  it("a kept response whose connection dropped the socket reads what was buffered, then IncompleteRead: never the next connection's bytes", () => {
+    // A pipelined request whose send fails (here its debugOutput throws) makes the
+    // connection destroy its socket while the response before it still reads its body.
+    let armed = false;
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http, {
+      debugOutput: () => {
+        if (armed) throw new Error('refused by debugOutput');
+      },
+    });
+    conn.set_debuglevel(1);
+    const n = 3 * 1024 * 1024;
+    conn.request('GET', `/bytes?n=${n}`);
+    const response = conn.getresponse();
+    assert.ok(response.read(10).equals(pattern(10)));
+    armed = true;
+    assert.throws(() => conn.request('GET', '/hello'), /refused by debugOutput/);
+    armed = false;
+    // The next connection may be given the dropped socket's memory: not under a reader.
+    const next = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    next.request('GET', '/hello');
+    const nextResponse = next.getresponse();
+    const pieces: Buffer[] = [];
+    let failure: unknown = null;
+    try {
+      for (let piece = response.read1(65536); piece.length > 0; piece = response.read1(65536)) {
+        pieces.push(piece);
+      }
+    } catch (err) {
+      failure = err;
+    }
+    assert.ok(failure instanceof httplib.IncompleteRead, String(failure));
+    const got = Buffer.concat(pieces);
+    assert.ok(got.length > 0, 'what was buffered is read');
+    assert.ok(got.equals(pattern(10 + got.length).subarray(10)), 'the body as sent, nothing else');
+    assert.equal(nextResponse.read().toString(), 'hello\n');
+    next.close();
+    conn.close();
+  });
+
   it('takes a connection to the worker when a tunnel is set, before it connects', () => {
     const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
     conn.request('GET', '/hello');
