@@ -205,10 +205,9 @@ async function hooked(
   // The call's signal joined to the connection's epoch for this connect only: let go of
   // once it settled (AbortSignal.any would leave an entry on the epoch, which lives until
   // close(), for every connect: a connection that reconnects after each response grew).
-  const joined =
-    params.signal === null
-      ? callWait(null, plan.epoch, null)
-      : callWait(null, params.signal, plan.epoch);
+  // A signal of its own for each connect even without the call's: a hook passes it on
+  // (net.connect's `signal`), whose listener would otherwise stay on the epoch.
+  const joined = callWait(null, params.signal ?? new AbortController().signal, plan.epoch);
   const signal = joined.signal as AbortSignal;
   let made: Duplex | null = null;
   // The hook is given the timeout and keeps it itself (as before it, Python's

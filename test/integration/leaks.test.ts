@@ -353,6 +353,35 @@ console.log('connected');`;
       }
     });
 
+    it('a hook given no signal of the call gets one of its own per connect, which nothing piles on', async () => {
+      const srv = await httpServer((_req, res) => {
+        res.setHeader('Connection', 'close');
+        res.end('hello');
+      });
+      const given: AbortSignal[] = [];
+      const conn = new HTTPConnection('127.0.0.1', srv.port, {
+        timeout: 30,
+        // As a hook would: net.connect's own signal option (its listener stays on it).
+        createConnection: (p) => {
+          if (p.signal !== null) given.push(p.signal);
+          return net.connect({ port: p.port, host: p.host, signal: p.signal ?? undefined });
+        },
+      });
+      try {
+        for (let i = 0; i < 30; i++) {
+          await conn.request('GET', '/');
+          assert.equal((await (await conn.getresponse()).read()).toString(), 'hello');
+        }
+        assert.equal(given.length, 30, 'every connect went through the hook, with a signal');
+        assert.equal(new Set(given).size, 30, 'a signal of its own for each connect');
+        const most = Math.max(...given.map((g) => getEventListeners(g, 'abort').length));
+        assert.ok(most <= 2, `${most} abort listeners on one connect's signal`);
+      } finally {
+        conn.close();
+        await srv.close();
+      }
+    });
+
     it('leave no listener on either signal, through connects, heads, sends and reads', async () => {
       const srv = await httpServer((req, res) => {
         if (req.url === '/half') {
