@@ -373,17 +373,27 @@ export async function ringCommand(
       ];
       const socket = entry.socket;
       // A body waiting for its own source (a pipe, a stream) is not writing: the socket's
-      // reset or close must end the call then, not the source's next piece (never, maybe).
+      // reset or close must end the call then, not the source's next piece (never, maybe);
+      // so must the peer's FIN with no answer before it (it can never answer), as on the
+      // main entry. A FIN behind an answer (an early 413) lets the send go on.
       let unwatch = ignore;
       const broken = new Promise<never>((_, reject) => {
         const onError = (err: Error): void => reject(err);
         const onClose = (): void => reject(entry.error ?? closedSocket());
+        const onEnd = (): void => {
+          if (((entry.written - Atomics.load(entry.ctrl, R_READ)) | 0) === 0) {
+            reject(closedSocket());
+          }
+        };
         socket.once('error', onError);
         socket.once('close', onClose);
+        socket.once('end', onEnd);
         unwatch = () => {
           socket.off('error', onError);
           socket.off('close', onClose);
+          socket.off('end', onEnd);
         };
+        if (socket.readableEnded) onEnd();
       });
       broken.catch(ignore);
       const sending = writeBody(

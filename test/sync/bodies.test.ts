@@ -215,32 +215,33 @@ describe('bodies go out as the main entry sends them', () => {
       ok.close();
     });
 
-    it(`a body whose source gives nothing more fails at once when the server resets (${direct ? 'direct' : 'worker'} transport)`, async (t) => {
-      if (process.platform === 'win32') {
-        t.skip('no named pipes made by mkfifo here');
-        return;
-      }
-      // A named pipe whose writer gave a few bytes and keeps it open: the body waits for
-      // its next piece for as long as the writer lives (a minute), far past the reset. Run
-      // in a child: a call that hangs blocks its thread, and only a timeout outside it ends.
-      const fifo = join(dir, `stalled-${direct ? 'd' : 'w'}.fifo`);
-      execFileSync('mkfifo', [fifo]);
-      const end = fs.openSync(fifo, fs.constants.O_RDWR);
-      const writer = spawn('sh', ['-c', 'printf abc; exec sleep 60'], {
-        stdio: ['ignore', end, 'ignore'],
-      });
-      // The writer's end is the child's alone: once it is killed, reads of the pipe end.
-      fs.closeSync(end);
-      const script = join(dir, `stalled-${direct ? 'd' : 'w'}.mts`);
-      fs.writeFileSync(
-        script,
-        `import * as fs from 'node:fs';
+    for (const how of ['reset', 'fin'] as const) {
+      it(`a body whose source gives nothing more fails at once when the server ${how === 'reset' ? 'resets' : 'closes its side without an answer'} (${direct ? 'direct' : 'worker'} transport)`, async (t) => {
+        if (process.platform === 'win32') {
+          t.skip('no named pipes made by mkfifo here');
+          return;
+        }
+        // A named pipe whose writer gave a few bytes and keeps it open: the body waits for
+        // its next piece for as long as the writer lives (a minute), far past the reset. Run
+        // in a child: a call that hangs blocks its thread, and only a timeout outside it ends.
+        const fifo = join(dir, `stalled-${how}-${direct ? 'd' : 'w'}.fifo`);
+        execFileSync('mkfifo', [fifo]);
+        const end = fs.openSync(fifo, fs.constants.O_RDWR);
+        const writer = spawn('sh', ['-c', 'printf abc; exec sleep 60'], {
+          stdio: ['ignore', end, 'ignore'],
+        });
+        // The writer's end is the child's alone: once it is killed, reads of the pipe end.
+        fs.closeSync(end);
+        const script = join(dir, `stalled-${how}-${direct ? 'd' : 'w'}.mts`);
+        fs.writeFileSync(
+          script,
+          `import * as fs from 'node:fs';
 import * as httplib from ${JSON.stringify(SYNC_ENTRY)};
 const conn = new httplib.HTTPConnection('127.0.0.1', ${peer.raw});
 const stream = fs.createReadStream(${JSON.stringify(fifo)});
 let outcome = 'no error';
 try {
-  conn.request('PUT', '/reset-later', stream, { 'Content-Length': '1000' });
+  conn.request('PUT', '${how === 'reset' ? '/reset-later' : '/fin-later'}', stream, { 'Content-Length': '1000' });
 } catch (err) {
   outcome = err instanceof Error ? String(err.code) : 'not an Error: ' + String(err);
 }
@@ -250,23 +251,27 @@ next.request('GET', '/hello');
 console.log(outcome, JSON.stringify(next.getresponse().read().toString()));
 process.exit(0);
 `,
-      );
-      try {
-        const env: NodeJS.ProcessEnv = { ...process.env };
-        if (!direct) env.HTTPLIB_SYNC_DIRECT = '0';
-        // Once the child answered, the writer goes: the pipe's reads end, and the child
-        // with them (a read of the thread pool still blocked would hold its exit).
-        const result = await runNode(['--import', 'tsx', script], {
-          env,
-          timeoutMs: 20_000,
-          onStdout: (stdout) => stdout.once('data', () => writer.kill()),
-        });
-        assert.equal(result.code, 0, `${result.out}\n${result.stderr}`);
-        assert.match(result.out, /^(ECONNRESET|EPIPE) "hello\\n"\n$/);
-      } finally {
-        writer.kill();
-      }
-    });
+        );
+        try {
+          const env: NodeJS.ProcessEnv = { ...process.env };
+          if (!direct) env.HTTPLIB_SYNC_DIRECT = '0';
+          // Once the child answered, the writer goes: the pipe's reads end, and the child
+          // with them (a read of the thread pool still blocked would hold its exit).
+          const result = await runNode(['--import', 'tsx', script], {
+            env,
+            timeoutMs: 20_000,
+            onStdout: (stdout) => stdout.once('data', () => writer.kill()),
+          });
+          assert.equal(result.code, 0, `${result.out}\n${result.stderr}`);
+          assert.match(
+            result.out,
+            how === 'reset' ? /^(ECONNRESET|EPIPE) "hello\\n"\n$/ : /^EPIPE "hello\\n"\n$/,
+          );
+        } finally {
+          writer.kill();
+        }
+      });
+    }
   }
 
   it('an fs.ReadStream that is open, read partly by its consumer: the rest', async () => {

@@ -112,6 +112,10 @@ const RAW: Record<string, (socket: net.Socket) => void> = {
   '/reset-later': (s) => {
     setTimeout(() => s.resetAndDestroy(), 300);
   },
+  // A FIN a moment after the head, with no answer, and the server still reading.
+  '/fin-later': (s) => {
+    setTimeout(() => s.end(), 300);
+  },
   // Chunked, kept alive: the whole body at once, and an empty body (only the last chunk).
   '/chunked-abc': (s) =>
     s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n'),
