@@ -22,6 +22,7 @@ import {
   IncompleteRead,
   RemoteDisconnected,
 } from '../../src/index.ts';
+import { runNode } from '../cli/cli-harness.ts';
 import {
   closedPort,
   httpServer,
@@ -52,20 +53,13 @@ async function churnIn(
 ): Promise<{ bytesPerCall: number; listeners: number; kept: boolean }> {
   const args = ['--expose-gc', '--import', 'tsx', churn, String(port), String(exchanges)];
   if (reconnect) args.push('reconnect');
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const exit = await new Promise<number | string | null>((resolve) => {
-    child.once('exit', (code, signal) => resolve(code ?? signal));
-  });
-  assert.equal(exit, 0, `exit: ${String(exit)}, stderr: ${stderr}`);
-  return JSON.parse(stdout) as { bytesPerCall: number; listeners: number; kept: boolean };
+  const result = await runNode(args, { cwd: root, timeoutMs: 120_000 });
+  assert.equal(
+    result.code,
+    0,
+    `exit: ${String(result.code ?? result.signal)}, stderr: ${result.stderr}`,
+  );
+  return JSON.parse(result.out) as { bytesPerCall: number; listeners: number; kept: boolean };
 }
 
 describe('no leaks', () => {

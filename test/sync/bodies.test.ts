@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import * as main from '../../src/index.ts';
-import { directTransport } from '../../src/sync/direct.ts';
 import * as httplib from '../../src/sync.ts';
 import { runNode } from '../cli/cli-harness.ts';
 import {
+  connectionOn,
   noUncaught,
   type Peer,
   type Recorded,
@@ -162,14 +162,7 @@ describe('bodies go out as the main entry sends them', () => {
       const big = join(dir, 'big.bin');
       fs.writeFileSync(big, Buffer.alloc(32 * 1024 * 1024, 'b'));
       const fds = (): number => fs.readdirSync('/proc/self/fd').length;
-      const saved = directTransport.enabled;
-      directTransport.enabled = direct && saved;
-      let conn: httplib.HTTPConnection;
-      try {
-        conn = new httplib.HTTPConnection('127.0.0.1', peer.raw);
-      } finally {
-        directTransport.enabled = saved;
-      }
+      const conn = connectionOn(direct, peer.raw);
       /** A stream of the file; this thread's own descriptor is closed before counting. */
       const send = async (): Promise<unknown> => {
         const stream = fs.createReadStream(big);

@@ -13,7 +13,15 @@ import { directTransport } from '../../src/sync/direct.ts';
 import { Encoder } from '../../src/sync/wire.ts';
 import * as httplib from '../../src/sync.ts';
 import { runNode, type TempDir, tempDir } from '../cli/cli-harness.ts';
-import { MAIN_ENTRY, noUncaught, type Peer, SYNC_ENTRY, startPeer, thrown } from './peer.ts';
+import {
+  connectionOn,
+  MAIN_ENTRY,
+  noUncaught,
+  type Peer,
+  SYNC_ENTRY,
+  startPeer,
+  thrown,
+} from './peer.ts';
 
 noUncaught();
 let peer: Peer;
@@ -231,14 +239,7 @@ conn.close();
 
   for (const direct of [true, false]) {
     it(`a debugOutput that throws (${direct ? 'direct' : 'worker'} transport): the call throws it, the connection is closed, the next request works, as on the main entry`, () => {
-      const saved = directTransport.enabled;
-      directTransport.enabled = direct && saved;
-      let conn: httplib.HTTPConnection;
-      try {
-        conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
-      } finally {
-        directTransport.enabled = saved;
-      }
+      const conn = connectionOn(direct, peer.http);
       conn.set_debuglevel(1);
       const thrownByIt = new Error('thrown by debugOutput');
       let throwOn: string | null = null;

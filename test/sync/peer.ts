@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { after } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import * as main from '../../src/index.ts';
+import { directTransport } from '../../src/sync/direct.ts';
 import * as blocking from '../../src/sync.ts';
 import type { Recorded } from './peer-thread.ts';
 
@@ -150,3 +151,17 @@ export async function sameAsMain(
 
 /** The responses a `sameAsMain` session got so far, in order. */
 export type Responses = main.HTTPResponse[];
+
+/**
+ * A connection of the blocking entry made on the direct transport (`direct`, where this
+ * platform has it) or on the worker's: the choice is taken when it is made.
+ */
+export function connectionOn(direct: boolean, port: number): blocking.HTTPConnection {
+  const saved = directTransport.enabled;
+  directTransport.enabled = direct && saved;
+  try {
+    return new blocking.HTTPConnection('127.0.0.1', port);
+  } finally {
+    directTransport.enabled = saved;
+  }
+}
