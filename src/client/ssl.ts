@@ -190,6 +190,8 @@ export class SSLContext {
   /** Bumped by every change to the context: part of the key of its sessions. */
   #generation = 0;
   readonly #sessions = new SessionCache();
+  /** The TLS library's context last made for connections, and the settings it was made of. */
+  #secure: { made: string; context: tls.SecureContext } | null = null;
 
   static {
     // How https-connection.ts reads a context when a connection is made (tls-verify.ts's
@@ -531,6 +533,9 @@ export class SSLContext {
     // takes it, else by the verification after the handshake (tls-verify.ts).
     const level = securityLevel(this.#ciphers ?? nodeTls().DEFAULT_CIPHERS);
     options.ciphers = level.ciphers;
+    // Node takes the context's options from here and ignores them in `options`.
+    const secureContext = this.#sharedSecureContext(options);
+    if (secureContext !== undefined) options.secureContext = secureContext;
     if (this.#alpn !== undefined) options.ALPNProtocols = this.#alpn;
     return {
       hostname,
@@ -552,6 +557,39 @@ export class SSLContext {
       ].join('\0'),
       sessions: this.#sessions,
     };
+  }
+
+  /**
+   * One `secureContext` standing for what of `options` belongs to the TLS library's
+   * context (trust store, client certificate, ciphers, versions), made once for every
+   * connection until these change, instead of by each `tls.connect` from its options:
+   * with a CA file besides the default roots and `NODE_EXTRA_CA_CERTS`, every connect
+   * handed ~570 certificates to OpenSSL again (66 ms of CPU per connection here). Node
+   * only (Bun and Deno make theirs from the options, as before; untested there); none when
+   * it cannot be made, so that `tls.connect` fails as it did.
+   */
+  #sharedSecureContext(options: tls.ConnectionOptions): tls.SecureContext | undefined {
+    if ('Bun' in globalThis || 'Deno' in globalThis) return undefined;
+    const { ca, cert, key, passphrase, ciphers, minVersion, maxVersion } = options;
+    const made = `${this.#generation}\0${ciphers}\0${minVersion}\0${maxVersion}`;
+    if (this.#secure?.made !== made) {
+      this.#secure = null;
+      try {
+        const context = nodeTls().createSecureContext({
+          ca,
+          cert,
+          key,
+          passphrase,
+          ciphers,
+          minVersion,
+          maxVersion,
+        });
+        this.#secure = { made, context };
+      } catch {
+        return undefined;
+      }
+    }
+    return this.#secure.context;
   }
 
   /** The CA list for `tls.connect`, or null to use Node's default store as it is. */

@@ -729,5 +729,53 @@ describe('HTTPSConnection against node:https (issue 4)', { timeout: 60_000 }, ()
       );
       assert.equal(child.stdout, `200 GET / host=localhost:${port('server')}`, child.stderr);
     });
+
+    it('a context’s connections share one TLS library context, made again after a change', async () => {
+      // A spy, not a mock: the real createSecureContext runs and is counted. tls.connect
+      // made one per connection before, from ~570 certificates with the default roots.
+      // One connection first: the probe of the TLS library's security levels makes its
+      // own, once per process.
+      const server = servers.server as HttpsServer;
+      assert.match(await get('localhost', server.port, { context: caContext() }), /^200 /);
+      const tls = process.getBuiltinModule('node:tls') as typeof import('node:tls');
+      const real = tls.createSecureContext;
+      let made = 0;
+      tls.createSecureContext = (options) => {
+        made++;
+        return real(options);
+      };
+      const protocolOf = async (context: ssl.SSLContext): Promise<string | null | undefined> => {
+        const before = server.sessions.length;
+        assert.match(await get('localhost', server.port, { context }), /^200 /);
+        return server.sessions[before]?.protocol;
+      };
+      try {
+        const context = caContext();
+        context.load_default_certs();
+        for (let i = 0; i < 4; i++) assert.equal(await protocolOf(context), 'TLSv1.3');
+        assert.equal(made, 1, 'one TLS library context for four connections');
+        // The versions are part of what is shared: a change is seen at the next connect.
+        context.maximum_version = ssl.TLSVersion.TLSv1_2;
+        assert.equal(await protocolOf(context), 'TLSv1.2');
+        context.maximum_version = ssl.TLSVersion.TLSv1_3;
+        context.minimum_version = ssl.TLSVersion.TLSv1_3;
+        assert.equal(await protocolOf(context), 'TLSv1.3');
+        assert.equal(made, 3);
+        // So is the trust store: a context that trusts nothing, then the test CA.
+        const empty = new ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT);
+        assertVerifyError(
+          await getError('localhost', server.port, { context: empty }),
+          20,
+          /local issuer/,
+        );
+        empty.load_verify_locations(pki.file('ca.pem'));
+        assert.equal(await protocolOf(empty), 'TLSv1.3');
+        // Contexts do not share theirs with each other.
+        assert.equal(await protocolOf(caContext()), 'TLSv1.3');
+        assert.equal(made, 6);
+      } finally {
+        tls.createSecureContext = real;
+      }
+    });
   });
 });
