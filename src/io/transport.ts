@@ -20,14 +20,7 @@ import { ResponseParser } from '../protocol/response-parser.ts';
 import { checkPort } from '../protocol/validate.ts';
 import { typeName } from './body-kinds.ts';
 import { ByteReader } from './byte-reader.ts';
-import {
-  callWait,
-  checkTimeout,
-  Deadline,
-  type Peer,
-  releasing,
-  type WaitOptions,
-} from './deadline.ts';
+import { checkTimeout, Deadline, type Peer, type WaitOptions } from './deadline.ts';
 import { DirectReads } from './direct-read.ts';
 import { nodeTls } from './node-tls.ts';
 
@@ -37,18 +30,32 @@ export interface ConnectParams {
   readonly host: string;
   /** The port to connect to. */
   readonly port: number;
-  /** Seconds, or null for no timeout (Python's `timeout`). */
+  /**
+   * Seconds, or null for no timeout (Python's `timeout`). The connection keeps it too: the
+   * whole connect (the hook's promise, then a `net.Socket` it returned still connecting)
+   * is given up after that long. With 0 (Python's non-blocking socket) the hook's promise
+   * is not timed, and a socket it returned still connecting is given up at once.
+   */
   readonly timeout: number | null;
   /** Python's `source_address`: `[host, port]` to bind the local end to. */
   readonly source_address: readonly [string, number] | null;
-  /** Fires when the connect must be given up (a signal, or `close()`). */
+  /**
+   * Fires, once, when the connect is given up before the hook's socket is connected: its
+   * reason is the connect's `TimeoutError` (the timeout ran out), the reason of the
+   * connection's or the call's `AbortSignal`, or `close()`'s `AbortError`. Stop any work
+   * the hook started then; a socket it made (or returns later) is destroyed by the
+   * connection. It never fires once the socket is connected (`close()` destroys it
+   * then), nor when the hook or its socket fails by itself. A signal of its own for each
+   * connect; never null when the connection calls the hook.
+   */
   readonly signal: AbortSignal | null;
 }
 
 /**
  * A replacement for the TCP connect (Python tests replace `_create_connection` the same
- * way). It returns a connected (or connecting) socket; a `net.Socket` that is still
- * connecting is awaited.
+ * way). It returns a connected (or connecting) socket, or a promise of one; a `net.Socket`
+ * that is still connecting is awaited. The connection's timeout, signals and `close()`
+ * bound that wait, and {@link ConnectParams.signal} tells the hook when it is given up.
  */
 export type CreateConnection = (params: ConnectParams) => Duplex | Promise<Duplex>;
 
@@ -161,85 +168,131 @@ async function connect(
   if (early !== null) throw early;
   if (plan.createConnection === null && params.host === '') throw emptyHost();
   plan.tls?.prepare();
-  let socket: Duplex;
-  if (plan.createConnection === null) {
-    socket =
-      plan.tls !== null && direct !== null
-        ? connectTls(params, direct, plan.tls)
-        : connectTcp(params, direct);
-  } else {
-    socket = await hooked(plan, plan.createConnection, deadline);
+  if (plan.createConnection !== null) {
+    const socket = await hooked(plan, plan.createConnection, deadline);
+    if (socket instanceof net.Socket) socket.setNoDelay(true);
+    return socket;
   }
-  if (socket instanceof net.Socket) {
-    if (socket.connecting) {
-      const s = socket;
-      try {
-        await deadline.until('connect', plan.wait, (settle) => {
-          const onConnect = (): void => settle(null);
-          s.once('connect', onConnect);
-          s.once('error', settle);
-          return () => {
-            s.off('connect', onConnect);
-            s.off('error', settle);
-          };
-        });
-      } catch (err) {
-        // A late 'error' of the destroyed socket must not go uncaught.
-        s.on('error', ignore);
-        s.destroy();
-        throw err;
-      }
+  const socket =
+    plan.tls !== null && direct !== null
+      ? connectTls(params, direct, plan.tls)
+      : connectTcp(params, direct);
+  if (socket.connecting) {
+    try {
+      await deadline.until('connect', plan.wait, (settle) => {
+        const onConnect = (): void => settle(null);
+        socket.once('connect', onConnect);
+        socket.once('error', settle);
+        return () => {
+          socket.off('connect', onConnect);
+          socket.off('error', settle);
+        };
+      });
+    } catch (err) {
+      // A late 'error' of the destroyed socket must not go uncaught.
+      discard(socket);
+      throw err;
     }
-    socket.setNoDelay(true);
   }
+  socket.setNoDelay(true);
   return socket;
 }
 
-/** The `createConnection` hook's socket, under the deadline (a sync throw rejects too). */
+/**
+ * The `createConnection` hook's socket, connected, under the deadline: one wait for the
+ * hook's promise and then for a `net.Socket` it returned still connecting, bounded by
+ * the connection's timeout (a timeout of 0 leaves the hook's promise alone: the hook was
+ * given it; a socket still connecting fails at once), its and the call's signal, and
+ * `close()`. When that wait ends early (the connect is given up) the hook's signal
+ * fires, once, with the reason: the `TimeoutError` the connect rejects with, the reason
+ * of the signal that fired, or the close's; a socket the hook made is destroyed (also
+ * one it returns later). When the hook or its socket fails by itself, or once it is
+ * connected, the signal never fires (the connection destroys the socket itself).
+ * Nothing listens to the connection's signals for this connect afterwards: the hook's
+ * signal is a controller of its own, not joined to any other.
+ */
 async function hooked(
   plan: Establish,
   createConnection: CreateConnection,
   deadline: Deadline,
 ): Promise<Duplex> {
   const { params } = plan;
-  // The call's signal joined to the connection's epoch for this connect only: let go of
-  // once it settled (AbortSignal.any would leave an entry on the epoch, which lives until
-  // close(), for every connect: a connection that reconnects after each response grew).
-  // A signal of its own for each connect even without the call's: a hook passes it on
-  // (net.connect's `signal`), whose listener would otherwise stay on the epoch.
-  const joined = callWait(null, params.signal ?? new AbortController().signal, plan.epoch);
-  const signal = joined.signal as AbortSignal;
+  const giveUp = new AbortController();
+  const timeoutMs = params.timeout === 0 ? null : plan.wait.timeoutMs;
+  const wait: WaitOptions = { timeoutMs, seconds: plan.wait.seconds, signal: plan.wait.signal };
   let made: Duplex | null = null;
-  // The hook is given the timeout and keeps it itself (as before it, Python's
-  // `_create_connection`); a net.Socket it returns still connecting is waited for below.
-  await releasing(
-    deadline.until('connect', { signal: plan.wait.signal }, (settle) => {
+  // The hook, or the socket it returned, failed by itself: nothing to give up.
+  let failed = false;
+  try {
+    await deadline.until('connect', wait, (settle) => {
       let live = true;
+      let unsubscribe: (() => void) | null = null;
+      const fail = (err: Error): void => {
+        failed = true;
+        settle(err);
+      };
       Promise.resolve()
-        .then(() => createConnection({ ...params, signal }))
+        // Given up before the hook was even called (close() in the same tick): not called.
+        .then(() => (live ? createConnection({ ...params, signal: giveUp.signal }) : null))
         .then(
           (socket: unknown) => {
-            if (!isStream(socket)) {
-              settle(
+            if (!live) {
+              if (isStream(socket)) discard(socket);
+            } else if (!isStream(socket)) {
+              fail(
                 new TypeError(
                   `createConnection must return a socket (a stream.Duplex), got ${typeName(socket)}`,
                 ),
               );
-            } else if (!live) socket.destroy();
-            else {
+            } else {
               made = socket;
-              settle(null);
+              if (!(socket instanceof net.Socket && socket.connecting)) settle(null);
+              else if (params.timeout === 0) {
+                // Python's timeout 0: a non-blocking socket, whose connect cannot wait.
+                settle(deadline.check('connect', { timeoutMs: 0 }));
+              } else {
+                const onConnect = (): void => settle(null);
+                socket.once('connect', onConnect);
+                socket.once('error', fail);
+                unsubscribe = () => {
+                  socket.off('connect', onConnect);
+                  socket.off('error', fail);
+                };
+              }
             }
           },
-          (err: unknown) => settle(err instanceof Error ? err : new Error(String(err))),
+          (err: unknown) => {
+            if (live) fail(err instanceof Error ? err : new Error(String(err)));
+          },
         );
       return () => {
         live = false;
+        unsubscribe?.();
       };
-    }),
-    joined,
-  );
+    });
+  } catch (err) {
+    if (made !== null) discard(made);
+    if (!failed) giveUp.abort(givenUpBecause(plan, err));
+    throw err;
+  }
   return made as unknown as Duplex;
+}
+
+/**
+ * Why a connect was given up, for the hook's signal: the reason of the signal that
+ * fired, or the close's, or (a timeout) the connect's own error.
+ */
+function givenUpBecause(plan: Establish, err: unknown): unknown {
+  const signal = plan.wait.signal;
+  if (signal?.aborted) return signal.reason;
+  if (plan.epoch.aborted) return plan.epoch.reason;
+  return err;
+}
+
+/** Destroy a socket given up on (a late 'error' of it must not go uncaught). */
+function discard(socket: Duplex): void {
+  socket.on('error', ignore);
+  socket.destroy();
 }
 
 /** Whether `value` can be read, written and destroyed as a socket (what a hook must return). */

@@ -15,9 +15,11 @@ import * as net from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import {
   AbortError,
+  type ConnectParams,
   getdefaulttimeout,
   HTTPConnection,
   HTTPException,
+  HTTPSConnection,
   setdefaulttimeout,
   TimeoutError,
 } from '../../src/index.ts';
@@ -87,6 +89,81 @@ function settlesWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`did not settle within ${ms} ms`)), ms);
   });
   return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
+/** What a `createConnection` hook of {@link recordingHook} was given, and saw of it. */
+interface HookCall {
+  readonly signal: AbortSignal;
+  /** How many times its signal fired ('abort' events). */
+  fired: number;
+  /** Resolves with the signal's reason when it fires. */
+  readonly aborted: Promise<unknown>;
+  /** The socket the hook made, if any. */
+  socket: net.Socket | null;
+}
+
+/**
+ * A `createConnection` hook whose connect never completes by itself, recording each
+ * connect's signal:
+ * - `pending`: its own work (say, a proxy dial) goes on until the signal fires, and the
+ *   promise it returned rejects then;
+ * - `connecting`: it returns a net.Socket still connecting, whose DNS lookup (the hook's
+ *   own `lookup`) never answers;
+ * - `late`: its promise resolves once the signal fired, with a socket connected to
+ *   `port` (a hook that finishes what it started anyway).
+ */
+function recordingHook(
+  kind: 'pending' | 'connecting' | 'late',
+  port = 0,
+): {
+  hook: (p: ConnectParams) => net.Socket | Promise<net.Socket>;
+  calls: HookCall[];
+  called: Promise<HookCall>;
+} {
+  const calls: HookCall[] = [];
+  let first: (call: HookCall) => void = () => {};
+  const called = new Promise<HookCall>((resolve) => {
+    first = resolve;
+  });
+  const hook = (p: ConnectParams): net.Socket | Promise<net.Socket> => {
+    const signal = p.signal;
+    assert.ok(signal instanceof AbortSignal, 'the hook is given a signal');
+    const call: HookCall = {
+      signal,
+      fired: 0,
+      socket: null,
+      aborted: new Promise((resolve) => {
+        signal.addEventListener('abort', () => {
+          call.fired++;
+          resolve(signal.reason);
+        });
+      }),
+    };
+    calls.push(call);
+    first(call);
+    if (kind === 'connecting') {
+      const lookup = (): void => {};
+      call.socket = net.connect({ host: 'blackhole.invalid', port: 80, lookup });
+      return call.socket;
+    }
+    return new Promise((resolve, reject) => {
+      signal.addEventListener('abort', () => {
+        if (kind === 'pending') reject(signal.reason);
+        else {
+          call.socket = net.connect(port, '127.0.0.1');
+          resolve(call.socket);
+        }
+      });
+    });
+  };
+  return { hook, calls, called };
+}
+
+/** Resolves once `socket` is destroyed and closed. */
+async function destroyed(socket: net.Socket | null): Promise<void> {
+  assert.ok(socket !== null, 'the hook made a socket');
+  if (!socket.closed) await once(socket, 'close');
+  assert.equal(socket.destroyed, true);
 }
 
 describe('timeouts and cancellation', () => {
@@ -469,6 +546,125 @@ describe('timeouts and cancellation', () => {
       assertAbort(err2, reason);
       assert.equal(sock2.destroyed, true);
       assert.equal(r.isclosed(), true);
+    });
+  });
+  describe("a createConnection hook's signal: fires once, with why, whenever the connect is given up", () => {
+    const kinds = ['pending', 'connecting'] as const;
+    const classes = [HTTPConnection, HTTPSConnection] as const;
+
+    for (const Conn of classes) {
+      for (const kind of kinds) {
+        it(`${Conn.name}, a hook ${kind === 'pending' ? 'whose promise waits' : 'whose socket never connects'}: the connect timeout fires it with the TimeoutError; close() later changes nothing`, async () => {
+          const { hook, calls } = recordingHook(kind);
+          const conn = new Conn('127.0.0.1', 9, { timeout: 0.3, createConnection: hook });
+          cleanups.push(() => conn.close());
+          const err = await settlesWithin(conn.request('GET', '/'), 10_000).catch(
+            (e: unknown) => e,
+          );
+          assertTimeout(err);
+          assert.equal((err as TimeoutError).phase, 'connect');
+          assert.equal(calls.length, 1);
+          const call = calls[0] as HookCall;
+          assert.equal(await settlesWithin(call.aborted, 5000), err, 'the reason is the timeout');
+          if (kind === 'connecting') await destroyed(call.socket);
+          conn.close();
+          await nextTurn();
+          assert.equal(call.fired, 1);
+          assert.equal(call.signal.reason, err);
+          assert.equal(conn.sock, null);
+        });
+      }
+    }
+
+    it('timeout 0: a socket still connecting is given up at once, and the signal says so', async () => {
+      const { hook, calls } = recordingHook('connecting');
+      const conn = connection(9, { timeout: 0, createConnection: hook });
+      const err = await settlesWithin(conn.connect(), 5000).catch((e: unknown) => e);
+      assertTimeout(err);
+      const call = calls[0] as HookCall;
+      assert.equal(await settlesWithin(call.aborted, 5000), err);
+      await destroyed(call.socket);
+      assert.equal(call.fired, 1);
+    });
+
+    for (const kind of kinds) {
+      it(`close() during the connect (${kind}): fires it once, with the close's AbortError; the socket goes`, async () => {
+        const { hook, calls, called } = recordingHook(kind);
+        const conn = connection(9, { timeout: null, createConnection: hook });
+        const pending = conn.request('GET', '/').catch((e: unknown) => e);
+        const call = await settlesWithin(called, 5000);
+        await nextTurn();
+        conn.close();
+        const err = await settlesWithin(pending, 5000);
+        assert.ok(err instanceof AbortError, `expected AbortError, got ${String(err)}`);
+        assert.match(err.message, /closed by the caller/);
+        const why = await settlesWithin(call.aborted, 5000);
+        assert.ok(why instanceof AbortError, `the reason: ${String(why)}`);
+        assert.match(why.message, /closed by the caller/);
+        if (kind === 'connecting') await destroyed(call.socket);
+        conn.close();
+        await nextTurn();
+        assert.equal(calls.length, 1);
+        assert.equal(call.fired, 1);
+      });
+
+      it(`the call's signal and the connection's (${kind}): fire it once, with that signal's reason`, async () => {
+        const reason = new Error('stop it');
+        for (const on of ['request', 'constructor'] as const) {
+          const { hook, calls, called } = recordingHook(kind);
+          const controller = new AbortController();
+          const conn = connection(9, {
+            timeout: null,
+            createConnection: hook,
+            ...(on === 'constructor' ? { signal: controller.signal } : {}),
+          });
+          const options = on === 'request' ? { signal: controller.signal } : {};
+          const pending = conn.request('GET', '/', null, {}, options).catch((e: unknown) => e);
+          const call = await settlesWithin(called, 5000);
+          await nextTurn();
+          controller.abort(reason);
+          const err = await settlesWithin(pending, 5000);
+          assertAbort(err, reason);
+          assert.equal(await settlesWithin(call.aborted, 5000), reason);
+          if (kind === 'connecting') await destroyed(call.socket);
+          conn.close();
+          await nextTurn();
+          assert.equal(calls.length, 1);
+          assert.equal(call.fired, 1, on);
+        }
+      });
+    }
+
+    it('a socket the hook returns after the connect timed out is destroyed', async () => {
+      const srv = await server(silentServer);
+      const { hook, calls } = recordingHook('late', srv.port);
+      const conn = connection(srv.port, { timeout: 0.3, createConnection: hook });
+      const err = await settlesWithin(conn.request('GET', '/'), 10_000).catch((e: unknown) => e);
+      assertTimeout(err);
+      const call = calls[0] as HookCall;
+      assert.equal(await settlesWithin(call.aborted, 5000), err);
+      await destroyed(call.socket);
+      assert.equal(conn.sock, null);
+    });
+
+    it('a connect that succeeded: nothing fires it any more (close() destroys the socket itself)', async () => {
+      const srv = await server(() =>
+        scriptedServer(['HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok']),
+      );
+      const given: AbortSignal[] = [];
+      const conn = connection(srv.port, {
+        timeout: 5,
+        createConnection: (p) => {
+          given.push(p.signal as AbortSignal);
+          return net.connect(p.port, p.host);
+        },
+      });
+      await conn.request('GET', '/');
+      assert.equal((await (await conn.getresponse()).read()).toString(), 'ok');
+      conn.close();
+      await nextTurn();
+      assert.equal(given.length, 1);
+      assert.equal(given[0]?.aborted, false);
     });
   });
 });
