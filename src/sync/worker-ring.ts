@@ -289,6 +289,10 @@ function emptyHost(): Error {
 
 function ignore(): void {}
 
+const EMPTY = Buffer.alloc(0);
+/** How often a send that waits for its source asks whether the full ring's socket was reset. */
+const PROBE_MS = 200;
+
 /** A command of ring.ts. */
 export interface RingCommand {
   readonly op: 'connect' | 'write' | 'close' | 'error' | 'prep' | 'body';
@@ -396,6 +400,15 @@ export async function ringCommand(
         if (socket.readableEnded) onEnd();
       });
       broken.catch(ignore);
+      // A socket the ring filled is not read (the caller takes nothing out before the send
+      // is over), and libuv then polls it for nothing: a reset (RST) goes unseen, and a
+      // body waiting for its source waits on. An empty write asks the kernel, sending
+      // nothing: it fails with the reset's error, which the race above hears.
+      const probe = setInterval(() => {
+        if (socket.destroyed || socket.writableLength > 0) return;
+        if (((entry.written - Atomics.load(entry.ctrl, R_READ)) | 0) < entry.ring.length) return;
+        socket.write(EMPTY);
+      }, PROBE_MS);
       const sending = writeBody(
         { write: (chunk) => ringWrite(id, chunk, timeoutMs, seconds, host, port) },
         prepared,
@@ -410,6 +423,7 @@ export async function ringCommand(
         socket.destroy();
         throw err;
       } finally {
+        clearInterval(probe);
         unwatch();
         // Sent (its stream closed itself at its end) or failed: closed either way.
         await closeOpened(opened);

@@ -112,6 +112,14 @@ const RAW: Record<string, (socket: net.Socket) => void> = {
   '/reset-later': (s) => {
     setTimeout(() => s.resetAndDestroy(), 300);
   },
+  // An early answer larger than the blocking API's ring (1 MiB; 3 MiB, byte i is i % 251),
+  // then a reset a moment later: an upload still waiting for its source by then.
+  '/answer-reset-later': (s) => {
+    const n = 3 * 1024 * 1024;
+    s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${n}\r\n\r\n`);
+    s.write(bytes(n));
+    setTimeout(() => s.resetAndDestroy(), 300);
+  },
   // A FIN a moment after the head, with no answer, and the server still reading.
   '/fin-later': (s) => {
     setTimeout(() => s.end(), 300);
