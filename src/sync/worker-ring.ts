@@ -10,6 +10,7 @@
  */
 import type * as fs from 'node:fs';
 import * as net from 'node:net';
+import { IterableBody } from '../io/body-kinds.ts';
 import { type PreparedBody, prepareBody, writeBody } from '../io/body-source.ts';
 import { Deadline } from '../io/deadline.ts';
 import type { Decoder, Json } from './wire.ts';
@@ -421,6 +422,11 @@ export async function ringCommand(
       } catch (err) {
         prepared.release();
         socket.destroy();
+        // A caller's iterable is let go within this call: the body's unwinding asks the
+        // caller (its `return()`), which must come before this reply, never after it (the
+        // caller would take the question for the reply, and its next command for the
+        // answer). Not long: the socket is gone, and so is any write the body awaits.
+        if (prepared instanceof IterableBody) await sending.catch(ignore);
         throw err;
       } finally {
         clearInterval(probe);

@@ -263,6 +263,14 @@ function serializable(json: Json): boolean {
  * has: the next piece of its iterable. Blocks this thread until the answer.
  */
 export function ask(question: Json): { value: unknown; error: boolean } {
+  if (!busy) {
+    // The command is over (replied): nobody is there to answer, and a question now would
+    // be taken for the reply of the caller's next command.
+    return {
+      value: new Error('httplib-ts/sync: a body iterable was asked for after its call was over'),
+      error: true,
+    };
+  }
   const seq = Atomics.load(ctrl, TO_WORKER);
   const encoder = new Encoder(refs);
   send(encoder.parcel({ cb: question }));

@@ -12,7 +12,15 @@ import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import * as httplib from '../../src/sync.ts';
 import { runNode, tempDir } from '../cli/cli-harness.ts';
-import { noUncaught, type Peer, pattern, SYNC_ENTRY, startPeer } from './peer.ts';
+import {
+  connectionOn,
+  noUncaught,
+  type Peer,
+  pattern,
+  SYNC_ENTRY,
+  startPeer,
+  thrown,
+} from './peer.ts';
 
 noUncaught();
 let peer: Peer;
@@ -237,6 +245,39 @@ process.exit(0);
       } finally {
         writer.kill();
         tmp.remove();
+      }
+    });
+
+    it(`an iterable body whose write fails is let go (its return()) within the call, and the next calls carry on (${transport} transport)`, () => {
+      // The server resets a moment after the head while the iterable still gives pieces:
+      // a write fails. Its return() used to be asked for after the call's reply, which the
+      // caller then took for the reply to its next command.
+      const conn = connectionOn(direct, peer.raw);
+      let returned = false;
+      let given = 0;
+      const pause = new Int32Array(new SharedArrayBuffer(4));
+      const body = (function* () {
+        try {
+          for (; given < 200; given++) {
+            yield `piece ${given};`;
+            Atomics.wait(pause, 0, 0, 50);
+          }
+        } finally {
+          returned = true;
+        }
+      })();
+      const err = thrown(() =>
+        conn.request('PUT', '/reset-later', body, { 'Content-Length': '100000' }),
+      ) as NodeJS.ErrnoException;
+      assert.match(String(err.code), /^(ECONNRESET|EPIPE)$/, String(err));
+      assert.ok(given < 200, 'the send failed before the iterable ended');
+      assert.equal(returned, true, 'the iterable was let go before the call returned');
+      conn.close();
+      for (let i = 0; i < 3; i++) {
+        const next = connectionOn(direct, peer.http);
+        next.request('GET', '/hello');
+        assert.equal(next.getresponse().read().toString(), 'hello\n');
+        next.close();
       }
     });
   }
