@@ -255,7 +255,13 @@ function emitSideEffects(json: Record<string, Json>): void {
   const warnings = json.w as Array<[string, string, string | null]> | undefined;
   if (warnings !== undefined) {
     for (const [message, type, code] of warnings) {
-      process.emitWarning(message, code === null ? { type } : { type, code });
+      // A warning that cannot be printed (a process.emitWarning that throws: replaced by
+      // the caller, or --throw-deprecation) must not fail the call: thrown here, it would
+      // leave the conversation half-way (a question of the worker never answered, and the
+      // next call reading that answer's place), or lose a reply the worker already acted on.
+      try {
+        process.emitWarning(message, code === null ? { type } : { type, code });
+      } catch {}
     }
   }
 }

@@ -8,11 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import * as main from '../../src/index.ts';
 import * as httplib from '../../src/sync.ts';
+import { runNode } from '../cli/cli-harness.ts';
 import { makePki, type Pki } from '../integration/tls-peers.ts';
-import { noUncaught, type Peer, startPeer, thrown } from './peer.ts';
+import { noUncaught, type Peer, SYNC_ENTRY, startPeer, thrown } from './peer.ts';
 
 noUncaught();
 let pki: Pki;
@@ -120,5 +122,40 @@ describe('HTTPS', () => {
     assert.equal(status, 200);
     assert.equal(h.getfile()?.read().toString(), 'hello\n');
     h.close();
+  });
+
+  it('a process.emitWarning that throws, met by a warning of the worker in the middle of a request: the calls go on, in step', async () => {
+    // NODE_TLS_REJECT_UNAUTHORIZED=0 makes the worker's first TLS connect warn; that
+    // warning reaches this thread with the worker's next message, here its question for
+    // the body's next item. Thrown out of the conversation, it left the question
+    // unanswered: the call failed with it, and the next call read the worker's answer
+    // to the wrong message. A warning that cannot be printed must not fail the call.
+    const file = `${pki.dir}/warning-throws.mts`;
+    fs.writeFileSync(
+      file,
+      `import * as httplib from ${JSON.stringify(SYNC_ENTRY)};
+httplib.setdefaulttimeout(10);
+process.emitWarning = () => { throw new Error('emitWarning refused'); };
+const conn = new httplib.HTTPSConnection('localhost', ${peer.https}, {
+  context: httplib.ssl._create_unverified_context(),
+});
+for (const n of [1, 2, 3]) {
+  try {
+    conn.request('POST', '/echo', (function* () { yield 'a'; yield String(n); })());
+    console.log(JSON.parse(conn.getresponse().read().toString()).body);
+  } catch (err) {
+    console.log(String(err));
+  }
+}
+conn.close();
+`,
+    );
+    const result = await runNode(['--import', 'tsx', file], {
+      env: { ...process.env, NODE_TLS_REJECT_UNAUTHORIZED: '0' },
+      timeoutMs: 20_000,
+    });
+    assert.equal(result.signal, null, 'the child was killed: it hung');
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.out, 'a1\na2\na3\n');
   });
 });
