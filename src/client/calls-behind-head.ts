@@ -8,7 +8,7 @@
  * `will_close` or a failed head). `close()` settles the waiting calls with its error.
  */
 import { type PreparedBody, releaseWhenReady } from '../io/body-source.ts';
-import { abortedBy } from '../io/deadline.ts';
+import { abortedBy, listenAbort } from '../io/deadline.ts';
 import { ImproperConnectionState } from '../protocol/errors.ts';
 
 /** A call waiting for the head. */
@@ -72,7 +72,7 @@ export class CallsBehindHead {
           reject(err);
         },
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal !== undefined) listenAbort(signal, onAbort, { once: true });
       if (this.calls.length === 0) {
         const settled = (): void => {
           this.over = heading;

@@ -19,6 +19,7 @@ import {
   abortedBy,
   beforeClose,
   closedByCaller,
+  listenAbort,
   releasing,
   timeoutMs,
   type WaitOptions,
@@ -246,7 +247,7 @@ export class ConnectionDriver extends ConnectionLinks {
         onAbort();
         return;
       }
-      signal.addEventListener('abort', onAbort, { once: true });
+      listenAbort(signal, onAbort, { once: true });
       // Once sent, the head is read under the same signal (through the deadline).
       const sent = (): void => signal.removeEventListener('abort', onAbort);
       sending.then(
@@ -387,7 +388,7 @@ export class ConnectionDriver extends ConnectionLinks {
       const done = (): void => {
         for (const s of signals) s.removeEventListener('abort', onAbort);
       };
-      for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
+      for (const s of signals) listenAbort(s, onAbort, { once: true });
       closed.then(
         () => {
           done();

@@ -13,6 +13,7 @@
  * forever) into milliseconds. No timer exists unless a timeout is set, and it is armed
  * only while something waits; no listener is added unless a signal is given.
  */
+import { getEventListeners } from 'node:events';
 import { AbortError, type ConnectionPhase, TimeoutError } from '../protocol/errors.ts';
 
 let defaultTimeout: number | null = null;
@@ -64,6 +65,27 @@ export function setdefaulttimeout(seconds: number | null): void {
  */
 export function getdefaulttimeout(): number | null {
   return defaultTimeout;
+}
+
+/**
+ * `signal.addEventListener('abort', listener, options)`, where a warning that cannot be
+ * printed does not fail the call. Past 10 listeners on one signal (a signal shared by many
+ * calls) Node warns, `MaxListenersExceededWarning` through `process.emitWarning`, once the
+ * listener is added; an `emitWarning` that throws (replaced by the caller) threw out of
+ * here, half-way through setting up a wait: the call failed, or `read()` threw instead of
+ * rejecting and left its response refusing every later read. Anything else that stops the
+ * listener from being added is still thrown.
+ */
+export function listenAbort(
+  signal: AbortSignal,
+  listener: Parameters<AbortSignal['addEventListener']>[1],
+  options?: { readonly once?: boolean },
+): void {
+  try {
+    signal.addEventListener('abort', listener, options);
+  } catch (err) {
+    if (!(getEventListeners(signal, 'abort') as unknown[]).includes(listener)) throw err;
+  }
 }
 
 /** Milliseconds for a timer, or `null` for no timer (the pure conversion is pytext.ts's). */
@@ -131,8 +153,8 @@ class JoinedSignal {
   constructor(own: AbortSignal, shared: AbortSignal) {
     this.own = own;
     this.shared = shared;
-    own.addEventListener('abort', this);
-    shared.addEventListener('abort', this);
+    listenAbort(own, this);
+    listenAbort(shared, this);
   }
 
   /** One of them fired: the joined signal fires with its reason. */
@@ -175,7 +197,7 @@ export function beforeClose<T>(
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onClose = (): void => reject(closedByCaller(phase));
-    epoch.addEventListener('abort', onClose, { once: true });
+    listenAbort(epoch, onClose, { once: true });
     promise.then(
       (value) => {
         epoch.removeEventListener('abort', onClose);
@@ -241,7 +263,7 @@ export class Deadline {
     this.epoch = epoch;
     this.peer = peer;
     this.origin = origin;
-    epoch?.addEventListener('abort', this.onClose, { once: true });
+    if (epoch !== null) listenAbort(epoch, this.onClose, { once: true });
   }
 
   /**
@@ -258,7 +280,7 @@ export class Deadline {
     this.seconds = options?.seconds ?? (ms ?? 0) / 1000;
     this.waits++;
     if (signal !== null) {
-      signal.addEventListener('abort', this.onAbort);
+      listenAbort(signal, this.onAbort);
       this.held.push(signal);
     }
     if (ms !== null) this.arm(ms);

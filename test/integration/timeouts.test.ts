@@ -520,6 +520,42 @@ describe('timeouts and cancellation', () => {
       assert.deepEqual(srv.received, [Buffer.alloc(0), Buffer.alloc(0)]);
     });
 
+    it('one signal shared by many reads, with a process.emitWarning that throws: no read fails for the warning, and the signal still cancels each', async () => {
+      // Past 10 listeners on one signal Node warns (MaxListenersExceededWarning) through
+      // process.emitWarning, after adding the listener. An emitWarning that throws threw
+      // out of the library's addEventListener: on a connection with a signal of its own,
+      // read() threw (instead of rejecting) and left its response refusing every later read.
+      const N = 12;
+      const srv = await server(() =>
+        scriptedServer(['HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n']),
+      );
+      const responses = [];
+      for (let i = 0; i < 2 * N; i++) {
+        const conn = connection(srv.port, { signal: new AbortController().signal });
+        await conn.request('GET', '/');
+        responses.push(await conn.getresponse());
+      }
+      const emitWarning = process.emitWarning;
+      const refused = new Error('emitWarning refused');
+      const shared = new AbortController();
+      const doomed = new AbortController();
+      const reads: Array<Promise<Buffer>> = [];
+      const aborted: Array<Promise<Buffer>> = [];
+      process.emitWarning = () => {
+        throw refused;
+      };
+      try {
+        for (const r of responses.slice(0, N)) reads.push(r.read(null, { signal: shared.signal }));
+        for (const r of responses.slice(N)) aborted.push(r.read(null, { signal: doomed.signal }));
+      } finally {
+        process.emitWarning = emitWarning;
+      }
+      for (let i = 0; i < N; i++) (srv.sockets[i] as net.Socket).write('body');
+      for (const read of reads) assert.equal((await read).toString(), 'body');
+      doomed.abort(reason);
+      for (const read of aborted) assertAbort(await read.catch((e: unknown) => e), reason);
+    });
+
     it('an already-aborted signal on getresponse() and read(): rejects at once', async () => {
       // The answer has arrived before the calls: they must still be refused.
       const srv = await server(() => scriptedServer([`${HEAD_100}0123456789`]));
