@@ -74,6 +74,52 @@ describe('framing: Content-Length', () => {
     });
   });
 
+  it('readline(0), peek(), read1() and readline() at the end of a Content-Length body: the read that takes the last byte ends it (as CPython 3.13)', async () => {
+    // Python 3.11's read1() and readline() leave the response open at the end of the
+    // body, and its peek() then waits on the socket (gh-113199, fixed in 3.12.2): here
+    // the body is over as soon as its last byte is read, by whichever method.
+    let socket: net.Socket | undefined;
+    await withSession(
+      [
+        [
+          (sock) => {
+            socket = sock;
+            sock.write('HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nabc\n');
+          },
+          NEXT,
+        ],
+      ],
+      async (s) => {
+        const r = await s.get();
+        assert.equal((await r.readline(0)).length, 0);
+        assert.equal((await r.readline()).toString(), 'abc\n');
+        const peeked = r.peek();
+        socket?.write('def');
+        const shown = (await peeked).toString();
+        assert.ok(shown.length > 0 && 'def'.startsWith(shown), `peek() gave ${shown}`);
+        assert.equal((await r.readline(2)).toString(), 'de');
+        assert.equal((await r.read1()).toString(), 'f');
+        assert.equal(r.isclosed(), true, 'read1() took the last byte: the body is over');
+        assert.equal((await r.peek()).length, 0);
+        assert.equal((await r.readline(0)).length, 0);
+        assert.equal((await r.read1(0)).length, 0);
+        assert.equal((await r.readline()).length, 0);
+        await expectNext(s, 1);
+      },
+    );
+    await withSession(
+      [['HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nabc\ndef', NEXT]],
+      async (s) => {
+        const r = await s.get();
+        assert.equal((await r.read(4)).toString(), 'abc\n');
+        assert.equal((await r.readline(10)).toString(), 'def');
+        assert.equal(r.isclosed(), true, 'readline() took the last byte: the body is over');
+        assert.equal((await r.peek(10)).length, 0);
+        await expectNext(s, 1);
+      },
+    );
+  });
+
   it('repeated Content-Length fields that agree are one length', async () => {
     await withSession(
       [['HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc', NEXT]],
@@ -365,6 +411,65 @@ describe('framing: chunked', () => {
       const r = await s.get();
       assert.equal((await r.read1()).toString(), 'abc');
       await assert.rejects(r.read1(), isIncompleteRead('', null));
+    });
+  });
+
+  it('readline(), peek() and read1() at chunk boundaries, the next size line not yet sent and a CRLF split across writes: as CPython 3.13', async () => {
+    // Each call is made before the bytes it needs are written: peek() and read1() at the
+    // end of a chunk wait for the next chunk's size line (Python's _get_chunk_left()).
+    const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+    let socket: net.Socket | undefined;
+    await withSession(
+      [
+        [
+          (sock) => {
+            socket = sock;
+            sock.write(`${head}3\r\nab\n\r`);
+          },
+          NEXT,
+        ],
+      ],
+      async (s) => {
+        const r = await s.get();
+        const send = (bytes: string): void => void socket?.write(bytes);
+        assert.equal((await r.readline(3)).toString(), 'ab\n', 'a line that ends its chunk');
+        assert.equal((await r.readline(0)).length, 0);
+        assert.equal(r.isclosed(), false);
+        const peeked = r.peek();
+        send('\n');
+        send('4\r\ncd\ne\r\n');
+        const shown = (await peeked).toString();
+        assert.ok(shown.length > 0 && 'cd\ne'.startsWith(shown), `peek() gave ${shown}`);
+        const shown10 = (await r.peek(10)).toString();
+        assert.ok(shown10.length > 0 && 'cd\ne'.startsWith(shown10), `peek(10) gave ${shown10}`);
+        assert.equal((await r.readline(2)).toString(), 'cd');
+        assert.equal((await r.readline()).toString(), '\n');
+        assert.equal((await r.read1()).toString(), 'e', 'the rest of the chunk');
+        const next = r.read1();
+        send('1\r\nf\r');
+        assert.equal((await next).toString(), 'f');
+        const end = r.read1();
+        send('\n0\r\n');
+        send('\r\n');
+        assert.equal((await end).length, 0);
+        assert.equal(r.isclosed(), true);
+        await expectNext(s, 1);
+      },
+    );
+  });
+
+  it('readline(limit) across a chunk boundary returns at most limit bytes (CPython 3 returns more)', async () => {
+    // CPython's chunked readline() is IOBase.readline(), which compares the limit with
+    // each peek() alone, not with what it already holds: readline(5) over the chunks
+    // `abc` and `def\n` returns `abcdef\n` (3.11 to 3.13). Python documents "at most
+    // limit bytes", which this package keeps.
+    const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+    await withSession([[`${head}3\r\nabc\r\n4\r\ndef\n\r\n0\r\n\r\n`, NEXT]], async (s) => {
+      const r = await s.get();
+      assert.equal((await r.readline(5)).toString(), 'abcde');
+      assert.equal((await r.readline()).toString(), 'f\n');
+      assert.equal(r.isclosed(), true);
+      await expectNext(s, 1);
     });
   });
 
