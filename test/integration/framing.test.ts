@@ -18,6 +18,7 @@ import {
   HTTPException,
   HTTPMessage,
   type HTTPResponse,
+  ImproperConnectionState,
   IncompleteRead,
   LineTooLong,
   RemoteDisconnected,
@@ -471,6 +472,67 @@ describe('framing: chunked', () => {
       assert.equal(r.isclosed(), true);
       await expectNext(s, 1);
     });
+  });
+
+  it('a read(0) that waits between chunks: every other read is refused meanwhile, and the body is intact', async () => {
+    const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+    let socket: net.Socket | undefined;
+    await withSession(
+      [
+        [
+          (sock) => {
+            socket = sock;
+            sock.write(`${head}3\r\nabc\r\n`);
+          },
+          NEXT,
+        ],
+      ],
+      async (s) => {
+        const r = await s.get();
+        assert.equal((await r.read(3)).toString(), 'abc');
+        const first = r.read(0);
+        const others = [
+          r.read(0),
+          r.read(10),
+          r.read1(0),
+          r.readline(0),
+          r.peek(),
+          r.read(),
+          r.readinto(Buffer.alloc(0)),
+        ];
+        for (const other of others) await assert.rejects(other, ImproperConnectionState);
+        socket?.write('4\r\ndefg\r\n0\r\n\r\n');
+        assert.equal((await first).length, 0);
+        assert.equal(r.isclosed(), false);
+        assert.equal((await r.read(10)).toString(), 'defg');
+        assert.equal(r.isclosed(), true);
+        await expectNext(s, 1);
+      },
+    );
+    await withSession(
+      [
+        [
+          (sock) => {
+            socket = sock;
+            sock.write(`${head}3\r\nabc\r\n`);
+          },
+          NEXT,
+        ],
+      ],
+      async (s) => {
+        const r = await s.get();
+        assert.equal((await r.read(3)).toString(), 'abc');
+        // A read(10) that waits refuses a read(0) the same way.
+        const first = r.read(10);
+        await assert.rejects(r.read(0), ImproperConnectionState);
+        await assert.rejects(r.read(0), ImproperConnectionState);
+        socket?.write('4\r\ndefg\r\n0\r\n\r\n');
+        assert.equal((await first).toString(), 'defg');
+        assert.equal((await r.read(0)).length, 0);
+        assert.equal(r.isclosed(), true);
+        await expectNext(s, 1);
+      },
+    );
   });
 
   it('chunk data not followed by CRLF is a framing error', async () => {
