@@ -11,9 +11,10 @@ import { type FileHandle, mkdtemp, open, rm, writeFile } from 'node:fs/promises'
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe } from 'node:test';
-import { HTTPConnection, type HTTPConnectionOptions } from '../../src/index.ts';
-import { guarded, type RawServer, scriptedServer, timeLimited } from './servers.ts';
+import { AbortError, HTTPConnection, type HTTPConnectionOptions } from '../../src/index.ts';
+import { guarded, peerClosed, type RawServer, scriptedServer, timeLimited } from './servers.ts';
 
 const { it } = timeLimited(30_000);
 const HOST = '127.0.0.1';
@@ -108,4 +109,67 @@ describe('an explicit blocksize on the wire', () => {
       assert.deepEqual(writes, ['aaaa', 'aaaa', 'b']);
     });
   });
+});
+
+/** What the server received once it holds `text` (or after 5 s: the assertion then fails). */
+async function receivedUpTo(srv: RawServer, text: string): Promise<string> {
+  const deadline = Date.now() + 5000;
+  const got = (): string => (srv.received[0] ?? Buffer.alloc(0)).toString('latin1');
+  while (!got().includes(text) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return got();
+}
+
+describe('a stream body re-cut by blocksize, stopped while a partial block is held', () => {
+  // blocksize 4 and a stream that yields 'abcdef': 'abcd' goes out, 'ef' waits for more.
+  // The stream is stopped only once the server has 'abcd', so the stop always meets the
+  // held piece.
+  for (const [framing, headers, sent] of [
+    ['chunked', {}, '4\r\nabcd\r\n2\r\nef\r\n0\r\n\r\n'],
+    ['Content-Length', { 'Content-Length': '6' }, 'abcdef'],
+  ] as const) {
+    it(`${framing}: the stream's end sends the held piece (the server counts every byte)`, async () => {
+      await withRecorded({ blocksize: 4 }, async ({ srv, conn }) => {
+        const stream = new Readable({ read() {} });
+        const sending = conn.request('PUT', '/', stream, headers);
+        stream.push('abcdef');
+        await receivedUpTo(srv, 'abcd');
+        stream.push(null);
+        await sending;
+        const all = await receivedUpTo(srv, sent);
+        assert.equal(all.slice(all.indexOf('\r\n\r\n') + 4), sent);
+      });
+    });
+
+    for (const [how, stop, check] of [
+      [
+        'the stream fails',
+        (stream: Readable) => stream.destroy(new Error('disk gone')),
+        (err: unknown) => err instanceof Error && err.message === 'disk gone',
+      ],
+      [
+        'the connection is closed',
+        (_stream: Readable, conn: HTTPConnection) => conn.close(),
+        (err: unknown) => err instanceof AbortError,
+      ],
+    ] as const) {
+      it(`${framing}: ${how}: the request rejects, the held piece is not sent and the connection is dropped`, async () => {
+        await withRecorded({ blocksize: 4 }, async ({ srv, conn, writes }) => {
+          const stream = new Readable({ read() {} });
+          const sending = conn.request('PUT', '/', stream, headers);
+          stream.push('abcdef');
+          await receivedUpTo(srv, 'abcd');
+          stop(stream, conn);
+          await assert.rejects(sending, check);
+          assert.equal(conn.sock, null);
+          await peerClosed(srv.sockets[0] as net.Socket);
+          const all = (srv.received[0] as Buffer).toString('latin1');
+          const body = all.slice(all.indexOf('\r\n\r\n') + 4);
+          assert.ok(!body.includes('ef') && !body.includes('0\r\n\r\n'), `the server got ${body}`);
+          assert.ok(!writes.some((w) => w.includes('ef')), 'the held piece was written');
+        });
+      });
+    }
+  }
 });
