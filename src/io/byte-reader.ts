@@ -31,9 +31,12 @@ export interface ByteSink {
   finish(): void;
 }
 
-/** The part of direct-read.ts the reader calls: memory lent for one wait is taken back. */
+/** The part of direct-read.ts the reader calls. */
 export interface LentMemory {
+  /** Memory lent for one wait is taken back. */
   disarm(): void;
+  /** Bytes are expected again after none were: an answer's head comes next. */
+  begin(): void;
 }
 
 type Wake = () => void;
@@ -215,6 +218,7 @@ export class ByteReader {
 
   /** A request goes out: its answer is expected, and the socket keeps the process alive. */
   expect(): void {
+    if (!this.expecting) this.lent?.begin();
     this.expecting = true;
     if (this.unreffed) {
       this.unreffed = false;

@@ -39,6 +39,10 @@ export class DirectReads implements LentMemory {
   readonly onread: OnreadOptions;
   private readonly reader: ByteReader;
   private scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
+  /** The first SMALL_READ bytes of `scratch`: where an answer's head goes after bulk reads. */
+  private headRoom = this.scratch.subarray(0, SMALL_READ);
+  /** The next read is an answer's head after bulk reads: it goes to `headRoom`. */
+  private headNext = false;
   /** The block bulk reads go to, allocated when the first large read comes. */
   private block: Buffer | null = null;
   /** Reading a large body: reads go to blocks (queued as views) instead of `scratch`. */
@@ -94,6 +98,20 @@ export class DirectReads implements LentMemory {
     return n;
   }
 
+  /**
+   * A request goes out after bulk reads (a large body was read here last): its answer's
+   * head is read into at most SMALL_READ bytes, copied out, as Python's 8 KiB buffered
+   * reader reads it, so that the body behind it stays in the kernel until the caller's
+   * `read()` or `readinto()` offers its memory. Before, that first read took up to a
+   * block's free end (~150-190 KiB of each 1 MiB body, `1mib`), into fresh memory,
+   * copied out again by the caller's read.
+   */
+  begin(): void {
+    if (!this.bulk) return;
+    this.headNext = true;
+    if (this.offered === null && this.available) this.install(this.headRoom);
+  }
+
   /** Take back offered memory that was not read into: the reused buffers again. */
   disarm(): void {
     if (this.offered === null) return;
@@ -108,6 +126,7 @@ export class DirectReads implements LentMemory {
    * a view of it: nothing is copied, and memory grows only with what arrives.
    */
   private freeRegion(): Buffer {
+    if (this.headNext) return this.headRoom;
     if (!this.bulk) return this.scratch;
     let block = this.block;
     if (block === null || block.length - this.blockUsed < BLOCK_MIN_FREE) {
@@ -121,6 +140,7 @@ export class DirectReads implements LentMemory {
 
   /** `onread` callback: `bytesRead` bytes are in `buf` (a reused buffer or offered memory). */
   private onRead(bytesRead: number, buf: Uint8Array): boolean {
+    this.headNext = false;
     const reader = this.reader;
     const offered = this.offered;
     if (buf === offered && offered !== null) {
@@ -131,6 +151,8 @@ export class DirectReads implements LentMemory {
       }
       this.filled += bytesRead;
       directBytes += bytesRead;
+      // Reads into a caller's memory are bulk reads too: the next answer's head is kept small.
+      if (bytesRead > SMALL_READ) this.bulk = true;
       if (bytesRead < offered.length) {
         // Room is left: the next read goes on where this one ended (`buffer()` hands it
         // to Node), and the wait goes on, its timeout counted from now.
@@ -144,12 +166,13 @@ export class DirectReads implements LentMemory {
       return reader.pushedDirect();
     }
     let chunk: Buffer;
-    if (buf === this.scratch) {
+    if (buf === this.scratch || buf === this.headRoom) {
       if (bytesRead > SMALL_READ) {
         // A large read (a body begins): the scratch buffer itself is queued, no copy, and
         // a new one takes its place (it is never read into again).
         chunk = this.scratch.subarray(0, bytesRead);
         this.scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
+        this.headRoom = this.scratch.subarray(0, SMALL_READ);
         this.bulk = true;
       } else {
         // The scratch buffer is read into again: copy (a small copy, from Node's pool).

@@ -72,6 +72,45 @@ describe(`direct reads on Node ${process.version}`, () => {
     );
   });
 
+  it('after a large body, the next answer’s head is read small: its body goes straight into read()’s Buffer', async () => {
+    // A keep-alive server answering every request with 1 MiB. The first read after a
+    // request took a block's free end before (~150-190 KiB of the body, copied again by
+    // read()); now at most 8 KiB (src/io/direct-read.ts `begin`), as Python's buffered reader.
+    const size = 1024 * 1024;
+    const body = BODY.subarray(0, size);
+    const keepAlive = net.createServer((socket) => {
+      socket.on('error', () => {});
+      let seen = '';
+      socket.on('data', (data) => {
+        seen += data.toString('latin1');
+        for (let at = seen.indexOf('\r\n\r\n'); at >= 0; at = seen.indexOf('\r\n\r\n')) {
+          seen = seen.slice(at + 4);
+          socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`);
+          socket.write(body);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => keepAlive.listen(0, HOST, resolve));
+    const conn = new HTTPConnection(HOST, (keepAlive.address() as net.AddressInfo).port);
+    try {
+      const notDirect: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const before = directReadBytes();
+        await conn.request('GET', '/');
+        const response = await conn.getresponse();
+        assert.ok((await response.read()).equals(body), `body ${i}`);
+        notDirect.push(size - (directReadBytes() - before));
+      }
+      // The first answer has no large body before it; each after it does.
+      for (const n of notDirect.slice(1)) {
+        assert.ok(n <= 8 * 1024, `bytes not read straight into read()'s Buffer: ${notDirect}`);
+      }
+    } finally {
+      conn.close();
+      await new Promise<void>((resolve) => keepAlive.close(() => resolve()));
+    }
+  });
+
   it('the plain path (a socket read through data events) gives the same bytes', async () => {
     const before = directReadBytes();
     const digest = await readAll({ createConnection: ({ host, port }) => net.connect(port, host) });
