@@ -9,12 +9,14 @@
  * It knows nothing of HTTP and decides nothing about the connection: bytes that arrive
  * while nothing is expected, and the socket's end or failure, are reported to
  * `listener` (the connection feeds them to its state machine, which decides). It uses no
- * Node internals: reading straight into memory is direct-read.ts's, which pushes here.
+ * Node internals: reading straight into memory is direct-read.ts's, which pushes here,
+ * and asking a paused socket whether its peer is still there is peer-probe.ts's.
  */
 import type { Duplex } from 'node:stream';
 import type { Deadline, Phase, WaitOptions } from './deadline.ts';
 import { abortedBy } from './deadline.ts';
-import { HIGH_WATER_MARK } from './tuning.ts';
+import { probePeer } from './peer-probe.ts';
+import { HIGH_WATER_MARK, PAUSED_PROBE_MS } from './tuning.ts';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -116,6 +118,8 @@ export class ByteReader {
   private readonly drainWait = new WaitSlot();
   /** Who hears the socket's end, failure or close (`watch`): null while nobody does. */
   private watchers: Set<Wake> | null = null;
+  /** Asks the kernel about the peer while the socket is paused and watched (`probe`). */
+  private probeTimer: ReturnType<typeof setInterval> | null = null;
 
   private readonly onDataEvent = (chunk: Buffer): void => this.push(chunk);
   private readonly onEnd = (): void => {
@@ -126,11 +130,13 @@ export class ByteReader {
   private readonly onError = (err: Error): void => {
     // Kept, never thrown from here: the next read or write reports it.
     if (this.error === null) this.error = this.mapError === null ? err : this.mapError(err);
+    this.probeWhilePaused();
     this.notify();
     this.tell('eof');
   };
   private readonly onClose = (): void => {
     this.closed = true;
+    this.probeWhilePaused();
     this.notify();
     this.tell('eof');
   };
@@ -170,8 +176,10 @@ export class ByteReader {
   watch(wake: Wake): () => void {
     this.watchers ??= new Set();
     this.watchers.add(wake);
+    this.probeWhilePaused();
     return () => {
       this.watchers?.delete(wake);
+      this.probeWhilePaused();
     };
   }
 
@@ -195,6 +203,7 @@ export class ByteReader {
     socket.on('error', ignoreError);
     socket.pause();
     this.paused = false;
+    this.probeWhilePaused();
     this.listener = null;
     this.notify();
     return this.takeAll();
@@ -208,6 +217,7 @@ export class ByteReader {
     this.expecting = false;
     if (this.paused) {
       this.paused = false;
+      this.probeWhilePaused();
       this.socket.resume();
     }
     if (!this.unreffed) {
@@ -312,6 +322,7 @@ export class ByteReader {
   whenData(callback: Wake, phase: Phase, options?: WaitOptions): void {
     if (this.paused) {
       this.paused = false;
+      this.probeWhilePaused();
       this.socket.resume();
     }
     if (!this.arm(this.dataWait, phase, options, callback)) callback();
@@ -372,6 +383,7 @@ export class ByteReader {
     // (No socket yet: a connect under way is ended by its own wait.)
     if (this.socket !== null && !this.socket.destroyed) this.socket.destroy();
     this.closed = true;
+    this.probeWhilePaused();
     this.deadline.dispose();
     this.notify();
   }
@@ -388,6 +400,7 @@ export class ByteReader {
       this.paused = true;
       // With onread, returning false from the callback pauses too; pause() is the same.
       this.socket.pause();
+      this.probeWhilePaused();
     }
     this.notifyData();
   }
@@ -433,6 +446,42 @@ export class ByteReader {
     slot.add(wake, options);
     return true;
   }
+
+  /**
+   * Probe (every PAUSED_PROBE_MS) exactly while the socket is paused and somebody watches
+   * it (a request body is being sent): a paused socket is not polled, so a reset (RST)
+   * goes unseen until something reads or writes, and a body waiting for its own source
+   * (a stalled stream, a pipe) writes nothing, maybe for ever. peer-probe.ts asks the
+   * kernel without reading and without putting anything on the wire. The timer never
+   * keeps the process alive.
+   */
+  private probeWhilePaused(): void {
+    const wanted =
+      this.paused &&
+      !this.closed &&
+      this.error === null &&
+      this.watchers !== null &&
+      this.watchers.size > 0;
+    if (wanted === (this.probeTimer !== null)) return;
+    if (this.probeTimer !== null) {
+      clearInterval(this.probeTimer);
+      this.probeTimer = null;
+      return;
+    }
+    this.probeTimer = setInterval(this.probe, PAUSED_PROBE_MS);
+    this.probeTimer.unref?.();
+  }
+
+  /**
+   * One question (`probeWhilePaused`). Plain TCP: a failure comes as the socket's
+   * 'error' (`onError`). TLS: a connection found gone is reported on the same path with
+   * the error a write then gets.
+   */
+  private readonly probe = (): void => {
+    this.probeWhilePaused();
+    if (this.probeTimer === null) return;
+    if (probePeer(this.socket)) this.onError(socketClosedError());
+  };
 
   /** End the wait for bytes, if any. */
   private notifyData(): void {

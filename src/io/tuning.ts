@@ -14,6 +14,18 @@
 export const HIGH_WATER_MARK = 256 * 1024;
 
 /**
+ * How often a socket paused at HIGH_WATER_MARK is asked whether its peer is still there,
+ * while a request body is being sent on it (byte-reader.ts `probe`). A paused socket is
+ * not polled, so a reset (RST) goes unseen until something reads or writes, and a body
+ * waiting for its own source (a stalled stream or pipe) would wait on. Not a performance
+ * threshold but a latency one: a reset is reported at most this long after it comes
+ * (the question is one system call, and only while paused during a send; it puts nothing
+ * on the wire). The blocking API's direct transport asks its full ring's socket at the
+ * same pace (sync/worker-ring.ts).
+ */
+export const PAUSED_PROBE_MS = 200;
+
+/**
  * Size of the blocks a plain-TCP socket reads bulk data into (net's `onread`), queued as
  * views: no copy of body bytes until the caller's buffer (commit 239602b: `1mib`,
  * `64mib`).

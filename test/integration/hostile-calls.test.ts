@@ -18,6 +18,7 @@ import assert from 'node:assert/strict';
 import * as fsp from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { after, before, describe } from 'node:test';
+import * as tls from 'node:tls';
 import {
   AbortError,
   CannotSendHeader,
@@ -304,6 +305,184 @@ describe('the peer resets or closes while a request body waits for its own sourc
       assert.match(wire(srv, 0), /second part;/);
     });
   });
+});
+
+describe('an early answer larger than the socket queues, then a reset, while the body waits for its source', () => {
+  // Above the high-water mark (256 KiB, io/tuning.ts) the socket is paused, and a paused
+  // socket is not polled: the reset must be seen all the same (an empty write, or for TLS
+  // a question to the TCP socket, every 200 ms), not when the source gives again.
+  const N = 3 * 1024 * 1024;
+  const EARLY = `HTTP/1.1 200 OK\r\nContent-Length: ${N}\r\n\r\n`;
+  const LIMIT = 15_000;
+
+  /**
+   * Connection 0 answers its first request early, as soon as the head is in (and resets
+   * 300 ms later when `reset`); every other request is answered `OK`.
+   */
+  function earlyServer(reset: boolean): Promise<RawServer> {
+    return rawServer((socket, index) => {
+      let seen = '';
+      let answered = 0;
+      socket.on('data', (d: Buffer) => {
+        seen += d.toString('latin1');
+        for (const heads = seen.split('\r\n\r\n').length - 1; answered < heads; answered++) {
+          if (index > 0 || answered > 0) {
+            socket.write(OK);
+            continue;
+          }
+          socket.write(EARLY);
+          socket.write(Buffer.alloc(N, 'x'));
+          if (reset) setTimeout(() => socket.resetAndDestroy(), 300);
+        }
+      });
+    });
+  }
+
+  const resetCode = (err: unknown): true => {
+    assert.ok(err instanceof Error, String(err));
+    assert.ok(!(err instanceof AbortError) && !(err instanceof HTTPException), String(err));
+    const code = (err as NodeJS.ErrnoException).code;
+    assert.ok(code === 'ECONNRESET' || code === 'EPIPE', String(err));
+    return true;
+  };
+
+  const bodies: Array<[string, () => unknown]> = [
+    [
+      'a stream that stops giving',
+      () => {
+        const body = new Readable({ read() {} });
+        body.push('first part;');
+        return body;
+      },
+    ],
+    [
+      'an async generator that waits',
+      () =>
+        (async function* () {
+          yield 'first part;';
+          // Never given again.
+          await new Promise(() => {});
+        })(),
+    ],
+  ];
+
+  for (const [what, make] of bodies) {
+    it(
+      `plain TCP, ${what}: ECONNRESET (or EPIPE), not a hang; then ResponseNotReady and a new connection`,
+      async () => {
+        await withConn(await earlyServer(true), async (conn, srv) => {
+          const pending = conn.request('PUT', '/up', make() as Readable, {
+            'Content-Length': '1000',
+          });
+          await assert.rejects(pending, resetCode);
+          assert.match(wire(srv, 0), /^PUT \/up HTTP\/1\.1\r\n[\s\S]*\r\n\r\nfirst part;$/);
+          assert.equal(conn.sock, null);
+          await assert.rejects(conn.getresponse(), ResponseNotReady);
+          await fetchOk(conn, '/next');
+          assert.deepEqual(requestLines(srv, 1), ['GET /next']);
+        });
+      },
+      LIMIT,
+    );
+  }
+
+  it(
+    'plain TCP, no reset: while the socket is paused and the body waits, nothing more goes on the wire',
+    async () => {
+      await withConn(await earlyServer(false), async (conn, srv) => {
+        const body = new Readable({ read() {} });
+        body.push('first part;');
+        const pending = conn.request('PUT', '/up', body, { 'Content-Length': '1000' });
+        await until(() => wire(srv, 0).endsWith('first part;'));
+        // The answer fills the queue: the client's socket is paused.
+        const client = conn.sock as import('node:net').Socket;
+        await until(() => client.isPaused());
+        const sent = wire(srv, 0);
+        // Long enough for several probes (every 200 ms): none may put a byte on the wire.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        assert.equal(wire(srv, 0), sent, 'bytes while the body waited');
+        body.push('y'.repeat(989));
+        body.push(null);
+        await pending;
+        await until(() => wire(srv, 0).length >= sent.length + 989);
+        assert.equal(wire(srv, 0), `${sent}${'y'.repeat(989)}`, 'the body as sent, nothing else');
+        const r = await conn.getresponse();
+        assert.equal((await r.read()).length, N);
+        await fetchOk(conn, '/next');
+      });
+    },
+    LIMIT,
+  );
+});
+
+describe('HTTPS: an early answer larger than the socket queues, then a reset, while the body waits', {
+  timeout: 60_000,
+}, () => {
+  let pki: Pki;
+  before(async () => {
+    pki = await makePki();
+  });
+  after(() => pki?.remove());
+  const N = 3 * 1024 * 1024;
+
+  it('request() over TLS, a stream that stops giving: ECONNRESET (or EPIPE), not a hang; then a new connection', async () => {
+    const tcp: import('node:net').Socket[] = [];
+    const received: string[] = [];
+    const server = tls.createServer(pki.pair('server'), (socket) => {
+      const index = received.length;
+      received.push('');
+      socket.on('error', () => {});
+      let answered = 0;
+      socket.on('data', (d: Buffer) => {
+        const seen = (received[index] as string) + d.toString('latin1');
+        received[index] = seen;
+        for (const heads = seen.split('\r\n\r\n').length - 1; answered < heads; answered++) {
+          if (index > 0) {
+            socket.write(OK);
+            continue;
+          }
+          socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${N}\r\n\r\n`);
+          socket.write(Buffer.alloc(N, 'x'));
+          // A TLS socket cannot reset: its TCP socket does.
+          setTimeout(() => tcp[index]?.resetAndDestroy(), 300);
+        }
+      });
+    });
+    server.on('connection', (s: import('node:net').Socket) => {
+      s.on('error', () => {});
+      tcp.push(s);
+    });
+    server.on('tlsClientError', () => {});
+    await new Promise<void>((resolve) => server.listen(0, HOST, () => resolve()));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const conn = new HTTPSConnection('localhost', port, {
+      context: ssl.create_default_context({ cafile: pki.file('ca.pem') }),
+    });
+    await guarded(
+      async () => {
+        conn.close();
+        for (const s of tcp) s.destroy();
+        await new Promise((resolve) => server.close(resolve));
+      },
+      async () => {
+        const body = new Readable({ read() {} });
+        body.push('first part;');
+        const pending = conn.request('PUT', '/up', body, { 'Content-Length': '1000' });
+        await assert.rejects(pending, (err: unknown) => {
+          assert.ok(err instanceof Error, String(err));
+          const code = (err as NodeJS.ErrnoException).code;
+          assert.ok(code === 'ECONNRESET' || code === 'EPIPE', String(err));
+          return true;
+        });
+        assert.match(received[0] as string, /^PUT \/up HTTP\/1\.1\r\n[\s\S]*\r\n\r\nfirst part;$/);
+        assert.equal(conn.sock, null);
+        await assert.rejects(conn.getresponse(), ResponseNotReady);
+        await fetchOk(conn, '/next');
+        assert.match(received[1] as string, /^GET \/next HTTP\/1\.1\r\n/);
+      },
+    );
+    await nextTurn();
+  }, 30_000);
 });
 
 describe('calls without await, in call order', () => {
