@@ -13,6 +13,7 @@ import * as net from 'node:net';
 import { IterableBody } from '../io/body-kinds.ts';
 import { type PreparedBody, prepareBody, writeBody } from '../io/body-source.ts';
 import { Deadline } from '../io/deadline.ts';
+import { PAUSED_PROBE_MS } from '../io/tuning.ts';
 import type { Decoder, Json } from './wire.ts';
 import { closeOpened, takeOpened } from './worker-bodies.ts';
 
@@ -291,8 +292,6 @@ function emptyHost(): Error {
 function ignore(): void {}
 
 const EMPTY = Buffer.alloc(0);
-/** How often a send that waits for its source asks whether the full ring's socket was reset. */
-const PROBE_MS = 200;
 
 /** A command of ring.ts. */
 export interface RingCommand {
@@ -409,7 +408,7 @@ export async function ringCommand(
         if (socket.destroyed || socket.writableLength > 0) return;
         if (((entry.written - Atomics.load(entry.ctrl, R_READ)) | 0) < entry.ring.length) return;
         socket.write(EMPTY);
-      }, PROBE_MS);
+      }, PAUSED_PROBE_MS);
       const sending = writeBody(
         { write: (chunk) => ringWrite(id, chunk, timeoutMs, seconds, host, port) },
         prepared,
