@@ -317,9 +317,10 @@ describe('an early answer larger than the socket queues, then a reset, while the
 
   /**
    * Connection 0 answers its first request early, as soon as the head is in (and resets
-   * 300 ms later when `reset`); every other request is answered `OK`.
+   * 300 ms later when `reset`, or ends its side, FIN, right after the answer when `fin`);
+   * every other request is answered `OK`.
    */
-  function earlyServer(reset: boolean): Promise<RawServer> {
+  function earlyServer(reset: boolean, fin = false): Promise<RawServer> {
     return rawServer((socket, index) => {
       let seen = '';
       let answered = 0;
@@ -333,6 +334,7 @@ describe('an early answer larger than the socket queues, then a reset, while the
           socket.write(EARLY);
           socket.write(Buffer.alloc(N, 'x'));
           if (reset) setTimeout(() => socket.resetAndDestroy(), 300);
+          if (fin) socket.end();
         }
       });
     });
@@ -409,6 +411,33 @@ describe('an early answer larger than the socket queues, then a reset, while the
         const r = await conn.getresponse();
         assert.equal((await r.read()).length, N);
         await fetchOk(conn, '/next');
+      });
+    },
+    LIMIT,
+  );
+
+  it(
+    'plain TCP, a FIN (no reset) behind the early answer: the probes of the paused socket do not fail the send, the body goes out whole and the answer is read',
+    async () => {
+      // The server ends its side after answering but still reads: Python's send goes on
+      // (its writes succeed) and getresponse() reads the answer. A FIN is not a reset:
+      // the paused socket's probe (an empty write) must not turn it into a failure.
+      await withConn(await earlyServer(false, true), async (conn, srv) => {
+        const body = new Readable({ read() {} });
+        body.push('first part;');
+        const pending = conn.request('PUT', '/up', body, { 'Content-Length': '1000' });
+        await until(() => wire(srv, 0).endsWith('first part;'));
+        const client = conn.sock as import('node:net').Socket;
+        await until(() => client.isPaused());
+        // Several probes (every 200 ms) while the FIN waits behind the queued answer.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        body.push('y'.repeat(989));
+        body.push(null);
+        await pending;
+        await until(() => wire(srv, 0).endsWith('y'.repeat(989)));
+        assert.match(wire(srv, 0), /\r\n\r\nfirst part;y{989}$/);
+        const r = await conn.getresponse();
+        assert.equal((await r.read()).length, N);
       });
     },
     LIMIT,
