@@ -509,6 +509,8 @@ export class SSLContext {
     if (isIP(hostname) === 0 && hostname !== '') options.servername = hostname;
     const ca = this.#caList();
     if (ca !== null) options.ca = ca;
+    // Node's store as it is now, when the connection takes it (none named).
+    const store = ca === null ? defaultStoreEpoch() : 0;
     if (this.#chain !== null) {
       options.cert = this.#chain.cert;
       options.key = this.#chain.key;
@@ -534,7 +536,7 @@ export class SSLContext {
     const level = securityLevel(this.#ciphers ?? nodeTls().DEFAULT_CIPHERS);
     options.ciphers = level.ciphers;
     // Node takes the context's options from here and ignores them in `options`.
-    const secureContext = this.#sharedSecureContext(options);
+    const secureContext = this.#sharedSecureContext(options, store);
     if (secureContext !== undefined) options.secureContext = secureContext;
     if (this.#alpn !== undefined) options.ALPNProtocols = this.#alpn;
     return {
@@ -546,9 +548,11 @@ export class SSLContext {
       options,
       // A session is only offered to a connection that would verify the server exactly
       // as the one that made it: same name, port, checks, trust store and client
-      // certificate (the generation), TLS versions.
+      // certificate (the generation, and Node's store when it is the trust store), TLS
+      // versions.
       sessionKey: [
         this.#generation,
+        store,
         hostname,
         port,
         check,
@@ -566,12 +570,26 @@ export class SSLContext {
    * with a CA file besides the default roots and `NODE_EXTRA_CA_CERTS`, every connect
    * handed ~570 certificates to OpenSSL again (66 ms of CPU per connection here). Node
    * only (Bun and Deno make theirs from the options, as before; untested there); none when
-   * it cannot be made, so that `tls.connect` fails as it did.
+   * it cannot be made, so that `tls.connect` fails as it did. What `tls.connect` would
+   * take from Node at each connect is in the key too: its default versions and curve,
+   * and its default CA store (`store`, see `defaultStoreEpoch`) when the context names
+   * no CA certificates.
    */
-  #sharedSecureContext(options: tls.ConnectionOptions): tls.SecureContext | undefined {
+  #sharedSecureContext(
+    options: tls.ConnectionOptions,
+    store: number,
+  ): tls.SecureContext | undefined {
     if ('Bun' in globalThis || 'Deno' in globalThis) return undefined;
     const { ca, cert, key, passphrase, ciphers, minVersion, maxVersion } = options;
-    const made = `${this.#generation}\0${ciphers}\0${minVersion}\0${maxVersion}`;
+    const node = nodeTls();
+    const made = [
+      this.#generation,
+      ciphers,
+      minVersion ?? node.DEFAULT_MIN_VERSION,
+      maxVersion ?? node.DEFAULT_MAX_VERSION,
+      node.DEFAULT_ECDH_CURVE,
+      store,
+    ].join('\0');
     if (this.#secure?.made !== made) {
       this.#secure = null;
       try {
@@ -598,6 +616,35 @@ export class SSLContext {
     if (!this.#defaultCerts) return this.#cas;
     return [...nodeTls().rootCertificates, ...extraCertificates(), ...this.#cas];
   }
+}
+
+/** Node's default CA store as last seen by `defaultStoreEpoch`, and its number. */
+let seenStore: unknown = null;
+let storeEpoch = 0;
+
+/**
+ * The number of Node's default CA store (`tls.getCACertificates('default')`, the
+ * store of a connection that names no CA certificates), changed by
+ * `tls.setDefaultCACertificates()` (Node 22.15+, 24.5+): Node documents the new store as
+ * used by the connections made after it, so a context with `load_default_certs()` alone
+ * follows it at its next connection (Python has no such call; its store is OpenSSL's
+ * default paths), and a session made under the old store is not resumed under the new.
+ * 0 where the store cannot change (older Node), and on Bun and Deno (untested there).
+ * Node keeps one array until the store changes: a look-up is an identity comparison
+ * (the first one makes that array, ~8 ms, once per thread).
+ */
+function defaultStoreEpoch(): number {
+  if ('Bun' in globalThis || 'Deno' in globalThis) return 0;
+  const node = nodeTls() as typeof tls & { getCACertificates?: (type: string) => unknown };
+  if (!('setDefaultCACertificates' in node) || typeof node.getCACertificates !== 'function') {
+    return 0;
+  }
+  const now = node.getCACertificates('default');
+  if (now !== seenStore) {
+    seenStore = now;
+    storeEpoch++;
+  }
+  return storeEpoch;
 }
 
 /** Options of `create_default_context` (Python's keyword arguments). */

@@ -777,5 +777,76 @@ describe('HTTPSConnection against node:https (issue 4)', { timeout: 60_000 }, ()
         tls.createSecureContext = real;
       }
     });
+
+    it('Node’s default TLS versions are read at each connection, as tls.connect reads them', async () => {
+      // A context that sets no maximum takes Node's (tls.DEFAULT_MAX_VERSION) when the
+      // connection is made: a shared TLS library context made before it changed is not.
+      const tls = process.getBuiltinModule('node:tls') as typeof import('node:tls');
+      const server = servers.server as HttpsServer;
+      const context = caContext();
+      const protocol = async (): Promise<string | null | undefined> => {
+        const before = server.sessions.length;
+        assert.match(await get('localhost', server.port, { context }), /^200 /);
+        return server.sessions[before]?.protocol;
+      };
+      const original = tls.DEFAULT_MAX_VERSION;
+      try {
+        assert.equal(await protocol(), 'TLSv1.3');
+        tls.DEFAULT_MAX_VERSION = 'TLSv1.2';
+        assert.equal(await protocol(), 'TLSv1.2');
+        tls.DEFAULT_MAX_VERSION = original;
+        assert.equal(await protocol(), 'TLSv1.3');
+      } finally {
+        tls.DEFAULT_MAX_VERSION = original;
+      }
+    });
+
+    it('a context on Node’s default store follows tls.setDefaultCACertificates, and no session outlives a change', {
+      skip: !('setDefaultCACertificates' in process.getBuiltinModule('node:tls'))
+        ? 'tls.setDefaultCACertificates: Node 22.15+ / 24.5+'
+        : false,
+    }, async () => {
+      // Node: the new store is 'used by subsequent TLS connections that don't specify their
+      // own CA certificates'. A context with load_default_certs() and nothing else names
+      // none (its connections take Node's store as it is at each connect, as before the
+      // context's TLS library context was shared): the change is seen at the next
+      // connection, and a session made under the old store is not resumed under the new.
+      const tls = process.getBuiltinModule('node:tls') as typeof import('node:tls') & {
+        getCACertificates(type?: string): string[];
+        setDefaultCACertificates(certs: string[]): void;
+      };
+      const original = tls.getCACertificates('default');
+      const server = await httpsServer(pki.pair('server'), echo);
+      const context = new ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT);
+      context.load_default_certs();
+      const reusedAt = async (): Promise<boolean | undefined> => {
+        const before = server.sessions.length;
+        assert.match(await get('localhost', server.port, { context }), /^200 /);
+        return server.sessions.at(-1) === undefined || server.sessions.length === before
+          ? undefined
+          : server.sessions.at(-1)?.reused;
+      };
+      try {
+        assertVerifyError(
+          await getError('localhost', server.port, { context }),
+          20,
+          /local issuer/,
+        );
+        tls.setDefaultCACertificates([...original, readFileSync(pki.file('ca.pem'), 'latin1')]);
+        assert.equal(await reusedAt(), false, 'the test CA is trusted from now on');
+        assert.equal(await reusedAt(), true, 'and the session is resumed');
+        tls.setDefaultCACertificates(original);
+        assertVerifyError(
+          await getError('localhost', server.port, { context }),
+          20,
+          /local issuer/,
+        );
+        tls.setDefaultCACertificates([...original, readFileSync(pki.file('ca.pem'), 'latin1')]);
+        assert.equal(await reusedAt(), false, 'a new store: the old session is not offered');
+      } finally {
+        tls.setDefaultCACertificates(original);
+        await server.close();
+      }
+    });
   });
 });
