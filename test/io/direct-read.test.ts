@@ -118,3 +118,188 @@ describe(`direct reads on Node ${process.version}`, () => {
     assert.equal(directReadBytes(), before, 'no direct read without onread');
   });
 });
+
+describe('direct reads: bytes stay intact across exchanges of every size', () => {
+  /** Deterministic bytes for `seed` (xorshift), so a misplaced or overwritten piece shows. */
+  const bytesOf = (size: number, seed: number): Buffer => {
+    const out = Buffer.allocUnsafe(size);
+    let x = (seed * 2654435761) >>> 0 || 1;
+    for (let i = 0; i < size; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      out[i] = x & 0xff;
+    }
+    return out;
+  };
+  /** Pad header values making a head of exactly `headSize` bytes (as far as it can be). */
+  const padsOf = (base: number, headSize: number, seed: number): string[] => {
+    const pads: string[] = [];
+    let left = headSize - base - 2;
+    let n = 0;
+    while (left > 0) {
+      const overhead = `X-Pad-${n}: \r\n`.length;
+      const room = Math.min(1000, left - overhead);
+      if (room < 1) break;
+      const take = left - overhead - room > 0 && left - overhead - room < 20 ? room - 20 : room;
+      pads.push(
+        bytesOf(take, seed + n)
+          .toString('base64')
+          .slice(0, take),
+      );
+      left -= overhead + take;
+      n++;
+    }
+    return pads;
+  };
+  type Kind = 'get' | 'head' | '204' | '304' | 'continue' | 'chunked';
+  interface Plan {
+    kind: Kind;
+    headSize: number;
+    bodySize: number;
+    seed: number;
+    split: number;
+  }
+  const headOf = (p: Plan): string => {
+    const status =
+      p.kind === '204' ? '204 No Content' : p.kind === '304' ? '304 Not Modified' : '200 OK';
+    const framing =
+      p.kind === 'chunked'
+        ? 'Transfer-Encoding: chunked\r\n'
+        : p.kind === '204' || p.kind === '304'
+          ? ''
+          : `Content-Length: ${p.bodySize}\r\n`;
+    const start = `HTTP/1.1 ${status}\r\n${framing}X-Seed: ${p.seed}\r\n`;
+    const pads = padsOf(start.length, p.headSize, p.seed);
+    return `${start}${pads.map((v, i) => `X-Pad-${i}: ${v}\r\n`).join('')}\r\n`;
+  };
+  const wireOf = (p: Plan): Buffer => {
+    const head = Buffer.from(headOf(p), 'latin1');
+    const parts: (Buffer | null)[] = [
+      p.kind === 'continue' ? Buffer.from('HTTP/1.1 100 Continue\r\n\r\n') : null,
+      head,
+    ];
+    const body = bytesOf(p.bodySize, p.seed);
+    if (p.kind === 'chunked') {
+      for (let at = 0; at < body.length; ) {
+        const n = Math.min(body.length - at, [1, 4095, 8192, 70000][(at + p.seed) % 4] as number);
+        parts.push(
+          Buffer.from(`${n.toString(16)}\r\n`),
+          body.subarray(at, at + n),
+          Buffer.from('\r\n'),
+        );
+        at += n;
+      }
+      parts.push(Buffer.from('0\r\n\r\n'));
+    } else if (p.kind === 'get' || p.kind === 'continue') {
+      parts.push(body);
+    }
+    return Buffer.concat(parts.filter((b) => b !== null));
+  };
+
+  it('mixing large and small bodies, heads around 8 KiB, pipelined requests and every read, bytes read earlier are never overwritten', {
+    timeout: 60_000,
+  }, async () => {
+    // Many exchanges on one keep-alive connection: heads of ~200 B to 20 KiB (8191, 8192
+    // and 8193 bytes among them), bodies of 0 B to 1 MiB, HEAD/204/304/100-continue and
+    // chunked answers, answers written whole or cut anywhere, the next request sent
+    // before the body is read, and bodies read by read(), read(amt), readinto() (a fresh
+    // buffer each time), readline() and read1(). Every Buffer the library returned is
+    // kept and checked again at the end: memory it handed out (the scratch buffer's
+    // views, block views) must never be read into again.
+    let rnd = 12345;
+    const next = (n: number): number => {
+      rnd = (rnd * 1103515245 + 12345) & 0x7fffffff;
+      return rnd % n;
+    };
+    const pick = <T>(list: readonly T[]): T => list[next(list.length)] as T;
+    const kinds: Kind[] = ['get', 'get', 'get', 'head', '204', '304', 'continue', 'chunked'];
+    const heads = [200, 4000, 8100, 8191, 8192, 8193, 8300, 12000, 20 * 1024];
+    const bodies = [0, 1, 100, 8191, 8192, 8193, 65535, 65536, 65537, 300_000, 1024 * 1024];
+    const plans: Plan[] = [];
+    for (let i = 0; i < 90; i++) {
+      // Every third exchange follows a large body, so the next head comes after bulk reads.
+      const kind = i % 3 === 1 ? 'get' : pick(kinds);
+      const bodySize = i % 3 === 1 ? pick([300_000, 1024 * 1024]) : pick(bodies);
+      plans.push({ kind, headSize: pick(heads), bodySize, seed: i + 1, split: next(4) });
+    }
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      let seen = '';
+      let served = 0;
+      socket.on('data', (data) => {
+        seen += data.toString('latin1');
+        for (let at = seen.indexOf('\r\n\r\n'); at >= 0; at = seen.indexOf('\r\n\r\n')) {
+          seen = seen.slice(at + 4);
+          const p = plans[served++] as Plan;
+          const wire = wireOf(p);
+          // Whole, or cut at the head's end, inside the head, or at 8192.
+          const cut = [0, headOf(p).length, Math.floor(p.headSize / 2), 8192][p.split] as number;
+          if (cut <= 0 || cut >= wire.length) socket.write(wire);
+          else {
+            socket.write(wire.subarray(0, cut));
+            socket.write(wire.subarray(cut));
+          }
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
+    const conn = new HTTPConnection(HOST, (server.address() as net.AddressInfo).port, {
+      timeout: 30,
+    });
+    const kept: { pieces: Buffer[]; digest: string; seed: number }[] = [];
+    const send = (p: Plan): Promise<void> =>
+      conn.request(p.kind === 'head' ? 'HEAD' : 'GET', `/${p.seed}`);
+    try {
+      await send(plans[0] as Plan);
+      for (let i = 0; i < plans.length; i++) {
+        const p = plans[i] as Plan;
+        const response = await conn.getresponse();
+        assert.equal(response.getheader('X-Seed'), String(p.seed));
+        const expectedPads = padsOf(headOf({ ...p, headSize: 0 }).length - 2, p.headSize, p.seed);
+        for (let n = 0; n < expectedPads.length; n++) {
+          assert.equal(response.getheader(`X-Pad-${n}`), expectedPads[n], `pad ${n} of ${p.seed}`);
+        }
+        // Pipelined: the next request goes out before this body is read.
+        const early = i + 1 < plans.length && next(3) === 0;
+        if (early) await send(plans[i + 1] as Plan);
+        const pieces: Buffer[] = [];
+        const mode = next(5);
+        for (;;) {
+          let piece: Buffer;
+          if (mode === 0) piece = await response.read();
+          else if (mode === 1)
+            piece = await response.read(pick([1, 100, 8191, 8192, 8193, 65536, 300_000]));
+          else if (mode === 2) {
+            const buf = Buffer.alloc(pick([1, 8191, 8192, 8193, 65536, 1024 * 1024]));
+            piece = buf.subarray(0, await response.readinto(buf));
+          } else if (mode === 3) piece = await response.readline(pick([-1, 10, 8192]));
+          else piece = await response.read1(pick([-1, 8192, 100_000]));
+          if (piece.length === 0) break;
+          pieces.push(piece);
+        }
+        const body = Buffer.concat(pieces);
+        const expected = ['get', 'continue', 'chunked'].includes(p.kind)
+          ? bytesOf(p.bodySize, p.seed)
+          : Buffer.alloc(0);
+        assert.ok(
+          body.equals(expected),
+          `body of exchange ${i} (${JSON.stringify(p)}, mode ${mode})`,
+        );
+        kept.push({
+          pieces,
+          digest: createHash('sha256').update(body).digest('hex'),
+          seed: p.seed,
+        });
+        if (!early && i + 1 < plans.length) await send(plans[i + 1] as Plan);
+      }
+      for (const { pieces, digest, seed } of kept) {
+        const now = createHash('sha256').update(Buffer.concat(pieces)).digest('hex');
+        assert.equal(now, digest, `the body of exchange ${seed} changed after it was returned`);
+      }
+    } finally {
+      conn.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
