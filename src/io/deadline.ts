@@ -13,7 +13,7 @@
  * forever) into milliseconds. No timer exists unless a timeout is set, and it is armed
  * only while something waits; no listener is added unless a signal is given.
  */
-import { getEventListeners } from 'node:events';
+import { type EventEmitter, getEventListeners } from 'node:events';
 import { AbortError, type ConnectionPhase, TimeoutError } from '../protocol/errors.ts';
 
 let defaultTimeout: number | null = null;
@@ -86,6 +86,23 @@ export function listenAbort(
   } catch (err) {
     if (!(getEventListeners(signal, 'abort') as unknown[]).includes(listener)) throw err;
   }
+}
+
+/**
+ * A connecting socket's outcome for {@link Deadline.until}: 'connect' settles with null,
+ * 'error' with the error, each heard once; returns what takes both listeners off.
+ */
+export function connectOutcome(
+  socket: EventEmitter,
+  settle: (err: Error | null) => void,
+): () => void {
+  const onConnect = (): void => settle(null);
+  socket.once('connect', onConnect);
+  socket.once('error', settle);
+  return () => {
+    socket.off('connect', onConnect);
+    socket.off('error', settle);
+  };
 }
 
 /** Milliseconds for a timer, or `null` for no timer (the pure conversion is pytext.ts's). */

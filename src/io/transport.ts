@@ -20,7 +20,7 @@ import { ResponseParser } from '../protocol/response-parser.ts';
 import { checkPort } from '../protocol/validate.ts';
 import { typeName } from './body-kinds.ts';
 import { ByteReader } from './byte-reader.ts';
-import { checkTimeout, Deadline, type Peer, type WaitOptions } from './deadline.ts';
+import { checkTimeout, connectOutcome, Deadline, type Peer, type WaitOptions } from './deadline.ts';
 import { DirectReads } from './direct-read.ts';
 import { nodeTls } from './node-tls.ts';
 
@@ -179,15 +179,7 @@ async function connect(
       : connectTcp(params, direct);
   if (socket.connecting) {
     try {
-      await deadline.until('connect', plan.wait, (settle) => {
-        const onConnect = (): void => settle(null);
-        socket.once('connect', onConnect);
-        socket.once('error', settle);
-        return () => {
-          socket.off('connect', onConnect);
-          socket.off('error', settle);
-        };
-      });
+      await deadline.until('connect', plan.wait, (settle) => connectOutcome(socket, settle));
     } catch (err) {
       // A late 'error' of the destroyed socket must not go uncaught.
       discard(socket);
@@ -251,13 +243,9 @@ async function hooked(
                 // Python's timeout 0: a non-blocking socket, whose connect cannot wait.
                 settle(deadline.check('connect', { timeoutMs: 0 }));
               } else {
-                const onConnect = (): void => settle(null);
-                socket.once('connect', onConnect);
-                socket.once('error', fail);
-                unsubscribe = () => {
-                  socket.off('connect', onConnect);
-                  socket.off('error', fail);
-                };
+                unsubscribe = connectOutcome(socket, (err) =>
+                  err === null ? settle(null) : fail(err),
+                );
               }
             }
           },

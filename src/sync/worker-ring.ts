@@ -12,7 +12,8 @@ import type * as fs from 'node:fs';
 import * as net from 'node:net';
 import { IterableBody } from '../io/body-kinds.ts';
 import { type PreparedBody, prepareBody, writeBody } from '../io/body-source.ts';
-import { Deadline } from '../io/deadline.ts';
+import { connectOutcome, Deadline } from '../io/deadline.ts';
+import { probePeer } from '../io/peer-probe.ts';
 import { PAUSED_PROBE_MS } from '../io/tuning.ts';
 import type { Decoder, Json } from './wire.ts';
 import { closeOpened, takeOpened } from './worker-bodies.ts';
@@ -173,15 +174,7 @@ export async function ringConnect(given: RingConnect, sab: SharedArrayBuffer): P
     await deadline.until(
       'connect',
       { timeoutMs: given.timeoutMs, seconds: given.seconds },
-      (settle) => {
-        const onConnect = (): void => settle(null);
-        socket.once('connect', onConnect);
-        socket.once('error', settle);
-        return () => {
-          socket.off('connect', onConnect);
-          socket.off('error', settle);
-        };
-      },
+      (settle) => connectOutcome(socket, settle),
     );
   } catch (err) {
     socket.on('error', ignore);
@@ -290,8 +283,6 @@ function emptyHost(): Error {
 }
 
 function ignore(): void {}
-
-const EMPTY = Buffer.alloc(0);
 
 /** A command of ring.ts. */
 export interface RingCommand {
@@ -402,12 +393,11 @@ export async function ringCommand(
       broken.catch(ignore);
       // A socket the ring filled is not read (the caller takes nothing out before the send
       // is over), and libuv then polls it for nothing: a reset (RST) goes unseen, and a
-      // body waiting for its source waits on. An empty write asks the kernel, sending
-      // nothing: it fails with the reset's error, which the race above hears.
+      // body waiting for its source waits on. peer-probe.ts asks the kernel (an empty
+      // write, sending nothing): it fails with the reset's error, which the race above hears.
       const probe = setInterval(() => {
-        if (socket.destroyed || socket.writableLength > 0) return;
         if (((entry.written - Atomics.load(entry.ctrl, R_READ)) | 0) < entry.ring.length) return;
-        socket.write(EMPTY);
+        probePeer(socket);
       }, PAUSED_PROBE_MS);
       const sending = writeBody(
         { write: (chunk) => ringWrite(id, chunk, timeoutMs, seconds, host, port) },
