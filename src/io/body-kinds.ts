@@ -26,14 +26,26 @@ const EMPTY_ITERATOR: AsyncIterator<Buffer> = {
 };
 const EMPTY_CHUNKS: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => EMPTY_ITERATOR };
 
+/** The listener {@link guardErrors} puts on a caller's stream. */
+function ignoreError(): void {}
+
 /**
- * Put on a user's stream by `prepareBody` and taken off when `chunks()` ends (or
- * `release()` is called). Until
- * `chunks()` iterates it, nobody listens to the stream: an 'error' emitted while the head
- * is being written would crash the process. The error is not lost: the stream keeps it
+ * Puts a listener that ignores 'error' on a caller's stream (`prepareBody`); returns what
+ * takes it off, once (it is one function for every call, so a second `off` would take off
+ * another call's): when `chunks()` ends or `release()` is called. Until `chunks()`
+ * iterates it, nobody listens to the stream: an 'error' emitted while the head is being
+ * written would crash the process. The error is not lost: the stream keeps it
  * (`errored`) and its iterator throws it, so `writeBody` rejects with it.
  */
-export function ignoreError(): void {}
+export function guardErrors(stream: Readable): () => void {
+  stream.on('error', ignoreError);
+  let on = true;
+  return () => {
+    if (!on) return;
+    on = false;
+    stream.off('error', ignoreError);
+  };
+}
 
 export class NoBody implements PreparedBody {
   readonly info = NONE_INFO;
@@ -113,10 +125,17 @@ export class StreamBody implements PreparedBody {
   #released = false;
   /** Wakes `#pieces()` when it waits for the stream (set only while it waits). */
   #wake: (() => void) | null = null;
-  /** Our `ignoreError` is still on the stream (taken off once: it is one function for all calls). */
-  #listening = true;
-  constructor(stream: Readable, info: BodyInfo, label: string, blocks: number | null) {
+  /** Takes our `ignoreError` off the stream ({@link guardErrors}): at the end, or `release()`. */
+  readonly #unlisten: () => void;
+  constructor(
+    stream: Readable,
+    info: BodyInfo,
+    label: string,
+    blocks: number | null,
+    unlisten: () => void,
+  ) {
     this.#stream = stream;
+    this.#unlisten = unlisten;
     this.info = info;
     this.label = label;
     this.#blocks = blocks;
@@ -167,15 +186,6 @@ export class StreamBody implements PreparedBody {
       stopWatching();
       this.#unlisten();
     }
-  }
-  /**
-   * Takes our listener off the stream, once: `release()` and the end of `#pieces()` both
-   * come here, and a second `off` would take off another call's (the same function).
-   */
-  #unlisten(): void {
-    if (!this.#listening) return;
-    this.#listening = false;
-    this.#stream.off('error', ignoreError);
   }
   release(): void {
     this.#released = true;

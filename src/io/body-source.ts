@@ -37,8 +37,8 @@ import {
 import {
   BlobBody,
   FileHandleBody,
+  guardErrors,
   IterableBody,
-  ignoreError,
   MemoryBody,
   NO_BODY,
   released,
@@ -166,8 +166,7 @@ export function prepareBody(
   const blocks = exact ? blocksize : null;
   if (body instanceof ReadStream) return prepareReadStream(body, blocks);
   if (body instanceof Readable) {
-    body.on('error', ignoreError);
-    return new StreamBody(body, UNKNOWN_INFO, '<Readable>', blocks);
+    return new StreamBody(body, UNKNOWN_INFO, '<Readable>', blocks, guardErrors(body));
   }
   if (isFileHandle(body)) return prepareFileHandle(body, blocksize, exact);
   if (Symbol.asyncIterator in body) return new IterableBody(body as AsyncIterable<unknown>, true);
@@ -228,26 +227,22 @@ function prepareReadStream(stream: ReadStream, blocks: number | null): Promise<P
   const s = stream as unknown as ReadStream & ReadStreamInternals;
   const label = s.path === undefined ? `<ReadStream fd=${s.fd}>` : `<ReadStream ${String(s.path)}>`;
   // Listen before awaiting anything: an open error must reject here, not crash.
-  stream.on('error', ignoreError);
-  let listening = true;
-  const unlisten = (): void => {
-    if (!listening) return;
-    listening = false;
-    stream.off('error', ignoreError);
-  };
+  const unlisten = guardErrors(stream);
+  // The body made takes our listener over: it comes off when the body ends or is released.
+  let handedOver = false;
   let cancelled = false;
   const wait: OpenWait = { stop: noop };
   const prepared = (async (): Promise<PreparedBody> => {
     try {
       const length = await readStreamLength(s, wait);
       if (cancelled) throw released();
-      // The body takes our listener over: it comes off when the body ends or is released.
-      listening = false;
+      handedOver = true;
       return new StreamBody(
         stream,
         length === null ? UNKNOWN_INFO : { kind: 'length', length },
         label,
         blocks,
+        unlisten,
       );
     } catch (err) {
       unlisten();
@@ -256,7 +251,7 @@ function prepareReadStream(stream: ReadStream, blocks: number | null): Promise<P
   })();
   preparing.set(prepared, () => {
     cancelled = true;
-    unlisten();
+    if (!handedOver) unlisten();
     wait.stop();
   });
   return prepared;
