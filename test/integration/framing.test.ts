@@ -30,6 +30,27 @@ import { breaksConnection, expectNext, headFails, NEXT, withSession } from './se
 /** Generous: a hang is a failure, but a loaded machine must not make a test fail. */
 const { it } = timeLimited(30_000);
 
+/**
+ * A session whose first answer begins with `first` and goes on with what `send` writes
+ * later (each call made before the bytes it needs are written).
+ */
+function laterBytes(first: string): {
+  replies: Parameters<typeof withSession>[0];
+  send: (bytes: string) => void;
+} {
+  let socket: net.Socket | undefined;
+  const replies: Parameters<typeof withSession>[0] = [
+    [
+      (sock: net.Socket) => {
+        socket = sock;
+        sock.write(first);
+      },
+      NEXT,
+    ],
+  ];
+  return { replies, send: (bytes) => void socket?.write(bytes) };
+}
+
 /** A reply that writes `bytes` and then closes the connection (FIN). */
 function thenClose(bytes: string | Buffer): Reply {
   return (socket) => {
@@ -79,35 +100,24 @@ describe('framing: Content-Length', () => {
     // Python 3.11's read1() and readline() leave the response open at the end of the
     // body, and its peek() then waits on the socket (gh-113199, fixed in 3.12.2): here
     // the body is over as soon as its last byte is read, by whichever method.
-    let socket: net.Socket | undefined;
-    await withSession(
-      [
-        [
-          (sock) => {
-            socket = sock;
-            sock.write('HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nabc\n');
-          },
-          NEXT,
-        ],
-      ],
-      async (s) => {
-        const r = await s.get();
-        assert.equal((await r.readline(0)).length, 0);
-        assert.equal((await r.readline()).toString(), 'abc\n');
-        const peeked = r.peek();
-        socket?.write('def');
-        const shown = (await peeked).toString();
-        assert.ok(shown.length > 0 && 'def'.startsWith(shown), `peek() gave ${shown}`);
-        assert.equal((await r.readline(2)).toString(), 'de');
-        assert.equal((await r.read1()).toString(), 'f');
-        assert.equal(r.isclosed(), true, 'read1() took the last byte: the body is over');
-        assert.equal((await r.peek()).length, 0);
-        assert.equal((await r.readline(0)).length, 0);
-        assert.equal((await r.read1(0)).length, 0);
-        assert.equal((await r.readline()).length, 0);
-        await expectNext(s, 1);
-      },
-    );
+    const later = laterBytes('HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nabc\n');
+    await withSession(later.replies, async (s) => {
+      const r = await s.get();
+      assert.equal((await r.readline(0)).length, 0);
+      assert.equal((await r.readline()).toString(), 'abc\n');
+      const peeked = r.peek();
+      later.send('def');
+      const shown = (await peeked).toString();
+      assert.ok(shown.length > 0 && 'def'.startsWith(shown), `peek() gave ${shown}`);
+      assert.equal((await r.readline(2)).toString(), 'de');
+      assert.equal((await r.read1()).toString(), 'f');
+      assert.equal(r.isclosed(), true, 'read1() took the last byte: the body is over');
+      assert.equal((await r.peek()).length, 0);
+      assert.equal((await r.readline(0)).length, 0);
+      assert.equal((await r.read1(0)).length, 0);
+      assert.equal((await r.readline()).length, 0);
+      await expectNext(s, 1);
+    });
     await withSession(
       [['HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nabc\ndef', NEXT]],
       async (s) => {
@@ -346,27 +356,16 @@ describe('framing: chunked', () => {
         await expectNext(s, 1);
       });
       // Sent late: the zero-byte read waits for the next chunk-size line, as Python's does.
-      let socket: net.Socket | undefined;
-      await withSession(
-        [
-          [
-            (sock) => {
-              socket = sock;
-              sock.write(`${head}3\r\nabc\r\n`);
-            },
-            NEXT,
-          ],
-        ],
-        async (s) => {
-          const r = await s.get();
-          assert.equal((await r.read(3)).toString(), 'abc');
-          const pending = zero(r);
-          socket?.write('0\r\n\r\n');
-          assert.equal(await pending, 0);
-          assert.equal(r.isclosed(), true, 'the last chunk ended the body');
-          await expectNext(s, 1);
-        },
-      );
+      const later = laterBytes(`${head}3\r\nabc\r\n`);
+      await withSession(later.replies, async (s) => {
+        const r = await s.get();
+        assert.equal((await r.read(3)).toString(), 'abc');
+        const pending = zero(r);
+        later.send('0\r\n\r\n');
+        assert.equal(await pending, 0);
+        assert.equal(r.isclosed(), true, 'the last chunk ended the body');
+        await expectNext(s, 1);
+      });
       // Inside a chunk, or before a chunk with data: nothing is read, the body goes on.
       await withSession([[`${head}3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n`, NEXT]], async (s) => {
         const r = await s.get();
@@ -419,44 +418,32 @@ describe('framing: chunked', () => {
     // Each call is made before the bytes it needs are written: peek() and read1() at the
     // end of a chunk wait for the next chunk's size line (Python's _get_chunk_left()).
     const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
-    let socket: net.Socket | undefined;
-    await withSession(
-      [
-        [
-          (sock) => {
-            socket = sock;
-            sock.write(`${head}3\r\nab\n\r`);
-          },
-          NEXT,
-        ],
-      ],
-      async (s) => {
-        const r = await s.get();
-        const send = (bytes: string): void => void socket?.write(bytes);
-        assert.equal((await r.readline(3)).toString(), 'ab\n', 'a line that ends its chunk');
-        assert.equal((await r.readline(0)).length, 0);
-        assert.equal(r.isclosed(), false);
-        const peeked = r.peek();
-        send('\n');
-        send('4\r\ncd\ne\r\n');
-        const shown = (await peeked).toString();
-        assert.ok(shown.length > 0 && 'cd\ne'.startsWith(shown), `peek() gave ${shown}`);
-        const shown10 = (await r.peek(10)).toString();
-        assert.ok(shown10.length > 0 && 'cd\ne'.startsWith(shown10), `peek(10) gave ${shown10}`);
-        assert.equal((await r.readline(2)).toString(), 'cd');
-        assert.equal((await r.readline()).toString(), '\n');
-        assert.equal((await r.read1()).toString(), 'e', 'the rest of the chunk');
-        const next = r.read1();
-        send('1\r\nf\r');
-        assert.equal((await next).toString(), 'f');
-        const end = r.read1();
-        send('\n0\r\n');
-        send('\r\n');
-        assert.equal((await end).length, 0);
-        assert.equal(r.isclosed(), true);
-        await expectNext(s, 1);
-      },
-    );
+    const later = laterBytes(`${head}3\r\nab\n\r`);
+    await withSession(later.replies, async (s) => {
+      const r = await s.get();
+      assert.equal((await r.readline(3)).toString(), 'ab\n', 'a line that ends its chunk');
+      assert.equal((await r.readline(0)).length, 0);
+      assert.equal(r.isclosed(), false);
+      const peeked = r.peek();
+      later.send('\n');
+      later.send('4\r\ncd\ne\r\n');
+      const shown = (await peeked).toString();
+      assert.ok(shown.length > 0 && 'cd\ne'.startsWith(shown), `peek() gave ${shown}`);
+      const shown10 = (await r.peek(10)).toString();
+      assert.ok(shown10.length > 0 && 'cd\ne'.startsWith(shown10), `peek(10) gave ${shown10}`);
+      assert.equal((await r.readline(2)).toString(), 'cd');
+      assert.equal((await r.readline()).toString(), '\n');
+      assert.equal((await r.read1()).toString(), 'e', 'the rest of the chunk');
+      const next = r.read1();
+      later.send('1\r\nf\r');
+      assert.equal((await next).toString(), 'f');
+      const end = r.read1();
+      later.send('\n0\r\n');
+      later.send('\r\n');
+      assert.equal((await end).length, 0);
+      assert.equal(r.isclosed(), true);
+      await expectNext(s, 1);
+    });
   });
 
   it('readline(limit) across a chunk boundary returns at most limit bytes (CPython 3 returns more)', async () => {
@@ -476,63 +463,42 @@ describe('framing: chunked', () => {
 
   it('a read(0) that waits between chunks: every other read is refused meanwhile, and the body is intact', async () => {
     const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
-    let socket: net.Socket | undefined;
-    await withSession(
-      [
-        [
-          (sock) => {
-            socket = sock;
-            sock.write(`${head}3\r\nabc\r\n`);
-          },
-          NEXT,
-        ],
-      ],
-      async (s) => {
-        const r = await s.get();
-        assert.equal((await r.read(3)).toString(), 'abc');
-        const first = r.read(0);
-        const others = [
-          r.read(0),
-          r.read(10),
-          r.read1(0),
-          r.readline(0),
-          r.peek(),
-          r.read(),
-          r.readinto(Buffer.alloc(0)),
-        ];
-        for (const other of others) await assert.rejects(other, ImproperConnectionState);
-        socket?.write('4\r\ndefg\r\n0\r\n\r\n');
-        assert.equal((await first).length, 0);
-        assert.equal(r.isclosed(), false);
-        assert.equal((await r.read(10)).toString(), 'defg');
-        assert.equal(r.isclosed(), true);
-        await expectNext(s, 1);
-      },
-    );
-    await withSession(
-      [
-        [
-          (sock) => {
-            socket = sock;
-            sock.write(`${head}3\r\nabc\r\n`);
-          },
-          NEXT,
-        ],
-      ],
-      async (s) => {
-        const r = await s.get();
-        assert.equal((await r.read(3)).toString(), 'abc');
-        // A read(10) that waits refuses a read(0) the same way.
-        const first = r.read(10);
-        await assert.rejects(r.read(0), ImproperConnectionState);
-        await assert.rejects(r.read(0), ImproperConnectionState);
-        socket?.write('4\r\ndefg\r\n0\r\n\r\n');
-        assert.equal((await first).toString(), 'defg');
-        assert.equal((await r.read(0)).length, 0);
-        assert.equal(r.isclosed(), true);
-        await expectNext(s, 1);
-      },
-    );
+    let later = laterBytes(`${head}3\r\nabc\r\n`);
+    await withSession(later.replies, async (s) => {
+      const r = await s.get();
+      assert.equal((await r.read(3)).toString(), 'abc');
+      const first = r.read(0);
+      const others = [
+        r.read(0),
+        r.read(10),
+        r.read1(0),
+        r.readline(0),
+        r.peek(),
+        r.read(),
+        r.readinto(Buffer.alloc(0)),
+      ];
+      for (const other of others) await assert.rejects(other, ImproperConnectionState);
+      later.send('4\r\ndefg\r\n0\r\n\r\n');
+      assert.equal((await first).length, 0);
+      assert.equal(r.isclosed(), false);
+      assert.equal((await r.read(10)).toString(), 'defg');
+      assert.equal(r.isclosed(), true);
+      await expectNext(s, 1);
+    });
+    later = laterBytes(`${head}3\r\nabc\r\n`);
+    await withSession(later.replies, async (s) => {
+      const r = await s.get();
+      assert.equal((await r.read(3)).toString(), 'abc');
+      // A read(10) that waits refuses a read(0) the same way.
+      const first = r.read(10);
+      await assert.rejects(r.read(0), ImproperConnectionState);
+      await assert.rejects(r.read(0), ImproperConnectionState);
+      later.send('4\r\ndefg\r\n0\r\n\r\n');
+      assert.equal((await first).toString(), 'defg');
+      assert.equal((await r.read(0)).length, 0);
+      assert.equal(r.isclosed(), true);
+      await expectNext(s, 1);
+    });
   });
 
   it('chunk data not followed by CRLF is a framing error', async () => {

@@ -388,17 +388,28 @@ describe('an early answer larger than the socket queues, then a reset, while the
     );
   }
 
+  /**
+   * A PUT whose body (a stream) gave `first part;` and waits, once that reached the server
+   * and the early answer filled the queue: the client's socket is paused.
+   */
+  async function pausedUpload(
+    conn: HTTPConnection,
+    srv: RawServer,
+  ): Promise<{ body: Readable; pending: Promise<void> }> {
+    const body = new Readable({ read() {} });
+    body.push('first part;');
+    const pending = conn.request('PUT', '/up', body, { 'Content-Length': '1000' });
+    await until(() => wire(srv, 0).endsWith('first part;'));
+    const client = conn.sock as import('node:net').Socket;
+    await until(() => client.isPaused());
+    return { body, pending };
+  }
+
   it(
     'plain TCP, no reset: while the socket is paused and the body waits, nothing more goes on the wire',
     async () => {
       await withConn(await earlyServer(false), async (conn, srv) => {
-        const body = new Readable({ read() {} });
-        body.push('first part;');
-        const pending = conn.request('PUT', '/up', body, { 'Content-Length': '1000' });
-        await until(() => wire(srv, 0).endsWith('first part;'));
-        // The answer fills the queue: the client's socket is paused.
-        const client = conn.sock as import('node:net').Socket;
-        await until(() => client.isPaused());
+        const { body, pending } = await pausedUpload(conn, srv);
         const sent = wire(srv, 0);
         // Long enough for several probes (every 200 ms): none may put a byte on the wire.
         await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -423,12 +434,7 @@ describe('an early answer larger than the socket queues, then a reset, while the
       // (its writes succeed) and getresponse() reads the answer. A FIN is not a reset:
       // the paused socket's probe (an empty write) must not turn it into a failure.
       await withConn(await earlyServer(false, true), async (conn, srv) => {
-        const body = new Readable({ read() {} });
-        body.push('first part;');
-        const pending = conn.request('PUT', '/up', body, { 'Content-Length': '1000' });
-        await until(() => wire(srv, 0).endsWith('first part;'));
-        const client = conn.sock as import('node:net').Socket;
-        await until(() => client.isPaused());
+        const { body, pending } = await pausedUpload(conn, srv);
         // Several probes (every 200 ms) while the FIN waits behind the queued answer.
         await new Promise((resolve) => setTimeout(resolve, 1000));
         body.push('y'.repeat(989));

@@ -6,7 +6,6 @@
  * error from the call, and the connection stays usable.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,12 +14,12 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import * as main from '../../src/index.ts';
 import * as httplib from '../../src/sync.ts';
-import { runNode } from '../cli/cli-harness.ts';
 import {
   connectionOn,
   noUncaught,
   type Peer,
   type Recorded,
+  runWithStalledPipe,
   SYNC_ENTRY,
   sameAsMain,
   startPeer,
@@ -218,15 +217,9 @@ describe('bodies go out as the main entry sends them', () => {
         // its next piece for as long as the writer lives (a minute), far past the reset. Run
         // in a child: a call that hangs blocks its thread, and only a timeout outside it ends.
         const fifo = join(dir, `stalled-${how}-${direct ? 'd' : 'w'}.fifo`);
-        execFileSync('mkfifo', [fifo]);
-        const end = fs.openSync(fifo, fs.constants.O_RDWR);
-        const writer = spawn('sh', ['-c', 'printf abc; exec sleep 60'], {
-          stdio: ['ignore', end, 'ignore'],
-        });
-        // The writer's end is the child's alone: once it is killed, reads of the pipe end.
-        fs.closeSync(end);
         const script = join(dir, `stalled-${how}-${direct ? 'd' : 'w'}.mts`);
-        fs.writeFileSync(
+        const result = await runWithStalledPipe(
+          fifo,
           script,
           `import * as fs from 'node:fs';
 import * as httplib from ${JSON.stringify(SYNC_ENTRY)};
@@ -244,25 +237,13 @@ next.request('GET', '/hello');
 console.log(outcome, JSON.stringify(next.getresponse().read().toString()));
 process.exit(0);
 `,
+          direct,
         );
-        try {
-          const env: NodeJS.ProcessEnv = { ...process.env };
-          if (!direct) env.HTTPLIB_SYNC_DIRECT = '0';
-          // Once the child answered, the writer goes: the pipe's reads end, and the child
-          // with them (a read of the thread pool still blocked would hold its exit).
-          const result = await runNode(['--import', 'tsx', script], {
-            env,
-            timeoutMs: 20_000,
-            onStdout: (stdout) => stdout.once('data', () => writer.kill()),
-          });
-          assert.equal(result.code, 0, `${result.out}\n${result.stderr}`);
-          assert.match(
-            result.out,
-            how === 'reset' ? /^(ECONNRESET|EPIPE) "hello\\n"\n$/ : /^EPIPE "hello\\n"\n$/,
-          );
-        } finally {
-          writer.kill();
-        }
+        assert.equal(result.code, 0, `${result.out}\n${result.stderr}`);
+        assert.match(
+          result.out,
+          how === 'reset' ? /^(ECONNRESET|EPIPE) "hello\\n"\n$/ : /^EPIPE "hello\\n"\n$/,
+        );
       });
     }
   }

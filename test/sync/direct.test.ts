@@ -7,7 +7,6 @@
  * ring is full), and a tunnel, which moves a connection to the worker's client.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import * as httplib from '../../src/sync.ts';
@@ -17,6 +16,7 @@ import {
   noUncaught,
   type Peer,
   pattern,
+  runWithStalledPipe,
   SYNC_ENTRY,
   startPeer,
   thrown,
@@ -197,16 +197,12 @@ describe('the direct transport', () => {
       // must be seen all the same. Run in a child: a call that hangs blocks its thread.
       const tmp = tempDir();
       const fifo = tmp.file(`answer-reset-${transport}.fifo`);
-      execFileSync('mkfifo', [fifo]);
-      const end = fs.openSync(fifo, fs.constants.O_RDWR);
-      const writer = spawn('sh', ['-c', 'printf abc; exec sleep 60'], {
-        stdio: ['ignore', end, 'ignore'],
-      });
-      fs.closeSync(end);
       const script = tmp.file(`answer-reset-${transport}.mts`);
-      fs.writeFileSync(
-        script,
-        `import * as fs from 'node:fs';
+      try {
+        const result = await runWithStalledPipe(
+          fifo,
+          script,
+          `import * as fs from 'node:fs';
 import * as httplib from ${JSON.stringify(SYNC_ENTRY)};
 const conn = new httplib.HTTPConnection('127.0.0.1', ${peer.raw});
 const stream = fs.createReadStream(${JSON.stringify(fifo)});
@@ -228,20 +224,12 @@ next.request('GET', '/hello');
 console.log(outcome, then, JSON.stringify(next.getresponse().read().toString()));
 process.exit(0);
 `,
-      );
-      try {
-        const env: NodeJS.ProcessEnv = { ...process.env };
-        if (!direct) env.HTTPLIB_SYNC_DIRECT = '0';
-        const result = await runNode(['--import', 'tsx', script], {
-          env,
-          timeoutMs: 20_000,
-          onStdout: (stdout) => stdout.once('data', () => writer.kill()),
-        });
+          direct,
+        );
         assert.equal(result.code, 0, `${result.out}\n${result.stderr}`);
         // As the main entry after a failed send: the socket is gone, and the answer with it.
         assert.match(result.out, /^(ECONNRESET|EPIPE) ResponseNotReady "hello\\n"\n$/);
       } finally {
-        writer.kill();
         tmp.remove();
       }
     });

@@ -4,12 +4,15 @@
  * blocking API's tests share.
  */
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import * as fs from 'node:fs';
 import { after } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import * as main from '../../src/index.ts';
 import { directTransport } from '../../src/sync/direct.ts';
 import * as blocking from '../../src/sync.ts';
+import { type CliResult, runNode } from '../cli/cli-harness.ts';
 import type { Recorded } from './peer-thread.ts';
 
 export type { Recorded } from './peer-thread.ts';
@@ -163,5 +166,40 @@ export function connectionOn(direct: boolean, port: number): blocking.HTTPConnec
     return new blocking.HTTPConnection('127.0.0.1', port);
   } finally {
     directTransport.enabled = saved;
+  }
+}
+
+/**
+ * Runs `script` (written to `scriptFile`) in a child process, on the blocking API's direct
+ * or worker transport, with `fifo` made a named pipe whose writer gave 3 bytes and keeps
+ * it open for a minute: a body that waits for its next piece. A call that hangs blocks
+ * its thread, so only the child's time limit (20 s) ends it.
+ */
+export async function runWithStalledPipe(
+  fifo: string,
+  scriptFile: string,
+  script: string,
+  direct: boolean,
+): Promise<CliResult> {
+  execFileSync('mkfifo', [fifo]);
+  const end = fs.openSync(fifo, fs.constants.O_RDWR);
+  const writer = spawn('sh', ['-c', 'printf abc; exec sleep 60'], {
+    stdio: ['ignore', end, 'ignore'],
+  });
+  // The writer's end is the child's alone: once it is killed, reads of the pipe end.
+  fs.closeSync(end);
+  fs.writeFileSync(scriptFile, script);
+  try {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    if (!direct) env.HTTPLIB_SYNC_DIRECT = '0';
+    // Once the child answered, the writer goes: the pipe's reads end, and the child with
+    // them (a read of the thread pool still blocked would hold its exit).
+    return await runNode(['--import', 'tsx', scriptFile], {
+      env,
+      timeoutMs: 20_000,
+      onStdout: (stdout) => stdout.once('data', () => writer.kill()),
+    });
+  } finally {
+    writer.kill();
   }
 }
