@@ -182,6 +182,8 @@ interface Machine {
   node: string;
   undici: string;
   python: string | null;
+  /** The kernel's TCP congestion control (e.g. bbr, which paces its sends with a timer). */
+  tcpCongestion: string | null;
   commit: string;
   date: string;
 }
@@ -207,6 +209,7 @@ function machineInfo(opts: Options): Machine {
     node: process.version,
     undici: undiciPkg.version,
     python: tryRun(opts.python, ['-c', 'import platform; print(platform.python_version())']),
+    tcpCongestion: readProc('/proc/sys/net/ipv4/tcp_congestion_control')?.trim() ?? null,
     commit: dirty ? `${head} (src/ modified)` : head,
     date: new Date().toISOString(),
   };
@@ -316,6 +319,29 @@ function procCpuUs(pid: number): number | null {
   }
 }
 
+function readProc(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Soft hrtimer expiries so far, all CPUs (/proc/softirqs, HRTIMER); null without /proc.
+ * On an otherwise idle machine these are mostly TCP's pacing timer: with a pacing
+ * congestion control (bbr) and no fq qdisc, the sender's TCP sends a paced burst and
+ * sets this timer for the next. See bench/README.md, "Two modes on one CPU".
+ */
+function softHrtimers(): number | null {
+  const text = readProc('/proc/softirqs');
+  const line = text?.split('\n').find((l) => l.trimStart().startsWith('HRTIMER:'));
+  if (line === undefined) return null;
+  let sum = 0;
+  for (const field of line.trim().split(/\s+/).slice(1)) sum += Number(field) || 0;
+  return sum;
+}
+
 interface Server {
   child: ChildProcess;
   pid: number;
@@ -349,6 +375,8 @@ function stopServer(server: Server): Promise<void> {
 interface Measurement {
   result: ClientResult;
   serverCpuUs: number | null;
+  /** Soft hrtimer expiries over the timed part (softHrtimers). */
+  hrtimers: number | null;
 }
 
 function measure(cmd: string[], server: Server, timeoutMs: number): Promise<Measurement> {
@@ -363,13 +391,19 @@ function measure(cmd: string[], server: Server, timeoutMs: number): Promise<Meas
     });
     let server0: number | null = null;
     let serverCpuUs: number | null = null;
+    let hrtimers0: number | null = null;
+    let hrtimers: number | null = null;
     let result: ClientResult | null = null;
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     lines.on('line', (line) => {
-      if (line === 'START') server0 = procCpuUs(server.pid);
-      else if (line === 'STOP') {
+      if (line === 'START') {
+        server0 = procCpuUs(server.pid);
+        hrtimers0 = softHrtimers();
+      } else if (line === 'STOP') {
         const s1 = procCpuUs(server.pid);
         if (server0 !== null && s1 !== null) serverCpuUs = s1 - server0;
+        const h1 = softHrtimers();
+        if (hrtimers0 !== null && h1 !== null) hrtimers = h1 - hrtimers0;
       } else if (line.startsWith('RESULT ')) result = JSON.parse(line.slice(7)) as ClientResult;
     });
     const timer = setTimeout(() => {
@@ -382,7 +416,7 @@ function measure(cmd: string[], server: Server, timeoutMs: number): Promise<Meas
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      if (code === 0 && result !== null) resolve({ result, serverCpuUs });
+      if (code === 0 && result !== null) resolve({ result, serverCpuUs, hrtimers });
       else {
         const tail = stderr.trim().split('\n').slice(-6).join('\n');
         reject(new Error(`exit ${code}${result === null ? ', no result' : ''}: ${tail}`));
@@ -408,6 +442,8 @@ interface Run {
   /** Minor page faults of the client process per request (fresh memory touched). */
   faultsPerRequest: number;
   serverCpuPercent: number | null;
+  /** Soft hrtimer expiries (mostly TCP pacing) per request over the timed part. */
+  hrtimersPerRequest: number | null;
   rssAboveBaselineMiB: number | null;
   maxRssMiB: number;
 }
@@ -426,6 +462,7 @@ interface RowSummary {
     cpuUsPerRequest: number | null;
     faultsPerRequest: number | null;
     serverCpuPercent: number | null;
+    hrtimersPerRequest: number | null;
     rssAboveBaselineMiB: number | null;
     maxRssMiB: number | null;
   };
@@ -519,6 +556,7 @@ function summarise(rows: Row[], runs: Run[], skipped: Map<string, string>): RowS
         cpuUsPerRequest: median(ok.map((r) => r.cpuUsPerRequest)),
         faultsPerRequest: median(ok.map((r) => r.faultsPerRequest)),
         serverCpuPercent: median(ok.map((r) => r.serverCpuPercent)),
+        hrtimersPerRequest: median(ok.map((r) => r.hrtimersPerRequest)),
         rssAboveBaselineMiB: median(ok.map((r) => r.rssAboveBaselineMiB)),
         maxRssMiB: median(ok.map((r) => r.maxRssMiB)),
       },
@@ -596,8 +634,8 @@ function table(s: ScenarioSummary, kind: 'rss' | 'cli' | null, vs: string | null
     );
   } else {
     lines.push(
-      `| client | ${unit} | min–max | client CPU µs/req | client faults/req | server CPU | × floor | × onread floor | × undici request | × CPython |${vs === null ? '' : ` × @${vs} |`}`,
-      `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|${vs === null ? '' : '---:|'}`,
+      `| client | ${unit} | min–max | client CPU µs/req | client faults/req | server CPU | pacing timers/req | × floor | × onread floor | × undici request | × CPython |${vs === null ? '' : ` × @${vs} |`}`,
+      `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|${vs === null ? '' : '---:|'}`,
     );
   }
   for (const r of s.rows) {
@@ -626,7 +664,7 @@ function table(s: ScenarioSummary, kind: 'rss' | 'cli' | null, vs: string | null
       const server = m.serverCpuPercent === null ? '–' : `${fmt(m.serverCpuPercent)}%`;
       const paired = vs === null ? '' : ` ${fmtRatio(r.ratios.vs ?? null)} |`;
       lines.push(
-        `| ${label} | ${fmt(m.rate)} | ${range} | ${fmtCpu(m.cpuUsPerRequest)} | ${fmtCpu(m.faultsPerRequest)} | ${server} | ${fmtRatio(r.ratios.floor)} | ${fmtRatio(r.ratios.onread)} | ${fmtRatio(r.ratios.undici)} | ${fmtRatio(r.ratios.python)} |${paired}`,
+        `| ${label} | ${fmt(m.rate)} | ${range} | ${fmtCpu(m.cpuUsPerRequest)} | ${fmtCpu(m.faultsPerRequest)} | ${server} | ${fmtCpu(m.hrtimersPerRequest)} | ${fmtRatio(r.ratios.floor)} | ${fmtRatio(r.ratios.onread)} | ${fmtRatio(r.ratios.undici)} | ${fmtRatio(r.ratios.python)} |${paired}`,
       );
     }
   }
@@ -653,9 +691,9 @@ function header(machine: Machine, pin: Pinning, opts: Options): string {
     '',
     `- machine: ${machine.cpuModel} × ${machine.cpus} CPUs, ${machine.os}, ${machine.memoryGiB} GiB`,
     `- node ${machine.node}, undici ${machine.undici}, CPython ${machine.python ?? '(not found)'}; httplib-ts at ${machine.commit}${machine.vs === undefined ? '' : ` (rows "@${machine.vs}": src/ at ${machine.vs}, in the same rounds)`}`,
-    `- pinning: ${pin.note}`,
+    `- pinning: ${pin.note}; TCP congestion control: ${machine.tcpCongestion ?? 'unknown'}`,
     `- ${opts.rounds} round${opts.rounds === 1 ? '' : 's'}${opts.quick ? ' (--quick: a smoke test, the numbers mean nothing)' : ''}, row order rotated each round; medians over the rounds. Each ratio is the median of the ratios taken within a round, against the reference row reading the same way (whole body vs pieces): floor = raw net.Socket, onread floor = net.Socket with onread, undici = undici request, CPython = CPython's http.client reading the same way (read(), read(65536) or readinto; the other clients' drains against read(65536)).`,
-    `- MB = 10^6 bytes. Client CPU = user + system time of the client process (process.cpuUsage / getrusage) per request; client faults = its minor page faults per request (fresh memory touched: resourceUsage / getrusage); server CPU = the server process's CPU time over the timed part, in % of wall time (/proc, 10 ms ticks).`,
+    `- MB = 10^6 bytes. Client CPU = user + system time of the client process (process.cpuUsage / getrusage) per request; client faults = its minor page faults per request (fresh memory touched: resourceUsage / getrusage); server CPU = the server process's CPU time over the timed part, in % of wall time (/proc, 10 ms ticks); pacing timers = soft hrtimer expiries per request, all CPUs (/proc/softirqs): with bbr, the server's paced sends; above ~1 a row ran in the slow of two modes that one shared CPU falls into (bench/README.md).`,
     `- ${machine.date}`,
     '',
   ].join('\n');
@@ -805,7 +843,7 @@ async function main(): Promise<void> {
                   JSON.stringify(spec),
                 ];
           try {
-            const { result, serverCpuUs } = await measure(cmd, server, timeoutMs);
+            const { result, serverCpuUs, hrtimers } = await measure(cmd, server, timeoutMs);
             const expected = result.requests * bytesPerRequest;
             if (result.requests < 1 || result.bytes !== expected) {
               throw new Error(
@@ -827,6 +865,7 @@ async function main(): Promise<void> {
               faultsPerRequest: result.minorFaults / result.requests,
               serverCpuPercent:
                 serverCpuUs === null ? null : (serverCpuUs / (result.elapsedNs / 1e3)) * 100,
+              hrtimersPerRequest: hrtimers === null ? null : hrtimers / result.requests,
               rssAboveBaselineMiB: scenario.rss
                 ? (result.rssPeak - result.rssBaseline) / MiB
                 : null,
@@ -849,6 +888,7 @@ async function main(): Promise<void> {
               cpuUsPerRequest: 0,
               faultsPerRequest: 0,
               serverCpuPercent: null,
+              hrtimersPerRequest: null,
               rssAboveBaselineMiB: null,
               maxRssMiB: 0,
             });
