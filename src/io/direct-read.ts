@@ -14,7 +14,13 @@
  * them. Everything here pushes into a ByteReader; nothing here knows HTTP.
  */
 import type { ByteReader, LentMemory } from './byte-reader.ts';
-import { BLOCK_MIN_FREE, BLOCK_SIZE, SCRATCH_SIZE, SMALL_READ } from './tuning.ts';
+import {
+  BLOCK_MIN_FREE,
+  BLOCK_SIZE,
+  MAX_READ_SWITCHES,
+  SCRATCH_SIZE,
+  SMALL_READ,
+} from './tuning.ts';
 
 /** What `net.connect`'s `onread` option takes. */
 export interface OnreadOptions {
@@ -28,6 +34,16 @@ let directBytes = 0;
 /** How many bytes sockets have read straight into memory callers offered. */
 export function directReadBytes(): number {
   return directBytes;
+}
+
+/** MAX_READ_SWITCHES, lowered by tests only (the real bound takes minutes to reach). */
+let switchLimit = MAX_READ_SWITCHES;
+
+/** For tests: set the bound on switches per socket; returns the one before. */
+export function setReadSwitchLimit(limit: number): number {
+  const before = switchLimit;
+  switchLimit = limit;
+  return before;
 }
 
 type SocketInternals = Record<symbol, unknown> & {
@@ -57,6 +73,11 @@ export class DirectReads implements LentMemory {
   private bufferSymbol: symbol | null | undefined = undefined;
   /** Bytes the socket wrote into offered memory and nobody has taken yet. */
   private filled = 0;
+  /**
+   * Times this socket's reads were moved with `useUserBuffer()` (each leaves Node a
+   * listener until the socket closes): past MAX_READ_SWITCHES nothing more is offered.
+   */
+  private switches = 0;
 
   constructor(reader: ByteReader) {
     this.reader = reader;
@@ -85,7 +106,10 @@ export class DirectReads implements LentMemory {
    * what it may receive. False when it could not be offered.
    */
   offer(view: Buffer): boolean {
-    if (view.length === 0 || this.reader.buffered !== 0 || !this.install(view)) return false;
+    if (view.length === 0 || this.reader.buffered !== 0 || this.switches >= switchLimit) {
+      return false;
+    }
+    if (!this.install(view)) return false;
     this.offered = view;
     return true;
   }
@@ -109,7 +133,9 @@ export class DirectReads implements LentMemory {
   begin(): void {
     if (!this.bulk) return;
     this.headNext = true;
-    if (this.offered === null && this.available) this.install(this.headRoom);
+    if (this.offered === null && this.switches < switchLimit && this.available) {
+      this.install(this.headRoom);
+    }
   }
 
   /** Take back offered memory that was not read into: the reused buffers again. */
@@ -196,6 +222,7 @@ export class DirectReads implements LentMemory {
     const handle = socket._handle;
     if (symbol === null || typeof handle?.useUserBuffer !== 'function') return false;
     handle.useUserBuffer(buf);
+    this.switches++;
     socket[symbol] = buf;
     return true;
   }

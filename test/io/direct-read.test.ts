@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { HTTPConnection, type HTTPConnectionOptions } from '../../src/index.ts';
-import { directReadBytes } from '../../src/io/direct-read.ts';
+import { directReadBytes, setReadSwitchLimit } from '../../src/io/direct-read.ts';
 
 const HOST = '127.0.0.1';
 const SIZE = 8 * 1024 * 1024;
@@ -108,6 +108,47 @@ describe(`direct reads on Node ${process.version}`, () => {
     } finally {
       conn.close();
       await new Promise<void>((resolve) => keepAlive.close(() => resolve()));
+    }
+  });
+
+  it('a socket is moved to offered memory a bounded number of times, then reads through its own buffers', async () => {
+    // Each move is the handle's useUserBuffer(), and Node keeps a listener (~50 B) per
+    // call until the socket closes: unbounded, a long-lived connection grew by 54 B per
+    // readinto piece. Past the bound (MAX_READ_SWITCHES, lowered here) nothing more is
+    // offered and the bytes come through the queue, intact.
+    const limit = 6;
+    const previous = setReadSwitchLimit(limit);
+    const conn = new HTTPConnection(HOST, port);
+    try {
+      await conn.request('GET', '/');
+      const response = await conn.getresponse();
+      const handle = (conn.sock as unknown as { _handle: { useUserBuffer(b: Uint8Array): void } })
+        ._handle;
+      let moves = 0;
+      const useUserBuffer = handle.useUserBuffer;
+      handle.useUserBuffer = function (this: unknown, b: Uint8Array) {
+        moves++;
+        return useUserBuffer.call(this, b);
+      };
+      const before = directReadBytes();
+      const hash = createHash('sha256');
+      const buf = Buffer.alloc(64 * 1024);
+      let pieces = 0;
+      for (let n = await response.readinto(buf); n > 0; n = await response.readinto(buf)) {
+        hash.update(buf.subarray(0, n));
+        pieces++;
+      }
+      assert.equal(hash.digest('hex'), DIGEST);
+      assert.ok(pieces >= SIZE / buf.length, `${pieces} pieces`);
+      // One move per offer, and at most one back per offer that was not filled.
+      assert.ok(moves <= 2 * limit, `${moves} moves with a bound of ${limit}`);
+      assert.ok(
+        directReadBytes() - before <= limit * buf.length,
+        `${directReadBytes() - before} bytes read straight in with ${limit} offers at most`,
+      );
+    } finally {
+      setReadSwitchLimit(previous);
+      conn.close();
     }
   });
 
