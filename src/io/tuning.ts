@@ -54,9 +54,10 @@ export const SMALL_READ = 8 * 1024;
  * offered). Node has no call that changes where a socket reads between reads except the
  * handle's `useUserBuffer()`, which stacks a new listener on the stream every time, freed
  * only when the socket closes: a long-lived connection grew by ~50 B of RSS per
- * `readinto(64 KiB)` piece (two moves: there and back; 320,000 pieces: +16.6 MiB),
- * without end. With this bound (128k such pieces, 8 GiB) it grew by ~3 MiB per 64k pieces
- * up to it and not at all after (RSS 105-106 MiB from 256k to 512k pieces, 1 MiB bodies).
+ * `readinto(64 KiB)` piece (one move each, plus one per large body for the next head;
+ * 320,000 pieces: +16.6 MiB), without end. With this bound (~240k such pieces, 15 GiB)
+ * it grew by ~3 MiB per 64k pieces up to it and not at all after (RSS 105-106 MiB from
+ * 256k to 512k pieces of 1 MiB bodies).
  */
 export const MAX_READ_SWITCHES = 256 * 1024;
 
