@@ -17,6 +17,7 @@ import type { Link } from '../io/transport.ts';
 import {
   bodyBufferSize,
   keepLargeBlocks,
+  OFFER_OWN_MIN,
   OWN_BUFFER_MIN,
   POOLED_MAX,
   SMALL_RESULT_FRACTION,
@@ -248,8 +249,9 @@ export class ResponseBody {
       this.#finish(true);
       return false;
     }
-    if (pull.target !== null && this.#directReady()) {
-      // The rest goes straight into the caller's memory, no longer than the body's rest.
+    if (pull.target !== null && (!pull.own || pull.max >= OFFER_OWN_MIN) && this.#directReady()) {
+      // The rest goes straight into the caller's memory (readinto's, or the Buffer a large
+      // read() returns), no longer than the body's rest.
       const want = room(
         pull,
         Math.min(pull.max - pull.got, this.#decoder.remaining ?? Number.POSITIVE_INFINITY),
