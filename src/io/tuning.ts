@@ -96,10 +96,10 @@ export const READ_AHEAD = 256 * 1024;
 
 /**
  * read() and read(amt) of a body framed by Content-Length, wanting at least this many
- * bytes that have not arrived yet, receive them straight into the Buffer they return
- * (the kernel's copy is the only one) instead of collecting views of blocks and joining
- * them (`1mib`, `64mib` read()). Smaller reads take views of the queue: cheaper than a
- * buffer of their own. 64 KiB rather than 256 KiB (`1mib`/`64mib` read(65536), paired
+ * bytes that have not arrived yet, get a Buffer of their own that the bytes are received
+ * into (straight from the socket from OFFER_OWN_MIN; below it copied out of the socket's
+ * own reads) instead of collecting views of blocks and joining them (`1mib`, `64mib`
+ * read()). Smaller reads take views of the queue: cheaper than a buffer of their own. 64 KiB rather than 256 KiB (`1mib`/`64mib` read(65536), paired
  * 5 and 7 rounds: × 1.36/1.23 at 1 MiB, client CPU 250 vs 302 and 222 vs 280 µs, faults
  * 2.6 vs 8.8; × 1.08/1.00 at 64 MiB; `rss-1gib` unchanged, 27 MiB).
  */
