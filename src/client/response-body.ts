@@ -249,8 +249,8 @@ export class ResponseBody {
       this.#finish(true);
       return false;
     }
-    if (pull.target !== null && (!pull.own || pull.max >= OFFER_OWN_MIN) && this.#directReady()) {
-      // The rest goes straight into the caller's memory (readinto's, or the Buffer a large
+    if (pull.target !== null && this.#offers(pull) && this.#directReady()) {
+      // The rest goes straight into the caller's memory (readinto's, or the Buffer a
       // read() returns), no longer than the body's rest.
       const want = room(
         pull,
@@ -402,6 +402,17 @@ export class ResponseBody {
    * queued or held back, a body framed by its length or by the close, a socket that can
    * (plain TCP, direct-read.ts), and one that can still deliver bytes.
    */
+  /**
+   * Whether the socket reads straight into the pull's target: readinto's memory, and the
+   * own Buffer of a read() to the body's end or of a read(amt) from OFFER_OWN_MIN; a
+   * smaller read(amt) fills its Buffer from the socket's own reads (io/tuning.ts).
+   */
+  #offers(pull: Pull): boolean {
+    return (
+      !pull.own || pull.max >= OFFER_OWN_MIN || pull.max - pull.got === this.#decoder.remaining
+    );
+  }
+
   #directReady(): boolean {
     const link = this.#link as Link;
     const reader = link.reader;

@@ -156,6 +156,7 @@ describe(`direct reads on Node ${process.version}`, () => {
   it("read(amt) below OFFER_OWN_MIN copies its piece out of the socket's own reads; from it, reads straight in", async () => {
     // Under cubic, read(65536) loops ran at 230-243 µs per 1 MiB body copied out of
     // 256 KiB reads against 297-343 read straight into each piece (src/io/tuning.ts).
+    // The last piece, a read to the body's end, may still go straight in.
     for (const [amt, direct] of [
       [64 * 1024, false],
       [OFFER_OWN_MIN, true],
@@ -178,7 +179,8 @@ describe(`direct reads on Node ${process.version}`, () => {
         const straight = directReadBytes() - before;
         if (direct)
           assert.ok(straight >= SIZE / 2, `read(${amt}): ${straight} bytes read straight in`);
-        else assert.equal(straight, 0, `read(${amt}): ${straight} bytes read straight in`);
+        // Only the piece that ends the body may (a read to the body's end reads straight in).
+        else assert.ok(straight <= amt, `read(${amt}): ${straight} bytes read straight in`);
       } finally {
         conn.close();
       }
