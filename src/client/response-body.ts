@@ -398,11 +398,6 @@ export class ResponseBody {
   }
 
   /**
-   * Whether the socket may read the rest straight into the caller's memory: nothing
-   * queued or held back, a body framed by its length or by the close, a socket that can
-   * (plain TCP, direct-read.ts), and one that can still deliver bytes.
-   */
-  /**
    * Whether the socket reads straight into the pull's target: readinto's memory, and the
    * own Buffer of a read() to the body's end or of a read(amt) from OFFER_OWN_MIN; a
    * smaller read(amt) fills its Buffer from the socket's own reads (io/tuning.ts).
@@ -413,6 +408,11 @@ export class ResponseBody {
     );
   }
 
+  /**
+   * Whether the socket may read the rest straight into the caller's memory: nothing
+   * queued or held back, a body framed by its length or by the close, a socket that can
+   * (plain TCP, direct-read.ts), and one that can still deliver bytes.
+   */
   #directReady(): boolean {
     const link = this.#link as Link;
     const reader = link.reader;
