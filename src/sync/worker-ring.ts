@@ -57,6 +57,16 @@ interface RingSocket {
   opened: fs.ReadStream[];
 }
 
+/**
+ * When the ring fills, the worker stops reading and, once the caller took this many bytes
+ * out of where the next bytes go (fewer when that is nearer the ring's end), starts again
+ * into that room. The room is handed to the socket before it stops (the buffer Node asks
+ * for after each read), so starting again needs no `useUserBuffer()`, which leaves Node a
+ * listener per call until the socket closes (~50 B for every time the ring filled).
+ * The caller waits only on an empty ring, so the room always comes.
+ */
+export const RESUME_ROOM = 64 * 1024;
+
 const rings = new Map<number, RingSocket>();
 let nextRing = 1;
 
@@ -97,38 +107,40 @@ export async function ringConnect(given: RingConnect, sab: SharedArrayBuffer): P
     const n = Math.min(size - at, size - used);
     return n > 0 ? ring.subarray(at, at + n) : null;
   };
+  /** Where reading starts again after the ring filled (written does not move meanwhile). */
+  const resumeView = (): Uint8Array => {
+    const at = entry.written & mask;
+    return ring.subarray(at, at + Math.min(RESUME_ROOM, size - at));
+  };
+  const room = (): number => size - ((entry.written - Atomics.load(ctrl, R_READ)) | 0);
   const publish = (): void => {
     if (!entry.live) return;
     Atomics.add(ctrl, R_EVENT, 1);
     Atomics.notify(ctrl, R_EVENT);
   };
-  const handle = (): {
-    useUserBuffer(b: Uint8Array): void;
-    readStart(): number;
-    reading: boolean;
-  } | null => (entry.socket as unknown as { _handle: never })._handle;
+  const handle = (): { readStart(): number; reading: boolean } | null =>
+    (entry.socket as unknown as { _handle: never })._handle;
   /**
-   * Reading stopped because the ring was full: starts it again once the caller took bytes
-   * out. The caller clears R_PAUSED after it made room, but the pause it clears can be a
-   * newer one than that room (the socket may have filled the ring again in between), so
-   * the room is looked at here each time, and the pause set again before sleeping: the
-   * caller's next take then sees it and wakes this.
+   * Reading stopped because the ring was full: starts it again once the caller took the
+   * room of `resumeView()` out. The caller clears R_PAUSED after it took bytes, but the
+   * pause it clears can be a newer one than that room (the socket may have filled the ring
+   * again in between), so the room is looked at here each time, and the pause set again
+   * before sleeping: the caller's next take then sees it and wakes this.
    */
   const waitRoom = (): void => {
     for (;;) {
       if (!entry.live || entry.socket.destroyed) return;
-      const view = freeView();
-      if (view !== null) {
+      const need = resumeView().length;
+      if (room() >= need) {
         Atomics.store(ctrl, R_PAUSED, 0);
         const h = handle();
         if (h === null) return;
-        h.useUserBuffer(view);
         h.reading = true;
         h.readStart();
         return;
       }
       Atomics.store(ctrl, R_PAUSED, 1);
-      if (freeView() !== null) continue;
+      if (room() >= need) continue;
       const r = waitAsync(ctrl, R_PAUSED, 1);
       if (r.async) {
         void r.value.then(waitRoom);
@@ -141,13 +153,15 @@ export async function ringConnect(given: RingConnect, sab: SharedArrayBuffer): P
     port: given.port,
     allowHalfOpen: true,
     onread: {
-      buffer: () => freeView() ?? ring.subarray(0, 1),
+      // Asked for after every read: when the ring just filled, the room reading starts
+      // again into (it holds unread bytes until then, and the socket is stopped).
+      buffer: () => freeView() ?? resumeView(),
       callback(n: number): boolean {
         if (!entry.live) return false;
         entry.written = (entry.written + n) | 0;
         if (((entry.written - Atomics.load(ctrl, R_READ)) | 0) > size) {
-          // Bytes were read while the ring was full (into the placeholder buffer): the
-          // stream is broken, never handed over wrong.
+          // Bytes were read into room the caller had not given back: the stream is
+          // broken, never handed over wrong.
           entry.socket.destroy(new Error('httplib-ts/sync: the ring overflowed'));
           return false;
         }
