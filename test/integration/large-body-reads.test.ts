@@ -1,0 +1,230 @@
+/**
+ * A large body on a plain connection is read two ways (io/tuning.ts, OFFER_OWN_MIN): a
+ * read(amt) below 256 KiB copies its piece out of the socket's own reads, while readinto,
+ * read() and a larger read(amt) have the socket read straight into the caller's memory.
+ * These tests mix the two ways on one body and put both under the hostile call patterns of
+ * API.md ("Calls, promises and closing"): a second read while one waits, and close() of the
+ * response or of the connection while a read waits mid-body. Escapes fail the test.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import type * as net from 'node:net';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  AbortError,
+  HTTPConnection,
+  type HTTPResponse,
+  ImproperConnectionState,
+} from '../../src/index.ts';
+import { directReadBytes } from '../../src/io/direct-read.ts';
+import { OFFER_OWN_MIN } from '../../src/io/tuning.ts';
+import { failOnEscapes, type RawServer, rawServer } from './servers.ts';
+
+failOnEscapes();
+
+const HOST = '127.0.0.1';
+const BODY = randomBytes(6 * 1024 * 1024 + 4321);
+const DIGEST = createHash('sha256').update(BODY).digest('hex');
+const HEAD = `HTTP/1.1 200 OK\r\nContent-Length: ${BODY.length}\r\n\r\n`;
+
+/**
+ * Answers each request with HEAD and BODY in pieces of irregular sizes (1 byte to
+ * ~300 KiB), now and then after a pause; with `stallAt`, stops after that many body bytes
+ * until `resume()` is called (or forever).
+ */
+function server(stallAt: number | null = null): Promise<RawServer & { resume(): void }> {
+  let release: (() => void) | null = null;
+  let released = false;
+  return rawServer((socket) => {
+    let seen = '';
+    socket.on('data', async (d: Buffer) => {
+      seen += d.toString('latin1');
+      while (seen.includes('\r\n\r\n')) {
+        seen = seen.slice(seen.indexOf('\r\n\r\n') + 4);
+        socket.write(HEAD);
+        let seed = 11;
+        for (let at = 0; at < BODY.length; ) {
+          if (at === stallAt && !released) {
+            await new Promise<void>((resolve) => {
+              release = resolve;
+            });
+          }
+          seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+          const size = seed % 7 === 0 ? 1 + (seed % 97) : 1 + (seed % (300 * 1024));
+          const end = Math.min(
+            BODY.length,
+            at + size,
+            stallAt !== null && at < stallAt ? stallAt : Infinity,
+          );
+          if (socket.destroyed) return;
+          if (!socket.write(BODY.subarray(at, end)))
+            await new Promise((r) => socket.once('drain', r));
+          at = end;
+          if (seed % 5 === 0) await sleep(1);
+        }
+      }
+    });
+  }).then((srv) =>
+    Object.assign(srv, {
+      resume() {
+        released = true;
+        release?.();
+      },
+    }),
+  );
+}
+
+/** The ways to read a piece: what each gives back (bytes it consumed, 0 length at the end). */
+const PIECES: Array<[string, (r: HTTPResponse) => Promise<Buffer>]> = [
+  ['read(65536)', (r) => r.read(65536)],
+  ['read(OFFER_OWN_MIN - 1)', (r) => r.read(OFFER_OWN_MIN - 1)],
+  ['read(OFFER_OWN_MIN + 4099)', (r) => r.read(OFFER_OWN_MIN + 4099)],
+  [
+    'readinto(64 KiB)',
+    async (r) => {
+      const b = Buffer.alloc(64 * 1024);
+      return b.subarray(0, await r.readinto(b));
+    },
+  ],
+  [
+    'readinto(300 KiB)',
+    async (r) => {
+      const b = Buffer.alloc(300 * 1024);
+      return b.subarray(0, await r.readinto(b));
+    },
+  ],
+  ['read1(65536)', (r) => r.read1(65536)],
+];
+
+async function get(srv: RawServer): Promise<[HTTPConnection, HTTPResponse]> {
+  const conn = new HTTPConnection(HOST, srv.port, { timeout: 20 });
+  await conn.request('GET', '/');
+  return [conn, await conn.getresponse()];
+}
+
+describe('a large body read both ways at once', () => {
+  it('pieces of every kind by turns: every byte once and in order, some copied, some read straight in', async () => {
+    const srv = await server();
+    try {
+      const [conn, r] = await get(srv);
+      const hash = createHash('sha256');
+      const directBefore = directReadBytes();
+      let total = 0;
+      for (let i = 0; ; i++) {
+        const [, read] = PIECES[i % PIECES.length] as (typeof PIECES)[number];
+        const piece = await read(r);
+        if (piece.length === 0) break;
+        hash.update(piece);
+        total += piece.length;
+      }
+      assert.equal(total, BODY.length);
+      assert.equal(hash.digest('hex'), DIGEST);
+      assert.equal(r.isclosed(), true);
+      const direct = directReadBytes() - directBefore;
+      assert.ok(
+        direct > 0 && direct < BODY.length,
+        `${direct} of ${BODY.length} bytes read straight in`,
+      );
+      // The connection carries the next request, on the same socket.
+      await conn.request('GET', '/');
+      assert.equal(
+        createHash('sha256')
+          .update(await (await conn.getresponse()).read())
+          .digest('hex'),
+        DIGEST,
+      );
+      assert.equal(srv.sockets.length, 1);
+      conn.close();
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
+describe('a second read while a read waits mid-body', () => {
+  const kinds = PIECES.filter(([name]) => !name.startsWith('read1'));
+  for (const [firstName, first] of kinds) {
+    for (const [secondName, second] of [kinds[0], kinds[3]] as typeof kinds) {
+      it(`${firstName} waits, ${secondName} is refused; the body is whole`, async () => {
+        const stallAt = 1024 * 1024 + 17;
+        const srv = await server(stallAt);
+        try {
+          const [conn, r] = await get(srv);
+          const taken: Buffer[] = [];
+          let got = 0;
+          while (got < stallAt) {
+            const piece = await r.read(Math.min(65536, stallAt - got));
+            taken.push(piece);
+            got += piece.length;
+          }
+          const a = first(r);
+          const b = second(r);
+          await assert.rejects(b, (err: unknown) => {
+            assert.ok(err instanceof ImproperConnectionState, String(err));
+            assert.match(String(err), /another read of this response is still waiting/);
+            return true;
+          });
+          srv.resume();
+          taken.push(await a);
+          taken.push(await r.read());
+          assert.equal(createHash('sha256').update(Buffer.concat(taken)).digest('hex'), DIGEST);
+          conn.close();
+        } finally {
+          await srv.close();
+        }
+      });
+    }
+  }
+});
+
+describe('close() while a read waits mid-body', () => {
+  for (const [name, read] of PIECES) {
+    for (const closer of ['response.close()', 'conn.close()'] as const) {
+      it(`${name}, ${closer}: AbortError at once, nothing written later, the connection reconnects`, async () => {
+        const stallAt = 2 * 1024 * 1024 + 5;
+        const srv = await server(stallAt);
+        try {
+          const [conn, r] = await get(srv);
+          let got = 0;
+          while (got < stallAt) got += (await r.read(Math.min(200_000, stallAt - got))).length;
+          // A readinto's memory must not be written once the call is over.
+          const target = Buffer.alloc(300 * 1024, 0xee);
+          const pending = name.startsWith('readinto')
+            ? r.readinto(target.subarray(0, name.includes('64') ? 64 * 1024 : target.length))
+            : read(r);
+          await sleep(20);
+          if (closer === 'conn.close()') conn.close();
+          else r.close();
+          await assert.rejects(pending, (err: unknown) => {
+            assert.ok(err instanceof AbortError, String(err));
+            assert.match(String(err), /closed/);
+            return true;
+          });
+          assert.equal(r.isclosed(), true);
+          assert.equal((await r.read()).length, 0);
+          srv.resume();
+          await sleep(30);
+          assert.ok(
+            target.every((x) => x === 0xee),
+            'memory written after the close',
+          );
+          assert.ok((srv.sockets[0] as net.Socket).destroyed || srv.sockets[0]?.readableEnded);
+          // The next request goes out on a new socket and gets a whole body.
+          await conn.request('GET', '/');
+          const next = await conn.getresponse();
+          assert.equal(
+            createHash('sha256')
+              .update(await next.read())
+              .digest('hex'),
+            DIGEST,
+          );
+          assert.equal(srv.sockets.length, 2);
+          conn.close();
+        } finally {
+          await srv.close();
+        }
+      });
+    }
+  }
+});
