@@ -7,9 +7,9 @@
  *
  * The result is a list of PEM blocks for the `ca` option of `tls.connect`.
  */
-import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { nodeCrypto } from '../io/node-tls.ts';
 import { SSLError } from './ssl-errors.ts';
 import { certificateNames, subjectHash } from './x509-der.ts';
 
@@ -83,7 +83,7 @@ function parses(der: Buffer): boolean {
   const end = elementEnd(der, 0);
   if (end === null) return false;
   try {
-    new X509Certificate(der.subarray(0, end));
+    new (nodeCrypto().X509Certificate)(der.subarray(0, end));
     return true;
   } catch {
     return false;

@@ -8,7 +8,7 @@
  * Reads only; a certificate that does not parse throws `TypeError` (callers decide what
  * that means: no match, or a file that is skipped). No I/O here.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../io/node-tls.ts';
 
 /** @internal One DER element: its tag, where its header starts, where its value starts and ends. */
 export interface Tlv {
@@ -258,6 +258,6 @@ export function subjectHash(name: Uint8Array): string {
     }
     rdns.push(encode(SET, Buffer.concat(avas.sort(derOrder))));
   }
-  const digest = createHash('sha1').update(Buffer.concat(rdns)).digest();
+  const digest = nodeCrypto().createHash('sha1').update(Buffer.concat(rdns)).digest();
   return digest.readUInt32LE(0).toString(16).padStart(8, '0');
 }
