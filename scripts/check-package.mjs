@@ -81,9 +81,10 @@ const dry = JSON.parse(
 )[0];
 const files = dry.files.map((f) => f.path);
 console.log(`${files.length} files, ${dry.size} bytes packed, ${dry.unpackedSize} unpacked`);
-// dist/cli/main.cjs: the command, bundled into one CommonJS file (scripts/bundle-cli.mjs).
+// dist/cli/main.cjs: the command's loader, which runs dist/cli/cli.cjs (the command bundled
+// into one CommonJS file) with its V8 code cache, cli.cjs.cache (scripts/bundle-cli.mjs).
 const allowed =
-  /^(dist\/.+\.(js|d\.ts)(\.map)?|dist\/cli\/main\.cjs(\.map)?|src\/.+\.ts|README\.md|LICENSE|package\.json)$/;
+  /^(dist\/.+\.(js|d\.ts)(\.map)?|dist\/cli\/main\.cjs|dist\/cli\/cli\.cjs(\.map|\.cache)?|src\/.+\.ts|README\.md|LICENSE|package\.json)$/;
 for (const f of files) {
   check(allowed.test(f), `tarball: unexpected file ${f}`);
   check(

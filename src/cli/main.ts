@@ -2,7 +2,8 @@
 /**
  * The `httplib` executable (package.json `bin`: built to dist/cli/main.js, which tsc
  * gives the shebang line, then bundled by scripts/bundle-cli.mjs with everything it
- * imports into one CommonJS file, dist/cli/main.cjs, for the start-up). It only wires the process to command.ts: arguments, the
+ * imports into one CommonJS file, dist/cli/cli.cjs, which dist/cli/main.cjs runs with a
+ * V8 code cache, for the start-up). It only wires the process to command.ts: arguments, the
  * standard streams, the signals, and the exit once stdout and stderr are flushed.
  *
  * No top-level await (DESIGN.md): the promise is handled with `then`.

@@ -3,12 +3,16 @@
  * embedded server, printed as the seed shows them, exit 0 by itself in a few seconds;
  * built automatically when dist/ is missing (a copy of the project without dist/ stands
  * for a fresh clone; CI runs `npm start` on a real fresh clone, see .ci/run). Also the
- * package wiring: `bin` → dist/cli/main.cjs with its shebang, one file (bundled).
+ * package wiring: `bin` → dist/cli/main.cjs with its shebang, which runs the command
+ * bundled into one file (dist/cli/cli.cjs) with the V8 code cache the build made for it.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type * as net from 'node:net';
 import * as path from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { ensureBuilt, MAIN, ROOT, runCli, runNode, runProgram, tempDir } from './cli-harness.ts';
 
 /** The transcript's lines that must appear, in this order (the seed's, with our host). */
@@ -78,20 +82,27 @@ describe('npm start: httplib demo', () => {
     assert.ok(fs.readFileSync(MAIN, 'utf8').startsWith('#!/usr/bin/env node\n'));
   });
 
-  it('dist/cli/main.cjs is one file: it loads node: built-ins only (scripts/bundle-cli.mjs, for the start-up)', () => {
-    const text = fs.readFileSync(MAIN, 'utf8');
-    const specifiers = [
-      ...text.matchAll(/^\s*(?:import|export)\b[^'"]*?\bfrom\s*['"]([^'"]+)['"]/gm),
-      ...text.matchAll(/\b(?:import|require)\(\s*['"]([^'"]+)['"]\s*\)/g),
-    ].map((m) => m[1] as string);
-    assert.ok(specifiers.length > 0, 'the bundle imports the built-ins it uses');
-    assert.deepEqual(
-      specifiers.filter((s) => !s.startsWith('node:')),
-      [],
-      'a module the CLI loads at start-up besides the bundle',
-    );
+  it('dist/cli/main.cjs runs dist/cli/cli.cjs, one file that loads node: built-ins only (scripts/bundle-cli.mjs, for the start-up)', () => {
+    const requires = (file: string): string[] => {
+      const text = fs.readFileSync(file, 'utf8');
+      return [
+        ...text.matchAll(/^\s*(?:import|export)\b[^'"]*?\bfrom\s*['"]([^'"]+)['"]/gm),
+        ...text.matchAll(/\b(?:import|require)\(\s*['"]([^'"]+)['"]\s*\)/g),
+      ].map((m) => m[1] as string);
+    };
+    const bundle = path.join(path.dirname(MAIN), 'cli.cjs');
+    for (const file of [MAIN, bundle]) {
+      const specifiers = requires(file);
+      assert.ok(specifiers.length > 0, `${file} loads the built-ins it uses`);
+      assert.deepEqual(
+        specifiers.filter((s) => !s.startsWith('node:')),
+        [],
+        `a module ${file} loads at start-up besides the bundle`,
+      );
+    }
+    assert.match(fs.readFileSync(MAIN, 'utf8'), /join\(__dirname, 'cli\.cjs'\)/);
     // Its source map leads back to src/.
-    const map = JSON.parse(fs.readFileSync(`${MAIN}.map`, 'utf8')) as { sources: string[] };
+    const map = JSON.parse(fs.readFileSync(`${bundle}.map`, 'utf8')) as { sources: string[] };
     assert.ok(map.sources.includes('../../src/cli/main.ts'), map.sources.join(', '));
   });
 
@@ -156,5 +167,82 @@ describe('npm start: httplib demo', () => {
     const start = ci.indexOf('npm start');
     assert.ok(install !== -1 && start > install, '.ci/run: npm start after npm ci');
     assert.ok(build > start, '.ci/run: npm start before npm run build (start builds dist)');
+  });
+});
+
+describe('the code cache of dist/cli/cli.cjs (scripts/cli-loader.cjs)', () => {
+  const BODY = Buffer.from('a body of the code cache test\n');
+  let server: http.Server;
+  let url = '';
+  before(async () => {
+    ensureBuilt();
+    server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Length': BODY.length });
+      res.end(BODY);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  /** Download `url` with `main` to a file; returns what the loader said of the cache. */
+  async function download(main: string, dir: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
+    const out = path.join(dir, 'body');
+    fs.rmSync(out, { force: true });
+    const r = await runNode([main, '-o', out, url], {
+      env: { ...process.env, HTTPLIB_TS_CODE_CACHE_REPORT: '1', ...env },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(fs.readFileSync(out).equals(BODY), 'the body');
+    const said = /^httplib-ts: code cache (\w+)$/m.exec(r.stderr);
+    assert.ok(said, r.stderr);
+    return said[1] as string;
+  }
+
+  it('the build made one for this Node, and the command uses it', async () => {
+    const tmp = tempDir();
+    try {
+      assert.ok(fs.statSync(path.join(path.dirname(MAIN), 'cli.cjs.cache')).size > 10_000);
+      assert.equal(await download(MAIN, tmp.dir), 'accepted');
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('written at exit when asked, then accepted; refused (and the command the same) when cut short, garbage, stale or missing', async () => {
+    const tmp = tempDir();
+    try {
+      // A copy of the command, with no cache beside it.
+      const cli = path.join(tmp.dir, 'dist', 'cli');
+      fs.mkdirSync(cli, { recursive: true });
+      for (const f of ['main.cjs', 'cli.cjs']) {
+        fs.copyFileSync(path.join(path.dirname(MAIN), f), path.join(cli, f));
+      }
+      fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(tmp.dir, 'package.json'));
+      const main = path.join(cli, 'main.cjs');
+      const cache = path.join(cli, 'cli.cjs.cache');
+      assert.equal(await download(main, tmp.dir), 'none');
+      assert.equal(fs.existsSync(cache), false, 'only written when asked');
+      assert.equal(await download(main, tmp.dir, { HTTPLIB_TS_CODE_CACHE_OUT: cache }), 'none');
+      const made = fs.readFileSync(cache);
+      assert.ok(made.length > 10_000, `${made.length} bytes`);
+      assert.equal(await download(main, tmp.dir), 'accepted');
+      // Cut short (V8 checks its header: version, flags, source, length; not the
+      // contents, which are trusted as the code beside them is).
+      fs.writeFileSync(cache, made.subarray(0, made.length >> 1));
+      assert.equal(await download(main, tmp.dir), 'rejected');
+      // Garbage and an empty file.
+      fs.writeFileSync(cache, Buffer.alloc(made.length, 7));
+      assert.equal(await download(main, tmp.dir), 'rejected');
+      fs.writeFileSync(cache, '');
+      assert.notEqual(await download(main, tmp.dir), 'accepted');
+      // Stale: the cache of another bundle.
+      fs.writeFileSync(cache, made);
+      fs.appendFileSync(path.join(cli, 'cli.cjs'), '\n// changed\n');
+      assert.equal(await download(main, tmp.dir), 'rejected');
+    } finally {
+      tmp.remove();
+    }
   });
 });
