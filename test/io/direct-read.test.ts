@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { HTTPConnection, type HTTPConnectionOptions } from '../../src/index.ts';
+import { HTTPConnection, type HTTPConnectionOptions, type HTTPResponse } from '../../src/index.ts';
 import { directReadBytes, setReadSwitchLimit } from '../../src/io/direct-read.ts';
 import { OFFER_OWN_MIN } from '../../src/io/tuning.ts';
 
@@ -42,17 +42,26 @@ before(async () => {
 });
 after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-/** Read the whole body with `readinto` into one reused 64 KiB buffer; its digest. */
-async function readAll(options: HTTPConnectionOptions = {}): Promise<string> {
+/** Reads the next piece of a response's body (empty at its end). */
+type Piece = (response: HTTPResponse) => Promise<Buffer>;
+
+/** `readinto` into one reused 64 KiB buffer. */
+function intoOneBuffer(): Piece {
+  const buf = Buffer.alloc(64 * 1024);
+  return async (response) => buf.subarray(0, await response.readinto(buf));
+}
+
+/** Read the whole body piece by piece (by default with `readinto`); its digest. */
+async function readAll(
+  options: HTTPConnectionOptions = {},
+  piece: Piece = intoOneBuffer(),
+): Promise<string> {
   const conn = new HTTPConnection(HOST, port, options);
   try {
     await conn.request('GET', '/');
     const response = await conn.getresponse();
     const hash = createHash('sha256');
-    const buf = Buffer.alloc(64 * 1024);
-    for (let n = await response.readinto(buf); n > 0; n = await response.readinto(buf)) {
-      hash.update(buf.subarray(0, n));
-    }
+    for (let p = await piece(response); p.length > 0; p = await piece(response)) hash.update(p);
     return hash.digest('hex');
   } finally {
     conn.close();
@@ -161,29 +170,18 @@ describe(`direct reads on Node ${process.version}`, () => {
       [64 * 1024, false],
       [OFFER_OWN_MIN, true],
     ] as const) {
-      const conn = new HTTPConnection(HOST, port);
-      try {
-        await conn.request('GET', '/');
-        const response = await conn.getresponse();
-        const before = directReadBytes();
-        const hash = createHash('sha256');
-        for (
-          let piece = await response.read(amt);
-          piece.length > 0;
-          piece = await response.read(amt)
-        ) {
-          assert.ok(piece.length <= amt);
-          hash.update(piece);
-        }
-        assert.equal(hash.digest('hex'), DIGEST, `read(${amt})`);
-        const straight = directReadBytes() - before;
-        if (direct)
-          assert.ok(straight >= SIZE / 2, `read(${amt}): ${straight} bytes read straight in`);
-        // Only the piece that ends the body may (a read to the body's end reads straight in).
-        else assert.ok(straight <= amt, `read(${amt}): ${straight} bytes read straight in`);
-      } finally {
-        conn.close();
-      }
+      const before = directReadBytes();
+      const digest = await readAll({}, async (response) => {
+        const piece = await response.read(amt);
+        assert.ok(piece.length <= amt);
+        return piece;
+      });
+      assert.equal(digest, DIGEST, `read(${amt})`);
+      const straight = directReadBytes() - before;
+      if (direct)
+        assert.ok(straight >= SIZE / 2, `read(${amt}): ${straight} bytes read straight in`);
+      // Only the piece that ends the body may (a read to the body's end reads straight in).
+      else assert.ok(straight <= amt, `read(${amt}): ${straight} bytes read straight in`);
     }
   });
 
