@@ -66,7 +66,8 @@ const USAGE = `usage: npm run bench -- [options]
   --ref REV            measure src/ as committed at git revision REV (e.g. a "before"
                        commit) instead of the working tree; bench/ is always the working tree
   --vs REV             also measure src/ as committed at REV, as extra httplib-ts rows
-                       ("@REV") in the same rounds: a paired before/after (column × @REV)
+                       ("@REV", main entry and blocking API) in the same rounds: a paired
+                       before/after (column × @REV)
   --list               list the scenarios and their rows, and exit`;
 
 function parseOptions(argv: string[]): Options {
@@ -160,11 +161,17 @@ function selectRows(scenario: Scenario, opts: Options, vsName: string | null): R
     );
   }
   if (vsName === null) return rows;
-  // The same httplib-ts rows again, built from the --vs revision, in the same rounds.
+  // The same httplib-ts rows (main entry and blocking API) again, built from the --vs
+  // revision, in the same rounds.
   const again = rows
-    .filter((r) => r.client === 'httplib')
+    .filter((r) => r.client === 'httplib' || r.client === 'httplib-sync')
     .map(
-      (r): Row => ({ ...r, id: `httplib@vs:${r.mode}`, label: `${r.label} @${vsName}`, vs: true }),
+      (r): Row => ({
+        ...r,
+        id: `${r.client}@vs:${r.mode}`,
+        label: `${r.label} @${vsName}`,
+        vs: true,
+      }),
     );
   return [...rows, ...again];
 }
@@ -568,11 +575,13 @@ function summarise(rows: Row[], runs: Run[], skipped: Map<string, string>): RowS
         curl: ratio('curl'),
       },
     };
-    if (row.client === 'httplib' && row.vs !== true) {
-      const before = rows.find((r) => r.vs === true && r.mode === row.mode);
+    if ((row.client === 'httplib' || row.client === 'httplib-sync') && row.vs !== true) {
+      const before = rows.find(
+        (r) => r.vs === true && r.client === row.client && r.mode === row.mode,
+      );
       if (before !== undefined) summary.ratios.vs = within(row, before);
     }
-    if (row.client === 'httplib-sync') {
+    if (row.client === 'httplib-sync' && row.vs !== true) {
       const same = (client: string): number | null =>
         within(
           row,
