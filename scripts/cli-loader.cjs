@@ -22,7 +22,7 @@ let run = null;
 let fate = 'unused';
 if (!('Bun' in globalThis) && !('Deno' in globalThis)) {
   try {
-    const { Script } = require('node:vm');
+    const { Script, constants } = require('node:vm');
     const { wrap } = require('node:module');
     let source = readFileSync(bundle, 'utf8');
     // The bundle's first line is main.js's `#!`: a comment of the same length here, so
@@ -36,7 +36,15 @@ if (!('Bun' in globalThis) && !('Deno' in globalThis)) {
         cachedData = undefined;
       }
     }
-    const script = new Script(wrap(source), { filename: bundle, cachedData });
+    // A dynamic import() in the bundle (none: test/cli/start.test.ts) would otherwise
+    // throw; with Node's loader it works (Node 20 then warns that the option is
+    // experimental).
+    const loader = constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
+    const script = new Script(wrap(source), {
+      filename: bundle,
+      cachedData,
+      ...(loader === undefined ? {} : { importModuleDynamically: loader }),
+    });
     if (cachedData === undefined) fate = 'none';
     else fate = script.cachedDataRejected === true ? 'rejected' : 'accepted';
     if (out !== undefined) {

@@ -101,6 +101,9 @@ describe('npm start: httplib demo', () => {
       );
     }
     assert.match(fs.readFileSync(MAIN, 'utf8'), /join\(__dirname, 'cli\.cjs'\)/);
+    // main.cjs compiles the bundle with vm.Script, where a dynamic import() needs Node's
+    // experimental USE_MAIN_CONTEXT_DEFAULT_LOADER (a warning on stderr): the bundle has none.
+    assert.doesNotMatch(fs.readFileSync(bundle, 'utf8'), /\bimport\(/);
     // Its source map leads back to src/.
     const map = JSON.parse(fs.readFileSync(`${bundle}.map`, 'utf8')) as { sources: string[] };
     assert.ok(map.sources.includes('../../src/cli/main.ts'), map.sources.join(', '));
