@@ -7,8 +7,8 @@
 // V8 takes the cache only when it was made by the same V8 with the same flags and for
 // the same source; otherwise (another Node, a changed bundle, a file cut short or not a
 // cache, or none) it compiles as usual, and the command works the same. It checks the
-// cache's header, not its contents: the file is trusted as the code beside it is. Not on Bun or Deno, whose
-// engines have no such cache: there the bundle is simply required.
+// cache's header, not its contents: the file is trusted as the code beside it is.
+// Not on Bun or Deno, whose engines have no such cache: there the bundle is required.
 // HTTPLIB_TS_CODE_CACHE_OUT (set by the build): where to write the cache at exit.
 // HTTPLIB_TS_CODE_CACHE_REPORT (set by the tests): say on stderr what became of the cache.
 'use strict';

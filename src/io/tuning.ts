@@ -51,8 +51,10 @@ export const SMALL_READ = 8 * 1024;
  * How many times one socket's reads may be moved to memory a caller offers
  * (`readinto`, or `read()`'s own Buffer) and back, or to the small head buffer, before
  * the socket keeps reading into our own buffers (copied out, as when nothing is
- * offered). Node has no call that changes where a socket reads between reads except the
- * handle's `useUserBuffer()`, which stacks a new listener on the stream every time, freed
+ * offered); and, in the blocking API, to a full ring's new room before reading starts
+ * again through a byte of the worker's own (sync/worker-ring.ts). Node has no call
+ * that changes where a socket reads between reads except the handle's
+ * `useUserBuffer()`, which stacks a new listener on the stream every time, freed
  * only when the socket closes: a long-lived connection grew by ~50 B of RSS per
  * `readinto(64 KiB)` piece (one move each, plus one per large body for the next head;
  * 320,000 pieces: +16.6 MiB), without end. With this bound (~240k such pieces, 15 GiB)
@@ -99,9 +101,10 @@ export const READ_AHEAD = 256 * 1024;
  * bytes that have not arrived yet, get a Buffer of their own that the bytes are received
  * into (straight from the socket from OFFER_OWN_MIN; below it copied out of the socket's
  * own reads) instead of collecting views of blocks and joining them (`1mib`, `64mib`
- * read()). Smaller reads take views of the queue: cheaper than a buffer of their own. 64 KiB rather than 256 KiB (`1mib`/`64mib` read(65536), paired
- * 5 and 7 rounds: × 1.36/1.23 at 1 MiB, client CPU 250 vs 302 and 222 vs 280 µs, faults
- * 2.6 vs 8.8; × 1.08/1.00 at 64 MiB; `rss-1gib` unchanged, 27 MiB).
+ * read()). Smaller reads take views of the queue: cheaper than a buffer of their own.
+ * 64 KiB rather than 256 KiB (`1mib`/`64mib` read(65536), paired 5 and 7 rounds: × 1.36/
+ * 1.23 at 1 MiB, client CPU 250 vs 302 and 222 vs 280 µs, faults 2.6 vs 8.8; × 1.08/1.00
+ * at 64 MiB; `rss-1gib` unchanged, 27 MiB).
  */
 export const OWN_BUFFER_MIN = 64 * 1024;
 
@@ -109,8 +112,8 @@ export const OWN_BUFFER_MIN = 64 * 1024;
  * A read(amt) that gets its own Buffer has the socket read straight into it only from
  * this size, or when it reads to the body's end (read(), a last piece): below it the
  * socket reads up to a block's free end (256 KiB) and the piece is copied out, still in
- * the cache. A direct read costs a socket read of at most the
- * piece, a move of the socket's buffer (`useUserBuffer`) and a wake-up per piece.
+ * the cache. A direct read costs a socket read of at most the piece, a move of the
+ * socket's buffer (`useUserBuffer`) and a wake-up per piece.
  * Measured under cubic (no pacing), `read(65536)` loops, alternating standalone
  * processes: 1 MiB bodies 230-243 µs per body (CPU 146-155) against 297-343 (214-253),
  * 64 MiB bodies 15.2-16.1 against 17.8-18.4 ms. read() of a whole large body and

@@ -67,7 +67,10 @@ export interface RingConnect {
   readonly timeoutMs: number | null;
   readonly seconds: number | null;
   readonly source: readonly [string, number] | null;
-  /** Moves of the socket's reads allowed (`useUserBuffer()`); MAX_READ_SWITCHES unless a test lowers it. */
+  /**
+   * Moves of the socket's reads allowed (`useUserBuffer()`): MAX_READ_SWITCHES unless a
+   * test sets it.
+   */
   readonly moves?: number;
 }
 
@@ -99,6 +102,8 @@ export async function ringConnect(given: RingConnect, sab: SharedArrayBuffer): P
     const n = Math.min(size - at, size - used);
     return n > 0 ? ring.subarray(at, at + n) : null;
   };
+  /** Whether the ring has room (freeView() would not be null), without making a view. */
+  const hasRoom = (): boolean => ((entry.written - Atomics.load(ctrl, R_READ)) | 0) < size;
   /**
    * Starting again after a full ring, the socket's reads are moved to the room there is
    * then (`useUserBuffer()`: one read takes it all), MAX_READ_SWITCHES times per socket at
@@ -150,7 +155,7 @@ export async function ringConnect(given: RingConnect, sab: SharedArrayBuffer): P
         return;
       }
       Atomics.store(ctrl, R_PAUSED, 1);
-      if (freeView() !== null) continue;
+      if (hasRoom()) continue;
       const r = waitAsync(ctrl, R_PAUSED, 1);
       if (r.async) {
         void r.value.then(waitRoom);
@@ -174,7 +179,7 @@ export async function ringConnect(given: RingConnect, sab: SharedArrayBuffer): P
         if (!entry.live) return false;
         if (viaScratch) {
           viaScratch = false;
-          if (n > 0 && freeView() !== null) ring[entry.written & mask] = scratch[0] as number;
+          if (n > 0 && hasRoom()) ring[entry.written & mask] = scratch[0] as number;
         }
         entry.written = (entry.written + n) | 0;
         if (((entry.written - Atomics.load(ctrl, R_READ)) | 0) > size) {
@@ -185,7 +190,7 @@ export async function ringConnect(given: RingConnect, sab: SharedArrayBuffer): P
         }
         Atomics.store(ctrl, R_WRITTEN, entry.written);
         publish();
-        if (freeView() !== null) return true;
+        if (hasRoom()) return true;
         // Full: stop reading until the caller makes room.
         queueMicrotask(waitRoom);
         return false;

@@ -19,7 +19,7 @@ import {
 } from '../../src/index.ts';
 import { directReadBytes } from '../../src/io/direct-read.ts';
 import { OFFER_OWN_MIN } from '../../src/io/tuning.ts';
-import { failOnEscapes, type RawServer, rawServer } from './servers.ts';
+import { failOnEscapes, type RawServer, scriptedServer } from './servers.ts';
 
 failOnEscapes();
 
@@ -36,36 +36,31 @@ const HEAD = `HTTP/1.1 200 OK\r\nContent-Length: ${BODY.length}\r\n\r\n`;
 function server(stallAt: number | null = null): Promise<RawServer & { resume(): void }> {
   let release: (() => void) | null = null;
   let released = false;
-  return rawServer((socket) => {
-    let seen = '';
-    socket.on('data', async (d: Buffer) => {
-      seen += d.toString('latin1');
-      while (seen.includes('\r\n\r\n')) {
-        seen = seen.slice(seen.indexOf('\r\n\r\n') + 4);
-        socket.write(HEAD);
-        let seed = 11;
-        for (let at = 0; at < BODY.length; ) {
-          if (at === stallAt && !released) {
-            await new Promise<void>((resolve) => {
-              release = resolve;
-            });
-          }
-          seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-          const size = seed % 7 === 0 ? 1 + (seed % 97) : 1 + (seed % (300 * 1024));
-          const end = Math.min(
-            BODY.length,
-            at + size,
-            stallAt !== null && at < stallAt ? stallAt : Infinity,
-          );
-          if (socket.destroyed) return;
-          if (!socket.write(BODY.subarray(at, end)))
-            await new Promise((r) => socket.once('drain', r));
-          at = end;
-          if (seed % 5 === 0) await sleep(1);
-        }
+  const send = async (socket: net.Socket): Promise<void> => {
+    socket.write(HEAD);
+    let seed = 11;
+    for (let at = 0; at < BODY.length; ) {
+      if (at === stallAt && !released) {
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
       }
-    });
-  }).then((srv) =>
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const size = seed % 7 === 0 ? 1 + (seed % 97) : 1 + (seed % (300 * 1024));
+      const end = Math.min(
+        BODY.length,
+        at + size,
+        stallAt !== null && at < stallAt ? stallAt : Infinity,
+      );
+      if (socket.destroyed) return;
+      if (!socket.write(BODY.subarray(at, end))) await new Promise((r) => socket.once('drain', r));
+      at = end;
+      if (seed % 5 === 0) await sleep(1);
+    }
+  };
+  // Two requests per connection at most (the first test sends a second on the same socket).
+  const reply = (socket: net.Socket): void => void send(socket);
+  return scriptedServer([reply, reply]).then((srv) =>
     Object.assign(srv, {
       resume() {
         released = true;

@@ -10,7 +10,6 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import * as net from 'node:net';
 import { after, before, it } from 'node:test';
 import {
@@ -24,6 +23,7 @@ import {
   ringClose,
   ringConnect,
 } from '../../src/sync/worker-ring.ts';
+import { type RawServer, rawServer } from '../integration/servers.ts';
 import { noUncaught, pattern } from './peer.ts';
 
 noUncaught();
@@ -32,18 +32,13 @@ const RING = 256 * 1024;
 const BODY = pattern(24 * 1024 * 1024 + 4099);
 const DIGEST = createHash('sha256').update(BODY).digest('hex');
 
-let server: net.Server;
+let server: RawServer;
 let port = 0;
 before(async () => {
-  server = net.createServer((socket) => {
-    socket.on('error', () => {});
-    socket.end(BODY);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  port = (server.address() as net.AddressInfo).port;
+  server = await rawServer((socket) => socket.end(BODY));
+  port = server.port;
 });
-after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+after(() => server.close());
 
 interface Opened {
   id: number;
