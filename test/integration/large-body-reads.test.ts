@@ -16,6 +16,7 @@ import {
   HTTPConnection,
   type HTTPResponse,
   ImproperConnectionState,
+  IncompleteRead,
 } from '../../src/index.ts';
 import { directReadBytes } from '../../src/io/direct-read.ts';
 import { OFFER_OWN_MIN } from '../../src/io/tuning.ts';
@@ -33,14 +34,21 @@ const HEAD = `HTTP/1.1 200 OK\r\nContent-Length: ${BODY.length}\r\n\r\n`;
  * ~300 KiB), now and then after a pause; with `stallAt`, stops after that many body bytes
  * until `resume()` is called (or forever).
  */
-function server(stallAt: number | null = null): Promise<RawServer & { resume(): void }> {
+function server(
+  stallAt: number | null = null,
+): Promise<RawServer & { resume(): void; stalled: Promise<void> }> {
   let release: (() => void) | null = null;
   let released = false;
+  let reached = (): void => {};
+  const stalled = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
   const send = async (socket: net.Socket): Promise<void> => {
     socket.write(HEAD);
     let seed = 11;
     for (let at = 0; at < BODY.length; ) {
       if (at === stallAt && !released) {
+        reached();
         await new Promise<void>((resolve) => {
           release = resolve;
         });
@@ -62,6 +70,7 @@ function server(stallAt: number | null = null): Promise<RawServer & { resume(): 
   const reply = (socket: net.Socket): void => void send(socket);
   return scriptedServer([reply, reply]).then((srv) =>
     Object.assign(srv, {
+      stalled,
       resume() {
         released = true;
         release?.();
@@ -98,6 +107,15 @@ async function get(srv: RawServer): Promise<[HTTPConnection, HTTPResponse]> {
   return [conn, await conn.getresponse()];
 }
 
+/** Sends the next request on `conn`: its body is whole, on the `sockets`-th connection. */
+async function nextIsWhole(conn: HTTPConnection, srv: RawServer, sockets: number): Promise<void> {
+  await conn.request('GET', '/');
+  const body = await (await conn.getresponse()).read();
+  assert.equal(createHash('sha256').update(body).digest('hex'), DIGEST);
+  assert.equal(srv.sockets.length, sockets);
+  conn.close();
+}
+
 describe('a large body read both ways at once', () => {
   it('pieces of every kind by turns: every byte once and in order, some copied, some read straight in', async () => {
     const srv = await server();
@@ -122,15 +140,7 @@ describe('a large body read both ways at once', () => {
         `${direct} of ${BODY.length} bytes read straight in`,
       );
       // The connection carries the next request, on the same socket.
-      await conn.request('GET', '/');
-      assert.equal(
-        createHash('sha256')
-          .update(await (await conn.getresponse()).read())
-          .digest('hex'),
-        DIGEST,
-      );
-      assert.equal(srv.sockets.length, 1);
-      conn.close();
+      await nextIsWhole(conn, srv, 1);
     } finally {
       await srv.close();
     }
@@ -206,16 +216,71 @@ describe('close() while a read waits mid-body', () => {
           );
           assert.ok((srv.sockets[0] as net.Socket).destroyed || srv.sockets[0]?.readableEnded);
           // The next request goes out on a new socket and gets a whole body.
-          await conn.request('GET', '/');
-          const next = await conn.getresponse();
-          assert.equal(
-            createHash('sha256')
-              .update(await next.read())
-              .digest('hex'),
-            DIGEST,
+          await nextIsWhole(conn, srv, 2);
+        } finally {
+          await srv.close();
+        }
+      });
+    }
+  }
+});
+
+describe('the server ends or resets the connection while a read waits mid-body', () => {
+  /** Every way to read a large body, and read() of all of it. */
+  const kinds: Array<[string, (r: HTTPResponse) => Promise<Buffer>]> = [
+    ...PIECES,
+    ['read()', (r) => r.read()],
+  ];
+  const ends = [
+    ['FIN', (s: net.Socket) => s.end()],
+    ['RST', (s: net.Socket) => s.resetAndDestroy()],
+  ] as const;
+  for (const [name, read] of kinds) {
+    for (const [how, end] of ends) {
+      it(`${name}, ${how}: the bytes before the cut, in order, then a rejection; the connection reconnects`, async () => {
+        // Mid-piece for every kind: not a multiple of any piece size.
+        const cut = 3 * 1024 * 1024 + 12345;
+        const srv = await server(cut);
+        try {
+          const [conn, r] = await get(srv);
+          const got: Buffer[] = [];
+          const loop = (async () => {
+            for (;;) {
+              const piece = await read(r);
+              if (piece.length === 0) return;
+              got.push(piece);
+            }
+          })();
+          await srv.stalled;
+          // Let the client take what was sent and wait inside a read.
+          await sleep(30);
+          end(srv.sockets[0] as net.Socket);
+          const err = await loop.then(
+            () => assert.fail('the loop ended without an error'),
+            (e: unknown) => e,
           );
-          assert.equal(srv.sockets.length, 2);
-          conn.close();
+          let received = Buffer.concat(got);
+          if (how === 'FIN') {
+            // Every byte sent arrives; the last call's share is the error's `partial`.
+            assert.ok(err instanceof IncompleteRead, String(err));
+            received = Buffer.concat([received, err.partial]);
+            assert.equal(received.length, cut);
+            assert.equal(err.expected, BODY.length - cut);
+          } else {
+            // The kernel may drop what had not been read yet: a prefix, never a wrong byte.
+            assert.ok(
+              err instanceof IncompleteRead || (err as NodeJS.ErrnoException).code === 'ECONNRESET',
+              String(err),
+            );
+            if (err instanceof IncompleteRead) received = Buffer.concat([received, err.partial]);
+            assert.ok(received.length <= cut, `${received.length} bytes of ${cut}`);
+          }
+          assert.ok(received.equals(BODY.subarray(0, received.length)), 'bytes out of order');
+          assert.equal(r.isclosed(), true);
+          assert.equal((await r.read()).length, 0);
+          // The next request goes out on a new socket and gets a whole body.
+          srv.resume();
+          await nextIsWhole(conn, srv, 2);
         } finally {
           await srv.close();
         }

@@ -329,6 +329,49 @@ describe('what only the blocking entry has', () => {
   }
 
   for (const direct of [true, false]) {
+    it(`a body cut short, read in pieces (${direct ? 'direct' : 'worker'} transport): every byte sent, in order, then IncompleteRead with the last piece's share`, () => {
+      const saved = directTransport.enabled;
+      directTransport.enabled = direct && saved;
+      const sent = Buffer.from(Array.from({ length: 3 * 1024 * 1024 }, (_, i) => i % 251));
+      try {
+        // Sizes that do not divide 3 MiB, so the cut falls inside a piece.
+        for (const [name, piece] of [
+          ['read(65529)', (r: httplib.HTTPResponse) => r.read(65529)],
+          [
+            'readinto(100000)',
+            (r: httplib.HTTPResponse) => {
+              const b = Buffer.alloc(100_000);
+              return b.subarray(0, r.readinto(b));
+            },
+          ],
+          ['read1(65536)', (r: httplib.HTTPResponse) => r.read1(65536)],
+        ] as const) {
+          const conn = new httplib.HTTPConnection('127.0.0.1', peer.raw);
+          conn.request('GET', '/huge-3mib');
+          const r = conn.getresponse();
+          const got: Buffer[] = [];
+          const err = thrown(() => {
+            for (;;) {
+              const b = piece(r);
+              if (b.length === 0) return;
+              got.push(b);
+            }
+          });
+          assert.ok(err instanceof httplib.IncompleteRead, `${name}: ${String(err)}`);
+          got.push(err.partial);
+          assert.ok(Buffer.concat(got).equals(sent), `${name}: ${Buffer.concat(got).length} bytes`);
+          assert.equal(err.expected, 2 ** 31 - sent.length, name);
+          assert.equal(r.isclosed(), true, name);
+          assert.equal(r.read().length, 0, name);
+          conn.close();
+        }
+      } finally {
+        directTransport.enabled = saved;
+      }
+    });
+  }
+
+  for (const direct of [true, false]) {
     it(`connect() after a request, before its getresponse() (${direct ? 'direct' : 'worker'} transport): the request is given up (ResponseNotReady Idle), as on the main entry`, () => {
       const saved = directTransport.enabled;
       directTransport.enabled = direct && saved;
