@@ -24,6 +24,7 @@ import {
   ringConnect,
 } from '../../src/sync/worker-ring.ts';
 import { type RawServer, rawServer } from '../integration/servers.ts';
+import { countMoves } from '../io/handle-moves.ts';
 import { noUncaught, pattern } from './peer.ts';
 
 noUncaught();
@@ -62,18 +63,11 @@ async function open(bound?: number): Promise<Opened> {
     (h): h is net.Socket => h instanceof net.Socket && h.localPort === localPort,
   );
   assert.ok(socket, 'the ring socket is among the active handles');
-  const handle = (socket as unknown as { _handle: { useUserBuffer(b: Uint8Array): void } })._handle;
-  let moves = 0;
-  const useUserBuffer = handle.useUserBuffer;
-  handle.useUserBuffer = function (this: unknown, b: Uint8Array) {
-    moves++;
-    return useUserBuffer.call(this, b);
-  };
   return {
     id: got[0],
     ctrl: new Int32Array(sab, 0, R_CTRL_BYTES / 4),
     bytes: new Uint8Array(sab, R_CTRL_BYTES),
-    moves: () => moves,
+    moves: countMoves(socket),
   };
 }
 
