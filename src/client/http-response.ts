@@ -2,7 +2,8 @@
  * HTTPResponse: what `getresponse()` returns. The connection reads the head (with the
  * protocol core's parser) and hands it over; the body is then pulled through the body
  * decoder only as the caller reads, straight out of the socket reader's queue (no copy
- * until the caller's buffer), or read by the socket straight into `readinto`'s buffer.
+ * until the caller's buffer), or read by the socket straight into read()'s own Buffer (or
+ * into a buffer of ours copied into `readinto`'s, which the caller could free meanwhile).
  *
  * One pull loop: `read`, `readinto`, `read1`, `peek`, `readline`, the async iterator,
  * `text()` and `json()` are one `Pull` each of response-body.ts's loop, so they cannot

@@ -4,15 +4,18 @@
  * read(amt), readinto, text, json), `some` (read1, the async iterator), `line`
  * (readline), `peek` — advanced over what the socket reader has queued, and woken by the
  * socket when it must wait: one promise per call, none when what it wants is queued.
- * Body bytes pass through the body decoder only as they are read; `readinto`'s buffer is
- * offered to the socket to read into directly (io/direct-read.ts) when nothing is queued.
+ * Body bytes pass through the body decoder only as they are read; when nothing is queued,
+ * the socket reads straight into read()'s own Buffer, or into a buffer of ours copied
+ * into `readinto`'s (a `SharedArrayBuffer` view: into it), io/direct-read.ts.
  *
  * One place builds `IncompleteRead`; one flag (`busy`) refuses a second read while one
  * waits; `close()` during a read settles it with `AbortError`; the end of the body (read
  * to its end, or abandoned) is told to the connection once (`onEnd`), which decides what
  * becomes of the socket. A small result never keeps a large block alive.
  */
+import { isSharedArrayBuffer } from 'node:util/types';
 import { callWait, closedByCaller, type WaitOptions } from '../io/deadline.ts';
+import type { DirectReads } from '../io/direct-read.ts';
 import type { Link } from '../io/transport.ts';
 import {
   bodyBufferSize,
@@ -91,6 +94,11 @@ export class ResponseBody {
    * fails with this error, as Python meets it only then.
    */
   #brokenAhead: { readonly error: unknown } | null = null;
+  /**
+   * Our own memory the socket reads into for the read under way, when its target is
+   * memory the caller could free meanwhile (readinto's, below): copied out as it fills.
+   */
+  #bounce: Buffer | null = null;
   /** `length` when the read under way began: what a failed read leaves it at. */
   #lengthBefore: number | null = null;
   /** `length` after a read failed (the body is over): as before that read, as in Python. */
@@ -234,8 +242,11 @@ export class ResponseBody {
     const link = this.#link;
     if (link !== null && link.direct !== null && pull.target !== null) {
       const n = link.direct.take();
+      const bounce = this.#bounce;
+      this.#bounce = null;
       if (n > 0) {
         this.#decoder.consumeDirect(n);
+        if (bounce !== null) copyInto(pull.target, bounce.subarray(0, n), pull.got);
         pull.got += n;
         if (this.#decoder.done && this.#prefix === null) this.#finish(true);
       }
@@ -257,11 +268,20 @@ export class ResponseBody {
         Math.min(pull.max - pull.got, this.#decoder.remaining ?? Number.POSITIVE_INFINITY),
       );
       const t = pull.target;
-      const view =
-        pull.got === 0 && want === t.length && Buffer.isBuffer(t)
-          ? t
-          : Buffer.from(t.buffer, t.byteOffset + pull.got, want);
-      (this.#link as Link).direct?.offer(view);
+      const direct = (this.#link as Link).direct as DirectReads;
+      if (pull.own || isSharedArrayBuffer(t.buffer)) {
+        const view =
+          pull.got === 0 && want === t.length && Buffer.isBuffer(t)
+            ? t
+            : Buffer.from(t.buffer, t.byteOffset + pull.got, want);
+        direct.offer(view);
+      } else {
+        // readinto's memory could be transferred (detached) while the read waits, and the
+        // socket would then write into memory that is freed: the socket reads into memory
+        // of ours, copied out as it fills (test/integration/readinto-detach.test.ts).
+        const bounce = direct.ownRoom(want);
+        if (direct.offer(bounce)) this.#bounce = bounce;
+      }
     }
     reader.whenData(step, 'body', wait);
     return true;
@@ -472,8 +492,23 @@ function room(pull: Pull, want: number): number {
 /** Put `view` into the pull: queued as a view, or copied into its target at `at`. */
 function emit(view: Buffer, pull: Pull, at: number): number {
   if (pull.parts !== null) pull.parts.push(view);
-  else (pull.target as Uint8Array).set(view, at);
+  else copyInto(pull.target as Uint8Array, view, at);
   return view.length;
+}
+
+/**
+ * Copy `view` into readinto's (or read()'s) target at `at`. The caller may have
+ * transferred or shrunk readinto's buffer while the read waited: a TypeError then (the
+ * bytes are lost with the body, which ends), never a write past what is there.
+ */
+function copyInto(target: Uint8Array, view: Buffer, at: number): void {
+  if (target.length < at + view.length) {
+    throw new TypeError(
+      "readinto()'s buffer was detached (transferred) or shrunk while the read waited: " +
+        'the body cannot be read on',
+    );
+  }
+  target.set(view, at);
 }
 
 /** The one place `IncompleteRead` is built: the bytes this call got, and what was missing. */

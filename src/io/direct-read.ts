@@ -3,7 +3,10 @@
  * reads into memory of our choosing instead of a fresh Buffer per read. Small reads go
  * to one reused scratch buffer and are copied out (cheaper than a buffer each); large
  * ones go to the free end of a block and are queued as views of it (no copy at all);
- * and memory a caller offers (`readinto`'s buffer) is read into directly.
+ * and memory offered for a read (read()'s own Buffer, a `SharedArrayBuffer` view given to
+ * `readinto`, or `ownRoom()` for any other `readinto`) is read into directly. Memory a
+ * caller could transfer (detach) while the read waits is never offered: the socket would
+ * go on writing into it after it was freed.
  *
  * The last needs Node internals, and they are isolated here: Node asks `onread.buffer()`
  * for the next buffer only right after each read, so memory offered later must be
@@ -18,6 +21,7 @@ import {
   BLOCK_MIN_FREE,
   BLOCK_SIZE,
   MAX_READ_SWITCHES,
+  OWN_ROOM_MAX,
   SCRATCH_SIZE,
   SMALL_READ,
 } from './tuning.ts';
@@ -69,6 +73,8 @@ export class DirectReads implements LentMemory {
   private region: Buffer | null = null;
   /** The caller's memory offered for the next read, if any. */
   private offered: Buffer | null = null;
+  /** ownRoom()'s memory, kept for the socket's next reads. */
+  private room: Buffer | null = null;
   /** Node's `kBuffer` symbol on the socket (undefined: not looked up yet; null: absent). */
   private bufferSymbol: symbol | null | undefined = undefined;
   /** Bytes the socket wrote into offered memory and nobody has taken yet. */
@@ -112,6 +118,20 @@ export class DirectReads implements LentMemory {
     if (!this.install(view)) return false;
     this.offered = view;
     return true;
+  }
+
+  /**
+   * Memory of ours to offer for `want` bytes (at most OWN_ROOM_MAX) when the caller's
+   * may not be handed to the socket: one buffer per socket, reused.
+   */
+  ownRoom(want: number): Buffer {
+    const size = Math.min(want, OWN_ROOM_MAX);
+    let room = this.room;
+    if (room === null || room.length < size) {
+      room = Buffer.allocUnsafe(Math.min(Math.max(size, SCRATCH_SIZE), OWN_ROOM_MAX));
+      this.room = room;
+    }
+    return room.subarray(0, size);
   }
 
   /** How many bytes the socket wrote into offered memory since the last call. */

@@ -48,6 +48,13 @@ export const SCRATCH_SIZE = 64 * 1024;
 export const SMALL_READ = 8 * 1024;
 
 /**
+ * The largest buffer of ours a socket reads readinto's bytes into before they are copied
+ * to the caller's memory (which is never handed to the socket: it could be transferred
+ * while the read waits). A larger readinto fills in several reads of this size.
+ */
+export const OWN_ROOM_MAX = 256 * 1024;
+
+/**
  * How many times one socket's reads may be moved to memory a caller offers
  * (`readinto`, or `read()`'s own Buffer) and back, or to the small head buffer, before
  * the socket keeps reading into our own buffers (copied out, as when nothing is
