@@ -84,7 +84,7 @@ export function writeOutgoing(
     if (debug !== null) debug(`send: ${pyrepr(head + bytes.toString('latin1'))}\n`);
     const both = headWithBody(head, bytes);
     if (both !== null) return reader.write(both, undefined, wait);
-    return writeHeadThenBody(reader, head, bytes, wait);
+    return stayedAttached(writeHeadThenBody(reader, head, bytes, wait), bytes);
   }
   if (debug !== null) debug(`send: ${pyrepr(head)}\n`);
   const written = reader.write(head, 'latin1', wait);
@@ -110,10 +110,17 @@ function writeBodyOn(
     }
   }
   if (body.bytes !== null && !chunked) {
-    return body.bytes.length === 0 ? undefined : reader.write(body.bytes, undefined, wait);
+    const bytes = body.bytes;
+    return bytes.length === 0
+      ? undefined
+      : stayedAttached(reader.write(bytes, undefined, wait), bytes);
   }
   const sink: BodySink = {
-    write: (chunk, encoding) => reader.write(chunk, encoding, wait),
+    // A piece that had to wait may be the caller's memory (an iterable's Buffer).
+    write: (chunk, encoding) =>
+      typeof chunk === 'string'
+        ? reader.write(chunk, encoding, wait)
+        : stayedAttached(reader.write(chunk, encoding, wait), chunk),
   };
   return writeBody(sink, body, chunked);
 }
@@ -138,4 +145,28 @@ async function writeHeadThenBody(
   const second = reader.write(bytes, undefined, wait);
   process.nextTick(() => socket.uncork());
   await second;
+}
+
+/**
+ * A write of the caller's bytes that had to wait for the socket was, meanwhile, a pointer
+ * into the caller's memory: a caller that transferred (detached) or shrank its
+ * `ArrayBuffer` then had other memory sent in its place. Node cannot be kept from that
+ * without a copy of every large body; what this does is refuse to call it a success: the
+ * send rejects with a TypeError once the socket took the bytes, and the connection, which
+ * sent a wrong body, is closed (test/integration/request-body-detach.test.ts).
+ */
+function stayedAttached(
+  pending: Promise<void> | undefined,
+  bytes: Buffer,
+): Promise<void> | undefined {
+  if (pending === undefined) return undefined;
+  const length = bytes.length;
+  return pending.then(() => {
+    if (bytes.length !== length) {
+      throw new TypeError(
+        "the request body's memory was detached (transferred) or shrunk while it was being " +
+          'sent: other bytes may have gone out in its place, and the connection is closed',
+      );
+    }
+  });
 }

@@ -1,0 +1,144 @@
+/**
+ * A request body of the caller's bytes that the socket could not take at once is sent
+ * from the caller's memory while `request()` waits. A caller that transfers (detaches)
+ * that memory meanwhile has other bytes sent in its place (memory freed, or another
+ * owner's): Node gives no way to prevent it short of copying every large body. The
+ * request must not then succeed: it rejects with a TypeError and the connection is
+ * closed; the next request goes out whole on a new socket. Escapes fail the test.
+ */
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { HTTPConnection } from '../../src/index.ts';
+import { failOnEscapes } from './servers.ts';
+
+failOnEscapes();
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const HOST = '127.0.0.1';
+const SIZE = 32 * 1024 * 1024;
+
+/**
+ * Reads nothing for 200 ms on the first connection; answers every request with 200 `ok`.
+ * A plain server: rawServer() keeps every byte received, which for 32 MiB bodies costs
+ * seconds.
+ */
+async function server(): Promise<{ port: number; connections(): number; close(): Promise<void> }> {
+  const sockets: net.Socket[] = [];
+  const srv = net.createServer((socket) => {
+    sockets.push(socket);
+    socket.on('error', () => {});
+    if (sockets.length === 1) {
+      socket.pause();
+      setTimeout(() => socket.resume(), 200);
+    }
+    let head = '';
+    let left = 0;
+    socket.on('data', (d: Buffer) => {
+      while (d.length > 0) {
+        if (left > 0) {
+          const n = Math.min(left, d.length);
+          left -= n;
+          d = d.subarray(n);
+          if (left === 0) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+          continue;
+        }
+        head += d.toString('latin1');
+        d = Buffer.alloc(0);
+        const end = head.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        const m = /content-length: (\d+)/i.exec(head.slice(0, end));
+        d = Buffer.from(head.slice(end + 4), 'latin1');
+        head = '';
+        left = m ? Number(m[1]) : 0;
+        if (left === 0) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => srv.listen(0, HOST, resolve));
+  return {
+    port: (srv.address() as net.AddressInfo).port,
+    connections: () => sockets.length,
+    close() {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => srv.close(() => resolve()));
+    },
+  };
+}
+
+describe('a request body transferred while it is being sent', () => {
+  const sends = ['request(body)', 'send(body)', 'request(iterable)'] as const;
+  // Kept: its new owner writes other bytes into it, which would go out as the body.
+  // Freed: collected, its memory unmapped or reused; the kernel may refuse it (EFAULT).
+  for (const how of sends) {
+    for (const after of ['kept', 'freed'] as const) {
+      it(`${how}, the memory ${after}: a rejection once the socket took it, the connection closed, the next request whole`, async () => {
+        const srv = await server();
+        const conn = new HTTPConnection(HOST, srv.port, { timeout: 20 });
+        try {
+          const ab = new ArrayBuffer(SIZE);
+          const body = new Uint8Array(ab).fill(0x41);
+          let pending: Promise<void>;
+          if (how === 'request(body)') {
+            pending = conn.request('POST', '/', body);
+          } else if (how === 'request(iterable)') {
+            pending = conn.request('POST', '/', [body], { 'Content-Length': String(SIZE) });
+          } else {
+            conn.putrequest('POST', '/');
+            conn.putheader('Content-Length', String(SIZE));
+            await conn.endheaders();
+            pending = conn.send(body);
+          }
+          await sleep(50);
+          let moved: Uint8Array | null = new Uint8Array(structuredClone(ab, { transfer: [ab] }));
+          assert.equal(body.length, 0);
+          if (after === 'kept') {
+            moved.fill(0x42);
+          } else {
+            moved = null;
+            gc();
+          }
+          await assert.rejects(pending, (err: unknown) => {
+            assert.ok(err instanceof Error, String(err));
+            if (after === 'freed' && (err as NodeJS.ErrnoException).code === 'EFAULT') return true;
+            assert.ok(err instanceof TypeError, String(err));
+            assert.match(String(err), /detached \(transferred\) or shrunk while it was being sent/);
+            return true;
+          });
+          assert.equal(conn.sock, null, 'the connection is closed');
+          assert.equal(moved?.length ?? SIZE, SIZE);
+          // The next request goes out on a new socket.
+          await conn.request('POST', '/', Buffer.alloc(1000, 0x42));
+          const r = await conn.getresponse();
+          assert.equal((await r.read()).toString(), 'ok');
+          assert.equal(srv.connections(), 2);
+        } finally {
+          conn.close();
+          await srv.close();
+        }
+      });
+    }
+  }
+
+  it('a body the socket took at once, transferred afterwards: the request succeeds', async () => {
+    const srv = await server();
+    const conn = new HTTPConnection(HOST, srv.port, { timeout: 20 });
+    try {
+      await sleep(250);
+      const ab = new ArrayBuffer(4096);
+      const body = new Uint8Array(ab).fill(0x41);
+      await conn.request('POST', '/', body);
+      structuredClone(ab, { transfer: [ab] });
+      const r = await conn.getresponse();
+      assert.equal((await r.read()).toString(), 'ok');
+    } finally {
+      conn.close();
+      await srv.close();
+    }
+  });
+});
