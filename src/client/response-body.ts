@@ -279,8 +279,7 @@ export class ResponseBody {
         // readinto's memory could be transferred (detached) while the read waits, and the
         // socket would then write into memory that is freed: the socket reads into memory
         // of ours, copied out as it fills (test/integration/readinto-detach.test.ts).
-        const bounce = direct.ownRoom(want);
-        if (direct.offer(bounce)) this.#bounce = bounce;
+        this.#bounce = direct.offerOwn(want);
       }
     }
     reader.whenData(step, 'body', wait);

@@ -73,8 +73,19 @@ export class DirectReads implements LentMemory {
   private region: Buffer | null = null;
   /** The caller's memory offered for the next read, if any. */
   private offered: Buffer | null = null;
-  /** ownRoom()'s memory, kept for the socket's next reads. */
+  /** offerOwn()'s memory, kept for the socket's next reads. */
   private room: Buffer | null = null;
+  /** `offered` is a view of `room` (not a caller's memory), of `ownSize` bytes at first. */
+  private offeredOwn = false;
+  private ownSize = 0;
+  /** An offer of `room` filled and was taken at once: the next read may go there too. */
+  private ownAgain = 0;
+  /**
+   * A view of `room` handed to Node for the next read after a filled offer of it, before
+   * anyone offered it again: offerOwn() takes it over without a move; bytes that come
+   * into it first are queued (and `room` given up to the queue).
+   */
+  private ahead: Buffer | null = null;
   /** Node's `kBuffer` symbol on the socket (undefined: not looked up yet; null: absent). */
   private bufferSymbol: symbol | null | undefined = undefined;
   /** Bytes the socket wrote into offered memory and nobody has taken yet. */
@@ -89,7 +100,7 @@ export class DirectReads implements LentMemory {
     this.reader = reader;
     reader.lent = this;
     this.onread = {
-      buffer: () => this.offered ?? this.freeRegion(),
+      buffer: () => this.offered ?? this.nextRegion(),
       callback: (bytesRead, buf) => this.onRead(bytesRead, buf),
     };
   }
@@ -121,17 +132,32 @@ export class DirectReads implements LentMemory {
   }
 
   /**
-   * Memory of ours to offer for `want` bytes (at most OWN_ROOM_MAX) when the caller's
-   * may not be handed to the socket: one buffer per socket, reused.
+   * Offer memory of ours for `want` bytes (at most OWN_ROOM_MAX), for a read whose
+   * caller's memory may not be handed to the socket: one buffer per socket, reused, and
+   * copied out by the caller as it fills. Returns the view offered, or null. After a
+   * filled offer of it was taken at once, Node's next read already goes to the same
+   * bytes (`ahead`): offering them again then moves nothing (no `useUserBuffer()`).
    */
-  ownRoom(want: number): Buffer {
+  offerOwn(want: number): Buffer | null {
     const size = Math.min(want, OWN_ROOM_MAX);
+    const ahead = this.ahead;
+    if (ahead !== null && ahead.length === size && size > 0 && this.reader.buffered === 0) {
+      this.ahead = null;
+      this.offered = ahead;
+      this.offeredOwn = true;
+      this.ownSize = size;
+      return ahead;
+    }
     let room = this.room;
     if (room === null || room.length < size) {
       room = Buffer.allocUnsafe(Math.min(Math.max(size, SCRATCH_SIZE), OWN_ROOM_MAX));
       this.room = room;
     }
-    return room.subarray(0, size);
+    const view = room.subarray(0, size);
+    if (!this.offer(view)) return null;
+    this.offeredOwn = true;
+    this.ownSize = size;
+    return view;
   }
 
   /** How many bytes the socket wrote into offered memory since the last call. */
@@ -163,6 +189,15 @@ export class DirectReads implements LentMemory {
     if (this.offered === null) return;
     this.offered = null;
     if (!this.reader.socket.destroyed) this.install(this.freeRegion());
+  }
+
+  /** Where the next read goes after a read, with nothing offered. */
+  private nextRegion(): Buffer {
+    const size = this.ownAgain;
+    if (size === 0 || this.room === null) return this.freeRegion();
+    this.ownAgain = 0;
+    this.ahead = this.room.subarray(0, size);
+    return this.ahead;
   }
 
   /**
@@ -207,12 +242,23 @@ export class DirectReads implements LentMemory {
         return true;
       }
       this.offered = null;
+      const own = this.offeredOwn;
+      this.offeredOwn = false;
       // Full: the reader is woken, and a caller reading again at once lends memory again
       // before the socket's next read (byte-reader.ts `pushedDirect`).
-      return reader.pushedDirect();
+      const reading = reader.pushedDirect();
+      // Our own memory, copied out by the wait it woke: the next read may go there.
+      if (own && this.filled === 0 && this.offered === null) this.ownAgain = this.ownSize;
+      return reading;
     }
     let chunk: Buffer;
-    if (buf === this.scratch || buf === this.headRoom) {
+    if (buf === this.ahead && buf !== null) {
+      // Bytes read ahead into our room before anyone offered it again: queued as they
+      // are, and the room is the queue's now.
+      chunk = (buf as Buffer).subarray(0, bytesRead);
+      this.ahead = null;
+      this.room = null;
+    } else if (buf === this.scratch || buf === this.headRoom) {
       if (bytesRead > SMALL_READ) {
         // A large read (a body begins): the scratch buffer itself is queued, no copy, and
         // a new one takes its place (it is never read into again).
@@ -244,6 +290,8 @@ export class DirectReads implements LentMemory {
     handle.useUserBuffer(buf);
     this.switches++;
     socket[symbol] = buf;
+    this.ahead = null;
+    this.offeredOwn = false;
     return true;
   }
 

@@ -66,7 +66,9 @@ export const OWN_ROOM_MAX = 256 * 1024;
  * `readinto(64 KiB)` piece (one move each, plus one per large body for the next head;
  * 320,000 pieces: +16.6 MiB), without end. With this bound (~240k such pieces, 15 GiB)
  * it grew by ~3 MiB per 64k pieces up to it and not at all after (RSS 105-106 MiB from
- * 256k to 512k pieces of 1 MiB bodies).
+ * 256k to 512k pieces of 1 MiB bodies). Since readinto reads through a buffer of ours
+ * (OWN_ROOM_MAX), its pieces after the first mostly go where Node reads next without a
+ * move (direct-read.ts `offerOwn`).
  */
 export const MAX_READ_SWITCHES = 256 * 1024;
 
