@@ -239,6 +239,17 @@ export class ResponseBody {
    * return true after arming a wait for more, or false when the pull is satisfied.
    */
   #waitFor(pull: Pull, wait: WaitOptions, step: () => void): boolean {
+    for (;;) {
+      const waiting = this.#turn(pull, wait, step);
+      if (waiting !== null) return waiting;
+    }
+  }
+
+  /**
+   * One turn of #waitFor: true after arming a wait, false when the pull is satisfied, null
+   * when bytes were read at once and the loop goes on.
+   */
+  #turn(pull: Pull, wait: WaitOptions, step: () => void): boolean | null {
     const link = this.#link;
     if (link !== null && link.direct !== null && pull.target !== null) {
       const n = link.direct.take();
@@ -269,6 +280,15 @@ export class ResponseBody {
       );
       const t = pull.target;
       const direct = (this.#link as Link).direct as DirectReads;
+      // What the kernel holds now is read at once, straight into the target.
+      const now = direct.readNow(t, pull.got, want);
+      if (now > 0) {
+        this.#decoder.consumeDirect(now);
+        pull.got += now;
+        if (this.#decoder.done && this.#prefix === null) this.#finish(true);
+        return null;
+      }
+      if (reader.error !== null) throw reader.error;
       if (pull.own || isSharedArrayBuffer(t.buffer)) {
         const view =
           pull.got === 0 && want === t.length && Buffer.isBuffer(t)

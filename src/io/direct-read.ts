@@ -16,6 +16,7 @@
  * test/io/direct-read.test.ts is the canary that fails loudly when a Node release moves
  * them. Everything here pushes into a ByteReader; nothing here knows HTTP.
  */
+import { readSync } from 'node:fs';
 import type { ByteReader, LentMemory } from './byte-reader.ts';
 import {
   BLOCK_MIN_FREE,
@@ -88,6 +89,8 @@ export class DirectReads implements LentMemory {
   private ahead: Buffer | null = null;
   /** Node's `kBuffer` symbol on the socket (undefined: not looked up yet; null: absent). */
   private bufferSymbol: symbol | null | undefined = undefined;
+  /** The last read filled all the memory it had: the kernel likely holds more. */
+  private likelyMore = false;
   /** Bytes the socket wrote into offered memory and nobody has taken yet. */
   private filled = 0;
   /**
@@ -160,6 +163,49 @@ export class DirectReads implements LentMemory {
     return view;
   }
 
+  /**
+   * Read into `target` (from `at`, at most `max` bytes) what the kernel holds for the
+   * socket now, with a synchronous read(2) on its descriptor, as CPython's `recv_into`:
+   * no event-loop turn, no move of the socket's reads, and no moment when the caller's
+   * code runs while the kernel may write into its memory. Tried only while the kernel
+   * likely has bytes (the last read filled all it was given): a read that finds nothing
+   * costs an exception (~6 µs). Returns the bytes read; 0 when it read nothing (nothing
+   * there, the end, no descriptor: the socket's own reads meet those); an error other than
+   * EAGAIN fails the reader.
+   */
+  readNow(target: Uint8Array, at: number, max: number): number {
+    if (!this.likelyMore || max <= 0 || this.reader.buffered !== 0) return 0;
+    const fd = this.descriptor();
+    if (fd < 0) return 0;
+    let n: number;
+    try {
+      n = readSync(fd, target, at, max, null);
+    } catch (err) {
+      this.likelyMore = false;
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') this.reader.fail(err as Error);
+      return 0;
+    }
+    this.likelyMore = n === max;
+    directBytes += n;
+    if (n > SMALL_READ) this.bulk = true;
+    return n;
+  }
+
+  /**
+   * The descriptor of a plain TCP socket, or -1: never a TLS socket's (its descriptor
+   * carries the encrypted records, which are the TLS layer's to read), nor anything but
+   * Node's TCP handle.
+   */
+  private descriptor(): number {
+    const socket = this.reader.socket as unknown as
+      | (SocketInternals & { destroyed: boolean; encrypted?: unknown })
+      | null;
+    if (socket === null || socket.destroyed || socket.encrypted !== undefined) return -1;
+    const handle = socket._handle as { fd?: unknown; constructor?: { name?: string } } | null;
+    const fd = handle?.fd;
+    return typeof fd === 'number' && handle?.constructor?.name === 'TCP' ? fd : -1;
+  }
+
   /** How many bytes the socket wrote into offered memory since the last call. */
   take(): number {
     const n = this.filled;
@@ -222,6 +268,7 @@ export class DirectReads implements LentMemory {
   /** `onread` callback: `bytesRead` bytes are in `buf` (a reused buffer or offered memory). */
   private onRead(bytesRead: number, buf: Uint8Array): boolean {
     this.headNext = false;
+    this.likelyMore = bytesRead === buf.length;
     const reader = this.reader;
     const offered = this.offered;
     if (buf === offered && offered !== null) {

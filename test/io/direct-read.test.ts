@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HTTPConnection, type HTTPConnectionOptions, type HTTPResponse } from '../../src/index.ts';
 import { directReadBytes, setReadSwitchLimit } from '../../src/io/direct-read.ts';
 import { OFFER_OWN_MIN } from '../../src/io/tuning.ts';
@@ -72,15 +73,16 @@ async function readAll(
 }
 
 /**
- * Read the whole body with `readinto` into one 64 KiB buffer, counting the pieces and the
- * moves of the socket's reads (useUserBuffer calls) from the response on.
+ * Read the whole body with `readinto` into one 64 KiB buffer (after `pauseMs`, when given),
+ * counting the pieces and the moves of the socket's reads (useUserBuffer calls) from the
+ * response on.
  */
-async function movesOfReadinto(): Promise<{ moves: number; pieces: number }> {
+async function movesOfReadinto(pauseMs = 0): Promise<{ moves: number; pieces: number }> {
   let moved = (): number => 0;
   let pieces = 0;
   const into = intoOneBuffer();
-  const piece: Piece = (response) => {
-    pieces++;
+  const piece: Piece = async (response) => {
+    if (pieces++ === 0 && pauseMs > 0) await sleep(pauseMs);
     return into(response);
   };
   const digest = await readAll({}, piece, (conn) => {
@@ -162,13 +164,19 @@ describe(`direct reads on Node ${process.version}`, () => {
     }
   });
 
-  it("readinto's next piece goes where Node already reads next: far fewer moves than pieces", async () => {
-    // readinto's bytes come through a buffer of the connection's (never the caller's
-    // memory); once a piece of it filled and was copied out, Node's next read goes to it
-    // again, and the next readinto takes that over instead of moving the socket's reads
-    // (each move a useUserBuffer(), a listener kept until the socket closes).
+  it('readinto takes what the kernel holds at once, else reads through our buffer where Node reads next: fewer moves than pieces', async () => {
+    // readinto's bytes never come through the caller's memory handed to the socket: what
+    // the kernel holds is read at once (a synchronous read, no moment for other code to
+    // run), the rest through a buffer of the connection's; once a piece of that filled
+    // and was copied out, Node's next read goes to it again and the next readinto takes
+    // it over. Each move of the socket's reads is a useUserBuffer(), a listener kept
+    // until the socket closes.
     const { moves, pieces } = await movesOfReadinto();
-    assert.ok(moves < pieces / 4, `${moves} moves for ${pieces} pieces`);
+    assert.ok(moves < pieces, `${moves} moves for ${pieces} pieces`);
+    // With the body in the kernel before the first readinto, almost every piece is read
+    // at once.
+    const held = await movesOfReadinto(100);
+    assert.ok(held.moves < held.pieces / 4, `${held.moves} moves for ${held.pieces} pieces`);
   });
 
   it("read(amt) below OFFER_OWN_MIN copies its piece out of the socket's own reads; from it, reads straight in", async () => {
