@@ -280,8 +280,10 @@ export class ResponseBody {
       );
       const t = pull.target;
       const direct = (this.#link as Link).direct as DirectReads;
-      // What the kernel holds now is read at once, straight into the target.
-      const now = direct.readNow(t, pull.got, want);
+      // readinto: what the kernel holds now is read at once, straight into the caller's
+      // memory. (read()'s own Buffer is offered as before: read at once, a 1 MiB body was
+      // slower, 235 against 167 µs of CPU, paired, cubic.)
+      const now = pull.own ? 0 : direct.readNow(t, pull.got, want);
       if (now > 0) {
         this.#decoder.consumeDirect(now);
         pull.got += now;
