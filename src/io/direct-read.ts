@@ -4,9 +4,10 @@
  * to one reused scratch buffer and are copied out (cheaper than a buffer each); large
  * ones go to the free end of a block and are queued as views of it (no copy at all);
  * and memory offered for a read (read()'s own Buffer, a `SharedArrayBuffer` view given to
- * `readinto`, or `ownRoom()` for any other `readinto`) is read into directly. Memory a
+ * `readinto`, or `offerOwn()` for any other `readinto`) is read into directly. Memory a
  * caller could transfer (detach) while the read waits is never offered: the socket would
- * go on writing into it after it was freed.
+ * go on writing into it after it was freed; `readNow()` reads what the kernel holds
+ * synchronously instead, with no moment for the caller's code to run.
  *
  * The last needs Node internals, and they are isolated here: Node asks `onread.buffer()`
  * for the next buffer only right after each read, so memory offered later must be
