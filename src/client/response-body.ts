@@ -235,78 +235,70 @@ export class ResponseBody {
   }
 
   /**
-   * One turn of the loop: take what arrived (straight into the target, or queued), and
-   * return true after arming a wait for more, or false when the pull is satisfied.
+   * Take what arrived (straight into the target, or queued), and return true after arming
+   * a wait for more, or false when the pull is satisfied; bytes readinto reads at once
+   * (the kernel held them) go round again.
    */
   #waitFor(pull: Pull, wait: WaitOptions, step: () => void): boolean {
     for (;;) {
-      const waiting = this.#turn(pull, wait, step);
-      if (waiting !== null) return waiting;
-    }
-  }
-
-  /**
-   * One turn of #waitFor: true after arming a wait, false when the pull is satisfied, null
-   * when bytes were read at once and the loop goes on.
-   */
-  #turn(pull: Pull, wait: WaitOptions, step: () => void): boolean | null {
-    const link = this.#link;
-    if (link !== null && link.direct !== null && pull.target !== null) {
-      const n = link.direct.take();
-      const bounce = this.#bounce;
-      this.#bounce = null;
-      if (n > 0) {
-        this.#decoder.consumeDirect(n);
-        if (bounce !== null) copyInto(pull.target, bounce.subarray(0, n), pull.got);
-        pull.got += n;
-        if (this.#decoder.done && this.#prefix === null) this.#finish(true);
+      const link = this.#link;
+      if (link !== null && link.direct !== null && pull.target !== null) {
+        const n = link.direct.take();
+        const bounce = this.#bounce;
+        this.#bounce = null;
+        if (n > 0) {
+          this.#decoder.consumeDirect(n);
+          if (bounce !== null) copyInto(pull.target, bounce.subarray(0, n), pull.got);
+          pull.got += n;
+          if (this.#decoder.done && this.#prefix === null) this.#finish(true);
+        }
       }
-    }
-    if (this.#advance(pull)) return false;
-    const reader = (this.#link as Link).reader;
-    if (reader.error !== null) throw reader.error;
-    if (reader.ended || reader.closed) {
-      const end = this.#decoder.eof();
-      if (!end.complete) throw incomplete(pull, end.expected);
-      this.#finish(true);
-      return false;
-    }
-    if (pull.target !== null && this.#offers(pull) && this.#directReady()) {
-      // The rest goes straight into the caller's memory (readinto's, or the Buffer a
-      // read() returns), no longer than the body's rest.
-      const want = room(
-        pull,
-        Math.min(pull.max - pull.got, this.#decoder.remaining ?? Number.POSITIVE_INFINITY),
-      );
-      const t = pull.target;
-      const direct = (this.#link as Link).direct as DirectReads;
-      // readinto: what the kernel holds now is read at once, straight into the caller's
-      // memory. (read()'s own Buffer is offered as before: read at once, a 1 MiB body was
-      // slower, 235 against 167 µs of CPU, paired, cubic.)
-      if (t.length < pull.got + want) throw targetGone();
-      const now = pull.own ? 0 : direct.readNow(t, pull.got, want);
-      if (now > 0) {
-        this.#decoder.consumeDirect(now);
-        pull.got += now;
-        if (this.#decoder.done && this.#prefix === null) this.#finish(true);
-        return null;
-      }
+      if (this.#advance(pull)) return false;
+      const reader = (this.#link as Link).reader;
       if (reader.error !== null) throw reader.error;
-      if (pull.own || isSharedArrayBuffer(t.buffer)) {
-        const view =
-          pull.got === 0 && want === t.length && Buffer.isBuffer(t)
-            ? t
-            : Buffer.from(t.buffer, t.byteOffset + pull.got, want);
-        direct.offer(view);
-      } else {
-        // readinto's memory could be transferred (detached) while the read waits, and the
-        // socket would then write into memory that is freed: the socket reads into memory
-        // of ours, copied out as it fills (test/integration/readinto-detach.test.ts).
-        this.#bounce = direct.offerOwn(want);
+      if (reader.ended || reader.closed) {
+        const end = this.#decoder.eof();
+        if (!end.complete) throw incomplete(pull, end.expected);
+        this.#finish(true);
+        return false;
       }
+      if (pull.target !== null && this.#offers(pull) && this.#directReady()) {
+        // The rest goes straight into the caller's memory (readinto's, or the Buffer a
+        // read() returns), no longer than the body's rest.
+        const want = room(
+          pull,
+          Math.min(pull.max - pull.got, this.#decoder.remaining ?? Number.POSITIVE_INFINITY),
+        );
+        const t = pull.target;
+        const direct = (this.#link as Link).direct as DirectReads;
+        // readinto: what the kernel holds now is read at once, straight into the caller's
+        // memory. (read()'s own Buffer is offered as before: read at once, a 1 MiB body was
+        // slower, 235 against 167 µs of CPU, paired, cubic.)
+        if (t.length < pull.got + want) throw targetGone();
+        const now = pull.own ? 0 : direct.readNow(t, pull.got, want);
+        if (now > 0) {
+          this.#decoder.consumeDirect(now);
+          pull.got += now;
+          if (this.#decoder.done && this.#prefix === null) this.#finish(true);
+          continue;
+        }
+        if (reader.error !== null) throw reader.error;
+        if (pull.own || isSharedArrayBuffer(t.buffer)) {
+          const view =
+            pull.got === 0 && want === t.length && Buffer.isBuffer(t)
+              ? t
+              : Buffer.from(t.buffer, t.byteOffset + pull.got, want);
+          direct.offer(view);
+        } else {
+          // readinto's memory could be transferred (detached) while the read waits, and the
+          // socket would then write into memory that is freed: the socket reads into memory
+          // of ours, copied out as it fills (test/integration/readinto-detach.test.ts).
+          this.#bounce = direct.offerOwn(want);
+        }
+      }
+      reader.whenData(step, 'body', wait);
+      return true;
     }
-    reader.whenData(step, 'body', wait);
-    return true;
   }
 
   /** Take what the pull wants from what is queued; true when it is satisfied. */
