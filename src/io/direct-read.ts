@@ -81,7 +81,7 @@ export class DirectReads implements LentMemory {
   private offeredOwn = false;
   private ownSize = 0;
   /** An offer of `room` filled and was taken at once: the next read may go there too. */
-  private ownAgain = 0;
+  private ownAgain = false;
   /**
    * A view of `room` handed to Node for the next read after a filled offer of it, before
    * anyone offered it again: offerOwn() takes it over without a move; bytes that come
@@ -240,10 +240,9 @@ export class DirectReads implements LentMemory {
 
   /** Where the next read goes after a read, with nothing offered. */
   private nextRegion(): Buffer {
-    const size = this.ownAgain;
-    if (size === 0 || this.room === null) return this.freeRegion();
-    this.ownAgain = 0;
-    this.ahead = this.room.subarray(0, size);
+    if (!this.ownAgain || this.room === null) return this.freeRegion();
+    this.ownAgain = false;
+    this.ahead = this.room.subarray(0, this.ownSize);
     return this.ahead;
   }
 
@@ -296,7 +295,7 @@ export class DirectReads implements LentMemory {
       // before the socket's next read (byte-reader.ts `pushedDirect`).
       const reading = reader.pushedDirect();
       // Our own memory, copied out by the wait it woke: the next read may go there.
-      if (own && this.filled === 0 && this.offered === null) this.ownAgain = this.ownSize;
+      this.ownAgain = own && this.filled === 0 && this.offered === null;
       return reading;
     }
     let chunk: Buffer;
