@@ -163,9 +163,12 @@ function stayedAttached(
   const length = bytes.length;
   return pending.then(() => {
     if (bytes.length !== length) {
-      throw new TypeError(
-        "the request body's memory was detached (transferred) or shrunk while it was being " +
-          'sent: other bytes may have gone out in its place, and the connection is closed',
+      throw Object.assign(
+        new TypeError(
+          "the request body's memory was detached (transferred) or shrunk while it was being " +
+            'sent: other bytes may have gone out in its place, and the connection is closed',
+        ),
+        { code: 'ERR_HTTPLIB_DETACHED_BUFFER' },
       );
     }
   });

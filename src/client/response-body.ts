@@ -15,7 +15,7 @@
  */
 import { isSharedArrayBuffer } from 'node:util/types';
 import { callWait, closedByCaller, type WaitOptions } from '../io/deadline.ts';
-import type { DirectReads } from '../io/direct-read.ts';
+import { type DirectReads, detachedTarget } from '../io/direct-read.ts';
 import type { Link } from '../io/transport.ts';
 import {
   bodyBufferSize,
@@ -94,11 +94,6 @@ export class ResponseBody {
    * fails with this error, as Python meets it only then.
    */
   #brokenAhead: { readonly error: unknown } | null = null;
-  /**
-   * Our own memory the socket reads into for the read under way, when its target is
-   * memory the caller could free meanwhile (readinto's, below): copied out as it fills.
-   */
-  #bounce: Buffer | null = null;
   /** `length` when the read under way began: what a failed read leaves it at. */
   #lengthBefore: number | null = null;
   /** `length` after a read failed (the body is over): as before that read, as in Python. */
@@ -243,12 +238,9 @@ export class ResponseBody {
     for (;;) {
       const link = this.#link;
       if (link !== null && link.direct !== null && pull.target !== null) {
-        const n = link.direct.take();
-        const bounce = this.#bounce;
-        this.#bounce = null;
+        const n = link.direct.take(pull.target, pull.got);
         if (n > 0) {
           this.#decoder.consumeDirect(n);
-          if (bounce !== null) copyInto(pull.target, bounce.subarray(0, n), pull.got);
           pull.got += n;
           if (this.#decoder.done && this.#prefix === null) this.#finish(true);
         }
@@ -274,7 +266,7 @@ export class ResponseBody {
         // readinto: what the kernel holds now is read at once, straight into the caller's
         // memory. (read()'s own Buffer is offered as before: read at once, a 1 MiB body was
         // slower, 235 against 167 µs of CPU, paired, cubic.)
-        if (t.length < pull.got + want) throw targetGone();
+        if (t.length < pull.got + want) throw detachedTarget();
         const now = pull.own ? 0 : direct.readNow(t, pull.got, want);
         if (now > 0) {
           this.#decoder.consumeDirect(now);
@@ -292,8 +284,8 @@ export class ResponseBody {
         } else {
           // readinto's memory could be transferred (detached) while the read waits, and the
           // socket would then write into memory that is freed: the socket reads into memory
-          // of ours, copied out as it fills (test/integration/readinto-detach.test.ts).
-          this.#bounce = direct.offerOwn(want);
+          // of ours, copied out by take() (test/integration/readinto-detach.test.ts).
+          direct.offerOwn(want);
         }
       }
       reader.whenData(step, 'body', wait);
@@ -516,16 +508,8 @@ function emit(view: Buffer, pull: Pull, at: number): number {
  * bytes are lost with the body, which ends), never a write past what is there.
  */
 function copyInto(target: Uint8Array, view: Buffer, at: number): void {
-  if (target.length < at + view.length) throw targetGone();
+  if (target.length < at + view.length) throw detachedTarget();
   target.set(view, at);
-}
-
-/** readinto's buffer was transferred or shrunk while the read waited. */
-function targetGone(): TypeError {
-  return new TypeError(
-    "readinto()'s buffer was detached (transferred) or shrunk while the read waited: " +
-      'the body cannot be read on',
-  );
 }
 
 /** The one place `IncompleteRead` is built: the bytes this call got, and what was missing. */

@@ -80,6 +80,8 @@ export class DirectReads implements LentMemory {
   /** `offered` is a view of `room` (not a caller's memory), of `ownSize` bytes at first. */
   private offeredOwn = false;
   private ownSize = 0;
+  /** The bytes counted in `filled` are in `room` (an offerOwn()), to be copied out by take(). */
+  private filledOwn = false;
   /** An offer of `room` filled and was taken at once: the next read may go there too. */
   private ownAgain = false;
   /**
@@ -138,11 +140,11 @@ export class DirectReads implements LentMemory {
   /**
    * Offer memory of ours for `want` bytes (at most OWN_ROOM_MAX), for a read whose
    * caller's memory may not be handed to the socket: one buffer per socket, reused, and
-   * copied out by the caller as it fills. Returns the view offered, or null. After a
+   * copied into the caller's memory by take(). False when it could not be offered. After a
    * filled offer of it was taken at once, Node's next read already goes to the same
    * bytes (`ahead`): offering them again then moves nothing (no `useUserBuffer()`).
    */
-  offerOwn(want: number): Buffer | null {
+  offerOwn(want: number): boolean {
     const size = Math.min(want, OWN_ROOM_MAX);
     const ahead = this.ahead;
     if (ahead !== null && ahead.length === size && size > 0 && this.reader.buffered === 0) {
@@ -150,7 +152,7 @@ export class DirectReads implements LentMemory {
       this.offered = ahead;
       this.offeredOwn = true;
       this.ownSize = size;
-      return ahead;
+      return true;
     }
     let room = this.room;
     if (room === null || room.length < size) {
@@ -158,10 +160,10 @@ export class DirectReads implements LentMemory {
       this.room = room;
     }
     const view = room.subarray(0, size);
-    if (!this.offer(view)) return null;
+    if (!this.offer(view)) return false;
     this.offeredOwn = true;
     this.ownSize = size;
-    return view;
+    return true;
   }
 
   /**
@@ -207,10 +209,25 @@ export class DirectReads implements LentMemory {
     return typeof fd === 'number' && handle?.constructor?.name === 'TCP' ? fd : -1;
   }
 
-  /** How many bytes the socket wrote into offered memory since the last call. */
-  take(): number {
+  /**
+   * How many bytes the socket wrote into offered memory since the last call. Bytes it
+   * wrote into our own room (offerOwn()) are copied into `target` at `at` first: the
+   * caller's memory that room stood in for. A `target` transferred or shrunk meanwhile
+   * (too short for them) is a TypeError; the bytes are lost with the body.
+   */
+  take(target: Uint8Array, at: number): number {
     const n = this.filled;
     this.filled = 0;
+    if (this.filledOwn) {
+      this.filledOwn = false;
+      if (n > 0) {
+        if (target.length < at + n) {
+          this.disarm();
+          throw detachedTarget();
+        }
+        target.set((this.room as Buffer).subarray(0, n), at);
+      }
+    }
     this.disarm();
     return n;
   }
@@ -279,6 +296,7 @@ export class DirectReads implements LentMemory {
       }
       this.filled += bytesRead;
       directBytes += bytesRead;
+      if (this.offeredOwn) this.filledOwn = true;
       // Reads into a caller's memory are bulk reads too: the next answer's head is kept small.
       if (bytesRead > SMALL_READ) this.bulk = true;
       if (bytesRead < offered.length) {
@@ -352,4 +370,18 @@ export class DirectReads implements LentMemory {
     }
     return this.bufferSymbol;
   }
+}
+
+/**
+ * readinto's buffer was transferred (detached) or shrunk while its read waited: the body
+ * cannot be read on.
+ */
+export function detachedTarget(): TypeError {
+  return Object.assign(
+    new TypeError(
+      "readinto()'s buffer was detached (transferred) or shrunk while the read waited: " +
+        'the body cannot be read on',
+    ),
+    { code: 'ERR_HTTPLIB_DETACHED_BUFFER' },
+  );
 }

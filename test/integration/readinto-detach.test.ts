@@ -81,6 +81,7 @@ describe('readinto while its buffer is transferred', () => {
         await assert.rejects(pending, (err: unknown) => {
           assert.ok(err instanceof TypeError, String(err));
           assert.match(String(err), /detached \(transferred\) or shrunk/);
+          assert.equal((err as NodeJS.ErrnoException).code, 'ERR_HTTPLIB_DETACHED_BUFFER');
           return true;
         });
         await sleep(50);

@@ -108,6 +108,7 @@ describe('a request body transferred while it is being sent', () => {
             if (after === 'freed' && (err as NodeJS.ErrnoException).code === 'EFAULT') return true;
             assert.ok(err instanceof TypeError, String(err));
             assert.match(String(err), /detached \(transferred\) or shrunk while it was being sent/);
+            assert.equal((err as NodeJS.ErrnoException).code, 'ERR_HTTPLIB_DETACHED_BUFFER');
             return true;
           });
           assert.equal(conn.sock, null, 'the connection is closed');
