@@ -115,13 +115,15 @@ function writeBodyOn(
       ? undefined
       : stayedAttached(reader.write(bytes, undefined, wait), bytes);
   }
-  const sink: BodySink = {
-    // A piece that had to wait may be the caller's memory (an iterable's Buffer).
-    write: (chunk, encoding) =>
-      typeof chunk === 'string'
-        ? reader.write(chunk, encoding, wait)
-        : stayedAttached(reader.write(chunk, encoding, wait), chunk),
-  };
+  const sink: BodySink = body.fresh
+    ? { write: (chunk, encoding) => reader.write(chunk, encoding, wait) }
+    : {
+        // A piece that had to wait may be the caller's memory (an iterable's Buffer).
+        write: (chunk, encoding) =>
+          typeof chunk === 'string'
+            ? reader.write(chunk, encoding, wait)
+            : stayedAttached(reader.write(chunk, encoding, wait), chunk),
+      };
   return writeBody(sink, body, chunked);
 }
 

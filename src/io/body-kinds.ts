@@ -50,6 +50,7 @@ export function guardErrors(stream: Readable): () => void {
 export class NoBody implements PreparedBody {
   readonly info = NONE_INFO;
   readonly bytes = null;
+  readonly fresh = true;
   readonly label = '<no body>';
   chunks(): AsyncIterable<Buffer> {
     return EMPTY_CHUNKS;
@@ -65,6 +66,7 @@ export const NO_BODY = new NoBody();
 export class MemoryBody implements PreparedBody {
   readonly info: BodyInfo;
   readonly bytes: Buffer;
+  readonly fresh = false;
   readonly #source: string;
   constructor(bytes: Buffer, source: string) {
     this.bytes = bytes;
@@ -87,6 +89,7 @@ export class MemoryBody implements PreparedBody {
 export class BlobBody implements PreparedBody {
   readonly info: BodyInfo;
   readonly bytes = null;
+  readonly fresh = true;
   readonly #blob: Blob;
   readonly #blocksize: number;
   constructor(blob: Blob, blocksize: number) {
@@ -117,6 +120,7 @@ export class BlobBody implements PreparedBody {
 export class StreamBody implements PreparedBody {
   readonly info: BodyInfo;
   readonly bytes = null;
+  readonly fresh = false;
   readonly label: string;
   readonly #stream: Readable;
   /** Exact piece size (an explicit `blocksize`), or null: the pieces the stream yields. */
@@ -205,6 +209,7 @@ export function released(): Error {
 export class IterableBody implements PreparedBody {
   readonly info = UNKNOWN_INFO;
   readonly bytes = null;
+  readonly fresh = false;
   readonly label: string;
   readonly #source: Iterable<unknown> | AsyncIterable<unknown>;
   readonly #async: boolean;
@@ -249,6 +254,7 @@ export class IterableBody implements PreparedBody {
 export class FileHandleBody implements PreparedBody {
   readonly info: BodyInfo;
   readonly bytes = null;
+  readonly fresh = true;
   readonly label: string;
   readonly #handle: FileHandle;
   readonly #blocksize: number;

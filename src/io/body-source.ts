@@ -104,6 +104,12 @@ export interface PreparedBody {
    */
   chunks(): AsyncIterable<Buffer>;
   /**
+   * Every piece `chunks()` yields is memory made for it here (a file's or a Blob's
+   * pieces), never the caller's: a send that waits for the socket need not check that
+   * nobody transferred it meanwhile (request-output.ts `stayedAttached`).
+   */
+  readonly fresh: boolean;
+  /**
    * The body will not be sent (the call failed before or while sending it): take our
    * listener off the caller's stream. Idempotent; a no-op for other kinds.
    */

@@ -144,6 +144,7 @@ export function prepareRemote(
   return {
     info,
     bytes: null,
+    fresh: true,
     label,
     chunks: () => {
       throw new Error('httplib-ts/sync: the worker reads this body');

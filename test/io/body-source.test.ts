@@ -473,6 +473,54 @@ describe('prepareBody: Readable and iterables', () => {
   });
 });
 
+describe('prepareBody: fresh pieces', () => {
+  // `fresh` lets a send skip the check that nobody transferred a piece while it waited
+  // (request-output.ts): only bodies whose every piece is memory made here may claim it.
+  it('a Blob and a FileHandle yield memory of their own, each piece its own', async () => {
+    const blob = new Blob([bigData.subarray(0, 100_000)]);
+    const handle = await open(big);
+    try {
+      for (const body of [await prepared(blob, 8192), await prepared(handle, 8192)]) {
+        assert.equal(body.fresh, true, body.label);
+        const pieces = await collect(body);
+        assert.ok(pieces.length > 1, body.label);
+        const buffers = new Set(pieces.map((p) => p.buffer));
+        assert.equal(buffers.size, pieces.length, `${body.label}: a reused buffer`);
+        assert.ok(
+          !buffers.has(bigData.buffer as ArrayBuffer),
+          `${body.label}: the source's memory`,
+        );
+      }
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it("bytes, iterables and Readables yield the caller's own memory: not fresh", async () => {
+    const mine = Buffer.alloc(64 * 1024, 1);
+    const bodies = [
+      await prepared(mine),
+      await prepared(mine.buffer),
+      await prepared([mine]),
+      await prepared(
+        (async function* () {
+          yield mine;
+        })(),
+      ),
+      await prepared(Readable.from([mine], { objectMode: false })),
+    ];
+    for (const body of bodies) {
+      assert.equal(body.fresh, false, body.label);
+      const pieces = await collect(body);
+      assert.ok(
+        pieces.some((p) => p.buffer === mine.buffer),
+        `${body.label} hands on the caller's memory`,
+      );
+    }
+    assert.equal((await prepared(null)).fresh, true, 'no body has no pieces');
+  });
+});
+
 describe('writeBody: backpressure and errors', () => {
   it('awaits every write that returns a promise before pulling the next piece', async () => {
     const log: string[] = [];
