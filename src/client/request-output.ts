@@ -15,6 +15,7 @@ import { type BodySink, type PreparedBody, writeBody } from '../io/body-source.t
 import type { ByteReader } from '../io/byte-reader.ts';
 import type { WaitOptions } from '../io/deadline.ts';
 import { HEAD_AND_BODY_MAX } from '../io/tuning.ts';
+import { detachedMemory } from '../protocol/body-errors.ts';
 import { pyrepr } from '../protocol/pytext.ts';
 import {
   type BodyInfo,
@@ -165,12 +166,9 @@ function stayedAttached(
   const length = bytes.length;
   return pending.then(() => {
     if (bytes.length !== length) {
-      throw Object.assign(
-        new TypeError(
-          "the request body's memory was detached (transferred) or shrunk while it was being " +
-            'sent: other bytes may have gone out in its place, and the connection is closed',
-        ),
-        { code: 'ERR_HTTPLIB_DETACHED_BUFFER' },
+      throw detachedMemory(
+        "the request body's memory was detached (transferred) or shrunk while it was being " +
+          'sent: other bytes may have gone out in its place, and the connection is closed',
       );
     }
   });

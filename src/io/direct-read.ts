@@ -18,6 +18,7 @@
  * them. Everything here pushes into a ByteReader; nothing here knows HTTP.
  */
 import { readSync } from 'node:fs';
+import { detachedMemory } from '../protocol/body-errors.ts';
 import type { ByteReader, LentMemory } from './byte-reader.ts';
 import {
   BLOCK_MIN_FREE,
@@ -172,9 +173,10 @@ export class DirectReads implements LentMemory {
    * no event-loop turn, no move of the socket's reads, and no moment when the caller's
    * code runs while the kernel may write into its memory. Tried only while the kernel
    * likely has bytes (the last read filled all it was given): a read that finds nothing
-   * costs an exception (~6 µs). Returns the bytes read; 0 when it read nothing (nothing
-   * there, the end, no descriptor: the socket's own reads meet those); an error other than
-   * EAGAIN fails the reader.
+   * costs an exception (~6 µs). Returns the bytes read, which take() counts as it counts
+   * the socket's reads into offered memory; 0 when it read nothing (nothing there, the
+   * end, no descriptor: the socket's own reads meet those); an error other than EAGAIN
+   * fails the reader.
    */
   readNow(target: Uint8Array, at: number, max: number): number {
     if (!this.likelyMore || max <= 0 || this.reader.buffered !== 0) return 0;
@@ -189,6 +191,7 @@ export class DirectReads implements LentMemory {
       return 0;
     }
     this.likelyMore = n === max;
+    this.filled += n;
     directBytes += n;
     if (n > SMALL_READ) this.bulk = true;
     return n;
@@ -217,18 +220,14 @@ export class DirectReads implements LentMemory {
    */
   take(target: Uint8Array, at: number): number {
     const n = this.filled;
+    const own = this.filledOwn;
     this.filled = 0;
-    if (this.filledOwn) {
-      this.filledOwn = false;
-      if (n > 0) {
-        if (target.length < at + n) {
-          this.disarm();
-          throw detachedTarget();
-        }
-        target.set((this.room as Buffer).subarray(0, n), at);
-      }
-    }
+    this.filledOwn = false;
     this.disarm();
+    if (own && n > 0) {
+      if (target.length < at + n) throw detachedTarget();
+      target.set((this.room as Buffer).subarray(0, n), at);
+    }
     return n;
   }
 
@@ -377,11 +376,8 @@ export class DirectReads implements LentMemory {
  * cannot be read on.
  */
 export function detachedTarget(): TypeError {
-  return Object.assign(
-    new TypeError(
-      "readinto()'s buffer was detached (transferred) or shrunk while the read waited: " +
-        'the body cannot be read on',
-    ),
-    { code: 'ERR_HTTPLIB_DETACHED_BUFFER' },
+  return detachedMemory(
+    "readinto()'s buffer was detached (transferred) or shrunk while the read waited: " +
+      'the body cannot be read on',
   );
 }

@@ -1,7 +1,8 @@
 /**
  * The two body errors that Python does not have, both `HTTPException`s (errors.ts draws
  * the whole tree): a chunked response body that breaks the framing rules, and a request
- * body whose length differs from the one declared in its `Content-Length`.
+ * body whose length differs from the one declared in its `Content-Length`; and the
+ * `TypeError` of memory in use that its owner transferred (detached) or shrank.
  *
  * This file only defines classes: it must not do I/O.
  */
@@ -73,4 +74,13 @@ export class BodyLengthMismatch extends HTTPException {
     this.declared = declared;
     this.got = got;
   }
+}
+
+/**
+ * Memory a read or a send was using (readinto's buffer, a request body) was transferred
+ * (detached) or shrunk by its owner meanwhile: a `TypeError`, as any misuse of an argument,
+ * with `code === 'ERR_HTTPLIB_DETACHED_BUFFER'`.
+ */
+export function detachedMemory(message: string): TypeError {
+  return Object.assign(new TypeError(message), { code: 'ERR_HTTPLIB_DETACHED_BUFFER' });
 }

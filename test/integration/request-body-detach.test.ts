@@ -7,12 +7,16 @@
  * closed; the next request goes out whole on a new socket. Escapes fail the test.
  */
 import assert from 'node:assert/strict';
+import { Blob } from 'node:buffer';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { HTTPConnection } from '../../src/index.ts';
+import { AbortError, HTTPConnection } from '../../src/index.ts';
 import { failOnEscapes } from './servers.ts';
 
 failOnEscapes();
@@ -142,4 +146,49 @@ describe('a request body transferred while it is being sent', () => {
       await srv.close();
     }
   });
+});
+
+describe("bodies whose pieces are memory of their own (a file's, a Blob's): sent without the check", () => {
+  // PreparedBody.fresh: their sends that wait for the socket skip stayedAttached(); the
+  // call must still end as any other when it is cut short.
+  const kinds = [
+    [
+      'FileHandle',
+      async (dir: string) => {
+        const path = join(dir, 'body.bin');
+        await writeFile(path, Buffer.alloc(SIZE, 0x43));
+        return await open(path);
+      },
+    ],
+    ['Blob', async () => new Blob([Buffer.alloc(SIZE, 0x44)])],
+  ] as const;
+  for (const [name, make] of kinds) {
+    it(`${name}: close() while the send waits for the socket rejects with AbortError, the body's owner keeps it, the next request whole`, async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'httplib-fresh-'));
+      const srv = await server();
+      const conn = new HTTPConnection(HOST, srv.port, { timeout: 20 });
+      const body = await make(dir);
+      try {
+        const pending = conn.request('POST', '/', body);
+        await sleep(50);
+        conn.close();
+        await assert.rejects(pending, (err: unknown) => {
+          assert.ok(err instanceof AbortError, String(err));
+          return true;
+        });
+        assert.equal(conn.sock, null);
+        if (!(body instanceof Blob)) assert.equal((await body.stat()).size, SIZE, 'still open');
+        // Sent whole afterwards, on a new connection (the first one is paused for 200 ms).
+        await conn.request('POST', '/', body);
+        const r = await conn.getresponse();
+        assert.equal((await r.read()).toString(), 'ok');
+        assert.equal(srv.connections(), 2);
+      } finally {
+        conn.close();
+        if (!(body instanceof Blob)) await body.close();
+        await srv.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
