@@ -15,7 +15,7 @@
  */
 import { isSharedArrayBuffer } from 'node:util/types';
 import { callWait, closedByCaller, type WaitOptions } from '../io/deadline.ts';
-import { type DirectReads, detachedTarget } from '../io/direct-read.ts';
+import type { DirectReads } from '../io/direct-read.ts';
 import type { Link } from '../io/transport.ts';
 import {
   bodyBufferSize,
@@ -26,7 +26,7 @@ import {
   SMALL_RESULT_FRACTION,
 } from '../io/tuning.ts';
 import { BodyDecoder } from '../protocol/body-decoder.ts';
-import { FramingError } from '../protocol/body-errors.ts';
+import { detachedTarget, FramingError } from '../protocol/body-errors.ts';
 import { ImproperConnectionState, IncompleteRead } from '../protocol/errors.ts';
 import type { ResponseHead } from '../protocol/response-parser.ts';
 import { callSignal } from './connection-options.ts';
@@ -239,6 +239,7 @@ export class ResponseBody {
       const link = this.#link;
       if (link !== null && link.direct !== null && pull.target !== null) {
         const n = link.direct.take(pull.target, pull.got);
+        if (n < 0) throw detachedTarget();
         if (n > 0) {
           this.#decoder.consumeDirect(n);
           pull.got += n;

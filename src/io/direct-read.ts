@@ -18,7 +18,6 @@
  * them. Everything here pushes into a ByteReader; nothing here knows HTTP.
  */
 import { readSync } from 'node:fs';
-import { detachedMemory } from '../protocol/body-errors.ts';
 import type { ByteReader, LentMemory } from './byte-reader.ts';
 import {
   BLOCK_MIN_FREE,
@@ -187,7 +186,8 @@ export class DirectReads implements LentMemory {
       n = readSync(fd, target, at, max, null);
     } catch (err) {
       this.likelyMore = false;
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') this.reader.fail(err as Error);
+      const e = err as NodeJS.ErrnoException;
+      if (e.code !== 'EAGAIN') this.reader.fail(socketReadError(e));
       return 0;
     }
     this.likelyMore = n === max;
@@ -215,8 +215,8 @@ export class DirectReads implements LentMemory {
   /**
    * How many bytes the socket wrote into offered memory since the last call. Bytes it
    * wrote into our own room (offerOwn()) are copied into `target` at `at` first: the
-   * caller's memory that room stood in for. A `target` transferred or shrunk meanwhile
-   * (too short for them) is a TypeError; the bytes are lost with the body.
+   * caller's memory that room stood in for. -1 when `target` is too short for them (its
+   * owner transferred or shrank it meanwhile): nothing is copied and the bytes are gone.
    */
   take(target: Uint8Array, at: number): number {
     const n = this.filled;
@@ -225,7 +225,7 @@ export class DirectReads implements LentMemory {
     this.filledOwn = false;
     this.disarm();
     if (own && n > 0) {
-      if (target.length < at + n) throw detachedTarget();
+      if (target.length < at + n) return -1;
       target.set((this.room as Buffer).subarray(0, n), at);
     }
     return n;
@@ -372,12 +372,15 @@ export class DirectReads implements LentMemory {
 }
 
 /**
- * readinto's buffer was transferred (detached) or shrunk while its read waited: the body
- * cannot be read on.
+ * fs's error for a failed read(2) of the socket ("ECONNRESET: connection reset by peer,
+ * read") in the form the socket's own read gives it ("read ECONNRESET", the same errno,
+ * code and syscall): one error, whichever of the two reads met the failure.
  */
-export function detachedTarget(): TypeError {
-  return detachedMemory(
-    "readinto()'s buffer was detached (transferred) or shrunk while the read waited: " +
-      'the body cannot be read on',
-  );
+function socketReadError(e: NodeJS.ErrnoException): Error {
+  if (typeof e.code !== 'string' || typeof e.errno !== 'number') return e;
+  return Object.assign(new Error(`read ${e.code}`), {
+    errno: e.errno,
+    code: e.code,
+    syscall: 'read',
+  });
 }

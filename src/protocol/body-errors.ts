@@ -84,3 +84,14 @@ export class BodyLengthMismatch extends HTTPException {
 export function detachedMemory(message: string): TypeError {
   return Object.assign(new TypeError(message), { code: 'ERR_HTTPLIB_DETACHED_BUFFER' });
 }
+
+/**
+ * readinto's buffer was transferred (detached) or shrunk while its read waited: the body
+ * cannot be read on.
+ */
+export function detachedTarget(): TypeError {
+  return detachedMemory(
+    "readinto()'s buffer was detached (transferred) or shrunk while the read waited: " +
+      'the body cannot be read on',
+  );
+}
