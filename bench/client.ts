@@ -105,6 +105,11 @@ export interface ClientResult {
   maxRssKiB: number;
   /** Minor page faults of the client process over the timed part (all threads). */
   minorFaults: number;
+  /**
+   * Involuntary context switches of the client process over the timed part (all
+   * threads): the times it was preempted, on one shared CPU mostly by the server.
+   */
+  preempted: number;
 }
 
 /** One connection's way of doing one request; resolves with the bytes to account. */
@@ -626,7 +631,7 @@ async function main(): Promise<void> {
   const rssBaseline = process.memoryUsage.rss();
   rssPeak = rssBaseline;
   process.stdout.write('START\n');
-  const faults0 = process.resourceUsage().minorPageFault;
+  const usage0 = process.resourceUsage();
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const { bytes, requests } = await drive(
@@ -637,7 +642,9 @@ async function main(): Promise<void> {
   );
   const t1 = process.hrtime.bigint();
   const cpu = process.cpuUsage(cpu0);
-  const faults = process.resourceUsage().minorPageFault - faults0;
+  const usage1 = process.resourceUsage();
+  const faults = usage1.minorPageFault - usage0.minorPageFault;
+  const preempted = usage1.involuntaryContextSwitches - usage0.involuntaryContextSwitches;
   process.stdout.write('STOP\n');
   if (spec.rss) sampleRss();
   const result: ClientResult = {
@@ -650,6 +657,7 @@ async function main(): Promise<void> {
     rssPeak,
     maxRssKiB: process.resourceUsage().maxRSS,
     minorFaults: faults,
+    preempted,
   };
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   for (const conn of conns) conn.close();

@@ -118,6 +118,7 @@ def main():
         "rssPeak": 0,
         "maxRssKiB": r1.ru_maxrss,
         "minorFaults": r1.ru_minflt - r0.ru_minflt,
+        "preempted": r1.ru_nivcsw - r0.ru_nivcsw,
     }
     sys.stdout.write("RESULT " + json.dumps(result) + "\n")
     sys.stdout.flush()

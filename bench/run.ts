@@ -451,6 +451,8 @@ interface Run {
   serverCpuPercent: number | null;
   /** Soft hrtimer expiries (mostly TCP pacing) per request over the timed part. */
   hrtimersPerRequest: number | null;
+  /** Involuntary context switches of the client per request (preempted by the server). */
+  preemptedPerRequest: number | null;
   rssAboveBaselineMiB: number | null;
   maxRssMiB: number;
 }
@@ -470,6 +472,7 @@ interface RowSummary {
     faultsPerRequest: number | null;
     serverCpuPercent: number | null;
     hrtimersPerRequest: number | null;
+    preemptedPerRequest: number | null;
     rssAboveBaselineMiB: number | null;
     maxRssMiB: number | null;
   };
@@ -564,6 +567,7 @@ function summarise(rows: Row[], runs: Run[], skipped: Map<string, string>): RowS
         faultsPerRequest: median(ok.map((r) => r.faultsPerRequest)),
         serverCpuPercent: median(ok.map((r) => r.serverCpuPercent)),
         hrtimersPerRequest: median(ok.map((r) => r.hrtimersPerRequest)),
+        preemptedPerRequest: median(ok.map((r) => r.preemptedPerRequest)),
         rssAboveBaselineMiB: median(ok.map((r) => r.rssAboveBaselineMiB)),
         maxRssMiB: median(ok.map((r) => r.maxRssMiB)),
       },
@@ -643,8 +647,8 @@ function table(s: ScenarioSummary, kind: 'rss' | 'cli' | null, vs: string | null
     );
   } else {
     lines.push(
-      `| client | ${unit} | min–max | client CPU µs/req | client faults/req | server CPU | pacing timers/req | × floor | × onread floor | × undici request | × CPython |${vs === null ? '' : ` × @${vs} |`}`,
-      `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|${vs === null ? '' : '---:|'}`,
+      `| client | ${unit} | min–max | client CPU µs/req | client faults/req | server CPU | pacing timers/req | client preempted/req | × floor | × onread floor | × undici request | × CPython |${vs === null ? '' : ` × @${vs} |`}`,
+      `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|${vs === null ? '' : '---:|'}`,
     );
   }
   for (const r of s.rows) {
@@ -673,7 +677,7 @@ function table(s: ScenarioSummary, kind: 'rss' | 'cli' | null, vs: string | null
       const server = m.serverCpuPercent === null ? '–' : `${fmt(m.serverCpuPercent)}%`;
       const paired = vs === null ? '' : ` ${fmtRatio(r.ratios.vs ?? null)} |`;
       lines.push(
-        `| ${label} | ${fmt(m.rate)} | ${range} | ${fmtCpu(m.cpuUsPerRequest)} | ${fmtCpu(m.faultsPerRequest)} | ${server} | ${fmtCpu(m.hrtimersPerRequest)} | ${fmtRatio(r.ratios.floor)} | ${fmtRatio(r.ratios.onread)} | ${fmtRatio(r.ratios.undici)} | ${fmtRatio(r.ratios.python)} |${paired}`,
+        `| ${label} | ${fmt(m.rate)} | ${range} | ${fmtCpu(m.cpuUsPerRequest)} | ${fmtCpu(m.faultsPerRequest)} | ${server} | ${fmtCpu(m.hrtimersPerRequest)} | ${fmt(m.preemptedPerRequest, 2)} | ${fmtRatio(r.ratios.floor)} | ${fmtRatio(r.ratios.onread)} | ${fmtRatio(r.ratios.undici)} | ${fmtRatio(r.ratios.python)} |${paired}`,
       );
     }
   }
@@ -702,7 +706,7 @@ function header(machine: Machine, pin: Pinning, opts: Options): string {
     `- node ${machine.node}, undici ${machine.undici}, CPython ${machine.python ?? '(not found)'}; httplib-ts at ${machine.commit}${machine.vs === undefined ? '' : ` (rows "@${machine.vs}": src/ at ${machine.vs}, in the same rounds)`}`,
     `- pinning: ${pin.note}; TCP congestion control: ${machine.tcpCongestion ?? 'unknown'}`,
     `- ${opts.rounds} round${opts.rounds === 1 ? '' : 's'}${opts.quick ? ' (--quick: a smoke test, the numbers mean nothing)' : ''}, row order rotated each round; medians over the rounds. Each ratio is the median of the ratios taken within a round, against the reference row reading the same way (whole body vs pieces): floor = raw net.Socket, onread floor = net.Socket with onread, undici = undici request, CPython = CPython's http.client reading the same way (read(), read(65536) or readinto; the other clients' drains against read(65536)).`,
-    `- MB = 10^6 bytes. Client CPU = user + system time of the client process (process.cpuUsage / getrusage) per request; client faults = its minor page faults per request (fresh memory touched: resourceUsage / getrusage); server CPU = the server process's CPU time over the timed part, in % of wall time (/proc, 10 ms ticks); pacing timers = soft hrtimer expiries per request, all CPUs (/proc/softirqs): with bbr, the server's paced sends; above ~1 a row ran in the slow of two modes that one shared CPU falls into (bench/README.md).`,
+    `- MB = 10^6 bytes. Client CPU = user + system time of the client process (process.cpuUsage / getrusage) per request; client faults = its minor page faults per request (fresh memory touched: resourceUsage / getrusage); server CPU = the server process's CPU time over the timed part, in % of wall time (/proc, 10 ms ticks); pacing timers = soft hrtimer expiries per request, all CPUs (/proc/softirqs): with bbr, the server's paced sends; above ~1 a row ran in the slow of two modes that one shared CPU falls into (bench/README.md); client preempted = the client's involuntary context switches per request (resourceUsage / getrusage, all threads): on one shared CPU mostly the server woken by a request taking the CPU, which breaks up the batches of both (bench/README.md, "Ten connections on one CPU").`,
     `- ${machine.date}`,
     '',
   ].join('\n');
@@ -875,6 +879,7 @@ async function main(): Promise<void> {
               serverCpuPercent:
                 serverCpuUs === null ? null : (serverCpuUs / (result.elapsedNs / 1e3)) * 100,
               hrtimersPerRequest: hrtimers === null ? null : hrtimers / result.requests,
+              preemptedPerRequest: result.preempted / result.requests,
               rssAboveBaselineMiB: scenario.rss
                 ? (result.rssPeak - result.rssBaseline) / MiB
                 : null,
@@ -898,6 +903,7 @@ async function main(): Promise<void> {
               faultsPerRequest: 0,
               serverCpuPercent: null,
               hrtimersPerRequest: null,
+              preemptedPerRequest: null,
               rssAboveBaselineMiB: null,
               maxRssMiB: 0,
             });
