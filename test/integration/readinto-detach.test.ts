@@ -10,12 +10,14 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type * as net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { HTTPConnection } from '../../src/index.ts';
 import { directReadBytes } from '../../src/io/direct-read.ts';
+import { OWN_ROOM_MAX } from '../../src/io/tuning.ts';
 import { countMoves } from '../io/handle-moves.ts';
 import { failOnEscapes, type RawServer, scriptedServer } from './servers.ts';
 
@@ -26,6 +28,14 @@ setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
 const HOST = '127.0.0.1';
+const MiB = 1024 * 1024;
+
+/** ES2024's resizable ArrayBuffer (Node 20+), which this project's TypeScript lib predates. */
+type ResizableArrayBuffer = ArrayBuffer & { resize(length: number): void };
+type ResizableArrayBufferConstructor = new (
+  length: number,
+  options: { maxByteLength: number },
+) => ResizableArrayBuffer;
 const SIZE = 8 * 1024 * 1024;
 const BODY = Buffer.alloc(SIZE);
 for (let i = 0; i < SIZE; i++) BODY[i] = (i * 31 + (i >> 12)) & 0xff;
@@ -111,6 +121,50 @@ describe('readinto while its buffer is transferred', () => {
       }
     });
   }
+});
+
+describe('readinto while its buffer shrinks', () => {
+  // A length-tracking view of a resizable ArrayBuffer shrinks with it. A readinto larger
+  // than the connection's own room (OWN_ROOM_MAX) is woken each time the room is full;
+  // those bytes still fit and are copied in, and the read must stop there, before the
+  // rest is asked of the socket (its synchronous read would be handed a range past the
+  // buffer's end; a read that went on waiting would end in the timeout, not in the
+  // TypeError: the server sends nothing more).
+  it('shrunk mid-read below what the read asked for: the bytes that came are copied in, then TypeError at once', async () => {
+    const srv = await server();
+    const conn = new HTTPConnection(HOST, srv.port, { timeout: 5 });
+    try {
+      await conn.request('GET', '/');
+      const r = await conn.getresponse();
+      const ab = new (ArrayBuffer as unknown as ResizableArrayBufferConstructor)(MiB, {
+        maxByteLength: MiB,
+      });
+      const b = new Uint8Array(ab);
+      const pending = r.readinto(b);
+      await sleep(30);
+      ab.resize(MiB / 2);
+      assert.equal(b.length, MiB / 2, 'the view tracks the buffer');
+      const sent = OWN_ROOM_MAX + 40 * 1024;
+      const started = performance.now();
+      srv.sockets[0]?.write(BODY.subarray(FIRST, FIRST + sent));
+      await assert.rejects(pending, (err: unknown) => {
+        assert.ok(err instanceof TypeError, String(err));
+        assert.match(String(err), /detached \(transferred\) or shrunk/);
+        assert.equal((err as NodeJS.ErrnoException).code, 'ERR_HTTPLIB_DETACHED_BUFFER');
+        return true;
+      });
+      assert.ok(performance.now() - started < 2000, 'it did not wait for more bytes');
+      const kept = FIRST + OWN_ROOM_MAX;
+      assert.ok(
+        Buffer.from(ab, 0, kept).equals(BODY.subarray(0, kept)),
+        'the bytes of the first room are in the buffer',
+      );
+      assert.equal(r.isclosed(), true);
+    } finally {
+      conn.close();
+      await srv.close();
+    }
+  });
 });
 
 describe('readinto and the memory it may hand to the socket', () => {
