@@ -501,6 +501,21 @@ export class ByteReader {
 
 function ignoreError(): void {}
 
+/**
+ * A failed system call on a socket's descriptor made outside net (fs's `readSync` /
+ * `writeSync`: "ECONNRESET: connection reset by peer, read") in the form net gives the
+ * same failure ("read ECONNRESET", the same errno, code and syscall): one error,
+ * whichever path met it.
+ */
+export function netError(err: NodeJS.ErrnoException, syscall: 'read' | 'write'): Error {
+  if (typeof err.code !== 'string') return err;
+  return Object.assign(new Error(`${syscall} ${err.code}`), {
+    errno: err.errno,
+    code: err.code,
+    syscall,
+  });
+}
+
 /** The error for a write to a socket that is already gone (Node's EPIPE wording). */
 export function socketClosedError(): Error {
   const err = new Error('This socket has been ended by the other party') as NodeJS.ErrnoException;

@@ -18,7 +18,7 @@
  * them. Everything here pushes into a ByteReader; nothing here knows HTTP.
  */
 import { readSync } from 'node:fs';
-import type { ByteReader, LentMemory } from './byte-reader.ts';
+import { type ByteReader, type LentMemory, netError } from './byte-reader.ts';
 import {
   BLOCK_MIN_FREE,
   BLOCK_SIZE,
@@ -187,7 +187,7 @@ export class DirectReads implements LentMemory {
     } catch (err) {
       this.likelyMore = false;
       const e = err as NodeJS.ErrnoException;
-      if (e.code !== 'EAGAIN') this.reader.fail(socketReadError(e));
+      if (e.code !== 'EAGAIN') this.reader.fail(netError(e, 'read'));
       return 0;
     }
     this.likelyMore = n === max;
@@ -369,18 +369,4 @@ export class DirectReads implements LentMemory {
     }
     return this.bufferSymbol;
   }
-}
-
-/**
- * fs's error for a failed read(2) of the socket ("ECONNRESET: connection reset by peer,
- * read") in the form the socket's own read gives it ("read ECONNRESET", the same errno,
- * code and syscall): one error, whichever of the two reads met the failure.
- */
-function socketReadError(e: NodeJS.ErrnoException): Error {
-  if (typeof e.code !== 'string' || typeof e.errno !== 'number') return e;
-  return Object.assign(new Error(`read ${e.code}`), {
-    errno: e.errno,
-    code: e.code,
-    syscall: 'read',
-  });
 }

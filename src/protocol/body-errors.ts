@@ -4,7 +4,7 @@
  * body whose length differs from the one declared in its `Content-Length`; and the
  * `TypeError` of memory in use that its owner transferred (detached) or shrank.
  *
- * This file only defines classes: it must not do I/O.
+ * This file only defines classes and the functions that build them: it must not do I/O.
  */
 import { HTTPException } from './errors.ts';
 

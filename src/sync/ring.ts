@@ -9,6 +9,7 @@
  * drain.
  */
 import { writeSync } from 'node:fs';
+import { netError, socketClosedError } from '../io/byte-reader.ts';
 import { currentGeneration, enqueue, transact, WorkerError, workerGone } from './channel.ts';
 import { settle } from './remote.ts';
 import { Encoder, type Json } from './wire.ts';
@@ -203,7 +204,7 @@ export class Ring {
     } catch (err) {
       return err;
     }
-    return socketClosed();
+    return socketClosedError();
   }
 
   /**
@@ -212,7 +213,7 @@ export class Ring {
    */
   write(data: Buffer, peer: RingPeer, timeoutMs: number | null): void {
     this.check();
-    if (this.#closed) throw socketClosed();
+    if (this.#closed) throw socketClosedError();
     let done = 0;
     const total = data.length;
     while (done < total) {
@@ -223,7 +224,7 @@ export class Ring {
         if ((err as NodeJS.ErrnoException).code === 'EAGAIN') break;
         // The worker may be gone (its sockets closed with it): that is the error then.
         probe();
-        throw netError(err as NodeJS.ErrnoException);
+        throw netError(err as NodeJS.ErrnoException, 'write');
       }
       done += n;
     }
@@ -328,20 +329,4 @@ const dropped = new FinalizationRegistry<[number, number]>(([id, generation]) =>
 /** Throws the channel's `WorkerError` when the worker does not answer. */
 function probe(): void {
   transact({ c: 'nop' }, new Encoder(), null);
-}
-
-/** A write error in Node's net form (`write EPIPE`), as the main entry's socket gives it. */
-function netError(err: NodeJS.ErrnoException): Error {
-  if (typeof err.code !== 'string') return err;
-  return Object.assign(new Error(`write ${err.code}`), {
-    errno: err.errno,
-    code: err.code,
-    syscall: 'write',
-  });
-}
-
-function socketClosed(): Error {
-  return Object.assign(new Error('This socket has been ended by the other party'), {
-    code: 'EPIPE',
-  });
 }
