@@ -256,6 +256,10 @@ process.exit(0);
         conn.request('PUT', '/reset-later', body, { 'Content-Length': '100000' }),
       ) as NodeJS.ErrnoException;
       assert.match(String(err.code), /^(ECONNRESET|EPIPE)$/, String(err));
+      // Carried from the thread that met it as net words it: "write EPIPE" (or "read
+      // ECONNRESET"), with its syscall.
+      assert.match(err.message, /^(write|read) (ECONNRESET|EPIPE)$/, String(err));
+      assert.equal(err.syscall, err.message.split(' ')[0]);
       assert.ok(given < 200, 'the send failed before the iterable ended');
       assert.equal(returned, true, 'the iterable was let go before the call returned');
       conn.close();
