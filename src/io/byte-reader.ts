@@ -12,6 +12,7 @@
  * Node internals: reading straight into memory is direct-read.ts's, which pushes here,
  * and asking a paused socket whether its peer is still there is peer-probe.ts's.
  */
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Deadline, Phase, WaitOptions } from './deadline.ts';
 import { abortedBy } from './deadline.ts';
@@ -378,7 +379,8 @@ export class ByteReader {
    * chunk framing) is handed to the kernel at the end of the event loop's poll phase,
    * not at once (`deferFlush`): a client answering several sockets' responses in one
    * turn reads them all before its first write wakes the server. Alone, a socket writes
-   * at once (nothing else could arrive in the same turn). Bytes of the caller's (a
+   * at once (nothing else could arrive in the same turn), and so does a stream that is
+   * not a `net.Socket` (a `createConnection` hook's own). Bytes of the caller's (a
    * Buffer) go out at once, after any string before them: the caller may reuse or
    * transfer that memory once the write is done.
    */
@@ -392,7 +394,7 @@ export class ByteReader {
     if (this.closed || this.socket.destroyed) return Promise.reject(socketClosedError());
     if (typeof data !== 'string') this.flush();
     else if (!this.deferred && busyReaders > (this.busy ? 1 : 0)) {
-      if (this.socket.writableCorked === 0) deferFlush(this);
+      if (this.socket instanceof Socket && this.socket.writableCorked === 0) deferFlush(this);
     }
     const flushed =
       encoding === undefined ? this.socket.write(data) : this.socket.write(data, encoding);
@@ -435,7 +437,14 @@ export class ByteReader {
   flush(): void {
     if (!this.deferred) return;
     this.deferred = false;
-    if (!this.socket.destroyed) this.socket.uncork();
+    if (this.socket.destroyed) return;
+    try {
+      this.socket.uncork();
+    } catch (err) {
+      // Not expected (a write's failure comes as an event), but this may run from
+      // setImmediate, where a throw would escape: the socket fails instead.
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   private notBusy(): void {

@@ -9,6 +9,8 @@
  * which is what turns the deferral on. Escapes fail the test.
  */
 import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import { Duplex } from 'node:stream';
 import { describe, it } from 'node:test';
 import { HTTPConnection } from '../../src/index.ts';
 import { failOnEscapes, httpServer, peerClosed, rawServer, readBody } from './servers.ts';
@@ -92,6 +94,66 @@ describe('request heads written while other connections wait', { timeout: 30_000
       const res = await conn.getresponse();
       assert.equal(res.status, 200);
       assert.equal((await res.read()).toString(), '1024:aaaa:zzzz');
+    } finally {
+      busy.close();
+      conn.close();
+      await srv.close();
+    }
+  });
+
+  it("a createConnection hook's own stream (not a net.Socket) is written at once", async () => {
+    const srv = await rawServer(() => {});
+    const busy = await waitingConnection(srv.port);
+    const written: string[] = [];
+    const conn = new HTTPConnection(HOST, srv.port, {
+      createConnection: ({ host, port }) => {
+        const inner = net.connect(port, host);
+        const outer = new Duplex({
+          write(chunk: Buffer, _encoding, callback) {
+            written.push(chunk.toString('latin1'));
+            inner.write(chunk, callback);
+          },
+          read() {},
+          destroy(err, callback) {
+            inner.destroy();
+            callback(err);
+          },
+        });
+        inner.on('data', (d: Buffer) => outer.push(d));
+        inner.on('error', (err) => outer.destroy(err));
+        return outer;
+      },
+    });
+    try {
+      await conn.request('GET', '/own-stream');
+      assert.equal(written.length, 1, 'written inside the call');
+      assert.match(written[0] as string, /^GET \/own-stream HTTP\/1\.1\r\n/);
+    } finally {
+      busy.close();
+      conn.close();
+      await srv.close();
+    }
+  });
+
+  it('a socket whose held-back write throws fails the request it carried, not the process', async () => {
+    // Node's Writable does not catch a throwing _write: uncork() in setImmediate would
+    // let it escape as an uncaught exception.
+    const srv = await rawServer(() => {});
+    const busy = await waitingConnection(srv.port);
+    const conn = new HTTPConnection(HOST, srv.port, {
+      createConnection: ({ host, port }) => {
+        const socket = net.connect(port, host);
+        const boom = (): never => {
+          throw new Error('boom from _write');
+        };
+        Object.assign(socket, { _write: boom, _writev: boom });
+        return socket;
+      },
+    });
+    try {
+      await conn.request('GET', '/held-back');
+      await assert.rejects(conn.getresponse(), /boom from _write/);
+      assert.equal(conn.sock, null);
     } finally {
       busy.close();
       conn.close();
