@@ -154,6 +154,8 @@ export class ByteReader {
   private readonly onDataEvent = (chunk: Buffer): void => this.push(chunk);
   private readonly onEnd = (): void => {
     this.ended = true;
+    // Nothing more can come; a response nobody reads or closes may keep the socket.
+    this.notBusy();
     this.notify();
     this.tell('eof');
   };
@@ -166,6 +168,7 @@ export class ByteReader {
   };
   private readonly onClose = (): void => {
     this.closed = true;
+    this.notBusy();
     this.probeWhilePaused();
     this.notify();
     this.tell('eof');
@@ -380,7 +383,7 @@ export class ByteReader {
    * not at once (`deferFlush`): a client answering several sockets' responses in one
    * turn reads them all before its first write wakes the server. Alone, a socket writes
    * at once (nothing else could arrive in the same turn), and so does a stream that is
-   * not a `net.Socket` (a `createConnection` hook's own). Bytes of the caller's (a
+   * not a `net.Socket` (a `createConnection` hook's own, without TLS over it). Bytes of the caller's (a
    * Buffer) go out at once, after any string before them: the caller may reuse or
    * transfer that memory once the write is done.
    */

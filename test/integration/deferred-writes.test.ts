@@ -50,6 +50,54 @@ describe('request heads written while other connections wait', { timeout: 30_000
     }
   });
 
+  /**
+   * `leave` makes a request on a connection to `port` and leaves it (its socket then ends
+   * or fails by the server's doing); 200 ms later a lone connection must write at once.
+   */
+  async function loneAfter(port: number, leave: (c: HTTPConnection) => Promise<void>) {
+    const srv = await rawServer(() => {});
+    const dropped = new HTTPConnection(HOST, port);
+    const conn = new HTTPConnection(HOST, srv.port);
+    try {
+      await leave(dropped);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await conn.request('GET', '/alone-again');
+      assert.equal(conn.sock?.writableLength, 0, 'a lone connection writes inside the call');
+    } finally {
+      dropped.close();
+      conn.close();
+      await srv.close();
+    }
+  }
+
+  it('a closed socket whose response is never read or closed no longer counts as waiting', async () => {
+    const closing = await httpServer((_req, res) => {
+      res.setHeader('Connection', 'close');
+      res.end('x');
+    });
+    try {
+      await loneAfter(closing.port, async (dropped) => {
+        await dropped.request('GET', '/');
+        // Neither read nor closed: the response holds the socket, which the server ends.
+        assert.equal((await dropped.getresponse()).status, 200);
+      });
+    } finally {
+      await closing.close();
+    }
+  });
+
+  it('a socket reset while its answer was never asked for no longer counts as waiting', async () => {
+    const resetting = await rawServer((socket) => {
+      socket.once('data', () => socket.resetAndDestroy());
+    });
+    try {
+      // getresponse() is never called: the reset is met by the socket alone.
+      await loneAfter(resetting.port, (dropped) => dropped.request('GET', '/'));
+    } finally {
+      await resetting.close();
+    }
+  });
+
   it('a request written just before close() still reaches the server', async () => {
     const srv = await rawServer(() => {});
     const busy = await waitingConnection(srv.port);
