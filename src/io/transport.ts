@@ -238,6 +238,7 @@ async function hooked(
               );
             } else {
               made = socket;
+              catchWriteThrows(socket);
               if (!(socket instanceof net.Socket && socket.connecting)) settle(null);
               else if (params.timeout === 0) {
                 // Python's timeout 0: a non-blocking socket, whose connect cannot wait.
@@ -275,6 +276,32 @@ function givenUpBecause(plan: Establish, err: unknown): unknown {
   if (signal?.aborted) return signal.reason;
   if (plan.epoch.aborted) return plan.epoch.reason;
   return err;
+}
+
+/**
+ * A hook's stream whose `_write` or `_writev` throws errors with what it threw, as if it
+ * had passed it to the write's callback. Node's Writable does not catch that throw, so it
+ * would escape as an uncaught exception whenever the write is not made inside one of our
+ * calls: always under TLS (Node's TLS layer writes to a stream that is not a `net.Socket`
+ * from its C++ side, which reports a throw as uncaught) and when the stream flushes
+ * writes it buffered, from its own callback. Its 'error' then fails the call, as a
+ * socket's does. Wrapped on the instance; a stream with no `_write` of its own kind is
+ * left as it is.
+ */
+function catchWriteThrows(socket: Duplex): void {
+  const writable = socket as Duplex & { _writev?: Duplex['_writev'] | null };
+  for (const name of ['_write', '_writev'] as const) {
+    const original = writable[name] as ((...args: unknown[]) => void) | null | undefined;
+    if (typeof original !== 'function') continue;
+    const guarded = function (this: Duplex, ...args: unknown[]): void {
+      try {
+        original.apply(this, args);
+      } catch (err) {
+        this.destroy(err instanceof Error ? err : new Error(String(err)));
+      }
+    };
+    Object.defineProperty(writable, name, { value: guarded, writable: true, configurable: true });
+  }
 }
 
 /** Destroy a socket given up on (a late 'error' of it must not go uncaught). */

@@ -1,0 +1,175 @@
+/**
+ * A `createConnection` hook's stream whose `_write` throws. Node's Writable does not
+ * catch that throw, so it escapes as an uncaught exception whenever the write is not
+ * made inside one of our calls: under TLS (Node's TLS layer writes to a stream that is
+ * not a `net.Socket` from its C++ side, where a throw cannot reach the caller) and when
+ * the stream flushes a write it had buffered, from its own callback. The throw must
+ * become the call's rejection and end the connection. Escapes fail the test.
+ */
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import { Duplex } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { HTTPConnection, HTTPSConnection, ssl } from '../../src/index.ts';
+import { failOnEscapes, httpServer, rawServer } from './servers.ts';
+import { type HttpsServer, httpsServer, makePki, type Pki } from './tls-peers.ts';
+
+failOnEscapes();
+
+const HOST = '127.0.0.1';
+const BOOM = (err: unknown): boolean => err instanceof Error && err.message === 'boom from _write';
+
+/**
+ * A Duplex over a TCP connection to `port` whose `_write` throws once `throwsAt(n)` says
+ * so for its n-th write (1-based; `writev`: its `_writev` too, a flush counting as one). `later`: a write's callback comes a turn after the
+ * bytes are handed on, so the stream buffers the writes made meanwhile and flushes them
+ * from that callback.
+ */
+function throwingStream(
+  port: number,
+  throwsAt: (n: number) => boolean,
+  later = false,
+  writev = false,
+): Duplex {
+  const inner = net.connect(port, HOST);
+  let writes = 0;
+  const write = (chunk: Buffer, callback: (err?: Error | null) => void): void => {
+    writes++;
+    if (throwsAt(writes)) throw new Error('boom from _write');
+    inner.write(chunk, later ? () => setImmediate(callback) : callback);
+  };
+  const outer = new Duplex({
+    write(chunk: Buffer, _encoding, callback) {
+      write(chunk, callback);
+    },
+    // `writev`: several writes buffered meanwhile come here at once, as one.
+    ...(writev
+      ? {
+          writev(chunks: Array<{ chunk: Buffer }>, callback: (err?: Error | null) => void) {
+            write(Buffer.concat(chunks.map((c) => c.chunk)), callback);
+          },
+        }
+      : {}),
+    read() {},
+    final(callback) {
+      inner.end(callback);
+    },
+    destroy(err, callback) {
+      inner.destroy();
+      callback(err);
+    },
+  });
+  inner.on('data', (d: Buffer) => outer.push(d));
+  inner.on('end', () => outer.push(null));
+  inner.on('error', (err) => outer.destroy(err));
+  return outer;
+}
+
+describe("a createConnection hook's stream whose _write throws", { timeout: 30_000 }, () => {
+  let pki: Pki;
+  let server: HttpsServer;
+  let context: ssl.SSLContext;
+
+  before(async () => {
+    pki = await makePki();
+    server = await httpsServer(pki.pair('server'), (_req, res) => res.end('ok'));
+    context = ssl.create_default_context({ cafile: pki.file('ca.pem') });
+  });
+  after(async () => {
+    await server?.close();
+    pki?.remove();
+  });
+
+  it('under TLS, at its first write (the ClientHello): request() rejects with it', async () => {
+    const srv = await rawServer(() => {});
+    const conn = new HTTPSConnection('localhost', srv.port, {
+      context,
+      createConnection: ({ port }) => throwingStream(port, () => true),
+    });
+    try {
+      await assert.rejects(conn.request('GET', '/'), BOOM);
+      assert.equal(conn.sock, null);
+    } finally {
+      conn.close();
+      await srv.close();
+    }
+  });
+
+  it('under TLS, after a request went through: the next request fails with it', async () => {
+    let armed = false;
+    const conn = new HTTPSConnection('localhost', server.port, {
+      context,
+      createConnection: ({ port }) => throwingStream(port, () => armed),
+    });
+    try {
+      await conn.request('GET', '/first');
+      const first = await conn.getresponse();
+      assert.equal((await first.read()).toString(), 'ok');
+      armed = true;
+      await assert.rejects(
+        (async () => {
+          await conn.request('GET', '/second');
+          await conn.getresponse();
+        })(),
+        BOOM,
+      );
+      assert.equal(conn.sock, null);
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('a write the stream buffered and flushes from its own callback: the request fails with it', async () => {
+    const srv = await httpServer((_req, res) => res.end('ok'));
+    const conn = new HTTPConnection(HOST, srv.port, {
+      // The head is the first write; the body (larger than what is copied behind the
+      // head) the second, buffered until the head's callback comes a turn later.
+      createConnection: ({ port }) => throwingStream(port, (n) => n === 2, true),
+    });
+    try {
+      await assert.rejects(
+        (async () => {
+          await conn.request('POST', '/', Buffer.alloc(64 * 1024, 0x61));
+          await conn.getresponse();
+        })(),
+        BOOM,
+      );
+      assert.equal(conn.sock, null);
+    } finally {
+      conn.close();
+      await srv.close();
+    }
+  });
+
+  it('several buffered writes flushed at once through a throwing _writev: the request fails with it', async () => {
+    const srv = await httpServer((_req, res) => res.end('ok'));
+    let flushedAtOnce = false;
+    const conn = new HTTPConnection(HOST, srv.port, {
+      createConnection: ({ port }) => {
+        const stream = throwingStream(port, (n) => n === 2, true, true);
+        const writev = stream._writev as NonNullable<Duplex['_writev']>;
+        stream._writev = function (chunks, callback) {
+          flushedAtOnce = true;
+          writev.call(this, chunks, callback);
+        };
+        return stream;
+      },
+    });
+    try {
+      // A chunked body: its framing and pieces are written while the head's callback
+      // has yet to come, and flushed together when it does.
+      await assert.rejects(
+        (async () => {
+          await conn.request('POST', '/', [Buffer.from('aa'), Buffer.from('bb')]);
+          await conn.getresponse();
+        })(),
+        BOOM,
+      );
+      assert.ok(flushedAtOnce, 'the writes went through _writev');
+      assert.equal(conn.sock, null);
+    } finally {
+      conn.close();
+      await srv.close();
+    }
+  });
+});
