@@ -238,7 +238,7 @@ async function hooked(
               );
             } else {
               made = socket;
-              catchWriteThrows(socket);
+              guardHookStream(socket);
               if (!(socket instanceof net.Socket && socket.connecting)) settle(null);
               else if (params.timeout === 0) {
                 // Python's timeout 0: a non-blocking socket, whose connect cannot wait.
@@ -279,28 +279,32 @@ function givenUpBecause(plan: Establish, err: unknown): unknown {
 }
 
 /**
- * A hook's stream whose `_write` or `_writev` throws errors with what it threw, as if it
- * had passed it to the write's callback. Node's Writable does not catch that throw, so it
- * would escape as an uncaught exception whenever the write is not made inside one of our
- * calls: always under TLS (Node's TLS layer writes to a stream that is not a `net.Socket`
- * from its C++ side, which reports a throw as uncaught) and when the stream flushes
- * writes it buffered, from its own callback. Its 'error' then fails the call, as a
- * socket's does. Wrapped on the instance; a stream with no `_write` of its own kind is
- * left as it is.
+ * A hook's stream whose `write`, `_write` or `_writev` throws errors with what it threw,
+ * as if it had passed it to the write's callback; a `destroy` that throws has it dropped.
+ * Node's Writable does not catch a throwing `_write`, so it would escape as an uncaught
+ * exception whenever the write is not made inside one of our calls: always under TLS
+ * (Node's TLS layer writes to a stream that is not a `net.Socket` from its C++ side,
+ * which reports a throw as uncaught) and when the stream flushes writes it buffered,
+ * from its own callback. The stream's 'error' then fails the call, as a socket's does.
+ * `destroy` is called as the connection ends (close(), a failure), some of it from an
+ * abort listener: what it throws has no call left to fail, and the stream was told to
+ * end. Wrapped on the instance, only the methods it has.
  */
-function catchWriteThrows(socket: Duplex): void {
-  const writable = socket as Duplex & { _writev?: Duplex['_writev'] | null };
-  for (const name of ['_write', '_writev'] as const) {
-    const original = writable[name] as ((...args: unknown[]) => void) | null | undefined;
+function guardHookStream(socket: Duplex): void {
+  const stream = socket as unknown as Record<string, unknown>;
+  for (const name of ['write', '_write', '_writev', 'destroy']) {
+    const original = stream[name];
     if (typeof original !== 'function') continue;
-    const guarded = function (this: Duplex, ...args: unknown[]): void {
+    const guarded = function (this: Duplex, ...args: unknown[]): unknown {
       try {
-        original.apply(this, args);
+        return original.apply(this, args);
       } catch (err) {
+        if (name === 'destroy') return this;
         this.destroy(err instanceof Error ? err : new Error(String(err)));
+        return false;
       }
     };
-    Object.defineProperty(writable, name, { value: guarded, writable: true, configurable: true });
+    Object.defineProperty(stream, name, { value: guarded, writable: true, configurable: true });
   }
 }
 

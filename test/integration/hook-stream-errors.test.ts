@@ -1,10 +1,12 @@
 /**
- * A `createConnection` hook's stream whose `_write` throws. Node's Writable does not
- * catch that throw, so it escapes as an uncaught exception whenever the write is not
- * made inside one of our calls: under TLS (Node's TLS layer writes to a stream that is
- * not a `net.Socket` from its C++ side, where a throw cannot reach the caller) and when
- * the stream flushes a write it had buffered, from its own callback. The throw must
- * become the call's rejection and end the connection. Escapes fail the test.
+ * A `createConnection` hook's stream whose `write`, `_write` or `destroy` throws. Node's
+ * Writable does not catch a throwing `_write`, so it escaped as an uncaught exception
+ * whenever the write was not made inside one of our calls: under TLS (Node's TLS layer
+ * writes to a stream that is not a `net.Socket` from its C++ side, where a throw cannot
+ * reach the caller) and when the stream flushes a write it had buffered, from its own
+ * callback. A write's throw must become the call's rejection and end the connection; a
+ * `destroy` that throws (called by close(), from an abort listener) must not escape.
+ * Escapes fail the test.
  */
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
@@ -65,7 +67,9 @@ function throwingStream(
   return outer;
 }
 
-describe("a createConnection hook's stream whose _write throws", { timeout: 30_000 }, () => {
+describe("a createConnection hook's stream whose write, _write or destroy throws", {
+  timeout: 30_000,
+}, () => {
   let pki: Pki;
   let server: HttpsServer;
   let context: ssl.SSLContext;
@@ -80,18 +84,67 @@ describe("a createConnection hook's stream whose _write throws", { timeout: 30_0
     pki?.remove();
   });
 
-  it('under TLS, at its first write (the ClientHello): request() rejects with it', async () => {
+  it('under TLS, at its first write (the ClientHello): request() rejects with it, at once', async () => {
     const srv = await rawServer(() => {});
-    const conn = new HTTPSConnection('localhost', srv.port, {
-      context,
-      createConnection: ({ port }) => throwingStream(port, () => true),
-    });
+    const hooks: Record<string, (port: number) => Duplex> = {
+      _write: (port) => throwingStream(port, () => true),
+      // Its own write() throwing, not the Writable's: before, the throw escaped and the
+      // handshake waited for its timeout.
+      write: (port) => {
+        const stream = throwingStream(port, () => false);
+        stream.write = (): never => {
+          throw new Error('boom from _write');
+        };
+        return stream;
+      },
+    };
     try {
-      await assert.rejects(conn.request('GET', '/'), BOOM);
-      assert.equal(conn.sock, null);
+      for (const [which, hook] of Object.entries(hooks)) {
+        const conn = new HTTPSConnection('localhost', srv.port, {
+          context,
+          timeout: 20,
+          createConnection: ({ port }) => hook(port),
+        });
+        try {
+          await assert.rejects(conn.request('GET', '/'), BOOM, which);
+          assert.equal(conn.sock, null);
+        } finally {
+          conn.close();
+        }
+      }
     } finally {
-      conn.close();
       await srv.close();
+    }
+  });
+
+  it('close() of a connection whose stream throws from destroy(): nothing escapes', async () => {
+    for (const secure of [false, true]) {
+      const srv = secure ? null : await httpServer((_req, res) => res.end('ok'));
+      let destroyed = 0;
+      const hook = ({ port }: { port: number }): Duplex => {
+        const stream = throwingStream(port, () => false);
+        const destroy = stream.destroy.bind(stream);
+        stream.destroy = (err?: Error): never => {
+          destroyed++;
+          destroy(err);
+          throw new Error('boom from destroy');
+        };
+        return stream;
+      };
+      const conn = secure
+        ? new HTTPSConnection('localhost', server.port, { context, createConnection: hook })
+        : new HTTPConnection(HOST, (srv as { port: number }).port, { createConnection: hook });
+      try {
+        await conn.request('GET', '/');
+        const response = await conn.getresponse();
+        assert.equal((await response.read()).toString(), 'ok');
+        assert.doesNotThrow(() => conn.close());
+        assert.ok(destroyed > 0, 'close() destroyed the stream');
+        await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        conn.close();
+        await srv?.close();
+      }
     }
   });
 
