@@ -272,6 +272,31 @@ process.exit(0);
     });
   }
 
+  it("a send() on a socket the server closed fails with net's 'write EPIPE', from this thread's own write", () => {
+    // The direct transport writes on the socket's descriptor here (ring.ts `write`), not
+    // in the worker: its failure must be worded as net words a failed write, with the
+    // system call, as the worker's are (fs.writeSync's own is "EPIPE: broken pipe, write").
+    const conn = connectionOn(true, peer.raw);
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    conn.putrequest('PUT', '/fin-close');
+    conn.putheader('Content-Length', '100000');
+    conn.endheaders();
+    let sent = 0;
+    const err = thrown(() => {
+      // The first piece after the close is taken by the kernel and answered with a reset;
+      // a later one fails.
+      for (; sent < 20; sent++) {
+        Atomics.wait(pause, 0, 0, 100);
+        conn.send(Buffer.from('piece'));
+      }
+    }) as NodeJS.ErrnoException;
+    assert.ok(sent < 20, 'a send failed');
+    assert.match(String(err.code), /^(EPIPE|ECONNRESET)$/, String(err));
+    assert.equal(err.message, `write ${err.code}`);
+    assert.equal(err.syscall, 'write');
+    conn.close();
+  });
+
   it('takes a connection to the worker when a tunnel is set, before it connects', () => {
     const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
     conn.request('GET', '/hello');

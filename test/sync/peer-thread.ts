@@ -124,6 +124,12 @@ const RAW: Record<string, (socket: net.Socket) => void> = {
   '/fin-later': (s) => {
     setTimeout(() => s.end(), 300);
   },
+  // A FIN right after the head, and the socket closed a moment later: bytes the client
+  // sends after that are answered with a reset, and its next write fails (EPIPE).
+  '/fin-close': (s) => {
+    s.end();
+    setTimeout(() => s.destroy(), 50);
+  },
   // Chunked, kept alive: the whole body at once, and an empty body (only the last chunk).
   '/chunked-abc': (s) =>
     s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n'),
