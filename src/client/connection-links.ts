@@ -71,6 +71,11 @@ export class ConnectionLinks {
     this.createConnection = createConnection;
   }
 
+  /** A socket is held or being opened (set_tunnel() is refused from then on). */
+  get opened(): boolean {
+    return this.link !== null || this.connecting !== null;
+  }
+
   /** Python's `sock`. */
   get socket(): Duplex | null {
     return this.link?.reader.socket ?? null;

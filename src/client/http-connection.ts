@@ -210,9 +210,10 @@ export class HTTPConnection {
   /**
    * Python's `set_tunnel(host, port=None, headers=None)`: send requests through the
    * proxy given to the constructor, with `CONNECT host:port HTTP/1.0`. Must be called
-   * before connecting (else an `Error`). A non-200 answer rejects the connect with a
-   * `TunnelError` (`Tunnel connection failed: <code> <reason>`; Python's `socket.error`),
-   * which keeps the proxy's `status`, `reason` and `headers`, and closes the connection.
+   * before connecting (else an `Error`, also while a connect is under way). A non-200
+   * answer rejects the connect with a `TunnelError` (`Tunnel connection failed: <code>
+   * <reason>`; Python's `socket.error`), which keeps the proxy's `status`, `reason` and
+   * `headers`, and closes the connection.
    *
    * Differs from Python 2.7: the host and headers are checked now, as Python's later
    * gh-146211 fix does (`InvalidURL`/`TypeError`), and an IPv6 host is bracketed in the
@@ -227,7 +228,10 @@ export class HTTPConnection {
    */
   set_tunnel(host: string, port?: number | null, headers?: HeadersInput | null): void {
     const driver = this.#driver;
-    if (driver.link !== null) {
+    // Also while the socket is being opened (Python's connect() blocks, so it cannot be
+    // asked then): the connect under way goes to the proxy directly, and its requests
+    // would carry the tunnel's Host without a CONNECT.
+    if (driver.opened) {
       // Python 2.7: RuntimeError, which maps to a plain Error (with a code, as Node's have).
       throw Object.assign(new Error("Can't setup tunnel for established connection."), {
         code: 'ERR_HTTPLIB_TUNNEL_ESTABLISHED',

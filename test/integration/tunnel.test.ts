@@ -480,6 +480,33 @@ describe('CONNECT tunnels through a real proxy (issue 4)', { timeout: 60_000 }, 
       }
     });
 
+    it('throws while a connect is under way, and the connect goes on untunnelled', async () => {
+      // Before, it was taken: the socket being opened went to the proxy without a
+      // CONNECT, and its requests carried the tunnel's Host there.
+      const p = await proxy();
+      for (const make of [viaHttp, viaHttps]) {
+        for (const how of ['connect()', 'a request']) {
+          const conn = make(p);
+          try {
+            const opening =
+              how === 'connect()' ? conn.connect() : conn.request('GET', '/', null, {});
+            assert.throws(() => conn.set_tunnel('localhost', origin.port), {
+              message: "Can't setup tunnel for established connection.",
+            });
+            assert.equal(conn._tunnel_host, null, how);
+            conn.close();
+            await assert.rejects(opening, { name: 'AbortError' });
+          } finally {
+            conn.close();
+          }
+        }
+      }
+      assert.ok(
+        p.heads.every((head) => !head.startsWith('CONNECT ') && !head.includes('Host: localhost')),
+        String(p.heads),
+      );
+    });
+
     it('after a Connection: close response the next request tunnels again', async () => {
       for (const [make, port] of [
         [viaHttp, () => origin.port],
