@@ -15,7 +15,7 @@
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Deadline, Phase, WaitOptions } from './deadline.ts';
-import { abortedBy } from './deadline.ts';
+import { abortedBy, socketError } from './deadline.ts';
 import { probePeer } from './peer-probe.ts';
 import { HIGH_WATER_MARK, PAUSED_PROBE_MS } from './tuning.ts';
 
@@ -159,8 +159,9 @@ export class ByteReader {
     this.notify();
     this.tell('eof');
   };
-  private readonly onError = (err: Error): void => {
+  private readonly onError = (value: unknown): void => {
     // Kept, never thrown from here: the next read or write reports it.
+    const err = socketError(value);
     if (this.error === null) this.error = this.mapError === null ? err : this.mapError(err);
     this.probeWhilePaused();
     this.notify();

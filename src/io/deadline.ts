@@ -89,6 +89,19 @@ export function listenAbort(
 }
 
 /**
+ * What a socket's 'error' event carried, as an Error: Node's sockets always give one, but
+ * a `createConnection` hook's stream may emit anything (`undefined`, a string, `null`),
+ * and every call rejects with an Error. The value is the new error's `cause`.
+ */
+export function socketError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return new Error(`the socket failed with a value that is not an Error: ${shown}`, {
+    cause: value,
+  });
+}
+
+/**
  * A connecting socket's outcome for {@link Deadline.until}: 'connect' settles with null,
  * 'error' with the error, each heard once; returns what takes both listeners off.
  */
@@ -97,11 +110,12 @@ export function connectOutcome(
   settle: (err: Error | null) => void,
 ): () => void {
   const onConnect = (): void => settle(null);
+  const onError = (value: unknown): void => settle(socketError(value));
   socket.once('connect', onConnect);
-  socket.once('error', settle);
+  socket.once('error', onError);
   return () => {
     socket.off('connect', onConnect);
-    socket.off('error', settle);
+    socket.off('error', onError);
   };
 }
 

@@ -20,7 +20,14 @@ import { ResponseParser } from '../protocol/response-parser.ts';
 import { checkPort } from '../protocol/validate.ts';
 import { typeName } from './body-kinds.ts';
 import { ByteReader } from './byte-reader.ts';
-import { checkTimeout, connectOutcome, Deadline, type Peer, type WaitOptions } from './deadline.ts';
+import {
+  checkTimeout,
+  connectOutcome,
+  Deadline,
+  type Peer,
+  socketError,
+  type WaitOptions,
+} from './deadline.ts';
 import { DirectReads } from './direct-read.ts';
 import { nodeTls } from './node-tls.ts';
 
@@ -135,6 +142,14 @@ export async function establish(plan: Establish): Promise<Link> {
     deadline.dispose();
     throw err;
   }
+  // A hook's socket that failed after its connect, before the reader listens (its own
+  // 'connect' listener or a tick later): that failure, not a write's made-up EPIPE.
+  const early = releaseEarlyErrors(socket);
+  if (early !== null) {
+    deadline.dispose();
+    discard(socket);
+    throw early;
+  }
   reader.attach(socket, direct === null);
   plan.connected(socket);
   const secured = plan.tls;
@@ -239,6 +254,7 @@ async function hooked(
             } else {
               made = socket;
               guardHookStream(socket);
+              holdEarlyErrors(socket);
               if (!(socket instanceof net.Socket && socket.connecting)) settle(null);
               else if (params.timeout === 0) {
                 // Python's timeout 0: a non-blocking socket, whose connect cannot wait.
@@ -306,6 +322,35 @@ function guardHookStream(socket: Duplex): void {
     };
     Object.defineProperty(stream, name, { value: guarded, writable: true, configurable: true });
   }
+}
+
+/** The first 'error' of a hook's socket while nothing else listens, and its listener. */
+const earlyErrors = new WeakMap<Duplex, { error: Error | null; listener: (v: unknown) => void }>();
+
+/**
+ * Keep the first 'error' a hook's socket emits from now until `releaseEarlyErrors`:
+ * between the connect wait's end and the reader's `attach` (several promise hops) the
+ * hook's own code may fail the socket (in its 'connect' listener, or a tick later), and
+ * a second 'error' may follow the one that failed the connect. Neither may go uncaught.
+ */
+function holdEarlyErrors(socket: Duplex): void {
+  const held = {
+    error: null as Error | null,
+    listener: (value: unknown): void => {
+      held.error ??= socketError(value);
+    },
+  };
+  earlyErrors.set(socket, held);
+  socket.on('error', held.listener);
+}
+
+/** Stop holding `socket`'s errors (the reader listens next): the one held, if any. */
+function releaseEarlyErrors(socket: Duplex): Error | null {
+  const held = earlyErrors.get(socket);
+  if (held === undefined) return null;
+  earlyErrors.delete(socket);
+  socket.off('error', held.listener);
+  return held.error;
 }
 
 /** Destroy a socket given up on (a late 'error' of it must not go uncaught). */

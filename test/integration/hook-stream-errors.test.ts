@@ -6,7 +6,9 @@
  * reach the caller) and when the stream flushes a write it had buffered, from its own
  * callback. A write's throw must become the call's rejection and end the connection; a
  * `destroy` that throws (called by close(), from an abort listener) must not escape.
- * Escapes fail the test.
+ * Also a hook's socket that fails at odd moments: right after its connect (in its own
+ * 'connect' listener, or a tick later: before the reader listens), twice in a row while
+ * connecting, or with an 'error' value that is not an Error. Escapes fail the test.
  */
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
@@ -67,7 +69,7 @@ function throwingStream(
   return outer;
 }
 
-describe("a createConnection hook's stream whose write, _write or destroy throws", {
+describe("a createConnection hook's stream that throws or fails at odd moments", {
   timeout: 30_000,
 }, () => {
   let pki: Pki;
@@ -222,6 +224,93 @@ describe("a createConnection hook's stream whose write, _write or destroy throws
       assert.equal(conn.sock, null);
     } finally {
       conn.close();
+      await srv.close();
+    }
+  });
+
+  it('a socket failed in its own connect listener, or a tick later: the request rejects with that', async () => {
+    // Before, the 'error' came while nothing listened (uncaught), and the request
+    // rejected with a write's made-up EPIPE.
+    for (const secure of [false, true]) {
+      for (const when of ['in the listener', 'a tick later'] as const) {
+        const conn = new (secure ? HTTPSConnection : HTTPConnection)(
+          secure ? 'localhost' : HOST,
+          server.port,
+          {
+            ...(secure ? { context } : {}),
+            createConnection: ({ port }) => {
+              const socket = net.connect(port, HOST);
+              socket.on('connect', () => {
+                const fail = (): void => {
+                  socket.destroy(new Error(`failed ${when}`));
+                };
+                if (when === 'in the listener') fail();
+                else process.nextTick(fail);
+              });
+              return socket;
+            },
+          },
+        );
+        try {
+          await assert.rejects(conn.request('GET', '/'), { message: `failed ${when}` });
+          assert.equal(conn.sock, null);
+        } finally {
+          conn.close();
+        }
+      }
+    }
+  });
+
+  it("a connecting socket that emits 'error' twice: the connect rejects with the first", async () => {
+    const conn = new HTTPConnection(HOST, server.port, {
+      createConnection: ({ port }) => {
+        const socket = net.connect(port, HOST);
+        setImmediate(() => {
+          socket.emit('error', new Error('first'));
+          socket.emit('error', new Error('second'));
+        });
+        return socket;
+      },
+    });
+    try {
+      await assert.rejects(conn.request('GET', '/'), { message: 'first' });
+    } finally {
+      conn.close();
+    }
+  });
+
+  it("an 'error' value that is not an Error: the call rejects with an Error that has it as its cause", async () => {
+    const srv = await httpServer((_req, res) => {
+      setTimeout(() => res.end('ok'), 50);
+    });
+    try {
+      for (const value of [undefined, 'a string', null]) {
+        // While connecting (a tick after the hook: before any poll could connect it),
+        // then once connected (while the response is awaited).
+        for (const at of ['connect', 'response']) {
+          const conn = new HTTPConnection(HOST, srv.port, {
+            createConnection: ({ port }) => {
+              const socket = net.connect(port, HOST);
+              if (at === 'connect') process.nextTick(() => socket.emit('error', value));
+              else socket.on('connect', () => setTimeout(() => socket.emit('error', value), 10));
+              return socket;
+            },
+          });
+          const expected = (err: unknown): boolean =>
+            err instanceof Error && err.cause === value && /not an Error/.test(err.message);
+          try {
+            if (at === 'connect') {
+              await assert.rejects(conn.request('GET', '/'), expected, `${value} at ${at}`);
+            } else {
+              await conn.request('GET', '/');
+              await assert.rejects(conn.getresponse(), expected, `${value} at ${at}`);
+            }
+          } finally {
+            conn.close();
+          }
+        }
+      }
+    } finally {
       await srv.close();
     }
   });
