@@ -153,6 +153,9 @@ export class DirectDriver {
     messageBody: unknown,
     options: { encode_chunked?: boolean | undefined } | undefined,
   ): void {
+    // What the socket did since putrequest() (a reset, the server's close), as the main
+    // entry hears it at once: an unusable socket is dropped and the request opens a new one.
+    this.#poll();
     let prepared: Body | null = null;
     if (this.machine.request !== 'started') throw new CannotSendHeader();
     if (messageBody !== undefined && messageBody !== null)

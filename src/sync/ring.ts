@@ -14,9 +14,12 @@ import { currentGeneration, enqueue, transact, WorkerError, workerGone } from '.
 import { settle } from './remote.ts';
 import { Encoder, type Json } from './wire.ts';
 import {
+  FD_FREE,
+  FD_WRITING,
   R_CTRL_BYTES,
   R_ERROR,
   R_EVENT,
+  R_FD,
   R_PAUSED,
   R_READ,
   R_STATE,
@@ -214,19 +217,35 @@ export class Ring {
   write(data: Buffer, peer: RingPeer, timeoutMs: number | null): void {
     this.check();
     if (this.#closed) throw socketClosedError();
+    const ctrl = this.#ctrl;
+    // The descriptor is the worker's socket's: written only while the worker has not
+    // closed it, and not closed while written (worker-ring.ts `R_FD`).
+    if (Atomics.compareExchange(ctrl, R_FD, FD_FREE, FD_WRITING) !== FD_FREE) {
+      throw this.error();
+    }
     let done = 0;
     const total = data.length;
-    while (done < total) {
-      let n: number;
-      try {
-        n = writeSync(this.fd, data, done, total - done);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') break;
-        // The worker may be gone (its sockets closed with it): that is the error then.
-        probe();
-        throw netError(err as NodeJS.ErrnoException, 'write');
+    let failed: NodeJS.ErrnoException | null = null;
+    try {
+      while (done < total) {
+        let n: number;
+        try {
+          n = writeSync(this.fd, data, done, total - done);
+        } catch (err) {
+          const e = err as NodeJS.ErrnoException;
+          if (e.code !== 'EAGAIN') failed = e;
+          break;
+        }
+        done += n;
       }
-      done += n;
+    } finally {
+      Atomics.store(ctrl, R_FD, FD_FREE);
+      Atomics.notify(ctrl, R_FD);
+    }
+    if (failed !== null) {
+      // The worker may be gone (its sockets closed with it): that is the error then.
+      probe();
+      throw netError(failed, 'write');
     }
     if (done === total) return;
     const encoder = new Encoder();

@@ -24,6 +24,17 @@ export const R_READ = 1; // bytes the caller took out of it (wrapping int32)
 export const R_EVENT = 2; // moves at every publication: the caller waits on it
 export const R_STATE = 3; // R_EOF | R_ERROR bits
 export const R_PAUSED = 4; // 1: the ring was full and the worker stopped reading
+/**
+ * Who may use the socket's descriptor: FD_FREE, FD_WRITING (the caller is in a
+ * `writeSync` on it) or FD_GONE (the worker closed it, or is about to). The worker closes
+ * the descriptor only from FD_FREE, waiting out a write; the caller writes only from
+ * FD_FREE. Without this, a socket Node destroyed on a reset had its number reused (by
+ * the next socket or file of the process) while the caller still wrote to it.
+ */
+export const R_FD = 5;
+export const FD_FREE = 0;
+export const FD_WRITING = 1;
+export const FD_GONE = 2;
 export const R_CTRL_BYTES = 64;
 export const R_EOF = 1;
 export const R_ERROR = 2;
@@ -203,8 +214,17 @@ export async function ringConnect(given: RingConnect, sab: SharedArrayBuffer): P
     if (source[1] !== 0) options.localPort = source[1];
   }
   if (given.host === '') throw emptyHost();
+  // The memory may be a closed connection's: its descriptor word starts again.
+  Atomics.store(ctrl, R_FD, FD_FREE);
   const socket = net.connect(options);
   (entry as { socket: net.Socket }).socket = socket;
+  // Every way Node closes the descriptor goes through `_destroy`: first the caller's
+  // write on it (if one is under way) ends, and the caller is told not to start another.
+  const destroyHandle = socket._destroy;
+  socket._destroy = function (this: net.Socket, err, callback): void {
+    if (entry.live) closeDescriptor(ctrl);
+    destroyHandle.call(this, err, callback);
+  };
   const peer = { host: given.host, port: given.port };
   const deadline = new Deadline(null, peer);
   try {
@@ -287,6 +307,16 @@ export function ringWrite(
       throw err;
     })
     .finally(() => deadline.dispose());
+}
+
+/**
+ * Marks the descriptor gone (FD_GONE), after waiting for a write of the caller's on it to
+ * end: a `writeSync` on a non-blocking socket, which never waits itself.
+ */
+function closeDescriptor(ctrl: Int32Array): void {
+  while (Atomics.compareExchange(ctrl, R_FD, FD_FREE, FD_GONE) === FD_WRITING) {
+    Atomics.wait(ctrl, R_FD, FD_WRITING, 10);
+  }
 }
 
 /** Destroys the socket and forgets it. */

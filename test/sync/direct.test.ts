@@ -297,6 +297,55 @@ process.exit(0);
     conn.close();
   });
 
+  it("never writes on a descriptor the worker closed: a reset socket's number reused by a file", () => {
+    // Node destroys the worker's socket on a reset, which frees its descriptor; the next
+    // file opened takes that number. endheaders() used to write the request into the file.
+    const tmp = tempDir();
+    const victim = tmp.file('victim.txt');
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const conn = connectionOn(true, peer.raw);
+    try {
+      conn.request('GET', '/hello-reset');
+      assert.equal(conn.getresponse().read().toString(), 'hello');
+      conn.putrequest('GET', '/after-reset');
+      Atomics.wait(pause, 0, 0, 600); // the reset comes, and the worker closes the socket
+      fs.writeFileSync(victim, 'original\n');
+      const fd = fs.openSync(victim, 'r+');
+      try {
+        conn.endheaders();
+      } finally {
+        fs.closeSync(fd);
+      }
+      assert.equal(fs.readFileSync(victim, 'latin1'), 'original\n');
+      // As the main entry: the reset socket is dropped and the request opens a new one.
+      assert.equal(conn.getresponse().status, 404);
+    } finally {
+      conn.close();
+      tmp.remove();
+    }
+  });
+
+  it("never writes on a descriptor the worker closed: a reset socket's number reused by another connection", () => {
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const a = connectionOn(true, peer.raw);
+    const b = connectionOn(true, peer.http);
+    try {
+      a.request('GET', '/partial-reset');
+      Atomics.wait(pause, 0, 0, 600); // the reset comes, and the worker closes a's socket
+      // b's new socket takes the number a's had.
+      b.putrequest('POST', '/echo');
+      b.putheader('Content-Length', '10');
+      b.endheaders();
+      const err = thrown(() => a.send('FROM-CONNA')) as NodeJS.ErrnoException;
+      assert.equal(err.code, 'ECONNRESET', String(err));
+      b.send('0123456789');
+      assert.equal(JSON.parse(b.getresponse().read().toString()).body, '0123456789');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   it('takes a connection to the worker when a tunnel is set, before it connects', () => {
     const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
     conn.request('GET', '/hello');

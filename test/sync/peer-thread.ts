@@ -124,6 +124,17 @@ const RAW: Record<string, (socket: net.Socket) => void> = {
   '/fin-later': (s) => {
     setTimeout(() => s.end(), 300);
   },
+  // A kept-alive answer, then a reset (RST) 200 ms later: the client's socket is destroyed
+  // by Node and its descriptor freed while the connection looks idle.
+  '/hello-reset': (s) => {
+    s.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello');
+    setTimeout(() => s.resetAndDestroy(), 200);
+  },
+  // A head (Content-Length: 100) and 3 bytes of its body, then a reset 200 ms later.
+  '/partial-reset': (s) => {
+    s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc');
+    setTimeout(() => s.resetAndDestroy(), 200);
+  },
   // A FIN right after the head, and the socket closed a moment later: bytes the client
   // sends after that are answered with a reset, and its next write fails (EPIPE).
   '/fin-close': (s) => {
