@@ -481,7 +481,9 @@ export class HTTPConnection {
    */
   getresponse(options?: GetResponseOptions): Promise<HTTPResponse> {
     try {
-      return this.#driver.getresponse(callSignal(options, 'getresponse'));
+      const signal = callSignal(options, 'getresponse');
+      checkTimeout(this.timeout);
+      return this.#driver.getresponse(signal);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -509,11 +511,16 @@ export class HTTPConnection {
   }
 
   /**
-   * Python's `NotConnected` when `auto_open` is off and there is no socket: misuse, known
-   * without any I/O (the call rejects, the state unchanged).
+   * Python's `NotConnected` when `auto_open` is off and there is no socket, and a
+   * `timeout` attribute that is no timeout: misuse, known without any I/O (the call
+   * rejects, the state unchanged).
    */
   #checkAutoOpen(): void {
     if (!this.auto_open && this.#driver.machine.socket === 'closed') throw new NotConnected();
+    // The attribute may have been set to anything since the constructor: every wait of
+    // the call would take it (a bad one timed them out at once, "after NaN s"), so it is
+    // refused here, as a connect refuses it, before the state moves or a byte is sent.
+    checkTimeout(this.timeout);
   }
 }
 

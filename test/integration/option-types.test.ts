@@ -351,6 +351,33 @@ describe('options of the wrong type', () => {
     }
   });
 
+  it('the timeout attribute set to a bad value on an open connection: every call that waits rejects, nothing is sent', async () => {
+    // Before, the value reached the waits: the response head "timed out after NaN s" at
+    // once (and -1 or a string the same), where a connect refused it with a TypeError.
+    const conn = new HTTPConnection('127.0.0.1', server.port, { timeout: 10 });
+    try {
+      await conn.connect();
+      for (const bad of [Number.NaN, -1, 'abc']) {
+        conn.timeout = bad as never;
+        const before = received();
+        const refused =
+          /^TypeError: timeout (must be a number of seconds or null|value must be non-negative)/;
+        await assert.rejects(conn.request('GET', '/'), refused);
+        conn.putrequest('GET', '/');
+        await assert.rejects(conn.endheaders(), refused);
+        await assert.rejects(conn.send('x'), refused);
+        await assert.rejects(conn.getresponse(), refused);
+        assert.equal(received(), before, 'not a byte was sent');
+        // The request started is still there: a good timeout lets it go on.
+        conn.timeout = 10;
+        await conn.endheaders();
+        assert.equal((await (await conn.getresponse()).read()).toString(), 'hello');
+      }
+    } finally {
+      conn.close();
+    }
+  });
+
   it('text() with an unknown encoding rejects before reading; header names must be strings', async () => {
     const conn = new HTTPConnection('127.0.0.1', server.port, { timeout: 10 });
     try {
