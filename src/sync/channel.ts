@@ -311,13 +311,29 @@ function answer(question: Record<string, Json>, scope: CallScope | null): Parcel
       },
     });
   } catch (err) {
-    const json: Record<string, Json> = { e: encoder.value(err) };
+    let json: Record<string, Json>;
+    let out = encoder;
+    try {
+      json = { e: out.value(err) };
+    } catch {
+      // What was thrown cannot be written for the worker (a Proxy whose traps throw): the
+      // worker is told of a failure all the same (the caller gets the value itself, by
+      // `r`). Without an answer it took the next command for this one.
+      out = new Encoder();
+      json = {
+        e: out.value(
+          new Error(
+            'httplib-ts/sync: the body failed with a value that cannot be carried to the worker',
+          ),
+        ),
+      };
+    }
     if (scope !== null && typeof err === 'object' && err !== null) {
       const ref = scope.thrown.size + 1;
       scope.thrown.set(ref, err);
       json.r = ref;
     }
-    return encoder.parcel(json);
+    return out.parcel(json);
   }
 }
 

@@ -309,6 +309,38 @@ process.exit(0);
   });
 });
 
+describe('a body that throws what cannot be carried to the worker', () => {
+  for (const direct of [false, true]) {
+    it(`fails its request, and the next call is answered as its own (${direct ? 'direct' : 'worker'} transport)`, () => {
+      // A Proxy whose getPrototypeOf trap throws: the worker transport could not write it
+      // for the worker, which went on waiting for the iterable's answer and took the next
+      // command (getresponse) for it: "Cannot read properties of null (reading 'done')".
+      const weird = new Proxy(
+        {},
+        {
+          getPrototypeOf() {
+            throw new Error('trap');
+          },
+        },
+      );
+      const conn = connectionOn(direct, peer.http);
+      try {
+        const body = (function* () {
+          yield 'a';
+          throw weird;
+        })();
+        assert.ok(thrown(() => conn.request('POST', '/echo', body, { 'Content-Length': '10' })));
+        const err = thrown(() => conn.getresponse()) as Error;
+        assert.ok(err instanceof httplib.ResponseNotReady, String(err));
+        conn.request('GET', '/hello');
+        assert.equal(conn.getresponse().read().toString(), 'hello\n');
+      } finally {
+        conn.close();
+      }
+    });
+  }
+});
+
 describe('bodies that cannot be read while this thread is blocked', () => {
   for (const [name, make] of [
     [
