@@ -342,7 +342,10 @@ console.log('connected');`;
         // Joined with AbortSignal.any, the connection's epoch kept an entry per connect.
         // Measured per call (4 calls an exchange), before / after: Node 20 23-28 / 5-8 B,
         // Node 22 61 / 16 B (it keeps more per connect anyway), Node 24 12 / about 0.
-        const limit = process.versions.node.startsWith('20.') ? 14 : 32;
+        // Node 20's limit was 14 B: noise alone reaches it (2026-12-04, seven runs each at
+        // 47b8329 and at a4492d5: 6.0-10.5 and 8.4-9.7 B on an idle machine, 14.5 B once in
+        // CI); 18 B still fails the regression above.
+        const limit = process.versions.node.startsWith('20.') ? 18 : 32;
         assert.ok(seen.bytesPerCall < limit, `the heap grew ${seen.bytesPerCall} B per call`);
       } finally {
         await srv.close();
