@@ -151,7 +151,17 @@ export class ByteReader {
   /** Asks the kernel about the peer while the socket is paused and watched (`probe`). */
   private probeTimer: ReturnType<typeof setInterval> | null = null;
 
-  private readonly onDataEvent = (chunk: Buffer): void => this.push(chunk);
+  private readonly onDataEvent = (chunk: Buffer | string): void => {
+    if (typeof chunk !== 'string') this.push(chunk);
+    else if (this.error === null) {
+      // A hook's stream with an encoding set gives strings: the bytes are lost to it.
+      this.fail(
+        new TypeError(
+          "the socket gave a string, not bytes: a createConnection hook's stream must not have an encoding set (setEncoding)",
+        ),
+      );
+    }
+  };
   private readonly onEnd = (): void => {
     this.ended = true;
     // Nothing more can come; a response nobody reads or closes may keep the socket.

@@ -314,4 +314,28 @@ describe("a createConnection hook's stream that throws or fails at odd moments",
       await srv.close();
     }
   });
+
+  it('a stream that gives strings (an encoding set): the call rejects with a TypeError that says so', async () => {
+    // Before: an internal "chunk.subarray is not a function".
+    const srv = await httpServer((_req, res) => res.end('ok'));
+    try {
+      for (const encoding of ['latin1', 'hex'] as const) {
+        const conn = new HTTPConnection(HOST, srv.port, {
+          createConnection: ({ port }) => net.connect(port, HOST).setEncoding(encoding),
+        });
+        try {
+          await conn.request('GET', '/');
+          await assert.rejects(conn.getresponse(), {
+            name: 'TypeError',
+            message: /^the socket gave a string, not bytes: .*\(setEncoding\)$/,
+          });
+          assert.equal(conn.sock, null);
+        } finally {
+          conn.close();
+        }
+      }
+    } finally {
+      await srv.close();
+    }
+  });
 });
