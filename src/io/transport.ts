@@ -316,7 +316,7 @@ function guardHookStream(socket: Duplex): void {
         return original.apply(this, args);
       } catch (err) {
         if (name === 'destroy') return this;
-        this.destroy(err instanceof Error ? err : new Error(String(err)));
+        this.destroy(socketError(err));
         return false;
       }
     };
