@@ -496,6 +496,9 @@ describe('CONNECT tunnels through a real proxy (issue 4)', { timeout: 60_000 }, 
             assert.equal(conn._tunnel_host, null, how);
             conn.close();
             await assert.rejects(opening, { name: 'AbortError' });
+            // Closed, the connection may be given a tunnel again.
+            conn.set_tunnel('localhost', origin.port);
+            assert.equal(conn._tunnel_host, 'localhost', how);
           } finally {
             conn.close();
           }
