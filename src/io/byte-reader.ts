@@ -338,6 +338,9 @@ export class ByteReader {
     callback: (err: unknown) => void,
   ): void {
     const step = (): void => {
+      // An error that comes while the sink runs (its debug output closed the connection)
+      // fails what it was parsing; one that came before leaves the bytes queued readable.
+      const before = this.error;
       try {
         for (;;) {
           const chunk = this.peek();
@@ -356,6 +359,7 @@ export class ByteReader {
           this.whenData(step, phase, options);
           return;
         }
+        if (this.error !== before && this.error !== null) throw this.error;
       } catch (err) {
         callback(err);
         return;

@@ -629,6 +629,36 @@ describe('calls after close()', () => {
   }
 });
 
+describe('close() from the debug output while the head is being parsed', () => {
+  // set_debuglevel(1) prints each header as it is parsed; a debugOutput function that
+  // closes the connection then is a close() during a pending getresponse().
+  for (const line of ['reply:', 'header:']) {
+    it(`close() at the '${line}' line: AbortError, not a response; the next request connects anew`, async () => {
+      await withConn(await okServer(), async (conn, srv) => {
+        conn.set_debuglevel(1);
+        let closes = 0;
+        conn.debugOutput = (text: string) => {
+          if (closes === 0 && text.startsWith(line)) {
+            closes++;
+            conn.close();
+          }
+        };
+        await conn.request('GET', '/first');
+        const err = await conn.getresponse().then(
+          (r) => assert.fail(`a response came: ${r.status}`),
+          (e: unknown) => e,
+        );
+        assert.ok(err instanceof AbortError, String(err));
+        assert.match(err.message, /closed by the caller/);
+        assert.equal(closes, 1);
+        await fetchOk(conn, '/second');
+        assert.equal(srv.sockets.length, 2);
+        assert.deepEqual(requestLines(srv, 1), ['GET /second']);
+      });
+    });
+  }
+});
+
 describe('a body that fails before its first byte', () => {
   it('an already errored stream: its error, then the next request on a connection of its own', async () => {
     await withConn(await okServer(), async (conn, srv) => {
