@@ -26,6 +26,7 @@ import {
 import {
   BEAT,
   CTRL_SLOTS,
+  canHoldWeakly,
   Decoder,
   Encoder,
   EXITED,
@@ -328,7 +329,7 @@ function answer(question: Record<string, Json>, scope: CallScope | null): Parcel
         ),
       };
     }
-    if (scope !== null && typeof err === 'object' && err !== null) {
+    if (scope !== null && canHoldWeakly(err)) {
       const ref = scope.thrown.size + 1;
       scope.thrown.set(ref, err);
       json.r = ref;

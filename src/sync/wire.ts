@@ -113,15 +113,24 @@ const TYPED_ARRAYS: Record<string, new (b: ArrayBuffer, o: number, n: number) =>
   };
 
 /**
- * Turns values into tagged JSON plus attachments. `refs` names errors that the other
- * side gave us and wants back as the same object.
+ * What can go to the other side and come back as the same value by reference (`$ref`):
+ * objects, functions and symbols not in the global registry (those cross by their key).
+ */
+export function canHoldWeakly(v: unknown): v is WeakKey {
+  if (typeof v === 'symbol') return Symbol.keyFor(v) === undefined;
+  return (typeof v === 'object' && v !== null) || typeof v === 'function';
+}
+
+/**
+ * Turns values into tagged JSON plus attachments. `refs` names what the other side threw
+ * (an error, a symbol, a function) and wants back as the same value.
  */
 export class Encoder {
   readonly bins: Uint8Array[] = [];
   readonly ported: unknown[] = [];
-  private readonly refs: WeakMap<object, number> | null;
+  private readonly refs: WeakMap<WeakKey, number> | null;
 
-  constructor(refs: WeakMap<object, number> | null = null) {
+  constructor(refs: WeakMap<WeakKey, number> | null = null) {
     this.refs = refs;
   }
 
@@ -162,10 +171,17 @@ export class Encoder {
         return { $u: 1 };
       case 'bigint':
         return { $i: v.toString() };
-      case 'symbol':
-        return { $sym: v.description ?? null };
-      case 'function':
-        return { $obj: 'Function', s: safeString(v) };
+      case 'symbol': {
+        // A registered symbol is the same on both sides; another one only by reference.
+        const key = Symbol.keyFor(v);
+        if (key !== undefined) return { $sym: key, g: 1 };
+        const ref = this.refs?.get(v);
+        return ref !== undefined ? { $ref: ref } : { $sym: v.description ?? null };
+      }
+      case 'function': {
+        const ref = this.refs?.get(v);
+        return ref !== undefined ? { $ref: ref } : { $obj: 'Function', s: safeString(v) };
+      }
       default:
         break;
     }
@@ -311,7 +327,10 @@ export class Decoder {
     if ('$u' in o) return undefined;
     if ('$n' in o) return o.$n === '-0' ? -0 : Number(o.$n);
     if ('$i' in o) return BigInt(o.$i as string);
-    if ('$sym' in o) return Symbol(o.$sym === null ? undefined : (o.$sym as string));
+    if ('$sym' in o) {
+      if (o.g === 1) return Symbol.for(o.$sym as string);
+      return Symbol(o.$sym === null ? undefined : (o.$sym as string));
+    }
     if ('$buf' in o) {
       const b = this.bytes(o.$buf as Json);
       return Buffer.from(b.buffer, b.byteOffset, b.byteLength);

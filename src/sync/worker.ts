@@ -17,6 +17,7 @@
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import {
   BEAT,
+  canHoldWeakly,
   Decoder,
   Encoder,
   EXITED,
@@ -87,8 +88,8 @@ let port: MessagePort;
 let output: Json[] = [];
 /** Warnings emitted while the command ran (`process.emitWarning` arguments). */
 let warnings: Json[] = [];
-/** Errors the caller gave (from its iterables), by copy, to be sent back as the same object. */
-const refs = new WeakMap<object, number>();
+/** What the caller's iterables threw, by copy, to be sent back as the same value. */
+const refs = new WeakMap<WeakKey, number>();
 const BODY_TAGS = bodyTags(ask);
 let busy = false;
 let heartbeat: NodeJS.Timeout | null = null;
@@ -283,7 +284,7 @@ export function ask(question: Json): { value: unknown; error: boolean } {
   if (answer.e !== undefined) {
     const err = decoder.value(answer.e);
     const ref = (answer as { r?: number }).r;
-    if (ref !== undefined && typeof err === 'object' && err !== null) refs.set(err, ref);
+    if (ref !== undefined && canHoldWeakly(err)) refs.set(err, ref);
     return { value: err, error: true };
   }
   return { value: decoder.value(answer.v ?? null), error: false };
