@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { HTTPConnection, HTTPSConnection, ssl } from '../../src/index.ts';
+import { AbortError, HTTPConnection, HTTPSConnection, ssl } from '../../src/index.ts';
 import { failOnEscapes, httpServer, rawServer } from './servers.ts';
 import { type HttpsServer, httpsServer, makePki, type Pki } from './tls-peers.ts';
 
@@ -190,6 +190,48 @@ describe("a createConnection hook's stream that throws or fails at odd moments",
         BOOM,
       );
       assert.equal(conn.sock, null);
+    } finally {
+      conn.close();
+      await srv.close();
+    }
+  });
+
+  it('close() while the write that would throw is still buffered: AbortError, nothing escapes, the next request works', async () => {
+    const srv = await httpServer((_req, res) => res.end('ok'));
+    let streams = 0;
+    let buffered = false;
+    const conn: HTTPConnection = new HTTPConnection(HOST, srv.port, {
+      createConnection: ({ port }) => {
+        streams++;
+        // The first connection's second write (the body, buffered behind the head whose
+        // callback comes a turn later) would throw when flushed; close() comes first.
+        const stream = throwingStream(port, (n) => streams === 1 && n === 2, true);
+        if (streams === 1) {
+          const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+          let writes = 0;
+          stream.write = ((...args: unknown[]) => {
+            const result = write(...args);
+            if (++writes === 2) {
+              buffered = stream.writableLength > 0;
+              queueMicrotask(() => conn.close());
+            }
+            return result;
+          }) as Duplex['write'];
+        }
+        return stream;
+      },
+    });
+    try {
+      const err = await conn.request('POST', '/', Buffer.alloc(64 * 1024, 0x61)).then(
+        () => assert.fail('the request went through'),
+        (e: unknown) => e,
+      );
+      assert.ok(buffered, 'the body was buffered when close() came');
+      assert.ok(err instanceof AbortError, String(err));
+      assert.match(err.message, /closed by the caller/);
+      await conn.request('GET', '/next');
+      assert.equal((await (await conn.getresponse()).read()).toString(), 'ok');
+      assert.equal(streams, 2);
     } finally {
       conn.close();
       await srv.close();
