@@ -461,7 +461,7 @@ export class ByteReader {
     } catch (err) {
       // Not expected (a write's failure comes as an event), but this may run from
       // setImmediate, where a throw would escape: the socket fails instead.
-      this.fail(err instanceof Error ? err : new Error(String(err)));
+      this.fail(socketError(err));
     }
   }
 

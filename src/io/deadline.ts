@@ -93,12 +93,21 @@ export function listenAbort(
  * a `createConnection` hook's stream may emit anything (`undefined`, a string, `null`),
  * and every call rejects with an Error. The value is the new error's `cause`.
  */
-export function socketError(value: unknown): Error {
+export function socketError(value: unknown, what = 'the socket'): Error {
   if (value instanceof Error) return value;
-  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
-  return new Error(`the socket failed with a value that is not an Error: ${shown}`, {
+  return new Error(`${what} failed with a value that is not an Error: ${shown(value)}`, {
     cause: value,
   });
+}
+
+/** `value` as text for a message, even when it has no usable `toString` (null prototype). */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
 
 /**

@@ -267,7 +267,7 @@ async function hooked(
             }
           },
           (err: unknown) => {
-            if (live) fail(err instanceof Error ? err : new Error(String(err)));
+            if (live) fail(socketError(err, 'createConnection'));
           },
         );
       return () => {

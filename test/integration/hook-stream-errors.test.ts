@@ -326,7 +326,8 @@ describe("a createConnection hook's stream that throws or fails at odd moments",
       setTimeout(() => res.end('ok'), 50);
     });
     try {
-      for (const value of [undefined, 'a string', null]) {
+      // A null-prototype object has no toString: describing it must not throw.
+      for (const value of [undefined, 'a string', null, Object.create(null), Symbol('s')]) {
         // While connecting (a tick after the hook: before any poll could connect it),
         // then once connected (while the response is awaited).
         for (const at of ['connect', 'response']) {
@@ -342,10 +343,10 @@ describe("a createConnection hook's stream that throws or fails at odd moments",
             err instanceof Error && err.cause === value && /not an Error/.test(err.message);
           try {
             if (at === 'connect') {
-              await assert.rejects(conn.request('GET', '/'), expected, `${value} at ${at}`);
+              await assert.rejects(conn.request('GET', '/'), expected, `${typeof value} at ${at}`);
             } else {
               await conn.request('GET', '/');
-              await assert.rejects(conn.getresponse(), expected, `${value} at ${at}`);
+              await assert.rejects(conn.getresponse(), expected, `${typeof value} at ${at}`);
             }
           } finally {
             conn.close();
@@ -354,6 +355,33 @@ describe("a createConnection hook's stream that throws or fails at odd moments",
       }
     } finally {
       await srv.close();
+    }
+  });
+
+  it('a hook that throws or rejects with a value that is not an Error: the call rejects at once with an Error that has it as its cause', async () => {
+    // Before: a null-prototype object made the conversion itself throw, an unhandled
+    // rejection, and the connect waited for its timeout (for ever without one).
+    for (const value of [Object.create(null), 'a string', Symbol('s'), 42, undefined]) {
+      for (const how of ['throws', 'rejects'] as const) {
+        const conn = new HTTPConnection(HOST, 9, {
+          createConnection: () => {
+            if (how === 'throws') throw value;
+            return Promise.reject(value);
+          },
+        });
+        try {
+          await assert.rejects(
+            conn.request('GET', '/'),
+            (err: unknown) =>
+              err instanceof Error &&
+              err.cause === value &&
+              /^createConnection failed with a value that is not an Error: /.test(err.message),
+            `${typeof value}, ${how}`,
+          );
+        } finally {
+          conn.close();
+        }
+      }
     }
   });
 
