@@ -307,9 +307,12 @@ export class DirectResponse {
     const bytes = ring.bytes;
     const first = pull.got;
     let chunkDone = false;
+    // One piece (read1(), iteration) is what is buffered now: the worker fills the ring
+    // while this runs, and a fast peer would otherwise make the piece the whole body.
+    let budget = oneChunk ? ring.buffered : Number.POSITIVE_INFINITY;
     try {
       for (;;) {
-        const n = ring.contiguous;
+        const n = Math.min(ring.contiguous, budget);
         if (n === 0) break;
         const start = ring.start;
         const want = chunkDone ? 0 : room(pull, end - pull.got);
@@ -318,6 +321,7 @@ export class DirectResponse {
           pull.got += emit(bytes, decoder.dataStart, decoder.dataEnd, pull);
         }
         ring.consume(pos - start);
+        budget -= pos - start;
         if (decoder.done || pos === start) break;
         if (
           oneChunk &&

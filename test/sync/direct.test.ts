@@ -121,6 +121,31 @@ describe('the direct transport', () => {
     conn.close();
   });
 
+  it('read1() and iteration give what is buffered at the call, never more than the ring holds, while the worker refills it', () => {
+    // Before: a piece went on taking what the worker put in the ring meanwhile, so with
+    // a fast peer one read1() or one step of a for...of loop took megabytes (the whole
+    // body, for a few MiB), where the main entry gives what its queue held.
+    const n = 32 * 1024 * 1024 + 7;
+    const expected = pattern(n);
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    for (const how of ['read1()', 'for...of']) {
+      conn.request('GET', `/bytes?n=${n}`);
+      const response = conn.getresponse();
+      const pieces: Buffer[] = [];
+      if (how === 'read1()') {
+        for (let piece = response.read1(); piece.length > 0; piece = response.read1()) {
+          pieces.push(piece);
+        }
+      } else {
+        for (const piece of response) pieces.push(piece);
+      }
+      const largest = Math.max(...pieces.map((p) => p.length));
+      assert.ok(largest <= 1024 * 1024, `${how}: a piece of ${largest} bytes`);
+      assert.ok(Buffer.concat(pieces).equals(expected), how);
+    }
+    conn.close();
+  });
+
   it("gives a closed connection's ring to the next one, which its old socket does not reach", () => {
     const before = process.memoryUsage().arrayBuffers;
     for (let i = 0; i < 300; i++) {
