@@ -87,8 +87,12 @@ export class DirectDriver {
     this.#blocksizeGiven = blocksizeGiven;
   }
 
-  /** Where the socket is connected, or null. */
+  /**
+   * Where the socket is connected, or null: null too once the socket is known to be
+   * done (the peer closed it while it was idle), as the main entry's `sock` is.
+   */
   get address(): RingAddress | null {
+    this.#observe();
     return this.#ring?.address ?? null;
   }
 
@@ -365,6 +369,13 @@ export class DirectDriver {
     if (ring === null) return;
     // A worker known to have failed or exited: this call throws (the next one carries on).
     if (!ring.dead) workerGone();
+    this.#observe();
+  }
+
+  /** `#poll()` without the check of the worker (which throws): for what must not throw. */
+  #observe(): void {
+    const ring = this.#ring;
+    if (ring === null) return;
     if (ring.dead) {
       // Its worker failed and was replaced: the connection is as if closed.
       this.close();

@@ -146,6 +146,22 @@ describe('the direct transport', () => {
     conn.close();
   });
 
+  it('sock is null once the server closed the idle kept-alive socket, and set_tunnel() is accepted, as on the main entry', () => {
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.raw);
+    conn.request('GET', '/hello-fin');
+    assert.equal(conn.getresponse().read().toString(), 'hello');
+    assert.notEqual(conn.sock, null, 'kept alive');
+    // Before: sock stayed set for ever (nothing looked at the socket's end), and
+    // set_tunnel() threw "Can't setup tunnel for established connection."
+    const until = Date.now() + 10_000;
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    while (conn.sock !== null && Date.now() < until) Atomics.wait(nap, 0, 0, 10);
+    assert.equal(conn.sock, null);
+    conn.set_tunnel('example.com', 443);
+    assert.equal(conn._tunnel_host, 'example.com');
+    conn.close();
+  });
+
   it("gives a closed connection's ring to the next one, which its old socket does not reach", () => {
     const before = process.memoryUsage().arrayBuffers;
     for (let i = 0; i < 300; i++) {

@@ -130,6 +130,11 @@ const RAW: Record<string, (socket: net.Socket) => void> = {
     s.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello');
     setTimeout(() => s.resetAndDestroy(), 200);
   },
+  // A kept-alive answer, then the server closes the idle connection (a FIN) 100 ms later.
+  '/hello-fin': (s) => {
+    s.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello');
+    setTimeout(() => s.end(), 100);
+  },
   // A head (Content-Length: 100) and 3 bytes of its body, then a reset 200 ms later.
   '/partial-reset': (s) => {
     s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc');
