@@ -50,7 +50,13 @@ export function encodeBody(body: unknown, encoder: Encoder, scope: CallScope): E
         'fs.ReadStream or descriptor) or a synchronous iterable, or use the async API',
     );
   }
-  if (isFileHandle(body)) return { json: { $fh: body.fd }, done: null };
+  if (isFileHandle(body)) {
+    // Closed (its fd is -1): the error the main entry's stat of it rejects with.
+    if (body.fd < 0) {
+      throw Object.assign(new Error('file closed'), { code: 'EBADF', syscall: 'fstat' });
+    }
+    return { json: { $fh: body.fd }, done: null };
+  }
   if (Symbol.iterator in body) {
     const id = scope.iterators.size + 1;
     scope.iterators.set(id, (body as Iterable<unknown>)[Symbol.iterator]());

@@ -457,6 +457,31 @@ describe('a body that fails', () => {
     assert.equal(outcomes[3], 'ok hello\n');
   });
 
+  it("a FileHandle closed before the call: the main entry's EBADF, nothing sent, then as the main entry", async () => {
+    const file = join(dir, 'closed-handle');
+    fs.writeFileSync(file, 'data');
+    const handle = await open(file);
+    await handle.close();
+    const errors: unknown[] = [];
+    const outcomes = await sameAsMain(peer.http, [
+      async (c) => {
+        try {
+          return await c.request('PUT', '/echo', handle);
+        } catch (err) {
+          errors.push(err);
+          throw err;
+        }
+      },
+      getHello,
+    ]);
+    // Before: RangeError ERR_OUT_OF_RANGE (its fd, -1, sent to the worker).
+    assert.equal(outcomes[0], 'Error: file closed');
+    const [ours, theirs] = errors as Array<NodeJS.ErrnoException>;
+    assert.equal(ours?.code, 'EBADF');
+    assert.equal(ours?.code, theirs?.code);
+    assert.equal(outcomes[1], 'ok hello\n');
+  });
+
   it("the iterable runs on the caller's thread, one item per piece sent", async () => {
     const seen: string[] = [];
     const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
