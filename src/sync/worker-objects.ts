@@ -71,11 +71,10 @@ export function applyQueued(item: QueuedItem, decoder: Decoder): void {
   } else if (item.c === 'set') {
     const target = objects.get(item.id as number) as Record<string, unknown> | undefined;
     if (target === undefined) return;
-    for (const [name, value] of item.a as Array<[string, Json]>) {
-      if (name === 'debuglevel')
-        (target as unknown as Connection).set_debuglevel(decoder.value(value) as number);
-      else target[name] = decoder.value(value);
-    }
+    // Attributes as the caller set them, unchecked, as the main entry's are (its
+    // `debuglevel = '0'` is compared, not refused: set_debuglevel() is what checks).
+    for (const [name, value] of item.a as Array<[string, Json]>)
+      target[name] = decoder.value(value);
   } else if (item.c === 'rfree') {
     ringClose(item.id as number);
   } else if (item.c === 'ctx') {

@@ -183,6 +183,39 @@ conn.close();
     assert.equal(runs[0], runs[1]);
   });
 
+  it("a debuglevel attribute that is not a number is compared as the main entry's, not refused (both transports)", async () => {
+    const play = async (conn: main.HTTPConnection): Promise<string[]> => {
+      const runs: string[] = [];
+      for (const level of ['0', '1']) {
+        let out = '';
+        conn.debugOutput = (text: string) => {
+          out += text;
+        };
+        conn.debuglevel = level as never;
+        await conn.request('GET', '/hello');
+        const body = await (await conn.getresponse()).read();
+        runs.push(`${level}: ${body.toString().trim()} ${out.split('\n')[0]?.slice(0, 10)}`);
+      }
+      conn.close();
+      return runs;
+    };
+    const theirs = await play(new main.HTTPConnection('127.0.0.1', peer.http));
+    assert.deepEqual(theirs, ['0: hello ', "1: hello send: 'GET"]);
+    const saved = directTransport.enabled;
+    for (const direct of [true, false]) {
+      directTransport.enabled = direct && saved;
+      let conn: httplib.HTTPConnection;
+      try {
+        conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+      } finally {
+        directTransport.enabled = saved;
+      }
+      // Before: the worker transport threw "set_debuglevel() takes a number, got string".
+      const ours = await play(conn as unknown as main.HTTPConnection);
+      assert.deepEqual(ours, theirs, direct ? 'direct' : 'worker');
+    }
+  });
+
   it('a debugOutput that throws in getresponse() (worker transport): the response made in the worker is not kept there', () => {
     const saved = directTransport.enabled;
     directTransport.enabled = false;
