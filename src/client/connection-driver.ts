@@ -479,7 +479,9 @@ export class ConnectionDriver extends ConnectionLinks {
     }
     switch (this.machine.handle('body-done')) {
       case 'idle':
-        // Bytes queued after the body, while nothing is asked: unsolicited.
+        // Bytes queued after the body, while nothing is asked: unsolicited (also those
+        // still in the kernel behind a body read to its exact size).
+        link.reader.lent?.drainAhead();
         if (link.reader.buffered > 0) link.reader.tell('unsolicited');
         else link.reader.idle();
         return;

@@ -40,6 +40,11 @@ export interface LentMemory {
   disarm(): void;
   /** Bytes are expected again after none were: an answer's head comes next. */
   begin(): void;
+  /**
+   * A response ended: queue what the kernel already holds past it, which reads sized to
+   * the body left there (the socket reads them only after the caller's next request).
+   */
+  drainAhead(): void;
 }
 
 type Wake = () => void;

@@ -247,6 +247,35 @@ export class DirectReads implements LentMemory {
     }
   }
 
+  /**
+   * A response ended with a read that filled all it was given (its body's last bytes,
+   * read into memory sized to them): bytes past the body may wait in the kernel, where
+   * the socket's next read would take them only after the caller's next request went
+   * out, as that request's answer. They are read now, synchronously, and queued (the
+   * connection then finds them unsolicited and is not reused). Costs a read(2) that
+   * finds nothing (~6 µs: Node throws for EAGAIN) once per such response.
+   */
+  drainAhead(): void {
+    if (!this.likelyMore || this.reader.buffered !== 0) return;
+    this.likelyMore = false;
+    const fd = this.descriptor();
+    if (fd < 0) return;
+    const scratch = this.scratch;
+    let n = 0;
+    const limit = Error.stackTraceLimit;
+    // The exception of an empty socket is expected: no stack to capture for it.
+    Error.stackTraceLimit = 0;
+    try {
+      n = readSync(fd, scratch, 0, scratch.length, null);
+    } catch {
+      // EAGAIN: nothing there. Any other error the socket's own next read meets.
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    if (n <= 0) return;
+    this.reader.push(Buffer.from(scratch.subarray(0, n)));
+  }
+
   /** Take back offered memory that was not read into: the reused buffers again. */
   disarm(): void {
     if (this.offered === null) return;

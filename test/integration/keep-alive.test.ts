@@ -231,6 +231,60 @@ describe('keep-alive', () => {
     });
   });
 
+  // Bytes past the declared length, sent with the body's last bytes: the reads that ask
+  // the socket for exactly the body's remaining bytes (read() of a large body, read(amt),
+  // readinto) left them in the kernel, and the next request, made at once, got them as
+  // its answer (the forged response, or an HTTP/0.9 reading of it).
+  const forged = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil';
+  const reads: Array<[string, (r: HTTPResponse, size: number) => Promise<number>]> = [
+    ['read()', async (r) => (await r.read()).length],
+    ['read(size)', async (r, size) => (await r.read(size)).length],
+    ['readinto(larger)', (r, size) => r.readinto(new Uint8Array(size + 1000))],
+    [
+      'readinto(64 KiB) loop',
+      async (r) => {
+        const target = Buffer.alloc(65536);
+        let total = 0;
+        for (let n = await r.readinto(target); n > 0; n = await r.readinto(target)) total += n;
+        return total;
+      },
+    ],
+    [
+      'for await',
+      async (r) => {
+        let total = 0;
+        for await (const chunk of r) total += chunk.length;
+        return total;
+      },
+    ],
+  ];
+  for (const size of [5, 100_000, 1024 * 1024]) {
+    for (const [name, read] of reads) {
+      it(`bytes past a ${size}-byte Content-Length body, sent with it (${name}): the next request, made at once, gets its own response on a new connection`, async () => {
+        const first: Reply = (s) => {
+          s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`);
+          // Once the client waits for the body (its memory offered for it).
+          setTimeout(
+            () => s.write(Buffer.concat([Buffer.alloc(size, 0x61), Buffer.from(forged)])),
+            50,
+          );
+        };
+        await withScripted([[first], [NEXT]], async (conn, srv, keep) => {
+          const r1 = keep(await get(conn, '/first'));
+          assert.equal(await read(r1, size), size);
+          const r2 = keep(await get(conn, '/next'));
+          assert.equal((await r2.read()).toString(), 'next');
+          assert.equal(srv.sockets.length, 2);
+          assert.deepEqual(
+            requestLines(srv, 0),
+            ['GET /first'],
+            'nothing more sent on the old one',
+          );
+        });
+      });
+    }
+  }
+
   const halfWay = [
     ['Content-Length', 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabcde', 'fghij'],
     [
