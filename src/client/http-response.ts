@@ -397,7 +397,14 @@ export function bytesOf(b: unknown): Uint8Array | TypeError {
       `readinto() takes a Uint8Array or another ArrayBuffer view, not ${describe(b)}`,
     );
   }
-  return b instanceof Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  if (b instanceof Uint8Array) return b;
+  try {
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch {
+    // Its buffer was detached (transferred) or shrunk past it: no bytes, as a detached
+    // Uint8Array has none (a DataView throws for its offset then, the others for the view).
+    return new Uint8Array(0);
+  }
 }
 
 export function describe(value: unknown): string {

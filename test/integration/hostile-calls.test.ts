@@ -875,4 +875,31 @@ describe('bad arguments to the reads of a response', () => {
       assert.equal(await r.readinto(new Uint8Array(4)), 0);
     });
   });
+
+  it('readinto() of a view whose buffer was already transferred: 0 bytes, a promise (never a throw), for every kind of view', async () => {
+    const srv = await scriptedServer([LINES]);
+    await withConn(srv, async (conn) => {
+      await conn.request('GET', '/');
+      const r = await conn.getresponse();
+      const detached = <V extends ArrayBufferView>(view: V): V => {
+        structuredClone(view.buffer, { transfer: [view.buffer as ArrayBuffer] });
+        return view;
+      };
+      const views: Array<[string, ArrayBufferView]> = [
+        ['Uint8Array', detached(new Uint8Array(8))],
+        ['Float64Array', detached(new Float64Array(1))],
+        ['DataView', detached(new DataView(new ArrayBuffer(8)))],
+      ];
+      for (const [name, view] of views) {
+        // Before: Float64Array and DataView threw a TypeError from the call itself.
+        let pending: Promise<number> | undefined;
+        assert.doesNotThrow(() => {
+          pending = r.readinto(view as never);
+        }, name);
+        assert.equal(await pending, 0, name);
+      }
+      // The body is still all there.
+      assert.equal((await r.read()).toString(), 'hello\nworld\n');
+    });
+  });
 });
