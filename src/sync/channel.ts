@@ -68,6 +68,19 @@ export const tuning = {
   startMs: 60_000,
 };
 
+/**
+ * The error of a blocking call made while another one runs (from a `debugOutput` function
+ * or a body iterator, which run inside it): the outer call goes on.
+ */
+export function nestedCall(): Error {
+  return Object.assign(
+    new Error(
+      'httplib-ts/sync: a blocking call was made while another one was running (from a debugOutput function or a body iterator)',
+    ),
+    { code: 'ERR_HTTPLIB_SYNC_NESTED_CALL' },
+  );
+}
+
 /** The error a call throws when the worker failed, exited or stopped answering. */
 export class WorkerError extends Error {
   override name = 'Error';
@@ -148,11 +161,7 @@ export function transact(
   encoder: Encoder,
   scope: CallScope | null,
 ): Reply {
-  if (busy) {
-    throw new Error(
-      'httplib-ts/sync: a blocking call was made while another one was running (from a debugOutput function or a body iterator)',
-    );
-  }
+  if (busy) throw nestedCall();
   busy = true;
   debugFailure = null;
   try {

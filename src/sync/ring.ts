@@ -10,7 +10,14 @@
  */
 import { writeSync } from 'node:fs';
 import { netError, socketClosedError } from '../io/byte-reader.ts';
-import { currentGeneration, enqueue, transact, WorkerError, workerGone } from './channel.ts';
+import {
+  currentGeneration,
+  enqueue,
+  nestedCall,
+  transact,
+  WorkerError,
+  workerGone,
+} from './channel.ts';
 import { settle } from './remote.ts';
 import { Encoder, type Json } from './wire.ts';
 import {
@@ -324,11 +331,7 @@ let running = false;
  * `debugOutput` function, a headers iterable) is refused, as the worker's calls refuse it.
  */
 export function exclusive<T>(fn: () => T): T {
-  if (running) {
-    throw new Error(
-      'httplib-ts/sync: a blocking call was made while another one was running (from a debugOutput function or a body iterator)',
-    );
-  }
+  if (running) throw nestedCall();
   running = true;
   try {
     return fn();

@@ -417,31 +417,44 @@ describe('what only the blocking entry has', () => {
     }
   });
 
-  it('a call made from inside another (a debugOutput function, a body iterable) is an Error, not a deadlock', () => {
-    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
-    let inner: unknown = null;
-    conn.debugOutput = () => {
-      if (inner === null) inner = thrown(() => conn.close());
-    };
-    conn.set_debuglevel(1);
-    conn.request('GET', '/hello');
-    conn.getresponse().read();
-    assert.ok(inner instanceof Error);
-    assert.match((inner as Error).message, /while another one was running/);
-    conn.set_debuglevel(0);
-    const other = new httplib.HTTPConnection('127.0.0.1', peer.http);
-    const err = thrown(() =>
-      conn.request(
-        'POST',
-        '/echo',
-        (function* () {
-          yield 'x';
-          other.request('GET', '/hello');
-        })(),
-      ),
-    );
-    assert.match((err as Error).message, /while another one was running/);
-    conn.close();
-    other.close();
-  });
+  for (const direct of [true, false]) {
+    it(`a call made from inside another (a debugOutput function, a body iterable) is an Error with its code, not a deadlock (${direct ? 'direct' : 'worker'} transport)`, () => {
+      const saved = directTransport.enabled;
+      directTransport.enabled = direct && saved;
+      let conn: httplib.HTTPConnection;
+      let other: httplib.HTTPConnection;
+      try {
+        conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+        other = new httplib.HTTPConnection('127.0.0.1', peer.http);
+      } finally {
+        directTransport.enabled = saved;
+      }
+      let inner: unknown = null;
+      conn.debugOutput = () => {
+        if (inner === null) inner = thrown(() => conn.close());
+      };
+      conn.set_debuglevel(1);
+      conn.request('GET', '/hello');
+      conn.getresponse().read();
+      assert.ok(inner instanceof Error);
+      assert.match((inner as Error).message, /while another one was running/);
+      // Before: no code (API.md: every error of the package has one).
+      assert.equal((inner as NodeJS.ErrnoException).code, 'ERR_HTTPLIB_SYNC_NESTED_CALL');
+      conn.set_debuglevel(0);
+      const err = thrown(() =>
+        conn.request(
+          'POST',
+          '/echo',
+          (function* () {
+            yield 'x';
+            other.request('GET', '/hello');
+          })(),
+        ),
+      );
+      assert.match((err as Error).message, /while another one was running/);
+      assert.equal((err as NodeJS.ErrnoException).code, 'ERR_HTTPLIB_SYNC_NESTED_CALL');
+      conn.close();
+      other.close();
+    });
+  }
 });
