@@ -17,7 +17,7 @@
  * test/io/direct-read.test.ts is the canary that fails loudly when a Node release moves
  * them. Everything here pushes into a ByteReader; nothing here knows HTTP.
  */
-import { readSync } from 'node:fs';
+import { readSync, readvSync } from 'node:fs';
 import { type ByteReader, type LentMemory, netError } from './byte-reader.ts';
 import {
   BLOCK_MIN_FREE,
@@ -27,6 +27,15 @@ import {
   SCRATCH_SIZE,
   SMALL_READ,
 } from './tuning.ts';
+
+/** How many bytes a body's last synchronous read reads past it (readNow). */
+const PAST_BYTES = 16;
+
+/**
+ * Reads in a row that filled all their memory, below which Node's read loop is sure to
+ * read once more after a callback: libuv reads at most 32 times per wake-up of a socket.
+ */
+const LOOP_READS_SURE = 16;
 
 /** What `net.connect`'s `onread` option takes. */
 export interface OnreadOptions {
@@ -94,6 +103,23 @@ export class DirectReads implements LentMemory {
   private bufferSymbol: symbol | null | undefined = undefined;
   /** The last read filled all the memory it had: the kernel likely holds more. */
   private likelyMore = false;
+  /** The memory offered now is for the body's last bytes (see onRead). */
+  private finalOffer = false;
+  /**
+   * Reads in a row that filled all the memory they had, in this turn of the event loop
+   * (see LOOP_READS_SURE; a read that finds nothing calls nobody, so the count is cleared
+   * in the check phase, after the poll phase's reads).
+   */
+  private fullReads = 0;
+  private readonly clearFullReads = (): void => {
+    this.fullReads = 0;
+  };
+  /** A few bytes that a body's last synchronous read reads past it into (readNow). */
+  private readonly past = Buffer.allocUnsafe(PAST_BYTES);
+  /** Wakes the reader after the socket's read past a body's last bytes (see onRead). */
+  private readonly wakeFinal = (): void => {
+    if (!this.reader.closed) this.reader.pushedDirect();
+  };
   /** Bytes the socket wrote into offered memory and nobody has taken yet. */
   private filled = 0;
   /**
@@ -128,12 +154,13 @@ export class DirectReads implements LentMemory {
    * queued (the order of the bytes must stay); the caller makes `view` no longer than
    * what it may receive. False when it could not be offered.
    */
-  offer(view: Buffer): boolean {
+  offer(view: Buffer, final = false): boolean {
     if (view.length === 0 || this.reader.buffered !== 0 || this.switches >= switchLimit) {
       return false;
     }
     if (!this.install(view)) return false;
     this.offered = view;
+    this.finalOffer = final;
     return true;
   }
 
@@ -144,7 +171,7 @@ export class DirectReads implements LentMemory {
    * filled offer of it was taken at once, Node's next read already goes to the same
    * bytes (`ahead`): offering them again then moves nothing (no `useUserBuffer()`).
    */
-  offerOwn(want: number): boolean {
+  offerOwn(want: number, final = false): boolean {
     const size = Math.min(want, OWN_ROOM_MAX);
     const ahead = this.ahead;
     if (ahead !== null && ahead.length === size && size > 0 && this.reader.buffered === 0) {
@@ -152,6 +179,7 @@ export class DirectReads implements LentMemory {
       this.offered = ahead;
       this.offeredOwn = true;
       this.ownSize = size;
+      this.finalOffer = final && size === want;
       return true;
     }
     let room = this.room;
@@ -160,7 +188,7 @@ export class DirectReads implements LentMemory {
       this.room = room;
     }
     const view = room.subarray(0, size);
-    if (!this.offer(view)) return false;
+    if (!this.offer(view, final && size === want)) return false;
     this.offeredOwn = true;
     this.ownSize = size;
     return true;
@@ -177,20 +205,29 @@ export class DirectReads implements LentMemory {
    * end, no descriptor: the socket's own reads meet those); an error other than EAGAIN
    * fails the reader.
    */
-  readNow(target: Uint8Array, at: number, max: number): number {
+  readNow(target: Uint8Array, at: number, max: number, final = false): number {
     if (!this.likelyMore || max <= 0 || this.reader.buffered !== 0) return 0;
     const fd = this.descriptor();
     if (fd < 0) return 0;
     let n: number;
     try {
-      n = readSync(fd, target, at, max, null);
+      // The body's last bytes: read a few past them too (readv), so that what the
+      // kernel holds beyond the body is seen now (queued: unsolicited), not taken by the
+      // socket's next read as the answer to the caller's next request.
+      n = final
+        ? readvSync(fd, [target.subarray(at, at + max), this.past])
+        : readSync(fd, target, at, max, null);
     } catch (err) {
       this.likelyMore = false;
       const e = err as NodeJS.ErrnoException;
       if (e.code !== 'EAGAIN') this.reader.fail(netError(e, 'read'));
       return 0;
     }
-    this.likelyMore = n === max;
+    this.likelyMore = n === (final ? max + PAST_BYTES : max);
+    if (n > max) {
+      this.reader.push(Buffer.from(this.past.subarray(0, n - max)));
+      n = max;
+    }
     this.filled += n;
     directBytes += n;
     if (n > SMALL_READ) this.bulk = true;
@@ -314,6 +351,8 @@ export class DirectReads implements LentMemory {
   private onRead(bytesRead: number, buf: Uint8Array): boolean {
     this.headNext = false;
     this.likelyMore = bytesRead === buf.length;
+    if (!this.likelyMore) this.fullReads = 0;
+    else if (this.fullReads++ === 0) setImmediate(this.clearFullReads);
     const reader = this.reader;
     const offered = this.offered;
     if (buf === offered && offered !== null) {
@@ -337,6 +376,21 @@ export class DirectReads implements LentMemory {
       this.offered = null;
       const own = this.offeredOwn;
       this.offeredOwn = false;
+      if (this.finalOffer) {
+        // The body's last bytes, read to their exact size: bytes past the body may wait in
+        // the kernel. The socket reads once more first (Node's read loop goes on after
+        // this callback), and the reader is woken after that, in this turn's check phase:
+        // bytes past the body are then queued (unsolicited) before the caller's next
+        // request could go out and take them as its answer.
+        // (Unless the socket stops here, or the loop may be at its bound: then the end
+        // of the response reads what the kernel holds, drainAhead().)
+        this.finalOffer = false;
+        const reading = reader.reading;
+        if (reading && this.fullReads < LOOP_READS_SURE) this.likelyMore = false;
+        this.ownAgain = false;
+        setImmediate(this.wakeFinal);
+        return reading;
+      }
       // Full: the reader is woken, and a caller reading again at once lends memory again
       // before the socket's next read (byte-reader.ts `pushedDirect`).
       const reading = reader.pushedDirect();
