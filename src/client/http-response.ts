@@ -271,7 +271,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * TypeScript addition: Python's is `json.loads(read())`.
    */
   async json(): Promise<unknown> {
-    return JSON.parse(await this.text());
+    return JSON.parse(jsonText(await this.read()));
   }
 
   /**
@@ -386,6 +386,49 @@ export function sizeLimit(name: string, value: unknown): number | TypeError {
 }
 
 /** @internal */
+/**
+ * A JSON body's text, its encoding found as Python's `json.loads(bytes)` finds it (RFC
+ * 8259's rule): a UTF-32 or UTF-16 byte order mark, a UTF-8 one (dropped), else the zero
+ * bytes of an ASCII first character in UTF-16 or UTF-32, else UTF-8.
+ */
+export function jsonText(b: Buffer): string {
+  if (
+    b.length >= 4 &&
+    ((b[0] === 0 && b[1] === 0 && b[2] === 0xfe && b[3] === 0xff) ||
+      (b[0] === 0xff && b[1] === 0xfe && b[2] === 0 && b[3] === 0))
+  ) {
+    return utf32(b.subarray(4), b[0] === 0);
+  }
+  if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff) return utf16(b.subarray(2), true);
+  if (b.length >= 2 && b[0] === 0xff && b[1] === 0xfe) return utf16(b.subarray(2), false);
+  if (b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) {
+    return b.toString('utf8', 3);
+  }
+  if (b.length >= 4) {
+    if (b[0] === 0) return b[1] === 0 ? utf32(b, true) : utf16(b, true);
+    if (b[1] === 0) return b[2] !== 0 || b[3] !== 0 ? utf16(b, false) : utf32(b, false);
+  } else if (b.length === 2) {
+    if (b[0] === 0) return utf16(b, true);
+    if (b[1] === 0) return utf16(b, false);
+  }
+  return b.toString('utf8');
+}
+
+function utf16(b: Buffer, bigEndian: boolean): string {
+  if (!bigEndian) return b.toString('utf16le');
+  const swapped = Buffer.from(b.subarray(0, b.length & ~1));
+  return swapped.swap16().toString('utf16le');
+}
+
+function utf32(b: Buffer, bigEndian: boolean): string {
+  let out = '';
+  for (let i = 0; i + 4 <= b.length; i += 4) {
+    const cp = bigEndian ? b.readUInt32BE(i) : b.readUInt32LE(i);
+    out += cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff) ? String.fromCodePoint(cp) : '\ufffd';
+  }
+  return out;
+}
+
 /**
  * readinto()'s buffer as bytes: Python takes any writable bytes-like object, so any typed
  * array or DataView is its bytes; anything else is a TypeError, given before the body is

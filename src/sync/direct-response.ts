@@ -9,7 +9,7 @@
  * thread's own (placed so that the copy is aligned: shared memory copies slowly
  * otherwise).
  */
-import { bytesOf, sizeLimit } from '../client/http-response.ts';
+import { bytesOf, jsonText, sizeLimit } from '../client/http-response.ts';
 import * as httplib from '../index.ts';
 import { bodyBufferSize, keepLargeBlocks } from '../io/tuning.ts';
 import { BodyDecoder } from '../protocol/body-decoder.ts';
@@ -165,7 +165,7 @@ export class DirectResponse {
   }
 
   json(): unknown {
-    return JSON.parse(this.text());
+    return JSON.parse(jsonText(this.read()));
   }
 
   getheader(name: string): string | null;

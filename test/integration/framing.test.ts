@@ -949,6 +949,17 @@ interface ReadCase {
 
 const AB = ['abcde', 'fgh'];
 
+/** A JSON text with characters outside Latin-1 and outside the BMP. */
+const JSON_TEXT = '{"a": "€😀"}';
+
+/** `text` in UTF-32, big-endian. */
+function utf32be(text: string): Buffer {
+  const points = [...text].map((c) => c.codePointAt(0) as number);
+  const out = Buffer.alloc(points.length * 4);
+  for (const [i, p] of points.entries()) out.writeUInt32BE(p, i * 4);
+  return out;
+}
+
 const readCases: ReadCase[] = [
   {
     name: 'read() returns the whole body, then empty',
@@ -1082,6 +1093,30 @@ const readCases: ReadCase[] = [
       assert.equal(r.isclosed(), true);
     },
   },
+  // Python's json.loads(bytes) finds the encoding (RFC 8259): each of these gives
+  // {'a': '€😀'} there (checked with python3); they were SyntaxErrors here.
+  ...(
+    [
+      [
+        'UTF-8 with a BOM',
+        Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON_TEXT)]),
+      ],
+      [
+        'UTF-16 with a BOM (LE)',
+        Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON_TEXT, 'utf16le')]),
+      ],
+      ['UTF-16BE without a BOM', Buffer.from(JSON_TEXT, 'utf16le').swap16()],
+      ['UTF-16LE without a BOM', Buffer.from(JSON_TEXT, 'utf16le')],
+      ['UTF-32 with a BOM (BE)', utf32be(`\ufeff${JSON_TEXT}`)],
+      ['UTF-32LE without a BOM', utf32be(JSON_TEXT).swap32()],
+    ] as const
+  ).map(([encoding, bytes]) => ({
+    name: `json() of ${encoding}, as Python's json.loads(bytes)`,
+    chunks: [bytes.toString('latin1')],
+    async run(r: HTTPResponse) {
+      assert.deepEqual(await r.json(), { a: '€😀' });
+    },
+  })),
 ];
 
 for (const delivery of ['whole', 'byte by byte'] as const) {

@@ -370,6 +370,17 @@ describe('bodies that cannot be read while this thread is blocked', () => {
   }
 });
 
+describe('json()', () => {
+  for (const direct of [true, false]) {
+    it(`finds the encoding as the main entry (Python's json.loads(bytes)): UTF-16 with a BOM (${direct ? 'direct' : 'worker'} transport)`, () => {
+      const conn = connectionOn(direct, peer.raw);
+      conn.request('GET', '/json-utf16');
+      assert.deepEqual(conn.getresponse().json(), { a: '€' });
+      conn.close();
+    });
+  }
+});
+
 describe('a body that fails', () => {
   const getHello = async (c: main.HTTPConnection): Promise<string> => {
     await c.request('GET', '/hello');

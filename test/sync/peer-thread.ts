@@ -135,6 +135,12 @@ const RAW: Record<string, (socket: net.Socket) => void> = {
     s.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello');
     setTimeout(() => s.end(), 100);
   },
+  // A JSON body in UTF-16LE with a byte order mark (json.loads(bytes) reads it).
+  '/json-utf16': (s) => {
+    const body = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"a": "€"}', 'utf16le')]);
+    s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`);
+    s.write(body);
+  },
   // A head (Content-Length: 100) and 3 bytes of its body, then a reset 200 ms later.
   '/partial-reset': (s) => {
     s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc');
