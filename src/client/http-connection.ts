@@ -247,7 +247,14 @@ export class HTTPConnection {
    * system error (`ECONNREFUSED`, …), `TimeoutError`, or `AbortError`.
    */
   connect(): Promise<void> {
-    return this.#driver.connect();
+    try {
+      // A bad timeout attribute (Python code sets conn.timeout) fails the call, as it
+      // fails request(), with what is wrong with it.
+      checkTimeout(this.timeout);
+      return this.#driver.connect();
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**

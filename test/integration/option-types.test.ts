@@ -351,6 +351,53 @@ describe('options of the wrong type', () => {
     }
   });
 
+  it('connect() with a bad timeout or debuglevel attribute: a rejected promise, never a throw; then it works', async () => {
+    // Before: a bigint or a symbol made connect() itself throw ("Cannot mix BigInt..."),
+    // as did a symbol debuglevel once set_tunnel() was called.
+    const cases: Array<[string, (c: HTTPConnection) => void, RegExp]> = [
+      [
+        'timeout = 1n',
+        (c) => {
+          c.timeout = 1n as never;
+        },
+        /timeout must be a number of seconds or null, got bigint/,
+      ],
+      [
+        'timeout = Symbol()',
+        (c) => {
+          c.timeout = Symbol('t') as never;
+        },
+        /timeout must be a number of seconds or null, got symbol/,
+      ],
+      [
+        'debuglevel = Symbol(), tunnelling',
+        (c) => {
+          c.set_tunnel('127.0.0.1', server.port);
+          c.debuglevel = Symbol('d') as never;
+        },
+        /Symbol/,
+      ],
+    ];
+    for (const [name, spoil, expected] of cases) {
+      const conn = new HTTPConnection('127.0.0.1', server.port, { timeout: 10 });
+      try {
+        spoil(conn);
+        let pending: Promise<void> | undefined;
+        assert.doesNotThrow(() => {
+          pending = conn.connect();
+        }, name);
+        await assert.rejects(
+          pending as Promise<void>,
+          (err: unknown) => err instanceof TypeError && expected.test(err.message),
+          name,
+        );
+        assert.equal(conn.sock, null, name);
+      } finally {
+        conn.close();
+      }
+    }
+  });
+
   it('the timeout attribute set to a bad value on an open connection: every call that waits rejects, nothing is sent', async () => {
     // Before, the value reached the waits: the response head "timed out after NaN s" at
     // once (and -1 or a string the same), where a connect refused it with a TypeError.
