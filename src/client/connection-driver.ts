@@ -38,7 +38,7 @@ import {
 } from './connection-links.ts';
 import { errorChannel, nodeDebug, publishFailure, requestHeadersChannel } from './debug.ts';
 import { type HeadHandlers, type HTTPResponse, receiveResponse } from './http-response.ts';
-import { type Outgoing, requestOutgoing, writeOutgoing } from './request-output.ts';
+import { type Debug, type Outgoing, requestOutgoing, writeOutgoing } from './request-output.ts';
 
 /** The settled promise the fast paths hand back: nothing was waited for. */
 const DONE: Promise<void> = Promise.resolve();
@@ -197,7 +197,8 @@ export class ConnectionDriver extends ConnectionLinks {
       // when waiting for the socket to drain.
       let pending: Promise<void> | undefined;
       try {
-        pending = this.write(link, out, this.waitOptions(undefined));
+        const debug = this.conn.debuglevel > 0 ? this.debug : null;
+        pending = this.write(link, out, this.waitOptions(undefined), debug);
       } catch (err) {
         return Promise.reject(this.sendFailed(err, request, generation, true, out.body));
       }
@@ -273,6 +274,8 @@ export class ConnectionDriver extends ConnectionLinks {
     generation: number,
     previous: Promise<void> | null,
   ): Promise<void> {
+    // The level of the call, as Python's call would print at it, whenever the bytes go.
+    const debug = this.conn.debuglevel > 0 ? this.debug : null;
     let wrote = false;
     let body = out instanceof Promise ? null : out.body;
     // A body being prepared (a file's stat) is awaited only after the socket is there: its
@@ -293,7 +296,7 @@ export class ConnectionDriver extends ConnectionLinks {
       wrote = true;
       const wait = this.waitOptions(signal);
       try {
-        const pending = this.write(link, outgoing, wait);
+        const pending = this.write(link, outgoing, wait, debug);
         if (pending !== undefined) await this.whileSending(pending, link.reader, signal);
       } finally {
         wait.release();
@@ -317,7 +320,12 @@ export class ConnectionDriver extends ConnectionLinks {
     return publishFailure(op, this.conn);
   }
 
-  private write(link: Link, out: Outgoing, wait: WaitOptions): Promise<void> | undefined {
+  private write(
+    link: Link,
+    out: Outgoing,
+    wait: WaitOptions,
+    debug: Debug,
+  ): Promise<void> | undefined {
     const reader = link.reader;
     // Raw bytes sent while nothing is expected (send() in Idle) make nothing expected:
     // what comes back is unsolicited.
@@ -330,7 +338,7 @@ export class ConnectionDriver extends ConnectionLinks {
         head: out.head,
       });
     }
-    return writeOutgoing(reader, out, wait, this.conn.debuglevel > 0 ? this.debug : null);
+    return writeOutgoing(reader, out, wait, debug);
   }
 
   private sent(request: boolean, generation: number): void {

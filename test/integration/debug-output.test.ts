@@ -165,6 +165,34 @@ describe('set_debuglevel(1) output', () => {
       await srv.close();
     }
   });
+
+  it('a request prints at the level of its call, whether or not the socket was open yet (a forgotten await)', async () => {
+    // Before: set_debuglevel(0) right after a request() not awaited silenced it, but only
+    // on a new connection (the level was read when the bytes went out).
+    const srv = await scriptedServer([REPLIES[0] as string, REPLIES[0] as string]);
+    try {
+      let out = '';
+      const conn = new HTTPConnection('127.0.0.1', srv.port, {
+        debugOutput: (text) => {
+          out += text;
+        },
+      });
+      const printed: boolean[] = [];
+      for (const url of ['/fresh', '/open']) {
+        out = '';
+        conn.set_debuglevel(1);
+        const sending = conn.request('GET', url);
+        conn.set_debuglevel(0);
+        await sending;
+        await (await conn.getresponse()).read();
+        printed.push(out.startsWith(`send: 'GET ${url} HTTP/1.1`));
+      }
+      conn.close();
+      assert.deepEqual(printed, [true, true]);
+    } finally {
+      await srv.close();
+    }
+  });
 });
 
 describe('NODE_DEBUG=httplib', () => {
