@@ -216,7 +216,20 @@ export type Phase = ConnectionPhase;
 
 /** The error of an operation that `close()` (of the connection or the response) ended. */
 export function closedByCaller(phase?: Phase): AbortError {
-  return AbortError.closedByCaller(phase);
+  const err = AbortError.closedByCaller(phase);
+  byCaller.add(err);
+  return err;
+}
+const byCaller = new WeakSet<Error>();
+
+/**
+ * The error of a wait for `phase` that the connection's close controller (`epoch`) ended:
+ * the caller's close names the phase; a close with a reason of its own (a call's signal
+ * that gave up the whole exchange) is that reason.
+ */
+function epochError(epoch: AbortSignal, phase?: Phase): Error {
+  const reason: unknown = epoch.reason;
+  return reason instanceof AbortError && !byCaller.has(reason) ? reason : closedByCaller(phase);
 }
 
 /** The error of an operation whose `AbortSignal` fired. */
@@ -236,7 +249,7 @@ export function beforeClose<T>(
   late: (value: T) => void,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onClose = (): void => reject(closedByCaller(phase));
+    const onClose = (): void => reject(epochError(epoch, phase));
     listenAbort(epoch, onClose, { once: true });
     promise.then(
       (value) => {
@@ -291,7 +304,7 @@ export class Deadline {
   private held: AbortSignal[] = [];
   /** `close()`: the error names what was waited for, if anything. */
   private readonly onClose = (): void =>
-    this.expire(this.waits > 0 ? closedByCaller(this.phase) : closedByCaller());
+    this.expire(epochError(this.epoch as AbortSignal, this.waits > 0 ? this.phase : undefined));
   private readonly onAbort = (event: Event): void =>
     this.expire(abortedBy(event.target as AbortSignal));
 
@@ -329,7 +342,7 @@ export class Deadline {
 
   /** The error that would end a wait for `phase` at once, or null (nothing is armed). */
   check(phase: Phase, options?: WaitOptions): Error | null {
-    if (this.epoch?.aborted) return closedByCaller(phase);
+    if (this.epoch?.aborted) return epochError(this.epoch, phase);
     const signal = options?.signal ?? null;
     if (signal?.aborted) return abortedBy(signal);
     if (options?.timeoutMs === 0) return this.timedOut(phase, 0);

@@ -201,6 +201,36 @@ describe('close() while a request body waits for its own source', () => {
       assert.deepEqual(requestLines(srv, 1), ['GET /next']);
     });
   });
+
+  it("getresponse({signal}) aborted while the request not awaited still sends: both reject with the signal's AbortError, not a close by the caller", async () => {
+    await withConn(await okServer(), async (conn, srv) => {
+      const body = new Readable({ read() {} });
+      body.push('first part;');
+      const controller = new AbortController();
+      const sending = conn.request('POST', '/up', body);
+      sending.catch(() => {});
+      const head = conn.getresponse({ signal: controller.signal });
+      head.catch(() => {});
+      await until(() => wire(srv, 0).includes('first part;'));
+      controller.abort(new Error('given up'));
+      for (const [name, pending] of [
+        ['request()', sending],
+        ['getresponse()', head],
+      ] as const) {
+        const err = await pending.then(
+          () => assert.fail(`${name} should have rejected`),
+          (e: unknown) => e,
+        );
+        assert.ok(err instanceof AbortError, `${name}: ${String(err)}`);
+        // Before: request() said "closed by the caller while sending the request".
+        assert.doesNotMatch(err.message, /closed by the caller/, name);
+        assert.equal((err.cause as Error | undefined)?.message, 'given up', name);
+      }
+      body.push(null);
+      await fetchOk(conn, '/next');
+      assert.deepEqual(requestLines(srv, 1), ['GET /next']);
+    });
+  });
 });
 
 describe('the peer resets or closes while a request body waits for its own source', () => {
