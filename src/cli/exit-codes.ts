@@ -31,6 +31,7 @@ export const EXIT = Object.freeze({
   CLIENT_CERT: 58,
   PEER_CERT: 60,
   CA_CERT: 77,
+  HUNG_UP: 129,
   INTERRUPTED: 130,
   TERMINATED: 143,
 } as const);
@@ -65,6 +66,10 @@ export const EXIT_TABLE: ReadonlyArray<readonly [ExitCode, string]> = Object.fre
   [EXIT.CLIENT_CERT, 'could not load the client certificate or key (--cert, --key)'],
   [EXIT.PEER_CERT, "the server's certificate or host name did not verify"],
   [EXIT.CA_CERT, 'could not read the CA certificates (--cacert)'],
+  [
+    EXIT.HUNG_UP,
+    'hung up (SIGHUP: its terminal closed): ends by that signal (a shell shows 129), as on SIGINT below',
+  ],
   [
     EXIT.INTERRUPTED,
     'interrupted (SIGINT): ends by that signal, as curl does (a shell shows 130); no temporary file is left behind, nor a new -o file (one written in place stays partial)',

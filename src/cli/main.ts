@@ -29,6 +29,7 @@ function exit(code: number): void {
 for (const [signal, code] of [
   ['SIGINT', EXIT.INTERRUPTED],
   ['SIGTERM', EXIT.TERMINATED],
+  ['SIGHUP', EXIT.HUNG_UP],
 ] as const) {
   process.on(signal, () => {
     removePendingFiles();
@@ -47,6 +48,9 @@ for (const [signal, code] of [
 }
 // Reported as exit 23 by the request; never an uncaught 'error' event.
 process.stdout.on('error', () => {});
+// A closed stderr (`2>&1 | head`): what it would have shown is lost, the command goes on
+// and ends with the code it would have had (before: an uncaught EPIPE, exit 1).
+process.stderr.on('error', () => {});
 
 runCommand(process.argv.slice(2), {
   // A getter: process.stdin is made (a stream, ~3 ms) only when `-d @-` reads it.

@@ -127,42 +127,82 @@ export function parseProxy(text: string): { host: string; port: number; auth: st
   };
 }
 
-/** The request body, and how to let go of it. */
+/**
+ * Regular files up to this size are read whole before the request (as curl reads `-d @FILE`):
+ * their bytes are then what is sent, whatever the size the system gives (0 for /proc
+ * files, 4096 for /sys ones), and a failure to read them is exit 26, before a byte goes
+ * out. Larger regular files are sent from the file (Content-Length from its size).
+ */
+const READ_WHOLE_MAX = 1024 * 1024;
+
+/** The request body, how to let go of it, and whether an error was its source's. */
 interface Body {
-  readonly body: string | FileHandle | Readable | null;
+  readonly body: string | Buffer | FileHandle | Readable | null;
   close(): Promise<void>;
+  /** Whether `err` came from reading the body (stdin's stream failed with it). */
+  failed(err: unknown): boolean;
 }
+
+const never = (): boolean => false;
 
 async function openBody(data: DataSource | null, io: TransferIO): Promise<Body> {
   const none = async (): Promise<void> => {};
-  if (data === null) return { body: null, close: none };
+  if (data === null) return { body: null, close: none, failed: never };
   switch (data.kind) {
     case 'text':
-      return { body: data.text, close: none };
+      return { body: data.text, close: none, failed: never };
     case 'stdin': {
       // Node reads a directory on stdin as an empty stream: refuse it, as curl does (26).
-      const fd = (io.stdin as { fd?: unknown }).fd;
+      const stdin = io.stdin;
+      const fd = (stdin as { fd?: unknown }).fd;
       if (typeof fd === 'number' && fstatOrNull(fd)?.isDirectory() === true) {
         throw new CliError(EXIT.READ, 'could not read the body from stdin: it is a directory');
       }
-      return { body: io.stdin, close: none };
+      // What stdin fails with (EBADF: opened for writing only) is a body that could not
+      // be read (26), not a connection that failed (56).
+      const failures = new WeakSet<object>();
+      const onError = (err: unknown): void => {
+        if (typeof err === 'object' && err !== null) failures.add(err);
+      };
+      stdin.on('error', onError);
+      return {
+        body: stdin,
+        close: async () => {
+          stdin.off('error', onError);
+        },
+        failed: (err) => typeof err === 'object' && err !== null && failures.has(err),
+      };
     }
     case 'file': {
-      let handle: FileHandle;
-      try {
-        handle = await open(data.path, 'r');
-        if ((await handle.stat()).isDirectory()) {
-          await handle.close();
-          throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-        }
-      } catch (err) {
-        throw new CliError(
+      const cannotRead = (err: unknown): CliError =>
+        new CliError(
           EXIT.READ,
           `could not read the body from '${data.path}': ${oneLine((err as Error).message)}`,
           { cause: err },
         );
+      let handle: FileHandle;
+      let whole: Buffer | null = null;
+      try {
+        handle = await open(data.path, 'r');
+      } catch (err) {
+        throw cannotRead(err);
       }
-      return { body: handle, close: () => handle.close().catch(() => {}) };
+      try {
+        const stat = await handle.stat();
+        if (stat.isDirectory()) {
+          throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+        }
+        // (Not a FIFO or a device: those are streamed as they give, as before.)
+        if (stat.isFile() && stat.size <= READ_WHOLE_MAX) whole = await handle.readFile();
+      } catch (err) {
+        await handle.close().catch(() => {});
+        throw cannotRead(err);
+      }
+      if (whole !== null) {
+        await handle.close().catch(() => {});
+        return { body: whole, close: none, failed: never };
+      }
+      return { body: handle, close: () => handle.close().catch(() => {}), failed: never };
     }
   }
 }
@@ -286,6 +326,13 @@ export async function transfer(options: FetchOptions, io: TransferIO): Promise<n
   } catch (err) {
     progress?.abort();
     await sink?.abort();
+    if (body.failed(err)) {
+      throw new CliError(
+        EXIT.READ,
+        `could not read the body from stdin: ${oneLine((err as Error).message)}`,
+        { cause: err },
+      );
+    }
     throw classify(err, phase, peer);
   } finally {
     conn.close();

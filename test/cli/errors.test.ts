@@ -372,4 +372,62 @@ describe('--data-binary @- with a directory on stdin', () => {
       await srv.close();
     }
   });
+
+  it('stdin that cannot be read (opened for writing only: EBADF) is exit 26, not a connection failure (56)', async () => {
+    const srv = await rawServer(() => {});
+    const tmp = tempDir();
+    try {
+      const r = await runProgram('sh', [
+        '-c',
+        'exec "$0" "$1" "$2" --data-binary @- 0>>"$3"',
+        process.execPath,
+        MAIN,
+        `http://127.0.0.1:${srv.port}/`,
+        tmp.file('write-only'),
+      ]);
+      assertFailure(r, EXIT.READ, /could not read the body from stdin: .*EBADF/);
+    } finally {
+      tmp.remove();
+      await srv.close();
+    }
+  });
+});
+
+describe('-d @FILE whose size says nothing of its bytes (Linux /proc)', {
+  skip: process.platform !== 'linux',
+}, () => {
+  it('a /proc file (size 0) is sent whole, as curl sends it; one that fails to read (EIO) is exit 26 before connecting', async () => {
+    const srv = await rawServer((socket) => {
+      let got = '';
+      socket.on('data', (d: Buffer) => {
+        got += d.toString('latin1');
+        const end = got.indexOf('\r\n\r\n');
+        const length = /content-length: (\d+)/i.exec(got);
+        if (end !== -1 && length !== null && got.length >= end + 4 + Number(length[1])) {
+          socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
+        }
+      });
+    });
+    try {
+      // Before: "the request body changed while it was sent: 0 bytes declared", exit 26.
+      const sent = await runCli([`http://127.0.0.1:${srv.port}/`, '-d', '@/proc/self/status']);
+      assert.equal(sent.code, 0, sent.stderr);
+      assert.equal(sent.out, 'ok');
+      const request = (srv.received[0] as Buffer).toString('latin1');
+      const declared = Number(/content-length: (\d+)/i.exec(request)?.[1]);
+      const body = request.slice(request.indexOf('\r\n\r\n') + 4);
+      assert.ok(
+        declared > 0 && body.length === declared,
+        `${declared} declared, ${body.length} sent`,
+      );
+      assert.match(body, /^Name:/);
+      // Before: exit 56 ("the connection failed while sending the request: EIO").
+      const before = srv.sockets.length;
+      const failed = await runCli([`http://127.0.0.1:${srv.port}/`, '-d', '@/proc/self/mem']);
+      assertFailure(failed, EXIT.READ, /could not read the body from '\/proc\/self\/mem': EIO/);
+      assert.equal(srv.sockets.length, before, 'nothing was connected');
+    } finally {
+      await srv.close();
+    }
+  });
 });

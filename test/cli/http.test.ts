@@ -474,6 +474,8 @@ describe('httplib against node:http', () => {
     for (const [signal, code] of [
       ['SIGINT', 130],
       ['SIGTERM', 143],
+      // Before: SIGHUP (a closed terminal) left the temporary file behind.
+      ['SIGHUP', 129],
     ] as const) {
       it(`${signal} during the transfer removes the temporary file (exit ${code})`, async () => {
         let stop: () => void = () => {};
@@ -509,6 +511,23 @@ describe('httplib against node:http', () => {
         });
       });
     }
+  });
+
+  it('a closed stderr (EPIPE) changes no exit code: a usage error is 2, a verbose transfer to closed pipes 23', async () => {
+    // Before: an uncaught EPIPE on stderr, exit 1 (the code of an unsupported scheme).
+    const usage = await runCli(['--bogus'], {
+      onSpawn: (child) => child.stderr?.destroy(),
+    });
+    assert.equal(usage.code, 2);
+    routes.set('/verbose', (_req, res) => {
+      res.writeHead(200, { 'Content-Length': 3 * 65536 });
+      res.end(BIG.subarray(0, 3 * 65536));
+    });
+    const verbose = await runCli(['-v', `${base}/verbose`], {
+      onSpawn: (child) => child.stderr?.destroy(),
+      onStdout: (stdout) => stdout.once('data', () => stdout.destroy()),
+    });
+    assert.equal(verbose.code, 23);
   });
 
   it('a closed stdout (EPIPE) is a write error (exit 23)', async () => {
