@@ -487,6 +487,12 @@ export class ConnectionDriver extends ConnectionLinks {
     }
     switch (this.machine.handle('body-done')) {
       case 'idle':
+        // The socket failed or was closed as the body's last bytes came (an abort or a
+        // close() between the read and its wake-up, direct-read.ts): never kept.
+        if (link.reader.error !== null || link.reader.closed) {
+          if (this.machine.handle('eof') === 'destroy') this.drop(null);
+          return;
+        }
         // Bytes queued after the body, while nothing is asked: unsolicited (also those
         // still in the kernel behind a body read to its exact size).
         link.reader.lent?.drainAhead();

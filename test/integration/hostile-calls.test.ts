@@ -816,6 +816,79 @@ describe('HTTPS: close() while the body waits for its source', { timeout: 60_000
   });
 });
 
+describe("an abort or close() in the same poll phase as a body's last bytes", () => {
+  // A body read to its exact size wakes its read in the check phase (direct-read.ts), so
+  // that bytes past it are seen first. Another socket's event in the same poll phase may
+  // abort or close in between. Before: the read completed, and the failed socket was kept
+  // as the idle connection: the next request rejected with the stale AbortError.
+  for (const action of ['abort', 'response.close()', 'conn.close()'] as const) {
+    for (const [style, size] of [
+      ['readinto', 100],
+      ['read(size)', 70_000],
+    ] as const) {
+      it(`${action} during ${style} of ${size} bytes: exact bytes or AbortError, and the next request works`, async () => {
+        const body = Buffer.alloc(size, 0x62);
+        let side: import('node:net').Socket | null = null;
+        const sideServer = await rawServer((socket) => {
+          side = socket;
+        });
+        const srv = await rawServer((socket, index) => {
+          let heads = 0;
+          socket.on('data', (d: Buffer) => {
+            const n = d.toString('latin1').split('\r\n\r\n').length - 1;
+            for (let k = 0; k < n; k++, heads++) {
+              if (index === 0 && heads === 0) {
+                socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`);
+                setTimeout(() => {
+                  socket.write(body);
+                  side?.write('x');
+                }, 30);
+              } else {
+                socket.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext');
+              }
+            }
+          });
+        });
+        const { connect } = await import('node:net');
+        const sideClient = connect(sideServer.port, HOST);
+        const conn = new HTTPConnection(HOST, srv.port, { timeout: 10 });
+        try {
+          await new Promise((resolve) => sideClient.once('connect', resolve));
+          await until(() => side !== null);
+          await conn.request('GET', '/first');
+          const r = await conn.getresponse();
+          const controller = new AbortController();
+          const options = action === 'abort' ? { signal: controller.signal } : undefined;
+          const target = new Uint8Array(size);
+          const reading =
+            style === 'readinto' ? r.readinto(target, options) : r.read(size, options);
+          sideClient.once('data', () => {
+            if (action === 'abort') controller.abort();
+            else if (action === 'response.close()') r.close();
+            else conn.close();
+          });
+          const outcome = await reading.then(
+            (v) => v,
+            (e: unknown) => e,
+          );
+          if (outcome instanceof Error) assert.ok(outcome instanceof AbortError, String(outcome));
+          else {
+            const got = style === 'readinto' ? Buffer.from(target) : (outcome as Buffer);
+            assert.ok(got.equals(body), 'the exact body');
+          }
+          await conn.request('GET', '/after');
+          assert.equal((await (await conn.getresponse()).read()).toString(), 'next');
+        } finally {
+          conn.close();
+          sideClient.destroy();
+          await srv.close();
+          await sideServer.close();
+        }
+      });
+    }
+  }
+});
+
 describe('a response that owns its socket', () => {
   it('conn.close() while its read waits: the read goes on to the end (Python passes the socket)', async () => {
     const srv = await rawServer((socket) => {
