@@ -187,6 +187,15 @@ export function classify(err: unknown, phase: Phase, peer: Peer): CliError {
         options,
       );
     case 'ERR_HTTPLIB_REMOTE_DISCONNECTED':
+      // While connecting through a proxy: the proxy hung up on CONNECT (the server was
+      // never reached), which curl reports as a failed receive (56).
+      if (phase === 'connect' && peer.proxy !== null) {
+        return new CliError(
+          EXIT.RECEIVE,
+          `the proxy ${peer.proxy.host}:${peer.proxy.port} closed the connection without answering the tunnel request to ${target}: ${why}`,
+          options,
+        );
+      }
       return new CliError(EXIT.EMPTY_REPLY, `empty reply from ${target}: ${why}`, options);
     case 'ERR_HTTPLIB_INCOMPLETE_READ': {
       const { partial, expected } = err as httplib.IncompleteRead;

@@ -82,6 +82,20 @@ describe('classify(): exit codes by code and class', () => {
     }
   });
 
+  it('a proxy that hangs up on CONNECT is a failed receive (56) naming the proxy, not an empty reply from the server', () => {
+    // Before: exit 52, "empty reply from h.test port 8080", a server never reached.
+    const err = new httplib.RemoteDisconnected('Remote end closed connection without response');
+    const cli = classify(err, 'connect', PEER);
+    assert.equal(cli.exitCode, EXIT.RECEIVE);
+    assert.match(
+      cli.message,
+      /^the proxy p\.test:3128 closed the connection without answering the tunnel request to h\.test port 8080/,
+    );
+    // Without a proxy, or once the request is out: the server's empty reply (52).
+    assert.equal(classify(err, 'connect', { ...PEER, proxy: null }).exitCode, EXIT.EMPTY_REPLY);
+    assert.equal(classify(err, 'receive', PEER).exitCode, EXIT.EMPTY_REPLY);
+  });
+
   it('a refused tunnel names the proxy and keeps its message', () => {
     const err = new httplib.TunnelError(407, 'Proxy Authentication Required');
     assert.equal(
