@@ -294,7 +294,12 @@ export async function transfer(options: FetchOptions, io: TransferIO): Promise<n
   try {
     await conn.connect();
     phase = 'send';
-    await conn.request(options.method, url, body.body, headers);
+    // -H 'Transfer-Encoding: chunked' with a body: the body is framed in chunks, as curl
+    // frames it (Python sends it as it is: the caller frames it).
+    const chunked = headers.some(
+      ([n, v]) => n.toLowerCase() === 'transfer-encoding' && /(^|,)\s*chunked\s*$/i.test(v),
+    );
+    await conn.request(options.method, url, body.body, headers, { encode_chunked: chunked });
     phase = 'receive';
     const res = await conn.getresponse();
     if (res.version === 9 && !options.http09) {

@@ -177,6 +177,19 @@ describe('httplib against node:http', () => {
     assert.equal(s.headers['content-length'], String(Buffer.byteLength('a=1&b=ü&c=3')));
   });
 
+  it("-H 'Transfer-Encoding: chunked' with -d frames the body in chunks, as curl does", async () => {
+    // Before: the header went out with the body unframed ('abc' read as a chunk size by
+    // the server, which then waited: the command hung).
+    const r = await runCli([`${base}/form`, '-H', 'Transfer-Encoding: chunked', '-d', 'abc'], {
+      timeoutMs: 10_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const s = last();
+    assert.equal(s.headers['transfer-encoding'], 'chunked');
+    assert.equal(s.headers['content-length'], undefined);
+    assert.equal(s.body.toString(), 'abc');
+  });
+
   it('-d with a METHOD and a Content-Type of its own', async () => {
     const r = await runCli([
       'PUT',
