@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import * as main from '../../src/index.ts';
-import { directTransport } from '../../src/sync/direct.ts';
 import * as httplib from '../../src/sync.ts';
 import {
   connectionOn,
@@ -413,30 +412,24 @@ describe('a body that fails', () => {
 
   for (const direct of [true, false]) {
     it(`a thrown symbol (registered or not) or function comes back as itself (${direct ? 'direct' : 'worker'} transport)`, () => {
-      const saved = directTransport.enabled;
-      directTransport.enabled = direct && saved;
-      try {
-        for (const value of [
-          Symbol('unique'),
-          Symbol.for('httplib-ts test'),
-          function thrower() {},
-        ]) {
-          const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
-          const got = thrown(() =>
-            conn.request(
-              'POST',
-              '/echo',
-              (function* () {
-                yield 'start';
-                throw value;
-              })(),
-            ),
-          );
-          conn.close();
-          assert.equal(got, value, `${String(value)}: the same value`);
-        }
-      } finally {
-        directTransport.enabled = saved;
+      for (const value of [
+        Symbol('unique'),
+        Symbol.for('httplib-ts test'),
+        function thrower() {},
+      ]) {
+        const conn = connectionOn(direct, peer.http);
+        const got = thrown(() =>
+          conn.request(
+            'POST',
+            '/echo',
+            (function* () {
+              yield 'start';
+              throw value;
+            })(),
+          ),
+        );
+        conn.close();
+        assert.equal(got, value, `${String(value)}: the same value`);
       }
     });
   }

@@ -201,15 +201,8 @@ conn.close();
     };
     const theirs = await play(new main.HTTPConnection('127.0.0.1', peer.http));
     assert.deepEqual(theirs, ['0: hello ', "1: hello send: 'GET"]);
-    const saved = directTransport.enabled;
     for (const direct of [true, false]) {
-      directTransport.enabled = direct && saved;
-      let conn: httplib.HTTPConnection;
-      try {
-        conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
-      } finally {
-        directTransport.enabled = saved;
-      }
+      const conn = connectionOn(direct, peer.http);
       // Before: the worker transport threw "set_debuglevel() takes a number, got string".
       const ours = await play(conn as unknown as main.HTTPConnection);
       assert.deepEqual(ours, theirs, direct ? 'direct' : 'worker');

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type * as main from '../../src/index.ts';
 import { directTransport } from '../../src/sync/direct.ts';
 import * as httplib from '../../src/sync.ts';
-import { noUncaught, type Peer, sameAsMain, startPeer, thrown } from './peer.ts';
+import { connectionOn, noUncaught, type Peer, sameAsMain, startPeer, thrown } from './peer.ts';
 
 noUncaught();
 let peer: Peer;
@@ -419,16 +419,8 @@ describe('what only the blocking entry has', () => {
 
   for (const direct of [true, false]) {
     it(`a call made from inside another (a debugOutput function, a body iterable) is an Error with its code, not a deadlock (${direct ? 'direct' : 'worker'} transport)`, () => {
-      const saved = directTransport.enabled;
-      directTransport.enabled = direct && saved;
-      let conn: httplib.HTTPConnection;
-      let other: httplib.HTTPConnection;
-      try {
-        conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
-        other = new httplib.HTTPConnection('127.0.0.1', peer.http);
-      } finally {
-        directTransport.enabled = saved;
-      }
+      const conn = connectionOn(direct, peer.http);
+      const other = connectionOn(direct, peer.http);
       let inner: unknown = null;
       conn.debugOutput = () => {
         if (inner === null) inner = thrown(() => conn.close());
