@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type * as tls from 'node:tls';
 import { typeName } from '../io/body-kinds.ts';
-import { nodeTls } from '../io/node-tls.ts';
+import { nodeCrypto, nodeTls } from '../io/node-tls.ts';
 import { pytruth } from '../protocol/pytext.ts';
 import {
   capathCertificates,
@@ -343,14 +343,16 @@ export class SSLContext {
       throw new TypeError('password should be a string or callable');
     }
     const cert = readFileSync(certfile);
-    const key = keyfile ? readFileSync(keyfile) : cert;
+    const key = privateKeyPem(keyfile ? readFileSync(keyfile) : cert);
+    const encrypted = ENCRYPTED_PEM.test(key.toString('latin1'));
     const tryLoad = (passphrase: string | undefined): unknown => {
       try {
-        nodeTls().createSecureContext({
-          cert,
-          key,
-          ...(passphrase === undefined ? {} : { passphrase }),
-        });
+        const secret = passphrase === undefined ? {} : { passphrase };
+        nodeTls().createSecureContext({ cert, key, ...secret });
+        // An encrypted key is decrypted here too: Deno's createSecureContext accepts one
+        // it cannot use (a wrong password, no password, a cipher it lacks such as
+        // des-ede3-cbc) and then connects without presenting the certificate.
+        if (encrypted) nodeCrypto().createPrivateKey({ key, ...secret });
         return null;
       } catch (err) {
         return err ?? new Error(String(err));
@@ -364,7 +366,7 @@ export class SSLContext {
     const given = pw !== null && pw !== undefined;
     const text = (): string =>
       passwordText(typeof pw === 'function' ? (pw as () => unknown)() : pw);
-    let passphrase = given && ENCRYPTED_PEM.test(key.toString('latin1')) ? text() : undefined;
+    let passphrase = given && encrypted ? text() : undefined;
     let failure = tryLoad(passphrase);
     if (failure !== null && given && passphrase === undefined) {
       passphrase = text();
@@ -776,3 +778,15 @@ function fsPath(value: unknown, name: string): void {
 
 /** The armour of an encrypted PEM private key: PKCS #8, or OpenSSL's traditional header. */
 const ENCRYPTED_PEM = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:[ \t]*4,ENCRYPTED/;
+const PRIVATE_KEY_PEM = /-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY)-----[\s\S]*?-----END \1-----/;
+
+/**
+ * The private key's PEM block of a key file, which may hold certificates before it (the
+ * key in `certfile`); the file itself when it has none. Deno reads only a file's first
+ * block: given the whole file, its createPrivateKey fails, and its TLS layer connects
+ * without the certificate when the key is encrypted.
+ */
+function privateKeyPem(file: Buffer): Buffer {
+  const block = PRIVATE_KEY_PEM.exec(file.toString('latin1'));
+  return block === null ? file : Buffer.from(block[0], 'latin1');
+}

@@ -47,6 +47,8 @@ describe('examples/', () => {
         'sessions.ts',
         'streaming.ts',
         'https.ts',
+        'https.ts (key in the certificate file)',
+        'https.ts (wrong key password)',
         'https.ts (weak certificate)',
         'https.ts (sha1 certificate)',
         'tunnel.ts',

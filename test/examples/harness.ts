@@ -51,6 +51,8 @@ export interface Peers {
   readonly sha1: HttpsServer;
   /** The HTTP requests that reached `weak` and `sha1` (none must). */
   readonly weakRequests: { weak: number; sha1: number };
+  /** The HTTP requests that reached `https`. */
+  readonly secureRequests: { count: number };
   readonly proxy: ConnectProxy;
   /** Every request the HTTP server received, in order. */
   readonly received: Received[];
@@ -86,7 +88,9 @@ export async function startPeers(): Promise<Peers> {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not Found');
     }
   });
+  const secureRequests = { count: 0 };
   const https = await httpsServer(pki.clientCertServer(false), (req, res) => {
+    secureRequests.count++;
     const socket = req.socket as import('node:tls').TLSSocket;
     const client = socket.authorized ? 'yes' : 'no';
     res.writeHead(200, { 'Content-Type': 'text/plain' });
@@ -110,6 +114,7 @@ export async function startPeers(): Promise<Peers> {
     weak,
     sha1,
     weakRequests,
+    secureRequests,
     proxy,
     received,
     dir,
@@ -214,6 +219,43 @@ export function exampleCases(peers: Peers): ExampleCase[] {
         assert.equal(p.https.sessions.at(-1)?.authorized, true);
       },
     },
+    // The encrypted key in the certificate's file, after the certificate: sent on every
+    // runtime (Deno read the file's first block as the key, and sent no certificate).
+    {
+      file: 'https.ts',
+      name: 'https.ts (key in the certificate file)',
+      args: [
+        secure,
+        peers.pki.file('ca.pem'),
+        peers.pki.file('client-combined.pem'),
+        peers.pki.file('client-combined.pem'),
+        's3cret',
+      ],
+      stdout: [/^refused without the CA: \S.*$/, '200 OK secure hello, client certificate: yes'],
+      check(p, since) {
+        assert.equal(p.secureRequests.count, since + 1);
+      },
+    },
+    // A wrong password for the encrypted client key is refused by load_cert_chain on every
+    // runtime (Deno's TLS layer took it and connected without presenting the certificate).
+    {
+      file: 'https.ts',
+      name: 'https.ts (wrong key password)',
+      args: [
+        secure,
+        peers.pki.file('ca.pem'),
+        peers.pki.file('client.pem'),
+        peers.pki.file('client-enc.key'),
+        'not-the-password',
+      ],
+      stdout: [/^refused without the CA: \S.*$/],
+      exit: 1,
+      stderr: () => /SSLError\b[^\n]*cannot load certificate chain/,
+      check(p, since) {
+        // Refused before connecting: no request reached the server.
+        assert.equal(p.secureRequests.count, since);
+      },
+    },
     // Security level 2 on every runtime: the CA is trusted, the certificate is not good
     // enough. The example fails on its request (exit 1) with OpenSSL's reason; Deno's TLS
     // layer refuses these chains itself, for a reason of its own.
@@ -270,8 +312,14 @@ export async function checkExample(
   run: (file: string, args: readonly string[]) => Promise<CliResult>,
   runtime = 'node',
 ): Promise<void> {
-  // `check` looks at what arrived during this run: the HTTP requests or the CONNECT heads.
-  const since = c.file === 'tunnel.ts' ? peers.proxy.heads.length : peers.received.length;
+  // `check` looks at what arrived during this run: the HTTP requests, the CONNECT heads or
+  // the HTTPS server's requests.
+  const since =
+    c.file === 'tunnel.ts'
+      ? peers.proxy.heads.length
+      : c.file === 'https.ts'
+        ? peers.secureRequests.count
+        : peers.received.length;
   const r = await run(c.file, c.args);
   const context = `examples/${c.file} ${c.args.join(' ')}\n--- stdout\n${r.out}--- stderr\n${r.stderr}`;
   assert.equal(r.code, c.exit ?? 0, `exit ${r.code ?? r.signal}\n${context}`);
