@@ -17,7 +17,8 @@
  * request opens a new one; idle sockets do not keep the process alive (as node:http's
  * agent).
  */
-import type { Duplex } from 'node:stream';
+import type * as net from 'node:net';
+import type * as tls from 'node:tls';
 import { type PreparedBody, prepareBody, type RequestBody } from '../io/body-source.ts';
 import { checkTimeout, getdefaulttimeout } from '../io/deadline.ts';
 import { CannotSendHeader, CannotSendRequest, NotConnected } from '../protocol/errors.ts';
@@ -173,10 +174,12 @@ export class HTTPConnection {
 
   /**
    * Python's `sock`: the connected socket (a `net.Socket`, or a `tls.TLSSocket` for
-   * HTTPS), or null. Python's is settable; here it is read-only.
+   * HTTPS), or null. Python's is settable; here it is read-only. With a
+   * `createConnection` hook it is the stream the hook returned (typed as a socket, as
+   * Node types `ClientRequest.socket` whatever its agent's `createConnection` returns).
    */
-  get sock(): Duplex | null {
-    return this.#driver.socket;
+  get sock(): net.Socket | tls.TLSSocket | null {
+    return this.#driver.socket as net.Socket | null;
   }
 
   /** Python's `_tunnel_host`: the host `set_tunnel()` named, or null. Read-only here. */

@@ -46,7 +46,7 @@ export function checkTimeout(seconds: unknown, what = 'timeout'): number | null 
  * const conn = new httplib.HTTPConnection('www.python.org'); // conn.timeout === 10
  * ```
  */
-export function setdefaulttimeout(seconds: number | null): void {
+export function setdefaulttimeout(seconds: number | null | undefined): void {
   defaultTimeout = checkTimeout(seconds);
 }
 

@@ -55,8 +55,19 @@ export type Twin<V> =
         : Iterable<U>
       : ClassTwin<V>;
 
-/** An options parameter without `signal` (refused by the blocking API); other parameters as they are. */
-export type NoSignal<P> = P extends object ? ('signal' extends keyof P ? Omit<P, 'signal'> : P) : P;
+/**
+ * An options parameter without `signal` (refused by the blocking API: a `signal` other
+ * than `undefined` does not compile, even where no other option is left); other
+ * parameters as they are.
+ */
+export type NoSignal<P> = P extends object
+  ? 'signal' extends keyof P
+    ? Omit<P, 'signal'> & {
+        /** Refused: nothing can abort a call while its thread is blocked (use `timeout`). */
+        readonly signal?: undefined;
+      }
+    : P
+  : P;
 
 /**
  * A parameter of a blocking method: a request body is the blocking API's

@@ -15,15 +15,18 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import ts from 'typescript';
 import { type TempDir, tempDir } from '../cli/cli-harness.ts';
-import { INDEX, typecheckModules } from './typecheck.ts';
+import { INDEX, SYNC, typecheckModules } from './typecheck.ts';
 
 const PRELUDE = `import * as httplib from ${JSON.stringify(INDEX)};
+import * as blocking from ${JSON.stringify(SYNC)};
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 declare const conn: httplib.HTTPConnection;
 declare const secure: httplib.HTTPSConnection;
 declare const legacy: httplib.HTTP;
+declare const blockingConn: blocking.HTTPConnection;
+declare const signal: AbortSignal;
 declare const maybeToken: string | undefined;
 declare const anything: unknown;
 export {};
@@ -56,6 +59,9 @@ const WRONG: readonly string[] = [
   'await legacy.send(42);',
   'await legacy.endheaders({});',
   "const status: httplib.HTTPStatusName = 'NOPE';",
+  'blockingConn.getresponse({ signal });',
+  "blockingConn.request('GET', '/', null, {}, { signal });",
+  'blockingConn.getresponse().read(1, { signal });',
 ];
 
 /** Calls that must compile: every body kind, every header value kind and shape. */
@@ -105,6 +111,11 @@ secure.set_tunnel('origin.test');
 legacy.putheader('X', 1, 'two');
 await legacy.endheaders('body');
 await legacy.send(new Uint8Array(1));
+conn.sock?.setNoDelay(true);
+console.log(conn.sock?.remoteAddress, secure.sock?.localPort);
+httplib.setdefaulttimeout(undefined);
+blockingConn.getresponse({});
+blockingConn.getresponse({ signal: undefined });
 const status: httplib.HTTPStatusName = 'NOT_FOUND';
 const code: number = httplib.HTTPStatus[status];
 console.log(code === httplib.NOT_FOUND);
