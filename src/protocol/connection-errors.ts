@@ -55,7 +55,7 @@ function hostPort(host: string, port: number): string {
  * the socket module and is a `socket.error`), with the `code` of Node's own timeouts,
  * and a message that says what timed out: `phase`, `host`, `port` and `seconds` are
  * also fields (all `null` for a `TimeoutError` made without them, whose message is
- * Python's `timed out`).
+ * Python's `timed out`, or made with a message of its own).
  *
  * @example
  * ```ts
@@ -83,9 +83,13 @@ export class TimeoutError extends Error {
   readonly port: number | null;
   /** The timeout that ran out, in seconds. */
   readonly seconds: number | null;
-  constructor(details?: TimeoutDetails | null) {
-    if (details === undefined || details === null) {
-      super('timed out');
+  /**
+   * The package's timeouts give `details`; a message of your own (as Python's
+   * `socket.timeout('timed out')`, in a test double) is taken as the message.
+   */
+  constructor(details?: TimeoutDetails | string | null) {
+    if (details === undefined || details === null || typeof details !== 'object') {
+      super(details === undefined || details === null ? 'timed out' : String(details));
       this.phase = null;
       this.host = null;
       this.port = null;

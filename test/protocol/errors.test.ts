@@ -323,6 +323,20 @@ describe('TimeoutError names the phase, the peer and the seconds', () => {
   }
 });
 
+describe('TimeoutError made by hand', () => {
+  it('takes a message, as socket.timeout does, with no phase, peer or seconds', () => {
+    for (const [made, message] of [
+      [new TimeoutError(), 'timed out'],
+      [new TimeoutError(null), 'timed out'],
+      [new TimeoutError('read timed out'), 'read timed out'],
+    ] as const) {
+      assert.equal(made.message, message);
+      assert.equal(made.code, 'ETIMEDOUT');
+      assert.deepEqual([made.phase, made.host, made.port, made.seconds], [null, null, null, null]);
+    }
+  });
+});
+
 describe('AbortError and TunnelError messages', () => {
   it('AbortError.closedByCaller says the caller closed it, and during what', () => {
     const plain = AbortError.closedByCaller();
