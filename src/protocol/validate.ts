@@ -22,6 +22,8 @@ import { isPort, MAX_PORT, pyrepr, TOKEN } from './pytext.ts';
 // host and port
 
 const ASCII_DIGITS = /^[0-9]+$/;
+/** A scheme and `//`: a URL where a host name was wanted. */
+const URL_LIKE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 
 /**
  * Python's `HTTPConnection._get_hostport(host, port)`: splits `'host:port'`.
@@ -58,7 +60,11 @@ export function parseHostPort(
       if (text === '') {
         p = defaultPort;
       } else if (!ASCII_DIGITS.test(text)) {
-        throw new InvalidURL(`nonnumeric port: '${text}'`);
+        // Python's message; a URL given for the host (a common first mistake) is named.
+        const url = URL_LIKE.test(h)
+          ? ` (${pyrepr(h)} is a URL: pass its host and port instead)`
+          : '';
+        throw new InvalidURL(`nonnumeric port: '${text}'${url}`);
       } else {
         p = Number(text);
         if (p > MAX_PORT) throw new InvalidURL(`port out of range 0-65535: '${text}'`);

@@ -173,6 +173,22 @@ describe('parseHostPort (against real Python 2.7 _get_hostport)', () => {
     );
   });
 
+  it("names a URL given for the host after Python's message", () => {
+    for (const [url, port] of [
+      ['http://127.0.0.1:8080/', '8080/'],
+      ['https://example.org', '//example.org'],
+      ['HTTP://[::1]:80/x', '80/x'],
+    ]) {
+      assertRejects(
+        () => parseHostPort(url, null, 80),
+        InvalidURL,
+        `nonnumeric port: '${port}' ('${url}' is a URL: pass its host and port instead)`,
+      );
+    }
+    // Not a URL: Python's message alone.
+    assertRejects(() => parseHostPort('h:x//', null, 80), InvalidURL, "nonnumeric port: 'x//'");
+  });
+
   it('rejects a non-ASCII digit in the port (Python int() accepts it)', () => {
     assertRejects(
       () => parseHostPort('h:\u0668\u0660', null, 80),
