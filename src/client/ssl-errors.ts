@@ -281,7 +281,8 @@ export function toSSLError(err: unknown): unknown {
   }
   if (code.startsWith('ERR_SSL_') || e.library !== undefined) {
     const reason = code.startsWith('ERR_SSL_') ? code.slice('ERR_SSL_'.length) : (e.reason ?? null);
-    return new SSLError(`[SSL: ${reason ?? 'UNKNOWN'}] ${e.message}`, {
+    // OpenSSL's text ends with a line break that Python's message has not.
+    return new SSLError(`[SSL: ${reason ?? 'UNKNOWN'}] ${e.message.trimEnd()}`, {
       reason,
       library: e.library ?? 'SSL',
       cause: err,

@@ -373,7 +373,8 @@ export class SSLContext {
       failure = tryLoad(passphrase);
     }
     if (failure !== null) {
-      throw new SSLError(`[SSL] cannot load certificate chain: ${(failure as Error).message}`, {
+      const why = String((failure as Error).message).trimEnd();
+      throw new SSLError(`[SSL] cannot load certificate chain: ${why}`, {
         reason: 'PEM_LIB',
         cause: failure,
       });

@@ -362,8 +362,14 @@ export function isFileHandle(value: object): value is FileHandle {
 }
 
 function unsupported(body: unknown): TypeError {
+  // A plain object is most often headers given as the body: say where headers go.
+  const plain =
+    typeof body === 'object' &&
+    body !== null &&
+    [Object.prototype, null].includes(Object.getPrototypeOf(body));
+  const hint = plain ? " (headers are request()'s fourth argument, after the body)" : '';
   return new TypeError(
-    `message_body should be a bytes-like object or an iterable, got ${typeName(body)}`,
+    `message_body should be a bytes-like object or an iterable, got ${typeName(body)}${hint}`,
   );
 }
 

@@ -637,6 +637,21 @@ describe('HTTPSConnection against node:https (issue 4)', { timeout: 60_000 }, ()
       }
     });
 
+    it('a plain-HTTP server on the HTTPS port: SSLError WRONG_VERSION_NUMBER, its message on one line', async () => {
+      const plain = await rawServer((s) =>
+        s.once('data', () => s.end('HTTP/1.0 400 Bad Request\r\n\r\n')),
+      );
+      try {
+        const err = await getError('localhost', plain.port, { context: caContext() });
+        assert.ok(err instanceof ssl.SSLError, `${err.name}: ${err.message}`);
+        assert.equal(err.reason, 'WRONG_VERSION_NUMBER');
+        // OpenSSL's text ends with a line break; Python's message has none.
+        assert.match(err.message, /^\[SSL: WRONG_VERSION_NUMBER\] \S(.*\S)?$/);
+      } finally {
+        await plain.close();
+      }
+    });
+
     it('a peer that closes (FIN, no alert) during the handshake: SSLError UNEXPECTED_EOF_WHILE_READING, as Python’s SSLEOFError', async () => {
       // Reads the ClientHello, then ends its side: no reset happened.
       const closing = await rawServer((s) => s.once('data', () => s.end()));

@@ -605,9 +605,12 @@ describe('prepareBody: unsupported bodies', () => {
   ];
   for (const [body, type] of cases) {
     it(`${type} is a TypeError`, () => {
+      // A plain object (headers given as the body, most often) is told where headers go.
+      const plain = type === 'Object' || type === 'object';
+      const hint = plain ? " (headers are request()'s fourth argument, after the body)" : '';
       assert.throws(() => prepareBody(body, 8192), {
         name: 'TypeError',
-        message: `message_body should be a bytes-like object or an iterable, got ${type}`,
+        message: `message_body should be a bytes-like object or an iterable, got ${type}${hint}`,
       });
     });
   }
