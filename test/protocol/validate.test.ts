@@ -178,7 +178,7 @@ describe('parseHostPort (against real Python 2.7 _get_hostport)', () => {
       ['http://127.0.0.1:8080/', '8080/'],
       ['https://example.org', '//example.org'],
       ['HTTP://[::1]:80/x', '80/x'],
-    ]) {
+    ] as const) {
       assertRejects(
         () => parseHostPort(url, null, 80),
         InvalidURL,
