@@ -78,6 +78,8 @@ export function writeOutgoing(
   debug: Debug,
 ): Promise<void> | undefined {
   const { head, body, chunked } = out;
+  // Before the head: the caller's memory may have been taken away since request().
+  if (body !== null) checkAttached(body);
   if (head === null) return writeBodyOn(reader, body as PreparedBody, false, wait, debug);
   if (body !== null && body.bytes !== null && !chunked) {
     // Python 2.7 appends a string body to the head and sends both at once.
@@ -148,6 +150,23 @@ async function writeHeadThenBody(
   const second = reader.write(bytes, undefined, wait);
   process.nextTick(() => socket.uncork());
   await second;
+}
+
+/**
+ * An in-memory body whose memory its owner transferred (detached) or shrank between the
+ * call that took it (which measured it for the head) and its writing, while the socket
+ * was being opened or earlier calls were sent: refused before a byte of the request goes
+ * out (the head's `Content-Length` would promise bytes that are not there, and the next
+ * request would be read as them).
+ */
+function checkAttached(body: PreparedBody): void {
+  const { bytes, info } = body;
+  if (bytes !== null && info.kind === 'length' && bytes.length !== info.length) {
+    throw detachedMemory(
+      "the request body's memory was detached (transferred) or shrunk before it was sent " +
+        `(${info.length} bytes when it was given, ${bytes.length} now): nothing was sent`,
+    );
+  }
 }
 
 /**
