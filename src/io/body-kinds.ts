@@ -26,25 +26,41 @@ const EMPTY_ITERATOR: AsyncIterator<Buffer> = {
 };
 const EMPTY_CHUNKS: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => EMPTY_ITERATOR };
 
-/** The listener {@link guardErrors} puts on a caller's stream. */
-function ignoreError(): void {}
+/** What {@link guardErrors} keeps of a caller's stream until its body is read. */
+export interface StreamGuard {
+  /** An 'error' the stream emitted while nobody read it, or undefined. */
+  readonly error: unknown;
+  /** Takes the guard's listener off the stream; idempotent. */
+  off(): void;
+}
 
 /**
- * Puts a listener that ignores 'error' on a caller's stream (`prepareBody`); returns what
- * takes it off, once (it is one function for every call, so a second `off` would take off
- * another call's): when `chunks()` ends or `release()` is called. Until `chunks()`
- * iterates it, nobody listens to the stream: an 'error' emitted while the head is being
- * written would crash the process. The error is not lost: the stream keeps it
- * (`errored`) and its iterator throws it, so `writeBody` rejects with it.
+ * Puts a listener on a caller's stream (`prepareBody`) that keeps its first 'error';
+ * `off()` takes it off, once: when `chunks()` ends or `release()` is called. Until
+ * `chunks()` iterates the stream, nobody else listens: an 'error' emitted while the head
+ * is being written would crash the process. A stream destroyed with an error keeps it
+ * (`errored`) and its reading throws it; one that only emitted 'error' (an emitter-style
+ * source, or a wrapper) does not, and would be read and waited on for ever: `chunks()`
+ * throws the kept error first.
  */
-export function guardErrors(stream: Readable): () => void {
-  stream.on('error', ignoreError);
+export function guardErrors(stream: Readable): StreamGuard {
   let on = true;
-  return () => {
-    if (!on) return;
-    on = false;
-    stream.off('error', ignoreError);
+  const guard = {
+    error: undefined as unknown,
+    failed: false,
+    off(): void {
+      if (!on) return;
+      on = false;
+      stream.off('error', keep);
+    },
   };
+  function keep(err: unknown): void {
+    if (guard.failed) return;
+    guard.failed = true;
+    guard.error = err ?? new Error('the body stream emitted an error without a value');
+  }
+  stream.on('error', keep);
+  return guard;
 }
 
 export class NoBody implements PreparedBody {
@@ -129,17 +145,17 @@ export class StreamBody implements PreparedBody {
   #released = false;
   /** Wakes `#pieces()` when it waits for the stream (set only while it waits). */
   #wake: (() => void) | null = null;
-  /** Takes our `ignoreError` off the stream ({@link guardErrors}): at the end, or `release()`. */
-  readonly #unlisten: () => void;
+  /** Our listener on the stream ({@link guardErrors}): off at the end, or `release()`. */
+  readonly #guard: StreamGuard;
   constructor(
     stream: Readable,
     info: BodyInfo,
     label: string,
     blocks: number | null,
-    unlisten: () => void,
+    guard: StreamGuard,
   ) {
     this.#stream = stream;
-    this.#unlisten = unlisten;
+    this.#guard = guard;
     this.info = info;
     this.label = label;
     this.#blocks = blocks;
@@ -170,6 +186,8 @@ export class StreamBody implements PreparedBody {
     });
     stream.on('readable', wake);
     try {
+      // An 'error' only emitted before this read began: the stream does not keep it.
+      if (this.#guard.error !== undefined) throw this.#guard.error;
       for (;;) {
         if (this.#released) throw released();
         const piece: unknown = stream.destroyed ? null : stream.read();
@@ -188,12 +206,12 @@ export class StreamBody implements PreparedBody {
       this.#wake = null;
       stream.off('readable', wake);
       stopWatching();
-      this.#unlisten();
+      this.#guard.off();
     }
   }
   release(): void {
     this.#released = true;
-    this.#unlisten();
+    this.#guard.off();
     const w = this.#wake;
     this.#wake = null;
     w?.();

@@ -233,7 +233,7 @@ function prepareReadStream(stream: ReadStream, blocks: number | null): Promise<P
   const s = stream as unknown as ReadStream & ReadStreamInternals;
   const label = s.path === undefined ? `<ReadStream fd=${s.fd}>` : `<ReadStream ${String(s.path)}>`;
   // Listen before awaiting anything: an open error must reject here, not crash.
-  const unlisten = guardErrors(stream);
+  const guard = guardErrors(stream);
   // The body made takes our listener over: it comes off when the body ends or is released.
   let handedOver = false;
   let cancelled = false;
@@ -248,16 +248,16 @@ function prepareReadStream(stream: ReadStream, blocks: number | null): Promise<P
         length === null ? UNKNOWN_INFO : { kind: 'length', length },
         label,
         blocks,
-        unlisten,
+        guard,
       );
     } catch (err) {
-      unlisten();
+      guard.off();
       throw err;
     }
   })();
   preparing.set(prepared, () => {
     cancelled = true;
-    if (!handedOver) unlisten();
+    if (!handedOver) guard.off();
     wait.stop();
   });
   return prepared;

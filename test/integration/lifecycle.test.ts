@@ -213,6 +213,20 @@ describe('scenario 3: a body that fails', () => {
     await nothingEscaped();
   });
 
+  it("a stream that only emits 'error' before it is read (no destroy): the request rejects with it, then requests", async () => {
+    // An emitter-style source or a wrapper: the stream does not keep the error, so only
+    // the listener that saw it can report it; read, the stream would be waited on for ever.
+    await withConn(await okServer(), async (conn) => {
+      const body = new PassThrough();
+      body.write('part one');
+      const pending = conn.request('POST', '/upload', body);
+      body.emit('error', new Error('source failed'));
+      await assert.rejects(pending, /source failed/);
+      assert.equal(body.listenerCount('error'), 0, 'no listener left on the stream');
+      await fetchOk(conn, '/after');
+    });
+  });
+
   it('a stream failing half-way rejects; the half-sent connection is not reused', async () => {
     await withConn(await okServer(), async (conn) => {
       const failing = async function* (): AsyncGenerator<string> {
