@@ -161,6 +161,7 @@ export type {
   RequestBody,
   RequestOptions,
   Same,
+  SignalRefused,
   SocketInfo,
   Twin,
   UnconstructibleClass,

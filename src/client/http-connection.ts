@@ -26,6 +26,7 @@ import { DEFAULT_BLOCKSIZE, HTTP_PORT } from '../protocol/limits.ts';
 import { pytruth } from '../protocol/pytext.ts';
 import {
   checkHeaders,
+  declaredLength,
   type GivenHeaders,
   type HeadersInput,
   type HeaderValue,
@@ -439,6 +440,9 @@ export class HTTPConnection {
       }
       buffer.putrequest(method, url, given.skip, target);
       if (body !== undefined && body !== null) prepared = this.#prepare(body);
+      // A Content-Length of the caller's that its body's known length belies (a file's
+      // is known once its stat is in: checked then, still before a byte is sent).
+      if (prepared !== null && !(prepared instanceof Promise)) declaredLength(given, prepared.info);
       if (!later) this.#checkAutoOpen();
     } catch (err) {
       if (!later) this.#buffer.reset();

@@ -19,6 +19,7 @@ import { detachedMemory } from '../protocol/body-errors.ts';
 import { pyrepr } from '../protocol/pytext.ts';
 import {
   type BodyInfo,
+  declaredLength,
   type GivenHeaders,
   planRequest,
   type RequestBuffer,
@@ -31,6 +32,11 @@ export interface Outgoing {
   readonly body: PreparedBody | null;
   /** Frame the body in chunks (the library encodes it). */
   readonly chunked: boolean;
+  /**
+   * The caller's `Content-Length` that a body of unknown length must match as it is sent
+   * (`declaredLength`); absent or null: none.
+   */
+  readonly length?: number | null;
 }
 
 /** Where `set_debuglevel` output goes, or null when it is off. */
@@ -52,10 +58,11 @@ export function requestOutgoing(
   version: 10 | 11,
 ): Outgoing {
   const info = body === null ? NO_BODY_INFO : body.info;
+  const length = declaredLength(given, info);
   const plan = planRequest(method, info, given.names, encodeChunked, version);
   for (const [name, value] of plan.headers) buffer.putheader(name, value);
   for (const [name, value] of given.pairs) buffer.putheader(name, value);
-  return { head: buffer.finish(), body, chunked: plan.encodeChunked };
+  return { head: buffer.finish(), body, chunked: plan.encodeChunked, length };
 }
 
 /** Write `out` on `reader`'s socket; undefined when it all went out without waiting. */
@@ -78,9 +85,10 @@ export function writeOutgoing(
   debug: Debug,
 ): Promise<void> | undefined {
   const { head, body, chunked } = out;
+  const length = out.length ?? null;
   // Before the head: the caller's memory may have been taken away since request().
   if (body !== null) checkAttached(body);
-  if (head === null) return writeBodyOn(reader, body as PreparedBody, false, wait, debug);
+  if (head === null) return writeBodyOn(reader, body as PreparedBody, false, wait, debug, null);
   if (body !== null && body.bytes !== null && !chunked) {
     // Python 2.7 appends a string body to the head and sends both at once.
     const bytes = body.bytes;
@@ -92,8 +100,8 @@ export function writeOutgoing(
   if (debug !== null) debug(`send: ${pyrepr(head)}\n`);
   const written = reader.write(head, 'latin1', wait);
   if (body === null) return written;
-  if (written === undefined) return writeBodyOn(reader, body, chunked, wait, debug);
-  return written.then(() => writeBodyOn(reader, body, chunked, wait, debug));
+  if (written === undefined) return writeBodyOn(reader, body, chunked, wait, debug, length);
+  return written.then(() => writeBodyOn(reader, body, chunked, wait, debug, length));
 }
 
 /** A body after its head (or `send()`'s raw bytes), with backpressure. */
@@ -103,6 +111,7 @@ function writeBodyOn(
   chunked: boolean,
   wait: WaitOptions,
   debug: Debug,
+  length: number | null,
 ): Promise<void> | undefined {
   if (debug !== null) {
     if (body.bytes !== null && !chunked) {
@@ -127,7 +136,7 @@ function writeBodyOn(
             ? reader.write(chunk, encoding, wait)
             : stayedAttached(reader.write(chunk, encoding, wait), chunk),
       };
-  return writeBody(sink, body, chunked);
+  return writeBody(sink, body, chunked, length);
 }
 
 async function writeHeadThenBody(

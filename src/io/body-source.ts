@@ -391,7 +391,8 @@ function unsupported(body: unknown): TypeError {
  * from the source, so a slow socket slows the reading of the file or stream.
  *
  * When `info.kind === 'length'` the body must yield exactly that many bytes (a file can
- * grow or shrink between its `stat` and its reading): too many, and nothing of the
+ * grow or shrink between its `stat` and its reading), and so must a body of unknown
+ * length for which the caller declared a `Content-Length` (`length`): too many, and nothing of the
  * overflowing piece is written; too few, and the message is not finished (no last chunk
  * either). Either way the promise rejects with `BodyLengthMismatch` (`request body
  * length mismatch: declared N, got M`; M counts the bytes seen up to the overflowing
@@ -402,6 +403,7 @@ export async function writeBody(
   sink: BodySink,
   body: PreparedBody,
   chunked: boolean,
+  length: number | null = null,
 ): Promise<void> {
   // No body: nothing, not even the last chunk (Python 3's `_send_output` frames only a
   // body it was given; `endheaders(encode_chunked=True)` alone leaves it to `send()`).
@@ -420,7 +422,7 @@ export async function writeBody(
     await sink.write(bytes.length > 0 ? CHUNK_TRAILER + LAST_CHUNK : LAST_CHUNK, 'latin1');
     return;
   }
-  const declared = body.info.kind === 'length' ? body.info.length : -1;
+  const declared = body.info.kind === 'length' ? body.info.length : (length ?? -1);
   let seen = 0;
   let framing = '';
   for await (const chunk of body.chunks()) {

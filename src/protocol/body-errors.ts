@@ -36,15 +36,18 @@ export class FramingError extends HTTPException {
 }
 
 /**
- * A request body of known length (a file, a `FileHandle`, a `Blob`) yielded more or fewer
- * bytes than it declared in `Content-Length` (the file grew or shrank after it was
- * measured). The call that sends it rejects, nothing past the declared length is sent,
- * and the connection is closed, since the server waits for the rest of the message.
- * `declared` is the length sent in the head, `got` the bytes the body yielded (counted
- * up to the piece that went past `declared`).
+ * A request body is not the length its `Content-Length` says. Either a body of known
+ * length (a file, a `FileHandle`, a `Blob`) yielded more or fewer bytes than it declared
+ * (the file grew or shrank after it was measured), or a body of unknown length (an
+ * iterable, a stream) did not yield the `Content-Length` the caller gave `request()`: the
+ * call that sends it rejects, nothing past the declared length is sent, and the
+ * connection is closed, since the server waits for the rest of the message. Or the
+ * caller gave `request()` a `Content-Length` that a body of known length belies: refused
+ * before a byte is sent. `declared` is the length in the head, `got` the body's length
+ * (or the bytes it yielded, counted up to the piece that went past `declared`).
  *
- * Python sends whatever the file holds after a `Content-Length` computed earlier, leaving
- * the server with a message of the wrong length; this package refuses to.
+ * Python sends both, leaving the server with a message of the wrong length (the bytes
+ * past it read as the next request); this package refuses to.
  *
  * @example
  * ```ts

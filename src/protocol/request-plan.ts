@@ -6,6 +6,7 @@
  *
  * Pure: no I/O (src/protocol/ is sans-IO). request-writer.ts turns the result into bytes.
  */
+import { BodyLengthMismatch } from './body-errors.ts';
 import { asciiLower } from './pytext.ts';
 import type { PutRequestOptions } from './request-writer.ts';
 import { coerceHeaderValue, validateHeaderName, validateHeaderValue } from './validate.ts';
@@ -154,6 +155,34 @@ export interface RequestPlan {
   readonly headers: ReadonlyArray<readonly [string, string]>;
   /** Whether the body must be sent chunk-framed (`chunkHeader` … `LAST_CHUNK`). */
   readonly encodeChunked: boolean;
+}
+
+/** A `Content-Length` value that is a length: digits, with optional whitespace around. */
+const LENGTH_VALUE = /^[ \t]*([0-9]+)[ \t]*$/;
+
+/**
+ * The `Content-Length` the caller gave `request()` for `body`, where it is a length
+ * (plain digits; any other value is sent as given, as Python sends it, and checked by
+ * nobody). A body of known length that differs throws `BodyLengthMismatch` now, before
+ * a byte is sent: Python sends both, and the body's extra bytes are read by the server as
+ * the start of the next request (or its missing ones taken from it). Returns the length a
+ * body of unknown length (an iterable, a stream) must yield, checked as it is sent; null
+ * otherwise. No body: nothing is checked (the caller may `send()` it after).
+ */
+export function declaredLength(given: GivenHeaders, body: BodyInfo): number | null {
+  if (body.kind === 'none' || !given.names.has('content-length')) return null;
+  let declared: number | null = null;
+  for (const [name, value] of given.pairs) {
+    if (name.length !== 14 || asciiLower(name) !== 'content-length') continue;
+    const digits = LENGTH_VALUE.exec(value);
+    if (digits === null) continue;
+    const length = Number(digits[1]);
+    if (body.kind === 'length' && length !== body.length) {
+      throw new BodyLengthMismatch(length, body.length);
+    }
+    declared ??= length;
+  }
+  return body.kind === 'unknown' ? declared : null;
 }
 
 /** Methods that get `Content-Length: 0` without a body (Python's `_METHODS_EXPECTING_BODY`). */

@@ -265,6 +265,7 @@ export {
   type AnyHeaders,
   type BodyInfo,
   checkHeaders,
+  declaredLength,
   type GivenHeaders,
   type HeadersInput,
   type HeaderValue,

@@ -357,7 +357,7 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
   }
 
   /** Python's `send(data)`: blocks until `data` is sent. */
-  send(data: unknown, options?: { signal?: undefined }): void {
+  send(data: unknown, options?: T.NoSignal<{ signal?: AbortSignal | undefined }>): void {
     refuseSignal(options, 'send()');
     const direct = this.#direct;
     if (direct !== null) {

@@ -50,6 +50,8 @@ export interface Out {
   readonly head: string | null;
   readonly body: Body | null;
   readonly chunked: boolean;
+  /** The caller's `Content-Length` a body of unknown length must match (`Outgoing.length`). */
+  readonly length?: number | null;
   readonly plan: ((prepared: PreparedBody) => Outgoing) | null;
 }
 
@@ -160,6 +162,7 @@ export function writeRemote(
   prepared: PreparedBody,
   body: RemoteBody,
   chunked: boolean,
+  length: number | null,
 ): void {
   const debug = sink.debug;
   if (head !== null) {
@@ -178,7 +181,7 @@ export function writeRemote(
         c: 'ring',
         op: 'body',
         id: sink.ring.id,
-        a: encoder.values([chunked, timeoutMs, peer.seconds, peer.host, peer.port]),
+        a: encoder.values([chunked, timeoutMs, peer.seconds, peer.host, peer.port, length]),
       },
       encoder,
       body.scope,

@@ -13,6 +13,7 @@ import { DEFAULT_BLOCKSIZE } from '../protocol/limits.ts';
 import { pytruth, timeoutMs } from '../protocol/pytext.ts';
 import {
   checkHeaders,
+  declaredLength,
   type GivenHeaders,
   type PutRequestOptions,
   RequestBuffer,
@@ -196,6 +197,8 @@ export class DirectDriver {
       this.#buffer.putrequest(method, url, given.skip, target);
       if (body !== undefined && body !== null)
         prepared = prepareHere(body, this.#conn.blocksize, this.#exact());
+      // As the main entry: a caller's Content-Length its body belies, before anything.
+      if (prepared !== null && !isRemote(prepared)) declaredLength(given, prepared.info);
       this.#checkAutoOpen();
     } catch (err) {
       this.#buffer.reset();
@@ -299,11 +302,18 @@ export class DirectDriver {
           if (out.plan !== null) this.#buffer.reset();
           throw err;
         }
-        const planned = out.plan === null ? out : out.plan(prepared);
+        let planned: Out | Outgoing;
+        try {
+          planned = out.plan === null ? out : out.plan(prepared);
+        } catch (err) {
+          // A Content-Length of the caller's that the body's length belies: not sent.
+          this.#buffer.reset();
+          throw err;
+        }
         // (The sink checks the timeout attribute: before a byte goes out.)
         const sink = this.#sink(ring);
         wrote = true;
-        writeRemote(sink, planned.head, prepared, body, planned.chunked);
+        writeRemote(sink, planned.head, prepared, body, planned.chunked, planned.length ?? null);
       } else {
         const sink = this.#sink(ring);
         wrote = true;

@@ -56,6 +56,16 @@ export type Twin<V> =
       : ClassTwin<V>;
 
 /**
+ * The type of `signal` in the blocking API's options: no `AbortSignal` has it, so
+ * passing one does not compile, and the compiler's message names it ("Property
+ * ''httplib-ts/sync takes no signal: use timeout'' is missing in type 'AbortSignal'").
+ */
+export interface SignalRefused {
+  /** Never present: nothing can abort a call while its thread is blocked. */
+  readonly 'httplib-ts/sync takes no signal: use timeout': never;
+}
+
+/**
  * An options parameter without `signal` (refused by the blocking API: a `signal` other
  * than `undefined` does not compile, even where no other option is left); other
  * parameters as they are.
@@ -64,7 +74,7 @@ export type NoSignal<P> = P extends object
   ? 'signal' extends keyof P
     ? Omit<P, 'signal'> & {
         /** Refused: nothing can abort a call while its thread is blocked (use `timeout`). */
-        readonly signal?: undefined;
+        readonly signal?: SignalRefused | undefined;
       }
     : P
   : P;

@@ -426,12 +426,13 @@ export async function ringCommand(
       if (entry === undefined || prepared === null) throw closedSocket();
       entry.pending = null;
       const opened = entry.opened.splice(0);
-      const [chunked, timeoutMs, seconds, host, port] = a as [
+      const [chunked, timeoutMs, seconds, host, port, length] = a as [
         boolean,
         number | null,
         number | null,
         string,
         number,
+        number | null,
       ];
       const socket = entry.socket;
       // A body waiting for its own source (a pipe, a stream) is not writing: the socket's
@@ -470,6 +471,7 @@ export async function ringCommand(
         { write: (chunk) => ringWrite(id, chunk, timeoutMs, seconds, host, port) },
         prepared,
         chunked,
+        length,
       );
       sending.catch(ignore);
       try {

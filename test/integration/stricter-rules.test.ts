@@ -22,9 +22,11 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import { describe } from 'node:test';
 import { domainToASCII } from 'node:url';
 import {
+  BodyLengthMismatch,
   HTTP,
   HTTPConnection,
   type HTTPConnectionOptions,
@@ -57,10 +59,11 @@ async function withServer(fn: (srv: RawServer) => Promise<void> | void): Promise
 
 /**
  * Nothing reached the server: a correct request on a new connection (the sentinel)
- * must be the server's only connection and hold only its own bytes. A connect started
+ * must be the server's only connection (after `before` connections that must have
+ * received nothing) and hold only its own bytes. A connect started
  * by a refused call would have been accepted first, and TCP keeps order within one.
  */
-async function onlySentinel(srv: RawServer): Promise<void> {
+async function onlySentinel(srv: RawServer, before = 0): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 20));
   const conn = new HTTPConnection(HOST, srv.port, { timeout: 10 });
   try {
@@ -70,9 +73,10 @@ async function onlySentinel(srv: RawServer): Promise<void> {
   } finally {
     conn.close();
   }
-  assert.equal(srv.sockets.length, 1, 'one connection only: the sentinel request');
+  assert.equal(srv.sockets.length, before + 1, 'one connection only: the sentinel request');
+  for (const bytes of srv.received.slice(0, before)) assert.equal(bytes.length, 0);
   assert.equal(
-    (srv.received[0] as Buffer).toString('latin1'),
+    (srv.received[before] as Buffer).toString('latin1'),
     `GET /sentinel HTTP/1.1\r\nHost: ${HOST}:${srv.port}\r\nAccept-Encoding: identity\r\n\r\n`,
   );
 }
@@ -542,6 +546,131 @@ describe('STRICTER, request side: refused before a byte is sent (sync methods th
         TIMED,
       );
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// A Content-Length of the caller's that its body belies
+
+describe("STRICTER, request side: a caller's Content-Length must be the body's length", () => {
+  // Python sends both: the server reads the body's extra bytes as the start of the next
+  // request (or takes its missing ones from it).
+  for (const [what, body, declared] of [
+    ['a longer string', 'abcdef', '3'],
+    ['a shorter string', 'ab', '5'],
+    ['bytes', Buffer.from('abcdef'), 2],
+    ['a Blob', new Blob(['abcdef']), '7'],
+  ] as const) {
+    it(`${what} (Content-Length: ${declared}): BodyLengthMismatch before a byte is sent`, async () => {
+      const srv = await scriptedServer([OK]);
+      await guarded(
+        () => srv.close(),
+        async () => {
+          const conn = new HTTPConnection(HOST, srv.port, { timeout: 10 });
+          await rejects(
+            () => conn.request('POST', '/a', body, { 'Content-Length': declared }),
+            BodyLengthMismatch,
+            what,
+          );
+          await assert.rejects(
+            conn.request('POST', '/a', body, { 'content-length': declared }),
+            (err: unknown) =>
+              err instanceof BodyLengthMismatch &&
+              err.declared === Number(declared) &&
+              err.got === 6 - (what === 'a shorter string' ? 4 : 0) &&
+              err.code === 'ERR_HTTPLIB_BODY_LENGTH_MISMATCH',
+          );
+          conn.close();
+          await onlySentinel(srv);
+        },
+      );
+    });
+  }
+
+  it('a file whose size belies it: BodyLengthMismatch before a byte is sent', async () => {
+    const srv = await scriptedServer([OK]);
+    const dir = fs.mkdtempSync(`${os.tmpdir()}/httplib-declared-`);
+    await guarded(
+      async () => {
+        await srv.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+      async () => {
+        const path = `${dir}/body.txt`;
+        fs.writeFileSync(path, 'abcdef');
+        const conn = new HTTPConnection(HOST, srv.port, { timeout: 10 });
+        const file = await fs.promises.open(path);
+        try {
+          await rejects(
+            () => conn.request('PUT', '/f', file, { 'Content-Length': 3 }),
+            BodyLengthMismatch,
+            'FileHandle',
+          );
+          await rejects(
+            () => conn.request('PUT', '/f', fs.createReadStream(path), { 'Content-Length': 9 }),
+            BodyLengthMismatch,
+            'ReadStream',
+          );
+        } finally {
+          await file.close();
+          conn.close();
+        }
+        // The connection is opened before the file's stat is in; nothing went out on it.
+        const opened = srv.sockets.length;
+        await onlySentinel(srv, opened);
+      },
+    );
+  });
+
+  // The pieces that fit go out; nothing of the one that goes past the declared length.
+  for (const [what, pieces, declared, sentBody] of [
+    ['too many bytes', ['abc', 'def'], 4, 'abc'],
+    ['too few bytes', ['ab'], 5, 'ab'],
+  ] as const) {
+    it(`an iterable with ${what} for its Content-Length: BodyLengthMismatch, the connection not reused`, async () => {
+      await withSession(
+        [[], [OK]],
+        async ({ conn, srv }) => {
+          await assert.rejects(
+            conn.request('POST', '/it', pieces, { 'Content-Length': declared }),
+            (err: unknown) => err instanceof BodyLengthMismatch && err.declared === declared,
+          );
+          await conn.request('GET', '/next');
+          assert.equal((await (await conn.getresponse()).read()).toString(), 'ok');
+          assert.equal(srv.sockets.length, 2, 'the next request went out on a new connection');
+          // The first connection is closed: all it carried has arrived.
+          while (!srv.sockets[0]?.readableEnded) await new Promise((r) => setTimeout(r, 5));
+          const sent = (srv.received[0] as Buffer).toString('latin1');
+          assert.ok(sent.endsWith(`Content-Length: ${declared}\r\n\r\n${sentBody}`), sent);
+        },
+        TIMED,
+      );
+    });
+  }
+
+  it("values that are not a length, the body's own length, and no body: sent as given", async () => {
+    await withSession(
+      [[OK, OK, OK, OK]],
+      async ({ conn, srv }) => {
+        for (const [body, value] of [
+          ['abcdef', ' 6 '],
+          ['abcdef', '006'],
+          ['abc', 'three'],
+        ] as const) {
+          await conn.request('POST', '/v', body, { 'Content-Length': value });
+          await (await conn.getresponse()).read();
+        }
+        // No body: the caller sends it itself (Python's request() then send()).
+        await conn.request('POST', '/later', null, { 'Content-Length': 5 });
+        await conn.send('hello');
+        await (await conn.getresponse()).read();
+        const sent = (srv.received[0] as Buffer).toString('latin1');
+        assert.match(sent, /Content-Length: {2}6 \r\n\r\nabcdefPOST/);
+        assert.match(sent, /Content-Length: three\r\n\r\nabcPOST/);
+        assert.match(sent, /Content-Length: 5\r\n\r\nhello$/);
+      },
+      TIMED,
+    );
   });
 });
 

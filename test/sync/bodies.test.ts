@@ -505,3 +505,57 @@ describe('a body that fails', () => {
     assert.equal((await last()).body, 'abc');
   });
 });
+
+describe("a caller's Content-Length that its body belies (as the main entry)", () => {
+  for (const direct of [true, false]) {
+    it(`BodyLengthMismatch: before a byte for a known length, as sent for an iterable; then requests (${direct ? 'direct' : 'worker'} transport)`, async () => {
+      const conn = connectionOn(direct, peer.http);
+      try {
+        const before = (await peer.records()).length;
+        const mismatch = (declared: number, got: number) => (err: unknown) =>
+          err instanceof httplib.BodyLengthMismatch &&
+          err instanceof main.BodyLengthMismatch &&
+          err.declared === declared &&
+          err.got === got;
+        assert.ok(
+          mismatch(
+            3,
+            6,
+          )(thrown(() => conn.request('POST', '/echo', 'abcdef', { 'Content-Length': '3' }))),
+        );
+        // A file's length is known in the worker, before the head goes.
+        assert.ok(
+          mismatch(
+            5,
+            CONTENT.length,
+          )(
+            thrown(() =>
+              conn.request('PUT', '/echo', fs.createReadStream(file), { 'Content-Length': '5' }),
+            ),
+          ),
+        );
+        conn.request('GET', '/echo');
+        const response = conn.getresponse();
+        response.read();
+        assert.equal(response.status, 200);
+        const records = (await peer.records()).slice(before);
+        assert.deepEqual(
+          records.map((r) => `${r.method} ${r.url} ${r.body}`),
+          ['GET /echo '],
+          'nothing of the refused requests reached the server',
+        );
+        // An iterable: checked as it is sent; the connection is not reused.
+        assert.ok(
+          mismatch(
+            4,
+            6,
+          )(thrown(() => conn.request('POST', '/echo', ['abc', 'def'], { 'Content-Length': '4' }))),
+        );
+        conn.request('GET', '/hello');
+        assert.equal(conn.getresponse().read().toString(), 'hello\n');
+      } finally {
+        conn.close();
+      }
+    });
+  }
+});
