@@ -64,6 +64,10 @@ export class HTTP implements T.Blocking<httplib.HTTP> {
       ...created,
       id: created.conn,
     } as unknown as T.HTTPConnectionOptions);
+    // Made in the worker, whose default timeout is its own: the connection takes this
+    // thread's (setdefaulttimeout), as Python's HTTP builds its connection with the global
+    // default. Sent to the worker with the next call, as any changed attribute.
+    this._conn.timeout = httplib.getdefaulttimeout();
   }
 
   #call(method: string, encode: (e: Encoder, scope: CallScope) => Json[]): Json {

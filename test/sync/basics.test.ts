@@ -161,6 +161,27 @@ describe('a session, as Python has it', () => {
     assert.equal(h.getfile(), null);
   });
 
+  it('the legacy HTTP and HTTPS classes take the default timeout of setdefaulttimeout(), as Python', () => {
+    httplib.setdefaulttimeout(0.2);
+    try {
+      const h = new httplib.HTTP('127.0.0.1', peer.raw);
+      const s = new httplib.HTTPS('127.0.0.1', peer.https);
+      assert.equal(h._conn.timeout, 0.2);
+      assert.equal(s._conn.timeout, 0.2);
+      h.putrequest('GET', '/hang');
+      h.endheaders();
+      const started = Date.now();
+      const err = thrown(() => h.getreply());
+      assert.ok(err instanceof main.TimeoutError, String(err));
+      assert.match((err as Error).message, /^timed out after 0\.2 s waiting for the response head/);
+      assert.ok(Date.now() - started < 3000);
+      h.close();
+      s.close();
+    } finally {
+      httplib.setdefaulttimeout(10);
+    }
+  });
+
   it('the attributes Python code sets are sent to the worker before the next call', () => {
     const conn = new httplib.HTTPConnection('127.0.0.1', peer.raw);
     conn.auto_open = 0;
