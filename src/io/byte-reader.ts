@@ -209,6 +209,7 @@ export class ByteReader {
    */
   attach(socket: Duplex, dataEvents: boolean): void {
     this.socket = socket;
+    this.deadline.sendQueue = () => queuedBytes(socket);
     if (dataEvents) socket.on('data', this.onDataEvent);
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
@@ -628,4 +629,29 @@ export function socketClosedError(): Error {
   const err = new Error('This socket has been ended by the other party') as NodeJS.ErrnoException;
   err.code = 'EPIPE';
   return err;
+}
+
+/** A libuv stream handle as Node's internals show it: its bytes queued for the kernel. */
+interface QueueHandle {
+  readonly writeQueueSize?: unknown;
+  readonly _parent?: QueueHandle;
+}
+
+/**
+ * The bytes `socket` still has queued for the kernel, as libuv counts them on its TCP
+ * handle (Node's internal `writeQueueSize`, which goes down as a large write goes out,
+ * where the stream's own `writableLength` stays whole until the write is done); null
+ * where no such handle shows (Bun, Deno, a hook's own stream). Under TLS the TCP handle
+ * is the TLS handle's `_parent`, or the handle of the socket TLS was started over.
+ */
+export function queuedBytes(socket: Duplex): number | null {
+  const s = socket as Duplex & {
+    _handle?: QueueHandle | null;
+    _parent?: { _handle?: QueueHandle };
+  };
+  for (const handle of [s._handle?._parent, s._parent?._handle, s._handle]) {
+    const size = handle?.writeQueueSize;
+    if (typeof size === 'number') return size;
+  }
+  return null;
 }

@@ -300,6 +300,17 @@ export class Deadline {
   private phase: Phase = 'connect';
   private seconds = 0;
   private waits = 0;
+  /**
+   * The bytes still queued for the kernel on the socket (byte-reader.ts `queuedBytes`),
+   * or null where that cannot be known: a wait for drain that sees them go down is not
+   * timed out, as Python's timeout bounds each `send`, not the whole `sendall`.
+   */
+  sendQueue: (() => number | null) | null = null;
+  /** `sendQueue()` when the wait for drain began, or last seen going down. */
+  private queued: number | null = null;
+  private readonly measureQueue = (): void => {
+    if (this.waits > 0 && this.phase === 'send') this.queued = this.sendQueue?.() ?? null;
+  };
   /** The signals listened to, one entry per wait that gave one. */
   private held: AbortSignal[] = [];
   /** `close()`: the error names what was waited for, if anything. */
@@ -332,6 +343,12 @@ export class Deadline {
     this.phase = phase;
     this.seconds = options?.seconds ?? (ms ?? 0) / 1000;
     this.waits++;
+    if (phase === 'send' && ms !== null && this.sendQueue !== null) {
+      // Measured once the write is with the kernel's side: a corked head and body go
+      // out in a later tick of this turn.
+      this.queued = null;
+      setImmediate(this.measureQueue);
+    }
     if (signal !== null) {
       listenAbort(signal, this.onAbort);
       this.held.push(signal);
@@ -440,7 +457,17 @@ export class Deadline {
     this.clearTimer();
     this.timerMs = ms;
     this.timer = setTimeout(() => {
-      if (this.waits > 0) this.expire(this.timedOut(this.phase, this.seconds));
+      if (this.waits === 0) return;
+      if (this.phase === "send" && this.queued !== null) {
+        // Bytes left for the peer during the timeout: a new timeout from now.
+        const queued = this.sendQueue?.() ?? null;
+        if (queued !== null && queued < this.queued) {
+          this.queued = queued;
+          this.timer?.refresh();
+          return;
+        }
+      }
+      this.expire(this.timedOut(this.phase, this.seconds));
     }, ms);
     this.timer.unref();
   }

@@ -12,6 +12,7 @@ import type * as fs from 'node:fs';
 import * as net from 'node:net';
 import { IterableBody } from '../io/body-kinds.ts';
 import { type PreparedBody, prepareBody, writeBody } from '../io/body-source.ts';
+import { queuedBytes } from '../io/byte-reader.ts';
 import { connectOutcome, Deadline } from '../io/deadline.ts';
 import { probePeer } from '../io/peer-probe.ts';
 import { MAX_READ_SWITCHES, PAUSED_PROBE_MS } from '../io/tuning.ts';
@@ -287,6 +288,8 @@ export function ringWrite(
   if (entry === undefined || entry.socket.destroyed) return Promise.reject(closedSocket());
   const socket = entry.socket;
   const deadline = new Deadline(null, { host, port });
+  // As the main entry: bytes that keep leaving restart the timeout.
+  deadline.sendQueue = () => queuedBytes(socket);
   return deadline
     .until('send', { timeoutMs, seconds }, (settle) => {
       const onError = (err: Error): void => settle(err);

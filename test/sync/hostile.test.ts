@@ -404,6 +404,24 @@ describe('what only the blocking entry has', () => {
     conn.close();
   });
 
+  for (const direct of [true, false]) {
+    it(`timeout bounds each wait for the socket, not a whole send: a server reading slowly gets a body that outlasts it (${direct ? 'direct' : 'worker'} transport)`, () => {
+      const size = 48 * 1024 * 1024;
+      const conn = connectionOn(direct, peer.raw);
+      conn.timeout = 0.25;
+      try {
+        const start = performance.now();
+        conn.request('PUT', '/throttled', Buffer.alloc(size, 0x61));
+        const took = performance.now() - start;
+        assert.equal(conn.getresponse().read().toString(), `got ${size}`);
+        // Else the test shows nothing: the send must have outlasted the timeout.
+        assert.ok(took > 500, `sent in ${took.toFixed(0)} ms`);
+      } finally {
+        conn.close();
+      }
+    });
+  }
+
   it('timeout bounds a slow body too, from setdefaulttimeout', () => {
     httplib.setdefaulttimeout(0.2);
     try {

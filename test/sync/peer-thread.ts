@@ -95,7 +95,7 @@ const handler: http.RequestListener = (req, res) => {
   });
 };
 
-const RAW: Record<string, (socket: net.Socket) => void> = {
+const RAW: Record<string, (socket: net.Socket, head: string) => void> = {
   '/cut': (s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello'),
   '/nothing': (s) => s.end(),
   // A length no buffer could have (2^53 - 1), then 4 bytes and the close.
@@ -158,6 +158,31 @@ const RAW: Record<string, (socket: net.Socket) => void> = {
   '/chunked-empty': (s) =>
     s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'),
   '/http09': (s) => s.end('just bytes\r\n'),
+  // Reads the body at 1 MiB every 20 ms (a server that keeps reading, slowly), then
+  // answers `got N`: a send that outlasts the client's timeout must still go through.
+  '/throttled': (s, head) => {
+    s.removeAllListeners('data');
+    const declared = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+    let got = head.length - head.indexOf('\r\n\r\n') - 4;
+    let tick = 0;
+    const check = (): void => {
+      if (got < declared) return;
+      s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${String(got).length + 4}\r\n\r\ngot ${got}`);
+    };
+    s.on('data', (d: Buffer) => {
+      got += d.length;
+      tick += d.length;
+      check();
+      if (tick >= 1024 * 1024) {
+        s.pause();
+        setTimeout(() => {
+          tick = 0;
+          s.resume();
+        }, 20);
+      }
+    });
+    check();
+  },
 };
 
 const raw = net.createServer((socket) => {
@@ -171,7 +196,7 @@ const raw = net.createServer((socket) => {
     const path = head.split(' ')[1] ?? '';
     (
       RAW[path] ?? ((s: net.Socket) => s.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n'))
-    )(socket);
+    )(socket, head);
     head = '';
   });
 });
