@@ -26,7 +26,8 @@ let defaultTimeout: number | null = null;
 export function checkTimeout(seconds: unknown, what = 'timeout'): number | null {
   if (seconds === null || seconds === undefined) return null;
   if (typeof seconds !== 'number' || Number.isNaN(seconds)) {
-    throw new TypeError(`${what} must be a number of seconds or null, got ${typeof seconds}`);
+    const got = typeof seconds === 'number' ? 'NaN' : typeof seconds;
+    throw new TypeError(`${what} must be a number of seconds or null, got ${got}`);
   }
   if (seconds < 0) throw new TypeError(`${what} value must be non-negative`);
   return seconds;
@@ -458,7 +459,7 @@ export class Deadline {
     this.timerMs = ms;
     this.timer = setTimeout(() => {
       if (this.waits === 0) return;
-      if (this.phase === "send" && this.queued !== null) {
+      if (this.phase === 'send' && this.queued !== null) {
         // Bytes left for the peer during the timeout: a new timeout from now.
         const queued = this.sendQueue?.() ?? null;
         if (queued !== null && queued < this.queued) {

@@ -112,7 +112,8 @@ export function refuseSignal(options: unknown, where: string): void {
   if (
     options !== null &&
     typeof options === 'object' &&
-    (options as { signal?: unknown }).signal !== undefined
+    (options as { signal?: unknown }).signal !== undefined &&
+    (options as { signal?: unknown }).signal !== null
   ) {
     throw new TypeError(
       `httplib-ts/sync: ${where} takes no signal: nothing can abort a call while its thread is blocked (use timeout)`,

@@ -69,7 +69,7 @@ describe('a timeout attribute that is not seconds, set after the constructor', (
       for (const [timeout, message] of [
         ['x', 'timeout must be a number of seconds or null, got string'],
         [-1, 'timeout value must be non-negative'],
-        [Number.NaN, 'timeout must be a number of seconds or null, got number'],
+        [Number.NaN, 'timeout must be a number of seconds or null, got NaN'],
       ] as const) {
         (conn as { timeout: unknown }).timeout = timeout;
         const err = thrown(() => conn.request('GET', '/hello')) as Error;

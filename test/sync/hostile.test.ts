@@ -280,6 +280,17 @@ describe('what only the blocking entry has', () => {
     }
     assert.equal(r.read().toString(), 'hello\n', 'the refused reads read nothing');
     conn.close();
+    // A null signal is no signal (API.md: null options are no options), as on the main entry.
+    const none = new httplib.HTTPConnection('127.0.0.1', peer.http, { signal: null } as never);
+    none.request('GET', '/hello', null, null, { signal: null } as never);
+    assert.equal(
+      none
+        .getresponse({ signal: null } as never)
+        .read(null, { signal: null } as never)
+        .toString(),
+      'hello\n',
+    );
+    none.close();
   });
 
   it('refuses createConnection (a function cannot run in the worker)', () => {
