@@ -391,10 +391,11 @@ function unsupported(body: unknown): TypeError {
  * from the source, so a slow socket slows the reading of the file or stream.
  *
  * When `info.kind === 'length'` the body must yield exactly that many bytes (a file can
- * grow or shrink between its `stat` and its reading), and so must a body of unknown
- * length for which the caller declared a `Content-Length` (`length`): too many, and nothing of the
- * overflowing piece is written; too few, and the message is not finished (no last chunk
- * either). Either way the promise rejects with `BodyLengthMismatch` (`request body
+ * grow or shrink between its `stat` and its reading); a body of unknown length for which
+ * the caller declared a `Content-Length` (`length`) must yield no more (the caller may
+ * `send()` the rest): too many, and nothing of the
+ * overflowing piece is written; too few (a measured length), and the message is not
+ * finished (no last chunk either). Either way the promise rejects with `BodyLengthMismatch` (`request body
  * length mismatch: declared N, got M`; M counts the bytes seen up to the overflowing
  * piece when there were too many), and the caller must destroy the socket. Python would send the wrong message.
  * A stream or iterator that fails rejects the promise with its error.
@@ -422,7 +423,9 @@ export async function writeBody(
     await sink.write(bytes.length > 0 ? CHUNK_TRAILER + LAST_CHUNK : LAST_CHUNK, 'latin1');
     return;
   }
-  const declared = body.info.kind === 'length' ? body.info.length : (length ?? -1);
+  // Measured here: exactly that many bytes. The caller's: at most that many.
+  const exact = body.info.kind === 'length';
+  const declared = exact ? body.info.length : (length ?? -1);
   let seen = 0;
   let framing = '';
   for await (const chunk of body.chunks()) {
@@ -432,7 +435,7 @@ export async function writeBody(
     if (pending !== undefined) await pending;
     framing = CHUNK_TRAILER;
   }
-  if (declared !== -1 && seen !== declared) throw lengthMismatch(declared, seen);
+  if (exact && seen !== declared) throw lengthMismatch(declared, seen);
   if (chunked) await sink.write(framing + LAST_CHUNK, 'latin1');
 }
 

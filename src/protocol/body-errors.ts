@@ -39,11 +39,11 @@ export class FramingError extends HTTPException {
  * A request body is not the length its `Content-Length` says. Either a body of known
  * length (a file, a `FileHandle`, a `Blob`) yielded more or fewer bytes than it declared
  * (the file grew or shrank after it was measured), or a body of unknown length (an
- * iterable, a stream) did not yield the `Content-Length` the caller gave `request()`: the
- * call that sends it rejects, nothing past the declared length is sent, and the
- * connection is closed, since the server waits for the rest of the message. Or the
- * caller gave `request()` a `Content-Length` that a body of known length belies: refused
- * before a byte is sent. `declared` is the length in the head, `got` the body's length
+ * iterable, a stream) yielded more than the `Content-Length` the caller gave `request()`:
+ * the call that sends it rejects, nothing past the declared length is sent, and the
+ * connection is closed, since the server waits for the rest of the message. Or a body of
+ * known length is longer than the `Content-Length` the caller gave `request()`: refused
+ * before a byte is sent (a shorter one goes: the caller may `send()` the rest). `declared` is the length in the head, `got` the body's length
  * (or the bytes it yielded, counted up to the piece that went past `declared`).
  *
  * Python sends both, leaving the server with a message of the wrong length (the bytes

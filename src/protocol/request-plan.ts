@@ -157,32 +157,36 @@ export interface RequestPlan {
   readonly encodeChunked: boolean;
 }
 
-/** A `Content-Length` value that is a length: digits, with optional whitespace around. */
-const LENGTH_VALUE = /^[ \t]*([0-9]+)[ \t]*$/;
+/** Every run of digits in a value: each a length some server could read it as. */
+const DIGIT_RUNS = /[0-9]+/g;
 
 /**
- * The `Content-Length` the caller gave `request()` for `body`, where it is a length
- * (plain digits; any other value is sent as given, as Python sends it, and checked by
- * nobody). A body of known length that differs throws `BodyLengthMismatch` now, before
- * a byte is sent: Python sends both, and the body's extra bytes are read by the server as
- * the start of the next request (or its missing ones taken from it). Returns the length a
- * body of unknown length (an iterable, a stream) must yield, checked as it is sent; null
- * otherwise. No body: nothing is checked (the caller may `send()` it after).
+ * The most a body may hold under the `Content-Length` the caller gave `request()`: the
+ * smallest length its values could be read as (every run of digits: `5`, `5, 5`, a
+ * lenient parser's `5abc`, a folded `5` CRLF SP), or null when they hold none (such a
+ * value is sent as given, as Python sends it, for the server to refuse).
+ *
+ * A body of known length that is longer throws `BodyLengthMismatch` now, before a byte
+ * is sent: Python sends it all, and the server reads the bytes past the declared length
+ * as the start of the next request. A shorter one is Python's pattern of a body sent in
+ * parts (`request()` with the first, `send()` with the rest): it goes. Returns the limit a
+ * body of unknown length (an iterable, a stream) is held to as it is sent; null
+ * otherwise. No body: nothing is checked.
  */
 export function declaredLength(given: GivenHeaders, body: BodyInfo): number | null {
   if (body.kind === 'none' || !given.names.has('content-length')) return null;
-  let declared: number | null = null;
+  let limit: number | null = null;
   for (const [name, value] of given.pairs) {
     if (name.length !== 14 || asciiLower(name) !== 'content-length') continue;
-    const digits = LENGTH_VALUE.exec(value);
-    if (digits === null) continue;
-    const length = Number(digits[1]);
-    if (body.kind === 'length' && length !== body.length) {
-      throw new BodyLengthMismatch(length, body.length);
+    for (const digits of value.match(DIGIT_RUNS) ?? []) {
+      const length = Number(digits);
+      if (limit === null || length < limit) limit = length;
     }
-    declared ??= length;
   }
-  return body.kind === 'unknown' ? declared : null;
+  if (limit !== null && body.kind === 'length' && body.length > limit) {
+    throw new BodyLengthMismatch(limit, body.length);
+  }
+  return body.kind === 'unknown' ? limit : null;
 }
 
 /** Methods that get `Content-Length: 0` without a body (Python's `_METHODS_EXPECTING_BODY`). */

@@ -155,6 +155,16 @@ export function prepareRemote(
   };
 }
 
+/**
+ * A body the worker made (`prepareRemote`) will not be sent (its head was refused): the
+ * worker lets it go now (its file closed), not at the ring's next body or close.
+ */
+export function dropRemote(ring: Ring, body: RemoteBody): void {
+  const encoder = new Encoder();
+  settle(transact({ c: 'ring', op: 'drop', id: ring.id, a: [] }, encoder, body.scope));
+  body.done?.();
+}
+
 /** The head (written here), then the body, written by the worker (as writeOutgoing does). */
 export function writeRemote(
   sink: Sink,

@@ -26,6 +26,7 @@ import { workerGone } from './channel.ts';
 import { DirectResponse } from './direct-response.ts';
 import {
   type Body,
+  dropRemote,
   isRemote,
   type Out,
   prepareHere,
@@ -308,6 +309,7 @@ export class DirectDriver {
         } catch (err) {
           // A Content-Length of the caller's that the body's length belies: not sent.
           this.#buffer.reset();
+          dropRemote(ring, body);
           throw err;
         }
         // (The sink checks the timeout attribute: before a byte goes out.)

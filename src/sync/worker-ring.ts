@@ -356,7 +356,7 @@ function ignore(): void {}
 
 /** A command of ring.ts. */
 export interface RingCommand {
-  readonly op: 'connect' | 'write' | 'close' | 'error' | 'prep' | 'body';
+  readonly op: 'connect' | 'write' | 'close' | 'error' | 'prep' | 'drop' | 'body';
   readonly id?: number;
   readonly a?: Json[];
   /** connect: the index of the ring's SharedArrayBuffer among the message's ported values. */
@@ -422,6 +422,15 @@ export async function ringCommand(
       entry.opened = opened;
       const info = prepared.info;
       return [prepared.label, info.kind, info.kind === 'length' ? info.length : null];
+    }
+    case 'drop': {
+      // The body made by 'prep' will not be sent: let it go (and what it opened) now.
+      const entry = rings.get(id);
+      if (entry === undefined) return null;
+      entry.pending?.release();
+      entry.pending = null;
+      await closeOpened(entry.opened.splice(0));
+      return null;
     }
     case 'body': {
       const entry = rings.get(id);
