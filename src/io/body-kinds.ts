@@ -196,7 +196,10 @@ export class StreamBody implements PreparedBody {
           if (buf.length > 0) yield buf;
           continue;
         }
-        if (outcome === null) return;
+        // An 'error' event without a value ends the stream as finished() tells it, as if
+        // it were complete: the guard kept it.
+        if (outcome === null && this.#guard.error === undefined) return;
+        if (outcome === null) throw this.#guard.error;
         if (outcome !== undefined) throw outcome;
         await new Promise<void>((resolve) => {
           this.#wake = resolve;

@@ -310,7 +310,11 @@ export class Deadline {
   /** `sendQueue()` when the wait for drain began, or last seen going down. */
   private queued: number | null = null;
   private readonly measureQueue = (): void => {
-    if (this.waits > 0 && this.phase === 'send') this.queued = this.sendQueue?.() ?? null;
+    if (this.waits === 0 || this.phase !== 'send') return;
+    this.queued = this.sendQueue?.() ?? null;
+    // The write is with libuv from now (TLS may have spent a while encrypting it): the
+    // timeout counts from here.
+    if (this.queued !== null) this.timer?.refresh();
   };
   /** The signals listened to, one entry per wait that gave one. */
   private held: AbortSignal[] = [];
@@ -355,6 +359,9 @@ export class Deadline {
       this.held.push(signal);
     }
     if (ms !== null) this.arm(ms);
+    // An untimed wait alone: the timer of an earlier timed one (the timeout attribute set
+    // to null since) must not end it.
+    else if (this.waits === 1) this.clearTimer();
     return null;
   }
 
@@ -462,7 +469,8 @@ export class Deadline {
       if (this.phase === 'send' && this.queued !== null) {
         // Bytes left for the peer during the timeout: a new timeout from now.
         const queued = this.sendQueue?.() ?? null;
-        if (queued !== null && queued < this.queued) {
+        // Down: bytes left. Up: the write drained and the next one went in.
+        if (queued !== null && queued !== this.queued) {
           this.queued = queued;
           this.timer?.refresh();
           return;

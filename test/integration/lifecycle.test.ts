@@ -227,6 +227,27 @@ describe('scenario 3: a body that fails', () => {
     });
   });
 
+  it("a stream that emits 'error' with no value half-way: the request rejects, the body is not taken as complete", async () => {
+    // finished() reports such an 'error' as the stream's end: only our guard saw it.
+    await withConn(await okServer(), async (conn) => {
+      let pushed = false;
+      const body = new Readable({
+        read() {
+          if (pushed) return;
+          pushed = true;
+          this.push('part one');
+          setTimeout(() => this.emit('error'), 20);
+        },
+      });
+      body.on('error', () => {});
+      await assert.rejects(
+        conn.request('POST', '/upload', body),
+        /emitted an error without a value/,
+      );
+      await fetchOk(conn, '/after');
+    });
+  });
+
   it('a stream failing half-way rejects; the half-sent connection is not reused', async () => {
     await withConn(await okServer(), async (conn) => {
       const failing = async function* (): AsyncGenerator<string> {

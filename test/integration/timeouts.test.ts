@@ -237,6 +237,30 @@ describe('timeouts and cancellation', () => {
       assert.ok(ms >= 1000, `took ${ms.toFixed(0)} ms`);
     });
 
+    it('timeout set to null after a timed request: a later slow answer is waited for', async () => {
+      // The first answer at once, the second 1.3 s after its request.
+      const srv = await server(() =>
+        rawServer((socket) => {
+          let requests = 0;
+          socket.on('data', () => {
+            const ok = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+            if (++requests === 1) socket.write(ok);
+            else setTimeout(() => socket.write(ok), 1300);
+          });
+        }),
+      );
+      const conn = connection(srv.port, { timeout: 1 });
+      await conn.request('GET', '/fast');
+      assert.equal((await (await conn.getresponse()).read()).toString(), 'ok');
+      conn.timeout = null;
+      const [ms, body] = await elapsed(async () => {
+        await conn.request('GET', '/slow');
+        return (await conn.getresponse()).read();
+      });
+      assert.deepEqual(body, Buffer.from('ok'));
+      assert.ok(ms >= 1200, `took ${ms.toFixed(0)} ms`);
+    });
+
     it('a server that stalls mid-body: read() and read(amt) reject with TimeoutError', async () => {
       const srv = await server(stallingServer);
       for (const amt of [undefined, 50]) {
