@@ -641,8 +641,9 @@ interface QueueHandle {
  * The bytes `socket` still has queued for the kernel, as libuv counts them on its TCP
  * handle (Node's internal `writeQueueSize`, which goes down as a large write goes out,
  * where the stream's own `writableLength` stays whole until the write is done); null
- * where no such handle shows (Bun, Deno, a hook's own stream). Under TLS the TCP handle
- * is the TLS handle's `_parent`, or the handle of the socket TLS was started over.
+ * where no such handle shows (Bun, a hook's own stream). Deno's handles report 0 always:
+ * no progress is seen there, and a send is bounded as a whole, as before. Under TLS the
+ * TCP handle is the TLS handle's `_parent`, or the handle of the socket TLS was started over.
  */
 export function queuedBytes(socket: Duplex): number | null {
   const s = socket as Duplex & {
