@@ -95,11 +95,20 @@ function readStream(stream: ReadStream, encoder: Encoder): EncodedBody {
     error: encoder.value(s.errored ?? null),
   };
   if (Buffer.isBuffer(path)) spec.pathBytes = true;
-  // This thread never reads the stream: a failure of its own (its file opened later, and
-  // gone by then) must not crash the process. The main entry listens the same way.
-  stream.on('error', ignoreError);
+  // This thread never reads the stream: a failure of its own opening (its file opened
+  // later, and gone by then) must not crash the process. Listened to only while it is
+  // opening, and taken off once it opened, failed or closed: nothing stays on the caller's
+  // stream (a stream given again and again gathered one listener per request).
+  if (s.pending && !s.destroyed) {
+    const off = (): void => {
+      stream.off('error', off);
+      stream.off('ready', off);
+      stream.off('close', off);
+    };
+    stream.on('error', off);
+    stream.once('ready', off);
+    stream.once('close', off);
+  }
   const done = s.autoClose === false ? null : () => stream.destroy();
   return { json: { $rs: spec }, done };
 }
-
-function ignoreError(): void {}

@@ -154,6 +154,42 @@ describe('bodies go out as the main entry sends them', () => {
     assert.equal(stream.destroyed, true, 'read to its end: closed, as autoClose does');
   });
 
+  it('an fs.ReadStream given again and again keeps no listener of ours (as the main entry)', async () => {
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w);
+    };
+    process.on('warning', onWarning);
+    const stream = fs.createReadStream(file, { autoClose: false, start: 0, end: 9 });
+    try {
+      const before = stream.listenerCount('error');
+      for (let i = 0; i < 12; i++) {
+        conn.request('PUT', '/echo', stream);
+        conn.getresponse().read();
+        // Its own opening happens when this thread's loop turns.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(stream.listenerCount('error'), before);
+      assert.deepEqual(
+        warnings.map((w) => w.name),
+        [],
+        'no MaxListenersExceededWarning',
+      );
+      // A fresh stream, read to its end: nothing of ours left either.
+      const fresh = fs.createReadStream(file);
+      conn.request('PUT', '/echo', fresh);
+      conn.getresponse().read();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(fresh.listenerCount('error'), 0);
+    } finally {
+      process.off('warning', onWarning);
+      stream.destroy();
+      conn.close();
+    }
+  });
+
   for (const direct of [true, false]) {
     it(`an fs.ReadStream the worker opened is closed when the send fails, and when it succeeds (${direct ? 'direct' : 'worker'} transport)`, async () => {
       // The worker reads the file through a stream of its own (its descriptor is this
