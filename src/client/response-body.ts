@@ -88,6 +88,8 @@ export class ResponseBody {
   #owner = false;
   /** A read is waiting: another one is refused. */
   #busy = false;
+  /** The body ended on a paused socket with no direct read: its read resolves a loop turn later (`#finish`). */
+  #settling = false;
   /**
    * A framing error met while looking past the bytes a read already had (the framing
    * after them is consumed when queued): that read returns its bytes, and the next read
@@ -215,7 +217,13 @@ export class ResponseBody {
           }
           this.#busy = false;
           own?.release();
-          resolve();
+          if (!this.#settling) {
+            resolve();
+            return;
+          }
+          this.#settling = false;
+          // One turn of the loop: its poll phase reads the resumed socket.
+          setImmediate(() => setImmediate(resolve));
         };
         const link = this.#link;
         if (link !== null && link.reader.abortIfSignalled(wait) !== null) {
@@ -459,6 +467,23 @@ export class ResponseBody {
     if (link === null) return;
     this.#link = null;
     this.#prefix = null;
+    // A body that came in several pieces on a socket no direct read of the descriptor can
+    // look past (TLS, whose descriptor carries records; a socket read through events):
+    // what the server sent after it may still be in the TLS layer (each record is handed
+    // over in a callback of its own, and the caller's code runs between them) or, behind
+    // a paused socket, in the kernel. The read that ended the body resolves only once the
+    // socket has had a turn of the loop to read it (then unsolicited: the connection is
+    // not reused): else a request made at once went out on it, and those bytes were read
+    // as its response. A body that came in one piece has nothing behind it in the layer.
+    if (
+      complete &&
+      !this.#owner &&
+      (link.direct === null ||
+        (link.reader.socket as { encrypted?: unknown }).encrypted === true) &&
+      (link.reader.pieces > 1 || !link.reader.reading)
+    ) {
+      this.#settling = true;
+    }
     if (this.#owner) link.reader.destroy();
     else this.#context.onEnd(link, this.#response, complete);
   }

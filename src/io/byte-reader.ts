@@ -149,6 +149,8 @@ export class ByteReader {
   private deferred = false;
   /** Counted in `busyReaders`. */
   private busy = false;
+  /** Pieces pushed since the request went out (`expect()`): its answer came in how many. */
+  pieces = 0;
   private readonly dataWait = new WaitSlot();
   private readonly drainWait = new WaitSlot();
   /** Who hears the socket's end, failure or close (`watch`): null while nobody does. */
@@ -281,6 +283,7 @@ export class ByteReader {
 
   /** A request goes out: its answer is expected, and the socket keeps the process alive. */
   expect(): void {
+    this.pieces = 0;
     if (!this.expecting) this.lent?.begin();
     this.expecting = true;
     if (!this.busy) {
@@ -502,6 +505,7 @@ export class ByteReader {
       this.tell('unsolicited');
       return;
     }
+    this.pieces++;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     if (this.buffered > HIGH_WATER_MARK && !this.paused) {

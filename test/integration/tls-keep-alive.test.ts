@@ -1,0 +1,120 @@
+/**
+ * Bytes a server sends past a response's body must never be read as the next request's
+ * response, over TLS too (keep-alive.test.ts holds the plain-TCP cases). A TLS socket
+ * hands its records over one callback each, and the caller's code runs between them;
+ * behind a paused socket, the rest waits in the kernel. A request made at once, in the
+ * read's continuation, must still go out on a new connection and get its own answer,
+ * directly over TLS and through a CONNECT tunnel.
+ */
+import assert from 'node:assert/strict';
+import type * as net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import * as tls from 'node:tls';
+import { type HTTPResponse, HTTPSConnection, ssl } from '../../src/index.ts';
+import { failOnEscapes } from './servers.ts';
+import { type ConnectProxy, connectProxy, makePki, type Pki } from './tls-peers.ts';
+
+failOnEscapes();
+
+const SIZE = 1024 * 1024;
+const FORGED = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil';
+
+/**
+ * A TLS server: `/first` is answered with a SIZE-byte body and then, in a write (a TLS
+ * record) of its own, a forged response; any other request with `next`.
+ */
+function forgingServer(
+  pki: Pki,
+): Promise<{ port: number; connections: () => number; close(): Promise<void> }> {
+  const sockets: net.Socket[] = [];
+  const server = tls.createServer(pki.pair('server'), (socket) => {
+    sockets.push(socket);
+    socket.on('error', () => {});
+    let head = '';
+    socket.on('data', (d: Buffer) => {
+      head += d.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      const first = head.startsWith('GET /first ');
+      head = '';
+      if (!first) {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext');
+        return;
+      }
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${SIZE}\r\n\r\n`);
+      socket.write(Buffer.alloc(SIZE, 0x61));
+      socket.write(FORGED);
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        port: (server.address() as net.AddressInfo).port,
+        connections: () => sockets.length,
+        close() {
+          for (const s of sockets) s.destroy();
+          return new Promise((done) => server.close(() => done()));
+        },
+      }),
+    ),
+  );
+}
+
+const reads: Array<[string, (r: HTTPResponse) => Promise<number>]> = [
+  ['read()', async (r) => (await r.read()).length],
+  [
+    'read(65536) loop',
+    async (r) => {
+      let total = 0;
+      for (let b = await r.read(65536); b.length > 0; b = await r.read(65536)) total += b.length;
+      return total;
+    },
+  ],
+  [
+    'for await',
+    async (r) => {
+      let total = 0;
+      for await (const chunk of r) total += chunk.length;
+      return total;
+    },
+  ],
+];
+
+describe('bytes past a body over TLS are never the next response', () => {
+  let pki: Pki;
+  let proxy: ConnectProxy;
+  before(async () => {
+    pki = await makePki();
+    proxy = await connectProxy();
+  });
+  after(async () => {
+    await proxy.close();
+    pki.remove();
+  });
+
+  for (const tunnel of [false, true]) {
+    for (const [name, read] of reads) {
+      it(`${tunnel ? 'through a CONNECT tunnel' : 'direct'}, ${name}: the next request, made at once, gets its own response on a new connection`, async () => {
+        const srv = await forgingServer(pki);
+        const context = ssl.create_default_context({ cafile: pki.file('ca.pem') });
+        const conn = tunnel
+          ? new HTTPSConnection('127.0.0.1', proxy.port, { context, timeout: 10 })
+          : new HTTPSConnection('localhost', srv.port, { context, timeout: 10 });
+        if (tunnel) conn.set_tunnel('localhost', srv.port);
+        try {
+          await conn.request('GET', '/first');
+          const r1 = await conn.getresponse();
+          // Everything is in the client's kernel by then.
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          assert.equal(await read(r1), SIZE);
+          await conn.request('GET', '/next');
+          const r2 = await conn.getresponse();
+          assert.equal((await r2.read()).toString(), 'next');
+          assert.equal(srv.connections(), 2, 'the next request went out on a new connection');
+        } finally {
+          conn.close();
+          await srv.close();
+        }
+      });
+    }
+  }
+});
