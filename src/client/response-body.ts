@@ -258,6 +258,8 @@ export class ResponseBody {
       const reader = (this.#link as Link).reader;
       if (reader.error !== null) throw reader.error;
       if (reader.ended || reader.closed) {
+        // A body read until the close, ended by a reset: cut short, not complete.
+        if (reader.endReset !== null && this.#decoder.framing === 'eof') throw reader.endReset;
         const end = this.#decoder.eof();
         if (!end.complete) throw incomplete(pull, end.expected);
         this.#finish(true);
