@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as tls from 'node:tls';
-import { HTTPConnection, type HTTPResponse, HTTPSConnection, ssl } from '../../src/index.ts';
+import { HTTPConnection, HTTPSConnection, ssl } from '../../src/index.ts';
+import { WHOLE_BODY_READS } from './read-styles.ts';
 import { failOnEscapes } from './servers.ts';
 import { makePki, type Pki } from './tls-peers.ts';
 
@@ -53,35 +54,6 @@ function server(
   );
 }
 
-const reads: Array<[string, (r: HTTPResponse) => Promise<number>]> = [
-  ['read()', async (r) => (await r.read()).length],
-  [
-    'read(65536) loop',
-    async (r) => {
-      let total = 0;
-      for (let b = await r.read(65536); b.length > 0; b = await r.read(65536)) total += b.length;
-      return total;
-    },
-  ],
-  [
-    'readinto loop',
-    async (r) => {
-      const target = Buffer.alloc(50_000);
-      let total = 0;
-      for (let n = await r.readinto(target); n > 0; n = await r.readinto(target)) total += n;
-      return total;
-    },
-  ],
-  [
-    'for await',
-    async (r) => {
-      let total = 0;
-      for await (const chunk of r) total += chunk.length;
-      return total;
-    },
-  ],
-];
-
 describe('a body read until the close', () => {
   let pki: Pki;
   before(async () => {
@@ -98,7 +70,7 @@ describe('a body read until the close', () => {
             context: ssl.create_default_context({ cafile: pki.file('ca.pem') }),
           })
         : new HTTPConnection('127.0.0.1', port, { timeout: 10 });
-    for (const [name, read] of reads) {
+    for (const [name, read] of WHOLE_BODY_READS) {
       it(`${over}, ${name}: cut by a reset while the reader is paused, ECONNRESET, not a short body`, async () => {
         const srv = await server(secure ? pki : null, 'reset');
         const conn = connect(srv.port);

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import type * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as tls from 'node:tls';
-import { type HTTPResponse, HTTPSConnection, ssl } from '../../src/index.ts';
+import { HTTPSConnection, ssl } from '../../src/index.ts';
+import { WHOLE_BODY_READS } from './read-styles.ts';
 import { failOnEscapes } from './servers.ts';
 import { type ConnectProxy, connectProxy, makePki, type Pki } from './tls-peers.ts';
 
@@ -59,26 +60,6 @@ function forgingServer(
   );
 }
 
-const reads: Array<[string, (r: HTTPResponse) => Promise<number>]> = [
-  ['read()', async (r) => (await r.read()).length],
-  [
-    'read(65536) loop',
-    async (r) => {
-      let total = 0;
-      for (let b = await r.read(65536); b.length > 0; b = await r.read(65536)) total += b.length;
-      return total;
-    },
-  ],
-  [
-    'for await',
-    async (r) => {
-      let total = 0;
-      for await (const chunk of r) total += chunk.length;
-      return total;
-    },
-  ],
-];
-
 describe('bytes past a body over TLS are never the next response', () => {
   let pki: Pki;
   let proxy: ConnectProxy;
@@ -92,7 +73,7 @@ describe('bytes past a body over TLS are never the next response', () => {
   });
 
   for (const tunnel of [false, true]) {
-    for (const [name, read] of reads) {
+    for (const [name, read] of WHOLE_BODY_READS) {
       it(`${tunnel ? 'through a CONNECT tunnel' : 'direct'}, ${name}: the next request, made at once, gets its own response on a new connection`, async () => {
         const srv = await forgingServer(pki);
         const context = ssl.create_default_context({ cafile: pki.file('ca.pem') });
