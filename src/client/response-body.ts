@@ -194,7 +194,12 @@ export class ResponseBody {
       // The fast path: everything wanted is queued already (a small body comes with its
       // head), so nothing waits and no promise is made.
       try {
-        if (this.#advance(pull)) return null;
+        if (this.#advance(pull)) {
+          if (!this.#settling) return null;
+          // The body ended on a socket that may hold more behind it (`#finish`).
+          this.#settling = false;
+          return new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+        }
       } catch (err) {
         return this.#published(Promise.reject(this.#failed(err, pull)));
       }
@@ -258,8 +263,6 @@ export class ResponseBody {
       const reader = (this.#link as Link).reader;
       if (reader.error !== null) throw reader.error;
       if (reader.ended || reader.closed) {
-        // A body read until the close, ended by a reset: cut short, not complete.
-        if (reader.endReset !== null && this.#decoder.framing === 'eof') throw reader.endReset;
         const end = this.#decoder.eof();
         if (!end.complete) throw incomplete(pull, end.expected);
         this.#finish(true);

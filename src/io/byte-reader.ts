@@ -16,7 +16,7 @@ import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Deadline, Phase, WaitOptions } from './deadline.ts';
 import { abortedBy, socketError } from './deadline.ts';
-import { endedByReset, probePeer } from './peer-probe.ts';
+import { probePeer } from './peer-probe.ts';
 import { HIGH_WATER_MARK, PAUSED_PROBE_MS } from './tuning.ts';
 
 const EMPTY = Buffer.alloc(0);
@@ -151,8 +151,6 @@ export class ByteReader {
   private busy = false;
   /** Pieces pushed since the request went out (`expect()`): its answer came in how many. */
   pieces = 0;
-  /** The end reported was a reset (peer-probe.ts `endedByReset`): the error a read gets. */
-  endReset: Error | null = null;
   private readonly dataWait = new WaitSlot();
   private readonly drainWait = new WaitSlot();
   /** Who hears the socket's end, failure or close (`watch`): null while nobody does. */
@@ -173,7 +171,6 @@ export class ByteReader {
   };
   private readonly onEnd = (): void => {
     this.ended = true;
-    this.endReset = endedByReset(this.socket);
     // Nothing more can come; a response nobody reads or closes may keep the socket.
     this.notBusy();
     this.notify();

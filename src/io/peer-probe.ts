@@ -52,30 +52,3 @@ export function probePeer(socket: Duplex): boolean {
     return false;
   }
 }
-
-/**
- * Whether the end a socket reported was a reset, not the peer's FIN: Node reports a
- * reset that comes while the socket is paused as an end (libuv's read gets 0 once the
- * kernel's error was taken by the poll), and a body read until the connection closes
- * would pass for complete. A FIN leaves the connection half open (its peer's address
- * still there); a reset leaves none (`getpeername` fails with ENOTCONN). The error is
- * the one a read gets (`ECONNRESET`, as Python's `recv` raises); null for a FIN, and
- * where it cannot be asked (a hook's stream, other runtimes).
- */
-export function endedByReset(socket: Duplex): Error | null {
-  if (!(socket instanceof net.Socket)) return null;
-  const handle = (socket as unknown as HandleInternals)._handle;
-  if (typeof handle?.getpeername !== 'function') return null;
-  const code = handle.getpeername({});
-  if (typeof code !== 'number' || code >= 0) return null;
-  try {
-    if (getSystemErrorName(code) !== 'ENOTCONN') return null;
-  } catch {
-    return null;
-  }
-  return Object.assign(new Error('read ECONNRESET'), {
-    errno: -104,
-    code: 'ECONNRESET',
-    syscall: 'read',
-  });
-}

@@ -17,15 +17,17 @@ import { type ConnectProxy, connectProxy, makePki, type Pki } from './tls-peers.
 
 failOnEscapes();
 
-const SIZE = 1024 * 1024;
+/** Bodies of more than the reader's high-water mark (256 KiB): it pauses the socket. */
+const SIZES = [270_000, 1024 * 1024];
 const FORGED = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil';
 
 /**
- * A TLS server: `/first` is answered with a SIZE-byte body and then, in a write (a TLS
- * record) of its own, a forged response; any other request with `next`.
+ * A TLS server: `/first` is answered with a `size`-byte body and then, 50 ms later (a TLS
+ * record and a read of its own), a forged response; any other request with `next`.
  */
 function forgingServer(
   pki: Pki,
+  size: number,
 ): Promise<{ port: number; connections: () => number; close(): Promise<void> }> {
   const sockets: net.Socket[] = [];
   const server = tls.createServer(pki.pair('server'), (socket) => {
@@ -41,9 +43,10 @@ function forgingServer(
         socket.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext');
         return;
       }
-      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${SIZE}\r\n\r\n`);
-      socket.write(Buffer.alloc(SIZE, 0x61));
-      socket.write(FORGED);
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`);
+      socket.write(Buffer.alloc(size, 0x61));
+      // Later: in reads of the client's socket of their own.
+      setTimeout(() => socket.write(FORGED), 50);
     });
   });
   return new Promise((resolve) =>
@@ -72,10 +75,11 @@ describe('bytes past a body over TLS are never the next response', () => {
     pki.remove();
   });
 
-  for (const tunnel of [false, true]) {
+  for (const [tunnel, size] of [false, true].flatMap((t) => SIZES.map((n) => [t, n] as const))) {
     for (const [name, read] of WHOLE_BODY_READS) {
-      it(`${tunnel ? 'through a CONNECT tunnel' : 'direct'}, ${name}: the next request, made at once, gets its own response on a new connection`, async () => {
-        const srv = await forgingServer(pki);
+      // 270,000 bytes are all queued by the time they are read: the read needs no wait.
+      it(`${tunnel ? 'through a CONNECT tunnel' : 'direct'}, ${size} bytes, ${name}: the next request, made at once, gets its own response on a new connection`, async () => {
+        const srv = await forgingServer(pki, size);
         const context = ssl.create_default_context({ cafile: pki.file('ca.pem') });
         const conn = tunnel
           ? new HTTPSConnection('127.0.0.1', proxy.port, { context, timeout: 10 })
@@ -85,8 +89,8 @@ describe('bytes past a body over TLS are never the next response', () => {
           await conn.request('GET', '/first');
           const r1 = await conn.getresponse();
           // Everything is in the client's kernel by then.
-          await new Promise((resolve) => setTimeout(resolve, 150));
-          assert.equal(await read(r1), SIZE);
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          assert.equal(await read(r1), size);
           await conn.request('GET', '/next');
           const r2 = await conn.getresponse();
           assert.equal((await r2.read()).toString(), 'next');
