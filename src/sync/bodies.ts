@@ -74,6 +74,9 @@ interface ReadStreamInternals {
   readonly autoClose: boolean;
 }
 
+/** Streams given as bodies that are still opening, with our listener on them. */
+const opening = new WeakSet<ReadStream>();
+
 function readStream(stream: ReadStream, encoder: Encoder): EncodedBody {
   const s = stream as ReadStream & ReadStreamInternals;
   const path = s.path;
@@ -99,8 +102,12 @@ function readStream(stream: ReadStream, encoder: Encoder): EncodedBody {
   // later, and gone by then) must not crash the process. Listened to only while it is
   // opening, and taken off once it opened, failed or closed: nothing stays on the caller's
   // stream (a stream given again and again gathered one listener per request).
-  if (s.pending && !s.destroyed) {
+  // Once per stream: it stays pending across blocking calls (it opens only when this
+  // thread's loop turns), and each call would add its own.
+  if (s.pending && !s.destroyed && !opening.has(stream)) {
+    opening.add(stream);
     const off = (): void => {
+      opening.delete(stream);
       stream.off('error', off);
       stream.off('ready', off);
       stream.off('close', off);

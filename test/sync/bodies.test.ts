@@ -167,8 +167,9 @@ describe('bodies go out as the main entry sends them', () => {
       for (let i = 0; i < 12; i++) {
         conn.request('PUT', '/echo', stream);
         conn.getresponse().read();
-        // Its own opening happens when this thread's loop turns.
-        await new Promise((resolve) => setImmediate(resolve));
+        // Blocking calls one after another: the stream stays pending (it opens only when
+        // this thread's loop turns), and must not gather a listener per call.
+        assert.ok(stream.listenerCount('error') <= before + 1, `${stream.listenerCount('error')}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
       assert.equal(stream.listenerCount('error'), before);
