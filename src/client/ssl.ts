@@ -349,10 +349,18 @@ export class SSLContext {
       try {
         const secret = passphrase === undefined ? {} : { passphrase };
         nodeTls().createSecureContext({ cert, key, ...secret });
-        // An encrypted key is decrypted here too: Deno's createSecureContext accepts one
-        // it cannot use (a wrong password, no password, a cipher it lacks such as
+        // The key is decrypted here too: Deno's createSecureContext accepts an encrypted
+        // one it cannot use (a wrong password, no password, a cipher it lacks such as
         // des-ede3-cbc) and then connects without presenting the certificate.
-        if (encrypted) nodeCrypto().createPrivateKey({ key, ...secret });
+        const crypto = nodeCrypto();
+        const privateKey = crypto.createPrivateKey({ key, ...secret });
+        // A key of another type than the certificate's (an EC key for an RSA certificate)
+        // goes into another slot of OpenSSL's and is not checked against it (Node, Deno):
+        // the handshake would fail later, for no clear reason. Python refuses it here.
+        const leaf = CERTIFICATE_PEM.exec(cert.toString('latin1'))?.[0];
+        if (leaf !== undefined && !new crypto.X509Certificate(leaf).checkPrivateKey(privateKey)) {
+          return new Error('key values mismatch: the private key is not the certificate’s');
+        }
         return null;
       } catch (err) {
         return err ?? new Error(String(err));
@@ -779,6 +787,8 @@ function fsPath(value: unknown, name: string): void {
 
 /** The armour of an encrypted PEM private key: PKCS #8, or OpenSSL's traditional header. */
 const ENCRYPTED_PEM = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:[ \t]*4,ENCRYPTED/;
+/** The first certificate of a PEM file (the one its key must match; Deno reads a file's first block only). */
+const CERTIFICATE_PEM = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/;
 const PRIVATE_KEY_PEM = /-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY)-----[\s\S]*?-----END \1-----/;
 
 /**

@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -449,6 +449,23 @@ describe('HTTPSConnection against node:https (issue 4)', { timeout: 60_000 }, ()
         () => context.load_cert_chain(pki.file('client.pem'), pki.file('server.key')),
         ssl.SSLError,
       );
+    });
+
+    it("a key of another type than the certificate's (EC for RSA) throws SSLError at once, as in Python", () => {
+      // OpenSSL keeps keys of each type apart and does not check this one against the
+      // certificate (Node, Deno): the handshake would have failed later, for no clear reason.
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+      const ecKey = pki.file('client-ec.key');
+      writeFileSync(ecKey, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      const context = caContext();
+      assert.throws(
+        () => context.load_cert_chain(pki.file('client.pem'), ecKey),
+        (err: unknown) => err instanceof ssl.SSLError && /key values mismatch/.test(err.message),
+      );
+      // The key after the certificate in one file, and a chain: the leaf is the one checked.
+      const chain = pki.file('client-chain.pem');
+      writeFileSync(chain, Buffer.concat([pki.read('client.pem'), pki.read('ca.pem')]));
+      context.load_cert_chain(chain, pki.file('client.key'));
     });
 
     it('the deprecated key_file/cert_file work and emit a DeprecationWarning', async () => {
