@@ -197,8 +197,8 @@ export class ResponseBody {
         if (this.#advance(pull)) {
           if (!this.#settling) return null;
           // The body ended on a socket that may hold more behind it (`#finish`).
-          this.#settling = false;
-          return new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+          this.#busy = true;
+          return new Promise<void>((resolve) => this.#settle(resolve));
         }
       } catch (err) {
         return this.#published(Promise.reject(this.#failed(err, pull)));
@@ -220,15 +220,13 @@ export class ResponseBody {
             reject(this.#failed(err, pull));
             return;
           }
-          this.#busy = false;
           own?.release();
-          if (!this.#settling) {
-            resolve();
+          if (this.#settling) {
+            this.#settle(resolve);
             return;
           }
-          this.#settling = false;
-          // One turn of the loop: its poll phase reads the resumed socket.
-          setImmediate(() => setImmediate(resolve));
+          this.#busy = false;
+          resolve();
         };
         const link = this.#link;
         if (link !== null && link.reader.abortIfSignalled(wait) !== null) {
@@ -467,6 +465,21 @@ export class ResponseBody {
   }
 
   /** The body is over: hand the socket back (or close it) and forget it. */
+  /**
+   * Resolve the read that ended the body after one turn of the loop (its poll phase
+   * reads the resumed socket: `#finish`); until then it still waits, and another read is
+   * refused as while any read waits.
+   */
+  #settle(resolve: () => void): void {
+    this.#settling = false;
+    setImmediate(() =>
+      setImmediate(() => {
+        this.#busy = false;
+        resolve();
+      }),
+    );
+  }
+
   #finish(complete: boolean): void {
     const link = this.#link;
     if (link === null) return;

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as tls from 'node:tls';
-import { HTTPSConnection, ssl } from '../../src/index.ts';
+import { HTTPSConnection, ImproperConnectionState, ssl } from '../../src/index.ts';
 import { WHOLE_BODY_READS } from './read-styles.ts';
 import { failOnEscapes } from './servers.ts';
 import { type ConnectProxy, connectProxy, makePki, type Pki } from './tls-peers.ts';
@@ -102,4 +102,25 @@ describe('bytes past a body over TLS are never the next response', () => {
       });
     }
   }
+
+  it('a second read while the one that ended the body still waits for its turn of the loop: ImproperConnectionState, as while any read waits', async () => {
+    const srv = await forgingServer(pki, 270_000);
+    const context = ssl.create_default_context({ cafile: pki.file('ca.pem') });
+    const conn = new HTTPSConnection('localhost', srv.port, { context, timeout: 10 });
+    try {
+      await conn.request('GET', '/first');
+      const r1 = await conn.getresponse();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The whole body is queued: the first read needs no wait, but resolves a turn later.
+      const [first, second] = await Promise.allSettled([r1.read(), r1.read()]);
+      assert.equal(first.status === 'fulfilled' && first.value.length, 270_000);
+      assert.ok(
+        second.status === 'rejected' && second.reason instanceof ImproperConnectionState,
+        String(second.status === 'rejected' ? second.reason : 'fulfilled'),
+      );
+    } finally {
+      conn.close();
+      await srv.close();
+    }
+  });
 });
