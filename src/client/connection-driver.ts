@@ -197,7 +197,7 @@ export class ConnectionDriver extends ConnectionLinks {
       // when waiting for the socket to drain.
       let pending: Promise<void> | undefined;
       try {
-        const debug = this.conn.debuglevel > 0 ? this.debug : null;
+        const debug = this.debugNow();
         pending = this.write(link, out, this.waitOptions(undefined), debug);
       } catch (err) {
         return Promise.reject(this.sendFailed(err, request, generation, true, out.body));
@@ -275,7 +275,7 @@ export class ConnectionDriver extends ConnectionLinks {
     previous: Promise<void> | null,
   ): Promise<void> {
     // The level of the call, as Python's call would print at it, whenever the bytes go.
-    const debug = this.conn.debuglevel > 0 ? this.debug : null;
+    const debug = this.debugNow();
     let wrote = false;
     let body = out instanceof Promise ? null : out.body;
     // A body being prepared (a file's stat) is awaited only after the socket is there: its
@@ -440,7 +440,7 @@ export class ConnectionDriver extends ConnectionLinks {
     const parser = new ResponseParser({
       method: this.method,
       strict: conn.strict,
-      debug: conn.debuglevel > 0 ? this.debug : null,
+      debug: this.debugNow(),
     });
     if (signal === undefined) return receiveResponse(context, parser, context.wait, this.heads);
     // Its own signal is joined to the connection's until the head came (or did not).

@@ -60,6 +60,10 @@ export class ConnectionLinks {
   protected kept: HTTPResponse | null = null;
   private defaultWait: (CallWait & { readonly seconds: number | null }) | null = null;
   protected readonly debug = (text: string): void => writeDebug(this.conn.debugOutput, text);
+  /** Where the debug output of a call made now goes: null when the level is off now. */
+  protected debugNow(): ((text: string) => void) | null {
+    return this.conn.debuglevel > 0 ? this.debug : null;
+  }
 
   constructor(
     conn: ConnectionSettings,
@@ -188,7 +192,7 @@ export class ConnectionLinks {
     return {
       head: tunnel.head,
       strict: this.conn.strict,
-      debug: this.conn.debuglevel > 0 ? this.debug : null,
+      debug: this.debugNow(),
     };
   }
 

@@ -47,7 +47,6 @@ export function guardErrors(stream: Readable): StreamGuard {
   let on = true;
   const guard = {
     error: undefined as unknown,
-    failed: false,
     off(): void {
       if (!on) return;
       on = false;
@@ -55,9 +54,7 @@ export function guardErrors(stream: Readable): StreamGuard {
     },
   };
   function keep(err: unknown): void {
-    if (guard.failed) return;
-    guard.failed = true;
-    guard.error = err ?? new Error('the body stream emitted an error without a value');
+    guard.error ??= err ?? new Error('the body stream emitted an error without a value');
   }
   stream.on('error', keep);
   return guard;
@@ -196,11 +193,13 @@ export class StreamBody implements PreparedBody {
           if (buf.length > 0) yield buf;
           continue;
         }
-        // An 'error' event without a value ends the stream as finished() tells it, as if
-        // it were complete: the guard kept it.
-        if (outcome === null && this.#guard.error === undefined) return;
-        if (outcome === null) throw this.#guard.error;
-        if (outcome !== undefined) throw outcome;
+        if (outcome !== undefined) {
+          // finished() tells an 'error' event without a value as the stream's end, as if
+          // it were complete: the guard kept it.
+          const failure = outcome ?? this.#guard.error;
+          if (failure === undefined) return;
+          throw failure;
+        }
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
         });

@@ -16,7 +16,7 @@ import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Deadline, Phase, WaitOptions } from './deadline.ts';
 import { abortedBy, socketError } from './deadline.ts';
-import { probePeer } from './peer-probe.ts';
+import { probePeer, queuedBytes } from './peer-probe.ts';
 import { HIGH_WATER_MARK, PAUSED_PROBE_MS } from './tuning.ts';
 
 const EMPTY = Buffer.alloc(0);
@@ -633,30 +633,4 @@ export function socketClosedError(): Error {
   const err = new Error('This socket has been ended by the other party') as NodeJS.ErrnoException;
   err.code = 'EPIPE';
   return err;
-}
-
-/** A libuv stream handle as Node's internals show it: its bytes queued for the kernel. */
-interface QueueHandle {
-  readonly writeQueueSize?: unknown;
-  readonly _parent?: QueueHandle;
-}
-
-/**
- * The bytes `socket` still has queued for the kernel, as libuv counts them on its TCP
- * handle (Node's internal `writeQueueSize`, which goes down as a large write goes out,
- * where the stream's own `writableLength` stays whole until the write is done); null
- * where no such handle shows (Bun, a hook's own stream). Deno's handles report 0 always:
- * no progress is seen there, and a send is bounded as a whole, as before. Under TLS the
- * TCP handle is the TLS handle's `_parent`, or the handle of the socket TLS was started over.
- */
-export function queuedBytes(socket: Duplex): number | null {
-  const s = socket as Duplex & {
-    _handle?: QueueHandle | null;
-    _parent?: { _handle?: QueueHandle };
-  };
-  for (const handle of [s._handle?._parent, s._parent?._handle, s._handle]) {
-    const size = handle?.writeQueueSize;
-    if (typeof size === 'number') return size;
-  }
-  return null;
 }

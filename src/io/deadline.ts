@@ -302,7 +302,7 @@ export class Deadline {
   private seconds = 0;
   private waits = 0;
   /**
-   * The bytes still queued for the kernel on the socket (byte-reader.ts `queuedBytes`),
+   * The bytes still queued for the kernel on the socket (peer-probe.ts `queuedBytes`),
    * or null where that cannot be known: a wait for drain that sees them go down is not
    * timed out, as Python's timeout bounds each `send`, not the whole `sendall`.
    */

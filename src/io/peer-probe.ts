@@ -16,6 +16,9 @@
  *   that way: the reader reports the one a write on it then gets (`EPIPE`).
  * - Anything else (a stream from a `createConnection` hook that is not a `net.Socket`,
  *   TLS over one): not asked. An empty write might mean something to such a stream.
+ *
+ * Also here: how much a socket still has queued for the kernel (`queuedBytes`), which the
+ * send timeout watches (deadline.ts): the same Node internals, asked the same way.
  */
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -51,4 +54,30 @@ export function probePeer(socket: Duplex): boolean {
   } catch {
     return false;
   }
+}
+
+/** A libuv stream handle as Node's internals show it: its bytes queued for the kernel. */
+interface QueueHandle {
+  readonly writeQueueSize?: unknown;
+  readonly _parent?: QueueHandle;
+}
+
+/**
+ * The bytes `socket` still has queued for the kernel, as libuv counts them on its TCP
+ * handle (Node's internal `writeQueueSize`, which goes down as a large write goes out,
+ * where the stream's own `writableLength` stays whole until the write is done); null
+ * where no such handle shows (Bun, a hook's own stream). Deno's handles report 0 always:
+ * no progress is seen there, and a send is bounded as a whole, as before. Under TLS the
+ * TCP handle is the TLS handle's `_parent`, or the handle of the socket TLS was started over.
+ */
+export function queuedBytes(socket: Duplex): number | null {
+  const s = socket as Duplex & {
+    _handle?: QueueHandle | null;
+    _parent?: { _handle?: QueueHandle };
+  };
+  for (const handle of [s._handle?._parent, s._parent?._handle, s._handle]) {
+    const size = handle?.writeQueueSize;
+    if (typeof size === 'number') return size;
+  }
+  return null;
 }

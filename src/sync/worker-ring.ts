@@ -12,9 +12,8 @@ import type * as fs from 'node:fs';
 import * as net from 'node:net';
 import { IterableBody } from '../io/body-kinds.ts';
 import { type PreparedBody, prepareBody, writeBody } from '../io/body-source.ts';
-import { queuedBytes } from '../io/byte-reader.ts';
 import { connectOutcome, Deadline } from '../io/deadline.ts';
-import { probePeer } from '../io/peer-probe.ts';
+import { probePeer, queuedBytes } from '../io/peer-probe.ts';
 import { MAX_READ_SWITCHES, PAUSED_PROBE_MS } from '../io/tuning.ts';
 import type { Decoder, Json } from './wire.ts';
 import { closeOpened, takeOpened } from './worker-bodies.ts';
@@ -322,15 +321,20 @@ function closeDescriptor(ctrl: Int32Array): void {
   }
 }
 
+/** The body 'prep' made will not be sent: let it go, and close the streams it opened. */
+function letGo(entry: { pending: PreparedBody | null; opened: fs.ReadStream[] }): Promise<void> {
+  entry.pending?.release();
+  entry.pending = null;
+  return closeOpened(entry.opened.splice(0));
+}
+
 /** Destroys the socket and forgets it. */
 export function ringClose(id: number): void {
   const entry = rings.get(id);
   if (entry === undefined) return;
   rings.delete(id);
   entry.live = false;
-  entry.pending?.release();
-  entry.pending = null;
-  void closeOpened(entry.opened.splice(0));
+  void letGo(entry);
   entry.socket.on('error', ignore);
   entry.socket.destroy();
   // A wait for room ends (it finds the socket gone) rather than outliving it.
@@ -408,11 +412,9 @@ export async function ringCommand(
       // is sent or let go (taken now, while the decoding is just over: else worker.ts
       // closes them when this command is over).
       const opened = takeOpened();
-      entry.pending?.release();
-      entry.pending = null;
       let prepared: PreparedBody;
       try {
-        await closeOpened(entry.opened.splice(0));
+        await letGo(entry);
         prepared = await prepareBody(body, a[0] as number, a[1] === true);
       } catch (err) {
         await closeOpened(opened);
@@ -426,10 +428,7 @@ export async function ringCommand(
     case 'drop': {
       // The body made by 'prep' will not be sent: let it go (and what it opened) now.
       const entry = rings.get(id);
-      if (entry === undefined) return null;
-      entry.pending?.release();
-      entry.pending = null;
-      await closeOpened(entry.opened.splice(0));
+      if (entry !== undefined) await letGo(entry);
       return null;
     }
     case 'body': {
