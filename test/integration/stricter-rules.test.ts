@@ -36,7 +36,7 @@ import {
   IncompleteRead,
   InvalidURL,
 } from '../../src/index.ts';
-import { guarded, type RawServer, scriptedServer, timeLimited } from './servers.ts';
+import { failOnEscapes, guarded, type RawServer, scriptedServer, timeLimited } from './servers.ts';
 import { breaksConnection, headFails, NEXT, withSession } from './sessions.ts';
 
 const HOST = '127.0.0.1';
@@ -553,6 +553,8 @@ describe('STRICTER, request side: refused before a byte is sent (sync methods th
 // A Content-Length of the caller's that its body belies
 
 describe("STRICTER, request side: a body longer than the caller's Content-Length is refused", () => {
+  failOnEscapes();
+
   // Python sends it all: the server reads the bytes past the declared length as the
   // start of the next request. Every length the value could be read as counts: the
   // smallest is the most the body may hold.
@@ -644,6 +646,44 @@ describe("STRICTER, request side: a body longer than the caller's Content-Length
         while (!srv.sockets[0]?.readableEnded) await new Promise((r) => setTimeout(r, 5));
         const sent = (srv.received[0] as Buffer).toString('latin1');
         assert.ok(sent.endsWith('Content-Length: 4\r\n\r\nabc'), sent);
+      },
+      TIMED,
+    );
+  });
+
+  it('hostile call patterns: without await, twice at once, after close(), close() while it is sent', async () => {
+    await withSession(
+      [[], [OK, OK]],
+      async ({ conn, srv }) => {
+        // Without await, and twice at once: each rejects on its own (nothing escapes), and
+        // the connection's state is as it was.
+        const first = conn.request('POST', '/a', 'abcdef', { 'Content-Length': 3 });
+        const second = conn.request('POST', '/a', 'abcdef', { 'Content-Length': 3 });
+        await assert.rejects(first, BodyLengthMismatch);
+        await assert.rejects(second, BodyLengthMismatch);
+        // After close(): refused the same, nothing connects for it.
+        conn.close();
+        await assert.rejects(
+          conn.request('POST', '/a', 'abcdef', { 'Content-Length': 3 }),
+          BodyLengthMismatch,
+        );
+        assert.equal(srv.sockets.length, 0, 'no connection was opened');
+        // close() while an iterable goes past its length is being sent: the caller's close.
+        let pulled = 0;
+        const slow = (async function* () {
+          for (;;) {
+            pulled++;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            yield 'ab';
+          }
+        })();
+        const sending = conn.request('POST', '/it', slow, { 'Content-Length': 1000 });
+        while (pulled < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+        conn.close();
+        await assert.rejects(sending, { name: 'AbortError' });
+        // Then requests as before, on a new connection.
+        await conn.request('GET', '/next');
+        assert.equal((await (await conn.getresponse()).read()).toString(), 'ok');
       },
       TIMED,
     );
