@@ -14,7 +14,7 @@
  * becomes of the socket. A small result never keeps a large block alive.
  */
 import { isSharedArrayBuffer } from 'node:util/types';
-import { callWait, closedByCaller, type WaitOptions } from '../io/deadline.ts';
+import { callWait, closedByCaller, isClosedByCaller, type WaitOptions } from '../io/deadline.ts';
 import type { DirectReads } from '../io/direct-read.ts';
 import type { Link } from '../io/transport.ts';
 import {
@@ -96,6 +96,14 @@ export class ResponseBody {
    * fails with this error, as Python meets it only then.
    */
   #brokenAhead: { readonly error: unknown } | null = null;
+  /**
+   * What cut the body short, other than its framing or the caller's close (a timeout, a
+   * read's signal, a reset): the socket is gone with the rest of the body, and every later
+   * read rejects with `IncompleteRead` (its `cause` this error), never `b''`, which would
+   * pass for the end of the body. (CPython reads on: 2.7's next read raises the timeout
+   * again or `IncompleteRead` at the end of the socket; 3's refuses a timed-out socket.)
+   */
+  #lost: { readonly error: unknown } | null = null;
   /** `length` when the read under way began: what a failed read leaves it at. */
   #lengthBefore: number | null = null;
   /** `length` after a read failed (the body is over): as before that read, as in Python. */
@@ -183,6 +191,9 @@ export class ResponseBody {
    */
   pull(pull: Pull, options: ReadOptions | undefined): Promise<void> | null {
     if (this.#busy) return Promise.reject(concurrentRead());
+    if (this.#lost !== null) {
+      return Promise.reject(incomplete(pull, this.length, this.#lost.error));
+    }
     this.#lengthBefore = this.#decoder.remaining;
     let signal: AbortSignal | undefined;
     try {
@@ -508,6 +519,10 @@ export class ResponseBody {
 
   /** A read failed: the body is over; a broken framing is `IncompleteRead`. */
   #failed(err: unknown, pull: Pull): unknown {
+    const framing = err instanceof FramingError || err instanceof IncompleteRead;
+    if (!framing && !isClosedByCaller(err) && this.#link !== null) {
+      this.#lost = { error: err };
+    }
     this.#lengthAfterFailure = this.#lengthBefore;
     this.#finish(false);
     if (err instanceof FramingError) return incomplete(pull, null, err);

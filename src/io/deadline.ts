@@ -223,6 +223,11 @@ export function closedByCaller(phase?: Phase): AbortError {
 }
 const byCaller = new WeakSet<Error>();
 
+/** Whether `err` is the error of an operation the caller's `close()` ended. */
+export function isClosedByCaller(err: unknown): boolean {
+  return err instanceof Error && byCaller.has(err);
+}
+
 /**
  * The error of a wait for `phase` that the connection's close controller (`epoch`) ended:
  * the caller's close names the phase; a close with a reason of its own (a call's signal

@@ -67,6 +67,8 @@ export class DirectResponse {
   #prefix: Buffer | null;
   readonly #owner: boolean;
   #brokenAhead: { readonly error: unknown } | null = null;
+  /** What cut the body short besides its framing: later reads reject (response-body.ts). */
+  #lost: { readonly error: unknown } | null = null;
   /** `length` after a read failed: as before that read (see response-body.ts). */
   #lengthAfterFailure: number | null | undefined = undefined;
   readonly #context: DirectContext;
@@ -109,14 +111,15 @@ export class DirectResponse {
   read(amt?: number | null, options?: httplib.ReadOptions): Buffer {
     refuseSignal(options, 'read()');
     const max = size('amt', amt);
-    if (this.#ring === null) return EMPTY;
+    const ring = this.#ring;
+    if (ring === null && this.#lost === null) return EMPTY;
     // A body of known size: one Buffer, placed for aligned copies, of the size it will
     // have as far as the memory rule allows (io/tuning.ts `bodyBufferSize`: never sized
     // from the declared length alone; replaced by a bigger one as bytes arrive).
     const known = Math.min(max, this.#decoder.remaining ?? Number.POSITIVE_INFINITY);
-    if (known !== Number.POSITIVE_INFINITY && known > 0 && this.#prefix === null) {
+    if (ring !== null && known !== Number.POSITIVE_INFINITY && known > 0 && this.#prefix === null) {
       if (known >= 4096) keepLargeBlocks();
-      const target = placed(bodyBufferSize(known, 0), this.#ring.start & 7);
+      const target = placed(bodyBufferSize(known, 0), ring.start & 7);
       const pull: Pull = { mode: 'all', max: known, parts: null, target, own: true, got: 0 };
       exclusive(() => this.#pull(pull));
       const got = pull.target as Buffer;
@@ -220,6 +223,7 @@ export class DirectResponse {
 
   /** Advance `pull`, waiting for bytes as long as it wants more; any failure ends the body. */
   #pull(pull: Pull): void {
+    if (this.#lost !== null) throw incomplete(pull, this.length, this.#lost.error);
     this.#ring?.check();
     const lengthBefore = this.#decoder.remaining;
     try {
@@ -248,6 +252,9 @@ export class DirectResponse {
         }
       }
     } catch (err) {
+      if (!(err instanceof FramingError || err instanceof IncompleteRead) && this.#ring !== null) {
+        this.#lost = { error: err };
+      }
       this.#lengthAfterFailure = lengthBefore;
       this.#finish(false);
       if (err instanceof FramingError) throw incomplete(pull, null, err);

@@ -65,6 +65,12 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
   readonly #generation: number;
   #length: number | null;
   #isclosed: boolean;
+  /**
+   * A read failed other than by the body's framing (a timeout, a reset): the body was cut
+   * short, and later reads go to the worker, whose response refuses them with
+   * `IncompleteRead` (response-body.ts) instead of answering b'' here.
+   */
+  #lost = false;
 
   /** @internal Use `HTTPConnection.getresponse()`. */
   constructor(token: typeof RESPONSE, head: ResponseHead, decoder: Decoder) {
@@ -114,7 +120,13 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
     const command: Record<string, Json> = { c: 'read', id: this.#id, k: kind, al: align };
     if (n !== undefined) command.n = encoder.value(n);
     const reply = transact(command, encoder, null);
-    const value = settle(reply);
+    let value: Json;
+    try {
+      value = settle(reply);
+    } catch (err) {
+      if (!(err instanceof httplib.IncompleteRead)) this.#lost = true;
+      throw err;
+    }
     this.#last = reply;
     return value;
   }
@@ -129,7 +141,7 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
 
   /** Python's `read(amt=None)`: see the main entry. */
   read(amt?: number | null, options?: T.ReadOptions): Buffer {
-    if (this.#isclosed) return EMPTY;
+    if (this.#isclosed && !this.#lost) return EMPTY;
     return this.#bytes(this.#read('read', amt, options));
   }
 
@@ -143,7 +155,7 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
     if (target instanceof TypeError) throw target;
     // An empty buffer still goes to the worker: on a chunked body it reads the framing up
     // to the next chunk (a last chunk there ends the body), as the main entry's does.
-    if (this.#isclosed) return 0;
+    if (this.#isclosed && !this.#lost) return 0;
     const placed = this.#read('readinto', target.length, options, target.byteOffset % 8) as {
       $bytes: number;
       o: number;
@@ -156,19 +168,19 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
 
   /** Python 3's `read1(n=-1)`: see the main entry. */
   read1(n = -1, options?: T.ReadOptions): Buffer {
-    if (this.#isclosed) return EMPTY;
+    if (this.#isclosed && !this.#lost) return EMPTY;
     return this.#bytes(this.#read('read1', n, options));
   }
 
   /** Python 3's `peek(n)`: see the main entry. */
   peek(n = 1, options?: T.ReadOptions): Buffer {
-    if (this.#isclosed) return EMPTY;
+    if (this.#isclosed && !this.#lost) return EMPTY;
     return this.#bytes(this.#read('peek', n, options));
   }
 
   /** Python 3's `readline(limit=-1)`: see the main entry. */
   readline(limit = -1, options?: T.ReadOptions): Buffer {
-    if (this.#isclosed) return EMPTY;
+    if (this.#isclosed && !this.#lost) return EMPTY;
     return this.#bytes(this.#read('readline', limit, options));
   }
 
@@ -183,13 +195,13 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
 
   /** The rest of the body, decoded (default UTF-8). */
   text(encoding: BufferEncoding = 'utf8'): string {
-    if (this.#isclosed) return EMPTY.toString(encoding);
+    if (this.#isclosed && !this.#lost) return EMPTY.toString(encoding);
     return this.#read('text', encoding, undefined) as string;
   }
 
   /** The rest of the body, parsed as JSON. */
   json(): unknown {
-    const reply = this.#isclosed ? null : this.#read('json', undefined, undefined);
+    const reply = this.#isclosed && !this.#lost ? null : this.#read('json', undefined, undefined);
     if (reply === null) return JSON.parse('');
     return (this.#last as Reply).decoder.value(reply);
   }

@@ -20,6 +20,7 @@ import {
   HTTPConnection,
   HTTPException,
   HTTPSConnection,
+  IncompleteRead,
   setdefaulttimeout,
   TimeoutError,
 } from '../../src/index.ts';
@@ -278,6 +279,107 @@ describe('timeouts and cancellation', () => {
         assert.equal(r.isclosed(), true);
         assert.equal(conn.sock, null);
       }
+    });
+
+    describe('a body cut short by a failed read stays cut short: no later read passes for its end', () => {
+      /** Every read method once more, after the failure; what each gave. */
+      async function laterReads(r: Awaited<ReturnType<HTTPConnection['getresponse']>>) {
+        const calls: Array<() => Promise<unknown>> = [
+          () => r.read(),
+          () => r.read(5),
+          () => r.readinto(new Uint8Array(8)),
+          () => r.read1(),
+          () => r.readline(),
+          () => r.peek(),
+          () => r.text(),
+          async () => {
+            for await (const chunk of r) return chunk;
+            return 'end';
+          },
+        ];
+        const out: unknown[] = [];
+        for (const call of calls) out.push(await call().catch((err: unknown) => err));
+        return out;
+      }
+
+      function assertLost(results: unknown[], cause: (err: unknown) => void): void {
+        for (const err of results) {
+          assert.ok(err instanceof IncompleteRead, `expected IncompleteRead, got ${String(err)}`);
+          assert.equal(err.partial.length, 0);
+          assert.equal(err.expected, 96, 'the bytes still due when the failed read began');
+          cause(err.cause);
+        }
+      }
+
+      it('after a TimeoutError, every later read rejects with IncompleteRead (cause: the timeout)', async () => {
+        const srv = await server(stallingServer);
+        const conn = connection(srv.port, { timeout: 0.3 });
+        await conn.request('GET', '/');
+        const r = await conn.getresponse();
+        assert.deepEqual(await r.read(4), Buffer.from('0123'));
+        const [, err, ok] = await elapsed(() => r.read());
+        assert.equal(ok, false);
+        assertTimeout(err);
+        assert.equal(r.length, 96);
+        assertLost(await laterReads(r), (cause) => assert.equal(cause, err));
+      });
+
+      it("after a read's own signal fired, likewise (cause: the AbortError)", async () => {
+        const srv = await server(stallingServer);
+        const conn = connection(srv.port);
+        await conn.request('GET', '/');
+        const r = await conn.getresponse();
+        assert.deepEqual(await r.read(4), Buffer.from('0123'));
+        const [, err, ok] = await elapsed(() => r.read(50, { signal: AbortSignal.timeout(100) }));
+        assert.equal(ok, false);
+        assert.ok(err instanceof AbortError);
+        assertLost(await laterReads(r), (cause) => assert.equal(cause, err));
+      });
+
+      it('after a reset mid-body, likewise (cause: ECONNRESET)', async () => {
+        const srv = await server(() =>
+          rawServer((socket) => {
+            socket.once('data', () => {
+              socket.write(`${HEAD_100}0123456789`);
+              setTimeout(() => socket.resetAndDestroy(), 100);
+            });
+          }),
+        );
+        const conn = connection(srv.port);
+        await conn.request('GET', '/');
+        const r = await conn.getresponse();
+        assert.deepEqual(await r.read(4), Buffer.from('0123'));
+        const [, err, ok] = await elapsed(() => r.read());
+        assert.equal(ok, false);
+        assert.equal((err as NodeJS.ErrnoException).code, 'ECONNRESET');
+        assertLost(await laterReads(r), (cause) => assert.equal(cause, err));
+      });
+
+      it("after the caller's close() during a read, or a body that ended early, later reads give b'' (Python's closed response)", async () => {
+        const srv = await server(stallingServer);
+        for (const how of ['response', 'connection'] as const) {
+          const conn = connection(srv.port);
+          await conn.request('GET', '/');
+          const r = await conn.getresponse();
+          const pending = r.read();
+          setTimeout(() => (how === 'response' ? r.close() : conn.close()), 50);
+          const [, err, ok] = await elapsed(() => pending);
+          assert.equal(ok, false);
+          assert.ok(err instanceof AbortError, how);
+          for (const got of await laterReads(r)) {
+            assert.ok(!(got instanceof Error), `${how}: ${String(got)}`);
+          }
+          assert.deepEqual(await r.read(), Buffer.alloc(0));
+        }
+        const cut = await server(() =>
+          scriptedServer([(socket) => socket.end(`${HEAD_100}0123456789`)]),
+        );
+        const conn = connection(cut.port);
+        await conn.request('GET', '/');
+        const r = await conn.getresponse();
+        await assert.rejects(r.read(), IncompleteRead);
+        assert.deepEqual(await r.read(), Buffer.alloc(0));
+      });
     });
 
     it('timeout 0: every wait fails at once, the connect included', async () => {

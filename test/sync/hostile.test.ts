@@ -383,6 +383,44 @@ describe('what only the blocking entry has', () => {
   }
 
   for (const direct of [true, false]) {
+    it(`a body cut short by a failed read stays cut short (${direct ? 'direct' : 'worker'} transport): after a timeout or a reset, every later read throws IncompleteRead (cause: that failure), never b''`, () => {
+      for (const [path, failure] of [
+        ['/partial-stall', (err: unknown) => err instanceof httplib.TimeoutError],
+        ['/partial-reset', (err: unknown) => (err as NodeJS.ErrnoException).code === 'ECONNRESET'],
+      ] as const) {
+        const conn = connectionOn(direct, peer.raw);
+        conn.timeout = 0.5;
+        try {
+          conn.request('GET', path);
+          const r = conn.getresponse();
+          assert.deepEqual(r.read(2), Buffer.from('ab'));
+          const first = thrown(() => r.read());
+          assert.ok(failure(first), `${path}: ${String(first)}`);
+          const b = new Uint8Array(4);
+          for (const [name, later] of [
+            ['read()', () => r.read()],
+            ['read(5)', () => r.read(5)],
+            ['readinto', () => r.readinto(b)],
+            ['read1', () => r.read1()],
+            ['readline', () => r.readline()],
+            ['peek', () => r.peek()],
+            ['text', () => r.text()],
+            ['iteration', () => [...r]],
+          ] as const) {
+            const err = thrown(later);
+            assert.ok(err instanceof httplib.IncompleteRead, `${path} ${name}: ${String(err)}`);
+            assert.equal(err.expected, 98, `${path} ${name}`);
+            assert.equal(err.partial.length, 0, `${path} ${name}`);
+            assert.equal((err.cause as Error).message, (first as Error).message, `${path} ${name}`);
+          }
+        } finally {
+          conn.close();
+        }
+      }
+    });
+  }
+
+  for (const direct of [true, false]) {
     it(`connect() after a request, before its getresponse() (${direct ? 'direct' : 'worker'} transport): the request is given up (ResponseNotReady Idle), as on the main entry`, () => {
       const saved = directTransport.enabled;
       directTransport.enabled = direct && saved;

@@ -106,6 +106,8 @@ const RAW: Record<string, (socket: net.Socket, head: string) => void> = {
     s.end(Buffer.from(Array.from({ length: 3 * 1024 * 1024 }, (_, i) => i % 251)));
   },
   '/hang': () => {},
+  // A head (Content-Length: 100) and 3 bytes of its body, then nothing (a stalled body).
+  '/partial-stall': (s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc'),
   // Reads nothing of the body: a reset once the head is in (an upload fails mid-way).
   '/reset': (s) => s.resetAndDestroy(),
   // The same a moment later: an upload whose body is waiting for its source by then.
