@@ -20,10 +20,15 @@ import { debuglog } from 'node:util';
  */
 export type DebugOutput = Writable | NodeJS.WritableStream | ((text: string) => void);
 
-/** Write debug text the way Python's `print` would put it on stdout. */
+/**
+ * Write debug text the way Python 2.7's `print` puts it on stdout: the text holds one
+ * character per byte (a header line as it came, latin-1), so a stream gets those bytes
+ * (`X-Name: \xe9` is the byte e9, as CPython writes it, not UTF-8's c3 a9); a function
+ * gets the text.
+ */
 export function writeDebug(out: DebugOutput | null | undefined, text: string): void {
   if (typeof out === 'function') out(text);
-  else (out ?? process.stdout).write(text);
+  else (out ?? process.stdout).write(Buffer.from(text, 'latin1'));
 }
 
 /** `NODE_DEBUG=httplib` log lines (connections opened, reused, closed). */

@@ -9,6 +9,7 @@
  * of the main entry's classes (types.ts).
  */
 import { optionsOf } from '../client/connection-options.ts';
+import { writeDebug } from '../client/debug.ts';
 import type * as httplib from '../index.ts';
 import {
   type CallScope,
@@ -68,9 +69,7 @@ const garbage = new FinalizationRegistry<[number, number]>(([id, generation]) =>
 
 /** Python's `print` to the connection's `debugOutput`, as the main entry's debug.ts does. */
 setDebugSink((id, text) => {
-  const out = connections.get(id)?.deref()?.[DEBUG_OUTPUT]() ?? null;
-  if (typeof out === 'function') out(text);
-  else (out ?? process.stdout).write(text);
+  writeDebug(connections.get(id)?.deref()?.[DEBUG_OUTPUT]() ?? null, text);
 });
 
 export function trackConnection(id: number, conn: ConnectionMirror): void {

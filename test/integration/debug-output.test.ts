@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import diagnostics_channel from 'node:diagnostics_channel';
 import * as net from 'node:net';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -137,6 +138,50 @@ describe('set_debuglevel(1) output', () => {
     ]);
     // What Python read, as its stderr shows it, is what httplib-ts read.
     assert.equal(py.stderr.trim().split('\n').length, 6);
+  });
+
+  it('header bytes beyond ASCII reach a stream as they came, as CPython 2.7 prints them (not re-encoded as UTF-8)', {
+    skip: NO_PYTHON ?? false,
+  }, async () => {
+    // 0xE9 alone (latin-1 é) and c3 a9 (UTF-8 é): each written as its own bytes.
+    const reply = Buffer.from(
+      'HTTP/1.1 200 OK\r\nX-Latin: caf\xe9\r\nX-Utf8: caf\xc3\xa9\r\nContent-Length: 2\r\n\r\nok',
+      'latin1',
+    );
+    const srv = await scriptedServer([reply, reply]);
+    try {
+      const script =
+        'import httplib, sys\n' +
+        'c = httplib.HTTPConnection("127.0.0.1", int(sys.argv[1]))\n' +
+        'c.set_debuglevel(1)\n' +
+        'c.request("GET", "/x")\n' +
+        'c.getresponse().read()\n';
+      const py = await promisify(execFile)('python', ['-c', script, String(srv.port)], {
+        env: PY_ENV,
+        encoding: 'buffer',
+        timeout: 20_000,
+      });
+      const chunks: Buffer[] = [];
+      const sink = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          chunks.push(chunk);
+          done();
+        },
+      });
+      const conn = new HTTPConnection('127.0.0.1', srv.port, { debugOutput: sink });
+      conn.set_debuglevel(1);
+      await conn.request('GET', '/x');
+      await (await conn.getresponse()).read();
+      conn.close();
+      const ours = Buffer.concat(chunks);
+      assert.ok(
+        ours.includes(Buffer.from('X-Latin: caf\xe9\r\n', 'latin1')),
+        ours.toString('latin1'),
+      );
+      assert.equal(ours.toString('hex'), py.stdout.toString('hex'));
+    } finally {
+      await srv.close();
+    }
   });
 
   it('shows the sent head and body, the reply line and the headers', async () => {
