@@ -79,13 +79,59 @@ export function checkDebugLevel(level: unknown): void {
 export function optionsOf<T extends object>(
   value: T | null | undefined,
   what: string,
+  names?: readonly string[] | null,
 ): T | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value === 'object') return value;
-  throw new TypeError(
-    `${what} takes its options as an object ({ name: value }, Python's keyword arguments), got ${typeName(value)}`,
-  );
+  if (typeof value !== 'object') {
+    throw new TypeError(
+      `${what} takes its options as an object ({ name: value }, Python's keyword arguments), got ${typeName(value)}`,
+    );
+  }
+  if (names !== undefined && names !== null) refuseUnknown(value, what, names);
+  return value;
 }
+
+/**
+ * An option this call does not have is a `TypeError`, as Python refuses an unexpected
+ * keyword argument (`timout=5`): silently ignored, a misspelt `timeout` left the
+ * connection waiting forever. Every own enumerable key counts, whatever its value.
+ */
+function refuseUnknown(options: object, what: string, names: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (names.includes(key)) continue;
+    const call = /^[\w.]+$/.test(what) ? `${what}()` : what;
+    throw new TypeError(
+      `${call} got an unexpected keyword argument '${key}' (its options: ${names.join(', ')})`,
+    );
+  }
+}
+
+/** The names of each call's options (Python's keyword arguments, and ours). */
+export const OPTION_NAMES = {
+  HTTPConnection: [
+    'strict',
+    'timeout',
+    'source_address',
+    'blocksize',
+    'signal',
+    'createConnection',
+    'debugOutput',
+  ],
+  /** `HTTPSConnection`'s own, after `HTTPConnection`'s. */
+  HTTPSConnection: ['context', 'check_hostname', 'key_file', 'cert_file'],
+  HTTPS: ['key_file', 'cert_file', 'strict', 'context'],
+  putrequest: ['skip_host', 'skip_accept_encoding'],
+  request: ['encode_chunked', 'signal'],
+  endheaders: ['encode_chunked', 'signal'],
+  signal: ['signal'],
+} as const satisfies Record<string, readonly string[]>;
+
+/**
+ * The package's connection classes, by their constructor's option names (`OPTION_NAMES`):
+ * each checks the options it is given. A subclass of the caller's is not here: it may take
+ * options of its own and pass them all to `super()`.
+ */
+export const classOptions = new Map<object, readonly string[]>();
 
 /**
  * A call's `signal` option, checked (`optionsOf`, `signalError`): throws `TypeError`, so
@@ -94,8 +140,9 @@ export function optionsOf<T extends object>(
 export function callSignal(
   options: { readonly signal?: AbortSignal | undefined } | null | undefined,
   what: string,
+  names: readonly string[] = OPTION_NAMES.signal,
 ): AbortSignal | undefined {
-  const signal = optionsOf(options, what)?.signal;
+  const signal = optionsOf(options, what, names)?.signal;
   const bad = signalError(signal);
   if (bad !== null) throw bad;
   return signal ?? undefined;

@@ -44,8 +44,10 @@ import {
   checkDebugLevel,
   checkHooks,
   checkSourceAddress,
+  classOptions,
   type GetResponseOptions,
   type HTTPConnectionOptions,
+  OPTION_NAMES,
   optionsOf,
   type RequestOptions,
 } from './connection-options.ts';
@@ -150,7 +152,8 @@ export class HTTPConnection {
   constructor(host: string, port?: number | null, given: HTTPConnectionOptions = {}) {
     const ctor = this.constructor as typeof HTTPConnection;
     // (null, from JavaScript, is "no options" as undefined is.)
-    const options = optionsOf<HTTPConnectionOptions>(given, ctor.name) ?? {};
+    const options =
+      optionsOf<HTTPConnectionOptions>(given, ctor.name, classOptions.get(ctor)) ?? {};
     if (typeof host !== 'string') throw new TypeError('host must be a string');
     [this.host, this.port] = parseHostPort(host, port ?? null, ctor.default_port);
     validateHost(this.host);
@@ -294,7 +297,7 @@ export class HTTPConnection {
    * ```
    */
   putrequest(method: string, url: string, options?: PutRequestOptions | null): void {
-    const flags = optionsOf(options, 'putrequest');
+    const flags = optionsOf(options, 'putrequest', OPTION_NAMES.putrequest);
     const driver = this.#driver;
     // Python moves the state before it checks the URL: a bad one leaves Request-started.
     driver.machine.handle('putrequest');
@@ -328,7 +331,7 @@ export class HTTPConnection {
     let signal: AbortSignal | undefined;
     let chunked: boolean;
     try {
-      signal = callSignal(options, 'endheaders');
+      signal = callSignal(options, 'endheaders', OPTION_NAMES.endheaders);
       chunked = pytruth(options?.encode_chunked) && this._http_vsn === 11;
     } catch (err) {
       return Promise.reject(err);
@@ -430,7 +433,7 @@ export class HTTPConnection {
     let signal: AbortSignal | undefined;
     let chunked: boolean;
     try {
-      signal = callSignal(options, 'request');
+      signal = callSignal(options, 'request', OPTION_NAMES.request);
       chunked = pytruth(options?.encode_chunked);
       given = checkHeaders(headers);
       later = driver.machine.handle('call') === 'after-head';
@@ -537,5 +540,6 @@ export class HTTPConnection {
     checkTimeout(this.timeout);
   }
 }
+classOptions.set(HTTPConnection, OPTION_NAMES.HTTPConnection);
 
 function noop(): void {}

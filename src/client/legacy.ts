@@ -12,7 +12,7 @@ import { BadStatusLine, RemoteDisconnected } from '../protocol/errors.ts';
 import type { HTTPMessage } from '../protocol/message.ts';
 import type { HeaderValue, PutRequestOptions } from '../protocol/request-writer.ts';
 import { parseHostPort, validateHost } from '../protocol/validate.ts';
-import { optionsOf } from './connection-options.ts';
+import { OPTION_NAMES, optionsOf } from './connection-options.ts';
 import { HTTPConnection } from './http-connection.ts';
 import type { HTTPResponse } from './http-response.ts';
 import { HTTPSConnection, type HTTPSConnectionOptions } from './https-connection.ts';
@@ -180,7 +180,7 @@ export class HTTPS extends HTTP {
 
   /** Python: `HTTPS(host='', port=None, key_file=None, cert_file=None, strict=None, context=None)`. */
   constructor(host = '', port?: number | null, given: HTTPSOptions = {}) {
-    const options = optionsOf<HTTPSOptions>(given, 'HTTPS') ?? {};
+    const options = optionsOf<HTTPSOptions>(given, 'HTTPS', OPTION_NAMES.HTTPS) ?? {};
     const strict = options.strict ?? null;
     super(
       host,

@@ -16,7 +16,12 @@
  * If the worker fails, a connection is rebuilt in the next worker on its next call, as if
  * it had been closed: the next request opens a new socket (Python's `auto_open`).
  */
-import { checkDebugLevel, checkHooks, optionsOf } from '../client/connection-options.ts';
+import {
+  checkDebugLevel,
+  checkHooks,
+  OPTION_NAMES,
+  optionsOf,
+} from '../client/connection-options.ts';
 import { contextOption } from '../client/https-connection.ts';
 import { type ContextFields, setContextFields } from '../client/tls-verify.ts';
 import * as httplib from '../index.ts';
@@ -55,7 +60,8 @@ type Sent = (typeof SENT)[number];
 
 /** Refuses the options only an event loop could honour. */
 function checkOptions(options: object | undefined | null, what: string): void {
-  refuseSignal(options, what);
+  // (The options' names are checked by the main entry's constructor, in the probe.)
+  refuseSignal(options, what, null);
   if (
     options !== null &&
     options !== undefined &&
@@ -326,7 +332,7 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
 
   /** Python's `putrequest(method, url, skip_host=False, skip_accept_encoding=False)`. */
   putrequest(method: string, url: string, options?: httplib.PutRequestOptions | null): void {
-    optionsOf(options, 'putrequest');
+    optionsOf(options, 'putrequest', OPTION_NAMES.putrequest);
     const direct = this.#direct;
     if (direct !== null) {
       exclusive(() => direct.putrequest(method, url, options));
@@ -347,7 +353,7 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
 
   /** Python's `endheaders(message_body=None)`: blocks until the head (and body) are sent. */
   endheaders(messageBody?: unknown, options?: T.RequestOptions): void {
-    refuseSignal(options, 'endheaders()');
+    refuseSignal(options, 'endheaders()', OPTION_NAMES.endheaders);
     const direct = this.#direct;
     if (direct !== null) {
       exclusive(() => direct.endheaders(messageBody, options));
@@ -375,7 +381,7 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
     headers?: httplib.HeadersInput | null,
     options?: T.RequestOptions,
   ): void {
-    refuseSignal(options, 'request()');
+    refuseSignal(options, 'request()', OPTION_NAMES.request);
     const direct = this.#direct;
     if (direct !== null) {
       exclusive(() => direct.request(method, url, body, pairs(headers), options));

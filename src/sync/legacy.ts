@@ -3,7 +3,7 @@
  * compatibility classes. The worker runs the main entry's own `HTTP`/`HTTPS`; `_conn` is
  * the twin of the connection inside it, and `file` / `headers` mirror its own.
  */
-import { optionsOf } from '../client/connection-options.ts';
+import { OPTION_NAMES, optionsOf } from '../client/connection-options.ts';
 import { contextOption } from '../client/https-connection.ts';
 import * as httplib from '../index.ts';
 import { encodeBody } from './bodies.ts';
@@ -177,7 +177,7 @@ export class HTTPS extends HTTP implements T.Blocking<httplib.HTTPS> {
 
   /** Python: `HTTPS(host='', port=None, key_file=None, cert_file=None, strict=None, context=None)`. */
   constructor(host = '', port?: number | null, given: httplib.HTTPSOptions = {}) {
-    const options = optionsOf<httplib.HTTPSOptions>(given, 'HTTPS') ?? {};
+    const options = optionsOf<httplib.HTTPSOptions>(given, 'HTTPS', OPTION_NAMES.HTTPS) ?? {};
     super(host, port, options as unknown as boolean);
     this.key_file = options.key_file ?? null;
     this.cert_file = options.cert_file ?? null;

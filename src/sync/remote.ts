@@ -8,7 +8,7 @@
  * The mirrors are hidden behind symbols: the blocking classes show exactly the members
  * of the main entry's classes (types.ts).
  */
-import { optionsOf } from '../client/connection-options.ts';
+import { OPTION_NAMES, optionsOf } from '../client/connection-options.ts';
 import { writeDebug } from '../client/debug.ts';
 import type * as httplib from '../index.ts';
 import {
@@ -105,9 +105,14 @@ export function checkGeneration(generation: number, what: string): void {
 }
 
 /** Refuses a `signal` option: nothing could fire it while this thread is blocked. */
-export function refuseSignal(options: unknown, where: string): void {
-  // Options that are not an object are refused as the main entry refuses them.
-  optionsOf(options as object | null | undefined, where);
+export function refuseSignal(
+  options: unknown,
+  where: string,
+  names: readonly string[] | null = OPTION_NAMES.signal,
+): void {
+  // Options that are not an object, or not this call's, are refused as the main entry
+  // refuses them.
+  optionsOf(options as object | null | undefined, where, names);
   if (
     options !== null &&
     typeof options === 'object' &&

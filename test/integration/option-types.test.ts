@@ -215,6 +215,79 @@ describe('options of the wrong type', () => {
     }
   });
 
+  it('an option a call does not have is refused, as Python refuses an unexpected keyword argument (a misspelt timeout is not ignored)', async () => {
+    const unexpected = (call: string, key: string) => (err: unknown) =>
+      err instanceof TypeError &&
+      err.message.startsWith(`${call} got an unexpected keyword argument '${key}' (its options: `);
+    assert.throws(
+      () => new HTTPConnection('127.0.0.1', server.port, { timout: 5 } as never),
+      unexpected('HTTPConnection()', 'timout'),
+    );
+    // Whatever its value: Python refuses `timout=None` too.
+    assert.throws(
+      () => new HTTPConnection('127.0.0.1', server.port, { timeout: 5, extra: undefined } as never),
+      unexpected('HTTPConnection()', 'extra'),
+    );
+    // HTTPSConnection has its own options, and HTTPConnection's.
+    assert.throws(
+      () => new HTTPSConnection('localhost', 443, { contex: null } as never),
+      unexpected('HTTPSConnection()', 'contex'),
+    );
+    new HTTPSConnection('localhost', 443, { timeout: 1, check_hostname: false }).close();
+    assert.throws(
+      () => new HTTPS('localhost', 443, { strict: true, timeout: 1 } as never),
+      unexpected('HTTPS()', 'timeout'),
+    );
+    // A subclass of the caller's may take options of its own and pass them all on.
+    class Mine extends HTTPConnection {
+      readonly tag: string;
+      constructor(options: { tag: string; timeout: number }) {
+        super('127.0.0.1', server.port, options);
+        this.tag = options.tag;
+      }
+    }
+    const mine = new Mine({ tag: 'x', timeout: 10 });
+    assert.equal(mine.timeout, 10);
+    mine.close();
+    const conn = new HTTPConnection('127.0.0.1', server.port, { timeout: 10 });
+    try {
+      const before = received();
+      assert.throws(
+        () => conn.putrequest('GET', '/', { skip_hots: true } as never),
+        unexpected('putrequest()', 'skip_hots'),
+      );
+      conn.close();
+      let pending: Promise<unknown> | undefined;
+      assert.doesNotThrow(() => {
+        pending = conn.request('GET', '/', null, null, { encode_chunkd: true } as never);
+      });
+      await assert.rejects(pending as Promise<unknown>, unexpected('request()', 'encode_chunkd'));
+      await assert.rejects(
+        conn.getresponse({ sginal: null } as never),
+        unexpected('getresponse()', 'sginal'),
+      );
+      assert.equal(received(), before, 'not a byte was sent');
+      await conn.request('GET', '/');
+      const response = await conn.getresponse();
+      await assert.rejects(
+        response.read(null, { timeout: 1 } as never),
+        unexpected('a read', 'timeout'),
+      );
+      await assert.rejects(
+        response.readinto(Buffer.alloc(1), { x: 1 } as never),
+        unexpected('a read', 'x'),
+      );
+      assert.equal((await response.read()).toString(), 'hello');
+      conn.putrequest('POST', '/');
+      await assert.rejects(
+        conn.endheaders(null, { encode_chunked: false, y: 1 } as never),
+        unexpected('endheaders()', 'y'),
+      );
+    } finally {
+      conn.close();
+    }
+  });
+
   it('options whose getter throws: the promise methods reject with that error', async () => {
     const boom = new Error('getter');
     const hostile = {

@@ -11,7 +11,7 @@ import { currentWorker, testHook, transact } from '../../src/sync/channel.ts';
 import { directTransport } from '../../src/sync/direct.ts';
 import { Encoder } from '../../src/sync/wire.ts';
 import * as httplib from '../../src/sync.ts';
-import { noUncaught, type Peer, startPeer, thrown } from './peer.ts';
+import { connectionOn, noUncaught, type Peer, startPeer, thrown } from './peer.ts';
 
 noUncaught();
 let peer: Peer;
@@ -225,6 +225,69 @@ describe("options of the wrong type: the main entry's TypeError, from the constr
       assert.ok(ours instanceof TypeError);
       assert.match((ours as Error).message, /^context must be an ssl\.SSLContext/);
       assert.equal((ours as Error).message, (theirs as Error).message);
+    });
+  }
+});
+
+describe("an option a call does not have: the main entry's TypeError (Python's unexpected keyword argument)", () => {
+  it('constructors, both transports', () => {
+    for (const [name, make, makeMain] of [
+      [
+        'HTTPConnection',
+        () => new httplib.HTTPConnection('127.0.0.1', peer.http, { timout: 5 } as never),
+        () => new main.HTTPConnection('127.0.0.1', peer.http, { timout: 5 } as never),
+      ],
+      [
+        'HTTPSConnection',
+        () => new httplib.HTTPSConnection('localhost', 1, { contex: 5 } as never),
+        () => new main.HTTPSConnection('localhost', 1, { contex: 5 } as never),
+      ],
+      [
+        'HTTPS',
+        () => new httplib.HTTPS('localhost', 1, { timeout: 5 } as never),
+        () => new main.HTTPS('localhost', 1, { timeout: 5 } as never),
+      ],
+    ] as const) {
+      for (const direct of [true, false]) {
+        const saved = directTransport.enabled;
+        directTransport.enabled = direct && saved;
+        try {
+          const ours = thrown(make);
+          assert.ok(ours instanceof TypeError, `${name}: ${String(ours)}`);
+          assert.match(ours.message, /got an unexpected keyword argument/);
+          assert.equal(ours.message, (thrown(makeMain) as Error).message, name);
+        } finally {
+          directTransport.enabled = saved;
+        }
+      }
+    }
+  });
+
+  for (const direct of [true, false]) {
+    it(`calls and reads (${direct ? 'direct' : 'worker'} transport): refused, nothing sent, the connection carries on`, () => {
+      const conn = connectionOn(direct, peer.http);
+      try {
+        const refused = (call: string, key: string) => (err: unknown) =>
+          err instanceof TypeError &&
+          err.message.startsWith(`${call} got an unexpected keyword argument '${key}'`);
+        assert.throws(
+          () => conn.putrequest('GET', '/', { skip_hots: 1 } as never),
+          refused('putrequest()', 'skip_hots'),
+        );
+        conn.close();
+        assert.throws(
+          () => conn.request('GET', '/hello', null, null, { encode_chunkd: 1 } as never),
+          refused('request()', 'encode_chunkd'),
+        );
+        conn.request('GET', '/hello');
+        assert.throws(() => conn.getresponse({ x: 1 } as never), refused('getresponse()', 'x'));
+        const r = conn.getresponse();
+        assert.throws(() => r.read(null, { y: 1 } as never), refused('read()', 'y'));
+        assert.throws(() => r.read1(-1, { y: 1 } as never), refused('read1()', 'y'));
+        assert.equal(r.read().toString(), 'hello\n');
+      } finally {
+        conn.close();
+      }
     });
   }
 });
