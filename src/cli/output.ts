@@ -251,7 +251,7 @@ export class FileSink implements Sink {
     pending.add(temp);
     let handle: FileHandle;
     try {
-      handle = await open(temp, 'wx', 0o666);
+      handle = await open(temp, 'wx', tempMode(stats));
     } catch (err) {
       pending.delete(temp);
       // FILE is there and writable, but this user may not make a file beside it (a
@@ -339,4 +339,14 @@ export class FileSink implements Sink {
   private failed(err: unknown): CliError {
     return err instanceof CliError ? err : writeError(`'${this.target}'`, err);
   }
+}
+
+/**
+ * The mode a temporary file is created with: a new FILE's (0666 less the umask, as curl
+ * creates it); one that replaces FILE, no more than FILE's owner could read (its mode
+ * and owner are given to it next): a file created 0644 and only then made 0600 could be
+ * opened by anyone in between, and read through that descriptor once the body was in.
+ */
+export function tempMode(replacing: Stats | null): number {
+  return replacing === null ? 0o666 : replacing.mode & 0o600;
 }

@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { FileSink, tempMode } from '../../src/cli/output.ts';
 import { type HttpServer, httpServer } from '../integration/servers.ts';
 import {
   assertFailure,
@@ -96,6 +97,43 @@ describe('httplib -o FILE keeps what FILE is', () => {
           assertBody(file);
           assert.equal(fs.statSync(file).mode & 0o777, mode, `mode ${mode.toString(8)} kept`);
         }
+        assertNoTemp(tmp);
+      });
+    },
+  );
+
+  it(
+    'the temporary file that replaces a 0600 FILE is never open to others, not even before its mode is set (it was created 0644 first)',
+    POSIX,
+    async () => {
+      await withTempDir(async (tmp) => {
+        const file = tmp.file('secret');
+        fs.writeFileSync(file, 'previous');
+        fs.chmodSync(file, 0o600);
+        // Each temporary file's mode as soon as it appears: the watcher's callback runs
+        // while the sink still waits for its chown and chmod (two turns of the threadpool).
+        const seen: number[] = [];
+        const watcher = fs.watch(tmp.dir, (_event, name) => {
+          if (name === null || !String(name).endsWith('.part')) return;
+          try {
+            seen.push(fs.statSync(tmp.file(String(name))).mode & 0o777);
+          } catch {
+            // Gone already.
+          }
+        });
+        try {
+          for (let i = 0; i < 5; i++) {
+            const sink = await FileSink.create(file);
+            await sink.abort();
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        } finally {
+          watcher.close();
+        }
+        assert.ok(seen.length > 0, 'the watcher saw the temporary files');
+        for (const mode of seen) assert.equal(mode & 0o077, 0, `created ${mode.toString(8)}`);
+        assert.equal(tempMode(fs.statSync(file)), 0o600);
+        assert.equal(tempMode(null), 0o666);
         assertNoTemp(tmp);
       });
     },
