@@ -84,7 +84,10 @@ function parseHeader(arg: string): [string, string] {
   const value = arg.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
   if (!TOKEN.test(name)) throw usage(`-H '${arg}': '${name}' is not a valid header name`);
   if (/[\r\n\0]/.test(value)) throw usage(`-H '${name}': the value holds CR, LF or NUL`);
-  return [name, value];
+  // The value's bytes as the command line gave them (UTF-8), one character per byte as
+  // putheader sends them, as curl sends its argument: `-H 'X-Name: café'` is c3 a9 on the
+  // wire (a character beyond latin-1 was an internal error, exit 43, after connecting).
+  return [name, Buffer.from(value, 'utf8').toString('latin1')];
 }
 
 /** A `-d`/`--data-binary` argument: text, `@FILE` or `@-` (stdin). */

@@ -142,6 +142,17 @@ describe('httplib against node:http', () => {
     ]);
   });
 
+  it("-H with characters beyond ASCII sends the argument's UTF-8 bytes, as curl does (was exit 43 after connecting)", async () => {
+    const r = await runCli([`${base}/utf8`, '-H', 'X-Name: café €']);
+    assert.equal(r.code, 0, r.stderr);
+    const value = pairs(last()).find(([name]) => name === 'X-Name')?.[1];
+    // node:http reads header bytes as latin-1: the UTF-8 bytes, one character each.
+    assert.equal(
+      Buffer.from(value ?? '', 'latin1').toString('hex'),
+      Buffer.from('café €').toString('hex'),
+    );
+  });
+
   it('user:password@ in the URL is sent as Basic Authorization', async () => {
     const r = await runCli([`http://al%40ice:s%3Acret@127.0.0.1:${server.port}/auth`]);
     assert.equal(r.code, 0, r.stderr);
