@@ -239,7 +239,11 @@ export function classify(err: unknown, phase: Phase, peer: Peer): CliError {
   if (code !== null && phase === 'connect') {
     const toProxy = peer.proxy !== null;
     const where = toProxy ? `the proxy ${peer.proxy?.host} port ${peer.proxy?.port}` : target;
-    if (RESOLVE_CODES.has(code)) {
+    // A name getaddrinfo refuses to look up (longer than 255 bytes: EINVAL) is not
+    // resolved either (curl: 6), not a failed connect.
+    const unresolved =
+      code === 'EINVAL' && (err as { syscall?: unknown }).syscall === 'getaddrinfo';
+    if (RESOLVE_CODES.has(code) || unresolved) {
       const name = toProxy ? peer.proxy?.host : peer.host;
       return new CliError(
         toProxy ? EXIT.RESOLVE_PROXY : EXIT.RESOLVE_HOST,

@@ -338,6 +338,18 @@ export async function transfer(options: FetchOptions, io: TransferIO): Promise<n
         { cause: err },
       );
     }
+    if (
+      err instanceof httplib.BodyLengthMismatch &&
+      headers.some(([n]) => n.toLowerCase() === 'content-length')
+    ) {
+      // The command's own arguments disagree (curl sends both as given): not a body that
+      // could not be read (26).
+      throw new CliError(
+        EXIT.USAGE,
+        `the request body is longer than the Content-Length given with -H (${err.declared} bytes): ${err.got} bytes or more`,
+        { cause: err },
+      );
+    }
     throw classify(err, phase, peer);
   } finally {
     conn.close();

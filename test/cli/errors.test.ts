@@ -94,6 +94,14 @@ describe('connection errors', () => {
     const r = await runCli(['http://example.test/', '-x', 'no-such-proxy.invalid:3128']);
     assertFailure(r, 5, /could not resolve proxy 'no-such-proxy\.invalid'/);
   });
+  it('a name too long to look up (getaddrinfo EINVAL) is not resolved either: 6, or 5 for the proxy (was 7)', async () => {
+    const long = `${'a'.repeat(63)}.`.repeat(5).concat('invalid');
+    assert.ok(long.length > 255);
+    const host = await runCli([`http://${long}/`, '--timeout', '10']);
+    assertFailure(host, 6, /could not resolve host 'a{63}\./);
+    const proxy = await runCli(['http://example.test/', '-x', `${long}:3128`]);
+    assertFailure(proxy, 5, /could not resolve proxy 'a{63}\./);
+  });
 });
 
 describe('server errors', () => {
@@ -244,6 +252,26 @@ describe('the server goes while --data-binary @- waits for more of stdin', () =>
 });
 
 describe('local files', () => {
+  it("-d with a -H Content-Length shorter than the body is the arguments' conflict (2), before a byte is sent, not an unreadable body (26)", async () => {
+    const srv = await rawServer(() => {});
+    try {
+      const r = await runCli([
+        `http://127.0.0.1:${srv.port}/`,
+        '-H',
+        'Content-Length: 1',
+        '-d',
+        'hello',
+      ]);
+      assertFailure(
+        r,
+        2,
+        /the request body is longer than the Content-Length given with -H \(1 bytes\): 5 bytes/,
+      );
+      assert.equal(Buffer.concat(srv.received).length, 0, 'nothing was sent');
+    } finally {
+      await srv.close();
+    }
+  });
   it('-d @FILE that cannot be read exits 26', async () => {
     const r = await runCli(['http://127.0.0.1:1/', '-d', '@/no/such/file']);
     assertFailure(r, 26, /could not read the body from '\/no\/such\/file': ENOENT/);
