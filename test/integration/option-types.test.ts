@@ -298,16 +298,22 @@ describe('options of the wrong type', () => {
         throw boom;
       },
     };
+    // getresponse() and send() take a signal only (another option is refused first).
+    const signalOnly = {
+      get signal(): AbortSignal {
+        throw boom;
+      },
+    };
     const conn = new HTTPConnection('127.0.0.1', server.port, { timeout: 10 });
     try {
       const calls: Array<() => Promise<unknown>> = [
         () => conn.request('GET', '/', null, null, hostile),
-        () => conn.getresponse(hostile),
+        () => conn.getresponse(signalOnly),
         () => {
           conn.putrequest('GET', '/');
           return conn.endheaders(null, hostile);
         },
-        () => conn.send('x', hostile),
+        () => conn.send('x', signalOnly),
       ];
       for (const call of calls) {
         let pending: Promise<unknown> | undefined;
