@@ -11,6 +11,7 @@
 import { runCommand } from './command.ts';
 import { EXIT } from './exit-codes.ts';
 import { removePendingFiles } from './output.ts';
+import { lineBreakForMessage } from './progress.ts';
 
 /** Exit with `code` once what was written to stdout and stderr has been handed over. */
 function exit(code: number): void {
@@ -33,7 +34,8 @@ for (const [signal, code] of [
 ] as const) {
   process.on(signal, () => {
     removePendingFiles();
-    process.stderr.write(`\nhttplib: interrupted (${signal})\n`);
+    // One line, after the progress bar's if one is drawn.
+    process.stderr.write(`${lineBreakForMessage()}httplib: interrupted (${signal})\n`);
     // End by the signal itself, as curl does (a shell shows 128 + its number: 130, 143),
     // so that a shell loop running the command stops too. Not process.exit(): it waits
     // for Node's thread pool, where a write to a FIFO nobody reads, or its open, may

@@ -83,6 +83,14 @@ export interface ProgressOutput {
   readonly columns?: number | undefined;
 }
 
+/** A bar's line is on the terminal, not ended yet (a signal's message must start a new one). */
+let lineOpen = false;
+
+/** What to write before a message to stderr: a newline when a bar's line is open. */
+export function lineBreakForMessage(): string {
+  return lineOpen ? '\n' : '';
+}
+
 export class ProgressBar {
   private readonly out: ProgressOutput;
   private readonly total: number | null;
@@ -119,12 +127,14 @@ export class ProgressBar {
     this.stop();
     this.draw(true);
     this.out.write('\n');
+    lineOpen = false;
   }
 
   /** The transfer failed: end the line so the error starts on its own. */
   abort(): void {
     this.stop();
     if (this.drawn) this.out.write('\n');
+    lineOpen = false;
   }
 
   private stop(): void {
@@ -146,5 +156,6 @@ export class ProgressBar {
     });
     // \r back to the start of the line, \x1b[K clears what a longer line left.
     this.out.write(`\r${line}\x1b[K`);
+    lineOpen = true;
   }
 }

@@ -9,7 +9,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { formatBytes, formatDuration, formatProgress } from '../../src/cli/progress.ts';
+import {
+  formatBytes,
+  formatDuration,
+  formatProgress,
+  lineBreakForMessage,
+  ProgressBar,
+} from '../../src/cli/progress.ts';
 import { type HttpServer, httpServer } from '../integration/servers.ts';
 import {
   type CliResult,
@@ -140,6 +146,22 @@ describe('the progress bar', () => {
       assert.deepEqual(screen(r.out), [String(TOTAL)]);
     },
   );
+});
+
+describe("a message while a bar's line is open (a signal's)", () => {
+  it('starts on a new line only while a bar is drawn and not ended', () => {
+    assert.equal(lineBreakForMessage(), '');
+    const written: string[] = [];
+    const out = { write: (text: string) => written.push(text), columns: 80 };
+    for (const end of ['finish', 'abort'] as const) {
+      const bar = new ProgressBar(out, 100);
+      bar.update(10);
+      assert.equal(lineBreakForMessage(), '\n');
+      bar[end]();
+      assert.equal(lineBreakForMessage(), '', end);
+    }
+    assert.ok(written.length > 0);
+  });
 });
 
 describe('formatProgress', () => {
