@@ -230,7 +230,9 @@ export class FileSink implements Sink {
       if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw writeError(where, err);
       // Not there (or not reachable): opening the temporary file says why, if it fails.
     }
-    if (stats?.isDirectory()) {
+    // `NEW/`: a name that can only be a directory; open(2) refuses to create it (curl
+    // too), instead of the whole body being downloaded beside it first.
+    if (stats?.isDirectory() || (stats === null && target.endsWith('/'))) {
       throw writeError(
         where,
         Object.assign(new Error('EISDIR: is a directory'), { code: 'EISDIR' }),

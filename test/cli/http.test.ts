@@ -468,6 +468,27 @@ describe('httplib against node:http', () => {
       });
     });
 
+    it('-o NEW/ (a name that can only be a directory, not there) is a write error before the body is read (exit 23)', async () => {
+      // A body that never ends: the command must fail at once, not after it.
+      const open = new Set<ServerResponse>();
+      routes.set('/slash', (_req, res) => {
+        res.writeHead(200, { 'Content-Length': 10_000_000 });
+        res.write(BIG.subarray(0, 1000));
+        open.add(res);
+      });
+      try {
+        await withTempDir(async (tmp) => {
+          const r = await runCli([`${base}/slash`, '-o', `${tmp.file('new')}/`], {
+            timeoutMs: 10_000,
+          });
+          assertFailure(r, 23, /could not write to '.*\/new\/'.*EISDIR/);
+          assert.deepEqual(fs.readdirSync(tmp.dir), []);
+        });
+      } finally {
+        for (const res of open) res.socket?.destroy();
+      }
+    });
+
     it('a directory that does not exist is a write error (exit 23)', async () => {
       await withTempDir(async (tmp) => {
         const r = await runCli([`${base}/x`, '-o', tmp.file('no/such/dir/out')]);
