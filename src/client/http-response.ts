@@ -208,6 +208,36 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   }
 
   /**
+   * Python 3's `readinto1(b)` (`io.BufferedIOBase`'s, which `HTTPResponse` inherits): read
+   * into `b` what `read1(b.length)` would return, with at most one wait for the network,
+   * and return how many bytes (0 at the end of the body). A body framed by its length or
+   * by the close is received straight into `b` when nothing is queued. For a consumer
+   * that writes each piece as it comes (a progress bar, a pipe) into memory of its own.
+   *
+   * @example
+   * ```ts
+   * const buffer = Buffer.allocUnsafe(1024 * 1024);
+   * for (let n = await response.readinto1(buffer); n > 0; n = await response.readinto1(buffer)) {
+   *   out.write(buffer.subarray(0, n)); // (a copy, if out keeps it)
+   * }
+   * ```
+   */
+  readinto1(b: Uint8Array, options?: ReadOptions): Promise<number> {
+    const target = bytesOf(b);
+    if (target instanceof TypeError) return Promise.reject(target);
+    const pull: Pull = {
+      mode: 'some',
+      max: target.length,
+      parts: null,
+      target,
+      own: false,
+      got: 0,
+    };
+    const pending = this.#body.pull(pull, options);
+    return pending === null ? Promise.resolve(pull.got) : pending.then(() => pull.got);
+  }
+
+  /**
    * Python 3's `read1(n=-1)`: at most `n` bytes with at most one wait for the network;
    * within a chunked body, at most the rest of the current chunk.
    */

@@ -300,12 +300,12 @@ export class ResponseBody {
             pull.got === 0 && want === t.length && Buffer.isBuffer(t)
               ? t
               : Buffer.from(t.buffer, t.byteOffset + pull.got, want);
-          direct.offer(view, final);
+          direct.offer(view, final, pull.mode === 'some');
         } else {
           // readinto's memory could be transferred (detached) while the read waits, and the
           // socket would then write into memory that is freed: the socket reads into memory
           // of ours, copied out by take() (test/integration/readinto-detach.test.ts).
-          direct.offerOwn(want, final);
+          direct.offerOwn(want, final, pull.mode === 'some');
         }
       }
       reader.whenData(step, 'body', wait);

@@ -105,6 +105,8 @@ export class DirectReads implements LentMemory {
   private likelyMore = false;
   /** The memory offered now is for the body's last bytes (see onRead). */
   private finalOffer = false;
+  /** The memory offered now is for a read of whatever comes (readinto1): woken at the first read. */
+  private anyOffer = false;
   /**
    * Reads in a row that filled all the memory they had, in this turn of the event loop
    * (see LOOP_READS_SURE; a read that finds nothing calls nobody, so the count is cleared
@@ -152,15 +154,18 @@ export class DirectReads implements LentMemory {
    * and each read in between only counts its bytes and keeps the timeout from expiring,
    * as Python's `recv_into` loop of a buffered `readinto` would. Only when nothing is
    * queued (the order of the bytes must stay); the caller makes `view` no longer than
-   * what it may receive. False when it could not be offered.
+   * what it may receive. `any` (readinto1, a read of whatever comes): the reader is woken
+   * at the first read instead, and the offer ends with it. False when it could not be
+   * offered.
    */
-  offer(view: Buffer, final = false): boolean {
+  offer(view: Buffer, final = false, any = false): boolean {
     if (view.length === 0 || this.reader.buffered !== 0 || this.switches >= switchLimit) {
       return false;
     }
     if (!this.install(view)) return false;
     this.offered = view;
     this.finalOffer = final;
+    this.anyOffer = any;
     return true;
   }
 
@@ -171,7 +176,7 @@ export class DirectReads implements LentMemory {
    * filled offer of it was taken at once, Node's next read already goes to the same
    * bytes (`ahead`): offering them again then moves nothing (no `useUserBuffer()`).
    */
-  offerOwn(want: number, final = false): boolean {
+  offerOwn(want: number, final = false, any = false): boolean {
     const size = Math.min(want, OWN_ROOM_MAX);
     const ahead = this.ahead;
     if (ahead !== null && ahead.length === size && size > 0 && this.reader.buffered === 0) {
@@ -180,6 +185,7 @@ export class DirectReads implements LentMemory {
       this.offeredOwn = true;
       this.ownSize = size;
       this.finalOffer = final && size === want;
+      this.anyOffer = any;
       return true;
     }
     let room = this.room;
@@ -188,7 +194,7 @@ export class DirectReads implements LentMemory {
       this.room = room;
     }
     const view = room.subarray(0, size);
-    if (!this.offer(view, final && size === want)) return false;
+    if (!this.offer(view, final && size === want, any)) return false;
     this.offeredOwn = true;
     this.ownSize = size;
     return true;
@@ -318,6 +324,7 @@ export class DirectReads implements LentMemory {
   disarm(): void {
     if (this.offered === null) return;
     this.offered = null;
+    this.anyOffer = false;
     if (!this.reader.socket.destroyed) this.install(this.freeRegion());
   }
 
@@ -367,7 +374,7 @@ export class DirectReads implements LentMemory {
       if (this.offeredOwn) this.filledOwn = true;
       // Reads into a caller's memory are bulk reads too: the next answer's head is kept small.
       if (bytesRead > SMALL_READ) this.bulk = true;
-      if (bytesRead < offered.length) {
+      if (bytesRead < offered.length && !this.anyOffer) {
         // Room is left: the next read goes on where this one ended (`buffer()` hands it
         // to Node), and the wait goes on, its timeout counted from now.
         this.offered = offered.subarray(bytesRead);
@@ -377,6 +384,9 @@ export class DirectReads implements LentMemory {
       this.offered = null;
       const own = this.offeredOwn;
       this.offeredOwn = false;
+      // A read of whatever comes that got less than it offered: not the body's end.
+      if (bytesRead < offered.length) this.finalOffer = false;
+      this.anyOffer = false;
       if (this.finalOffer) {
         // The body's last bytes, read to their exact size: bytes past the body may wait in
         // the kernel. The socket reads once more first (Node's read loop goes on after

@@ -129,10 +129,19 @@ export class DirectResponse {
   }
 
   readinto(b: Uint8Array, options?: httplib.ReadOptions): number {
+    return this.#into(b, 'all', options, 'readinto()');
+  }
+
+  readinto1(b: Uint8Array, options?: httplib.ReadOptions): number {
+    return this.#into(b, 'some', options, 'readinto1()');
+  }
+
+  /** readinto (`all`: until `b` is full or the body ends) and readinto1 (`some`). */
+  #into(b: Uint8Array, mode: 'all' | 'some', options: unknown, what: string): number {
     const target = bytesOf(b);
     if (target instanceof TypeError) throw target;
-    refuseSignal(options, 'readinto()');
-    const pull: Pull = { mode: 'all', max: target.length, parts: null, target, got: 0 };
+    refuseSignal(options, what);
+    const pull: Pull = { mode, max: target.length, parts: null, target, got: 0 };
     exclusive(() => this.#pull(pull));
     return pull.got;
   }

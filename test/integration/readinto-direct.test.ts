@@ -292,3 +292,99 @@ describe('two reads of one response at once', () => {
     }
   }
 });
+
+describe('readinto1(b): what has come, straight into b, with at most one wait (Python 3)', () => {
+  it('returns each piece as it arrives, not once b is full; only inside b; then 0; the connection goes on', async () => {
+    const head = 'HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n';
+    await withResponse(piecewise(head, ['hello', ' ', 'world']), async (r, conn, srv) => {
+      const whole = Buffer.alloc(64, 0xee);
+      const b = whole.subarray(8, 40);
+      const got: string[] = [];
+      for (let n = await r.readinto1(b); n > 0; n = await r.readinto1(b)) {
+        got.push(b.subarray(0, n).toString());
+      }
+      assert.deepEqual(got, ['hello', ' ', 'world']);
+      assert.ok(
+        whole.subarray(0, 8).every((x) => x === 0xee),
+        'written before b',
+      );
+      assert.ok(
+        whole.subarray(8 + 5).every((x) => x === 0xee),
+        'written past the pieces',
+      );
+      assert.equal(r.isclosed(), true);
+      assert.equal(await r.readinto1(b), 0);
+      await conn.request('GET', '/');
+      assert.equal((await (await conn.getresponse()).read()).toString(), 'hello world');
+      assert.equal(srv.sockets.length, 1);
+    });
+  });
+
+  it('a large body sent at once comes whole and in order, in pieces no larger than b, twice on one connection', async () => {
+    const body = randomBytes(4 * 1024 * 1024 + 7);
+    const srv = await httpServer((_req, res) => {
+      res.writeHead(200, { 'Content-Length': body.length });
+      res.end(body);
+    });
+    const conn = new HTTPConnection(HOST, srv.port);
+    try {
+      for (const size of [1 << 20, 100_003]) {
+        await conn.request('GET', '/');
+        const r = await conn.getresponse();
+        const b = Buffer.alloc(size);
+        const hash = createHash('sha256');
+        let pieces = 0;
+        let total = 0;
+        for (let n = await r.readinto1(b); n > 0; n = await r.readinto1(b)) {
+          assert.ok(n <= size);
+          hash.update(b.subarray(0, n));
+          total += n;
+          pieces++;
+        }
+        assert.equal(total, body.length);
+        assert.equal(hash.digest('hex'), createHash('sha256').update(body).digest('hex'));
+        assert.ok(pieces >= Math.ceil(body.length / size), `${pieces} pieces`);
+      }
+      assert.equal(srv.connectionCount(), 1);
+    } finally {
+      conn.close();
+      await srv.close();
+    }
+  });
+
+  it('a chunked body: at most one chunk per call; an empty b reads nothing', async () => {
+    const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+    await withResponse(piecewise(head, ['3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n']), async (r) => {
+      const b = Buffer.alloc(16);
+      assert.equal(await r.readinto1(Buffer.alloc(0)), 0);
+      assert.equal(await r.readinto1(b), 3);
+      assert.equal(b.subarray(0, 3).toString(), 'abc');
+      assert.equal(await r.readinto1(b), 4);
+      assert.equal(b.subarray(0, 4).toString(), 'defg');
+      assert.equal(await r.readinto1(b), 0);
+    });
+  });
+
+  it('while it waits: a second read is refused, close() settles it with AbortError; a timeout leaves the body cut', async () => {
+    const head = 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n';
+    await withResponse(piecewise(head, ['abc'], 'stall'), async (r) => {
+      const b = Buffer.alloc(16);
+      assert.equal(await r.readinto1(b), 3);
+      const waiting = r.readinto1(b);
+      await assert.rejects(r.readinto1(b), ImproperConnectionState);
+      r.close();
+      await assert.rejects(waiting, AbortError);
+      assert.equal(await r.readinto1(b), 0);
+    });
+    await withResponse(
+      piecewise(head, ['abc'], 'stall'),
+      async (r) => {
+        const b = Buffer.alloc(16);
+        assert.equal(await r.readinto1(b), 3);
+        await assert.rejects(r.readinto1(b), TimeoutError);
+        await assert.rejects(r.readinto1(b), IncompleteRead);
+      },
+      { timeout: 0.3 },
+    );
+  });
+});

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as main from '../../src/index.ts';
 import * as httplib from '../../src/sync.ts';
-import { noUncaught, type Peer, pattern, startPeer, thrown } from './peer.ts';
+import { connectionOn, noUncaught, type Peer, pattern, startPeer, thrown } from './peer.ts';
 
 noUncaught();
 let peer: Peer;
@@ -115,6 +115,49 @@ describe('a session, as Python has it', () => {
     assert.deepEqual(r.read(5 << 20), pattern(3 << 20).subarray(2 << 20));
     conn.close();
   });
+
+  for (const direct of [true, false]) {
+    it(`readinto1(b) as the main entry's (${direct ? 'direct' : 'worker'} transport): what has come, no more than b, in order, one chunk at most; a trickle piece by piece`, () => {
+      const conn = connectionOn(direct, peer.http);
+      try {
+        for (const path of ['/bytes?n=3000000', '/chunked?n=3000000&size=70000']) {
+          conn.request('GET', path);
+          const r = conn.getresponse();
+          const whole = Buffer.alloc(300_016, 0xee);
+          const b = whole.subarray(8, 300_008);
+          const got: Buffer[] = [];
+          for (let n = r.readinto1(b); n > 0; n = r.readinto1(b)) {
+            assert.ok(n <= b.length);
+            if (path.startsWith('/chunked')) assert.ok(n <= 70000, `${n}: one chunk at most`);
+            got.push(Buffer.from(b.subarray(0, n)));
+          }
+          assert.deepEqual(Buffer.concat(got), pattern(3000000), path);
+          assert.ok(
+            whole.subarray(0, 8).every((x) => x === 0xee),
+            'written before b',
+          );
+          assert.ok(
+            whole.subarray(300_008).every((x) => x === 0xee),
+            'written past b',
+          );
+          assert.equal(r.readinto1(b), 0);
+        }
+      } finally {
+        conn.close();
+      }
+      // A body whose rest is late: the bytes that came, without waiting for b to fill.
+      const late = connectionOn(direct, peer.raw);
+      try {
+        late.request('GET', '/partial-stall');
+        const r = late.getresponse();
+        const b = Buffer.alloc(100);
+        assert.equal(r.readinto1(b), 3);
+        assert.equal(b.subarray(0, 3).toString(), 'abc');
+      } finally {
+        late.close();
+      }
+    });
+  }
 
   it("the Buffers it returns are the caller's own: the next read does not change them", () => {
     const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
