@@ -6,11 +6,11 @@
  * piece is written and counted as soon as it arrived (the progress bar, a pipe or a
  * terminal see it at once). While it streams faster than one read takes it (a `read1()`
  * finds FAST_PIECE bytes or more waiting), and when the sink lends a buffer (a regular
- * `-o` file): `readinto()` of the whole buffer, which the socket fills directly, no copy
- * and no fresh memory per piece, then written at once while the kernel goes on
- * receiving into the socket's own buffer (file-writer.ts).
- * A fill slower than SLOW_FILL_MS goes back to `read1()`, so a slowing transfer keeps
- * its bar moving.
+ * `-o` file): `readinto1()` until the whole buffer is full, which the socket fills
+ * directly, no copy and no fresh memory per piece, then written at once while the kernel
+ * goes on receiving into the socket's own buffer (file-writer.ts).
+ * A fill slower than SLOW_FILL_MS is written as it is and goes back to `read1()`, so a
+ * slowing transfer keeps its bar moving.
  */
 import * as httplib from './api.ts';
 import { CliError, EXIT, oneLine, type Peer } from './exit-codes.ts';
@@ -46,11 +46,26 @@ export async function copyBody(
       if (whole && lender !== null) {
         const buffer = await lender.lend();
         const started = process.hrtime.bigint();
-        let n: number;
+        // Filled with what comes (readinto1: one wait each), and handed over once full,
+        // at the end, or once filling it took longer than SLOW_FILL_MS: a transfer that
+        // slows down mid-buffer is written and counted as it comes, not when a whole
+        // buffer has trickled in (readinto waited for all of it: minutes at a trickle).
+        let n = 0;
+        let slow = false;
         try {
-          n = await res.readinto(buffer);
+          while (n < buffer.length) {
+            const got = await res.readinto1(buffer.subarray(n));
+            if (got === 0) break;
+            n += got;
+            slow = process.hrtime.bigint() - started > SLOW_FILL_NS;
+            if (slow) break;
+          }
         } catch (err) {
-          lender.giveBack(buffer);
+          // What arrived before the failure is written first, as read1()'s pieces are.
+          if (n > 0) {
+            lender.writeLent(buffer, n);
+            received += n;
+          } else lender.giveBack(buffer);
           throw err;
         }
         if (n === 0) {
@@ -60,7 +75,7 @@ export async function copyBody(
         lender.writeLent(buffer, n);
         received += n;
         progress?.update(n);
-        whole = process.hrtime.bigint() - started <= SLOW_FILL_NS;
+        whole = !slow;
       } else {
         const piece = await res.read1(PIECE_MAX);
         if (piece.length === 0) break;

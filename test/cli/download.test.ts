@@ -324,6 +324,35 @@ describe('httplib -o FILE downloads', () => {
       });
     });
 
+    it('a burst, then a trickle: the file keeps growing with what comes (a whole buffer was awaited: minutes at a trickle)', async () => {
+      let stop = false;
+      routes.set('/burst-trickle', (_req, res) => {
+        res.writeHead(200, { 'Content-Length': 2_000_000 });
+        res.write(BODY.subarray(0, 256 * 1024));
+        const tick = setInterval(() => {
+          if (stop || res.destroyed) clearInterval(tick);
+          else res.write(BODY.subarray(0, 100));
+        }, 50);
+      });
+      await withTempDir(async (tmp) => {
+        let size = -1;
+        const r = await runCli([`${base}/burst-trickle`, '-o', tmp.file('out.bin')], {
+          onSpawn: (child) => {
+            setTimeout(() => {
+              const part = fs.readdirSync(tmp.dir).find((n) => n.endsWith('.part'));
+              size = part === undefined ? -2 : fs.statSync(tmp.file(part)).size;
+              child.kill('SIGTERM');
+            }, 2000);
+          },
+        });
+        stop = true;
+        assert.equal(r.signal, 'SIGTERM', r.stderr);
+        // 2 s of trickle: ~40 pieces of 100 bytes after the burst; at least some written.
+        assert.ok(size >= 256 * 1024 + 1000, `${size} bytes written after 2 s`);
+        assert.deepEqual(fs.readdirSync(tmp.dir), []);
+      });
+    });
+
     it('FILE is a directory: refused before the body is read', async () => {
       await withTempDir(async (tmp) => {
         const r = await runCli([`${base}/fast`, '-o', tmp.dir]);
