@@ -15,7 +15,7 @@
  * - async iterables and other `Readable`s: a `TypeError` (nothing could read them while
  *   this thread is blocked).
  */
-import { ReadStream } from 'node:fs';
+import { closeSync, openSync, ReadStream, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { isFileHandle } from '../io/body-source.ts';
 import type { CallScope } from './channel.ts';
@@ -74,6 +74,49 @@ interface ReadStreamInternals {
   readonly autoClose: boolean;
 }
 
+/**
+ * Throws a `TypeError` unless the worker, reading the stream's file from `start`, sends
+ * what iterating the stream would: its characters are decoded (an encoding) or its file
+ * position is its descriptor's own (a descriptor of the caller's, no `start`): not told
+ * in bytes of the file; what it holds unconsumed is not the file's bytes there (pushed
+ * back with `unshift`). Checked against the file itself (at most a buffer's worth).
+ */
+function checkRereadable(s: ReadStream & ReadStreamInternals, start: number): void {
+  const refuse = (why: string): never => {
+    throw new TypeError(
+      `httplib-ts/sync cannot send this fs.ReadStream from where it stands: ${why}; the ` +
+        'worker reads the file itself. Send a stream nothing was read from, or use the async API',
+    );
+  };
+  if (s.readableEncoding !== null) refuse('it was read as characters (an encoding)');
+  if (s.start === undefined && (s.path === null || s.path === undefined)) {
+    refuse("it reads at its descriptor's own position, which was moved by its reads");
+  }
+  const held = s.readableLength;
+  if (held === 0) return;
+  if (start < 0) refuse('it holds more bytes than it read from its file (unshift)');
+  const list: unknown = (s as { readableBuffer?: unknown }).readableBuffer;
+  const parts: Buffer[] = [];
+  if (!Array.isArray(list)) refuse('what it holds cannot be seen');
+  for (const part of list as unknown[]) if (Buffer.isBuffer(part)) parts.push(part);
+  const ours = Buffer.concat(parts);
+  const file = Buffer.alloc(held);
+  let n = 0;
+  try {
+    const fd = typeof s.fd === 'number' ? s.fd : openSync(s.path as string | Buffer, 'r');
+    try {
+      n = readSync(fd, file, 0, held, start);
+    } finally {
+      if (fd !== s.fd) closeSync(fd);
+    }
+  } catch {
+    refuse('its file cannot be read again');
+  }
+  if (ours.length < held || n !== held || !ours.subarray(ours.length - held).equals(file)) {
+    refuse('what it holds unconsumed is not what its file has there (pushed back with unshift?)');
+  }
+}
+
 /** Streams given as bodies that are still opening, with our listener on them. */
 const opening = new WeakSet<ReadStream>();
 
@@ -82,10 +125,12 @@ function readStream(stream: ReadStream, encoder: Encoder): EncodedBody {
   const path = s.path;
   // What iterating the stream would give: its file from `start`, less what has gone to
   // its consumer (bytesRead counts what left the file, readableLength what is still
-  // buffered, unconsumed, and read again from the file by the worker).
-  const untouched = s.bytesRead === 0 && s.readableLength === 0;
-  const start =
-    untouched && s.start === undefined ? null : (s.start ?? 0) + s.bytesRead - s.readableLength;
+  // buffered, unconsumed, and read again from the file by the worker, at the same
+  // positions). Where that cannot be told, the stream is refused rather than sent from a
+  // position guessed wrong (bytes lost or repeated, silently).
+  const touched = s.bytesRead > 0 || s.readableLength > 0;
+  const start = !touched ? (s.start ?? null) : (s.start ?? 0) + s.bytesRead - s.readableLength;
+  if (touched) checkRereadable(s, start as number);
   const spec: Record<string, Json> = {
     path: typeof path === 'string' ? path : Buffer.isBuffer(path) ? path.toString('latin1') : null,
     fd: typeof s.fd === 'number' ? s.fd : null,

@@ -15,6 +15,7 @@
  * Strings, bytes and Blobs need nothing here: wire.ts rebuilds them.
  */
 import * as fs from 'node:fs';
+import { Readable } from 'node:stream';
 import type { Decoder, Json } from './wire.ts';
 
 /** Asks the caller's thread a question and blocks until it answers (worker.ts). */
@@ -110,7 +111,11 @@ export interface ReadStreamSpec {
   readonly error: unknown;
 }
 
-function readStream(spec: ReadStreamSpec): fs.ReadStream {
+function readStream(spec: ReadStreamSpec): fs.ReadStream | Readable {
+  // A stream read to its end (`start` past `end`): nothing left, as iterating it gives.
+  if (spec.start !== null && spec.end !== null && spec.start > spec.end) {
+    return Readable.from([]);
+  }
   const path =
     spec.path === null
       ? null

@@ -298,6 +298,85 @@ process.exit(0);
     assert.equal(rec.body, CONTENT.subarray(300).toString('latin1'));
   });
 
+  it('an fs.ReadStream whose place in its file cannot be told is refused, nothing sent (it was sent from a wrong place); one read to its end sends nothing', async () => {
+    const opened = async (options: Parameters<typeof fs.createReadStream>[1], fd?: number) => {
+      const stream = fs.createReadStream(fd === undefined ? file : (null as never), {
+        ...(options as object),
+        ...(fd === undefined ? {} : { fd }),
+      });
+      await new Promise<void>((resolve) => stream.once('readable', () => resolve()));
+      return stream;
+    };
+    const cases: Array<[string, () => Promise<fs.ReadStream>, RegExp]> = [
+      [
+        'read as characters',
+        async () => {
+          const stream = await opened({ encoding: 'latin1', highWaterMark: 64 });
+          stream.read(10);
+          return stream;
+        },
+        /read as characters/,
+      ],
+      [
+        'unshift after read(3)',
+        async () => {
+          const stream = await opened({ highWaterMark: 64 });
+          stream.read(3);
+          stream.unshift(Buffer.from('PREFIX'));
+          return stream;
+        },
+        /unshift/,
+      ],
+      [
+        'unshift after read(100)',
+        async () => {
+          const stream = await opened({ highWaterMark: 4096 });
+          stream.read(100);
+          stream.unshift(Buffer.from('PREFIX'));
+          return stream;
+        },
+        /unshift/,
+      ],
+      [
+        "the caller's descriptor, moved, no start",
+        async () => {
+          const fd = fs.openSync(file, 'r');
+          fs.readSync(fd, Buffer.alloc(20));
+          const stream = await opened({ highWaterMark: 64 }, fd);
+          stream.read(10);
+          return stream;
+        },
+        /descriptor's own position/,
+      ],
+    ];
+    for (const [name, make, why] of cases) {
+      const stream = await make();
+      const before = (await peer.records()).length;
+      const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+      try {
+        const err = thrown(() => conn.request('PUT', '/echo', stream));
+        assert.ok(err instanceof TypeError, `${name}: ${String(err)}`);
+        assert.match(err.message, why, name);
+        // Nothing went out, and the connection carries the next request.
+        conn.request('GET', '/hello');
+        assert.equal(conn.getresponse().read().toString(), 'hello\n');
+        assert.equal((await peer.records()).length, before + 1, name);
+      } finally {
+        conn.close();
+        stream.destroy();
+      }
+    }
+    // Read to its end (a start/end window): nothing is left, as the main entry sends.
+    const ended = fs.createReadStream(file, { start: 0, end: 9 });
+    ended.resume();
+    await new Promise<void>((resolve) => ended.once('end', () => resolve()));
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    conn.request('PUT', '/echo', ended);
+    conn.getresponse().read();
+    conn.close();
+    assert.equal((await last()).body, '');
+  });
+
   it('headers as a Map, as pairs, as any iterable of pairs; values with a string form of their own', async () => {
     const value = { toString: () => 'from toString' };
     for (const headers of [
