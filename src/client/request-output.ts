@@ -92,7 +92,11 @@ export function writeOutgoing(
   if (body !== null && body.bytes !== null && !chunked) {
     // Python 2.7 appends a string body to the head and sends both at once.
     const bytes = body.bytes;
-    if (debug !== null) debug(`send: ${pyrepr(head + bytes.toString('latin1'))}\n`);
+    if (debug !== null) {
+      debug(`send: ${pyrepr(head + bytes.toString('latin1'))}\n`);
+      // The debug output is the caller's code: it may have taken the memory away.
+      checkAttached(body);
+    }
     const both = headWithBody(head, bytes);
     if (both !== null) return reader.write(both, undefined, wait);
     return stayedAttached(writeHeadThenBody(reader, head, bytes, wait), bytes);
@@ -120,6 +124,8 @@ function writeBodyOn(
       debug(`send: ${body.label}\n`);
       debug('sendIng a read()able\n');
     }
+    // (The caller's code: after the head, a body it took away fails the send.)
+    checkAttached(body);
   }
   if (body.bytes !== null && !chunked) {
     const bytes = body.bytes;
@@ -168,7 +174,7 @@ async function writeHeadThenBody(
  * out (the head's `Content-Length` would promise bytes that are not there, and the next
  * request would be read as them).
  */
-function checkAttached(body: PreparedBody): void {
+export function checkAttached(body: PreparedBody): void {
   const { bytes, info } = body;
   if (bytes !== null && info.kind === 'length' && bytes.length !== info.length) {
     throw detachedMemory(

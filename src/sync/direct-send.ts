@@ -8,7 +8,7 @@
 import { Blob } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { isAnyArrayBuffer } from 'node:util/types';
-import { headWithBody, type Outgoing } from '../client/request-output.ts';
+import { checkAttached, headWithBody, type Outgoing } from '../client/request-output.ts';
 import { isFileHandle, type PreparedBody, prepareBody } from '../io/body-source.ts';
 import { pyrepr } from '../protocol/pytext.ts';
 import {
@@ -85,9 +85,15 @@ export function prepareHere(body: unknown, blocksize: number, exact: boolean): B
 export function writeHere(sink: Sink, out: Outgoing): void {
   const debug = sink.debug;
   const { head, body, chunked } = out;
+  // The caller's memory may have been taken away since request(), or by the debug
+  // output (the caller's code) before a write: refused, as the main entry's.
+  if (body !== null) checkAttached(body);
   if (head !== null && body !== null && body.bytes !== null && !chunked) {
     const bytes = body.bytes;
-    if (debug !== null) debug(`send: ${pyrepr(head + bytes.toString('latin1'))}\n`);
+    if (debug !== null) {
+      debug(`send: ${pyrepr(head + bytes.toString('latin1'))}\n`);
+      checkAttached(body);
+    }
     const both = headWithBody(head, bytes);
     if (both !== null) put(sink, both);
     else {
@@ -108,6 +114,7 @@ export function writeHere(sink: Sink, out: Outgoing): void {
       debug(`send: ${body.label}\n`);
       debug('sendIng a read()able\n');
     }
+    checkAttached(body);
   }
   if (body.info.kind === 'none') return;
   if (!chunked) {

@@ -210,6 +210,67 @@ describe('a request body transferred or shrunk before it is written (while conne
   }
 });
 
+describe("a request body transferred or shrunk by the debug output (the caller's code, run within request() and send())", () => {
+  // The `send:` line is printed before the bytes are written: a debugOutput function that
+  // takes the memory away then had the head promise 16 bytes and none follow (a hang).
+  for (const change of ['transferred', 'shrunk'] as const) {
+    for (const call of ['request', 'send'] as const) {
+      it(`${change} at the send: line of ${call}(): a TypeError, no body bytes sent, the next request alone on the wire`, async () => {
+        const srv = await rawServer((socket) =>
+          socket.on('data', () => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok')),
+        );
+        type Resizable = ArrayBuffer & { resize(length: number): void };
+        const Resizable = ArrayBuffer as unknown as new (
+          length: number,
+          options: { maxByteLength: number },
+        ) => Resizable;
+        const ab = new Resizable(16, { maxByteLength: 16 });
+        const body = new Uint8Array(ab).fill(0x41);
+        let armed = false;
+        const conn = new HTTPConnection(HOST, srv.port, {
+          timeout: 20,
+          debugOutput: (text) => {
+            if (!armed || !text.startsWith('send:')) return;
+            armed = false;
+            if (change === 'transferred') structuredClone(ab, { transfer: [ab] });
+            else ab.resize(4);
+          },
+        });
+        conn.set_debuglevel(1);
+        try {
+          let pending: Promise<void>;
+          if (call === 'request') {
+            armed = true;
+            pending = conn.request('POST', '/upload', body);
+          } else {
+            conn.putrequest('POST', '/upload');
+            conn.putheader('Content-Length', 16);
+            await conn.endheaders();
+            armed = true;
+            pending = conn.send(body);
+          }
+          await assert.rejects(pending, (err: unknown) => {
+            assert.ok(err instanceof TypeError, String(err));
+            assert.equal((err as NodeJS.ErrnoException).code, 'ERR_HTTPLIB_DETACHED_BUFFER');
+            return true;
+          });
+          assert.doesNotMatch(Buffer.concat(srv.received).toString('latin1'), /AAAA/);
+          conn.close();
+          conn.set_debuglevel(0);
+          await conn.request('GET', '/next');
+          const r = await conn.getresponse();
+          assert.equal((await r.read()).toString(), 'ok');
+          const last = srv.received.at(-1)?.toString('latin1') ?? '';
+          assert.match(last, /^GET \/next HTTP\/1\.1\r\n/);
+        } finally {
+          conn.close();
+          await srv.close();
+        }
+      });
+    }
+  }
+});
+
 describe("bodies whose pieces are memory of their own (a file's, a Blob's): sent without the check", () => {
   // PreparedBody.fresh: their sends that wait for the socket skip stayedAttached(); the
   // call must still end as any other when it is cut short.

@@ -421,6 +421,37 @@ describe('what only the blocking entry has', () => {
   }
 
   for (const direct of [true, false]) {
+    it(`a request body transferred by the debug output, at the send: line (${direct ? 'direct' : 'worker'} transport): a TypeError, no body bytes sent (the worker sends its copy), the connection carries on`, () => {
+      const ab = new ArrayBuffer(16);
+      const body = new Uint8Array(ab).fill(0x41);
+      let armed = true;
+      const conn = connectionOn(direct, peer.http);
+      conn.debugOutput = (text: string) => {
+        if (!armed || !text.startsWith('send:')) return;
+        armed = false;
+        structuredClone(ab, { transfer: [ab] });
+      };
+      conn.set_debuglevel(1);
+      try {
+        if (direct) {
+          const err = thrown(() => conn.request('POST', '/echo', body));
+          assert.ok(err instanceof TypeError, String(err));
+          assert.equal((err as NodeJS.ErrnoException).code, 'ERR_HTTPLIB_DETACHED_BUFFER');
+        } else {
+          // The worker was given a copy before the call: that copy goes out whole.
+          conn.request('POST', '/echo', body);
+          assert.equal(JSON.parse(conn.getresponse().read().toString()).body, 'A'.repeat(16));
+        }
+        conn.set_debuglevel(0);
+        conn.request('POST', '/echo', 'next');
+        assert.equal(JSON.parse(conn.getresponse().read().toString()).body, 'next');
+      } finally {
+        conn.close();
+      }
+    });
+  }
+
+  for (const direct of [true, false]) {
     it(`connect() after a request, before its getresponse() (${direct ? 'direct' : 'worker'} transport): the request is given up (ResponseNotReady Idle), as on the main entry`, () => {
       const saved = directTransport.enabled;
       directTransport.enabled = direct && saved;
