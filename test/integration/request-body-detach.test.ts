@@ -169,6 +169,15 @@ describe('a request body transferred while it is being sent', () => {
   });
 });
 
+/** A resizable ArrayBuffer of 16 bytes (ES2024: Node has it, the project's lib does not). */
+function resizable16(): ArrayBuffer & { resize(length: number): void } {
+  const Resizable = ArrayBuffer as unknown as new (
+    length: number,
+    options: { maxByteLength: number },
+  ) => ArrayBuffer & { resize(length: number): void };
+  return new Resizable(16, { maxByteLength: 16 });
+}
+
 describe('a request body transferred or shrunk before it is written (while connecting)', () => {
   // request() measured it for Content-Length; the socket is not open yet. Written as it
   // is then, the head would promise bytes that are not there, and the next request on
@@ -180,13 +189,7 @@ describe('a request body transferred or shrunk before it is written (while conne
       );
       const conn = new HTTPConnection(HOST, srv.port, { timeout: 20 });
       try {
-        // A resizable ArrayBuffer (ES2024: Node has it, the project's lib does not).
-        type Resizable = ArrayBuffer & { resize(length: number): void };
-        const Resizable = ArrayBuffer as unknown as new (
-          length: number,
-          options: { maxByteLength: number },
-        ) => Resizable;
-        const ab = new Resizable(16, { maxByteLength: 16 });
+        const ab = resizable16();
         const pending = conn.request('POST', '/upload', new Uint8Array(ab).fill(0x41));
         if (change === 'transferred') structuredClone(ab, { transfer: [ab] });
         else ab.resize(4);
@@ -219,12 +222,7 @@ describe("a request body transferred or shrunk by the debug output (the caller's
         const srv = await rawServer((socket) =>
           socket.on('data', () => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok')),
         );
-        type Resizable = ArrayBuffer & { resize(length: number): void };
-        const Resizable = ArrayBuffer as unknown as new (
-          length: number,
-          options: { maxByteLength: number },
-        ) => Resizable;
-        const ab = new Resizable(16, { maxByteLength: 16 });
+        const ab = resizable16();
         const body = new Uint8Array(ab).fill(0x41);
         let armed = false;
         const conn = new HTTPConnection(HOST, srv.port, {
