@@ -353,7 +353,14 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
       _handle?: { fd?: number } | null;
       _parent?: { _handle?: { fd?: number } | null } | null;
     };
+    const handle = socket._handle ?? socket._parent?._handle;
     const fd = socket._handle?.fd ?? socket._parent?._handle?.fd;
+    if (handle !== null && handle !== undefined && fd === undefined) {
+      // Open, on a runtime whose sockets have no descriptor to give (Deno's): not "closed".
+      throw new TypeError(
+        "fileno: this runtime gives no file descriptor for its sockets (Deno's have none)",
+      );
+    }
     if (typeof fd !== 'number' || fd < 0) throw new TypeError('fileno of a closed response');
     return fd;
   }

@@ -27,9 +27,28 @@ export interface EncodedBody {
   readonly done: (() => void) | null;
 }
 
+/**
+ * Whether a descriptor opened on one thread means nothing on another, as on Deno (its
+ * `node:fs` descriptors are the opening thread's resources): the worker then cannot read
+ * the caller's (EBADF), and such bodies are refused with a `TypeError` that says what to
+ * send instead. A stream with a path is read from its path. Tests flip it.
+ */
+export const descriptorsPerThread = {
+  enabled: typeof (globalThis as { Deno?: unknown }).Deno === 'object',
+};
+
+function noDescriptors(what: string): TypeError {
+  return new TypeError(
+    `httplib-ts/sync cannot send ${what} on this runtime: its file descriptors belong to the ` +
+      'thread that opened them (Deno), and the blocking API sends from its worker thread. Send ' +
+      'the file by its path (fs.createReadStream(path)) or its bytes, or use the async API',
+  );
+}
+
 export function encodeBody(body: unknown, encoder: Encoder, scope: CallScope): EncodedBody {
   if (body === null || body === undefined || typeof body !== 'object') {
     if (typeof body === 'number' && Number.isSafeInteger(body) && body >= 0) {
+      if (descriptorsPerThread.enabled) throw noDescriptors('a file descriptor');
       return { json: { $fd: body }, done: null };
     }
     return { json: encoder.value(body), done: null };
@@ -51,6 +70,7 @@ export function encodeBody(body: unknown, encoder: Encoder, scope: CallScope): E
     );
   }
   if (isFileHandle(body)) {
+    if (descriptorsPerThread.enabled) throw noDescriptors('a FileHandle');
     // Closed (its fd is -1): the error the main entry's stat of it rejects with.
     if (body.fd < 0) {
       throw Object.assign(new Error('file closed'), { code: 'EBADF', syscall: 'fstat' });
@@ -131,9 +151,14 @@ function readStream(stream: ReadStream, encoder: Encoder): EncodedBody {
   const touched = s.bytesRead > 0 || s.readableLength > 0;
   const start = !touched ? (s.start ?? null) : (s.start ?? 0) + s.bytesRead - s.readableLength;
   if (touched) checkRereadable(s, start as number);
+  const hasPath = typeof path === 'string' || Buffer.isBuffer(path);
+  // Where descriptors are the thread's own, the worker opens the path (from an explicit
+  // position: a stream on its path reads from its start, 0 unless given).
+  const byPath = descriptorsPerThread.enabled;
+  if (byPath && !hasPath) throw noDescriptors('an fs.ReadStream made on a descriptor');
   const spec: Record<string, Json> = {
     path: typeof path === 'string' ? path : Buffer.isBuffer(path) ? path.toString('latin1') : null,
-    fd: typeof s.fd === 'number' ? s.fd : null,
+    fd: typeof s.fd === 'number' && !byPath ? s.fd : null,
     start,
     end: Number.isFinite(s.end) ? s.end : null,
     highWaterMark: s.readableHighWaterMark,

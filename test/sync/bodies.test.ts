@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import * as main from '../../src/index.ts';
+import { descriptorsPerThread } from '../../src/sync/bodies.ts';
 import * as httplib from '../../src/sync.ts';
 import {
   connectionOn,
@@ -375,6 +376,45 @@ process.exit(0);
     conn.getresponse().read();
     conn.close();
     assert.equal((await last()).body, '');
+  });
+
+  it("where descriptors are each thread's own (Deno): a descriptor, a FileHandle or a stream on one is refused with a TypeError that says what to send; a stream with a path is read from its path", async () => {
+    const saved = descriptorsPerThread.enabled;
+    descriptorsPerThread.enabled = true;
+    const fd = fs.openSync(file, 'r');
+    const handle = await open(file, 'r');
+    const onFd = fs.createReadStream(null as never, { fd: fs.openSync(file, 'r') });
+    try {
+      for (const [what, body] of [
+        ['a file descriptor', fd],
+        ['a FileHandle', handle],
+        ['an fs.ReadStream made on a descriptor', onFd],
+      ] as const) {
+        const conn = connectionOn(false, peer.http);
+        try {
+          const err = thrown(() => conn.request('PUT', '/echo', body as never));
+          assert.ok(err instanceof TypeError, `${what}: ${String(err)}`);
+          assert.match(err.message, new RegExp(`cannot send ${what} on this runtime`));
+          assert.match(err.message, /fs\.createReadStream\(path\)/);
+        } finally {
+          conn.close();
+        }
+      }
+      // A stream on its path, partly read: the worker opens the path, from where it stands.
+      const stream = fs.createReadStream(file, { highWaterMark: 1000 });
+      await new Promise<void>((resolve) => stream.once('readable', () => resolve()));
+      stream.read(300);
+      const conn = connectionOn(false, peer.http);
+      conn.request('PUT', '/echo', stream);
+      conn.getresponse().read();
+      conn.close();
+      assert.equal((await last()).body, CONTENT.subarray(300).toString('latin1'));
+    } finally {
+      descriptorsPerThread.enabled = saved;
+      fs.closeSync(fd);
+      await handle.close();
+      onFd.destroy();
+    }
   });
 
   it('headers as a Map, as pairs, as any iterable of pairs; values with a string form of their own', async () => {
