@@ -65,6 +65,7 @@ export async function copyBody(
           if (n > 0) {
             lender.writeLent(buffer, n);
             received += n;
+            progress?.update(n);
           } else lender.giveBack(buffer);
           throw err;
         }

@@ -147,6 +147,9 @@ export class ResponseBody {
    * waits settles with `AbortError` (woken by the failure it is given).
    */
   close(): void {
+    // The caller's close: later reads give b'', as Python's closed response (a body cut
+    // short by a failed read too).
+    this.#lost = null;
     const link = this.#link;
     if (link === null) return;
     if (this.#busy) link.reader.fail(closedByCaller('body'));

@@ -217,6 +217,8 @@ export class DirectResponse {
 
   /** @internal `close()`, from the connection's own close(). */
   abandon(): void {
+    // Later reads give b'', as Python's closed response (a body cut short too).
+    this.#lost = null;
     this.closed = true;
     this.#finish(false);
   }

@@ -66,11 +66,24 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
   #length: number | null;
   #isclosed: boolean;
   /**
-   * A read failed other than by the body's framing (a timeout, a reset): the body was cut
-   * short, and later reads go to the worker, whose response refuses them with
-   * `IncompleteRead` (response-body.ts) instead of answering b'' here.
+   * A read failed other than by the body's framing (a timeout, a reset) and closed the
+   * response: the body was cut short, and every later read throws `IncompleteRead` (its
+   * `cause` this failure) here, as the main entry's does (response-body.ts), never b''.
+   * The worker may have forgotten the response by then. `close()` forgets it.
    */
-  #lost = false;
+  #lost: { readonly error: unknown } | null = null;
+
+  /**
+   * Whether the body is over here, so that a read answers b'' without the worker; throws
+   * the `IncompleteRead` of a body cut short (`#lost`).
+   */
+  #over(): boolean {
+    const lost = this.#lost;
+    if (lost !== null) {
+      throw new httplib.IncompleteRead(Buffer.alloc(0), this.#length, { cause: lost.error });
+    }
+    return this.#isclosed;
+  }
 
   /** @internal Use `HTTPConnection.getresponse()`. */
   constructor(token: typeof RESPONSE, head: ResponseHead, decoder: Decoder) {
@@ -124,7 +137,8 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
     try {
       value = settle(reply);
     } catch (err) {
-      if (!(err instanceof httplib.IncompleteRead)) this.#lost = true;
+      // (A refused argument leaves the response open: nothing was lost.)
+      if (!(err instanceof httplib.IncompleteRead) && this.#isclosed) this.#lost = { error: err };
       throw err;
     }
     this.#last = reply;
@@ -141,7 +155,7 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
 
   /** Python's `read(amt=None)`: see the main entry. */
   read(amt?: number | null, options?: T.ReadOptions): Buffer {
-    if (this.#isclosed && !this.#lost) return EMPTY;
+    if (this.#over()) return EMPTY;
     return this.#bytes(this.#read('read', amt, options));
   }
 
@@ -166,7 +180,7 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
     const target = bytesOf(b);
     if (target instanceof TypeError) throw target;
     refuseSignal(options, `${kind}()`);
-    if (this.#isclosed && !this.#lost) return 0;
+    if (this.#over()) return 0;
     const worker = kind === 'readinto' ? 'readinto' : 'read1';
     const placed = this.#read(worker, target.length, undefined, target.byteOffset % 8) as {
       $bytes: number;
@@ -180,19 +194,19 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
 
   /** Python 3's `read1(n=-1)`: see the main entry. */
   read1(n = -1, options?: T.ReadOptions): Buffer {
-    if (this.#isclosed && !this.#lost) return EMPTY;
+    if (this.#over()) return EMPTY;
     return this.#bytes(this.#read('read1', n, options));
   }
 
   /** Python 3's `peek(n)`: see the main entry. */
   peek(n = 1, options?: T.ReadOptions): Buffer {
-    if (this.#isclosed && !this.#lost) return EMPTY;
+    if (this.#over()) return EMPTY;
     return this.#bytes(this.#read('peek', n, options));
   }
 
   /** Python 3's `readline(limit=-1)`: see the main entry. */
   readline(limit = -1, options?: T.ReadOptions): Buffer {
-    if (this.#isclosed && !this.#lost) return EMPTY;
+    if (this.#over()) return EMPTY;
     return this.#bytes(this.#read('readline', limit, options));
   }
 
@@ -207,13 +221,13 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
 
   /** The rest of the body, decoded (default UTF-8). */
   text(encoding: BufferEncoding = 'utf8'): string {
-    if (this.#isclosed && !this.#lost) return EMPTY.toString(encoding);
+    if (this.#over()) return EMPTY.toString(encoding);
     return this.#read('text', encoding, undefined) as string;
   }
 
   /** The rest of the body, parsed as JSON. */
   json(): unknown {
-    const reply = this.#isclosed && !this.#lost ? null : this.#read('json', undefined, undefined);
+    const reply = this.#over() ? null : this.#read('json', undefined, undefined);
     if (reply === null) return JSON.parse('');
     return (this.#last as Reply).decoder.value(reply);
   }
@@ -257,6 +271,8 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
 
   /** Python's `close()`. */
   close(): void {
+    // After it, reads give b'', as Python's closed response (a body cut short too).
+    this.#lost = null;
     // Read to its end: the main entry's close() only sets `closed` then (and the worker
     // may have forgotten the response already).
     if (this.#isclosed) {

@@ -322,6 +322,9 @@ describe('timeouts and cancellation', () => {
         assertTimeout(err);
         assert.equal(r.length, 96);
         assertLost(await laterReads(r), (cause) => assert.equal(cause, err));
+        // The caller's close() ends it: b'' then, as Python's closed response.
+        r.close();
+        assert.deepEqual(await r.read(), Buffer.alloc(0));
       });
 
       it("after a read's own signal fired, likewise (cause: the AbortError)", async () => {

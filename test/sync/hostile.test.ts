@@ -413,9 +413,34 @@ describe('what only the blocking entry has', () => {
             assert.equal(err.partial.length, 0, `${path} ${name}`);
             assert.equal((err.cause as Error).message, (first as Error).message, `${path} ${name}`);
           }
+          // Still so after the connection's next responses were read (the worker forgets
+          // a response then: it threw a plain Error); the caller's close() ends it: b''.
+          for (let i = 0; i < 2; i++) {
+            conn.request('GET', '/hello-fin');
+            assert.equal(conn.getresponse().read().toString(), 'hello');
+          }
+          assert.ok(thrown(() => r.read()) instanceof httplib.IncompleteRead, path);
+          r.close();
+          assert.deepEqual(r.read(), Buffer.alloc(0), `${path}: after close()`);
         } finally {
           conn.close();
         }
+      }
+      // A refused argument loses nothing: the body reads on, then b'' even once the worker
+      // forgot the response.
+      const conn = connectionOn(direct, peer.http);
+      try {
+        conn.request('GET', '/hello');
+        const r = conn.getresponse();
+        assert.ok(thrown(() => r.read1('x' as never)) instanceof TypeError);
+        assert.equal(r.read().toString(), 'hello\n');
+        for (let i = 0; i < 2; i++) {
+          conn.request('GET', '/hello');
+          conn.getresponse().read();
+        }
+        assert.deepEqual(r.read(), Buffer.alloc(0));
+      } finally {
+        conn.close();
       }
     });
   }
