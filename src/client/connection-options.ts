@@ -96,7 +96,7 @@ export function optionsOf<T extends object>(
  * keyword argument (`timout=5`): silently ignored, a misspelt `timeout` left the
  * connection waiting forever. Every own enumerable key counts, whatever its value.
  */
-function refuseUnknown(options: object, what: string, names: readonly string[]): void {
+export function refuseUnknown(options: object, what: string, names: readonly string[]): void {
   for (const key of Object.keys(options)) {
     if (names.includes(key)) continue;
     const call = /^[\w.]+$/.test(what) ? `${what}()` : what;
@@ -121,6 +121,8 @@ export const OPTION_NAMES = {
   HTTPSConnection: ['context', 'check_hostname', 'key_file', 'cert_file'],
   HTTPS: ['key_file', 'cert_file', 'strict', 'context'],
   putrequest: ['skip_host', 'skip_accept_encoding'],
+  /** `ssl.create_default_context` and `ssl._create_unverified_context`. */
+  context: ['purpose', 'cafile', 'capath', 'cadata'],
   request: ['encode_chunked', 'signal'],
   endheaders: ['encode_chunked', 'signal'],
   signal: ['signal'],

@@ -26,6 +26,7 @@ import {
   extraCertificates,
   pemCertificates,
 } from './ca-store.ts';
+import { OPTION_NAMES, refuseUnknown } from './connection-options.ts';
 import { SSLError } from './ssl-errors.ts';
 import {
   type ClientTlsSettings,
@@ -744,6 +745,8 @@ function contextOptions(options: unknown, fn: string): DefaultContextOptions {
   if (typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`${fn}() options must be an object, got ${typeName(options)}`);
   }
+  // A misspelt `cafile` must not quietly leave the default roots trusted.
+  refuseUnknown(options, fn, OPTION_NAMES.context);
   return options as DefaultContextOptions;
 }
 

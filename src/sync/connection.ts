@@ -59,6 +59,19 @@ const SENT = [
 type Sent = (typeof SENT)[number];
 
 /** Refuses the options only an event loop could honour. */
+const HTTPS_OPTION_NAMES: readonly string[] = [
+  ...OPTION_NAMES.HTTPConnection,
+  ...OPTION_NAMES.HTTPSConnection,
+];
+
+/** The options of `options` named in `names` (a subclass's own are left out). */
+function ownOptions<T extends object>(options: T, names: readonly string[]): T {
+  const out: Record<string, unknown> = {};
+  for (const name of names)
+    if (name in options) out[name] = (options as Record<string, unknown>)[name];
+  return out as T;
+}
+
 function checkOptions(options: object | undefined | null, what: string): void {
   // (The options' names are checked by the main entry's constructor, in the probe.)
   refuseSignal(options, what, null);
@@ -126,13 +139,20 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
     checkOptions(options, (this.constructor as { name: string }).name);
     // debugOutput stays here, unchecked by the main entry's constructor: checked as it does.
     checkHooks(options ?? {});
-    const { debugOutput, ...rest } = (options ?? {}) as httplib.HTTPConnectionOptions;
+    const { debugOutput, ...all } = (options ?? {}) as httplib.HTTPConnectionOptions;
     this.debugOutput = debugOutput ?? null;
+    const isHttps = this instanceof HTTPSConnection;
+    // A subclass of the caller's may take options of its own (as on the main entry): only
+    // the connection's go on, to the main entry's constructor that checks their names.
+    const ctor = new.target as unknown;
+    const rest =
+      ctor === HTTPConnection || ctor === HTTPSConnection
+        ? all
+        : ownOptions(all, isHttps ? HTTPS_OPTION_NAMES : OPTION_NAMES.HTTPConnection);
     const given = {
       ...rest,
       timeout: rest.timeout === undefined ? httplib.getdefaulttimeout() : rest.timeout,
     };
-    const isHttps = this instanceof HTTPSConnection;
     let context: httplib.ssl.SSLContext | null = null;
     if (isHttps) {
       context = contextOption((given as httplib.HTTPSConnectionOptions).context);

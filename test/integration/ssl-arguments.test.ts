@@ -388,6 +388,15 @@ describe('ssl arguments of the wrong type or value', { timeout: 60_000 }, () => 
         );
       }
     }
+    // An option they do not have is refused (Python: unexpected keyword argument): a
+    // misspelt cafile quietly kept the default roots.
+    for (const fn of ['create_default_context', '_create_unverified_context'] as const) {
+      throwsExactly(
+        () => ssl[fn]({ cafle: 'ca.pem' } as unknown as ssl.DefaultContextOptions),
+        TypeError,
+        `${fn}() got an unexpected keyword argument 'cafle' (its options: purpose, cafile, capath, cadata)`,
+      );
+    }
     // null (Python's None) is no options at all: the defaults, both checks on or off.
     const verified = ssl.create_default_context(null);
     assert.equal(verified.protocol, ssl.PROTOCOL_TLS_CLIENT);

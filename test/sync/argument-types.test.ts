@@ -263,6 +263,36 @@ describe("an option a call does not have: the main entry's TypeError (Python's u
     }
   });
 
+  it("a subclass of the caller's may take options of its own, as on the main entry (both transports)", () => {
+    class Mine extends httplib.HTTPConnection {
+      readonly tag: string;
+      constructor(options: { tag: string; timeout: number }) {
+        super('127.0.0.1', peer.http, options);
+        this.tag = options.tag;
+      }
+    }
+    class MineTls extends httplib.HTTPSConnection {
+      constructor(options: { tag: string; timeout: number }) {
+        super('localhost', 1, options);
+      }
+    }
+    for (const direct of [true, false]) {
+      const saved = directTransport.enabled;
+      directTransport.enabled = direct && saved;
+      try {
+        const conn = new Mine({ tag: 'x', timeout: 7 });
+        assert.equal(conn.timeout, 7);
+        assert.equal(conn.tag, 'x');
+        conn.request('GET', '/hello');
+        assert.equal(conn.getresponse().read().toString(), 'hello\n');
+        conn.close();
+        new MineTls({ tag: 'y', timeout: 7 }).close();
+      } finally {
+        directTransport.enabled = saved;
+      }
+    }
+  });
+
   for (const direct of [true, false]) {
     it(`calls and reads (${direct ? 'direct' : 'worker'} transport): refused, nothing sent, the connection carries on`, () => {
       const conn = connectionOn(direct, peer.http);
