@@ -357,8 +357,14 @@ export class ConnectionDriver extends ConnectionLinks {
     body: PreparedBody | null,
   ): unknown {
     body?.release();
-    if (generation === this.generation && (request || wrote)) {
-      const action = this.machine.handle(wrote ? 'send-failed' : 'send-unstarted');
+    // A send() of a request whose head went out (its body in parts: endheaders(), then
+    // send() calls) breaks that request even when it wrote nothing itself: the head (and
+    // earlier parts) promised bytes that will not come, so the socket is never reused.
+    const broken =
+      wrote ||
+      (!request && (this.machine.request === 'sent' || this.machine.request === 'sending'));
+    if (generation === this.generation && (request || broken)) {
+      const action = this.machine.handle(broken ? 'send-failed' : 'send-unstarted');
       if (action === 'destroy') this.drop(err);
     }
     return err;

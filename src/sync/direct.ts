@@ -322,8 +322,13 @@ export class DirectDriver {
         writeHere(sink, out as Outgoing);
       }
     } catch (err) {
-      if (request || wrote) {
-        const action = this.machine.handle(wrote ? 'send-failed' : 'send-unstarted');
+      // A send() of a request whose head went out breaks it even when it wrote nothing
+      // itself (connection-driver.ts sendFailed): that socket is never reused.
+      const broken =
+        wrote ||
+        (!request && (this.machine.request === 'sent' || this.machine.request === 'sending'));
+      if (request || broken) {
+        const action = this.machine.handle(broken ? 'send-failed' : 'send-unstarted');
         if (action === 'destroy') this.#drop();
       }
       throw err;

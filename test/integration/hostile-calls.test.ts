@@ -780,6 +780,36 @@ describe('a body that fails half-way through send() on a kept-alive connection',
       assert.deepEqual(requestLines(srv, 1), ['GET /next']);
     });
   });
+
+  for (const kind of ['a missing file', 'a closed FileHandle'] as const) {
+    it(`a send() after part of the body, whose body fails before its first byte (${kind}): the socket is never reused`, async () => {
+      await withConn(await okServer(), async (conn, srv) => {
+        await fetchOk(conn, '/first');
+        conn.putrequest('POST', '/up');
+        conn.putheader('Content-Length', 6);
+        await conn.endheaders();
+        await conn.send('aa');
+        let body: unknown;
+        if (kind === 'a missing file') {
+          const { createReadStream } = await import('node:fs');
+          body = createReadStream('/nonexistent/httplib-ts-body.bin');
+        } else {
+          const handle = await fsp.open(new URL(import.meta.url));
+          await handle.close();
+          body = handle;
+        }
+        await assert.rejects(conn.send(body as never), (err: unknown) => {
+          const code = (err as NodeJS.ErrnoException).code;
+          return code === 'ENOENT' || code === 'EBADF';
+        });
+        // The request is over (Idle); its socket, whose head promised 6 bytes, goes.
+        await assert.rejects(conn.getresponse(), ResponseNotReady);
+        await fetchOk(conn, '/next');
+        assert.match(wire(srv, 0), /\r\n\r\naa$/, 'nothing after the part sent');
+        assert.deepEqual(requestLines(srv, 1), ['GET /next']);
+      });
+    });
+  }
 });
 
 describe('HTTPS: close() while the body waits for its source', { timeout: 60_000 }, () => {

@@ -6,6 +6,7 @@
  * bounding every wait, and a call made from inside another one refused.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type * as main from '../../src/index.ts';
 import { directTransport } from '../../src/sync/direct.ts';
@@ -439,6 +440,33 @@ describe('what only the blocking entry has', () => {
           conn.getresponse().read();
         }
         assert.deepEqual(r.read(), Buffer.alloc(0));
+      } finally {
+        conn.close();
+      }
+    });
+  }
+
+  for (const direct of [true, false]) {
+    it(`a send() after part of the body, whose file is missing (${direct ? 'direct' : 'worker'} transport): the socket whose head promised more is never reused`, async () => {
+      const conn = connectionOn(direct, peer.http);
+      conn.timeout = 5;
+      try {
+        conn.request('GET', '/hello');
+        conn.getresponse().read();
+        conn.putrequest('POST', '/echo');
+        conn.putheader('Content-Length', 6);
+        conn.endheaders();
+        conn.send('aa');
+        const err = thrown(() => conn.send(fs.createReadStream('/nonexistent/httplib-ts-body')));
+        assert.equal((err as NodeJS.ErrnoException).code, 'ENOENT', String(err));
+        assert.ok(thrown(() => conn.getresponse()) instanceof httplib.ResponseNotReady);
+        conn.request('GET', '/echo?next');
+        const echoed = JSON.parse(conn.getresponse().read().toString());
+        assert.equal(echoed.url, '/echo?next');
+        // The next request went alone, on a new socket: not as the POST's missing bytes.
+        const records = await peer.records();
+        assert.equal(records.at(-1)?.url, '/echo?next');
+        assert.ok(!records.some((r) => r.method === 'POST' && r.body.startsWith('aa')));
       } finally {
         conn.close();
       }
