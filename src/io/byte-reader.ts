@@ -432,10 +432,23 @@ export class ByteReader {
       const woken = (): void => {
         if (this.error !== null) reject(this.error);
         else if (this.closed) reject(socketClosedError());
-        else resolve();
+        else if (this.stillUndrained() && this.arm(this.drainWait, 'send', options, woken)) {
+          // The peer's end (a FIN) woke the wait, not a drain: the bytes still wait for
+          // the peer to read them (a server answers early and reads on) or for its reset.
+          // Taken for a drain, a send the server reset a moment later resolved.
+        } else resolve();
       };
       if (!this.arm(this.drainWait, 'send', options, woken)) woken();
     });
+  }
+
+  /**
+   * The peer ended its side while our write still waits for the socket to drain, on a
+   * half-open socket (ours: Node then keeps writing, and emits 'drain' when it may).
+   */
+  private stillUndrained(): boolean {
+    const socket = this.socket as Duplex & { allowHalfOpen?: boolean };
+    return this.ended && socket.writableNeedDrain && socket.allowHalfOpen === true;
   }
 
   /**

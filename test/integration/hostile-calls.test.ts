@@ -337,6 +337,41 @@ describe('the peer resets or closes while a request body waits for its own sourc
   });
 });
 
+describe('an early answer, then the server goes (a reset), while a large Buffer body waits for the socket', () => {
+  it('send() rejects with the socket error, never resolves as if the body went out (a FIN woke the drain wait)', async () => {
+    const size = 32 * 1024 * 1024;
+    let received = 0;
+    const srv = await rawServer((socket) => {
+      socket.on('data', (d: Buffer) => {
+        received += d.length;
+        if (received > 0 && socket.listenerCount('data') > 0) {
+          socket.removeAllListeners('data');
+          socket.write(
+            'HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 3\r\n\r\nbig',
+          );
+          // Unread bytes in its queue: the kernel sends a reset.
+          socket.destroy();
+        }
+      });
+    });
+    const conn = new HTTPConnection(HOST, srv.port, { timeout: 20 });
+    try {
+      conn.putrequest('POST', '/upload');
+      conn.putheader('Content-Length', size);
+      await conn.endheaders();
+      await assert.rejects(conn.send(Buffer.alloc(size, 0x61)), (err: unknown) => {
+        const code = (err as NodeJS.ErrnoException).code;
+        assert.ok(code === 'ECONNRESET' || code === 'EPIPE', String(err));
+        return true;
+      });
+      assert.equal(conn.sock, null);
+    } finally {
+      conn.close();
+      await srv.close();
+    }
+  });
+});
+
 describe('an early answer larger than the socket queues, then a reset, while the body waits for its source', () => {
   // Above the high-water mark (256 KiB, io/tuning.ts) the socket is paused, and a paused
   // socket is not polled: the reset must be seen all the same (an empty write, or for TLS
