@@ -102,7 +102,9 @@ export class ConnectionLinks {
         if (this.link !== null) return this.link;
         throw new NotConnected();
       case 'join':
-        return this.connecting ?? this.open(signal);
+        // The machine said so when the call was made, while connecting; carried out after
+        // the calls before it, the connect may be over: its socket, not a second one.
+        return this.connecting ?? this.link ?? this.open(signal);
       case 'replace':
         this.drop(null);
         return this.open(signal);

@@ -613,6 +613,27 @@ describe('calls without await, in call order', () => {
     });
   });
 
+  it('send() of raw bytes opening the connection, then request(), not awaited: one socket, in call order (as CPython)', async () => {
+    for (const how of ['request', 'endheaders'] as const) {
+      await withConn(await okServer(), async (conn, srv) => {
+        let first: Promise<void>;
+        let second: Promise<void>;
+        if (how === 'request') {
+          first = conn.send('RAW');
+          second = conn.request('GET', '/b');
+        } else {
+          conn.putrequest('POST', '/a');
+          first = conn.send('RAW');
+          second = conn.endheaders('BODY');
+        }
+        await Promise.all([first, second]);
+        assert.equal((await (await conn.getresponse()).read()).toString(), 'ok');
+        assert.equal(srv.sockets.length, 1, `${how}: one socket`);
+        assert.match(wire(srv, 0), /^RAW(GET \/b|POST \/a) HTTP\/1\.1\r\n/);
+      });
+    }
+  });
+
   it('endheaders() twice at once: CannotSendHeader for the second, one request on the wire', async () => {
     await withConn(await okServer(), async (conn, srv) => {
       conn.putrequest('GET', '/once');
