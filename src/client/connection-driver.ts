@@ -221,7 +221,12 @@ export class ConnectionDriver extends ConnectionLinks {
   /** `getresponse()`: read the head (after the send, when it is still under way). */
   getresponse(signal: AbortSignal | undefined): Promise<HTTPResponse> {
     const action = this.machine.handle('getresponse');
-    const head = action === 'read-head' ? this.readHead(signal) : this.afterSend(signal);
+    // A send() of the body still under way (the head went out, so the machine says the
+    // request is sent) goes first too: Python's getresponse() comes after it.
+    const head =
+      action === 'read-head' && this.sending === null
+        ? this.readHead(signal)
+        : this.afterSend(signal);
     this.behind.heading = head;
     return head;
   }

@@ -634,6 +634,33 @@ describe('calls without await, in call order', () => {
     }
   });
 
+  it('endheaders() sent, then send(slow body) and getresponse() not awaited: getresponse() settles after the send (an early answer notwithstanding)', async () => {
+    // The server answers as soon as it has the head.
+    const srv = await rawServer((socket) => {
+      socket.once('data', () => socket.write(OK));
+    });
+    await withConn(srv, async (conn) => {
+      conn.putrequest('POST', '/up');
+      conn.putheader('Content-Length', 6);
+      await conn.endheaders();
+      const order: string[] = [];
+      const body = (async function* (): AsyncGenerator<string> {
+        yield 'abc';
+        await nextTurn();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        yield 'def';
+      })();
+      const sending = conn.send(body).then(() => order.push('send'));
+      const got = conn.getresponse().then((r) => {
+        order.push('getresponse');
+        return r;
+      });
+      await Promise.all([sending, got]);
+      assert.deepEqual(order, ['send', 'getresponse']);
+      assert.equal((await (await got).read()).toString(), 'ok');
+    });
+  });
+
   it('endheaders() twice at once: CannotSendHeader for the second, one request on the wire', async () => {
     await withConn(await okServer(), async (conn, srv) => {
       conn.putrequest('GET', '/once');
