@@ -87,7 +87,10 @@ export class ConnectionDriver extends ConnectionLinks {
    */
   override connect(): Promise<void> {
     // Still connecting (auto-open): connect() joins that connect, nothing is replaced.
-    if (this.machine.inFlight && this.machine.socket !== 'connecting') {
+    // A send() of raw bytes under way in Idle is given up the same way: its socket is
+    // replaced by the caller, which no server-side error (EPIPE) may be blamed for.
+    const busy = this.machine.inFlight || this.sending !== null;
+    if (busy && this.machine.socket !== 'connecting') {
       if (this.kept !== null && this.link !== null) {
         this.kept = null;
         this.forget(this.link);

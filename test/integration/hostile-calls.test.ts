@@ -689,6 +689,28 @@ describe('calls without await, in call order', () => {
   });
 });
 
+describe('connect() while a send() of raw bytes waits for its source (Idle)', () => {
+  it('the send settles with AbortError (closed by the caller), not EPIPE; the new socket serves the next request', async () => {
+    await withConn(await okServer(), async (conn, srv) => {
+      await conn.connect();
+      const { PassThrough } = await import('node:stream');
+      const body = new PassThrough();
+      const sending = conn.send(body);
+      body.write('part 1');
+      await until(() => wire(srv, 0) === 'part 1');
+      await conn.connect();
+      await assert.rejects(sending, (err: unknown) => {
+        assert.ok(err instanceof AbortError, String(err));
+        assert.match(err.message, /closed by the caller/);
+        return true;
+      });
+      await fetchOk(conn, '/next');
+      assert.equal(srv.sockets.length, 2);
+      assert.deepEqual(requestLines(srv, 1), ['GET /next']);
+    });
+  });
+});
+
 describe('calls after close()', () => {
   it('getresponse() after close(): a rejected ResponseNotReady; close() twice; then requests', async () => {
     await withConn(await okServer(), async (conn, srv) => {
