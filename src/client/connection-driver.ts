@@ -43,6 +43,12 @@ import { type Debug, type Outgoing, requestOutgoing, writeOutgoing } from './req
 /** The settled promise the fast paths hand back: nothing was waited for. */
 const DONE: Promise<void> = Promise.resolve();
 
+/** A call's debug level and its output, taken when the call was made. */
+interface DebugAt {
+  readonly debuglevel: number;
+  readonly debug: ((text: string) => void) | null;
+}
+
 export class ConnectionDriver extends ConnectionLinks {
   /** The send under way (the tail of the calls in order), or null. */
   private sending: Promise<void> | null = null;
@@ -224,22 +230,24 @@ export class ConnectionDriver extends ConnectionLinks {
   /** `getresponse()`: read the head (after the send, when it is still under way). */
   getresponse(signal: AbortSignal | undefined): Promise<HTTPResponse> {
     const action = this.machine.handle('getresponse');
+    // The debug level of the call, however late the head is read (after a send).
+    const level: DebugAt = { debuglevel: this.conn.debuglevel, debug: this.debugNow() };
     // A send() of the body still under way (the head went out, so the machine says the
     // request is sent) goes first too: Python's getresponse() comes after it.
     const head =
       action === 'read-head' && this.sending === null
-        ? this.readHead(signal)
-        : this.afterSend(signal);
+        ? this.readHead(signal, level)
+        : this.afterSend(signal, level);
     this.behind.heading = head;
     return head;
   }
 
   /** The head, read once the request being sent is out. */
-  private afterSend(signal: AbortSignal | undefined): Promise<HTTPResponse> {
+  private afterSend(signal: AbortSignal | undefined, level: DebugAt): Promise<HTTPResponse> {
     const generation = this.generation;
     const next = (): Promise<HTTPResponse> => {
       if (generation !== this.generation) throw closedByCaller('head');
-      return this.readHead(signal);
+      return this.readHead(signal, level);
     };
     const sending = this.sending ?? DONE;
     if (signal === undefined) return sending.then(next);
@@ -432,7 +440,7 @@ export class ConnectionDriver extends ConnectionLinks {
 
   // --- responses -----------------------------------------------------------------------
 
-  private readHead(signal: AbortSignal | undefined): Promise<HTTPResponse> {
+  private readHead(signal: AbortSignal | undefined, level: DebugAt): Promise<HTTPResponse> {
     const link = this.link;
     if (link === null) {
       // No socket carries the answer: the head read fails at once, and the machine hears
@@ -443,7 +451,7 @@ export class ConnectionDriver extends ConnectionLinks {
     const conn = this.conn;
     const context = {
       link,
-      debuglevel: conn.debuglevel,
+      debuglevel: level.debuglevel,
       strict: conn.strict,
       signal: this.signal,
       timeoutMs: timeoutMs(conn.timeout),
@@ -454,7 +462,7 @@ export class ConnectionDriver extends ConnectionLinks {
     const parser = new ResponseParser({
       method: this.method,
       strict: conn.strict,
-      debug: this.debugNow(),
+      debug: level.debug,
     });
     if (signal === undefined) return receiveResponse(context, parser, context.wait, this.heads);
     // Its own signal is joined to the connection's until the head came (or did not).

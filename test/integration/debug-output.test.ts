@@ -184,6 +184,46 @@ describe('set_debuglevel(1) output', () => {
     }
   });
 
+  it('a getresponse() that waits for its request to be sent prints at the level of its call, not the level when the head comes', async () => {
+    const srv = await scriptedServer([
+      'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+      'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+    ]);
+    try {
+      for (const [at, after] of [
+        [1, 0],
+        [0, 1],
+      ] as const) {
+        const out: string[] = [];
+        const conn = new HTTPConnection('127.0.0.1', srv.port, {
+          debugOutput: (text) => {
+            out.push(text);
+          },
+        });
+        conn.set_debuglevel(at);
+        conn.putrequest('POST', '/');
+        conn.putheader('Content-Length', 2);
+        const body = (async function* (): AsyncGenerator<string> {
+          yield 'a';
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          yield 'b';
+        })();
+        const sent = conn.endheaders(body);
+        const pending = conn.getresponse();
+        conn.set_debuglevel(after);
+        await sent;
+        const r = await pending;
+        await r.read();
+        conn.close();
+        const replies = out.filter((l) => l.startsWith('reply:') || l.startsWith('header:'));
+        assert.equal(replies.length > 0, at > 0, `level ${at} at the call, ${after} after`);
+        assert.equal(r.debuglevel, at);
+      }
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('shows the sent head and body, the reply line and the headers', async () => {
     // Independent of Python: the shape of the lines, on a third connection.
     const srv = await scriptedServer([REPLIES[0] as string]);
