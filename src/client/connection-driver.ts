@@ -151,6 +151,7 @@ export class ConnectionDriver extends ConnectionLinks {
     chunked: boolean,
     version: 10 | 11,
     signal: AbortSignal | undefined,
+    debug: Debug = this.debugNow(),
   ): Promise<void> {
     this.machine.handle('putrequest');
     this.method = method;
@@ -160,7 +161,7 @@ export class ConnectionDriver extends ConnectionLinks {
       prepared instanceof Promise
         ? whenPrepared(prepared, (p) => requestOutgoing(buffer, method, given, p, chunked, version))
         : requestOutgoing(buffer, method, given, prepared, chunked, version);
-    return this.transmit(true, action, out, signal);
+    return this.transmit(true, action, out, signal, debug);
   }
 
   /**
@@ -191,6 +192,8 @@ export class ConnectionDriver extends ConnectionLinks {
     action: ConnectionAction | null,
     out: Outgoing | Promise<Outgoing>,
     signal: AbortSignal | undefined,
+    // The level of the call, as Python's call would print at it, whenever the bytes go.
+    debug: Debug = this.debugNow(),
   ): Promise<void> {
     const generation = this.generation;
     const link = this.link;
@@ -206,7 +209,6 @@ export class ConnectionDriver extends ConnectionLinks {
       // when waiting for the socket to drain.
       let pending: Promise<void> | undefined;
       try {
-        const debug = this.debugNow();
         pending = this.write(link, out, this.waitOptions(undefined), debug);
       } catch (err) {
         return Promise.reject(this.sendFailed(err, request, generation, true, out.body));
@@ -224,7 +226,7 @@ export class ConnectionDriver extends ConnectionLinks {
         ),
       );
     }
-    return this.track(this.run(request, action, out, signal, generation, this.sending));
+    return this.track(this.run(request, action, out, signal, generation, this.sending, debug));
   }
 
   /** `getresponse()`: read the head (after the send, when it is still under way). */
@@ -289,9 +291,8 @@ export class ConnectionDriver extends ConnectionLinks {
     signal: AbortSignal | undefined,
     generation: number,
     previous: Promise<void> | null,
+    debug: Debug,
   ): Promise<void> {
-    // The level of the call, as Python's call would print at it, whenever the bytes go.
-    const debug = this.debugNow();
     let wrote = false;
     let body = out instanceof Promise ? null : out.body;
     // A body being prepared (a file's stat) is awaited only after the socket is there: its

@@ -61,7 +61,7 @@ export class ConnectionLinks {
   private defaultWait: (CallWait & { readonly seconds: number | null }) | null = null;
   protected readonly debug = (text: string): void => writeDebug(this.conn.debugOutput, text);
   /** Where the debug output of a call made now goes: null when the level is off now. */
-  protected debugNow(): ((text: string) => void) | null {
+  debugNow(): ((text: string) => void) | null {
     return this.conn.debuglevel > 0 ? this.debug : null;
   }
 

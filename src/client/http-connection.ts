@@ -462,8 +462,10 @@ export class HTTPConnection {
         if (driver.machine.request !== 'idle') throw new CannotSendRequest(driver.machine.python);
         this.#checkAutoOpen();
       };
+      // Printed at the level of this call, whenever it goes (Python's would print now).
+      const debug = driver.debugNow();
       const go = (): Promise<void> =>
-        driver.sendRequest(own, method, url, given, body, chunked, version, signal);
+        driver.sendRequest(own, method, url, given, body, chunked, version, signal, debug);
       return driver.afterHead(body, signal, check, go);
     }
     if (prepared instanceof Promise) {

@@ -224,6 +224,42 @@ describe('set_debuglevel(1) output', () => {
     }
   });
 
+  it('a request() made while getresponse() reads the previous head prints its send: line at the level of its call', async () => {
+    const srv = await scriptedServer([
+      'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+      'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+      'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+      'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+    ]);
+    const out: string[] = [];
+    const conn = new HTTPConnection('127.0.0.1', srv.port, {
+      debugOutput: (text) => {
+        out.push(text);
+      },
+    });
+    try {
+      for (const [at, after, path] of [
+        [0, 1, '/b'],
+        [1, 0, '/d'],
+      ] as const) {
+        conn.set_debuglevel(0);
+        await conn.request('GET', '/a');
+        const first = conn.getresponse();
+        conn.set_debuglevel(at);
+        const second = conn.request('GET', path);
+        conn.set_debuglevel(after);
+        await (await first).read();
+        await second;
+        await (await conn.getresponse()).read();
+        const printed = out.some((l) => l.startsWith(`send: 'GET ${path} `));
+        assert.equal(printed, at > 0, `level ${at} at the call, ${after} after`);
+      }
+    } finally {
+      conn.close();
+      await srv.close();
+    }
+  });
+
   it('shows the sent head and body, the reply line and the headers', async () => {
     // Independent of Python: the shape of the lines, on a third connection.
     const srv = await scriptedServer([REPLIES[0] as string]);
