@@ -198,13 +198,7 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * (0 at the end of the body).
    */
   readinto(b: Uint8Array, options?: ReadOptions): Promise<number> {
-    // Python takes any writable bytes-like object: here any typed array or DataView (its
-    // bytes); anything else is refused before the body is touched.
-    const target = bytesOf(b);
-    if (target instanceof TypeError) return Promise.reject(target);
-    const pull: Pull = { mode: 'all', max: target.length, parts: null, target, own: false, got: 0 };
-    const pending = this.#body.pull(pull, options);
-    return pending === null ? Promise.resolve(pull.got) : pending.then(() => pull.got);
+    return this.#into(b, 'all', options);
   }
 
   /**
@@ -223,16 +217,16 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * ```
    */
   readinto1(b: Uint8Array, options?: ReadOptions): Promise<number> {
+    return this.#into(b, 'some', options);
+  }
+
+  /** readinto (`all`: until `b` is full or the body ends) and readinto1 (`some`). */
+  #into(b: Uint8Array, mode: 'all' | 'some', options: ReadOptions | undefined): Promise<number> {
+    // Python takes any writable bytes-like object: here any typed array or DataView (its
+    // bytes); anything else is refused before the body is touched.
     const target = bytesOf(b);
     if (target instanceof TypeError) return Promise.reject(target);
-    const pull: Pull = {
-      mode: 'some',
-      max: target.length,
-      parts: null,
-      target,
-      own: false,
-      got: 0,
-    };
+    const pull: Pull = { mode, max: target.length, parts: null, target, own: false, got: 0 };
     const pending = this.#body.pull(pull, options);
     return pending === null ? Promise.resolve(pull.got) : pending.then(() => pull.got);
   }

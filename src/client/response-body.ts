@@ -478,7 +478,6 @@ export class ResponseBody {
     );
   }
 
-  /** The body is over: hand the socket back (or close it) and forget it. */
   /**
    * Resolve the read that ended the body after one turn of the loop (its poll phase
    * reads the resumed socket: `#finish`); until then it still waits, and another read is
@@ -494,6 +493,7 @@ export class ResponseBody {
     );
   }
 
+  /** The body is over: hand the socket back (or close it) and forget it. */
   #finish(complete: boolean): void {
     const link = this.#link;
     if (link === null) return;
