@@ -26,6 +26,7 @@ import {
 } from '../../src/index.ts';
 import {
   elapsed,
+  failOnEscapes,
   liveResources,
   nextTurn,
   type RawServer,
@@ -282,6 +283,8 @@ describe('timeouts and cancellation', () => {
     });
 
     describe('a body cut short by a failed read stays cut short: no later read passes for its end', () => {
+      failOnEscapes();
+
       /** Every read method once more, after the failure; what each gave. */
       async function laterReads(r: Awaited<ReturnType<HTTPConnection['getresponse']>>) {
         const calls: Array<() => Promise<unknown>> = [
