@@ -112,9 +112,10 @@ export class TimeoutError extends Error {
  * Python has no counterpart (its calls are cancelled by timeouts only); the signal goes
  * in the `signal` option of the constructor, `request`, `getresponse` or a read.
  *
- * `code` is `'ABORT_ERR'` and `name` `'AbortError'`, as on the errors of Node's own
- * cancellable APIs (`fs`, `timers/promises`, `stream`), so code written for those
- * recognises it; it is the one error of this package without an `ERR_HTTPLIB_` code.
+ * `name` is `'AbortError'`, as on the errors of Node's own cancellable APIs. `code` says
+ * which of the two it was: `'ABORT_ERR'` for a signal, as Node's own (`fs`,
+ * `timers/promises`, `stream`), so code written for those recognises it; and
+ * `'ERR_HTTPLIB_CLOSED_BY_CALLER'` for the caller's own `close()`, the package's code.
  *
  * @example
  * ```ts
@@ -130,15 +131,19 @@ export class TimeoutError extends Error {
 export class AbortError extends Error {
   /** Always `'AbortError'`, as Node's own abort errors are named. */
   override name = 'AbortError';
-  /** `'ABORT_ERR'`, the code of Node's own `AbortError`s. */
-  readonly code = 'ABORT_ERR';
+  /**
+   * `'ABORT_ERR'` (a signal fired), the code of Node's own `AbortError`s, or
+   * `'ERR_HTTPLIB_CLOSED_BY_CALLER'` (`closedByCaller`: the caller's `close()`).
+   */
+  readonly code: 'ABORT_ERR' | 'ERR_HTTPLIB_CLOSED_BY_CALLER' = 'ABORT_ERR';
   constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
     super(message, options);
   }
 
   /**
    * The error of an operation that `close()` (of the connection or of the response) cut
-   * short: `The connection was closed by the caller`, and what was pending if known.
+   * short: `The connection was closed by the caller`, and what was pending if known; its
+   * `code` is `'ERR_HTTPLIB_CLOSED_BY_CALLER'`.
    *
    * @example
    * ```ts
@@ -148,7 +153,9 @@ export class AbortError extends Error {
    */
   static closedByCaller(phase?: ConnectionPhase, options?: { cause?: unknown }): AbortError {
     const during = phase === undefined ? '' : ` while ${PHASE_TEXT[phase][0]}`;
-    return new AbortError(`The connection was closed by the caller${during}`, options);
+    const err = new AbortError(`The connection was closed by the caller${during}`, options);
+    (err as { code: string }).code = 'ERR_HTTPLIB_CLOSED_BY_CALLER';
+    return err;
   }
 }
 

@@ -21,7 +21,8 @@
  *  │   ├─ FramingError                   ERR_HTTPLIB_FRAMING  (the `cause` of an IncompleteRead)
  *  │   └─ BodyLengthMismatch             ERR_HTTPLIB_BODY_LENGTH_MISMATCH      declared, got
  *  ├─ TimeoutError                       ETIMEDOUT  (Node's)                   phase, host, port, seconds
- *  ├─ AbortError                         ABORT_ERR  (Node's)
+ *  ├─ AbortError                         ABORT_ERR  (Node's: a signal)
+ *  │                                     ERR_HTTPLIB_CLOSED_BY_CALLER  (the caller's close())
  *  ├─ TunnelError                        ERR_HTTPLIB_TUNNEL                    status, reason, headers
  *  └─ ssl.SSLError                       ERR_HTTPLIB_SSL                       reason, library
  *      └─ ssl.SSLCertVerificationError   ERR_HTTPLIB_SSL_CERT_VERIFICATION     verify_code, verify_message

@@ -160,6 +160,7 @@ function later<T>(p: Promise<T>): Promise<T> {
 function closedByCaller(err: unknown): true {
   assert.ok(err instanceof AbortError, `expected AbortError, got ${String(err)}`);
   assert.match(err.message, /closed by the caller/);
+  assert.equal(err.code, 'ERR_HTTPLIB_CLOSED_BY_CALLER');
   return true;
 }
 

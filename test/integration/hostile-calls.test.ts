@@ -95,6 +95,7 @@ async function fetchOk(conn: HTTPConnection, url: string): Promise<void> {
 function closedByCaller(err: unknown): true {
   assert.ok(err instanceof AbortError, `expected AbortError, got ${String(err)}`);
   assert.match(err.message, /closed by the caller/);
+  assert.equal(err.code, 'ERR_HTTPLIB_CLOSED_BY_CALLER');
   return true;
 }
 
@@ -193,6 +194,7 @@ describe('close() while a request body waits for its own source', () => {
       );
       assert.ok(err instanceof AbortError, String(err));
       assert.doesNotMatch(err.message, /closed by the caller/);
+      assert.equal(err.code, 'ABORT_ERR', "a signal's abort keeps Node's code");
       // The half-sent request is never followed by another on that socket.
       await peerClosed(srv.sockets[0] as import('node:net').Socket);
       body.push(null);
@@ -224,6 +226,7 @@ describe('close() while a request body waits for its own source', () => {
         assert.ok(err instanceof AbortError, `${name}: ${String(err)}`);
         // Before: request() said "closed by the caller while sending the request".
         assert.doesNotMatch(err.message, /closed by the caller/, name);
+        assert.equal(err.code, 'ABORT_ERR', name);
         assert.equal((err.cause as Error | undefined)?.message, 'given up', name);
       }
       body.push(null);

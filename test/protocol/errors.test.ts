@@ -341,7 +341,8 @@ describe('AbortError and TunnelError messages', () => {
   it('AbortError.closedByCaller says the caller closed it, and during what', () => {
     const plain = AbortError.closedByCaller();
     assert.ok(plain instanceof AbortError);
-    assert.equal(plain.code, 'ABORT_ERR');
+    // API.md: a local close carries the package's code; a signal keeps Node's ABORT_ERR.
+    assert.equal(plain.code, 'ERR_HTTPLIB_CLOSED_BY_CALLER');
     assert.equal(plain.message, 'The connection was closed by the caller');
     const cause = new Error('close()');
     const during = AbortError.closedByCaller('head', { cause });
@@ -350,6 +351,7 @@ describe('AbortError and TunnelError messages', () => {
       'The connection was closed by the caller while waiting for the response head',
     );
     assert.equal(during.cause, cause);
+    assert.equal(during.code, 'ERR_HTTPLIB_CLOSED_BY_CALLER');
   });
 
   it("TunnelError with no status is Python's invalid-response error", () => {
