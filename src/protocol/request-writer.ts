@@ -23,6 +23,7 @@ import { domainToASCII } from 'node:url';
 import { isPort, pyrepr, pytruth } from './pytext.ts';
 import { type AnyHeaders, type HeadersInput, normalizeHeaders } from './request-plan.ts';
 import {
+  checkPort,
   coerceHeaderName,
   coerceHeaderValue,
   parseHostPort,
@@ -245,9 +246,11 @@ function hostValue(path: string, target: RequestTarget): string {
     host = target.tunnelHost;
     port = target.tunnelPort ?? target.defaultPort;
   }
-  // The connection validated its host when it was built; checking again costs one regex
-  // and keeps a host assigned afterwards from smuggling CR/LF into the head.
+  // The connection validated its host and port when it was built; checking again (once
+  // per target) keeps a host or port assigned afterwards from smuggling CR/LF, or any text
+  // that is not a port, into the head of a request on a kept-alive socket.
   validateHost(host);
+  checkPort(port);
   const h = hostForHeader(host);
   const value = port === target.defaultPort ? h : `${h}:${port}`;
   hostValues.set(target, value);

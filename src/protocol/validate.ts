@@ -126,6 +126,9 @@ function controlCharError(text: string, found: string): InvalidURL {
  * bytes `\x80-\xff` here, which makes its own IDNA branch unreachable.
  */
 export function validateHost(host: string): void {
+  if (typeof host !== 'string') {
+    throw new TypeError(`host must be a string, got ${describe(host)}`);
+  }
   const m = HOST_DISALLOWED.exec(host);
   if (m !== null) throw controlCharError(host, m[0]);
 }

@@ -242,6 +242,47 @@ describe('STRICTER, request side: refused before a byte is sent (sync methods th
       });
     });
 
+    it('the port or host attribute changed on a kept-alive connection: request() rejects with TypeError, nothing more on the open socket', async () => {
+      await withServer(async (srv) => {
+        const conn = new HTTPConnection(HOST, srv.port, { timeout: 10 });
+        try {
+          await conn.request('GET', '/first');
+          assert.equal((await (await conn.getresponse()).read()).toString(), 'ok');
+          // Python sends the automatic Host line through putheader, which refuses CR/LF;
+          // before, a port set on a kept-alive socket went out verbatim in `Host:`.
+          for (const [attr, value, message] of [
+            ['port', `81\r\nX-Injected: yes`, /^port must be an integer 0-65535, got '81\\r\\nX/],
+            ['port', 'abc', /^port must be an integer 0-65535, got 'abc'$/],
+            ['port', -5, /^port must be an integer 0-65535, got -5$/],
+            ['port', 1.5, /^port must be an integer 0-65535, got 1.5$/],
+            ['port', 99999, /^port must be an integer 0-65535, got 99999$/],
+            ['host', 123, /^host must be a string, got 123$/],
+            ['host', null, /^host must be a string, got null$/],
+          ] as const) {
+            const saved = conn[attr];
+            (conn as unknown as Record<string, unknown>)[attr] = value;
+            await assert.rejects(conn.request('GET', '/second'), (err: unknown) => {
+              assert.ok(err instanceof TypeError, String(err));
+              assert.match(err.message, message);
+              return true;
+            });
+            (conn as unknown as Record<string, unknown>)[attr] = saved;
+          }
+          await conn.request('GET', '/third');
+          assert.equal((await (await conn.getresponse()).read()).toString(), 'ok');
+        } finally {
+          conn.close();
+        }
+        assert.equal(srv.sockets.length, 1, 'one connection, kept alive');
+        assert.deepEqual(
+          [...(srv.received[0] as Buffer).toString('latin1').matchAll(/^GET (\S+)/gm)].map(
+            (m) => m[1],
+          ),
+          ['/first', '/third'],
+        );
+      });
+    });
+
     it('a host with code points above 0xFF is sent IDNA-encoded, never as truncated latin1, or refused by request() with TypeError', async () => {
       await withServer(async (srv) => {
         const route: HTTPConnectionOptions['createConnection'] = () => net.connect(srv.port, HOST);

@@ -119,6 +119,40 @@ describe('a port that is not an integer 0-65535, set after the constructor', () 
     });
   }
 
+  for (const direct of [true, false]) {
+    it(`set on a kept-alive connection (${direct ? 'direct' : 'worker'} transport): TypeError at the request, nothing sent on the open socket`, () => {
+      const conn = direct
+        ? new httplib.HTTPConnection('127.0.0.1', peer.http, { timeout: 3 })
+        : workerConnection(peer.http);
+      try {
+        conn.request('GET', '/hello');
+        assert.equal(conn.getresponse().read().toString(), 'hello\n');
+        // Before: the automatic Host line took the attribute verbatim on the open socket.
+        for (const [port, shown] of [
+          ['81\r\nX-Injected: yes', "'81\\r\\nX-Injected: yes'"],
+          ['abc', "'abc'"],
+          [-5, '-5'],
+        ] as const) {
+          (conn as { port: unknown }).port = port;
+          const err = thrown(() => conn.request('GET', '/hello')) as Error;
+          assert.equal(err.name, 'TypeError', String(err));
+          assert.equal(err.message, `port must be an integer 0-65535, got ${shown}`);
+        }
+        conn.port = peer.http;
+        conn.request('GET', '/echo');
+        const record = JSON.parse(conn.getresponse().read().toString()) as {
+          url: string;
+          headers: string[];
+        };
+        // The next answer is the next request's: nothing was sent in between.
+        assert.equal(record.url, '/echo');
+        assert.ok(!record.headers.includes('X-Injected'));
+      } finally {
+        conn.close();
+      }
+    });
+  }
+
   it('on a connection of the worker: its TypeError, the worker and the other connections unharmed', () => {
     const live = liveResponses();
     const worker = currentWorker();
