@@ -209,9 +209,12 @@ export class RequestBuffer {
    * (`coerceHeaderValue`, Python's `str(v)`) and then validated, the name must be a token,
    * and the line is `name + ': ' + values.join('\r\n\t')` (several values become folded
    * continuation lines; no value gives `'Name: '`). Throws before buffering anything.
+   * Returns the line (without its CRLF): each value converted once, here.
    */
-  putheader(name: string, ...values: unknown[]): void {
-    this.#head += `${headerLine(name, values)}\r\n`;
+  putheader(name: string, ...values: unknown[]): string {
+    const line = headerLine(name, values);
+    this.#head += `${line}\r\n`;
+    return line;
   }
 
   /**

@@ -223,19 +223,30 @@ export class Encoder {
     const proto: unknown = Object.getPrototypeOf(o);
     if (proto === Object.prototype || proto === null) {
       const entries: Json[] = [];
-      const text = ownString(o);
+      const form = stringForm(o);
       for (const key of Object.keys(o)) {
         // A string form of its own crosses as its result (`s`), not as a function.
-        if (text !== null && (key === 'toString' || key === 'valueOf')) continue;
+        if (form !== null && (key === 'toString' || key === 'valueOf')) continue;
         entries.push([key, this.value((o as Record<string, unknown>)[key])]);
       }
       const out: Record<string, Json> = proto === null ? { $null: entries } : { $o: entries };
-      if (text !== null) out.s = text;
-      return out;
+      return this.withStringForm(out, form);
     }
     // Any other object: its class name and its own string form (what String() makes of
     // it), which is all that a header value or a message needs of it.
-    return { $obj: constructorName(o), s: ownString(o) };
+    return this.withStringForm({ $obj: constructorName(o), s: null }, stringForm(o));
+  }
+
+  /**
+   * `out` with what String() made of the object: its text (`s`), or what it threw (`x`),
+   * which the other side's String() throws again, so that a header value whose toString
+   * throws fails the call there as it does here (before: it went out as `undefined`).
+   */
+  private withStringForm(out: Record<string, Json>, form: StringForm): Json {
+    if (form === null) return out;
+    if ('text' in form) out.s = form.text;
+    else out.x = this.value(form.thrown);
+    return out;
   }
 
   /** An error: its class, message, stack, own properties (with their enumerability) and cause. */
@@ -314,10 +325,10 @@ export class Decoder {
           configurable: true,
         });
       }
-      if (typeof o.s === 'string') {
-        const text = o.s;
+      const toString = this.toStringOf(o);
+      if (toString !== null) {
         Object.defineProperty(out, 'toString', {
-          value: () => text,
+          value: toString,
           writable: true,
           configurable: true,
         });
@@ -367,12 +378,25 @@ export class Decoder {
       return found ?? new Error('httplib-ts/sync: an error object went missing between threads');
     }
     if ('$err' in o) return this.error(o);
-    if ('$obj' in o) return standIn(o.$obj as string, o.s as string | null);
+    if ('$obj' in o) return standIn(o.$obj as string, this.toStringOf(o));
     for (const tag of Object.keys(o)) {
       const rebuild = this.extensions[tag];
       if (rebuild !== undefined) return rebuild(o, this);
     }
     throw new TypeError(`httplib-ts/sync: unknown value tag ${Object.keys(o).join()}`);
+  }
+
+  /** The `toString` that gives the crossed text (`s`) or throws the crossed error (`x`). */
+  private toStringOf(o: Record<string, Json>): (() => string) | null {
+    if (typeof o.s === 'string') {
+      const text = o.s;
+      return () => text;
+    }
+    if (!('x' in o)) return null;
+    const thrown = this.value(o.x as Json);
+    return () => {
+      throw thrown;
+    };
   }
 
   private error(o: Record<string, Json>): Error {
@@ -431,11 +455,18 @@ function constructorName(o: object): string {
   return typeof ctor === 'function' && ctor.name !== '' ? ctor.name : 'Object';
 }
 
-/** An object's string form when it has one of its own (not Object.prototype's), else null. */
-function ownString(o: object): string | null {
+/** What String() makes of an object: its text, or what it threw. */
+type StringForm = { readonly text: string } | { readonly thrown: unknown } | null;
+
+/** `o`'s own string form (null: it has none, only Object.prototype's). */
+function stringForm(o: object): StringForm {
   const own = (o as { toString?: unknown }).toString;
   if (own === Object.prototype.toString && !(Symbol.toPrimitive in o)) return null;
-  return safeString(o);
+  try {
+    return { text: String(o) };
+  } catch (err) {
+    return { thrown: err };
+  }
 }
 
 function safeString(v: unknown): string | null {
@@ -451,17 +482,17 @@ function safeString(v: unknown): string | null {
  * of that name, whose `toString` gives what the original's gave (or, without a string
  * form of its own, Object.prototype's).
  */
-function standIn(name: string, text: string | null): object {
+function standIn(name: string, toString: (() => string) | null): object {
   if (name === 'Function') {
     const fn = function standInFunction(): void {};
-    if (text !== null) fn.toString = () => text;
+    if (toString !== null) fn.toString = toString;
     return fn;
   }
   const Ctor = { [name]: class {} }[name] as new () => object;
   const obj = new Ctor();
-  if (text !== null) {
+  if (toString !== null) {
     Object.defineProperty(Ctor.prototype, 'toString', {
-      value: () => text,
+      value: toString,
       writable: true,
       configurable: true,
     });

@@ -192,6 +192,87 @@ describe('a port that is not an integer 0-65535, set after the constructor', () 
   });
 });
 
+describe('header values whose String() throws, on a connection of the worker', () => {
+  // Header values of any object type are converted with String(), as Python's str().
+  const boom = (): never =>
+    ({
+      toString() {
+        throw new RangeError('no text for you');
+      },
+    }) as never;
+  const notText = (): never => ({ toString: () => ({}) }) as never;
+  // Before: the object crossed to the worker with a stand-in toString giving undefined,
+  // and `Authorization: undefined` was sent.
+  for (const [label, value, check] of [
+    [
+      'a toString that throws',
+      boom,
+      (e: Error) => e instanceof RangeError && e.message === 'no text for you',
+    ],
+    ['a toString giving an object', notText, (e: Error) => e.name === 'TypeError'],
+  ] as const) {
+    it(`${label}: request(), putheader() and set_tunnel() throw it, nothing is sent`, () => {
+      const conn = workerConnection(peer.http);
+      try {
+        for (const call of [
+          () => conn.request('GET', '/hello', null, { Authorization: value() }),
+          () => {
+            conn.putrequest('GET', '/hello');
+            conn.putheader(value(), 'x');
+          },
+          () => {
+            conn.putrequest('GET', '/hello');
+            conn.putheader('Authorization', value());
+          },
+          () => conn.set_tunnel('t.example', 80, { 'Proxy-Authorization': value() }),
+        ]) {
+          const err = thrown(call) as Error;
+          assert.ok(check(err), String(err));
+          conn.close();
+        }
+        conn.request('GET', '/echo');
+        const record = JSON.parse(conn.getresponse().read().toString()) as {
+          url: string;
+          headers: string[];
+        };
+        assert.equal(record.url, '/echo', 'the first request the server saw');
+        assert.ok(!record.headers.includes('Authorization'));
+      } finally {
+        conn.close();
+      }
+    });
+  }
+
+  it('a started request moved to the worker by set_tunnel(): each putheader value is converted once, and that text is sent', () => {
+    if (!directTransport.enabled) return; // only a direct connection moves
+    let calls = 0;
+    const counting = {
+      toString() {
+        calls += 1;
+        return `v${calls}`;
+      },
+    };
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.raw, { timeout: 3 });
+    try {
+      conn.putrequest('GET', '/echo-head');
+      conn.putheader('X-Count', counting as never);
+      conn.putheader('X-Folded', 'a', 2);
+      conn.set_tunnel('tunnel.test', 80);
+      conn.endheaders();
+      const head = conn.getresponse().read().toString('latin1');
+      // Before: the move replayed putheader with the object, whose toString ran again.
+      assert.equal(calls, 1, 'toString ran once');
+      assert.equal(
+        head,
+        `GET /echo-head HTTP/1.1\r\nHost: 127.0.0.1:${peer.raw}\r\nAccept-Encoding: identity\r\n` +
+          'X-Count: v1\r\nX-Folded: a\r\n\t2\r\n\r\n',
+      );
+    } finally {
+      conn.close();
+    }
+  });
+});
+
 describe('attribute values of any type never stop the worker', () => {
   it('HTTP(host, port, strict=10n): a truthy strict; the other connections carry on', () => {
     const live = liveResponses();

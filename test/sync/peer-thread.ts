@@ -160,6 +160,11 @@ const RAW: Record<string, (socket: net.Socket, head: string) => void> = {
   '/chunked-empty': (s) =>
     s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'),
   '/http09': (s) => s.end('just bytes\r\n'),
+  // A CONNECT proxy's yes to `set_tunnel('tunnel.test', 80)`: the requests that follow
+  // come on the same socket (`/echo-head` answers with its own head, byte for byte).
+  'tunnel.test:80': (s) => s.write('HTTP/1.0 200 Connection established\r\n\r\n'),
+  '/echo-head': (s, head) =>
+    s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${head.length}\r\n\r\n${head}`, 'latin1'),
   // Reads the body at 1 MiB every 20 ms (a server that keeps reading, slowly), then
   // answers `got N`: a send that outlasts the client's timeout must still go through.
   '/throttled': (s, head) => {
