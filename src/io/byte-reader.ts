@@ -17,7 +17,7 @@ import type { Duplex } from 'node:stream';
 import type { Deadline, Phase, WaitOptions } from './deadline.ts';
 import { abortedBy, socketError } from './deadline.ts';
 import { probePeer, queuedBytes } from './peer-probe.ts';
-import { HIGH_WATER_MARK, PAUSED_PROBE_MS } from './tuning.ts';
+import { HIGH_WATER_MARK, PAUSED_PROBE_MS, TLS_WRITE_PIECE } from './tuning.ts';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -419,7 +419,12 @@ export class ByteReader {
     this.abortIfSignalled(options);
     if (this.error !== null) return Promise.reject(this.error);
     if (this.closed || this.socket.destroyed) return Promise.reject(socketClosedError());
-    if (typeof data !== 'string') this.flush();
+    if (typeof data !== 'string') {
+      if (data.length > TLS_WRITE_PIECE && (this.socket as { encrypted?: boolean }).encrypted) {
+        return this.writeInPieces(data, options);
+      }
+      this.flush();
+    }
     else if (!this.deferred && busyReaders > (this.busy ? 1 : 0)) {
       if (this.socket instanceof Socket && this.socket.writableCorked === 0) deferFlush(this);
     }
@@ -440,6 +445,14 @@ export class ByteReader {
       };
       if (!this.arm(this.drainWait, 'send', options, woken)) woken();
     });
+  }
+
+  /** `data` over TLS, a piece (`TLS_WRITE_PIECE`) at a time, each after the last drained. */
+  private async writeInPieces(data: Buffer, options?: WaitOptions): Promise<void> {
+    for (let at = 0; at < data.length; at += TLS_WRITE_PIECE) {
+      const pending = this.write(data.subarray(at, at + TLS_WRITE_PIECE), undefined, options);
+      if (pending !== undefined) await pending;
+    }
   }
 
   /**

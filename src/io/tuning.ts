@@ -80,6 +80,15 @@ export const MAX_READ_SWITCHES = 256 * 1024;
 export const HEAD_AND_BODY_MAX = 16 * 1024;
 
 /**
+ * Bytes over TLS are written in pieces of at most this size, each after the socket took
+ * the one before: Node encrypts all it is given in one write before it returns, so one
+ * write of a 1 GiB body held the event loop for seconds (every timer stopped, the blocking
+ * API's worker missed its heartbeat) and queued the whole ciphertext in memory. About a
+ * millisecond of encryption per piece.
+ */
+export const TLS_WRITE_PIECE = 1024 * 1024;
+
+/**
  * A result that is less than 1/SMALL_RESULT_FRACTION of the memory it is a view of is
  * copied, so that `read(10)` never keeps a 256 KiB block alive (DESIGN.md principle 3).
  * 8: `read(65536)` of a block (a quarter of it) stays a view (`1mib` read(65536)).

@@ -22,6 +22,7 @@ import {
   ImproperConnectionState,
   IncompleteRead,
   ssl,
+  TimeoutError,
 } from '../../src/index.ts';
 import { directReadBytes } from '../../src/io/direct-read.ts';
 import { recordEscapes } from './servers.ts';
@@ -41,6 +42,7 @@ const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('he
 const escapes = recordEscapes();
 
 /**
+ * `/sha`: the SHA-256 of the request body; `/stall`: reads nothing and never answers;
  * `/len`: BODY with Content-Length; `/chunked`: BODY in 5000-byte chunks; `/small`: 100
  * bytes; `/cut`: Content-Length of BODY, half of it, then the connection is destroyed;
  * `/hold`: the head and 10 bytes of a 1 MiB body, then nothing (until the socket closes).
@@ -61,6 +63,13 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
     res.write(BODY.subarray(0, BODY.length >> 1), () => {
       setTimeout(() => res.socket?.destroy(), 20);
     });
+  } else if (url === '/sha') {
+    const hash = createHash('sha256');
+    req.on('data', (d: Buffer) => hash.update(d));
+    req.on('end', () => res.end(hash.digest('hex')));
+  } else if (url === '/stall') {
+    // Reads none of the request body and never answers: the client's writes back up.
+    req.pause();
   } else {
     res.setHeader('Content-Length', MiB);
     res.write(BODY.subarray(0, 10));
@@ -275,5 +284,42 @@ describe('bodies over TLS, read through onread', { timeout: 60_000 }, () => {
       const again = await conn.getresponse();
       assert.equal(sha(await again.read()), sha(BODY.subarray(0, 100)));
     });
+  });
+  for (const tunnelled of [false, true]) {
+    it(`a 40 MiB in-memory request body goes out whole and in order, in pieces${tunnelled ? ' (tunnelled)' : ''}`, async () => {
+      await withConn(async (conn) => {
+        const body = Buffer.alloc(40 * MiB);
+        for (let at = 0; at < body.length; at += BODY.length) BODY.copy(body, at);
+        await conn.request('POST', '/sha', body);
+        const r = await conn.getresponse();
+        assert.equal((await r.read()).toString(), sha(body));
+      }, tunnelled);
+    });
+  }
+
+  it('a 64 MiB in-memory body to a server that reads none of it: a piece at a time on the socket, never the whole ciphertext, and the send times out', async () => {
+    const conn = new HTTPSConnection('localhost', server.port, { context, timeout: 1 });
+    try {
+      await conn.connect();
+      const socket = conn.sock as tls.TLSSocket;
+      // Before: one write of all of it, which Node encrypts before it returns (the event
+      // loop held for the whole body: over a second here, 28 s for 1 GiB) and queues.
+      let most = 0;
+      const watch = setInterval(() => {
+        most = Math.max(most, socket.writableLength);
+      }, 2);
+      const sending = conn.request('POST', '/stall', Buffer.alloc(64 * MiB, 0x78));
+      most = Math.max(most, socket.writableLength);
+      await assert.rejects(sending, (err: unknown) => {
+        assert.ok(err instanceof TimeoutError, String(err));
+        assert.equal(err.phase, 'send');
+        return true;
+      });
+      clearInterval(watch);
+      assert.ok(most > 0, 'the body was being written');
+      assert.ok(most <= 2 * MiB, `${most} bytes waited in the socket at once`);
+    } finally {
+      conn.close();
+    }
   });
 });
