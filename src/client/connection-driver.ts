@@ -71,6 +71,7 @@ export class ConnectionDriver extends ConnectionLinks {
     const kept = this.kept;
     this.epoch = null;
     this.connecting = null;
+    this.cancelAgain(reason ?? closedByCaller('connect'));
     this.sending = null;
     this.link = null;
     this.kept = null;
@@ -95,8 +96,10 @@ export class ConnectionDriver extends ConnectionLinks {
     // Still connecting (auto-open): connect() joins that connect, nothing is replaced.
     // A send() of raw bytes under way in Idle is given up the same way: its socket is
     // replaced by the caller, which no server-side error (EPIPE) may be blamed for.
+    // A connect elsewhere while a request waits for the connect under way gives that
+    // request up too (it was made for the old host; connectAgain does the rest).
     const busy = this.machine.inFlight || this.sending !== null;
-    if (busy && this.machine.socket !== 'connecting') {
+    if (busy && (this.machine.socket !== 'connecting' || this.movedSinceConnecting())) {
       if (this.kept !== null && this.link !== null) {
         this.kept = null;
         this.forget(this.link);

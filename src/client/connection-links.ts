@@ -53,6 +53,11 @@ export class ConnectionLinks {
   protected readonly signal: AbortSignal | null;
   private readonly createConnection: CreateConnection | null;
   protected connecting: Promise<Link> | null = null;
+  /** Where the connect under way goes (the attributes when it started). */
+  private connectingTo: { readonly host: string; readonly port: number } | null = null;
+  /** A `connect()` elsewhere, made while connecting: it runs once that connect settled. */
+  private again: { resolve(link: Link | Promise<Link>): void; reject(err: unknown): void } | null =
+    null;
   /** The close controller of this generation (made when first needed). */
   protected epoch: AbortController | null = null;
   protected generation = 0;
@@ -87,7 +92,54 @@ export class ConnectionLinks {
 
   /** `connect()`: open (or join, or replace) the socket. */
   connect(): Promise<void> {
-    return Promise.resolve(this.acquire(this.machine.handle('connect'), undefined)).then(noop);
+    const action = this.machine.handle('connect');
+    if (action === 'join' && this.connecting !== null && this.movedSinceConnecting()) {
+      return this.connectAgain().then(noop);
+    }
+    return Promise.resolve(this.acquire(action, undefined)).then(noop);
+  }
+
+  /**
+   * The `host` or `port` attribute changed since the connect under way started (a
+   * `connect()` not awaited, then the legacy `HTTP.connect(host, port)` or a new port).
+   */
+  protected movedSinceConnecting(): boolean {
+    const to = this.connectingTo;
+    return to !== null && (to.host !== this.conn.host || to.port !== this.conn.port);
+  }
+
+  /**
+   * A `connect()` to another host or port while a connect is under way: Python's calls
+   * run one after the other, so that connect finishes, then this one replaces its socket
+   * with one to where the attributes now point (before: it joined the first, and the
+   * request went to the old server). The calls made from now on wait for the new socket.
+   */
+  private connectAgain(): Promise<Link> {
+    if (this.again === null) {
+      this.connecting = new Promise<Link>((resolve, reject) => {
+        this.again = { resolve, reject };
+      });
+    }
+    return this.connecting as Promise<Link>;
+  }
+
+  /** The connect under way settled: a `connect()` made meanwhile (`connectAgain`) runs now. */
+  private runAgain(): void {
+    const again = this.again;
+    if (again === null) return;
+    this.again = null;
+    try {
+      again.resolve(this.acquire(this.machine.handle('connect'), undefined));
+    } catch (err) {
+      again.reject(err);
+    }
+  }
+
+  /** `close()`: a connect() waiting for the one under way (`connectAgain`) settles with `err`. */
+  protected cancelAgain(err: Error): void {
+    const again = this.again;
+    this.again = null;
+    again?.reject(err);
   }
 
   // --- the socket ----------------------------------------------------------------------
@@ -162,6 +214,7 @@ export class ConnectionLinks {
           throw closedByCaller('connect');
         }
         this.connecting = null;
+        this.connectingTo = null;
         this.machine.handle('connected');
         this.link = link;
         // Opened by connect() alone: idle until a request, so it does not keep the process
@@ -175,18 +228,23 @@ export class ConnectionLinks {
             this.drop(null);
           }
         };
+        // Nothing runs between: a call made after that connect() waits for its socket.
+        this.runAgain();
         return link;
       },
       (err: unknown) => {
         wait.release();
         if (generation === this.generation) {
           this.connecting = null;
+          this.connectingTo = null;
           this.machine.handle('connect-failed');
+          this.runAgain();
         }
         throw err;
       },
     );
     this.connecting = pending;
+    this.connectingTo = { host: conn.host, port: conn.port };
     return pending;
   }
 

@@ -692,6 +692,107 @@ describe('calls without await, in call order', () => {
   });
 });
 
+describe('connect() elsewhere while a connect() not awaited is under way', () => {
+  const FROM_B = 'HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nfrom B';
+
+  /** Servers A and B, and a connection made to A; all closed afterwards. */
+  async function withTwo(
+    fn: (conn: HTTPConnection, a: RawServer, b: RawServer) => Promise<void>,
+  ): Promise<void> {
+    const b = await scriptedServer([FROM_B, FROM_B]);
+    try {
+      await withConn(await okServer(), (conn, a) => fn(conn, a, b));
+    } finally {
+      await b.close();
+    }
+  }
+
+  it('the port changed, then connect() again: the request goes to the new port (as CPython, whose calls run in turn)', async () => {
+    await withTwo(async (conn, a, b) => {
+      const first = conn.connect();
+      conn.port = b.port;
+      const second = conn.connect();
+      // Made after the second connect(): it waits for that socket.
+      const sent = conn.request('GET', '/where');
+      await Promise.all([first, second, sent]);
+      // Before: the second connect() joined the first, and A answered.
+      assert.equal((await (await conn.getresponse()).read()).toString(), 'from B');
+      assert.deepEqual(requestLines(b, 0), ['GET /where']);
+      await until(() => a.sockets.length === 1);
+      await peerClosed(a.sockets[0] as import('node:net').Socket);
+      assert.equal(wire(a, 0), '', 'nothing was sent to A');
+    });
+  });
+
+  it("legacy HTTP: connect() not awaited, then connect(host, port) elsewhere: the reply is the new server's", async () => {
+    const { HTTP } = await import('../../src/index.ts');
+    await withTwo(async (_conn, a, b) => {
+      const h = new HTTP(HOST, a.port);
+      try {
+        const first = h.connect();
+        const second = h.connect(HOST, b.port);
+        await Promise.all([first, second]);
+        h.putrequest('GET', '/legacy');
+        await h.endheaders();
+        const [code, reason] = await h.getreply();
+        assert.deepEqual([code, reason], [200, 'OK']);
+        assert.equal((await (h.getfile() as HTTPResponse).read()).toString(), 'from B');
+        assert.match(wire(b, 0), /^GET \/legacy HTTP\/1\.0\r\n/);
+      } finally {
+        h.close();
+      }
+    });
+  });
+
+  it('close() before the first connect is in: both connect() calls settle with AbortError; then it works', async () => {
+    await withTwo(async (conn, _a, b) => {
+      const first = conn.connect();
+      conn.port = b.port;
+      const second = conn.connect();
+      conn.close();
+      for (const pending of [first, second]) await assert.rejects(pending, closedByCaller);
+      await fetchOk(conn, '/after').catch(() => {});
+      assert.deepEqual(requestLines(b, 0), ['GET /after']);
+    });
+  });
+
+  it('a request that was waiting for the first connect is given up (AbortError), as connect() gives up a request under way', async () => {
+    await withTwo(async (conn, a, b) => {
+      const first = conn.connect();
+      const early = conn.request('GET', '/early');
+      conn.port = b.port;
+      const second = conn.connect();
+      await assert.rejects(early, closedByCaller);
+      await assert.rejects(first, closedByCaller);
+      await second;
+      await conn.request('GET', '/late');
+      assert.equal((await (await conn.getresponse()).read()).toString(), 'from B');
+      assert.deepEqual(requestLines(b, 0), ['GET /late']);
+      assert.deepEqual(requestLines(a, 0), []);
+    });
+  });
+
+  it('the first connect fails (refused): its error, and the second still connects to the new port', async () => {
+    const closed = await rawServer(() => {});
+    const refusedPort = closed.port;
+    await closed.close();
+    const b = await scriptedServer([FROM_B]);
+    const conn = new HTTPConnection(HOST, refusedPort);
+    try {
+      const first = conn.connect();
+      conn.port = b.port;
+      const second = conn.connect();
+      await assert.rejects(first, (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED');
+      await second;
+      await conn.request('GET', '/b');
+      assert.equal((await (await conn.getresponse()).read()).toString(), 'from B');
+    } finally {
+      conn.close();
+      await b.close();
+    }
+  });
+});
+
 describe('connect() while a send() of raw bytes waits for its source (Idle)', () => {
   it('the send settles with AbortError (closed by the caller), not EPIPE; the new socket serves the next request', async () => {
     await withConn(await okServer(), async (conn, srv) => {
