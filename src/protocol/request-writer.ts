@@ -20,6 +20,7 @@
  * This file must not do I/O: no node:net/tls, no timers, no process, no promises.
  */
 import { domainToASCII } from 'node:url';
+import { InvalidURL } from './errors.ts';
 import { isPort, pyrepr, pytruth } from './pytext.ts';
 import { type AnyHeaders, type HeadersInput, normalizeHeaders } from './request-plan.ts';
 import {
@@ -322,6 +323,9 @@ export function tunnelRequest(
   defaultPort: number,
 ): { readonly host: string; readonly port: number; readonly head: string } {
   const [tunnelHost, tunnelPort] = parseHostPort(host, port, defaultPort);
+  // Python 2.7 takes '' for no tunnel (requests go to the proxy as they are) and sends
+  // `CONNECT :80` for ':80'; either is a mistake (an unset variable), refused here.
+  if (tunnelHost === '') throw new InvalidURL(`tunnel host is empty: ${pyrepr(host)}`);
   const pairs: Array<[string, string]> = [];
   for (const [name, value] of normalizeHeaders(headers)) {
     pairs.push([name, coerceHeaderValue(value, name)]);
