@@ -251,7 +251,10 @@ function coerceOther(v: unknown): string | null {
   }
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (v instanceof Uint8Array) {
+  if (ArrayBuffer.isView(v)) {
+    // Bytes are bytes; other typed arrays (whose toString joins their numbers: '65,66')
+    // and DataViews are not text, and refused.
+    if (!(v instanceof Uint8Array || v instanceof Uint8ClampedArray)) return null;
     return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
   }
   if (typeof v === 'object' && v !== null && !Array.isArray(v) && hasStringForm(v)) {
@@ -279,5 +282,8 @@ function notText(v: unknown): string {
   }
   const ctor: unknown = Object.getPrototypeOf(v)?.constructor;
   const name = typeof ctor === 'function' && ctor.name !== '' ? ctor.name : 'Object';
+  if (ArrayBuffer.isView(v)) {
+    return `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name}, not bytes (bytes are a Uint8Array or a Buffer)`;
+  }
   return `an object with no string form of its own (${name})`;
 }

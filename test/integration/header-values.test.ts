@@ -26,6 +26,11 @@ const REFUSED: ReadonlyArray<readonly [string, unknown, RegExp]> = [
   ['a plain object', { name: 'Obj' }, /: an object with no string form of its own \(Object\); /],
   ['an empty object', {}, /: an object with no string form of its own \(Object\); /],
   ['an array', ['a', 'b'], /: an array \(/],
+  // Before: sent as their numbers joined ('65,66'); a DataView was refused as an object.
+  ['a Uint16Array', new Uint16Array([65, 66]), /: a Uint16Array, not bytes \(/],
+  ['an Int8Array', new Int8Array([65]), /: an Int8Array, not bytes \(/],
+  ['a Float64Array', new Float64Array([1.5]), /: a Float64Array, not bytes \(/],
+  ['a DataView', new DataView(new ArrayBuffer(2)), /: a DataView, not bytes \(/],
 ];
 
 /** The message of every refusal, for header `name`. */
@@ -221,6 +226,7 @@ describe('header values that are values: sent as their text', () => {
         'X-Bigint': 2n ** 70n,
         'X-Bytes': Buffer.from('caf\xe9', 'latin1'),
         'X-Uint8Array': new Uint8Array([0x61, 0x62]),
+        'X-Clamped': new Uint8ClampedArray([0x63, 0x64]) as never,
       });
       await (await conn.getresponse()).read();
       conn.putrequest('GET', '/loose');
@@ -244,6 +250,8 @@ describe('header values that are values: sent as their text', () => {
         'caf\xe9',
         'X-Uint8Array',
         'ab',
+        'X-Clamped',
+        'cd',
       ]);
       const loose = seen[1]?.headers ?? [];
       assert.deepEqual(loose.slice(4, 8), ['X-Bool', 'true', 'X-Url', 'http://example.test/p']);
