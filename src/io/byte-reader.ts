@@ -16,7 +16,7 @@ import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Deadline, Phase, WaitOptions } from './deadline.ts';
 import { abortedBy, socketError } from './deadline.ts';
-import { probePeer, queuedBytes } from './peer-probe.ts';
+import { probePeer, queuedBytes, receivedBytes } from './peer-probe.ts';
 import { HIGH_WATER_MARK, PAUSED_PROBE_MS, TLS_WRITE_PIECE } from './tuning.ts';
 
 const EMPTY = Buffer.alloc(0);
@@ -212,6 +212,9 @@ export class ByteReader {
   attach(socket: Duplex, dataEvents: boolean): void {
     this.socket = socket;
     this.deadline.sendQueue = () => queuedBytes(socket);
+    this.deadline.received = (socket as { encrypted?: boolean }).encrypted
+      ? () => receivedBytes(socket)
+      : null;
     if (dataEvents) socket.on('data', this.onDataEvent);
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);

@@ -314,6 +314,14 @@ export class Deadline {
   sendQueue: (() => number | null) | null = null;
   /** `sendQueue()` when the wait for drain began, or last seen going down. */
   private queued: number | null = null;
+  /**
+   * The bytes the socket has received below TLS (peer-probe.ts `receivedBytes`), or null
+   * where not TLS or not known: a wait that sees them grow is not timed out while a record
+   * arrives a few bytes at a time (README: a timeout never fires while bytes keep coming).
+   */
+  received: (() => number | null) | null = null;
+  /** `received()` when the wait began, or when the timer last saw it grow. */
+  private seen: number | null = null;
   private readonly measureQueue = (): void => {
     if (this.waits === 0 || this.phase !== 'send') return;
     this.queued = this.sendQueue?.() ?? null;
@@ -353,6 +361,7 @@ export class Deadline {
     this.phase = phase;
     this.seconds = options?.seconds ?? (ms ?? 0) / 1000;
     this.waits++;
+    if (this.received !== null && ms !== null) this.seen = this.received();
     if (phase === 'send' && ms !== null && this.sendQueue !== null) {
       // Measured once the write is with the kernel's side: a corked head and body go
       // out in a later tick of this turn.
@@ -477,6 +486,14 @@ export class Deadline {
         // Down: bytes left. Up: the write drained and the next one went in.
         if (queued !== null && queued !== this.queued) {
           this.queued = queued;
+          this.timer?.refresh();
+          return;
+        }
+      } else if (this.received !== null) {
+        // Bytes of a TLS record came in during the timeout: a new timeout from now.
+        const received = this.received();
+        if (received !== null && received !== this.seen) {
+          this.seen = received;
           this.timer?.refresh();
           return;
         }

@@ -59,6 +59,7 @@ export function probePeer(socket: Duplex): boolean {
 /** A libuv stream handle as Node's internals show it: its bytes queued for the kernel. */
 interface QueueHandle {
   readonly writeQueueSize?: unknown;
+  readonly bytesRead?: unknown;
   readonly _parent?: QueueHandle;
 }
 
@@ -78,6 +79,25 @@ export function queuedBytes(socket: Duplex): number | null {
   for (const handle of [s._handle?._parent, s._parent?._handle, s._handle]) {
     const size = handle?.writeQueueSize;
     if (typeof size === 'number') return size;
+  }
+  return null;
+}
+
+/**
+ * The bytes a TLS socket's TCP handle has received (ciphertext, Node's internal
+ * `bytesRead` of the handle under the TLS one, or of the socket TLS was started over),
+ * which grow while a TLS record arrives in pieces, where the TLS socket's own count grows
+ * only once a record is whole; null where no such handle shows (Bun, Deno, a hook's
+ * stream).
+ */
+export function receivedBytes(socket: Duplex): number | null {
+  const s = socket as Duplex & {
+    _handle?: QueueHandle | null;
+    _parent?: { _handle?: QueueHandle };
+  };
+  for (const handle of [s._handle?._parent, s._parent?._handle]) {
+    const n = handle?.bytesRead;
+    if (typeof n === 'number') return n;
   }
   return null;
 }

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import diagnostics_channel from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type * as net from 'node:net';
+import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as tls from 'node:tls';
 import {
@@ -320,6 +320,56 @@ describe('bodies over TLS, read through onread', { timeout: 60_000 }, () => {
       assert.ok(most <= 2 * MiB, `${most} bytes waited in the socket at once`);
     } finally {
       conn.close();
+    }
+  });
+  it('a timeout does not fire while a TLS record arrives a few bytes at a time (ciphertext counts as bytes coming)', async () => {
+    // A TLS server writes a 4000-byte body in one record; a relay passes it on 100 bytes
+    // every 25 ms (about a second in all) to a client whose timeout is 0.5 s. Before: the
+    // reader saw nothing until the record was whole, and timed out half-way.
+    const body = BODY.subarray(0, 4000);
+    const origin = tls.createServer(pki.pair('server'), (s) => {
+      s.on('error', () => {});
+      s.once('data', () => {
+        s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`);
+        s.write(body);
+      });
+    });
+    await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+    const sockets = new Set<net.Socket>();
+    const relay = net.createServer((client) => {
+      sockets.add(client);
+      const upstream = net.connect((origin.address() as net.AddressInfo).port, '127.0.0.1');
+      sockets.add(upstream);
+      client.on('error', () => {});
+      upstream.on('error', () => {});
+      client.pipe(upstream);
+      let queue = Buffer.alloc(0);
+      upstream.on('data', (d: Buffer) => {
+        queue = Buffer.concat([queue, d]);
+      });
+      // The handshake's small flights pass at once; the body's record drips.
+      const drip = setInterval(() => {
+        const n = queue.length < 1000 ? queue.length : 100;
+        if (n > 0) client.write(queue.subarray(0, n));
+        queue = queue.subarray(n);
+      }, 25);
+      client.on('close', () => {
+        clearInterval(drip);
+        upstream.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const port = (relay.address() as net.AddressInfo).port;
+    const conn = new HTTPSConnection('localhost', port, { context, timeout: 0.5 });
+    try {
+      await conn.request('GET', '/drip');
+      const r = await conn.getresponse();
+      assert.equal(sha(await r.read()), sha(body));
+    } finally {
+      conn.close();
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => relay.close(resolve));
+      await new Promise((resolve) => origin.close(resolve));
     }
   });
 });
