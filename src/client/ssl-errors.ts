@@ -281,12 +281,23 @@ export function toSSLError(err: unknown): unknown {
   }
   if (code.startsWith('ERR_SSL_') || e.library !== undefined) {
     const reason = code.startsWith('ERR_SSL_') ? code.slice('ERR_SSL_'.length) : (e.reason ?? null);
-    // OpenSSL's text ends with a line break that Python's message has not.
-    return new SSLError(`[SSL: ${reason ?? 'UNKNOWN'}] ${e.message.trimEnd()}`, {
+    return new SSLError(`[SSL: ${reason ?? 'UNKNOWN'}] ${opensslReason(e)}`, {
       reason,
       library: e.library ?? 'SSL',
       cause: err,
     });
   }
   return err;
+}
+
+/**
+ * The words of an OpenSSL error, as Python's message has them (`wrong version number`):
+ * Node's `reason`, else the reason field of OpenSSL's queue line, whose thread id, codes
+ * and source path (`80BC…:error:0A00010B:SSL routines:ssl3_get_record:wrong version
+ * number:../deps/openssl/…:350:`) differ from run to run and build to build.
+ */
+function opensslReason(e: Error & { reason?: unknown }): string {
+  if (typeof e.reason === 'string' && e.reason !== '') return e.reason;
+  const m = /^[0-9A-F]+:error:[0-9A-F]+:[^:]*:[^:]*:([^:\n]+)/.exec(e.message);
+  return m !== null ? (m[1] as string) : e.message.trimEnd();
 }
