@@ -326,7 +326,12 @@ describe('httplib -o FILE downloads', () => {
 
     it('a burst, then a trickle: the file keeps growing with what comes (a whole buffer was awaited: minutes at a trickle)', async () => {
       let stop = false;
+      let requested: () => void = () => {};
+      const arrived = new Promise<void>((resolve) => {
+        requested = resolve;
+      });
       routes.set('/burst-trickle', (_req, res) => {
+        requested();
         res.writeHead(200, { 'Content-Length': 2_000_000 });
         res.write(BODY.subarray(0, 256 * 1024));
         const tick = setInterval(() => {
@@ -337,12 +342,16 @@ describe('httplib -o FILE downloads', () => {
       await withTempDir(async (tmp) => {
         let size = -1;
         const r = await runCli([`${base}/burst-trickle`, '-o', tmp.file('out.bin')], {
+          // 2 s from the request, not from the spawn: the command's start-up alone can
+          // take that long on a busy machine (and its signal handlers are set by then).
           onSpawn: (child) => {
-            setTimeout(() => {
-              const part = fs.readdirSync(tmp.dir).find((n) => n.endsWith('.part'));
-              size = part === undefined ? -2 : fs.statSync(tmp.file(part)).size;
-              child.kill('SIGTERM');
-            }, 2000);
+            void arrived.then(() =>
+              setTimeout(() => {
+                const part = fs.readdirSync(tmp.dir).find((n) => n.endsWith('.part'));
+                size = part === undefined ? -2 : fs.statSync(tmp.file(part)).size;
+                child.kill('SIGTERM');
+              }, 2000),
+            );
           },
         });
         stop = true;

@@ -501,12 +501,28 @@ describe('httplib against node:http', () => {
         await withTempDir(async (tmp) => {
           const fifo = tmp.file('fifo');
           execFileSync('mkfifo', [fifo]);
-          const started = Date.now();
+          // The command sets its signal handlers before it connects: once the response
+          // has gone out, a signal is the command's to handle (a fixed 1 s after the spawn
+          // came before them on a busy machine, and the default action killed it silently).
+          let answered: () => void = () => {};
+          const sent = new Promise<void>((resolve) => {
+            answered = resolve;
+          });
+          routes.set('/fifo', (_req, res) => {
+            res.writeHead(200, { 'Content-Length': 6 });
+            res.end('fifo!\n', () => answered());
+          });
+          let started = Date.now();
           const r = await runCli([`${base}/fifo`, '-o', fifo], {
             timeoutMs: 10_000,
             // The open of the FIFO blocks (no reader) once the head is in.
             onSpawn: (child) => {
-              setTimeout(() => child.kill(signal), 1000);
+              void sent.then(() =>
+                setTimeout(() => {
+                  started = Date.now();
+                  child.kill(signal);
+                }, 500),
+              );
             },
           });
           assert.equal(r.signal, signal, `code ${r.code}: ${r.stderr}`);

@@ -141,6 +141,8 @@ interface Ctx {
   body: () => RequestBody;
   /** The response under test (body phase). */
   response: HTTPResponse | null;
+  /** Set when the read under test has been called (body phase). */
+  reading: boolean;
 }
 
 interface Method {
@@ -238,6 +240,7 @@ const responseMethods: Method[] = readMethods.map(([name, callSignal, read]) => 
     ctx.response = await conn.getresponse();
     // Take what came with the head; then the call under test has to wait.
     await ctx.response.read(3);
+    ctx.reading = true;
     return read(ctx.response, signal);
   },
 }));
@@ -332,10 +335,24 @@ describe('fault injection: every method against a failure in every phase', () =>
             body: () =>
               phase !== 'write' ? null : fault === 'bad' ? failingBody() : Buffer.alloc(BIG),
             response: null,
+            reading: false,
           };
           try {
             const pending = method.run(ctx);
+            let settled = false;
+            pending.then(
+              () => {
+                settled = true;
+              },
+              () => {
+                settled = true;
+              },
+            );
             if (fault === 'abort' || fault === 'close' || fault === 'response.close') {
+              // response.close() needs the response, and the read under test called: on a
+              // busy machine the request, getresponse() and read(3) outlast a fixed sleep,
+              // and `ctx.response?.close()` then closed nothing (the read waited for ever).
+              if (fault === 'response.close') while (!ctx.reading && !settled) await sleep(5);
               await sleep(phase === 'write' ? 100 : 40);
               if (fault === 'abort') controller.abort();
               else if (fault === 'close') conn.close();

@@ -122,6 +122,10 @@ describe('the timeout while a body is sent bounds each wait for the socket', () 
             await conn.send(body);
           }
           const sending = performance.now() - started;
+          // The send is over once the last byte is in this side's kernel: the server still
+          // drains the socket buffers (3-8 MiB at 1 MiB a tick) before it answers, which
+          // outlasted a 0.25 s wait for the head on a busy machine. Not what this tests.
+          conn.timeout = 10;
           const r = await conn.getresponse();
           assert.equal((await r.read()).toString(), `got ${SIZE}`);
           // Else the test shows nothing: the send must have outlasted the timeout.
@@ -137,6 +141,9 @@ describe('the timeout while a body is sent bounds each wait for the socket', () 
       const srv = await slowReader(true, secure ? pki : null);
       const conn = connect(secure, srv.port);
       try {
+        // The connect and the TLS handshake are not the send's waits (on a busy machine
+        // they took seconds of the bound below).
+        await conn.connect();
         const started = performance.now();
         await assert.rejects(conn.request('PUT', '/upload', Buffer.alloc(SIZE, 0x61)), (err) => {
           assert.ok(err instanceof TimeoutError, String(err));
