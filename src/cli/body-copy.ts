@@ -13,7 +13,7 @@
  * slowing transfer keeps its bar moving.
  */
 import * as httplib from './api.ts';
-import { CliError, EXIT, oneLine, type Peer } from './exit-codes.ts';
+import { CliError, EXIT, oneLine, type Peer, peerName } from './exit-codes.ts';
 import type { Sink } from './output.ts';
 import type { ProgressBar } from './progress.ts';
 
@@ -95,14 +95,14 @@ export async function copyBody(
       // missing hexadecimal sequence in chunked-encoding").
       throw new CliError(
         EXIT.RECEIVE,
-        `the chunked body from ${peer.host} port ${peer.port} broke its framing after ${received} bytes: ${oneLine(err.cause.message)}`,
+        `the chunked body from ${peerName(peer)} broke its framing after ${received} bytes: ${oneLine(err.cause.message)}`,
         { cause: err },
       );
     }
     const of = total === null ? 'before the end of the body' : `of ${total}`;
     throw new CliError(
       EXIT.PARTIAL,
-      `the connection to ${peer.host} port ${peer.port} closed after ${received} bytes ${of}`,
+      `the connection to ${peerName(peer)} closed after ${received} bytes ${of}`,
       { cause: err },
     );
   }

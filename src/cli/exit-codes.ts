@@ -56,13 +56,19 @@ export const EXIT_TABLE: ReadonlyArray<readonly [ExitCode, string]> = Object.fre
   [EXIT.WRITE, 'could not write the output (stdout or the -o file)'],
   [EXIT.READ, 'could not read the request body (-d @FILE, stdin)'],
   [EXIT.TIMEOUT, 'timed out (--timeout)'],
-  [EXIT.TLS, 'TLS handshake failed (other than certificate verification)'],
+  [
+    EXIT.TLS,
+    'TLS handshake failed (other than certificate verification), a reset during it included',
+  ],
   [
     EXIT.INTERNAL,
     "internal error (a bug), or the demo did not print what Python's documentation shows",
   ],
   [EXIT.EMPTY_REPLY, 'the server closed the connection without answering'],
-  [EXIT.RECEIVE, 'the connection failed while sending or receiving, or the proxy refused CONNECT'],
+  [
+    EXIT.RECEIVE,
+    'the connection failed while sending or receiving, or the proxy refused CONNECT (or reset or closed the connection instead of answering it)',
+  ],
   [EXIT.CLIENT_CERT, 'could not load the client certificate or key (--cert, --key)'],
   [EXIT.PEER_CERT, "the server's certificate or host name did not verify"],
   [EXIT.CA_CERT, 'could not read the CA certificates (--cacert)'],
@@ -87,8 +93,12 @@ export class CliError extends Error {
   }
 }
 
-/** What the command was doing when an error came: it decides between close codes. */
-export type Phase = 'connect' | 'send' | 'receive';
+/**
+ * What the command was doing when an error came: it decides between close codes.
+ * `connect` is the TCP connect (to the proxy, with `-x`); once it is up, `tunnel` is the
+ * wait for the proxy's answer to CONNECT and `handshake` the TLS handshake.
+ */
+export type Phase = 'connect' | 'tunnel' | 'handshake' | 'send' | 'receive';
 
 /** Where the command was talking to, for the messages. */
 export interface Peer {
@@ -97,6 +107,8 @@ export interface Peer {
   readonly port: number;
   /** The proxy, when `-x` was given. */
   readonly proxy: { readonly host: string; readonly port: number } | null;
+  /** An `https://` URL (through a proxy: a tunnel; else the proxy answers for the server). */
+  readonly https: boolean;
   /** `--timeout`, seconds, or null. */
   readonly timeout: number | null;
 }
@@ -105,6 +117,8 @@ const RESOLVE_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL
 
 const PHASE_TEXT: Readonly<Record<Phase, string>> = {
   connect: 'connecting',
+  tunnel: "waiting for the proxy's answer to CONNECT",
+  handshake: 'doing the TLS handshake',
   send: 'sending the request',
   receive: 'receiving the response',
 };
@@ -130,6 +144,17 @@ const SYSTEM_TEXT: Readonly<Record<string, string>> = {
   EPIPE: 'broken pipe (the peer closed the connection)',
   EADDRNOTAVAIL: 'address not available',
 };
+
+/**
+ * Who answers for the URL in messages: its host and port, or, for `http://` through a
+ * proxy (which is asked for the absolute URL and answers itself), the proxy for them.
+ */
+export function peerName(peer: Peer): string {
+  const target = `${peer.host} port ${peer.port}`;
+  const proxy = peer.proxy;
+  if (proxy === null || peer.https) return target;
+  return `the proxy ${proxy.host} port ${proxy.port} (for ${target})`;
+}
 
 function describe(err: unknown): string {
   const code = systemCode(err);
@@ -164,7 +189,7 @@ function packageCode(err: unknown): string | null {
 export function classify(err: unknown, phase: Phase, peer: Peer): CliError {
   if (err instanceof CliError) return err;
   const why = describe(err);
-  const target = `${peer.host} port ${peer.port}`;
+  const target = peerName(peer);
   const options = { cause: err };
 
   switch (packageCode(err)) {
@@ -182,14 +207,16 @@ export function classify(err: unknown, phase: Phase, peer: Peer): CliError {
     }
     case 'ERR_HTTPLIB_SSL':
       return new CliError(
-        phase === 'connect' ? EXIT.TLS : EXIT.RECEIVE,
+        phase === 'connect' || phase === 'tunnel' || phase === 'handshake'
+          ? EXIT.TLS
+          : EXIT.RECEIVE,
         `TLS with ${peer.host} failed: ${why}`,
         options,
       );
     case 'ERR_HTTPLIB_REMOTE_DISCONNECTED':
       // While connecting through a proxy: the proxy hung up on CONNECT (the server was
       // never reached), which curl reports as a failed receive (56).
-      if (phase === 'connect' && peer.proxy !== null) {
+      if ((phase === 'connect' || phase === 'tunnel') && peer.proxy !== null) {
         return new CliError(
           EXIT.RECEIVE,
           `the proxy ${peer.proxy.host}:${peer.proxy.port} closed the connection without answering the tunnel request to ${target}: ${why}`,
@@ -252,6 +279,17 @@ export function classify(err: unknown, phase: Phase, peer: Peer): CliError {
       );
     }
     return new CliError(EXIT.CONNECT, `could not connect to ${where}: ${why}`, options);
+  }
+  // Connected, then reset or closed: not a failed connect (7), as curl tells them apart.
+  if (code !== null && phase === 'tunnel') {
+    return new CliError(
+      EXIT.RECEIVE,
+      `the proxy ${peer.proxy?.host} port ${peer.proxy?.port} failed while answering the tunnel request to ${target}: ${why}`,
+      options,
+    );
+  }
+  if (code !== null && phase === 'handshake') {
+    return new CliError(EXIT.TLS, `TLS with ${peer.host} failed: ${why}`, options);
   }
   if (code !== null) {
     return new CliError(

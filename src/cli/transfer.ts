@@ -7,13 +7,22 @@
  * Every failure is thrown as a `CliError` (exit code and one line); the connection, the
  * body source and the temporary `-o` file are closed or removed on every path.
  */
+import diagnostics_channel from 'node:diagnostics_channel';
 import { fstatSync, type Stats } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import * as httplib from './api.ts';
 import type { DataSource, FetchOptions } from './args.ts';
 import { copyBody } from './body-copy.ts';
-import { CliError, classify, EXIT, oneLine, type Peer, type Phase } from './exit-codes.ts';
+import {
+  CliError,
+  classify,
+  EXIT,
+  oneLine,
+  type Peer,
+  type Phase,
+  peerName,
+} from './exit-codes.ts';
 import { FileSink, type Sink, stdoutSink } from './output.ts';
 import { ProgressBar } from './progress.ts';
 
@@ -240,6 +249,7 @@ export async function transfer(options: FetchOptions, io: TransferIO): Promise<n
     host: target.host,
     port: target.port,
     proxy,
+    https: target.https,
     timeout: options.timeout,
   };
   // The TLS half is loaded (and compiled) only when the URL needs it.
@@ -291,8 +301,27 @@ export async function transfer(options: FetchOptions, io: TransferIO): Promise<n
   let sink: Sink | null = null;
   let progress: ProgressBar | null = null;
   let phase: Phase = 'connect';
+  // The TCP socket once it is connected (the package's `httplib:connect` message): a
+  // failure after that is the proxy's answer to CONNECT or the TLS handshake.
+  let tcp: { readonly bytesRead: number } | null = null;
+  const connected = (message: unknown): void => {
+    const m = message as { connection?: unknown; socket?: { bytesRead: number } };
+    if (m.connection === conn && m.socket !== undefined) tcp = m.socket;
+  };
+  diagnostics_channel.subscribe('httplib:connect', connected);
   try {
-    await conn.connect();
+    try {
+      await conn.connect();
+    } catch (err) {
+      const socket = tcp as { readonly bytesRead: number } | null;
+      // Through a proxy, its answer is read before TLS starts (a refusal is a TunnelError).
+      if (socket !== null && (tls !== null || proxy !== null)) {
+        phase = proxy !== null && (tls === null || socket.bytesRead === 0) ? 'tunnel' : 'handshake';
+      }
+      throw err;
+    } finally {
+      diagnostics_channel.unsubscribe('httplib:connect', connected);
+    }
     phase = 'send';
     // -H 'Transfer-Encoding: chunked' with a body: the body is framed in chunks, as curl
     // frames it (Python sends it as it is: the caller frames it).
@@ -308,7 +337,7 @@ export async function transfer(options: FetchOptions, io: TransferIO): Promise<n
       // TLS alert must not come out as a successful download).
       throw new CliError(
         EXIT.WEIRD_REPLY,
-        `${peer.host} port ${peer.port} did not answer in HTTP: ${await replyStart(res)} (--http0.9 accepts it as an HTTP/0.9 body)`,
+        `${peerName(peer)} did not answer in HTTP: ${await replyStart(res)} (--http0.9 accepts it as an HTTP/0.9 body)`,
       );
     }
     if (options.fail && res.status >= 400) {

@@ -13,6 +13,7 @@ const PEER: Peer = {
   host: 'h.test',
   port: 8080,
   proxy: { host: 'p.test', port: 3128 },
+  https: true,
   timeout: 2,
 };
 
@@ -59,6 +60,12 @@ const CASES: Array<[string, unknown, Phase, number]> = [
   ['ECONNREFUSED', system('ECONNREFUSED'), 'connect', EXIT.CONNECT],
   ['ENOTFOUND (through the proxy)', system('ENOTFOUND'), 'connect', EXIT.RESOLVE_PROXY],
   ['ECONNRESET later', system('ECONNRESET'), 'receive', EXIT.RECEIVE],
+  // Connected, then reset: the proxy on CONNECT (curl 56), the TLS handshake (curl 35).
+  ['ECONNRESET on CONNECT', system('ECONNRESET'), 'tunnel', EXIT.RECEIVE],
+  ['ECONNRESET in the TLS handshake', system('ECONNRESET'), 'handshake', EXIT.TLS],
+  ['RemoteDisconnected on CONNECT', new httplib.RemoteDisconnected(), 'tunnel', EXIT.RECEIVE],
+  ['SSLError in the handshake', new httplib.ssl.SSLError('[SSL: X] x'), 'handshake', EXIT.TLS],
+  ['TimeoutError on CONNECT', new httplib.TimeoutError(), 'tunnel', EXIT.TIMEOUT],
   ['a plain Error', new Error('boom'), 'receive', EXIT.INTERNAL],
 ];
 

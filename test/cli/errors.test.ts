@@ -104,6 +104,74 @@ describe('connection errors', () => {
   });
 });
 
+describe('connected, then reset: not a failed connect (7), as curl tells them apart', () => {
+  // A server that resets once it has the first bytes (a CONNECT, or a TLS hello).
+  const resetting = (): Promise<RawServer> =>
+    rawServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
+
+  it('-x: the proxy resets on CONNECT for an https:// URL → 56, the proxy named', async () => {
+    const proxy = await resetting();
+    try {
+      const r = await runCli(['-x', `127.0.0.1:${proxy.port}`, 'https://example.test/']);
+      // Before: "could not connect to the proxy", exit 7 (the TCP connect had succeeded).
+      assertFailure(
+        r,
+        EXIT.RECEIVE,
+        /^httplib: the proxy 127\.0\.0\.1 port \d+ failed while answering the tunnel request to example\.test port 443: connection reset by peer \(ECONNRESET\)$/,
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('https:// to a server that resets in the TLS handshake → 35', async () => {
+    const srv = await resetting();
+    try {
+      const r = await runCli([`https://127.0.0.1:${srv.port}/`]);
+      assertFailure(
+        r,
+        EXIT.TLS,
+        /^httplib: TLS with 127\.0\.0\.1 failed: connection reset by peer \(ECONNRESET\)$/,
+      );
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('-x: the proxy accepts CONNECT, then the TLS handshake is reset → 35', async () => {
+    const proxy = await rawServer((socket) => {
+      let seen = 0;
+      socket.on('data', () => {
+        if (seen++ === 0) socket.write('HTTP/1.0 200 Connection established\r\n\r\n');
+        else socket.resetAndDestroy();
+      });
+    });
+    try {
+      const r = await runCli(['-x', `127.0.0.1:${proxy.port}`, 'https://example.test/']);
+      assertFailure(r, EXIT.TLS, /^httplib: TLS with example\.test failed: connection reset/);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('-x with an http:// URL: what the proxy answers is said of the proxy, for the URL', async () => {
+    const proxy = await rawServer((socket) =>
+      socket.once('data', () => socket.end('SSH-2.0-x\r\n')),
+    );
+    try {
+      const r = await runCli(['-x', `127.0.0.1:${proxy.port}`, 'http://example.test:81/']);
+      // Before: "example.test port 81 did not answer in HTTP" (it was never asked).
+      assertFailure(
+        r,
+        EXIT.WEIRD_REPLY,
+        /^httplib: the proxy 127\.0\.0\.1 port \d+ \(for example\.test port 81\) did not answer in HTTP: /,
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
 describe('server errors', () => {
   const servers: RawServer[] = [];
   after(async () => {
