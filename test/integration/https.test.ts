@@ -22,6 +22,7 @@ import { promisify } from 'node:util';
 import { caStoreStats } from '../../src/client/ca-store.ts';
 import {
   HTTPConnection,
+  HTTPS,
   HTTPS_PORT,
   HTTPSConnection,
   type HTTPSConnectionOptions,
@@ -491,6 +492,19 @@ describe('HTTPSConnection against node:https (issue 4)', { timeout: 60_000 }, ()
       const deprecations = warnings.filter((w) => w.name === 'DeprecationWarning');
       assert.equal(deprecations.length, 1, warnings.map((w) => w.message).join('; '));
       assert.match(deprecations[0]?.message ?? '', /key_file and cert_file are deprecated/);
+    });
+
+    it('key_file without cert_file: a TypeError from the constructor, as Python (not an SSLError at connect)', () => {
+      for (const make of [
+        () => new HTTPSConnection('localhost', mtls.port, { key_file: pki.file('client.key') }),
+        () => new HTTPS('localhost', mtls.port, { key_file: pki.file('client.key') }),
+      ]) {
+        assert.throws(make, (err: unknown) => {
+          assert.ok(err instanceof TypeError, String(err));
+          assert.match(err.message, /^key_file needs cert_file/);
+          return true;
+        });
+      }
     });
   });
 

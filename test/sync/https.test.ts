@@ -78,6 +78,14 @@ describe('HTTPS', () => {
     conn.close();
   });
 
+  it("key_file without cert_file: the main entry's TypeError from the constructor", () => {
+    assert.throws(
+      () =>
+        new httplib.HTTPSConnection('localhost', peer.https, { key_file: pki.file('client.key') }),
+      (err: unknown) => err instanceof TypeError && /^key_file needs cert_file/.test(err.message),
+    );
+  });
+
   it("key_file/cert_file: the warning in this thread, the chain in the caller's context", async () => {
     const context = httplib.ssl.create_default_context({ cafile: pki.file('ca.pem') });
     const warned = once(process, 'warning');
