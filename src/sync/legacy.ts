@@ -83,10 +83,12 @@ export class HTTP implements T.Blocking<httplib.HTTP> {
     if (st !== undefined && 'file' in st) {
       const file = st.file as { $resp: ResponseHead } | null;
       this.file = file === null ? null : this.#responseFor(file.$resp, reply.decoder);
+      // Python's `self.headers = response.msg`: the reply's own object, not a copy.
       this.headers =
         st.headers === null || st.headers === undefined
           ? null
-          : new httplib.HTTPMessage(st.headers);
+          : ((this.file?.msg as httplib.HTTPMessage | undefined) ??
+            new httplib.HTTPMessage(st.headers));
     }
     return value;
   }

@@ -193,6 +193,8 @@ describe('a session, as Python has it', () => {
     assert.equal(reason, 'OK');
     assert.ok(headers instanceof main.HTTPMessage);
     assert.equal(h.headers, headers);
+    // Python's `self.headers = response.msg` (before: a copy).
+    assert.equal(headers, h.getfile()?.msg);
     const echoed = JSON.parse(h.getfile()?.read().toString() ?? '') as {
       url: string;
       headers: string[];
