@@ -56,8 +56,12 @@ export class ConnectionLinks {
   /** Where the connect under way goes (the attributes when it started). */
   private connectingTo: { readonly host: string; readonly port: number } | null = null;
   /** A `connect()` elsewhere, made while connecting: it runs once that connect settled. */
-  private again: { resolve(link: Link | Promise<Link>): void; reject(err: unknown): void } | null =
-    null;
+  private again: {
+    resolve(link: Link | Promise<Link>): void;
+    reject(err: unknown): void;
+    /** Where it goes (the attributes when the last such connect() was made). */
+    to: { readonly host: string; readonly port: number };
+  } | null = null;
   /** The close controller of this generation (made when first needed). */
   protected epoch: AbortController | null = null;
   protected generation = 0;
@@ -104,7 +108,8 @@ export class ConnectionLinks {
    * `connect()` not awaited, then the legacy `HTTP.connect(host, port)` or a new port).
    */
   protected movedSinceConnecting(): boolean {
-    const to = this.connectingTo;
+    // A connect() already waiting for it (`connectAgain`) goes where it was told.
+    const to = this.again?.to ?? this.connectingTo;
     return to !== null && (to.host !== this.conn.host || to.port !== this.conn.port);
   }
 
@@ -115,10 +120,14 @@ export class ConnectionLinks {
    * request went to the old server). The calls made from now on wait for the new socket.
    */
   private connectAgain(): Promise<Link> {
+    const to = { host: this.conn.host, port: this.conn.port };
     if (this.again === null) {
       this.connecting = new Promise<Link>((resolve, reject) => {
-        this.again = { resolve, reject };
+        this.again = { resolve, reject, to };
       });
+    } else {
+      // A third connect() elsewhere: the one waiting goes there instead.
+      this.again.to = to;
     }
     return this.connecting as Promise<Link>;
   }

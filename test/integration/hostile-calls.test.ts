@@ -751,8 +751,23 @@ describe('connect() elsewhere while a connect() not awaited is under way', () =>
       const second = conn.connect();
       conn.close();
       for (const pending of [first, second]) await assert.rejects(pending, closedByCaller);
-      await fetchOk(conn, '/after').catch(() => {});
+      await conn.request('GET', '/after');
+      assert.equal((await (await conn.getresponse()).read()).toString(), 'from B');
       assert.deepEqual(requestLines(b, 0), ['GET /after']);
+    });
+  });
+
+  it('a third connect() to where the second goes joins it: the request made between goes on (review: it was given up)', async () => {
+    await withTwo(async (conn, _a, b) => {
+      const first = conn.connect();
+      conn.port = b.port;
+      const second = conn.connect();
+      const sent = conn.request('GET', '/between');
+      const third = conn.connect();
+      await Promise.all([first, second, sent, third]);
+      assert.equal((await (await conn.getresponse()).read()).toString(), 'from B');
+      assert.equal(b.sockets.length, 1, 'one socket to B');
+      assert.deepEqual(requestLines(b, 0), ['GET /between']);
     });
   });
 
