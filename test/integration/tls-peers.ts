@@ -186,8 +186,10 @@ const PROXY_407 =
 export function connectProxy(options: ConnectProxyOptions = {}): Promise<ConnectProxy> {
   const mode = options.mode ?? 'pipe';
   const heads: string[] = [];
-  const upstream: Buffer[] = [];
-  const downstream: Buffer[] = [];
+  // The pieces of each tunnel's bytes, joined when asked for (a 40 MiB upload relayed
+  // in 64 KiB pieces, joined at each piece, crawled at 0.7 MB/s).
+  const upstream: Buffer[][] = [];
+  const downstream: Buffer[][] = [];
   const sockets: net.Socket[] = [];
   const others = new Set<net.Socket>();
   const server = net.createServer();
@@ -247,23 +249,24 @@ export function connectProxy(options: ConnectProxyOptions = {}): Promise<Connect
     const up = net.connect(target, '127.0.0.1');
     others.add(up);
     up.on('close', () => others.delete(up));
-    const index = upstream.length;
-    upstream.push(Buffer.alloc(0));
-    downstream.push(Buffer.alloc(0));
+    const sent: Buffer[] = [];
+    const received: Buffer[] = [];
+    upstream.push(sent);
+    downstream.push(received);
     up.on('error', () => client.destroy());
     up.on('connect', () => {
       client.write(
         mode === 'reply' ? (options.reply ?? '') : 'HTTP/1.0 200 Connection established\r\n\r\n',
       );
       const toOrigin = (d: Buffer): void => {
-        upstream[index] = Buffer.concat([upstream[index] as Buffer, d]);
+        sent.push(d);
         up.write(d);
       };
       if (rest.length > 0) toOrigin(rest);
       client.on('data', toOrigin);
       client.resume();
       up.on('data', (d: Buffer) => {
-        downstream[index] = Buffer.concat([downstream[index] as Buffer, d]);
+        received.push(d);
         client.write(d);
       });
       client.on('end', () => up.end());
@@ -276,10 +279,14 @@ export function connectProxy(options: ConnectProxyOptions = {}): Promise<Connect
   const api: ConnectProxy = {
     port: 0,
     heads,
-    upstream,
-    downstream,
+    get upstream() {
+      return upstream.map((pieces) => Buffer.concat(pieces));
+    },
+    get downstream() {
+      return downstream.map((pieces) => Buffer.concat(pieces));
+    },
     sockets,
-    relayed: () => Buffer.concat([...upstream, ...downstream]),
+    relayed: () => Buffer.concat([...upstream.flat(), ...downstream.flat()]),
     close() {
       for (const s of sockets) s.destroy();
       for (const s of others) s.destroy();
