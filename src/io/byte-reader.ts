@@ -427,8 +427,7 @@ export class ByteReader {
         return this.writeInPieces(data, options);
       }
       this.flush();
-    }
-    else if (!this.deferred && busyReaders > (this.busy ? 1 : 0)) {
+    } else if (!this.deferred && busyReaders > (this.busy ? 1 : 0)) {
       if (this.socket instanceof Socket && this.socket.writableCorked === 0) deferFlush(this);
     }
     const flushed =

@@ -111,6 +111,28 @@ const TYPED_ARRAYS: Record<string, new (b: ArrayBuffer, o: number, n: number) =>
     BigUint64Array,
     DataView,
   };
+// Node 24's Float16Array, where there is one.
+const float16: unknown = (globalThis as Record<string, unknown>).Float16Array;
+if (typeof float16 === 'function') {
+  TYPED_ARRAYS.Float16Array = float16 as (typeof TYPED_ARRAYS)[string];
+}
+
+/**
+ * The built-in class of a view (a subclass of Uint16Array is a Uint16Array), so that the
+ * other side rebuilds what the main entry would judge: by its own name, a subclass became
+ * a Uint8Array there, and a header value refused here was sent as bytes.
+ */
+function viewKind(view: ArrayBufferView): string {
+  for (
+    let proto = Object.getPrototypeOf(view);
+    proto !== null;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    const name = (proto.constructor as { name?: unknown } | undefined)?.name;
+    if (typeof name === 'string' && TYPED_ARRAYS[name] === proto.constructor) return name;
+  }
+  return 'DataView';
+}
 
 /**
  * What can go to the other side and come back as the same value by reference (`$ref`):
@@ -207,7 +229,7 @@ export class Encoder {
   private object(o: object): Json {
     if (Array.isArray(o)) return { $a: o.map((x) => this.value(x)) };
     if (Buffer.isBuffer(o)) return { $buf: this.bytes(o) };
-    if (ArrayBuffer.isView(o)) return { $view: this.bytes(o), t: o.constructor.name };
+    if (ArrayBuffer.isView(o)) return { $view: this.bytes(o), t: viewKind(o) };
     if (o instanceof ArrayBuffer || o instanceof SharedArrayBuffer) {
       return { $ab: this.bytes(o), shared: o instanceof SharedArrayBuffer };
     }
@@ -325,10 +347,10 @@ export class Decoder {
           configurable: true,
         });
       }
-      const toString = this.toStringOf(o);
-      if (toString !== null) {
+      const text = this.toStringOf(o);
+      if (text !== null) {
         Object.defineProperty(out, 'toString', {
-          value: toString,
+          value: text,
           writable: true,
           configurable: true,
         });
@@ -482,17 +504,17 @@ function safeString(v: unknown): string | null {
  * of that name, whose `toString` gives what the original's gave (or, without a string
  * form of its own, Object.prototype's).
  */
-function standIn(name: string, toString: (() => string) | null): object {
+function standIn(name: string, text: (() => string) | null): object {
   if (name === 'Function') {
     const fn = function standInFunction(): void {};
-    if (toString !== null) fn.toString = toString;
+    if (text !== null) fn.toString = text;
     return fn;
   }
   const Ctor = { [name]: class {} }[name] as new () => object;
   const obj = new Ctor();
-  if (toString !== null) {
+  if (text !== null) {
     Object.defineProperty(Ctor.prototype, 'toString', {
-      value: toString,
+      value: text,
       writable: true,
       configurable: true,
     });

@@ -273,6 +273,30 @@ describe('header values whose String() throws, on a connection of the worker', (
   });
 });
 
+describe('typed arrays that are not bytes, as header values, on both transports', () => {
+  class Wide extends Uint16Array {}
+  for (const direct of [true, false]) {
+    it(`${direct ? 'direct' : 'worker'} transport: a subclass of Uint16Array is refused as the main entry refuses it`, () => {
+      const conn = connectionOn(direct, peer.http);
+      try {
+        // Before (worker): it crossed by its own class name, was rebuilt as a Uint8Array
+        // and sent as bytes ('BADC').
+        const err = thrown(() =>
+          conn.request('GET', '/echo', null, { 'X-V': new Wide([0x4142, 0x4344]) as never }),
+        ) as Error;
+        assert.equal(err.name, 'TypeError', String(err));
+        assert.match(err.message, /: a Wide, not bytes|: a Uint16Array, not bytes/);
+        // A body of that class is still its bytes.
+        conn.request('POST', '/echo', new Wide([0x4142]));
+        const record = JSON.parse(conn.getresponse().read().toString()) as { body: string };
+        assert.equal(record.body, 'BA');
+      } finally {
+        conn.close();
+      }
+    });
+  }
+});
+
 describe('attribute values of any type never stop the worker', () => {
   it('HTTP(host, port, strict=10n): a truthy strict; the other connections carry on', () => {
     const live = liveResponses();
