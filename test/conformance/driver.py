@@ -28,6 +28,7 @@ import errno
 import gc
 import json
 import os
+import select
 import shutil
 import socket
 import ssl
@@ -253,6 +254,14 @@ def play(scenario, decoder):
         try:
             if op == 'sleep':
                 time.sleep(args[0] / 1000.0)
+                results.append({'ok': None})
+                continue
+            if op == 'waitclosed':
+                # Until the server's FIN or reset reached the socket (it reads as ready);
+                # nothing is read: httplib sees the socket as it would have after a sleep.
+                sock = getattr(objects.get('conn'), 'sock', None)
+                if sock is not None:
+                    select.select([sock], [], [], args[0] / 1000.0)
                 results.append({'ok': None})
                 continue
             if op in ('HTTPConnection', 'HTTPSConnection', 'HTTP', 'HTTPS'):

@@ -192,6 +192,17 @@ export async function playScenario(
           results.push({ ok: null });
           continue;
         }
+        if (op === 'waitclosed') {
+          // Until the connection knows its idle socket is gone (the server's FIN or reset
+          // came): `sock` is null then. At most `ms`; the steps after it show the rest.
+          const conn = objects.get('conn') as { sock?: unknown } | undefined;
+          const until = Date.now() + (args[0] as number);
+          while (conn?.sock != null && Date.now() < until) {
+            await new Promise((r) => setTimeout(r, 5));
+          }
+          results.push({ ok: null });
+          continue;
+        }
         if (op === 'HTTPConnection' || op === 'HTTPSConnection') {
           const [host, port] = args as [string, number | null | undefined];
           const Class = op === 'HTTPConnection' ? lib.HTTPConnection : lib.HTTPSConnection;

@@ -278,7 +278,13 @@ export async function stalledListener(): Promise<StalledListener> {
     socket.on('error', () => {});
     fillers.push(socket);
     const connected = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), 300);
+      // After a stall of the event loop, timers run before the poll phase that delivers a
+      // handshake completed meanwhile: look again once that phase ran (the check phase
+      // comes after it), lest a filler that did connect be taken for a stuck one.
+      const timer = setTimeout(
+        () => setImmediate(() => resolve(!socket.connecting && !socket.destroyed)),
+        300,
+      );
       socket.once('connect', () => {
         clearTimeout(timer);
         resolve(true);

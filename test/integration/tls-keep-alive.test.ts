@@ -24,12 +24,25 @@ const FORGED = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil';
 /**
  * A TLS server: `/first` is answered with a `size`-byte body and then, 50 ms later (a TLS
  * record and a read of its own), a forged response; any other request with `next`.
+ * `forged` resolves once the socket took the forged response's record (its write
+ * callback), with the bytes the connection's TCP socket had taken by then: all it sent,
+ * encrypted (handshake included).
  */
 function forgingServer(
   pki: Pki,
   size: number,
-): Promise<{ port: number; connections: () => number; close(): Promise<void> }> {
+): Promise<{
+  port: number;
+  connections: () => number;
+  forged: Promise<number>;
+  close(): Promise<void>;
+}> {
   const sockets: net.Socket[] = [];
+  const tcp: net.Socket[] = [];
+  let forgedSent: (bytes: number) => void = () => {};
+  const forged = new Promise<number>((resolve) => {
+    forgedSent = resolve;
+  });
   const server = tls.createServer(pki.pair('server'), (socket) => {
     sockets.push(socket);
     socket.on('error', () => {});
@@ -46,14 +59,24 @@ function forgingServer(
       socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`);
       socket.write(Buffer.alloc(size, 0x61));
       // Later: in reads of the client's socket of their own.
-      setTimeout(() => socket.write(FORGED), 50);
+      setTimeout(
+        () =>
+          socket.write(FORGED, () => {
+            const raw = tcp.find((t) => t.remotePort === socket.remotePort);
+            forgedSent(raw?.bytesWritten ?? Number.NaN);
+          }),
+        50,
+      );
     });
   });
+  // The TCP socket under each TLS one: its count of bytes written is of encrypted bytes.
+  server.on('connection', (raw: net.Socket) => tcp.push(raw));
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () =>
       resolve({
         port: (server.address() as net.AddressInfo).port,
         connections: () => sockets.length,
+        forged,
         close() {
           for (const s of sockets) s.destroy();
           return new Promise((done) => server.close(() => done()));
@@ -61,6 +84,31 @@ function forgingServer(
       }),
     ),
   );
+}
+
+/**
+ * Until the proxy's latest tunnel relayed `bytes` from the origin and its socket to the
+ * client took them all (none left in its buffer), for at most 10 s.
+ */
+async function relayed(proxy: ConnectProxy, bytes: number): Promise<void> {
+  const done = (): boolean =>
+    (proxy.downstream.at(-1)?.length ?? 0) >= bytes && proxy.sockets.at(-1)?.writableLength === 0;
+  for (const until = Date.now() + 10_000; !done() && Date.now() < until; ) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.ok(done(), `the proxy relayed ${proxy.downstream.at(-1)?.length} of ${bytes} bytes`);
+}
+
+/**
+ * Until the client's socket took the head and the `size`-byte body of `/first` out of the
+ * kernel (a body the reader takes whole before it pauses), for at most 10 s.
+ */
+async function queued(conn: HTTPSConnection, size: number): Promise<void> {
+  const whole = `HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`.length + size;
+  for (const until = Date.now() + 10_000; (conn.sock?.bytesRead ?? 0) < whole; ) {
+    assert.ok(Date.now() < until, `the client read ${conn.sock?.bytesRead} of ${whole} bytes`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 describe('bytes past a body over TLS are never the next response', () => {
@@ -88,8 +136,14 @@ describe('bytes past a body over TLS are never the next response', () => {
         try {
           await conn.request('GET', '/first');
           const r1 = await conn.getresponse();
-          // Everything is in the client's kernel by then.
+          // Everything is in the client's kernel before the body is read: the server's
+          // socket took the forged bytes, (through the tunnel) the proxy passed them on,
+          // and the kernel delivered them (loopback, on a busy machine: after a while;
+          // 1 MiB: what a full receive window holds back follows the body's bytes).
+          const sent = await srv.forged;
+          if (tunnel) await relayed(proxy, sent);
           await new Promise((resolve) => setTimeout(resolve, 300));
+          if (size === 270_000) await queued(conn, size);
           assert.equal(await read(r1), size);
           await conn.request('GET', '/next');
           const r2 = await conn.getresponse();
@@ -110,7 +164,9 @@ describe('bytes past a body over TLS are never the next response', () => {
     try {
       await conn.request('GET', '/first');
       const r1 = await conn.getresponse();
+      await srv.forged;
       await new Promise((resolve) => setTimeout(resolve, 300));
+      await queued(conn, 270_000);
       // The whole body is queued: the first read needs no wait, but resolves a turn later.
       const [first, second] = await Promise.allSettled([r1.read(), r1.read()]);
       assert.equal(first.status === 'fulfilled' && first.value.length, 270_000);

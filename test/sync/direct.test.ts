@@ -13,13 +13,16 @@ import * as httplib from '../../src/sync.ts';
 import { runNode, tempDir } from '../cli/cli-harness.ts';
 import {
   connectionOn,
+  newSocketsTo,
   noUncaught,
   type Peer,
   pattern,
   runWithStalledPipe,
   SYNC_ENTRY,
+  socketsTo,
   startPeer,
   thrown,
+  untilSocketsClosed,
 } from './peer.ts';
 
 noUncaught();
@@ -343,13 +346,16 @@ process.exit(0);
     // file opened takes that number. endheaders() used to write the request into the file.
     const tmp = tempDir();
     const victim = tmp.file('victim.txt');
-    const pause = new Int32Array(new SharedArrayBuffer(4));
     const conn = connectionOn(true, peer.raw);
     try {
+      const before = socketsTo(peer.raw);
       conn.request('GET', '/hello-reset');
       assert.equal(conn.getresponse().read().toString(), 'hello');
+      const mine = newSocketsTo(peer.raw, before);
       conn.putrequest('GET', '/after-reset');
-      Atomics.wait(pause, 0, 0, 600); // the reset comes, and the worker closes the socket
+      // The reset comes (200 ms after the answer), and the worker closes the socket: its
+      // descriptor is gone from the process (not `conn.sock`, which would drop the socket).
+      untilSocketsClosed(mine, 600);
       fs.writeFileSync(victim, 'original\n');
       const fd = fs.openSync(victim, 'r+');
       try {
@@ -367,12 +373,13 @@ process.exit(0);
   });
 
   it("never writes on a descriptor the worker closed: a reset socket's number reused by another connection", () => {
-    const pause = new Int32Array(new SharedArrayBuffer(4));
     const a = connectionOn(true, peer.raw);
     const b = connectionOn(true, peer.http);
     try {
+      const before = socketsTo(peer.raw);
       a.request('GET', '/partial-reset');
-      Atomics.wait(pause, 0, 0, 600); // the reset comes, and the worker closes a's socket
+      // The reset comes (200 ms after the head), and the worker closes a's socket.
+      untilSocketsClosed(newSocketsTo(peer.raw, before), 600);
       // b's new socket takes the number a's had.
       b.putrequest('POST', '/echo');
       b.putheader('Content-Length', '10');

@@ -203,3 +203,67 @@ export async function runWithStalledPipe(
     writer.kill();
   }
 }
+
+/**
+ * This process's TCP sockets connected to `127.0.0.1:port`, by the inode `/proc/self/fd`
+ * links them to (`socket:[inode]`): the client sockets the blocking API's worker opened
+ * to one of the peer's servers. Null where /proc does not tell (not Linux).
+ */
+export function socketsTo(port: number): Set<string> | null {
+  if (!fs.existsSync('/proc/net/tcp') || !fs.existsSync('/proc/self/fd')) return null;
+  const remote = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes = new Set<string>();
+  for (const line of fs.readFileSync('/proc/net/tcp', 'latin1').split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+    if (fields[2] === remote && fields[9] !== undefined && fields[9] !== '0') {
+      inodes.add(fields[9]);
+    }
+  }
+  const open = openSockets();
+  return new Set([...inodes].filter((inode) => open.has(inode)));
+}
+
+/** The inodes of the sockets this process has a descriptor of. */
+function openSockets(): Set<string> {
+  const out = new Set<string>();
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/self/fd/${fd}`));
+      if (m !== null) out.add(m[1] as string);
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+  return out;
+}
+
+/**
+ * The sockets of `socketsTo(port)` that were not in `before`: those a call just opened.
+ * Null where /proc does not tell.
+ */
+export function newSocketsTo(port: number, before: Set<string> | null): Set<string> | null {
+  const now = socketsTo(port);
+  if (now === null || before === null) return null;
+  return new Set([...now].filter((inode) => !before.has(inode)));
+}
+
+/**
+ * Blocks this thread until no descriptor of the process is one of `sockets` any more (the
+ * worker closed them), for at most 10 s; fails after that. Where /proc does not tell
+ * (`sockets` null), waits `fallbackMs` instead.
+ */
+export function untilSocketsClosed(sockets: Set<string> | null, fallbackMs: number): void {
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  if (sockets === null) {
+    Atomics.wait(nap, 0, 0, fallbackMs);
+    return;
+  }
+  const until = Date.now() + 10_000;
+  const left = (): string[] => {
+    const open = openSockets();
+    return [...sockets].filter((inode) => open.has(inode));
+  };
+  while (left().length > 0 && Date.now() < until) Atomics.wait(nap, 0, 0, 5);
+  assert.deepEqual(left(), [], 'the sockets are closed within 10 s');
+}
