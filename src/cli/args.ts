@@ -243,7 +243,9 @@ Options:
   -o, --output FILE           write the body to FILE (- is stdout); a regular FILE appears
                               only when the whole body arrived (a temporary file in the
                               same directory is renamed), never half-written; a FIFO, a
-                              device or a symbolic link is written straight into. On a
+                              device, a symbolic link, a file with several hard links or
+                              one this user may not replace is written straight into
+                              (and left partial if the transfer fails). On a
                               terminal, stderr shows a progress bar: bytes, rate, and the
                               percentage and time left when the length is known
   -x, --proxy [http://][USER:PASS@]HOST[:PORT]
