@@ -370,7 +370,13 @@ export class ResponseBody {
     if (link === null) return;
     const decoder = this.#decoder;
     const framingOnly = max <= 0;
-    if (framingOnly && decoder.framing !== 'chunked') return;
+    if (framingOnly && decoder.framing !== 'chunked') {
+      // A read of no bytes from a body with none left (Content-Length: 0, 204, 304, HEAD)
+      // ends the response, as Python's `read(0)` closes it once its length is 0: left
+      // open, the next getresponse() refused with ResponseNotReady.
+      if (decoder.done && this.#prefix === null) this.#finish(true);
+      return;
+    }
     if (this.#brokenAhead !== null) throw this.#brokenAhead.error;
     const end = pull.got + Math.max(max, 0);
     const prefix = this.#prefix;

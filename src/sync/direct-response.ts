@@ -313,7 +313,11 @@ export class DirectResponse {
     if (ring === null) return;
     const decoder = this.#decoder;
     const framingOnly = max <= 0;
-    if (framingOnly && decoder.framing !== 'chunked') return;
+    if (framingOnly && decoder.framing !== 'chunked') {
+      // A read of no bytes from a body with none left ends it (response-body.ts).
+      if (decoder.done && this.#prefix === null) this.#finish(true);
+      return;
+    }
     if (this.#brokenAhead !== null) throw this.#brokenAhead.error;
     const end = pull.got + Math.max(max, 0);
     const prefix = this.#prefix;

@@ -380,6 +380,28 @@ describe('framing: chunked', () => {
     });
   }
 
+  for (const [what, zero] of [
+    ['read(0)', async (r: HTTPResponse) => (await r.read(0)).length],
+    ['read1(0)', async (r: HTTPResponse) => (await r.read1(0)).length],
+    ['readinto of an empty buffer', (r: HTTPResponse) => r.readinto(Buffer.alloc(0))],
+  ] as const) {
+    it(`${what} of a body with nothing left (Content-Length: 0, 204, HEAD) ends the response, as Python's read(0): the next getresponse() works`, async () => {
+      for (const [reply, method] of [
+        ['HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', 'GET'],
+        ['HTTP/1.1 204 No Content\r\n\r\n', 'GET'],
+        ['HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n', 'HEAD'],
+      ] as const) {
+        await withSession([[reply, NEXT]], async (s) => {
+          const r = await s.get('/', method);
+          assert.equal(await zero(r), 0);
+          // Before: left open, and the next getresponse() was ResponseNotReady.
+          assert.equal(r.isclosed(), true, `${method} ${reply.split('\r\n')[0]}`);
+          await expectNext(s, 1);
+        });
+      }
+    });
+  }
+
   it('read(0) meets a broken chunk size as Python does: IncompleteRead', async () => {
     const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
     await breaksConnection([`${head}3\r\nabc\r\nzz\r\n`], async (s) => {

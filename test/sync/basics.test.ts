@@ -242,6 +242,32 @@ describe('a session, as Python has it', () => {
   });
 });
 
+describe('a read of no bytes from a body with nothing left', () => {
+  for (const direct of [true, false]) {
+    it(`ends the response, as Python's read(0); the next getresponse() works (${direct ? 'direct' : 'worker'} transport)`, () => {
+      const conn = connectionOn(direct, peer.http);
+      try {
+        for (const [method, url] of [
+          ['GET', '/bytes?n=0'],
+          ['GET', '/status?code=204'],
+          ['HEAD', '/hello'],
+        ] as const) {
+          conn.request(method, url);
+          const r = conn.getresponse();
+          assert.equal(r.read(0).length, 0);
+          // Before (direct transport): left open, and the next getresponse() was
+          // ResponseNotReady.
+          assert.equal(r.isclosed(), true, `${method} ${url}`);
+          conn.request('GET', '/hello');
+          assert.equal(conn.getresponse().read().toString(), 'hello\n');
+        }
+      } finally {
+        conn.close();
+      }
+    });
+  }
+});
+
 describe('exceptions', () => {
   it("are the main entry's classes, thrown synchronously by the call that caused them", () => {
     const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
