@@ -128,6 +128,12 @@ export const OPTION_NAMES = {
   signal: ['signal'],
 } as const satisfies Record<string, readonly string[]>;
 
+/** Every option of an `HTTPSConnection` (both entries): `HTTPConnection`'s, then its own. */
+export const HTTPS_CONNECTION_OPTIONS: readonly string[] = [
+  ...OPTION_NAMES.HTTPConnection,
+  ...OPTION_NAMES.HTTPSConnection,
+];
+
 /**
  * The package's connection classes, by their constructor's option names (`OPTION_NAMES`):
  * each checks the options it is given. A subclass of the caller's is not here: it may take

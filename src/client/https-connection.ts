@@ -18,7 +18,7 @@ import { typeName } from '../io/body-kinds.ts';
 import { HTTPS_PORT } from '../protocol/limits.ts';
 import { pytruth } from '../protocol/pytext.ts';
 import type { TlsFactory } from './connection-driver.ts';
-import { classOptions, OPTION_NAMES } from './connection-options.ts';
+import { classOptions, HTTPS_CONNECTION_OPTIONS } from './connection-options.ts';
 import { HTTPConnection, type HTTPConnectionOptions, secureWith } from './http-connection.ts';
 import { CERT_NONE, create_default_context, SSLContext } from './ssl.ts';
 import { toSSLError } from './ssl-errors.ts';
@@ -124,10 +124,7 @@ export class HTTPSConnection extends HTTPConnection {
     return this.#checkHostname ?? this._context.check_hostname;
   }
 }
-classOptions.set(HTTPSConnection, [
-  ...OPTION_NAMES.HTTPConnection,
-  ...OPTION_NAMES.HTTPSConnection,
-]);
+classOptions.set(HTTPSConnection, HTTPS_CONNECTION_OPTIONS);
 
 /**
  * TLS with `host:port` (the tunnel's when tunnelling) as the connection's context says:

@@ -516,8 +516,7 @@ export class ResponseBody {
     if (
       complete &&
       !this.#owner &&
-      (link.direct === null ||
-        (link.reader.socket as { encrypted?: unknown }).encrypted === true) &&
+      (link.direct === null || link.reader.encrypted) &&
       (link.reader.pieces > 1 || !link.reader.reading)
     ) {
       this.#settling = true;

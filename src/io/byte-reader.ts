@@ -115,6 +115,8 @@ class WaitSlot {
 
 export class ByteReader {
   socket: Duplex;
+  /** The socket is a TLS one (its `encrypted`), as `attach` found it. */
+  encrypted = false;
   /** The socket's one timeout/abort/close path. */
   readonly deadline: Deadline;
   /** Queued chunks; `chunks[first]` starts at `offset`. */
@@ -212,9 +214,8 @@ export class ByteReader {
   attach(socket: Duplex, dataEvents: boolean): void {
     this.socket = socket;
     this.deadline.sendQueue = () => queuedBytes(socket);
-    this.deadline.received = (socket as { encrypted?: boolean }).encrypted
-      ? () => receivedBytes(socket)
-      : null;
+    this.encrypted = (socket as { encrypted?: unknown }).encrypted === true;
+    this.deadline.received = this.encrypted ? () => receivedBytes(socket) : null;
     if (dataEvents) socket.on('data', this.onDataEvent);
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
@@ -423,7 +424,7 @@ export class ByteReader {
     if (this.error !== null) return Promise.reject(this.error);
     if (this.closed || this.socket.destroyed) return Promise.reject(socketClosedError());
     if (typeof data !== 'string') {
-      if (data.length > TLS_WRITE_PIECE && (this.socket as { encrypted?: boolean }).encrypted) {
+      if (data.length > TLS_WRITE_PIECE && this.encrypted) {
         return this.writeInPieces(data, options);
       }
       this.flush();

@@ -19,6 +19,7 @@
 import {
   checkDebugLevel,
   checkHooks,
+  HTTPS_CONNECTION_OPTIONS,
   OPTION_NAMES,
   optionsOf,
 } from '../client/connection-options.ts';
@@ -58,12 +59,6 @@ const SENT = [
 ] as const;
 type Sent = (typeof SENT)[number];
 
-/** Refuses the options only an event loop could honour. */
-const HTTPS_OPTION_NAMES: readonly string[] = [
-  ...OPTION_NAMES.HTTPConnection,
-  ...OPTION_NAMES.HTTPSConnection,
-];
-
 /** The options of `options` named in `names` (a subclass's own are left out). */
 function ownOptions<T extends object>(options: T, names: readonly string[]): T {
   const out: Record<string, unknown> = {};
@@ -72,6 +67,7 @@ function ownOptions<T extends object>(options: T, names: readonly string[]): T {
   return out as T;
 }
 
+/** Refuses the options only an event loop could honour. */
 function checkOptions(options: object | undefined | null, what: string): void {
   // (The options' names are checked by the main entry's constructor, in the probe.)
   refuseSignal(options, what, null);
@@ -148,7 +144,7 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
     const rest =
       ctor === HTTPConnection || ctor === HTTPSConnection
         ? all
-        : ownOptions(all, isHttps ? HTTPS_OPTION_NAMES : OPTION_NAMES.HTTPConnection);
+        : ownOptions(all, isHttps ? HTTPS_CONNECTION_OPTIONS : OPTION_NAMES.HTTPConnection);
     const given = {
       ...rest,
       timeout: rest.timeout === undefined ? httplib.getdefaulttimeout() : rest.timeout,
