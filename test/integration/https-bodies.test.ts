@@ -322,6 +322,42 @@ describe('bodies over TLS, read through onread', { timeout: 60_000 }, () => {
       conn.close();
     }
   });
+  it('close() while a 64 MiB body goes out in pieces: the send rejects with AbortError, no later piece is written, and the connection opens anew', async () => {
+    const conn = new HTTPSConnection('localhost', server.port, { context, timeout: TIMEOUT });
+    try {
+      await conn.connect();
+      const socket = conn.sock as tls.TLSSocket;
+      let written = 0;
+      const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+      (socket as unknown as { write: (...args: unknown[]) => boolean }).write = (
+        ...args: unknown[]
+      ) => {
+        if (Buffer.isBuffer(args[0])) written += args[0].length;
+        return write(...args);
+      };
+      const sending = conn.request('POST', '/stall', Buffer.alloc(64 * MiB, 0x78));
+      // The server reads none of it: the first pieces fill the socket, then a drain waits.
+      while (written === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const before = written;
+      assert.ok(before < 64 * MiB, `${before} bytes were handed to the socket before close()`);
+      conn.close();
+      await assert.rejects(sending, (err: unknown) => {
+        assert.ok(err instanceof AbortError, String(err));
+        assert.equal((err as { code?: string }).code, 'ERR_HTTPLIB_CLOSED_BY_CALLER');
+        return true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(written, before, 'no piece was written after close()');
+      assert.ok(socket.destroyed);
+      await conn.request('GET', '/small');
+      const again = await conn.getresponse();
+      assert.equal(sha(await again.read()), sha(BODY.subarray(0, 100)));
+    } finally {
+      conn.close();
+    }
+  });
+
   it('a timeout does not fire while a TLS record arrives a few bytes at a time (ciphertext counts as bytes coming)', async () => {
     // A TLS server writes a 4000-byte body in one record; a relay passes it on 100 bytes
     // every 25 ms (about a second in all) to a client whose timeout is 0.5 s. Before: the
