@@ -2,8 +2,8 @@
  * The body of a response: the one pull loop under every read method of `HTTPResponse`
  * (http-response.ts, the Python façade over it). A read is a `Pull` — `all` (read,
  * read(amt), readinto, text, json), `some` (read1, the async iterator), `line`
- * (readline), `peek` — advanced over what the socket reader has queued, and woken by the
- * socket when it must wait: one promise per call, none when what it wants is queued.
+ * (readline), `peek` — advanced over what the socket reader has queued (protocol/body-pull.ts,
+ * shared with the blocking API's direct responses), and woken by the socket when it must wait: one promise per call, none when what it wants is queued.
  * Body bytes pass through the body decoder only as they are read; when nothing is queued,
  * the socket reads straight into read()'s own Buffer, or into a buffer of ours copied
  * into `readinto`'s (a `SharedArrayBuffer` view: into it), io/direct-read.ts.
@@ -27,12 +27,12 @@ import {
 } from '../io/tuning.ts';
 import { BodyDecoder } from '../protocol/body-decoder.ts';
 import { detachedTarget, FramingError } from '../protocol/body-errors.ts';
+import { BodyPuller, incomplete, join, type Pull, type PullOwner } from '../protocol/body-pull.ts';
 import { ImproperConnectionState, IncompleteRead } from '../protocol/errors.ts';
 import type { ResponseHead } from '../protocol/response-parser.ts';
 import { callSignal } from './connection-options.ts';
 import { publishFailure } from './debug.ts';
 
-const EMPTY = Buffer.alloc(0);
 const NO_BODY = new BodyDecoder('none');
 
 /** What a response needs from the connection that made it. Internal. */
@@ -59,43 +59,21 @@ export interface ReadOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** One read: what it wants, and what it has got so far. */
-export interface Pull {
-  /** `all`: until `max` or the end; `some`: the first bytes; `line`: up to `\n`; `peek`. */
-  readonly mode: 'all' | 'some' | 'line' | 'peek';
-  max: number;
-  /** Views of the body (read, read1, readline, peek), or null when copying into `target`. */
-  parts: Buffer[] | null;
-  /**
-   * readinto's buffer; or read()'s own buffer (`own`), which the body is received into
-   * and which grows as bytes arrive (up to `max`).
-   */
-  target: Uint8Array | null;
-  /** `target` is the read's own buffer (returned to the caller), not readinto's. */
-  own: boolean;
-  got: number;
-}
+export type { Pull } from '../protocol/body-pull.ts';
 
 export class ResponseBody {
   /** The socket while the body is unread (Python's `fp`); null once done. */
   #link: Link | null;
   /** The socket, for `fileno()` while the body is unread. */
   readonly socketLink: Link;
-  #decoder: BodyDecoder = NO_BODY;
-  /** HTTP/0.9: the first line, which is body. */
-  #prefix: Buffer | null = null;
+  /** The pull over what the socket reader queued (protocol/body-pull.ts). */
+  #body: BodyPuller;
   /** Whether the response owns the socket (it will close the connection). */
   #owner = false;
   /** A read is waiting: another one is refused. */
   #busy = false;
   /** The body ended on a paused socket with no direct read: its read resolves a loop turn later (`#finish`). */
   #settling = false;
-  /**
-   * A framing error met while looking past the bytes a read already had (the framing
-   * after them is consumed when queued): that read returns its bytes, and the next read
-   * fails with this error, as Python meets it only then.
-   */
-  #brokenAhead: { readonly error: unknown } | null = null;
   /**
    * What cut the body short, other than its framing or the caller's close (a timeout, a
    * read's signal, a reset): the socket is gone with the rest of the body, and every later
@@ -117,12 +95,25 @@ export class ResponseBody {
     this.#link = context.link;
     this.socketLink = context.link;
     this.#response = response;
+    this.#body = new BodyPuller(context.link.reader, NO_BODY, null, this.#pullOwner, false);
   }
+
+  /** What the pull asks of this body (protocol/body-pull.ts `PullOwner`). */
+  readonly #pullOwner: PullOwner = {
+    finish: (complete) => this.#finish(complete),
+    grow: (got, max) => Buffer.allocUnsafe(bodyBufferSize(max, got)),
+  };
 
   /** The head was read: the body's framing (and whether the socket is the response's). */
   start(head: ResponseHead, owner: boolean): void {
-    this.#prefix = head.bodyPrefix;
-    this.#decoder = new BodyDecoder(head.framing, head.length);
+    const decoder = new BodyDecoder(head.framing, head.length);
+    this.#body = new BodyPuller(
+      this.#context.link.reader,
+      decoder,
+      head.bodyPrefix,
+      this.#pullOwner,
+      false,
+    );
     this.#owner = owner;
   }
 
@@ -133,7 +124,7 @@ export class ResponseBody {
    */
   get length(): number | null {
     return this.#lengthAfterFailure === undefined
-      ? this.#decoder.remaining
+      ? this.#body.decoder.remaining
       : this.#lengthAfterFailure;
   }
 
@@ -172,10 +163,11 @@ export class ResponseBody {
    */
   #ownBuffer(pull: Pull): void {
     const link = this.#link;
-    if (link === null || link.direct === null || this.#busy || this.#prefix !== null) return;
-    const decoder = this.#decoder;
+    if (link === null || link.direct === null || this.#busy || this.#body.prefix !== null) return;
+    const decoder = this.#body.decoder;
     const remaining = decoder.remaining;
-    if (decoder.framing !== 'length' || remaining === null || this.#brokenAhead !== null) return;
+    if (decoder.framing !== 'length' || remaining === null || this.#body.brokenAhead !== null)
+      return;
     const want = Math.min(pull.max, remaining);
     const queued = link.reader.buffered;
     if (want < OWN_BUFFER_MIN || want <= queued || !link.direct.available) return;
@@ -197,7 +189,7 @@ export class ResponseBody {
     if (this.#lost !== null) {
       return Promise.reject(incomplete(pull, this.length, this.#lost.error));
     }
-    this.#lengthBefore = this.#decoder.remaining;
+    this.#lengthBefore = this.#body.decoder.remaining;
     let signal: AbortSignal | undefined;
     try {
       signal = callSignal(options, 'a read');
@@ -208,7 +200,7 @@ export class ResponseBody {
       // The fast path: everything wanted is queued already (a small body comes with its
       // head), so nothing waits and no promise is made.
       try {
-        if (this.#advance(pull)) {
+        if (this.#body.advance(pull)) {
           if (!this.#settling) return null;
           // The body ended on a socket that may hold more behind it (`#finish`).
           this.#busy = true;
@@ -266,16 +258,16 @@ export class ResponseBody {
         const n = link.direct.take(pull.target, pull.got);
         if (n < 0) throw detachedTarget();
         if (n > 0) {
-          this.#decoder.consumeDirect(n);
+          this.#body.decoder.consumeDirect(n);
           pull.got += n;
-          if (this.#decoder.done && this.#prefix === null) this.#finish(true);
+          if (this.#body.decoder.done && this.#body.prefix === null) this.#finish(true);
         }
       }
-      if (this.#advance(pull)) return false;
+      if (this.#body.advance(pull)) return false;
       const reader = (this.#link as Link).reader;
       if (reader.error !== null) throw reader.error;
       if (reader.ended || reader.closed) {
-        const end = this.#decoder.eof();
+        const end = this.#body.decoder.eof();
         if (!end.complete) throw incomplete(pull, end.expected);
         this.#finish(true);
         return false;
@@ -283,14 +275,14 @@ export class ResponseBody {
       if (pull.target !== null && this.#offers(pull) && this.#directReady()) {
         // The rest goes straight into the caller's memory (readinto's, or the Buffer a
         // read() returns), no longer than the body's rest.
-        const want = room(
+        const want = this.#body.room(
           pull,
-          Math.min(pull.max - pull.got, this.#decoder.remaining ?? Number.POSITIVE_INFINITY),
+          Math.min(pull.max - pull.got, this.#body.decoder.remaining ?? Number.POSITIVE_INFINITY),
         );
         const t = pull.target;
         const direct = (this.#link as Link).direct as DirectReads;
         // The body's last bytes: the reads see to what may come past them.
-        const final = want === this.#decoder.remaining;
+        const final = want === this.#body.decoder.remaining;
         // readinto: what the kernel holds now is read at once, straight into the caller's
         // memory. (read()'s own Buffer is offered as before: read at once, a 1 MiB body was
         // slower, 235 against 167 µs of CPU, paired, cubic.)
@@ -316,142 +308,6 @@ export class ResponseBody {
     }
   }
 
-  /** Take what the pull wants from what is queued; true when it is satisfied. */
-  #advance(pull: Pull): boolean {
-    switch (pull.mode) {
-      case 'all':
-        this.#take(pull.max - pull.got, pull, false);
-        return pull.max === 0 ? this.#atBodyByte() : this.#link === null || pull.got >= pull.max;
-      case 'some':
-        this.#take(pull.max - pull.got, pull, true);
-        return this.#link === null || pull.got > 0 || (pull.max === 0 && this.#atBodyByte());
-      case 'peek': {
-        const view = this.#prefix ?? this.#visible();
-        if (view.length === 0 && this.#link !== null) return false;
-        (pull.parts as Buffer[]).push(view);
-        return true;
-      }
-      case 'line':
-        while (pull.got < pull.max && this.#link !== null) {
-          const view = this.#prefix ?? this.#visible();
-          if (view.length === 0) return this.#link === null;
-          const nl = view.indexOf(0x0a);
-          const want = Math.min(nl === -1 ? view.length : nl + 1, pull.max - pull.got);
-          this.#take(want, pull, false);
-          if (nl !== -1 && nl + 1 <= want) return true;
-        }
-        return true;
-    }
-  }
-
-  /**
-   * Whether a read of no bytes (`read(0)`, `read1(0)`, `readinto` of an empty buffer) is
-   * done: the body is over, or it is not chunked, or its next byte is a chunk's data. Between
-   * chunks it reads the framing up to the next chunk's data (waiting for it if need be), as
-   * Python's `_get_chunk_left()` does: a last chunk there ends the body.
-   */
-  #atBodyByte(): boolean {
-    return (
-      this.#link === null || this.#decoder.framing !== 'chunked' || this.#decoder.chunkLeft !== null
-    );
-  }
-
-  /**
-   * Move up to `max` queued body bytes into the pull (views, or copied into its target),
-   * counted in `pull.got` as they go (a failure half-way keeps the count: `readinto`'s
-   * bytes are in the caller's buffer). Finishes the response when the body is complete
-   * (also consuming framing that follows the last byte wanted, when queued). `oneChunk`
-   * (read1): take no bytes past the end of the current chunk of a chunked body (the
-   * framing after it is consumed when queued, as after any read). `max` 0 on a chunked
-   * body consumes only the framing up to the next body byte.
-   */
-  #take(max: number, pull: Pull, oneChunk: boolean): void {
-    const link = this.#link;
-    if (link === null) return;
-    const decoder = this.#decoder;
-    const framingOnly = max <= 0;
-    if (framingOnly && decoder.framing !== 'chunked') {
-      // A read of no bytes from a body with none left (Content-Length: 0, 204, 304, HEAD)
-      // ends the response, as Python's `read(0)` closes it once its length is 0: left
-      // open, the next getresponse() refused with ResponseNotReady.
-      if (decoder.done && this.#prefix === null) this.#finish(true);
-      return;
-    }
-    if (this.#brokenAhead !== null) throw this.#brokenAhead.error;
-    const end = pull.got + Math.max(max, 0);
-    const prefix = this.#prefix;
-    if (prefix !== null && !framingOnly) {
-      const n = Math.min(max, prefix.length);
-      pull.got += emit(prefix.subarray(0, n), pull, pull.got);
-      this.#prefix = n === prefix.length ? null : prefix.subarray(n);
-    }
-    const reader = link.reader;
-    const first = pull.got;
-    // read1() has its chunk: only the framing after it is read on.
-    let chunkDone = false;
-    try {
-      for (;;) {
-        const chunk = reader.peek();
-        if (chunk === null) break;
-        const start = reader.offset;
-        const want = chunkDone ? 0 : room(pull, end - pull.got);
-        const pos = decoder.decode(chunk, start, chunk.length, want);
-        if (decoder.dataEnd > decoder.dataStart) {
-          pull.got += emit(chunk.subarray(decoder.dataStart, decoder.dataEnd), pull, pull.got);
-        }
-        reader.consume(pos - start);
-        if (decoder.done || pos === start) break;
-        if (
-          oneChunk &&
-          pull.got > first &&
-          decoder.framing === 'chunked' &&
-          decoder.chunkLeft === null
-        ) {
-          chunkDone = true;
-        }
-      }
-    } catch (err) {
-      // Broken framing found past all the call asked for (read1: past its chunk): it
-      // succeeds, and the next read fails, where Python meets it. A read of no bytes asked
-      // for that framing: it fails.
-      if (framingOnly || (pull.got < end && !chunkDone)) throw err;
-      this.#brokenAhead = { error: err };
-      return;
-    }
-    if (decoder.done && this.#prefix === null) this.#finish(true);
-  }
-
-  /** Body bytes queued right now, as a view, without consuming them (framing is). */
-  #visible(): Buffer {
-    const link = this.#link;
-    if (link === null) return EMPTY;
-    const reader = link.reader;
-    const decoder = this.#decoder;
-    for (;;) {
-      // A body that is already complete must not wait for bytes that will never come.
-      if (decoder.done) {
-        this.#finish(true);
-        return EMPTY;
-      }
-      if (this.#brokenAhead !== null) throw this.#brokenAhead.error;
-      const chunk = reader.peek();
-      if (chunk === null) return EMPTY;
-      const start = reader.offset;
-      // Framing (chunk sizes, CRLFs) is consumed up to the next body byte; broken framing
-      // fails the call (with what it already got) as every read method does.
-      const pos = decoder.decode(chunk, start, chunk.length, 0);
-      reader.consume(pos - start);
-      if (decoder.done) {
-        this.#finish(true);
-        return EMPTY;
-      }
-      if (pos !== start) continue;
-      const available = chunk.length - start;
-      const limit = decoder.framing === 'chunked' ? decoder.chunkLeft : decoder.remaining;
-      return chunk.subarray(start, start + Math.min(available, limit ?? available));
-    }
-  }
-
   /**
    * Whether the socket reads straight into the pull's target: readinto's memory, and the
    * own Buffer of a read() to the body's end or of a read(amt) from OFFER_OWN_MIN; a
@@ -459,7 +315,7 @@ export class ResponseBody {
    */
   #offers(pull: Pull): boolean {
     return (
-      !pull.own || pull.max >= OFFER_OWN_MIN || pull.max - pull.got === this.#decoder.remaining
+      !pull.own || pull.max >= OFFER_OWN_MIN || pull.max - pull.got === this.#body.decoder.remaining
     );
   }
 
@@ -471,11 +327,11 @@ export class ResponseBody {
   #directReady(): boolean {
     const link = this.#link as Link;
     const reader = link.reader;
-    const framing = this.#decoder.framing;
+    const framing = this.#body.decoder.framing;
     return (
       link.direct !== null &&
       reader.buffered === 0 &&
-      this.#prefix === null &&
+      this.#body.prefix === null &&
       (framing === 'length' || framing === 'eof') &&
       reader.error === null &&
       !reader.ended &&
@@ -504,7 +360,7 @@ export class ResponseBody {
     const link = this.#link;
     if (link === null) return;
     this.#link = null;
-    this.#prefix = null;
+    this.#body.end();
     // A body that came in several pieces on a socket no direct read of the descriptor can
     // look past (TLS, whose descriptor carries records; a socket read through events):
     // what the server sent after it may still be in the TLS layer (each record is handed
@@ -542,47 +398,6 @@ export class ResponseBody {
   }
 }
 
-/**
- * How much of `want` the pull's target can take now: read()'s own buffer, when full, is
- * first replaced by a bigger one (the bytes so far copied over) as the memory rule
- * allows (io/tuning.ts `bodyBufferSize`).
- */
-function room(pull: Pull, want: number): number {
-  if (!pull.own || want <= 0) return want;
-  let target = pull.target as Buffer;
-  if (pull.got === target.length) {
-    const bigger = Buffer.allocUnsafe(bodyBufferSize(pull.max, pull.got));
-    target.copy(bigger, 0, 0, pull.got);
-    pull.target = bigger;
-    target = bigger;
-  }
-  return Math.min(want, target.length - pull.got);
-}
-
-/** Put `view` into the pull: queued as a view, or copied into its target at `at`. */
-function emit(view: Buffer, pull: Pull, at: number): number {
-  if (pull.parts !== null) pull.parts.push(view);
-  else copyInto(pull.target as Uint8Array, view, at);
-  return view.length;
-}
-
-/**
- * Copy `view` into readinto's (or read()'s) target at `at`. The caller may have
- * transferred or shrunk readinto's buffer while the read waited: a TypeError then (the
- * bytes are lost with the body, which ends), never a write past what is there.
- */
-function copyInto(target: Uint8Array, view: Buffer, at: number): void {
-  if (target.length < at + view.length) throw detachedTarget();
-  target.set(view, at);
-}
-
-/** The one place `IncompleteRead` is built: the bytes this call got, and what was missing. */
-function incomplete(pull: Pull, expected: number | null, cause?: unknown): IncompleteRead {
-  const partial =
-    pull.target !== null ? Buffer.from(pull.target.subarray(0, pull.got)) : join(pull.parts ?? []);
-  return new IncompleteRead(partial, expected, cause === undefined ? undefined : { cause });
-}
-
 /** The error of a read made while another read of the same response is waiting. */
 function concurrentRead(): ImproperConnectionState {
   return new ImproperConnectionState(
@@ -605,20 +420,4 @@ function result(pull: Pull): Buffer {
   // Never let a small result keep a large block (256 KiB) alive (DESIGN.md principle 3).
   if (store > POOLED_MAX && out.length * SMALL_RESULT_FRACTION < store) return Buffer.from(out);
   return out;
-}
-
-function join(parts: Buffer[]): Buffer {
-  if (parts.length === 0) return EMPTY;
-  const first = parts[0] as Buffer;
-  if (parts.length === 1) return first;
-  // Pieces read one after another into one block are a single view, not a copy.
-  let end = first.byteOffset + first.length;
-  let total = first.length;
-  for (let i = 1; i < parts.length; i++) {
-    const p = parts[i] as Buffer;
-    if (p.buffer !== first.buffer || p.byteOffset !== end) return Buffer.concat(parts);
-    end += p.length;
-    total += p.length;
-  }
-  return Buffer.from(first.buffer, first.byteOffset, total);
 }

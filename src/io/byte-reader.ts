@@ -305,6 +305,17 @@ export class ByteReader {
     return this.buffered === 0 ? null : (this.chunks[this.first] as Buffer);
   }
 
+  /** The body pull's view (protocol/body-pull.ts `BodyQueue`): the first chunk, from `offset`. */
+  run(): Buffer | null {
+    return this.peek();
+  }
+  get runStart(): number {
+    return this.offset;
+  }
+  get runEnd(): number {
+    return (this.chunks[this.first] as Buffer).length;
+  }
+
   /** Mark `n` bytes of the first chunk as read (`n` ≤ its length − `offset`). */
   consume(n: number): void {
     if (n === 0) return;

@@ -1,10 +1,11 @@
 /**
  * The blocking `HTTPResponse` of a direct connection (direct.ts): its body is read by
  * this thread, out of the ring the socket's bytes land in (ring.ts), through the protocol
- * core's body decoder. A synchronous twin of the main entry's pull loop
- * (client/response-body.ts): the same four kinds of pull (`all`, `some`, `line`,
- * `peek`), the same rules for the end of the body, `IncompleteRead` and a framing error
- * met past what a read asked for; the façade's methods are the main entry's
+ * core's body decoder. The pull over queued bytes is the main entry's
+ * (protocol/body-pull.ts: the four kinds of pull, the rules for the end of the body,
+ * `IncompleteRead` and a framing error met past what a read asked for); this file only
+ * waits for the ring, as client/response-body.ts waits for the socket's events. The
+ * façade's methods are the main entry's
  * (client/http-response.ts). Bytes are copied out of the ring into Buffers of this
  * thread's own (placed so that the copy is aligned: shared memory copies slowly
  * otherwise).
@@ -14,6 +15,7 @@ import * as httplib from '../index.ts';
 import { bodyBufferSize, keepLargeBlocks } from '../io/tuning.ts';
 import { BodyDecoder } from '../protocol/body-decoder.ts';
 import { FramingError } from '../protocol/body-errors.ts';
+import { BodyPuller, incomplete, type Pull, type PullOwner } from '../protocol/body-pull.ts';
 import { IncompleteRead } from '../protocol/errors.ts';
 import type { ResponseHead } from '../protocol/response-parser.ts';
 import { refuseSignal } from './remote.ts';
@@ -37,17 +39,6 @@ export interface DirectContext {
   readonly onEnd: (ring: Ring, response: object, complete: boolean) => void;
 }
 
-interface Pull {
-  readonly mode: 'all' | 'some' | 'line' | 'peek';
-  readonly max: number;
-  /** Copies of the body's bytes, or null when copying into `target`. */
-  readonly parts: Buffer[] | null;
-  target: Uint8Array | null;
-  /** `target` is read()'s own buffer: replaced by a bigger one as bytes arrive. */
-  readonly own?: boolean;
-  got: number;
-}
-
 const TOKEN = Symbol('direct response');
 
 export class DirectResponse {
@@ -63,10 +54,9 @@ export class DirectResponse {
 
   #ring: Ring | null;
   readonly #socketRing: Ring;
-  readonly #decoder: BodyDecoder;
-  #prefix: Buffer | null;
+  /** The pull over what the ring holds (protocol/body-pull.ts). */
+  readonly #body: BodyPuller;
   readonly #owner: boolean;
-  #brokenAhead: { readonly error: unknown } | null = null;
   /** What cut the body short besides its framing: later reads reject (response-body.ts). */
   #lost: { readonly error: unknown } | null = null;
   /** `length` after a read failed: as before that read (see response-body.ts). */
@@ -88,8 +78,12 @@ export class DirectResponse {
     this.msg = new httplib.HTTPMessage(head.lines);
     this.chunked = head.chunked;
     this.will_close = head.will_close;
-    this.#prefix = head.bodyPrefix;
-    this.#decoder = new BodyDecoder(head.framing, head.length);
+    const pullOwner: PullOwner = {
+      finish: (complete) => this.#finish(complete),
+      grow: (got, max, full) => placed(bodyBufferSize(max, got), full.byteOffset & 7),
+    };
+    const decoder = new BodyDecoder(head.framing, head.length);
+    this.#body = new BodyPuller(context.ring, decoder, head.bodyPrefix, pullOwner, true);
     this.#owner = owner;
   }
 
@@ -104,7 +98,7 @@ export class DirectResponse {
 
   get length(): number | null {
     return this.#lengthAfterFailure === undefined
-      ? this.#decoder.remaining
+      ? this.#body.decoder.remaining
       : this.#lengthAfterFailure;
   }
 
@@ -116,8 +110,13 @@ export class DirectResponse {
     // A body of known size: one Buffer, placed for aligned copies, of the size it will
     // have as far as the memory rule allows (io/tuning.ts `bodyBufferSize`: never sized
     // from the declared length alone; replaced by a bigger one as bytes arrive).
-    const known = Math.min(max, this.#decoder.remaining ?? Number.POSITIVE_INFINITY);
-    if (ring !== null && known !== Number.POSITIVE_INFINITY && known > 0 && this.#prefix === null) {
+    const known = Math.min(max, this.#body.decoder.remaining ?? Number.POSITIVE_INFINITY);
+    if (
+      ring !== null &&
+      known !== Number.POSITIVE_INFINITY &&
+      known > 0 &&
+      this.#body.prefix === null
+    ) {
       if (known >= 4096) keepLargeBlocks();
       const target = placed(bodyBufferSize(known, 0), ring.start & 7);
       const pull: Pull = { mode: 'all', max: known, parts: null, target, own: true, got: 0 };
@@ -125,7 +124,7 @@ export class DirectResponse {
       const got = pull.target as Buffer;
       return pull.got === got.length ? got : got.subarray(0, pull.got);
     }
-    return this.#result({ mode: 'all', max, parts: [], target: null, got: 0 });
+    return this.#result({ mode: 'all', max, parts: [], target: null, own: false, got: 0 });
   }
 
   readinto(b: Uint8Array, options?: httplib.ReadOptions): number {
@@ -141,7 +140,7 @@ export class DirectResponse {
     const target = bytesOf(b);
     if (target instanceof TypeError) throw target;
     refuseSignal(options, what);
-    const pull: Pull = { mode, max: target.length, parts: null, target, got: 0 };
+    const pull: Pull = { mode, max: target.length, parts: null, target, own: false, got: 0 };
     exclusive(() => this.#pull(pull));
     return pull.got;
   }
@@ -149,19 +148,19 @@ export class DirectResponse {
   read1(n = -1, options?: httplib.ReadOptions): Buffer {
     refuseSignal(options, 'read1()');
     const max = size('n', n);
-    return this.#result({ mode: 'some', max, parts: [], target: null, got: 0 });
+    return this.#result({ mode: 'some', max, parts: [], target: null, own: false, got: 0 });
   }
 
   peek(n = 1, options?: httplib.ReadOptions): Buffer {
     refuseSignal(options, 'peek()');
     size('n', n);
-    return this.#result({ mode: 'peek', max: 1, parts: [], target: null, got: 0 });
+    return this.#result({ mode: 'peek', max: 1, parts: [], target: null, own: false, got: 0 });
   }
 
   readline(limit = -1, options?: httplib.ReadOptions): Buffer {
     refuseSignal(options, 'readline()');
     const max = size('limit', limit);
-    return this.#result({ mode: 'line', max, parts: [], target: null, got: 0 });
+    return this.#result({ mode: 'line', max, parts: [], target: null, own: false, got: 0 });
   }
 
   *[Symbol.iterator](): Iterator<Buffer> {
@@ -236,16 +235,16 @@ export class DirectResponse {
   #pull(pull: Pull): void {
     if (this.#lost !== null) throw incomplete(pull, this.length, this.#lost.error);
     this.#ring?.check();
-    const lengthBefore = this.#decoder.remaining;
+    const lengthBefore = this.#body.decoder.remaining;
     try {
       for (;;) {
-        if (this.#advance(pull)) return;
+        if (this.#body.advance(pull)) return;
         const ring = this.#ring as Ring;
         if (ring.buffered > 0) continue;
         if (ring.failed) throw ring.error();
         if (ring.ended) {
           if (ring.buffered > 0) continue;
-          const end = this.#decoder.eof();
+          const end = this.#body.decoder.eof();
           if (!end.complete) throw incomplete(pull, end.expected);
           this.#finish(true);
           return;
@@ -273,126 +272,11 @@ export class DirectResponse {
     }
   }
 
-  #advance(pull: Pull): boolean {
-    switch (pull.mode) {
-      case 'all':
-        this.#take(pull.max - pull.got, pull, false);
-        return pull.max === 0 ? this.#atBodyByte() : this.#ring === null || pull.got >= pull.max;
-      case 'some':
-        this.#take(pull.max - pull.got, pull, true);
-        return this.#ring === null || pull.got > 0 || (pull.max === 0 && this.#atBodyByte());
-      case 'peek': {
-        const view = this.#prefix ?? this.#visible();
-        if (view.length === 0 && this.#ring !== null) return false;
-        (pull.parts as Buffer[]).push(Buffer.from(view));
-        return true;
-      }
-      case 'line':
-        while (pull.got < pull.max && this.#ring !== null) {
-          const view = this.#prefix ?? this.#visible();
-          if (view.length === 0) return this.#ring === null;
-          const nl = view.indexOf(0x0a);
-          const want = Math.min(nl === -1 ? view.length : nl + 1, pull.max - pull.got);
-          this.#take(want, pull, false);
-          if (nl !== -1 && nl + 1 <= want) return true;
-        }
-        return true;
-    }
-  }
-
-  /** A read of no bytes is done (see response-body.ts's `#atBodyByte`). */
-  #atBodyByte(): boolean {
-    return (
-      this.#ring === null || this.#decoder.framing !== 'chunked' || this.#decoder.chunkLeft !== null
-    );
-  }
-
-  /** Move up to `max` buffered body bytes into the pull (see response-body.ts's `#take`). */
-  #take(max: number, pull: Pull, oneChunk: boolean): void {
-    const ring = this.#ring;
-    if (ring === null) return;
-    const decoder = this.#decoder;
-    const framingOnly = max <= 0;
-    if (framingOnly && decoder.framing !== 'chunked') {
-      // A read of no bytes from a body with none left ends it (response-body.ts).
-      if (decoder.done && this.#prefix === null) this.#finish(true);
-      return;
-    }
-    if (this.#brokenAhead !== null) throw this.#brokenAhead.error;
-    const end = pull.got + Math.max(max, 0);
-    const prefix = this.#prefix;
-    if (prefix !== null && !framingOnly) {
-      const n = Math.min(max, prefix.length);
-      pull.got += emit(prefix, 0, n, pull);
-      this.#prefix = n === prefix.length ? null : prefix.subarray(n);
-    }
-    const bytes = ring.bytes;
-    const first = pull.got;
-    let chunkDone = false;
-    // One piece (read1(), iteration) is what is buffered now: the worker fills the ring
-    // while this runs, and a fast peer would otherwise make the piece the whole body.
-    let budget = oneChunk ? ring.buffered : Number.POSITIVE_INFINITY;
-    try {
-      for (;;) {
-        const n = Math.min(ring.contiguous, budget);
-        if (n === 0) break;
-        const start = ring.start;
-        const want = chunkDone ? 0 : room(pull, end - pull.got);
-        const pos = decoder.decode(bytes, start, start + n, want);
-        if (decoder.dataEnd > decoder.dataStart) {
-          pull.got += emit(bytes, decoder.dataStart, decoder.dataEnd, pull);
-        }
-        ring.consume(pos - start);
-        budget -= pos - start;
-        if (decoder.done || pos === start) break;
-        if (
-          oneChunk &&
-          pull.got > first &&
-          decoder.framing === 'chunked' &&
-          decoder.chunkLeft === null
-        ) {
-          chunkDone = true;
-        }
-      }
-    } catch (err) {
-      if (framingOnly || (pull.got < end && !chunkDone)) throw err;
-      this.#brokenAhead = { error: err };
-      return;
-    }
-    if (decoder.done && this.#prefix === null) this.#finish(true);
-  }
-
-  /** Body bytes buffered right now, as a view of the ring, without consuming them. */
-  #visible(): Buffer {
-    const ring = this.#ring;
-    if (ring === null) return EMPTY;
-    const decoder = this.#decoder;
-    for (;;) {
-      if (decoder.done) {
-        this.#finish(true);
-        return EMPTY;
-      }
-      if (this.#brokenAhead !== null) throw this.#brokenAhead.error;
-      const n = ring.contiguous;
-      if (n === 0) return EMPTY;
-      const start = ring.start;
-      const pos = decoder.decode(ring.bytes, start, start + n, 0);
-      ring.consume(pos - start);
-      if (decoder.done) {
-        this.#finish(true);
-        return EMPTY;
-      }
-      if (pos !== start) continue;
-      const limit = decoder.framing === 'chunked' ? decoder.chunkLeft : decoder.remaining;
-      return ring.bytes.subarray(start, start + Math.min(n, limit ?? n));
-    }
-  }
-
   #finish(complete: boolean): void {
     const ring = this.#ring;
     if (ring === null) return;
     this.#ring = null;
-    this.#prefix = null;
+    this.#body.end();
     if (this.#owner) ring.close();
     else this.#context.onEnd(ring, this, complete);
   }
@@ -406,44 +290,6 @@ function placed(size: number, at: number): Buffer {
   return size >= 4096
     ? Buffer.allocUnsafeSlow(size + 8).subarray(at, at + size)
     : Buffer.allocUnsafe(size);
-}
-
-/**
- * How much of `want` the pull's target can take now: read()'s own buffer, when full, is
- * first replaced by a bigger one (the bytes so far copied over, the placement kept) as
- * the memory rule allows.
- */
-function room(pull: Pull, want: number): number {
-  if (pull.own !== true || want <= 0) return want;
-  let target = pull.target as Buffer;
-  if (pull.got === target.length) {
-    const bigger = placed(bodyBufferSize(pull.max, pull.got), target.byteOffset & 7);
-    target.copy(bigger, 0, 0, pull.got);
-    pull.target = bigger;
-    target = bigger;
-  }
-  return Math.min(want, target.length - pull.got);
-}
-
-/** Copies `view[start:end]` into the pull (a part of its own, or its target). */
-function emit(view: Buffer, start: number, end: number, pull: Pull): number {
-  const n = end - start;
-  if (pull.parts !== null) {
-    const part = Buffer.allocUnsafe(n);
-    view.copy(part, 0, start, end);
-    pull.parts.push(part);
-  } else {
-    (pull.target as Uint8Array).set(view.subarray(start, end), pull.got);
-  }
-  return n;
-}
-
-function incomplete(pull: Pull, expected: number | null, cause?: unknown): IncompleteRead {
-  const partial =
-    pull.target !== null
-      ? Buffer.from(pull.target.subarray(0, pull.got))
-      : Buffer.concat(pull.parts ?? []);
-  return new IncompleteRead(partial, expected, cause === undefined ? undefined : { cause });
 }
 
 /** A size argument as the main entry checks it (a `TypeError` before the body is touched). */

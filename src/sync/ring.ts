@@ -64,6 +64,8 @@ export class Ring {
   readonly #mask: number;
   /** Bytes taken out (wrapping int32, as the worker's count of bytes put in). */
   #read = 0;
+  /** Where the run `run()` last saw ends. */
+  #runEnd = 0;
   #closed = false;
   /** The memory went back to the pool (another connection's now): nothing is read of it. */
   #pooled = false;
@@ -165,6 +167,21 @@ export class Ring {
   }
   get contiguous(): number {
     return Math.min(this.buffered, this.bytes.length - this.start);
+  }
+
+  /** The body pull's view (protocol/body-pull.ts `BodyQueue`): the contiguous run at `start`. */
+  run(): Buffer | null {
+    const n = this.contiguous;
+    if (n === 0) return null;
+    this.#runEnd = this.start + n;
+    return this.bytes;
+  }
+  get runStart(): number {
+    return this.start;
+  }
+  /** The end of the run `run()` saw (the worker may have added bytes since). */
+  get runEnd(): number {
+    return this.#runEnd;
   }
 
   /** Takes `n` bytes out; wakes the worker when it stopped reading for want of room. */
