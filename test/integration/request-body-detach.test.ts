@@ -75,6 +75,11 @@ async function server(): Promise<{ port: number; connections(): number; close():
   };
 }
 
+/** Resolves once the connection's socket has bytes queued: the body is being sent. */
+async function socketHolds(conn: HTTPConnection): Promise<void> {
+  while (((conn.sock as net.Socket | null)?.writableLength ?? 0) === 0) await sleep(2);
+}
+
 const sends = ['request(body)', 'send(body)', 'request(iterable)'] as const;
 
 /**
@@ -113,7 +118,9 @@ describe('a request body transferred while it is being sent', () => {
           const ab = new ArrayBuffer(SIZE);
           const body = new Uint8Array(ab).fill(0x41);
           const { pending } = await startSend(conn, how, body);
-          await sleep(50);
+          // Transferred once the socket holds part of it (a fixed sleep was too short on a
+          // busy machine: the memory was taken before the send began).
+          await socketHolds(conn);
           let moved: Uint8Array | null = new Uint8Array(structuredClone(ab, { transfer: [ab] }));
           assert.equal(body.length, 0);
           if (after === 'kept') {
