@@ -254,8 +254,16 @@ export class ConnectionDriver extends ConnectionLinks {
       if (generation !== this.generation) throw closedByCaller('head');
       return this.readHead(signal, level);
     };
+    // A send the peer cut with its answer queued (`send-cut`): that answer is the head.
+    const failed = (err: unknown): Promise<HTTPResponse> => {
+      const m = this.machine;
+      if (generation === this.generation && m.response === 'reading-head' && m.request === 'sent') {
+        return next();
+      }
+      throw err;
+    };
     const sending = this.sending ?? DONE;
-    if (signal === undefined) return sending.then(next);
+    if (signal === undefined) return sending.then(next, failed);
     // Its own signal gives up the exchange while the request is still being sent: the
     // send is cancelled with it, and the connection starts anew.
     return new Promise<HTTPResponse>((resolve, reject) => {
@@ -279,7 +287,7 @@ export class ConnectionDriver extends ConnectionLinks {
         },
         (err: unknown) => {
           sent();
-          reject(err);
+          new Promise<HTTPResponse>((settle) => settle(failed(err))).then(resolve, reject);
         },
       );
     });
@@ -384,10 +392,21 @@ export class ConnectionDriver extends ConnectionLinks {
       wrote ||
       (!request && (this.machine.request === 'sent' || this.machine.request === 'sending'));
     if (generation === this.generation && (request || broken)) {
-      const action = this.machine.handle(broken ? 'send-failed' : 'send-unstarted');
+      const event = !broken ? 'send-unstarted' : this.answered(err) ? 'send-cut' : 'send-failed';
+      const action = this.machine.handle(event);
       if (action === 'destroy') this.drop(err);
     }
     return err;
+  }
+
+  /**
+   * Whether the send failed because the peer reset or closed the socket with an answer
+   * already queued on it (an early `413`): `getresponse()` then reads that answer (the
+   * machine's `send-cut`).
+   */
+  private answered(err: unknown): boolean {
+    const reader = this.link?.reader;
+    return reader !== undefined && reader.buffered > 0 && cutByPeer(err, reader);
   }
 
   /**
@@ -577,6 +596,18 @@ function untilPeerGone(pending: Promise<void>, reader: ByteReader): Promise<void
     );
     check();
   });
+}
+
+/**
+ * Whether a send's error is the peer's doing: a reset, or the socket's end (not a
+ * timeout, an abort or the body's own failure).
+ */
+function cutByPeer(err: unknown, reader: ByteReader): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return (
+    (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') &&
+    (err === reader.error || reader.closed || reader.ended)
+  );
 }
 
 /** The error a write on `reader`'s socket must end with now (see `untilPeerGone`), or null. */

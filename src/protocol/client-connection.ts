@@ -62,6 +62,7 @@ export type ConnectionEvent =
   | 'connect-failed'
   | 'sent'
   | 'send-failed'
+  | 'send-cut'
   | 'send-unstarted'
   | 'head-keep'
   | 'head-close'
@@ -225,6 +226,8 @@ export class ClientConnection {
       case 'send-failed':
       case 'send-unstarted':
         return this.sendEnded(event === 'send-failed');
+      case 'send-cut':
+        return this.sendCut();
       case 'head-keep':
       case 'head-close':
       case 'head-switch':
@@ -310,6 +313,24 @@ export class ClientConnection {
     if (written || (this.response === 'idle' && this.socket === 'must-close')) {
       return this.drop(false);
     }
+    return 'none';
+  }
+
+  /**
+   * The peer failed the socket (a reset) while the request went out, after its answer
+   * began to arrive: a server refusing an upload answers early (`413`, `401`) and closes
+   * with the body unread. As in Python, whose `sendall()` raised with the state already
+   * `Request-sent`, the request counts as sent and `getresponse()` reads that answer from
+   * what arrived; the socket is never reused. Anything else (a previous response still
+   * reading the socket, no socket) fails the send as `send-failed` does.
+   */
+  private sendCut(): ConnectionAction {
+    const answering = this.response === 'awaiting-head' || this.response === 'reading-head';
+    if (!answering || !this.holds() || (this.request !== 'sending' && this.request !== 'sent')) {
+      return this.sendEnded(true);
+    }
+    this.request = 'sent';
+    this.socket = 'must-close';
     return 'none';
   }
 

@@ -331,12 +331,28 @@ export class DirectDriver {
         wrote ||
         (!request && (this.machine.request === 'sent' || this.machine.request === 'sending'));
       if (request || broken) {
-        const action = this.machine.handle(broken ? 'send-failed' : 'send-unstarted');
+        const event = !broken ? 'send-unstarted' : this.#answered(err) ? 'send-cut' : 'send-failed';
+        const action = this.machine.handle(event);
         if (action === 'destroy') this.#drop();
       }
       throw err;
     }
     if (request) this.machine.handle('sent');
+  }
+
+  /**
+   * Whether the send failed because the peer reset or closed the socket with an answer
+   * already in the ring (an early `413`): getresponse() then reads it (connection-driver.ts).
+   */
+  #answered(err: unknown): boolean {
+    const ring = this.#ring;
+    const code = (err as NodeJS.ErrnoException | null)?.code;
+    return (
+      ring !== null &&
+      ring.buffered > 0 &&
+      (ring.failed || ring.ended) &&
+      (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED')
+    );
   }
 
   // --- the socket ----------------------------------------------------------------------------

@@ -55,6 +55,14 @@ const TABLE: Row[] = [
   ['idle/idle/closed', 'sent', ['idle/idle/closed', 'none']],
   ['sending/awaiting-head/open', 'send-failed', ['idle/idle/closed', 'destroy']],
   ['sending/reading-head/open', 'send-failed', ['idle/idle/closed', 'destroy']],
+  // The peer reset the socket with its answer already arriving: the request counts as
+  // sent, getresponse() reads that answer, the socket is never reused.
+  ['sending/awaiting-head/open', 'send-cut', ['sent/awaiting-head/must-close', 'none']],
+  ['sending/reading-head/open', 'send-cut', ['sent/reading-head/must-close', 'none']],
+  ['sent/awaiting-head/open', 'send-cut', ['sent/awaiting-head/must-close', 'none']],
+  // ... unless the bytes are a previous response's (it still reads): as send-failed.
+  ['sending/reading-body/open', 'send-cut', ['idle/idle/closed', 'destroy']],
+  ['sending/awaiting-head/connecting', 'send-cut', ['idle/idle/connecting', 'none']],
   ['sending/awaiting-head/open', 'send-unstarted', ['idle/idle/open', 'none']],
   ['sending/awaiting-head/closed', 'send-unstarted', ['idle/idle/closed', 'none']],
   ['sending/reading-body/open', 'send-unstarted', ['idle/reading-body/open', 'none']],
@@ -245,6 +253,15 @@ describe('client connection: whole sessions', () => {
     ]);
   });
 
+  it('an early answer, then a reset while the body went out: getresponse() reads the answer', () => {
+    walk(ClientConnection.from('sending/awaiting-head/open'), [
+      ['send-cut', 'none', 'sent/awaiting-head/must-close'],
+      ['getresponse', 'read-head', 'sent/reading-head/must-close'],
+      ['head-close', 'hand-off', 'idle/idle/closed'],
+      ['putrequest', 'none', 'started/idle/closed'],
+    ]);
+  });
+
   it('the server closed after the request was written: the read reports it, no retry', () => {
     walk(ClientConnection.from('sent/awaiting-head/open'), [
       ['eof', 'none', 'sent/awaiting-head/must-close'],
@@ -269,6 +286,7 @@ describe('client connection: every reachable state × every event', () => {
     'connect-failed',
     'sent',
     'send-failed',
+    'send-cut',
     'send-unstarted',
     'head-keep',
     'head-close',

@@ -536,6 +536,28 @@ describe('json()', () => {
   }
 });
 
+describe('an upload the server answers early, then resets', () => {
+  for (const direct of [true, false]) {
+    it(`request() throws the reset, getresponse() reads the answer, as in Python (${direct ? 'direct' : 'worker'} transport)`, () => {
+      const conn = connectionOn(direct, peer.raw);
+      try {
+        const err = thrown(() => conn.request('PUT', '/early-413', Buffer.alloc(32 * 1024 * 1024)));
+        const code = (err as NodeJS.ErrnoException).code;
+        assert.ok(code === 'ECONNRESET' || code === 'EPIPE', String(err));
+        // Python: the request counts as sent; a new one waits for the answer to be read.
+        assert.ok(
+          thrown(() => conn.putrequest('GET', '/hello')) instanceof httplib.CannotSendRequest,
+        );
+        const r = conn.getresponse();
+        assert.equal(r.status, 413);
+        assert.equal(r.read().toString(), 'big');
+      } finally {
+        conn.close();
+      }
+    });
+  }
+});
+
 describe('a body that fails', () => {
   const getHello = async (c: main.HTTPConnection): Promise<string> => {
     await c.request('GET', '/hello');

@@ -114,6 +114,13 @@ const RAW: Record<string, (socket: net.Socket, head: string) => void> = {
   '/reset-later': (s) => {
     setTimeout(() => s.resetAndDestroy(), 300);
   },
+  // An early answer (413, Connection: close) as soon as the head is in, then the close
+  // with the body unread: the kernel resets the connection (a server refusing an upload).
+  '/early-413': (s) => {
+    s.removeAllListeners('data');
+    s.write('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 3\r\nConnection: close\r\n\r\nbig');
+    setTimeout(() => s.destroy(), 20);
+  },
   // An early answer larger than the blocking API's ring (1 MiB; 3 MiB, byte i is i % 251),
   // then a reset a moment later: an upload still waiting for its source by then.
   '/answer-reset-later': (s) => {
