@@ -165,6 +165,10 @@ export class DirectDriver {
     // What the socket did since putrequest() (a reset, the server's close), as the main
     // entry hears it at once: an unusable socket is dropped and the request opens a new one.
     this.#poll();
+    // Read first, as the main entry does: a getter that throws fails the call while the
+    // request is still started (read after the head was taken, it left the request
+    // started with no head, and the next endheaders() sent a bare CRLF).
+    const chunked = pytruth(options?.encode_chunked) && this.#conn._http_vsn === 11;
     let prepared: Body | null = null;
     if (this.machine.request !== 'started') throw new CannotSendHeader();
     if (messageBody !== undefined && messageBody !== null)
@@ -172,7 +176,6 @@ export class DirectDriver {
     this.#checkAutoOpen();
     const head = this.#buffer.finish();
     this.calls.length = 0;
-    const chunked = pytruth(options?.encode_chunked) && this.#conn._http_vsn === 11;
     const action = this.machine.handle('endheaders');
     this.#transmit(true, action, { head, body: prepared, chunked, plan: null });
   }
@@ -194,8 +197,12 @@ export class DirectDriver {
     this.#poll();
     let given: GivenHeaders;
     let prepared: Body | null = null;
+    let chunked: boolean;
     const target = this.#requestTarget();
     try {
+      // Read first, as the main entry does: a getter that throws must fail the call before
+      // the state moves (read after it, it left the connection in Request-started).
+      chunked = pytruth(options?.encode_chunked);
       given = checkHeaders(headers as httplib.HeadersInput);
       if (this.machine.request !== 'idle') throw new CannotSendRequest(this.machine.python);
       this.#buffer.putrequest(method, url, given.skip, target);
@@ -210,7 +217,6 @@ export class DirectDriver {
     }
     this.machine.handle('putrequest');
     this.#method = method;
-    const chunked = pytruth(options?.encode_chunked);
     const action = this.machine.handle('endheaders');
     const version = this.#conn._http_vsn;
     if (prepared === null || !isRemote(prepared)) {

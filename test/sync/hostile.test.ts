@@ -249,6 +249,43 @@ describe("a response's state as CPython's, compared with the main entry", () => 
   }
 });
 
+describe("a call failed by the caller's own code, compared with the main entry", () => {
+  const mine = new Error('mine');
+  const throwing = {
+    get encode_chunked(): boolean {
+      throw mine;
+    },
+  };
+  const cases: Array<
+    [string, Array<(c: main.HTTPConnection, r: main.HTTPResponse[]) => unknown>, string[]]
+  > = [
+    [
+      'request() whose options getter throws: nothing sent, the next request works',
+      [(c) => c.request('GET', '/hello', null, null, throwing), get('/hello'), response, read()],
+      // Before (direct transport): CannotSendRequest('Request-started') from then on.
+      ['Error: mine', 'ok', 'ok response 200', 'ok hello\n'],
+    ],
+    [
+      'endheaders() whose options getter throws: the request stays started, the next endheaders() sends it whole',
+      [
+        (c) => c.putrequest('GET', '/hello'),
+        (c) => c.endheaders(null, throwing),
+        (c) => c.endheaders(),
+        response,
+        read(),
+      ],
+      // Before (direct transport): the head was taken, the second endheaders() sent a
+      // bare CRLF and getresponse() waited for ever.
+      ['ok', 'Error: mine', 'ok', 'ok response 200', 'ok hello\n'],
+    ],
+  ];
+  for (const [name, steps, expected] of cases) {
+    it(name, async () => {
+      assert.deepEqual(await sameAsMain(peer.http, steps), expected);
+    });
+  }
+});
+
 describe('what only the blocking entry has', () => {
   const signal = AbortSignal.timeout(60_000);
 
