@@ -100,7 +100,35 @@ interface Thread {
 
 let thread: Thread | null = null;
 let generation = 0;
-let busy = false;
+
+/**
+ * What this thread is doing with the blocking API, one state for both transports: nothing;
+ * a call (`exclusive`: a method of the direct transport, or one that talks to the worker);
+ * or a conversation with the worker (`transact`), during which the caller's code runs (its
+ * iterables, its debug output). A call made from inside another, from that code, is
+ * refused whatever transport each uses: with a guard of each transport's own, a plain
+ * connection's request() inside an HTTPS body iterable was written on its socket, and its
+ * getresponse() waited for bytes the blocked worker could not deliver (a TimeoutError that
+ * blamed a server which had answered); a plain connection's debugOutput ran a whole HTTPS
+ * call. The internal commands of a direct call (its socket's) talk to the worker from
+ * inside its `exclusive`.
+ */
+let running: 'idle' | 'call' | 'talk' = 'idle';
+
+/**
+ * Runs one blocking call of the caller's: a blocking call made from inside it (from a
+ * `debugOutput` function, a body iterable, a header value's toString) is refused with
+ * `nestedCall()`; the outer call goes on.
+ */
+export function exclusive<T>(fn: () => T): T {
+  if (running !== 'idle') throw nestedCall();
+  running = 'call';
+  try {
+    return fn();
+  } finally {
+    running = 'idle';
+  }
+}
 /**
  * Items that need no answer (attribute changes, freed objects, SSL contexts), sent with
  * the next command; a function is encoded then, with that command's encoder (its bytes
@@ -161,8 +189,10 @@ export function transact(
   encoder: Encoder,
   scope: CallScope | null,
 ): Reply {
-  if (busy) throw nestedCall();
-  busy = true;
+  // (A conversation cannot hold another: the worker waits for the answer to its question.)
+  if (running === 'talk') throw nestedCall();
+  const outer = running;
+  running = 'talk';
   debugFailure = null;
   try {
     const t = thread ?? startThread();
@@ -185,7 +215,7 @@ export function transact(
       post(t, answer(question, scope));
     }
   } finally {
-    busy = false;
+    running = outer;
   }
 }
 

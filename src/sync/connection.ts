@@ -28,8 +28,8 @@ import { type ContextFields, setContextFields } from '../client/tls-verify.ts';
 import * as httplib from '../index.ts';
 import { parseHostPort } from '../protocol/validate.ts';
 import { encodeBody } from './bodies.ts';
-import { type CallScope, currentGeneration, enqueue } from './channel.ts';
-import { DirectDriver, directTransport, exclusive } from './direct.ts';
+import { type CallScope, currentGeneration, enqueue, exclusive } from './channel.ts';
+import { DirectDriver, directTransport } from './direct.ts';
 import { type Created, contextIds, create, type Recipe, sendContext } from './recipe.ts';
 import {
   type ConnectionMirror,
@@ -176,17 +176,27 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
   }
 
   /**
-   * Moves a direct connection (with no socket) to the worker, for what only the worker's
-   * client does (a tunnel), with its attributes and the request being built.
+   * Moves a direct connection (with no socket: else the error set_tunnel() throws on an
+   * established connection) to the worker, for what only the worker's client does (a
+   * tunnel), with its attributes and the request being built.
    */
   #toWorker(): void {
     const direct = this.#direct as DirectDriver;
-    if (!direct.canMove()) {
-      throw new TypeError(
-        'httplib-ts/sync: the connection cannot move to the worker while a request or response is in progress',
-      );
-    }
-    direct.release();
+    // As one call: from inside another it is refused before the socket is let go (the
+    // worker's object is made after, by a call of its own).
+    exclusive(() => {
+      if (direct.address !== null) {
+        throw Object.assign(new Error("Can't setup tunnel for established connection."), {
+          code: 'ERR_HTTPLIB_TUNNEL_ESTABLISHED',
+        });
+      }
+      if (!direct.canMove()) {
+        throw new TypeError(
+          'httplib-ts/sync: the connection cannot move to the worker while a request or response is in progress',
+        );
+      }
+      direct.release();
+    });
     this.#direct = null;
     const mine = SENT.map((name) => [name, this[name as Sent]] as const);
     this.#adopt(create(this.#recipe as Recipe));
@@ -311,14 +321,7 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
 
   /** Python's `set_tunnel(host, port=None, headers=None)`: see the main entry. */
   set_tunnel(host: string, port?: number | null, headers?: httplib.HeadersInput | null): void {
-    if (this.#direct !== null) {
-      if (this.#direct.address !== null) {
-        throw Object.assign(new Error("Can't setup tunnel for established connection."), {
-          code: 'ERR_HTTPLIB_TUNNEL_ESTABLISHED',
-        });
-      }
-      this.#toWorker();
-    }
+    if (this.#direct !== null) this.#toWorker();
     const args = [host, port, pairs(headers)];
     this.#call('set_tunnel', (e) => e.values(args));
     this.#tunnel = args;

@@ -18,9 +18,10 @@ import { FramingError } from '../protocol/body-errors.ts';
 import { BodyPuller, incomplete, type Pull, type PullOwner } from '../protocol/body-pull.ts';
 import { IncompleteRead } from '../protocol/errors.ts';
 import type { ResponseHead } from '../protocol/response-parser.ts';
+import { exclusive } from './channel.ts';
 import { refuseSignal } from './remote.ts';
 import { HTTPResponse as SyncHTTPResponse } from './response.ts';
-import { exclusive, type Ring } from './ring.ts';
+import type { Ring } from './ring.ts';
 
 const EMPTY = Buffer.alloc(0);
 const MAIN = httplib.HTTPResponse.prototype;

@@ -35,9 +35,7 @@ import {
   writeHere,
   writeRemote,
 } from './direct-send.ts';
-import { exclusive, Ring, type RingAddress } from './ring.ts';
-
-export { exclusive };
+import { Ring, type RingAddress } from './ring.ts';
 
 /** The connection's attributes, read when used (the twin's plain fields). */
 export interface DirectSettings {

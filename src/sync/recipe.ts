@@ -5,7 +5,7 @@
  */
 import { contextFields } from '../client/tls-verify.ts';
 import type * as httplib from '../index.ts';
-import { enqueue, transact } from './channel.ts';
+import { enqueue, exclusive, transact } from './channel.ts';
 import { type ConnectionState, settle } from './remote.ts';
 import { type Decoder, Encoder, type Json, ownFields } from './wire.ts';
 
@@ -49,7 +49,8 @@ export function create(recipe: Recipe): Created {
       ? sendContext(recipe.context)
       : nextContextId++;
   if (contextId !== undefined) command.n = contextId;
-  const reply = transact(command, encoder, null);
+  // One blocking call (a constructor made from inside another call is refused).
+  const reply = exclusive(() => transact(command, encoder, null));
   settle(reply);
   const j = reply.json;
   return {

@@ -15,6 +15,7 @@ import {
   type CallScope,
   currentGeneration,
   enqueue,
+  exclusive,
   type Reply,
   setDebugSink,
   transact,
@@ -137,7 +138,7 @@ export function settle(reply: Reply): Json {
     // As on the main entry: the call fails with what the function threw, and its
     // connection is closed (the next request opens a new one).
     if (connections.get(failure.id)?.deref() !== undefined) {
-      invoke(failure.id, 'close', () => []);
+      call(failure.id, 'close', () => []);
     }
     throw failure.error;
   }
@@ -193,8 +194,20 @@ function callerError(err: unknown): unknown {
 }
 const ownErrors = new WeakSet<object>();
 
-/** Calls `method` of the worker's object `id`; `encode` turns the arguments into JSON. */
+/**
+ * Calls `method` of the worker's object `id`; `encode` turns the arguments into JSON. One
+ * blocking call of the caller's (`exclusive`): refused from inside another.
+ */
 export function invoke(
+  id: number,
+  method: string,
+  encode: (encoder: Encoder, scope: CallScope) => Json[],
+): { value: Json; reply: Reply } {
+  return exclusive(() => call(id, method, encode));
+}
+
+/** `invoke` as part of a call already running (the close of a call that failed). */
+function call(
   id: number,
   method: string,
   encode: (encoder: Encoder, scope: CallScope) => Json[],

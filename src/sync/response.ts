@@ -10,7 +10,7 @@
 import { bytesOf } from '../client/http-response.ts';
 import * as httplib from '../index.ts';
 import type { Reply } from './channel.ts';
-import { currentGeneration, transact } from './channel.ts';
+import { currentGeneration, exclusive, transact } from './channel.ts';
 import {
   checkGeneration,
   invoke,
@@ -132,7 +132,7 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
     const encoder = new Encoder();
     const command: Record<string, Json> = { c: 'read', id: this.#id, k: kind, al: align };
     if (n !== undefined) command.n = encoder.value(n);
-    const reply = transact(command, encoder, null);
+    const reply = exclusive(() => transact(command, encoder, null));
     let value: Json;
     try {
       value = settle(reply);

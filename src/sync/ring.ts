@@ -10,14 +10,7 @@
  */
 import { writeSync } from 'node:fs';
 import { netError, socketClosedError } from '../io/byte-reader.ts';
-import {
-  currentGeneration,
-  enqueue,
-  nestedCall,
-  transact,
-  WorkerError,
-  workerGone,
-} from './channel.ts';
+import { currentGeneration, enqueue, transact, WorkerError, workerGone } from './channel.ts';
 import { settle } from './remote.ts';
 import { Encoder, type Json } from './wire.ts';
 import {
@@ -338,22 +331,6 @@ function takeMemory(): SharedArrayBuffer {
 function giveMemory(sab: SharedArrayBuffer, generation: number): void {
   if (spareGeneration === generation && generation === currentGeneration()) {
     if (spare.length < SPARE_RINGS) spare.push(sab);
-  }
-}
-
-let running = false;
-
-/**
- * Runs one call of a direct connection or response: a call made from inside it (from a
- * `debugOutput` function, a headers iterable) is refused, as the worker's calls refuse it.
- */
-export function exclusive<T>(fn: () => T): T {
-  if (running) throw nestedCall();
-  running = true;
-  try {
-    return fn();
-  } finally {
-    running = false;
   }
 }
 

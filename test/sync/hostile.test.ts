@@ -644,4 +644,56 @@ describe('what only the blocking entry has', () => {
       other.close();
     });
   }
+
+  for (const [outerDirect, innerDirect] of [
+    [false, true],
+    [true, false],
+  ]) {
+    it(`a call made from inside another is refused across the transports: ${innerDirect ? 'direct' : 'worker'} inside ${outerDirect ? 'direct' : 'worker'}`, () => {
+      const outer = connectionOn(outerDirect as boolean, peer.http);
+      const inner = connectionOn(innerDirect as boolean, peer.http);
+      // The inner connection has a socket: a request on it needs nothing of the worker.
+      inner.request('GET', '/hello');
+      assert.equal(inner.getresponse().read().toString(), 'hello\n');
+      const attempt = (): unknown => {
+        try {
+          inner.request('GET', '/hello');
+          return 'sent';
+        } catch (err) {
+          return err;
+        }
+      };
+      const refused = (what: unknown): void => {
+        // Before: the inner request went out (its response then waited for bytes the
+        // blocked worker could not deliver), or a worker call ran whole.
+        assert.ok(what instanceof Error, String(what));
+        assert.equal((what as NodeJS.ErrnoException).code, 'ERR_HTTPLIB_SYNC_NESTED_CALL');
+      };
+      let fromBody: unknown = null;
+      outer.request(
+        'POST',
+        '/echo',
+        (function* () {
+          yield 'a';
+          fromBody = attempt();
+          yield 'b';
+        })(),
+      );
+      assert.match(outer.getresponse().read().toString(), /"body":"ab"/);
+      refused(fromBody);
+      let fromDebug: unknown = null;
+      outer.debugOutput = (text) => {
+        if (fromDebug === null && text.startsWith('reply:')) fromDebug = attempt();
+      };
+      outer.set_debuglevel(1);
+      outer.request('GET', '/hello');
+      assert.equal(outer.getresponse().read().toString(), 'hello\n');
+      refused(fromDebug);
+      // Nothing of the refused requests was sent: the inner connection carries on.
+      inner.request('GET', '/hello');
+      assert.equal(inner.getresponse().read().toString(), 'hello\n');
+      outer.close();
+      inner.close();
+    });
+  }
 });
