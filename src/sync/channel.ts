@@ -26,12 +26,12 @@ import {
 import {
   BEAT,
   CTRL_SLOTS,
-  canHoldWeakly,
   Decoder,
   Encoder,
   EXITED,
   FAILED,
   type Json,
+  keepThrown,
   LEN_TO_MAIN,
   LEN_TO_WORKER,
   type Parcel,
@@ -368,11 +368,8 @@ function answer(question: Record<string, Json>, scope: CallScope | null): Parcel
         ),
       };
     }
-    if (scope !== null && canHoldWeakly(err)) {
-      const ref = scope.thrown.size + 1;
-      scope.thrown.set(ref, err);
-      json.r = ref;
-    }
+    const ref = scope === null ? null : keepThrown(scope.thrown, err);
+    if (ref !== null) json.r = ref;
     return out.parcel(json);
   }
 }

@@ -212,11 +212,14 @@ function call(
   method: string,
   encode: (encoder: Encoder, scope: CallScope) => Json[],
 ): { value: Json; reply: Reply } {
-  const encoder = new Encoder();
   const scope = new LazyScope();
+  // What the caller's code throws while its arguments are encoded (a header value's
+  // toString) is thrown again in the worker: kept, it comes back as itself.
+  const encoder = new Encoder(null, () => scope.thrown);
   const args = encode(encoder, scope);
   const reply = transact({ c: 'call', id, m: method, a: args }, encoder, scope.used ? scope : null);
-  // Errors the caller's iterables threw come back as themselves, stack and all.
+  // Errors the caller's code threw (its iterables, its toString) come back as themselves,
+  // stack and all.
   if (scope.used) {
     for (const original of scope.thrown.values()) {
       if (typeof original === 'object' && original !== null) ownErrors.add(original);
@@ -230,7 +233,7 @@ class LazyScope implements CallScope {
   #iterators: Map<number, Iterator<unknown>> | null = null;
   #thrown: Map<number, unknown> | null = null;
   get used(): boolean {
-    return this.#iterators !== null;
+    return this.#iterators !== null || this.#thrown !== null;
   }
   get iterators(): Map<number, Iterator<unknown>> {
     this.#iterators ??= new Map();

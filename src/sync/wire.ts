@@ -144,16 +144,35 @@ export function canHoldWeakly(v: unknown): v is WeakKey {
 }
 
 /**
+ * Keeps `value`, thrown by the caller's code, in `kept` (a call's `CallScope.thrown`); the
+ * id it crosses with (`r`), so that it comes back as itself (`$ref`), or null when it
+ * cannot be held (a primitive crosses as itself anyway).
+ */
+export function keepThrown(kept: Map<number, unknown>, value: unknown): number | null {
+  if (!canHoldWeakly(value)) return null;
+  const ref = kept.size + 1;
+  kept.set(ref, value);
+  return ref;
+}
+
+/**
  * Turns values into tagged JSON plus attachments. `refs` names what the other side threw
- * (an error, a symbol, a function) and wants back as the same value.
+ * (an error, a symbol, a function) and wants back as the same value. `kept` (the caller's,
+ * for a call's arguments) keeps what the caller's own code threw while it was encoded (a
+ * toString), so that the other side, throwing it again, sends that very value back.
  */
 export class Encoder {
   readonly bins: Uint8Array[] = [];
   readonly ported: unknown[] = [];
   private readonly refs: WeakMap<WeakKey, number> | null;
+  private readonly kept: (() => Map<number, unknown>) | null;
 
-  constructor(refs: WeakMap<WeakKey, number> | null = null) {
+  constructor(
+    refs: WeakMap<WeakKey, number> | null = null,
+    kept: (() => Map<number, unknown>) | null = null,
+  ) {
     this.refs = refs;
+    this.kept = kept;
   }
 
   parcel(json: Json): Parcel {
@@ -262,12 +281,18 @@ export class Encoder {
   /**
    * `out` with what String() made of the object: its text (`s`), or what it threw (`x`),
    * which the other side's String() throws again, so that a header value whose toString
-   * throws fails the call there as it does here (before: it went out as `undefined`).
+   * throws fails the call there as it does here (before: it went out as `undefined`); with
+   * its id (`r`), it comes back as the very value thrown (before: a copy, not an instance
+   * of the caller's class).
    */
   private withStringForm(out: Record<string, Json>, form: StringForm): Json {
     if (form === null) return out;
     if ('text' in form) out.s = form.text;
-    else out.x = this.value(form.thrown);
+    else {
+      out.x = this.value(form.thrown);
+      const ref = this.kept === null ? null : keepThrown(this.kept(), form.thrown);
+      if (ref !== null) out.r = ref;
+    }
     return out;
   }
 
@@ -299,17 +324,21 @@ export class Decoder {
   > = {};
 
   private readonly copyPorted: boolean;
+  /** Where values that crossed with an id (`r`) are noted, to go back by it (`Encoder.refs`). */
+  private readonly remember: WeakMap<WeakKey, number> | null;
 
   constructor(
     bins: Uint8Array[],
     ported: readonly unknown[],
     refs: ReadonlyMap<number, unknown> | null,
     copyPorted: boolean,
+    remember: WeakMap<WeakKey, number> | null = null,
   ) {
     this.bins = bins;
     this.ported = ported;
     this.refs = refs;
     this.copyPorted = copyPorted;
+    this.remember = remember;
   }
 
   /**
@@ -416,6 +445,7 @@ export class Decoder {
     }
     if (!('x' in o)) return null;
     const thrown = this.value(o.x as Json);
+    if (typeof o.r === 'number' && canHoldWeakly(thrown)) this.remember?.set(thrown, o.r);
     return () => {
       throw thrown;
     };

@@ -88,7 +88,7 @@ let port: MessagePort;
 let output: Json[] = [];
 /** Warnings emitted while the command ran (`process.emitWarning` arguments). */
 let warnings: Json[] = [];
-/** What the caller's iterables threw, by copy, to be sent back as the same value. */
+/** What the caller's code threw (iterables, toString), by copy, to be sent back as the same value. */
 const refs = new WeakMap<WeakKey, number>();
 const BODY_TAGS = bodyTags(ask);
 let busy = false;
@@ -143,7 +143,7 @@ function onCommand(): void {
   if (heartbeat === null) heartbeat = setInterval(beat, beatMs);
   let settled: Promise<Parcel>;
   try {
-    const decoder = new Decoder(bins, ported, null, false);
+    const decoder = new Decoder(bins, ported, null, false, refs);
     decoder.extensions = BODY_TAGS;
 
     settled = run(cmd, decoder, ported);

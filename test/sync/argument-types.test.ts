@@ -192,12 +192,14 @@ describe('a port that is not an integer 0-65535, set after the constructor', () 
   });
 });
 
-describe('header values whose String() throws, on a connection of the worker', () => {
+describe('header values whose String() throws, on both transports', () => {
   // Header values of any object type are converted with String(), as Python's str().
+  class QuotaError extends RangeError {}
+  const mine = new QuotaError('no text for you');
   const boom = (): never =>
     ({
       toString() {
-        throw new RangeError('no text for you');
+        throw mine;
       },
     }) as never;
   const notText = (): never => ({ toString: () => ({}) }) as never;
@@ -207,40 +209,43 @@ describe('header values whose String() throws, on a connection of the worker', (
     [
       'a toString that throws',
       boom,
-      (e: Error) => e instanceof RangeError && e.message === 'no text for you',
+      // The very object, as the main entry and the direct transport throw it (before: a
+      // copy, a RangeError but not a QuotaError).
+      (e: Error) => e === mine && e instanceof QuotaError,
     ],
     ['a toString giving an object', notText, (e: Error) => e.name === 'TypeError'],
   ] as const) {
-    it(`${label}: request(), putheader() and set_tunnel() throw it, nothing is sent`, () => {
-      const conn = workerConnection(peer.http);
-      try {
-        for (const call of [
-          () => conn.request('GET', '/hello', null, { Authorization: value() }),
-          () => {
-            conn.putrequest('GET', '/hello');
-            conn.putheader(value(), 'x');
-          },
-          () => {
-            conn.putrequest('GET', '/hello');
-            conn.putheader('Authorization', value());
-          },
-          () => conn.set_tunnel('t.example', 80, { 'Proxy-Authorization': value() }),
-        ]) {
-          const err = thrown(call) as Error;
-          assert.ok(check(err), String(err));
+    for (const direct of [true, false])
+      it(`${label}: request(), putheader() and set_tunnel() throw it, nothing is sent (${direct ? 'direct' : 'worker'} transport)`, () => {
+        const conn = connectionOn(direct, peer.http);
+        try {
+          for (const call of [
+            () => conn.request('GET', '/hello', null, { Authorization: value() }),
+            () => {
+              conn.putrequest('GET', '/hello');
+              conn.putheader(value(), 'x');
+            },
+            () => {
+              conn.putrequest('GET', '/hello');
+              conn.putheader('Authorization', value());
+            },
+            () => conn.set_tunnel('t.example', 80, { 'Proxy-Authorization': value() }),
+          ]) {
+            const err = thrown(call) as Error;
+            assert.ok(check(err), String(err));
+            conn.close();
+          }
+          conn.request('GET', '/echo');
+          const record = JSON.parse(conn.getresponse().read().toString()) as {
+            url: string;
+            headers: string[];
+          };
+          assert.equal(record.url, '/echo', 'the first request the server saw');
+          assert.ok(!record.headers.includes('Authorization'));
+        } finally {
           conn.close();
         }
-        conn.request('GET', '/echo');
-        const record = JSON.parse(conn.getresponse().read().toString()) as {
-          url: string;
-          headers: string[];
-        };
-        assert.equal(record.url, '/echo', 'the first request the server saw');
-        assert.ok(!record.headers.includes('Authorization'));
-      } finally {
-        conn.close();
-      }
-    });
+      });
   }
 
   it('a started request moved to the worker by set_tunnel(): each putheader value is converted once, and that text is sent', () => {
