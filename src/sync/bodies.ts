@@ -79,10 +79,29 @@ export function encodeBody(body: unknown, encoder: Encoder, scope: CallScope): E
   }
   if (Symbol.iterator in body) {
     const id = scope.iterators.size + 1;
-    scope.iterators.set(id, (body as Iterable<unknown>)[Symbol.iterator]());
+    scope.iterators.set(id, pulled(body as Iterable<unknown>));
     return { json: { $iter: id }, done: null };
   }
   return { json: encoder.value(body), done: null };
+}
+
+/**
+ * The caller's iterable as the worker pulls it: its iterator is taken for the first item,
+ * as the main entry's for-of takes it once the head is sent. A `Symbol.iterator` that
+ * throws then fails the send as there (the head gone, the connection closed, a second
+ * `endheaders()` CannotSendHeader); taken here, before the state moved, it left the
+ * request started, and a second `endheaders('x')` sent it.
+ */
+function pulled(iterable: Iterable<unknown>): Iterator<unknown> {
+  let iterator: Iterator<unknown> | null = null;
+  return {
+    next: () => {
+      iterator ??= iterable[Symbol.iterator]();
+      return iterator.next();
+    },
+    // An iterator never taken is not closed (the main entry's for-of never began).
+    return: (value?: unknown) => iterator?.return?.(value) ?? { done: true, value },
+  };
 }
 
 /** The parts of a ReadStream that @types/node does not declare. */

@@ -278,6 +278,36 @@ describe("a call failed by the caller's own code, compared with the main entry",
       // bare CRLF and getresponse() waited for ever.
       ['ok', 'Error: mine', 'ok', 'ok response 200', 'ok hello\n'],
     ],
+    [
+      'endheaders(body) whose Symbol.iterator throws: the head went, the connection is closed, a second endheaders() is CannotSendHeader',
+      [
+        (c) => c.putrequest('POST', '/echo'),
+        (c) =>
+          c.endheaders({
+            [Symbol.iterator]() {
+              throw mine;
+            },
+          }),
+        (c) => c.endheaders('x'),
+        response,
+        (c) => c.sock === null,
+        get('/hello'),
+        response,
+        read(),
+      ],
+      // Before (both transports): the iterator was taken before the state moved, the
+      // request stayed started, and endheaders('x') sent it.
+      [
+        'ok',
+        'Error: mine',
+        'CannotSendHeader: ',
+        'ResponseNotReady: Idle',
+        'ok true',
+        'ok',
+        'ok response 200',
+        'ok hello\n',
+      ],
+    ],
   ];
   for (const [name, steps, expected] of cases) {
     it(name, async () => {
