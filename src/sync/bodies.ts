@@ -86,22 +86,17 @@ export function encodeBody(body: unknown, encoder: Encoder, scope: CallScope): E
 }
 
 /**
- * The caller's iterable as the worker pulls it: its iterator is taken for the first item,
- * as the main entry's for-of takes it once the head is sent. A `Symbol.iterator` that
- * throws then fails the send as there (the head gone, the connection closed, a second
- * `endheaders()` CannotSendHeader); taken here, before the state moved, it left the
- * request started, and a second `endheaders('x')` sent it.
+ * The caller's iterable as the worker pulls it, one item per `next()`: a for-of, as the
+ * main entry's body loop, so that the language does what it does there. Its iterator is
+ * taken for the first item, once the head is sent (a `Symbol.iterator` that throws fails
+ * the send: taken while the body was described, before the state moved, it left the
+ * request started, and a second `endheaders('x')` sent it); a result that is not an object
+ * is the language's TypeError ('Iterator result 5 is not an object'; read unchecked, 5 was
+ * an item `undefined` and null a crash); `value` is read only when not `done`; `return()`
+ * closes an iterator that was taken, and only then.
  */
-function pulled(iterable: Iterable<unknown>): Iterator<unknown> {
-  let iterator: Iterator<unknown> | null = null;
-  return {
-    next: () => {
-      iterator ??= iterable[Symbol.iterator]();
-      return iterator.next();
-    },
-    // An iterator never taken is not closed (the main entry's for-of never began).
-    return: (value?: unknown) => iterator?.return?.(value) ?? { done: true, value },
-  };
+function* pulled(iterable: Iterable<unknown>): Generator<unknown, void, undefined> {
+  for (const item of iterable) yield item;
 }
 
 /** The parts of a ReadStream that @types/node does not declare. */

@@ -341,6 +341,7 @@ function answer(question: Record<string, Json>, scope: CallScope | null): Parcel
       iterator.return?.();
       return encoder.parcel({ v: null });
     }
+    // (bodies.ts's for-of over the caller's iterable: the language checked its results.)
     const result = iterator.next();
     return encoder.parcel({
       v: {

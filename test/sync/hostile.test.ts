@@ -308,6 +308,29 @@ describe("a call failed by the caller's own code, compared with the main entry",
         'ok hello\n',
       ],
     ],
+    [
+      "a body iterator whose next() gives what is not an object: the language's TypeError",
+      [
+        ...[5, null].map(
+          (result) => (c: main.HTTPConnection) =>
+            c.request('POST', '/echo', {
+              [Symbol.iterator]: () => ({ next: () => result as never }),
+            }),
+        ),
+        get('/hello'),
+        response,
+        read(),
+      ],
+      // Before: 5 was an item `undefined` ('message_body items should be ...'), null a
+      // crash ("Cannot read properties of null (reading 'done')").
+      [
+        'TypeError: Iterator result 5 is not an object',
+        'TypeError: Iterator result null is not an object',
+        'ok',
+        'ok response 200',
+        'ok hello\n',
+      ],
+    ],
   ];
   for (const [name, steps, expected] of cases) {
     it(name, async () => {
