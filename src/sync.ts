@@ -20,8 +20,8 @@
  * (`instanceof` holds across both entries), thrown synchronously. `timeout` works as in
  * the main entry; `signal` options are refused with a `TypeError`. Request bodies:
  * strings, bytes, `Blob`s, `FileHandle`s, `fs.ReadStream`s, file descriptors and
- * synchronous iterables; async iterables and other `Readable`s are refused with a
- * `TypeError`. `set_debuglevel` output is written by the calling thread, in order,
+ * synchronous iterables; async iterables, other `Readable`s and file-backed `Blob`s
+ * (`fs.openAsBlob`) are refused with a `TypeError`. `set_debuglevel` output is written by the calling thread, in order,
  * before the call returns. The `diagnostics_channel` messages and the `NODE_DEBUG`
  * log are the worker thread's (they are not seen by subscribers in the calling thread).
  *

@@ -4,7 +4,8 @@
  * same kind of body); what cannot is refused, before anything is sent.
  *
  * - strings, bytes, `ArrayBuffer`s, arrays of pieces: copied over as they are;
- * - `Blob`s: shared with the worker (their bytes are not copied);
+ * - `Blob`s: shared with the worker (their bytes are not copied); a file-backed one
+ *   (`fs.openAsBlob`), which Node cannot share, is refused (wire.ts `portable`);
  * - `FileHandle`s and file descriptors (a non-negative integer): read by the worker
  *   through the descriptor;
  * - `fs.ReadStream`s: read by the worker through their file (path or descriptor), from

@@ -258,7 +258,7 @@ export class Encoder {
       return { $map: [...o].map(([k, x]) => [this.value(k), this.value(x)] as Json) };
     }
     if (o instanceof Blob) {
-      this.ported.push(o);
+      this.ported.push(portable(o));
       return { $blob: this.ported.length - 1 };
     }
     const proto: unknown = Object.getPrototypeOf(o);
@@ -519,6 +519,33 @@ function stringForm(o: object): StringForm {
   } catch (err) {
     return { thrown: err };
   }
+}
+
+/**
+ * `blob`, which the port can hand to the worker; a file-backed Blob (`fs.openAsBlob`) is
+ * refused with a TypeError of our own, while nothing is sent. Node cannot clone one (its
+ * file is this thread's), and cannot read it without this thread's event loop: posted, it
+ * threw Node's internal 'File-backed Blobs are not cloneable' from the call, or, as the
+ * answer to the worker's question for an item, left the worker waiting for an answer that
+ * the next command was then taken for. (A Blob cut or made from one cannot be told from
+ * others: Node does not mark it.)
+ */
+function portable(blob: Blob): Blob {
+  try {
+    structuredClone(blob);
+  } catch (cause) {
+    throw Object.assign(
+      new TypeError(
+        'httplib-ts/sync cannot send a file-backed Blob (fs.openAsBlob): Node cannot hand it to ' +
+          'the worker thread that sends the body, nor read it while this thread is blocked. Send ' +
+          'the file itself (fs.createReadStream(path), or a file descriptor), its bytes, or use ' +
+          'the async API',
+        { cause },
+      ),
+      { code: 'ERR_HTTPLIB_SYNC_FILE_BLOB' },
+    );
+  }
+  return blob;
 }
 
 function safeString(v: unknown): string | null {

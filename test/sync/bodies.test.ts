@@ -523,6 +523,43 @@ describe('bodies that cannot be read while this thread is blocked', () => {
       assert.equal((await peer.records()).length, before + 1);
     });
   }
+
+  it('a file-backed Blob (fs.openAsBlob): a TypeError with its code that says what to send, before anything is sent; as an item of an iterable, the channel stays in step', async () => {
+    const blob = await fs.openAsBlob(file);
+    const refused = (err: unknown): void => {
+      // Before: Node's internal ERR_INVALID_STATE ('File-backed Blobs are not cloneable').
+      assert.ok(err instanceof TypeError, String(err));
+      assert.equal((err as NodeJS.ErrnoException).code, 'ERR_HTTPLIB_SYNC_FILE_BLOB');
+      assert.match(err.message, /cannot send a file-backed Blob/);
+      assert.match(err.message, /fs\.createReadStream\(path\)/);
+    };
+    const before = (await peer.records()).length;
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    refused(thrown(() => conn.request('PUT', '/echo', blob as never)));
+    assert.equal(conn.sock, null, 'nothing connected');
+    conn.request('GET', '/hello');
+    assert.equal(conn.getresponse().read().toString(), 'hello\n');
+    assert.equal((await peer.records()).length, before + 1);
+    // Yielded by an iterable, it was posted as the answer to the worker's question and
+    // failed there: the worker went on waiting, and took the next command for the answer.
+    refused(
+      thrown(() =>
+        conn.request(
+          'PUT',
+          '/echo',
+          (function* () {
+            yield 'a';
+            yield blob;
+          })() as never,
+        ),
+      ),
+    );
+    conn.close();
+    const next = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    next.request('GET', '/hello');
+    assert.equal(next.getresponse().read().toString(), 'hello\n');
+    next.close();
+  });
 });
 
 describe('json()', () => {
