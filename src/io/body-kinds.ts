@@ -1,7 +1,7 @@
 /**
  * The body kinds `prepareBody` (body-source.ts) classifies a request body into: no body,
- * bytes in memory, a `Blob`, a Node `Readable` (an `fs.ReadStream` included), a sync or
- * async iterable, a `FileHandle`. Each knows its `BodyInfo` (length known, unknown, or
+ * bytes in memory, a `Blob`, a Node `Readable` (an `fs.ReadStream` included), a web
+ * `ReadableStream`, a sync or async iterable, a `FileHandle`. Each knows its `BodyInfo` (length known, unknown, or
  * none) and yields its content as non-empty Buffers, never holding a whole file or
  * stream in memory, never closing or destroying what the caller gave (Python's httplib
  * never closes the file it was given).
@@ -26,24 +26,34 @@ const EMPTY_ITERATOR: AsyncIterator<Buffer> = {
 };
 const EMPTY_CHUNKS: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => EMPTY_ITERATOR };
 
-/** What {@link guardErrors} keeps of a caller's stream until its body is read. */
+/** What {@link takeStream} keeps of a caller's stream until its body is read. */
 export interface StreamGuard {
   /** An 'error' the stream emitted while nobody read it, or undefined. */
   readonly error: unknown;
-  /** Takes the guard's listener off the stream; idempotent. */
+  /** Gives the stream back: our listener off, its flow as the caller had it; idempotent. */
   off(): void;
 }
 
 /**
- * Puts a listener on a caller's stream (`prepareBody`) that keeps its first 'error';
- * `off()` takes it off, once: when `chunks()` ends or `release()` is called. Until
- * `chunks()` iterates the stream, nobody else listens: an 'error' emitted while the head
- * is being written would crash the process. A stream destroyed with an error keeps it
- * (`errored`) and its reading throws it; one that only emitted 'error' (an emitter-style
- * source, or a wrapper) does not, and would be read and waited on for ever: `chunks()`
- * throws the kept error first.
+ * Takes a caller's stream for a body (`prepareBody`), synchronously, as `pipe()` does:
+ * from here on, every byte it gives goes to the request. `off()` gives it back, once:
+ * when `chunks()` ends or `release()` is called.
+ *
+ * - A listener keeps its first 'error'. Until `chunks()` iterates the stream, nobody else
+ *   listens: an 'error' emitted while the head is being written would crash the process.
+ *   A stream destroyed with an error keeps it (`errored`) and its reading throws it; one
+ *   that only emitted 'error' (an emitter-style source, or a wrapper) does not, and would
+ *   be read and waited on for ever: `chunks()` throws the kept error first.
+ * - Its flow is held ({@link holdFlow}): a stream flowing to a 'data' listener of the
+ *   caller's (a progress counter, made before the call or after it) would otherwise give
+ *   the pieces it reads while the connection opens, a file is stat-ed, the head is
+ *   written, to that listener only: an upload short by them (under a `Content-Length`
+ *   stat-ed without them). Held, the stream keeps them in its buffer (an `fs.ReadStream`'s
+ *   length counts it) and `chunks()` reads them, each still seen by the listener ('data'
+ *   comes with every `read()`).
  */
-export function guardErrors(stream: Readable): StreamGuard {
+export function takeStream(stream: Readable): StreamGuard {
+  const held = holdFlow(stream);
   let on = true;
   const guard = {
     error: undefined as unknown,
@@ -51,6 +61,7 @@ export function guardErrors(stream: Readable): StreamGuard {
       if (!on) return;
       on = false;
       stream.off('error', keep);
+      if (held) letFlow(stream);
     },
   };
   function keep(err: unknown): void {
@@ -58,6 +69,48 @@ export function guardErrors(stream: Readable): StreamGuard {
   }
   stream.on('error', keep);
   return guard;
+}
+
+/** How many bodies of ours hold each stream {@link holdFlow} paused. */
+const holding = new WeakMap<Readable, number>();
+
+/**
+ * Pauses a taken stream (unless the caller paused it: nothing flows from it then), and
+ * whether it did. Paused, a stream keeps what it reads in its buffer (up to its
+ * high-water mark) and a 'data' listener added later does not start its flow; nothing
+ * is read of a stream that was not reading (a call that fails before its body is read
+ * leaves the stream unread, even one still opening). One hold per stream, however many
+ * calls took it.
+ */
+function holdFlow(stream: Readable): boolean {
+  const bodies = holding.get(stream);
+  if (bodies !== undefined) {
+    holding.set(stream, bodies + 1);
+    return true;
+  }
+  if (stream.readableFlowing === false) return false;
+  holding.set(stream, 1);
+  stream.pause();
+  return true;
+}
+
+/**
+ * The last body holding the stream let go of it: it is given back as Node leaves a
+ * stream whose reader stopped (its last 'readable' listener off): flowing to its 'data'
+ * listeners if it has any (the caller's progress counter goes on), else neither flowing
+ * nor paused, as one never read (`readableFlowing` back to null, so that a 'data'
+ * listener or a `pipe()` starts it again). Resumed by the caller meanwhile: left so.
+ */
+function letFlow(stream: Readable): void {
+  const bodies = holding.get(stream) ?? 1;
+  if (bodies > 1) {
+    holding.set(stream, bodies - 1);
+    return;
+  }
+  holding.delete(stream);
+  if (stream.readableFlowing !== false) return;
+  if (stream.listenerCount('data') > 0) stream.resume();
+  else (stream as { readableFlowing: boolean | null }).readableFlowing = null;
 }
 
 export class NoBody implements PreparedBody {
@@ -225,7 +278,7 @@ export function released(): Error {
   return new Error('the request body was let go: its call had failed');
 }
 
-/** A sync or async iterable of strings/bytes (generators, arrays, web streams, …). */
+/** A sync or async iterable of strings/bytes (generators, arrays, …). */
 export class IterableBody implements PreparedBody {
   readonly info = UNKNOWN_INFO;
   readonly bytes = null;
@@ -253,6 +306,48 @@ export class IterableBody implements PreparedBody {
     }
   }
   release(): void {}
+}
+
+/**
+ * A web `ReadableStream` (`Response.body`, `Blob.stream()`, …), locked with a reader of
+ * ours from the moment it is taken (`prepareBody`), as `pipeTo()` locks it: nothing else
+ * reads it meanwhile (a `getReader()` or `tee()` of the caller's throws), so every piece
+ * goes to the request. Never cancelled: a call that gives it up releases the lock (a read
+ * under way is rejected, and its piece stays in the stream), and the stream is the
+ * caller's again, as a `Readable` is.
+ */
+export class WebStreamBody implements PreparedBody {
+  readonly info = UNKNOWN_INFO;
+  readonly bytes = null;
+  readonly fresh = false;
+  readonly label = '<ReadableStream>';
+  /** Our lock on the stream; null once released. */
+  #reader: ReadableStreamDefaultReader<unknown> | null;
+  constructor(stream: ReadableStream<unknown>) {
+    this.#reader = stream.getReader();
+  }
+  async *chunks(): AsyncGenerator<Buffer, void, undefined> {
+    try {
+      for (;;) {
+        const reader = this.#reader;
+        if (reader === null) throw released();
+        const next = await reader.read().catch((err: unknown) => {
+          // Our lock released while the read waited: the call had failed.
+          throw this.#reader === null ? released() : err;
+        });
+        if (next.done) return;
+        const buf = toBuffer(next.value, 'utf8');
+        if (buf.length > 0) yield buf;
+      }
+    } finally {
+      this.release();
+    }
+  }
+  release(): void {
+    const reader = this.#reader;
+    this.#reader = null;
+    reader?.releaseLock();
+  }
 }
 
 /**

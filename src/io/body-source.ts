@@ -37,14 +37,15 @@ import {
 import {
   BlobBody,
   FileHandleBody,
-  guardErrors,
   IterableBody,
   MemoryBody,
   NO_BODY,
   released,
   StreamBody,
+  takeStream,
   typeName,
   UNKNOWN_INFO,
+  WebStreamBody,
 } from './body-kinds.ts';
 import { COALESCE_MAX } from './tuning.ts';
 
@@ -60,8 +61,10 @@ export type BodyChunk = string | ArrayBufferView | ArrayBuffer | SharedArrayBuff
  * `DataView`, `ArrayBuffer`), a `Blob`, an `fs.ReadStream` or `fs.promises.FileHandle`
  * (length from `fstat`; sent in pieces of exactly `blocksize` bytes when the connection
  * was given a `blocksize`; never closed by this package), any `Readable`, or a sync or
- * async iterable of strings and bytes. `request()` sends a body
- * of unknown length with `Transfer-Encoding: chunked`.
+ * async iterable of strings and bytes (a web `ReadableStream` too). `request()` sends a body
+ * of unknown length with `Transfer-Encoding: chunked`. A stream is the request's from the
+ * call on (every piece it gives goes out; a `'data'` listener still sees each; a web
+ * stream is locked); a call that fails gives it back as it was.
  *
  * @example
  * ```ts
@@ -140,7 +143,11 @@ const fstatAsync = promisify(fstat);
  *   non-regular file, an object-mode stream or one with `setEncoding` has an unknown
  *   length (2.7 would send a pipe's `st_size`, 0, as `Content-Length`).
  * - `FileHandle`: length from `handle.stat()` (unknown when not a regular file).
- * - any other `Readable`, or a sync/async iterable of strings/bytes: unknown length.
+ * - any other `Readable`, a web `ReadableStream`, or a sync/async iterable of
+ *   strings/bytes: unknown length.
+ *
+ * A stream is taken here, synchronously (body-kinds.ts `takeStream`, `WebStreamBody`):
+ * whatever it gives from now on is the request's, however long the connect takes.
  *
  * `blocksize` (a positive integer) sizes the pieces read from a Blob or a FileHandle.
  * `exact` (an explicit `blocksize`, Python 3's `read(blocksize)` per write): a FileHandle
@@ -172,9 +179,10 @@ export function prepareBody(
   const blocks = exact ? blocksize : null;
   if (body instanceof ReadStream) return prepareReadStream(body, blocks);
   if (body instanceof Readable) {
-    return new StreamBody(body, UNKNOWN_INFO, '<Readable>', blocks, guardErrors(body));
+    return new StreamBody(body, UNKNOWN_INFO, '<Readable>', blocks, takeStream(body));
   }
   if (isFileHandle(body)) return prepareFileHandle(body, blocksize, exact);
+  if (body instanceof ReadableStream) return new WebStreamBody(body);
   if (Symbol.asyncIterator in body) return new IterableBody(body as AsyncIterable<unknown>, true);
   if (Symbol.iterator in body) return new IterableBody(body as Iterable<unknown>, false);
   throw unsupported(body);
@@ -232,8 +240,9 @@ export function releaseWhenReady<T>(
 function prepareReadStream(stream: ReadStream, blocks: number | null): Promise<PreparedBody> {
   const s = stream as unknown as ReadStream & ReadStreamInternals;
   const label = s.path === undefined ? `<ReadStream fd=${s.fd}>` : `<ReadStream ${String(s.path)}>`;
-  // Listen before awaiting anything: an open error must reject here, not crash.
-  const guard = guardErrors(stream);
+  // Taken before awaiting anything: an open error must reject here, not crash, and what
+  // the stream reads while it opens and is stat-ed must stay for the request.
+  const guard = takeStream(stream);
   // The body made takes our listener over: it comes off when the body ends or is released.
   let handedOver = false;
   let cancelled = false;
@@ -283,7 +292,8 @@ async function readStreamLength(
   // `end` is inclusive (default Infinity); a start past the end of the file gives 0.
   const total = Math.max(0, Math.min(st.size, s.end + 1) - (s.start ?? 0));
   // bytesRead counts what left the file, readableLength what is buffered and not yet
-  // consumed: together, what iterating the stream from here will yield.
+  // consumed: together, what iterating the stream from here will yield (held since it
+  // was taken, it gave nothing to anyone meanwhile: takeStream).
   return Math.max(0, total - s.bytesRead) + s.readableLength;
 }
 

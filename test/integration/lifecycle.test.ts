@@ -10,8 +10,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -735,6 +736,158 @@ describe('a stream body the call gave up on stays the caller’s, every piece of
       }
     });
   }
+});
+
+describe('a stream flowing to a listener of the caller’s (a progress counter) when a call takes it', () => {
+  /** A server that answers OK once a chunked request body is complete. */
+  function chunkedOk(): Promise<RawServer> {
+    return rawServer((socket, i, srv) => {
+      socket.on('data', () => {
+        if (srv.received[i]?.toString('latin1').endsWith('\r\n0\r\n\r\n')) socket.write(OK);
+      });
+    });
+  }
+
+  /** The body of the chunked request on connection 0, its chunks joined; null before its end. */
+  function chunkedBody(srv: RawServer): string | null {
+    const wire = srv.received[0]?.toString('latin1') ?? '';
+    let at = wire.indexOf('\r\n\r\n') + 4;
+    let body = '';
+    for (;;) {
+      const eol = wire.indexOf('\r\n', at);
+      if (at < 4 || eol === -1) return null;
+      const size = Number.parseInt(wire.slice(at, eol), 16);
+      if (size === 0) return body;
+      body += wire.slice(eol + 2, eol + 2 + size);
+      at = eol + 2 + size + 2;
+    }
+  }
+
+  it('a PassThrough written to after request(): every piece goes out, each also seen by the listener', async () => {
+    await withConn(await chunkedOk(), async (conn, srv) => {
+      const body = new PassThrough();
+      let seen = '';
+      body.on('data', (d: Buffer) => {
+        seen += d.toString('latin1');
+      });
+      const sent = conn.request('PUT', '/up', body);
+      // Before the connection is even open: flowing, it went to the listener only.
+      body.write('abc');
+      await srv.connections(1);
+      body.end('def');
+      await sent;
+      assert.equal((await (await conn.getresponse()).read()).toString(), 'ok');
+      assert.match(srv.received[0]?.toString('latin1') ?? '', /^PUT \/up HTTP\/1\.1\r\n/);
+      assert.equal(chunkedBody(srv), 'abcdef');
+      assert.equal(seen, 'abcdef');
+    });
+  });
+
+  for (const when of ['before', 'after'] as const) {
+    it(`an fs.ReadStream (its listener made ${when} request()) whose request waits behind a head: its Content-Length counts what it read meanwhile, all of it goes out`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'httplib-flowing-'));
+      try {
+        const file = join(dir, 'one-mib.bin');
+        const content = randomBytes(1 << 20);
+        writeFileSync(file, content);
+        // The first request's socket, once the server has it: answered when the test says.
+        let took: (socket: net.Socket) => void = () => {};
+        const firstSocket = new Promise<net.Socket>((resolve) => {
+          took = resolve;
+        });
+        const srv = await scriptedServer([(socket) => took(socket), OK]);
+        await withConn(srv, async (conn) => {
+          await conn.request('GET', '/first');
+          const first = conn.getresponse();
+          const stream = createReadStream(file);
+          let seen = 0;
+          const progress = (d: string | Buffer): void => {
+            seen += d.length;
+          };
+          if (when === 'before') stream.on('data', progress);
+          // Made while the head is read: it waits, with its length stat-ed, until the head is in.
+          const put = conn.request('PUT', '/file', stream);
+          if (when === 'after') stream.on('data', progress);
+          // What the stream reads meanwhile: held, it keeps it for the request (or, never
+          // flowing before, reads nothing yet); flowing, its listener takes it.
+          await once(stream, 'open');
+          const held = (): boolean =>
+            when === 'before' ? stream.readableLength > 0 : stream.readableFlowing === false;
+          while (seen === 0 && !held()) await sleep(5);
+          (await firstSocket).write(OK);
+          assert.equal((await (await first).read()).toString(), 'ok');
+          await put;
+          assert.equal((await (await conn.getresponse()).read()).toString(), 'ok');
+          const wire = srv.received[0] ?? Buffer.alloc(0);
+          const at = wire.indexOf('PUT /file ');
+          const head = wire.subarray(at, wire.indexOf('\r\n\r\n', at)).toString('latin1');
+          assert.match(head, /\r\nContent-Length: 1048576(\r\n|$)/);
+          const sent = wire.subarray(at + head.length + 4);
+          assert.equal(sent.length, content.length);
+          assert.ok(sent.equals(content), 'the bytes of the file, in order');
+          assert.equal(seen, content.length);
+        });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('a call that fails after taking a stream gives it back as it was (flowing, or not)', async () => {
+    const conn = new HTTPConnection(HOST, await closedPort());
+    try {
+      const flowing = new PassThrough();
+      let seen = '';
+      flowing.on('data', (d: Buffer) => {
+        seen += d.toString('latin1');
+      });
+      const idle = new PassThrough();
+      await assert.rejects(conn.request('PUT', '/', flowing), { code: 'ECONNREFUSED' });
+      await assert.rejects(conn.request('PUT', '/', idle), { code: 'ECONNREFUSED' });
+      await nextTurn();
+      assert.equal(flowing.readableFlowing, true);
+      assert.equal(idle.readableFlowing, null);
+      flowing.write('after');
+      await nextTurn();
+      assert.equal(seen, 'after');
+    } finally {
+      conn.close();
+    }
+    await nothingEscaped();
+  });
+
+  it('a web ReadableStream is locked from request() on, and unlocked (not cancelled) when a call gives it up', async () => {
+    await withConn(await chunkedOk(), async (conn, srv) => {
+      let control: ReadableStreamDefaultController<string | Buffer> | undefined;
+      const web = new ReadableStream<string | Buffer>({
+        start(c) {
+          control = c;
+        },
+      });
+      const sent = conn.request('PUT', '/up', web);
+      // Taken: a reader of the caller's (or a tee()) cannot take pieces from the request.
+      assert.equal(web.locked, true);
+      assert.throws(() => web.getReader(), TypeError);
+      control?.enqueue('abc');
+      control?.enqueue(Buffer.from('def'));
+      control?.close();
+      await sent;
+      assert.equal((await (await conn.getresponse()).read()).toString(), 'ok');
+      assert.equal(chunkedBody(srv), 'abcdef');
+    });
+    const refused = new HTTPConnection(HOST, await closedPort());
+    const web = new ReadableStream<string>({
+      start(c) {
+        c.enqueue('kept');
+        c.close();
+      },
+    });
+    await assert.rejects(refused.request('PUT', '/', web), { code: 'ECONNREFUSED' });
+    assert.equal(web.locked, false);
+    assert.deepEqual(await web.getReader().read(), { value: 'kept', done: false });
+    refused.close();
+    await nothingEscaped();
+  });
 });
 
 describe('connect() while a request is in flight (Python would wait forever on the new socket)', () => {
