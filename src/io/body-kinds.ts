@@ -37,7 +37,8 @@ export interface StreamGuard {
 /**
  * Takes a caller's stream for a body (`prepareBody`), synchronously, as `pipe()` does:
  * from here on, every byte it gives goes to the request. `off()` gives it back, once:
- * when `chunks()` ends or `release()` is called.
+ * when `chunks()` ends or `release()` is called. A stream that already failed throws its
+ * error, one destroyed before its end a `TypeError` (`unusableStream`): nothing is taken.
  *
  * - A listener keeps its first 'error'. Until `chunks()` iterates the stream, nobody else
  *   listens: an 'error' emitted while the head is being written would crash the process.
@@ -53,6 +54,13 @@ export interface StreamGuard {
  *   comes with every `read()`).
  */
 export function takeStream(stream: Readable): StreamGuard {
+  // What cannot be read is known now: refused before a byte of the request is sent (read,
+  // it failed only after the head had gone out, and the connection was lost with it).
+  // Its own error, as its reading would throw; destroyed after its end, it is just empty.
+  if (stream.errored) throw stream.errored;
+  if (stream.destroyed && !stream.readableEnded) {
+    throw unusableStream('the body stream was destroyed before its end: it cannot be read');
+  }
   const held = holdFlow(stream);
   let on = true;
   const guard = {
@@ -273,6 +281,15 @@ export class StreamBody implements PreparedBody {
   }
 }
 
+/**
+ * A body stream that cannot be read, known when the call is made (destroyed before its
+ * end, a web stream locked): a `TypeError`, as any bad argument, with
+ * `code === 'ERR_HTTPLIB_BODY_STREAM_UNUSABLE'`.
+ */
+function unusableStream(message: string): TypeError {
+  return Object.assign(new TypeError(message), { code: 'ERR_HTTPLIB_BODY_STREAM_UNUSABLE' });
+}
+
 /** Why a stream body stopped being read (or prepared): the call that sent it had already failed. */
 export function released(): Error {
   return new Error('the request body was let go: its call had failed');
@@ -324,6 +341,11 @@ export class WebStreamBody implements PreparedBody {
   /** Our lock on the stream; null once released. */
   #reader: ReadableStreamDefaultReader<unknown> | null;
   constructor(stream: ReadableStream<unknown>) {
+    if (stream.locked) {
+      throw unusableStream(
+        'the body ReadableStream is locked (a reader or a pipe has it): it cannot be read',
+      );
+    }
     this.#reader = stream.getReader();
   }
   async *chunks(): AsyncGenerator<Buffer, void, undefined> {

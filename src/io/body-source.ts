@@ -155,8 +155,10 @@ const fstatAsync = promisify(fstat);
  * `blocksize` bytes, the last one shorter; otherwise a FileHandle is read 256 KiB at a
  * time and a stream sent in the pieces it yields. Iterables always keep their own
  * pieces (Python 3 sends each item). Anything else throws `TypeError` synchronously
- * (Python 3: `message_body should be a bytes-like object or an iterable, got <type>`);
- * a failing `stat` or open rejects the promise.
+ * (Python 3: `message_body should be a bytes-like object or an iterable, got <type>`),
+ * and so is a stream that cannot be read, known now: a `Readable` destroyed before its
+ * end or a locked web stream (`ERR_HTTPLIB_BODY_STREAM_UNUSABLE`); one that failed
+ * throws its own error. A failing `stat` or open later rejects the promise.
  */
 export function prepareBody(
   body: unknown,
@@ -282,7 +284,7 @@ async function readStreamLength(
   s: ReadStream & ReadStreamInternals,
   wait: OpenWait,
 ): Promise<number | null> {
-  // A destroyed stream: iterating it reports its error (or a premature close).
+  // A destroyed stream (read to its end: takeStream refused the others) has nothing left.
   if (s.destroyed || s.readableObjectMode || s.readableEncoding !== null) return null;
   if (s.pending) await opened(s, wait);
   const fd = s.fd;

@@ -15,8 +15,9 @@
  * generous per-test limit of timeLimited.
  */
 import assert from 'node:assert/strict';
+import { createReadStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe } from 'node:test';
 import * as tls from 'node:tls';
 import {
@@ -972,23 +973,72 @@ describe('close() from the debug output while the head is being parsed', () => {
 });
 
 describe('a body that fails before its first byte', () => {
-  it('an already errored stream: its error, then the next request on a connection of its own', async () => {
-    await withConn(await okServer(), async (conn, srv) => {
-      await fetchOk(conn, '/first');
-      const body = new Readable({ read() {} });
-      body.on('error', () => {});
-      body.destroy(new Error('already broken'));
-      await assert.rejects(conn.request('POST', '/up', body), /already broken/);
-      await fetchOk(conn, '/next');
-      // Nothing follows a head whose body failed on the same connection.
-      for (let i = 0; i < srv.sockets.length; i++) {
-        const lines = requestLines(srv, i);
-        const at = lines.indexOf('POST /up');
-        if (at !== -1) assert.equal(at, lines.length - 1, `connection ${i}: ${lines}`);
-      }
-      assert.deepEqual(requestLines(srv, srv.sockets.length - 1).at(-1), 'GET /next');
-    });
-  });
+  /** A TypeError of ours: the body stream cannot be read. */
+  const unusable = (err: unknown): boolean =>
+    err instanceof TypeError &&
+    (err as NodeJS.ErrnoException).code === 'ERR_HTTPLIB_BODY_STREAM_UNUSABLE';
+  /** Streams that cannot be read, as the call finds them, and what the call rejects with. */
+  const deadStreams: Array<[string, () => Promise<unknown>, (err: unknown) => boolean]> = [
+    [
+      'a Readable destroyed before its end',
+      async () => {
+        const body = new PassThrough();
+        body.write('never sent');
+        body.destroy();
+        return body;
+      },
+      unusable,
+    ],
+    [
+      'a Readable destroyed with an error',
+      async () => {
+        const body = new Readable({ read() {} });
+        body.on('error', () => {});
+        body.destroy(new Error('already broken'));
+        return body;
+      },
+      (err) => (err as Error).message === 'already broken',
+    ],
+    [
+      'an fs.ReadStream whose file could not be opened',
+      async () => {
+        const body = createReadStream('/nonexistent/httplib-ts-hostile-missing-file');
+        // Its 'error' came, then 'close' (events.once would reject with the error).
+        await new Promise((resolve) =>
+          body.on('error', () => {}).once('close', () => resolve(body)),
+        );
+        return body;
+      },
+      (err) => (err as NodeJS.ErrnoException).code === 'ENOENT',
+    ],
+    [
+      'a locked web ReadableStream',
+      async () => {
+        const body = new ReadableStream<string>();
+        body.getReader();
+        return body;
+      },
+      unusable,
+    ],
+  ];
+  for (const [name, make, expected] of deadStreams) {
+    for (const [sender, send] of senders.slice(0, 2)) {
+      it(`${name}, to ${sender}: refused before a byte is sent, the connection kept`, async () => {
+        await withConn(await okServer(), async (conn, srv) => {
+          await fetchOk(conn, '/first');
+          const body = await make();
+          await assert.rejects(send(conn, body), expected);
+          await nextTurn();
+          assert.deepEqual(requestLines(srv, 0), ['GET /first'], 'nothing of the refused request');
+          if (sender === 'request()') {
+            await fetchOk(conn, '/next');
+            assert.equal(srv.sockets.length, 1);
+            assert.deepEqual(requestLines(srv, 0), ['GET /first', 'GET /next']);
+          }
+        });
+      });
+    }
+  }
 
   it('a FileHandle closed before the call: EBADF, nothing sent, the connection kept', async () => {
     await withConn(await okServer(), async (conn, srv) => {
