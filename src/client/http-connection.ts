@@ -19,7 +19,12 @@
  */
 import type * as net from 'node:net';
 import type * as tls from 'node:tls';
-import { type PreparedBody, prepareBody, type RequestBody } from '../io/body-source.ts';
+import {
+  checkSendData,
+  type PreparedBody,
+  prepareBody,
+  type RequestBody,
+} from '../io/body-source.ts';
 import { checkTimeout, getdefaulttimeout } from '../io/deadline.ts';
 import { CannotSendHeader, CannotSendRequest, NotConnected } from '../protocol/errors.ts';
 import { DEFAULT_BLOCKSIZE, HTTP_PORT } from '../protocol/limits.ts';
@@ -364,14 +369,19 @@ export class HTTPConnection {
    * Python's `send(data)`: write raw bytes (a string as UTF-8, bytes, or any
    * {@link RequestBody} kind), opening the connection first if needed (`auto_open`; with
    * it off and no socket, `NotConnected`). Nothing is framed: a body after
-   * `endheaders()` must match the `Content-Length` or `Transfer-Encoding` sent.
+   * `endheaders()` must match the `Content-Length` or `Transfer-Encoding` sent. `null`
+   * and `undefined` are refused with a `TypeError`, as Python refuses `None`.
    */
-  send(data: RequestBody, options?: { signal?: AbortSignal | undefined }): Promise<void> {
+  send(
+    data: NonNullable<RequestBody>,
+    options?: { signal?: AbortSignal | undefined },
+  ): Promise<void> {
     let prepared: PreparedBody | Promise<PreparedBody> | null = null;
     let later: boolean;
     let signal: AbortSignal | undefined;
     try {
       signal = callSignal(options, 'send');
+      checkSendData(data);
       prepared = this.#prepare(data);
       later = this.#driver.machine.handle('call') === 'after-head';
       if (!later) this.#checkAutoOpen();

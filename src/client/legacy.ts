@@ -101,7 +101,7 @@ export class HTTP {
   }
 
   /** Python: the wrapped connection's `send(data)`: {@link HTTPConnection.send}. */
-  send(data: RequestBody): Promise<void> {
+  send(data: NonNullable<RequestBody>): Promise<void> {
     return this._conn.send(data);
   }
 

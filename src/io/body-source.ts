@@ -373,6 +373,18 @@ export function isFileHandle(value: object): value is FileHandle {
   );
 }
 
+/**
+ * `send(data)` has no "no body": Python refuses `None` (2.7: `sendall() argument 1 must
+ * be string or buffer, not None`; 3: `data should be a bytes-like object or an iterable,
+ * got <class 'NoneType'>`). Sending nothing would leave a server owed the rest of a
+ * `Content-Length` waiting, with no error (`send(pieces[i])` past the end of `pieces`).
+ */
+export function checkSendData(data: unknown): void {
+  if (data === null || data === undefined) {
+    throw new TypeError(`data should be a bytes-like object or an iterable, got ${typeName(data)}`);
+  }
+}
+
 function unsupported(body: unknown): TypeError {
   // A plain object is most often headers given as the body: say where headers go.
   const plain =

@@ -1,7 +1,7 @@
 import { type DebugOutput, writeDebug } from '../client/debug.ts';
 import { type Outgoing, requestOutgoing } from '../client/request-output.ts';
 import * as httplib from '../index.ts';
-import type { PreparedBody } from '../io/body-source.ts';
+import { checkSendData, type PreparedBody } from '../io/body-source.ts';
 import { checkTimeout } from '../io/deadline.ts';
 import {
   ClientConnection,
@@ -179,6 +179,7 @@ export class DirectDriver {
   }
 
   send(data: unknown): void {
+    checkSendData(data);
     this.#poll();
     const prepared = prepareHere(data, this.#conn.blocksize, this.#exact());
     this.#checkAutoOpen();

@@ -51,6 +51,10 @@ const WRONG: readonly string[] = [
   "await conn.request('GET', '/', null, [['X', { a: 1 }]]);",
   "await conn.send({ name: 'Obj' });",
   'await conn.send(42);',
+  'await conn.send(null);',
+  'await conn.send(undefined);',
+  'await legacy.send(null);',
+  'blockingConn.send(null);',
   "await conn.endheaders({ name: 'Obj' });",
   'await conn.endheaders(42);',
   "secure.set_tunnel('origin.test', 443, { 'Proxy-Authorization': maybeToken });",
@@ -104,7 +108,6 @@ conn.putheader('X-Empty');
 await conn.endheaders('***filecontents***');
 await conn.endheaders();
 await conn.send(Buffer.from('more'));
-await conn.send(null);
 secure.set_tunnel('origin.test', 443, { 'Proxy-Authorization': 'Basic dXNlcjpwYXNz' });
 secure.set_tunnel('origin.test', 443, new Map([['X-Hop', 1]]));
 secure.set_tunnel('origin.test');

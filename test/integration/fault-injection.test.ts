@@ -195,7 +195,10 @@ const connectionMethods: Method[] = [
       conn.putrequest('POST', path);
       conn.putheader('Transfer-Encoding', 'chunked');
       await conn.endheaders();
-      return conn.send(body(), { signal });
+      // A body at the write phase (send() has no "no body": null is a TypeError).
+      const data = body();
+      assert.ok(data !== null && data !== undefined);
+      return conn.send(data, { signal });
     },
   },
   {

@@ -18,6 +18,7 @@ import { describe } from 'node:test';
 import {
   CannotSendHeader,
   CannotSendRequest,
+  HTTP,
   HTTPConnection,
   HTTPException,
   InvalidURL,
@@ -343,6 +344,38 @@ describe('misuse of HTTPConnection', () => {
       await rejects(() => conn.send(Buffer.from('data')), NotConnected);
       conn.auto_open = 1;
       await onlySentinelReceived(conn, srv);
+    });
+  });
+
+  it('send(null) and send(undefined): a rejected TypeError (Python refuses None), nothing sent, then the body it owes', async () => {
+    await withServer(async (conn, srv) => {
+      const message = /^data should be a bytes-like object or an iterable, got (null|undefined)$/;
+      // Refused before the auto_open connect: no connection.
+      for (const data of [null, undefined]) {
+        await rejects(() => conn.send(data as never), TypeError);
+        await assert.rejects(conn.send(data as never), { name: 'TypeError', message });
+      }
+      assert.equal(srv.sockets.length, 0);
+      conn.putrequest('POST', '/up');
+      conn.putheader('Content-Length', 3);
+      await conn.endheaders();
+      for (const data of [null, undefined])
+        await rejects(() => conn.send(data as never), TypeError);
+      // The legacy class's send() is the connection's.
+      const legacy = new HTTP(HOST, srv.port);
+      legacy.putrequest('POST', '/legacy');
+      legacy.putheader('Content-Length', 3);
+      await legacy.endheaders();
+      await rejects(() => legacy.send(null as never), TypeError);
+      await legacy.send('xyz');
+      assert.equal((await legacy.getreply())[0], 200);
+      legacy.close();
+      // Nothing went out for them: the body the head owes follows it directly.
+      await conn.send('abc');
+      assert.equal((await (await conn.getresponse()).read()).toString(), 'ok');
+      const head = (srv.received[0] as Buffer).toString('latin1');
+      assert.match(head, /^POST \/up HTTP\/1\.1\r\n.*\r\nContent-Length: 3\r\n\r\nabc$/s);
+      assert.match((srv.received[1] as Buffer).toString('latin1'), /\r\n\r\nxyz$/);
     });
   });
 

@@ -465,6 +465,47 @@ process.exit(0);
   });
 });
 
+describe('send(null) and send(undefined)', () => {
+  for (const direct of [false, true]) {
+    it(`a TypeError (Python refuses None), nothing sent; then the body the head owes (${direct ? 'direct' : 'worker'} transport)`, async () => {
+      const message = /^data should be a bytes-like object or an iterable, got (null|undefined)$/;
+      const conn = connectionOn(direct, peer.http);
+      try {
+        for (const data of [null, undefined]) {
+          assert.throws(() => conn.send(data as never), { name: 'TypeError', message });
+        }
+        assert.equal(conn.sock, null, 'refused before the connect');
+        conn.putrequest('POST', '/echo');
+        conn.putheader('Content-Length', 3);
+        conn.endheaders();
+        for (const data of [null, undefined]) {
+          assert.throws(() => conn.send(data as never), { name: 'TypeError', message });
+        }
+        conn.send('abc');
+        conn.getresponse().read();
+        assert.equal((await last()).body, 'abc');
+      } finally {
+        conn.close();
+      }
+    });
+  }
+
+  it("the legacy HTTP class's too", async () => {
+    const legacy = new httplib.HTTP('127.0.0.1', peer.http);
+    try {
+      legacy.putrequest('POST', '/echo');
+      legacy.putheader('Content-Length', 3);
+      legacy.endheaders();
+      assert.throws(() => legacy.send(null as never), TypeError);
+      legacy.send('xyz');
+      assert.equal(legacy.getreply()[0], 200);
+      assert.equal((await last()).body, 'xyz');
+    } finally {
+      legacy.close();
+    }
+  });
+});
+
 describe('a body that throws what cannot be carried to the worker', () => {
   for (const direct of [false, true]) {
     it(`fails its request, and the next call is answered as its own (${direct ? 'direct' : 'worker'} transport)`, () => {
