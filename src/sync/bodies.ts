@@ -179,7 +179,7 @@ function readStream(stream: ReadStream, encoder: Encoder): EncodedBody {
     highWaterMark: s.readableHighWaterMark,
     encoding: s.readableEncoding,
     flags: s.flags ?? 'r',
-    destroyed: s.destroyed,
+    destroyed: s.destroyed && !s.readableEnded,
     error: encoder.value(s.errored ?? null),
   };
   if (Buffer.isBuffer(path)) spec.pathBytes = true;

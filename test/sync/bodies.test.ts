@@ -193,6 +193,23 @@ describe('bodies go out as the main entry sends them', () => {
   });
 
   for (const direct of [true, false]) {
+    it(`an fs.ReadStream already read to its end sends an empty body, as on the main entry (${direct ? 'direct' : 'worker'} transport)`, async () => {
+      const file = join(dir, 'read-out.txt');
+      fs.writeFileSync(file, 'hello');
+      const stream = fs.createReadStream(file);
+      for await (const _ of stream);
+      // Ended, and closed by autoClose: not a stream destroyed before its end.
+      assert.ok(stream.readableEnded && stream.destroyed);
+      const conn = connectionOn(direct, peer.http);
+      try {
+        conn.request('POST', '/echo', stream);
+        const echoed = JSON.parse(conn.getresponse().read().toString()) as Recorded;
+        assert.equal(echoed.body, '');
+      } finally {
+        conn.close();
+      }
+    });
+
     it(`an fs.ReadStream the worker opened is closed when the send fails, and when it succeeds (${direct ? 'direct' : 'worker'} transport)`, async () => {
       // The worker reads the file through a stream of its own (its descriptor is this
       // process's, the worker being a thread of it): a failed send must close it too.
