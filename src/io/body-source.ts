@@ -21,7 +21,7 @@
  *
  * This file must not touch sockets or clocks; it only reads the caller's body sources.
  */
-import { Blob } from 'node:buffer';
+import { Blob as NodeBlob } from 'node:buffer';
 import { fstat, ReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
@@ -177,7 +177,7 @@ export function prepareBody(
     return new MemoryBody(view, body.constructor.name);
   }
   if (isAnyArrayBuffer(body)) return new MemoryBody(Buffer.from(body), 'ArrayBuffer');
-  if (body instanceof Blob) return new BlobBody(body, blocksize);
+  if (body instanceof NodeBlob) return new BlobBody(body, blocksize);
   const blocks = exact ? blocksize : null;
   if (body instanceof ReadStream) return prepareReadStream(body, blocks);
   if (body instanceof Readable) {

@@ -27,10 +27,14 @@ export function projectOptions(): ts.CompilerOptions {
 
 /**
  * Write each of `sources` to `dir` as a module (`module-<i>.mts`) and typecheck them
- * together with the project's options. Returns the diagnostics in those modules and the
+ * together with the project's options (and `extra`). Returns the diagnostics in those modules and the
  * global ones (a diagnostic of src/ itself is left to `npm run typecheck`).
  */
-export function typecheckModules(dir: string, sources: readonly string[]): ts.Diagnostic[] {
+export function typecheckModules(
+  dir: string,
+  sources: readonly string[],
+  extra: ts.CompilerOptions = {},
+): ts.Diagnostic[] {
   const files = sources.map((source, i) => {
     const file = path.join(dir, `module-${i}.mts`);
     fs.writeFileSync(file, source);
@@ -40,6 +44,7 @@ export function typecheckModules(dir: string, sources: readonly string[]): ts.Di
   const program = ts.createProgram(files, {
     ...projectOptions(),
     rewriteRelativeImportExtensions: false,
+    ...extra,
   });
   return ts
     .getPreEmitDiagnostics(program)

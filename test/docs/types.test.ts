@@ -170,6 +170,28 @@ describe('the public types refuse wrong calls at compile time', () => {
   }
 });
 
+describe("a Blob body in a project whose lib has the DOM's (TypeScript's default lib)", () => {
+  it('compiles: the global Blob, whichever declares it, is a RequestBody in both entries', () => {
+    const tmp = tempDir();
+    try {
+      const source = `import * as httplib from ${JSON.stringify(INDEX)};
+import * as sync from ${JSON.stringify(SYNC)};
+declare const conn: httplib.HTTPConnection;
+declare const blocking: sync.HTTPConnection;
+await conn.request('PUT', '/', new Blob(['x']));
+blocking.request('PUT', '/', new Blob(['x']));
+const body: httplib.RequestBody = new Blob(['x']);
+`;
+      const found = typecheckModules(tmp.dir, [source], {
+        lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
+      });
+      assert.equal(found.length, 0, text(found));
+    } finally {
+      tmp.remove();
+    }
+  });
+});
+
 function text(diagnostics: readonly ts.Diagnostic[]): string {
   return ts.formatDiagnostics(diagnostics, {
     getCanonicalFileName: (f) => f,
