@@ -40,13 +40,19 @@ export const responseHeadersChannel = diagnostics_channel.channel('httplib:respo
 export const errorChannel = diagnostics_channel.channel('httplib:error');
 
 /**
- * `pending`, whose failure is also published on `httplib:error` as
- * `{ connection, error }` (only when somebody listens: no extra promise otherwise).
+ * `pending` itself, whose failure is also published on `httplib:error` as
+ * `{ connection, error }` (only when somebody listens: no extra promise otherwise). The
+ * caller gets the very promise it would get without a subscriber: a promise derived from
+ * it and rethrowing was one more rejection nobody held, and a forgotten `await` (a port
+ * of Python's `conn.request()`) died of an unhandled rejection only while an observability
+ * tool listened. Publishing from a handler of its own, added before the caller's, still
+ * tells the subscriber first.
  */
 export function publishFailure<T>(pending: Promise<T>, connection: unknown): Promise<T> {
-  if (!errorChannel.hasSubscribers) return pending;
-  return pending.catch((err: unknown) => {
-    errorChannel.publish({ connection, error: err });
-    throw err;
-  });
+  if (errorChannel.hasSubscribers) {
+    pending.then(undefined, (err: unknown) => {
+      errorChannel.publish({ connection, error: err });
+    });
+  }
+  return pending;
 }

@@ -24,7 +24,7 @@ import {
   RemoteDisconnected,
 } from '../../src/index.ts';
 import { PY_ENV, pythonMissing } from './python.ts';
-import { closedPort, httpServer, type RawServer, scriptedServer } from './servers.ts';
+import { closedPort, httpServer, nextTurn, type RawServer, scriptedServer } from './servers.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('./fixtures/debug_session.py', import.meta.url));
@@ -447,6 +447,31 @@ describe('diagnostics_channel', () => {
       );
     } finally {
       await srv.close();
+    }
+  });
+
+  it('a subscriber leaves a forgotten await as it is: no unhandled rejection', async () => {
+    // A port of Python's `conn.request(); conn.getresponse()` without the first await:
+    // getresponse() reports the refusal, and the request's promise, which the package
+    // holds, is not an unhandled rejection, with a subscriber as without one.
+    reset();
+    const unhandled: unknown[] = [];
+    const onRejection = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onRejection);
+    try {
+      const conn = new HTTPConnection('127.0.0.1', await closedPort());
+      void conn.request('GET', '/');
+      const failure = await conn.getresponse().catch((e: unknown) => e);
+      assert.equal((failure as NodeJS.ErrnoException).code, 'ECONNREFUSED');
+      conn.close();
+      // Unhandled rejections are told once the microtasks of a turn have run.
+      await nextTurn();
+      assert.deepEqual(unhandled, []);
+      assert.equal(seen['httplib:error']?.[0]?.error, failure);
+    } finally {
+      process.off('unhandledRejection', onRejection);
     }
   });
 });
