@@ -23,8 +23,9 @@ import { HTTPSConnection, type HTTPSConnectionOptions } from './https-connection
  * `getreply()` gives `[errcode, errmsg, headers]` and `getfile()` the body.
  *
  * Differs from Python 2.7: `getfile()` returns the response, whose `read()` decodes a
- * chunked body (2.7 returns the raw socket file, framing included), and `connect()`
- * checks a new host as the constructor does.
+ * chunked body (2.7 returns the raw socket file, framing included), `connect()`
+ * checks a new host as the constructor does, and `close()` closes that response (2.7
+ * drops its reference, which closes the file unless the caller kept one).
  *
  * @example
  * ```ts
@@ -134,9 +135,15 @@ export class HTTP {
     return this.file;
   }
 
-  /** Python: `close()`. */
+  /**
+   * Python: `close()`: the connection, and the reply's response with it. Python drops
+   * its reference to the reply's file, and the last reference gone closes it; JavaScript
+   * closes nothing it drops, so the response (which owns the socket of an HTTP/1.0
+   * reply) is closed here, or each reply left unread kept its socket open.
+   */
   close(): void {
     this._conn.close();
+    this.file?.close();
     this.file = null;
   }
 }

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { HTTP, HTTPConnection, HTTPS, HTTPSConnection, ssl } from '../../src/index.ts';
 import { PY_ENV, pythonMissing } from './python.ts';
-import { type Reply, scriptedServer } from './servers.ts';
+import { peerClosed, type Reply, scriptedServer } from './servers.ts';
 import { makePki, type Pki, rawTlsServer } from './tls-peers.ts';
 
 const SCRIPT = fileURLToPath(new URL('./fixtures/legacy_session.py', import.meta.url));
@@ -289,6 +289,25 @@ describe('legacy HTTP and HTTPS (issue 4)', { timeout: 120_000 }, () => {
           null,
           null,
         ]);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("close() without reading the reply closes the reply's socket, as Python's dropped file", async () => {
+      // Python 2.7's close() drops self.file, whose last reference closes the socket; a
+      // reply left unread here kept its socket (one descriptor per loop of getreply()).
+      const server = await scriptedServer([OK]);
+      try {
+        const h = new HTTP('127.0.0.1', server.port);
+        h.putrequest('GET', '/');
+        await h.endheaders();
+        assert.equal((await h.getreply())[0], 200);
+        const file = h.getfile();
+        h.close();
+        assert.equal(h.getfile(), null);
+        assert.equal(file?.isclosed(), true);
+        await peerClosed(server.sockets[0] as net.Socket);
       } finally {
         await server.close();
       }

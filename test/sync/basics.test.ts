@@ -7,7 +7,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as main from '../../src/index.ts';
 import * as httplib from '../../src/sync.ts';
-import { connectionOn, noUncaught, type Peer, pattern, startPeer, thrown } from './peer.ts';
+import {
+  connectionOn,
+  newSocketsTo,
+  noUncaught,
+  type Peer,
+  pattern,
+  socketsTo,
+  startPeer,
+  thrown,
+  untilSocketsClosed,
+} from './peer.ts';
 
 noUncaught();
 let peer: Peer;
@@ -204,6 +214,24 @@ describe('a session, as Python has it', () => {
     assert.ok(!echoed.headers.includes('Host'), 'HTTP/1.0 without Host, as Python');
     h.close();
     assert.equal(h.getfile(), null);
+  });
+
+  it("the legacy HTTP class: close() without reading the reply closes the reply's socket", () => {
+    // Python 2.7's close() drops self.file, whose last reference closes the socket; a
+    // reply left unread kept its socket open in the worker (one per loop of getreply()).
+    const before = socketsTo(peer.http);
+    const h = new httplib.HTTP('127.0.0.1', peer.http);
+    h.putrequest('GET', '/hello');
+    h.endheaders();
+    assert.equal(h.getreply()[0], 200);
+    const file = h.getfile();
+    const opened = newSocketsTo(peer.http, before);
+    if (opened !== null) assert.equal(opened.size, 1);
+    h.close();
+    assert.equal(h.getfile(), null);
+    assert.equal(file?.isclosed(), true);
+    assert.equal(file?.read().length, 0);
+    untilSocketsClosed(opened, 100);
   });
 
   it('the legacy HTTP and HTTPS classes take the default timeout of setdefaulttimeout(), as Python', () => {
