@@ -92,13 +92,18 @@ export function listenAbort(
 /**
  * What a socket's 'error' event carried, as an Error: Node's sockets always give one, but
  * a `createConnection` hook's stream may emit anything (`undefined`, a string, `null`),
- * and every call rejects with an Error. The value is the new error's `cause`.
+ * and every call rejects with an Error. The value is the new error's `cause`; the error is
+ * the package's own, so it has a `code` of its own (API.md "Errors carry codes"): a
+ * caller that tells failures apart by `code` would find none.
  */
 export function socketError(value: unknown, what = 'the socket'): Error {
   if (value instanceof Error) return value;
-  return new Error(`${what} failed with a value that is not an Error: ${shown(value)}`, {
-    cause: value,
-  });
+  return Object.assign(
+    new Error(`${what} failed with a value that is not an Error: ${shown(value)}`, {
+      cause: value,
+    }),
+    { code: 'ERR_HTTPLIB_NOT_AN_ERROR' },
+  );
 }
 
 /** `value` as text for a message, even when it has no usable `toString` (null prototype). */

@@ -321,7 +321,7 @@ describe("a createConnection hook's stream that throws or fails at odd moments",
     }
   });
 
-  it("an 'error' value that is not an Error: the call rejects with an Error that has it as its cause", async () => {
+  it("an 'error' value that is not an Error: the call rejects with an Error that has it as its cause, and a code", async () => {
     const srv = await httpServer((_req, res) => {
       setTimeout(() => res.end('ok'), 50);
     });
@@ -340,7 +340,10 @@ describe("a createConnection hook's stream that throws or fails at odd moments",
             },
           });
           const expected = (err: unknown): boolean =>
-            err instanceof Error && err.cause === value && /not an Error/.test(err.message);
+            err instanceof Error &&
+            err.cause === value &&
+            /not an Error/.test(err.message) &&
+            (err as NodeJS.ErrnoException).code === 'ERR_HTTPLIB_NOT_AN_ERROR';
           try {
             if (at === 'connect') {
               await assert.rejects(conn.request('GET', '/'), expected, `${typeof value} at ${at}`);
@@ -358,7 +361,7 @@ describe("a createConnection hook's stream that throws or fails at odd moments",
     }
   });
 
-  it('a hook that throws or rejects with a value that is not an Error: the call rejects at once with an Error that has it as its cause', async () => {
+  it('a hook that throws or rejects with a value that is not an Error: the call rejects at once with an Error that has it as its cause, and a code', async () => {
     // Before: a null-prototype object made the conversion itself throw, an unhandled
     // rejection, and the connect waited for its timeout (for ever without one).
     for (const value of [Object.create(null), 'a string', Symbol('s'), 42, undefined]) {
@@ -375,7 +378,8 @@ describe("a createConnection hook's stream that throws or fails at odd moments",
             (err: unknown) =>
               err instanceof Error &&
               err.cause === value &&
-              /^createConnection failed with a value that is not an Error: /.test(err.message),
+              /^createConnection failed with a value that is not an Error: /.test(err.message) &&
+              (err as NodeJS.ErrnoException).code === 'ERR_HTTPLIB_NOT_AN_ERROR',
             `${typeof value}, ${how}`,
           );
         } finally {
