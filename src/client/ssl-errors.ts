@@ -280,14 +280,87 @@ export function toSSLError(err: unknown): unknown {
     );
   }
   if (code.startsWith('ERR_SSL_') || e.library !== undefined) {
-    const reason = code.startsWith('ERR_SSL_') ? code.slice('ERR_SSL_'.length) : (e.reason ?? null);
-    return new SSLError(`[SSL: ${reason ?? 'UNKNOWN'}] ${opensslReason(e)}`, {
+    const library = pythonLibrary(e.library);
+    const reason = pythonReason(code, library) ?? e.reason ?? null;
+    return new SSLError(`[${library}: ${reason ?? 'UNKNOWN'}] ${opensslReason(e)}`, {
       reason,
-      library: e.library ?? 'SSL',
+      library,
       cause: err,
     });
   }
   return err;
+}
+
+/**
+ * OpenSSL's names of its libraries (`ERR_lib_error_string`, which Node gives as
+ * `library`) → the short names Python's `library` has (`_ssl.lib_codes_to_names`, the
+ * `ERR_LIB_*` macros): `'SSL routines'` is `'SSL'`. Checked against OpenSSL 3.0's
+ * `openssl errstr` and CPython 3.11's table (libraries by number: both name the same).
+ */
+const PYTHON_LIBRARIES: ReadonlyMap<string, string> = new Map([
+  ['unknown library', 'NONE'],
+  ['system library', 'SYS'],
+  ['bignum routines', 'BN'],
+  ['rsa routines', 'RSA'],
+  ['Diffie-Hellman routines', 'DH'],
+  ['digital envelope routines', 'EVP'],
+  ['memory buffer routines', 'BUF'],
+  ['object identifier routines', 'OBJ'],
+  ['PEM routines', 'PEM'],
+  ['dsa routines', 'DSA'],
+  ['x509 certificate routines', 'X509'],
+  ['asn1 encoding routines', 'ASN1'],
+  ['configuration file routines', 'CONF'],
+  ['common libcrypto routines', 'CRYPTO'],
+  ['elliptic curve routines', 'EC'],
+  ['SSL routines', 'SSL'],
+  ['BIO routines', 'BIO'],
+  ['PKCS7 routines', 'PKCS7'],
+  ['X509 V3 routines', 'X509V3'],
+  ['PKCS12 routines', 'PKCS12'],
+  ['random number generator', 'RAND'],
+  ['DSO support routines', 'DSO'],
+  ['engine routines', 'ENGINE'],
+  ['OCSP routines', 'OCSP'],
+  ['UI routines', 'UI'],
+  ['ECDSA routines', 'ECDSA'],
+  ['ECDH routines', 'ECDH'],
+  ['STORE routines', 'OSSL_STORE'],
+  ['FIPS routines', 'FIPS'],
+  ['CMS routines', 'CMS'],
+  ['time stamp routines', 'TS'],
+  ['HMAC routines', 'HMAC'],
+  ['CT routines', 'CT'],
+  ['ASYNC routines', 'ASYNC'],
+  ['KDF routines', 'KDF'],
+  ['SM2 routines', 'SM2'],
+  ['ESS routines', 'ESS'],
+  ['CRMF routines', 'CRMF'],
+  ['Provider routines', 'PROV'],
+  ['CMP routines', 'CMP'],
+  ['ENCODER routines', 'OSSL_ENCODER'],
+  ['DECODER routines', 'OSSL_DECODER'],
+  ['HTTP routines', 'HTTP'],
+]);
+
+/**
+ * Python's `library` for Node's: the short name; one this table does not know (another
+ * TLS library's) as it came; none at all (an `ERR_SSL_` code alone) is `'SSL'`.
+ */
+function pythonLibrary(library: string | undefined): string {
+  if (library === undefined) return 'SSL';
+  return PYTHON_LIBRARIES.get(library) ?? library;
+}
+
+/**
+ * Python's `reason`, OpenSSL's mnemonic, out of Node's code: `ERR_SSL_<REASON>` for the
+ * SSL library, `ERR_OSSL_<LIBRARY>_<REASON>` for the others (`ERR_OSSL_ASN1_HEADER_TOO_LONG`);
+ * null when the code has none (a reason common to all libraries, `ERR_OSSL_UNSUPPORTED`).
+ */
+function pythonReason(code: string, library: string): string | null {
+  if (code.startsWith('ERR_SSL_')) return code.slice('ERR_SSL_'.length);
+  const prefix = `ERR_OSSL_${library}_`;
+  return code.startsWith(prefix) ? code.slice(prefix.length) : null;
 }
 
 /**

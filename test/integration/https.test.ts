@@ -17,9 +17,11 @@ import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
+import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { caStoreStats } from '../../src/client/ca-store.ts';
+import { toSSLError } from '../../src/client/ssl-errors.ts';
 import {
   HTTPConnection,
   HTTPS,
@@ -676,6 +678,8 @@ describe('HTTPSConnection against node:https (issue 4)', { timeout: 60_000 }, ()
         const err = await getError('localhost', plain.port, { context: caContext() });
         assert.ok(err instanceof ssl.SSLError, `${err.name}: ${err.message}`);
         assert.equal(err.reason, 'WRONG_VERSION_NUMBER');
+        // Python's short name of OpenSSL's library (before: OpenSSL's 'SSL routines').
+        assert.equal(err.library, 'SSL');
         // Python's words (`[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)`,
         // less its source line). Before: OpenSSL's queue line, with a thread id and the
         // build's source path, different on every run.
@@ -683,6 +687,26 @@ describe('HTTPSConnection against node:https (issue 4)', { timeout: 60_000 }, ()
       } finally {
         await plain.close();
       }
+    });
+
+    it("an OpenSSL error of another library: Python's short library name and reason", () => {
+      // Node's error names the library as OpenSSL does ('asn1 encoding routines'), and its
+      // code holds the reason; Python's has the ERR_LIB_ name and the mnemonic.
+      let thrown: unknown;
+      try {
+        createSecureContext({
+          cert: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----',
+        });
+      } catch (e) {
+        thrown = e;
+      }
+      assert.equal((thrown as { library?: string }).library, 'asn1 encoding routines');
+      const err = toSSLError(thrown);
+      assert.ok(err instanceof ssl.SSLError, String(err));
+      assert.equal(err.library, 'ASN1');
+      assert.equal(err.reason, 'HEADER_TOO_LONG');
+      assert.equal(err.message, '[ASN1: HEADER_TOO_LONG] header too long');
+      assert.equal(err.cause, thrown);
     });
 
     it('a peer that closes (FIN, no alert) during the handshake: SSLError UNEXPECTED_EOF_WHILE_READING, as Python’s SSLEOFError', async () => {
