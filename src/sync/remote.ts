@@ -3,7 +3,7 @@
  * throwing its exception here, mirroring the state the worker reports back (a
  * connection's socket, host and port; its responses' `length` and closed state), routing
  * the worker's debug output to the right connection's `debugOutput`, and freeing the
- * worker's objects once the caller's twins are garbage.
+ * worker's objects once the caller's twins are garbage (or, for a response, once it ended).
  *
  * The mirrors are hidden behind symbols: the blocking classes show exactly the members
  * of the main entry's classes (types.ts).
@@ -56,17 +56,37 @@ export interface ConnectionMirror {
   [MIRROR](state: ConnectionState): void;
   [DEBUG_OUTPUT](): httplib.DebugOutput | null;
 }
-export interface ResponseMirror {
-  [MIRROR](length: number | null, isclosed: boolean, closed: boolean): void;
+/** A response's state as the worker reports it: the twin reads it, `applyState` writes it. */
+export interface ResponseState {
+  length: number | null;
+  isclosed: boolean;
+  closed: boolean;
 }
 
 const connections = new Map<number, WeakRef<ConnectionMirror>>();
-const responses = new Map<number, WeakRef<ResponseMirror>>();
 const garbage = new FinalizationRegistry<[number, number]>(([id, generation]) => {
   connections.delete(id);
-  responses.delete(id);
   if (generation === currentGeneration()) enqueue({ c: 'free', a: [id] });
 });
+
+/**
+ * The state of each response still open in the worker, by id. Not the twins themselves:
+ * a `WeakRef` keeps its target alive until the running job ends (so does `deref()`), which
+ * a blocking script never reaches, and a `FinalizationRegistry` runs only from the event
+ * loop; so each response a synchronous loop read stayed in memory (~2 KB a request, for
+ * as long as the script ran). A response leaves the table (and the registry) as soon as
+ * the worker reports it ended: its state is final then, its twin answers every later call
+ * itself, and the worker forgets it by itself (worker-objects.ts `finished`). Only a twin
+ * dropped before its end waits for the registry, which frees the worker's object.
+ */
+const responses = new Map<number, ResponseState>();
+const unfinished = new FinalizationRegistry<[number, number, ResponseState]>(
+  ([id, generation, state]) => {
+    // (A new worker's response may have taken the id since.)
+    if (responses.get(id) === state) responses.delete(id);
+    if (generation === currentGeneration()) enqueue({ c: 'free', a: [id] });
+  },
+);
 
 /** Python's `print` to the connection's `debugOutput`, as the main entry's debug.ts does. */
 setDebugSink((id, text) => {
@@ -78,9 +98,11 @@ export function trackConnection(id: number, conn: ConnectionMirror): void {
   garbage.register(conn, [id, currentGeneration()]);
 }
 
-export function trackResponse(id: number, response: ResponseMirror): void {
-  responses.set(id, new WeakRef(response));
-  garbage.register(response, [id, currentGeneration()]);
+/** Mirrors response `id`'s state into `state`, which its twin reads, until the response ends. */
+export function trackResponse(id: number, twin: object, state: ResponseState): void {
+  if (state.isclosed) return;
+  responses.set(id, state);
+  unfinished.register(twin, [id, currentGeneration(), state], state);
 }
 
 /** Apply the state that a reply reports. */
@@ -92,7 +114,15 @@ export function applyState(st: Json | undefined): void {
   };
   if (s.conn !== undefined) connections.get(s.conn[0])?.deref()?.[MIRROR](s.conn[1]);
   for (const [id, length, isclosed, closed] of s.rs ?? []) {
-    responses.get(id)?.deref()?.[MIRROR](length, isclosed, closed);
+    const state = responses.get(id);
+    if (state === undefined) continue;
+    state.length = length;
+    state.isclosed = isclosed;
+    state.closed = closed;
+    if (isclosed) {
+      responses.delete(id);
+      unfinished.unregister(state);
+    }
   }
 }
 
@@ -157,7 +187,8 @@ function untwinnedResponses(json: Record<string, Json>): number[] {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
     const head = value.$resp as ResponseHead | undefined;
     if (head !== undefined) {
-      if (responses.get(head.id)?.deref() === undefined) ids.push(head.id);
+      // (A twin that ended is not in the table: the worker's object it no longer needs.)
+      if (!responses.has(head.id)) ids.push(head.id);
     } else if (Array.isArray(value.$a)) {
       for (const item of value.$a) visit(item);
     }

@@ -14,9 +14,8 @@ import { currentGeneration, exclusive, transact } from './channel.ts';
 import {
   checkGeneration,
   invoke,
-  MIRROR,
   type ResponseHead,
-  type ResponseMirror,
+  type ResponseState,
   refuseSignal,
   settle,
   trackResponse,
@@ -50,7 +49,7 @@ const RESPONSE: unique symbol = Symbol('httplib-ts/sync response');
  * for (const chunk of response) process.stdout.write(chunk);
  * ```
  */
-export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseMirror {
+export class HTTPResponse implements T.Blocking<httplib.HTTPResponse> {
   status: number;
   reason: string;
   version: 9 | 10 | 11;
@@ -59,12 +58,11 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
   will_close: boolean;
   debuglevel: number;
   strict: boolean;
-  closed: boolean;
 
   readonly #id: number;
   readonly #generation: number;
-  #length: number | null;
-  #isclosed: boolean;
+  /** `length`, `isclosed()` and `closed`, as the worker reports them (remote.ts). */
+  readonly #state: ResponseState;
   /**
    * A read failed other than by the body's framing (a timeout, a reset) and closed the
    * response: the body was cut short, and every later read throws `IncompleteRead` (its
@@ -80,9 +78,9 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
   #over(): boolean {
     const lost = this.#lost;
     if (lost !== null) {
-      throw new httplib.IncompleteRead(Buffer.alloc(0), this.#length, { cause: lost.error });
+      throw new httplib.IncompleteRead(Buffer.alloc(0), this.#state.length, { cause: lost.error });
     }
-    return this.#isclosed;
+    return this.#state.isclosed;
   }
 
   /** @internal Use `HTTPConnection.getresponse()`. */
@@ -97,19 +95,18 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
     this.will_close = head.will_close;
     this.debuglevel = decoder.value(head.debuglevel) as number;
     this.strict = decoder.value(head.strict) as boolean;
-    this.closed = head.closed;
     this.#id = head.id;
     this.#generation = currentGeneration();
-    this.#length = head.length;
-    this.#isclosed = head.isclosed;
-    trackResponse(head.id, this);
+    this.#state = { length: head.length, isclosed: head.isclosed, closed: head.closed };
+    trackResponse(head.id, this, this.#state);
   }
 
-  /** @internal */
-  [MIRROR](length: number | null, isclosed: boolean, closed: boolean): void {
-    this.#length = length;
-    this.#isclosed = isclosed;
-    this.closed = closed;
+  /** Python 3's `closed`: true once `close()` was called (see the main entry). */
+  get closed(): boolean {
+    return this.#state.closed;
+  }
+  set closed(value: boolean) {
+    this.#state.closed = value;
   }
 
   /** Python 3's `headers`: the same object as `msg`. */
@@ -119,7 +116,7 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
 
   /** Python's `length`: body bytes still to come when known, else null. */
   get length(): number | null {
-    return this.#length;
+    return this.#state.length;
   }
 
   /**
@@ -138,7 +135,8 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
       value = settle(reply);
     } catch (err) {
       // (A refused argument leaves the response open: nothing was lost.)
-      if (!(err instanceof httplib.IncompleteRead) && this.#isclosed) this.#lost = { error: err };
+      if (!(err instanceof httplib.IncompleteRead) && this.#state.isclosed)
+        this.#lost = { error: err };
       throw err;
     }
     this.#last = reply;
@@ -250,13 +248,15 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
 
   /** Python's `fileno()`: the worker's socket's descriptor (descriptors belong to the process). */
   fileno(): number {
+    // Over: answered here, as the main entry answers (the worker may have forgotten it).
+    if (this.#state.isclosed) throw new TypeError('fileno of a closed response');
     checkGeneration(this.#generation, 'response');
     return invoke(this.#id, 'fileno', () => []).value as number;
   }
 
   /** Python's `isclosed()`. */
   isclosed(): boolean {
-    return this.#isclosed;
+    return this.#state.isclosed;
   }
 
   /** Python 3's `getcode()`: the main entry's. */
@@ -275,13 +275,13 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse>, ResponseM
     this.#lost = null;
     // Read to its end: the main entry's close() only sets `closed` then (and the worker
     // may have forgotten the response already).
-    if (this.#isclosed) {
+    if (this.#state.isclosed) {
       this.closed = true;
       return;
     }
     if (this.#generation !== currentGeneration()) {
       this.closed = true;
-      this.#isclosed = true;
+      this.#state.isclosed = true;
       return;
     }
     invoke(this.#id, 'close', () => []);

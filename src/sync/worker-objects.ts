@@ -63,6 +63,13 @@ export function applyQueued(item: QueuedItem, decoder: Decoder): void {
         openResponses.get(owner)?.delete(id);
         if (finishedOf.get(owner) === id) finishedOf.delete(owner);
       }
+      // A connection's last response that ended: its twin, which answers for itself once
+      // ended, frees nothing (remote.ts), and no later response of the connection will.
+      const last = finishedOf.get(id);
+      if (last !== undefined) {
+        objects.delete(last);
+        ownerOf.delete(last);
+      }
       objects.delete(id);
       ownerOf.delete(id);
       openResponses.delete(id);
@@ -192,11 +199,11 @@ function describe(r: Response, ownerId: number, encoder: Encoder): Json {
 }
 
 /**
- * Response `id` of connection `connId` is read to its end. Its object is kept (for
- * `fileno()`, `close()`) until the connection's next response ends, then forgotten: the
- * caller's twin answers reads of an ended response itself, and a finished response may
- * hold a large block of the socket's reads, which must not pile up while the caller's
- * twins wait for a garbage collection.
+ * Response `id` of connection `connId` is read to its end. Its object is kept until the
+ * connection's next response ends (or the connection is freed), then forgotten: the
+ * caller's twin answers every call of an ended response itself and never frees it (it
+ * left remote.ts's table when it ended), and a finished response may hold a large block
+ * of the socket's reads, which must not pile up.
  */
 function finished(connId: number, id: number): void {
   const previous = finishedOf.get(connId);
