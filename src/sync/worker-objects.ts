@@ -56,24 +56,23 @@ export async function callMethod(id: number, method: string, args: unknown[]): P
 export function applyQueued(item: QueuedItem, decoder: Decoder): void {
   if (item.c === 'free') {
     for (const id of item.a as number[]) {
+      if (objects.get(id) instanceof httplib.HTTPConnection) {
+        // Its socket is closed, as Python's is when the connection is collected; while a
+        // response of it is still open (its twin alive), once that response is over (a
+        // Python response holds the socket as long).
+        if ((openResponses.get(id)?.size ?? 0) === 0) forgetConnection(id);
+        else orphans.add(id);
+        continue;
+      }
       // A response freed before it ended (its twin is gone, or never was made): its
       // connection forgets it too.
       const owner = ownerOf.get(id);
-      if (owner !== undefined) {
-        openResponses.get(owner)?.delete(id);
-        if (finishedOf.get(owner) === id) finishedOf.delete(owner);
-      }
-      // A connection's last response that ended: its twin, which answers for itself once
-      // ended, frees nothing (remote.ts), and no later response of the connection will.
-      const last = finishedOf.get(id);
-      if (last !== undefined) {
-        objects.delete(last);
-        ownerOf.delete(last);
-      }
       objects.delete(id);
       ownerOf.delete(id);
-      openResponses.delete(id);
-      finishedOf.delete(id);
+      if (owner !== undefined) {
+        if (finishedOf.get(owner) === id) finishedOf.delete(owner);
+        if (openResponses.get(owner)?.delete(id) === true) openEnded(owner);
+      }
     }
   } else if (item.c === 'set') {
     const target = objects.get(item.id as number) as Record<string, unknown> | undefined;
@@ -87,6 +86,38 @@ export function applyQueued(item: QueuedItem, decoder: Decoder): void {
   } else if (item.c === 'ctx') {
     restoreContext(item.id as number, item.a as Array<[string, Json]>, decoder);
   }
+}
+
+/** Connections whose twin is gone, kept until their open responses are over. */
+const orphans = new Set<number>();
+
+/** A response of connection `connId` is no longer open: an orphan is forgotten with its last. */
+function openEnded(connId: number): void {
+  if (orphans.has(connId) && openResponses.get(connId)?.size === 0) forgetConnection(connId);
+}
+
+/**
+ * Closes connection `connId` (its twin is gone) and forgets it, with its last response that
+ * ended: that twin answers for itself once ended and frees nothing (remote.ts), and no
+ * later response of the connection will forget it.
+ */
+function forgetConnection(connId: number): void {
+  const conn = objects.get(connId) as Connection | undefined;
+  try {
+    conn?.close();
+  } catch {
+    // (close() has nothing to throw here; a socket that failed is gone anyway.)
+  }
+  const last = finishedOf.get(connId);
+  if (last !== undefined) {
+    objects.delete(last);
+    ownerOf.delete(last);
+  }
+  objects.delete(connId);
+  ownerOf.delete(connId);
+  openResponses.delete(connId);
+  finishedOf.delete(connId);
+  orphans.delete(connId);
 }
 
 function register(obj: object): number {
@@ -239,7 +270,10 @@ export function stateOf(id: number, encoder: Encoder): Json {
     seen.add(rid);
     const s = responseState(r);
     rs.push([rid, s.length, s.isclosed, s.closed]);
-    if (s.isclosed && open?.delete(rid) === true) finished(connId, rid);
+    if (s.isclosed && open?.delete(rid) === true) {
+      finished(connId, rid);
+      openEnded(connId);
+    }
   };
   if (target instanceof httplib.HTTPResponse) report(id);
   for (const rid of open ?? []) report(rid);

@@ -5,14 +5,27 @@
  * read, or memory made in one thread and freed in the other, piled up hundreds of MiB).
  * A synchronous loop of requests keeps nothing of each response once it is read, though
  * the script never returns to the event loop (where finalizers and the end of a job run).
+ * Connections dropped without close() give their sockets back once collected, when the
+ * event loop runs.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, it } from 'node:test';
+import { setTimeout as sleep, setImmediate as turn } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import type * as httplib from '../../src/sync.ts';
 import { runNode, type TempDir, tempDir } from '../cli/cli-harness.ts';
-import { connectionOn, noUncaught, type Peer, SYNC_ENTRY, startPeer } from './peer.ts';
+import {
+  connectionOn,
+  newSocketsTo,
+  noUncaught,
+  type Peer,
+  pattern,
+  SYNC_ENTRY,
+  socketsTo,
+  startPeer,
+} from './peer.ts';
 
 noUncaught();
 setFlagsFromString('--expose-gc');
@@ -76,5 +89,68 @@ for (const direct of [true, false]) {
     conn.close();
     // (Each response stayed in memory, ~2 KB, while the loop ran: 5 MiB.)
     assert.ok(grew < 1024 * 1024, `the heap grew by ${Math.round(grew / 1024)} KiB`);
+  });
+}
+
+/** `n` connections to `port`, each reads one response of `path` and is dropped (no close()). */
+function dropConnections(direct: boolean, port: number, path: string, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const conn = connectionOn(direct, port);
+    conn.request('GET', path);
+    assert.equal(conn.getresponse().read().toString(), 'hello');
+  }
+}
+
+for (const direct of [true, false]) {
+  const transport = direct ? 'direct' : 'worker';
+  it(`connections dropped without close() have their sockets closed once collected (${transport} transport)`, async () => {
+    const before = socketsTo(peer.raw);
+    if (before === null) return; // (no /proc to tell)
+    // /hello-kept: a kept-alive answer, and a server that never closes the socket.
+    dropConnections(direct, peer.raw, '/hello-kept', 40);
+    assert.equal(newSocketsTo(peer.raw, before)?.size, 40);
+    // The job ends (the twins' WeakRefs let go), the collector runs, the finalizers queue
+    // the frees, and the next call carries them to the worker, which closes the sockets.
+    const deadline = Date.now() + 20_000;
+    let open = 40;
+    while (open > 0 && Date.now() < deadline) {
+      await turn();
+      gc();
+      await turn();
+      connectionOn(false, peer.http).close();
+      await sleep(20);
+      open = newSocketsTo(peer.raw, before)?.size ?? 0;
+    }
+    assert.equal(open, 0, 'sockets of dropped connections left open');
+  });
+
+  it(`a response goes on after its connection was dropped and collected (${transport} transport)`, async () => {
+    const n = 200_000;
+    let collected = false;
+    const registry = new FinalizationRegistry(() => {
+      collected = true;
+    });
+    const r = ((): ReturnType<httplib.HTTPConnection['getresponse']> => {
+      const conn = connectionOn(direct, peer.http);
+      registry.register(conn, null);
+      conn.request('GET', `/bytes?n=${n}`);
+      const response = conn.getresponse();
+      assert.equal(response.read(10).length, 10);
+      return response;
+    })();
+    // (A direct response holds its connection: it is not collected while the response lives.)
+    const deadline = Date.now() + 20_000;
+    while (!direct && !collected && Date.now() < deadline) {
+      await turn();
+      gc();
+      await turn();
+    }
+    assert.equal(collected, !direct);
+    await turn();
+    // The next call carries the connection's free to the worker: the socket stays for the
+    // response, as a Python response holds its socket, until its end.
+    connectionOn(false, peer.http).close();
+    assert.deepEqual(r.read(), pattern(n).subarray(10));
+    assert.equal(r.isclosed(), true);
   });
 }

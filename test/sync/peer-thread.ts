@@ -139,6 +139,8 @@ const RAW: Record<string, (socket: net.Socket, head: string) => void> = {
     s.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello');
     setTimeout(() => s.resetAndDestroy(), 200);
   },
+  // A kept-alive answer, and the socket kept open for ever (a server with no idle timeout).
+  '/hello-kept': (s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello'),
   // A kept-alive answer, then the server closes the idle connection (a FIN) 100 ms later.
   '/hello-fin': (s) => {
     s.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello');
