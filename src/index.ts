@@ -83,6 +83,7 @@ export {
 export { HTTP_PORT, HTTPS_PORT } from './protocol/limits.ts';
 export { HTTPMessage } from './protocol/message.ts';
 export type {
+  HeaderFields,
   HeadersInput,
   HeaderValue,
   PutRequestOptions,

@@ -146,6 +146,7 @@ export type {
   Blocking,
   BlockingClass,
   BlockingMethod,
+  BlockingRequest,
   Changes,
   ClassTwin,
   CtorParam,

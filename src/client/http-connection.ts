@@ -238,7 +238,11 @@ export class HTTPConnection {
    * await conn.request('GET', '/');
    * ```
    */
-  set_tunnel(host: string, port?: number | null, headers?: HeadersInput | null): void {
+  set_tunnel<H extends HeadersInput<H>>(
+    host: string,
+    port?: number | null,
+    headers?: H | null,
+  ): void {
     const driver = this.#driver;
     // Also while the socket is being opened (Python's connect() blocks, so it cannot be
     // asked then): the connect under way goes to the proxy directly, and its requests
@@ -425,11 +429,11 @@ export class HTTPConnection {
    * const response = await conn.getresponse();
    * ```
    */
-  request(
+  request<H extends HeadersInput<H>>(
     method: string,
     url: string,
     body?: RequestBody,
-    headers?: HeadersInput | null,
+    headers?: H | null,
     options?: RequestOptions,
   ): Promise<void> {
     const driver = this.#driver;

@@ -194,10 +194,11 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   }
 
   /**
-   * Python 3's `readinto(b)`: read up to `b.length` bytes into `b`; returns how many
-   * (0 at the end of the body).
+   * Python 3's `readinto(b)`: read up to `b.byteLength` bytes into `b` (any typed array or
+   * `DataView`, as Python takes any writable bytes-like object); returns how many (0 at
+   * the end of the body).
    */
-  readinto(b: Uint8Array, options?: ReadOptions): Promise<number> {
+  readinto(b: ArrayBufferView, options?: ReadOptions): Promise<number> {
     return this.#into(b, 'all', options);
   }
 
@@ -216,12 +217,16 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
    * }
    * ```
    */
-  readinto1(b: Uint8Array, options?: ReadOptions): Promise<number> {
+  readinto1(b: ArrayBufferView, options?: ReadOptions): Promise<number> {
     return this.#into(b, 'some', options);
   }
 
   /** readinto (`all`: until `b` is full or the body ends) and readinto1 (`some`). */
-  #into(b: Uint8Array, mode: 'all' | 'some', options: ReadOptions | undefined): Promise<number> {
+  #into(
+    b: ArrayBufferView,
+    mode: 'all' | 'some',
+    options: ReadOptions | undefined,
+  ): Promise<number> {
     // Python takes any writable bytes-like object: here any typed array or DataView (its
     // bytes); anything else is refused before the body is touched.
     const target = bytesOf(b);

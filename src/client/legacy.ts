@@ -18,6 +18,13 @@ import type { HTTPResponse } from './http-response.ts';
 import { HTTPSConnection, type HTTPSConnectionOptions } from './https-connection.ts';
 
 /**
+ * The connection `HTTPS` gives `HTTP`'s constructor to wrap (Python's `_setup(conn)`),
+ * set just before its `super()` call. Not a constructor parameter: Python's `HTTP` takes
+ * none (API.md: `new HTTP(host, port?, strict?)`), and the blocking entry's refuses one.
+ */
+let handedConnection: HTTPConnection | null = null;
+
+/**
  * Python 2.7's `httplib.HTTP`: the Python 1.5.2 compatibility class ("should not be
  * used in new code"). It speaks HTTP/1.0 and adds no `Host` header, as in Python;
  * `getreply()` gives `[errcode, errmsg, headers]` and `getfile()` the body.
@@ -49,15 +56,11 @@ export class HTTP {
    * Python: `HTTP(host='', port=None, strict=None)`. An empty host may be given now and
    * the real one to `connect()`. Port 0 means the default port.
    */
-  constructor(
-    host = '',
-    port?: number | null,
-    strict?: boolean | null,
-    connection?: HTTPConnection,
-  ) {
-    // Python's `_setup(conn)`: `HTTPS` passes its own connection.
-    this._conn =
-      connection ?? new HTTPConnection(host, legacyPort(port), { strict: strict ?? null });
+  constructor(host = '', port?: number | null, strict?: boolean | null) {
+    // Python's `_setup(conn)`: `HTTPS` hands over its own connection.
+    const given = handedConnection;
+    handedConnection = null;
+    this._conn = given ?? new HTTPConnection(host, legacyPort(port), { strict: strict ?? null });
     this._conn._http_vsn = 10;
   }
 
@@ -189,17 +192,13 @@ export class HTTPS extends HTTP {
   constructor(host = '', port?: number | null, given: HTTPSOptions = {}) {
     const options = optionsOf<HTTPSOptions>(given, 'HTTPS', OPTION_NAMES.HTTPS) ?? {};
     const strict = options.strict ?? null;
-    super(
-      host,
-      port,
+    handedConnection = new HTTPSConnection(host, legacyPort(port), {
       strict,
-      new HTTPSConnection(host, legacyPort(port), {
-        strict,
-        key_file: options.key_file,
-        cert_file: options.cert_file,
-        context: options.context,
-      }),
-    );
+      key_file: options.key_file,
+      cert_file: options.cert_file,
+      context: options.context,
+    });
+    super(host, port, strict);
     this.key_file = options.key_file ?? null;
     this.cert_file = options.cert_file ?? null;
   }

@@ -45,6 +45,11 @@ export const CERT_NONE = 0;
 export const CERT_OPTIONAL = 1;
 /** Python's `ssl.CERT_REQUIRED`: the server's certificate must verify. Same value as Python's. */
 export const CERT_REQUIRED = 2;
+/**
+ * A `verify_mode` value: {@link CERT_NONE}, {@link CERT_OPTIONAL} or {@link CERT_REQUIRED}
+ * (Python's `ssl.VerifyMode`), so that another number does not compile.
+ */
+export type VerifyMode = typeof CERT_NONE | typeof CERT_OPTIONAL | typeof CERT_REQUIRED;
 
 /**
  * Python's `ssl.PROTOCOL_TLS` (alias `PROTOCOL_SSLv23`): negotiate the highest version.
@@ -61,6 +66,15 @@ export const PROTOCOL_TLS_CLIENT = 16;
  * client socket with a PROTOCOL_TLS_SERVER context").
  */
 export const PROTOCOL_TLS_SERVER = 17;
+/**
+ * What `new SSLContext(protocol)` takes: {@link PROTOCOL_TLS} (`PROTOCOL_SSLv23`),
+ * {@link PROTOCOL_TLS_CLIENT} or {@link PROTOCOL_TLS_SERVER} (Python's `ssl._SSLMethod`
+ * members that Python 3.10+ still supports), so that another number does not compile.
+ */
+export type SSLMethod =
+  | typeof PROTOCOL_TLS
+  | typeof PROTOCOL_TLS_CLIENT
+  | typeof PROTOCOL_TLS_SERVER;
 
 /** Python's `ssl.HAS_SNI`: always true here (Node's OpenSSL sends SNI), where Python's depends on its OpenSSL. */
 export const HAS_SNI = true;
@@ -95,6 +109,11 @@ export const TLSVersion = Object.freeze({
   /** TLS 1.3. */
   TLSv1_3: 0x0304,
 });
+/**
+ * A value of {@link TLSVersion} (the object of that name), as `minimum_version` and
+ * `maximum_version` take it, so that another number does not compile.
+ */
+export type TLSVersion = (typeof TLSVersion)[keyof typeof TLSVersion];
 
 /**
  * Python's `ssl.Purpose`: what certificates a context is for. Python's members are
@@ -124,14 +143,14 @@ const VERSION_NAMES: Readonly<Record<number, tls.SecureVersion>> = {
 };
 
 /** Every `TLSVersion` value: what `minimum_version` and `maximum_version` take, as in Python. */
-const TLS_VERSIONS: ReadonlySet<number> = new Set(Object.values(TLSVersion));
+const TLS_VERSIONS: ReadonlySet<number> = new Set<number>(Object.values(TLSVersion));
 
 /**
  * A value given to `minimum_version` or `maximum_version`, checked as Python checks it:
  * not an integer is a `TypeError` (Python's "cannot be interpreted as an integer"), an
  * integer that is no `TLSVersion` value is Python's ValueError, a `TypeError` here.
  */
-function tlsVersion(value: unknown, name: string): number {
+function tlsVersion(value: unknown, name: string): TLSVersion {
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     throw new TypeError(
       `${name} must be an ssl.TLSVersion value (an integer), got ${typeName(value)}`,
@@ -142,7 +161,7 @@ function tlsVersion(value: unknown, name: string): number {
     const shown = value < 0 && value >= -(2 ** 31) ? value >>> 0 : value;
     throw new TypeError(`Unsupported TLS/SSL version 0x${shown.toString(16)}`);
   }
-  return value;
+  return value as TLSVersion;
 }
 
 /** A certificate-key pair from `load_cert_chain`. */
@@ -176,11 +195,11 @@ interface CertChain {
  */
 export class SSLContext {
   /** Python's `protocol`: the `PROTOCOL_*` constant the context was made with. */
-  readonly protocol: number;
+  readonly protocol: SSLMethod;
 
-  #minimumVersion: number = TLSVersion.MINIMUM_SUPPORTED;
-  #maximumVersion: number = TLSVersion.MAXIMUM_SUPPORTED;
-  #verifyMode: number;
+  #minimumVersion: TLSVersion = TLSVersion.MINIMUM_SUPPORTED;
+  #maximumVersion: TLSVersion = TLSVersion.MAXIMUM_SUPPORTED;
+  #verifyMode: VerifyMode;
   #checkHostname: boolean;
   #defaultCerts = false;
   readonly #cas: string[] = [];
@@ -222,10 +241,10 @@ export class SSLContext {
       },
       set: (context, f) => {
         const c = context as SSLContext;
-        (c as { protocol: number }).protocol = f.protocol as number;
-        c.#minimumVersion = f.minimum_version as number;
-        c.#maximumVersion = f.maximum_version as number;
-        c.#verifyMode = f.verifyMode as number;
+        (c as { protocol: SSLMethod }).protocol = f.protocol as SSLMethod;
+        c.#minimumVersion = f.minimum_version as TLSVersion;
+        c.#maximumVersion = f.maximum_version as TLSVersion;
+        c.#verifyMode = f.verifyMode as VerifyMode;
         c.#checkHostname = f.checkHostname as boolean;
         c.#defaultCerts = f.defaultCerts as boolean;
         c.#cas.splice(0, c.#cas.length, ...(f.cas as string[]));
@@ -238,8 +257,11 @@ export class SSLContext {
     });
   }
 
-  constructor(protocol: number = PROTOCOL_TLS_CLIENT) {
-    if (![PROTOCOL_TLS, PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER].includes(protocol)) {
+  constructor(protocol: SSLMethod = PROTOCOL_TLS_CLIENT) {
+    // Checked still: JavaScript callers, and numbers the compiler was not shown.
+    if (
+      !([PROTOCOL_TLS, PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER] as number[]).includes(protocol)
+    ) {
       throw new TypeError(`invalid or unsupported protocol version ${protocol}`);
     }
     this.protocol = protocol;
@@ -255,11 +277,11 @@ export class SSLContext {
    * ValueError "Unsupported TLS/SSL version"). `MAXIMUM_SUPPORTED` reads back as
    * `TLSv1_3`, as in Python (the highest version there is).
    */
-  get minimum_version(): number {
+  get minimum_version(): TLSVersion {
     return this.#minimumVersion;
   }
   /** Set `minimum_version` (a `TLSVersion` value). */
-  set minimum_version(version: number) {
+  set minimum_version(version: TLSVersion) {
     const v = tlsVersion(version, 'minimum_version');
     this.#minimumVersion = v === TLSVersion.MAXIMUM_SUPPORTED ? TLSVersion.TLSv1_3 : v;
   }
@@ -268,22 +290,22 @@ export class SSLContext {
    * Python's `maximum_version`: the highest TLS version a connection may use, checked as
    * `minimum_version` is. `MINIMUM_SUPPORTED` reads back as `TLSv1`, as in Python.
    */
-  get maximum_version(): number {
+  get maximum_version(): TLSVersion {
     return this.#maximumVersion;
   }
   /** Set `maximum_version` (a `TLSVersion` value). */
-  set maximum_version(version: number) {
+  set maximum_version(version: TLSVersion) {
     const v = tlsVersion(version, 'maximum_version');
     this.#maximumVersion = v === TLSVersion.MINIMUM_SUPPORTED ? TLSVersion.TLSv1 : v;
   }
 
   /** Python's `verify_mode`. CERT_NONE while `check_hostname` is on is a `TypeError` (Python: ValueError). */
-  get verify_mode(): number {
+  get verify_mode(): VerifyMode {
     return this.#verifyMode;
   }
   /** Set `verify_mode` (`CERT_NONE`, `CERT_OPTIONAL` or `CERT_REQUIRED`). */
-  set verify_mode(mode: number) {
-    if (![CERT_NONE, CERT_OPTIONAL, CERT_REQUIRED].includes(mode)) {
+  set verify_mode(mode: VerifyMode) {
+    if (!([CERT_NONE, CERT_OPTIONAL, CERT_REQUIRED] as number[]).includes(mode)) {
       throw new TypeError('invalid value for verify_mode');
     }
     if (mode === CERT_NONE && this.#checkHostname) {

@@ -32,9 +32,22 @@ import { coerceHeaderValue, validateHeaderName, validateHeaderValue } from './va
  */
 export type HeaderValue = string | number | bigint | Uint8Array;
 
-/** What `request()` accepts as `headers`: a plain object, a `Map`, or `[name, value]` pairs. */
-export type HeadersInput =
-  | Readonly<Record<string, HeaderValue>>
+/**
+ * Headers as a plain object of type `H`: each of its properties a {@link HeaderValue}.
+ * Made of `H`'s own keys, rather than an index signature, so that an object typed by an
+ * `interface` is accepted (an interface has no index signature, and TypeScript refuses it
+ * where one is wanted) while a property of another type is still refused.
+ */
+export type HeaderFields<H> = object & { readonly [K in keyof H]: HeaderValue };
+
+/**
+ * What `request()` and `set_tunnel()` accept as `headers`: a plain object, a `Map`, or
+ * `[name, value]` pairs. Those methods take `H extends HeadersInput<H>`, the type of the
+ * argument as the compiler infers it; alone, `HeadersInput` is any of these shapes whose
+ * plain object is a record of header values.
+ */
+export type HeadersInput<H = Record<string, HeaderValue>> =
+  | HeaderFields<H>
   | ReadonlyMap<string, HeaderValue>
   | Iterable<readonly [string, HeaderValue]>;
 

@@ -274,6 +274,7 @@ export {
   checkHeaders,
   declaredLength,
   type GivenHeaders,
+  type HeaderFields,
   type HeadersInput,
   type HeaderValue,
   headerNameSet,

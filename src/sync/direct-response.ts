@@ -128,16 +128,16 @@ export class DirectResponse {
     return this.#result({ mode: 'all', max, parts: [], target: null, own: false, got: 0 });
   }
 
-  readinto(b: Uint8Array, options?: httplib.ReadOptions): number {
+  readinto(b: ArrayBufferView, options?: httplib.ReadOptions): number {
     return this.#into(b, 'all', options, 'readinto()');
   }
 
-  readinto1(b: Uint8Array, options?: httplib.ReadOptions): number {
+  readinto1(b: ArrayBufferView, options?: httplib.ReadOptions): number {
     return this.#into(b, 'some', options, 'readinto1()');
   }
 
   /** readinto (`all`: until `b` is full or the body ends) and readinto1 (`some`). */
-  #into(b: Uint8Array, mode: 'all' | 'some', options: unknown, what: string): number {
+  #into(b: ArrayBufferView, mode: 'all' | 'some', options: unknown, what: string): number {
     const target = bytesOf(b);
     if (target instanceof TypeError) throw target;
     refuseSignal(options, what);

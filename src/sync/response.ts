@@ -162,19 +162,19 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse> {
    * The worker reads `b.length` bytes as `read(amt)` would (the same rule: up to that many,
    * fewer only at the end) and they are copied into `b`.
    */
-  readinto(b: Uint8Array, options?: T.ReadOptions): number {
+  readinto(b: ArrayBufferView, options?: T.ReadOptions): number {
     // An empty buffer still goes to the worker: on a chunked body it reads the framing up
     // to the next chunk (a last chunk there ends the body), as the main entry's does.
     return this.#into(b, 'readinto', options);
   }
 
   /** Python 3's `readinto1(b)`: `read1(b.length)`'s bytes, copied into `b`; their number. */
-  readinto1(b: Uint8Array, options?: T.ReadOptions): number {
+  readinto1(b: ArrayBufferView, options?: T.ReadOptions): number {
     return this.#into(b, 'readinto1', options);
   }
 
   /** The worker's read of `b.length` bytes (`readinto1`: as `read1`), copied into `b`. */
-  #into(b: Uint8Array, kind: 'readinto' | 'readinto1', options: unknown): number {
+  #into(b: ArrayBufferView, kind: 'readinto' | 'readinto1', options: unknown): number {
     const target = bytesOf(b);
     if (target instanceof TypeError) throw target;
     refuseSignal(options, `${kind}()`);

@@ -94,6 +94,19 @@ export type BlockingMethod<F> = F extends (...args: infer A) => infer R
   ? (...args: Params<A>) => Twin<Awaited<R>>
   : F;
 
+/**
+ * `request()`, blocking. Written out: the main entry's is generic in the type of its
+ * headers (so that an object typed by an interface is accepted), and {@link BlockingMethod}
+ * would lose that (the compiler reads a generic method's parameters without it).
+ */
+export type BlockingRequest = <H extends httplib.HeadersInput<H>>(
+  method: string,
+  url: string,
+  body?: RequestBody,
+  headers?: H | null,
+  options?: RequestOptions,
+) => void;
+
 /** Whether two types are each assignable to the other. */
 export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
@@ -119,11 +132,13 @@ export type Blocking<T> = {
       ? typeof Symbol.iterator
       : K]: K extends 'sock'
     ? SocketInfo | null
-    : T[K] extends (...args: never[]) => unknown
-      ? Changes<T[K]> extends true
-        ? BlockingMethod<T[K]>
-        : T[K]
-      : Twin<T[K]>;
+    : K extends 'request'
+      ? BlockingRequest
+      : T[K] extends (...args: never[]) => unknown
+        ? Changes<T[K]> extends true
+          ? BlockingMethod<T[K]>
+          : T[K]
+        : Twin<T[K]>;
 };
 
 /**

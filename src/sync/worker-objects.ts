@@ -445,7 +445,9 @@ export function restoreContext(id: number, fields: Array<[string, Json]>, decode
   let context = contexts.get(id);
   if (context === undefined) {
     const protocol = fields.find(([k]) => k === 'protocol')?.[1];
-    context = new httplib.ssl.SSLContext(decoder.value(protocol ?? null) as number | undefined);
+    context = new httplib.ssl.SSLContext(
+      decoder.value(protocol ?? null) as httplib.ssl.SSLMethod | undefined,
+    );
     contexts.set(id, context);
   }
   const data: ContextFields = {};

@@ -2,7 +2,10 @@
  * The public types guide (issue 16): request bodies are `RequestBody`, header values are
  * `HeaderValue` (strings, numbers, bigints, bytes), in every signature that takes them:
  * `request`, `send`, `endheaders`, `putheader`, `set_tunnel`, `request()`'s headers as an
- * object, a `Map` or pairs, and the legacy `HTTP`/`HTTPS` classes.
+ * object (one typed by an interface too), a `Map` or pairs, and the legacy `HTTP`/`HTTPS`
+ * classes. Numbers the run time always refuses do not compile either: `verify_mode`,
+ * `minimum_version`/`maximum_version` and `SSLContext`'s protocol take their constants'
+ * values; `readinto()` takes what the run time does (any ArrayBuffer view).
  *
  * Each wrong call is compiled twice with the project's compiler options: as written it
  * must fail on its own line (so a case cannot pass by a typo elsewhere), and under
@@ -29,6 +32,13 @@ declare const blockingConn: blocking.HTTPConnection;
 declare const signal: AbortSignal;
 declare const maybeToken: string | undefined;
 declare const anything: unknown;
+declare const response: httplib.HTTPResponse;
+declare const blockingResponse: blocking.HTTPResponse;
+declare const context: httplib.ssl.SSLContext;
+interface FormHeaders { 'Content-Type': string; Accept?: string }
+interface BadHeaders { 'Content-Type': string; Retry: boolean }
+declare const formHeaders: FormHeaders;
+declare const badHeaders: BadHeaders;
 export {};
 `;
 
@@ -66,6 +76,20 @@ const WRONG: readonly string[] = [
   'blockingConn.getresponse({ signal });',
   "blockingConn.request('GET', '/', null, {}, { signal });",
   'blockingConn.getresponse().read(1, { signal });',
+  "await conn.request('GET', '/', null, badHeaders);",
+  "await conn.request('GET', '/', null, 'X: 1');",
+  "secure.set_tunnel('origin.test', 443, badHeaders);",
+  "blockingConn.request('GET', '/', null, badHeaders);",
+  "blockingConn.request('GET', '/', null, { X: {} });",
+  "blockingConn.set_tunnel('origin.test', 443, { X: null });",
+  'context.verify_mode = 5;',
+  'context.minimum_version = 5;',
+  'context.maximum_version = 0x0305;',
+  'new httplib.ssl.SSLContext(99);',
+  "new httplib.HTTP('h', 80, null, conn);",
+  "new blocking.HTTP('h', 80, null, blockingConn);",
+  'await response.readinto(new ArrayBuffer(4));',
+  'blockingResponse.readinto([0, 0]);',
 ];
 
 /** Calls that must compile: every body kind, every header value kind and shape. */
@@ -122,6 +146,30 @@ blockingConn.getresponse({ signal: undefined });
 const status: httplib.HTTPStatusName = 'NOT_FOUND';
 const code: number = httplib.HTTPStatus[status];
 console.log(code === httplib.NOT_FOUND);
+await conn.request('POST', '/', 'a=1', formHeaders);
+secure.set_tunnel('origin.test', 443, formHeaders);
+blockingConn.request('POST', '/', 'a=1', formHeaders);
+blockingConn.request('GET', '/', null, { Accept: 'text/plain', 'X-N': 1 });
+blockingConn.set_tunnel('origin.test', 443, formHeaders);
+const someHeaders = [{}, { Accept: 'text/plain' }] as const;
+await conn.request('GET', '/', null, someHeaders[1]);
+const maybeHeaders: {} | { Accept: string } = {};
+await conn.request('GET', '/', null, maybeHeaders);
+const anyHeaders: httplib.HeadersInput = { Accept: 'text/plain' };
+await conn.request('GET', '/', null, anyHeaders);
+context.verify_mode = httplib.ssl.CERT_OPTIONAL;
+context.minimum_version = httplib.ssl.TLSVersion.TLSv1_2;
+context.maximum_version = httplib.ssl.TLSVersion.MAXIMUM_SUPPORTED;
+const mode: number = context.verify_mode;
+const version: httplib.ssl.TLSVersion = context.minimum_version;
+const protocol: httplib.ssl.SSLMethod = new httplib.ssl.SSLContext(httplib.ssl.PROTOCOL_TLS).protocol;
+console.log(mode, version, protocol, new httplib.ssl.SSLContext().protocol);
+new httplib.HTTP('h', 80, true);
+new blocking.HTTP('h', 80, null);
+await response.readinto(new DataView(new ArrayBuffer(4)));
+await response.readinto1(new Uint16Array(2));
+blockingResponse.readinto(new DataView(new ArrayBuffer(4)));
+blockingResponse.readinto1(Buffer.alloc(4));
 `;
 
 describe('the public types refuse wrong calls at compile time', () => {
