@@ -153,12 +153,16 @@ export type CtorParam<P> = P extends httplib.HTTPConnection
 /** The constructor parameters of a blocking class: see {@link CtorParam}. */
 export type CtorParams<A extends unknown[]> = { [I in keyof A]: CtorParam<A[I]> };
 
-/** The blocking twin of a class of the async API: its statics, and a constructor of the twin instances. */
+/**
+ * The blocking twin of a class of the async API: its statics, and a constructor of the twin
+ * instances. (`& unknown[]`: TypeScript before 5.4 does not see that the mapped parameters
+ * are an array, and refuses the packed declarations with TS2370.)
+ */
 export type BlockingClass<C extends abstract new (...args: never[]) => unknown> = Omit<
   C,
   'prototype'
 > & {
-  new (...args: CtorParams<ConstructorParameters<C>>): Blocking<InstanceType<C>>;
+  new (...args: CtorParams<ConstructorParameters<C>> & unknown[]): Blocking<InstanceType<C>>;
   /** The blocking instances' prototype. */
   readonly prototype: Blocking<InstanceType<C>>;
 };
