@@ -20,7 +20,8 @@
 //    same as `httplib`), and a TypeScript consumer compiles against its .d.ts with
 //    `skipLibCheck: false` (so every declaration file it ships typechecks, @internal
 //    members included: they are kept in the .d.ts on purpose, see below), and fails to
-//    compile the wrong calls (bodies and header values the run time refuses); a CommonJS
+//    compile the wrong calls (bodies and header values the run time refuses), also
+//    with `"types": []` (the declarations reference Node's types themselves); a CommonJS
 //    TypeScript project compiles its import to require() and runs.
 //
 // `stripInternal` is not set: no public class has an @internal member any more (their
@@ -293,6 +294,43 @@ try {
     {
       cwd: consumer,
     },
+  );
+  // A project whose tsconfig loads no global types (`"types": []`, what `tsc --init` writes
+  // since TypeScript 6): the declarations reference Node's types themselves, so Buffer is
+  // still Buffer (without the reference it was any, and anything could be assigned a body).
+  writeFileSync(
+    join(consumer, 'no-global-types.ts'),
+    [
+      "import * as httplib from 'httplib-ts';",
+      'export async function body(response: httplib.HTTPResponse): Promise<Buffer> {',
+      '  // @ts-expect-error: read() gives a Buffer, not any',
+      '  const wrong: Map<string, number> = await response.read();',
+      '  void wrong;',
+      '  return response.read();',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(consumer, 'tsconfig.no-global-types.json'),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        skipLibCheck: false,
+        module: 'node20',
+        target: 'es2023',
+        noEmit: true,
+        types: [],
+        typeRoots: [join(root, 'node_modules', '@types')],
+      },
+      files: ['no-global-types.ts'],
+    }),
+  );
+  run(
+    'tsc consumer with "types": []',
+    process.execPath,
+    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.no-global-types.json'],
+    { cwd: consumer },
   );
   // A CommonJS TypeScript project (`"type": "commonjs"`): the compiler turns the import
   // into require(), which TypeScript accepts for an ES module since 5.8 and Node.js runs

@@ -1,3 +1,6 @@
+// The declarations use Node's types (Buffer, node:net, …): a project whose tsconfig has
+// "types": [] loads them through this (kept in dist/ by preserve), else Buffer is any.
+/// <reference types="node" preserve="true" />
 /**
  * httplib-ts: the public surface (shared/API.md), and nothing else.
  *

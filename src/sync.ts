@@ -1,3 +1,6 @@
+// The declarations use Node's types (Buffer, node:net, …): a project whose tsconfig has
+// "types": [] loads them through this (kept in dist/ by preserve), else Buffer is any.
+/// <reference types="node" preserve="true" />
 /**
  * httplib-ts/sync: the blocking API. The same module as `httplib-ts` (every class,
  * function, constant and exception, with the same names and options), where every call
