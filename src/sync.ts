@@ -27,6 +27,9 @@
  * (`fs.openAsBlob`) are refused with a `TypeError`. `set_debuglevel` output is written by the calling thread, in order,
  * before the call returns. The `diagnostics_channel` messages and the `NODE_DEBUG`
  * log are the worker thread's (they are not seen by subscribers in the calling thread).
+ * Close every connection: CPython closes a dropped connection's socket at once, but a
+ * library hears of a collected object only from the event loop, which a blocking script
+ * may never reach (a dropped connection keeps its socket until its server closes it).
  *
  * @example
  * ```ts

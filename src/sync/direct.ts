@@ -408,6 +408,9 @@ export class DirectDriver {
   #poll(): void {
     const ring = this.#ring;
     if (ring === null) return;
+    // A call may use the socket: the worker no longer closes it at its peer's end (that
+    // end is seen below, if it came first).
+    ring.setIdle(false);
     // A worker known to have failed or exited: this call throws (the next one carries on).
     if (!ring.dead) workerGone();
     this.#observe();
@@ -452,7 +455,16 @@ export class DirectDriver {
     if (ring.ended && ring.buffered === 0) this.machine.handle('eof');
     switch (this.machine.handle('body-done')) {
       case 'idle':
-        if (ring.buffered > 0 && this.machine.handle('unsolicited') === 'destroy') this.#drop();
+        if (ring.buffered > 0) {
+          if (this.machine.handle('unsolicited') === 'destroy') this.#drop();
+          return;
+        }
+        // Idle, the socket kept for the next request, which may never come (a connection
+        // dropped without close()): the worker closes the socket at its peer's end. An end
+        // that came before this is seen here.
+        ring.setIdle(true);
+        if (ring.ended && ring.buffered === 0 && this.machine.handle('eof') === 'destroy')
+          this.#drop();
         return;
       case 'destroy':
         this.#drop();

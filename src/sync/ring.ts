@@ -20,6 +20,7 @@ import {
   R_ERROR,
   R_EVENT,
   R_FD,
+  R_IDLE,
   R_PAUSED,
   R_READ,
   R_STATE,
@@ -216,6 +217,14 @@ export class Ring {
     }
   }
 
+  /**
+   * Tells the worker whether the connection is idle with this socket kept (worker-ring.ts
+   * `R_IDLE`: it may close the socket at its peer's end then).
+   */
+  setIdle(idle: boolean): void {
+    if (!this.#pooled) Atomics.store(this.#ctrl, R_IDLE, idle ? 1 : 0);
+  }
+
   /** The error the socket failed with (Node's system error), asked of the worker. */
   error(): unknown {
     const reply = transact({ c: 'ring', op: 'error', id: this.id }, new Encoder(), null);
@@ -337,6 +346,9 @@ function giveMemory(sab: SharedArrayBuffer, generation: number): void {
 /**
  * A ring dropped without `close()` (its connection and responses collected): its socket is
  * destroyed by the worker with the next command, as the main entry's idle sockets end.
+ * The registry runs only from the event loop, which a blocking script may never reach:
+ * the worker also closes a socket on its own once its peer ended it and every byte was
+ * taken (worker-ring.ts), and README says to close connections.
  */
 const dropped = new FinalizationRegistry<[number, number]>(([id, generation]) => {
   if (generation === currentGeneration()) enqueue({ c: 'rfree', id });

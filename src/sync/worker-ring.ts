@@ -35,6 +35,13 @@ export const R_FD = 5;
 export const FD_FREE = 0;
 export const FD_WRITING = 1;
 export const FD_GONE = 2;
+/**
+ * 1 while the caller's connection is idle with its socket kept (its last response read to
+ * its end), set and cleared by the caller: the worker may then close the socket at its
+ * peer's end on its own. Each side writes its word (this, or R_STATE's end) before it
+ * reads the other's, so that one of them always sees the end.
+ */
+export const R_IDLE = 6;
 export const R_CTRL_BYTES = 64;
 export const R_EOF = 1;
 export const R_ERROR = 2;
@@ -245,6 +252,19 @@ export async function ringConnect(given: RingConnect, sab: SharedArrayBuffer): P
     if (!entry.live) return;
     Atomics.or(ctrl, R_STATE, R_EOF);
     publish();
+    // The peer closed an idle connection: the caller, which learns of the end only at
+    // its next call on it, may never make one (a connection dropped without close(): no
+    // finalizer runs in a blocking script). Closed now, as the main entry closes an idle
+    // socket at its peer's end; the caller finds it ended and opens a new one. A request
+    // under way is the caller's to end (its sends go on until the peer's reset, as in
+    // Python), and so are bytes it has not taken.
+    if (
+      Atomics.load(ctrl, R_IDLE) === 1 &&
+      ((entry.written - Atomics.load(ctrl, R_READ)) | 0) === 0
+    ) {
+      socket.destroy();
+      ringClose(id);
+    }
   });
   socket.on('error', (err) => {
     entry.error = err;

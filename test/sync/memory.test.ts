@@ -5,8 +5,8 @@
  * read, or memory made in one thread and freed in the other, piled up hundreds of MiB).
  * A synchronous loop of requests keeps nothing of each response once it is read, though
  * the script never returns to the event loop (where finalizers and the end of a job run).
- * Connections dropped without close() give their sockets back once collected, when the
- * event loop runs.
+ * Connections dropped without close() give their sockets back: once collected, when the
+ * event loop runs; when their server closes them, even if it never runs.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -152,5 +152,21 @@ for (const direct of [true, false]) {
     connectionOn(false, peer.http).close();
     assert.deepEqual(r.read(), pattern(n).subarray(10));
     assert.equal(r.isclosed(), true);
+  });
+
+  it(`connections dropped without close() have their sockets closed when their server closes them, the event loop never run (${transport} transport)`, () => {
+    const before = socketsTo(peer.raw);
+    if (before === null) return;
+    // /hello-fin: a kept-alive answer, then the server's FIN 100 ms later.
+    dropConnections(direct, peer.raw, '/hello-fin', 20);
+    // Waits here, in this job (no finalizer can run), for the sockets to close.
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const deadline = Date.now() + 10_000;
+    let open = newSocketsTo(peer.raw, before)?.size ?? 0;
+    while (open > 0 && Date.now() < deadline) {
+      Atomics.wait(pause, 0, 0, 20);
+      open = newSocketsTo(peer.raw, before)?.size ?? 0;
+    }
+    assert.equal(open, 0, 'sockets the server closed left open');
   });
 }
