@@ -14,7 +14,8 @@
  * `createConnection` (a function cannot run in the worker).
  *
  * If the worker fails, a connection is rebuilt in the next worker on its next call, as if
- * it had been closed: the next request opens a new socket (Python's `auto_open`).
+ * it had been closed: the next request opens a new socket (Python's `auto_open`); its
+ * attributes and SSL context go on (a legacy object's connection: legacy.ts remakes both).
  */
 import {
   checkDebugLevel,
@@ -28,7 +29,7 @@ import { type ContextFields, setContextFields } from '../client/tls-verify.ts';
 import * as httplib from '../index.ts';
 import { parseHostPort } from '../protocol/validate.ts';
 import { encodeBody } from './bodies.ts';
-import { type CallScope, currentGeneration, enqueue, exclusive } from './channel.ts';
+import { type CallScope, currentGeneration, enqueue, exclusive, WorkerError } from './channel.ts';
 import { DirectDriver, directTransport } from './direct.ts';
 import { type Created, contextIds, create, type Recipe, sendContext } from './recipe.ts';
 import {
@@ -121,14 +122,19 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
   /** The values the worker's object has, to send only what changed. */
   #sent: Record<string, unknown> = {};
   #recipe: Recipe | null = null;
+  /** A legacy object's connection (legacy.ts): remakes the worker's objects after a failure. */
+  #remake: (() => Created) | null = null;
   #tunnel: unknown[] | null = null;
   /** The direct transport (direct.ts) while this connection uses it, else null. */
   #direct: DirectDriver | null = null;
 
   constructor(host: string, port?: number | null, options: T.HTTPConnectionOptions = {}) {
     if ((host as unknown) === BIND) {
-      // legacy.ts: the twin of a connection the worker made inside an HTTP object.
-      this.#adopt(options as unknown as Created);
+      // legacy.ts: the twin of a connection the worker made inside an HTTP object, which
+      // makes both again when a worker failed.
+      const bound = options as unknown as Bound;
+      this.#remake = bound.remake;
+      this.#adopt(bound.created);
       return;
     }
     // (checkOptions refuses options that are not an object, by the class's name.)
@@ -198,9 +204,7 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
       direct.release();
     });
     this.#direct = null;
-    const mine = SENT.map((name) => [name, this[name as Sent]] as const);
-    this.#adopt(create(this.#recipe as Recipe));
-    for (const [name, value] of mine) (this as unknown as Record<string, unknown>)[name] = value;
+    this.#adoptKeeping(() => create(this.#recipe as Recipe));
     if (direct.machine.request === 'started') {
       for (const [method, args] of direct.calls) this.#call(method, (e) => e.values(args));
     }
@@ -217,6 +221,17 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
     this[MIRROR](created.state);
     this.adoptContext(created);
     trackConnection(created.id, this);
+  }
+
+  /**
+   * Adopts a new worker object made by `make`, keeping this twin's attributes: the worker's
+   * takes them with the next call (`target()` sends what differs from its own).
+   */
+  #adoptKeeping(make: () => Created): void {
+    const mine = SENT.map((name) => [name, this[name as Sent]] as const);
+    this.#sent = {};
+    this.#adopt(make());
+    for (const [name, value] of mine) (this as unknown as Record<string, unknown>)[name] = value;
   }
 
   /** @internal HTTPS takes its context's fields (hook). */
@@ -276,16 +291,26 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
     return this.#id;
   }
 
-  /** The worker that had this connection's object is gone: make it again, closed. */
+  /**
+   * The worker that had this connection's object is gone: make it again, closed, with the
+   * attributes the caller gave this one (sent with the next call, as any changed one).
+   */
   #rebuild(): void {
     const recipe = this.#recipe;
-    if (recipe === null) {
-      throw new Error(
+    const remake = this.#remake;
+    if (recipe === null && remake === null) {
+      throw new WorkerError(
         'httplib-ts/sync: this connection belonged to a worker thread that failed and was replaced',
       );
     }
-    this.#sent = {};
-    this.#adopt(create(recipe));
+    // An HTTPS connection's context goes on (one made for it, which the caller may have
+    // changed since, too: a new one would forget what the caller loaded into it).
+    const context = (this as { _context?: httplib.ssl.SSLContext })._context;
+    this.#adoptKeeping(() =>
+      recipe !== null
+        ? create({ ...recipe, context: context ?? recipe.context })
+        : (remake as () => Created)(),
+    );
     if (this.#tunnel !== null) this.#call('set_tunnel', (e) => e.values(this.#tunnel as unknown[]));
   }
 
@@ -499,3 +524,11 @@ export { create, sendContext };
 
 /** legacy.ts passes this as the host to make the twin of an existing worker object. */
 export const BIND: unique symbol = Symbol('httplib-ts/sync bind');
+
+/** What legacy.ts passes as the options with `BIND`. */
+export interface Bound {
+  /** The worker's connection (`id`: the connection's). */
+  readonly created: Created;
+  /** Makes the legacy object again in a new worker; what it returns, for its connection. */
+  readonly remake: () => Created;
+}

@@ -2,13 +2,25 @@
  * `HTTP` and `HTTPS` of `httplib-ts/sync`: twins of the main entry's Python 1.5.2
  * compatibility classes. The worker runs the main entry's own `HTTP`/`HTTPS`; `_conn` is
  * the twin of the connection inside it, and `file` / `headers` mirror its own.
+ *
+ * If the worker fails, the object is made again in the next worker on its next call (or
+ * its connection's), as a connection is: as if it had been closed.
  */
 import { OPTION_NAMES, optionsOf } from '../client/connection-options.ts';
 import { contextOption } from '../client/https-connection.ts';
 import * as httplib from '../index.ts';
 import { encodeBody } from './bodies.ts';
 import { type CallScope, currentGeneration } from './channel.ts';
-import { BIND, create, HTTPConnection, HTTPSConnection, sendContext } from './connection.ts';
+import {
+  BIND,
+  type Bound,
+  type Created,
+  create,
+  HTTPConnection,
+  HTTPSConnection,
+  type Recipe,
+  sendContext,
+} from './connection.ts';
 import { invoke, type ResponseHead } from './remote.ts';
 import { makeResponse } from './response.ts';
 import type * as T from './types.ts';
@@ -37,8 +49,9 @@ export class HTTP implements T.Blocking<httplib.HTTP> {
   /** The last reply's headers, or null after a bad status line. */
   headers: httplib.HTTPMessage | null = null;
 
-  #id: number;
-  readonly #generation: number;
+  #id = 0;
+  #generation = -1;
+  readonly #recipe: Recipe;
 
   /** Python: `HTTP(host='', port=None, strict=None)`. */
   constructor(
@@ -56,27 +69,41 @@ export class HTTP implements T.Blocking<httplib.HTTP> {
     const args: unknown[] = https
       ? [host, port, { ...options, context: undefined }]
       : [host, port, strict];
-    const created = create({ cls: https ? 'HTTPS' : 'HTTP', args, context });
-    this.#id = created.id;
-    this.#generation = currentGeneration();
+    this.#recipe = { cls: https ? 'HTTPS' : 'HTTP', args, context };
+    const created = this.#make(context);
     const Conn = https ? HTTPSConnection : HTTPConnection;
-    this._conn = new Conn(BIND as unknown as string, null, {
-      ...created,
-      id: created.conn,
-    } as unknown as T.HTTPConnectionOptions);
+    const bound: Bound = {
+      created,
+      // (The connection's SSL context, which the caller may have changed since, goes on.)
+      remake: () => this.#make(this._conn instanceof HTTPSConnection ? this._conn._context : null),
+    };
+    this._conn = new Conn(
+      BIND as unknown as string,
+      null,
+      bound as unknown as T.HTTPConnectionOptions,
+    );
     // Made in the worker, whose default timeout is its own: the connection takes this
     // thread's (setdefaulttimeout), as Python's HTTP builds its connection with the global
     // default. Sent to the worker with the next call, as any changed attribute.
     this._conn.timeout = httplib.getdefaulttimeout();
   }
 
+  /**
+   * Makes the worker's object (again, after a worker failed: as if closed, the last reply's
+   * `file` gone with its worker); what it gives, for the wrapped connection's twin.
+   */
+  #make(context: httplib.ssl.SSLContext | null): Created {
+    const created = create({ ...this.#recipe, context });
+    this.#id = created.id;
+    this.#generation = currentGeneration();
+    this.file = null;
+    this.#response = null;
+    return { ...created, id: created.conn as number };
+  }
+
   #call(method: string, encode: (e: Encoder, scope: CallScope) => Json[]): Json {
-    if (this.#generation !== currentGeneration()) {
-      throw new Error(
-        'httplib-ts/sync: this HTTP object belonged to a worker thread that failed and was replaced',
-      );
-    }
-    // The wrapped connection's changed attributes go first.
+    // The wrapped connection's changed attributes go first (after a worker failed, its
+    // twin makes this object again first: `#make`).
     (this._conn as unknown as { target(): number }).target();
     const { value, reply } = invoke(this.#id, method, encode);
     const st = reply.json.st as { file?: Json; headers?: string[] | null } | undefined;

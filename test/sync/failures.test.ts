@@ -2,14 +2,15 @@
  * A worker that fails never leaves the caller blocked: an exception in it, its exit, its
  * thread stopped from outside, or a worker that stops answering (stuck) all become an
  * exception thrown from the call, within a bound; the next call starts a new worker, and
- * the caller's connections carry on there (as if they had been closed).
+ * the caller's connections (and legacy HTTP objects) carry on there (as if they had been
+ * closed).
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { currentWorker, testHook, tuning } from '../../src/sync/channel.ts';
 import * as httplib from '../../src/sync.ts';
-import { noUncaught, type Peer, startPeer, thrown } from './peer.ts';
+import { legacyGet, noUncaught, type Peer, startPeer, thrown } from './peer.ts';
 
 noUncaught();
 let peer: Peer;
@@ -123,6 +124,30 @@ describe('a worker that fails', () => {
     assert.match(err.message, /replaced/);
     r.close();
     conn.close();
+  });
+
+  it('a legacy HTTP object carries on in the new worker, as a connection does, with its attributes', () => {
+    const h = new httplib.HTTP('127.0.0.1', peer.http);
+    const get = (): string => legacyGet(h, '/hello');
+    assert.equal(get(), 'hello\n');
+    const debug: string[] = [];
+    h._conn.debugOutput = (text) => debug.push(text);
+    h.set_debuglevel(1);
+    const old = currentWorker();
+    failsWithin(3000, () => testHook('exit'), /exited/);
+    // Before: every later call threw a plain Error ("this HTTP object belonged to a worker
+    // thread that failed and was replaced"), with no code.
+    assert.equal(get(), 'hello\n');
+    assert.notEqual(currentWorker(), old, 'a new worker');
+    // The debug level set before the failure is the new worker's object's too.
+    assert.match(debug.join(''), /^send: 'GET \/hello HTTP\/1\.0/m);
+    assert.equal(get(), 'hello\n');
+    // As if closed: the reply's file of the lost worker is gone.
+    failsWithin(3000, () => testHook('exit'), /exited/);
+    h.close();
+    assert.equal(h.getfile(), null);
+    assert.equal(get(), 'hello\n');
+    h.close();
   });
 
   it("an exception inside a command is that call's exception, and the worker goes on", () => {

@@ -11,10 +11,11 @@ import { once } from 'node:events';
 import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import * as main from '../../src/index.ts';
+import { testHook } from '../../src/sync/channel.ts';
 import * as httplib from '../../src/sync.ts';
 import { runNode } from '../cli/cli-harness.ts';
 import { makePki, type Pki } from '../integration/tls-peers.ts';
-import { noUncaught, type Peer, SYNC_ENTRY, startPeer, thrown } from './peer.ts';
+import { legacyGet, noUncaught, type Peer, SYNC_ENTRY, startPeer, thrown } from './peer.ts';
 
 noUncaught();
 let pki: Pki;
@@ -130,6 +131,26 @@ describe('HTTPS', () => {
     assert.equal(status, 200);
     assert.equal(h.getfile()?.read().toString(), 'hello\n');
     h.close();
+  });
+
+  it('HTTPS connections and the legacy HTTPS class carry on after the worker failed, with their context', () => {
+    // No context given: the connection's own, which the caller then changes (trusting the
+    // test CA), must be the new worker's object's too (a new default one would not trust it).
+    const h = new httplib.HTTPS('localhost', peer.https);
+    const conn = new httplib.HTTPSConnection('localhost', peer.https);
+    const cases: Array<[httplib.ssl.SSLContext, () => string]> = [
+      [(h._conn as httplib.HTTPSConnection)._context, () => legacyGet(h, '/hello')],
+      [conn._context, () => get(conn, '/hello')],
+    ];
+    for (const [context, fetch] of cases) {
+      context.load_verify_locations(pki.file('ca.pem'));
+      assert.equal(fetch(), 'hello\n');
+      const err = thrown(() => testHook('exit')) as { code?: string };
+      assert.equal(err.code, 'ERR_HTTPLIB_SYNC_WORKER');
+      assert.equal(fetch(), 'hello\n');
+    }
+    h.close();
+    conn.close();
   });
 
   it('a process.emitWarning that throws, met by a warning of the worker in the middle of a request: the calls go on, in step', async () => {

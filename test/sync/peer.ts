@@ -74,6 +74,14 @@ export function pattern(n: number): Buffer {
   return out;
 }
 
+/** `GET path` through a legacy `HTTP`/`HTTPS` object: the body of its 200 reply. */
+export function legacyGet(h: blocking.HTTP, path: string): string {
+  h.putrequest('GET', path);
+  h.endheaders();
+  assert.equal(h.getreply()[0], 200);
+  return String(h.getfile()?.read());
+}
+
 /** Runs `fn`, which must throw; returns what it threw. */
 export function thrown(fn: () => unknown): unknown {
   try {
