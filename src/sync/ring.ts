@@ -320,10 +320,17 @@ export class Ring {
  * after connection would otherwise make 1 MiB of shared memory for each, which the
  * collector gives back late: resident memory grew to a gigabyte over 15,000 connections).
  * Only the current worker's: one that failed may have left its sockets reading into them.
+ *
+ * A ring let go is not given back until the worker's collector, too, has dropped its own
+ * view of it, and the worker, which allocates little, collects seldom: bursts of 100
+ * connections (1 MiB bodies), all closed after each, grew the process by 100 MiB a burst
+ * (263, 360, 458 MiB). So every ring closed is kept for the next burst, newest first; those
+ * beyond SPARE_RINGS that no connection took for SPARE_KEEP_MS are let go.
  */
-const spare: SharedArrayBuffer[] = [];
+const spare: Array<{ readonly sab: SharedArrayBuffer; readonly since: number }> = [];
 let spareGeneration = -1;
 const SPARE_RINGS = 4;
+const SPARE_KEEP_MS = 10_000;
 
 function takeMemory(): SharedArrayBuffer {
   const generation = currentGeneration();
@@ -331,7 +338,8 @@ function takeMemory(): SharedArrayBuffer {
     spare.length = 0;
     spareGeneration = generation;
   }
-  const sab = spare.pop();
+  trimSpare();
+  const sab = spare.pop()?.sab;
   if (sab === undefined) return new SharedArrayBuffer(R_CTRL_BYTES + RING_BYTES);
   new Int32Array(sab, 0, R_CTRL_BYTES / 4).fill(0);
   return sab;
@@ -339,7 +347,16 @@ function takeMemory(): SharedArrayBuffer {
 
 function giveMemory(sab: SharedArrayBuffer, generation: number): void {
   if (spareGeneration === generation && generation === currentGeneration()) {
-    if (spare.length < SPARE_RINGS) spare.push(sab);
+    spare.push({ sab, since: performance.now() });
+    trimSpare();
+  }
+}
+
+/** Lets go of the rings beyond SPARE_RINGS unused for SPARE_KEEP_MS (the oldest first). */
+function trimSpare(): void {
+  const now = performance.now();
+  while (spare.length > SPARE_RINGS && now - (spare[0]?.since ?? now) > SPARE_KEEP_MS) {
+    spare.shift();
   }
 }
 

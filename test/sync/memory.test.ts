@@ -170,3 +170,29 @@ for (const direct of [true, false]) {
     assert.equal(open, 0, 'sockets the server closed left open');
   });
 }
+
+for (const direct of [true, false]) {
+  const transport = direct ? 'direct' : 'worker';
+  it(`bursts of connections, all closed after each, do not grow the memory burst by burst (${transport} transport)`, () => {
+    const burst = (): number => {
+      const conns = [];
+      for (let i = 0; i < 24; i++) {
+        const conn = connectionOn(direct, peer.http);
+        conn.request('GET', '/bytes?n=1048576');
+        assert.equal(conn.getresponse().read().length, 1048576);
+        conns.push(conn);
+      }
+      for (const conn of conns) conn.close();
+      // (The second collection waits for the first one's freeing of array buffers, which
+      // goes on in the background.)
+      gc();
+      gc();
+      return process.memoryUsage().arrayBuffers;
+    };
+    const first = burst();
+    burst();
+    const grew = burst() - first;
+    // (Each burst's rings stayed until the worker's own collection: 48 MiB more.)
+    assert.ok(grew < 12 * 1024 * 1024, `grew by ${Math.round(grew / 1048576)} MiB`);
+  });
+}
