@@ -15,6 +15,7 @@ import { finished, type Readable } from 'node:stream';
 import { isAnyArrayBuffer } from 'node:util/types';
 import type { BodyInfo } from '../protocol/request-writer.ts';
 import type { PreparedBody } from './body-source.ts';
+import { socketError } from './deadline.ts';
 import { reblock } from './reblock.ts';
 import { READ_AHEAD } from './tuning.ts';
 
@@ -73,7 +74,14 @@ export function takeStream(stream: Readable): StreamGuard {
     },
   };
   function keep(err: unknown): void {
-    guard.error ??= err ?? new Error('the body stream emitted an error without a value');
+    // A value that is not an Error (none, a string) becomes one of ours, with a code
+    // (API.md "Errors carry codes"), the value its cause.
+    guard.error ??=
+      err === undefined || err === null
+        ? Object.assign(new Error('the body stream emitted an error without a value'), {
+            code: 'ERR_HTTPLIB_NOT_AN_ERROR',
+          })
+        : socketError(err, 'the body stream');
   }
   stream.on('error', keep);
   return guard;
@@ -256,8 +264,9 @@ export class StreamBody implements PreparedBody {
         }
         if (outcome !== undefined) {
           // finished() tells an 'error' event without a value as the stream's end, as if
-          // it were complete: the guard kept it.
-          const failure = outcome ?? this.#guard.error;
+          // it were complete, and one with a value that is not an Error as that value: the
+          // guard kept it, as an Error of ours.
+          const failure = this.#guard.error ?? outcome ?? undefined;
           if (failure === undefined) return;
           throw failure;
         }

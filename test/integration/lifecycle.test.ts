@@ -228,26 +228,41 @@ describe('scenario 3: a body that fails', () => {
     });
   });
 
-  it("a stream that emits 'error' with no value half-way: the request rejects, the body is not taken as complete", async () => {
-    // finished() reports such an 'error' as the stream's end: only our guard saw it.
-    await withConn(await okServer(), async (conn) => {
-      let pushed = false;
-      const body = new Readable({
-        read() {
-          if (pushed) return;
-          pushed = true;
-          this.push('part one');
-          setTimeout(() => this.emit('error'), 20);
-        },
+  // finished() reports an 'error' without a value as the stream's end, and one with a
+  // string as that string: only our guard saw them as failures, made Errors of ours.
+  const cases: Array<[string, unknown[], RegExp, unknown]> = [
+    ['no value', [], /emitted an error without a value/, undefined],
+    [
+      'a string',
+      ['disk on fire'],
+      /the body stream failed with a value that is not an Error/,
+      'disk on fire',
+    ],
+  ];
+  for (const [what, args, message, cause] of cases) {
+    it(`a stream that emits 'error' with ${what} half-way: an Error of ours with a code, the body not taken as complete`, async () => {
+      await withConn(await okServer(), async (conn) => {
+        let pushed = false;
+        const body = new Readable({
+          read() {
+            if (pushed) return;
+            pushed = true;
+            this.push('part one');
+            setTimeout(() => this.emit('error', ...args), 20);
+          },
+        });
+        body.on('error', () => {});
+        await assert.rejects(conn.request('POST', '/upload', body), (err: unknown) => {
+          assert.ok(err instanceof Error, String(err));
+          assert.match(err.message, message);
+          assert.equal((err as NodeJS.ErrnoException).code, 'ERR_HTTPLIB_NOT_AN_ERROR');
+          assert.equal(err.cause, cause);
+          return true;
+        });
+        await fetchOk(conn, '/after');
       });
-      body.on('error', () => {});
-      await assert.rejects(
-        conn.request('POST', '/upload', body),
-        /emitted an error without a value/,
-      );
-      await fetchOk(conn, '/after');
     });
-  });
+  }
 
   it('a stream failing half-way rejects; the half-sent connection is not reused', async () => {
     await withConn(await okServer(), async (conn) => {
