@@ -19,6 +19,7 @@ import {
   abortedBy,
   beforeClose,
   closedByCaller,
+  isPeerCut,
   listenAbort,
   releasing,
   timeoutMs,
@@ -603,11 +604,7 @@ function untilPeerGone(pending: Promise<void>, reader: ByteReader): Promise<void
  * timeout, an abort or the body's own failure).
  */
 function cutByPeer(err: unknown, reader: ByteReader): boolean {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  return (
-    (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') &&
-    (err === reader.error || reader.closed || reader.ended)
-  );
+  return isPeerCut(err) && (err === reader.error || reader.closed || reader.ended);
 }
 
 /** The error a write on `reader`'s socket must end with now (see `untilPeerGone`), or null. */

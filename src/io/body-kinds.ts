@@ -15,7 +15,7 @@ import { finished, type Readable } from 'node:stream';
 import { isAnyArrayBuffer } from 'node:util/types';
 import type { BodyInfo } from '../protocol/request-writer.ts';
 import type { PreparedBody } from './body-source.ts';
-import { socketError } from './deadline.ts';
+import { notAnError, socketError } from './deadline.ts';
 import { reblock } from './reblock.ts';
 import { READ_AHEAD } from './tuning.ts';
 
@@ -78,9 +78,7 @@ export function takeStream(stream: Readable): StreamGuard {
     // (API.md "Errors carry codes"), the value its cause.
     guard.error ??=
       err === undefined || err === null
-        ? Object.assign(new Error('the body stream emitted an error without a value'), {
-            code: 'ERR_HTTPLIB_NOT_AN_ERROR',
-          })
+        ? notAnError('the body stream emitted an error without a value')
         : socketError(err, 'the body stream');
   }
   stream.on('error', keep);

@@ -98,12 +98,23 @@ export function listenAbort(
  */
 export function socketError(value: unknown, what = 'the socket'): Error {
   if (value instanceof Error) return value;
-  return Object.assign(
-    new Error(`${what} failed with a value that is not an Error: ${shown(value)}`, {
-      cause: value,
-    }),
-    { code: 'ERR_HTTPLIB_NOT_AN_ERROR' },
-  );
+  return notAnError(`${what} failed with a value that is not an Error: ${shown(value)}`, value);
+}
+
+/** The package's Error for a failure that came as no Error (`value`, its cause, if any). */
+export function notAnError(message: string, value?: unknown): Error {
+  const options = value === undefined ? undefined : { cause: value };
+  return Object.assign(new Error(message, options), { code: 'ERR_HTTPLIB_NOT_AN_ERROR' });
+}
+
+/**
+ * Whether a send's error says the peer cut the connection (a reset, or its end), as
+ * opposed to a timeout, an abort or the body's own failure: the code of the socket's
+ * error (connection-driver.ts, sync/direct.ts: an answer already queued is then read).
+ */
+export function isPeerCut(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED';
 }
 
 /** `value` as text for a message, even when it has no usable `toString` (null prototype). */

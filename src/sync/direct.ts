@@ -2,7 +2,7 @@ import { type DebugOutput, writeDebug } from '../client/debug.ts';
 import { type Outgoing, requestOutgoing } from '../client/request-output.ts';
 import * as httplib from '../index.ts';
 import { checkSendData, type PreparedBody } from '../io/body-source.ts';
-import { checkTimeout } from '../io/deadline.ts';
+import { checkTimeout, isPeerCut } from '../io/deadline.ts';
 import {
   ClientConnection,
   type ConnectionAction,
@@ -351,13 +351,7 @@ export class DirectDriver {
    */
   #answered(err: unknown): boolean {
     const ring = this.#ring;
-    const code = (err as NodeJS.ErrnoException | null)?.code;
-    return (
-      ring !== null &&
-      ring.buffered > 0 &&
-      (ring.failed || ring.ended) &&
-      (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED')
-    );
+    return ring !== null && ring.buffered > 0 && (ring.failed || ring.ended) && isPeerCut(err);
   }
 
   // --- the socket ----------------------------------------------------------------------------
