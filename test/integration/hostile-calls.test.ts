@@ -436,6 +436,57 @@ describe('an early answer, then a reset, with getresponse() called while request
   });
 });
 
+describe('an early answer, then a reset: the calls around the answer kept for getresponse()', () => {
+  /** A server that answers 413 at once and closes with the body unread (a reset). */
+  const refusing = (): Promise<RawServer> =>
+    rawServer((socket) => {
+      socket.once('data', () => {
+        socket.write(
+          'HTTP/1.1 413 Payload Too Large\r\nContent-Length: 3\r\nConnection: close\r\n\r\nbig',
+        );
+        setTimeout(() => socket.destroy(), 20);
+      });
+    });
+  const cut = (err: unknown): true => {
+    const code = (err as NodeJS.ErrnoException).code;
+    assert.ok(code === 'ECONNRESET' || code === 'EPIPE', String(err));
+    return true;
+  };
+
+  it('getresponse() twice at once: the first reads the answer, the second is ResponseNotReady', async () => {
+    const srv = await refusing();
+    const conn = new HTTPConnection(HOST, srv.port, { timeout: 20 });
+    try {
+      await assert.rejects(conn.request('PUT', '/up', Buffer.alloc(32 * 1024 * 1024)), cut);
+      const first = conn.getresponse();
+      await assert.rejects(conn.getresponse(), ResponseNotReady);
+      const r = await first;
+      assert.equal(r.status, 413);
+      assert.equal((await r.read()).toString(), 'big');
+    } finally {
+      conn.close();
+      await srv.close();
+    }
+  });
+
+  it('close() before getresponse(): the answer is dropped with the socket, Idle, the next request on a new connection', async () => {
+    const srv = await refusing();
+    const conn = new HTTPConnection(HOST, srv.port, { timeout: 20 });
+    try {
+      await assert.rejects(conn.request('PUT', '/up', Buffer.alloc(32 * 1024 * 1024)), cut);
+      conn.close();
+      assert.equal(conn.sock, null);
+      await assert.rejects(conn.getresponse(), ResponseNotReady);
+      await assert.rejects(conn.request('PUT', '/up', Buffer.alloc(32 * 1024 * 1024)), cut);
+      assert.equal((await conn.getresponse()).status, 413);
+      assert.equal(srv.sockets.length, 2);
+    } finally {
+      conn.close();
+      await srv.close();
+    }
+  });
+});
+
 describe('an early answer larger than the socket queues, then a reset, while the body waits for its source', () => {
   // Above the high-water mark (256 KiB, io/tuning.ts) the socket is paused, and a paused
   // socket is not polled: the reset must be seen all the same (an empty write, or for TLS
