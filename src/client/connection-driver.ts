@@ -72,6 +72,8 @@ export class ConnectionDriver extends ConnectionLinks {
     const kept = this.kept;
     this.epoch = null;
     this.connecting = null;
+    // A subclass's connect() still running opens no socket for the calls given up here.
+    this.delegated = null;
     this.cancelAgain(reason ?? closedByCaller('connect'));
     this.sending = null;
     this.link = null;
@@ -99,8 +101,13 @@ export class ConnectionDriver extends ConnectionLinks {
     // replaced by the caller, which no server-side error (EPIPE) may be blamed for.
     // A connect elsewhere while a request waits for the connect under way gives that
     // request up too (it was made for the old host; connectAgain does the rest).
+    // While a subclass's connect() runs for an auto-open, connect() opens that socket.
     const busy = this.machine.inFlight || this.sending !== null;
-    if (busy && (this.machine.socket !== 'connecting' || this.movedSinceConnecting())) {
+    if (
+      this.delegated === null &&
+      busy &&
+      (this.machine.socket !== 'connecting' || this.movedSinceConnecting())
+    ) {
       if (this.kept !== null && this.link !== null) {
         this.kept = null;
         this.forget(this.link);

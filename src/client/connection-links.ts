@@ -5,7 +5,15 @@
  * io/transport.ts), join, replace, detach, destroy. It decides nothing itself.
  */
 import type { Duplex } from 'node:stream';
-import { type CallWait, callWait, closedByCaller, timeoutMs } from '../io/deadline.ts';
+import {
+  abortedBy,
+  type CallWait,
+  callWait,
+  closedByCaller,
+  epochError,
+  listenAbort,
+  timeoutMs,
+} from '../io/deadline.ts';
 import {
   type CreateConnection,
   establish,
@@ -34,6 +42,12 @@ export interface TunnelTarget {
   readonly host: string;
   readonly port: number;
   readonly head: string;
+}
+
+/** A subclass's `connect()` run by an auto-open: the call's signal, and what it opened. */
+interface Delegated {
+  readonly signal: AbortSignal | undefined;
+  opened: Promise<Link> | null;
 }
 
 /** TLS for a connection to `host:port` (the tunnel's, when tunnelling). */
@@ -68,6 +82,13 @@ export class ConnectionLinks {
   /** The kept-alive response reading its body on `link`, if any. */
   protected kept: HTTPResponse | null = null;
   private defaultWait: (CallWait & { readonly seconds: number | null }) | null = null;
+  /**
+   * A subclass's own `connect()`, if it has one (read at each open): Python's requests
+   * open the socket by calling `self.connect()`, so an override runs there too.
+   */
+  ownConnect: (() => (() => Promise<void>) | null) | null = null;
+  /** The auto-open that runs the subclass's `connect()`: its `super.connect()` opens. */
+  protected delegated: Delegated | null = null;
   protected readonly debug = (text: string): void => writeDebug(this.conn.debugOutput, text);
   /** Where the debug output of a call made now goes: null when the level is off now. */
   debugNow(): ((text: string) => void) | null {
@@ -96,11 +117,19 @@ export class ConnectionLinks {
 
   /** `connect()`: open (or join, or replace) the socket. */
   connect(): Promise<void> {
+    const delegated = this.delegated;
+    if (delegated !== null) {
+      // The subclass's connect() run by an auto-open: its super.connect() opens the socket
+      // the request waits for (joining the connect under way would wait for itself), and
+      // any other connect() until it settled joins that socket.
+      delegated.opened ??= this.openSocket(delegated.signal);
+      return delegated.opened.then(noop);
+    }
     const action = this.machine.handle('connect');
     if (action === 'join' && this.connecting !== null && this.movedSinceConnecting()) {
       return this.connectAgain().then(noop);
     }
-    return Promise.resolve(this.acquire(action, undefined)).then(noop);
+    return Promise.resolve(this.acquire(action, undefined, true)).then(noop);
   }
 
   /**
@@ -138,7 +167,7 @@ export class ConnectionLinks {
     if (again === null) return;
     this.again = null;
     try {
-      again.resolve(this.acquire(this.machine.handle('connect'), undefined));
+      again.resolve(this.acquire(this.machine.handle('connect'), undefined, true));
     } catch (err) {
       again.reject(err);
     }
@@ -157,6 +186,8 @@ export class ConnectionLinks {
   protected acquire(
     action: ConnectionAction,
     signal: AbortSignal | undefined,
+    // Made by connect() itself: it opens (a subclass's connect() is the caller).
+    byConnect = false,
   ): Link | Promise<Link> {
     switch (action) {
       case 'write':
@@ -165,22 +196,95 @@ export class ConnectionLinks {
       case 'join':
         // The machine said so when the call was made, while connecting; carried out after
         // the calls before it, the connect may be over: its socket, not a second one.
-        return this.connecting ?? this.link ?? this.open(signal);
+        return this.connecting ?? this.link ?? this.open(signal, byConnect);
       case 'replace':
         this.drop(null);
-        return this.open(signal);
+        return this.open(signal, byConnect);
       case 'detach':
         // The kept response keeps reading the old socket and closes it at its end.
         this.kept = null;
         if (this.link !== null) this.forget(this.link);
         this.link = null;
-        return this.open(signal);
+        return this.open(signal, byConnect);
       default:
-        return this.open(signal);
+        return this.open(signal, byConnect);
     }
   }
 
-  private open(signal: AbortSignal | undefined): Promise<Link> {
+  /**
+   * Open a socket for a call (`auto_open`). With a subclass's `connect()`, that runs, as
+   * Python's `send()` calls `self.connect()`; the calls wait for it to settle, and its
+   * `super.connect()` opens the socket. One that never calls it fails the call with
+   * `NotConnected` (Python's `send()` then fails on its missing `sock`).
+   */
+  private open(signal: AbortSignal | undefined, byConnect: boolean): Promise<Link> {
+    const own = byConnect ? null : (this.ownConnect?.() ?? null);
+    if (own === null) return this.openSocket(signal);
+    const generation = this.generation;
+    const delegated: Delegated = { signal, opened: null };
+    this.delegated = delegated;
+    let ran: Promise<void>;
+    try {
+      ran = Promise.resolve(own());
+    } catch (err) {
+      ran = Promise.reject(err);
+    }
+    const wait = this.waitOptions(signal);
+    const epoch = this.epochSignal();
+    const whole = new Promise<Link>((resolve, reject) => {
+      let done = false;
+      // Its end, or the call's: what it opened (null: nothing, the connect is over).
+      const finish = (): Promise<Link> | null => {
+        done = true;
+        epoch.removeEventListener('abort', onAbort);
+        wait.signal?.removeEventListener('abort', onAbort);
+        wait.release();
+        if (this.delegated === delegated) this.delegated = null;
+        const opened = delegated.opened;
+        if (opened === null && generation === this.generation) {
+          this.connecting = null;
+          this.machine.handle('connect-failed');
+          this.runAgain();
+        }
+        return opened;
+      };
+      // close() or the call's signal does not wait for it: what it does later is its own
+      // (a super.connect() then is an ordinary connect()).
+      const onAbort = (): void => {
+        if (done) return;
+        finish()?.catch(noop);
+        reject(
+          epoch.aborted ? epochError(epoch, 'connect') : abortedBy(wait.signal as AbortSignal),
+        );
+      };
+      listenAbort(epoch, onAbort, { once: true });
+      if (wait.signal) listenAbort(wait.signal, onAbort, { once: true });
+      if (wait.signal?.aborted) onAbort();
+      ran.then(
+        () => {
+          if (done) return;
+          const opened = finish();
+          if (generation !== this.generation) reject(closedByCaller('connect'));
+          else if (opened === null) {
+            reject(
+              new NotConnected('connect() returned without opening the socket (super.connect())'),
+            );
+          } else resolve(opened);
+        },
+        (err: unknown) => {
+          if (done) return;
+          // Its own failure is the call's; what it opened stays (as Python's sock does).
+          finish()?.catch(noop);
+          reject(err);
+        },
+      );
+    });
+    // The calls made meanwhile wait for the whole of it (until its super.connect()).
+    if (delegated.opened === null) this.connecting = whole;
+    return whole;
+  }
+
+  private openSocket(signal: AbortSignal | undefined): Promise<Link> {
     const generation = this.generation;
     const conn = this.conn;
     const tunnel = this.tunnel;

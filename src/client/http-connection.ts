@@ -179,6 +179,8 @@ export class HTTPConnection {
       options.signal ?? null,
       options.createConnection ?? null,
     );
+    this.#driver.ownConnect = () =>
+      this.connect === HTTPConnection.prototype.connect ? null : () => this.connect();
   }
 
   /**

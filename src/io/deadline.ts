@@ -249,7 +249,7 @@ export function isClosedByCaller(err: unknown): boolean {
  * the caller's close names the phase; a close with a reason of its own (a call's signal
  * that gave up the whole exchange) is that reason.
  */
-function epochError(epoch: AbortSignal, phase?: Phase): Error {
+export function epochError(epoch: AbortSignal, phase?: Phase): Error {
   const reason: unknown = epoch.reason;
   return reason instanceof AbortError && !byCaller.has(reason) ? reason : closedByCaller(phase);
 }
