@@ -274,6 +274,25 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
     );
   }
 
+  /**
+   * Python 3's `readlines(hint=-1)`: the rest of the body as lines, each with its `\n`
+   * (the last may lack it); with a positive `hint`, no more lines once those read hold at
+   * least `hint` bytes.
+   */
+  async readlines(hint: number | null = -1, options?: ReadOptions): Promise<Buffer[]> {
+    const max = sizeLimit('hint', hint);
+    if (max instanceof TypeError) throw max;
+    const lines: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const line = await this.readline(-1, options);
+      if (line.length === 0) return lines;
+      lines.push(line);
+      total += line.length;
+      if (max > 0 && total >= max) return lines;
+    }
+  }
+
   /** `for await (const chunk of response)`: the body as Buffers, as they arrive. */
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
     for (;;) {

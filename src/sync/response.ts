@@ -7,7 +7,7 @@
  * A read of a response that is already closed returns what the main entry returns then
  * (nothing) without asking the worker: closed is final.
  */
-import { bytesOf } from '../client/http-response.ts';
+import { bytesOf, sizeLimit } from '../client/http-response.ts';
 import * as httplib from '../index.ts';
 import type { Reply } from './channel.ts';
 import { currentGeneration, exclusive, transact } from './channel.ts';
@@ -206,6 +206,21 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse> {
   readline(limit = -1, options?: T.ReadOptions): Buffer {
     if (this.#over()) return EMPTY;
     return this.#bytes(this.#read('readline', limit, options));
+  }
+
+  /** Python 3's `readlines(hint=-1)`: see the main entry. */
+  readlines(hint: number | null = -1, options?: T.ReadOptions): Buffer[] {
+    const max = sizeLimit('hint', hint);
+    if (max instanceof TypeError) throw max;
+    const lines: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const line = this.readline(-1, options);
+      if (line.length === 0) return lines;
+      lines.push(line);
+      total += line.length;
+      if (max > 0 && total >= max) return lines;
+    }
   }
 
   /** `for (const chunk of response)`: the body as Buffers, as they arrive. */

@@ -86,6 +86,20 @@ describe('framing: Content-Length', () => {
     });
   });
 
+  it('readlines(hint) as Python 3: every line, or lines until they hold hint bytes; the rest stays', async () => {
+    const reply = 'HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\na\nb\nccc\nd';
+    await withSession([[reply, NEXT]], async (s) => {
+      const r = await s.get();
+      await assert.rejects(r.readlines(1.5), TypeError);
+      assert.deepEqual((await r.readlines(3)).map(String), ['a\n', 'b\n']);
+      assert.deepEqual((await r.readlines(1)).map(String), ['ccc\n']);
+      assert.deepEqual((await r.readlines(0)).map(String), ['d']);
+      assert.deepEqual(await r.readlines(), []);
+      assert.equal(r.isclosed(), true);
+      await expectNext(s, 1);
+    });
+  });
+
   it('Content-Length: 0 is an empty body on a kept connection', async () => {
     await withSession([['HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', NEXT]], async (s) => {
       const r = await s.get();
@@ -252,6 +266,17 @@ describe('framing: chunked', () => {
         await expectNext(s, 1);
       },
     );
+  });
+
+  it('readlines() joins a line split across chunks, and stops at the last chunk', async () => {
+    const reply =
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\na\nb\r\n4\r\n\nccc\r\n0\r\n\r\n';
+    await withSession([[reply, NEXT]], async (s) => {
+      const r = await s.get();
+      assert.deepEqual((await r.readlines(null)).map(String), ['a\n', 'b\n', 'ccc']);
+      assert.equal(r.isclosed(), true);
+      await expectNext(s, 1);
+    });
   });
 
   it('Transfer-Encoding is matched case-insensitively', async () => {

@@ -109,6 +109,18 @@ describe('a session, as Python has it', () => {
     conn.close();
   });
 
+  it('readlines(hint) as Python 3: every line, or lines until they hold hint bytes', () => {
+    const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
+    conn.request('GET', '/lines');
+    const r = conn.getresponse();
+    assert.throws(() => r.readlines(1.5), TypeError);
+    assert.deepEqual(r.readlines(2).map(String), ['a\n']);
+    assert.deepEqual(r.readlines(null).map(String), ['bb\n', 'ccc\n']);
+    assert.deepEqual(r.readlines(), []);
+    assert.equal(r.isclosed(), true);
+    conn.close();
+  });
+
   it('reads bodies larger than the shared area, with a known length and chunked', () => {
     const conn = new httplib.HTTPConnection('127.0.0.1', peer.http);
     for (const n of [1 << 20, (1 << 20) + 1, 3 << 20]) {
