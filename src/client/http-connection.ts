@@ -230,8 +230,10 @@ export class HTTPConnection {
    * `headers`, and closes the connection.
    *
    * Differs from Python 2.7: the host and headers are checked now, as Python's later
-   * gh-146211 fix does (`InvalidURL`/`TypeError`), and an IPv6 host is bracketed in the
-   * CONNECT line.
+   * gh-146211 fix does (`InvalidURL`/`TypeError`); the host must be a host name or an IP
+   * address, its port given once (`InvalidURL` for `'user@host'`, `'host/x'` or
+   * `('host:8080', 9090)`, which Python sends); an IPv6 host is bracketed in the CONNECT
+   * line.
    *
    * @example
    * ```ts

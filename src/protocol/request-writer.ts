@@ -33,6 +33,7 @@ import {
   validateHost,
   validateMethod,
   validatePath,
+  validateTunnelHost,
 } from './validate.ts';
 
 /** Where a request goes: what `putrequest` needs to write the `Host` header. */
@@ -327,6 +328,9 @@ export function tunnelRequest(
   // Python 2.7 takes '' for no tunnel (requests go to the proxy as they are) and sends
   // `CONNECT :80` for ':80'; either is a mistake (an unset variable), refused here.
   if (tunnelHost === '') throw new InvalidURL(`tunnel host is empty: ${pyrepr(host)}`);
+  // Control characters first, with Python 3's message (connectRequest checks it too).
+  validateHost(tunnelHost);
+  validateTunnelHost(tunnelHost, host, port);
   const pairs: Array<[string, string]> = [];
   for (const [name, value] of normalizeHeaders(headers)) {
     pairs.push([name, coerceHeaderValue(value, name)]);

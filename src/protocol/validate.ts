@@ -133,6 +133,67 @@ export function validateHost(host: string): void {
   if (m !== null) throw controlCharError(host, m[0]);
 }
 
+/** What a host name or an IP address never holds: the delimiters around an authority. */
+const AUTHORITY_DELIMITER = /[@/?#\\[\]]/;
+/** What the address of an IPv6 literal is made of (its zone id, after `%`, aside). */
+const IPV6_CHARS = /^[0-9A-Fa-f:.]+$/;
+/** A port at the end of a host, as in `'localhost:8080'` or `'[::1]:8080'`. */
+const PORT_SUFFIX = /:[0-9]+$/;
+
+/**
+ * An IPv6 address, with an optional zone id (`fe80::1%eth0`), as the connection's own
+ * host may have one. The address is checked by the URL parser (WHATWG's IPv6 grammar, what
+ * a proxy reads from the CONNECT line), which node:net's `isIPv6` would also do but is
+ * out of bounds in src/protocol.
+ */
+function isIPv6Literal(host: string): boolean {
+  const pct = host.indexOf('%');
+  const address = pct === -1 ? host : host.slice(0, pct);
+  if (pct === host.length - 1 || !IPV6_CHARS.test(address) || !address.includes(':')) {
+    return false;
+  }
+  return URL.canParse(`http://[${address}]/`);
+}
+
+/**
+ * `set_tunnel(host, port)`: the tunnel's host (`host`, as `parseHostPort` left it, after
+ * `validateHost`) must be a host name or an IP address, else `InvalidURL` naming what the
+ * caller gave (`given`). CONNECT's target is authority-form, `host:port` (RFC 9112
+ * §3.2.3), which the proxy splits at its last `:`: a `:` may only be part of an IPv6
+ * address (which `connectRequest` brackets), and `@`, `/`, `?`, `#`, `\` or a bracket
+ * left over make a target that proxies read as something else (userinfo, a path) or
+ * refuse. A port both in the host and as `port` is refused too: Python 2.7 sends
+ * `CONNECT localhost:8080:9090` for `('localhost:8080', 9090)`.
+ *
+ * Python 2.7 (and 3) send any of these as they are; the connection's own host is not
+ * checked so (a bad one fails at connect, in the name lookup, as in Python).
+ */
+export function validateTunnelHost(host: string, given: string, port: number | null): void {
+  const ipv6 = isIPv6Literal(host);
+  if (port !== null && !ipv6 && hasPort(host)) {
+    throw new InvalidURL(`tunnel host has a port, and port ${port} is given too: ${pyrepr(given)}`);
+  }
+  if (AUTHORITY_DELIMITER.test(host) || (!ipv6 && host.includes(':'))) {
+    // `'::1'` without a port parses as host ':' and port 1, as in Python: say why.
+    const hint =
+      port === null && isIPv6Literal(given)
+        ? ` (an IPv6 address takes brackets: ${pyrepr(`[${given}]`)})`
+        : '';
+    throw new InvalidURL(`tunnel host is not a host name or IP address: ${pyrepr(given)}${hint}`);
+  }
+}
+
+/** `'name:80'` or `'[v6]:80'`: a host, then a port (not a bad IPv6 address ending in digits). */
+function hasPort(host: string): boolean {
+  const m = PORT_SUFFIX.exec(host);
+  if (m === null) return false;
+  const rest = host.slice(0, m.index);
+  if (rest.charCodeAt(0) === 0x5b && rest.charCodeAt(rest.length - 1) === 0x5d) {
+    return isIPv6Literal(rest.slice(1, -1));
+  }
+  return rest !== '' && !rest.includes(':');
+}
+
 /**
  * Python 2.7's `HTTPConnection._validate_path` (CVE-2019-9740, CVE-2019-9947): a URL
  * holding any char in `\x00-\x20` or `\x7f-\xff` throws `InvalidURL` with the same

@@ -442,6 +442,77 @@ describe('CONNECT tunnels through a real proxy (issue 4)', { timeout: 60_000 }, 
       assert.equal(p.sockets.length, 0, 'the proxy saw no connection');
     });
 
+    it('refuses a tunnel host that is no host (CONNECT takes host:port), naming it, before any connection', async () => {
+      // Before, each went out: `CONNECT [localhost:8080]:9090`, `CONNECT [::1]:8080:9090`,
+      // `CONNECT [:443`, `CONNECT user@origin.example:443`... (Python 2.7 sends them too).
+      const p = await proxy();
+      const notHost = (host: string, hint = ''): string =>
+        `tunnel host is not a host name or IP address: '${host}'${hint}`;
+      const twice = (host: string, port: number): string =>
+        `tunnel host has a port, and port ${port} is given too: '${host}'`;
+      const bad: Array<[string, number | null, string]> = [
+        ['localhost:8080', 9090, twice('localhost:8080', 9090)],
+        ['[::1]:8080', 9090, twice('[::1]:8080', 9090)],
+        ['[', 443, notHost('[')],
+        ['::1]', 443, notHost('::1]')],
+        ['[[::1]]', 443, notHost('[[::1]]')],
+        ['user@origin.example', 443, notHost('user@origin.example')],
+        ['user@origin.example:443', null, notHost('user@origin.example:443')],
+        ['origin.example/x', 443, notHost('origin.example/x')],
+        ['origin.example?x', 443, notHost('origin.example?x')],
+        ['origin.example#x', 443, notHost('origin.example#x')],
+        ['origin\\example', 443, notHost('origin\\\\example')],
+        ['localhost:8080:9090', null, notHost('localhost:8080:9090')],
+        ['localhost:', 9090, notHost('localhost:')],
+        ['1::2::3', 443, notHost('1::2::3')],
+        ['[fe80::1%]', 443, notHost('[fe80::1%]')],
+        // Python's split makes it host ':' and port 1.
+        ['::1', null, notHost('::1', " (an IPv6 address takes brackets: '[::1]')")],
+      ];
+      for (const make of [viaHttp, viaHttps]) {
+        for (const [host, port, message] of bad) {
+          const conn = make(p);
+          assert.throws(
+            () => conn.set_tunnel(host, port),
+            (err: Error) => err instanceof InvalidURL && err.message === message,
+            JSON.stringify([host, port]),
+          );
+          assert.equal(conn._tunnel_host, null);
+          conn.close();
+        }
+      }
+      assert.equal(p.sockets.length, 0, 'the proxy saw no connection');
+    });
+
+    it('takes every form of a host: a name, IPv4, IPv6 with or without brackets or a zone id', async () => {
+      const p = await proxy({ route: () => origin.port });
+      const good: Array<[string, number | null, string]> = [
+        ['localhost', 8080, 'localhost:8080'],
+        ['localhost:8080', null, 'localhost:8080'],
+        ['[localhost]', 8080, 'localhost:8080'],
+        ['127.0.0.1', 8080, '127.0.0.1:8080'],
+        ['::1', 8080, '[::1]:8080'],
+        ['[::1]', 8080, '[::1]:8080'],
+        ['[::1]:8080', null, '[::1]:8080'],
+        ['::ffff:127.0.0.1', 8080, '[::ffff:127.0.0.1]:8080'],
+        ['fe80::1%eth0', 8080, '[fe80::1%eth0]:8080'],
+        ['[fe80::1%eth0]:8080', null, '[fe80::1%eth0]:8080'],
+      ];
+      for (const [host, port] of good) {
+        const conn = viaHttp(p);
+        conn.set_tunnel(host, port);
+        try {
+          assert.match(await fetch(conn), /^200 origin GET \/ /);
+        } finally {
+          conn.close();
+        }
+      }
+      assert.deepEqual(
+        p.heads,
+        good.map(([, , target]) => `CONNECT ${target} HTTP/1.0\r\n\r\n`),
+      );
+    });
+
     it('a refused set_tunnel leaves no tunnel behind', async () => {
       const p = await proxy();
       const conn = viaHttp(p);

@@ -17,6 +17,7 @@ import {
   validateHost,
   validateMethod,
   validatePath,
+  validateTunnelHost,
 } from '../../src/protocol/validate.ts';
 
 interface PyError {
@@ -271,6 +272,62 @@ describe('validateHost (Python 3 rule: 2.7 also rejects 0x80-0xFF, we IDNA-encod
       "URL can't contain control characters. 'example.com\\r\\nX: y' (found at least '\\r')",
     );
   });
+});
+
+describe('validateTunnelHost (stricter than 2.7, which sends any host in the CONNECT line)', () => {
+  // [host as parseHostPort left it, what the caller gave, the port given or null]
+  const accepted: Array<[string, string, number | null]> = [
+    ['origin.example', 'origin.example', 443],
+    ['origin.example', 'origin.example:8080', null],
+    ['127.0.0.1', '127.0.0.1', 80],
+    ['::1', '::1', 80],
+    ['::1', '[::1]', 80],
+    ['::1', '[::1]:8080', null],
+    ['1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8', 80],
+    ['::ffff:1.2.3.4', '::ffff:1.2.3.4', 80],
+    ['fe80::1%eth0', '[fe80::1%eth0]', 80],
+    ['δπθ.gr', 'δπθ.gr', 80],
+    ['a%41b', 'a%41b', 80],
+  ];
+  for (const [host, given, port] of accepted) {
+    it(`accepts ${pyrepr(given)} (port ${port})`, () => {
+      assert.doesNotThrow(() => validateTunnelHost(host, given, port));
+    });
+  }
+  const notHost = (given: string): string =>
+    `tunnel host is not a host name or IP address: ${pyrepr(given)}`;
+  const refused: Array<[string, string, number | null, string]> = [
+    [
+      'localhost:8080',
+      'localhost:8080',
+      9090,
+      "tunnel host has a port, and port 9090 is given too: 'localhost:8080'",
+    ],
+    [
+      '[::1]:8080',
+      '[::1]:8080',
+      9090,
+      "tunnel host has a port, and port 9090 is given too: '[::1]:8080'",
+    ],
+    ['[', '[', 443, notHost('[')],
+    ['::1]', '::1]', 443, notHost('::1]')],
+    ['user@h', 'user@h:80', null, notHost('user@h:80')],
+    ['h/x', 'h/x', 80, notHost('h/x')],
+    ['h?x', 'h?x', 80, notHost('h?x')],
+    ['h#x', 'h#x', 80, notHost('h#x')],
+    ['h\\x', 'h\\x', 80, notHost('h\\x')],
+    ['localhost:', 'localhost:', 80, notHost('localhost:')],
+    ['1::2::3', '1::2::3', 80, notHost('1::2::3')],
+    ['1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7:8:9', 80, notHost('1:2:3:4:5:6:7:8:9')],
+    ['fe80::1%', '[fe80::1%]', 80, notHost('[fe80::1%]')],
+    ['fe80::1%a/b', 'fe80::1%a/b', 80, notHost('fe80::1%a/b')],
+    [':', '::1', null, `${notHost('::1')} (an IPv6 address takes brackets: '[::1]')`],
+  ];
+  for (const [host, given, port, message] of refused) {
+    it(`refuses ${pyrepr(given)} (port ${port}) with InvalidURL`, () => {
+      assertRejects(() => validateTunnelHost(host, given, port), InvalidURL, message);
+    });
+  }
 });
 
 const TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";

@@ -355,3 +355,48 @@ describe('exceptions', () => {
     conn.close();
   });
 });
+
+describe('set_tunnel', () => {
+  for (const direct of [true, false]) {
+    const transport = direct ? 'direct' : 'worker';
+    it(`${transport} transport: a tunnel host that is no host is InvalidURL, as on the main entry, and nothing is sent`, () => {
+      // Before, each went out in the CONNECT line: `CONNECT [localhost:8080]:9090`,
+      // `CONNECT user@origin.example:443`, `CONNECT origin.example/x:443`.
+      for (const [host, port, message] of [
+        [
+          'localhost:8080',
+          9090,
+          "tunnel host has a port, and port 9090 is given too: 'localhost:8080'",
+        ],
+        ['[::1]:8080', 9090, "tunnel host has a port, and port 9090 is given too: '[::1]:8080'"],
+        ['[', 443, "tunnel host is not a host name or IP address: '['"],
+        [
+          'user@origin.example',
+          443,
+          "tunnel host is not a host name or IP address: 'user@origin.example'",
+        ],
+        [
+          'origin.example/x',
+          null,
+          "tunnel host is not a host name or IP address: 'origin.example/x'",
+        ],
+      ] as const) {
+        const conn = connectionOn(direct, peer.raw);
+        try {
+          const err = thrown(() => conn.set_tunnel(host, port)) as Error;
+          assert.ok(err instanceof main.InvalidURL, String(err));
+          assert.equal(err.message, message);
+          assert.equal(conn._tunnel_host, null);
+          // No tunnel was set: the request goes to the server itself.
+          conn.request('GET', '/echo-head');
+          assert.equal(
+            conn.getresponse().read().toString('latin1'),
+            `GET /echo-head HTTP/1.1\r\nHost: 127.0.0.1:${peer.raw}\r\nAccept-Encoding: identity\r\n\r\n`,
+          );
+        } finally {
+          conn.close();
+        }
+      }
+    });
+  }
+});
