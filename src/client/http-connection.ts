@@ -233,7 +233,8 @@ export class HTTPConnection {
    * gh-146211 fix does (`InvalidURL`/`TypeError`); the host must be a host name or an IP
    * address, its port given once (`InvalidURL` for `'user@host'`, `'host/x'` or
    * `('host:8080', 9090)`, which Python sends); an IPv6 host is bracketed in the CONNECT
-   * line.
+   * line. The headers are copied (Python 3.12+; 2.7 keeps the caller's dict): one added
+   * to the object later is not sent, so after a 407 call `set_tunnel()` again with it.
    *
    * @example
    * ```ts

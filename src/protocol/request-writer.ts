@@ -314,9 +314,12 @@ export function requestTarget(
 
 /**
  * `set_tunnel(host, port, headers)`: where the tunnel goes and its CONNECT head. The
- * headers are read, converted and checked once, here, and every CONNECT sends that copy
- * (Python 3 copies them too): a one-shot iterable is not found empty at connect time,
- * and a value whose toString changes cannot differ from what was checked.
+ * headers are read, converted and checked once, here, and every CONNECT sends that copy:
+ * a one-shot iterable is not found empty at connect time, and a value whose toString
+ * changes cannot differ from what was checked. Python 2.7 (and 3 up to 3.11) keeps the
+ * caller's dict instead, so a header added to it after a 407 goes with the next CONNECT;
+ * here it does not, and set_tunnel() is called again (3.12+ copies too; README's
+ * differences table, row tunnel-headers-copied).
  */
 export function tunnelRequest(
   host: string,

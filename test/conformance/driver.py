@@ -86,6 +86,8 @@ class Decoder(object):
         self.tmpdir = tmpdir
         self.cafile = cafile
         self.files = []
+        # Values kept under a name by a 'value' step: {"$ref": name} is that very object.
+        self.named = {}
 
     def value(self, v):
         if isinstance(v, dict):
@@ -122,6 +124,8 @@ class Decoder(object):
         if tag == '$iter':
             items = [self.value(x) for x in v[tag]]
             return (x for x in items)
+        if tag == '$ref':
+            return self.named[v[tag]]
         if tag == '$context':
             kind = v[tag]
             if kind == 'unverified':
@@ -262,6 +266,16 @@ def play(scenario, decoder):
                 sock = getattr(objects.get('conn'), 'sock', None)
                 if sock is not None:
                     select.select([sock], [], [], args[0] / 1000.0)
+                results.append({'ok': None})
+                continue
+            if op == 'value':
+                # Kept under its name, for later steps to pass ({"$ref": name}) or change.
+                decoder.named[step['as']] = args[0]
+                results.append({'ok': None})
+                continue
+            if op == 'setitem':
+                # The caller changing a value it passed before (a dict of headers).
+                decoder.named[step['on']][args[0]] = args[1]
                 results.append({'ok': None})
                 continue
             if op in ('HTTPConnection', 'HTTPSConnection', 'HTTP', 'HTTPS'):

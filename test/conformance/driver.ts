@@ -44,6 +44,8 @@ class Decoder {
   private dir: string | null = null;
   private count = 0;
   private readonly streams: Array<{ destroy(): void }> = [];
+  /** Values kept under a name by a `value` step: `{"$ref": name}` is that very object. */
+  readonly named = new Map<string, unknown>();
 
   constructor(cafile: string | null) {
     this.cafile = cafile;
@@ -87,6 +89,8 @@ class Decoder {
           yield* items;
         })();
       }
+      case '$ref':
+        return this.named.get(v.$ref as string);
       case '$context': {
         if (v.$context === 'unverified') return httplib.ssl._create_unverified_context();
         if (v.$context === 'default') return httplib.ssl.create_default_context();
@@ -200,6 +204,19 @@ export async function playScenario(
           while (conn?.sock != null && Date.now() < until) {
             await new Promise((r) => setTimeout(r, 5));
           }
+          results.push({ ok: null });
+          continue;
+        }
+        if (op === 'value') {
+          // Kept under its name, for later steps to pass (`{"$ref": name}`) or change.
+          decoder.named.set(step.as as string, args[0]);
+          results.push({ ok: null });
+          continue;
+        }
+        if (op === 'setitem') {
+          // The caller changing a value it passed before (an object of headers).
+          const target = decoder.named.get(step.on as string) as Record<string, unknown>;
+          target[String(args[0])] = args[1];
           results.push({ ok: null });
           continue;
         }

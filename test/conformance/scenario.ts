@@ -24,7 +24,9 @@ import { join } from 'node:path';
  * - `{"$iter": [values]}`: a generator yielding the values;
  * - `{"$context": "unverified" | "ca" | "ca-no-hostname" | "default"}`: an SSL context
  *   (`ssl._create_unverified_context()`, one trusting the test CA with or without the
- *   host-name check, or `ssl.create_default_context()`).
+ *   host-name check, or `ssl.create_default_context()`);
+ * - `{"$ref": "name"}`: the very value a `value` step kept under that name (so a change
+ *   made by a later `setitem` step is seen by whoever was given it).
  * A plain JSON string is a byte string in Python 2 (its char codes are the bytes) and a
  * JS string here: keep body strings ASCII, and use `$bytes` for other bytes.
  */
@@ -58,7 +60,7 @@ export interface StepObject {
   kw?: Record<string, Value>;
   /** The object called: `conn` (default for connection calls), `resp` (latest response, default for response calls), or a name given by `as`. */
   on?: string;
-  /** Name the response (`getresponse`) or file (`getfile`) this step returns. */
+  /** Name the response (`getresponse`) or file (`getfile`) this step returns, or the value a `value` step keeps. */
   as?: string;
 }
 

@@ -355,6 +355,32 @@ describe('CONNECT tunnels through a real proxy (issue 4)', { timeout: 60_000 }, 
         }
         assert.equal(p.heads.length, 2);
       });
+
+      it(`${kind}: after a 407, a header added to the object set_tunnel was given is not sent; set_tunnel again sends it`, async () => {
+        // set_tunnel keeps a copy (as Python 3.12+); Python 2.7 keeps the caller's dict
+        // and would send the added header with the second CONNECT (README's differences).
+        const p = await proxy({ auth: AUTH });
+        const conn = make(p);
+        const port = kind === 'HTTP' ? origin.port : secureOrigin.port;
+        const headers: Record<string, string> = { 'User-Agent': 'demo' };
+        conn.set_tunnel('localhost', port, headers);
+        const refused = { message: 'Tunnel connection failed: 407 Proxy Authentication Required' };
+        await assert.rejects(fetch(conn), refused);
+        headers['Proxy-Authorization'] = AUTH;
+        await assert.rejects(fetch(conn), refused);
+        conn.set_tunnel('localhost', port, headers);
+        try {
+          assert.match(await fetch(conn), /^200 origin /);
+        } finally {
+          conn.close();
+        }
+        const without = `CONNECT localhost:${port} HTTP/1.0\r\nUser-Agent: demo\r\n\r\n`;
+        assert.deepEqual(p.heads, [
+          without,
+          without,
+          `CONNECT localhost:${port} HTTP/1.0\r\nUser-Agent: demo\r\nProxy-Authorization: ${AUTH}\r\n\r\n`,
+        ]);
+      });
     }
 
     it('407 without credentials at all, the proxy closing after its answer', async () => {

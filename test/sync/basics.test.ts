@@ -400,3 +400,31 @@ describe('set_tunnel', () => {
     });
   }
 });
+
+describe('set_tunnel keeps a copy of its headers (as Python 3.12+; 2.7 keeps the dict)', () => {
+  for (const direct of [true, false]) {
+    const transport = direct ? 'direct' : 'worker';
+    it(`${transport} transport: after a 407, a header added to the object given is not sent; set_tunnel again sends it, as on the main entry`, () => {
+      const conn = connectionOn(direct, peer.raw);
+      const headers: Record<string, string> = { 'User-Agent': 'demo' };
+      try {
+        conn.set_tunnel('login.test', 80, headers);
+        for (const _ of ['before', 'after the header is added']) {
+          const err = thrown(() => conn.request('GET', '/echo-head')) as main.TunnelError;
+          assert.ok(err instanceof main.TunnelError, String(err));
+          assert.equal(err.status, 407);
+          headers['Proxy-Authorization'] = 'Basic dXNlcjpwYXNz';
+        }
+        // The retry that works on every entry and in Python: set_tunnel() again.
+        conn.set_tunnel('login.test', 80, headers);
+        conn.request('GET', '/echo-head');
+        assert.equal(
+          conn.getresponse().read().toString('latin1'),
+          'GET /echo-head HTTP/1.1\r\nHost: login.test\r\nAccept-Encoding: identity\r\n\r\n',
+        );
+      } finally {
+        conn.close();
+      }
+    });
+  }
+});

@@ -172,6 +172,15 @@ const RAW: Record<string, (socket: net.Socket, head: string) => void> = {
   // A CONNECT proxy's yes to `set_tunnel('tunnel.test', 80)`: the requests that follow
   // come on the same socket (`/echo-head` answers with its own head, byte for byte).
   'tunnel.test:80': (s) => s.write('HTTP/1.0 200 Connection established\r\n\r\n'),
+  // A proxy that wants a login for `login.test:80`: 407 and close without a
+  // Proxy-Authorization, else as `tunnel.test:80`.
+  'login.test:80': (s, head) => {
+    if (/\r\nproxy-authorization: /i.test(head)) {
+      s.write('HTTP/1.0 200 Connection established\r\n\r\n');
+    } else {
+      s.end('HTTP/1.0 407 Proxy Authentication Required\r\n\r\n');
+    }
+  },
   '/echo-head': (s, head) =>
     s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${head.length}\r\n\r\n${head}`, 'latin1'),
   // Reads the body at 1 MiB every 20 ms (a server that keeps reading, slowly), then
