@@ -44,6 +44,14 @@ export interface TunnelTarget {
   readonly head: string;
 }
 
+/**
+ * The error of a call whose open ran a subclass's `connect()` that returned without
+ * calling `super.connect()` (Python's `send()` then fails on its missing `sock`).
+ */
+export function notOpened(): NotConnected {
+  return new NotConnected('connect() returned without opening the socket (super.connect())');
+}
+
 /** A subclass's `connect()` run by an auto-open: the call's signal, and what it opened. */
 interface Delegated {
   readonly signal: AbortSignal | undefined;
@@ -266,9 +274,7 @@ export class ConnectionLinks {
           const opened = finish();
           if (generation !== this.generation) reject(closedByCaller('connect'));
           else if (opened === null) {
-            reject(
-              new NotConnected('connect() returned without opening the socket (super.connect())'),
-            );
+            reject(notOpened());
           } else resolve(opened);
         },
         (err: unknown) => {

@@ -207,16 +207,91 @@ export function transact(
       queue.unshift(...queued);
       throw err;
     }
+    let callScope = scope;
     for (;;) {
       const message = receive(t);
       const json = message.json;
       const question = json.cb as Record<string, Json> | undefined;
-      if (question === undefined) return reply(t, message, scope);
-      post(t, answer(question, scope));
+      if (question === undefined) return reply(t, message, callScope);
+      if (question.cn !== undefined) {
+        // What the caller's connect() throws comes back as itself, as its iterables' do.
+        callScope ??= { iterators: new Map(), thrown: new Map() };
+        post(t, runConnect(t, question.cn as number, callScope));
+      } else {
+        post(t, answer(question, callScope));
+      }
     }
   } finally {
     running = outer;
   }
+}
+
+/**
+ * Runs the caller's `connect()` of connection `id` (remote.ts sets it): a subclass's own,
+ * which the worker's client runs when a call opens a socket, as Python's `send()` runs
+ * `self.connect()`.
+ */
+let connectRunner: (id: number) => void = () => {
+  throw new Error('httplib-ts/sync: no connect() to run');
+};
+export function setConnectRunner(run: (id: number) => void): void {
+  connectRunner = run;
+}
+
+/** The worker's open that runs the caller's connect() (the question `cn`), while it runs. */
+let opening: { readonly t: Thread; readonly scope: CallScope } | null = null;
+
+/**
+ * The worker asks, in a call that opens a socket, for the caller's `connect()` of
+ * connection `id`: it runs here, inside the call (its blocking calls are refused, as from
+ * a body iterable), and its `super.connect()` tells the worker to open the socket
+ * (`openForCall`). The answer: it returned, or what it threw.
+ */
+function runConnect(t: Thread, id: number, scope: CallScope): Parcel {
+  const outer = opening;
+  opening = { t, scope };
+  let parcel: Parcel;
+  try {
+    connectRunner(id);
+    parcel = new Encoder().parcel({ v: null });
+  } catch (err) {
+    // The worker failed while its super.connect() waited: the call throws that (nobody
+    // is left to answer).
+    if (thread !== t) throw err;
+    parcel = failed(err, new Encoder(), scope, 'connect()');
+  } finally {
+    opening = outer;
+  }
+  if (thread !== t) throw new WorkerError('httplib-ts/sync: the worker thread was replaced');
+  return parcel;
+}
+
+/**
+ * The `super.connect()` of the caller's `connect()` run by `runConnect`: the worker opens
+ * the socket of the call (with the items queued since first: the attributes the
+ * caller's code changed), and reports it (question `co`: its state, and its exception).
+ */
+export function openForCall(): {
+  readonly report: Record<string, Json>;
+  readonly decoder: Decoder;
+} {
+  const o = opening;
+  if (o === null) throw new Error('httplib-ts/sync: no open of a call is under way');
+  const encoder = new Encoder();
+  const json: Record<string, Json> = { v: 'open' };
+  const queued = queue.splice(0, queue.length);
+  if (queued.length > 0)
+    json.q = queued.map((item) => (typeof item === 'function' ? item(encoder) : item));
+  post(o.t, encoder.parcel(json));
+  const message = receive(o.t);
+  const report = message.json.cb as Record<string, Json> | undefined;
+  // (The worker's open always ends in that report: nothing else can end its call meanwhile.)
+  if (report?.co === undefined)
+    throw new Error('httplib-ts/sync: the worker did not report the open');
+  return {
+    report,
+    decoder: new Decoder(message.bins, message.ported, o.scope.thrown, true),
+  };
 }
 
 /**
@@ -352,27 +427,32 @@ function answer(question: Record<string, Json>, scope: CallScope | null): Parcel
       },
     });
   } catch (err) {
-    let json: Record<string, Json>;
-    let out = encoder;
-    try {
-      json = { e: out.value(err) };
-    } catch {
-      // What was thrown cannot be written for the worker (a Proxy whose traps throw): the
-      // worker is told of a failure all the same (the caller gets the value itself, by
-      // `r`). Without an answer it took the next command for this one.
-      out = new Encoder();
-      json = {
-        e: out.value(
-          new Error(
-            'httplib-ts/sync: the body failed with a value that cannot be carried to the worker',
-          ),
-        ),
-      };
-    }
-    const ref = scope === null ? null : keepThrown(scope.thrown, err);
-    if (ref !== null) json.r = ref;
-    return out.parcel(json);
+    return failed(err, encoder, scope, 'the body');
   }
+}
+
+/** An answer saying that the caller's code (`what`) threw `err` (the worker throws it there). */
+function failed(err: unknown, encoder: Encoder, scope: CallScope | null, what: string): Parcel {
+  let json: Record<string, Json>;
+  let out = encoder;
+  try {
+    json = { e: out.value(err) };
+  } catch {
+    // What was thrown cannot be written for the worker (a Proxy whose traps throw): the
+    // worker is told of a failure all the same (the caller gets the value itself, by
+    // `r`). Without an answer it took the next command for this one.
+    out = new Encoder();
+    json = {
+      e: out.value(
+        new Error(
+          `httplib-ts/sync: ${what} failed with a value that cannot be carried to the worker`,
+        ),
+      ),
+    };
+  }
+  const ref = scope === null ? null : keepThrown(scope.thrown, err);
+  if (ref !== null) json.r = ref;
+  return out.parcel(json);
 }
 
 /** Blocks until the worker's counter reaches `target`, or the worker is found dead. */

@@ -13,6 +13,11 @@
  * option is refused (nothing can fire while the thread is blocked), and so is
  * `createConnection` (a function cannot run in the worker).
  *
+ * A subclass's own `connect()` runs in this thread, where the caller's code is, whenever a
+ * call opens a socket, as on the main entry: the direct transport runs it at its open
+ * (direct.ts), the worker's client asks for it at its own (channel.ts `runConnect`); its
+ * `super.connect()` opens that socket, as part of the call.
+ *
  * If the worker fails, a connection is rebuilt in the next worker on its next call, as if
  * it had been closed: the next request opens a new socket (Python's `auto_open`); its
  * attributes and SSL context go on (a legacy object's connection: legacy.ts remakes both).
@@ -38,6 +43,8 @@ import {
   DEBUG_OUTPUT,
   invoke,
   MIRROR,
+  openingFor,
+  openSocketForCall,
   type ResponseHead,
   refuseSignal,
   trackConnection,
@@ -121,6 +128,8 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
   #sock: T.SocketInfo | null = null;
   /** The values the worker's object has, to send only what changed. */
   #sent: Record<string, unknown> = {};
+  /** Whether the worker's object runs this one's `connect()` when a call opens a socket. */
+  #ownSent = false;
   #recipe: Recipe | null = null;
   /** A legacy object's connection (legacy.ts): remakes the worker's objects after a failure. */
   #remake: (() => Created) | null = null;
@@ -176,6 +185,7 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
       this.blocksize = probe.blocksize;
       const ctor = this.constructor as unknown as { default_port: number };
       this.#direct = new DirectDriver(this, ctor.default_port, rest.blocksize !== undefined);
+      this.#direct.ownConnect = () => (this.#ownConnect() ? () => this.connect() : null);
       return;
     }
     this.#adopt(create(this.#recipe));
@@ -212,6 +222,7 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
 
   #adopt(created: Created): void {
     this.#id = created.id;
+    this.#ownSent = false;
     this.#generation = currentGeneration();
     for (const [name, value] of created.attributes as Array<[string, Json]>) {
       const v = created.decoder.value(value);
@@ -273,9 +284,30 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
     return this.#generation === currentGeneration() ? this.#sock : null;
   }
 
+  /**
+   * Whether this connection has a `connect()` of its own (a subclass's): Python's calls open
+   * the socket by calling `self.connect()`, so a call that opens one runs it, as the main
+   * entry does (its `super.connect()` opens the socket). A prototype comparison: nothing
+   * for the others to pay.
+   */
+  #ownConnect(): boolean {
+    return this.connect !== HTTPConnection.prototype.connect;
+  }
+
   /** The worker's id of this connection, sending the attributes that changed first. */
   protected target(): number {
     if (this.#generation !== currentGeneration()) this.#rebuild();
+    this.#sendChanges();
+    return this.#id;
+  }
+
+  /** Queues what changed since the worker's object last heard: attributes, an own connect(). */
+  #sendChanges(): void {
+    const own = this.#ownConnect();
+    if (own !== this.#ownSent) {
+      this.#ownSent = own;
+      enqueue({ c: 'own', id: this.#id, a: [own] });
+    }
     const changed: Array<[string, unknown]> = [];
     for (const name of SENT) {
       const value = this[name as Sent];
@@ -288,7 +320,6 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
       const id = this.#id;
       enqueue((encoder) => ({ c: 'set', id, a: changed.map(([n, v]) => [n, encoder.value(v)]) }));
     }
-    return this.#id;
   }
 
   /**
@@ -352,11 +383,23 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
     this.#tunnel = args;
   }
 
-  /** Python's `connect()`: blocks until connected (and tunnelled, and TLS is up). */
+  /**
+   * Python's `connect()`: blocks until connected (and tunnelled, and TLS is up). A call
+   * that opens a socket runs a subclass's own connect(), whose `super.connect()` (this)
+   * opens the socket the call goes on, as part of that call.
+   */
   connect(): void {
     const direct = this.#direct;
     if (direct !== null) {
-      exclusive(() => direct.connect());
+      if (direct.delegating) direct.connect();
+      else exclusive(() => direct.connect());
+      return;
+    }
+    if (openingFor(this)) {
+      // What the subclass's connect() changed first (the address it picked, its context).
+      this.#sendChanges();
+      this.beforeConnect();
+      openSocketForCall();
       return;
     }
     this.beforeConnect();

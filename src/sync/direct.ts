@@ -1,3 +1,4 @@
+import { notOpened } from '../client/connection-links.ts';
 import { type DebugOutput, writeDebug } from '../client/debug.ts';
 import { type Outgoing, requestOutgoing } from '../client/request-output.ts';
 import * as httplib from '../index.ts';
@@ -80,6 +81,13 @@ export class DirectDriver {
   readonly #debug = (text: string): void => writeDebug(this.#conn.debugOutput, text);
   readonly #onEnd = (ring: Ring, response: object, complete: boolean): void =>
     this.#responseEnded(ring, response, complete);
+  /**
+   * A subclass's own `connect()`, if it has one (read at each open): Python's calls open
+   * the socket by calling `self.connect()`, so an override runs there too.
+   */
+  ownConnect: (() => (() => void) | null) | null = null;
+  /** The open of a call that runs the subclass's `connect()`: what its super.connect() did. */
+  #delegated: { failed: boolean; error: unknown } | null = null;
 
   constructor(conn: DirectSettings, defaultPort: number, blocksizeGiven: boolean) {
     this.#conn = conn;
@@ -94,6 +102,11 @@ export class DirectDriver {
   get address(): RingAddress | null {
     this.#observe();
     return this.#ring?.address ?? null;
+  }
+
+  /** Whether a subclass's `connect()` runs for a call's open: `connect()` opens its socket. */
+  get delegating(): boolean {
+    return this.#delegated !== null;
   }
 
   /** Whether the connection can move to the worker now: no socket in use, nothing pending. */
@@ -112,6 +125,23 @@ export class DirectDriver {
   // --- the caller's calls -----------------------------------------------------------------
 
   connect(): void {
+    const delegated = this.#delegated;
+    if (delegated !== null) {
+      // The subclass's connect() run by a call's open: its super.connect() opens the socket
+      // that call goes on; another one joins it (or fails as the first did), as on the
+      // main entry.
+      if (delegated.failed) throw delegated.error;
+      if (this.#ring !== null) return;
+      try {
+        this.#ring = this.#connectRing();
+      } catch (err) {
+        delegated.failed = true;
+        delegated.error = err;
+        throw err;
+      }
+      this.machine.handle('connected');
+      return;
+    }
     this.#poll();
     if (this.machine.inFlight) {
       // As on the main entry: a request on its way or waiting for its head on the socket
@@ -123,7 +153,7 @@ export class DirectDriver {
       }
       this.close();
     }
-    this.#acquire(this.machine.handle('connect'));
+    this.#acquire(this.machine.handle('connect'), true);
   }
 
   close(): void {
@@ -356,43 +386,76 @@ export class DirectDriver {
 
   // --- the socket ----------------------------------------------------------------------------
 
-  #acquire(action: ConnectionAction): Ring {
+  /** `byConnect`: made by `connect()` itself, which opens (a subclass's is the caller). */
+  #acquire(action: ConnectionAction, byConnect = false): Ring {
     switch (action) {
       case 'write':
         if (this.#ring !== null) return this.#ring;
         throw new NotConnected();
       case 'replace':
         this.#drop();
-        return this.#open();
+        return this.#open(byConnect);
       case 'detach':
         // The kept response keeps reading the old socket and closes it at its end.
         this.#kept = null;
         this.#ring = null;
-        return this.#open();
+        return this.#open(byConnect);
       default:
-        return this.#open();
+        return this.#open(byConnect);
     }
   }
 
-  #open(): Ring {
-    const conn = this.#conn;
-    let ring: Ring;
-    try {
-      ring = Ring.connect(
-        conn.host,
-        // An attribute set since the constructor checked it: checked as it did.
-        checkPort(conn.port),
-        timeoutOf(conn),
-        conn.timeout,
-        conn.source_address,
-      );
-    } catch (err) {
-      this.machine.handle('connect-failed');
-      throw err;
+  /**
+   * Opens a socket (`auto_open`, or `connect()`). With a subclass's `connect()`, a call's
+   * open runs that, as Python's `send()` calls `self.connect()`: its `super.connect()`
+   * opens the socket; its exception is the call's (a socket it opened stays, as Python's
+   * `sock` does); one that never calls it fails the call with `NotConnected` (Python's
+   * `send()` then fails on its missing `sock`).
+   */
+  #open(byConnect: boolean): Ring {
+    const own = byConnect ? null : (this.ownConnect?.() ?? null);
+    if (own === null) {
+      let ring: Ring;
+      try {
+        ring = this.#connectRing();
+      } catch (err) {
+        this.machine.handle('connect-failed');
+        throw err;
+      }
+      this.machine.handle('connected');
+      this.#ring = ring;
+      return ring;
     }
-    this.machine.handle('connected');
-    this.#ring = ring;
+    const delegated = { failed: false, error: undefined as unknown };
+    this.#delegated = delegated;
+    let threw = false;
+    let error: unknown;
+    try {
+      own();
+    } catch (err) {
+      threw = true;
+      error = err;
+    } finally {
+      this.#delegated = null;
+    }
+    const ring = this.#ring;
+    if (ring === null) this.machine.handle('connect-failed');
+    if (threw) throw error;
+    if (delegated.failed) throw delegated.error;
+    if (ring === null) throw notOpened();
     return ring;
+  }
+
+  #connectRing(): Ring {
+    const conn = this.#conn;
+    return Ring.connect(
+      conn.host,
+      // An attribute set since the constructor checked it: checked as it did.
+      checkPort(conn.port),
+      timeoutOf(conn),
+      conn.timeout,
+      conn.source_address,
+    );
   }
 
   /**

@@ -16,7 +16,9 @@ import {
   currentGeneration,
   enqueue,
   exclusive,
+  openForCall,
   type Reply,
+  setConnectRunner,
   setDebugSink,
   transact,
   WorkerError,
@@ -55,6 +57,8 @@ export const DEBUG_OUTPUT = Symbol('httplib-ts/sync debug output');
 export interface ConnectionMirror {
   [MIRROR](state: ConnectionState): void;
   [DEBUG_OUTPUT](): httplib.DebugOutput | null;
+  /** The connection's `connect()`: a subclass's own, which a call's open runs. */
+  connect(): void;
 }
 /** A response's state as the worker reports it: the twin reads it, `applyState` writes it. */
 export interface ResponseState {
@@ -92,6 +96,40 @@ const unfinished = new FinalizationRegistry<[number, number, ResponseState]>(
 setDebugSink((id, text) => {
   writeDebug(connections.get(id)?.deref()?.[DEBUG_OUTPUT]() ?? null, text);
 });
+
+/** The twin whose `connect()` the worker's open of a call runs now (channel.ts). */
+let openingTwin: ConnectionMirror | null = null;
+
+setConnectRunner((id) => {
+  const twin = connections.get(id)?.deref();
+  if (twin === undefined) throw new Error('httplib-ts/sync: this connection no longer exists');
+  const outer = openingTwin;
+  openingTwin = twin;
+  try {
+    twin.connect();
+  } catch (err) {
+    // The caller's own exception: the call throws it as it is (its stack is the caller's).
+    if (typeof err === 'object' && err !== null) ownErrors.add(err);
+    throw err;
+  } finally {
+    openingTwin = outer;
+  }
+});
+
+/**
+ * Whether `twin`'s `connect()` runs for the worker's open of a call: its `super.connect()`
+ * opens that socket (`openSocketForCall`), as part of the call.
+ */
+export function openingFor(twin: ConnectionMirror): boolean {
+  return openingTwin === twin;
+}
+
+/** That `super.connect()`: the worker opens the call's socket; its state, or its failure. */
+export function openSocketForCall(): void {
+  const { report, decoder } = openForCall();
+  applyState(report.st);
+  if (report.e !== undefined) throw callerError(decoder.value(report.e));
+}
 
 export function trackConnection(id: number, conn: ConnectionMirror): void {
   connections.set(id, new WeakRef(conn));

@@ -16,10 +16,16 @@
  */
 import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
-import type { Decoder, Json } from './wire.ts';
+import type { Decoder, Encoder, Json } from './wire.ts';
 
-/** Asks the caller's thread a question and blocks until it answers (worker.ts). */
-export type Ask = (question: Json) => { value: unknown; error: boolean };
+/**
+ * Asks the caller's thread a question (written with the message's encoder, when it is a
+ * function) and blocks until it answers (worker.ts).
+ */
+export type Ask = (question: Json | ((encoder: Encoder) => Json)) => {
+  value: unknown;
+  error: boolean;
+};
 
 /** The body tags, for the worker's Decoder. */
 export function bodyTags(

@@ -8,6 +8,7 @@
 import { type ContextFields, contextFields, setContextFields } from '../client/tls-verify.ts';
 import * as httplib from '../index.ts';
 import { type Decoder, type Encoder, type Json, ownFields, setFields } from './wire.ts';
+import type { Ask } from './worker-bodies.ts';
 import { ringClose } from './worker-ring.ts';
 
 type Connection = httplib.HTTPConnection;
@@ -32,11 +33,17 @@ const openResponses = new Map<number, Set<number>>();
 const contexts = new Map<number, httplib.ssl.SSLContext>();
 let bodyArea: Buffer = Buffer.alloc(0);
 let debug: (id: number, text: string) => void = () => {};
+let ask: Ask = () => ({ value: new Error('httplib-ts/sync: no caller to ask'), error: true });
 
-/** Where reads land (the shared body area), and where debug output goes. */
-export function setupObjects(area: Buffer, onDebug: (id: number, text: string) => void): void {
+/** Where reads land (the shared body area), where debug output goes, how to ask the caller. */
+export function setupObjects(
+  area: Buffer,
+  onDebug: (id: number, text: string) => void,
+  asker: Ask,
+): void {
   bodyArea = area;
   debug = onDebug;
+  ask = asker;
 }
 
 /** Calls `method` of object `id` with `args`; its value, awaited. */
@@ -48,7 +55,12 @@ export async function callMethod(id: number, method: string, args: unknown[]): P
     throw new TypeError('fileno of a closed response');
   if (target === undefined)
     throw new Error('httplib-ts/sync: this object no longer exists in the worker');
-  const fn = target[method];
+  // The connect() of a connection whose twin has its own is the caller's (`callersConnect`,
+  // run by a call's open): the caller calling it (its super.connect()) opens the socket.
+  const fn =
+    method === 'connect' && Object.hasOwn(target, 'connect')
+      ? httplib.HTTPConnection.prototype.connect
+      : target[method];
   if (typeof fn !== 'function') throw new TypeError(`httplib-ts/sync: no method ${method}`);
   return await (fn as (...a: unknown[]) => unknown).apply(target, args);
 }
@@ -81,11 +93,44 @@ export function applyQueued(item: QueuedItem, decoder: Decoder): void {
     // `debuglevel = '0'` is compared, not refused: set_debuglevel() is what checks).
     for (const [name, value] of item.a as Array<[string, Json]>)
       target[name] = decoder.value(value);
+  } else if (item.c === 'own') {
+    const id = item.id as number;
+    const conn = objects.get(id);
+    if (!(conn instanceof httplib.HTTPConnection)) return;
+    // The main entry runs a connection's own connect() when a call opens a socket.
+    if ((item.a as Json[])[0] === true) conn.connect = () => callersConnect(id, conn);
+    else Reflect.deleteProperty(conn, 'connect');
   } else if (item.c === 'rfree') {
     ringClose(item.id as number);
   } else if (item.c === 'ctx') {
     restoreContext(item.id as number, item.a as Array<[string, Json]>, decoder);
   }
+}
+
+/**
+ * The `connect()` of connection `id` whose twin has one of the caller's (a subclass's):
+ * the main entry runs it when a call opens a socket, as Python's `send()` runs
+ * `self.connect()`. The caller's thread, blocked in that call, runs the caller's; each
+ * time its `super.connect()` asks, the main entry's connect() opens the socket the call
+ * waits for (a second one joins it), and the caller is told how that went. What the
+ * caller's throws is the call's.
+ */
+async function callersConnect(id: number, conn: Connection): Promise<void> {
+  let answer = ask({ cn: id });
+  while (!answer.error && answer.value === 'open') {
+    let failure: { error: unknown } | null = null;
+    try {
+      await httplib.HTTPConnection.prototype.connect.call(conn);
+    } catch (error) {
+      failure = { error };
+    }
+    answer = ask((encoder) => {
+      const report: Record<string, Json> = { co: id, st: stateOf(id, encoder) };
+      if (failure !== null) report.e = encoder.value(failure.error);
+      return report;
+    });
+  }
+  if (answer.error) throw answer.value;
 }
 
 /** Connections whose twin is gone, kept until their open responses are over. */

@@ -99,9 +99,13 @@ export function start(setup: WorkerSetup): void {
   ctrl = new Int32Array(setup.ctrl);
   toWorker = Buffer.from(setup.toWorker);
   toMain = Buffer.from(setup.toMain);
-  setupObjects(Buffer.from(setup.body), (id, text) => {
-    output.push([id, text]);
-  });
+  setupObjects(
+    Buffer.from(setup.body),
+    (id, text) => {
+      output.push([id, text]);
+    },
+    ask,
+  );
   port = setup.port;
   setup.keepalive.on('message', () => {});
   captureWarnings();
@@ -261,9 +265,13 @@ function serializable(json: Json): boolean {
 
 /**
  * Asks the caller (blocked in its call, serving such questions) for something only it
- * has: the next piece of its iterable. Blocks this thread until the answer.
+ * has: the next piece of its iterable, or to run its connect(). Blocks this thread until
+ * the answer.
  */
-export function ask(question: Json): { value: unknown; error: boolean } {
+export function ask(question: Json | ((encoder: Encoder) => Json)): {
+  value: unknown;
+  error: boolean;
+} {
   if (!busy) {
     // The command is over (replied): nobody is there to answer, and a question now would
     // be taken for the reply of the caller's next command.
@@ -274,13 +282,15 @@ export function ask(question: Json): { value: unknown; error: boolean } {
   }
   const seq = Atomics.load(ctrl, TO_WORKER);
   const encoder = new Encoder(refs);
-  send(encoder.parcel({ cb: question }));
+  send(encoder.parcel({ cb: typeof question === 'function' ? question(encoder) : question }));
   Atomics.store(ctrl, TO_MAIN, seq);
   Atomics.notify(ctrl, TO_MAIN);
   while (Atomics.load(ctrl, TO_WORKER) === seq) Atomics.wait(ctrl, TO_WORKER, seq, 1000);
   const { json, bins } = readMessage();
-  const answer = json as { v?: Json; e?: Json; pc?: number };
+  const answer = json as { v?: Json; e?: Json; pc?: number; q?: Json[] };
   const decoder = new Decoder(bins, takePorted(answer.pc ?? 0), null, false);
+  // What the caller queued meanwhile (the attributes its connect() set before opening).
+  for (const item of answer.q ?? []) applyQueued(item as unknown as QueuedItem, decoder);
   if (answer.e !== undefined) {
     const err = decoder.value(answer.e);
     const ref = (answer as { r?: number }).r;

@@ -32,6 +32,8 @@ export interface Recorded {
 
 const records: Recorded[] = [];
 const sockets = new Set<net.Socket>();
+/** Connections the servers accepted so far (the test thread asks, with `connections`). */
+let accepted = 0;
 
 function bytes(n: number): Buffer {
   const out = Buffer.allocUnsafe(n);
@@ -245,6 +247,7 @@ const secure =
 
 function listen(server: net.Server): Promise<number> {
   server.on('connection', (s: net.Socket) => {
+    accepted++;
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
@@ -261,6 +264,7 @@ const ports = {
 const port = parentPort as NonNullable<typeof parentPort>;
 port.on('message', (m: string) => {
   if (m === 'records') port.postMessage({ records });
+  if (m === 'connections') port.postMessage({ connections: { accepted, open: sockets.size } });
   if (m === 'close') {
     for (const s of sockets) s.destroy();
     for (const server of [plain, raw, secure]) server?.close();

@@ -26,6 +26,8 @@ export interface Peer {
   readonly https: number;
   /** Every request the http servers received so far, in order. */
   records(): Promise<Recorded[]>;
+  /** Connections the servers accepted so far, and how many of them are still open. */
+  connections(): Promise<{ accepted: number; open: number }>;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,13 @@ export async function startPeer(tls?: { cert: string; key: string; ca?: string }
       worker.postMessage('records');
       const [m] = (await once(worker, 'message')) as [{ records: Recorded[] }];
       return m.records;
+    },
+    async connections() {
+      worker.postMessage('connections');
+      const [m] = (await once(worker, 'message')) as [
+        { connections: { accepted: number; open: number } },
+      ];
+      return m.connections;
     },
     async close() {
       worker.postMessage('close');
@@ -164,14 +173,19 @@ export async function sameAsMain(
 export type Responses = main.HTTPResponse[];
 
 /**
- * A connection of the blocking entry made on the direct transport (`direct`, where this
- * platform has it) or on the worker's: the choice is taken when it is made.
+ * A connection of the blocking entry (of `cls`, a subclass of the caller's) made on the
+ * direct transport (`direct`, where this platform has it) or on the worker's: the choice
+ * is taken when it is made.
  */
-export function connectionOn(direct: boolean, port: number): blocking.HTTPConnection {
+export function connectionOn<C extends blocking.HTTPConnection = blocking.HTTPConnection>(
+  direct: boolean,
+  port: number,
+  cls: new (host: string, port: number) => C = blocking.HTTPConnection as never,
+): C {
   const saved = directTransport.enabled;
   directTransport.enabled = direct && saved;
   try {
-    return new blocking.HTTPConnection('127.0.0.1', port);
+    return new cls('127.0.0.1', port);
   } finally {
     directTransport.enabled = saved;
   }
