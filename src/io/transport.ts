@@ -24,6 +24,7 @@ import {
   checkTimeout,
   connectOutcome,
   Deadline,
+  epochError,
   type Peer,
   socketError,
   type WaitOptions,
@@ -155,6 +156,10 @@ export async function establish(plan: Establish): Promise<Link> {
   const secured = plan.tls;
   let link = reader;
   try {
+    // close() from an `httplib:connect` subscriber (above) destroyed the socket: the
+    // call's error is the close's, not the EOF the TLS handshake would find there
+    // (API.md: close() during the TLS handshake settles with AbortError).
+    if (plan.epoch.aborted) throw epochError(plan.epoch, 'connect');
     if (plan.tunnel !== null) await tunnel(reader, plan.tunnel, plan.wait);
     if (secured !== null) {
       // Opened in one step (connectTls), the socket is TLS already: only its handshake

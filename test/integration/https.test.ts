@@ -13,8 +13,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import diagnostics_channel from 'node:diagnostics_channel';
 import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { createSecureContext } from 'node:tls';
@@ -23,6 +25,7 @@ import { promisify } from 'node:util';
 import { caStoreStats } from '../../src/client/ca-store.ts';
 import { toSSLError } from '../../src/client/ssl-errors.ts';
 import {
+  AbortError,
   HTTPConnection,
   HTTPS,
   HTTPS_PORT,
@@ -32,7 +35,7 @@ import {
   TimeoutError,
 } from '../../src/index.ts';
 import { peerClosed, rawServer } from './servers.ts';
-import { type HttpsServer, httpsServer, makePki, type Pki } from './tls-peers.ts';
+import { connectProxy, type HttpsServer, httpsServer, makePki, type Pki } from './tls-peers.ts';
 
 /** Every request of these tests is bounded, so a regression fails instead of hanging. */
 const TIMEOUT = 10;
@@ -648,7 +651,7 @@ describe('HTTPSConnection against node:https (issue 4)', { timeout: 60_000 }, ()
         assert.ok(elapsed < 2500, `fired after ${elapsed} ms`);
         assert.equal(conn.sock, null);
         // The server did get a ClientHello, and the client closed the socket.
-        await peerClosed(silent.sockets[0] as import('node:net').Socket);
+        await peerClosed(silent.sockets[0] as net.Socket);
         assert.equal(silent.received[0]?.[0], 0x16, 'a TLS handshake record');
         conn.close();
       } finally {
@@ -745,6 +748,48 @@ describe('HTTPSConnection against node:https (issue 4)', { timeout: 60_000 }, ()
         }
       } finally {
         await closing.close();
+        await proxy.close();
+      }
+    });
+
+    it('close() from an httplib:connect subscriber, before the handshake: AbortError, and the next request goes through', async () => {
+      const proxy = await connectProxy();
+      let closing = true;
+      const closeIt = (message: unknown): void => {
+        if (closing) (message as { connection: HTTPConnection }).connection.close();
+      };
+      diagnostics_channel.subscribe('httplib:connect', closeIt);
+      try {
+        const options = { timeout: TIMEOUT, context: caContext() };
+        const direct = new HTTPSConnection('localhost', port('server'), options);
+        const hooked = new HTTPSConnection('localhost', port('server'), {
+          ...options,
+          createConnection: ({ port: p }) => net.connect(p, '127.0.0.1'),
+        });
+        const tunnelled = new HTTPSConnection('127.0.0.1', proxy.port, options);
+        tunnelled.set_tunnel('localhost', port('server'));
+        for (const conn of [direct, hooked, tunnelled]) {
+          closing = true;
+          const err = await conn.request('GET', '/').then(
+            () => assert.fail('the request succeeded'),
+            (e: unknown) => e,
+          );
+          // Before: SSLError UNEXPECTED_EOF_WHILE_READING (direct and hooked), the EOF
+          // of the socket the close had destroyed, as if the server had left.
+          assert.ok(err instanceof AbortError, String(err));
+          assert.equal(err.code, 'ERR_HTTPLIB_CLOSED_BY_CALLER');
+          assert.equal(err.message, 'The connection was closed by the caller while connecting');
+          closing = false;
+          await conn.request('GET', '/after');
+          const response = await conn.getresponse();
+          assert.equal(
+            (await response.read()).toString(),
+            `GET /after host=localhost:${port('server')}`,
+          );
+          conn.close();
+        }
+      } finally {
+        diagnostics_channel.unsubscribe('httplib:connect', closeIt);
         await proxy.close();
       }
     });
