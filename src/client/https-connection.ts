@@ -85,10 +85,7 @@ export class HTTPSConnection extends HTTPConnection {
       // Python 3.10+ `_create_https_context`: offer ALPN http/1.1 by default.
       context.set_alpn_protocols(['http/1.1']);
     }
-    // Python: `if check_hostname is not None: context.check_hostname = check_hostname`,
-    // by its truth (NaN is true there; a Symbol broke the session key at connect).
-    const check = options.check_hostname;
-    this.#checkHostname = check === null || check === undefined ? null : pytruth(check);
+    this.#checkHostname = checkHostnameOption(options.check_hostname);
     const checkHostname = this.#checkHostname ?? context.check_hostname;
     // Python checks this here; it is checked again at each connect, since the context
     // may change in between.
@@ -125,6 +122,16 @@ export class HTTPSConnection extends HTTPConnection {
   }
 }
 classOptions.set(HTTPSConnection, HTTPS_CONNECTION_OPTIONS);
+
+/**
+ * The `check_hostname` option: null (not given: the context's setting rules), else its
+ * truth. Python: `if check_hostname is not None: context.check_hostname = check_hostname`,
+ * by its truth (NaN is true there; a Symbol broke the session key at connect). The
+ * blocking entry's twin reads it too, to follow the context as this class does.
+ */
+export function checkHostnameOption(check: unknown): boolean | null {
+  return check === null || check === undefined ? null : pytruth(check);
+}
 
 /**
  * TLS with `host:port` (the tunnel's when tunnelling) as the connection's context says:

@@ -29,7 +29,7 @@ import {
   OPTION_NAMES,
   optionsOf,
 } from '../client/connection-options.ts';
-import { contextOption } from '../client/https-connection.ts';
+import { checkHostnameOption, contextOption } from '../client/https-connection.ts';
 import { type ContextFields, setContextFields } from '../client/tls-verify.ts';
 import * as httplib from '../index.ts';
 import { parseHostPort } from '../protocol/validate.ts';
@@ -543,7 +543,26 @@ export class HTTPSConnection extends HTTPConnection implements T.Blocking<httpli
   declare key_file: string | null;
   declare cert_file: string | null;
   declare readonly _context: httplib.ssl.SSLContext;
-  declare readonly check_hostname: boolean;
+  /** The constructor's `check_hostname`, or null to follow the context's. */
+  readonly #checkHostname: boolean | null;
+
+  constructor(host: string, port?: number | null, options: T.HTTPSConnectionOptions = {}) {
+    super(host, port, options);
+    // (A legacy HTTPS object's connection, made with BIND, was given none.)
+    this.#checkHostname =
+      (host as unknown) === BIND
+        ? null
+        : checkHostnameOption((options as T.HTTPSConnectionOptions | null)?.check_hostname);
+  }
+
+  /**
+   * Whether the host name is checked: the constructor's `check_hostname`, else the
+   * context's, read now, as the main entry's getter (a copy made by the constructor
+   * missed a later `context.check_hostname = false`, which the connect does follow).
+   */
+  get check_hostname(): boolean {
+    return this.#checkHostname ?? this._context.check_hostname;
+  }
 
   /** @internal */
   protected override adoptContext(created: Created): void {

@@ -353,7 +353,6 @@ const MIRRORED = [
   '_http_vsn',
   'key_file',
   'cert_file',
-  'check_hostname',
 ];
 
 /**

@@ -62,6 +62,35 @@ describe('HTTPS', () => {
     conn.close();
   });
 
+  it('check_hostname follows the context, as on the main entry, and cannot be set on the connection', () => {
+    // (HTTPS connections always run in the worker: there is no direct transport to loop over.)
+    for (const [entry, m] of [
+      ['main', main],
+      ['sync', httplib],
+    ] as const) {
+      const context = m.ssl.create_default_context();
+      const conn = new m.HTTPSConnection('localhost', peer.https, { context });
+      const h = new m.HTTPS('localhost', peer.https, { context });
+      const inner = (h as unknown as { _conn: { check_hostname: boolean } })._conn;
+      const forced = new m.HTTPSConnection('localhost', peer.https, {
+        context,
+        check_hostname: true,
+      });
+      assert.deepEqual([conn.check_hostname, inner.check_hostname], [true, true], entry);
+      context.check_hostname = false;
+      // Before: the blocking entry's stayed true, a copy made by the constructor.
+      assert.deepEqual([conn.check_hostname, inner.check_hostname], [false, false], entry);
+      // The constructor's check_hostname overrides the context's.
+      assert.equal(forced.check_hostname, true, entry);
+      // A getter only, on both entries: assigning it is the TypeError of strict code.
+      assert.throws(() => {
+        (conn as { check_hostname: boolean }).check_hostname = true;
+      }, TypeError);
+      assert.equal(conn.check_hostname, false, entry);
+      for (const c of [conn, h, forced]) c.close();
+    }
+  });
+
   it('a change to the context before the connection opens is used', () => {
     const context = httplib.ssl.create_default_context();
     const conn = new httplib.HTTPSConnection('localhost', peer.https, { context });
