@@ -94,20 +94,22 @@ export class HTTPSConnection extends HTTPConnection {
         'check_hostname needs a SSL context with either CERT_OPTIONAL or CERT_REQUIRED',
       );
     }
-    if (this.key_file !== null && this.cert_file === null) {
-      // Python: TypeError from load_cert_chain(None, key_file). Before, the key file was
-      // loaded as the certificate, and the connect failed with SSLError 'no start line'.
-      throw new TypeError(
-        'key_file needs cert_file: the client certificate (a file holding both is given as cert_file)',
-      );
-    }
-    if (this.key_file !== null || this.cert_file !== null) {
+    // Python 2.7 and 3: \`if key_file or cert_file:\`, by their truth: empty names (an unset
+    // environment variable) load nothing, and are no error.
+    if (this.key_file || this.cert_file) {
+      if (this.cert_file === null) {
+        // Python: TypeError from load_cert_chain(None, key_file). Before, the key file was
+        // loaded as the certificate, and the connect failed with SSLError 'no start line'.
+        throw new TypeError(
+          'key_file needs cert_file: the client certificate (a file holding both is given as cert_file)',
+        );
+      }
       process.emitWarning(
         'key_file and cert_file are deprecated, use a custom context instead.',
         'DeprecationWarning',
       );
       // Python loads the pair into the context, the caller's own included.
-      context.load_cert_chain(this.cert_file as string, this.key_file);
+      context.load_cert_chain(this.cert_file, this.key_file);
     }
     this._context = context;
     secureWith(this, tlsPlan(this, this.#checkHostname));

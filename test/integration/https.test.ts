@@ -511,6 +511,52 @@ describe('HTTPSConnection against node:https (issue 4)', { timeout: 60_000 }, ()
         });
       }
     });
+    it("empty key_file/cert_file names load nothing, as Python's `if key_file or cert_file`", async () => {
+      // Asks for a client certificate, takes a connection without one.
+      const optional = await httpsServer(pki.clientCertServer(false), (req, res) => {
+        const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
+        res.end(`client=${peer.subject?.CN ?? '-'}`);
+      });
+      try {
+        for (const files of [
+          { key_file: '', cert_file: '' },
+          { key_file: '' },
+          { cert_file: '' },
+        ]) {
+          // Before: ENOENT open '' from the constructor, or key_file's TypeError.
+          const conn = new HTTPSConnection('localhost', optional.port, {
+            timeout: TIMEOUT,
+            context: caContext(),
+            ...files,
+          });
+          assert.deepEqual(
+            [conn.key_file, conn.cert_file],
+            [files.key_file ?? null, files.cert_file ?? null],
+          );
+          await conn.request('GET', '/');
+          assert.equal((await (await conn.getresponse()).read()).toString(), 'client=-');
+          conn.close();
+          const legacy = new HTTPS('localhost', optional.port, { context: caContext(), ...files });
+          legacy.putrequest('GET', '/');
+          await legacy.endheaders();
+          assert.equal((await legacy.getreply())[0], 200);
+          assert.equal((await legacy.getfile()?.read())?.toString(), 'client=-');
+          legacy.close();
+        }
+        // A key file with an empty certificate name is loaded, and fails as in Python
+        // (2.7: IOError, 3: FileNotFoundError, from load_cert_chain('', key_file)).
+        assert.throws(
+          () =>
+            new HTTPSConnection('localhost', optional.port, {
+              key_file: pki.file('client.key'),
+              cert_file: '',
+            }),
+          { code: 'ENOENT' },
+        );
+      } finally {
+        await optional.close();
+      }
+    });
   });
 
   describe('SNI, versions, ALPN, resumption', () => {

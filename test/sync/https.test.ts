@@ -116,6 +116,20 @@ describe('HTTPS', () => {
     );
   });
 
+  it("empty key_file/cert_file names load nothing, as Python's `if key_file or cert_file`", () => {
+    const context = httplib.ssl.create_default_context({ cafile: pki.file('ca.pem') });
+    for (const files of [{ key_file: '', cert_file: '' }, { key_file: '' }, { cert_file: '' }]) {
+      // Before: the main entry's ENOENT open '' or key_file's TypeError, from the worker.
+      const conn = new httplib.HTTPSConnection('localhost', peer.https, { context, ...files });
+      assert.equal(conn.key_file, files.key_file ?? null);
+      assert.equal(get(conn, '/whoami'), 'none');
+      conn.close();
+      const h = new httplib.HTTPS('localhost', peer.https, { context, ...files });
+      assert.equal(legacyGet(h, '/whoami'), 'none');
+      h.close();
+    }
+  });
+
   it("key_file/cert_file: the warning in this thread, the chain in the caller's context", async () => {
     const context = httplib.ssl.create_default_context({ cafile: pki.file('ca.pem') });
     const warned = once(process, 'warning');
