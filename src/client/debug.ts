@@ -31,6 +31,23 @@ export function writeDebug(out: DebugOutput | null | undefined, text: string): v
   else (out ?? process.stdout).write(Buffer.from(text, 'latin1'));
 }
 
+/** The start of the codes of the package's own warnings (`DEP_HTTPLIB_KEY_CERT_FILE`). */
+export const WARNING_CODE_PREFIX = 'DEP_HTTPLIB_';
+
+const warned = new Set<string>();
+
+/**
+ * Emit one of the package's warnings once per process, by its code, as Node's
+ * `util.deprecate` does: a warning made at each construction floods stderr in a loop,
+ * and Node dedupes nothing by itself. The blocking entry's worker emits its own through
+ * here and the calling thread re-emits them through here too, so the two threads make one.
+ */
+export function warnOnce(message: string, type: string, code: string): void {
+  if (warned.has(code)) return;
+  warned.add(code);
+  process.emitWarning(message, { type, code });
+}
+
 /** `NODE_DEBUG=httplib` log lines (connections opened, reused, closed). */
 export const nodeDebug = debuglog('httplib');
 

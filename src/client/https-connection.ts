@@ -19,10 +19,14 @@ import { HTTPS_PORT } from '../protocol/limits.ts';
 import { pytruth } from '../protocol/pytext.ts';
 import type { TlsFactory } from './connection-driver.ts';
 import { classOptions, HTTPS_CONNECTION_OPTIONS } from './connection-options.ts';
+import { WARNING_CODE_PREFIX, warnOnce } from './debug.ts';
 import { HTTPConnection, type HTTPConnectionOptions, secureWith } from './http-connection.ts';
 import { CERT_NONE, create_default_context, SSLContext } from './ssl.ts';
 import { toSSLError } from './ssl-errors.ts';
 import { clientSettings, PeerCheck } from './tls-verify.ts';
+
+/** The code of the `key_file`/`cert_file` DeprecationWarning. */
+export const KEY_CERT_FILE_WARNING = `${WARNING_CODE_PREFIX}KEY_CERT_FILE`;
 
 /** Options of `HTTPSConnection` (Python's keyword arguments). */
 export interface HTTPSConnectionOptions extends HTTPConnectionOptions {
@@ -94,7 +98,7 @@ export class HTTPSConnection extends HTTPConnection {
         'check_hostname needs a SSL context with either CERT_OPTIONAL or CERT_REQUIRED',
       );
     }
-    // Python 2.7 and 3: \`if key_file or cert_file:\`, by their truth: empty names (an unset
+    // Python 2.7 and 3: `if key_file or cert_file:`, by their truth: empty names (an unset
     // environment variable) load nothing, and are no error.
     if (this.key_file || this.cert_file) {
       if (this.cert_file === null) {
@@ -104,12 +108,15 @@ export class HTTPSConnection extends HTTPConnection {
           'key_file needs cert_file: the client certificate (a file holding both is given as cert_file)',
         );
       }
-      process.emitWarning(
-        'key_file and cert_file are deprecated, use a custom context instead.',
-        'DeprecationWarning',
-      );
       // Python loads the pair into the context, the caller's own included.
       context.load_cert_chain(this.cert_file, this.key_file);
+      // Once the files were accepted (a constructor that throws made nothing to warn
+      // about), and once per process (Python 3: once per call site).
+      warnOnce(
+        'key_file and cert_file are deprecated, use a custom context instead.',
+        'DeprecationWarning',
+        KEY_CERT_FILE_WARNING,
+      );
     }
     this._context = context;
     secureWith(this, tlsPlan(this, this.#checkHostname));

@@ -23,6 +23,7 @@ import {
   receiveMessageOnPort,
   Worker,
 } from 'node:worker_threads';
+import { WARNING_CODE_PREFIX, warnOnce } from '../client/debug.ts';
 import {
   BEAT,
   CTRL_SLOTS,
@@ -375,7 +376,8 @@ function emitSideEffects(json: Record<string, Json>): void {
       // leave the conversation half-way (a question of the worker never answered, and the
       // next call reading that answer's place), or lose a reply the worker already acted on.
       try {
-        process.emitWarning(message, code === null ? { type } : { type, code });
+        if (code?.startsWith(WARNING_CODE_PREFIX)) warnOnce(message, type, code);
+        else process.emitWarning(message, code === null ? { type } : { type, code });
       } catch {}
     }
   }

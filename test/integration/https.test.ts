@@ -497,6 +497,11 @@ describe('HTTPSConnection against node:https (issue 4)', { timeout: 60_000 }, ()
       const deprecations = warnings.filter((w) => w.name === 'DeprecationWarning');
       assert.equal(deprecations.length, 1, warnings.map((w) => w.message).join('; '));
       assert.match(deprecations[0]?.message ?? '', /key_file and cert_file are deprecated/);
+      // Emitted once per process (test/sync/https.test.ts checks that), by this code.
+      assert.equal(
+        (deprecations[0] as NodeJS.ErrnoException | undefined)?.code,
+        'DEP_HTTPLIB_KEY_CERT_FILE',
+      );
     });
 
     it('key_file without cert_file: a TypeError from the constructor, as Python (not an SSLError at connect)', () => {

@@ -15,7 +15,15 @@ import { testHook } from '../../src/sync/channel.ts';
 import * as httplib from '../../src/sync.ts';
 import { runNode } from '../cli/cli-harness.ts';
 import { makePki, type Pki } from '../integration/tls-peers.ts';
-import { legacyGet, noUncaught, type Peer, SYNC_ENTRY, startPeer, thrown } from './peer.ts';
+import {
+  legacyGet,
+  MAIN_ENTRY,
+  noUncaught,
+  type Peer,
+  SYNC_ENTRY,
+  startPeer,
+  thrown,
+} from './peer.ts';
 
 noUncaught();
 let pki: Pki;
@@ -148,6 +156,40 @@ describe('HTTPS', () => {
     const other = new httplib.HTTPSConnection('localhost', peer.https, { context });
     assert.equal(get(other, '/whoami'), 'httplib-ts test client');
     other.close();
+  });
+
+  it('the key_file/cert_file DeprecationWarning: once per process, with its code, over both entries and the worker; none from a constructor that throws', async () => {
+    // A fresh process for each order: the warning is once per process. The worker emits
+    // its own (once per worker), which this thread emits again: the two make one.
+    const file = `${pki.dir}/key-file-warning.mts`;
+    fs.writeFileSync(
+      file,
+      `import * as main from ${JSON.stringify(MAIN_ENTRY)};
+import * as sync from ${JSON.stringify(SYNC_ENTRY)};
+const files = { key_file: ${JSON.stringify(pki.file('client.key'))}, cert_file: ${JSON.stringify(pki.file('client.pem'))} };
+const seen = [];
+process.on('warning', (w) => seen.push(\`\${w.name} \${w.code}\`));
+const entries = process.argv[2] === 'main-first' ? [main, sync] : [sync, main];
+for (const m of entries) {
+  // Refused (a missing file): nothing to warn about.
+  try { new m.HTTPSConnection('localhost', 443, { ...files, cert_file: 'missing.pem' }); } catch {}
+  for (let i = 0; i < 3; i++) new m.HTTPSConnection('localhost', 443, files).close();
+  new m.HTTPS('localhost', 443, files).close();
+}
+setImmediate(() => console.log(JSON.stringify(seen)));
+`,
+    );
+    for (const order of ['main-first', 'sync-first']) {
+      const result = await runNode(['--import', 'tsx', file, order], { timeoutMs: 20_000 });
+      assert.equal(result.code, 0, result.stderr);
+      // Before: eight warnings in each order (a missing file's included), with no code.
+      assert.deepEqual(
+        JSON.parse(result.out),
+        ['DeprecationWarning DEP_HTTPLIB_KEY_CERT_FILE'],
+        order,
+      );
+      assert.equal(result.stderr.match(/DeprecationWarning/g)?.length, 1, result.stderr);
+    }
   });
 
   it('a context that is not an ssl.SSLContext: the TypeError of the main entry, from the constructor', () => {
