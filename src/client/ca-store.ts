@@ -32,9 +32,13 @@ const PEM_ANY_CERT =
 export function pemCertificates(text: string, source: string | null, trusted = false): string[] {
   const found = text.match(trusted ? PEM_ANY_CERT : PEM_CERT) ?? [];
   if (found.length === 0 && source !== null) {
-    throw new SSLError(`no certificate found in ${source}`, {
-      reason: 'NO_CERTIFICATE_OR_CRL_FOUND',
-    });
+    // Python 3's errors: OpenSSL's for a file, its own for `cadata` (no library, no reason).
+    throw source === 'cadata'
+      ? new SSLError('no start line: cadata does not contain a certificate')
+      : new SSLError(
+          `[X509: NO_CERTIFICATE_OR_CRL_FOUND] no certificate or crl found in ${source}`,
+          { library: 'X509', reason: 'NO_CERTIFICATE_OR_CRL_FOUND' },
+        );
   }
   const good = found.filter((pem) => readable(pem, () => pemBody(pem)));
   if (good.length < found.length && source !== null) {

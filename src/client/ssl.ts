@@ -27,7 +27,7 @@ import {
   pemCertificates,
 } from './ca-store.ts';
 import { OPTION_NAMES, refuseUnknown } from './connection-options.ts';
-import { SSLError } from './ssl-errors.ts';
+import { SSLError, toSSLError } from './ssl-errors.ts';
 import {
   type ClientTlsSettings,
   contextFieldsWith,
@@ -169,6 +169,35 @@ interface CertChain {
   readonly cert: Buffer;
   readonly key: Buffer;
   readonly passphrase: string | undefined;
+}
+
+/**
+ * Node's codes of OpenSSL's errors for a key that is not the certificate's: of the
+ * certificate's type, X509's KEY_VALUES_MISMATCH; of another type (which Python's
+ * `SSL_CTX_check_private_key` finds with no certificate in that key's slot), SSL's
+ * NO_CERTIFICATE_ASSIGNED.
+ */
+const KEY_MISMATCH = 'ERR_OSSL_X509_KEY_VALUES_MISMATCH';
+const NO_CERTIFICATE_ASSIGNED = 'ERR_SSL_NO_CERTIFICATE_ASSIGNED';
+
+/**
+ * Python's `SSLError` for a chain `load_cert_chain` cannot load: a key that is not the
+ * certificate's is OpenSSL's own error (`[X509: KEY_VALUES_MISMATCH] key values
+ * mismatch`, `[SSL: NO_CERTIFICATE_ASSIGNED] no certificate assigned`); anything else
+ * (no key, a wrong password, a file that is not PEM) is Python's `[SSL] PEM lib`,
+ * library 'SSL' and no reason (OpenSSL's ERR_R_PEM_LIB is a reason common to all
+ * libraries, which CPython's table does not name), with what went wrong after it.
+ */
+function chainError(failure: unknown): SSLError {
+  const err = failure as NodeJS.ErrnoException;
+  if (err.code === KEY_MISMATCH || err.code === NO_CERTIFICATE_ASSIGNED) {
+    return toSSLError(err) as SSLError;
+  }
+  const why = String(err.message).trimEnd();
+  return new SSLError(`[SSL] PEM lib: cannot load certificate chain: ${why}`, {
+    library: 'SSL',
+    cause: failure,
+  });
 }
 
 /**
@@ -382,7 +411,12 @@ export class SSLContext {
         // the handshake would fail later, for no clear reason. Python refuses it here.
         const leaf = CERTIFICATE_PEM.exec(cert.toString('latin1'))?.[0];
         if (leaf !== undefined && !new crypto.X509Certificate(leaf).checkPrivateKey(privateKey)) {
-          return new Error('key values mismatch: the private key is not the certificate’s');
+          // Python's error (2.7 and 3, OpenSSL 3.0), in Node's form.
+          return Object.assign(new Error('no certificate assigned'), {
+            code: NO_CERTIFICATE_ASSIGNED,
+            library: 'SSL routines',
+            reason: 'no certificate assigned',
+          });
         }
         return null;
       } catch (err) {
@@ -403,13 +437,7 @@ export class SSLContext {
       passphrase = text();
       failure = tryLoad(passphrase);
     }
-    if (failure !== null) {
-      const why = String((failure as Error).message).trimEnd();
-      throw new SSLError(`[SSL] cannot load certificate chain: ${why}`, {
-        reason: 'PEM_LIB',
-        cause: failure,
-      });
-    }
+    if (failure !== null) throw chainError(failure);
     this.#chain = { cert, key, passphrase };
     this.#generation++;
   }

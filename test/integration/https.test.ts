@@ -457,7 +457,60 @@ describe('HTTPSConnection against node:https (issue 4)', { timeout: 60_000 }, ()
       );
     });
 
-    it("a key of another type than the certificate's (EC for RSA) throws SSLError at once, as in Python", () => {
+    it("load_cert_chain and load_verify_locations failures: Python 3's library, reason and message", () => {
+      const noCertificate = pki.file('no-certificate.pem');
+      writeFileSync(noCertificate, pki.read('client.key'));
+      // [what, call, library, reason, message] as python3 (3.11) has them, less `(_ssl.c:NNNN)`.
+      const cases: Array<[string, () => void, string | null, string | null, RegExp]> = [
+        [
+          'a certificate without its key',
+          () => caContext().load_cert_chain(pki.file('client.pem')),
+          'SSL',
+          null,
+          /^\[SSL\] PEM lib: cannot load certificate chain: /,
+        ],
+        [
+          'a wrong password',
+          () =>
+            caContext().load_cert_chain(pki.file('client.pem'), pki.file('client-enc.key'), 'x'),
+          'SSL',
+          null,
+          /^\[SSL\] PEM lib: cannot load certificate chain: /,
+        ],
+        [
+          "a key that is not the certificate's",
+          () => caContext().load_cert_chain(pki.file('client.pem'), pki.file('server.key')),
+          'X509',
+          'KEY_VALUES_MISMATCH',
+          /^\[X509: KEY_VALUES_MISMATCH\] key values mismatch$/,
+        ],
+        [
+          'a cafile with no certificate',
+          () => caContext().load_verify_locations(noCertificate),
+          'X509',
+          'NO_CERTIFICATE_OR_CRL_FOUND',
+          /^\[X509: NO_CERTIFICATE_OR_CRL_FOUND\] no certificate or crl found in .*no-certificate\.pem$/,
+        ],
+        [
+          'cadata text with no certificate',
+          () => caContext().load_verify_locations(null, null, 'no certificate here'),
+          null,
+          null,
+          /^no start line: cadata does not contain a certificate$/,
+        ],
+      ];
+      for (const [what, load, library, reason, message] of cases) {
+        assert.throws(load, (err: unknown) => {
+          // Before: library null everywhere, reason PEM_LIB for every chain.
+          assert.ok(err instanceof ssl.SSLError, `${what}: ${String(err)}`);
+          assert.deepEqual([err.library, err.reason], [library, reason], what);
+          assert.match(err.message, message, what);
+          return true;
+        });
+      }
+    });
+
+    it("a key of another type than the certificate's (EC for RSA) throws Python's SSLError at once", () => {
       // OpenSSL keeps keys of each type apart and does not check this one against the
       // certificate (Node, Deno): the handshake would have failed later, for no clear reason.
       const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -466,7 +519,19 @@ describe('HTTPSConnection against node:https (issue 4)', { timeout: 60_000 }, ()
       const context = caContext();
       assert.throws(
         () => context.load_cert_chain(pki.file('client.pem'), ecKey),
-        (err: unknown) => err instanceof ssl.SSLError && /key values mismatch/.test(err.message),
+        (err: unknown) => {
+          // Python 2.7 and 3 (OpenSSL 3.0); before: [SSL] ... key values mismatch, reason PEM_LIB.
+          assert.ok(err instanceof ssl.SSLError, String(err));
+          assert.deepEqual(
+            [err.library, err.reason, err.message],
+            [
+              'SSL',
+              'NO_CERTIFICATE_ASSIGNED',
+              '[SSL: NO_CERTIFICATE_ASSIGNED] no certificate assigned',
+            ],
+          );
+          return true;
+        },
       );
       // The key after the certificate in one file, and a chain: the leaf is the one checked.
       const chain = pki.file('client-chain.pem');
