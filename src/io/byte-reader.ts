@@ -194,6 +194,11 @@ export class ByteReader {
     this.tell('eof');
   };
   private readonly onDrain = (): void => this.drainWait.end(this.deadline);
+  // A TLS 1.3 session ticket (sent after the handshake, so often while the response head
+  // is awaited) is whole records that carry nothing to read: no sign of the peer
+  // answering. Counted as bytes coming, it re-armed the timeout: a server that never
+  // answered timed out after two timeouts instead of one.
+  private readonly onSession = (): void => this.deadline.consumed();
   private readonly victim = (err: Error): void => this.fail(err);
 
   /**
@@ -216,6 +221,7 @@ export class ByteReader {
     this.deadline.sendQueue = () => queuedBytes(socket);
     this.encrypted = (socket as { encrypted?: unknown }).encrypted === true;
     this.deadline.received = this.encrypted ? () => receivedBytes(socket) : null;
+    if (this.encrypted) socket.on('session', this.onSession);
     if (dataEvents) socket.on('data', this.onDataEvent);
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
@@ -258,6 +264,7 @@ export class ByteReader {
     socket.off('error', this.onError);
     socket.off('close', this.onClose);
     socket.off('drain', this.onDrain);
+    socket.off('session', this.onSession);
     socket.on('error', ignoreError);
     socket.pause();
     this.paused = false;

@@ -418,6 +418,15 @@ export class Deadline {
     if (this.timer !== null && this.waits > 0) this.timer.refresh();
   }
 
+  /**
+   * The bytes received so far were taken by the TLS layer as whole records that carry
+   * nothing to read (a session ticket): they are not bytes coming, and do not re-arm the
+   * timeout as a record still arriving does (`received`).
+   */
+  consumed(): void {
+    if (this.received !== null) this.seen = this.received();
+  }
+
   /** A wait started with `begin(…, options)` ended. */
   end(options?: WaitOptions): void {
     if (this.waits > 0) this.waits--;

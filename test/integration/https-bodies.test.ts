@@ -358,6 +358,40 @@ describe('bodies over TLS, read through onread', { timeout: 60_000 }, () => {
     }
   });
 
+  it("a TLS 1.3 server that never answers: the head's timeout fires after one timeout, its session tickets are no bytes coming", async () => {
+    // The server sends its session tickets after the handshake, while the head is
+    // awaited. Before: their ciphertext counted as a record arriving and re-armed the
+    // timer, and the wait timed out after two timeouts (about 2 s here).
+    const protocols: Array<string | null> = [];
+    const silent = tls.createServer(pki.pair('server'), (s) => {
+      s.on('error', () => {});
+      protocols.push(s.getProtocol());
+      s.resume();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      for (const tunnelled of [false, true]) {
+        const conn = tunnelled
+          ? new HTTPSConnection('127.0.0.1', proxy.port, { context, timeout: 1 })
+          : new HTTPSConnection('localhost', port, { context, timeout: 1 });
+        if (tunnelled) conn.set_tunnel('localhost', port);
+        try {
+          await conn.request('GET', '/never');
+          const start = performance.now();
+          await assert.rejects(conn.getresponse(), TimeoutError);
+          const elapsed = performance.now() - start;
+          assert.ok(elapsed >= 900 && elapsed < 1600, `tunnelled ${tunnelled}: ${elapsed} ms`);
+        } finally {
+          conn.close();
+        }
+      }
+      assert.deepEqual(protocols, ['TLSv1.3', 'TLSv1.3']);
+    } finally {
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   it('a timeout does not fire while a TLS record arrives a few bytes at a time (ciphertext counts as bytes coming)', async () => {
     // A TLS server writes a 4000-byte body in one record; a relay passes it on 100 bytes
     // every 25 ms (about a second in all) to a client whose timeout is 0.5 s. Before: the
