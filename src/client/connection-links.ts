@@ -23,7 +23,7 @@ import {
 } from '../io/transport.ts';
 import { ClientConnection, type ConnectionAction } from '../protocol/client-connection.ts';
 import { NotConnected } from '../protocol/errors.ts';
-import { connectChannel, type DebugOutput, nodeDebug, writeDebug } from './debug.ts';
+import { connectChannel, type DebugOutput, nodeDebug, tunnelChannel, writeDebug } from './debug.ts';
 import type { HTTPResponse } from './http-response.ts';
 
 /** What the driver reads of its connection (the Python attributes, read when used). */
@@ -320,6 +320,20 @@ export class ConnectionLinks {
             connectChannel.publish({ connection: conn, host: conn.host, port: conn.port, socket });
           }
         },
+        tunnelled:
+          tunnel === null
+            ? undefined
+            : (socket) => {
+                nodeDebug('tunnel to %s:%d', tunnel.host, tunnel.port);
+                if (tunnelChannel.hasSubscribers) {
+                  tunnelChannel.publish({
+                    connection: conn,
+                    host: tunnel.host,
+                    port: tunnel.port,
+                    socket,
+                  });
+                }
+              },
       });
     } catch (err) {
       wait.release();

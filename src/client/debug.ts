@@ -52,6 +52,7 @@ export function warnOnce(message: string, type: string, code: string): void {
 export const nodeDebug = debuglog('httplib');
 
 export const connectChannel = diagnostics_channel.channel('httplib:connect');
+export const tunnelChannel = diagnostics_channel.channel('httplib:tunnel');
 export const requestHeadersChannel = diagnostics_channel.channel('httplib:request:headers');
 export const responseHeadersChannel = diagnostics_channel.channel('httplib:response:headers');
 export const errorChannel = diagnostics_channel.channel('httplib:error');

@@ -110,6 +110,8 @@ export interface Establish {
   readonly tls: TlsPlan | null;
   /** Called once the TCP socket is connected (diagnostics). */
   readonly connected: (socket: Duplex) => void;
+  /** Called once the proxy accepted the CONNECT, before TLS (diagnostics). */
+  readonly tunnelled?: ((socket: Duplex) => void) | undefined;
 }
 
 /** The socket a connection speaks HTTP over, and its reader. */
@@ -160,7 +162,10 @@ export async function establish(plan: Establish): Promise<Link> {
     // call's error is the close's, not the EOF the TLS handshake would find there
     // (API.md: close() during the TLS handshake settles with AbortError).
     if (plan.epoch.aborted) throw epochError(plan.epoch, 'connect');
-    if (plan.tunnel !== null) await tunnel(reader, plan.tunnel, plan.wait);
+    if (plan.tunnel !== null) {
+      await tunnel(reader, plan.tunnel, plan.wait);
+      plan.tunnelled?.(socket);
+    }
     if (secured !== null) {
       // Opened in one step (connectTls), the socket is TLS already: only its handshake
       // is waited for. Otherwise TLS starts now, on the socket the tunnel went through.

@@ -12,6 +12,7 @@
  * raises `Invalid response from tunnel request`.
  */
 import assert from 'node:assert/strict';
+import * as diagnostics_channel from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -154,6 +155,37 @@ describe('CONNECT tunnels through a real proxy (issue 4)', { timeout: 60_000 }, 
       assert.ok(relayed.startsWith('GET /a HTTP/1.1\r\n'), relayed);
       assert.ok(relayed.includes(SECRET));
       assert.ok(!relayed.includes('Proxy-Authorization'));
+    });
+
+    it('httplib:tunnel tells each tunnel the proxy accepted, on the socket of httplib:connect; a refused one is not', async () => {
+      const p = await proxy({ auth: AUTH });
+      const connects: Array<Record<string, unknown>> = [];
+      const tunnels: Array<Record<string, unknown>> = [];
+      const onConnect = (m: unknown): void => void connects.push(m as Record<string, unknown>);
+      const onTunnel = (m: unknown): void => void tunnels.push(m as Record<string, unknown>);
+      diagnostics_channel.subscribe('httplib:connect', onConnect);
+      diagnostics_channel.subscribe('httplib:tunnel', onTunnel);
+      const conn = viaHttp(p);
+      try {
+        conn.set_tunnel('localhost', origin.port, { 'Proxy-Authorization': 'Basic d3Jvbmc6' });
+        await assert.rejects(fetch(conn), /Tunnel connection failed: 407/);
+        assert.equal(connects.length, 1);
+        assert.equal(tunnels.length, 0, 'a refused CONNECT is no tunnel');
+        conn.set_tunnel('localhost', origin.port, { 'Proxy-Authorization': AUTH });
+        assert.match(await fetch(conn, '/a'), /^200 /);
+        // Kept alive: the second request goes through the same tunnel, told once.
+        assert.match(await fetch(conn, '/b'), /^200 /);
+        assert.equal(tunnels.length, 1);
+        const [told] = tunnels;
+        assert.equal(told?.connection, conn);
+        assert.equal(told?.host, 'localhost');
+        assert.equal(told?.port, origin.port);
+        assert.equal(told?.socket, connects[1]?.socket);
+      } finally {
+        conn.close();
+        diagnostics_channel.unsubscribe('httplib:connect', onConnect);
+        diagnostics_channel.unsubscribe('httplib:tunnel', onTunnel);
+      }
     });
 
     it('Host has no port when the tunnel port is the default port', async () => {
