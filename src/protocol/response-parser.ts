@@ -455,6 +455,13 @@ export class ResponseParser {
       throw new HTTPException(`header line with a bare CR: ${pyrepr(line)}`, BAD_HEADER_LINE);
     }
     if (interim && this.debug !== null) this.debug(`header: ${pystrip(line)}\n`);
+    if (!interim && this.lastField === null && line.startsWith('From ')) {
+      // Python 2.7 (rfc822's readheaders: `if firstline and line.startswith('From ')`) and 3
+      // (the email parser) drop Unix "From " lines (an mbox envelope) at the start of the
+      // headers, colon or not, case-sensitively: no field, nor a `header:` debug line.
+      // `lastField` is still null only while nothing but such lines came. They count.
+      return;
+    }
     if (isContinuationLine(line)) {
       // obs-fold: a continuation of the previous field.
       if (this.lastField === null) {

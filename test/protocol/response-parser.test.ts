@@ -246,6 +246,18 @@ const cases: Case[] = [
     }),
   },
   {
+    name: 'Unix "From " lines at the start of the headers are dropped, colon or not (Python 2.7 and 3)',
+    input: 'HTTP/1.1 200 OK\r\nFrom nobody\r\nFrom a: b\r\nX: c\r\nContent-Length: 0\r\n\r\n',
+    open: true,
+    expect: ok({ lines: ['X: c\r\n', 'Content-Length: 0\r\n'] }),
+  },
+  {
+    name: 'a "From " line after a field, or "from " in another case, is an ordinary field',
+    input: 'HTTP/1.1 200 OK\r\nfrom a: b\r\nFrom c: d\r\nContent-Length: 0\r\n\r\n',
+    open: true,
+    expect: ok({ lines: ['from a: b\r\n', 'From c: d\r\n', 'Content-Length: 0\r\n'] }),
+  },
+  {
     name: 'STRICTER: a header line without a colon is an HTTPException (Python skips it)',
     input: 'HTTP/1.1 200 OK\r\nNoColonHere\r\nContent-Length: 0\r\n\r\n',
     open: true,
