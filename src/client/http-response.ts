@@ -93,7 +93,7 @@ export function receiveResponse(
  *
  * How this differs from Python 2.7: reads return `Buffer`s; a body cut short raises
  * {@link IncompleteRead} from every read method (2.7's `read(amt)` returns the short
- * data silently); `getheaders()` keeps every field in order with its name as received
+ * data silently), and again from every later read until `close()`; `getheaders()` keeps every field in order with its name as received
  * (2.7 lower-cases and merges); closing a kept-alive response before its end discards
  * the connection instead of leaving the rest to be read as the next response.
  *
@@ -164,7 +164,8 @@ export class HTTPResponse implements AsyncIterable<Buffer> {
   /**
    * Python's `read(amt=None)`: the whole rest of the body, or at most `amt` bytes (fewer
    * only at the end of the body). `Buffer.alloc(0)` once the body is done. A body that
-   * ends early raises `IncompleteRead` with the bytes of this call in `partial`.
+   * ends early raises `IncompleteRead` with the bytes of this call in `partial`, and every
+   * later read raises it again (`partial` empty), never `Buffer.alloc(0)`, until `close()`.
    *
    * Differs from Python 2.7: a `Buffer`, not a `str`; `read(amt)` raises
    * `IncompleteRead` too when the body is cut short (2.7 returns the short data).

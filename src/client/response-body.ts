@@ -27,8 +27,17 @@ import {
 } from '../io/tuning.ts';
 import { BodyDecoder } from '../protocol/body-decoder.ts';
 import { detachedTarget, FramingError } from '../protocol/body-errors.ts';
-import { BodyPuller, incomplete, join, type Pull, type PullOwner } from '../protocol/body-pull.ts';
-import { ImproperConnectionState, IncompleteRead } from '../protocol/errors.ts';
+import {
+  BodyPuller,
+  incomplete,
+  join,
+  type LostBody,
+  lostBody,
+  lostRead,
+  type Pull,
+  type PullOwner,
+} from '../protocol/body-pull.ts';
+import { ImproperConnectionState } from '../protocol/errors.ts';
 import type { ResponseHead } from '../protocol/response-parser.ts';
 import { callSignal } from './connection-options.ts';
 import { publishFailure } from './debug.ts';
@@ -76,12 +85,13 @@ export class ResponseBody {
   #settling = false;
   /**
    * What cut the body short, other than its framing or the caller's close (a timeout, a
-   * read's signal, a reset): the socket is gone with the rest of the body, and every later
-   * read rejects with `IncompleteRead` (its `cause` this error), never `b''`, which would
-   * pass for the end of the body. (CPython reads on: 2.7's next read raises the timeout
-   * again or `IncompleteRead` at the end of the socket; 3's refuses a timed-out socket.)
+   * read's signal, a reset, the peer's end): the socket is gone with the rest of the body,
+   * and every later read rejects with `IncompleteRead` (protocol/body-pull.ts `lostBody`),
+   * never `b''`, which would pass for the end of the body. (CPython reads on: 2.7's next
+   * read raises the timeout again or `IncompleteRead` at the end of the socket; 3's
+   * refuses a timed-out socket.)
    */
-  #lost: { readonly error: unknown } | null = null;
+  #lost: LostBody | null = null;
   /** `length` when the read under way began: what a failed read leaves it at. */
   #lengthBefore: number | null = null;
   /** `length` after a read failed (the body is over): as before that read, as in Python. */
@@ -187,7 +197,7 @@ export class ResponseBody {
   pull(pull: Pull, options: ReadOptions | undefined): Promise<void> | null {
     if (this.#busy) return Promise.reject(concurrentRead());
     if (this.#lost !== null) {
-      return Promise.reject(incomplete(pull, this.length, this.#lost.error));
+      return Promise.reject(lostRead(this.#lost));
     }
     this.#lengthBefore = this.#body.decoder.remaining;
     let signal: AbortSignal | undefined;
@@ -383,9 +393,8 @@ export class ResponseBody {
 
   /** A read failed: the body is over; a broken framing is `IncompleteRead`. */
   #failed(err: unknown, pull: Pull): unknown {
-    const framing = err instanceof FramingError || err instanceof IncompleteRead;
-    if (!framing && !isClosedByCaller(err) && this.#link !== null) {
-      this.#lost = { error: err };
+    if (!isClosedByCaller(err) && this.#link !== null) {
+      this.#lost = lostBody(err, this.#lengthBefore);
     }
     this.#lengthAfterFailure = this.#lengthBefore;
     this.#finish(false);

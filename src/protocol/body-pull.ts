@@ -9,7 +9,7 @@
  * of the socket when the body ends (`finish`), are the owner's.
  */
 import type { BodyDecoder } from './body-decoder.ts';
-import { detachedTarget } from './body-errors.ts';
+import { detachedTarget, FramingError } from './body-errors.ts';
 import { IncompleteRead } from './errors.ts';
 
 const EMPTY = Buffer.alloc(0);
@@ -271,11 +271,50 @@ export function copyInto(target: Uint8Array, view: Uint8Array, at: number): void
   target.set(view, at);
 }
 
-/** The one place `IncompleteRead` is built: the bytes this call got, and what was missing. */
+/** The `IncompleteRead` of a read: the bytes this call got, and what was missing. */
 export function incomplete(pull: Pull, expected: number | null, cause?: unknown): IncompleteRead {
   const partial =
     pull.target !== null ? Buffer.from(pull.target.subarray(0, pull.got)) : join(pull.parts ?? []);
+  return incompleteRead(partial, expected, cause);
+}
+
+/** The one place `IncompleteRead` is built (`incomplete`, `lostRead`). */
+function incompleteRead(partial: Buffer, expected: number | null, cause: unknown): IncompleteRead {
   return new IncompleteRead(partial, expected, cause === undefined ? undefined : { cause });
+}
+
+/**
+ * A body that a read's failure cut short: every later read rejects with `IncompleteRead`
+ * (`partial` empty, this `expected` and `cause`), never `b''`, which would pass for the
+ * end of the body. The main entry's, the blocking API's direct and its worker twin's.
+ */
+export interface LostBody {
+  readonly expected: number | null;
+  /** The failure (a timeout, a reset), or undefined for the peer's end inside the body. */
+  readonly cause: unknown;
+}
+
+/**
+ * What a read's failure `err` leaves for later reads of the body it ended (the caller's
+ * own close aside, which the owner checks): null when they give `b''`. `expected` is what
+ * was due before the failed read. The peer's end inside the body (`IncompleteRead` with no
+ * framing error) raises again with the same `expected`, as 2.7 and 3 raise again at every
+ * read after a chunked body cut inside a chunk. Broken framing closes the response, as
+ * Python's `ValueError` path closes it. Any other failure leaves the body where it stood
+ * unknown (README: a timed-out or failed read closes the response).
+ */
+export function lostBody(err: unknown, expected: number | null): LostBody | null {
+  if (err instanceof FramingError) return null;
+  if (err instanceof IncompleteRead) {
+    if (err.cause instanceof FramingError) return null;
+    return { expected: err.expected, cause: err.cause };
+  }
+  return { expected, cause: err };
+}
+
+/** The `IncompleteRead` of a read of a body cut short (`lostBody`). */
+export function lostRead(lost: LostBody): IncompleteRead {
+  return incompleteRead(EMPTY, lost.expected, lost.cause);
 }
 
 /** The pull's parts as one Buffer: pieces read one after another into one block are a view of it. */

@@ -15,8 +15,15 @@ import * as httplib from '../index.ts';
 import { bodyBufferSize, keepLargeBlocks } from '../io/tuning.ts';
 import { BodyDecoder } from '../protocol/body-decoder.ts';
 import { FramingError } from '../protocol/body-errors.ts';
-import { BodyPuller, incomplete, type Pull, type PullOwner } from '../protocol/body-pull.ts';
-import { IncompleteRead } from '../protocol/errors.ts';
+import {
+  BodyPuller,
+  incomplete,
+  type LostBody,
+  lostBody,
+  lostRead,
+  type Pull,
+  type PullOwner,
+} from '../protocol/body-pull.ts';
 import type { ResponseHead } from '../protocol/response-parser.ts';
 import { exclusive } from './channel.ts';
 import { refuseSignal } from './remote.ts';
@@ -58,8 +65,8 @@ export class DirectResponse {
   /** The pull over what the ring holds (protocol/body-pull.ts). */
   readonly #body: BodyPuller;
   readonly #owner: boolean;
-  /** What cut the body short besides its framing: later reads reject (response-body.ts). */
-  #lost: { readonly error: unknown } | null = null;
+  /** What cut the body short besides its framing: later reads reject (body-pull.ts `lostBody`). */
+  #lost: LostBody | null = null;
   /** `length` after a read failed: as before that read (see response-body.ts). */
   #lengthAfterFailure: number | null | undefined = undefined;
   readonly #context: DirectContext;
@@ -234,7 +241,7 @@ export class DirectResponse {
 
   /** Advance `pull`, waiting for bytes as long as it wants more; any failure ends the body. */
   #pull(pull: Pull): void {
-    if (this.#lost !== null) throw incomplete(pull, this.length, this.#lost.error);
+    if (this.#lost !== null) throw lostRead(this.#lost);
     this.#ring?.check();
     const lengthBefore = this.#body.decoder.remaining;
     try {
@@ -263,9 +270,7 @@ export class DirectResponse {
         }
       }
     } catch (err) {
-      if (!(err instanceof FramingError || err instanceof IncompleteRead) && this.#ring !== null) {
-        this.#lost = { error: err };
-      }
+      if (this.#ring !== null) this.#lost = lostBody(err, lengthBefore);
       this.#lengthAfterFailure = lengthBefore;
       this.#finish(false);
       if (err instanceof FramingError) throw incomplete(pull, null, err);

@@ -9,6 +9,7 @@
  */
 import { bytesOf, sizeLimit } from '../client/http-response.ts';
 import * as httplib from '../index.ts';
+import { type LostBody, lostBody, lostRead } from '../protocol/body-pull.ts';
 import type { Reply } from './channel.ts';
 import { currentGeneration, exclusive, transact } from './channel.ts';
 import {
@@ -64,22 +65,19 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse> {
   /** `length`, `isclosed()` and `closed`, as the worker reports them (remote.ts). */
   readonly #state: ResponseState;
   /**
-   * A read failed other than by the body's framing (a timeout, a reset) and closed the
-   * response: the body was cut short, and every later read throws `IncompleteRead` (its
-   * `cause` this failure) here, as the main entry's does (response-body.ts), never b''.
-   * The worker may have forgotten the response by then. `close()` forgets it.
+   * A read failed other than by the body's framing (a timeout, a reset, the peer's end) and
+   * closed the response: the body was cut short, and every later read throws
+   * `IncompleteRead` here (protocol/body-pull.ts `lostBody`), as the main entry's does,
+   * never b''. The worker may have forgotten the response by then. `close()` forgets it.
    */
-  #lost: { readonly error: unknown } | null = null;
+  #lost: LostBody | null = null;
 
   /**
    * Whether the body is over here, so that a read answers b'' without the worker; throws
    * the `IncompleteRead` of a body cut short (`#lost`).
    */
   #over(): boolean {
-    const lost = this.#lost;
-    if (lost !== null) {
-      throw new httplib.IncompleteRead(Buffer.alloc(0), this.#state.length, { cause: lost.error });
-    }
+    if (this.#lost !== null) throw lostRead(this.#lost);
     return this.#state.isclosed;
   }
 
@@ -135,8 +133,7 @@ export class HTTPResponse implements T.Blocking<httplib.HTTPResponse> {
       value = settle(reply);
     } catch (err) {
       // (A refused argument leaves the response open: nothing was lost.)
-      if (!(err instanceof httplib.IncompleteRead) && this.#state.isclosed)
-        this.#lost = { error: err };
+      if (this.#state.isclosed) this.#lost = lostBody(err, this.#state.length);
       throw err;
     }
     this.#last = reply;

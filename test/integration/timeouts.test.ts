@@ -305,11 +305,15 @@ describe('timeouts and cancellation', () => {
         return out;
       }
 
-      function assertLost(results: unknown[], cause: (err: unknown) => void): void {
+      function assertLost(
+        results: unknown[],
+        expected: number,
+        cause: (err: unknown) => void,
+      ): void {
         for (const err of results) {
           assert.ok(err instanceof IncompleteRead, `expected IncompleteRead, got ${String(err)}`);
           assert.equal(err.partial.length, 0);
-          assert.equal(err.expected, 96, 'the bytes still due when the failed read began');
+          assert.equal(err.expected, expected);
           cause(err.cause);
         }
       }
@@ -324,7 +328,7 @@ describe('timeouts and cancellation', () => {
         assert.equal(ok, false);
         assertTimeout(err);
         assert.equal(r.length, 96);
-        assertLost(await laterReads(r), (cause) => assert.equal(cause, err));
+        assertLost(await laterReads(r), 96, (cause) => assert.equal(cause, err));
         // The caller's close() ends it: b'' then, as Python's closed response.
         r.close();
         assert.deepEqual(await r.read(), Buffer.alloc(0));
@@ -339,7 +343,7 @@ describe('timeouts and cancellation', () => {
         const [, err, ok] = await elapsed(() => r.read(50, { signal: AbortSignal.timeout(100) }));
         assert.equal(ok, false);
         assert.ok(err instanceof AbortError);
-        assertLost(await laterReads(r), (cause) => assert.equal(cause, err));
+        assertLost(await laterReads(r), 96, (cause) => assert.equal(cause, err));
       });
 
       it('after a reset mid-body, likewise (cause: ECONNRESET)', async () => {
@@ -358,10 +362,10 @@ describe('timeouts and cancellation', () => {
         const [, err, ok] = await elapsed(() => r.read());
         assert.equal(ok, false);
         assert.equal((err as NodeJS.ErrnoException).code, 'ECONNRESET');
-        assertLost(await laterReads(r), (cause) => assert.equal(cause, err));
+        assertLost(await laterReads(r), 96, (cause) => assert.equal(cause, err));
       });
 
-      it("after the caller's close() during a read, or a body that ended early, later reads give b'' (Python's closed response)", async () => {
+      it("after the caller's close() during a read, later reads give b'' (Python's closed response)", async () => {
         const srv = await server(stallingServer);
         for (const how of ['response', 'connection'] as const) {
           const conn = connection(srv.port);
@@ -377,14 +381,27 @@ describe('timeouts and cancellation', () => {
           }
           assert.deepEqual(await r.read(), Buffer.alloc(0));
         }
-        const cut = await server(() =>
-          scriptedServer([(socket) => socket.end(`${HEAD_100}0123456789`)]),
-        );
-        const conn = connection(cut.port);
-        await conn.request('GET', '/');
-        const r = await conn.getresponse();
-        await assert.rejects(r.read(), IncompleteRead);
-        assert.deepEqual(await r.read(), Buffer.alloc(0));
+      });
+
+      it("after the server's end cut the body (short of its Content-Length, or inside a chunk), every later read rejects with IncompleteRead again, as the first (Python 2.7 and 3 for a chunk)", async () => {
+        for (const [reply, partial, expected] of [
+          [`${HEAD_100}0123456789`, '789', 90],
+          ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n8\r\ndefg', '', 4],
+        ] as const) {
+          const cut = await server(() => scriptedServer([(socket) => socket.end(reply)]));
+          const conn = connection(cut.port);
+          await conn.request('GET', '/');
+          const r = await conn.getresponse();
+          assert.equal((await r.read(7)).length, 7);
+          const [, err, ok] = await elapsed(() => r.read(7));
+          assert.equal(ok, false);
+          assert.ok(err instanceof IncompleteRead, String(err));
+          assert.deepEqual([err.partial.toString(), err.expected], [partial, expected]);
+          assertLost(await laterReads(r), expected, (cause) => assert.equal(cause, undefined));
+          // The caller's close() ends it: b'' then, as Python's closed response.
+          r.close();
+          assert.deepEqual(await r.read(), Buffer.alloc(0));
+        }
       });
     });
 

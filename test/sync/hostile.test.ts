@@ -190,7 +190,7 @@ describe("a response's state as CPython's, compared with the main entry", () => 
       ['ok', 'ok', 'ok response 200', 'ok abc', 'ok true', 'ok', 'ok response 200', 'ok abc'],
     ],
     [
-      'length after IncompleteRead: as before the read that failed',
+      'length after IncompleteRead: as before the read that failed; a later read raises again',
       [
         raw,
         get('/cut'),
@@ -210,7 +210,8 @@ describe("a response's state as CPython's, compared with the main entry", () => 
         'ok 8',
         'IncompleteRead: IncompleteRead(3 bytes read, 5 more expected)',
         'ok 8',
-        'ok ',
+        // The body stays cut short: the next read raises again, never b''.
+        'IncompleteRead: IncompleteRead(0 bytes read, 5 more expected)',
         'ok 8',
       ],
     ],
@@ -464,13 +465,44 @@ describe('what only the blocking entry has', () => {
           assert.ok(Buffer.concat(got).equals(sent), `${name}: ${Buffer.concat(got).length} bytes`);
           assert.equal(err.expected, 2 ** 31 - sent.length, name);
           assert.equal(r.isclosed(), true, name);
-          assert.equal(r.read().length, 0, name);
+          // The body stays cut short: the next read raises again, never b''.
+          const again = thrown(() => r.read());
+          assert.ok(again instanceof httplib.IncompleteRead, `${name}: ${String(again)}`);
+          assert.deepEqual([again.partial.length, again.expected], [0, err.expected], name);
           conn.close();
         }
       } finally {
         directTransport.enabled = saved;
       }
     });
+  }
+
+  /**
+   * Every read method once more, on a body cut short: each throws `IncompleteRead` with
+   * `partial` empty and `expected`, its `cause` checked by `cause`.
+   */
+  function assertStaysCut(
+    r: httplib.HTTPResponse,
+    what: string,
+    expected: number,
+    cause: (c: unknown) => void,
+  ): void {
+    const b = new Uint8Array(4);
+    for (const [name, later] of [
+      ['read()', () => r.read()],
+      ['read(5)', () => r.read(5)],
+      ['readinto', () => r.readinto(b)],
+      ['read1', () => r.read1()],
+      ['readline', () => r.readline()],
+      ['peek', () => r.peek()],
+      ['text', () => r.text()],
+      ['iteration', () => [...r]],
+    ] as const) {
+      const err = thrown(later);
+      assert.ok(err instanceof httplib.IncompleteRead, `${what} ${name}: ${String(err)}`);
+      assert.deepEqual([err.partial.length, err.expected], [0, expected], `${what} ${name}`);
+      cause(err.cause);
+    }
   }
 
   for (const direct of [true, false]) {
@@ -487,23 +519,9 @@ describe('what only the blocking entry has', () => {
           assert.deepEqual(r.read(2), Buffer.from('ab'));
           const first = thrown(() => r.read());
           assert.ok(failure(first), `${path}: ${String(first)}`);
-          const b = new Uint8Array(4);
-          for (const [name, later] of [
-            ['read()', () => r.read()],
-            ['read(5)', () => r.read(5)],
-            ['readinto', () => r.readinto(b)],
-            ['read1', () => r.read1()],
-            ['readline', () => r.readline()],
-            ['peek', () => r.peek()],
-            ['text', () => r.text()],
-            ['iteration', () => [...r]],
-          ] as const) {
-            const err = thrown(later);
-            assert.ok(err instanceof httplib.IncompleteRead, `${path} ${name}: ${String(err)}`);
-            assert.equal(err.expected, 98, `${path} ${name}`);
-            assert.equal(err.partial.length, 0, `${path} ${name}`);
-            assert.equal((err.cause as Error).message, (first as Error).message, `${path} ${name}`);
-          }
+          assertStaysCut(r, path, 98, (cause) =>
+            assert.equal((cause as Error).message, (first as Error).message, path),
+          );
           // Still so after the connection's next responses were read (the worker forgets
           // a response then: it threw a plain Error); the caller's close() ends it: b''.
           // Kept-alive answers the server never closes (`/echo-head`): the second request
@@ -535,6 +553,35 @@ describe('what only the blocking entry has', () => {
         assert.deepEqual(r.read(), Buffer.alloc(0));
       } finally {
         conn.close();
+      }
+    });
+  }
+
+  for (const direct of [true, false]) {
+    it(`a body the server's end cut short stays cut short (${direct ? 'direct' : 'worker'} transport): short of its Content-Length or inside a chunk, every later read throws IncompleteRead again, as the first (Python 2.7 and 3 for a chunk), never b''`, () => {
+      for (const [path, head, partial, expected] of [
+        ['/cut', 2, 'llo', 5],
+        ['/chunked-cut', 7, '', 4],
+      ] as const) {
+        const conn = connectionOn(direct, peer.raw);
+        try {
+          conn.request('GET', path);
+          const r = conn.getresponse();
+          assert.equal(r.read(head).length, head, path);
+          const first = thrown(() => r.read(7));
+          assert.ok(first instanceof httplib.IncompleteRead, `${path}: ${String(first)}`);
+          assert.deepEqual([first.partial.toString(), first.expected], [partial, expected], path);
+          assertStaysCut(r, path, expected, (cause) => assert.equal(cause, undefined, path));
+          // Still so after the connection's next response was read (the worker forgets a
+          // response then); the caller's close() ends it: b''.
+          conn.request('GET', '/echo-head');
+          assert.ok(conn.getresponse().read().toString('latin1').startsWith('GET /echo-head'));
+          assert.ok(thrown(() => r.read()) instanceof httplib.IncompleteRead, path);
+          r.close();
+          assert.deepEqual(r.read(), Buffer.alloc(0), `${path}: after close()`);
+        } finally {
+          conn.close();
+        }
       }
     });
   }

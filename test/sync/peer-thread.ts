@@ -168,6 +168,9 @@ const RAW: Record<string, (socket: net.Socket, head: string) => void> = {
   // Chunked, kept alive: the whole body at once, and an empty body (only the last chunk).
   '/chunked-abc': (s) =>
     s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n'),
+  // Chunked, cut by the close inside its second chunk (4 of its 8 bytes sent).
+  '/chunked-cut': (s) =>
+    s.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n8\r\ndefg'),
   '/chunked-empty': (s) =>
     s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'),
   '/http09': (s) => s.end('just bytes\r\n'),
