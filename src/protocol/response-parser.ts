@@ -440,8 +440,10 @@ export class ResponseParser {
       }
       return;
     }
-    // Python 2.7 checks the count before reading each line; every line counts here,
-    // ignored ones too, so that no kind of line can be sent without end.
+    // Python 2.7 checks the count before reading each line, and counts only the lines it
+    // keeps; every line counts here, dropped ones too (empty names, Unix From lines), as
+    // Python 3 counts them, so that no kind of line can be sent without end (a documented
+    // difference: conformance differences.json `header-count-every-line`).
     this.lineCount++;
     if (this.lineCount > MAXHEADERS) {
       throw new HTTPException(`got more than ${MAXHEADERS} headers`, {
