@@ -81,11 +81,14 @@ export type NoSignal<P> = P extends object
 
 /**
  * A parameter of a blocking method: a request body is the blocking API's
- * {@link RequestBody}, options lose `signal`, the package's classes are their twins.
+ * {@link RequestBody} (one that cannot be null, `send()`'s, its `NonNullable`), options
+ * lose `signal`, the package's classes are their twins.
  */
 export type Param<P> = httplib.RequestBody extends P
   ? RequestBody | Exclude<P, httplib.RequestBody>
-  : ClassTwin<NoSignal<P>>;
+  : NonNullable<httplib.RequestBody> extends P
+    ? NonNullable<RequestBody> | Exclude<P, httplib.RequestBody>
+    : ClassTwin<NoSignal<P>>;
 /** The parameters of a blocking method: see {@link Param}. */
 export type Params<A extends unknown[]> = { [I in keyof A]: Param<A[I]> };
 

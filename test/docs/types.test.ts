@@ -65,6 +65,9 @@ const WRONG: readonly string[] = [
   'await conn.send(undefined);',
   'await legacy.send(null);',
   'blockingConn.send(null);',
+  "blockingConn.send((async function* () { yield 'x'; })());",
+  "blockingConn.send(Readable.from(['a']));",
+  "new blocking.HTTP('h').send((async function* () { yield 'x'; })());",
   "await conn.endheaders({ name: 'Obj' });",
   'await conn.endheaders(42);',
   "secure.set_tunnel('origin.test', 443, { 'Proxy-Authorization': maybeToken });",
@@ -170,6 +173,10 @@ await response.readinto(new DataView(new ArrayBuffer(4)));
 await response.readinto1(new Uint16Array(2));
 blockingResponse.readinto(new DataView(new ArrayBuffer(4)));
 blockingResponse.readinto1(Buffer.alloc(4));
+blockingConn.send(3);
+blockingConn.send(createReadStream('file'));
+blockingConn.send((function* () { yield 'a'; })());
+new blocking.HTTP('h').send(await open('file'));
 `;
 
 describe('the public types refuse wrong calls at compile time', () => {
