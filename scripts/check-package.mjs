@@ -21,8 +21,10 @@
 //    `skipLibCheck: false` (so every declaration file it ships typechecks, @internal
 //    members included: they are kept in the .d.ts on purpose, see below), and fails to
 //    compile the wrong calls (bodies and header values the run time refuses), also
-//    with `"types": []` (the declarations reference Node's types themselves); a CommonJS
-//    TypeScript project compiles its import to require() and runs.
+//    with `"types": []` (the declarations reference Node's types themselves); subclasses
+//    of the blocking connection classes that override their methods as methods, calling
+//    `super`, compile (test/sync/subclass-types.ts); a CommonJS TypeScript project
+//    compiles its import to require() and runs.
 //
 // `stripInternal` is not set: no public class has an @internal member any more (their
 // internals are #private, test/docs/public-surface.test.ts); what @internal marks are
@@ -294,6 +296,21 @@ try {
     {
       cwd: consumer,
     },
+  );
+  // Python's way to customise a connection, a subclass overriding connect() (and others)
+  // as methods that call super: the module the project compiles against src/, importing
+  // the package instead.
+  const subclasses = readFileSync(join(root, 'test', 'sync', 'subclass-types.ts'), 'utf8');
+  check(subclasses.includes("'../../src/sync.ts'"), 'subclass-types.ts: its import moved');
+  writeFileSync(
+    join(consumer, 'subclasses.ts'),
+    subclasses.replaceAll("'../../src/sync.ts'", "'httplib-ts/sync'"),
+  );
+  run(
+    'tsc subclasses of the blocking classes',
+    process.execPath,
+    [...tscArgs('subclasses.ts'), '--noEmit', '--module', 'node20', '--noImplicitOverride'],
+    { cwd: consumer },
   );
   // A project whose tsconfig loads no global types (`"types": []`, what `tsc --init` writes
   // since TypeScript 6): the declarations reference Node's types themselves, so Buffer is

@@ -46,52 +46,17 @@
  * @packageDocumentation
  */
 import type * as httplib from './index.ts';
-import {
-  HTTPConnection as SyncHTTPConnection,
-  HTTPSConnection as SyncHTTPSConnection,
-} from './sync/connection.ts';
-import { HTTP as SyncHTTP, HTTPS as SyncHTTPS } from './sync/legacy.ts';
+import type { HTTPConnection, HTTPSConnection } from './sync/connection.ts';
+import type { HTTP, HTTPS } from './sync/legacy.ts';
 import { HTTPResponse as SyncHTTPResponse } from './sync/response.ts';
 import type * as T from './sync/types.ts';
 
 export * from './index.ts';
 
-/**
- * Python's `httplib.HTTPConnection`, blocking. The main entry's `HTTPConnection`, with
- * every promise-returning method blocking and returning its value.
- *
- * @example
- * ```ts
- * import * as httplib from 'httplib-ts/sync';
- *
- * const conn = new httplib.HTTPConnection('localhost', 8080, { timeout: 10 });
- * conn.request('POST', '/form', 'a=1', { 'Content-Type': 'application/x-www-form-urlencoded' });
- * const response = conn.getresponse();
- * console.log(response.status); // 200
- * conn.close();
- * ```
- */
-export const HTTPConnection: T.BlockingClass<typeof httplib.HTTPConnection> = SyncHTTPConnection;
-/** The blocking `HTTPConnection`'s instances: the main entry's, blocking (see {@link Blocking}). */
-export type HTTPConnection = T.Blocking<httplib.HTTPConnection>;
-
-/**
- * Python's `httplib.HTTPSConnection`, blocking: the main entry's `HTTPSConnection`
- * (certificate and host-name checks on by default, `context`), with blocking calls.
- *
- * @example
- * ```ts
- * import * as httplib from 'httplib-ts/sync';
- *
- * const context = httplib.ssl.create_default_context({ cafile: 'ca.pem' });
- * const conn = new httplib.HTTPSConnection('localhost', 8443, { context });
- * conn.request('GET', '/');
- * console.log(conn.getresponse().status); // 200
- * ```
- */
-export const HTTPSConnection: T.BlockingClass<typeof httplib.HTTPSConnection> = SyncHTTPSConnection;
-/** The blocking `HTTPSConnection`'s instances: the main entry's, blocking (see {@link Blocking}). */
-export type HTTPSConnection = T.Blocking<httplib.HTTPSConnection>;
+// The connection classes are exported as the classes they are, so that a subclass
+// overrides their methods as methods (`override connect(): void { super.connect(); … }`).
+export { HTTPConnection, HTTPSConnection } from './sync/connection.ts';
+export { HTTP, HTTPS } from './sync/legacy.ts';
 
 /**
  * Python's `httplib.HTTPResponse`, blocking: `read()` returns a `Buffer`, iteration is
@@ -113,40 +78,21 @@ export const HTTPResponse =
 /** The blocking `HTTPResponse`'s instances: the main entry's, blocking (see {@link Blocking}). */
 export type HTTPResponse = T.Blocking<httplib.HTTPResponse>;
 
-/**
- * Python 2.7's `httplib.HTTP` (the 1.5.2 compatibility class), blocking.
- *
- * @example
- * ```ts
- * import * as httplib from 'httplib-ts/sync';
- *
- * const h = new httplib.HTTP('localhost', 8080);
- * h.putrequest('GET', '/');
- * h.endheaders();
- * const [errcode, errmsg] = h.getreply();
- * const body = h.getfile()?.read();
- * ```
- */
-export const HTTP: T.BlockingClass<typeof httplib.HTTP> = SyncHTTP;
-/** The blocking `HTTP`'s instances: the main entry's, blocking (see {@link Blocking}). */
-export type HTTP = T.Blocking<httplib.HTTP>;
-
-/**
- * Python 2.7's `httplib.HTTPS`, blocking.
- *
- * @example
- * ```ts
- * import * as httplib from 'httplib-ts/sync';
- *
- * const h = new httplib.HTTPS('localhost', 8443, { context: httplib.ssl.create_default_context() });
- * h.putrequest('GET', '/');
- * h.endheaders();
- * const [errcode] = h.getreply();
- * ```
- */
-export const HTTPS: T.BlockingClass<typeof httplib.HTTPS> = SyncHTTPS;
-/** The blocking `HTTPS`'s instances: the main entry's, blocking (see {@link Blocking}). */
-export type HTTPS = T.Blocking<httplib.HTTPS>;
+// Checked here, at compile time: each blocking class has exactly the main entry's members,
+// turned blocking (`Blocking`), constructor parameters (`CtorParams`) and statics. A member
+// added to the main entry and not here, or one typed otherwise, names itself in the error.
+type Check<Names extends never> = Names;
+// biome-ignore lint/correctness/noUnusedVariables: a check, compiled and not used
+type Checked = [
+  Check<T.Differing<HTTPConnection, httplib.HTTPConnection>>,
+  Check<T.Differing<HTTPSConnection, httplib.HTTPSConnection>>,
+  Check<T.Differing<HTTP, httplib.HTTP>>,
+  Check<T.Differing<HTTPS, httplib.HTTPS>>,
+  Check<T.DifferingClass<typeof HTTPConnection, typeof httplib.HTTPConnection>>,
+  Check<T.DifferingClass<typeof HTTPSConnection, typeof httplib.HTTPSConnection>>,
+  Check<T.DifferingClass<typeof HTTP, typeof httplib.HTTP>>,
+  Check<T.DifferingClass<typeof HTTPS, typeof httplib.HTTPS>>,
+];
 
 export type {
   Blocking,

@@ -36,13 +36,19 @@ import { parseHostPort } from '../protocol/validate.ts';
 import { encodeBody } from './bodies.ts';
 import { type CallScope, currentGeneration, enqueue, exclusive, WorkerError } from './channel.ts';
 import { DirectDriver, directTransport } from './direct.ts';
-import { type Created, contextIds, create, type Recipe, sendContext } from './recipe.ts';
+import {
+  BIND,
+  type Bound,
+  type Created,
+  contextIds,
+  create,
+  type Recipe,
+  sendContext,
+} from './recipe.ts';
 import {
   type ConnectionMirror,
   type ConnectionState,
-  DEBUG_OUTPUT,
   invoke,
-  MIRROR,
   openingFor,
   openSocketForCall,
   type ResponseHead,
@@ -90,37 +96,56 @@ function checkOptions(options: object | undefined | null, what: string): void {
   }
 }
 
+let targetOf: (conn: HTTPConnection) => number;
+
+/** @internal legacy.ts: the worker's id of `conn`, its changed attributes sent first. */
+export function connectionTarget(conn: HTTPConnection): number {
+  return targetOf(conn);
+}
+
 /**
- * Python's `httplib.HTTPConnection`, blocking: see the main entry's `HTTPConnection`.
- * `request()` returns once the request is sent, `getresponse()` returns the response.
+ * Python's `httplib.HTTPConnection`, blocking. The main entry's `HTTPConnection`, with
+ * every promise-returning method blocking and returning its value: `request()` returns
+ * once the request is sent, `getresponse()` returns the response.
+ *
+ * A subclass overrides its methods as in Python (`override connect(): void { super.connect();
+ * … }`): a call that opens a socket runs the subclass's `connect()`.
  *
  * @example
  * ```ts
  * import * as httplib from 'httplib-ts/sync';
  *
- * const conn = new httplib.HTTPConnection('www.python.org');
- * conn.request('GET', '/index.html');
+ * const conn = new httplib.HTTPConnection('localhost', 8080, { timeout: 10 });
+ * conn.request('POST', '/form', 'a=1', { 'Content-Type': 'application/x-www-form-urlencoded' });
  * const response = conn.getresponse();
- * console.log(response.status, response.reason); // 200 OK
+ * console.log(response.status); // 200
  * const body = response.read(); // a Buffer
  * conn.close();
  * ```
  */
-export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, ConnectionMirror {
+export class HTTPConnection implements T.Blocking<httplib.HTTPConnection> {
   /** Python's `default_port`: 80. */
   static default_port = httplib.HTTP_PORT;
 
+  /** Python's `host`: the server's host name or address (see the main entry). */
   host = '';
+  /** Python's `port`: the server's port (`default_port` unless given). */
   port = 0;
+  /** Python's `timeout`, in seconds, or `null` to wait forever (see the main entry). */
   timeout: number | null = null;
+  /** Python's `source_address`: `[host, port]` the local end binds to, or `null`. */
   source_address: readonly [string, number] | null = null;
+  /** Python's `strict`: a status line not starting with `HTTP/` is `BadStatusLine`. */
   strict = false;
+  /** Python 3.7+'s `blocksize`: bytes per read of a file or stream body (default 8192). */
   blocksize = 8192;
+  /** Python's `debuglevel`, set by `set_debuglevel`. */
   debuglevel = 0;
+  /** Python's `auto_open`: a request opens the connection when there is none. */
   auto_open: boolean | number = 1;
   /** Where `set_debuglevel` output goes (default `process.stdout`), written by this thread. */
   debugOutput: httplib.DebugOutput | null = null;
-  /** @internal HTTP version spoken: 11, or 10 for the legacy `HTTP` class. */
+  /** Python's `_http_vsn`: the HTTP version spoken, 11, or 10 for the legacy `HTTP` class. */
   _http_vsn: 10 | 11 = 11;
 
   #id = 0;
@@ -136,6 +161,20 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
   #tunnel: unknown[] | null = null;
   /** The direct transport (direct.ts) while this connection uses it, else null. */
   #direct: DirectDriver | null = null;
+  /**
+   * What remote.ts calls on this connection (the worker's state, the debug output, the
+   * open of a call): an object of its own, held only by this connection, so that those
+   * are no members of the public class.
+   */
+  readonly #mirror: ConnectionMirror = {
+    mirror: (state) => this.#mirrorState(state),
+    debugOutput: () => this.debugOutput,
+    connect: () => this.connect(),
+  };
+
+  static {
+    targetOf = (conn) => conn.#target();
+  }
 
   constructor(host: string, port?: number | null, options: T.HTTPConnectionOptions = {}) {
     if ((host as unknown) === BIND) {
@@ -229,9 +268,9 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
       (this as unknown as Record<string, unknown>)[name] = v;
       if ((SENT as readonly string[]).includes(name)) this.#sent[name] = v;
     }
-    this[MIRROR](created.state);
-    this.adoptContext(created);
-    trackConnection(created.id, this);
+    this.#mirrorState(created.state);
+    this.#adoptContext(created);
+    trackConnection(created.id, this.#mirror);
   }
 
   /**
@@ -245,11 +284,20 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
     for (const [name, value] of mine) (this as unknown as Record<string, unknown>)[name] = value;
   }
 
-  /** @internal HTTPS takes its context's fields (hook). */
-  protected adoptContext(_created: Created): void {}
+  /** HTTPS: the connection takes the worker's context's fields, into the caller's context. */
+  #adoptContext(created: Created): void {
+    if (!(this instanceof HTTPSConnection)) return;
+    if (created.context === null || created.contextId === undefined) return;
+    const context = created.given ?? new httplib.ssl.SSLContext();
+    const fields: ContextFields = {};
+    setFields(fields, created.context, created.decoder);
+    setContextFields(context, fields);
+    contextIds.set(context, created.contextId);
+    (this as { _context: httplib.ssl.SSLContext })._context = context;
+  }
 
-  /** @internal */
-  [MIRROR](state: ConnectionState): void {
+  /** Takes the state of the worker's object that a reply reports. */
+  #mirrorState(state: ConnectionState): void {
     if (state.host !== undefined) {
       this.host = state.host;
       this.#sent.host = state.host;
@@ -268,11 +316,6 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
             remoteAddress: s[2],
             remotePort: s[3],
           });
-  }
-
-  /** @internal */
-  [DEBUG_OUTPUT](): httplib.DebugOutput | null {
-    return this.debugOutput;
   }
 
   /**
@@ -295,7 +338,7 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
   }
 
   /** The worker's id of this connection, sending the attributes that changed first. */
-  protected target(): number {
+  #target(): number {
     if (this.#generation !== currentGeneration()) this.#rebuild();
     this.#sendChanges();
     return this.#id;
@@ -346,11 +389,13 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
   }
 
   #call(method: string, encode: (encoder: Encoder, scope: CallScope) => Json[]): Json {
-    return invoke(this.target(), method, encode).value;
+    return invoke(this.#target(), method, encode).value;
   }
 
   /** A call that may open the socket: an HTTPS connection sends its context's fields first. */
-  protected beforeConnect(): void {}
+  #beforeConnect(): void {
+    if (this instanceof HTTPSConnection && this.sock === null) sendContext(this._context);
+  }
 
   /** Python's `set_debuglevel(level)`: see the main entry. Output is written by this thread. */
   set_debuglevel(level: number): void {
@@ -376,7 +421,11 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
   }
 
   /** Python's `set_tunnel(host, port=None, headers=None)`: see the main entry. */
-  set_tunnel(host: string, port?: number | null, headers?: httplib.HeadersInput | null): void {
+  set_tunnel<H extends httplib.HeadersInput<H>>(
+    host: string,
+    port?: number | null,
+    headers?: H | null,
+  ): void {
     if (this.#direct !== null) this.#toWorker();
     const args = [host, port, pairs(headers)];
     this.#call('set_tunnel', (e) => e.values(args));
@@ -395,14 +444,14 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
       else exclusive(() => direct.connect());
       return;
     }
-    if (openingFor(this)) {
+    if (openingFor(this.#mirror)) {
       // What the subclass's connect() changed first (the address it picked, its context).
       this.#sendChanges();
-      this.beforeConnect();
+      this.#beforeConnect();
       openSocketForCall();
       return;
     }
-    this.beforeConnect();
+    this.#beforeConnect();
     this.#call('connect', () => []);
   }
 
@@ -429,7 +478,7 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
   }
 
   /** Python's `putheader(header, *values)`. */
-  putheader(header: string, ...values: unknown[]): void {
+  putheader(header: string, ...values: httplib.HeaderValue[]): void {
     const direct = this.#direct;
     if (direct !== null) {
       exclusive(() => direct.putheader(header, ...values));
@@ -439,7 +488,7 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
   }
 
   /** Python's `endheaders(message_body=None)`: blocks until the head (and body) are sent. */
-  endheaders(messageBody?: unknown, options?: T.RequestOptions): void {
+  endheaders(messageBody?: T.RequestBody, options?: T.RequestOptions): void {
     refuseSignal(options, 'endheaders()', OPTION_NAMES.endheaders);
     const direct = this.#direct;
     if (direct !== null) {
@@ -450,7 +499,10 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
   }
 
   /** Python's `send(data)`: blocks until `data` is sent. */
-  send(data: unknown, options?: T.NoSignal<{ signal?: AbortSignal | undefined }>): void {
+  send(
+    data: NonNullable<T.RequestBody>,
+    options?: T.NoSignal<{ signal?: AbortSignal | undefined }>,
+  ): void {
     refuseSignal(options, 'send()');
     const direct = this.#direct;
     if (direct !== null) {
@@ -461,11 +513,11 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
   }
 
   /** Python's `request(method, url, body=None, headers={})`: returns once the request is sent. */
-  request(
+  request<H extends httplib.HeadersInput<H>>(
     method: string,
     url: string,
-    body?: unknown,
-    headers?: httplib.HeadersInput | null,
+    body?: T.RequestBody,
+    headers?: H | null,
     options?: T.RequestOptions,
   ): void {
     refuseSignal(options, 'request()', OPTION_NAMES.request);
@@ -492,7 +544,7 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
     trailing: boolean,
     before: (e: Encoder) => Json[] = () => [],
   ): void {
-    this.beforeConnect();
+    this.#beforeConnect();
     let done: (() => void) | null = null;
     this.#call(method, (e, scope) => {
       const encoded = encodeBody(body, e, scope);
@@ -504,11 +556,12 @@ export class HTTPConnection implements T.Blocking<httplib.HTTPConnection>, Conne
   }
 
   /** Python's `getresponse()`: blocks until the response head is read. */
-  getresponse(options?: T.GetResponseOptions): T.HTTPResponse {
+  getresponse(options?: T.GetResponseOptions): T.Blocking<httplib.HTTPResponse> {
     refuseSignal(options, 'getresponse()');
     const direct = this.#direct;
-    if (direct !== null) return exclusive(() => direct.getresponse()) as unknown as T.HTTPResponse;
-    const { value, reply } = invoke(this.target(), 'getresponse', () => []);
+    if (direct !== null)
+      return exclusive(() => direct.getresponse()) as unknown as T.Blocking<httplib.HTTPResponse>;
+    const { value, reply } = invoke(this.#target(), 'getresponse', () => []);
     return makeResponse((value as unknown as { $resp: ResponseHead }).$resp, reply.decoder);
   }
 }
@@ -528,11 +581,22 @@ function pairs(headers: unknown): unknown {
 }
 
 /**
- * Python's `httplib.HTTPSConnection`, blocking: see the main entry's `HTTPSConnection`.
+ * Python's `httplib.HTTPSConnection`, blocking: the main entry's `HTTPSConnection`
+ * (certificate and host-name checks on by default, `context`), with blocking calls.
  * The `context` is the caller's `ssl.SSLContext`: its settings are sent to the worker
  * each time a connection is opened (a certificate chain the constructor loads into it,
  * from `key_file`/`cert_file`, is loaded into the caller's context too, as in the main
  * entry).
+ *
+ * @example
+ * ```ts
+ * import * as httplib from 'httplib-ts/sync';
+ *
+ * const context = httplib.ssl.create_default_context({ cafile: 'ca.pem' });
+ * const conn = new httplib.HTTPSConnection('localhost', 8443, { context });
+ * conn.request('GET', '/');
+ * console.log(conn.getresponse().status); // 200
+ * ```
  */
 export class HTTPSConnection extends HTTPConnection implements T.Blocking<httplib.HTTPSConnection> {
   /** Python's `default_port`: 443. */
@@ -540,8 +604,11 @@ export class HTTPSConnection extends HTTPConnection implements T.Blocking<httpli
 
   // Set from the worker's object while the base constructor runs: `declare`, so that no
   // field initializer of this class overwrites them afterwards.
+  /** Python's `key_file` (deprecated, as in Python): the client key file given, or null. */
   declare key_file: string | null;
+  /** Python's `cert_file` (deprecated, as in Python): the client certificate file given, or null. */
   declare cert_file: string | null;
+  /** Python's `_context`: the `SSLContext` this connection uses (the caller's, if given). */
   declare readonly _context: httplib.ssl.SSLContext;
   /** The constructor's `check_hostname`, or null to follow the context's. */
   readonly #checkHostname: boolean | null;
@@ -563,34 +630,4 @@ export class HTTPSConnection extends HTTPConnection implements T.Blocking<httpli
   get check_hostname(): boolean {
     return this.#checkHostname ?? this._context.check_hostname;
   }
-
-  /** @internal */
-  protected override adoptContext(created: Created): void {
-    if (created.context === null || created.contextId === undefined) return;
-    const context = created.given ?? new httplib.ssl.SSLContext();
-    const fields: ContextFields = {};
-    setFields(fields, created.context, created.decoder);
-    setContextFields(context, fields);
-    contextIds.set(context, created.contextId);
-    (this as { _context: httplib.ssl.SSLContext })._context = context;
-  }
-
-  /** @internal */
-  protected override beforeConnect(): void {
-    if (this.sock === null) sendContext(this._context);
-  }
-}
-
-export type { Created, Recipe };
-export { create, sendContext };
-
-/** legacy.ts passes this as the host to make the twin of an existing worker object. */
-export const BIND: unique symbol = Symbol('httplib-ts/sync bind');
-
-/** What legacy.ts passes as the options with `BIND`. */
-export interface Bound {
-  /** The worker's connection (`id`: the connection's). */
-  readonly created: Created;
-  /** Makes the legacy object again in a new worker; what it returns, for its connection. */
-  readonly remake: () => Created;
 }

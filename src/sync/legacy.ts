@@ -11,31 +11,23 @@ import { contextOption } from '../client/https-connection.ts';
 import * as httplib from '../index.ts';
 import { encodeBody } from './bodies.ts';
 import { type CallScope, currentGeneration } from './channel.ts';
-import {
-  BIND,
-  type Bound,
-  type Created,
-  create,
-  HTTPConnection,
-  HTTPSConnection,
-  type Recipe,
-  sendContext,
-} from './connection.ts';
+import { connectionTarget, HTTPConnection, HTTPSConnection } from './connection.ts';
+import { BIND, type Bound, type Created, create, type Recipe, sendContext } from './recipe.ts';
 import { invoke, type ResponseHead } from './remote.ts';
 import { makeResponse } from './response.ts';
 import type * as T from './types.ts';
 import type { Decoder, Encoder, Json } from './wire.ts';
 
 /**
- * Python 2.7's `httplib.HTTP`, blocking: see the main entry's `HTTP`.
+ * Python 2.7's `httplib.HTTP` (the 1.5.2 compatibility class), blocking: see the main
+ * entry's `HTTP`.
  *
  * @example
  * ```ts
  * import * as httplib from 'httplib-ts/sync';
  *
- * const h = new httplib.HTTP('www.python.org');
- * h.putrequest('GET', '/index.html');
- * h.putheader('Host', 'www.python.org');
+ * const h = new httplib.HTTP('localhost', 8080);
+ * h.putrequest('GET', '/');
  * h.endheaders();
  * const [errcode, errmsg] = h.getreply();
  * const body = h.getfile()?.read();
@@ -43,9 +35,9 @@ import type { Decoder, Encoder, Json } from './wire.ts';
  */
 export class HTTP implements T.Blocking<httplib.HTTP> {
   /** The wrapped connection (Python's `_conn`). */
-  readonly _conn: T.HTTPConnection;
+  readonly _conn: HTTPConnection;
   /** The last reply's response (Python's `file`), or null. */
-  file: T.HTTPResponse | null = null;
+  file: T.Blocking<httplib.HTTPResponse> | null = null;
   /** The last reply's headers, or null after a bad status line. */
   headers: httplib.HTTPMessage | null = null;
 
@@ -54,13 +46,11 @@ export class HTTP implements T.Blocking<httplib.HTTP> {
   readonly #recipe: Recipe;
 
   /** Python: `HTTP(host='', port=None, strict=None)`. */
-  constructor(
-    host = '',
-    port?: number | null,
-    strict?: boolean | null,
-    connection?: T.HTTPConnection,
-  ) {
-    if (connection !== undefined) {
+  constructor(host = '', port?: number | null, strict?: boolean | null) {
+    // Not a parameter (the main entry's has none either), refused from JavaScript: the
+    // connection is made in the worker.
+    // biome-ignore lint/complexity/noArguments: a fourth argument is no parameter
+    if (arguments[3] !== undefined) {
       throw new TypeError('httplib-ts/sync: HTTP takes no connection of its own');
     }
     const https = this instanceof HTTPS;
@@ -104,7 +94,7 @@ export class HTTP implements T.Blocking<httplib.HTTP> {
   #call(method: string, encode: (e: Encoder, scope: CallScope) => Json[]): Json {
     // The wrapped connection's changed attributes go first (after a worker failed, its
     // twin makes this object again first: `#make`).
-    (this._conn as unknown as { target(): number }).target();
+    connectionTarget(this._conn);
     const { value, reply } = invoke(this.#id, method, encode);
     const st = reply.json.st as { file?: Json; headers?: string[] | null } | undefined;
     if (st !== undefined && 'file' in st) {
@@ -120,9 +110,9 @@ export class HTTP implements T.Blocking<httplib.HTTP> {
     return value;
   }
 
-  #response: T.HTTPResponse | null = null;
+  #response: T.Blocking<httplib.HTTPResponse> | null = null;
   #responseId = -1;
-  #responseFor(head: ResponseHead, decoder: Decoder): T.HTTPResponse {
+  #responseFor(head: ResponseHead, decoder: Decoder): T.Blocking<httplib.HTTPResponse> {
     if (this.#response === null || this.#responseId !== head.id) {
       this.#response = makeResponse(head, decoder);
       this.#responseId = head.id;
@@ -143,17 +133,17 @@ export class HTTP implements T.Blocking<httplib.HTTP> {
   }
 
   /** Python: `putheader(header, *values)`. */
-  putheader(header: string, ...values: unknown[]): void {
+  putheader(header: string, ...values: httplib.HeaderValue[]): void {
     this.#call('putheader', (e) => [e.value(header), ...e.values(values)]);
   }
 
   /** Python: `endheaders(message_body=None)`. */
-  endheaders(messageBody?: unknown): void {
+  endheaders(messageBody?: T.RequestBody): void {
     this.#withBody('endheaders', messageBody);
   }
 
   /** Python: `send(data)`. */
-  send(data: unknown): void {
+  send(data: NonNullable<T.RequestBody>): void {
     this.#withBody('send', data);
   }
 
@@ -182,7 +172,7 @@ export class HTTP implements T.Blocking<httplib.HTTP> {
   }
 
   /** Python: `getfile()`: the reply's body as a file (`getfile().read()`). */
-  getfile(): T.HTTPResponse | null {
+  getfile(): T.Blocking<httplib.HTTPResponse> | null {
     return this.file;
   }
 
@@ -199,9 +189,21 @@ export class HTTP implements T.Blocking<httplib.HTTP> {
 
 /**
  * Python 2.7's `httplib.HTTPS`, blocking: see the main entry's `HTTPS`.
+ *
+ * @example
+ * ```ts
+ * import * as httplib from 'httplib-ts/sync';
+ *
+ * const h = new httplib.HTTPS('localhost', 8443, { context: httplib.ssl.create_default_context() });
+ * h.putrequest('GET', '/');
+ * h.endheaders();
+ * const [errcode] = h.getreply();
+ * ```
  */
 export class HTTPS extends HTTP implements T.Blocking<httplib.HTTPS> {
+  /** Python's `key_file`: the client key file given, or null. */
   declare key_file: string | null;
+  /** Python's `cert_file`: the client certificate file given, or null. */
   declare cert_file: string | null;
 
   /** Python: `HTTPS(host='', port=None, key_file=None, cert_file=None, strict=None, context=None)`. */

@@ -80,3 +80,17 @@ export function sendContext(context: httplib.ssl.SSLContext): number {
   }));
   return id;
 }
+
+/**
+ * legacy.ts passes this as the host to make the connection twin of an existing worker
+ * object (the connection inside a legacy `HTTP`).
+ */
+export const BIND: unique symbol = Symbol('httplib-ts/sync bind');
+
+/** What legacy.ts passes as the options with `BIND`. */
+export interface Bound {
+  /** The worker's connection (`id`: the connection's). */
+  readonly created: Created;
+  /** Makes the legacy object again in a new worker; what it returns, for its connection. */
+  readonly remake: () => Created;
+}

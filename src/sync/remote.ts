@@ -50,13 +50,16 @@ export interface ResponseHead {
   readonly closed: boolean;
 }
 
-/** Symbols of the mirror hooks (not part of the public classes). */
-export const MIRROR = Symbol('httplib-ts/sync mirror');
-export const DEBUG_OUTPUT = Symbol('httplib-ts/sync debug output');
-
+/**
+ * What this module calls on a connection's twin: an object the twin holds (and only it),
+ * not the twin itself, whose public class has only the main entry's members. Tracked
+ * weakly: it goes when its connection goes.
+ */
 export interface ConnectionMirror {
-  [MIRROR](state: ConnectionState): void;
-  [DEBUG_OUTPUT](): httplib.DebugOutput | null;
+  /** Takes the state of the worker's object that a reply reports. */
+  mirror(state: ConnectionState): void;
+  /** The connection's `debugOutput`. */
+  debugOutput(): httplib.DebugOutput | null;
   /** The connection's `connect()`: a subclass's own, which a call's open runs. */
   connect(): void;
 }
@@ -94,7 +97,7 @@ const unfinished = new FinalizationRegistry<[number, number, ResponseState]>(
 
 /** Python's `print` to the connection's `debugOutput`, as the main entry's debug.ts does. */
 setDebugSink((id, text) => {
-  writeDebug(connections.get(id)?.deref()?.[DEBUG_OUTPUT]() ?? null, text);
+  writeDebug(connections.get(id)?.deref()?.debugOutput() ?? null, text);
 });
 
 /** The twin whose `connect()` the worker's open of a call runs now (channel.ts). */
@@ -150,7 +153,7 @@ export function applyState(st: Json | undefined): void {
     conn?: [number, ConnectionState];
     rs?: Array<[number, number | null, boolean, boolean]>;
   };
-  if (s.conn !== undefined) connections.get(s.conn[0])?.deref()?.[MIRROR](s.conn[1]);
+  if (s.conn !== undefined) connections.get(s.conn[0])?.deref()?.mirror(s.conn[1]);
   for (const [id, length, isclosed, closed] of s.rs ?? []) {
     const state = responses.get(id);
     if (state === undefined) continue;

@@ -3,13 +3,20 @@
  * a `Promise<T>` returns `T`, an `AsyncIterable` becomes an `Iterable`, the package's
  * classes in signatures become their blocking twins, and `signal` options (nothing could
  * fire while the thread is blocked) are gone. Nothing here is written a second time by
- * hand: a change to the async classes changes these types with it.
+ * hand: a change to the async classes changes these types with it. The connection
+ * classes' own declarations (connection.ts, legacy.ts), which are their public types so
+ * that subclasses can override methods, are checked to be exactly these (`Differing`).
  *
  * Types only: this file emits no JavaScript.
  */
 import type { ReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type * as httplib from '../index.ts';
+import type {
+  HTTPConnection as SyncHTTPConnection,
+  HTTPSConnection as SyncHTTPSConnection,
+} from './connection.ts';
+import type { HTTP as SyncHTTP, HTTPS as SyncHTTPS } from './legacy.ts';
 
 /**
  * Members of the async classes that are public in TypeScript but `@internal` (hooks
@@ -29,17 +36,24 @@ export interface SocketInfo {
   readonly remotePort: number | null;
 }
 
-/** One of the package's classes as its blocking twin; any other type as it is. */
+/**
+ * One of the package's classes as its blocking twin; any other type as it is. The
+ * connection classes' twins are classes (connection.ts, legacy.ts), not `Blocking<…>`: a
+ * mapped type's members are properties, and TypeScript refuses a subclass's method over a
+ * property (TS2425), so `override connect(): void { super.connect(); … }`, Python's way to
+ * set socket options, would not compile. sync.ts checks that their members are exactly
+ * `Blocking<…>`'s (`Differing`). Users cannot subclass the response: it is mapped.
+ */
 export type ClassTwin<V> = V extends httplib.HTTPSConnection
-  ? Blocking<httplib.HTTPSConnection>
+  ? SyncHTTPSConnection
   : V extends httplib.HTTPConnection
-    ? Blocking<httplib.HTTPConnection>
+    ? SyncHTTPConnection
     : V extends httplib.HTTPResponse
       ? Blocking<httplib.HTTPResponse>
       : V extends httplib.HTTPS
-        ? Blocking<httplib.HTTPS>
+        ? SyncHTTPS
         : V extends httplib.HTTP
-          ? Blocking<httplib.HTTP>
+          ? SyncHTTP
           : V;
 
 /**
@@ -179,17 +193,6 @@ export type UnconstructibleClass<T> = (abstract new () => Blocking<T>) & {
   readonly prototype: Blocking<T>;
 };
 
-/** The blocking `HTTPConnection`. */
-export type HTTPConnection = Blocking<httplib.HTTPConnection>;
-/** The blocking `HTTPSConnection`. */
-export type HTTPSConnection = Blocking<httplib.HTTPSConnection>;
-/** The blocking `HTTPResponse`. */
-export type HTTPResponse = Blocking<httplib.HTTPResponse>;
-/** The blocking `HTTP` (legacy). */
-export type HTTP = Blocking<httplib.HTTP>;
-/** The blocking `HTTPS` (legacy). */
-export type HTTPS = Blocking<httplib.HTTPS>;
-
 /**
  * The request bodies of the blocking API: the main entry's, less those only an event
  * loop can read (async iterables, `Readable`s other than `fs.ReadStream`), plus file
@@ -211,3 +214,61 @@ export type RequestOptions = NoSignal<httplib.RequestOptions>;
 export type GetResponseOptions = NoSignal<httplib.GetResponseOptions>;
 /** Options of a read: the main entry's, without `signal`. */
 export type ReadOptions = NoSignal<httplib.ReadOptions>;
+
+/** Whether `A` and `B` are the same type (identical: not only assignable each way). */
+export type Exactly<A, B> =
+  (<X>() => X extends A ? 1 : 2) extends <X>() => X extends B ? 1 : 2 ? true : false;
+
+/** The names of the readonly members of `T` (getters without a setter included). */
+export type ReadonlyKeys<T> = {
+  [K in keyof T]-?: Exactly<{ [Q in K]: T[K] }, { -readonly [Q in K]: T[K] }> extends true
+    ? never
+    : K;
+}[keyof T];
+
+/**
+ * The names of the members by which `C`, the instances of a blocking class, differ from
+ * {@link Blocking}`<M>`, the main entry's `M` turned blocking: one has it and the other not,
+ * their types are not identical (a method's parameter wider or narrower, a generic one
+ * that is not: mere assignability would let a method's parameters differ), or one is
+ * readonly and the other not. `never` when there is none.
+ */
+export type Differing<C, M> = {
+  [K in keyof C | keyof Blocking<M>]: K extends keyof C
+    ? K extends keyof Blocking<M>
+      ? Exactly<Member<C, K>, Member<Blocking<M>, K>> extends true
+        ? never
+        : K
+      : K
+    : K;
+}[keyof C | keyof Blocking<M>];
+
+/** Member `K` of `T` as {@link Differing} compares it: its type, and whether it is readonly. */
+export type Member<T, K extends keyof T> = [T[K], K extends ReadonlyKeys<T> ? 1 : 0];
+
+/**
+ * How the blocking class `C` differs from the main entry's `M` turned blocking
+ * ({@link BlockingClass}): `'constructor'` when its constructor's parameters differ, and
+ * the names of the statics one has and the other not, or of another type. `never` when
+ * there is none.
+ */
+export type DifferingClass<
+  C extends abstract new (
+    ...args: never[]
+  ) => unknown,
+  M extends abstract new (
+    ...args: never[]
+  ) => unknown,
+> =
+  | (Exactly<ConstructorParameters<C>, CtorParams<ConstructorParameters<M>>> extends true
+      ? never
+      : 'constructor')
+  | {
+      [K in Exclude<keyof C | keyof M, 'prototype'>]: K extends keyof C
+        ? K extends keyof M
+          ? Exactly<C[K], M[K]> extends true
+            ? never
+            : K
+          : K
+        : K;
+    }[Exclude<keyof C | keyof M, 'prototype'>];

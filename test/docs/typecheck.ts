@@ -51,11 +51,11 @@ export function typecheckModules(
     .filter((d) => d.file === undefined || files.includes(path.resolve(d.file.fileName)));
 }
 
-/** The program of the package's public entry (src/index.ts), and its checker. */
-export function indexProgram(): { checker: ts.TypeChecker; index: ts.SourceFile } {
-  const prog = ts.createProgram([INDEX], projectOptions());
-  const index = prog.getSourceFile(INDEX);
-  assert.ok(index, 'src/index.ts not in the program');
+/** The program of one of the package's entries (src/index.ts unless given), and its checker. */
+export function indexProgram(entry = INDEX): { checker: ts.TypeChecker; index: ts.SourceFile } {
+  const prog = ts.createProgram([entry], projectOptions());
+  const index = prog.getSourceFile(entry);
+  assert.ok(index, `${entry} not in the program`);
   return { checker: prog.getTypeChecker(), index };
 }
 
