@@ -235,7 +235,8 @@ Options:
   -d @FILE                    send the file's bytes as they are (Content-Length from its
                               size; unlike curl, newlines are kept)
       --data-binary DATA|@FILE|@-
-                              the same; @- streams stdin as it arrives (chunked)
+                              the same; @- streams stdin as it arrives (chunked;
+                              a regular file on stdin: the length left of it, on Linux)
   -i, --include               write the status line and the response headers first
   -I, --head                  send HEAD and write only the status line and headers
   -v, --verbose               trace what is sent and received on stderr

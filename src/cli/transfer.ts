@@ -168,7 +168,9 @@ async function openBody(data: DataSource | null, io: TransferIO): Promise<Body> 
         throw new CliError(EXIT.READ, 'could not read the body from stdin: it is a directory');
       }
       // What stdin fails with (EBADF: opened for writing only) is a body that could not
-      // be read (26), not a connection that failed (56).
+      // be read (26), not a connection that failed (56): emitted by the stream as it
+      // reads, or, where the package can tell beforehand (Linux), the rejection of
+      // request() itself, before the head goes out.
       const failures = new WeakSet<object>();
       const onError = (err: unknown): void => {
         if (typeof err === 'object' && err !== null) failures.add(err);
@@ -179,7 +181,10 @@ async function openBody(data: DataSource | null, io: TransferIO): Promise<Body> 
         close: async () => {
           stdin.off('error', onError);
         },
-        failed: (err) => typeof err === 'object' && err !== null && failures.has(err),
+        failed: (err) =>
+          typeof err === 'object' &&
+          err !== null &&
+          (failures.has(err) || (err as { code?: unknown }).code === 'EBADF'),
       };
     }
     case 'file': {

@@ -47,6 +47,7 @@ import {
   UNKNOWN_INFO,
   WebStreamBody,
 } from './body-kinds.ts';
+import { descriptorState } from './descriptor-state.ts';
 import { COALESCE_MAX } from './tuning.ts';
 
 /** One piece of an iterable body: strings are sent as UTF-8. */
@@ -139,7 +140,10 @@ const fstatAsync = promisify(fstat);
  * - `Blob`: length `size`, read in `blocksize` slices.
  * - `fs.ReadStream`: waits for the stream to open, then its length is `fstat` of its
  *   descriptor (Python 2.7: `os.fstat(body.fileno()).st_size`) cut to the stream's
- *   `start`/`end` window, minus what the stream has already read and passed on. A
+ *   `start`/`end` window, minus what the stream has already read and passed on. One
+ *   made on a descriptor without `start` reads from the descriptor's position: what is
+ *   left from there (Linux), or unknown where the position cannot be read; such a
+ *   descriptor open for writing only rejects with EBADF, nothing sent (Linux). A
  *   non-regular file, an object-mode stream or one with `setEncoding` has an unknown
  *   length (2.7 would send a pipe's `st_size`, 0, as `Content-Length`).
  * - `FileHandle`: length from `handle.stat()` (unknown when not a regular file).
@@ -289,8 +293,31 @@ async function readStreamLength(
   if (s.pending) await opened(s, wait);
   const fd = s.fd;
   if (typeof fd !== 'number') return null;
+  // Made on a descriptor of the caller's (no path: `fs.createReadStream(null, { fd })`,
+  // `process.stdin` on a file), the stream reads from wherever the descriptor stands when
+  // it has no `start`: not 0 when something read from it first (a shell script that read
+  // a line of its stdin). One the stream opened itself from its path starts at 0.
+  const onDescriptor = s.path === undefined || s.path === null;
+  const state = onDescriptor ? await descriptorState(fd) : null;
+  if (state?.writeOnly === true) {
+    // Every read would fail, after the head went out: refused now, nothing sent, with
+    // the error the first read would give.
+    throw Object.assign(
+      new Error(`EBADF: bad file descriptor, read (descriptor ${fd} is open for writing only)`),
+      { code: 'EBADF', errno: -9, syscall: 'read' },
+    );
+  }
   const st = await fstatAsync(fd);
   if (!st.isFile()) return null;
+  if (onDescriptor && s.start === undefined) {
+    // Unknown where the position cannot be read (descriptor-state.ts): sent chunked, as
+    // Python 3 sends every file, rather than with a length that may be wrong (2.7's
+    // st_size counts the bytes before the position too: the message never ends).
+    if (state === null) return null;
+    // Without `start`, `end` counts from where the stream began (bytesRead bytes ago).
+    const left = Math.min(st.size - state.position, s.end + 1 - s.bytesRead);
+    return Math.max(0, left) + s.readableLength;
+  }
   // `end` is inclusive (default Infinity); a start past the end of the file gives 0.
   const total = Math.max(0, Math.min(st.size, s.end + 1) - (s.start ?? 0));
   // bytesRead counts what left the file, readableLength what is buffered and not yet

@@ -268,6 +268,31 @@ describe('httplib against node:http', () => {
     assert.equal(sha(last().body), sha(BIG));
   });
 
+  it('--data-binary @- with stdin a file already partly read sends the rest, its length what is left (curl: the same)', async () => {
+    await withTempDir(async (tmp) => {
+      fs.writeFileSync(tmp.file('ten'), '0123456789');
+      // A script that read the first 4 bytes of its stdin before calling the command.
+      const r = await runProgram('sh', [
+        '-c',
+        '{ dd bs=4 count=1 of=/dev/null 2>/dev/null; exec "$0" "$1" "$2" --data-binary @-; } < "$3"',
+        process.execPath,
+        MAIN,
+        `${base}/rest`,
+        tmp.file('ten'),
+      ]);
+      // Before: Content-Length: 10 (the file's size), 6 bytes, exit 26.
+      assert.equal(r.code, 0, r.stderr);
+      const s = last();
+      assert.equal(s.body.toString(), '456789');
+      if (process.platform === 'linux') {
+        assert.equal(s.headers['content-length'], '6');
+      } else {
+        // The position cannot be read there: chunked, never a wrong length.
+        assert.equal(s.headers['transfer-encoding'], 'chunked');
+      }
+    });
+  });
+
   it('-i writes the status line and the headers as received, then the body', async () => {
     const r = await runCli(['-i', `${base}/inc`]);
     assert.equal(r.code, 0, r.stderr);

@@ -210,6 +210,27 @@ describe('bodies go out as the main entry sends them', () => {
       }
     });
 
+    it(`an fs.ReadStream made on a descriptor already read from sends the rest, its Content-Length what is left (Linux; chunked elsewhere), as on the main entry (${direct ? 'direct' : 'worker'} transport)`, () => {
+      const file = join(dir, 'ten.txt');
+      fs.writeFileSync(file, '0123456789');
+      const fd = fs.openSync(file, 'r');
+      const conn = connectionOn(direct, peer.http);
+      try {
+        fs.readSync(fd, Buffer.alloc(4), 0, 4, null);
+        const stream = fs.createReadStream(null as never, { fd, autoClose: false });
+        // Before: Content-Length: 10 (the file's size) for 6 bytes, BodyLengthMismatch.
+        conn.request('POST', '/echo', stream);
+        const echoed = JSON.parse(conn.getresponse().read().toString()) as Recorded;
+        assert.equal(echoed.body, '456789');
+        const length = echoed.headers[echoed.headers.indexOf('Content-Length') + 1];
+        if (process.platform === 'linux') assert.equal(length, '6');
+        else assert.ok(echoed.headers.includes('Transfer-Encoding'));
+      } finally {
+        conn.close();
+        fs.closeSync(fd);
+      }
+    });
+
     it(`an fs.ReadStream the worker opened is closed when the send fails, and when it succeeds (${direct ? 'direct' : 'worker'} transport)`, async () => {
       // The worker reads the file through a stream of its own (its descriptor is this
       // process's, the worker being a thread of it): a failed send must close it too.
