@@ -221,7 +221,8 @@ Usage (the command is installed as httplib-ts, and also as httplib):
                                       server on 127.0.0.1 (what \`npm start\` runs)
 
 URL is http://HOST[:PORT]/PATH or https://…; without a scheme, http:// is assumed.
-user:password@ in the URL is sent as Basic Authorization. METHOD (or -X METHOD)
+user:password@ in the URL is sent as Basic Authorization; a space or a control
+character in it is refused (percent-encode it: %20). METHOD (or -X METHOD)
 defaults to GET, or POST when a body is given (-d), or HEAD with -I.
 
 Options:

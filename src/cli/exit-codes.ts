@@ -135,6 +135,23 @@ export function oneLine(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }
 
+/**
+ * What the user gave (an argument, a URL, a path), as a message shows it: in single
+ * quotes, with JSON's escapes for what a terminal would act on or hide (`\r`, `\n`, `\t`,
+ * `\u001b`, DEL and C1 controls, the Unicode line separators) and for `\` and `'`, so
+ * that the message stays one line and the very characters given can be seen.
+ */
+export function quoted(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
+  const escaped = text.replace(/[\\'\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    if (c === "'") return "\\'";
+    const json = JSON.stringify(c).slice(1, -1);
+    // JSON leaves DEL, the C1 controls and the line separators as they are.
+    return json.length > 1 ? json : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+  return `'${escaped}'`;
+}
+
 /** Plain words for the system errors a connection meets most. */
 const SYSTEM_TEXT: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused',

@@ -22,6 +22,7 @@ import {
   type Peer,
   type Phase,
   peerName,
+  quoted,
 } from './exit-codes.ts';
 import { FileSink, type Sink, stdoutSink } from './output.ts';
 import { ProgressBar } from './progress.ts';
@@ -80,8 +81,27 @@ function percentDecoded(text: string): Buffer {
   return out.subarray(0, n);
 }
 
+/**
+ * A URL (or a proxy's) holding a space or an ASCII control character is refused as it
+ * was typed (exit 3), as curl refuses it: the URL parser would strip CR, LF and TAB and
+ * leading and trailing spaces, and percent-encode the others, so that another request
+ * than the one typed is sent (`/a\r\nX-Injected: 1` went as `/aX-Injected:%201`).
+ */
+function refuseBlanks(text: string, what: 'URL' | 'proxy'): void {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
+  const blank = /[\u0000-\u0020\u007f]/.exec(text);
+  if (blank === null) return;
+  const c = blank[0];
+  const code = `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+  throw new CliError(
+    EXIT.BAD_URL,
+    `malformed ${what} ${quoted(text)}: ${c === ' ' ? 'a space' : `a control character (${quoted(c)})`} at character ${blank.index + 1} (percent-encode it: ${code})`,
+  );
+}
+
 /** Parse a URL as curl takes it (no scheme: `http://`). Throws `CliError` 1 or 3. */
 export function parseTarget(text: string): Target {
+  refuseBlanks(text, 'URL');
   const withScheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text) ? text : `http://${text}`;
   let url: URL;
   try {
@@ -115,6 +135,7 @@ const PROXY_PORT = 1080;
 
 /** `-x [http://][user:pass@]host[:port]`. */
 export function parseProxy(text: string): { host: string; port: number; auth: string | null } {
+  refuseBlanks(text, 'proxy');
   const withScheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text) ? text : `http://${text}`;
   let url: URL;
   try {

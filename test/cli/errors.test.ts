@@ -68,6 +68,32 @@ describe('URL errors', () => {
   it('a malformed proxy exits 3', async () => {
     assertFailure(await runCli(['http://x.test/', '-x', 'bad host:1']), 3, /malformed proxy/);
   });
+  it('a space or a control character anywhere in the URL or the proxy exits 3, shown escaped, nothing sent (curl: 3)', async () => {
+    const srv = await rawServer((socket) =>
+      socket.end('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'),
+    );
+    const base = `http://127.0.0.1:${srv.port}`;
+    try {
+      // Before: sent as GET /aX-Injected:%201, /ab, /a%20b, /ok, /ok (exit 0).
+      const cases: Array<[string[], RegExp]> = [
+        [[`${base}/a\r\nX-Injected: 1`], /malformed URL '.*\/a\\r\\nX-Injected: 1': .*'\\r'.*%0D/],
+        [[`${base}/a\tb`], /malformed URL '.*\/a\\tb': .*'\\t'.*%09/],
+        [[`${base}/a b`], /malformed URL '.*\/a b': a space at character \d+ .*%20/],
+        [[`${base}/ok `], /malformed URL '.*\/ok ': a space/],
+        [[` ${base}/ok`], /malformed URL ' http:.*': a space at character 1 /],
+        [[`${base}/a\x1b[2Jb`], /malformed URL '.*\/a\\u001b\[2Jb'/],
+        [[`${base}/a\x7f`], /malformed URL '.*\/a\\u007f'/],
+        [[`${base}/`, '-x', `127.0.0.1:${srv.port}\n`], /malformed proxy '127\.0\.0\.1:\d+\\n'/],
+        [[`${base}/`, '-x', ` 127.0.0.1:${srv.port}`], /malformed proxy ' 127.*': a space/],
+      ];
+      for (const [args, message] of cases) {
+        assertFailure(await runCli(args), EXIT.BAD_URL, message);
+      }
+      assert.equal(srv.sockets.length, 0, 'nothing was connected');
+    } finally {
+      await srv.close();
+    }
+  });
 });
 
 describe('connection errors', () => {
