@@ -43,6 +43,8 @@ export interface FetchOptions {
   readonly fail: boolean;
   /** `--http0.9`: accept a reply with no status line (HTTP/0.9) as the body. */
   readonly http09: boolean;
+  /** `--path-as-is`: send the URL's `.` and `..` segments (curl resolves them otherwise). */
+  readonly pathAsIs: boolean;
 }
 
 export type Command =
@@ -68,6 +70,7 @@ const OPTIONS = {
   fail: { type: 'boolean', short: 'f' },
   request: { type: 'string', short: 'X' },
   'http0.9': { type: 'boolean' },
+  'path-as-is': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -205,6 +208,7 @@ export function parseCommand(argv: readonly string[]): Command {
       timeout,
       fail: values.fail === true,
       http09: values['http0.9'] === true,
+      pathAsIs: values['path-as-is'] === true,
     },
   };
 }
@@ -222,7 +226,9 @@ Usage (the command is installed as httplib-ts, and also as httplib):
 
 URL is http://HOST[:PORT]/PATH or https://…; without a scheme, http:// is assumed.
 user:password@ in the URL is sent as Basic Authorization; a space or a control
-character in it is refused (percent-encode it: %20). METHOD (or -X METHOD)
+character in it is refused (percent-encode it: %20). The path and query are sent as
+typed (a \\ or %2e stays), as curl sends them: only /./ and /../ are resolved, and
+non-ASCII characters percent-encoded (UTF-8). METHOD (or -X METHOD)
 defaults to GET, or POST when a body is given (-d), or HEAD with -I.
 
 Options:
@@ -264,6 +270,8 @@ Options:
       --http0.9               accept a reply that is not HTTP (no status line: an
                               HTTP/0.9 "simple response") and write it as the body;
                               without it such a reply exits 8, as in curl
+      --path-as-is            send the URL's /./ and /../ segments as typed (without
+                              it they are resolved, as curl does)
   -h, --help                  show this help
   -V, --version               show the version
 

@@ -99,15 +99,72 @@ function refuseBlanks(text: string, what: 'URL' | 'proxy'): void {
   );
 }
 
-/** Parse a URL as curl takes it (no scheme: `http://`). Throws `CliError` 1 or 3. */
-export function parseTarget(text: string): Target {
+/**
+ * RFC 3986's remove_dot_segments (5.2.4) on a path as typed: `.` and `..` segments are
+ * resolved, as curl resolves them unless `--path-as-is`; encoded ones (`%2e%2e`) are
+ * not dot segments, and stay, as in curl.
+ */
+export function removeDotSegments(path: string): string {
+  let input = path;
+  let output = '';
+  while (input !== '') {
+    if (input.startsWith('../')) input = input.slice(3);
+    else if (input.startsWith('./')) input = input.slice(2);
+    else if (input.startsWith('/./')) input = input.slice(2);
+    else if (input === '/.') input = '/';
+    else if (input.startsWith('/../') || input === '/..') {
+      input = `/${input.slice(input === '/..' ? 3 : 4)}`;
+      output = output.slice(0, Math.max(0, output.lastIndexOf('/')));
+    } else if (input === '.' || input === '..') input = '';
+    else {
+      const end = input.indexOf('/', input.startsWith('/') ? 1 : 0);
+      const segment = end === -1 ? input : input.slice(0, end);
+      output += segment;
+      input = input.slice(segment.length);
+    }
+  }
+  return output;
+}
+
+/**
+ * The path and query to send, from what was typed after the host: up to the fragment,
+ * `/` when empty, dot segments resolved unless `asIs`; every other character as typed
+ * (`\`, `"`, `%2e`), as curl sends it, but for non-ASCII characters, percent-encoded in
+ * UTF-8 (curl's lower-case hex; curl sends them raw in the query, which the package
+ * refuses, as Python does: bytes above 0x7f in a request line).
+ */
+function requestTarget(typed: string, asIs: boolean): string {
+  const withoutFragment = typed.split('#', 1)[0] as string;
+  const q = withoutFragment.indexOf('?');
+  let path = q === -1 ? withoutFragment : withoutFragment.slice(0, q);
+  const query = q === -1 ? '' : withoutFragment.slice(q);
+  if (!path.startsWith('/')) path = `/${path}`;
+  if (!asIs) path = removeDotSegments(path);
+  return `${path}${query}`.replace(/[\u0080-\u{10ffff}]+/gu, (text) =>
+    Array.from(Buffer.from(text, 'utf8'), (b) => `%${b.toString(16).padStart(2, '0')}`).join(''),
+  );
+}
+
+/**
+ * Parse a URL as curl takes it (no scheme: `http://`). Throws `CliError` 1 or 3.
+ * `asIs`: `--path-as-is`, dot segments kept.
+ *
+ * The URL parser is given the scheme and the authority only: it would rewrite the path
+ * and the query (a `\` made `/`, `%2e%2e` resolved, `"` and `<>` percent-encoded), and a
+ * tool for testing servers sends what was typed, as curl does.
+ */
+export function parseTarget(text: string, asIs = false): Target {
   refuseBlanks(text, 'URL');
   const withScheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text) ? text : `http://${text}`;
+  // The authority ends at the first '/', '?' or '#' (RFC 3986 3.2); the URL parser also
+  // ends it at a '\', which curl (and RFC 3986) do not: `host\path` is no host.
+  const [, origin, authority, rest] = /^([^:]*:\/\/)([^/?#]*)(.*)$/s.exec(withScheme) ?? [];
   let url: URL;
   try {
-    url = new URL(withScheme);
+    if (authority === undefined || authority.includes('\\')) throw new Error('bad authority');
+    url = new URL(`${origin}${authority}/`);
   } catch {
-    throw new CliError(EXIT.BAD_URL, `malformed URL '${oneLine(text)}'`);
+    throw new CliError(EXIT.BAD_URL, `malformed URL ${quoted(text)}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new CliError(
@@ -119,7 +176,7 @@ export function parseTarget(text: string): Target {
   const https = url.protocol === 'https:';
   const port =
     url.port === '' ? (https ? httplib.HTTPS_PORT : httplib.HTTP_PORT) : Number(url.port);
-  const path = `${url.pathname || '/'}${url.search}`;
+  const path = requestTarget(rest as string, asIs);
   return {
     https,
     host: url.hostname,
@@ -269,7 +326,7 @@ async function replyStart(res: httplib.HTTPResponse): Promise<string> {
 
 /** Do the request; resolves to the exit code (0), throws `CliError`. */
 export async function transfer(options: FetchOptions, io: TransferIO): Promise<number> {
-  const target = parseTarget(options.url);
+  const target = parseTarget(options.url, options.pathAsIs);
   const proxy = options.proxy === null ? null : parseProxy(options.proxy);
   const peer: Peer = {
     host: target.host,

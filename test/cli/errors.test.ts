@@ -445,6 +445,7 @@ describe('--help and --version', () => {
       '-f, --fail',
       '-X, --request METHOD',
       '--http0.9',
+      '--path-as-is',
       '-h, --help',
       '-V, --version',
     ]) {
