@@ -7,11 +7,61 @@
  *
  * The result is a list of PEM blocks for the `ca` option of `tls.connect`.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  openSync,
+  type PathLike,
+  readdirSync,
+  readSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { nodeCrypto } from '../io/node-tls.ts';
+import { pyrepr } from '../protocol/pytext.ts';
 import { SSLError } from './ssl-errors.ts';
 import { certificateNames, subjectHash } from './x509-der.ts';
+
+/**
+ * The most bytes a certificate, key or CA file is read to: 16 MiB, some 70 times a
+ * whole system bundle (Debian's and Mozilla's: ~220 KiB). A path to a device or an
+ * endless file (`/dev/zero`, `/dev/urandom`) was read until the process ran out of
+ * memory; OpenSSL reads such a file line by line for Python, and gives up on `/dev/zero`
+ * at once (`[X509: NO_CERTIFICATE_OR_CRL_FOUND]`).
+ */
+export const CREDENTIAL_FILE_MAX = 16 * 1024 * 1024;
+
+/**
+ * The bytes of a PEM file (`cafile`, `certfile`, `keyfile`, a `capath` file,
+ * `NODE_EXTRA_CA_CERTS`), read to at most {@link CREDENTIAL_FILE_MAX} bytes: a larger
+ * file (a regular one by its size, any other once that much was read) throws `SSLError`
+ * naming `name` and the path, as a file OpenSSL cannot load throws it for Python. A file
+ * that cannot be opened or read throws Node's system error (Python's `OSError`).
+ */
+export function readCredentialFile(path: PathLike, name: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const tooLarge = (): SSLError =>
+      new SSLError(
+        `${name} ${pyrepr(String(path))} holds more than ${CREDENTIAL_FILE_MAX / 1024 / 1024} MiB: not a certificate or key file`,
+      );
+    const st = fstatSync(fd);
+    if (st.isFile() && st.size > CREDENTIAL_FILE_MAX) throw tooLarge();
+    const pieces: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const piece = Buffer.allocUnsafe(64 * 1024);
+      const n = readSync(fd, piece, 0, piece.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > CREDENTIAL_FILE_MAX) throw tooLarge();
+      pieces.push(piece.subarray(0, n));
+    }
+    return Buffer.concat(pieces, total);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 // OpenSSL's "trusted certificate" form: the certificate followed by its trust settings
@@ -190,7 +240,7 @@ export function capathCertificates(dir: string): string[] {
       let text: string;
       try {
         if (!statSync(file).isFile()) break;
-        text = readFileSync(file, 'latin1');
+        text = readCredentialFile(file, 'capath file').toString('latin1');
       } catch {
         break;
       }
@@ -217,7 +267,10 @@ export function extraCertificates(): string[] {
   let found: string[] = [];
   if (file) {
     try {
-      found = pemCertificates(readFileSync(file, 'latin1'), null);
+      found = pemCertificates(
+        readCredentialFile(file, 'NODE_EXTRA_CA_CERTS').toString('latin1'),
+        null,
+      );
     } catch {
       found = [];
     }

@@ -14,7 +14,6 @@
  * is used as it is while a context adds nothing; once CA certificates are loaded, the
  * store is the roots (if `load_default_certs()` was called) plus what was loaded.
  */
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type * as tls from 'node:tls';
 import { typeName } from '../io/body-kinds.ts';
@@ -25,6 +24,7 @@ import {
   derCertificates,
   extraCertificates,
   pemCertificates,
+  readCredentialFile,
 } from './ca-store.ts';
 import { OPTION_NAMES, refuseUnknown } from './connection-options.ts';
 import { SSLError, toSSLError } from './ssl-errors.ts';
@@ -381,7 +381,8 @@ export class SSLContext {
    * Another password is a `TypeError` now, as in Python ("password should be a string or
    * callable"), so is a function's other result ("password callback must return a
    * string") or a password over 1024 bytes (Python's ValueError). A bad file, key or
-   * password throws `SSLError` now, as in Python.
+   * password throws `SSLError` now, as in Python; so does a file of more than 16 MiB (a
+   * device, an endless file such as `/dev/zero`: read no further than that).
    */
   load_cert_chain(
     certfile: string,
@@ -394,8 +395,8 @@ export class SSLContext {
     if (pw !== null && pw !== undefined && typeof pw !== 'function' && !isPasswordText(pw)) {
       throw new TypeError('password should be a string or callable');
     }
-    const cert = readFileSync(certfile);
-    const key = privateKeyPem(keyfile ? readFileSync(keyfile) : cert);
+    const cert = readCredentialFile(certfile, 'certfile');
+    const key = privateKeyPem(keyfile ? readCredentialFile(keyfile, 'keyfile') : cert);
     const encrypted = ENCRYPTED_PEM.test(key.toString('latin1'));
     const tryLoad = (passphrase: string | undefined): unknown => {
       try {
@@ -446,7 +447,10 @@ export class SSLContext {
    * Python's `load_verify_locations(cafile=None, capath=None, cadata=None)`: trust more
    * CA certificates: a PEM file (`BEGIN CERTIFICATE` or OpenSSL's `BEGIN TRUSTED
    * CERTIFICATE`), a directory in OpenSSL's hashed layout (only `<subject hash>.<n>`
-   * files, as `openssl rehash` names them), or PEM text / DER bytes.
+   * files, as `openssl rehash` names them), or PEM text / DER bytes. A `cafile` of more
+   * than 16 MiB (a device, an endless file such as `/dev/zero`) throws `SSLError`, read
+   * no further than that (Python's OpenSSL gives up on `/dev/zero` too); a `capath` file
+   * that large is skipped, as one that cannot be read.
    */
   load_verify_locations(
     cafile?: string | null,
@@ -467,7 +471,10 @@ export class SSLContext {
       throw new TypeError('cadata should be an ASCII string or a bytes-like object');
     }
     const found: string[] = [];
-    if (cafile) found.push(...pemCertificates(readFileSync(cafile, 'latin1'), cafile, true));
+    if (cafile) {
+      const text = readCredentialFile(cafile, 'cafile').toString('latin1');
+      found.push(...pemCertificates(text, cafile, true));
+    }
     if (capath) found.push(...capathCertificates(capath));
     if (typeof cadata === 'string') found.push(...pemCertificates(cadata, 'cadata'));
     else if (cadata !== null && cadata !== undefined) {

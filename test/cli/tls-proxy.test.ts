@@ -17,7 +17,7 @@ import {
   makePki,
   type Pki,
 } from '../integration/tls-peers.ts';
-import { assertFailure, ensureBuilt, runCli } from './cli-harness.ts';
+import { assertFailure, ensureBuilt, MAIN, runCli, runProgram } from './cli-harness.ts';
 
 /** `user:s3cret` */
 const AUTH = 'Basic dXNlcjpzM2NyZXQ=';
@@ -181,6 +181,44 @@ describe('httplib over TLS and through proxies', () => {
         pki.file('ca.key'),
       ]);
       assertFailure(notPem, 77, /could not read CA certificates/);
+    });
+
+    it('an endless --cacert, --cert or --key (/dev/zero) exits 77 or 58 at once, as curl exits 77', {
+      skip: process.platform === 'win32' ? 'needs /dev/zero, sh and ulimit -v' : false,
+    }, async () => {
+      // Under a 1 GB address-space limit, so that the failure this guards against (the
+      // file read until memory ran out: 23 GB, then killed) stays small if it comes back.
+      const limited = (args: string[]) =>
+        runProgram(
+          'sh',
+          ['-c', 'ulimit -v 1000000 && exec "$@"', 'sh', process.execPath, MAIN, ...args],
+          {
+            timeoutMs: 60_000,
+          },
+        );
+      const url = `https://localhost:${good.port}/`;
+      const ca = await limited([url, '--cacert', '/dev/zero']);
+      assertFailure(
+        ca,
+        77,
+        /could not read CA certificates from '\/dev\/zero': .*more than 16 MiB/,
+      );
+      const cert = await limited([url, '--cacert', pki.file('ca.pem'), '--cert', '/dev/zero']);
+      assertFailure(
+        cert,
+        58,
+        /could not load the client certificate '\/dev\/zero'.*more than 16 MiB/,
+      );
+      const key = await limited([
+        url,
+        '--cacert',
+        pki.file('ca.pem'),
+        '--cert',
+        pki.file('client.pem'),
+        '--key',
+        '/dev/zero',
+      ]);
+      assertFailure(key, 58, /with the key '\/dev\/zero'.*more than 16 MiB/);
     });
 
     it('https:// to a plain HTTP server is a TLS failure (exit 35)', async () => {

@@ -8,6 +8,9 @@
  * 127.0.0.1 checks it.
  */
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import * as fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { TLSSocket } from 'node:tls';
@@ -467,6 +470,45 @@ describe('ssl arguments of the wrong type or value', { timeout: 60_000 }, () => 
       }
     } finally {
       await server.close();
+    }
+  });
+
+  it('a cafile, certfile or keyfile of more than 16 MiB (a device, an endless file) is an SSLError, read no further', async () => {
+    const big = pki.file('big.pem');
+    // Sparse: 17 MiB by its size, no disk used. Before: read whole, then "no certificate found".
+    fs.writeFileSync(big, '');
+    fs.truncateSync(big, 17 * 1024 * 1024);
+    const tooLarge = (name: string, file: string) => (err: unknown) => {
+      assert.ok(err instanceof ssl.SSLError, String(err));
+      assert.equal(
+        err.message,
+        `${name} '${file}' holds more than 16 MiB: not a certificate or key file`,
+      );
+      return true;
+    };
+    assert.throws(() => ssl.create_default_context({ cafile: big }), tooLarge('cafile', big));
+    const context = caContext();
+    assert.throws(() => context.load_cert_chain(big), tooLarge('certfile', big));
+    assert.throws(
+      () => context.load_cert_chain(pki.file('client.pem'), big),
+      tooLarge('keyfile', big),
+    );
+    // A file with no size of its own (a FIFO, as /dev/zero is a device) is read no
+    // further than the bound: before, /dev/zero was read until memory ran out (this
+    // writer gives 40 MiB and ends, so that the old reading ended too).
+    if (process.platform === 'win32') return;
+    const fifo = pki.file('endless.pem');
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', 'head -c 41943040 /dev/zero > "$0"', fifo], {
+      stdio: 'ignore',
+    });
+    const ended = once(writer, 'close');
+    try {
+      assert.throws(() => context.load_verify_locations(fifo), tooLarge('cafile', fifo));
+    } finally {
+      // Its reader gone, the writer ends (SIGPIPE).
+      writer.kill();
+      await ended;
     }
   });
 });
