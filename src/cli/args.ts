@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { TOKEN } from '../protocol/pytext.ts';
-import { CliError, EXIT, EXIT_TABLE } from './exit-codes.ts';
+import { CliError, EXIT, EXIT_TABLE, escapeControls, quoted } from './exit-codes.ts';
 
 /** Where a request body comes from. */
 export type DataSource =
@@ -82,11 +82,13 @@ function usage(message: string): CliError {
 /** A `-H 'Name: value'` argument as a `[name, value]` pair. */
 function parseHeader(arg: string): [string, string] {
   const colon = arg.indexOf(':');
-  if (colon === -1) throw usage(`-H '${arg}': a header is 'Name: value'`);
+  if (colon === -1) throw usage(`-H ${quoted(arg)}: a header is 'Name: value'`);
   const name = arg.slice(0, colon);
   const value = arg.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
-  if (!TOKEN.test(name)) throw usage(`-H '${arg}': '${name}' is not a valid header name`);
-  if (/[\r\n\0]/.test(value)) throw usage(`-H '${name}': the value holds CR, LF or NUL`);
+  if (!TOKEN.test(name)) {
+    throw usage(`-H ${quoted(arg)}: ${quoted(name)} is not a valid header name`);
+  }
+  if (/[\r\n\0]/.test(value)) throw usage(`-H ${quoted(name)}: the value holds CR, LF or NUL`);
   // The value's bytes as the command line gave them (UTF-8), one character per byte as
   // putheader sends them, as curl sends its argument: `-H 'X-Name: café'` is c3 a9 on the
   // wire (a character beyond latin-1 was an internal error, exit 43, after connecting).
@@ -117,8 +119,10 @@ export function parseCommand(argv: readonly string[]): Command {
   try {
     parsed = parse(argv);
   } catch (err) {
-    // Node's messages are several sentences on several lines: keep the first.
-    const first = (err as Error).message.split(/\.\s|\n/)[0] ?? 'bad arguments';
+    // Node's messages are several sentences on several lines: keep the first (split at
+    // a sentence's end only: an option typed with a line break in it is in the first),
+    // what the user typed in it escaped.
+    const first = escapeControls((err as Error).message.split(/\.\s/)[0] ?? 'bad arguments');
     throw usage(`${first.charAt(0).toLowerCase()}${first.slice(1).replace(/\.$/, '')}`);
   }
   const { values, positionals, tokens } = parsed;
@@ -130,24 +134,27 @@ export function parseCommand(argv: readonly string[]): Command {
       (t) => t.kind === 'option' && t.name !== 'verbose' && t.name !== 'help',
     );
     if (others.length > 0) {
-      throw usage(`httplib-ts demo takes no option but -v (got ${others[0]?.rawName})`);
+      throw usage(
+        `httplib-ts demo takes no option but -v (got ${quoted(others[0]?.rawName ?? '')})`,
+      );
     }
     return { kind: 'demo', verbose: values.verbose === true };
   }
   if (positionals.length === 0) throw usage('no URL given');
   if (positionals.length > 2) {
-    throw usage(`too many arguments: ${positionals.slice(2).join(' ')} (one METHOD and one URL)`);
+    const extra = positionals.slice(2).map(quoted).join(' ');
+    throw usage(`too many arguments: ${extra} (one METHOD and one URL)`);
   }
   const url = positionals[positionals.length - 1] as string;
   // The method as a positional (httplib-ts PUT URL) or as curl's -X/--request.
   const positionalMethod = positionals.length === 2 ? (positionals[0] as string) : null;
   const optionMethod = values.request ?? null;
   if (positionalMethod !== null && optionMethod !== null && positionalMethod !== optionMethod) {
-    throw usage(`two methods given: ${positionalMethod} and -X ${optionMethod}`);
+    throw usage(`two methods given: ${quoted(positionalMethod)} and -X ${quoted(optionMethod)}`);
   }
   const explicitMethod = positionalMethod ?? optionMethod;
   if (explicitMethod !== null && !TOKEN.test(explicitMethod)) {
-    throw usage(`'${explicitMethod}' is not a valid method`);
+    throw usage(`${quoted(explicitMethod)} is not a valid method`);
   }
 
   // -d and --data-binary in the order given: several texts are joined with '&', as
@@ -179,7 +186,7 @@ export function parseCommand(argv: readonly string[]): Command {
   if (values.timeout !== undefined) {
     const t = values.timeout.trim() === '' ? Number.NaN : Number(values.timeout);
     if (!Number.isFinite(t) || t <= 0) {
-      throw usage(`--timeout '${values.timeout}': a positive number of seconds is needed`);
+      throw usage(`--timeout ${quoted(values.timeout)}: a positive number of seconds is needed`);
     }
     timeout = t;
   }

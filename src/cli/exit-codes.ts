@@ -130,26 +130,38 @@ function systemCode(err: unknown): string | null {
   return /^E[A-Z0-9_]+$/.test(code) ? code : null;
 }
 
-/** A message on one line, whatever the error put in it. */
-export function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-}
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 /**
- * What the user gave (an argument, a URL, a path), as a message shows it: in single
- * quotes, with JSON's escapes for what a terminal would act on or hide (`\r`, `\n`, `\t`,
- * `\u001b`, DEL and C1 controls, the Unicode line separators) and for `\` and `'`, so
- * that the message stays one line and the very characters given can be seen.
+ * `text` with each character a terminal would act on or hide (C0 controls, DEL, C1
+ * controls, the Unicode line separators) as its JSON escape (`\n`, `\u001b`, `\u009b`).
  */
-export function quoted(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
-  const escaped = text.replace(/[\\'\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
-    if (c === "'") return "\\'";
+export function escapeControls(text: string): string {
+  return text.replace(CONTROLS, (c) => {
     const json = JSON.stringify(c).slice(1, -1);
     // JSON leaves DEL, the C1 controls and the line separators as they are.
     return json.length > 1 ? json : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
-  return `'${escaped}'`;
+}
+
+/**
+ * A message (an error's, a server's reason phrase) on one line, whatever was put in it:
+ * line breaks and the blanks around them become one space (Node's and OpenSSL's messages
+ * run over several lines), and any other control character shows as its escape.
+ */
+export function oneLine(text: string): string {
+  return escapeControls(text.replace(/\s*[\r\n]+\s*/g, ' ').trim());
+}
+
+/**
+ * What the user gave (an argument, a URL, a path), as every message shows it: in single
+ * quotes, with JSON's escapes for the control characters (`\r`, `\n`, `\t`, `\u001b`,
+ * DEL, C1, the line separators) and for `\` and `'`, so that the message stays one line
+ * and the very characters given can be seen.
+ */
+export function quoted(text: string): string {
+  return `'${escapeControls(text.replace(/[\\']/g, (c) => `\\${c}`))}'`;
 }
 
 /** Plain words for the system errors a connection meets most. */
@@ -291,7 +303,7 @@ export function classify(err: unknown, phase: Phase, peer: Peer): CliError {
       const name = toProxy ? peer.proxy?.host : peer.host;
       return new CliError(
         toProxy ? EXIT.RESOLVE_PROXY : EXIT.RESOLVE_HOST,
-        `could not resolve ${toProxy ? 'proxy' : 'host'} '${name}' (${code})`,
+        `could not resolve ${toProxy ? 'proxy' : 'host'} ${quoted(name ?? '')} (${code})`,
         options,
       );
     }

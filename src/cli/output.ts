@@ -16,7 +16,7 @@ import { access, type FileHandle, lstat, open, rename, unlink } from 'node:fs/pr
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { isatty } from 'node:tty';
-import { CliError, EXIT, oneLine } from './exit-codes.ts';
+import { CliError, EXIT, oneLine, quoted } from './exit-codes.ts';
 import { BackgroundWriter, DirectWriter, type Writer } from './file-writer.ts';
 
 export interface Sink {
@@ -220,7 +220,7 @@ export class FileSink implements Sink {
 
   /** Open FILE (directly) or a temporary file beside it (exclusively: nothing reused). */
   static async create(target: string): Promise<FileSink> {
-    const where = `'${target}'`;
+    const where = quoted(target);
     let stats: Stats | null = null;
     try {
       stats = await lstat(target);
@@ -292,7 +292,7 @@ export class FileSink implements Sink {
     try {
       handle = await open(target, 'w');
     } catch (err) {
-      throw writeError(`'${target}'`, err);
+      throw writeError(quoted(target), err);
     }
     // Large reads into a reused buffer, written at once, only where no reader can make
     // a write wait: a pipe or a terminal gets each piece as soon as it arrived, written
@@ -339,7 +339,7 @@ export class FileSink implements Sink {
   }
 
   private failed(err: unknown): CliError {
-    return err instanceof CliError ? err : writeError(`'${this.target}'`, err);
+    return err instanceof CliError ? err : writeError(quoted(this.target), err);
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import * as httplib from '../index.ts';
 import type { FetchOptions } from './args.ts';
-import { CliError, EXIT, oneLine } from './exit-codes.ts';
+import { CliError, EXIT, oneLine, quoted } from './exit-codes.ts';
 
 export { HTTPSConnection } from '../index.ts';
 
@@ -24,7 +24,7 @@ export function tlsContext(options: FetchOptions): httplib.ssl.SSLContext {
     } catch (err) {
       throw new CliError(
         EXIT.CA_CERT,
-        `could not read CA certificates from '${options.cacert}': ${oneLine((err as Error).message)}`,
+        `could not read CA certificates from ${quoted(options.cacert)}: ${oneLine((err as Error).message)}`,
         { cause: err },
       );
     }
@@ -35,8 +35,8 @@ export function tlsContext(options: FetchOptions): httplib.ssl.SSLContext {
     } catch (err) {
       throw new CliError(
         EXIT.CLIENT_CERT,
-        `could not load the client certificate '${options.cert}'${
-          options.key === null ? '' : ` with the key '${options.key}'`
+        `could not load the client certificate ${quoted(options.cert)}${
+          options.key === null ? '' : ` with the key ${quoted(options.key)}`
         }: ${oneLine((err as Error).message)}`,
         { cause: err },
       );

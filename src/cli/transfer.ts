@@ -169,10 +169,10 @@ export function parseTarget(text: string, asIs = false): Target {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new CliError(
       EXIT.UNSUPPORTED_PROTOCOL,
-      `unsupported URL scheme '${url.protocol.slice(0, -1)}' in '${text}' (http:// or https:// only)`,
+      `unsupported URL scheme '${url.protocol.slice(0, -1)}' in ${quoted(text)} (http:// or https:// only)`,
     );
   }
-  if (url.hostname === '') throw new CliError(EXIT.BAD_URL, `no host in URL '${text}'`);
+  if (url.hostname === '') throw new CliError(EXIT.BAD_URL, `no host in URL ${quoted(text)}`);
   const https = url.protocol === 'https:';
   const port =
     url.port === '' ? (https ? httplib.HTTPS_PORT : httplib.HTTP_PORT) : Number(url.port);
@@ -198,7 +198,7 @@ export function parseProxy(text: string): { host: string; port: number; auth: st
   try {
     url = new URL(withScheme);
   } catch {
-    throw new CliError(EXIT.BAD_URL, `malformed proxy '${oneLine(text)}' (HOST:PORT)`);
+    throw new CliError(EXIT.BAD_URL, `malformed proxy ${quoted(text)} (HOST:PORT)`);
   }
   if (url.protocol !== 'http:') {
     throw new CliError(
@@ -206,7 +206,7 @@ export function parseProxy(text: string): { host: string; port: number; auth: st
       `unsupported proxy scheme '${url.protocol.slice(0, -1)}' (only http:// proxies)`,
     );
   }
-  if (url.hostname === '') throw new CliError(EXIT.BAD_URL, `no host in proxy '${text}'`);
+  if (url.hostname === '') throw new CliError(EXIT.BAD_URL, `no host in proxy ${quoted(text)}`);
   return {
     host: url.hostname,
     port: url.port === '' ? PROXY_PORT : Number(url.port),
@@ -269,7 +269,7 @@ async function openBody(data: DataSource | null, io: TransferIO): Promise<Body> 
       const cannotRead = (err: unknown): CliError =>
         new CliError(
           EXIT.READ,
-          `could not read the body from '${data.path}': ${oneLine((err as Error).message)}`,
+          `could not read the body from ${quoted(data.path)}: ${oneLine((err as Error).message)}`,
           { cause: err },
         );
       let handle: FileHandle;
@@ -426,7 +426,7 @@ export async function transfer(options: FetchOptions, io: TransferIO): Promise<n
     if (options.fail && res.status >= 400) {
       throw new CliError(
         EXIT.HTTP_ERROR,
-        `the server answered ${res.status} ${res.reason} (-f/--fail)`,
+        `the server answered ${res.status} ${oneLine(res.reason)} (-f/--fail)`,
       );
     }
     sink = options.output === null ? stdoutSink(io.stdout) : await FileSink.create(options.output);

@@ -135,7 +135,7 @@ describe('-X / --request METHOD', () => {
     assertFailure(
       await runCli(['PUT', `${base}/p`, '-X', 'POST']),
       EXIT.USAGE,
-      /two methods given: PUT and -X POST/,
+      /two methods given: 'PUT' and -X 'POST'/,
     );
     assertFailure(
       await runCli(['-X', 'GE T', `${base}/p`]),

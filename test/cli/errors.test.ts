@@ -28,7 +28,7 @@ describe('usage errors exit 2', () => {
     ['no URL', [], /no URL given/],
     ['an unknown option', ['--bogus', 'http://x/'], /unknown option '--bogus'/],
     ['an option without its value', ['http://x/', '-H'], /-H, --header <value>' argument missing/],
-    ['three positionals', ['GET', 'http://x/', 'extra'], /too many arguments: extra/],
+    ['three positionals', ['GET', 'http://x/', 'extra'], /too many arguments: 'extra'/],
     ['a method that is not a token', ['GE T', 'http://x/'], /'GE T' is not a valid method/],
     ['-H without a colon', ['http://x/', '-H', 'NoColon'], /a header is 'Name: value'/],
     ['-H with a bad name', ['http://x/', '-H', 'Bad Name: v'], /not a valid header name/],
@@ -50,6 +50,56 @@ describe('usage errors exit 2', () => {
       assert.match(r.stderr, /\(see httplib-ts --help\)\n$/);
     });
   }
+});
+
+describe('what the user typed is shown escaped: a line break or an escape sequence in it keeps the message one line', () => {
+  it('-H, -X, METHOD, --timeout, an unknown option, too many arguments, URLs, --cacert, --cert, --key, -d @FILE, -o', async () => {
+    const closed = `http://127.0.0.1:${await closedPort()}/`;
+    await withTempDir(async (tmp) => {
+      // [arguments, exit code, the line (after `httplib: `) must hold this]. Before: the
+      // input echoed raw, the message on two lines or more, an ESC sequence sent to the
+      // terminal as it was.
+      const cases: Array<[string[], number, string]> = [
+        [[closed, '-H', 'X-A\nB: v'], 2, "-H 'X-A\\nB: v': 'X-A\\nB' is not a valid header name"],
+        [[closed, '-X', 'GET\nX'], 2, "'GET\\nX' is not a valid method"],
+        [['\u001b[2J', closed], 2, "'\\u001b[2J' is not a valid method"],
+        [[closed, '--timeout', '1\n2'], 2, "--timeout '1\\n2': a positive number"],
+        [[closed, '--bo\ngus'], 2, "unknown option '--bo\\ngus'"],
+        [[closed, 'a', 'b\nc'], 2, "too many arguments: 'b\\nc'"],
+        [['PUT', closed, '-X', 'P\u009bT'], 2, "two methods given: 'PUT' and -X 'P\\u009bT'"],
+        [['ftp://x.test/\u001b]0;title\u0007'], 3, "'ftp://x.test/\\u001b]0;title\\u0007'"],
+        [['https://x.test/', '--cacert', '/no\nx'], 77, "from '/no\\nx': ENOENT"],
+        [['https://x.test/', '--cert', '/no\u001bc'], 58, "certificate '/no\\u001bc': ENOENT"],
+        [
+          ['https://x.test/', '--cert', '/no/c', '--key', "k'\n"],
+          58,
+          "'/no/c' with the key 'k\\'\\n': ENOENT",
+        ],
+        [[closed, '-d', '@/no\nx'], 26, "could not read the body from '/no\\nx': ENOENT"],
+      ];
+      for (const [args, code, shown] of cases) {
+        const r = await runCli(args);
+        assertFailure(r, code, /./);
+        assert.ok(r.stderr.includes(shown), `${JSON.stringify(args)}: ${r.stderr}`);
+        // No control character but the line's end.
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
+        assert.doesNotMatch(r.stderr, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+      }
+      // -o: the file's name as given, escaped.
+      const server = await rawServer((socket) =>
+        socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'),
+      );
+      try {
+        const out = tmp.file('not-a-dir');
+        fs.writeFileSync(out, '');
+        const r = await runCli([`http://127.0.0.1:${server.port}/`, '-o', `${out}/a\nb`]);
+        assertFailure(r, EXIT.WRITE, /./);
+        assert.ok(r.stderr.includes(`'${out}/a\\nb'`), r.stderr);
+      } finally {
+        await server.close();
+      }
+    });
+  });
 });
 
 describe('URL errors', () => {
