@@ -23,8 +23,10 @@ export interface FetchOptions {
   readonly method: string;
   /** The URL as given (`http://` is assumed when it has no scheme). */
   readonly url: string;
-  /** `-H` headers, in order, names as given. */
+  /** `-H` headers, in order, names as given (`Name;`: an empty value). */
   readonly headers: ReadonlyArray<readonly [string, string]>;
+  /** `-H 'Name:'`: headers the command would add and must not (names in lower case). */
+  readonly removed: ReadonlySet<string>;
   readonly data: DataSource | null;
   /** `-i` (or `-I`): write the status line and headers before the body. */
   readonly include: boolean;
@@ -79,20 +81,43 @@ function usage(message: string): CliError {
   return new CliError(EXIT.USAGE, `${message} (see httplib-ts --help)`);
 }
 
-/** A `-H 'Name: value'` argument as a `[name, value]` pair. */
-function parseHeader(arg: string): [string, string] {
+/**
+ * The headers `request()` always sends, as Python's does (`putrequest` adds `Host` and
+ * `Accept-Encoding`; the body's length or its chunked framing): `-H 'Name:'` cannot
+ * leave them out, as curl's does.
+ */
+const ALWAYS_SENT = new Set(['host', 'accept-encoding', 'content-length', 'transfer-encoding']);
+
+/**
+ * A `-H` argument, as curl takes it: `Name: value` a header to send; `Name:` (no value)
+ * the header the command would add left out, and none sent; `Name;` the header with an
+ * empty value.
+ */
+function parseHeader(arg: string): { send: [string, string] } | { remove: string } {
   const colon = arg.indexOf(':');
-  if (colon === -1) throw usage(`-H ${quoted(arg)}: a header is 'Name: value'`);
+  if (colon === -1) {
+    const name = arg.slice(0, -1);
+    if (arg.endsWith(';') && TOKEN.test(name)) return { send: [name, ''] };
+    throw usage(`-H ${quoted(arg)}: a header is 'Name: value' (or 'Name;' for an empty value)`);
+  }
   const name = arg.slice(0, colon);
   const value = arg.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
   if (!TOKEN.test(name)) {
     throw usage(`-H ${quoted(arg)}: ${quoted(name)} is not a valid header name`);
   }
   if (/[\r\n\0]/.test(value)) throw usage(`-H ${quoted(name)}: the value holds CR, LF or NUL`);
+  if (value === '') {
+    if (ALWAYS_SENT.has(name.toLowerCase())) {
+      throw usage(
+        `-H ${quoted(arg)}: ${name} cannot be left out (request() always sends it, as Python's does); give it a value, or '${name};' for an empty one`,
+      );
+    }
+    return { remove: name.toLowerCase() };
+  }
   // The value's bytes as the command line gave them (UTF-8), one character per byte as
   // putheader sends them, as curl sends its argument: `-H 'X-Name: café'` is c3 a9 on the
   // wire (a character beyond latin-1 was an internal error, exit 43, after connecting).
-  return [name, Buffer.from(value, 'utf8').toString('latin1')];
+  return { send: [name, Buffer.from(value, 'utf8').toString('latin1')] };
 }
 
 /** A `-d`/`--data-binary` argument: text, `@FILE` or `@-` (stdin). */
@@ -195,13 +220,15 @@ export function parseCommand(argv: readonly string[]): Command {
   }
   if (values.output === '') throw usage('-o needs a file name (or - for stdout)');
   if (values.proxy === '') throw usage('-x needs HOST:PORT');
+  const headers = (values.header ?? []).map(parseHeader);
 
   return {
     kind: 'fetch',
     options: {
       method,
       url,
-      headers: (values.header ?? []).map(parseHeader),
+      headers: headers.flatMap((h) => ('send' in h ? [h.send] : [])),
+      removed: new Set(headers.flatMap((h) => ('remove' in h ? [h.remove] : []))),
       data,
       include: values.include === true || headOnly,
       headOnly,
@@ -242,7 +269,9 @@ Options:
   -X, --request METHOD        the request method, as curl takes it (the same as the
                               METHOD argument)
   -H, --header 'NAME: VALUE'  add a request header (repeatable); a header given here
-                              replaces the automatic one (Host, User-Agent, Content-Type…)
+                              replaces the automatic one (Host, User-Agent, Content-Type…);
+                              'NAME:' leaves the automatic one out (User-Agent,
+                              Content-Type, Authorization), 'NAME;' sends it empty
   -d, --data DATA             send DATA as the body (POST unless METHOD is given), with
                               Content-Type application/x-www-form-urlencoded unless -H
                               sets one; several -d are joined with '&'

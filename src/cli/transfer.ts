@@ -340,12 +340,14 @@ export async function transfer(options: FetchOptions, io: TransferIO): Promise<n
   const context = tls === null ? null : tls.tlsContext(options);
 
   // Headers: the given ones in order, then what the command adds unless given.
+  // Not those `-H 'Name:'` left out.
   const headers: Array<[string, string]> = options.headers.map(([n, v]) => [n, v]);
-  if (!hasHeader(headers, 'user-agent')) headers.push(['User-Agent', `httplib-ts/${io.version}`]);
-  if (target.authorization !== null && !hasHeader(headers, 'authorization')) {
+  const wanted = (name: string): boolean => !hasHeader(headers, name) && !options.removed.has(name);
+  if (wanted('user-agent')) headers.push(['User-Agent', `httplib-ts/${io.version}`]);
+  if (target.authorization !== null && wanted('authorization')) {
     headers.push(['Authorization', target.authorization]);
   }
-  if (options.data !== null && !hasHeader(headers, 'content-type')) {
+  if (options.data !== null && wanted('content-type')) {
     headers.push(['Content-Type', 'application/x-www-form-urlencoded']);
   }
 
@@ -368,7 +370,7 @@ export async function transfer(options: FetchOptions, io: TransferIO): Promise<n
     } else {
       conn = new httplib.HTTPConnection(proxy.host, proxy.port, timeout);
       url = target.absolute;
-      if (proxy.auth !== null && !hasHeader(headers, 'proxy-authorization')) {
+      if (proxy.auth !== null && wanted('proxy-authorization')) {
         headers.push(['Proxy-Authorization', proxy.auth]);
       }
     }

@@ -142,6 +142,49 @@ describe('httplib against node:http', () => {
     ]);
   });
 
+  it("-H 'Name:' leaves the automatic header out and sends none; -H 'Name;' sends it empty, as curl does", async () => {
+    const url = `http://user:pw@127.0.0.1:${server.port}/empty`;
+    const r = await runCli([
+      url,
+      '-d',
+      'a=1',
+      '-H',
+      'User-Agent:',
+      '-H',
+      'Content-Type:',
+      '-H',
+      'Authorization:',
+      '-H',
+      'X-None:  ',
+      '-H',
+      'X-Kept: 1',
+      '-H',
+      'X-Kept:',
+      '-H',
+      'X-Empty;',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    // Before: 'User-Agent', '' and so on, each sent empty, the automatic ones replaced.
+    assert.deepEqual(pairs(last()), [
+      ['Host', `127.0.0.1:${server.port}`],
+      ['Accept-Encoding', 'identity'],
+      ['Content-Length', '3'],
+      ['X-Kept', '1'],
+      ['X-Empty', ''],
+    ]);
+    // What request() always sends cannot be left out: said, not sent otherwise.
+    const before = seen.length;
+    for (const name of ['Host', 'accept-encoding', 'Content-Length', 'Transfer-Encoding']) {
+      assertFailure(
+        await runCli([url, '-H', `${name}:`]),
+        2,
+        new RegExp(`-H '${name}:': ${name} cannot be left out .*'${name};' for an empty one`),
+      );
+    }
+    assertFailure(await runCli([url, '-H', 'X-A; b']), 2, /a header is 'Name: value'/);
+    assert.equal(seen.length, before, 'nothing was sent');
+  });
+
   it("-H with characters beyond ASCII sends the argument's UTF-8 bytes, as curl does (was exit 43 after connecting)", async () => {
     const r = await runCli([`${base}/utf8`, '-H', 'X-Name: café €']);
     assert.equal(r.code, 0, r.stderr);
