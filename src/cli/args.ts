@@ -128,9 +128,41 @@ function parseData(option: string, arg: string): DataSource {
   return { kind: 'file', path: arg.slice(1) };
 }
 
+/**
+ * `argv` with the value of an option that takes one joined to it when the value starts
+ * with `-` (`-d -1` as `-d-1`, `--timeout -1` as `--timeout=-1`): curl takes the next
+ * argument as the value whatever it looks like, where parseArgs refuses it as ambiguous
+ * (its hint to join them was cut from the message). After `--`, nothing is touched.
+ */
+function joinDashValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (next !== undefined && next.length > 1 && next.startsWith('-') && takesValue(arg)) {
+      out.push(arg.startsWith('--') ? `${arg}=${next}` : `${arg}${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+/** Whether `arg` is exactly an option that takes a value (`-d`, `--data`). */
+function takesValue(arg: string): boolean {
+  return Object.entries(OPTIONS).some(
+    ([name, spec]) =>
+      spec.type === 'string' &&
+      (arg === `--${name}` || ('short' in spec && arg === `-${spec.short}`)),
+  );
+}
+
 function parse(argv: readonly string[]) {
   return parseArgs({
-    args: [...argv],
+    args: joinDashValues(argv),
     options: OPTIONS,
     allowPositionals: true,
     strict: true,

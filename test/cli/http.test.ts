@@ -244,6 +244,25 @@ describe('httplib against node:http', () => {
     assert.equal(s.body.toString(), 'abc');
   });
 
+  it("an option's value that starts with '-' is its value, as curl takes it (-d -1, --timeout -1)", async () => {
+    // Before: "option '-d' argument is ambiguous", exit 2, the hint how to pass it cut off.
+    let r = await runCli([`${base}/dash`, '-d', '-1', '--data-binary', '-x', '-H', '-H: v']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(last().body.toString(), '-1&-x');
+    assert.equal(last().headers['-h'], 'v');
+    r = await runCli([`${base}/dash`, '--data', '--', '-X', 'PUT']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(last().method, 'PUT');
+    assert.equal(last().body.toString(), '--');
+    const before = seen.length;
+    assertFailure(
+      await runCli([`${base}/dash`, '--timeout', '-1']),
+      2,
+      /--timeout '-1': a positive number of seconds is needed/,
+    );
+    assert.equal(seen.length, before);
+  });
+
   it('-d with a METHOD and a Content-Type of its own', async () => {
     const r = await runCli([
       'PUT',
