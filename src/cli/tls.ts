@@ -18,7 +18,12 @@ export function tlsContext(options: FetchOptions): httplib.ssl.SSLContext {
     context = httplib.ssl.create_default_context();
   } else {
     // --cacert replaces the default store (Node's roots and NODE_EXTRA_CA_CERTS), as
-    // curl's does: only the CAs in FILE are trusted.
+    // curl's does: only the CAs in FILE are trusted. An empty name (an unset variable)
+    // is no file, as curl says (77): create_default_context, as Python's, would take it
+    // for no cafile at all, and trust the default store.
+    if (options.cacert === '') {
+      throw new CliError(EXIT.CA_CERT, "could not read CA certificates from '': no file name");
+    }
     try {
       context = httplib.ssl.create_default_context({ cafile: options.cacert });
     } catch (err) {

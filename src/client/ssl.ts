@@ -396,7 +396,11 @@ export class SSLContext {
       throw new TypeError('password should be a string or callable');
     }
     const cert = readCredentialFile(certfile, 'certfile');
-    const key = privateKeyPem(keyfile ? readCredentialFile(keyfile, 'keyfile') : cert);
+    // An empty keyfile is a path too, as Python's `keyfile is None` test has it: ''
+    // fails to open (FileNotFoundError), never means "the key is in certfile".
+    const key = privateKeyPem(
+      keyfile === null || keyfile === undefined ? cert : readCredentialFile(keyfile, 'keyfile'),
+    );
     const encrypted = ENCRYPTED_PEM.test(key.toString('latin1'));
     const tryLoad = (passphrase: string | undefined): unknown => {
       try {
@@ -457,9 +461,13 @@ export class SSLContext {
     capath?: string | null,
     cadata?: string | Uint8Array | null,
   ): void {
-    if (cafile !== null && cafile !== undefined) fsPath(cafile, 'cafile');
-    if (capath !== null && capath !== undefined) fsPath(capath, 'capath');
-    if (!cafile && !capath && (cadata === null || cadata === undefined)) {
+    // Given or not by `None` (null) only, as in Python: an empty path is a path, which
+    // fails to load (an unset variable must not mean "nothing to add").
+    const hasFile = cafile !== null && cafile !== undefined;
+    const hasPath = capath !== null && capath !== undefined;
+    if (hasFile) fsPath(cafile, 'cafile');
+    if (hasPath) fsPath(capath, 'capath');
+    if (!hasFile && !hasPath && (cadata === null || cadata === undefined)) {
       throw new TypeError('cafile, capath and cadata cannot be all omitted');
     }
     if (
@@ -471,11 +479,19 @@ export class SSLContext {
       throw new TypeError('cadata should be an ASCII string or a bytes-like object');
     }
     const found: string[] = [];
-    if (cafile) {
+    if (hasFile) {
+      // '' fails to open: ENOENT, Python's FileNotFoundError.
       const text = readCredentialFile(cafile, 'cafile').toString('latin1');
       found.push(...pemCertificates(text, cafile, true));
     }
-    if (capath) found.push(...capathCertificates(capath));
+    if (capath === '') {
+      // OpenSSL refuses an empty directory name (Python 3.11 and 2.7 alike).
+      throw new SSLError('[X509: INVALID_DIRECTORY] invalid directory', {
+        library: 'X509',
+        reason: 'INVALID_DIRECTORY',
+      });
+    }
+    if (hasPath) found.push(...capathCertificates(capath));
     if (typeof cadata === 'string') found.push(...pemCertificates(cadata, 'cadata'));
     else if (cadata !== null && cadata !== undefined) {
       // Any bytes-like view: its bytes (Python's buffer protocol).

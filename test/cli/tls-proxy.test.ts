@@ -183,6 +183,26 @@ describe('httplib over TLS and through proxies', () => {
       assertFailure(notPem, 77, /could not read CA certificates/);
     });
 
+    it('an empty --cacert (an unset variable) exits 77, as curl does; an empty --key 58', async () => {
+      // Before: the default store, silently (a public server would have verified).
+      const empty = await runCli([`https://localhost:${good.port}/`, '--cacert', '']);
+      assertFailure(empty, 77, /could not read CA certificates from '': no file name/);
+      // Before: the key looked for in --cert's file, as if --key had not been given.
+      const { writeFileSync } = await import('node:fs');
+      const both = pki.file('client-and-key.pem');
+      writeFileSync(both, Buffer.concat([pki.read('client.pem'), pki.read('client.key')]));
+      const key = await runCli([
+        `https://localhost:${mutual.port}/`,
+        '--cacert',
+        pki.file('ca.pem'),
+        '--cert',
+        both,
+        '--key',
+        '',
+      ]);
+      assertFailure(key, 58, /with the key '': ENOENT/);
+    });
+
     it('an endless --cacert, --cert or --key (/dev/zero) exits 77 or 58 at once, as curl exits 77', {
       skip: process.platform === 'win32' ? 'needs /dev/zero, sh and ulimit -v' : false,
     }, async () => {

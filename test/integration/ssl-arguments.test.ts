@@ -56,6 +56,10 @@ describe('ssl arguments of the wrong type or value', { timeout: 60_000 }, () => 
   let pki: Pki;
   before(async () => {
     pki = await makePki();
+    fs.writeFileSync(
+      pki.file('client-and-key.pem'),
+      Buffer.concat([pki.read('client.pem'), pki.read('client.key')]),
+    );
   });
   after(() => pki?.remove());
 
@@ -471,6 +475,29 @@ describe('ssl arguments of the wrong type or value', { timeout: 60_000 }, () => 
     } finally {
       await server.close();
     }
+  });
+
+  it("an empty cafile, capath or keyfile is a path that fails to load, as in Python; create_default_context's cafile '' is none", () => {
+    const context = caContext();
+    const enoent = (err: unknown) => {
+      assert.equal((err as NodeJS.ErrnoException).code, 'ENOENT', String(err));
+      return true;
+    };
+    // Python 3.11: FileNotFoundError (2.7: IOError). Before: a TypeError "cannot be all
+    // omitted", and the key looked for in certfile, as if none had been given.
+    assert.throws(() => context.load_verify_locations(''), enoent);
+    assert.throws(() => context.load_cert_chain(pki.file('client-and-key.pem'), ''), enoent);
+    // Python: SSLError [X509: INVALID_DIRECTORY] invalid directory.
+    assert.throws(
+      () => context.load_verify_locations(null, ''),
+      (err: unknown) => {
+        assert.ok(err instanceof ssl.SSLError, String(err));
+        assert.equal(err.reason, 'INVALID_DIRECTORY');
+        return true;
+      },
+    );
+    // Python's create_default_context tests cafile by its truth: '' loads nothing.
+    assert.equal(ssl.create_default_context({ cafile: '' }).verify_mode, ssl.CERT_REQUIRED);
   });
 
   it('a cafile, certfile or keyfile of more than 16 MiB (a device, an endless file) is an SSLError, read no further', async () => {
