@@ -164,6 +164,20 @@ export function quoted(text: string): string {
   return `'${escapeControls(text.replace(/[\\']/g, (c) => `\\${c}`))}'`;
 }
 
+/**
+ * Why a file could not be used, for a message that names the file itself (quoted): the
+ * error's message on one line, without the paths Node ends a system error's with
+ * (`ENOENT: no such file or directory, open '/d/.x.4242-1a2b3c4d.part'`): a temporary
+ * file's name was never the user's, and a path given with a line break in it would show
+ * there unescaped, joined to the next line.
+ */
+export function fileError(err: unknown): string {
+  if (!(err instanceof Error)) return oneLine(String(err));
+  const { syscall, path } = err as NodeJS.ErrnoException;
+  const at = typeof path === 'string' ? err.message.indexOf(`, ${syscall} '`) : -1;
+  return oneLine(at === -1 ? err.message : err.message.slice(0, at + `, ${syscall}`.length));
+}
+
 /** Plain words for the system errors a connection meets most. */
 const SYSTEM_TEXT: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused',

@@ -16,7 +16,7 @@ import { access, type FileHandle, lstat, open, rename, unlink } from 'node:fs/pr
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { isatty } from 'node:tty';
-import { CliError, EXIT, oneLine, quoted } from './exit-codes.ts';
+import { CliError, EXIT, fileError, quoted } from './exit-codes.ts';
 import { BackgroundWriter, DirectWriter, type Writer } from './file-writer.ts';
 
 export interface Sink {
@@ -34,8 +34,10 @@ export interface Sink {
 }
 
 function writeError(where: string, err: unknown): CliError {
-  const why = err instanceof Error ? oneLine(err.message) : String(err);
-  return new CliError(EXIT.WRITE, `could not write to ${where}: ${why}`, { cause: err });
+  // The file as the user gave it (`where`), not the temporary file Node's message names.
+  return new CliError(EXIT.WRITE, `could not write to ${where}: ${fileError(err)}`, {
+    cause: err,
+  });
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import * as httplib from '../index.ts';
 import type { FetchOptions } from './args.ts';
-import { CliError, EXIT, oneLine, quoted } from './exit-codes.ts';
+import { CliError, EXIT, fileError, quoted } from './exit-codes.ts';
 
 export { HTTPSConnection } from '../index.ts';
 
@@ -29,7 +29,7 @@ export function tlsContext(options: FetchOptions): httplib.ssl.SSLContext {
     } catch (err) {
       throw new CliError(
         EXIT.CA_CERT,
-        `could not read CA certificates from ${quoted(options.cacert)}: ${oneLine((err as Error).message)}`,
+        `could not read CA certificates from ${quoted(options.cacert)}: ${fileError(err)}`,
         { cause: err },
       );
     }
@@ -42,7 +42,7 @@ export function tlsContext(options: FetchOptions): httplib.ssl.SSLContext {
         EXIT.CLIENT_CERT,
         `could not load the client certificate ${quoted(options.cert)}${
           options.key === null ? '' : ` with the key ${quoted(options.key)}`
-        }: ${oneLine((err as Error).message)}`,
+        }: ${fileError(err)}`,
         { cause: err },
       );
     }

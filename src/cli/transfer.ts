@@ -18,6 +18,7 @@ import {
   CliError,
   classify,
   EXIT,
+  fileError,
   oneLine,
   type Peer,
   type Phase,
@@ -269,7 +270,7 @@ async function openBody(data: DataSource | null, io: TransferIO): Promise<Body> 
       const cannotRead = (err: unknown): CliError =>
         new CliError(
           EXIT.READ,
-          `could not read the body from ${quoted(data.path)}: ${oneLine((err as Error).message)}`,
+          `could not read the body from ${quoted(data.path)}: ${fileError(err)}`,
           { cause: err },
         );
       let handle: FileHandle;

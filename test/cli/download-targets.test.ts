@@ -189,6 +189,20 @@ describe('httplib -o FILE keeps what FILE is', () => {
     });
   });
 
+  it('a FILE in a directory that is not there: the message names FILE as given, not the temporary file (exit 23)', async () => {
+    await withTempDir(async (tmp) => {
+      const file = tmp.file('missing/out.bin');
+      const r = await runCli([url, '-o', file]);
+      // Before: "… open '<dir>/missing/.out.bin.<pid>-<tag>.part'".
+      assertFailure(
+        r,
+        23,
+        /^httplib: could not write to '.*\/missing\/out\.bin': ENOENT: .*, open$/,
+      );
+      assert.doesNotMatch(r.stderr, /\.part/);
+    });
+  });
+
   // Our own device nodes (/dev/null's and /dev/full's numbers) rather than the machine's:
   // as root, a regression would otherwise replace /dev/null with a file.
   const mknod = (path: string, minor: string): boolean =>
