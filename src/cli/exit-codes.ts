@@ -298,6 +298,15 @@ export function classify(err: unknown, phase: Phase, peer: Peer): CliError {
     default:
       break;
   }
+  if (err instanceof httplib.HTTPException && phase === 'tunnel' && peer.proxy !== null) {
+    // The proxy's answer to CONNECT was no HTTP we read (too many headers, a line too
+    // long): the proxy's fault, not the server's, which was never reached (curl: 56).
+    return new CliError(
+      EXIT.RECEIVE,
+      `the proxy ${peer.proxy.host}:${peer.proxy.port} answered the tunnel request to ${target} badly: ${err.name}: ${why}`,
+      options,
+    );
+  }
   if (err instanceof httplib.HTTPException) {
     return new CliError(
       EXIT.WEIRD_REPLY,

@@ -387,26 +387,31 @@ export async function transfer(options: FetchOptions, io: TransferIO): Promise<n
   let sink: Sink | null = null;
   let progress: ProgressBar | null = null;
   let phase: Phase = 'connect';
-  // The TCP socket once it is connected (the package's `httplib:connect` message): a
-  // failure after that is the proxy's answer to CONNECT or the TLS handshake.
-  let tcp: { readonly bytesRead: number } | null = null;
+  // How far the connect got (the package's messages): TCP connected (`httplib:connect`),
+  // then, through a proxy, its CONNECT accepted (`httplib:tunnel`). A failure after TCP
+  // is the proxy's answer to CONNECT until the tunnel is up, then the TLS handshake (the
+  // proxy may fail half-way through its answer: that is still the proxy's).
+  let reached: 'none' | 'tcp' | 'tunnel' = 'none';
   const connected = (message: unknown): void => {
-    const m = message as { connection?: unknown; socket?: { bytesRead: number } };
-    if (m.connection === conn && m.socket !== undefined) tcp = m.socket;
+    if ((message as { connection?: unknown }).connection === conn) reached = 'tcp';
+  };
+  const tunnelled = (message: unknown): void => {
+    if ((message as { connection?: unknown }).connection === conn) reached = 'tunnel';
   };
   diagnostics_channel.subscribe('httplib:connect', connected);
+  diagnostics_channel.subscribe('httplib:tunnel', tunnelled);
   try {
     try {
       await conn.connect();
     } catch (err) {
-      const socket = tcp as { readonly bytesRead: number } | null;
-      // Through a proxy, its answer is read before TLS starts (a refusal is a TunnelError).
-      if (socket !== null && (tls !== null || proxy !== null)) {
-        phase = proxy !== null && (tls === null || socket.bytesRead === 0) ? 'tunnel' : 'handshake';
+      const at = reached as 'none' | 'tcp' | 'tunnel';
+      if (at !== 'none' && (tls !== null || proxy !== null)) {
+        phase = proxy !== null && at === 'tcp' ? 'tunnel' : 'handshake';
       }
       throw err;
     } finally {
       diagnostics_channel.unsubscribe('httplib:connect', connected);
+      diagnostics_channel.unsubscribe('httplib:tunnel', tunnelled);
     }
     phase = 'send';
     // -H 'Transfer-Encoding: chunked' with a body: the body is framed in chunks, as curl

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import type * as http from 'node:http';
+import type * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type HttpServer, httpServer, rawServer } from '../integration/servers.ts';
 import {
@@ -337,6 +338,49 @@ describe('httplib over TLS and through proxies', () => {
         ),
       );
     });
+
+    for (const [what, answer, code, message] of [
+      [
+        'a status line, then silence',
+        (s: net.Socket) => s.write('HTTP/1.1 200 OK\r\n'),
+        28,
+        /timed out after 0\.5 s while waiting for the proxy's answer to CONNECT$/,
+      ],
+      [
+        'a status line, then a reset',
+        (s: net.Socket) => {
+          s.write('HTTP/1.1 200 OK\r\n');
+          setTimeout(() => s.resetAndDestroy(), 50);
+        },
+        56,
+        /the proxy 127\.0\.0\.1 port \d+ failed while answering the tunnel request to localhost/,
+      ],
+      [
+        'half a status line, then the close',
+        (s: net.Socket) => s.end('HTTP/1.1 200 Conn'),
+        56,
+        /the proxy 127\.0\.0\.1:\d+ closed the connection without answering the tunnel request/,
+      ],
+      [
+        '101 header lines',
+        (s: net.Socket) => s.write(`HTTP/1.1 200 OK\r\n${'X: y\r\n'.repeat(101)}\r\n`),
+        56,
+        /the proxy 127\.0\.0\.1:\d+ answered the tunnel request to localhost port \d+ badly: HTTPException: got more than 100 headers/,
+      ],
+    ] as const) {
+      it(`a proxy that fails half-way through its answer to CONNECT (${what}) is the proxy's failure, not the host's TLS`, async () => {
+        const half = await rawServer((s) => s.once('data', () => answer(s)));
+        closers.push(() => half.close());
+        const r = await runCli([
+          `https://localhost:${good.port}/`,
+          '-x',
+          `127.0.0.1:${half.port}`,
+          '--timeout',
+          '0.5',
+        ]);
+        assertFailure(r, code, message);
+      });
+    }
 
     it("the host's certificate is checked through the tunnel (exit 60)", async () => {
       const r = await runCli([`https://localhost:${good.port}/`, '-x', `127.0.0.1:${proxy.port}`]);
