@@ -469,6 +469,30 @@ describe('an early answer, then a reset: the calls around the answer kept for ge
     }
   });
 
+  it('close() right after getresponse() of the kept answer: the response, already whole, reads on; Idle; the next request on a new connection', async () => {
+    const srv = await refusing();
+    const conn = new HTTPConnection(HOST, srv.port, { timeout: 20 });
+    try {
+      await assert.rejects(conn.request('PUT', '/up', Buffer.alloc(32 * 1024 * 1024)), cut);
+      const reading = conn.getresponse();
+      conn.close();
+      // The whole answer was in: the response took the socket over (it will close it)
+      // before close() came, as Python's getresponse() returned first; it reads on.
+      const r = await reading;
+      assert.equal(r.status, 413);
+      assert.equal((await r.read()).toString(), 'big');
+      assert.equal(r.isclosed(), true);
+      assert.equal(conn.sock, null);
+      await assert.rejects(conn.getresponse(), ResponseNotReady);
+      await assert.rejects(conn.request('PUT', '/up', Buffer.alloc(32 * 1024 * 1024)), cut);
+      assert.equal((await conn.getresponse()).status, 413);
+      assert.equal(srv.sockets.length, 2);
+    } finally {
+      conn.close();
+      await srv.close();
+    }
+  });
+
   it('close() before getresponse(): the answer is dropped with the socket, Idle, the next request on a new connection', async () => {
     const srv = await refusing();
     const conn = new HTTPConnection(HOST, srv.port, { timeout: 20 });
