@@ -453,27 +453,42 @@ describe('an early answer, then a reset: the calls around the answer kept for ge
     return true;
   };
 
-  it('getresponse() twice at once: the first reads the answer, the second is ResponseNotReady', async () => {
+  /** A 32 MiB upload, which the refusing server answers early and cuts. */
+  const upload = (conn: HTTPConnection): Promise<void> =>
+    conn.request('PUT', '/up', Buffer.alloc(32 * 1024 * 1024));
+  /** Run `fn` with a connection to a refusing server whose first upload was cut. */
+  async function afterCut(fn: (conn: HTTPConnection, srv: RawServer) => Promise<void>) {
     const srv = await refusing();
     const conn = new HTTPConnection(HOST, srv.port, { timeout: 20 });
     try {
-      await assert.rejects(conn.request('PUT', '/up', Buffer.alloc(32 * 1024 * 1024)), cut);
+      await assert.rejects(upload(conn), cut);
+      await fn(conn, srv);
+    } finally {
+      conn.close();
+      await srv.close();
+    }
+  }
+  /** The connection is Idle with no socket: the next request goes on a new connection. */
+  async function nextOnNewConnection(conn: HTTPConnection, srv: RawServer): Promise<void> {
+    assert.equal(conn.sock, null);
+    await assert.rejects(conn.getresponse(), ResponseNotReady);
+    await assert.rejects(upload(conn), cut);
+    assert.equal((await conn.getresponse()).status, 413);
+    assert.equal(srv.sockets.length, 2);
+  }
+
+  it('getresponse() twice at once: the first reads the answer, the second is ResponseNotReady', async () => {
+    await afterCut(async (conn) => {
       const first = conn.getresponse();
       await assert.rejects(conn.getresponse(), ResponseNotReady);
       const r = await first;
       assert.equal(r.status, 413);
       assert.equal((await r.read()).toString(), 'big');
-    } finally {
-      conn.close();
-      await srv.close();
-    }
+    });
   });
 
   it('close() right after getresponse() of the kept answer: the response, already whole, reads on; Idle; the next request on a new connection', async () => {
-    const srv = await refusing();
-    const conn = new HTTPConnection(HOST, srv.port, { timeout: 20 });
-    try {
-      await assert.rejects(conn.request('PUT', '/up', Buffer.alloc(32 * 1024 * 1024)), cut);
+    await afterCut(async (conn, srv) => {
       const reading = conn.getresponse();
       conn.close();
       // The whole answer was in: the response took the socket over (it will close it)
@@ -482,32 +497,15 @@ describe('an early answer, then a reset: the calls around the answer kept for ge
       assert.equal(r.status, 413);
       assert.equal((await r.read()).toString(), 'big');
       assert.equal(r.isclosed(), true);
-      assert.equal(conn.sock, null);
-      await assert.rejects(conn.getresponse(), ResponseNotReady);
-      await assert.rejects(conn.request('PUT', '/up', Buffer.alloc(32 * 1024 * 1024)), cut);
-      assert.equal((await conn.getresponse()).status, 413);
-      assert.equal(srv.sockets.length, 2);
-    } finally {
-      conn.close();
-      await srv.close();
-    }
+      await nextOnNewConnection(conn, srv);
+    });
   });
 
   it('close() before getresponse(): the answer is dropped with the socket, Idle, the next request on a new connection', async () => {
-    const srv = await refusing();
-    const conn = new HTTPConnection(HOST, srv.port, { timeout: 20 });
-    try {
-      await assert.rejects(conn.request('PUT', '/up', Buffer.alloc(32 * 1024 * 1024)), cut);
+    await afterCut(async (conn, srv) => {
       conn.close();
-      assert.equal(conn.sock, null);
-      await assert.rejects(conn.getresponse(), ResponseNotReady);
-      await assert.rejects(conn.request('PUT', '/up', Buffer.alloc(32 * 1024 * 1024)), cut);
-      assert.equal((await conn.getresponse()).status, 413);
-      assert.equal(srv.sockets.length, 2);
-    } finally {
-      conn.close();
-      await srv.close();
-    }
+      await nextOnNewConnection(conn, srv);
+    });
   });
 });
 
